@@ -1,0 +1,56 @@
+//! The append-only timeline: everything that happens to a debtor or a debt is an event.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::portfolio::string_enum;
+use crate::{DebtId, DebtorId, EventId};
+
+string_enum!(/// What happened. Stable snake_case names: strategies, KPIs and the timeline read them.
+    EventKind, "event kind" {
+        DebtorCreated => "debtor_created",
+        DebtorUpdated => "debtor_updated",
+        ContactPointAdded => "contact_point_added",
+        ConsentChanged => "consent_changed",
+        OptedOut => "opted_out",
+        InvoiceIssued => "invoice_issued",
+        DebtUpdated => "debt_updated",
+        ContactPlanned => "contact_planned",
+        ContactSent => "contact_sent",
+        Delivered => "delivered",
+        Opened => "opened",
+        Clicked => "clicked",
+        Replied => "replied",
+        IntentDetected => "intent_detected",
+        PromiseMade => "promise_made",
+        PromiseKept => "promise_kept",
+        PromiseBroken => "promise_broken",
+        PromiseCancelled => "promise_cancelled",
+        PaymentReceived => "payment_received",
+        DebtPaid => "debt_paid",
+        DisputeOpened => "dispute_opened",
+        DisputeResolved => "dispute_resolved",
+    });
+
+/// One immutable entry of a timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Event {
+    pub id: EventId,
+    pub debtor_id: DebtorId,
+    pub debt_id: Option<DebtId>,
+    pub kind: EventKind,
+    pub at: DateTime<Utc>,
+    /// Details of the event (amounts, channel, source …).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// An event about to be appended (the store gives it its id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub debtor_id: DebtorId,
+    pub debt_id: Option<DebtId>,
+    pub kind: EventKind,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}

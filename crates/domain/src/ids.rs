@@ -1,0 +1,136 @@
+//! Identifiers: ULIDs with a readable prefix in their string form (`dbr_01J…`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use ulid::Ulid;
+
+/// The error for an id string that does not have the expected prefix or is not a ULID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {kind} id (expected `{prefix}_` followed by a ULID)")]
+pub struct IdError {
+    pub kind: &'static str,
+    pub prefix: &'static str,
+    pub value: String,
+}
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub Ulid);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new id from the given ULID source (pass a clock-derived ULID in tests).
+            pub fn from_ulid(u: Ulid) -> Self {
+                Self(u)
+            }
+
+            /// A fresh random id.
+            pub fn generate() -> Self {
+                Self(Ulid::generate())
+            }
+
+            pub fn ulid(&self) -> Ulid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}_{}", $prefix, self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let err = || IdError { kind: $kind, prefix: $prefix, value: s.to_string() };
+                let rest = s
+                    .strip_prefix($prefix)
+                    .and_then(|r| r.strip_prefix('_'))
+                    .ok_or_else(err)?;
+                Ulid::from_string(rest).map(Self).map_err(|_| err())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!("A ", $kind, " id: `", $prefix, "_` followed by a ULID.")))
+                    .examples([serde_json::json!(concat!($prefix, "_01JD8X3Q4Z0000000000000000"))])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+prefixed_id!(/// A tenant: one collecting company.
+    TenantId, "ten", "tenant");
+prefixed_id!(/// A debtor.
+    DebtorId, "dbr", "debtor");
+prefixed_id!(/// A contact point (an email, a phone, an address) of a debtor.
+    ContactPointId, "cp", "contact point");
+prefixed_id!(/// A debt.
+    DebtId, "debt", "debt");
+prefixed_id!(/// A payment.
+    PaymentId, "pay", "payment");
+prefixed_id!(/// A promise to pay.
+    PromiseId, "prm", "promise");
+prefixed_id!(/// A dispute.
+    DisputeId, "dsp", "dispute");
+prefixed_id!(/// An event of a timeline.
+    EventId, "evt", "event");
+prefixed_id!(/// A contact (one outbox row).
+    ContactId, "ctc", "contact");
+prefixed_id!(/// An API key.
+    ApiKeyId, "key", "api key");
+prefixed_id!(/// An import run.
+    ImportId, "imp", "import");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_its_string_form() {
+        let id = DebtorId::generate();
+        let s = id.to_string();
+        assert!(s.starts_with("dbr_"));
+        assert_eq!(s.parse::<DebtorId>().unwrap(), id);
+    }
+
+    #[test]
+    fn rejects_a_foreign_prefix_or_garbage() {
+        let d = DebtId::generate().to_string();
+        let err = d.parse::<DebtorId>().unwrap_err();
+        assert_eq!(err.kind, "debtor");
+        assert!("dbr_nope".parse::<DebtorId>().is_err());
+        assert!("".parse::<DebtorId>().is_err());
+    }
+}

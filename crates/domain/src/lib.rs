@@ -1,0 +1,15 @@
+//! recaudo's domain: pure types and rules. No I/O, no async, no clock reads
+//! (a [`clock::Clock`] is passed in by the caller).
+
+pub mod clock;
+pub mod contact;
+pub mod country;
+pub mod event;
+pub mod ids;
+pub mod money;
+pub mod portfolio;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use country::Country;
+pub use ids::*;
+pub use money::{Currency, Money, MoneyError};

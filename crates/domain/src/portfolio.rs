@@ -1,0 +1,490 @@
+//! The portfolio: tenants, debtors, their contact points and preferences, debts, payments,
+//! promises and disputes, and the rules that move a debt between statuses.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ContactPointId, Country, DebtId, DebtorId, DisputeId, Money, MoneyError, PaymentId, PromiseId,
+    TenantId,
+};
+
+/// Declares a string-backed enum with `as_str`, `FromStr` (naming the accepted values on error)
+/// and serde in snake_case.
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::portfolio::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let t = s.trim();
+                $(if t.eq_ignore_ascii_case($s) { return Ok($name::$variant); })+
+                Err($crate::portfolio::UnknownValue { what: $what, value: s.to_string(), expected: &[$($s),+] })
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+/// A value outside a closed set, with the set it should have come from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{value}` (expected one of: {})", expected.join(", "))]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static [&'static str],
+}
+
+string_enum!(/// Person or business: drives tone, channels and law (consumer protection applies to persons).
+    DebtorKind, "debtor kind" { Person => "person", Business => "business" });
+string_enum!(/// The languages the product speaks.
+    Language, "language" { Es => "es", Pt => "pt", En => "en" });
+string_enum!(/// A contact channel.
+    Channel, "channel" { Email => "email", Sms => "sms", Whatsapp => "whatsapp", Voice => "voice", Letter => "letter" });
+string_enum!(/// Whether the debtor agreed to be contacted on a contact point.
+    ConsentStatus, "consent status" { Unknown => "unknown", Granted => "granted", Denied => "denied", OptedOut => "opted_out" });
+string_enum!(/// Lifecycle of a debt.
+    DebtStatus, "debt status" { Open => "open", Promised => "promised", Plan => "plan", Disputed => "disputed", Paid => "paid", WrittenOff => "written_off" });
+string_enum!(/// Lifecycle of a promise to pay.
+    PromiseStatus, "promise status" { Pending => "pending", Kept => "kept", Broken => "broken", Cancelled => "cancelled" });
+string_enum!(/// Lifecycle of a dispute.
+    DisputeStatus, "dispute status" { Open => "open", Upheld => "upheld", Rejected => "rejected" });
+
+impl Channel {
+    /// Channels whose address is a phone number.
+    pub fn is_phone(self) -> bool {
+        matches!(self, Channel::Sms | Channel::Whatsapp | Channel::Voice)
+    }
+}
+
+/// A collecting company. Every object belongs to exactly one tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub country: Country,
+    /// IANA time zone used for debtors that have none.
+    pub timezone: String,
+    pub currency: crate::Currency,
+    pub language: Language,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A postal address, for letters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PostalAddress {
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    pub country: Country,
+}
+
+impl PostalAddress {
+    /// One line per part, as printed in a letter's address block.
+    pub fn formatted(&self) -> String {
+        let mut lines = vec![self.line1.clone()];
+        if let Some(l2) = self.line2.as_deref().filter(|s| !s.is_empty()) {
+            lines.push(l2.to_string());
+        }
+        let mut city = self.city.clone();
+        if let Some(r) = self.region.as_deref().filter(|s| !s.is_empty()) {
+            city = format!("{city} - {r}");
+        }
+        if let Some(pc) = self.postal_code.as_deref().filter(|s| !s.is_empty()) {
+            city = format!("{city} {pc}");
+        }
+        lines.push(city);
+        lines.push(self.country.code().to_string());
+        lines.join("\n")
+    }
+}
+
+/// Consent on one contact point: what, where it came from, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Consent {
+    pub status: ConsentStatus,
+    /// Where consent was collected (`signup_form`, `contract`, `import`, `portal`, …).
+    pub source: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl Default for Consent {
+    fn default() -> Self {
+        Consent {
+            status: ConsentStatus::Unknown,
+            source: None,
+            at: None,
+        }
+    }
+}
+
+/// One way to reach a debtor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContactPoint {
+    pub id: ContactPointId,
+    pub debtor_id: DebtorId,
+    pub channel: Channel,
+    /// Normalised address: E.164 for phones, lower-cased email, the formatted postal address.
+    pub address: String,
+    pub postal: Option<PostalAddress>,
+    pub verified: bool,
+    pub consent: Consent,
+    pub opted_out_at: Option<DateTime<Utc>>,
+    /// Lower is tried first among the debtor's points of one channel.
+    pub priority: i32,
+    pub bounce_count: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A span of local hours, `from` inclusive, `to` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HourWindow {
+    #[schema(value_type = String, example = "09:00")]
+    pub from: NaiveTime,
+    #[schema(value_type = String, example = "18:00")]
+    pub to: NaiveTime,
+}
+
+/// What the debtor asked for: when and how to be contacted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Preferences {
+    /// Days the debtor accepts contact; empty means no restriction of their own.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, example = json!(["mon", "tue", "wed"]))]
+    pub allowed_weekdays: Vec<WeekdayName>,
+    #[serde(default)]
+    pub allowed_hours: Option<HourWindow>,
+    #[serde(default)]
+    pub preferred_channel: Option<Channel>,
+    #[serde(default)]
+    pub language: Option<Language>,
+    #[serde(default)]
+    pub paperless: bool,
+}
+
+/// A weekday written `mon`…`sun`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WeekdayName(pub Weekday);
+
+impl Serialize for WeekdayName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string().to_lowercase())
+    }
+}
+
+impl<'de> Deserialize<'de> for WeekdayName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<Weekday>()
+            .map(WeekdayName)
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a weekday (mon…sun)")))
+    }
+}
+
+/// A person or business that owes money to the tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Debtor {
+    pub id: DebtorId,
+    /// The tenant's own id for the debtor; unique per tenant.
+    pub external_id: String,
+    pub kind: DebtorKind,
+    pub name: String,
+    /// `cpf`, `cnpj`, `rut`, `cc`, `nit`, `curp`, `rfc`, `dni`, `nie`, `ssn_last4`, …
+    pub document_type: Option<String>,
+    pub document_number: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: Language,
+    /// IANA time zone, e.g. `America/Bogota`.
+    pub timezone: String,
+    pub country: Country,
+    pub segment: Option<String>,
+    pub tags: Vec<String>,
+    /// Free attributes from the tenant's systems (a JSON object).
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Value,
+    pub preferences: Preferences,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Checks an IANA zone name.
+pub fn parse_timezone(name: &str) -> Result<chrono_tz::Tz, UnknownValue> {
+    name.trim().parse::<chrono_tz::Tz>().map_err(|_| UnknownValue {
+        what: "time zone",
+        value: name.to_string(),
+        expected: &["an IANA name such as America/Sao_Paulo"],
+    })
+}
+
+/// Money owed by a debtor: one invoice, loan installment or bill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Debt {
+    pub id: DebtId,
+    pub debtor_id: DebtorId,
+    /// The tenant's own id for the debt; unique per tenant.
+    pub external_id: String,
+    pub original: Money,
+    pub balance: Money,
+    pub issued_on: NaiveDate,
+    pub due_on: NaiveDate,
+    /// Product or portfolio (e.g. `electricity`, `personal_loan`).
+    pub product: Option<String>,
+    pub status: DebtStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DebtRuleError {
+    #[error("amount must be greater than zero")]
+    NotPositive,
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error("the debt is {0} and accepts no {1}")]
+    WrongStatus(DebtStatus, &'static str),
+    #[error("promise date {0} is before today ({1})")]
+    PromiseInPast(NaiveDate, NaiveDate),
+}
+
+/// What recording a payment did to a debt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentEffect {
+    pub balance_before: Money,
+    pub balance_after: Money,
+    /// The part of the payment above the balance (kept as a credit, never a negative balance).
+    pub overpaid: Money,
+    pub became_paid: bool,
+}
+
+impl Debt {
+    pub fn days_past_due(&self, today: NaiveDate) -> i64 {
+        (today - self.due_on).num_days().max(0)
+    }
+
+    /// Whether the debt still takes part in collection.
+    pub fn is_active(&self) -> bool {
+        !matches!(self.status, DebtStatus::Paid | DebtStatus::WrittenOff)
+    }
+
+    /// Records a payment: lowers the balance (never below zero); a debt at zero becomes paid.
+    pub fn apply_payment(&mut self, amount: Money) -> Result<PaymentEffect, DebtRuleError> {
+        if amount.amount <= rust_decimal::Decimal::ZERO {
+            return Err(DebtRuleError::NotPositive);
+        }
+        if self.status == DebtStatus::WrittenOff {
+            return Err(DebtRuleError::WrongStatus(self.status, "payment"));
+        }
+        let before = self.balance;
+        let raw = before.checked_sub(amount)?;
+        let (after, overpaid) = if raw.amount < rust_decimal::Decimal::ZERO {
+            (Money::zero(before.currency), Money::new(-raw.amount, before.currency))
+        } else {
+            (raw, Money::zero(before.currency))
+        };
+        self.balance = after;
+        let became_paid = after.is_zero_or_less() && self.status != DebtStatus::Paid;
+        if after.is_zero_or_less() {
+            self.status = DebtStatus::Paid;
+        }
+        Ok(PaymentEffect {
+            balance_before: before,
+            balance_after: after,
+            overpaid,
+            became_paid,
+        })
+    }
+
+    /// A promise pauses collection: an open debt becomes `promised`.
+    pub fn apply_promise(
+        &mut self,
+        amount: Money,
+        due_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(), DebtRuleError> {
+        if amount.amount <= rust_decimal::Decimal::ZERO {
+            return Err(DebtRuleError::NotPositive);
+        }
+        if amount.currency != self.balance.currency {
+            return Err(MoneyError::CurrencyMismatch(self.balance.currency, amount.currency).into());
+        }
+        if !matches!(self.status, DebtStatus::Open | DebtStatus::Promised) {
+            return Err(DebtRuleError::WrongStatus(self.status, "promise"));
+        }
+        if due_on < today {
+            return Err(DebtRuleError::PromiseInPast(due_on, today));
+        }
+        self.status = DebtStatus::Promised;
+        Ok(())
+    }
+
+    /// A dispute stops collection until it is resolved.
+    pub fn apply_dispute_opened(&mut self) -> Result<(), DebtRuleError> {
+        if !self.is_active() {
+            return Err(DebtRuleError::WrongStatus(self.status, "dispute"));
+        }
+        self.status = DebtStatus::Disputed;
+        Ok(())
+    }
+
+    /// Resolving a dispute returns the debt to collection (or closes it when upheld in full).
+    pub fn apply_dispute_resolved(&mut self, upheld: bool) {
+        if self.status != DebtStatus::Disputed {
+            return;
+        }
+        self.status = if upheld {
+            DebtStatus::WrittenOff
+        } else if self.balance.is_zero_or_less() {
+            DebtStatus::Paid
+        } else {
+            DebtStatus::Open
+        };
+    }
+
+    /// A promise ended (kept, broken or cancelled): a promised debt returns to open unless paid.
+    pub fn apply_promise_ended(&mut self) {
+        if self.status == DebtStatus::Promised {
+            self.status = if self.balance.is_zero_or_less() {
+                DebtStatus::Paid
+            } else {
+                DebtStatus::Open
+            };
+        }
+    }
+}
+
+/// Money received against a debt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Payment {
+    pub id: PaymentId,
+    pub debt_id: DebtId,
+    pub amount: Money,
+    /// `manual`, `pix`, `card`, `transfer`, `cash`, …
+    pub method: String,
+    pub provider_ref: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A debtor's promise to pay an amount by a date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Promise {
+    pub id: PromiseId,
+    pub debt_id: DebtId,
+    pub amount: Money,
+    pub due_on: NaiveDate,
+    pub channel: Option<Channel>,
+    pub status: PromiseStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A debtor's objection to a debt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Dispute {
+    pub id: DisputeId,
+    pub debt_id: DebtId,
+    pub reason: String,
+    pub status: DisputeStatus,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Currency;
+
+    fn debt(balance: i64) -> Debt {
+        let now = DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap();
+        Debt {
+            id: DebtId::generate(),
+            debtor_id: DebtorId::generate(),
+            external_id: "D1".into(),
+            original: Money::from_minor(10_000, Currency::Brl),
+            balance: Money::from_minor(balance, Currency::Brl),
+            issued_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            due_on: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            product: None,
+            status: DebtStatus::Open,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn payments_lower_the_balance_and_close_the_debt_at_zero() {
+        // (balance, payment, balance after, overpaid, status after)
+        let cases = [
+            (10_000, 2_500, 7_500, 0, DebtStatus::Open),
+            (10_000, 10_000, 0, 0, DebtStatus::Paid),
+            (10_000, 12_000, 0, 2_000, DebtStatus::Paid),
+            (1, 1, 0, 0, DebtStatus::Paid),
+        ];
+        for (bal, pay, after, over, status) in cases {
+            let mut d = debt(bal);
+            let eff = d.apply_payment(Money::from_minor(pay, Currency::Brl)).unwrap();
+            assert_eq!(d.balance, Money::from_minor(after, Currency::Brl));
+            assert_eq!(eff.overpaid, Money::from_minor(over, Currency::Brl));
+            assert_eq!(d.status, status);
+            assert_eq!(eff.became_paid, status == DebtStatus::Paid);
+        }
+    }
+
+    #[test]
+    fn payment_rules_refuse_bad_amounts() {
+        let mut d = debt(100);
+        assert_eq!(d.apply_payment(Money::from_minor(0, Currency::Brl)), Err(DebtRuleError::NotPositive));
+        assert!(matches!(
+            d.apply_payment(Money::from_minor(10, Currency::Usd)),
+            Err(DebtRuleError::Money(MoneyError::CurrencyMismatch(..)))
+        ));
+        assert_eq!(d.balance, Money::from_minor(100, Currency::Brl));
+    }
+
+    #[test]
+    fn promises_and_disputes_move_the_status() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let mut d = debt(5_000);
+        d.apply_promise(Money::from_minor(5_000, Currency::Brl), today, today).unwrap();
+        assert_eq!(d.status, DebtStatus::Promised);
+        d.apply_promise_ended();
+        assert_eq!(d.status, DebtStatus::Open);
+        assert!(matches!(
+            d.apply_promise(Money::from_minor(1, Currency::Brl), today.pred_opt().unwrap(), today),
+            Err(DebtRuleError::PromiseInPast(..))
+        ));
+        d.apply_dispute_opened().unwrap();
+        assert_eq!(d.status, DebtStatus::Disputed);
+        assert!(d.apply_promise(Money::from_minor(1, Currency::Brl), today, today).is_err());
+        d.apply_dispute_resolved(false);
+        assert_eq!(d.status, DebtStatus::Open);
+        d.apply_dispute_opened().unwrap();
+        d.apply_dispute_resolved(true);
+        assert_eq!(d.status, DebtStatus::WrittenOff);
+    }
+
+    #[test]
+    fn enums_parse_and_name_the_accepted_values() {
+        assert_eq!("WhatsApp".parse::<Channel>().unwrap(), Channel::Whatsapp);
+        let e = "fax".parse::<Channel>().unwrap_err();
+        assert!(e.to_string().contains("email, sms, whatsapp, voice, letter"), "{e}");
+    }
+}
