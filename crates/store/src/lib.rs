@@ -1,1 +1,213 @@
-pub fn placeholder() {}
+//! recaudo's store: one API over SQLite (embedded, the default) and PostgreSQL.
+//!
+//! Every portfolio read and write goes through a [`TenantStore`], obtained with
+//! [`Store::tenant`]: the tenant id is part of every statement it runs, so no handler can forget
+//! it. Queries are built at run time (no compile-time macros) and written once for both
+//! databases: placeholders are `$1…$n`, which both accept, and values are bound with types both
+//! drivers know. Money is kept in minor units next to its currency.
+
+mod error;
+mod events;
+mod idempotency;
+
+mod ledger;
+mod portfolio;
+mod rows;
+mod sql;
+mod tenants;
+pub mod testing;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use error::StoreError;
+pub use events::TimelineQuery;
+pub use idempotency::StoredResponse;
+
+pub use ledger::{NewPayment, NewPromise};
+pub use portfolio::{
+    DebtFilter, DebtorFilter, NewContactPoint, NewDebt, NewDebtor, Page, normalize_contact_address,
+};
+pub use tenants::{NewTenant, TenantKey, hash_api_key};
+
+use recaudo_domain::portfolio::Tenant;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend. The body is written
+/// once and compiled twice, once per driver.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Sqlite($pool) => $body,
+            $crate::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Migrations, embedded in the binary: (version, description, SQL) per backend.
+type Migrations = &'static [(i64, &'static str, &'static str)];
+const SQLITE_MIGRATIONS: Migrations = &[(
+    1,
+    "portfolio",
+    include_str!("../migrations/sqlite/0001_portfolio.sql"),
+)];
+const POSTGRES_MIGRATIONS: Migrations = &[(
+    1,
+    "portfolio",
+    include_str!("../migrations/postgres/0001_portfolio.sql"),
+)];
+
+fn migrator(list: Migrations) -> sqlx::migrate::Migrator {
+    sqlx::migrate::Migrator::with_migrations(
+        list.iter()
+            .map(|(version, description, sql)| {
+                sqlx::migrate::Migration::new(
+                    *version,
+                    std::borrow::Cow::Borrowed(*description),
+                    sqlx::migrate::MigrationType::Simple,
+                    sqlx::SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The database, shared by every part of recaudo. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    pub fn of_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(DatabaseKind::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseKind::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "database URL `{url}` is neither `sqlite://FILE` nor `postgres://…`"
+            )))
+        }
+    }
+}
+
+impl Store {
+    /// Connects to `sqlite://FILE` (created when missing) or `postgres://…`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Store> {
+        match DatabaseKind::of_url(url)? {
+            DatabaseKind::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::Config(format!("bad SQLite URL `{url}`: {e}")))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory");
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts)
+                    .await?;
+                Ok(Store {
+                    backend: Backend::Sqlite(pool),
+                })
+            }
+            DatabaseKind::Postgres => {
+                let opts = PgConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                Ok(Store {
+                    backend: Backend::Postgres(pool),
+                })
+            }
+        }
+    }
+
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => migrator(SQLITE_MIGRATIONS).run(pool).await?,
+            Backend::Postgres(pool) => migrator(POSTGRES_MIGRATIONS).run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        match self.backend {
+            Backend::Sqlite(_) => DatabaseKind::Sqlite,
+            Backend::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// The portfolio of one tenant. Every method of the result is scoped to that tenant.
+    pub fn tenant(&self, tenant: &Tenant) -> TenantStore {
+        TenantStore {
+            store: self.clone(),
+            tenant: tenant.clone(),
+            tid: tenant.id.to_string(),
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// The store seen by one tenant.
+#[derive(Clone)]
+pub struct TenantStore {
+    pub(crate) store: Store,
+    pub(crate) tenant: Tenant,
+    pub(crate) tid: String,
+}
+
+impl TenantStore {
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.store.backend
+    }
+}

@@ -1,0 +1,146 @@
+-- recaudo portfolio schema (PostgreSQL). Money is stored in minor units (BIGINT) with its currency;
+-- times are UTC; every row carries its tenant.
+CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    country TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    language TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    key_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ
+);
+
+CREATE TABLE debtors (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    external_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document_type TEXT,
+    document_number TEXT,
+    birth_date DATE,
+    language TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    country TEXT NOT NULL,
+    segment TEXT,
+    tags JSONB NOT NULL DEFAULT '[]',
+    attributes JSONB NOT NULL DEFAULT '{}',
+    preferences JSONB NOT NULL DEFAULT '{}',
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (tenant_id, external_id)
+);
+
+CREATE TABLE contact_points (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    debtor_id TEXT NOT NULL REFERENCES debtors(id),
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    postal JSONB,
+    verified BOOLEAN NOT NULL DEFAULT FALSE,
+    consent_status TEXT NOT NULL,
+    consent_source TEXT,
+    consent_at TIMESTAMPTZ,
+    opted_out_at TIMESTAMPTZ,
+    priority INTEGER NOT NULL DEFAULT 0,
+    bounce_count INTEGER NOT NULL DEFAULT 0,
+    created_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (tenant_id, debtor_id, channel, address)
+);
+
+CREATE TABLE debts (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    debtor_id TEXT NOT NULL REFERENCES debtors(id),
+    external_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    original_minor BIGINT NOT NULL,
+    balance_minor BIGINT NOT NULL,
+    issued_on DATE NOT NULL,
+    due_on DATE NOT NULL,
+    product TEXT,
+    status TEXT NOT NULL,
+    last_import_id TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (tenant_id, external_id)
+);
+CREATE INDEX debts_by_debtor ON debts (tenant_id, debtor_id);
+CREATE INDEX debts_by_status ON debts (tenant_id, status, id);
+
+CREATE TABLE payments (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    debt_id TEXT NOT NULL REFERENCES debts(id),
+    currency TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    method TEXT NOT NULL,
+    provider_ref TEXT,
+    received_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX payments_by_debt ON payments (tenant_id, debt_id, id);
+
+CREATE TABLE promises (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    debt_id TEXT NOT NULL REFERENCES debts(id),
+    currency TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    due_on DATE NOT NULL,
+    channel TEXT,
+    status TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX promises_by_debt ON promises (tenant_id, debt_id, id);
+
+CREATE TABLE disputes (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    debt_id TEXT NOT NULL REFERENCES debts(id),
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    opened_at TIMESTAMPTZ NOT NULL,
+    resolved_at TIMESTAMPTZ
+);
+CREATE INDEX disputes_by_debt ON disputes (tenant_id, debt_id, id);
+
+CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    debtor_id TEXT NOT NULL,
+    debt_id TEXT,
+    kind TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    data JSONB NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_by_debtor ON events (tenant_id, debtor_id, id);
+CREATE INDEX events_by_debt ON events (tenant_id, debt_id, id);
+
+CREATE TABLE idempotency_keys (
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status_code INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);
+
+CREATE TABLE imports (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    source TEXT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    report JSONB
+);

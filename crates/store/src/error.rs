@@ -1,0 +1,42 @@
+use recaudo_domain::portfolio::DebtRuleError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} `{id}` not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{what} with external id `{external_id}` already exists")]
+    Duplicate {
+        what: &'static str,
+        external_id: String,
+    },
+    #[error(transparent)]
+    Rule(#[from] DebtRuleError),
+    #[error("invalid {field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {
+        StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+
+    pub(crate) fn corrupt(e: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+
+    /// Whether the database refused the write for a unique key.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(d)) if d.is_unique_violation())
+    }
+}

@@ -1,0 +1,71 @@
+//! The append-only timeline. Events are only ever inserted, never updated or deleted.
+
+use recaudo_domain::event::{Event, NewEvent};
+use recaudo_domain::{DebtId, DebtorId, EventId};
+
+use crate::portfolio::Page;
+use crate::rows::{EVENT_COLUMNS, EventRow, convert};
+use crate::sql::{Sql, fetch_all};
+use crate::{Result, TenantStore, on_pool};
+
+/// The statement that appends one event for a tenant.
+pub(crate) fn insert_event(tid: &str, e: NewEvent) -> Sql {
+    let mut sql = Sql::new(&format!("INSERT INTO events (tenant_id, {EVENT_COLUMNS}) VALUES "));
+    sql.push_values(vec![
+        tid.to_string().into(),
+        EventId::generate().to_string().into(),
+        e.debtor_id.to_string().into(),
+        e.debt_id.map(|d| d.to_string()).into(),
+        e.kind.as_str().into(),
+        e.at.into(),
+        e.data.into(),
+    ]);
+    sql
+}
+
+/// Which timeline to read, and where to start.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+impl TenantStore {
+    /// Every event of a debtor (their own and their debts'), oldest first.
+    pub async fn debtor_timeline(&self, debtor_id: DebtorId, q: &TimelineQuery) -> Result<Page<Event>> {
+        self.get_debtor(debtor_id).await?;
+        self.timeline("debtor_id", debtor_id.to_string(), q).await
+    }
+
+    /// The events of one debt, oldest first.
+    pub async fn debt_timeline(&self, debt_id: DebtId, q: &TimelineQuery) -> Result<Page<Event>> {
+        self.get_debt(debt_id).await?;
+        self.timeline("debt_id", debt_id.to_string(), q).await
+    }
+
+    async fn timeline(&self, column: &str, id: String, q: &TimelineQuery) -> Result<Page<Event>> {
+        let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+        let mut sql = Sql::new(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = "));
+        sql.push_arg(self.tid.clone())
+            .push(&format!(" AND {column} = "))
+            .push_arg(id);
+        if let Some(c) = &q.cursor {
+            sql.push(" AND id > ").push_arg(c.clone());
+        }
+        sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
+        let rows = on_pool!(self.store, |pool| fetch_all!(EventRow, sql, pool));
+        let mut items = convert(rows, EventRow::into_domain)?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|e| e.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Appends one event.
+    pub async fn append_event(&self, e: NewEvent) -> Result<()> {
+        self.run_tx(vec![insert_event(&self.tid, e)]).await
+    }
+}

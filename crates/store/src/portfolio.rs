@@ -1,0 +1,626 @@
+//! Debtors, their contact points, and debts.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use recaudo_domain::event::{EventKind, NewEvent};
+use recaudo_domain::portfolio::{
+    Channel, Consent, ConsentStatus, ContactPoint, Debt, DebtStatus, Debtor, DebtorKind, Language,
+    PostalAddress, Preferences, parse_timezone,
+};
+use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, Money};
+
+use crate::events::insert_event;
+use crate::rows::{
+    CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBTOR_COLUMNS, DebtRow, DebtorRow,
+    convert,
+};
+use crate::sql::{Arg, Sql, exec, fetch_all, fetch_optional};
+use crate::{Result, StoreError, TenantStore, on_pool};
+
+/// One page of a list, and the cursor of the next page when there is one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 500;
+
+fn page_limit(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
+}
+
+/// Cuts the extra row fetched to learn whether a next page exists.
+fn into_page<T>(mut items: Vec<T>, limit: i64, id: impl Fn(&T) -> String) -> Page<T> {
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(id)
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+fn invalid(field: &str, message: impl ToString) -> StoreError {
+    StoreError::Invalid {
+        field: field.to_string(),
+        message: message.to_string(),
+    }
+}
+
+pub(crate) fn check_external_id(field: &str, v: &str) -> Result<String> {
+    let t = v.trim();
+    if t.is_empty() || t.chars().count() > 128 {
+        return Err(invalid(field, "must be 1 to 128 characters"));
+    }
+    Ok(t.to_string())
+}
+
+/// A debtor to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewDebtor {
+    pub external_id: String,
+    pub kind: Option<DebtorKind>,
+    pub name: String,
+    pub document_type: Option<String>,
+    pub document_number: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: Option<Language>,
+    pub timezone: Option<String>,
+    pub country: Option<Country>,
+    pub segment: Option<String>,
+    pub tags: Vec<String>,
+    pub attributes: Option<serde_json::Value>,
+    pub preferences: Option<Preferences>,
+}
+
+/// A contact point to add to a debtor. The address is normalised here.
+#[derive(Debug, Clone)]
+pub struct NewContactPoint {
+    pub channel: Channel,
+    /// Email or phone; ignored for letters, whose address is `postal`.
+    pub address: Option<String>,
+    pub postal: Option<PostalAddress>,
+    pub consent: Consent,
+    pub priority: Option<i32>,
+}
+
+/// A debt to create for an existing debtor.
+#[derive(Debug, Clone)]
+pub struct NewDebt {
+    pub debtor_id: DebtorId,
+    pub external_id: String,
+    pub amount: Money,
+    pub balance: Option<Money>,
+    pub issued_on: Option<NaiveDate>,
+    pub due_on: NaiveDate,
+    pub product: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DebtorFilter {
+    pub external_id: Option<String>,
+    pub country: Option<Country>,
+    pub segment: Option<String>,
+    pub kind: Option<DebtorKind>,
+    /// Case-sensitive substring of the name.
+    pub name_contains: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DebtFilter {
+    pub debtor_id: Option<DebtorId>,
+    pub external_id: Option<String>,
+    pub status: Option<DebtStatus>,
+    pub currency: Option<Currency>,
+    pub due_before: Option<NaiveDate>,
+    pub due_after: Option<NaiveDate>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Normalises the address of a contact point for its channel.
+pub fn normalize_contact_address(
+    channel: Channel,
+    address: Option<&str>,
+    postal: Option<&PostalAddress>,
+    region: Country,
+) -> Result<String> {
+    use recaudo_domain::contact::{normalize_email, normalize_phone};
+    match channel {
+        Channel::Email => {
+            normalize_email(address.unwrap_or("")).map_err(|e| invalid("address", e))
+        }
+        Channel::Sms | Channel::Whatsapp | Channel::Voice => {
+            normalize_phone(address.unwrap_or(""), region).map_err(|e| invalid("address", e))
+        }
+        Channel::Letter => {
+            let p = postal.ok_or_else(|| invalid("postal", "a letter contact point needs `postal`"))?;
+            if p.line1.trim().is_empty() || p.city.trim().is_empty() {
+                return Err(invalid("postal", "needs at least `line1` and `city`"));
+            }
+            Ok(p.formatted())
+        }
+    }
+}
+
+impl TenantStore {
+    // ---- debtors ----
+
+    pub async fn create_debtor(&self, new: NewDebtor, now: DateTime<Utc>) -> Result<Debtor> {
+        let external_id = check_external_id("external_id", &new.external_id)?;
+        let name = new.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(invalid("name", "must be 1 to 200 characters"));
+        }
+        let country = new.country.unwrap_or(self.tenant.country);
+        let timezone = match &new.timezone {
+            Some(tz) => parse_timezone(tz).map_err(|e| invalid("timezone", e))?.name().to_string(),
+            None if new.country.is_some() => country.default_timezone().name().to_string(),
+            None => self.tenant.timezone.clone(),
+        };
+        let attributes = new.attributes.unwrap_or_else(|| serde_json::json!({}));
+        if !attributes.is_object() {
+            return Err(invalid("attributes", "must be a JSON object"));
+        }
+        let debtor = Debtor {
+            id: DebtorId::generate(),
+            external_id,
+            kind: new.kind.unwrap_or(DebtorKind::Person),
+            name,
+            document_type: new.document_type,
+            document_number: new.document_number,
+            birth_date: new.birth_date,
+            language: new.language.unwrap_or(country.language()),
+            timezone,
+            country,
+            segment: new.segment,
+            tags: new.tags,
+            attributes,
+            preferences: new.preferences.unwrap_or_default(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut sql = Sql::new(&format!("INSERT INTO debtors (tenant_id, {DEBTOR_COLUMNS}) VALUES "));
+        sql.push_values(vec![
+            self.tid.clone().into(),
+            debtor.id.to_string().into(),
+            debtor.external_id.clone().into(),
+            debtor.kind.as_str().into(),
+            debtor.name.clone().into(),
+            debtor.document_type.clone().into(),
+            debtor.document_number.clone().into(),
+            debtor.birth_date.into(),
+            debtor.language.as_str().into(),
+            debtor.timezone.clone().into(),
+            debtor.country.code().into(),
+            debtor.segment.clone().into(),
+            serde_json::json!(debtor.tags).into(),
+            debtor.attributes.clone().into(),
+            serde_json::to_value(&debtor.preferences).map_err(StoreError::corrupt)?.into(),
+            now.into(),
+            now.into(),
+        ]);
+        let event = insert_event(
+            &self.tid,
+            NewEvent {
+                debtor_id: debtor.id,
+                debt_id: None,
+                kind: EventKind::DebtorCreated,
+                at: now,
+                data: serde_json::json!({"external_id": debtor.external_id}),
+            },
+        );
+        self.run_tx(vec![sql, event]).await.map_err(|e| {
+            if e.is_unique_violation() {
+                StoreError::Duplicate {
+                    what: "debtor",
+                    external_id: debtor.external_id.clone(),
+                }
+            } else {
+                e
+            }
+        })?;
+        Ok(debtor)
+    }
+
+    pub async fn get_debtor(&self, id: DebtorId) -> Result<Debtor> {
+        let mut sql = Sql::new(&format!("SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "));
+        sql.push_arg(self.tid.clone()).push(" AND id = ").push_arg(id.to_string());
+        let row = on_pool!(self.store, |pool| fetch_optional!(DebtorRow, sql, pool));
+        row.ok_or_else(|| StoreError::not_found("debtor", id))?.into_domain()
+    }
+
+    pub async fn get_debtor_by_external_id(&self, external_id: &str) -> Result<Debtor> {
+        let mut sql = Sql::new(&format!("SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "));
+        sql.push_arg(self.tid.clone())
+            .push(" AND external_id = ")
+            .push_arg(external_id.to_string());
+        let row = on_pool!(self.store, |pool| fetch_optional!(DebtorRow, sql, pool));
+        row.ok_or_else(|| StoreError::not_found("debtor", external_id))?
+            .into_domain()
+    }
+
+    pub async fn list_debtors(&self, f: &DebtorFilter) -> Result<Page<Debtor>> {
+        let limit = page_limit(f.limit);
+        let mut sql = Sql::new(&format!("SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "));
+        sql.push_arg(self.tid.clone());
+        if let Some(v) = &f.external_id {
+            sql.push(" AND external_id = ").push_arg(v.clone());
+        }
+        if let Some(v) = f.country {
+            sql.push(" AND country = ").push_arg(v.code());
+        }
+        if let Some(v) = &f.segment {
+            sql.push(" AND segment = ").push_arg(v.clone());
+        }
+        if let Some(v) = f.kind {
+            sql.push(" AND kind = ").push_arg(v.as_str());
+        }
+        if let Some(v) = &f.name_contains {
+            let p = sql.arg(v.clone());
+            sql.push(&format!(" AND strpos(name, {p}) > 0"));
+        }
+        if let Some(c) = &f.cursor {
+            sql.push(" AND id > ").push_arg(c.clone());
+        }
+        sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
+        let sql = self.dialect(sql);
+        let rows = on_pool!(self.store, |pool| fetch_all!(DebtorRow, sql, pool));
+        Ok(into_page(convert(rows, DebtorRow::into_domain)?, limit, |d| {
+            d.id.to_string()
+        }))
+    }
+
+    /// Replaces the editable fields of a debtor (the caller merges a patch into the current one).
+    pub async fn update_debtor(&self, debtor: &Debtor, now: DateTime<Utc>) -> Result<Debtor> {
+        let mut d = debtor.clone();
+        d.name = d.name.trim().to_string();
+        if d.name.is_empty() || d.name.chars().count() > 200 {
+            return Err(invalid("name", "must be 1 to 200 characters"));
+        }
+        d.timezone = parse_timezone(&d.timezone)
+            .map_err(|e| invalid("timezone", e))?
+            .name()
+            .to_string();
+        if !d.attributes.is_object() {
+            return Err(invalid("attributes", "must be a JSON object"));
+        }
+        d.updated_at = now;
+        let mut sql = Sql::new("UPDATE debtors SET kind = ");
+        sql.push_arg(d.kind.as_str())
+            .push(", name = ")
+            .push_arg(d.name.clone())
+            .push(", document_type = ")
+            .push_arg(d.document_type.clone())
+            .push(", document_number = ")
+            .push_arg(d.document_number.clone())
+            .push(", birth_date = ")
+            .push_arg(d.birth_date)
+            .push(", language = ")
+            .push_arg(d.language.as_str())
+            .push(", timezone = ")
+            .push_arg(d.timezone.clone())
+            .push(", country = ")
+            .push_arg(d.country.code())
+            .push(", segment = ")
+            .push_arg(d.segment.clone())
+            .push(", tags = ")
+            .push_arg(serde_json::json!(d.tags))
+            .push(", attributes = ")
+            .push_arg(d.attributes.clone())
+            .push(", preferences = ")
+            .push_arg(serde_json::to_value(&d.preferences).map_err(StoreError::corrupt)?)
+            .push(", updated_at = ")
+            .push_arg(now)
+            .push(" WHERE tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(d.id.to_string());
+        let event = insert_event(
+            &self.tid,
+            NewEvent {
+                debtor_id: d.id,
+                debt_id: None,
+                kind: EventKind::DebtorUpdated,
+                at: now,
+                data: serde_json::json!({}),
+            },
+        );
+        let n = self.run_tx_counting_first(vec![sql, event]).await?;
+        if n == 0 {
+            return Err(StoreError::not_found("debtor", d.id));
+        }
+        Ok(d)
+    }
+
+    // ---- contact points ----
+
+    pub async fn add_contact_point(
+        &self,
+        debtor_id: DebtorId,
+        new: NewContactPoint,
+        now: DateTime<Utc>,
+    ) -> Result<ContactPoint> {
+        let debtor = self.get_debtor(debtor_id).await?;
+        let address = normalize_contact_address(
+            new.channel,
+            new.address.as_deref(),
+            new.postal.as_ref(),
+            debtor.country,
+        )?;
+        let opted_out_at =
+            (new.consent.status == ConsentStatus::OptedOut).then(|| new.consent.at.unwrap_or(now));
+        let cp = ContactPoint {
+            id: ContactPointId::generate(),
+            debtor_id,
+            channel: new.channel,
+            address,
+            postal: if new.channel == Channel::Letter { new.postal } else { None },
+            verified: false,
+            consent: new.consent,
+            opted_out_at,
+            priority: new.priority.unwrap_or(0),
+            bounce_count: 0,
+            created_at: now,
+        };
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO contact_points (tenant_id, {CONTACT_POINT_COLUMNS}) VALUES "
+        ));
+        sql.push_values(contact_point_values(&self.tid, &cp)?);
+        let event = insert_event(
+            &self.tid,
+            NewEvent {
+                debtor_id,
+                debt_id: None,
+                kind: EventKind::ContactPointAdded,
+                at: now,
+                data: serde_json::json!({"contact_point_id": cp.id, "channel": cp.channel, "consent": cp.consent.status}),
+            },
+        );
+        self.run_tx(vec![sql, event]).await.map_err(|e| {
+            if e.is_unique_violation() {
+                invalid("address", format!("the debtor already has this {} address", cp.channel))
+            } else {
+                e
+            }
+        })?;
+        Ok(cp)
+    }
+
+    pub async fn list_contact_points(&self, debtor_id: DebtorId) -> Result<Vec<ContactPoint>> {
+        self.get_debtor(debtor_id).await?;
+        let mut sql = Sql::new(&format!(
+            "SELECT {CONTACT_POINT_COLUMNS} FROM contact_points WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND debtor_id = ")
+            .push_arg(debtor_id.to_string())
+            .push(" ORDER BY channel, priority, id");
+        let rows = on_pool!(self.store, |pool| fetch_all!(ContactPointRow, sql, pool));
+        convert(rows, ContactPointRow::into_domain)
+    }
+
+    pub async fn get_contact_point(&self, id: ContactPointId) -> Result<ContactPoint> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {CONTACT_POINT_COLUMNS} FROM contact_points WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone()).push(" AND id = ").push_arg(id.to_string());
+        let row = on_pool!(self.store, |pool| fetch_optional!(ContactPointRow, sql, pool));
+        row.ok_or_else(|| StoreError::not_found("contact point", id))?
+            .into_domain()
+    }
+
+    /// Records a change of consent; `opted_out` also stamps the opt-out time.
+    pub async fn set_consent(
+        &self,
+        id: ContactPointId,
+        consent: Consent,
+        now: DateTime<Utc>,
+    ) -> Result<ContactPoint> {
+        let mut cp = self.get_contact_point(id).await?;
+        let opted_out = consent.status == ConsentStatus::OptedOut;
+        cp.opted_out_at = if opted_out { Some(cp.opted_out_at.unwrap_or(now)) } else { None };
+        cp.consent = Consent {
+            at: consent.at.or(Some(now)),
+            ..consent
+        };
+        let mut sql = Sql::new("UPDATE contact_points SET consent_status = ");
+        sql.push_arg(cp.consent.status.as_str())
+            .push(", consent_source = ")
+            .push_arg(cp.consent.source.clone())
+            .push(", consent_at = ")
+            .push_arg(cp.consent.at)
+            .push(", opted_out_at = ")
+            .push_arg(cp.opted_out_at)
+            .push(" WHERE tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id.to_string());
+        let event = insert_event(
+            &self.tid,
+            NewEvent {
+                debtor_id: cp.debtor_id,
+                debt_id: None,
+                kind: if opted_out { EventKind::OptedOut } else { EventKind::ConsentChanged },
+                at: now,
+                data: serde_json::json!({"contact_point_id": cp.id, "channel": cp.channel, "consent": cp.consent.status, "source": cp.consent.source}),
+            },
+        );
+        self.run_tx(vec![sql, event]).await?;
+        Ok(cp)
+    }
+
+    // ---- debts ----
+
+    pub async fn create_debt(&self, new: NewDebt, now: DateTime<Utc>) -> Result<Debt> {
+        let external_id = check_external_id("external_id", &new.external_id)?;
+        self.get_debtor(new.debtor_id).await?;
+        let balance = new.balance.unwrap_or(new.amount);
+        if balance.currency != new.amount.currency {
+            return Err(invalid("balance", "must be in the currency of `amount`"));
+        }
+        if balance.amount > new.amount.amount {
+            return Err(invalid("balance", "must not exceed `amount`"));
+        }
+        if balance.amount.is_sign_negative() && !balance.amount.is_zero() {
+            return Err(invalid("balance", "must not be negative"));
+        }
+        let issued_on = new.issued_on.unwrap_or(new.due_on);
+        if issued_on > new.due_on {
+            return Err(invalid("issued_on", "must not be after `due_on`"));
+        }
+        let debt = Debt {
+            id: DebtId::generate(),
+            debtor_id: new.debtor_id,
+            external_id,
+            original: new.amount,
+            balance,
+            issued_on,
+            due_on: new.due_on,
+            product: new.product,
+            status: if balance.is_zero_or_less() { DebtStatus::Paid } else { DebtStatus::Open },
+            created_at: now,
+            updated_at: now,
+        };
+        let mut sql = Sql::new(&format!("INSERT INTO debts (tenant_id, {DEBT_COLUMNS}) VALUES "));
+        sql.push_values(vec![
+            self.tid.clone().into(),
+            debt.id.to_string().into(),
+            debt.debtor_id.to_string().into(),
+            debt.external_id.clone().into(),
+            debt.original.currency.code().into(),
+            debt.original.to_minor().map_err(|e| invalid("amount", e))?.into(),
+            debt.balance.to_minor().map_err(|e| invalid("balance", e))?.into(),
+            debt.issued_on.into(),
+            debt.due_on.into(),
+            debt.product.clone().into(),
+            debt.status.as_str().into(),
+            now.into(),
+            now.into(),
+        ]);
+        let event = insert_event(
+            &self.tid,
+            NewEvent {
+                debtor_id: debt.debtor_id,
+                debt_id: Some(debt.id),
+                kind: EventKind::InvoiceIssued,
+                at: now,
+                data: serde_json::json!({"external_id": debt.external_id, "amount": debt.original, "due_on": debt.due_on}),
+            },
+        );
+        self.run_tx(vec![sql, event]).await.map_err(|e| {
+            if e.is_unique_violation() {
+                StoreError::Duplicate {
+                    what: "debt",
+                    external_id: debt.external_id.clone(),
+                }
+            } else {
+                e
+            }
+        })?;
+        Ok(debt)
+    }
+
+    pub async fn get_debt(&self, id: DebtId) -> Result<Debt> {
+        let mut sql = Sql::new(&format!("SELECT {DEBT_COLUMNS} FROM debts WHERE tenant_id = "));
+        sql.push_arg(self.tid.clone()).push(" AND id = ").push_arg(id.to_string());
+        let row = on_pool!(self.store, |pool| fetch_optional!(DebtRow, sql, pool));
+        row.ok_or_else(|| StoreError::not_found("debt", id))?.into_domain()
+    }
+
+    pub async fn list_debts(&self, f: &DebtFilter) -> Result<Page<Debt>> {
+        let limit = page_limit(f.limit);
+        let mut sql = Sql::new(&format!("SELECT {DEBT_COLUMNS} FROM debts WHERE tenant_id = "));
+        sql.push_arg(self.tid.clone());
+        if let Some(v) = f.debtor_id {
+            sql.push(" AND debtor_id = ").push_arg(v.to_string());
+        }
+        if let Some(v) = &f.external_id {
+            sql.push(" AND external_id = ").push_arg(v.clone());
+        }
+        if let Some(v) = f.status {
+            sql.push(" AND status = ").push_arg(v.as_str());
+        }
+        if let Some(v) = f.currency {
+            sql.push(" AND currency = ").push_arg(v.code());
+        }
+        if let Some(v) = f.due_before {
+            sql.push(" AND due_on < ").push_arg(v);
+        }
+        if let Some(v) = f.due_after {
+            sql.push(" AND due_on > ").push_arg(v);
+        }
+        if let Some(c) = &f.cursor {
+            sql.push(" AND id > ").push_arg(c.clone());
+        }
+        sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
+        let rows = on_pool!(self.store, |pool| fetch_all!(DebtRow, sql, pool));
+        Ok(into_page(convert(rows, DebtRow::into_domain)?, limit, |d| d.id.to_string()))
+    }
+
+    // ---- shared ----
+
+    /// Runs statements in one transaction.
+    pub(crate) async fn run_tx(&self, stmts: Vec<Sql>) -> Result<()> {
+        self.run_tx_counting_first(stmts).await.map(|_| ())
+    }
+
+    /// Runs statements in one transaction; returns the rows the first one touched. When the first
+    /// touches none, nothing is committed.
+    pub(crate) async fn run_tx_counting_first(&self, stmts: Vec<Sql>) -> Result<u64> {
+        on_pool!(self.store, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut first = None;
+            for s in stmts {
+                let n = exec!(s, &mut *tx);
+                if first.is_none() {
+                    first = Some(n);
+                    if n == 0 {
+                        tx.rollback().await?;
+                        return Ok(0);
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(first.unwrap_or(0))
+        })
+    }
+
+    /// Adapts SQL that differs between the two databases.
+    pub(crate) fn dialect(&self, mut sql: Sql) -> Sql {
+        if matches!(self.backend(), crate::Backend::Sqlite(_)) {
+            sql.text = sql.text.replace("strpos(", "instr(");
+        }
+        sql
+    }
+}
+
+/// The values of a contact point row, in `CONTACT_POINT_COLUMNS` order after the tenant.
+pub(crate) fn contact_point_values(tid: &str, cp: &ContactPoint) -> Result<Vec<Arg>> {
+    Ok(vec![
+        tid.to_string().into(),
+        cp.id.to_string().into(),
+        cp.debtor_id.to_string().into(),
+        cp.channel.as_str().into(),
+        cp.address.clone().into(),
+        cp.postal
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(StoreError::corrupt)?
+            .into(),
+        cp.verified.into(),
+        cp.consent.status.as_str().into(),
+        cp.consent.source.clone().into(),
+        cp.consent.at.into(),
+        cp.opted_out_at.into(),
+        i64::from(cp.priority).into(),
+        i64::from(cp.bounce_count).into(),
+        cp.created_at.into(),
+    ])
+}

@@ -1,0 +1,288 @@
+//! Row shapes as stored, and their conversion to domain types. Each derives `sqlx::FromRow`
+//! generically, so one struct reads rows of both drivers.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
+
+use recaudo_domain::event::{Event, EventKind};
+use recaudo_domain::portfolio::{
+    Consent, ContactPoint, Debt, Debtor, Dispute, Payment, PostalAddress, Preferences, Promise,
+    Tenant,
+};
+use recaudo_domain::{Currency, Money};
+
+use crate::{Result, StoreError};
+
+fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse::<T>()
+        .map_err(|e| StoreError::corrupt(format!("{what}: {e}")))
+}
+
+fn parse_opt<T: std::str::FromStr>(what: &str, s: Option<&str>) -> Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    s.map(|v| parse(what, v)).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub timezone: String,
+    pub currency: String,
+    pub language: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TenantRow {
+    pub fn into_domain(self) -> Result<Tenant> {
+        Ok(Tenant {
+            id: parse("tenant id", &self.id)?,
+            name: self.name,
+            country: parse("country", &self.country)?,
+            timezone: self.timezone,
+            currency: parse("currency", &self.currency)?,
+            language: parse("language", &self.language)?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub(crate) const DEBTOR_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, segment, tags, attributes, preferences, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DebtorRow {
+    pub id: String,
+    pub external_id: String,
+    pub kind: String,
+    pub name: String,
+    pub document_type: Option<String>,
+    pub document_number: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: String,
+    pub timezone: String,
+    pub country: String,
+    pub segment: Option<String>,
+    pub tags: Json<Vec<String>>,
+    pub attributes: Json<serde_json::Value>,
+    pub preferences: Json<Preferences>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DebtorRow {
+    pub fn into_domain(self) -> Result<Debtor> {
+        Ok(Debtor {
+            id: parse("debtor id", &self.id)?,
+            external_id: self.external_id,
+            kind: parse("debtor kind", &self.kind)?,
+            name: self.name,
+            document_type: self.document_type,
+            document_number: self.document_number,
+            birth_date: self.birth_date,
+            language: parse("language", &self.language)?,
+            timezone: self.timezone,
+            country: parse("country", &self.country)?,
+            segment: self.segment,
+            tags: self.tags.0,
+            attributes: self.attributes.0,
+            preferences: self.preferences.0,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+pub(crate) const CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, address, postal, verified, consent_status, consent_source, consent_at, opted_out_at, priority, bounce_count, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ContactPointRow {
+    pub id: String,
+    pub debtor_id: String,
+    pub channel: String,
+    pub address: String,
+    pub postal: Option<Json<PostalAddress>>,
+    pub verified: bool,
+    pub consent_status: String,
+    pub consent_source: Option<String>,
+    pub consent_at: Option<DateTime<Utc>>,
+    pub opted_out_at: Option<DateTime<Utc>>,
+    pub priority: i32,
+    pub bounce_count: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ContactPointRow {
+    pub fn into_domain(self) -> Result<ContactPoint> {
+        Ok(ContactPoint {
+            id: parse("contact point id", &self.id)?,
+            debtor_id: parse("debtor id", &self.debtor_id)?,
+            channel: parse("channel", &self.channel)?,
+            address: self.address,
+            postal: self.postal.map(|j| j.0),
+            verified: self.verified,
+            consent: Consent {
+                status: parse("consent status", &self.consent_status)?,
+                source: self.consent_source,
+                at: self.consent_at,
+            },
+            opted_out_at: self.opted_out_at,
+            priority: self.priority,
+            bounce_count: self.bounce_count,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub(crate) const DEBT_COLUMNS: &str = "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DebtRow {
+    pub id: String,
+    pub debtor_id: String,
+    pub external_id: String,
+    pub currency: String,
+    pub original_minor: i64,
+    pub balance_minor: i64,
+    pub issued_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub product: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DebtRow {
+    pub fn into_domain(self) -> Result<Debt> {
+        let currency: Currency = parse("currency", &self.currency)?;
+        Ok(Debt {
+            id: parse("debt id", &self.id)?,
+            debtor_id: parse("debtor id", &self.debtor_id)?,
+            external_id: self.external_id,
+            original: Money::from_minor(self.original_minor, currency),
+            balance: Money::from_minor(self.balance_minor, currency),
+            issued_on: self.issued_on,
+            due_on: self.due_on,
+            product: self.product,
+            status: parse("debt status", &self.status)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+pub(crate) const PAYMENT_COLUMNS: &str =
+    "id, debt_id, currency, amount_minor, method, provider_ref, received_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PaymentRow {
+    pub id: String,
+    pub debt_id: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub method: String,
+    pub provider_ref: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl PaymentRow {
+    pub fn into_domain(self) -> Result<Payment> {
+        Ok(Payment {
+            id: parse("payment id", &self.id)?,
+            debt_id: parse("debt id", &self.debt_id)?,
+            amount: Money::from_minor(self.amount_minor, parse("currency", &self.currency)?),
+            method: self.method,
+            provider_ref: self.provider_ref,
+            received_at: self.received_at,
+        })
+    }
+}
+
+pub(crate) const PROMISE_COLUMNS: &str =
+    "id, debt_id, currency, amount_minor, due_on, channel, status, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PromiseRow {
+    pub id: String,
+    pub debt_id: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub due_on: NaiveDate,
+    pub channel: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl PromiseRow {
+    pub fn into_domain(self) -> Result<Promise> {
+        Ok(Promise {
+            id: parse("promise id", &self.id)?,
+            debt_id: parse("debt id", &self.debt_id)?,
+            amount: Money::from_minor(self.amount_minor, parse("currency", &self.currency)?),
+            due_on: self.due_on,
+            channel: parse_opt("channel", self.channel.as_deref())?,
+            status: parse("promise status", &self.status)?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub(crate) const DISPUTE_COLUMNS: &str = "id, debt_id, reason, status, opened_at, resolved_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DisputeRow {
+    pub id: String,
+    pub debt_id: String,
+    pub reason: String,
+    pub status: String,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl DisputeRow {
+    pub fn into_domain(self) -> Result<Dispute> {
+        Ok(Dispute {
+            id: parse("dispute id", &self.id)?,
+            debt_id: parse("debt id", &self.debt_id)?,
+            reason: self.reason,
+            status: parse("dispute status", &self.status)?,
+            opened_at: self.opened_at,
+            resolved_at: self.resolved_at,
+        })
+    }
+}
+
+pub(crate) const EVENT_COLUMNS: &str = "id, debtor_id, debt_id, kind, at, data";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub id: String,
+    pub debtor_id: String,
+    pub debt_id: Option<String>,
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub data: Json<serde_json::Value>,
+}
+
+impl EventRow {
+    pub fn into_domain(self) -> Result<Event> {
+        Ok(Event {
+            id: parse("event id", &self.id)?,
+            debtor_id: parse("debtor id", &self.debtor_id)?,
+            debt_id: parse_opt("debt id", self.debt_id.as_deref())?,
+            kind: parse::<EventKind>("event kind", &self.kind)?,
+            at: self.at,
+            data: self.data.0,
+        })
+    }
+}
+
+/// Converts a list of rows, failing on the first unreadable one.
+pub(crate) fn convert<R, T>(rows: Vec<R>, f: impl Fn(R) -> Result<T>) -> Result<Vec<T>> {
+    rows.into_iter().map(f).collect()
+}

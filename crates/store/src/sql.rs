@@ -1,0 +1,185 @@
+//! Queries built at run time, written once for both databases.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// A value bound to a placeholder. Only types both drivers encode alike.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    Bool(bool),
+    Date(NaiveDate),
+    OptDate(Option<NaiveDate>),
+    Time(DateTime<Utc>),
+    OptTime(Option<DateTime<Utc>>),
+    Json(serde_json::Value),
+    OptJson(Option<serde_json::Value>),
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg::Text(s.to_string())
+    }
+}
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg::Text(s)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(s: Option<String>) -> Self {
+        Arg::OptText(s)
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<NaiveDate> for Arg {
+    fn from(v: NaiveDate) -> Self {
+        Arg::Date(v)
+    }
+}
+impl From<Option<NaiveDate>> for Arg {
+    fn from(v: Option<NaiveDate>) -> Self {
+        Arg::OptDate(v)
+    }
+}
+impl From<DateTime<Utc>> for Arg {
+    fn from(v: DateTime<Utc>) -> Self {
+        Arg::Time(v)
+    }
+}
+impl From<Option<DateTime<Utc>>> for Arg {
+    fn from(v: Option<DateTime<Utc>>) -> Self {
+        Arg::OptTime(v)
+    }
+}
+impl From<serde_json::Value> for Arg {
+    fn from(v: serde_json::Value) -> Self {
+        Arg::Json(v)
+    }
+}
+impl From<Option<serde_json::Value>> for Arg {
+    fn from(v: Option<serde_json::Value>) -> Self {
+        Arg::OptJson(v)
+    }
+}
+
+/// SQL text with its arguments; `arg` appends a value and returns its `$n` placeholder.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Adds a value and returns its placeholder.
+    pub fn arg(&mut self, value: impl Into<Arg>) -> String {
+        self.args.push(value.into());
+        format!("${}", self.args.len())
+    }
+
+    /// Writes `(p1, p2, …)` for the given values.
+    pub fn push_values(&mut self, values: Vec<Arg>) -> &mut Self {
+        self.text.push('(');
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            let p = self.arg(v);
+            self.text.push_str(&p);
+        }
+        self.text.push(')');
+        self
+    }
+
+    /// Adds a value and writes its placeholder into the text.
+    pub fn push_arg(&mut self, value: impl Into<Arg>) -> &mut Self {
+        let p = self.arg(value);
+        self.text.push_str(&p);
+        self
+    }
+}
+
+/// Binds the arguments of a [`Sql`] to a `sqlx::query`/`query_as` of either driver.
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for a in $args {
+            q = match a {
+                $crate::sql::Arg::Text(v) => q.bind(v),
+                $crate::sql::Arg::OptText(v) => q.bind(v),
+                $crate::sql::Arg::Int(v) => q.bind(v),
+                $crate::sql::Arg::Bool(v) => q.bind(v),
+                $crate::sql::Arg::Date(v) => q.bind(v),
+                $crate::sql::Arg::OptDate(v) => q.bind(v),
+                $crate::sql::Arg::Time(v) => q.bind(v),
+                $crate::sql::Arg::OptTime(v) => q.bind(v),
+                $crate::sql::Arg::Json(v) => q.bind(sqlx::types::Json(v)),
+                $crate::sql::Arg::OptJson(v) => q.bind(v.map(sqlx::types::Json)),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_args;
+
+/// Runs a built statement (no rows back) on a pool or transaction of either driver.
+macro_rules! exec {
+    ($sql:expr, $executor:expr) => {{
+        let sql: $crate::sql::Sql = $sql;
+        $crate::sql::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.text)), sql.args)
+            .execute($executor)
+            .await?
+            .rows_affected()
+    }};
+}
+pub(crate) use exec;
+
+/// Fetches all rows of a built statement as `$row` (a `sqlx::FromRow` type).
+macro_rules! fetch_all {
+    ($row:ty, $sql:expr, $executor:expr) => {{
+        let sql: $crate::sql::Sql = $sql;
+        $crate::sql::bind_args!(
+            sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql.text)),
+            sql.args
+        )
+        .fetch_all($executor)
+        .await?
+    }};
+}
+pub(crate) use fetch_all;
+
+/// Fetches at most one row of a built statement as `$row`.
+macro_rules! fetch_optional {
+    ($row:ty, $sql:expr, $executor:expr) => {{
+        let sql: $crate::sql::Sql = $sql;
+        $crate::sql::bind_args!(
+            sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql.text)),
+            sql.args
+        )
+        .fetch_optional($executor)
+        .await?
+    }};
+}
+pub(crate) use fetch_optional;

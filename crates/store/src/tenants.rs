@@ -1,0 +1,149 @@
+//! Tenants and their API keys (stored as SHA-256 hashes, never in clear).
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use recaudo_domain::portfolio::{Language, Tenant, parse_timezone};
+use recaudo_domain::{ApiKeyId, Country, Currency, TenantId};
+
+use crate::rows::TenantRow;
+use crate::sql::{Sql, exec, fetch_all, fetch_optional};
+use crate::{Result, Store, StoreError, on_pool};
+
+/// A tenant to create; unset fields default from the country.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub name: String,
+    pub country: Country,
+    pub timezone: Option<String>,
+    pub currency: Option<Currency>,
+    pub language: Option<Language>,
+}
+
+/// A tenant with a freshly made API key (the only time the key is seen in clear).
+#[derive(Debug, Clone)]
+pub struct TenantKey {
+    pub tenant: Tenant,
+    pub api_key: String,
+}
+
+const KEY_PREFIX: &str = "rk_";
+
+/// The hash an API key is stored and looked up by.
+pub fn hash_api_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn new_api_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "{KEY_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The statement that stores a key's hash and a short prefix to recognise it by.
+fn insert_api_key(tenant_id: TenantId, api_key: &str, now: DateTime<Utc>) -> Sql {
+    let mut sql =
+        Sql::new("INSERT INTO api_keys (id, tenant_id, key_hash, prefix, created_at) VALUES ");
+    sql.push_values(vec![
+        ApiKeyId::generate().to_string().into(),
+        tenant_id.to_string().into(),
+        hash_api_key(api_key).into(),
+        api_key[..KEY_PREFIX.len() + 6].to_string().into(),
+        now.into(),
+    ]);
+    sql
+}
+
+const TENANT_COLUMNS: &str = "id, name, country, timezone, currency, language, created_at";
+
+impl Store {
+    /// Creates a tenant and its first API key.
+    pub async fn create_tenant(&self, new: NewTenant, now: DateTime<Utc>) -> Result<TenantKey> {
+        let name = new.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(StoreError::Invalid {
+                field: "name".into(),
+                message: "must be 1 to 200 characters".into(),
+            });
+        }
+        let timezone = match new.timezone {
+            Some(tz) => parse_timezone(&tz)
+                .map_err(|e| StoreError::Invalid {
+                    field: "timezone".into(),
+                    message: e.to_string(),
+                })?
+                .name()
+                .to_string(),
+            None => new.country.default_timezone().name().to_string(),
+        };
+        let tenant = Tenant {
+            id: TenantId::generate(),
+            name,
+            country: new.country,
+            timezone,
+            currency: new.currency.unwrap_or(new.country.currency()),
+            language: new.language.unwrap_or(new.country.language()),
+            created_at: now,
+        };
+        let mut sql = Sql::new("INSERT INTO tenants (id, name, country, timezone, currency, language, created_at) VALUES ");
+        sql.push_values(vec![
+            tenant.id.to_string().into(),
+            tenant.name.clone().into(),
+            tenant.country.code().into(),
+            tenant.timezone.clone().into(),
+            tenant.currency.code().into(),
+            tenant.language.as_str().into(),
+            now.into(),
+        ]);
+        let api_key = new_api_key();
+        let key_sql = insert_api_key(tenant.id, &api_key, now);
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            exec!(sql, &mut *tx);
+            exec!(key_sql, &mut *tx);
+            tx.commit().await?;
+        });
+        Ok(TenantKey { tenant, api_key })
+    }
+
+    /// Adds another API key to a tenant.
+    pub async fn create_api_key(&self, tenant_id: TenantId, now: DateTime<Utc>) -> Result<String> {
+        self.get_tenant(tenant_id).await?;
+        let api_key = new_api_key();
+        let sql = insert_api_key(tenant_id, &api_key, now);
+        on_pool!(self, |pool| exec!(sql, pool));
+        Ok(api_key)
+    }
+
+    /// The tenant a (non-revoked) API key belongs to, if any.
+    pub async fn authenticate(&self, api_key: &str) -> Result<Option<Tenant>> {
+        if !api_key.starts_with(KEY_PREFIX) {
+            return Ok(None);
+        }
+        let mut sql = Sql::new(
+            "SELECT t.id, t.name, t.country, t.timezone, t.currency, t.language, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.revoked_at IS NULL AND k.key_hash = ",
+        );
+        sql.push_arg(hash_api_key(api_key));
+        let row = on_pool!(self, |pool| fetch_optional!(TenantRow, sql, pool));
+        row.map(TenantRow::into_domain).transpose()
+    }
+
+    pub async fn get_tenant(&self, id: TenantId) -> Result<Tenant> {
+        let mut sql = Sql::new(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = "));
+        sql.push_arg(id.to_string());
+        let row = on_pool!(self, |pool| fetch_optional!(TenantRow, sql, pool));
+        row.ok_or_else(|| StoreError::not_found("tenant", id))?
+            .into_domain()
+    }
+
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        let sql = Sql::new(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"));
+        let rows = on_pool!(self, |pool| fetch_all!(TenantRow, sql, pool));
+        rows.into_iter().map(TenantRow::into_domain).collect()
+    }
+}
