@@ -1,1 +1,439 @@
+//! Bulk upsert of import rows: a batch of already-validated rows is written in one transaction
+//! with multi-row statements, upserting on the tenant's external ids.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use recaudo_domain::event::{EventKind, NewEvent};
+use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, DebtorKind, Language, PostalAddress, Preferences};
+use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, ImportId};
+
+use crate::events::insert_event;
+use crate::sql::{Arg, Sql, exec};
+use crate::{Result, TenantStore, on_pool};
+
+/// The debtor part of an import row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportDebtor {
+    pub external_id: String,
+    pub kind: DebtorKind,
+    pub name: String,
+    pub document_type: Option<String>,
+    pub document_number: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub language: Language,
+    pub timezone: String,
+    pub country: Country,
+    pub segment: Option<String>,
+    pub tags: Vec<String>,
+    pub attributes: serde_json::Value,
+    pub preferences: Preferences,
+}
+
+/// A contact point of an import row, its address already normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportContact {
+    pub channel: Channel,
+    pub address: String,
+    pub postal: Option<PostalAddress>,
+    pub consent: Consent,
+}
+
+/// The debt part of an import row, amounts in minor units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportDebt {
+    pub external_id: String,
+    pub currency: Currency,
+    pub original_minor: i64,
+    pub balance_minor: i64,
+    pub issued_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub product: Option<String>,
+}
+
+/// One valid row of an import file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    /// Line of the row in its file, for messages.
+    pub line: u64,
+    pub debtor: ImportDebtor,
+    pub contacts: Vec<ImportContact>,
+    pub debt: ImportDebt,
+}
+
+/// A batch of rows of one import run.
+#[derive(Debug, Clone)]
+pub struct ImportBatch {
+    pub import_id: ImportId,
+    pub rows: Vec<ImportRow>,
+}
+
+/// What happened to one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcome {
+    Imported,
+    Updated,
+}
+
+/// The result of a batch, row by row (same order), and the rows that repeated a debt already
+/// seen earlier in the same import run, with that earlier line.
+#[derive(Debug, Clone, Default)]
+pub struct BatchOutcome {
+    pub outcomes: Vec<(u64, RowOutcome)>,
+    /// (line, debt external id, earlier line)
+    pub repeated: Vec<(u64, String, u64)>,
+}
+
+/// Statement size: keep below SQLite's 32,766 bound parameters.
+const PARAMS_PER_STATEMENT: usize = 30_000;
+
+/// Multi-row `INSERT … VALUES (…), (…) <tail>` statements, split to respect the parameter bound.
+fn insert_many(head: &str, tail: &str, rows: Vec<Vec<Arg>>) -> Vec<Sql> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return vec![];
+    };
+    let per = (PARAMS_PER_STATEMENT / width.max(1)).max(1);
+    let mut out = vec![];
+    let mut it = rows.into_iter().peekable();
+    while it.peek().is_some() {
+        let mut sql = Sql::new(head);
+        for (i, r) in it.by_ref().take(per).enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push_values(r);
+        }
+        sql.push(tail);
+        out.push(sql);
+    }
+    out
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingDebtor {
+    id: String,
+    external_id: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingDebt {
+    id: String,
+    external_id: String,
+    balance_minor: i64,
+    last_import_id: Option<String>,
+    last_import_line: Option<i64>,
+}
+
+impl TenantStore {
+    /// Records the start of an import run.
+    pub async fn start_import(&self, source: &str, now: DateTime<Utc>) -> Result<ImportId> {
+        let id = ImportId::generate();
+        let mut sql = Sql::new("INSERT INTO imports (id, tenant_id, source, started_at) VALUES ");
+        sql.push_values(vec![
+            id.to_string().into(),
+            self.tid.clone().into(),
+            source.to_string().into(),
+            now.into(),
+        ]);
+        self.run_tx(vec![sql]).await?;
+        Ok(id)
+    }
+
+    /// Records the end of an import run with its report.
+    pub async fn finish_import(
+        &self,
+        id: ImportId,
+        report: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut sql = Sql::new("UPDATE imports SET finished_at = ");
+        sql.push_arg(now)
+            .push(", report = ")
+            .push_arg(report)
+            .push(" WHERE tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id.to_string());
+        self.run_tx(vec![sql]).await
+    }
+
+    /// Upserts a batch in one transaction. Rows of the batch must have distinct debt external
+    /// ids (the caller keeps the last of repeated ones). An opt-out already recorded is never
+    /// undone by an import, and the preferences of an existing debtor (which the debtor may
+    /// have set in the portal) are kept: an import seeds them only for new debtors.
+    pub async fn import_batch(&self, batch: &ImportBatch, now: DateTime<Utc>) -> Result<BatchOutcome> {
+        if batch.rows.is_empty() {
+            return Ok(BatchOutcome::default());
+        }
+        let import_id = batch.import_id.to_string();
+
+        // Debtors: the last row of each external id gives its fields.
+        let mut debtor_rows: HashMap<&str, &ImportRow> = HashMap::new();
+        for r in &batch.rows {
+            debtor_rows.insert(r.debtor.external_id.as_str(), r);
+        }
+        let debtor_ext: Vec<String> = debtor_rows.keys().map(|s| s.to_string()).collect();
+        let debt_ext: Vec<String> = batch.rows.iter().map(|r| r.debt.external_id.clone()).collect();
+
+        let tid = self.tid.clone();
+        let lookup_debtors = in_list(
+            "SELECT id, external_id FROM debtors WHERE tenant_id = ",
+            &tid,
+            " AND external_id IN ",
+            &debtor_ext,
+        );
+        let lookup_debts = in_list(
+            "SELECT id, external_id, balance_minor, last_import_id, last_import_line FROM debts WHERE tenant_id = ",
+            &tid,
+            " AND external_id IN ",
+            &debt_ext,
+        );
+
+        on_pool!(self.store, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut existing_debtors: HashMap<String, String> = HashMap::new();
+            for sql in lookup_debtors {
+                for r in crate::sql::fetch_all!(ExistingDebtor, sql, &mut *tx) {
+                    existing_debtors.insert(r.external_id, r.id);
+                }
+            }
+            let mut existing_debts: HashMap<String, ExistingDebt> = HashMap::new();
+            for sql in lookup_debts {
+                for r in crate::sql::fetch_all!(ExistingDebt, sql, &mut *tx) {
+                    existing_debts.insert(r.external_id.clone(), r);
+                }
+            }
+            let plan = plan_batch(&tid, batch, &import_id, &debtor_rows, &existing_debtors, &existing_debts, now)?;
+            for sql in plan.statements {
+                exec!(sql, &mut *tx);
+            }
+            tx.commit().await?;
+            Ok(plan.outcome)
+        })
+    }
+}
+
+/// `head $tid tail ($2, $3, …)` lookups, split to respect the parameter bound.
+fn in_list(head: &str, tid: &str, tail: &str, values: &[String]) -> Vec<Sql> {
+    values
+        .chunks(PARAMS_PER_STATEMENT - 1)
+        .map(|chunk| {
+            let mut sql = Sql::new(head);
+            sql.push_arg(tid.to_string()).push(tail);
+            sql.push_values(chunk.iter().map(|v| Arg::Text(v.clone())).collect());
+            sql
+        })
+        .collect()
+}
+
+struct BatchPlan {
+    statements: Vec<Sql>,
+    outcome: BatchOutcome,
+}
+
+fn json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(crate::StoreError::corrupt)
+}
+
+/// Decides ids and writes for a batch, given what already exists.
+fn plan_batch(
+    tid: &str,
+    batch: &ImportBatch,
+    import_id: &str,
+    debtor_rows: &HashMap<&str, &ImportRow>,
+    existing_debtors: &HashMap<String, String>,
+    existing_debts: &HashMap<String, ExistingDebt>,
+    now: DateTime<Utc>,
+) -> Result<BatchPlan> {
+    let mut statements = vec![];
+    let mut events: Vec<Vec<Arg>> = vec![];
+    let mut event = |e: NewEvent| {
+        let s = insert_event(tid, e);
+        events.push(s.args);
+    };
+
+    // Debtors.
+    let mut debtor_ids: HashMap<&str, String> = HashMap::new();
+    let mut debtor_values = vec![];
+    let mut ext_sorted: Vec<&&str> = debtor_rows.keys().collect();
+    ext_sorted.sort();
+    for ext in ext_sorted {
+        let d = &debtor_rows[*ext].debtor;
+        let id = match existing_debtors.get(*ext) {
+            Some(id) => id.clone(),
+            None => {
+                let id = DebtorId::generate();
+                event(NewEvent {
+                    debtor_id: id,
+                    debt_id: None,
+                    kind: EventKind::DebtorCreated,
+                    at: now,
+                    data: serde_json::json!({"external_id": d.external_id, "import_id": import_id}),
+                });
+                id.to_string()
+            }
+        };
+        debtor_values.push(vec![
+            tid.to_string().into(),
+            id.clone().into(),
+            d.external_id.clone().into(),
+            d.kind.as_str().into(),
+            d.name.clone().into(),
+            d.document_type.clone().into(),
+            d.document_number.clone().into(),
+            d.birth_date.into(),
+            d.language.as_str().into(),
+            d.timezone.clone().into(),
+            d.country.code().into(),
+            d.segment.clone().into(),
+            json(&d.tags)?.into(),
+            d.attributes.clone().into(),
+            json(&d.preferences)?.into(),
+            now.into(),
+            now.into(),
+        ]);
+        debtor_ids.insert(ext, id);
+    }
+    statements.extend(insert_many(
+        &format!("INSERT INTO debtors (tenant_id, {}) VALUES ", crate::rows::DEBTOR_COLUMNS),
+        " ON CONFLICT (tenant_id, external_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+         document_type = excluded.document_type, document_number = excluded.document_number, \
+         birth_date = excluded.birth_date, language = excluded.language, timezone = excluded.timezone, \
+         country = excluded.country, segment = excluded.segment, tags = excluded.tags, \
+         attributes = excluded.attributes, updated_at = excluded.updated_at",
+        debtor_values,
+    ));
+
+    // Contact points: every row's, once per (debtor, channel, address); the last row wins.
+    let mut contacts: HashMap<(&str, Channel, &str), &ImportContact> = HashMap::new();
+    let mut order = vec![];
+    for r in &batch.rows {
+        for c in &r.contacts {
+            let k = (r.debtor.external_id.as_str(), c.channel, c.address.as_str());
+            if contacts.insert(k, c).is_none() {
+                order.push(k);
+            }
+        }
+    }
+    let mut cp_values = vec![];
+    for k in order {
+        let c = contacts[&k];
+        let opted_out_at = (c.consent.status == ConsentStatus::OptedOut).then(|| c.consent.at.unwrap_or(now));
+        cp_values.push(vec![
+            tid.to_string().into(),
+            ContactPointId::generate().to_string().into(),
+            debtor_ids[k.0].clone().into(),
+            c.channel.as_str().into(),
+            c.address.clone().into(),
+            c.postal.as_ref().map(json).transpose()?.into(),
+            false.into(),
+            c.consent.status.as_str().into(),
+            c.consent.source.clone().into(),
+            c.consent.at.into(),
+            opted_out_at.into(),
+            0i64.into(),
+            0i64.into(),
+            now.into(),
+        ]);
+    }
+    statements.extend(insert_many(
+        &format!("INSERT INTO contact_points (tenant_id, {}) VALUES ", crate::rows::CONTACT_POINT_COLUMNS),
+        " ON CONFLICT (tenant_id, debtor_id, channel, address) DO UPDATE SET \
+         postal = excluded.postal, \
+         consent_status = CASE WHEN contact_points.consent_status = 'opted_out' THEN contact_points.consent_status ELSE excluded.consent_status END, \
+         consent_source = CASE WHEN contact_points.consent_status = 'opted_out' THEN contact_points.consent_source ELSE excluded.consent_source END, \
+         consent_at = CASE WHEN contact_points.consent_status = 'opted_out' THEN contact_points.consent_at ELSE excluded.consent_at END, \
+         opted_out_at = COALESCE(contact_points.opted_out_at, excluded.opted_out_at)",
+        cp_values,
+    ));
+
+    // Debts.
+    let mut outcome = BatchOutcome::default();
+    let mut debt_values = vec![];
+    for r in &batch.rows {
+        let d = &r.debt;
+        let debtor_id = &debtor_ids[r.debtor.external_id.as_str()];
+        let parsed_debtor: DebtorId = debtor_id.parse().map_err(crate::StoreError::corrupt)?;
+        let (id, result) = match existing_debts.get(&d.external_id) {
+            Some(ex) => {
+                if ex.last_import_id.as_deref() == Some(import_id) {
+                    outcome.repeated.push((
+                        r.line,
+                        d.external_id.clone(),
+                        ex.last_import_line.unwrap_or(0) as u64,
+                    ));
+                }
+                if ex.balance_minor != d.balance_minor {
+                    let debt_id: DebtId = ex.id.parse().map_err(crate::StoreError::corrupt)?;
+                    event(NewEvent {
+                        debtor_id: parsed_debtor,
+                        debt_id: Some(debt_id),
+                        kind: EventKind::DebtUpdated,
+                        at: now,
+                        data: serde_json::json!({"balance_minor_before": ex.balance_minor, "balance_minor_after": d.balance_minor, "import_id": import_id}),
+                    });
+                }
+                (ex.id.clone(), RowOutcome::Updated)
+            }
+            None => {
+                let id = DebtId::generate();
+                event(NewEvent {
+                    debtor_id: parsed_debtor,
+                    debt_id: Some(id),
+                    kind: EventKind::InvoiceIssued,
+                    at: now,
+                    data: serde_json::json!({
+                        "external_id": d.external_id, "currency": d.currency,
+                        "amount_minor": d.original_minor, "balance_minor": d.balance_minor,
+                        "due_on": d.due_on, "import_id": import_id,
+                    }),
+                });
+                (id.to_string(), RowOutcome::Imported)
+            }
+        };
+        outcome.outcomes.push((r.line, result));
+        let status = if d.balance_minor == 0 { "paid" } else { "open" };
+        debt_values.push(vec![
+            tid.to_string().into(),
+            id.into(),
+            debtor_id.clone().into(),
+            d.external_id.clone().into(),
+            d.currency.code().into(),
+            d.original_minor.into(),
+            d.balance_minor.into(),
+            d.issued_on.into(),
+            d.due_on.into(),
+            d.product.clone().into(),
+            status.into(),
+            import_id.to_string().into(),
+            (r.line as i64).into(),
+            now.into(),
+            now.into(),
+        ]);
+    }
+    statements.extend(insert_many(
+        &format!(
+            "INSERT INTO debts (tenant_id, {}, last_import_id, last_import_line, created_at, updated_at) VALUES ",
+            "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status"
+        ),
+        " ON CONFLICT (tenant_id, external_id) DO UPDATE SET debtor_id = excluded.debtor_id, \
+         currency = excluded.currency, original_minor = excluded.original_minor, \
+         balance_minor = excluded.balance_minor, issued_on = excluded.issued_on, due_on = excluded.due_on, \
+         product = excluded.product, \
+         status = CASE WHEN excluded.balance_minor = 0 THEN 'paid' \
+                       WHEN debts.status = 'paid' THEN 'open' ELSE debts.status END, \
+         last_import_id = excluded.last_import_id, last_import_line = excluded.last_import_line, \
+         updated_at = excluded.updated_at",
+        debt_values,
+    ));
+
+    statements.extend(insert_many(
+        &format!("INSERT INTO events (tenant_id, {}) VALUES ", crate::rows::EVENT_COLUMNS),
+        "",
+        events,
+    ));
+    Ok(BatchPlan { statements, outcome })
+}

@@ -9,6 +9,7 @@
 mod error;
 mod events;
 mod idempotency;
+mod import;
 
 mod ledger;
 mod portfolio;
@@ -27,6 +28,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use error::StoreError;
 pub use events::TimelineQuery;
 pub use idempotency::StoredResponse;
+pub use import::{BatchOutcome, ImportBatch, ImportContact, ImportDebt, ImportDebtor, ImportRow, RowOutcome};
 
 pub use ledger::{NewPayment, NewPromise};
 pub use portfolio::{

@@ -71,6 +71,7 @@ CREATE TABLE debts (
     product TEXT,
     status TEXT NOT NULL,
     last_import_id TEXT,
+    last_import_line BIGINT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     UNIQUE (tenant_id, external_id)

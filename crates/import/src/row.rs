@@ -1,0 +1,412 @@
+//! One row of an import file → a validated [`ImportRow`], or every problem it has, each naming
+//! its column.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use recaudo_domain::contact::{normalize_email, normalize_phone};
+use recaudo_domain::portfolio::{
+    Channel, Consent, ConsentStatus, DebtorKind, Language, PostalAddress, Preferences, Tenant,
+    parse_timezone,
+};
+use recaudo_domain::{Country, Currency, Money};
+use recaudo_store::{ImportContact, ImportDebt, ImportDebtor, ImportRow};
+
+use crate::columns::ATTRIBUTE_PREFIX;
+use crate::report::{RowProblem, Severity};
+
+/// Read access to the fields of one row, whatever the encoding.
+pub trait Fields {
+    /// The field's text, `None` when absent or empty.
+    fn get(&self, name: &str) -> Option<Cow<'_, str>>;
+    /// Tags (CSV: `a|b`; JSONL: an array or the same string form).
+    fn tags(&self) -> Result<Vec<String>, String>;
+    /// Free attributes (CSV: `attr_*` columns; JSONL: the `attributes` object).
+    fn attributes(&self) -> Result<serde_json::Map<String, serde_json::Value>, String>;
+}
+
+/// A CSV record seen through its header.
+pub struct CsvFields<'a> {
+    pub header: &'a HashMap<String, usize>,
+    pub attr_columns: &'a [(String, usize)],
+    pub record: &'a csv::StringRecord,
+}
+
+impl Fields for CsvFields<'_> {
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        let v = self.record.get(*self.header.get(name)?)?.trim();
+        (!v.is_empty()).then_some(Cow::Borrowed(v))
+    }
+
+    fn tags(&self) -> Result<Vec<String>, String> {
+        Ok(split_tags(self.get("tags").as_deref().unwrap_or("")))
+    }
+
+    fn attributes(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let mut m = serde_json::Map::new();
+        for (name, idx) in self.attr_columns {
+            if let Some(v) = self.record.get(*idx).map(str::trim).filter(|v| !v.is_empty()) {
+                m.insert(
+                    name[ATTRIBUTE_PREFIX.len()..].to_string(),
+                    serde_json::Value::String(v.to_string()),
+                );
+            }
+        }
+        Ok(m)
+    }
+}
+
+fn split_tags(s: &str) -> Vec<String> {
+    s.split('|')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A JSONL object.
+pub struct JsonFields<'a>(pub &'a serde_json::Map<String, serde_json::Value>);
+
+impl Fields for JsonFields<'_> {
+    fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        match self.0.get(name)? {
+            serde_json::Value::String(s) => {
+                let t = s.trim();
+                (!t.is_empty()).then_some(Cow::Borrowed(t))
+            }
+            serde_json::Value::Null => None,
+            serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
+            serde_json::Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+            other => Some(Cow::Owned(other.to_string())),
+        }
+    }
+
+    fn tags(&self) -> Result<Vec<String>, String> {
+        match self.0.get("tags") {
+            None | Some(serde_json::Value::Null) => Ok(vec![]),
+            Some(serde_json::Value::String(s)) => Ok(split_tags(s)),
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(|s| s.trim().to_string())
+                        .ok_or_else(|| "tags must be strings".to_string())
+                })
+                .filter(|r| r.as_ref().map(|s| !s.is_empty()).unwrap_or(true))
+                .collect(),
+            Some(_) => Err("must be an array of strings or `a|b`".into()),
+        }
+    }
+
+    fn attributes(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let mut m = match self.0.get("attributes") {
+            None | Some(serde_json::Value::Null) => serde_json::Map::new(),
+            Some(serde_json::Value::Object(o)) => o.clone(),
+            Some(_) => return Err("must be a JSON object".into()),
+        };
+        for (k, v) in self.0 {
+            if let Some(name) = k.strip_prefix(ATTRIBUTE_PREFIX).filter(|n| !n.is_empty()) {
+                m.insert(name.to_string(), v.clone());
+            }
+        }
+        Ok(m)
+    }
+}
+
+/// Collects the problems of one row.
+struct Check<'a> {
+    line: u64,
+    fields: &'a dyn Fields,
+    problems: Vec<RowProblem>,
+}
+
+impl Check<'_> {
+    fn fail(&mut self, column: &str, reason: impl ToString) {
+        let value = self.fields.get(column).map(|v| v.into_owned()).unwrap_or_default();
+        self.problems.push(RowProblem {
+            line: self.line,
+            column: column.to_string(),
+            value,
+            reason: reason.to_string(),
+            severity: Severity::Error,
+        });
+    }
+
+    fn text(&self, column: &str) -> Option<String> {
+        self.fields.get(column).map(|v| v.into_owned())
+    }
+
+    fn required(&mut self, column: &str, max_chars: usize) -> String {
+        match self.text(column) {
+            None => {
+                self.fail(column, "is required");
+                String::new()
+            }
+            Some(v) if v.chars().count() > max_chars => {
+                self.fail(column, format!("is longer than {max_chars} characters"));
+                v
+            }
+            Some(v) => v,
+        }
+    }
+
+    fn optional_text(&mut self, column: &str, max_chars: usize) -> Option<String> {
+        let v = self.text(column)?;
+        if v.chars().count() > max_chars {
+            self.fail(column, format!("is longer than {max_chars} characters"));
+        }
+        Some(v)
+    }
+
+    /// Parses an optional value with `FromStr`, reporting its error.
+    fn parsed<T: std::str::FromStr>(&mut self, column: &str) -> Option<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let v = self.text(column)?;
+        match v.parse::<T>() {
+            Ok(x) => Some(x),
+            Err(e) => {
+                self.fail(column, e);
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, column: &str) -> Option<NaiveDate> {
+        let v = self.text(column)?;
+        match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+            Ok(d) if (1900..=2200).contains(&chrono::Datelike::year(&d)) => Some(d),
+            Ok(_) => {
+                self.fail(column, "year out of range 1900–2200");
+                None
+            }
+            Err(_) => {
+                self.fail(column, "is not a date YYYY-MM-DD (or the date does not exist)");
+                None
+            }
+        }
+    }
+
+    fn amount(&mut self, column: &str, currency: Option<Currency>) -> Option<i64> {
+        let v = self.text(column)?;
+        let currency = currency?;
+        match Money::parse_amount(&v, currency).and_then(|m| m.to_minor()) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                self.fail(column, e);
+                None
+            }
+        }
+    }
+}
+
+/// Validates a row against the format, with the tenant's defaults.
+pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<ImportRow, Vec<RowProblem>> {
+    let mut c = Check {
+        line,
+        fields,
+        problems: vec![],
+    };
+
+    // Debtor.
+    let debtor_external_id = c.required("debtor_external_id", 128);
+    let name = c.required("debtor_name", 200);
+    let kind = c.parsed::<DebtorKind>("debtor_kind").unwrap_or(DebtorKind::Person);
+    let country_given = c.parsed::<Country>("country");
+    let country = country_given.unwrap_or(tenant.country);
+    let language = c.parsed::<Language>("language").unwrap_or(country.language());
+    let timezone = match c.text("timezone") {
+        Some(tz) => match parse_timezone(&tz) {
+            Ok(z) => z.name().to_string(),
+            Err(e) => {
+                c.fail("timezone", e);
+                String::new()
+            }
+        },
+        None if country_given.is_some() => country.default_timezone().name().to_string(),
+        None => tenant.timezone.clone(),
+    };
+    let birth_date = c.date("birth_date");
+    let document_type = c.optional_text("document_type", 20).map(|s| s.to_lowercase());
+    let document_number = c
+        .optional_text("document_number", 40)
+        .map(|s| s.split_whitespace().collect::<String>());
+    let segment = c.optional_text("segment", 64);
+    let tags = match fields.tags() {
+        Ok(t) => t,
+        Err(e) => {
+            c.fail("tags", e);
+            vec![]
+        }
+    };
+    let attributes = match fields.attributes() {
+        Ok(a) => serde_json::Value::Object(a),
+        Err(e) => {
+            c.fail("attributes", e);
+            serde_json::json!({})
+        }
+    };
+    let preferences = Preferences {
+        preferred_channel: c.parsed::<Channel>("preferred_channel"),
+        paperless: match c.text("paperless").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false") | Some("0") | Some("no") => false,
+            Some("true") | Some("1") | Some("yes") => true,
+            Some(_) => {
+                c.fail("paperless", "must be true or false");
+                false
+            }
+        },
+        ..Preferences::default()
+    };
+
+    // Contact points.
+    let consent_source = c.optional_text("consent_source", 64);
+    let consent_at = match c.text("consent_at") {
+        Some(v) => match DateTime::parse_from_rfc3339(&v) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(_) => {
+                c.fail("consent_at", "is not an RFC 3339 timestamp (e.g. 2025-01-31T10:00:00Z)");
+                None
+            }
+        },
+        None => None,
+    };
+    let consent = |c: &mut Check, column: &str| Consent {
+        status: c.parsed::<ConsentStatus>(column).unwrap_or(ConsentStatus::Unknown),
+        source: consent_source.clone(),
+        at: consent_at,
+    };
+    let mut contacts = vec![];
+    if let Some(raw) = c.text("email") {
+        match normalize_email(&raw) {
+            Ok(address) => {
+                let consent = consent(&mut c, "email_consent");
+                contacts.push(ImportContact { channel: Channel::Email, address, postal: None, consent });
+            }
+            Err(e) => c.fail("email", e),
+        }
+    }
+    if let Some(raw) = c.text("phone") {
+        match normalize_phone(&raw, country) {
+            Ok(address) => {
+                let sms = consent(&mut c, "sms_consent");
+                let voice = consent(&mut c, "voice_consent");
+                contacts.push(ImportContact { channel: Channel::Sms, address: address.clone(), postal: None, consent: sms });
+                contacts.push(ImportContact { channel: Channel::Voice, address, postal: None, consent: voice });
+            }
+            Err(e) => c.fail("phone", e),
+        }
+    }
+    if let Some(raw) = c.text("whatsapp") {
+        match normalize_phone(&raw, country) {
+            Ok(address) => {
+                let consent = consent(&mut c, "whatsapp_consent");
+                contacts.push(ImportContact { channel: Channel::Whatsapp, address, postal: None, consent });
+            }
+            Err(e) => c.fail("whatsapp", e),
+        }
+    }
+    let line1 = c.optional_text("address_line1", 200);
+    let city = c.optional_text("address_city", 100);
+    match (line1, city) {
+        (Some(line1), Some(city)) => {
+            let postal = PostalAddress {
+                line1,
+                line2: c.optional_text("address_line2", 200),
+                city,
+                region: c.optional_text("address_region", 100),
+                postal_code: c.optional_text("address_postal_code", 20),
+                country,
+            };
+            let consent = consent(&mut c, "letter_consent");
+            contacts.push(ImportContact { channel: Channel::Letter, address: postal.formatted(), postal: Some(postal), consent });
+        }
+        (Some(_), None) => c.fail("address_city", "is required when address_line1 is given"),
+        (None, Some(_)) => c.fail("address_line1", "is required when address_city is given"),
+        (None, None) => {}
+    }
+
+    // Debt.
+    let debt_external_id = c.required("debt_external_id", 128);
+    let currency = match c.text("currency") {
+        None => {
+            c.fail("currency", "is required");
+            None
+        }
+        Some(_) => c.parsed::<Currency>("currency"),
+    };
+    let original = match c.text("amount") {
+        None => {
+            c.fail("amount", "is required");
+            None
+        }
+        Some(_) => c.amount("amount", currency),
+    };
+    let balance = c.amount("balance", currency).or(original);
+    if let (Some(o), Some(b)) = (original, balance)
+        && b > o
+    {
+        c.fail("balance", "is greater than amount");
+    }
+    let due_on = match c.text("due_date") {
+        None => {
+            c.fail("due_date", "is required");
+            None
+        }
+        Some(_) => c.date("due_date"),
+    };
+    let issued_on = c.date("issued_date").or(due_on);
+    if let (Some(i), Some(d)) = (issued_on, due_on)
+        && i > d
+    {
+        c.fail("issued_date", "is after due_date");
+    }
+    let product = c.optional_text("product", 64);
+
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    let (Some(currency), Some(original_minor), Some(balance_minor), Some(issued_on), Some(due_on)) =
+        (currency, original, balance, issued_on, due_on)
+    else {
+        // Every missing piece above reported a problem; this is unreachable by construction.
+        return Err(vec![RowProblem {
+            line,
+            column: "amount".into(),
+            value: String::new(),
+            reason: "incomplete row".into(),
+            severity: Severity::Error,
+        }]);
+    };
+    Ok(ImportRow {
+        line,
+        debtor: ImportDebtor {
+            external_id: debtor_external_id,
+            kind,
+            name,
+            document_type,
+            document_number,
+            birth_date,
+            language,
+            timezone,
+            country,
+            segment,
+            tags,
+            attributes,
+            preferences,
+        },
+        contacts,
+        debt: ImportDebt {
+            external_id: debt_external_id,
+            currency,
+            original_minor,
+            balance_minor,
+            issued_on,
+            due_on,
+            product,
+        },
+    })
+}

@@ -1,0 +1,198 @@
+//! Import end to end on real stores (SQLite, and PostgreSQL when configured).
+
+use chrono::{DateTime, Utc};
+use recaudo_domain::Country;
+use recaudo_domain::portfolio::{Channel, ConsentStatus, DebtStatus};
+use recaudo_import::{Format, ImportError, ImportOptions, ImportReport, Severity, import_reader};
+use recaudo_store::testing::stores;
+use recaudo_store::{DebtFilter, NewTenant, Store, TenantStore};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().to_utc()
+}
+
+async fn tenant(store: &Store) -> TenantStore {
+    let tk = store
+        .create_tenant(
+            NewTenant {
+                name: "Luz".into(),
+                country: Country::Br,
+                timezone: None,
+                currency: None,
+                language: None,
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    store.tenant(&tk.tenant)
+}
+
+async fn run(ts: &TenantStore, format: Format, text: &str) -> Result<ImportReport, ImportError> {
+    let opts = ImportOptions {
+        batch_size: 3,
+        ..Default::default()
+    };
+    import_reader(ts, format, std::io::Cursor::new(text.to_string().into_bytes()), &opts, t0()).await
+}
+
+const HEADER: &str = "debtor_external_id,debtor_name,country,email,phone,whatsapp,sms_consent,email_consent,address_line1,address_city,debt_external_id,currency,amount,balance,due_date,attr_contract";
+
+#[tokio::test]
+async fn good_rows_are_imported_and_bad_rows_reported_by_line_and_column() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store).await;
+        let csv = format!(
+            "{HEADER}\n\
+             BR-1,Ana Souza,BR,ana@example.com,(11) 98765-4321,(11) 98765-4321,granted,granted,\"Rua A, 1\",São Paulo,INV-1,BRL,100.50,,2026-11-01,C-1\n\
+             BR-1,Ana Souza,BR,ana@example.com,(11) 98765-4321,,granted,granted,,,INV-2,BRL,20,5,2026-10-01,C-1\n\
+             BR-2,Bruno Lima,BR,not-an-email,123,,,,,,INV-3,BRL,abc,,2026-02-30,\n\
+             BR-3,Carla Dias,BR,,,,,,,,INV-4,XYZ,10,,2026-11-01,\n\
+             BR-4,Davi Rocha,BR,davi@example.com,,,,,,,INV-5,BRL,-3,,2026-11-01,\n\
+             BR-5,Eva Melo,CO,eva@example.com,300 123 4567,,maybe,,,,INV-6,COP,350000,,2026-11-01,\n\
+             BR-6,Fabio Reis,BR,,,,,,,,INV-7,BRL,10,20,2026-11-01,\n"
+        );
+        let report = run(&ts, Format::Csv, &csv).await.unwrap();
+        assert_eq!((report.rows, report.imported, report.updated, report.errors), (7, 2, 0, 5), "{db}: {report:?}");
+        let errs: Vec<(u64, &str)> = report
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| (p.line, p.column.as_str()))
+            .collect();
+        for want in [
+            (4, "email"),
+            (4, "phone"),
+            (4, "amount"),
+            (4, "due_date"),
+            (5, "currency"),
+            (6, "amount"),
+            (7, "sms_consent"),
+            (8, "balance"),
+        ] {
+            assert!(errs.contains(&want), "{db}: missing {want:?} in {errs:?}");
+        }
+        let bad_amount = report.problems.iter().find(|p| p.line == 4 && p.column == "amount").unwrap();
+        assert_eq!(bad_amount.value, "abc");
+        assert!(bad_amount.reason.contains("not a number"), "{}", bad_amount.reason);
+
+        let debtor = ts.get_debtor_by_external_id("BR-1").await.unwrap();
+        assert_eq!(debtor.attributes["contract"], "C-1", "{db}");
+        let cps = ts.list_contact_points(debtor.id).await.unwrap();
+        let channels: Vec<Channel> = cps.iter().map(|c| c.channel).collect();
+        for ch in [Channel::Email, Channel::Sms, Channel::Voice, Channel::Whatsapp, Channel::Letter] {
+            assert!(channels.contains(&ch), "{db}: {channels:?}");
+        }
+        assert_eq!(cps.len(), 5, "{db}: contact points deduplicated across rows");
+        let sms = cps.iter().find(|c| c.channel == Channel::Sms).unwrap();
+        assert_eq!(sms.address, "+5511987654321");
+        assert_eq!(sms.consent.status, ConsentStatus::Granted);
+        let debts = ts
+            .list_debts(&DebtFilter { debtor_id: Some(debtor.id), ..Default::default() })
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(debts.len(), 2);
+        let inv2 = debts.iter().find(|d| d.external_id == "INV-2").unwrap();
+        assert_eq!(inv2.balance.to_minor().unwrap(), 500);
+        assert_eq!(inv2.original.to_minor().unwrap(), 2000);
+    }
+}
+
+#[tokio::test]
+async fn reimport_is_idempotent_and_keeps_opt_outs() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store).await;
+        let csv = format!(
+            "{HEADER}\n\
+             BR-1,Ana Souza,BR,ana@example.com,(11) 98765-4321,,granted,granted,,,INV-1,BRL,100,,2026-11-01,\n\
+             BR-2,Bruno Lima,BR,bruno@example.com,,,,granted,,,INV-2,BRL,0,,2026-11-01,\n"
+        );
+        let first = run(&ts, Format::Csv, &csv).await.unwrap();
+        assert_eq!((first.imported, first.updated, first.errors), (2, 0, 0), "{db}");
+        let paid = ts.list_debts(&DebtFilter { external_id: Some("INV-2".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(paid.items[0].status, DebtStatus::Paid, "{db}: zero balance is paid");
+
+        // The debtor opts out of SMS; the next nightly file still says `granted`.
+        let d = ts.get_debtor_by_external_id("BR-1").await.unwrap();
+        let sms = ts.list_contact_points(d.id).await.unwrap().into_iter().find(|c| c.channel == Channel::Sms).unwrap();
+        ts.set_consent(
+            sms.id,
+            recaudo_domain::portfolio::Consent { status: ConsentStatus::OptedOut, source: Some("sms_stop".into()), at: None },
+            t0(),
+        )
+        .await
+        .unwrap();
+
+        let second = run(&ts, Format::Csv, &csv).await.unwrap();
+        assert_eq!((second.imported, second.updated, second.errors), (0, 2, 0), "{db}");
+        let sms = ts.list_contact_points(d.id).await.unwrap().into_iter().find(|c| c.channel == Channel::Sms).unwrap();
+        assert_eq!(sms.consent.status, ConsentStatus::OptedOut, "{db}: an import never undoes an opt-out");
+        assert!(sms.opted_out_at.is_some());
+        let all = ts.list_debts(&DebtFilter::default()).await.unwrap();
+        assert_eq!(all.items.len(), 2, "{db}: nothing duplicated");
+    }
+}
+
+#[tokio::test]
+async fn the_same_debt_twice_in_a_file_last_wins_with_a_warning() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store).await;
+        // batch_size 3: one repetition inside a batch (lines 2 and 3), one across batches (2 and 6).
+        let csv = format!(
+            "{HEADER}\n\
+             BR-1,Ana,BR,,,,,,,,INV-1,BRL,100,,2026-11-01,\n\
+             BR-1,Ana,BR,,,,,,,,INV-1,BRL,100,90,2026-11-01,\n\
+             BR-2,Bia,BR,,,,,,,,INV-2,BRL,50,,2026-11-01,\n\
+             BR-3,Caio,BR,,,,,,,,INV-3,BRL,50,,2026-11-01,\n\
+             BR-1,Ana,BR,,,,,,,,INV-1,BRL,100,80,2026-11-01,\n"
+        );
+        let report = run(&ts, Format::Csv, &csv).await.unwrap();
+        assert_eq!((report.rows, report.imported, report.updated, report.errors, report.warnings), (5, 3, 2, 0, 2), "{db}: {report:?}");
+        let warned: Vec<u64> = report.problems.iter().filter(|p| p.severity == Severity::Warning).map(|p| p.line).collect();
+        assert_eq!(warned, vec![3, 6], "{db}");
+        let inv1 = ts.list_debts(&DebtFilter { external_id: Some("INV-1".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(inv1.items[0].balance.to_minor().unwrap(), 8000, "{db}: the last row wins");
+    }
+}
+
+#[tokio::test]
+async fn wrong_columns_stop_the_import_before_any_row() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store).await;
+        let err = run(&ts, Format::Csv, "debtor_external_id,debtor_name,colour\nX,Y,red\n").await.unwrap_err();
+        let msg = err.to_string();
+        for col in ["debt_external_id", "currency", "amount", "due_date", "colour"] {
+            assert!(msg.contains(col), "{db}: {msg}");
+        }
+        assert!(matches!(err, ImportError::Columns { .. }));
+        assert!(ts.list_debts(&DebtFilter::default()).await.unwrap().items.is_empty());
+        assert!(matches!(run(&ts, Format::Csv, "").await, Err(ImportError::Empty)), "{db}");
+    }
+}
+
+#[tokio::test]
+async fn jsonl_carries_the_same_fields() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store).await;
+        let jsonl = r#"{"debtor_external_id":"MX-1","debtor_name":"Luis Pérez","country":"MX","phone":"55 1234 5678","tags":["vip","new"],"attributes":{"plan":"gold"},"debt_external_id":"F-1","currency":"MXN","amount":1800.5,"due_date":"2026-11-10"}
+
+{"debtor_external_id":"MX-2","debtor_name":"Sin Deuda","debt_external_id":"F-2","currency":"MXN","amount":"10","due_date":"2026-11-10","favourite_colour":"red"}
+not json
+[1,2]
+{"debtor_external_id":"MX-3","debtor_name":"X","debt_external_id":"F-3","currency":"MXN","amount":"10"}
+"#;
+        let report = run(&ts, Format::Jsonl, jsonl).await.unwrap();
+        assert_eq!((report.rows, report.imported, report.errors), (5, 1, 4), "{db}: {report:?}");
+        let cols: Vec<(u64, &str)> = report.problems.iter().map(|p| (p.line, p.column.as_str())).collect();
+        assert!(cols.contains(&(3, "favourite_colour")), "{cols:?}");
+        assert!(cols.contains(&(4, "")) && cols.contains(&(5, "")), "{cols:?}");
+        assert!(cols.contains(&(6, "due_date")), "{cols:?}");
+        let d = ts.get_debtor_by_external_id("MX-1").await.unwrap();
+        assert_eq!(d.tags, vec!["vip", "new"]);
+        assert_eq!(d.attributes["plan"], "gold");
+        assert_eq!(d.timezone, "America/Mexico_City", "{db}");
+        let cps = ts.list_contact_points(d.id).await.unwrap();
+        assert!(cps.iter().any(|c| c.address == "+525512345678"), "{db}");
+    }
+}
