@@ -182,6 +182,17 @@ impl Store {
         Ok(())
     }
 
+    /// Runs one administrative statement written by recaudo itself (e.g. `CREATE DATABASE` for
+    /// tests and benchmarks). Never pass user input.
+    pub async fn execute_admin(&self, statement: &str) -> Result<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// The portfolio of one tenant. Every method of the result is scoped to that tenant.
     pub fn tenant(&self, tenant: &Tenant) -> TenantStore {
         TenantStore {

@@ -1,7 +1,7 @@
 //! Fresh, isolated databases for tests of any crate: a new SQLite file, and, when
 //! `RECAUDO_TEST_DATABASE_URL` points at a PostgreSQL server, a new database on it.
 
-use crate::{Result, Store, on_pool};
+use crate::{Result, Store};
 
 /// The environment variable that names the PostgreSQL server tests may use.
 pub const TEST_DATABASE_ENV: &str = "RECAUDO_TEST_DATABASE_URL";
@@ -22,11 +22,7 @@ pub async fn fresh_postgres_url() -> Result<Option<String>> {
     };
     let name = format!("recaudo_t_{}", ulid::Ulid::generate().to_string().to_lowercase());
     let admin = Store::connect(&base).await?;
-    on_pool!(admin, |pool| {
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(pool)
-            .await?;
-    });
+    admin.execute_admin(&format!("CREATE DATABASE {name}")).await?;
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap_or((base.as_str(), ""));
     Ok(Some(format!("{prefix}/{name}")))
