@@ -1,1 +1,215 @@
-fn main() {}
+//! `recaudo`: the command line and the server.
+
+mod bench;
+mod config;
+mod demo;
+mod import;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use recaudo_domain::portfolio::Language;
+use recaudo_domain::{Clock, Country, Currency, SystemClock};
+use recaudo_store::{NewTenant, Store};
+
+use crate::config::Config;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "recaudo",
+    version,
+    about = "Omnichannel debt collection: plan, contact, listen, collect."
+)]
+struct Cli {
+    /// Configuration file (default: ./recaudo.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database: sqlite://FILE or postgres://… (default sqlite://recaudo.db).
+    #[arg(long, global = true, env = "RECAUDO_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the REST API (and, in later versions, the dashboard and the portal).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        addr: Option<String>,
+        /// Which parts this node runs.
+        #[arg(long, default_value = "all", value_parser = ["all", "api"])]
+        role: String,
+    },
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Write a synthetic, realistic portfolio as an import file.
+    Gen(demo::GenArgs),
+    /// Import a CSV or JSONL file of debts (format: docs/import.md).
+    Import(import::ImportArgs),
+    /// Create a demo database with two tenants and serve it on http://127.0.0.1:8080.
+    Demo(demo::DemoArgs),
+    /// Measure end-to-end figures; the last line of output is a JSON object.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TenantCommand {
+    /// Create a tenant and print its id and first API key as JSON.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// ISO 3166 country: BR, MX, CO, CL, PE, AR, ES, US. Sets the defaults below.
+        #[arg(long)]
+        country: Country,
+        /// IANA time zone for debtors without one (default: the country's).
+        #[arg(long)]
+        timezone: Option<String>,
+        #[arg(long)]
+        currency: Option<Currency>,
+        #[arg(long)]
+        language: Option<Language>,
+    },
+    /// List tenants as JSON lines.
+    List,
+    /// Print a new API key for a tenant.
+    Key {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(url) = &cli.database_url {
+        config.database_url = url.clone();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Errors end the command with a message; the type only carries it.
+pub type CliResult<T = ()> = Result<T, String>;
+
+pub fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+async fn run(command: Command, config: Config) -> CliResult {
+    let clock = SystemClock;
+    match command {
+        Command::Serve { addr, role: _ } => {
+            serve::init_tracing(&config.log);
+            let store = Store::open(&config.database_url).await.map_err(err)?;
+            let addr = addr.unwrap_or_else(|| config.server.addr.clone());
+            serve::serve(store, &config, &addr, None).await
+        }
+        Command::Migrate => {
+            let store = Store::open(&config.database_url).await.map_err(err)?;
+            println!(
+                "{}",
+                serde_json::json!({"migrated": true, "database": format!("{:?}", store.kind()).to_lowercase()})
+            );
+            Ok(())
+        }
+        Command::Tenant { command } => {
+            let store = Store::open(&config.database_url).await.map_err(err)?;
+            match command {
+                TenantCommand::Create {
+                    name,
+                    country,
+                    timezone,
+                    currency,
+                    language,
+                } => {
+                    let tk = store
+                        .create_tenant(
+                            NewTenant {
+                                name,
+                                country,
+                                timezone,
+                                currency,
+                                language,
+                            },
+                            clock.now(),
+                        )
+                        .await
+                        .map_err(err)?;
+                    println!(
+                        "{}",
+                        serde_json::json!({"tenant_id": tk.tenant.id, "api_key": tk.api_key})
+                    );
+                }
+                TenantCommand::List => {
+                    for t in store.list_tenants().await.map_err(err)? {
+                        println!("{}", serde_json::to_string(&t).map_err(err)?);
+                    }
+                }
+                TenantCommand::Key { tenant } => {
+                    let t = find_tenant(&store, &tenant).await?;
+                    let key = store.create_api_key(t.id, clock.now()).await.map_err(err)?;
+                    println!("{}", serde_json::json!({"tenant_id": t.id, "api_key": key}));
+                }
+            }
+            Ok(())
+        }
+        Command::Gen(args) => demo::generate(args),
+        Command::Import(args) => import::run(args, &config).await,
+        Command::Demo(args) => demo::run(args, &config).await,
+        Command::Bench { command } => bench::run(command, &config).await,
+    }
+}
+
+/// A tenant by id (`ten_…`) or by exact name.
+pub async fn find_tenant(store: &Store, key: &str) -> CliResult<recaudo_domain::portfolio::Tenant> {
+    if let Ok(id) = key.parse() {
+        return store.get_tenant(id).await.map_err(err);
+    }
+    let matches: Vec<_> = store
+        .list_tenants()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .filter(|t| t.name == key)
+        .collect();
+    match matches.len() {
+        1 => Ok(matches.into_iter().next().expect("one element")),
+        0 => Err(format!(
+            "no tenant with id or name `{key}` (see `recaudo tenant list`)"
+        )),
+        n => Err(format!("{n} tenants are named `{key}`: use the tenant id")),
+    }
+}

@@ -37,7 +37,9 @@ pub fn normalize_email(raw: &str) -> Result<String, AddressError> {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
     if ok_local && ok_domain {
         Ok(e)
     } else {
@@ -77,7 +79,17 @@ mod tests {
         for (raw, want) in ok {
             assert_eq!(normalize_email(raw).as_deref(), Ok(want), "{raw}");
         }
-        for bad in ["", "no-at", "a@b", "a@@b.com", "a b@c.com", "@c.com", "a@c..com", "a.@c.com", "a@c.1"] {
+        for bad in [
+            "",
+            "no-at",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "@c.com",
+            "a@c..com",
+            "a.@c.com",
+            "a@c.1",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad} should fail");
         }
     }
@@ -95,10 +107,17 @@ mod tests {
             ("987 654 321", Country::Pe, "+51987654321"),
         ];
         for (raw, region, want) in cases {
-            assert_eq!(normalize_phone(raw, region).as_deref(), Ok(want), "{raw} in {region}");
+            assert_eq!(
+                normalize_phone(raw, region).as_deref(),
+                Ok(want),
+                "{raw} in {region}"
+            );
         }
         for bad in ["", "12", "abc", "+99 123"] {
-            assert!(normalize_phone(bad, Country::Br).is_err(), "{bad} should fail");
+            assert!(
+                normalize_phone(bad, Country::Br).is_err(),
+                "{bad} should fail"
+            );
         }
     }
 }

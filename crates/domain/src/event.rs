@@ -7,30 +7,30 @@ use crate::portfolio::string_enum;
 use crate::{DebtId, DebtorId, EventId};
 
 string_enum!(/// What happened. Stable snake_case names: strategies, KPIs and the timeline read them.
-    EventKind, "event kind" {
-        DebtorCreated => "debtor_created",
-        DebtorUpdated => "debtor_updated",
-        ContactPointAdded => "contact_point_added",
-        ConsentChanged => "consent_changed",
-        OptedOut => "opted_out",
-        InvoiceIssued => "invoice_issued",
-        DebtUpdated => "debt_updated",
-        ContactPlanned => "contact_planned",
-        ContactSent => "contact_sent",
-        Delivered => "delivered",
-        Opened => "opened",
-        Clicked => "clicked",
-        Replied => "replied",
-        IntentDetected => "intent_detected",
-        PromiseMade => "promise_made",
-        PromiseKept => "promise_kept",
-        PromiseBroken => "promise_broken",
-        PromiseCancelled => "promise_cancelled",
-        PaymentReceived => "payment_received",
-        DebtPaid => "debt_paid",
-        DisputeOpened => "dispute_opened",
-        DisputeResolved => "dispute_resolved",
-    });
+EventKind, "event kind" {
+    DebtorCreated => "debtor_created",
+    DebtorUpdated => "debtor_updated",
+    ContactPointAdded => "contact_point_added",
+    ConsentChanged => "consent_changed",
+    OptedOut => "opted_out",
+    InvoiceIssued => "invoice_issued",
+    DebtUpdated => "debt_updated",
+    ContactPlanned => "contact_planned",
+    ContactSent => "contact_sent",
+    Delivered => "delivered",
+    Opened => "opened",
+    Clicked => "clicked",
+    Replied => "replied",
+    IntentDetected => "intent_detected",
+    PromiseMade => "promise_made",
+    PromiseKept => "promise_kept",
+    PromiseBroken => "promise_broken",
+    PromiseCancelled => "promise_cancelled",
+    PaymentReceived => "payment_received",
+    DebtPaid => "debt_paid",
+    DisputeOpened => "dispute_opened",
+    DisputeResolved => "dispute_resolved",
+});
 
 /// One immutable entry of a timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -15,6 +15,18 @@ pub struct IdError {
     pub value: String,
 }
 
+/// ULIDs from one process-wide generator: strictly increasing even within a millisecond, so ids
+/// created in one transaction (a payment and its `debt_paid` event) sort in creation order.
+pub fn monotonic_ulid() -> Ulid {
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let mut g = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    match g.generate() {
+        Ok(u) => u,
+        Err(overflow) => overflow.commit_overflow_increment(),
+    }
+}
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
         $(#[$doc])*
@@ -29,9 +41,9 @@ macro_rules! prefixed_id {
                 Self(u)
             }
 
-            /// A fresh random id.
+            /// A fresh id, greater than every id generated before it in this process.
             pub fn generate() -> Self {
-                Self(Ulid::generate())
+                Self(monotonic_ulid())
             }
 
             pub fn ulid(&self) -> Ulid {
@@ -123,6 +135,13 @@ mod tests {
         let s = id.to_string();
         assert!(s.starts_with("dbr_"));
         assert_eq!(s.parse::<DebtorId>().unwrap(), id);
+    }
+
+    #[test]
+    fn ids_increase_within_a_millisecond() {
+        let ids: Vec<EventId> = (0..1000).map(|_| EventId::generate()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.windows(2).all(|w| w[0].to_string() < w[1].to_string()));
     }
 
     #[test]

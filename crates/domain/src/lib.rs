@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod contact;
 pub mod country;
+pub mod documents;
 pub mod event;
 pub mod ids;
 pub mod money;

@@ -11,7 +11,17 @@ use serde::{Deserialize, Serialize};
 
 /// The currencies recaudo handles.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Currency {
@@ -153,7 +163,10 @@ impl Money {
     pub fn to_minor(&self) -> Result<i64, MoneyError> {
         let scaled = self
             .amount
-            .round_dp_with_strategy(self.currency.minor_units(), RoundingStrategy::MidpointNearestEven)
+            .round_dp_with_strategy(
+                self.currency.minor_units(),
+                RoundingStrategy::MidpointNearestEven,
+            )
             .checked_mul(Decimal::from(10i64.pow(self.currency.minor_units())))
             .ok_or(MoneyError::Overflow)?;
         scaled.to_i64().ok_or(MoneyError::Overflow)
@@ -167,7 +180,9 @@ impl Money {
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         Ok(Money::new(
-            self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?,
+            self.amount
+                .checked_add(other.amount)
+                .ok_or(MoneyError::Overflow)?,
             self.currency,
         ))
     }
@@ -175,7 +190,9 @@ impl Money {
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         Ok(Money::new(
-            self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?,
+            self.amount
+                .checked_sub(other.amount)
+                .ok_or(MoneyError::Overflow)?,
             self.currency,
         ))
     }
@@ -197,7 +214,9 @@ impl fmt::Display for Money {
     /// `1234.50 BRL`, rounded to the minor unit.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let dp = self.currency.minor_units();
-        let mut a = self.amount.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
+        let mut a = self
+            .amount
+            .round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
         a.rescale(dp);
         write!(f, "{} {}", a, self.currency)
     }
@@ -232,7 +251,10 @@ mod tests {
     #[test]
     fn currency_codes_parse_case_insensitively() {
         assert_eq!("brl".parse::<Currency>().unwrap(), Currency::Brl);
-        assert!(matches!("XYZ".parse::<Currency>(), Err(MoneyError::UnknownCurrency(_))));
+        assert!(matches!(
+            "XYZ".parse::<Currency>(),
+            Err(MoneyError::UnknownCurrency(_))
+        ));
     }
 
     #[test]
@@ -247,8 +269,14 @@ mod tests {
 
     #[test]
     fn displays_with_the_minor_unit() {
-        assert_eq!(Money::from_minor(123450, Currency::Brl).to_string(), "1234.50 BRL");
-        assert_eq!(Money::from_minor(15000, Currency::Clp).to_string(), "15000 CLP");
+        assert_eq!(
+            Money::from_minor(123450, Currency::Brl).to_string(),
+            "1234.50 BRL"
+        );
+        assert_eq!(
+            Money::from_minor(15000, Currency::Clp).to_string(),
+            "15000 CLP"
+        );
     }
 
     proptest! {

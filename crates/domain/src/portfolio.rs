@@ -229,11 +229,13 @@ pub struct Debtor {
 
 /// Checks an IANA zone name.
 pub fn parse_timezone(name: &str) -> Result<chrono_tz::Tz, UnknownValue> {
-    name.trim().parse::<chrono_tz::Tz>().map_err(|_| UnknownValue {
-        what: "time zone",
-        value: name.to_string(),
-        expected: &["an IANA name such as America/Sao_Paulo"],
-    })
+    name.trim()
+        .parse::<chrono_tz::Tz>()
+        .map_err(|_| UnknownValue {
+            what: "time zone",
+            value: name.to_string(),
+            expected: &["an IANA name such as America/Sao_Paulo"],
+        })
 }
 
 /// Money owed by a debtor: one invoice, loan installment or bill.
@@ -297,7 +299,10 @@ impl Debt {
         let before = self.balance;
         let raw = before.checked_sub(amount)?;
         let (after, overpaid) = if raw.amount < rust_decimal::Decimal::ZERO {
-            (Money::zero(before.currency), Money::new(-raw.amount, before.currency))
+            (
+                Money::zero(before.currency),
+                Money::new(-raw.amount, before.currency),
+            )
         } else {
             (raw, Money::zero(before.currency))
         };
@@ -325,7 +330,9 @@ impl Debt {
             return Err(DebtRuleError::NotPositive);
         }
         if amount.currency != self.balance.currency {
-            return Err(MoneyError::CurrencyMismatch(self.balance.currency, amount.currency).into());
+            return Err(
+                MoneyError::CurrencyMismatch(self.balance.currency, amount.currency).into(),
+            );
         }
         if !matches!(self.status, DebtStatus::Open | DebtStatus::Promised) {
             return Err(DebtRuleError::WrongStatus(self.status, "promise"));
@@ -440,7 +447,9 @@ mod tests {
         ];
         for (bal, pay, after, over, status) in cases {
             let mut d = debt(bal);
-            let eff = d.apply_payment(Money::from_minor(pay, Currency::Brl)).unwrap();
+            let eff = d
+                .apply_payment(Money::from_minor(pay, Currency::Brl))
+                .unwrap();
             assert_eq!(d.balance, Money::from_minor(after, Currency::Brl));
             assert_eq!(eff.overpaid, Money::from_minor(over, Currency::Brl));
             assert_eq!(d.status, status);
@@ -451,7 +460,10 @@ mod tests {
     #[test]
     fn payment_rules_refuse_bad_amounts() {
         let mut d = debt(100);
-        assert_eq!(d.apply_payment(Money::from_minor(0, Currency::Brl)), Err(DebtRuleError::NotPositive));
+        assert_eq!(
+            d.apply_payment(Money::from_minor(0, Currency::Brl)),
+            Err(DebtRuleError::NotPositive)
+        );
         assert!(matches!(
             d.apply_payment(Money::from_minor(10, Currency::Usd)),
             Err(DebtRuleError::Money(MoneyError::CurrencyMismatch(..)))
@@ -463,17 +475,25 @@ mod tests {
     fn promises_and_disputes_move_the_status() {
         let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         let mut d = debt(5_000);
-        d.apply_promise(Money::from_minor(5_000, Currency::Brl), today, today).unwrap();
+        d.apply_promise(Money::from_minor(5_000, Currency::Brl), today, today)
+            .unwrap();
         assert_eq!(d.status, DebtStatus::Promised);
         d.apply_promise_ended();
         assert_eq!(d.status, DebtStatus::Open);
         assert!(matches!(
-            d.apply_promise(Money::from_minor(1, Currency::Brl), today.pred_opt().unwrap(), today),
+            d.apply_promise(
+                Money::from_minor(1, Currency::Brl),
+                today.pred_opt().unwrap(),
+                today
+            ),
             Err(DebtRuleError::PromiseInPast(..))
         ));
         d.apply_dispute_opened().unwrap();
         assert_eq!(d.status, DebtStatus::Disputed);
-        assert!(d.apply_promise(Money::from_minor(1, Currency::Brl), today, today).is_err());
+        assert!(
+            d.apply_promise(Money::from_minor(1, Currency::Brl), today, today)
+                .is_err()
+        );
         d.apply_dispute_resolved(false);
         assert_eq!(d.status, DebtStatus::Open);
         d.apply_dispute_opened().unwrap();
@@ -485,6 +505,10 @@ mod tests {
     fn enums_parse_and_name_the_accepted_values() {
         assert_eq!("WhatsApp".parse::<Channel>().unwrap(), Channel::Whatsapp);
         let e = "fax".parse::<Channel>().unwrap_err();
-        assert!(e.to_string().contains("email, sms, whatsapp, voice, letter"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("email, sms, whatsapp, voice, letter"),
+            "{e}"
+        );
     }
 }

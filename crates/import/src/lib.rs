@@ -7,9 +7,9 @@
 //! a few batches.
 
 pub mod columns;
-
 mod report;
 mod row;
+pub mod synth;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -46,7 +46,9 @@ impl FromStr for Format {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(Format::Csv),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
-            other => Err(format!("unknown import format `{other}` (expected csv or jsonl)")),
+            other => Err(format!(
+                "unknown import format `{other}` (expected csv or jsonl)"
+            )),
         }
     }
 }
@@ -91,7 +93,10 @@ pub enum ImportError {
 fn columns_message(missing: &[String], unknown: &[String], duplicated: &[String]) -> String {
     let mut parts = vec![];
     if !missing.is_empty() {
-        parts.push(format!("missing required column(s): {}", missing.join(", ")));
+        parts.push(format!(
+            "missing required column(s): {}",
+            missing.join(", ")
+        ));
     }
     if !unknown.is_empty() {
         parts.push(format!(
@@ -305,12 +310,14 @@ impl Batcher {
         match self.index.get(&row.debt.external_id) {
             Some(&i) => {
                 let earlier = self.valid[i].line;
-                self.problems.push(repeated_warning(row.line, &row.debt.external_id, earlier));
+                self.problems
+                    .push(repeated_warning(row.line, &row.debt.external_id, earlier));
                 self.superseded += 1;
                 self.valid[i] = row;
             }
             None => {
-                self.index.insert(row.debt.external_id.clone(), self.valid.len());
+                self.index
+                    .insert(row.debt.external_id.clone(), self.valid.len());
                 self.valid.push(row);
             }
         }
@@ -375,7 +382,11 @@ fn read_csv<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<()
             duplicated.push(name.clone());
         }
         if !columns::is_known(&name) {
-            unknown.push(if name.is_empty() { format!("(empty, column {})", i + 1) } else { name.clone() });
+            unknown.push(if name.is_empty() {
+                format!("(empty, column {})", i + 1)
+            } else {
+                name.clone()
+            });
         } else if name.starts_with(columns::ATTRIBUTE_PREFIX) {
             attr_columns.push((name, i));
         }
@@ -424,7 +435,10 @@ fn read_csv<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<()
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     return Err(ImportError::Read(e.to_string()));
                 }
-                out.bad(vec![whole_row_problem(line, format!("unreadable row: {e}"))]);
+                out.bad(vec![whole_row_problem(
+                    line,
+                    format!("unreadable row: {e}"),
+                )]);
             }
         }
         if out.closed {
@@ -440,7 +454,9 @@ fn read_jsonl<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<
     let mut line = 0u64;
     loop {
         buf.clear();
-        let n = rdr.read_line(&mut buf).map_err(|e| ImportError::Read(format!("line {}: {e}", line + 1)))?;
+        let n = rdr
+            .read_line(&mut buf)
+            .map_err(|e| ImportError::Read(format!("line {}: {e}", line + 1)))?;
         if n == 0 {
             break;
         }
@@ -456,7 +472,10 @@ fn read_jsonl<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<
                 continue;
             }
             Err(e) => {
-                out.bad(vec![whole_row_problem(line, format!("is not valid JSON: {e}"))]);
+                out.bad(vec![whole_row_problem(
+                    line,
+                    format!("is not valid JSON: {e}"),
+                )]);
                 continue;
             }
         };

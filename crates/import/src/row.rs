@@ -47,7 +47,12 @@ impl Fields for CsvFields<'_> {
     fn attributes(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
         let mut m = serde_json::Map::new();
         for (name, idx) in self.attr_columns {
-            if let Some(v) = self.record.get(*idx).map(str::trim).filter(|v| !v.is_empty()) {
+            if let Some(v) = self
+                .record
+                .get(*idx)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
                 m.insert(
                     name[ATTRIBUTE_PREFIX.len()..].to_string(),
                     serde_json::Value::String(v.to_string()),
@@ -124,7 +129,11 @@ struct Check<'a> {
 
 impl Check<'_> {
     fn fail(&mut self, column: &str, reason: impl ToString) {
-        let value = self.fields.get(column).map(|v| v.into_owned()).unwrap_or_default();
+        let value = self
+            .fields
+            .get(column)
+            .map(|v| v.into_owned())
+            .unwrap_or_default();
         self.problems.push(RowProblem {
             line: self.line,
             column: column.to_string(),
@@ -184,7 +193,10 @@ impl Check<'_> {
                 None
             }
             Err(_) => {
-                self.fail(column, "is not a date YYYY-MM-DD (or the date does not exist)");
+                self.fail(
+                    column,
+                    "is not a date YYYY-MM-DD (or the date does not exist)",
+                );
                 None
             }
         }
@@ -204,7 +216,11 @@ impl Check<'_> {
 }
 
 /// Validates a row against the format, with the tenant's defaults.
-pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<ImportRow, Vec<RowProblem>> {
+pub fn parse_row(
+    line: u64,
+    fields: &dyn Fields,
+    tenant: &Tenant,
+) -> Result<ImportRow, Vec<RowProblem>> {
     let mut c = Check {
         line,
         fields,
@@ -214,10 +230,14 @@ pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<Impo
     // Debtor.
     let debtor_external_id = c.required("debtor_external_id", 128);
     let name = c.required("debtor_name", 200);
-    let kind = c.parsed::<DebtorKind>("debtor_kind").unwrap_or(DebtorKind::Person);
+    let kind = c
+        .parsed::<DebtorKind>("debtor_kind")
+        .unwrap_or(DebtorKind::Person);
     let country_given = c.parsed::<Country>("country");
     let country = country_given.unwrap_or(tenant.country);
-    let language = c.parsed::<Language>("language").unwrap_or(country.language());
+    let language = c
+        .parsed::<Language>("language")
+        .unwrap_or(country.language());
     let timezone = match c.text("timezone") {
         Some(tz) => match parse_timezone(&tz) {
             Ok(z) => z.name().to_string(),
@@ -230,7 +250,9 @@ pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<Impo
         None => tenant.timezone.clone(),
     };
     let birth_date = c.date("birth_date");
-    let document_type = c.optional_text("document_type", 20).map(|s| s.to_lowercase());
+    let document_type = c
+        .optional_text("document_type", 20)
+        .map(|s| s.to_lowercase());
     let document_number = c
         .optional_text("document_number", 40)
         .map(|s| s.split_whitespace().collect::<String>());
@@ -251,7 +273,12 @@ pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<Impo
     };
     let preferences = Preferences {
         preferred_channel: c.parsed::<Channel>("preferred_channel"),
-        paperless: match c.text("paperless").as_deref().map(str::to_ascii_lowercase).as_deref() {
+        paperless: match c
+            .text("paperless")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("false") | Some("0") | Some("no") => false,
             Some("true") | Some("1") | Some("yes") => true,
             Some(_) => {
@@ -268,14 +295,19 @@ pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<Impo
         Some(v) => match DateTime::parse_from_rfc3339(&v) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(_) => {
-                c.fail("consent_at", "is not an RFC 3339 timestamp (e.g. 2025-01-31T10:00:00Z)");
+                c.fail(
+                    "consent_at",
+                    "is not an RFC 3339 timestamp (e.g. 2025-01-31T10:00:00Z)",
+                );
                 None
             }
         },
         None => None,
     };
     let consent = |c: &mut Check, column: &str| Consent {
-        status: c.parsed::<ConsentStatus>(column).unwrap_or(ConsentStatus::Unknown),
+        status: c
+            .parsed::<ConsentStatus>(column)
+            .unwrap_or(ConsentStatus::Unknown),
         source: consent_source.clone(),
         at: consent_at,
     };
@@ -284,7 +316,12 @@ pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<Impo
         match normalize_email(&raw) {
             Ok(address) => {
                 let consent = consent(&mut c, "email_consent");
-                contacts.push(ImportContact { channel: Channel::Email, address, postal: None, consent });
+                contacts.push(ImportContact {
+                    channel: Channel::Email,
+                    address,
+                    postal: None,
+                    consent,
+                });
             }
             Err(e) => c.fail("email", e),
         }
@@ -294,8 +331,18 @@ pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<Impo
             Ok(address) => {
                 let sms = consent(&mut c, "sms_consent");
                 let voice = consent(&mut c, "voice_consent");
-                contacts.push(ImportContact { channel: Channel::Sms, address: address.clone(), postal: None, consent: sms });
-                contacts.push(ImportContact { channel: Channel::Voice, address, postal: None, consent: voice });
+                contacts.push(ImportContact {
+                    channel: Channel::Sms,
+                    address: address.clone(),
+                    postal: None,
+                    consent: sms,
+                });
+                contacts.push(ImportContact {
+                    channel: Channel::Voice,
+                    address,
+                    postal: None,
+                    consent: voice,
+                });
             }
             Err(e) => c.fail("phone", e),
         }
@@ -304,7 +351,12 @@ pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<Impo
         match normalize_phone(&raw, country) {
             Ok(address) => {
                 let consent = consent(&mut c, "whatsapp_consent");
-                contacts.push(ImportContact { channel: Channel::Whatsapp, address, postal: None, consent });
+                contacts.push(ImportContact {
+                    channel: Channel::Whatsapp,
+                    address,
+                    postal: None,
+                    consent,
+                });
             }
             Err(e) => c.fail("whatsapp", e),
         }
@@ -322,7 +374,12 @@ pub fn parse_row(line: u64, fields: &dyn Fields, tenant: &Tenant) -> Result<Impo
                 country,
             };
             let consent = consent(&mut c, "letter_consent");
-            contacts.push(ImportContact { channel: Channel::Letter, address: postal.formatted(), postal: Some(postal), consent });
+            contacts.push(ImportContact {
+                channel: Channel::Letter,
+                address: postal.formatted(),
+                postal: Some(postal),
+                consent,
+            });
         }
         (Some(_), None) => c.fail("address_city", "is required when address_line1 is given"),
         (None, Some(_)) => c.fail("address_line1", "is required when address_city is given"),

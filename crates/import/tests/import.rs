@@ -8,7 +8,9 @@ use recaudo_store::testing::stores;
 use recaudo_store::{DebtFilter, NewTenant, Store, TenantStore};
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().to_utc()
+    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+        .unwrap()
+        .to_utc()
 }
 
 async fn tenant(store: &Store) -> TenantStore {
@@ -33,7 +35,14 @@ async fn run(ts: &TenantStore, format: Format, text: &str) -> Result<ImportRepor
         batch_size: 3,
         ..Default::default()
     };
-    import_reader(ts, format, std::io::Cursor::new(text.to_string().into_bytes()), &opts, t0()).await
+    import_reader(
+        ts,
+        format,
+        std::io::Cursor::new(text.to_string().into_bytes()),
+        &opts,
+        t0(),
+    )
+    .await
 }
 
 const HEADER: &str = "debtor_external_id,debtor_name,country,email,phone,whatsapp,sms_consent,email_consent,address_line1,address_city,debt_external_id,currency,amount,balance,due_date,attr_contract";
@@ -53,7 +62,11 @@ async fn good_rows_are_imported_and_bad_rows_reported_by_line_and_column() {
              BR-6,Fabio Reis,BR,,,,,,,,INV-7,BRL,10,20,2026-11-01,\n"
         );
         let report = run(&ts, Format::Csv, &csv).await.unwrap();
-        assert_eq!((report.rows, report.imported, report.updated, report.errors), (7, 2, 0, 5), "{db}: {report:?}");
+        assert_eq!(
+            (report.rows, report.imported, report.updated, report.errors),
+            (7, 2, 0, 5),
+            "{db}: {report:?}"
+        );
         let errs: Vec<(u64, &str)> = report
             .problems
             .iter()
@@ -72,23 +85,44 @@ async fn good_rows_are_imported_and_bad_rows_reported_by_line_and_column() {
         ] {
             assert!(errs.contains(&want), "{db}: missing {want:?} in {errs:?}");
         }
-        let bad_amount = report.problems.iter().find(|p| p.line == 4 && p.column == "amount").unwrap();
+        let bad_amount = report
+            .problems
+            .iter()
+            .find(|p| p.line == 4 && p.column == "amount")
+            .unwrap();
         assert_eq!(bad_amount.value, "abc");
-        assert!(bad_amount.reason.contains("not a number"), "{}", bad_amount.reason);
+        assert!(
+            bad_amount.reason.contains("not a number"),
+            "{}",
+            bad_amount.reason
+        );
 
         let debtor = ts.get_debtor_by_external_id("BR-1").await.unwrap();
         assert_eq!(debtor.attributes["contract"], "C-1", "{db}");
         let cps = ts.list_contact_points(debtor.id).await.unwrap();
         let channels: Vec<Channel> = cps.iter().map(|c| c.channel).collect();
-        for ch in [Channel::Email, Channel::Sms, Channel::Voice, Channel::Whatsapp, Channel::Letter] {
+        for ch in [
+            Channel::Email,
+            Channel::Sms,
+            Channel::Voice,
+            Channel::Whatsapp,
+            Channel::Letter,
+        ] {
             assert!(channels.contains(&ch), "{db}: {channels:?}");
         }
-        assert_eq!(cps.len(), 5, "{db}: contact points deduplicated across rows");
+        assert_eq!(
+            cps.len(),
+            5,
+            "{db}: contact points deduplicated across rows"
+        );
         let sms = cps.iter().find(|c| c.channel == Channel::Sms).unwrap();
         assert_eq!(sms.address, "+5511987654321");
         assert_eq!(sms.consent.status, ConsentStatus::Granted);
         let debts = ts
-            .list_debts(&DebtFilter { debtor_id: Some(debtor.id), ..Default::default() })
+            .list_debts(&DebtFilter {
+                debtor_id: Some(debtor.id),
+                ..Default::default()
+            })
             .await
             .unwrap()
             .items;
@@ -109,25 +143,63 @@ async fn reimport_is_idempotent_and_keeps_opt_outs() {
              BR-2,Bruno Lima,BR,bruno@example.com,,,,granted,,,INV-2,BRL,0,,2026-11-01,\n"
         );
         let first = run(&ts, Format::Csv, &csv).await.unwrap();
-        assert_eq!((first.imported, first.updated, first.errors), (2, 0, 0), "{db}");
-        let paid = ts.list_debts(&DebtFilter { external_id: Some("INV-2".into()), ..Default::default() }).await.unwrap();
-        assert_eq!(paid.items[0].status, DebtStatus::Paid, "{db}: zero balance is paid");
+        assert_eq!(
+            (first.imported, first.updated, first.errors),
+            (2, 0, 0),
+            "{db}"
+        );
+        let paid = ts
+            .list_debts(&DebtFilter {
+                external_id: Some("INV-2".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            paid.items[0].status,
+            DebtStatus::Paid,
+            "{db}: zero balance is paid"
+        );
 
         // The debtor opts out of SMS; the next nightly file still says `granted`.
         let d = ts.get_debtor_by_external_id("BR-1").await.unwrap();
-        let sms = ts.list_contact_points(d.id).await.unwrap().into_iter().find(|c| c.channel == Channel::Sms).unwrap();
+        let sms = ts
+            .list_contact_points(d.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.channel == Channel::Sms)
+            .unwrap();
         ts.set_consent(
             sms.id,
-            recaudo_domain::portfolio::Consent { status: ConsentStatus::OptedOut, source: Some("sms_stop".into()), at: None },
+            recaudo_domain::portfolio::Consent {
+                status: ConsentStatus::OptedOut,
+                source: Some("sms_stop".into()),
+                at: None,
+            },
             t0(),
         )
         .await
         .unwrap();
 
         let second = run(&ts, Format::Csv, &csv).await.unwrap();
-        assert_eq!((second.imported, second.updated, second.errors), (0, 2, 0), "{db}");
-        let sms = ts.list_contact_points(d.id).await.unwrap().into_iter().find(|c| c.channel == Channel::Sms).unwrap();
-        assert_eq!(sms.consent.status, ConsentStatus::OptedOut, "{db}: an import never undoes an opt-out");
+        assert_eq!(
+            (second.imported, second.updated, second.errors),
+            (0, 2, 0),
+            "{db}"
+        );
+        let sms = ts
+            .list_contact_points(d.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.channel == Channel::Sms)
+            .unwrap();
+        assert_eq!(
+            sms.consent.status,
+            ConsentStatus::OptedOut,
+            "{db}: an import never undoes an opt-out"
+        );
         assert!(sms.opted_out_at.is_some());
         let all = ts.list_debts(&DebtFilter::default()).await.unwrap();
         assert_eq!(all.items.len(), 2, "{db}: nothing duplicated");
@@ -148,11 +220,36 @@ async fn the_same_debt_twice_in_a_file_last_wins_with_a_warning() {
              BR-1,Ana,BR,,,,,,,,INV-1,BRL,100,80,2026-11-01,\n"
         );
         let report = run(&ts, Format::Csv, &csv).await.unwrap();
-        assert_eq!((report.rows, report.imported, report.updated, report.errors, report.warnings), (5, 3, 2, 0, 2), "{db}: {report:?}");
-        let warned: Vec<u64> = report.problems.iter().filter(|p| p.severity == Severity::Warning).map(|p| p.line).collect();
+        assert_eq!(
+            (
+                report.rows,
+                report.imported,
+                report.updated,
+                report.errors,
+                report.warnings
+            ),
+            (5, 3, 2, 0, 2),
+            "{db}: {report:?}"
+        );
+        let warned: Vec<u64> = report
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
+            .map(|p| p.line)
+            .collect();
         assert_eq!(warned, vec![3, 6], "{db}");
-        let inv1 = ts.list_debts(&DebtFilter { external_id: Some("INV-1".into()), ..Default::default() }).await.unwrap();
-        assert_eq!(inv1.items[0].balance.to_minor().unwrap(), 8000, "{db}: the last row wins");
+        let inv1 = ts
+            .list_debts(&DebtFilter {
+                external_id: Some("INV-1".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            inv1.items[0].balance.to_minor().unwrap(),
+            8000,
+            "{db}: the last row wins"
+        );
     }
 }
 
@@ -160,14 +257,35 @@ async fn the_same_debt_twice_in_a_file_last_wins_with_a_warning() {
 async fn wrong_columns_stop_the_import_before_any_row() {
     for (db, store) in stores().await {
         let ts = tenant(&store).await;
-        let err = run(&ts, Format::Csv, "debtor_external_id,debtor_name,colour\nX,Y,red\n").await.unwrap_err();
+        let err = run(
+            &ts,
+            Format::Csv,
+            "debtor_external_id,debtor_name,colour\nX,Y,red\n",
+        )
+        .await
+        .unwrap_err();
         let msg = err.to_string();
-        for col in ["debt_external_id", "currency", "amount", "due_date", "colour"] {
+        for col in [
+            "debt_external_id",
+            "currency",
+            "amount",
+            "due_date",
+            "colour",
+        ] {
             assert!(msg.contains(col), "{db}: {msg}");
         }
         assert!(matches!(err, ImportError::Columns { .. }));
-        assert!(ts.list_debts(&DebtFilter::default()).await.unwrap().items.is_empty());
-        assert!(matches!(run(&ts, Format::Csv, "").await, Err(ImportError::Empty)), "{db}");
+        assert!(
+            ts.list_debts(&DebtFilter::default())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        assert!(
+            matches!(run(&ts, Format::Csv, "").await, Err(ImportError::Empty)),
+            "{db}"
+        );
     }
 }
 
@@ -183,10 +301,21 @@ not json
 {"debtor_external_id":"MX-3","debtor_name":"X","debt_external_id":"F-3","currency":"MXN","amount":"10"}
 "#;
         let report = run(&ts, Format::Jsonl, jsonl).await.unwrap();
-        assert_eq!((report.rows, report.imported, report.errors), (5, 1, 4), "{db}: {report:?}");
-        let cols: Vec<(u64, &str)> = report.problems.iter().map(|p| (p.line, p.column.as_str())).collect();
+        assert_eq!(
+            (report.rows, report.imported, report.errors),
+            (5, 1, 4),
+            "{db}: {report:?}"
+        );
+        let cols: Vec<(u64, &str)> = report
+            .problems
+            .iter()
+            .map(|p| (p.line, p.column.as_str()))
+            .collect();
         assert!(cols.contains(&(3, "favourite_colour")), "{cols:?}");
-        assert!(cols.contains(&(4, "")) && cols.contains(&(5, "")), "{cols:?}");
+        assert!(
+            cols.contains(&(4, "")) && cols.contains(&(5, "")),
+            "{cols:?}"
+        );
         assert!(cols.contains(&(6, "due_date")), "{cols:?}");
         let d = ts.get_debtor_by_external_id("MX-1").await.unwrap();
         assert_eq!(d.tags, vec!["vip", "new"]);

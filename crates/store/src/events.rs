@@ -10,7 +10,9 @@ use crate::{Result, TenantStore, on_pool};
 
 /// The statement that appends one event for a tenant.
 pub(crate) fn insert_event(tid: &str, e: NewEvent) -> Sql {
-    let mut sql = Sql::new(&format!("INSERT INTO events (tenant_id, {EVENT_COLUMNS}) VALUES "));
+    let mut sql = Sql::new(&format!(
+        "INSERT INTO events (tenant_id, {EVENT_COLUMNS}) VALUES "
+    ));
     sql.push_values(vec![
         tid.to_string().into(),
         EventId::generate().to_string().into(),
@@ -32,7 +34,11 @@ pub struct TimelineQuery {
 
 impl TenantStore {
     /// Every event of a debtor (their own and their debts'), oldest first.
-    pub async fn debtor_timeline(&self, debtor_id: DebtorId, q: &TimelineQuery) -> Result<Page<Event>> {
+    pub async fn debtor_timeline(
+        &self,
+        debtor_id: DebtorId,
+        q: &TimelineQuery,
+    ) -> Result<Page<Event>> {
         self.get_debtor(debtor_id).await?;
         self.timeline("debtor_id", debtor_id.to_string(), q).await
     }
@@ -45,7 +51,9 @@ impl TenantStore {
 
     async fn timeline(&self, column: &str, id: String, q: &TimelineQuery) -> Result<Page<Event>> {
         let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-        let mut sql = Sql::new(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = "
+        ));
         sql.push_arg(self.tid.clone())
             .push(&format!(" AND {column} = "))
             .push_arg(id);

@@ -21,7 +21,11 @@ impl TenantStore {
         sql.push_arg(self.tid.clone())
             .push(" AND key = ")
             .push_arg(key.to_string());
-        Ok(on_pool!(self.store, |pool| fetch_optional!(StoredResponse, sql, pool)))
+        Ok(on_pool!(self.store, |pool| fetch_optional!(
+            StoredResponse,
+            sql,
+            pool
+        )))
     }
 
     /// Keeps the response for the key; a concurrent first writer wins, and is returned.

@@ -7,7 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use recaudo_domain::event::{EventKind, NewEvent};
-use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, DebtorKind, Language, PostalAddress, Preferences};
+use recaudo_domain::portfolio::{
+    Channel, Consent, ConsentStatus, DebtorKind, Language, PostalAddress, Preferences,
+};
 use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, ImportId};
 
 use crate::events::insert_event;
@@ -164,7 +166,11 @@ impl TenantStore {
     /// ids (the caller keeps the last of repeated ones). An opt-out already recorded is never
     /// undone by an import, and the preferences of an existing debtor (which the debtor may
     /// have set in the portal) are kept: an import seeds them only for new debtors.
-    pub async fn import_batch(&self, batch: &ImportBatch, now: DateTime<Utc>) -> Result<BatchOutcome> {
+    pub async fn import_batch(
+        &self,
+        batch: &ImportBatch,
+        now: DateTime<Utc>,
+    ) -> Result<BatchOutcome> {
         if batch.rows.is_empty() {
             return Ok(BatchOutcome::default());
         }
@@ -176,7 +182,11 @@ impl TenantStore {
             debtor_rows.insert(r.debtor.external_id.as_str(), r);
         }
         let debtor_ext: Vec<String> = debtor_rows.keys().map(|s| s.to_string()).collect();
-        let debt_ext: Vec<String> = batch.rows.iter().map(|r| r.debt.external_id.clone()).collect();
+        let debt_ext: Vec<String> = batch
+            .rows
+            .iter()
+            .map(|r| r.debt.external_id.clone())
+            .collect();
 
         let tid = self.tid.clone();
         let lookup_debtors = in_list(
@@ -206,7 +216,15 @@ impl TenantStore {
                     existing_debts.insert(r.external_id.clone(), r);
                 }
             }
-            let plan = plan_batch(&tid, batch, &import_id, &debtor_rows, &existing_debtors, &existing_debts, now)?;
+            let plan = plan_batch(
+                &tid,
+                batch,
+                &import_id,
+                &debtor_rows,
+                &existing_debtors,
+                &existing_debts,
+                now,
+            )?;
             for sql in plan.statements {
                 exec!(sql, &mut *tx);
             }
@@ -321,7 +339,8 @@ fn plan_batch(
     let mut cp_values = vec![];
     for k in order {
         let c = contacts[&k];
-        let opted_out_at = (c.consent.status == ConsentStatus::OptedOut).then(|| c.consent.at.unwrap_or(now));
+        let opted_out_at =
+            (c.consent.status == ConsentStatus::OptedOut).then(|| c.consent.at.unwrap_or(now));
         cp_values.push(vec![
             tid.to_string().into(),
             ContactPointId::generate().to_string().into(),
@@ -431,9 +450,15 @@ fn plan_batch(
     ));
 
     statements.extend(insert_many(
-        &format!("INSERT INTO events (tenant_id, {}) VALUES ", crate::rows::EVENT_COLUMNS),
+        &format!(
+            "INSERT INTO events (tenant_id, {}) VALUES ",
+            crate::rows::EVENT_COLUMNS
+        ),
         "",
         events,
     ));
-    Ok(BatchPlan { statements, outcome })
+    Ok(BatchPlan {
+        statements,
+        outcome,
+    })
 }

@@ -12,8 +12,7 @@ use recaudo_domain::{DebtId, DisputeId, Money, PaymentId, PromiseId};
 
 use crate::events::insert_event;
 use crate::rows::{
-    DISPUTE_COLUMNS, DisputeRow, PAYMENT_COLUMNS, PROMISE_COLUMNS, PaymentRow, PromiseRow,
-    convert,
+    DISPUTE_COLUMNS, DisputeRow, PAYMENT_COLUMNS, PROMISE_COLUMNS, PaymentRow, PromiseRow, convert,
 };
 use crate::sql::{Sql, fetch_all, fetch_optional};
 use crate::{Result, StoreError, TenantStore, on_pool};
@@ -224,10 +223,15 @@ impl TenantStore {
     }
 
     pub async fn get_promise(&self, id: PromiseId) -> Result<Promise> {
-        let mut sql = Sql::new(&format!("SELECT {PROMISE_COLUMNS} FROM promises WHERE tenant_id = "));
-        sql.push_arg(self.tid.clone()).push(" AND id = ").push_arg(id.to_string());
+        let mut sql = Sql::new(&format!(
+            "SELECT {PROMISE_COLUMNS} FROM promises WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id.to_string());
         let row = on_pool!(self.store, |pool| fetch_optional!(PromiseRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("promise", id))?.into_domain()
+        row.ok_or_else(|| StoreError::not_found("promise", id))?
+            .into_domain()
     }
 
     /// Closes a pending promise as kept, broken or cancelled; the debt leaves `promised`.
@@ -344,10 +348,15 @@ impl TenantStore {
     }
 
     pub async fn get_dispute(&self, id: DisputeId) -> Result<Dispute> {
-        let mut sql = Sql::new(&format!("SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant_id = "));
-        sql.push_arg(self.tid.clone()).push(" AND id = ").push_arg(id.to_string());
+        let mut sql = Sql::new(&format!(
+            "SELECT {DISPUTE_COLUMNS} FROM disputes WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id.to_string());
         let row = on_pool!(self.store, |pool| fetch_optional!(DisputeRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("dispute", id))?.into_domain()
+        row.ok_or_else(|| StoreError::not_found("dispute", id))?
+            .into_domain()
     }
 
     /// Resolves an open dispute: `upheld` (the debtor was right: the debt is written off) or

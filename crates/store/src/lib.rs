@@ -28,7 +28,9 @@ use sqlx::{PgPool, SqlitePool};
 pub use error::StoreError;
 pub use events::TimelineQuery;
 pub use idempotency::StoredResponse;
-pub use import::{BatchOutcome, ImportBatch, ImportContact, ImportDebt, ImportDebtor, ImportRow, RowOutcome};
+pub use import::{
+    BatchOutcome, ImportBatch, ImportContact, ImportDebt, ImportDebtor, ImportRow, RowOutcome,
+};
 
 pub use ledger::{NewPayment, NewPromise};
 pub use portfolio::{

@@ -132,14 +132,13 @@ pub fn normalize_contact_address(
 ) -> Result<String> {
     use recaudo_domain::contact::{normalize_email, normalize_phone};
     match channel {
-        Channel::Email => {
-            normalize_email(address.unwrap_or("")).map_err(|e| invalid("address", e))
-        }
+        Channel::Email => normalize_email(address.unwrap_or("")).map_err(|e| invalid("address", e)),
         Channel::Sms | Channel::Whatsapp | Channel::Voice => {
             normalize_phone(address.unwrap_or(""), region).map_err(|e| invalid("address", e))
         }
         Channel::Letter => {
-            let p = postal.ok_or_else(|| invalid("postal", "a letter contact point needs `postal`"))?;
+            let p =
+                postal.ok_or_else(|| invalid("postal", "a letter contact point needs `postal`"))?;
             if p.line1.trim().is_empty() || p.city.trim().is_empty() {
                 return Err(invalid("postal", "needs at least `line1` and `city`"));
             }
@@ -159,7 +158,10 @@ impl TenantStore {
         }
         let country = new.country.unwrap_or(self.tenant.country);
         let timezone = match &new.timezone {
-            Some(tz) => parse_timezone(tz).map_err(|e| invalid("timezone", e))?.name().to_string(),
+            Some(tz) => parse_timezone(tz)
+                .map_err(|e| invalid("timezone", e))?
+                .name()
+                .to_string(),
             None if new.country.is_some() => country.default_timezone().name().to_string(),
             None => self.tenant.timezone.clone(),
         };
@@ -185,7 +187,9 @@ impl TenantStore {
             created_at: now,
             updated_at: now,
         };
-        let mut sql = Sql::new(&format!("INSERT INTO debtors (tenant_id, {DEBTOR_COLUMNS}) VALUES "));
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO debtors (tenant_id, {DEBTOR_COLUMNS}) VALUES "
+        ));
         sql.push_values(vec![
             self.tid.clone().into(),
             debtor.id.to_string().into(),
@@ -201,7 +205,9 @@ impl TenantStore {
             debtor.segment.clone().into(),
             serde_json::json!(debtor.tags).into(),
             debtor.attributes.clone().into(),
-            serde_json::to_value(&debtor.preferences).map_err(StoreError::corrupt)?.into(),
+            serde_json::to_value(&debtor.preferences)
+                .map_err(StoreError::corrupt)?
+                .into(),
             now.into(),
             now.into(),
         ]);
@@ -229,14 +235,21 @@ impl TenantStore {
     }
 
     pub async fn get_debtor(&self, id: DebtorId) -> Result<Debtor> {
-        let mut sql = Sql::new(&format!("SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "));
-        sql.push_arg(self.tid.clone()).push(" AND id = ").push_arg(id.to_string());
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id.to_string());
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtorRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("debtor", id))?.into_domain()
+        row.ok_or_else(|| StoreError::not_found("debtor", id))?
+            .into_domain()
     }
 
     pub async fn get_debtor_by_external_id(&self, external_id: &str) -> Result<Debtor> {
-        let mut sql = Sql::new(&format!("SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+        ));
         sql.push_arg(self.tid.clone())
             .push(" AND external_id = ")
             .push_arg(external_id.to_string());
@@ -247,7 +260,9 @@ impl TenantStore {
 
     pub async fn list_debtors(&self, f: &DebtorFilter) -> Result<Page<Debtor>> {
         let limit = page_limit(f.limit);
-        let mut sql = Sql::new(&format!("SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+        ));
         sql.push_arg(self.tid.clone());
         if let Some(v) = &f.external_id {
             sql.push(" AND external_id = ").push_arg(v.clone());
@@ -271,9 +286,11 @@ impl TenantStore {
         sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
         let sql = self.dialect(sql);
         let rows = on_pool!(self.store, |pool| fetch_all!(DebtorRow, sql, pool));
-        Ok(into_page(convert(rows, DebtorRow::into_domain)?, limit, |d| {
-            d.id.to_string()
-        }))
+        Ok(into_page(
+            convert(rows, DebtorRow::into_domain)?,
+            limit,
+            |d| d.id.to_string(),
+        ))
     }
 
     /// Replaces the editable fields of a debtor (the caller merges a patch into the current one).
@@ -360,7 +377,11 @@ impl TenantStore {
             debtor_id,
             channel: new.channel,
             address,
-            postal: if new.channel == Channel::Letter { new.postal } else { None },
+            postal: if new.channel == Channel::Letter {
+                new.postal
+            } else {
+                None
+            },
             verified: false,
             consent: new.consent,
             opted_out_at,
@@ -384,7 +405,10 @@ impl TenantStore {
         );
         self.run_tx(vec![sql, event]).await.map_err(|e| {
             if e.is_unique_violation() {
-                invalid("address", format!("the debtor already has this {} address", cp.channel))
+                invalid(
+                    "address",
+                    format!("the debtor already has this {} address", cp.channel),
+                )
             } else {
                 e
             }
@@ -409,8 +433,14 @@ impl TenantStore {
         let mut sql = Sql::new(&format!(
             "SELECT {CONTACT_POINT_COLUMNS} FROM contact_points WHERE tenant_id = "
         ));
-        sql.push_arg(self.tid.clone()).push(" AND id = ").push_arg(id.to_string());
-        let row = on_pool!(self.store, |pool| fetch_optional!(ContactPointRow, sql, pool));
+        sql.push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id.to_string());
+        let row = on_pool!(self.store, |pool| fetch_optional!(
+            ContactPointRow,
+            sql,
+            pool
+        ));
         row.ok_or_else(|| StoreError::not_found("contact point", id))?
             .into_domain()
     }
@@ -424,7 +454,11 @@ impl TenantStore {
     ) -> Result<ContactPoint> {
         let mut cp = self.get_contact_point(id).await?;
         let opted_out = consent.status == ConsentStatus::OptedOut;
-        cp.opted_out_at = if opted_out { Some(cp.opted_out_at.unwrap_or(now)) } else { None };
+        cp.opted_out_at = if opted_out {
+            Some(cp.opted_out_at.unwrap_or(now))
+        } else {
+            None
+        };
         cp.consent = Consent {
             at: consent.at.or(Some(now)),
             ..consent
@@ -446,7 +480,11 @@ impl TenantStore {
             NewEvent {
                 debtor_id: cp.debtor_id,
                 debt_id: None,
-                kind: if opted_out { EventKind::OptedOut } else { EventKind::ConsentChanged },
+                kind: if opted_out {
+                    EventKind::OptedOut
+                } else {
+                    EventKind::ConsentChanged
+                },
                 at: now,
                 data: serde_json::json!({"contact_point_id": cp.id, "channel": cp.channel, "consent": cp.consent.status, "source": cp.consent.source}),
             },
@@ -483,19 +521,31 @@ impl TenantStore {
             issued_on,
             due_on: new.due_on,
             product: new.product,
-            status: if balance.is_zero_or_less() { DebtStatus::Paid } else { DebtStatus::Open },
+            status: if balance.is_zero_or_less() {
+                DebtStatus::Paid
+            } else {
+                DebtStatus::Open
+            },
             created_at: now,
             updated_at: now,
         };
-        let mut sql = Sql::new(&format!("INSERT INTO debts (tenant_id, {DEBT_COLUMNS}) VALUES "));
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO debts (tenant_id, {DEBT_COLUMNS}) VALUES "
+        ));
         sql.push_values(vec![
             self.tid.clone().into(),
             debt.id.to_string().into(),
             debt.debtor_id.to_string().into(),
             debt.external_id.clone().into(),
             debt.original.currency.code().into(),
-            debt.original.to_minor().map_err(|e| invalid("amount", e))?.into(),
-            debt.balance.to_minor().map_err(|e| invalid("balance", e))?.into(),
+            debt.original
+                .to_minor()
+                .map_err(|e| invalid("amount", e))?
+                .into(),
+            debt.balance
+                .to_minor()
+                .map_err(|e| invalid("balance", e))?
+                .into(),
             debt.issued_on.into(),
             debt.due_on.into(),
             debt.product.clone().into(),
@@ -527,15 +577,22 @@ impl TenantStore {
     }
 
     pub async fn get_debt(&self, id: DebtId) -> Result<Debt> {
-        let mut sql = Sql::new(&format!("SELECT {DEBT_COLUMNS} FROM debts WHERE tenant_id = "));
-        sql.push_arg(self.tid.clone()).push(" AND id = ").push_arg(id.to_string());
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBT_COLUMNS} FROM debts WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id.to_string());
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("debt", id))?.into_domain()
+        row.ok_or_else(|| StoreError::not_found("debt", id))?
+            .into_domain()
     }
 
     pub async fn list_debts(&self, f: &DebtFilter) -> Result<Page<Debt>> {
         let limit = page_limit(f.limit);
-        let mut sql = Sql::new(&format!("SELECT {DEBT_COLUMNS} FROM debts WHERE tenant_id = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBT_COLUMNS} FROM debts WHERE tenant_id = "
+        ));
         sql.push_arg(self.tid.clone());
         if let Some(v) = f.debtor_id {
             sql.push(" AND debtor_id = ").push_arg(v.to_string());
@@ -560,7 +617,11 @@ impl TenantStore {
         }
         sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
         let rows = on_pool!(self.store, |pool| fetch_all!(DebtRow, sql, pool));
-        Ok(into_page(convert(rows, DebtRow::into_domain)?, limit, |d| d.id.to_string()))
+        Ok(into_page(
+            convert(rows, DebtRow::into_domain)?,
+            limit,
+            |d| d.id.to_string(),
+        ))
     }
 
     // ---- shared ----

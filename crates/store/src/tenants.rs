@@ -90,7 +90,9 @@ impl Store {
             language: new.language.unwrap_or(new.country.language()),
             created_at: now,
         };
-        let mut sql = Sql::new("INSERT INTO tenants (id, name, country, timezone, currency, language, created_at) VALUES ");
+        let mut sql = Sql::new(
+            "INSERT INTO tenants (id, name, country, timezone, currency, language, created_at) VALUES ",
+        );
         sql.push_values(vec![
             tenant.id.to_string().into(),
             tenant.name.clone().into(),

@@ -20,9 +20,14 @@ pub async fn fresh_postgres_url() -> Result<Option<String>> {
     let Ok(base) = std::env::var(TEST_DATABASE_ENV) else {
         return Ok(None);
     };
-    let name = format!("recaudo_t_{}", ulid::Ulid::generate().to_string().to_lowercase());
+    let name = format!(
+        "recaudo_t_{}",
+        ulid::Ulid::generate().to_string().to_lowercase()
+    );
     let admin = Store::connect(&base).await?;
-    admin.execute_admin(&format!("CREATE DATABASE {name}")).await?;
+    admin
+        .execute_admin(&format!("CREATE DATABASE {name}"))
+        .await?;
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap_or((base.as_str(), ""));
     Ok(Some(format!("{prefix}/{name}")))
@@ -35,7 +40,10 @@ pub async fn stores() -> Vec<(&'static str, Store)> {
         "sqlite",
         Store::open(&fresh_sqlite_url()).await.expect("open sqlite"),
     )];
-    if let Some(url) = fresh_postgres_url().await.expect("create postgres test database") {
+    if let Some(url) = fresh_postgres_url()
+        .await
+        .expect("create postgres test database")
+    {
         out.push(("postgres", Store::open(&url).await.expect("open postgres")));
     } else {
         eprintln!("{TEST_DATABASE_ENV} is not set: PostgreSQL half of the test skipped");

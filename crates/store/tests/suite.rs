@@ -9,7 +9,9 @@ use recaudo_store::testing::stores;
 use recaudo_store::*;
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().to_utc()
+    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+        .unwrap()
+        .to_utc()
 }
 
 fn brl(minor: i64) -> Money {
@@ -84,7 +86,10 @@ async fn tenants_and_api_keys() {
         assert_eq!(tk.tenant.language, Language::Pt, "{db}");
         let found = store.authenticate(&tk.api_key).await.unwrap();
         assert_eq!(found.map(|t| t.id), Some(tk.tenant.id), "{db}");
-        assert!(store.authenticate("rk_wrong").await.unwrap().is_none(), "{db}");
+        assert!(
+            store.authenticate("rk_wrong").await.unwrap().is_none(),
+            "{db}"
+        );
         assert!(store.authenticate("").await.unwrap().is_none(), "{db}");
         let second = store.create_api_key(tk.tenant.id, t0()).await.unwrap();
         assert_ne!(second, tk.api_key);
@@ -92,7 +97,11 @@ async fn tenants_and_api_keys() {
             store.authenticate(&second).await.unwrap().map(|t| t.id),
             Some(tk.tenant.id)
         );
-        assert_eq!(store.get_tenant(tk.tenant.id).await.unwrap(), tk.tenant, "{db}");
+        assert_eq!(
+            store.get_tenant(tk.tenant.id).await.unwrap(),
+            tk.tenant,
+            "{db}"
+        );
     }
 }
 
@@ -196,7 +205,10 @@ async fn debtors_round_trip_and_paginate() {
 
         let mut upd = d.clone();
         upd.name = "María P. Gómez".into();
-        let upd = ts.update_debtor(&upd, t0() + Duration::hours(1)).await.unwrap();
+        let upd = ts
+            .update_debtor(&upd, t0() + Duration::hours(1))
+            .await
+            .unwrap();
         assert_eq!(ts.get_debtor(d.id).await.unwrap(), upd, "{db}");
     }
 }
@@ -296,7 +308,10 @@ async fn contact_points_are_normalised_and_consent_is_tracked() {
         let sms = all.iter().find(|c| c.channel == Channel::Sms).unwrap();
         assert_eq!(sms.consent.status, ConsentStatus::OptedOut, "{db}");
         assert_eq!(sms.opted_out_at, Some(t0() + Duration::days(1)), "{db}");
-        let tl = ts.debtor_timeline(d.id, &TimelineQuery::default()).await.unwrap();
+        let tl = ts
+            .debtor_timeline(d.id, &TimelineQuery::default())
+            .await
+            .unwrap();
         let kinds: Vec<_> = tl.items.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
@@ -412,7 +427,11 @@ async fn concurrent_payments_are_all_counted() {
         for h in handles {
             h.await.unwrap().unwrap();
         }
-        assert_eq!(ts.get_debt(debt.id).await.unwrap().balance, brl(90_000), "{db}");
+        assert_eq!(
+            ts.get_debt(debt.id).await.unwrap().balance,
+            brl(90_000),
+            "{db}"
+        );
         assert_eq!(ts.list_payments(debt.id).await.unwrap().len(), 10, "{db}");
     }
 }
@@ -438,25 +457,46 @@ async fn promises_and_disputes() {
             .await
             .unwrap();
         assert_eq!(after.status, DebtStatus::Promised, "{db}");
-        assert_eq!(ts.list_promises(debt.id).await.unwrap(), vec![p.clone()], "{db}");
-        let (closed, after) = ts.close_promise(p.id, PromiseStatus::Broken, t0()).await.unwrap();
+        assert_eq!(
+            ts.list_promises(debt.id).await.unwrap(),
+            vec![p.clone()],
+            "{db}"
+        );
+        let (closed, after) = ts
+            .close_promise(p.id, PromiseStatus::Broken, t0())
+            .await
+            .unwrap();
         assert_eq!(closed.status, PromiseStatus::Broken);
         assert_eq!(after.status, DebtStatus::Open, "{db}");
-        assert!(ts.close_promise(p.id, PromiseStatus::Kept, t0()).await.is_err());
+        assert!(
+            ts.close_promise(p.id, PromiseStatus::Kept, t0())
+                .await
+                .is_err()
+        );
 
-        let (dsp, after) = ts.open_dispute(debt.id, "I never got this bill", t0()).await.unwrap();
+        let (dsp, after) = ts
+            .open_dispute(debt.id, "I never got this bill", t0())
+            .await
+            .unwrap();
         assert_eq!(after.status, DebtStatus::Disputed, "{db}");
         assert!(
             ts.create_promise(
                 debt.id,
-                NewPromise { amount: brl(1), due_on: today, channel: None },
+                NewPromise {
+                    amount: brl(1),
+                    due_on: today,
+                    channel: None
+                },
                 t0(),
                 today
             )
             .await
             .is_err()
         );
-        let (res, after) = ts.resolve_dispute(dsp.id, DisputeStatus::Rejected, t0()).await.unwrap();
+        let (res, after) = ts
+            .resolve_dispute(dsp.id, DisputeStatus::Rejected, t0())
+            .await
+            .unwrap();
         assert_eq!(res.status, DisputeStatus::Rejected);
         assert_eq!(after.status, DebtStatus::Open, "{db}");
         assert_eq!(ts.list_disputes(debt.id).await.unwrap(), vec![res], "{db}");
@@ -472,14 +512,29 @@ async fn every_read_and_write_is_tenant_scoped() {
         // the same external id is free in another tenant
         let db_ = debtor(&b, "SAME").await;
         let debt_a = debt(&a, da.id, "INV", 5_000).await;
-        assert!(matches!(b.get_debtor(da.id).await, Err(StoreError::NotFound { .. })), "{db}");
-        assert!(matches!(b.get_debt(debt_a.id).await, Err(StoreError::NotFound { .. })));
+        assert!(
+            matches!(b.get_debtor(da.id).await, Err(StoreError::NotFound { .. })),
+            "{db}"
+        );
+        assert!(matches!(
+            b.get_debt(debt_a.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
         assert!(b.list_contact_points(da.id).await.is_err());
-        assert!(b.debtor_timeline(da.id, &TimelineQuery::default()).await.is_err());
+        assert!(
+            b.debtor_timeline(da.id, &TimelineQuery::default())
+                .await
+                .is_err()
+        );
         assert!(
             b.record_payment(
                 debt_a.id,
-                NewPayment { amount: brl(1), method: "x".into(), provider_ref: None, received_at: None },
+                NewPayment {
+                    amount: brl(1),
+                    method: "x".into(),
+                    provider_ref: None,
+                    received_at: None
+                },
                 t0()
             )
             .await
@@ -503,8 +558,18 @@ async fn every_read_and_write_is_tenant_scoped() {
             .is_err()
         );
         let listed = b.list_debtors(&DebtorFilter::default()).await.unwrap();
-        assert_eq!(listed.items.iter().map(|d| d.id).collect::<Vec<_>>(), vec![db_.id], "{db}");
-        assert!(b.list_debts(&DebtFilter::default()).await.unwrap().items.is_empty());
+        assert_eq!(
+            listed.items.iter().map(|d| d.id).collect::<Vec<_>>(),
+            vec![db_.id],
+            "{db}"
+        );
+        assert!(
+            b.list_debts(&DebtFilter::default())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
     }
 }
 
@@ -521,7 +586,10 @@ async fn idempotent_responses_are_kept_per_tenant() {
         a.save_idempotent_response("k1", &r, t0()).await.unwrap();
         a.save_idempotent_response(
             "k1",
-            &StoredResponse { request_hash: "h2".into(), ..r.clone() },
+            &StoredResponse {
+                request_hash: "h2".into(),
+                ..r.clone()
+            },
             t0(),
         )
         .await

@@ -1,1 +1,139 @@
+//! recaudo's HTTP side: the REST API under `/api/v1` (OpenAPI 3.1 at `/api/v1/openapi.json`, a
+//! browsable reference at `/api/docs`), health at `/healthz`, Prometheus metrics at `/metrics`.
+//!
+//! Conventions (docs: `GUIDE.md` §3):
+//! - every `/api/v1` request carries `Authorization: Bearer <api key>`; the key's tenant scopes
+//!   everything the handler does, through [`recaudo_store::TenantStore`] only;
+//! - every error is an RFC 9457 problem document ([`Problem`]);
+//! - POST honours `Idempotency-Key`;
+//! - ids in paths that do not parse answer 404, like ids that do not exist (or belong to another
+//!   tenant).
 
+pub mod api;
+mod auth;
+pub mod extract;
+mod idempotency;
+pub mod openapi;
+mod pages;
+pub mod problem;
+mod telemetry;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, patch, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use recaudo_store::Store;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_scalar::{Scalar, Servable};
+
+pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
+pub use openapi::ApiDoc;
+pub use problem::Problem;
+pub use telemetry::install_metrics_recorder;
+
+/// The default limit of a JSON request body: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The limit of an import file (`POST /api/v1/imports`): 256 MiB.
+pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn recaudo_domain::Clock>,
+    /// Renders `/metrics`; get it from [`install_metrics_recorder`].
+    pub metrics: PrometheusHandle,
+    /// The largest JSON body accepted, in bytes ([`DEFAULT_BODY_LIMIT`]).
+    pub body_limit: usize,
+    /// The largest import file accepted by `POST /api/v1/imports`, in bytes
+    /// ([`IMPORT_BODY_LIMIT`]).
+    pub import_limit: usize,
+}
+
+impl AppState {
+    /// A state with the process's metrics recorder and the default body limits.
+    pub fn new(store: Store, clock: Arc<dyn recaudo_domain::Clock>) -> Self {
+        AppState {
+            store,
+            clock,
+            metrics: install_metrics_recorder(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            import_limit: IMPORT_BODY_LIMIT,
+        }
+    }
+}
+
+/// The whole HTTP application.
+///
+/// Layers, outermost first: tracing → problem documents for bare error statuses → metrics →
+/// (API only) authentication → body limit → idempotency → handler.
+pub fn router(state: AppState) -> Router {
+    use api::{contact_points, debtors, debts, disputes, imports, payments, promises, timelines};
+
+    let idem = idempotency::Idempotency::new(state.clone());
+
+    let json_api = Router::new()
+        .route("/api/v1/debtors", get(debtors::list).post(debtors::create))
+        .route(
+            "/api/v1/debtors/{id}",
+            get(debtors::get).patch(debtors::patch),
+        )
+        .route(
+            "/api/v1/debtors/{id}/contact_points",
+            get(contact_points::list).post(contact_points::create),
+        )
+        .route("/api/v1/debtors/{id}/timeline", get(timelines::debtor))
+        .route("/api/v1/contact_points/{id}", patch(contact_points::patch))
+        .route("/api/v1/debts", get(debts::list).post(debts::create))
+        .route("/api/v1/debts/{id}", get(debts::get))
+        .route(
+            "/api/v1/debts/{id}/payments",
+            get(payments::list).post(payments::create),
+        )
+        .route(
+            "/api/v1/debts/{id}/promises",
+            get(promises::list).post(promises::create),
+        )
+        .route(
+            "/api/v1/debts/{id}/disputes",
+            get(disputes::list).post(disputes::create),
+        )
+        .route("/api/v1/debts/{id}/timeline", get(timelines::debt))
+        .route("/api/v1/promises/{id}", patch(promises::patch))
+        .route("/api/v1/disputes/{id}", patch(disputes::patch))
+        .layer(from_fn_with_state(idem.clone(), idempotency::middleware))
+        .layer(RequestBodyLimitLayer::new(state.body_limit))
+        .layer(DefaultBodyLimit::disable());
+
+    let import_api = Router::new()
+        .route("/api/v1/imports", post(imports::create))
+        .layer(from_fn_with_state(idem, idempotency::middleware))
+        .layer(RequestBodyLimitLayer::new(state.import_limit))
+        .layer(DefaultBodyLimit::disable());
+
+    let api = json_api
+        .merge(import_api)
+        .layer(from_fn_with_state(state.clone(), auth::require_tenant));
+
+    let public = Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(pages::healthz))
+        .route("/metrics", get(pages::metrics))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .merge(Scalar::with_url("/api/docs", ApiDoc::openapi()));
+
+    Router::new()
+        .merge(api)
+        .merge(public)
+        .fallback(problem::fallback)
+        .layer(from_fn(telemetry::track))
+        .layer(from_fn(problem::problemize))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,205 @@
+//! `recaudo gen` (a synthetic portfolio file) and `recaudo demo` (a fresh demo database with two
+//! tenants, served).
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::Args;
+use recaudo_domain::{Clock, Country, SystemClock};
+use recaudo_import::Format;
+use recaudo_import::synth::{GenOptions, write_csv, write_jsonl};
+use recaudo_store::{NewTenant, Store};
+
+use crate::config::Config;
+use crate::import::{ImportArgs, import_file};
+use crate::{CliResult, err};
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// Number of debtors (each has one to three debts, one row per debt).
+    #[arg(long, default_value_t = 1000)]
+    pub debtors: usize,
+    /// Same seed (and --today), same file.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output file (`-` for standard output).
+    #[arg(long, default_value = "-")]
+    pub out: PathBuf,
+    /// Only these countries, e.g. `CO,BR` (default: BR, MX, CO, CL, PE, ES, US).
+    #[arg(long, value_delimiter = ',')]
+    pub country: Vec<Country>,
+    /// csv or jsonl (default: from --out's extension, else csv).
+    #[arg(long)]
+    pub format: Option<Format>,
+    /// The day due dates are spread around (default: today, UTC).
+    #[arg(long)]
+    pub today: Option<NaiveDate>,
+}
+
+pub fn generate(args: GenArgs) -> CliResult {
+    let opts = GenOptions {
+        debtors: args.debtors,
+        seed: args.seed,
+        countries: args.country.clone(),
+        today: args.today.unwrap_or_else(|| SystemClock.now().date_naive()),
+    };
+    let format = args
+        .format
+        .or_else(|| Format::from_path(&args.out))
+        .unwrap_or(Format::Csv);
+    let stats = if args.out.as_os_str() == "-" {
+        let out = BufWriter::new(std::io::stdout().lock());
+        write_to(&opts, format, out)?
+    } else {
+        let f = std::fs::File::create(&args.out)
+            .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+        let stats = write_to(&opts, format, BufWriter::with_capacity(1 << 20, f))?;
+        eprintln!(
+            "{}",
+            serde_json::json!({"out": args.out, "debtors": stats.debtors, "rows": stats.rows})
+        );
+        stats
+    };
+    let _ = stats;
+    Ok(())
+}
+
+fn write_to<W: Write>(
+    opts: &GenOptions,
+    format: Format,
+    out: W,
+) -> CliResult<recaudo_import::synth::GenStats> {
+    match format {
+        Format::Csv => write_csv(opts, out),
+        Format::Jsonl => write_jsonl(opts, out),
+    }
+    .map_err(|e| format!("writing the file: {e}"))
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// The demo database file (deleted and made anew).
+    #[arg(long, default_value = "recaudo-demo.db")]
+    pub database: PathBuf,
+    /// Debtors generated per tenant.
+    #[arg(long, default_value_t = 5000)]
+    pub debtors: usize,
+    /// Build the demo database, print what serving would, and exit.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+struct DemoTenant {
+    name: &'static str,
+    country: Country,
+    seed: u64,
+}
+
+const DEMO_TENANTS: [DemoTenant; 2] = [
+    DemoTenant {
+        name: "Energia Paulista (demo utility)",
+        country: Country::Br,
+        seed: 7,
+    },
+    DemoTenant {
+        name: "Crédito Andino (demo lender)",
+        country: Country::Co,
+        seed: 11,
+    },
+];
+
+pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
+    crate::serve::init_tracing(&crate::config::LogConfig {
+        level: "warn".into(),
+        format: "text".into(),
+    });
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = args.database.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    let url = format!("sqlite://{}", args.database.display());
+    let store = Store::open(&url).await.map_err(err)?;
+    let now = SystemClock.now();
+    let workdir = std::env::temp_dir().join(format!("recaudo-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&workdir).map_err(err)?;
+    let mut keys = vec![];
+    for t in &DEMO_TENANTS {
+        let tk = store
+            .create_tenant(
+                NewTenant {
+                    name: t.name.into(),
+                    country: t.country,
+                    timezone: None,
+                    currency: None,
+                    language: None,
+                },
+                now,
+            )
+            .await
+            .map_err(err)?;
+        let file = workdir.join(format!("{}.csv", t.country.code().to_lowercase()));
+        generate(GenArgs {
+            debtors: args.debtors,
+            seed: t.seed,
+            out: file.clone(),
+            country: vec![t.country],
+            format: Some(Format::Csv),
+            today: Some(now.date_naive()),
+        })?;
+        let report = import_file(
+            &store.tenant(&tk.tenant),
+            &ImportArgs {
+                file: file.clone(),
+                tenant: tk.tenant.id.to_string(),
+                format: Some(Format::Csv),
+                errors: None,
+                batch_size: 2000,
+                show: 0,
+            },
+            false,
+        )
+        .await?;
+        eprintln!("{}: {}", t.name, report.summary_json());
+        keys.push((tk.tenant, tk.api_key));
+    }
+    let _ = std::fs::remove_dir_all(&workdir);
+
+    let banner = move |local: std::net::SocketAddr| {
+        let base = format!("http://{local}");
+        println!();
+        println!("recaudo demo is running on {base}");
+        println!("  home          {base}/");
+        println!("  API docs      {base}/api/docs");
+        println!("  OpenAPI       {base}/api/v1/openapi.json");
+        println!("  health        {base}/healthz");
+        println!("  metrics       {base}/metrics");
+        for (t, key) in &keys {
+            println!();
+            println!("  tenant  {} ({}, {})", t.name, t.country, t.currency);
+            println!("  api key {key}");
+        }
+        if let Some((_, key)) = keys.first() {
+            println!();
+            println!("Try:");
+            println!("  curl -s -H 'Authorization: Bearer {key}' '{base}/api/v1/debtors?limit=3'");
+        }
+        println!();
+        println!("Press Ctrl-C to stop.");
+    };
+    if args.no_serve {
+        let addr: std::net::SocketAddr = args
+            .addr
+            .parse()
+            .map_err(|e| format!("--addr {}: {e}", args.addr))?;
+        banner(addr);
+        return Ok(());
+    }
+    let mut cfg = config.clone();
+    cfg.database_url = url;
+    crate::serve::serve(store, &cfg, &args.addr, Some(Box::new(banner))).await
+}

@@ -1,0 +1,58 @@
+//! `recaudo serve`: the HTTP server.
+
+use std::sync::Arc;
+
+use recaudo_domain::SystemClock;
+use recaudo_store::Store;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogConfig};
+use crate::{CliResult, err};
+
+/// Logs to stderr, JSON or text, filtered by `log.level` (or `RUST_LOG`).
+pub fn init_tracing(log: &LogConfig) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if log.format == "text" {
+        builder.try_init()
+    } else {
+        builder.json().try_init()
+    };
+}
+
+/// Serves until Ctrl-C. `on_ready` runs once the socket is bound (the demo prints its banner).
+pub async fn serve(
+    store: Store,
+    config: &Config,
+    addr: &str,
+    on_ready: Option<Box<dyn FnOnce(std::net::SocketAddr) + Send>>,
+) -> CliResult {
+    // reqwest and others need one rustls provider; installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let state = recaudo_web::AppState {
+        store,
+        clock: Arc::new(SystemClock),
+        metrics: recaudo_web::install_metrics_recorder(),
+        body_limit: config.server.body_limit_bytes,
+        import_limit: config.server.import_limit_bytes,
+    };
+    let app = recaudo_web::router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(err)?;
+    tracing::info!(%local, "listening");
+    if let Some(f) = on_ready {
+        f(local);
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(err)
+}

@@ -1,0 +1,314 @@
+//! The binary, run as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn recaudo(db_url: &str, args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args(args)
+        .env("RECAUDO_DATABASE_URL", db_url)
+        .env_remove("RECAUDO_SERVER__ADDR")
+        .current_dir(cwd)
+        .output()
+        .expect("run recaudo")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn last_json(o: &Output) -> serde_json::Value {
+    let out = stdout(o);
+    let last = out
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no output; stderr: {}", String::from_utf8_lossy(&o.stderr)));
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("last line `{last}` is not JSON: {e}"))
+}
+
+async fn database_urls() -> Vec<String> {
+    let mut urls = vec![recaudo_store::testing::fresh_sqlite_url()];
+    if let Some(pg) = recaudo_store::testing::fresh_postgres_url()
+        .await
+        .expect("postgres")
+    {
+        urls.push(pg);
+    }
+    urls
+}
+
+#[tokio::test]
+async fn tenant_gen_import_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in database_urls().await {
+        let m = recaudo(&url, &["migrate"], dir.path());
+        assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+
+        let created = recaudo(
+            &url,
+            &["tenant", "create", "--name", "Acme", "--country", "CO"],
+            dir.path(),
+        );
+        assert!(
+            created.status.success(),
+            "{}",
+            String::from_utf8_lossy(&created.stderr)
+        );
+        let t = last_json(&created);
+        let tenant_id = t["tenant_id"].as_str().unwrap().to_string();
+        assert!(tenant_id.starts_with("ten_"));
+        assert!(t["api_key"].as_str().unwrap().starts_with("rk_"));
+
+        let file = dir.path().join("co.csv");
+        let g = recaudo(
+            &url,
+            &[
+                "gen",
+                "--debtors",
+                "300",
+                "--seed",
+                "5",
+                "--country",
+                "CO",
+                "--today",
+                "2026-11-23",
+                "--out",
+                file.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+
+        // Spoil two rows: a bad amount and a bad email.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let header: Vec<&str> = lines[0].split(',').collect();
+        let amount_col = header.iter().position(|h| *h == "amount").unwrap();
+        let total_rows = lines.len() - 1;
+        let mut rec: Vec<String> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(lines[2].as_bytes())
+            .records()
+            .next()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
+        rec[amount_col] = "doce".into();
+        let mut w = csv::Writer::from_writer(vec![]);
+        w.write_record(&rec).unwrap();
+        lines[2] = String::from_utf8(w.into_inner().unwrap())
+            .unwrap()
+            .trim_end()
+            .to_string();
+        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+
+        let imp = recaudo(
+            &url,
+            &["import", file.to_str().unwrap(), "--tenant", &tenant_id],
+            dir.path(),
+        );
+        assert!(
+            imp.status.success(),
+            "{}",
+            String::from_utf8_lossy(&imp.stderr)
+        );
+        let report = last_json(&imp);
+        assert_eq!(report["rows"], total_rows as u64, "{report}");
+        assert_eq!(report["errors"], 1, "{report}");
+        assert_eq!(report["imported"], total_rows as u64 - 1, "{report}");
+        let stderr = String::from_utf8_lossy(&imp.stderr);
+        assert!(stderr.contains("line 3, column amount: `doce`"), "{stderr}");
+        let errors_file = dir.path().join("co.csv.errors.csv");
+        let errors = std::fs::read_to_string(&errors_file).unwrap();
+        assert!(
+            errors.starts_with("line,column,value,reason,severity"),
+            "{errors}"
+        );
+        assert!(errors.contains("3,amount,doce,"), "{errors}");
+
+        // Idempotent: the same file again updates, imports nothing new.
+        let again = last_json(&recaudo(
+            &url,
+            &["import", file.to_str().unwrap(), "--tenant", "Acme"],
+            dir.path(),
+        ));
+        assert_eq!(again["imported"], 0, "{again}");
+        assert_eq!(again["updated"], total_rows as u64 - 1, "{again}");
+        std::fs::remove_file(&errors_file).unwrap();
+    }
+}
+
+#[test]
+fn gen_is_deterministic_and_filters_countries() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = recaudo_store::testing::fresh_sqlite_url();
+    let run = |name: &str, seed: &str| {
+        let p = dir.path().join(name);
+        let o = recaudo(
+            &url,
+            &[
+                "gen",
+                "--debtors",
+                "200",
+                "--seed",
+                seed,
+                "--country",
+                "CO,BR",
+                "--today",
+                "2026-11-23",
+                "--out",
+                p.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(p).unwrap()
+    };
+    let a = run("a.csv", "9");
+    let b = run("b.csv", "9");
+    let c = run("c.csv", "10");
+    assert_eq!(a, b, "same seed, same file");
+    assert_ne!(a, c);
+    let mut rdr = csv::Reader::from_reader(a.as_slice());
+    let country = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "country")
+        .unwrap();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        assert!(["CO", "BR"].contains(&&r[country]), "{:?}", &r[country]);
+    }
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = recaudo_store::testing::fresh_sqlite_url();
+    let bad_country = recaudo(
+        &url,
+        &["tenant", "create", "--name", "X", "--country", "ZZ"],
+        dir.path(),
+    );
+    assert!(!bad_country.status.success());
+    assert!(String::from_utf8_lossy(&bad_country.stderr).contains("unknown country `ZZ`"));
+
+    let t = last_json(&recaudo(
+        &url,
+        &["tenant", "create", "--name", "X", "--country", "BR"],
+        dir.path(),
+    ));
+    let f = dir.path().join("wrong.csv");
+    std::fs::write(&f, "debtor_external_id,nombre\nA,B\n").unwrap();
+    let o = recaudo(
+        &url,
+        &[
+            "import",
+            f.to_str().unwrap(),
+            "--tenant",
+            t["tenant_id"].as_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("missing required column(s): debtor_name"),
+        "{err}"
+    );
+    assert!(err.contains("unknown column(s): nombre"), "{err}");
+
+    let o = recaudo(
+        &url,
+        &["import", f.to_str().unwrap(), "--tenant", "nobody"],
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no tenant with id or name `nobody`"));
+
+    let o = recaudo("mysql://x", &["migrate"], dir.path());
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("neither `sqlite://FILE` nor `postgres://")
+    );
+}
+
+#[test]
+fn demo_builds_two_tenants_and_prints_a_working_curl_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args([
+            "demo",
+            "--debtors",
+            "150",
+            "--no-serve",
+            "--database",
+            "demo.db",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert!(out.contains("http://127.0.0.1:8080/api/docs"), "{out}");
+    assert!(
+        out.contains("curl -s -H 'Authorization: Bearer rk_"),
+        "{out}"
+    );
+    assert_eq!(out.matches("api key rk_").count(), 2, "{out}");
+    assert!(dir.path().join("demo.db").exists());
+}
+
+#[tokio::test]
+async fn demo_serves_and_the_printed_curl_returns_debtors() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args([
+            "demo",
+            "--debtors",
+            "120",
+            "--addr",
+            "127.0.0.1:0",
+            "--database",
+            "demo.db",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut curl = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.trim_start().starts_with("curl ") {
+            curl = Some(line.trim().to_string());
+        }
+        if line.contains("Press Ctrl-C") {
+            break;
+        }
+    }
+    let curl = curl.expect("the demo prints a curl line");
+    // curl -s -H 'Authorization: Bearer KEY' 'URL'
+    let parts: Vec<&str> = curl.split('\'').collect();
+    let auth = parts[1];
+    let url = parts[3];
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resp = reqwest::Client::new()
+        .get(url)
+        .header("Authorization", auth.trim_start_matches("Authorization: "))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200, "{body}");
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{body}");
+    assert!(items[0]["id"].as_str().unwrap().starts_with("dbr_"));
+}

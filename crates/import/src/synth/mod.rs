@@ -1,0 +1,363 @@
+//! Synthetic portfolios in the import format (docs/import.md): plausible debtors of BR, MX, CO,
+//! CL, PE, ES, US (and AR on request) with valid documents, phones, emails, addresses, consent
+//! and debts. Deterministic: the same [`GenOptions`] give byte-identical output. Streaming:
+//! memory does not grow with the number of debtors.
+//!
+//! ```no_run
+//! use recaudo_import::synth::{GenOptions, write_csv};
+//! let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+//! let opts = GenOptions::new(10_000, 42, today);
+//! let stats = write_csv(&opts, std::io::stdout().lock()).unwrap();
+//! eprintln!("{} debtors, {} rows", stats.debtors, stats.rows);
+//! ```
+
+mod build;
+mod data;
+pub mod rng;
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+
+use chrono::NaiveDate;
+use recaudo_domain::Country;
+
+use self::rng::Rng;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenOptions {
+    /// Number of debtors; each has 1 to 3 debts, one row per debt.
+    pub debtors: usize,
+    pub seed: u64,
+    /// Countries to spread debtors over; empty means [`DEFAULT_COUNTRIES`]. Order and repeats
+    /// do not matter.
+    pub countries: Vec<Country>,
+    /// Dates (due, issued, birth, consent) are relative to this day.
+    pub today: NaiveDate,
+}
+
+impl GenOptions {
+    /// `debtors` debtors over the default countries.
+    pub fn new(debtors: usize, seed: u64, today: NaiveDate) -> Self {
+        GenOptions {
+            debtors,
+            seed,
+            countries: Vec::new(),
+            today,
+        }
+    }
+
+    /// The countries actually used: deduplicated, in [`Country::ALL`] order.
+    pub fn effective_countries(&self) -> Vec<Country> {
+        let chosen: &[Country] = if self.countries.is_empty() {
+            &DEFAULT_COUNTRIES
+        } else {
+            &self.countries
+        };
+        Country::ALL
+            .into_iter()
+            .filter(|c| chosen.contains(c))
+            .collect()
+    }
+}
+
+/// The countries generated when [`GenOptions::countries`] is empty.
+pub const DEFAULT_COUNTRIES: [Country; 7] = [
+    Country::Br,
+    Country::Mx,
+    Country::Co,
+    Country::Cl,
+    Country::Pe,
+    Country::Es,
+    Country::Us,
+];
+
+/// The CSV header: every field of docs/import.md, then one free attribute.
+pub const COLUMNS: &[&str] = &[
+    "debtor_external_id",
+    "debtor_name",
+    "debtor_kind",
+    "document_type",
+    "document_number",
+    "birth_date",
+    "country",
+    "language",
+    "timezone",
+    "segment",
+    "tags",
+    "email",
+    "phone",
+    "whatsapp",
+    "address_line1",
+    "address_line2",
+    "address_city",
+    "address_region",
+    "address_postal_code",
+    "email_consent",
+    "sms_consent",
+    "whatsapp_consent",
+    "voice_consent",
+    "letter_consent",
+    "consent_source",
+    "consent_at",
+    "preferred_channel",
+    "paperless",
+    "debt_external_id",
+    "currency",
+    "amount",
+    "balance",
+    "issued_date",
+    "due_date",
+    "product",
+    "attr_contract",
+];
+
+/// Number of [`COLUMNS`].
+pub const COLUMN_COUNT: usize = COLUMNS.len();
+
+/// One CSV row (one debt with its debtor): the fields in [`COLUMNS`] order, empty when absent.
+/// Stored as one string and field boundaries, so a row is a single allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthRow {
+    buf: String,
+    /// End offset in `buf` of each field; field `i` starts where field `i - 1` ends.
+    ends: [u32; COLUMN_COUNT],
+}
+
+impl SynthRow {
+    /// Field `index` of [`COLUMNS`]. Panics when `index >= COLUMN_COUNT`.
+    pub fn field(&self, index: usize) -> &str {
+        let start = if index == 0 {
+            0
+        } else {
+            self.ends[index - 1] as usize
+        };
+        &self.buf[start..self.ends[index] as usize]
+    }
+
+    /// All fields, in [`COLUMNS`] order.
+    pub fn fields(&self) -> [&str; COLUMN_COUNT] {
+        std::array::from_fn(|i| self.field(i))
+    }
+
+    /// The field of column `name`, or `None` for a column not in [`COLUMNS`].
+    pub fn get(&self, name: &str) -> Option<&str> {
+        COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .map(|i| self.field(i))
+    }
+
+    /// The row as one JSONL object (without the newline): empty fields are left out, `tags` is
+    /// an array and `attr_*` columns go into an `attributes` object; other values are strings.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(self.buf.len() + 40 * COLUMN_COUNT);
+        self.push_json(&mut out);
+        out
+    }
+
+    fn push_json(&self, out: &mut String) {
+        out.push('{');
+        let mut first = true;
+        let mut sep = |out: &mut String| {
+            if !std::mem::take(&mut first) {
+                out.push(',');
+            }
+        };
+        let mut has_attrs = false;
+        for (i, name) in COLUMNS.iter().enumerate() {
+            let v = self.field(i);
+            if v.is_empty() {
+                continue;
+            }
+            if name.starts_with("attr_") {
+                has_attrs = true;
+                continue;
+            }
+            sep(out);
+            push_json_str(out, name);
+            out.push(':');
+            if *name == "tags" {
+                out.push('[');
+                for (j, t) in v.split('|').enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    push_json_str(out, t);
+                }
+                out.push(']');
+            } else {
+                push_json_str(out, v);
+            }
+        }
+        if has_attrs {
+            sep(out);
+            out.push_str("\"attributes\":{");
+            let mut first_attr = true;
+            for (i, name) in COLUMNS.iter().enumerate() {
+                let v = self.field(i);
+                if let Some(attr) = name.strip_prefix("attr_")
+                    && !v.is_empty()
+                {
+                    if !std::mem::take(&mut first_attr) {
+                        out.push(',');
+                    }
+                    push_json_str(out, attr);
+                    out.push(':');
+                    push_json_str(out, v);
+                }
+            }
+            out.push('}');
+        }
+        out.push('}');
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    let mut from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // Only ASCII bytes are escaped, so `from..i` is on character boundaries.
+        out.push_str(&s[from..i]);
+        if escape.is_empty() {
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{:04x}", b);
+        } else {
+            out.push_str(escape);
+        }
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
+    out.push('"');
+}
+
+/// What a writer produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GenStats {
+    pub debtors: usize,
+    /// Data rows (debts), without the header.
+    pub rows: usize,
+}
+
+/// The rows of the portfolio, generated one debtor at a time.
+pub fn rows(opts: &GenOptions) -> impl Iterator<Item = SynthRow> + use<> {
+    let countries = opts.effective_countries();
+    let weights = countries.iter().map(|&c| data::country_weight(c)).collect();
+    Rows {
+        seed: opts.seed,
+        today: opts.today,
+        total: opts.debtors,
+        next: 0,
+        countries,
+        weights,
+        seq: [0; Country::ALL.len()],
+        pending: VecDeque::with_capacity(4),
+    }
+}
+
+struct Rows {
+    seed: u64,
+    today: NaiveDate,
+    total: usize,
+    next: usize,
+    countries: Vec<Country>,
+    weights: Vec<u32>,
+    /// Debtors generated so far per country, in `Country::ALL` order.
+    seq: [u32; Country::ALL.len()],
+    pending: VecDeque<SynthRow>,
+}
+
+impl Iterator for Rows {
+    type Item = SynthRow;
+
+    fn next(&mut self) -> Option<SynthRow> {
+        loop {
+            if let Some(row) = self.pending.pop_front() {
+                return Some(row);
+            }
+            if self.next >= self.total || self.countries.is_empty() {
+                return None;
+            }
+            // Each debtor draws from its own stream: debtor i is the same whatever came before.
+            let mut rng = Rng::for_stream(self.seed, self.next as u64);
+            self.next += 1;
+            let country = self.countries[rng.weighted(&self.weights)];
+            let slot = Country::ALL
+                .iter()
+                .position(|&c| c == country)
+                .expect("a known country");
+            self.seq[slot] += 1;
+            build::debtor_rows(
+                &mut rng,
+                country,
+                self.seq[slot],
+                self.today,
+                &mut self.pending,
+            );
+        }
+    }
+}
+
+/// Writes the portfolio as CSV with a [`COLUMNS`] header.
+pub fn write_csv<W: Write>(opts: &GenOptions, out: W) -> io::Result<GenStats> {
+    write_csv_rows(opts, usize::MAX, out)
+}
+
+/// Writes at most `max_rows` rows of the portfolio as CSV (benchmarks ask for an exact count).
+pub fn write_csv_rows<W: Write>(
+    opts: &GenOptions,
+    max_rows: usize,
+    out: W,
+) -> io::Result<GenStats> {
+    let mut w = csv::WriterBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_writer(out);
+    w.write_record(COLUMNS)?;
+    let mut n = 0;
+    for row in rows(opts).take(max_rows) {
+        w.write_record(row.fields())?;
+        n += 1;
+    }
+    w.flush()?;
+    Ok(GenStats {
+        debtors: opts.debtors,
+        rows: n,
+    })
+}
+
+/// Writes the portfolio as JSONL, one [`SynthRow::to_json`] object per line.
+pub fn write_jsonl<W: Write>(opts: &GenOptions, out: W) -> io::Result<GenStats> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut line = String::with_capacity(2048);
+    let mut n = 0;
+    for row in rows(opts) {
+        line.clear();
+        row.push_json(&mut line);
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+        n += 1;
+    }
+    out.flush()?;
+    Ok(GenStats {
+        debtors: opts.debtors,
+        rows: n,
+    })
+}
+
+#[cfg(test)]
+mod tests;

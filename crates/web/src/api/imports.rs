@@ -1,0 +1,116 @@
+//! Imports: a CSV or JSONL file of debts with their debtors (format: docs/import.md), upserted
+//! on external ids.
+
+use std::io::Cursor;
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode, header};
+use recaudo_import::{Format, ImportError, ImportOptions, ImportReport, import_reader};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::extract::{ApiQuery, Ctx, RawBody, non_empty};
+use crate::problem::Problem;
+
+/// The file's format, when its Content-Type does not say it.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    /// `csv` or `jsonl`; default: from the Content-Type (`text/csv`, `application/x-ndjson`,
+    /// `application/jsonl`).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub format: Option<String>,
+}
+
+/// The format of the body: `?format=` first, then the Content-Type.
+fn format_of(param: Option<&str>, headers: &HeaderMap) -> Result<Format, Problem> {
+    if let Some(f) = param {
+        return f
+            .parse::<Format>()
+            .map_err(|e| Problem::bad_field(Some("format".into()), e));
+    }
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "text/csv" | "application/csv" => Ok(Format::Csv),
+        "application/x-ndjson"
+        | "application/ndjson"
+        | "application/jsonl"
+        | "application/x-jsonlines"
+        | "application/jsonlines" => Ok(Format::Jsonl),
+        _ => Err(Problem::unsupported_media_type(format!(
+            "send the file as `text/csv` or `application/x-ndjson`, or say `?format=csv|jsonl` \
+             (Content-Type was `{ct}`)"
+        ))
+        .with_field("format")),
+    }
+}
+
+fn import_problem(e: ImportError) -> Problem {
+    match e {
+        ImportError::Columns {
+            ref missing,
+            ref unknown,
+            ref duplicated,
+        } => {
+            let columns: Vec<&str> = missing
+                .iter()
+                .chain(unknown)
+                .chain(duplicated)
+                .map(String::as_str)
+                .collect();
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-columns",
+                "Invalid columns",
+            )
+            .with_field(columns.join(", "))
+            .with_detail(e.to_string())
+        }
+        // The whole body is in memory: a failure to read it is a fault of its content (not
+        // UTF-8, broken CSV quoting), not of the server.
+        ImportError::Empty | ImportError::Read(_) => {
+            Problem::new(StatusCode::BAD_REQUEST, "invalid-file", "Invalid file")
+                .with_detail(e.to_string())
+        }
+        ImportError::Store(s) => Problem::from(s),
+    }
+}
+
+/// Imports a CSV or JSONL file (the request body; up to 256 MiB by default): one row per debt
+/// with its debtor. Bad rows are skipped and reported with their line and column; good rows are imported.
+#[utoipa::path(post, path = "/api/v1/imports", operation_id = "create_import", tag = "imports",
+    params(ImportParams),
+    request_body(description = "The file itself", content(
+        (String = "text/csv"),
+        (String = "application/x-ndjson"))),
+    responses(
+        (status = 200, description = "What the import did", body = ImportReport),
+        (status = 415, description = "The format is not given", body = crate::problem::Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ImportParams>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Json<ImportReport>, Problem> {
+    let format = format_of(q.format.as_deref(), &headers)?;
+    let report = import_reader(
+        &ctx.ts,
+        format,
+        Cursor::new(body),
+        &ImportOptions::default(),
+        ctx.now,
+    )
+    .await
+    .map_err(import_problem)?;
+    Ok(Json(report))
+}

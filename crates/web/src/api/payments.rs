@@ -1,0 +1,68 @@
+//! Payments against a debt.
+
+use axum::Json;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use recaudo_domain::portfolio::{Debt, Payment};
+use recaudo_domain::{Currency, DebtId};
+use recaudo_store::NewPayment;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Amount, PaymentList, same_currency};
+use crate::extract::{ApiJson, Ctx, Id};
+use crate::problem::Problem;
+
+/// Money received against a debt.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayment {
+    pub amount: Amount,
+    /// Must be the debt's currency; default: the debt's.
+    #[schema(value_type = Option<Currency>)]
+    pub currency: Option<String>,
+    /// `manual` (default), `pix`, `card`, `transfer`, `cash`, …
+    pub method: Option<String>,
+    /// The payment's reference at the provider.
+    pub provider_ref: Option<String>,
+    /// Default: now.
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// A payment recorded, and the debt after it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaymentResult {
+    pub payment: Payment,
+    pub debt: Debt,
+}
+
+/// Lists the payments of a debt.
+#[utoipa::path(get, path = "/api/v1/debts/{id}/payments", operation_id = "list_payments", tag = "payments",
+    params(("id" = DebtId, Path, description = "Debt id")),
+    responses((status = 200, description = "The payments", body = PaymentList)))]
+pub async fn list(ctx: Ctx, Id(id): Id<DebtId>) -> Result<Json<PaymentList>, Problem> {
+    Ok(Json(ctx.ts.list_payments(id).await?.into()))
+}
+
+/// Records a payment: the balance goes down, and a debt at zero becomes `paid`.
+#[utoipa::path(post, path = "/api/v1/debts/{id}/payments", operation_id = "create_payment", tag = "payments",
+    params(("id" = DebtId, Path, description = "Debt id")),
+    request_body = CreatePayment,
+    responses((status = 201, description = "The payment and the debt after it", body = PaymentResult)))]
+pub async fn create(
+    ctx: Ctx,
+    Id(id): Id<DebtId>,
+    ApiJson(body): ApiJson<CreatePayment>,
+) -> Result<(StatusCode, Json<PaymentResult>), Problem> {
+    let debt = ctx.ts.get_debt(id).await?;
+    let cur = same_currency("currency", body.currency.as_deref(), &debt)?;
+    let amount = body.amount.money("amount", cur)?;
+    let new = NewPayment {
+        amount,
+        method: body.method.unwrap_or_else(|| "manual".to_string()),
+        provider_ref: body.provider_ref,
+        received_at: body.received_at,
+    };
+    let (payment, debt) = ctx.ts.record_payment(id, new, ctx.now).await?;
+    Ok((StatusCode::CREATED, Json(PaymentResult { payment, debt })))
+}

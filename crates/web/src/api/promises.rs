@@ -1,0 +1,88 @@
+//! Promises to pay.
+
+use axum::Json;
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use recaudo_domain::portfolio::{Channel, Debt, Promise, PromiseStatus};
+use recaudo_domain::{Currency, DebtId, PromiseId};
+use recaudo_store::NewPromise;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Amount, PromiseList, same_currency};
+use crate::extract::{ApiJson, Ctx, Id};
+use crate::problem::Problem;
+
+/// A debtor's promise to pay an amount by a date.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePromise {
+    pub amount: Amount,
+    /// Must be the debt's currency; default: the debt's.
+    #[schema(value_type = Option<Currency>)]
+    pub currency: Option<String>,
+    /// Today or later, in the tenant's time zone.
+    #[schema(value_type = String, format = Date)]
+    pub due_on: NaiveDate,
+    /// The channel the promise was made on.
+    pub channel: Option<Channel>,
+}
+
+/// How a promise ended.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchPromise {
+    /// `kept`, `broken` or `cancelled`.
+    pub status: PromiseStatus,
+}
+
+/// A promise, and its debt after the change.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PromiseResult {
+    pub promise: Promise,
+    pub debt: Debt,
+}
+
+/// Lists the promises of a debt.
+#[utoipa::path(get, path = "/api/v1/debts/{id}/promises", operation_id = "list_promises", tag = "promises",
+    params(("id" = DebtId, Path, description = "Debt id")),
+    responses((status = 200, description = "The promises", body = PromiseList)))]
+pub async fn list(ctx: Ctx, Id(id): Id<DebtId>) -> Result<Json<PromiseList>, Problem> {
+    Ok(Json(ctx.ts.list_promises(id).await?.into()))
+}
+
+/// Records a promise to pay; the debt becomes `promised`.
+#[utoipa::path(post, path = "/api/v1/debts/{id}/promises", operation_id = "create_promise", tag = "promises",
+    params(("id" = DebtId, Path, description = "Debt id")),
+    request_body = CreatePromise,
+    responses((status = 201, description = "The promise and the debt after it", body = PromiseResult)))]
+pub async fn create(
+    ctx: Ctx,
+    Id(id): Id<DebtId>,
+    ApiJson(body): ApiJson<CreatePromise>,
+) -> Result<(StatusCode, Json<PromiseResult>), Problem> {
+    let debt = ctx.ts.get_debt(id).await?;
+    let cur = same_currency("currency", body.currency.as_deref(), &debt)?;
+    let amount = body.amount.money("amount", cur)?;
+    let new = NewPromise {
+        amount,
+        due_on: body.due_on,
+        channel: body.channel,
+    };
+    let (promise, debt) = ctx.ts.create_promise(id, new, ctx.now, ctx.today()).await?;
+    Ok((StatusCode::CREATED, Json(PromiseResult { promise, debt })))
+}
+
+/// Closes a pending promise as kept, broken or cancelled.
+#[utoipa::path(patch, path = "/api/v1/promises/{id}", operation_id = "patch_promise", tag = "promises",
+    params(("id" = PromiseId, Path, description = "Promise id")),
+    request_body = PatchPromise,
+    responses((status = 200, description = "The promise and its debt after the change", body = PromiseResult)))]
+pub async fn patch(
+    ctx: Ctx,
+    Id(id): Id<PromiseId>,
+    ApiJson(body): ApiJson<PatchPromise>,
+) -> Result<Json<PromiseResult>, Problem> {
+    let (promise, debt) = ctx.ts.close_promise(id, body.status, ctx.now).await?;
+    Ok(Json(PromiseResult { promise, debt }))
+}

@@ -1,0 +1,174 @@
+//! The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json` and browsable at
+//! `/api/docs`.
+
+use std::sync::OnceLock;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Required};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+use crate::problem::{PROBLEM_JSON, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "recaudo API",
+        description = "Omnichannel debt collection: debtors, contact points, debts, payments, \
+                       promises, disputes, timelines and imports. Every request carries an API \
+                       key (`Authorization: Bearer <key>`) that scopes it to one tenant. Errors \
+                       are RFC 9457 problem documents (`application/problem+json`). POST \
+                       requests honour `Idempotency-Key`. Lists page with `cursor` and `limit`."
+    ),
+    paths(
+        api::debtors::list,
+        api::debtors::create,
+        api::debtors::get,
+        api::debtors::patch,
+        api::contact_points::list,
+        api::contact_points::create,
+        api::contact_points::patch,
+        api::debts::list,
+        api::debts::create,
+        api::debts::get,
+        api::payments::list,
+        api::payments::create,
+        api::promises::list,
+        api::promises::create,
+        api::promises::patch,
+        api::disputes::list,
+        api::disputes::create,
+        api::disputes::patch,
+        api::timelines::debtor,
+        api::timelines::debt,
+        api::imports::create,
+    ),
+    components(schemas(Problem)),
+    modifiers(&Conventions),
+    security(("bearer" = [])),
+    tags(
+        (name = "debtors", description = "People and businesses that owe money"),
+        (name = "contact points", description = "Ways to reach a debtor, with consent"),
+        (name = "debts", description = "Money owed by a debtor"),
+        (name = "payments", description = "Money received against a debt"),
+        (name = "promises", description = "Promises to pay"),
+        (name = "disputes", description = "Objections to a debt"),
+        (name = "timelines", description = "Everything that happened, oldest first"),
+        (name = "imports", description = "CSV and JSONL files of debts"),
+    )
+)]
+pub struct ApiDoc;
+
+/// What every operation shares: the bearer scheme, `Idempotency-Key` on POST, and the problem
+/// responses every endpoint may give.
+struct Conventions;
+
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
+        .build()
+        .into()
+}
+
+fn add_problem(op: &mut Operation, status: &str, description: &str) {
+    op.responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| problem_response(description));
+}
+
+impl Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key of the tenant (`rk_…`)."))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_id = path.contains('{');
+            let ops = [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("patch", item.patch.as_mut()),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                add_problem(
+                    op,
+                    "400",
+                    "Malformed request, or a field with the wrong type, missing or unknown (`field` names it)",
+                );
+                add_problem(op, "401", "No API key, or an unknown one");
+                if has_id || method != "get" {
+                    add_problem(op, "404", "No such object for this tenant");
+                }
+                if method != "get" {
+                    add_problem(op, "413", "The body is larger than the endpoint accepts");
+                    add_problem(
+                        op,
+                        "422",
+                        "A value, or a rule of the domain, refused (`field` names it)",
+                    );
+                }
+                add_problem(op, "500", "A failure on the server's side");
+                if method == "post" {
+                    add_problem(
+                        op,
+                        "409",
+                        "Conflict: a duplicate, or the same Idempotency-Key in flight",
+                    );
+                    let param = ParameterBuilder::new()
+                        .name("Idempotency-Key")
+                        .parameter_in(ParameterIn::Header)
+                        .required(Required::False)
+                        .description(Some(
+                            "A key unique to this request (1 to 255 visible ASCII characters): a \
+                             retry with the same key and body gets the first response again \
+                             (with `Idempotent-Replayed: true`); the same key with another body \
+                             gets 422 `idempotency-key-reused`.",
+                        ))
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .build();
+                    op.parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(param.into());
+                }
+            }
+        }
+    }
+}
+
+/// The document, built once.
+pub fn document_json() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| {
+        ApiDoc::openapi().to_json().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "serialising the OpenAPI document");
+            "{}".to_string()
+        })
+    })
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn document() -> Response {
+    let mut resp = document_json().into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}

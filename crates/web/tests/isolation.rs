@@ -1,0 +1,292 @@
+//! Tenant isolation: tenant B, with its own valid key, addresses every object of tenant A on every
+//! route that takes an id, and gets 404 each time, while A's objects stay exactly as they were.
+//!
+//! The routes are listed once, in `ID_ROUTES`; the test fails when the OpenAPI document has a
+//! path with an id that the table does not cover, so a new route must be added here.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use common::{App, apps, id, req};
+use serde_json::{Value, json};
+
+/// Every route with an id: (method, path template, a body that would succeed for the owner).
+const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
+    ("GET", "/api/v1/debtors/{id}", None),
+    (
+        "PATCH",
+        "/api/v1/debtors/{id}",
+        Some(r#"{"name": "Taken Over"}"#),
+    ),
+    ("GET", "/api/v1/debtors/{id}/contact_points", None),
+    (
+        "POST",
+        "/api/v1/debtors/{id}/contact_points",
+        Some(r#"{"channel": "email", "address": "intruder@example.com"}"#),
+    ),
+    ("GET", "/api/v1/debtors/{id}/timeline", None),
+    (
+        "PATCH",
+        "/api/v1/contact_points/{id}",
+        Some(r#"{"consent": {"status": "opted_out"}}"#),
+    ),
+    ("GET", "/api/v1/debts/{id}", None),
+    ("GET", "/api/v1/debts/{id}/payments", None),
+    (
+        "POST",
+        "/api/v1/debts/{id}/payments",
+        Some(r#"{"amount": "1.00"}"#),
+    ),
+    ("GET", "/api/v1/debts/{id}/promises", None),
+    (
+        "POST",
+        "/api/v1/debts/{id}/promises",
+        Some(r#"{"amount": "1.00", "due_on": "2026-12-31"}"#),
+    ),
+    ("GET", "/api/v1/debts/{id}/disputes", None),
+    (
+        "POST",
+        "/api/v1/debts/{id}/disputes",
+        Some(r#"{"reason": "not mine"}"#),
+    ),
+    ("GET", "/api/v1/debts/{id}/timeline", None),
+    (
+        "PATCH",
+        "/api/v1/promises/{id}",
+        Some(r#"{"status": "broken"}"#),
+    ),
+    (
+        "PATCH",
+        "/api/v1/disputes/{id}",
+        Some(r#"{"status": "upheld"}"#),
+    ),
+];
+
+/// Tenant A's objects, one of each kind.
+struct Objects {
+    debtor: String,
+    contact_point: String,
+    debt: String,
+    promise: String,
+    dispute: String,
+}
+
+impl Objects {
+    /// The id a route's `{id}` stands for.
+    fn for_route(&self, template: &str) -> &str {
+        let resource = template
+            .trim_start_matches("/api/v1/")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        match resource {
+            "debtors" => &self.debtor,
+            "contact_points" => &self.contact_point,
+            "debts" => &self.debt,
+            "promises" => &self.promise,
+            "disputes" => &self.dispute,
+            other => panic!("no object of tenant A for `{other}` ({template}): add one"),
+        }
+    }
+}
+
+async fn seed(app: &App) -> Objects {
+    let r = &app.router;
+    let k = app.a.as_str();
+    let debtor = req("POST", "/api/v1/debtors")
+        .key(k)
+        .json(&json!({"external_id": "A-1", "name": "Ana Souza"}))
+        .send(r)
+        .await;
+    let debtor = id(debtor.ok(201));
+    let cp = req("POST", format!("/api/v1/debtors/{debtor}/contact_points"))
+        .key(k)
+        .json(&json!({"channel": "email", "address": "ana@example.com", "consent": {"status": "granted"}}))
+        .send(r)
+        .await;
+    let contact_point = id(cp.ok(201));
+    let mut debts = vec![];
+    for ext in ["A-D1", "A-D2"] {
+        let d = req("POST", "/api/v1/debts")
+            .key(k)
+            .json(&json!({"debtor_id": debtor, "external_id": ext, "amount": "100.00", "currency": "BRL", "due_on": "2026-11-01"}))
+            .send(r)
+            .await;
+        debts.push(id(d.ok(201)));
+    }
+    let p = req("POST", format!("/api/v1/debts/{}/promises", debts[0]))
+        .key(k)
+        .json(&json!({"amount": "50.00", "due_on": "2026-12-01"}))
+        .send(r)
+        .await;
+    let promise = p.ok(201)["promise"]["id"]
+        .as_str()
+        .expect("promise")
+        .to_string();
+    req("POST", format!("/api/v1/debts/{}/payments", debts[0]))
+        .key(k)
+        .json(&json!({"amount": "10.00"}))
+        .send(r)
+        .await
+        .ok(201);
+    let d = req("POST", format!("/api/v1/debts/{}/disputes", debts[1]))
+        .key(k)
+        .json(&json!({"reason": "never ordered"}))
+        .send(r)
+        .await;
+    let dispute = d.ok(201)["dispute"]["id"]
+        .as_str()
+        .expect("dispute")
+        .to_string();
+    Objects {
+        debtor,
+        contact_point,
+        debt: debts[0].clone(),
+        promise,
+        dispute,
+    }
+}
+
+/// Everything tenant A can see of its objects.
+async fn snapshot(r: &Router, key: &str, o: &Objects) -> Value {
+    let mut out = serde_json::Map::new();
+    let mut paths = vec![
+        format!("/api/v1/debtors/{}", o.debtor),
+        format!("/api/v1/debtors/{}/contact_points", o.debtor),
+        format!("/api/v1/debtors/{}/timeline?limit=1000", o.debtor),
+        "/api/v1/debtors".to_string(),
+        "/api/v1/debts".to_string(),
+    ];
+    let debts = req("GET", "/api/v1/debts").key(key).send(r).await;
+    for d in debts.ok(200)["items"].as_array().expect("items") {
+        let d = id(d);
+        for sub in [
+            "",
+            "/payments",
+            "/promises",
+            "/disputes",
+            "/timeline?limit=1000",
+        ] {
+            paths.push(format!("/api/v1/debts/{d}{sub}"));
+        }
+    }
+    for p in paths {
+        let resp = req("GET", p.as_str()).key(key).send(r).await;
+        out.insert(p, resp.ok(200).clone());
+    }
+    Value::Object(out)
+}
+
+#[tokio::test]
+async fn another_tenants_objects_are_not_found_anywhere() {
+    for app in apps().await {
+        eprintln!("--- {}", app.db);
+        let r = &app.router;
+        let objects = seed(&app).await;
+        let before = snapshot(r, &app.a, &objects).await;
+
+        // The table covers every path with an id in the OpenAPI document.
+        let doc = req("GET", "/api/v1/openapi.json").send(r).await;
+        let doc = doc.ok(200);
+        let mut in_doc = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            if !path.contains("{id}") {
+                continue;
+            }
+            for method in ["get", "post", "patch", "put", "delete"] {
+                if item.get(method).is_some() {
+                    in_doc.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        let in_table: BTreeSet<(String, String)> = ID_ROUTES
+            .iter()
+            .map(|(m, p, _)| (m.to_string(), p.to_string()))
+            .collect();
+        let missing: Vec<_> = in_doc.difference(&in_table).collect();
+        assert!(
+            missing.is_empty(),
+            "routes with an id missing from ID_ROUTES: {missing:?}"
+        );
+        let stale: Vec<_> = in_table.difference(&in_doc).collect();
+        assert!(
+            stale.is_empty(),
+            "ID_ROUTES lists routes the API does not have: {stale:?}"
+        );
+
+        // B on every route, with A's ids: 404, as for an id that does not exist.
+        for (i, (method, template, body)) in ID_ROUTES.iter().enumerate() {
+            let uri = template.replace("{id}", objects.for_route(template));
+            let mut request = req(method, uri.as_str()).key(&app.b);
+            if let Some(b) = body {
+                request = request.raw("application/json", *b);
+            }
+            let resp = request.send(r).await;
+            let p = resp.problem(404, "not-found");
+            assert!(
+                !p.to_string().contains("Ana"),
+                "{method} {template}: nothing of A leaks: {p}"
+            );
+            // With an idempotency key too (the key is scoped to the tenant).
+            if *method == "POST" {
+                let mut again = req(method, uri.as_str())
+                    .key(&app.b)
+                    .header("idempotency-key", &format!("iso-{i}"));
+                if let Some(b) = body {
+                    again = again.raw("application/json", *b);
+                }
+                again.send(r).await.problem(404, "not-found");
+            }
+        }
+
+        // B naming A's debtor in a body, or filtering by it.
+        for body in [
+            json!({"debtor_id": objects.debtor, "external_id": "B-D1", "amount": "1.00", "currency": "COP"}),
+            json!({"debtor_external_id": "A-1", "external_id": "B-D1", "amount": "1.00", "currency": "COP"}),
+        ] {
+            let resp = req("POST", "/api/v1/debts")
+                .key(&app.b)
+                .json(&body)
+                .send(r)
+                .await;
+            let p = resp.problem(404, "not-found");
+            assert!(
+                p["field"]
+                    .as_str()
+                    .is_some_and(|f| f.starts_with("debtor_")),
+                "{p}"
+            );
+        }
+        for query in [
+            format!("/api/v1/debts?debtor_id={}", objects.debtor),
+            "/api/v1/debtors?external_id=A-1".to_string(),
+            "/api/v1/debts?external_id=A-D1".to_string(),
+            "/api/v1/debtors".to_string(),
+            "/api/v1/debts".to_string(),
+        ] {
+            let resp = req("GET", query.as_str()).key(&app.b).send(r).await;
+            assert_eq!(resp.ok(200)["items"], json!([]), "{query}");
+        }
+        // The same external id in B is B's own business.
+        let own = req("POST", "/api/v1/debtors")
+            .key(&app.b)
+            .json(&json!({"external_id": "A-1", "name": "Someone Else"}))
+            .send(r)
+            .await;
+        own.ok(201);
+
+        // A's side is untouched (B's own debtor does not show either).
+        let after = snapshot(r, &app.a, &objects).await;
+        assert_eq!(before, after, "tenant A's objects changed");
+
+        // And A still works with its ids.
+        let resp = req("PATCH", format!("/api/v1/promises/{}", objects.promise))
+            .key(&app.a)
+            .json(&json!({"status": "broken"}))
+            .send(r)
+            .await;
+        resp.ok(200);
+    }
+}
