@@ -1,17 +1,10 @@
-//! The columns of the import format (docs/import.md), one place for all of them.
+//! The fields of the import format (docs/import.md), in the order the document lists them: the
+//! one place that names them.
 
-/// Columns a file must have.
-pub const REQUIRED: &[&str] = &[
+/// Every field, in the documented order.
+pub const FIELDS: [&str; 35] = [
     "debtor_external_id",
     "debtor_name",
-    "debt_external_id",
-    "currency",
-    "amount",
-    "due_date",
-];
-
-/// Columns a file may have besides the required ones (and `attr_*`).
-pub const OPTIONAL: &[&str] = &[
     "debtor_kind",
     "document_type",
     "document_number",
@@ -38,9 +31,23 @@ pub const OPTIONAL: &[&str] = &[
     "consent_at",
     "preferred_channel",
     "paperless",
+    "debt_external_id",
+    "currency",
+    "amount",
     "balance",
     "issued_date",
+    "due_date",
     "product",
+];
+
+/// Fields a file must have.
+pub const REQUIRED: &[&str] = &[
+    "debtor_external_id",
+    "debtor_name",
+    "debt_external_id",
+    "currency",
+    "amount",
+    "due_date",
 ];
 
 /// Prefix of free-attribute columns in CSV.
@@ -50,7 +57,6 @@ pub const ATTRIBUTE_PREFIX: &str = "attr_";
 pub const JSONL_ONLY: &[&str] = &["attributes"];
 
 pub fn is_known(name: &str) -> bool {
-    REQUIRED.contains(&name)
-        || OPTIONAL.contains(&name)
+    FIELDS.contains(&name)
         || (name.starts_with(ATTRIBUTE_PREFIX) && name.len() > ATTRIBUTE_PREFIX.len())
 }

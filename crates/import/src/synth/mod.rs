@@ -21,6 +21,8 @@ use std::io::{self, Write};
 use chrono::NaiveDate;
 use recaudo_domain::Country;
 
+use crate::columns::FIELDS;
+
 use self::rng::Rng;
 
 /// What to generate.
@@ -72,48 +74,20 @@ pub const DEFAULT_COUNTRIES: [Country; 7] = [
     Country::Us,
 ];
 
-/// The CSV header: every field of docs/import.md, then one free attribute.
-pub const COLUMNS: &[&str] = &[
-    "debtor_external_id",
-    "debtor_name",
-    "debtor_kind",
-    "document_type",
-    "document_number",
-    "birth_date",
-    "country",
-    "language",
-    "timezone",
-    "segment",
-    "tags",
-    "email",
-    "phone",
-    "whatsapp",
-    "address_line1",
-    "address_line2",
-    "address_city",
-    "address_region",
-    "address_postal_code",
-    "email_consent",
-    "sms_consent",
-    "whatsapp_consent",
-    "voice_consent",
-    "letter_consent",
-    "consent_source",
-    "consent_at",
-    "preferred_channel",
-    "paperless",
-    "debt_external_id",
-    "currency",
-    "amount",
-    "balance",
-    "issued_date",
-    "due_date",
-    "product",
-    "attr_contract",
-];
-
 /// Number of [`COLUMNS`].
-pub const COLUMN_COUNT: usize = COLUMNS.len();
+pub const COLUMN_COUNT: usize = FIELDS.len() + 1;
+
+/// The CSV header: every field of docs/import.md ([`FIELDS`]), then one free attribute.
+pub const COLUMNS: [&str; COLUMN_COUNT] = {
+    let mut out = [""; COLUMN_COUNT];
+    let mut i = 0;
+    while i < FIELDS.len() {
+        out[i] = FIELDS[i];
+        i += 1;
+    }
+    out[FIELDS.len()] = "attr_contract";
+    out
+};
 
 /// One CSV row (one debt with its debtor): the fields in [`COLUMNS`] order, empty when absent.
 /// Stored as one string and field boundaries, so a row is a single allocation.

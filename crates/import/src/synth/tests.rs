@@ -99,7 +99,7 @@ fn columns_are_the_documented_fields() {
     assert!(documented.len() > 30, "{documented:?}");
     for c in COLUMNS {
         assert!(
-            documented.contains(*c) || c.starts_with("attr_"),
+            documented.contains(c) || c.starts_with("attr_"),
             "{c} is not in docs/import.md"
         );
     }
