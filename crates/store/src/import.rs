@@ -89,29 +89,72 @@ pub struct BatchOutcome {
     pub repeated: Vec<(u64, String, u64)>,
 }
 
-/// Statement size: keep below SQLite's 32,766 bound parameters.
-const PARAMS_PER_STATEMENT: usize = 30_000;
-
-/// Multi-row `INSERT … VALUES (…), (…) <tail>` statements, split to respect the parameter bound.
-fn insert_many(head: &str, tail: &str, rows: Vec<Vec<Arg>>) -> Vec<Sql> {
-    let Some(width) = rows.first().map(Vec::len) else {
-        return vec![];
-    };
-    let per = (PARAMS_PER_STATEMENT / width.max(1)).max(1);
-    let mut out = vec![];
-    let mut it = rows.into_iter().peekable();
-    while it.peek().is_some() {
-        let mut sql = Sql::new(head);
-        for (i, r) in it.by_ref().take(per).enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push_values(r);
-        }
-        sql.push(tail);
-        out.push(sql);
+/// The JSON form of a value, as each database reads it back from text.
+fn arg_json(a: Arg) -> serde_json::Value {
+    use serde_json::Value;
+    match a {
+        Arg::Text(s) => Value::String(s),
+        Arg::OptText(s) => s.map(Value::String).unwrap_or(Value::Null),
+        Arg::Int(i) => Value::from(i),
+        Arg::Bool(b) => Value::Bool(b),
+        Arg::Date(d) => Value::String(d.format("%F").to_string()),
+        Arg::OptDate(d) => d
+            .map(|d| Value::String(d.format("%F").to_string()))
+            .unwrap_or(Value::Null),
+        Arg::Time(t) => Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)),
+        Arg::OptTime(t) => t
+            .map(|t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)))
+            .unwrap_or(Value::Null),
+        Arg::Json(v) => v,
+        Arg::OptJson(v) => v.unwrap_or(Value::Null),
     }
-    out
+}
+
+/// The expression reading element `i` of a row array as the column's type.
+fn column_expr(kind: &Arg, i: usize, sqlite: bool) -> String {
+    if sqlite {
+        // SQLite keeps text, integers, 0/1 and JSON text as they come.
+        return format!("value->>{i}");
+    }
+    match kind {
+        Arg::Text(_) | Arg::OptText(_) => format!("value->>{i}"),
+        Arg::Int(_) => format!("(value->>{i})::bigint"),
+        Arg::Bool(_) => format!("(value->>{i})::boolean"),
+        Arg::Date(_) | Arg::OptDate(_) => format!("(value->>{i})::date"),
+        Arg::Time(_) | Arg::OptTime(_) => format!("(value->>{i})::timestamptz"),
+        // `->` gives a JSON null, not SQL NULL.
+        Arg::Json(_) | Arg::OptJson(_) => format!("NULLIF(value->{i}, 'null'::jsonb)"),
+    }
+}
+
+/// `head SELECT … FROM <the rows as one JSON array> WHERE true tail`: a whole set of rows in one
+/// bound parameter, unpacked by the database's JSON functions. Binding thousands of separate
+/// parameters costs far more than this in either driver. All rows have the shape of the first.
+fn insert_json(head: &str, tail: &str, rows: Vec<Vec<Arg>>, sqlite: bool) -> Option<Sql> {
+    let first = rows.first()?;
+    let exprs: Vec<String> = first
+        .iter()
+        .enumerate()
+        .map(|(i, k)| column_expr(k, i, sqlite))
+        .collect();
+    let data = serde_json::Value::Array(
+        rows.into_iter()
+            .map(|r| serde_json::Value::Array(r.into_iter().map(arg_json).collect()))
+            .collect(),
+    );
+    let mut sql = Sql::new(head);
+    sql.push(" SELECT ").push(&exprs.join(", "));
+    let p = sql.arg(Arg::Text(data.to_string()));
+    if sqlite {
+        sql.push(&format!(" FROM json_each({p})"));
+    } else {
+        sql.push(&format!(
+            " FROM jsonb_array_elements({p}::jsonb) AS j(value)"
+        ));
+    }
+    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
+    sql.push(" WHERE true").push(tail);
+    Some(sql)
 }
 
 #[derive(sqlx::FromRow)]
@@ -189,32 +232,30 @@ impl TenantStore {
             .collect();
 
         let tid = self.tid.clone();
-        let lookup_debtors = in_list(
-            "SELECT id, external_id FROM debtors WHERE tenant_id = ",
-            &tid,
-            " AND external_id IN ",
-            &debtor_ext,
-        );
-        let lookup_debts = in_list(
-            "SELECT id, external_id, balance_minor, last_import_id, last_import_line FROM debts WHERE tenant_id = ",
-            &tid,
-            " AND external_id IN ",
-            &debt_ext,
-        );
-
         on_pool!(self.store, |pool| {
             let mut tx = pool.begin().await?;
+            let lookup_debtors = in_list(
+                "SELECT id, external_id FROM debtors WHERE tenant_id = ",
+                &tid,
+                " AND external_id IN ",
+                &debtor_ext,
+                SQLITE,
+            );
+            let lookup_debts = in_list(
+                "SELECT id, external_id, balance_minor, last_import_id, last_import_line FROM debts WHERE tenant_id = ",
+                &tid,
+                " AND external_id IN ",
+                &debt_ext,
+                SQLITE,
+            );
+
             let mut existing_debtors: HashMap<String, String> = HashMap::new();
-            for sql in lookup_debtors {
-                for r in crate::sql::fetch_all!(ExistingDebtor, sql, &mut *tx) {
-                    existing_debtors.insert(r.external_id, r.id);
-                }
+            for r in crate::sql::fetch_all!(ExistingDebtor, lookup_debtors, &mut *tx) {
+                existing_debtors.insert(r.external_id, r.id);
             }
             let mut existing_debts: HashMap<String, ExistingDebt> = HashMap::new();
-            for sql in lookup_debts {
-                for r in crate::sql::fetch_all!(ExistingDebt, sql, &mut *tx) {
-                    existing_debts.insert(r.external_id.clone(), r);
-                }
+            for r in crate::sql::fetch_all!(ExistingDebt, lookup_debts, &mut *tx) {
+                existing_debts.insert(r.external_id.clone(), r);
             }
             let plan = plan_batch(
                 &tid,
@@ -224,6 +265,7 @@ impl TenantStore {
                 &existing_debtors,
                 &existing_debts,
                 now,
+                SQLITE,
             )?;
             for sql in plan.statements {
                 exec!(sql, &mut *tx);
@@ -234,17 +276,18 @@ impl TenantStore {
     }
 }
 
-/// `head $tid tail ($2, $3, …)` lookups, split to respect the parameter bound.
-fn in_list(head: &str, tid: &str, tail: &str, values: &[String]) -> Vec<Sql> {
-    values
-        .chunks(PARAMS_PER_STATEMENT - 1)
-        .map(|chunk| {
-            let mut sql = Sql::new(head);
-            sql.push_arg(tid.to_string()).push(tail);
-            sql.push_values(chunk.iter().map(|v| Arg::Text(v.clone())).collect());
-            sql
-        })
-        .collect()
+/// `head $1 tail (the values)`: the values travel as one JSON array parameter, unpacked by the
+/// database, so the statement is the same whatever their number.
+fn in_list(head: &str, tid: &str, tail: &str, values: &[String], sqlite: bool) -> Sql {
+    let mut sql = Sql::new(head);
+    sql.push_arg(tid.to_string()).push(tail);
+    let p = sql.arg(Arg::Text(serde_json::json!(values).to_string()));
+    if sqlite {
+        sql.push(&format!("(SELECT value FROM json_each({p}))"));
+    } else {
+        sql.push(&format!("(SELECT jsonb_array_elements_text({p}::jsonb))"));
+    }
+    sql
 }
 
 struct BatchPlan {
@@ -265,6 +308,7 @@ fn plan_batch(
     existing_debtors: &HashMap<String, String>,
     existing_debts: &HashMap<String, ExistingDebt>,
     now: DateTime<Utc>,
+    sqlite: bool,
 ) -> Result<BatchPlan> {
     let mut statements = vec![];
     let mut events: Vec<Vec<Arg>> = vec![];
@@ -315,14 +359,15 @@ fn plan_batch(
         ]);
         debtor_ids.insert(ext, id);
     }
-    statements.extend(insert_many(
-        &format!("INSERT INTO debtors (tenant_id, {}) VALUES ", crate::rows::DEBTOR_COLUMNS),
+    statements.extend(insert_json(
+        &format!("INSERT INTO debtors (tenant_id, {})", crate::rows::DEBTOR_COLUMNS),
         " ON CONFLICT (tenant_id, external_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
          document_type = excluded.document_type, document_number = excluded.document_number, \
          birth_date = excluded.birth_date, language = excluded.language, timezone = excluded.timezone, \
          country = excluded.country, segment = excluded.segment, tags = excluded.tags, \
          attributes = excluded.attributes, updated_at = excluded.updated_at",
         debtor_values,
+        sqlite,
     ));
 
     // Contact points: every row's, once per (debtor, channel, address); the last row wins.
@@ -358,8 +403,8 @@ fn plan_batch(
             now.into(),
         ]);
     }
-    statements.extend(insert_many(
-        &format!("INSERT INTO contact_points (tenant_id, {}) VALUES ", crate::rows::CONTACT_POINT_COLUMNS),
+    statements.extend(insert_json(
+        &format!("INSERT INTO contact_points (tenant_id, {})", crate::rows::CONTACT_POINT_COLUMNS),
         " ON CONFLICT (tenant_id, debtor_id, channel, address) DO UPDATE SET \
          postal = excluded.postal, \
          consent_status = CASE WHEN contact_points.consent_status = 'opted_out' THEN contact_points.consent_status ELSE excluded.consent_status END, \
@@ -367,6 +412,7 @@ fn plan_batch(
          consent_at = CASE WHEN contact_points.consent_status = 'opted_out' THEN contact_points.consent_at ELSE excluded.consent_at END, \
          opted_out_at = COALESCE(contact_points.opted_out_at, excluded.opted_out_at)",
         cp_values,
+        sqlite,
     ));
 
     // Debts.
@@ -433,9 +479,9 @@ fn plan_batch(
             now.into(),
         ]);
     }
-    statements.extend(insert_many(
+    statements.extend(insert_json(
         &format!(
-            "INSERT INTO debts (tenant_id, {}, last_import_id, last_import_line, created_at, updated_at) VALUES ",
+            "INSERT INTO debts (tenant_id, {}, last_import_id, last_import_line, created_at, updated_at)",
             "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status"
         ),
         " ON CONFLICT (tenant_id, external_id) DO UPDATE SET debtor_id = excluded.debtor_id, \
@@ -447,15 +493,17 @@ fn plan_batch(
          last_import_id = excluded.last_import_id, last_import_line = excluded.last_import_line, \
          updated_at = excluded.updated_at",
         debt_values,
+        sqlite,
     ));
 
-    statements.extend(insert_many(
+    statements.extend(insert_json(
         &format!(
-            "INSERT INTO events (tenant_id, {}) VALUES ",
+            "INSERT INTO events (tenant_id, {})",
             crate::rows::EVENT_COLUMNS
         ),
         "",
         events,
+        sqlite,
     ));
     Ok(BatchPlan {
         statements,

@@ -49,12 +49,21 @@ pub(crate) enum Backend {
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend. The body is written
-/// once and compiled twice, once per driver.
+/// once and compiled twice, once per driver; each copy sees a `SQLITE` constant telling which.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.backend {
-            $crate::Backend::Sqlite($pool) => $body,
-            $crate::Backend::Postgres($pool) => $body,
+            $crate::Backend::Sqlite($pool) => {
+                /// Read by the `sql` macros: placeholders are rendered for this driver.
+                #[allow(dead_code)]
+                const SQLITE: bool = true;
+                $body
+            }
+            $crate::Backend::Postgres($pool) => {
+                #[allow(dead_code)]
+                const SQLITE: bool = false;
+                $body
+            }
         }
     };
 }

@@ -113,6 +113,52 @@ impl Sql {
         self
     }
 
+    /// The text for the driver at hand: PostgreSQL takes `$n`; SQLite gets anonymous `?`
+    /// (its lookup of numbered or named parameters is linear per parameter, which makes a
+    /// statement with thousands of them quadratic). Placeholders appear in argument order by
+    /// construction; should they not, numbered `?n` keep the statement correct.
+    pub fn render(self, sqlite: bool) -> (String, Vec<Arg>) {
+        if !sqlite {
+            return (self.text, self.args);
+        }
+        let bytes = self.text.as_bytes();
+        let mut out = String::with_capacity(self.text.len());
+        let mut expected = 1usize;
+        let mut in_order = true;
+        let mut i = 0;
+        let mut last = 0;
+        let mut numbered = Vec::new();
+        while i < bytes.len() {
+            if bytes[i] == b'$' {
+                let start = i + 1;
+                let mut end = start;
+                while end < bytes.len() && bytes[end].is_ascii_digit() {
+                    end += 1;
+                }
+                if end > start {
+                    let n: usize = self.text[start..end].parse().unwrap_or(0);
+                    in_order &= n == expected;
+                    expected += 1;
+                    out.push_str(&self.text[last..i]);
+                    out.push('?');
+                    numbered.push((out.len(), n));
+                    last = end;
+                    i = end;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        out.push_str(&self.text[last..]);
+        if !in_order {
+            // Fall back to `?n`, inserting the numbers after each `?` from the end.
+            for (pos, n) in numbered.into_iter().rev() {
+                out.insert_str(pos, &n.to_string());
+            }
+        }
+        (out, self.args)
+    }
+
     /// Adds a value and writes its placeholder into the text.
     pub fn push_arg(&mut self, value: impl Into<Arg>) -> &mut Self {
         let p = self.arg(value);
@@ -147,8 +193,8 @@ pub(crate) use bind_args;
 /// Runs a built statement (no rows back) on a pool or transaction of either driver.
 macro_rules! exec {
     ($sql:expr, $executor:expr) => {{
-        let sql: $crate::sql::Sql = $sql;
-        $crate::sql::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.text)), sql.args)
+        let (text, args) = $crate::sql::Sql::render($sql, SQLITE);
+        $crate::sql::bind_args!(sqlx::query(sqlx::AssertSqlSafe(text)), args)
             .execute($executor)
             .await?
             .rows_affected()
@@ -159,13 +205,10 @@ pub(crate) use exec;
 /// Fetches all rows of a built statement as `$row` (a `sqlx::FromRow` type).
 macro_rules! fetch_all {
     ($row:ty, $sql:expr, $executor:expr) => {{
-        let sql: $crate::sql::Sql = $sql;
-        $crate::sql::bind_args!(
-            sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql.text)),
-            sql.args
-        )
-        .fetch_all($executor)
-        .await?
+        let (text, args) = $crate::sql::Sql::render($sql, SQLITE);
+        $crate::sql::bind_args!(sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(text)), args)
+            .fetch_all($executor)
+            .await?
     }};
 }
 pub(crate) use fetch_all;
@@ -173,13 +216,36 @@ pub(crate) use fetch_all;
 /// Fetches at most one row of a built statement as `$row`.
 macro_rules! fetch_optional {
     ($row:ty, $sql:expr, $executor:expr) => {{
-        let sql: $crate::sql::Sql = $sql;
-        $crate::sql::bind_args!(
-            sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql.text)),
-            sql.args
-        )
-        .fetch_optional($executor)
-        .await?
+        let (text, args) = $crate::sql::Sql::render($sql, SQLITE);
+        $crate::sql::bind_args!(sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(text)), args)
+            .fetch_optional($executor)
+            .await?
     }};
 }
 pub(crate) use fetch_optional;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_render_per_driver() {
+        let mut sql = Sql::new("SELECT a FROM t WHERE x = ");
+        sql.push_arg("a").push(" AND y IN ");
+        sql.push_values(vec![Arg::Int(1), Arg::Int(2)]);
+        let (pg, _) = sql.clone().render(false);
+        assert_eq!(pg, "SELECT a FROM t WHERE x = $1 AND y IN ($2, $3)");
+        let (lite, args) = sql.render(true);
+        assert_eq!(lite, "SELECT a FROM t WHERE x = ? AND y IN (?, ?)");
+        assert_eq!(args.len(), 3);
+    }
+
+    #[test]
+    fn out_of_order_placeholders_stay_numbered_on_sqlite() {
+        let mut sql = Sql::new("");
+        let a = sql.arg("a");
+        let b = sql.arg("b");
+        sql.push(&format!("SELECT {b}, {a}"));
+        assert_eq!(sql.render(true).0, "SELECT ?2, ?1");
+    }
+}
