@@ -262,8 +262,10 @@ impl TenantStore {
                 batch,
                 &import_id,
                 &debtor_rows,
-                &existing_debtors,
-                &existing_debts,
+                &Existing {
+                    debtors: existing_debtors,
+                    debts: existing_debts,
+                },
                 now,
                 SQLITE,
             )?;
@@ -290,6 +292,12 @@ fn in_list(head: &str, tid: &str, tail: &str, values: &[String], sqlite: bool) -
     sql
 }
 
+/// What a batch's external ids already name: debtor ids, and debts.
+struct Existing {
+    debtors: HashMap<String, String>,
+    debts: HashMap<String, ExistingDebt>,
+}
+
 struct BatchPlan {
     statements: Vec<Sql>,
     outcome: BatchOutcome,
@@ -305,11 +313,11 @@ fn plan_batch(
     batch: &ImportBatch,
     import_id: &str,
     debtor_rows: &HashMap<&str, &ImportRow>,
-    existing_debtors: &HashMap<String, String>,
-    existing_debts: &HashMap<String, ExistingDebt>,
+    existing: &Existing,
     now: DateTime<Utc>,
     sqlite: bool,
 ) -> Result<BatchPlan> {
+    let (existing_debtors, existing_debts) = (&existing.debtors, &existing.debts);
     let mut statements = vec![];
     let mut events: Vec<Vec<Arg>> = vec![];
     let mut event = |e: NewEvent| {
