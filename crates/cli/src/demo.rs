@@ -48,9 +48,8 @@ pub fn generate(args: GenArgs) -> CliResult {
         .format
         .or_else(|| Format::from_path(&args.out))
         .unwrap_or(Format::Csv);
-    let stats = if args.out.as_os_str() == "-" {
-        let out = BufWriter::new(std::io::stdout().lock());
-        write_to(&opts, format, out)?
+    if args.out.as_os_str() == "-" {
+        write_to(&opts, format, BufWriter::new(std::io::stdout().lock()))?;
     } else {
         let f = std::fs::File::create(&args.out)
             .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
@@ -59,9 +58,7 @@ pub fn generate(args: GenArgs) -> CliResult {
             "{}",
             serde_json::json!({"out": args.out, "debtors": stats.debtors, "rows": stats.rows})
         );
-        stats
-    };
-    let _ = stats;
+    }
     Ok(())
 }
 

@@ -40,9 +40,6 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long)]
         addr: Option<String>,
-        /// Which parts this node runs.
-        #[arg(long, default_value = "all", value_parser = ["all", "api"])]
-        role: String,
     },
     /// Apply the database migrations and exit.
     Migrate,
@@ -131,7 +128,7 @@ pub fn err(e: impl std::fmt::Display) -> String {
 async fn run(command: Command, config: Config) -> CliResult {
     let clock = SystemClock;
     match command {
-        Command::Serve { addr, role: _ } => {
+        Command::Serve { addr } => {
             serve::init_tracing(&config.log);
             let store = Store::open(&config.database_url).await.map_err(err)?;
             let addr = addr.unwrap_or_else(|| config.server.addr.clone());

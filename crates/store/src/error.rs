@@ -17,6 +17,8 @@ pub enum StoreError {
     Config(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    #[error("database (bulk write): {0}")]
+    Bulk(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]

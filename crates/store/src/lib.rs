@@ -15,6 +15,7 @@ mod ledger;
 mod portfolio;
 mod rows;
 mod sql;
+mod sqlite_bulk;
 mod tenants;
 pub mod testing;
 

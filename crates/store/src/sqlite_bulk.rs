@@ -1,0 +1,138 @@
+//! Bulk row writes on SQLite through its C API, on the connection (and inside the transaction)
+//! that sqlx holds: one statement prepared once per set of rows, then bind–step–reset per row.
+//! sqlx hands each statement to a worker thread and copies every bound value; for the hundreds
+//! of thousands of rows of an import that plumbing costs more than SQLite's own work.
+
+use std::ffi::{CStr, c_char, c_int};
+use std::ptr::NonNull;
+
+use libsqlite3_sys as ffi;
+
+use crate::sql::Arg;
+use crate::{Result, StoreError};
+
+/// A prepared statement, finalised on drop.
+struct Statement {
+    db: NonNull<ffi::sqlite3>,
+    raw: NonNull<ffi::sqlite3_stmt>,
+}
+
+fn error(db: NonNull<ffi::sqlite3>, what: &str) -> StoreError {
+    // SAFETY: `db` is a live connection handle; sqlite3_errmsg returns a NUL-terminated string
+    // owned by SQLite, valid until the next call on this connection; we copy it at once.
+    let msg = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db.as_ptr())) }
+        .to_string_lossy()
+        .into_owned();
+    StoreError::Bulk(format!("{what}: {msg}"))
+}
+
+impl Statement {
+    fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Statement> {
+        let mut raw = std::ptr::null_mut();
+        let len = c_int::try_from(sql.len())
+            .map_err(|_| StoreError::Bulk("statement too long".into()))?;
+        // SAFETY: `sql` is valid for `len` bytes; `raw` receives the new statement or null.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(
+                db.as_ptr(),
+                sql.as_ptr() as *const c_char,
+                len,
+                &mut raw,
+                std::ptr::null_mut(),
+            )
+        };
+        match NonNull::new(raw) {
+            Some(raw) if rc == ffi::SQLITE_OK => Ok(Statement { db, raw }),
+            _ => Err(error(db, "prepare")),
+        }
+    }
+
+    /// Binds one row's values (kept alive by the caller until `step`), runs it, and resets.
+    fn run(&mut self, row: &[Arg], texts: &mut Vec<String>) -> Result<()> {
+        texts.clear();
+        // Values that need a text form first; bound below by reference, with SQLITE_STATIC,
+        // since `row` and `texts` outlive the step.
+        for a in row {
+            match a {
+                Arg::Date(d) => texts.push(d.format("%F").to_string()),
+                Arg::OptDate(Some(d)) => texts.push(d.format("%F").to_string()),
+                Arg::Time(t) | Arg::OptTime(Some(t)) => {
+                    texts.push(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+                }
+                Arg::Json(v) | Arg::OptJson(Some(v)) => texts.push(v.to_string()),
+                _ => {}
+            }
+        }
+        let mut converted = texts.iter();
+        let stmt = self.raw.as_ptr();
+        for (i, a) in row.iter().enumerate() {
+            let idx = (i + 1) as c_int;
+            let text: Option<&str> = match a {
+                Arg::Text(s) => Some(s),
+                Arg::OptText(s) => s.as_deref(),
+                Arg::Date(_) | Arg::Time(_) | Arg::Json(_) => converted.next().map(String::as_str),
+                // Only present optional values were converted above.
+                Arg::OptDate(d) => d.and_then(|_| converted.next().map(String::as_str)),
+                Arg::OptTime(t) => t.and_then(|_| converted.next().map(String::as_str)),
+                Arg::OptJson(v) => v
+                    .as_ref()
+                    .and_then(|_| converted.next().map(String::as_str)),
+                Arg::Int(_) | Arg::Bool(_) => None,
+            };
+            // SAFETY: `stmt` is a live prepared statement with at least `row.len()` parameters
+            // (same shape as the statement text); text pointers stay valid until after step.
+            let rc = unsafe {
+                match (a, text) {
+                    (Arg::Int(v), _) => ffi::sqlite3_bind_int64(stmt, idx, *v),
+                    (Arg::Bool(b), _) => ffi::sqlite3_bind_int64(stmt, idx, i64::from(*b)),
+                    (_, Some(s)) => ffi::sqlite3_bind_text(
+                        stmt,
+                        idx,
+                        s.as_ptr() as *const c_char,
+                        s.len() as c_int,
+                        ffi::SQLITE_STATIC(),
+                    ),
+                    (_, None) => ffi::sqlite3_bind_null(stmt, idx),
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                return Err(error(self.db, "bind"));
+            }
+        }
+        // SAFETY: the statement is live and fully bound.
+        let rc = unsafe { ffi::sqlite3_step(stmt) };
+        let result = if rc == ffi::SQLITE_DONE {
+            Ok(())
+        } else {
+            Err(error(self.db, "insert"))
+        };
+        // SAFETY: resetting a live statement; clearing drops references to our buffers.
+        unsafe {
+            ffi::sqlite3_reset(stmt);
+            ffi::sqlite3_clear_bindings(stmt);
+        }
+        result
+    }
+}
+
+impl Drop for Statement {
+    fn drop(&mut self) {
+        // SAFETY: finalising the statement we prepared, once.
+        unsafe {
+            ffi::sqlite3_finalize(self.raw.as_ptr());
+        }
+    }
+}
+
+/// Runs `sql` (one row's placeholders, `?`) once per row, on `db`.
+pub(crate) fn insert_rows(db: NonNull<ffi::sqlite3>, sql: &str, rows: &[Vec<Arg>]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = Statement::prepare(db, sql)?;
+    let mut texts = Vec::with_capacity(8);
+    for row in rows {
+        stmt.run(row, &mut texts)?;
+    }
+    Ok(())
+}
