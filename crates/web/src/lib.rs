@@ -1,5 +1,5 @@
 //! recaudo's HTTP side: the REST API under `/api/v1` (OpenAPI 3.1 at `/api/v1/openapi.json`, a
-//! browsable reference at `/api/docs`), health at `/healthz`, Prometheus metrics at `/metrics`.
+//! browsable reference at `/api/docs`, self-contained so it works offline), health at `/healthz`, Prometheus metrics at `/metrics`.
 //!
 //! Conventions (docs: `GUIDE.md` §3):
 //! - every `/api/v1` request carries `Authorization: Bearer <api key>`; the key's tenant scopes
@@ -28,8 +28,6 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use recaudo_store::Store;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
-use utoipa_scalar::{Scalar, Servable};
 
 pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 pub use openapi::ApiDoc;
@@ -126,7 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(pages::healthz))
         .route("/metrics", get(pages::metrics))
         .route("/api/v1/openapi.json", get(openapi::document))
-        .merge(Scalar::with_url("/api/docs", ApiDoc::openapi()));
+        .route("/api/docs", get(pages::api_docs));
 
     Router::new()
         .merge(api)

@@ -43,6 +43,15 @@ pub async fn home() -> Html<&'static str> {
     Html(HOME)
 }
 
+/// The API reference page: renders `/api/v1/openapi.json` with its own inline script, loading
+/// nothing from outside the server (self-hosted installs are often offline).
+const API_DOCS: &str = include_str!("../assets/api_docs.html");
+
+/// `GET /api/docs`: the browsable API reference.
+pub async fn api_docs() -> Html<&'static str> {
+    Html(API_DOCS)
+}
+
 /// `GET /healthz`: 200 when the database answers, 503 when it does not.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
