@@ -13,8 +13,8 @@ use recaudo_domain::portfolio::{
 use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, ImportId};
 
 use crate::events::insert_event;
-use crate::sql::{Arg, Sql, exec};
-use crate::{Result, TenantStore, on_pool};
+use crate::sql::{Arg, Sql};
+use crate::{Result, StoreError, TenantStore, on_pool};
 
 /// The debtor part of an import row.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,72 +89,48 @@ pub struct BatchOutcome {
     pub repeated: Vec<(u64, String, u64)>,
 }
 
-/// The JSON form of a value, as each database reads it back from text.
-fn arg_json(a: Arg) -> serde_json::Value {
-    use serde_json::Value;
-    match a {
-        Arg::Text(s) => Value::String(s),
-        Arg::OptText(s) => s.map(Value::String).unwrap_or(Value::Null),
-        Arg::Int(i) => Value::from(i),
-        Arg::Bool(b) => Value::Bool(b),
-        Arg::Date(d) => Value::String(d.format("%F").to_string()),
-        Arg::OptDate(d) => d
-            .map(|d| Value::String(d.format("%F").to_string()))
-            .unwrap_or(Value::Null),
-        Arg::Time(t) => Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)),
-        Arg::OptTime(t) => t
-            .map(|t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)))
-            .unwrap_or(Value::Null),
-        Arg::Json(v) => v,
-        Arg::OptJson(v) => v.unwrap_or(Value::Null),
-    }
+/// One column of a row set, as a PostgreSQL array (bound in binary, unnested server-side).
+enum Column {
+    Text(Vec<Option<String>>),
+    Int(Vec<i64>),
+    Bool(Vec<bool>),
+    Date(Vec<Option<NaiveDate>>),
+    Time(Vec<Option<DateTime<Utc>>>),
+    Json(Vec<Option<sqlx::types::Json<serde_json::Value>>>),
 }
 
-/// The expression reading element `i` of a row array as the column's type.
-fn column_expr(kind: &Arg, i: usize, sqlite: bool) -> String {
-    if sqlite {
-        // SQLite keeps text, integers, 0/1 and JSON text as they come.
-        return format!("value->>{i}");
+impl Column {
+    /// An empty column of the kind of `a`, with its SQL array type.
+    fn of(a: &Arg, len: usize) -> (Column, &'static str) {
+        match a {
+            Arg::Text(_) | Arg::OptText(_) => (Column::Text(Vec::with_capacity(len)), "text[]"),
+            Arg::Int(_) => (Column::Int(Vec::with_capacity(len)), "bigint[]"),
+            Arg::Bool(_) => (Column::Bool(Vec::with_capacity(len)), "boolean[]"),
+            Arg::Date(_) | Arg::OptDate(_) => (Column::Date(Vec::with_capacity(len)), "date[]"),
+            Arg::Time(_) | Arg::OptTime(_) => {
+                (Column::Time(Vec::with_capacity(len)), "timestamptz[]")
+            }
+            Arg::Json(_) | Arg::OptJson(_) => (Column::Json(Vec::with_capacity(len)), "jsonb[]"),
+        }
     }
-    match kind {
-        Arg::Text(_) | Arg::OptText(_) => format!("value->>{i}"),
-        Arg::Int(_) => format!("(value->>{i})::bigint"),
-        Arg::Bool(_) => format!("(value->>{i})::boolean"),
-        Arg::Date(_) | Arg::OptDate(_) => format!("(value->>{i})::date"),
-        Arg::Time(_) | Arg::OptTime(_) => format!("(value->>{i})::timestamptz"),
-        // `->` gives a JSON null, not SQL NULL.
-        Arg::Json(_) | Arg::OptJson(_) => format!("NULLIF(value->{i}, 'null'::jsonb)"),
-    }
-}
 
-/// `head SELECT … FROM <the rows as one JSON array> WHERE true tail`: a whole set of rows in one
-/// bound parameter, unpacked by the database's JSON functions. Binding thousands of separate
-/// parameters costs far more than this in either driver. All rows have the shape of the first.
-fn insert_json(head: &str, tail: &str, rows: Vec<Vec<Arg>>, sqlite: bool) -> Option<Sql> {
-    let first = rows.first()?;
-    let exprs: Vec<String> = first
-        .iter()
-        .enumerate()
-        .map(|(i, k)| column_expr(k, i, sqlite))
-        .collect();
-    let data = serde_json::Value::Array(
-        rows.into_iter()
-            .map(|r| serde_json::Value::Array(r.into_iter().map(arg_json).collect()))
-            .collect(),
-    );
-    let mut sql = Sql::new(head);
-    sql.push(" SELECT ").push(&exprs.join(", "));
-    let p = sql.arg(Arg::Text(data.to_string()));
-    if sqlite {
-        sql.push(&format!(" FROM json_each({p})"));
-    } else {
-        sql.push(&format!(
-            " FROM jsonb_array_elements({p}::jsonb) AS j(value)"
-        ));
+    fn push(&mut self, a: Arg) -> Result<()> {
+        use sqlx::types::Json;
+        match (self, a) {
+            (Column::Text(v), Arg::Text(x)) => v.push(Some(x)),
+            (Column::Text(v), Arg::OptText(x)) => v.push(x),
+            (Column::Int(v), Arg::Int(x)) => v.push(x),
+            (Column::Bool(v), Arg::Bool(x)) => v.push(x),
+            (Column::Date(v), Arg::Date(x)) => v.push(Some(x)),
+            (Column::Date(v), Arg::OptDate(x)) => v.push(x),
+            (Column::Time(v), Arg::Time(x)) => v.push(Some(x)),
+            (Column::Time(v), Arg::OptTime(x)) => v.push(x),
+            (Column::Json(v), Arg::Json(x)) => v.push(Some(Json(x))),
+            (Column::Json(v), Arg::OptJson(x)) => v.push(x.map(Json)),
+            _ => return Err(StoreError::Bulk("rows of one set differ in shape".into())),
+        }
+        Ok(())
     }
-    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
-    sql.push(" WHERE true").push(tail);
-    Some(sql)
 }
 
 #[derive(sqlx::FromRow)]
@@ -234,17 +210,12 @@ impl TenantStore {
         let tid = self.tid.clone();
         on_pool!(self.store, |pool| {
             let mut tx = pool.begin().await?;
-            let lookup_debtors = in_list(
-                "SELECT id, external_id FROM debtors WHERE tenant_id = ",
+            let lookup_debtors =
+                by_external_ids("debtors", "id, external_id", &tid, &debtor_ext, SQLITE);
+            let lookup_debts = by_external_ids(
+                "debts",
+                "id, external_id, balance_minor, last_import_id, last_import_line",
                 &tid,
-                " AND external_id IN ",
-                &debtor_ext,
-                SQLITE,
-            );
-            let lookup_debts = in_list(
-                "SELECT id, external_id, balance_minor, last_import_id, last_import_line FROM debts WHERE tenant_id = ",
-                &tid,
-                " AND external_id IN ",
                 &debt_ext,
                 SQLITE,
             );
@@ -275,17 +246,27 @@ impl TenantStore {
     }
 }
 
-/// `head $1 tail (the values)`: the values travel as one JSON array parameter, unpacked by the
-/// database, so the statement is the same whatever their number.
-fn in_list(head: &str, tid: &str, tail: &str, values: &[String], sqlite: bool) -> Sql {
-    let mut sql = Sql::new(head);
-    sql.push_arg(tid.to_string()).push(tail);
-    let p = sql.arg(Arg::Text(serde_json::json!(values).to_string()));
-    if sqlite {
-        sql.push(&format!("(SELECT value FROM json_each({p}))"));
+/// The rows of `table` (columns `columns`) of this tenant whose `external_id` is one of
+/// `values`. The values travel as one JSON array parameter, so the statement is the same whatever
+/// their number. Each value is looked up through the `(tenant_id, external_id)` index: SQLite
+/// does so for `IN (subquery)`; PostgreSQL is made to by a LATERAL probe per value (its planner,
+/// left to itself, may flatten the probe into a scan of all the tenant's rows per lookup,
+/// quadratic over an import; `OFFSET 0` keeps the subquery from being pulled up).
+fn by_external_ids(table: &str, columns: &str, tid: &str, values: &[String], sqlite: bool) -> Sql {
+    let mut sql = Sql::new("");
+    let t = sql.arg(tid.to_string());
+    let v = sql.arg(Arg::Text(serde_json::json!(values).to_string()));
+    sql.text = if sqlite {
+        format!(
+            "SELECT {columns} FROM {table} WHERE tenant_id = {t} \
+             AND external_id IN (SELECT value FROM json_each({v}))"
+        )
     } else {
-        sql.push(&format!("(SELECT jsonb_array_elements_text({p}::jsonb))"));
-    }
+        format!(
+            "SELECT r.* FROM jsonb_array_elements_text({v}::jsonb) AS v(ext) CROSS JOIN LATERAL \
+             (SELECT {columns} FROM {table} WHERE tenant_id = {t} AND external_id = v.ext OFFSET 0) AS r"
+        )
+    };
     sql
 }
 
@@ -330,13 +311,42 @@ impl WriteSets for sqlx::Transaction<'_, sqlx::Sqlite> {
 }
 
 impl WriteSets for sqlx::Transaction<'_, sqlx::Postgres> {
-    /// One statement per set, the rows in one JSON parameter.
+    /// One statement per set: each column bound as one array, `UNNEST`ed by the server.
     async fn write_sets(&mut self, sets: Vec<RowSet>) -> Result<()> {
-        const SQLITE: bool = false;
         for set in sets {
-            if let Some(sql) = insert_json(&set.head, set.tail, set.rows, false) {
-                exec!(sql, &mut **self);
+            let Some(first) = set.rows.first() else {
+                continue;
+            };
+            let (mut columns, types): (Vec<Column>, Vec<&str>) =
+                first.iter().map(|a| Column::of(a, set.rows.len())).unzip();
+            for row in set.rows {
+                for (column, value) in columns.iter_mut().zip(row) {
+                    column.push(value)?;
+                }
             }
+            let params: Vec<String> = types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| format!("${}::{t}", i + 1))
+                .collect();
+            let text = format!(
+                "{} SELECT * FROM UNNEST({}) WHERE true{}",
+                set.head,
+                params.join(", "),
+                set.tail
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+            for c in columns {
+                q = match c {
+                    Column::Text(v) => q.bind(v),
+                    Column::Int(v) => q.bind(v),
+                    Column::Bool(v) => q.bind(v),
+                    Column::Date(v) => q.bind(v),
+                    Column::Time(v) => q.bind(v),
+                    Column::Json(v) => q.bind(v),
+                };
+            }
+            q.execute(&mut **self).await?;
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 -- recaudo portfolio schema (PostgreSQL). Money is stored in minor units (BIGINT) with its currency;
--- times are UTC; every row carries its tenant.
+-- times are UTC; every row carries its tenant. Portfolio tables keep tenant_id without a foreign key:
+-- tenants are never deleted and the store's TenantStore sets tenant_id on every write, while a
+-- per-row key check would be the largest cost of a bulk import on PostgreSQL.
 CREATE TABLE tenants (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -21,7 +23,7 @@ CREATE TABLE api_keys (
 
 CREATE TABLE debtors (
     id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    tenant_id TEXT NOT NULL,
     external_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -42,7 +44,7 @@ CREATE TABLE debtors (
 
 CREATE TABLE contact_points (
     id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    tenant_id TEXT NOT NULL,
     debtor_id TEXT NOT NULL REFERENCES debtors(id),
     channel TEXT NOT NULL,
     address TEXT NOT NULL,
@@ -60,7 +62,7 @@ CREATE TABLE contact_points (
 
 CREATE TABLE debts (
     id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    tenant_id TEXT NOT NULL,
     debtor_id TEXT NOT NULL REFERENCES debtors(id),
     external_id TEXT NOT NULL,
     currency TEXT NOT NULL,
@@ -81,7 +83,7 @@ CREATE INDEX debts_by_status ON debts (tenant_id, status, id);
 
 CREATE TABLE payments (
     id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    tenant_id TEXT NOT NULL,
     debt_id TEXT NOT NULL REFERENCES debts(id),
     currency TEXT NOT NULL,
     amount_minor BIGINT NOT NULL,
@@ -93,7 +95,7 @@ CREATE INDEX payments_by_debt ON payments (tenant_id, debt_id, id);
 
 CREATE TABLE promises (
     id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    tenant_id TEXT NOT NULL,
     debt_id TEXT NOT NULL REFERENCES debts(id),
     currency TEXT NOT NULL,
     amount_minor BIGINT NOT NULL,
@@ -106,7 +108,7 @@ CREATE INDEX promises_by_debt ON promises (tenant_id, debt_id, id);
 
 CREATE TABLE disputes (
     id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    tenant_id TEXT NOT NULL,
     debt_id TEXT NOT NULL REFERENCES debts(id),
     reason TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -117,7 +119,7 @@ CREATE INDEX disputes_by_debt ON disputes (tenant_id, debt_id, id);
 
 CREATE TABLE events (
     id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    tenant_id TEXT NOT NULL,
     debtor_id TEXT NOT NULL,
     debt_id TEXT,
     kind TEXT NOT NULL,
@@ -128,7 +130,7 @@ CREATE INDEX events_by_debtor ON events (tenant_id, debtor_id, id);
 CREATE INDEX events_by_debt ON events (tenant_id, debt_id, id);
 
 CREATE TABLE idempotency_keys (
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    tenant_id TEXT NOT NULL,
     key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
     status_code INTEGER NOT NULL,
