@@ -465,7 +465,7 @@ fn plan_batch(
     }
     sets.push(RowSet {
         head: format!("INSERT INTO contact_points (tenant_id, {})", crate::rows::CONTACT_POINT_COLUMNS),
-        tail: " ON CONFLICT (tenant_id, debtor_id, channel, address) DO UPDATE SET \
+        tail: " ON CONFLICT (debtor_id, channel, address) DO UPDATE SET \
          postal = excluded.postal, \
          consent_status = CASE WHEN contact_points.consent_status = 'opted_out' THEN contact_points.consent_status ELSE excluded.consent_status END, \
          consent_source = CASE WHEN contact_points.consent_status = 'opted_out' THEN contact_points.consent_source ELSE excluded.consent_source END, \

@@ -1,7 +1,8 @@
 -- recaudo portfolio schema (PostgreSQL). Money is stored in minor units (BIGINT) with its currency;
 -- times are UTC; every row carries its tenant. Portfolio tables keep tenant_id without a foreign key:
 -- tenants are never deleted and the store's TenantStore sets tenant_id on every write, while a
--- per-row key check would be the largest cost of a bulk import on PostgreSQL.
+-- per-row key check would be the largest cost of a bulk import on PostgreSQL. Ids are ULIDs, unique
+-- across tenants, so indexes by a parent id need no tenant_id prefix (queries still filter on it).
 CREATE TABLE tenants (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -57,7 +58,7 @@ CREATE TABLE contact_points (
     priority INTEGER NOT NULL DEFAULT 0,
     bounce_count INTEGER NOT NULL DEFAULT 0,
     created_at TIMESTAMPTZ NOT NULL,
-    UNIQUE (tenant_id, debtor_id, channel, address)
+    UNIQUE (debtor_id, channel, address)
 );
 
 CREATE TABLE debts (
@@ -78,7 +79,7 @@ CREATE TABLE debts (
     updated_at TIMESTAMPTZ NOT NULL,
     UNIQUE (tenant_id, external_id)
 );
-CREATE INDEX debts_by_debtor ON debts (tenant_id, debtor_id);
+CREATE INDEX debts_by_debtor ON debts (debtor_id);
 CREATE INDEX debts_by_status ON debts (tenant_id, status, id);
 
 CREATE TABLE payments (
@@ -91,7 +92,7 @@ CREATE TABLE payments (
     provider_ref TEXT,
     received_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX payments_by_debt ON payments (tenant_id, debt_id, id);
+CREATE INDEX payments_by_debt ON payments (debt_id, id);
 
 CREATE TABLE promises (
     id TEXT PRIMARY KEY,
@@ -104,7 +105,7 @@ CREATE TABLE promises (
     status TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX promises_by_debt ON promises (tenant_id, debt_id, id);
+CREATE INDEX promises_by_debt ON promises (debt_id, id);
 
 CREATE TABLE disputes (
     id TEXT PRIMARY KEY,
@@ -115,7 +116,7 @@ CREATE TABLE disputes (
     opened_at TIMESTAMPTZ NOT NULL,
     resolved_at TIMESTAMPTZ
 );
-CREATE INDEX disputes_by_debt ON disputes (tenant_id, debt_id, id);
+CREATE INDEX disputes_by_debt ON disputes (debt_id, id);
 
 CREATE TABLE events (
     id TEXT PRIMARY KEY,
@@ -126,8 +127,8 @@ CREATE TABLE events (
     at TIMESTAMPTZ NOT NULL,
     data JSONB NOT NULL DEFAULT '{}'
 );
-CREATE INDEX events_by_debtor ON events (tenant_id, debtor_id, id);
-CREATE INDEX events_by_debt ON events (tenant_id, debt_id, id);
+CREATE INDEX events_by_debtor ON events (debtor_id, id);
+CREATE INDEX events_by_debt ON events (debt_id, id);
 
 CREATE TABLE idempotency_keys (
     tenant_id TEXT NOT NULL,
