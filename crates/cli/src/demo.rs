@@ -140,14 +140,17 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
             .await
             .map_err(err)?;
         let file = workdir.join(format!("{}.csv", t.country.code().to_lowercase()));
-        generate(GenArgs {
-            debtors: args.debtors,
-            seed: t.seed,
-            out: file.clone(),
-            country: vec![t.country],
-            format: Some(Format::Csv),
-            today: Some(now.date_naive()),
-        })?;
+        let out = std::fs::File::create(&file).map_err(err)?;
+        write_to(
+            &GenOptions {
+                debtors: args.debtors,
+                seed: t.seed,
+                countries: vec![t.country],
+                today: now.date_naive(),
+            },
+            Format::Csv,
+            BufWriter::with_capacity(1 << 20, out),
+        )?;
         let report = import_file(
             &store.tenant(&tk.tenant),
             &ImportArgs {
