@@ -325,3 +325,48 @@ not json
         assert!(cps.iter().any(|c| c.address == "+525512345678"), "{db}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_runs_while_the_api_writes_to_the_same_tenant() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store).await;
+        let mut csv = Vec::new();
+        recaudo_import::synth::write_csv(
+            &recaudo_import::synth::GenOptions {
+                debtors: 1500,
+                seed: 3,
+                countries: vec![Country::Br],
+                today: t0().date_naive(),
+            },
+            &mut csv,
+        )
+        .unwrap();
+        let writer = {
+            let ts = ts.clone();
+            tokio::spawn(async move {
+                for i in 0..150 {
+                    ts.create_debtor(
+                        recaudo_store::NewDebtor {
+                            external_id: format!("API-{i}"),
+                            name: format!("Api {i}"),
+                            ..Default::default()
+                        },
+                        t0(),
+                    )
+                    .await
+                    .unwrap();
+                }
+            })
+        };
+        let opts = ImportOptions {
+            batch_size: 50,
+            ..Default::default()
+        };
+        let report = import_reader(&ts, Format::Csv, std::io::Cursor::new(csv), &opts, t0())
+            .await
+            .unwrap_or_else(|e| panic!("{db}: the import failed beside API writes: {e}"));
+        writer.await.unwrap();
+        assert_eq!(report.errors, 0, "{db}");
+        assert_eq!(report.imported, report.rows, "{db}");
+    }
+}

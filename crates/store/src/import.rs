@@ -209,7 +209,7 @@ impl TenantStore {
 
         let tid = self.tid.clone();
         on_pool!(self.store, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = crate::sql::begin!(pool);
             let lookup_debtors =
                 by_external_ids("debtors", "id, external_id", &tid, &debtor_ext, SQLITE);
             let lookup_debts = by_external_ids(

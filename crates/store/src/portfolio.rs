@@ -635,7 +635,7 @@ impl TenantStore {
     /// touches none, nothing is committed.
     pub(crate) async fn run_tx_counting_first(&self, stmts: Vec<Sql>) -> Result<u64> {
         on_pool!(self.store, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = crate::sql::begin!(pool);
             let mut first = None;
             for s in stmts {
                 let n = exec!(s, &mut *tx);

@@ -190,6 +190,18 @@ macro_rules! bind_args {
 }
 pub(crate) use bind_args;
 
+/// Begins a transaction on a pool of either driver. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`): a transaction that reads and then writes would otherwise fail with
+/// SQLITE_BUSY_SNAPSHOT if another connection committed between its read and its first write.
+macro_rules! begin {
+    ($pool:expr) => {
+        $pool
+            .begin_with(if SQLITE { "BEGIN IMMEDIATE" } else { "BEGIN" })
+            .await?
+    };
+}
+pub(crate) use begin;
+
 /// Runs a built statement (no rows back) on a pool or transaction of either driver.
 macro_rules! exec {
     ($sql:expr, $executor:expr) => {{

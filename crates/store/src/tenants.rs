@@ -105,7 +105,7 @@ impl Store {
         let api_key = new_api_key();
         let key_sql = insert_api_key(tenant.id, &api_key, now);
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = crate::sql::begin!(pool);
             exec!(sql, &mut *tx);
             exec!(key_sql, &mut *tx);
             tx.commit().await?;
