@@ -94,13 +94,7 @@ async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> C
     let store = Store::open(&url).await.map_err(err)?;
     let tk = store
         .create_tenant(
-            NewTenant {
-                name: "bench".into(),
-                country: Country::Br,
-                timezone: None,
-                currency: None,
-                language: None,
-            },
+            NewTenant::in_country("bench", Country::Br),
             SystemClock.now(),
         )
         .await

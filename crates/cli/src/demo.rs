@@ -127,16 +127,7 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
     let mut keys = vec![];
     for t in &DEMO_TENANTS {
         let tk = store
-            .create_tenant(
-                NewTenant {
-                    name: t.name.into(),
-                    country: t.country,
-                    timezone: None,
-                    currency: None,
-                    language: None,
-                },
-                now,
-            )
+            .create_tenant(NewTenant::in_country(t.name, t.country), now)
             .await
             .map_err(err)?;
         let file = workdir.join(format!("{}.csv", t.country.code().to_lowercase()));

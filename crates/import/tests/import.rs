@@ -15,16 +15,7 @@ fn t0() -> DateTime<Utc> {
 
 async fn tenant(store: &Store) -> TenantStore {
     let tk = store
-        .create_tenant(
-            NewTenant {
-                name: "Luz".into(),
-                country: Country::Br,
-                timezone: None,
-                currency: None,
-                language: None,
-            },
-            t0(),
-        )
+        .create_tenant(NewTenant::in_country("Luz", Country::Br), t0())
         .await
         .unwrap();
     store.tenant(&tk.tenant)

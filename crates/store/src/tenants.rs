@@ -22,6 +22,19 @@ pub struct NewTenant {
     pub language: Option<Language>,
 }
 
+impl NewTenant {
+    /// A tenant whose time zone, currency and language are its country's.
+    pub fn in_country(name: impl Into<String>, country: Country) -> Self {
+        NewTenant {
+            name: name.into(),
+            country,
+            timezone: None,
+            currency: None,
+            language: None,
+        }
+    }
+}
+
 /// A tenant with a freshly made API key (the only time the key is seen in clear).
 #[derive(Debug, Clone)]
 pub struct TenantKey {

@@ -20,16 +20,7 @@ fn brl(minor: i64) -> Money {
 
 async fn tenant(store: &Store, name: &str, country: Country) -> TenantStore {
     let tk = store
-        .create_tenant(
-            NewTenant {
-                name: name.into(),
-                country,
-                timezone: None,
-                currency: None,
-                language: None,
-            },
-            t0(),
-        )
+        .create_tenant(NewTenant::in_country(name, country), t0())
         .await
         .unwrap();
     store.tenant(&tk.tenant)
@@ -69,16 +60,7 @@ async fn debt(ts: &TenantStore, debtor: DebtorId, ext: &str, minor: i64) -> Debt
 async fn tenants_and_api_keys() {
     for (db, store) in stores().await {
         let tk = store
-            .create_tenant(
-                NewTenant {
-                    name: "Luz do Vale".into(),
-                    country: Country::Br,
-                    timezone: None,
-                    currency: None,
-                    language: None,
-                },
-                t0(),
-            )
+            .create_tenant(NewTenant::in_country("Luz do Vale", Country::Br), t0())
             .await
             .unwrap();
         assert_eq!(tk.tenant.currency, Currency::Brl, "{db}");

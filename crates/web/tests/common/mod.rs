@@ -48,16 +48,7 @@ pub async fn apps_with_limits(body_limit: usize, import_limit: usize) -> Vec<App
         let mut keys = vec![];
         for (name, country) in [("Luz do Vale", Country::Br), ("Agua Clara", Country::Co)] {
             let tk = store
-                .create_tenant(
-                    NewTenant {
-                        name: name.into(),
-                        country,
-                        timezone: None,
-                        currency: None,
-                        language: None,
-                    },
-                    t0(),
-                )
+                .create_tenant(NewTenant::in_country(name, country), t0())
                 .await
                 .expect("create tenant");
             keys.push(tk.api_key);
