@@ -361,3 +361,81 @@ async fn an_import_runs_while_the_api_writes_to_the_same_tenant() {
         assert_eq!(report.imported, report.rows, "{db}");
     }
 }
+
+#[tokio::test]
+async fn an_import_records_its_events_with_their_data() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store).await;
+        let csv = format!(
+            "{HEADER}\n\
+             BR-1,Ana Souza,BR,ana@example.com,,,,granted,,,INV-1,BRL,100.50,80.25,2026-11-01,\n"
+        );
+        run(&ts, Format::Csv, &csv).await.unwrap();
+        let d = ts.get_debtor_by_external_id("BR-1").await.unwrap();
+        let debt = &ts.list_debts(&DebtFilter::default()).await.unwrap().items[0];
+        let events = |ts: &TenantStore| {
+            let ts = ts.clone();
+            async move {
+                ts.debtor_timeline(d.id, &Default::default())
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|e| (e.kind.as_str().to_string(), e.debt_id, e.data, e.at))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let first = events(&ts).await;
+        assert_eq!(first.len(), 2, "{db}: {first:?}");
+        let import_id = first[0].2["import_id"].clone();
+        assert!(
+            import_id.as_str().is_some_and(|s| s.starts_with("imp_")),
+            "{db}"
+        );
+        assert_eq!(
+            (first[0].0.as_str(), first[0].1, &first[0].2),
+            (
+                "debtor_created",
+                None,
+                &serde_json::json!({"external_id": "BR-1", "import_id": import_id})
+            ),
+            "{db}"
+        );
+        assert_eq!(
+            (first[1].0.as_str(), first[1].1, &first[1].2),
+            (
+                "invoice_issued",
+                Some(debt.id),
+                &serde_json::json!({
+                    "external_id": "INV-1", "currency": "BRL", "amount_minor": 10050,
+                    "balance_minor": 8025, "due_on": "2026-11-01", "import_id": import_id,
+                })
+            ),
+            "{db}"
+        );
+        assert!(
+            first.iter().all(|e| e.3 == t0()),
+            "{db}: events at the import's time"
+        );
+
+        // A later file lowers the balance: one debt_updated event, nothing else.
+        let csv = csv.replace("80.25", "30");
+        run(&ts, Format::Csv, &csv).await.unwrap();
+        let second = events(&ts).await;
+        assert_eq!(second.len(), 3, "{db}: {second:?}");
+        let import_id = second[2].2["import_id"].clone();
+        assert_eq!(
+            (second[2].0.as_str(), second[2].1, &second[2].2),
+            (
+                "debt_updated",
+                Some(debt.id),
+                &serde_json::json!({
+                    "balance_minor_before": 8025, "balance_minor_after": 3000,
+                    "import_id": import_id,
+                })
+            ),
+            "{db}"
+        );
+        assert_ne!(import_id, first[0].2["import_id"], "{db}: a new run");
+    }
+}

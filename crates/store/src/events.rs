@@ -1,11 +1,12 @@
 //! The append-only timeline. Events are only ever inserted, never updated or deleted.
 
-use recaudo_domain::event::{Event, NewEvent};
+use chrono::{DateTime, Utc};
+use recaudo_domain::event::{Event, EventKind, NewEvent};
 use recaudo_domain::{DebtId, DebtorId, EventId};
 
 use crate::portfolio::Page;
 use crate::rows::{EVENT_COLUMNS, EventRow, convert};
-use crate::sql::{Sql, fetch_all};
+use crate::sql::{Arg, Sql, fetch_all};
 use crate::{Result, TenantStore, on_pool};
 
 /// The statement that appends one event for a tenant.
@@ -13,16 +14,36 @@ pub(crate) fn insert_event(tid: &str, e: NewEvent) -> Sql {
     let mut sql = Sql::new(&format!(
         "INSERT INTO events (tenant_id, {EVENT_COLUMNS}) VALUES "
     ));
-    sql.push_values(vec![
+    let data = e.data.clone().into();
+    sql.push_values(event_row(
+        tid,
+        &e.debtor_id,
+        e.debt_id.as_ref(),
+        e.kind,
+        e.at,
+        data,
+    ));
+    sql
+}
+
+/// The values of a new event row (`tenant_id, {EVENT_COLUMNS}`), its data already JSON.
+pub(crate) fn event_row(
+    tid: &str,
+    debtor_id: &DebtorId,
+    debt_id: Option<&DebtId>,
+    kind: EventKind,
+    at: DateTime<Utc>,
+    data: Arg,
+) -> Vec<Arg> {
+    vec![
         tid.to_string().into(),
         EventId::generate().to_string().into(),
-        e.debtor_id.to_string().into(),
-        e.debt_id.map(|d| d.to_string()).into(),
-        e.kind.as_str().into(),
-        e.at.into(),
-        e.data.into(),
-    ]);
-    sql
+        debtor_id.to_string().into(),
+        debt_id.map(|d| d.to_string()).into(),
+        kind.as_str().into(),
+        at.into(),
+        data,
+    ]
 }
 
 /// Which timeline to read, and where to start.

@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use recaudo_domain::event::{EventKind, NewEvent};
+use recaudo_domain::event::EventKind;
 use recaudo_domain::portfolio::{
     Channel, Consent, ConsentStatus, DebtorKind, Language, PostalAddress, Preferences,
 };
 use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, ImportId};
+use serde_json::value::RawValue;
 
-use crate::events::insert_event;
-use crate::sql::{Arg, Sql};
+use crate::events::event_row;
+use crate::sql::{Arg, Sql, raw_json as json};
 use crate::{Result, StoreError, TenantStore, on_pool};
 
 /// The debtor part of an import row.
@@ -96,7 +97,7 @@ enum Column {
     Bool(Vec<bool>),
     Date(Vec<Option<NaiveDate>>),
     Time(Vec<Option<DateTime<Utc>>>),
-    Json(Vec<Option<sqlx::types::Json<serde_json::Value>>>),
+    Json(Vec<Option<sqlx::types::Json<Box<serde_json::value::RawValue>>>>),
 }
 
 impl Column {
@@ -357,8 +358,29 @@ struct BatchPlan {
     outcome: BatchOutcome,
 }
 
-fn json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(v).map_err(crate::StoreError::corrupt)
+// The data of the events an import records (fields in alphabetical order, as a JSON map
+// serialized from a `serde_json::Value` would have them).
+#[derive(Serialize)]
+struct DebtorCreated<'a> {
+    external_id: &'a str,
+    import_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct DebtUpdated<'a> {
+    balance_minor_after: i64,
+    balance_minor_before: i64,
+    import_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct InvoiceIssued<'a> {
+    amount_minor: i64,
+    balance_minor: i64,
+    currency: Currency,
+    due_on: NaiveDate,
+    external_id: &'a str,
+    import_id: &'a str,
 }
 
 /// Decides ids and writes for a batch, given what already exists.
@@ -373,9 +395,8 @@ fn plan_batch(
     let (existing_debtors, existing_debts) = (&existing.debtors, &existing.debts);
     let mut sets = vec![];
     let mut events: Vec<Vec<Arg>> = vec![];
-    let mut event = |e: NewEvent| {
-        let s = insert_event(tid, e);
-        events.push(s.args);
+    let mut event = |debtor: &DebtorId, debt: Option<&DebtId>, kind, data: Box<RawValue>| {
+        events.push(event_row(tid, debtor, debt, kind, now, data.into()));
     };
 
     // Debtors.
@@ -389,13 +410,11 @@ fn plan_batch(
             Some(id) => id.clone(),
             None => {
                 let id = DebtorId::generate();
-                event(NewEvent {
-                    debtor_id: id,
-                    debt_id: None,
-                    kind: EventKind::DebtorCreated,
-                    at: now,
-                    data: serde_json::json!({"external_id": d.external_id, "import_id": import_id}),
-                });
+                let data = DebtorCreated {
+                    external_id: &d.external_id,
+                    import_id,
+                };
+                event(&id, None, EventKind::DebtorCreated, json(&data)?);
                 id.to_string()
             }
         };
@@ -413,7 +432,7 @@ fn plan_batch(
             d.country.code().into(),
             d.segment.clone().into(),
             json(&d.tags)?.into(),
-            d.attributes.clone().into(),
+            json(&d.attributes)?.into(),
             json(&d.preferences)?.into(),
             now.into(),
             now.into(),
@@ -492,29 +511,36 @@ fn plan_batch(
                 }
                 if ex.balance_minor != d.balance_minor {
                     let debt_id: DebtId = ex.id.parse().map_err(crate::StoreError::corrupt)?;
-                    event(NewEvent {
-                        debtor_id: parsed_debtor,
-                        debt_id: Some(debt_id),
-                        kind: EventKind::DebtUpdated,
-                        at: now,
-                        data: serde_json::json!({"balance_minor_before": ex.balance_minor, "balance_minor_after": d.balance_minor, "import_id": import_id}),
-                    });
+                    let data = DebtUpdated {
+                        balance_minor_after: d.balance_minor,
+                        balance_minor_before: ex.balance_minor,
+                        import_id,
+                    };
+                    event(
+                        &parsed_debtor,
+                        Some(&debt_id),
+                        EventKind::DebtUpdated,
+                        json(&data)?,
+                    );
                 }
                 (ex.id.clone(), RowOutcome::Updated)
             }
             None => {
                 let id = DebtId::generate();
-                event(NewEvent {
-                    debtor_id: parsed_debtor,
-                    debt_id: Some(id),
-                    kind: EventKind::InvoiceIssued,
-                    at: now,
-                    data: serde_json::json!({
-                        "external_id": d.external_id, "currency": d.currency,
-                        "amount_minor": d.original_minor, "balance_minor": d.balance_minor,
-                        "due_on": d.due_on, "import_id": import_id,
-                    }),
-                });
+                let data = InvoiceIssued {
+                    amount_minor: d.original_minor,
+                    balance_minor: d.balance_minor,
+                    currency: d.currency,
+                    due_on: d.due_on,
+                    external_id: &d.external_id,
+                    import_id,
+                };
+                event(
+                    &parsed_debtor,
+                    Some(&id),
+                    EventKind::InvoiceIssued,
+                    json(&data)?,
+                );
                 (id.to_string(), RowOutcome::Imported)
             }
         };

@@ -1,6 +1,7 @@
 //! Queries built at run time, written once for both databases.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::value::RawValue;
 
 /// A value bound to a placeholder. Only types both drivers encode alike.
 #[derive(Debug, Clone)]
@@ -13,8 +14,19 @@ pub(crate) enum Arg {
     OptDate(Option<NaiveDate>),
     Time(DateTime<Utc>),
     OptTime(Option<DateTime<Utc>>),
-    Json(serde_json::Value),
-    OptJson(Option<serde_json::Value>),
+    /// JSON text, already serialized (it is written as is by both drivers).
+    Json(Box<RawValue>),
+    OptJson(Option<Box<RawValue>>),
+}
+
+/// The JSON text of `v`.
+pub(crate) fn raw_json<T: serde::Serialize + ?Sized>(v: &T) -> crate::Result<Box<RawValue>> {
+    serde_json::value::to_raw_value(v).map_err(crate::StoreError::corrupt)
+}
+
+/// The JSON text of a `Value` (which always serializes).
+fn raw_value(v: &serde_json::Value) -> Box<RawValue> {
+    raw_json(v).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 impl From<&str> for Arg {
@@ -62,14 +74,24 @@ impl From<Option<DateTime<Utc>>> for Arg {
         Arg::OptTime(v)
     }
 }
+impl From<Box<RawValue>> for Arg {
+    fn from(v: Box<RawValue>) -> Self {
+        Arg::Json(v)
+    }
+}
+impl From<Option<Box<RawValue>>> for Arg {
+    fn from(v: Option<Box<RawValue>>) -> Self {
+        Arg::OptJson(v)
+    }
+}
 impl From<serde_json::Value> for Arg {
     fn from(v: serde_json::Value) -> Self {
-        Arg::Json(v)
+        Arg::Json(raw_value(&v))
     }
 }
 impl From<Option<serde_json::Value>> for Arg {
     fn from(v: Option<serde_json::Value>) -> Self {
-        Arg::OptJson(v)
+        Arg::OptJson(v.as_ref().map(raw_value))
     }
 }
 

@@ -7,6 +7,7 @@ use std::ffi::{CStr, c_char, c_int};
 use std::ptr::NonNull;
 
 use libsqlite3_sys as ffi;
+use serde_json::value::RawValue;
 
 use crate::sql::Arg;
 use crate::{Result, StoreError};
@@ -15,6 +16,8 @@ use crate::{Result, StoreError};
 struct Statement {
     db: NonNull<ffi::sqlite3>,
     raw: NonNull<ffi::sqlite3_stmt>,
+    /// The last time bound, with its text.
+    last_time: Option<(chrono::DateTime<chrono::Utc>, String)>,
 }
 
 fn error(db: NonNull<ffi::sqlite3>, what: &str) -> StoreError {
@@ -42,7 +45,11 @@ impl Statement {
             )
         };
         match NonNull::new(raw) {
-            Some(raw) if rc == ffi::SQLITE_OK => Ok(Statement { db, raw }),
+            Some(raw) if rc == ffi::SQLITE_OK => Ok(Statement {
+                db,
+                raw,
+                last_time: None,
+            }),
             _ => Err(error(db, "prepare")),
         }
     }
@@ -54,12 +61,21 @@ impl Statement {
         // since `row` and `texts` outlive the step.
         for a in row {
             match a {
-                Arg::Date(d) => texts.push(d.format("%F").to_string()),
-                Arg::OptDate(Some(d)) => texts.push(d.format("%F").to_string()),
+                // ISO 8601 (`%F`), as sqlx writes dates.
+                Arg::Date(d) | Arg::OptDate(Some(d)) => texts.push(d.to_string()),
+                // Most times of a batch are the same instant (its `now`): formatted once.
                 Arg::Time(t) | Arg::OptTime(Some(t)) => {
-                    texts.push(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+                    if self.last_time.as_ref().is_none_or(|(at, _)| at != t) {
+                        let text = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+                        self.last_time = Some((*t, text));
+                    }
+                    texts.push(
+                        self.last_time
+                            .as_ref()
+                            .map(|(_, s)| s.clone())
+                            .unwrap_or_default(),
+                    )
                 }
-                Arg::Json(v) | Arg::OptJson(Some(v)) => texts.push(v.to_string()),
                 _ => {}
             }
         }
@@ -70,13 +86,12 @@ impl Statement {
             let text: Option<&str> = match a {
                 Arg::Text(s) => Some(s),
                 Arg::OptText(s) => s.as_deref(),
-                Arg::Date(_) | Arg::Time(_) | Arg::Json(_) => converted.next().map(String::as_str),
+                Arg::Json(v) => Some(v.get()),
+                Arg::OptJson(v) => v.as_deref().map(RawValue::get),
+                Arg::Date(_) | Arg::Time(_) => converted.next().map(String::as_str),
                 // Only present optional values were converted above.
                 Arg::OptDate(d) => d.and_then(|_| converted.next().map(String::as_str)),
                 Arg::OptTime(t) => t.and_then(|_| converted.next().map(String::as_str)),
-                Arg::OptJson(v) => v
-                    .as_ref()
-                    .and_then(|_| converted.next().map(String::as_str)),
                 Arg::Int(_) | Arg::Bool(_) => None,
             };
             // SAFETY: `stmt` is a live prepared statement with at least `row.len()` parameters
