@@ -1,6 +1,7 @@
 //! `recaudo`: the command line and the server.
 
 mod bench;
+mod calendar;
 mod config;
 mod demo;
 mod import;
@@ -58,6 +59,11 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+    /// Public-holiday calendars per country or region.
+    Calendar {
+        #[command(subcommand)]
+        command: calendar::CalendarCommand,
     },
 }
 
@@ -187,6 +193,7 @@ async fn run(command: Command, config: Config) -> CliResult {
         Command::Import(args) => import::run(args, &config).await,
         Command::Demo(args) => demo::run(args, &config).await,
         Command::Bench { command } => bench::run(command, &config).await,
+        Command::Calendar { command } => calendar::run(command, &clock),
     }
 }
 
