@@ -198,17 +198,18 @@ fn sqlite3_import_seconds(csv: &Path, db: &Path) -> Option<f64> {
     status.success().then(|| started.elapsed().as_secs_f64())
 }
 
+/// What SQLite alone needs to write an import's rows.
+struct Floor {
+    rows: u64,
+    seconds: f64,
+}
+
 /// The time SQLite itself takes to write what the import wrote, no more: the rows of every
 /// portfolio table of `source` are copied with `INSERT … SELECT` into a fresh database with the
 /// same schema, pragmas and batch commits as the import (one transaction per `batch_size` import
 /// rows' worth of each table), by `sqlite3`, with nothing to parse, validate or plan. Foreign-key
 /// checks are off since the slices of each table are cut by rowid, not by parent (they cost
 /// nothing measurable). `None` when sqlite3 is not installed.
-struct Floor {
-    rows: u64,
-    seconds: f64,
-}
-
 async fn copy_floor_seconds(
     source: &Path,
     target: &Path,

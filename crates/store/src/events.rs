@@ -14,7 +14,7 @@ pub(crate) fn insert_event(tid: &str, e: NewEvent) -> Sql {
     let mut sql = Sql::new(&format!(
         "INSERT INTO events (tenant_id, {EVENT_COLUMNS}) VALUES "
     ));
-    let data = e.data.clone().into();
+    let data = e.data.into();
     sql.push_values(event_row(
         tid,
         &e.debtor_id,
