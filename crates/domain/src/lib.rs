@@ -9,6 +9,7 @@ pub mod documents;
 pub mod event;
 pub mod ids;
 pub mod money;
+pub mod policy;
 pub mod portfolio;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -1,0 +1,803 @@
+//! The typed model of a jurisdiction preset, and the parsing and checking of its YAML file.
+//!
+//! A file (schema and examples: `docs/policy.md`):
+//!
+//! ```yaml
+//! jurisdiction: CO
+//! name: Colombia — Ley 2300 de 2023
+//! sources: ["Ley 2300 de 2023, arts. 2-3"]
+//! channel_defaults:             # applies to every channel not listed under `channels`,
+//!   windows:                    # and to every key a listed channel leaves out
+//!     mon-fri: ["07:00-19:00"]  # [from, to) in the debtor's local time; "24:00" ends a day
+//!     sat: ["08:00-15:00"]
+//!     sun: []                   # empty = no contact that day
+//!   basis: law                  # law | default (a default a tenant may widen)
+//!   on_holidays: false
+//!   consent_required: true
+//!   opt_out_notice: false
+//! channels:
+//!   voice: { opt_out_notice: false }
+//! limits:
+//!   - id: one_a_day
+//!     channels: all             # or a list: [email, sms]
+//!     count: per_debtor         # per_debtor | per_debt
+//!     per_day: 1
+//!     max_channels_per_7_days: 1
+//! ```
+//!
+//! The raw serde types accept exactly the documented keys (`deny_unknown_fields`), then
+//! [`Preset::from_yaml`] checks every value and resolves defaults, so a mistake in a file is an
+//! error naming the file, the path inside it (`channels.voice.windows.sat[0]`) and the problem.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{NaiveTime, Timelike, Weekday};
+use serde::{Deserialize, Serialize};
+
+use super::PolicyError;
+use crate::calendar::Jurisdiction;
+use crate::portfolio::Channel;
+
+const MINUTES_PER_DAY: u16 = 24 * 60;
+
+/// Weekdays in file order, Monday first (the index is `num_days_from_monday`).
+const WEEKDAYS: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
+
+const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Channels in a fixed order; the index of a channel in per-channel arrays.
+const CHANNELS: [Channel; 5] = [
+    Channel::Email,
+    Channel::Sms,
+    Channel::Whatsapp,
+    Channel::Voice,
+    Channel::Letter,
+];
+
+fn channel_index(c: Channel) -> usize {
+    match c {
+        Channel::Email => 0,
+        Channel::Sms => 1,
+        Channel::Whatsapp => 2,
+        Channel::Voice => 3,
+        Channel::Letter => 4,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model an evaluator reads.
+
+/// The contact rules of one jurisdiction's law: the first and least negotiable policy layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preset {
+    pub(crate) jurisdiction: Jurisdiction,
+    pub(crate) name: String,
+    pub(crate) sources: Vec<String>,
+    pub(crate) channels: [ChannelRule; 5],
+    pub(crate) limits: Vec<Limit>,
+}
+
+/// When and how one channel may be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRule {
+    /// The local-time windows per weekday in which a contact may be sent (or a call placed).
+    pub windows: WeekWindows,
+    /// Whether the windows are the law's ([`WindowBasis::Law`]: a tenant may only narrow them)
+    /// or a sensible default where the law sets none ([`WindowBasis::Default`]: a tenant may
+    /// replace them).
+    pub basis: WindowBasis,
+    /// Whether the channel may be used on a public holiday (of the preset's jurisdiction's
+    /// calendar), inside that weekday's windows.
+    pub on_holidays: bool,
+    /// Whether the debtor must have authorised this channel (consent `granted` on the contact
+    /// point) before it is used. When false, the consent layer still honours denials and
+    /// opt-outs.
+    pub consent_required: bool,
+    /// Whether every message on this channel must carry a notice of how to opt out of it.
+    pub opt_out_notice: bool,
+}
+
+/// Where a channel's windows come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowBasis {
+    /// Required by the law the preset cites.
+    Law,
+    /// Not a legal requirement: the law sets no window here and this is our default.
+    Default,
+}
+
+/// Allowed windows for each day of the week.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekWindows {
+    days: [Vec<TimeWindow>; 7],
+}
+
+impl WeekWindows {
+    /// The windows of `day`, sorted, not overlapping; empty when the day allows no contact.
+    pub fn on(&self, day: Weekday) -> &[TimeWindow] {
+        &self.days[day.num_days_from_monday() as usize]
+    }
+
+    /// Whether a contact at local `time` on `day` falls in a window.
+    pub fn allows(&self, day: Weekday, time: NaiveTime) -> bool {
+        self.on(day).iter().any(|w| w.contains(time))
+    }
+
+    /// Every weekday with its windows, Monday first.
+    pub fn iter(&self) -> impl Iterator<Item = (Weekday, &[TimeWindow])> {
+        WEEKDAYS
+            .into_iter()
+            .zip(self.days.iter().map(Vec::as_slice))
+    }
+}
+
+/// A half-open local-time range `[from, to)` within one day; `to` may be the end of the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimeWindow {
+    from: u16,
+    to: u16,
+}
+
+impl TimeWindow {
+    /// A window from minutes after midnight; `None` unless `from < to <= 1440`.
+    pub fn from_minutes(from: u16, to: u16) -> Option<TimeWindow> {
+        (from < to && to <= MINUTES_PER_DAY).then_some(TimeWindow { from, to })
+    }
+
+    /// The first allowed instant.
+    pub fn start(&self) -> NaiveTime {
+        minute_to_time(self.from).unwrap_or(NaiveTime::MIN)
+    }
+
+    /// The first instant no longer allowed; `None` when the window runs to the end of the day
+    /// (written `24:00`).
+    pub fn end(&self) -> Option<NaiveTime> {
+        minute_to_time(self.to)
+    }
+
+    /// Minutes after midnight of [`TimeWindow::start`].
+    pub fn start_minute(&self) -> u16 {
+        self.from
+    }
+
+    /// Minutes after midnight of the end; 1440 for the end of the day.
+    pub fn end_minute(&self) -> u16 {
+        self.to
+    }
+
+    /// Whether `t` is in `[from, to)`.
+    pub fn contains(&self, t: NaiveTime) -> bool {
+        let m = (t.hour() * 60 + t.minute()) as u16;
+        self.from <= m && m < self.to
+    }
+}
+
+impl fmt::Display for TimeWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.from / 60,
+            self.from % 60,
+            self.to / 60,
+            self.to % 60
+        )
+    }
+}
+
+fn minute_to_time(m: u16) -> Option<NaiveTime> {
+    NaiveTime::from_hms_opt(u32::from(m / 60), u32::from(m % 60), 0)
+}
+
+/// Whose contacts a limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountScope {
+    /// All contacts with the debtor, whatever the debt (CO: one a day per person).
+    PerDebtor,
+    /// Contacts about one debt (US Reg F: seven calls in seven days per debt).
+    PerDebt,
+}
+
+/// A set of channels a limit applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChannelSet(u8);
+
+impl ChannelSet {
+    pub const ALL: ChannelSet = ChannelSet(0b1_1111);
+
+    pub fn contains(self, c: Channel) -> bool {
+        self.0 & (1 << channel_index(c)) != 0
+    }
+
+    pub fn is_all(self) -> bool {
+        self == ChannelSet::ALL
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Channel> {
+        CHANNELS.into_iter().filter(move |c| self.contains(*c))
+    }
+
+    fn with(self, c: Channel) -> ChannelSet {
+        ChannelSet(self.0 | (1 << channel_index(c)))
+    }
+}
+
+impl FromIterator<Channel> for ChannelSet {
+    fn from_iter<I: IntoIterator<Item = Channel>>(iter: I) -> Self {
+        iter.into_iter().fold(ChannelSet(0), ChannelSet::with)
+    }
+}
+
+/// A minimum distance between two consecutive contacts counted by a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MinGap {
+    /// The local calendar dates of two contacts differ by at least this many days (2: Monday,
+    /// then Wednesday at the earliest).
+    pub days: Option<u32>,
+    /// At least this many hours elapse between two contacts.
+    pub hours: Option<u32>,
+}
+
+/// A frequency rule over a set of channels. Every field that is `Some` must hold; a contact is
+/// counted by every limit whose `channels` contain its channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limit {
+    /// Names the limit in decisions and explanations (`calls_7_in_7`).
+    pub id: String,
+    pub channels: ChannelSet,
+    pub count: CountScope,
+    /// At most this many contacts per local calendar day.
+    pub per_day: Option<u32>,
+    /// At most this many contacts in any 7 consecutive local days (the day planned and the 6
+    /// before it).
+    pub per_7_days: Option<u32>,
+    /// At most this many contacts per local calendar month.
+    pub per_month: Option<u32>,
+    pub min_gap: Option<MinGap>,
+    /// At most this many distinct channels of the set used in any 7 consecutive local days.
+    pub max_channels_per_7_days: Option<u32>,
+    /// After a phone conversation with the debtor (about the debt, for `per_debt`), no contact
+    /// on these channels for this many days, the conversation's local date being day 1 (7: a
+    /// conversation on a Monday allows the next call the following Monday).
+    pub after_conversation_days: Option<u32>,
+    /// The legal provision behind the limit, for explanations.
+    pub source: Option<String>,
+}
+
+impl Preset {
+    /// The jurisdiction the preset is for.
+    pub fn jurisdiction(&self) -> Jurisdiction {
+        self.jurisdiction
+    }
+
+    /// A display name, with the main law (`Colombia — Ley 2300 de 2023`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The legal sources the file cites, for explanations.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
+    /// The rule of one channel (defaults already applied).
+    pub fn channel(&self, c: Channel) -> &ChannelRule {
+        &self.channels[channel_index(c)]
+    }
+
+    /// Every channel with its rule.
+    pub fn channels(&self) -> impl Iterator<Item = (Channel, &ChannelRule)> {
+        CHANNELS.into_iter().zip(self.channels.iter())
+    }
+
+    /// Every limit, in file order.
+    pub fn limits(&self) -> &[Limit] {
+        &self.limits
+    }
+
+    /// The limits that count a contact on `c`.
+    pub fn limits_for(&self, c: Channel) -> impl Iterator<Item = &Limit> {
+        self.limits.iter().filter(move |l| l.channels.contains(c))
+    }
+
+    /// Parses and checks one preset file. `file` names it in error messages.
+    pub fn from_yaml(file: &str, yaml: &str) -> Result<Preset, PolicyError> {
+        let raw: RawFile = yaml_serde::from_str(yaml).map_err(|e| PolicyError::Parse {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        let invalid = |path: &str, message: String| PolicyError::Invalid {
+            file: file.to_string(),
+            path: path.to_string(),
+            message,
+        };
+        let jurisdiction: Jurisdiction = raw
+            .jurisdiction
+            .parse()
+            .map_err(|e: crate::calendar::CalendarError| invalid("jurisdiction", e.to_string()))?;
+        let name = raw.name.trim().to_string();
+        if name.is_empty() {
+            return Err(invalid("name", "is empty".into()));
+        }
+        for (i, s) in raw.sources.iter().enumerate() {
+            if s.trim().is_empty() {
+                return Err(invalid(&format!("sources[{i}]"), "is empty".into()));
+            }
+        }
+
+        let fault = |(path, message): Fault| PolicyError::Invalid {
+            file: file.to_string(),
+            path,
+            message,
+        };
+        let defaults = match &raw.channel_defaults {
+            Some(d) => Some(d.resolve_partial("channel_defaults").map_err(fault)?),
+            None => None,
+        };
+        let mut listed: [Option<(&RawChannel, String)>; 5] = Default::default();
+        for (key, rule) in &raw.channels {
+            let c: Channel = key.parse().map_err(|e: crate::portfolio::UnknownValue| {
+                invalid(&format!("channels.{key}"), e.to_string())
+            })?;
+            let i = channel_index(c);
+            if listed[i].is_some() {
+                return Err(invalid(
+                    &format!("channels.{key}"),
+                    format!("channel `{c}` is listed twice"),
+                ));
+            }
+            listed[i] = Some((rule, format!("channels.{key}")));
+        }
+        let mut channels = Vec::with_capacity(5);
+        for (i, c) in CHANNELS.into_iter().enumerate() {
+            let rule = match &listed[i] {
+                Some((rule, path)) => rule
+                    .resolve_partial(path)
+                    .and_then(|r| r.fill(defaults.as_ref(), path))
+                    .map_err(fault)?,
+                None => match &defaults {
+                    Some(d) => d
+                        .clone()
+                        .fill(None, &format!("channels.{c}"))
+                        .map_err(fault)?,
+                    None => {
+                        return Err(invalid(
+                            &format!("channels.{c}"),
+                            "channel not listed and there are no `channel_defaults`: every \
+                             channel must be covered or defaulted explicitly"
+                                .into(),
+                        ));
+                    }
+                },
+            };
+            channels.push(rule);
+        }
+        let channels: [ChannelRule; 5] = channels
+            .try_into()
+            .map_err(|_| invalid("channels", "internal: not five channels".into()))?;
+
+        let mut limits: Vec<Limit> = Vec::with_capacity(raw.limits.len());
+        for (i, l) in raw.limits.into_iter().enumerate() {
+            let path = format!("limits[{i}]");
+            let limit = l.resolve(&path).map_err(fault)?;
+            if limits.iter().any(|other| other.id == limit.id) {
+                return Err(invalid(
+                    &format!("{path}.id"),
+                    format!("`{}` is used by another limit", limit.id),
+                ));
+            }
+            limits.push(limit);
+        }
+
+        Ok(Preset {
+            jurisdiction,
+            name,
+            sources: raw
+                .sources
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .collect(),
+            channels,
+            limits,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw serde types: what the YAML may say.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    jurisdiction: String,
+    name: String,
+    #[serde(default)]
+    sources: Vec<String>,
+    #[serde(default)]
+    channel_defaults: Option<RawChannel>,
+    #[serde(default)]
+    channels: BTreeMap<String, RawChannel>,
+    #[serde(default)]
+    limits: Vec<RawLimit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannel {
+    /// Keys: a weekday (`mon` … `sun`) or a range of them (`mon-fri`); each day exactly once.
+    windows: Option<BTreeMap<String, Vec<String>>>,
+    basis: Option<WindowBasis>,
+    on_holidays: Option<bool>,
+    consent_required: Option<bool>,
+    opt_out_notice: Option<bool>,
+}
+
+/// A channel rule whose windows are checked and whose other keys may still be missing.
+#[derive(Clone)]
+struct PartialRule {
+    windows: Option<WeekWindows>,
+    basis: Option<WindowBasis>,
+    on_holidays: Option<bool>,
+    consent_required: Option<bool>,
+    opt_out_notice: Option<bool>,
+}
+
+/// A problem at a path inside a file: (path, message).
+type Fault = (String, String);
+
+impl RawChannel {
+    fn resolve_partial(&self, path: &str) -> Result<PartialRule, Fault> {
+        let windows = match &self.windows {
+            Some(w) => Some(parse_week(w, &format!("{path}.windows"))?),
+            None => None,
+        };
+        Ok(PartialRule {
+            windows,
+            basis: self.basis,
+            on_holidays: self.on_holidays,
+            consent_required: self.consent_required,
+            opt_out_notice: self.opt_out_notice,
+        })
+    }
+}
+
+impl PartialRule {
+    /// Completes the rule from `defaults`; a key missing in both is an error at `path`.
+    fn fill(self, defaults: Option<&PartialRule>, path: &str) -> Result<ChannelRule, Fault> {
+        fn pick<T>(
+            own: Option<T>,
+            default: Option<Option<T>>,
+            path: &str,
+            key: &str,
+        ) -> Result<T, Fault> {
+            own.or(default.flatten()).ok_or_else(|| {
+                (
+                    format!("{path}.{key}"),
+                    "missing, and no `channel_defaults` gives it".into(),
+                )
+            })
+        }
+        let windows = pick(
+            self.windows,
+            defaults.map(|d| d.windows.clone()),
+            path,
+            "windows",
+        )?;
+        let basis = pick(self.basis, defaults.map(|d| d.basis), path, "basis")?;
+        let on_holidays = pick(
+            self.on_holidays,
+            defaults.map(|d| d.on_holidays),
+            path,
+            "on_holidays",
+        )?;
+        let consent_required = pick(
+            self.consent_required,
+            defaults.map(|d| d.consent_required),
+            path,
+            "consent_required",
+        )?;
+        let opt_out_notice = pick(
+            self.opt_out_notice,
+            defaults.map(|d| d.opt_out_notice),
+            path,
+            "opt_out_notice",
+        )?;
+        Ok(ChannelRule {
+            windows,
+            basis,
+            on_holidays,
+            consent_required,
+            opt_out_notice,
+        })
+    }
+}
+
+/// Parses a `windows` map: every weekday exactly once, each window well-formed, sorted and
+/// not overlapping.
+fn parse_week(map: &BTreeMap<String, Vec<String>>, path: &str) -> Result<WeekWindows, Fault> {
+    let err = |p: String, message: String| (p, message);
+    let mut days: [Option<(Vec<TimeWindow>, &str)>; 7] = Default::default();
+    for (key, list) in map {
+        let (first, last) = parse_day_key(key).map_err(|m| err(format!("{path}.{key}"), m))?;
+        let mut windows = Vec::with_capacity(list.len());
+        for (i, s) in list.iter().enumerate() {
+            let w = parse_window(s).map_err(|m| err(format!("{path}.{key}[{i}]"), m))?;
+            windows.push((w, i));
+        }
+        windows.sort();
+        for pair in windows.windows(2) {
+            let ((a, ia), (b, ib)) = (pair[0], pair[1]);
+            if b.from < a.to {
+                return Err(err(
+                    format!("{path}.{key}[{}]", ia.max(ib)),
+                    format!("window {b} overlaps window {a}"),
+                ));
+            }
+        }
+        let windows: Vec<TimeWindow> = windows.into_iter().map(|(w, _)| w).collect();
+        for d in first..=last {
+            if let Some((_, other)) = &days[d] {
+                return Err(err(
+                    format!("{path}.{key}"),
+                    format!("`{}` is covered twice (also by `{other}`)", DAY_KEYS[d]),
+                ));
+            }
+            days[d] = Some((windows.clone(), key.as_str()));
+        }
+    }
+    let mut out: [Vec<TimeWindow>; 7] = Default::default();
+    for (d, slot) in days.into_iter().enumerate() {
+        match slot {
+            Some((w, _)) => out[d] = w,
+            None => {
+                return Err(err(
+                    path.to_string(),
+                    format!(
+                        "`{}` is not covered: give every weekday its windows (`{}: []` for no contact)",
+                        DAY_KEYS[d], DAY_KEYS[d]
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(WeekWindows { days: out })
+}
+
+/// `mon` → (0, 0); `mon-fri` → (0, 4).
+fn parse_day_key(key: &str) -> Result<(usize, usize), String> {
+    let day = |s: &str| {
+        DAY_KEYS.iter().position(|d| *d == s.trim()).ok_or_else(|| {
+            format!("`{s}` is not a weekday key (mon, tue, wed, thu, fri, sat, sun, or a range such as mon-fri)")
+        })
+    };
+    match key.split_once('-') {
+        None => day(key).map(|d| (d, d)),
+        Some((a, b)) => {
+            let (a, b) = (day(a)?, day(b)?);
+            if a > b {
+                return Err(format!(
+                    "range `{key}` runs backwards (ranges go Monday to Sunday)"
+                ));
+            }
+            Ok((a, b))
+        }
+    }
+}
+
+/// `"08:00-21:00"` → [08:00, 21:00); `24:00` is allowed as an end.
+fn parse_window(s: &str) -> Result<TimeWindow, String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("`{s}` is not a window `HH:MM-HH:MM`"))?;
+    let (from, to) = (parse_hhmm(a.trim())?, parse_hhmm(b.trim())?);
+    if from >= MINUTES_PER_DAY {
+        return Err(format!("`{s}` starts at 24:00 or later"));
+    }
+    if from >= to {
+        return Err(format!(
+            "`{s}` is empty or runs backwards: `from` must be before `to` (windows do not cross midnight; split them)"
+        ));
+    }
+    TimeWindow::from_minutes(from, to).ok_or_else(|| format!("`{s}` is outside 00:00-24:00"))
+}
+
+fn parse_hhmm(s: &str) -> Result<u16, String> {
+    let bad = || format!("`{s}` is not a time `HH:MM` between 00:00 and 24:00");
+    let (h, m) = s.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let h: u16 = h.parse().map_err(|_| bad())?;
+    let m: u16 = m.parse().map_err(|_| bad())?;
+    if m >= 60 || h > 24 || (h == 24 && m != 0) {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimit {
+    id: String,
+    channels: RawChannels,
+    count: CountScope,
+    per_day: Option<u32>,
+    per_7_days: Option<u32>,
+    per_month: Option<u32>,
+    min_gap: Option<RawGap>,
+    max_channels_per_7_days: Option<u32>,
+    after_conversation_days: Option<u32>,
+    source: Option<String>,
+}
+
+/// `all`, or a list of channel names.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawChannels {
+    Keyword(String),
+    List(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGap {
+    days: Option<u32>,
+    hours: Option<u32>,
+}
+
+impl RawLimit {
+    fn resolve(self, path: &str) -> Result<Limit, Fault> {
+        let at = |k: &str| format!("{path}.{k}");
+        let id = self.id.trim().to_string();
+        if id.is_empty() {
+            return Err((at("id"), "is empty".into()));
+        }
+        let channels = match &self.channels {
+            RawChannels::Keyword(k) if k.trim() == "all" => ChannelSet::ALL,
+            RawChannels::Keyword(k) => {
+                return Err((
+                    at("channels"),
+                    format!("`{k}`: write `all` or a list such as [email, sms]"),
+                ));
+            }
+            RawChannels::List(list) => {
+                if list.is_empty() {
+                    return Err((at("channels"), "is empty".into()));
+                }
+                let mut set = ChannelSet(0);
+                for (i, s) in list.iter().enumerate() {
+                    let c: Channel = s.parse().map_err(|e: crate::portfolio::UnknownValue| {
+                        (format!("{path}.channels[{i}]"), e.to_string())
+                    })?;
+                    if set.contains(c) {
+                        return Err((
+                            format!("{path}.channels[{i}]"),
+                            format!("`{c}` is listed twice"),
+                        ));
+                    }
+                    set = set.with(c);
+                }
+                set
+            }
+        };
+        for (key, v) in [
+            ("per_day", self.per_day),
+            ("per_7_days", self.per_7_days),
+            ("per_month", self.per_month),
+            ("max_channels_per_7_days", self.max_channels_per_7_days),
+            ("after_conversation_days", self.after_conversation_days),
+        ] {
+            if v == Some(0) {
+                return Err((at(key), "must be at least 1".into()));
+            }
+        }
+        if let Some(n) = self.max_channels_per_7_days
+            && n as usize >= channels.len()
+        {
+            return Err((
+                at("max_channels_per_7_days"),
+                format!(
+                    "{n} does not limit anything: the limit covers {} channel(s)",
+                    channels.len()
+                ),
+            ));
+        }
+        if let (Some(d), Some(w)) = (self.per_day, self.per_7_days)
+            && d > w
+        {
+            return Err((
+                at("per_day"),
+                format!("{d} per day is more than the {w} allowed in 7 days"),
+            ));
+        }
+        let min_gap = match self.min_gap {
+            None => None,
+            Some(g) => {
+                if g.days.is_none() && g.hours.is_none() {
+                    return Err((at("min_gap"), "give `days`, `hours` or both".into()));
+                }
+                if g.days == Some(0) {
+                    return Err((at("min_gap.days"), "must be at least 1".into()));
+                }
+                if g.hours == Some(0) {
+                    return Err((at("min_gap.hours"), "must be at least 1".into()));
+                }
+                Some(MinGap {
+                    days: g.days,
+                    hours: g.hours,
+                })
+            }
+        };
+        if self.per_day.is_none()
+            && self.per_7_days.is_none()
+            && self.per_month.is_none()
+            && min_gap.is_none()
+            && self.max_channels_per_7_days.is_none()
+            && self.after_conversation_days.is_none()
+        {
+            return Err((
+                path.to_string(),
+                "limits nothing: give per_day, per_7_days, per_month, min_gap, \
+                 max_channels_per_7_days or after_conversation_days"
+                    .into(),
+            ));
+        }
+        Ok(Limit {
+            id,
+            channels,
+            count: self.count,
+            per_day: self.per_day,
+            per_7_days: self.per_7_days,
+            per_month: self.per_month,
+            min_gap,
+            max_channels_per_7_days: self.max_channels_per_7_days,
+            after_conversation_days: self.after_conversation_days,
+            source: self
+                .source
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_parse() {
+        let w = parse_window("08:00-24:00").unwrap();
+        assert_eq!(w.start(), NaiveTime::from_hms_opt(8, 0, 0).unwrap());
+        assert_eq!(w.end(), None);
+        assert!(w.contains(NaiveTime::from_hms_opt(23, 59, 59).unwrap()));
+        assert!(!w.contains(NaiveTime::from_hms_opt(7, 59, 59).unwrap()));
+        assert_eq!(w.to_string(), "08:00-24:00");
+        assert!(parse_window("21:00-08:00").is_err());
+        assert!(parse_window("08:00-08:00").is_err());
+        assert!(parse_window("8:00-09:00").is_err());
+        assert!(parse_window("08:00-24:30").is_err());
+        assert!(parse_window("24:00-24:00").is_err());
+        assert_eq!(parse_day_key("mon-fri").unwrap(), (0, 4));
+        assert!(parse_day_key("fri-mon").is_err());
+        assert!(parse_day_key("lun").is_err());
+    }
+}
