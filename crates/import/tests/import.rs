@@ -439,3 +439,55 @@ async fn an_import_records_its_events_with_their_data() {
         assert_ne!(import_id, first[0].2["import_id"], "{db}: a new run");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_imports_of_the_same_file_at_once_both_succeed() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store).await;
+        let mut csv = Vec::new();
+        recaudo_import::synth::write_csv(
+            &recaudo_import::synth::GenOptions {
+                debtors: 600,
+                seed: 5,
+                countries: vec![Country::Br],
+                today: t0().date_naive(),
+            },
+            &mut csv,
+        )
+        .unwrap();
+        let opts = ImportOptions {
+            batch_size: 20,
+            ..Default::default()
+        };
+        let run = |csv: Vec<u8>| {
+            let (ts, opts) = (ts.clone(), opts.clone());
+            tokio::spawn(async move {
+                import_reader(&ts, Format::Csv, std::io::Cursor::new(csv), &opts, t0()).await
+            })
+        };
+        let (a, b) = (run(csv.clone()), run(csv));
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        let a = a.unwrap_or_else(|e| panic!("{db}: the first import failed: {e}"));
+        let b = b.unwrap_or_else(|e| panic!("{db}: the second import failed: {e}"));
+        assert_eq!((a.errors, b.errors), (0, 0), "{db}");
+        // Each debt is new to exactly one of the two runs.
+        assert_eq!(a.imported + b.imported, a.rows, "{db}: {a:?} {b:?}");
+        let (mut count, mut cursor) = (0u64, None);
+        loop {
+            let page = ts
+                .list_debts(&DebtFilter {
+                    cursor,
+                    limit: Some(500),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            count += page.items.len() as u64;
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(count, a.rows, "{db}: nothing duplicated");
+    }
+}

@@ -41,4 +41,11 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::Database(d)) if d.is_unique_violation())
     }
+
+    /// Whether the database refused the write for a unique or a foreign key: what a
+    /// transaction meets when a concurrent one created the same row first.
+    pub fn is_key_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(d))
+            if d.is_unique_violation() || d.is_foreign_key_violation())
+    }
 }

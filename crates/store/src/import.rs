@@ -186,7 +186,30 @@ impl TenantStore {
     /// ids (the caller keeps the last of repeated ones). An opt-out already recorded is never
     /// undone by an import, and the preferences of an existing debtor (which the debtor may
     /// have set in the portal) are kept: an import seeds them only for new debtors.
+    ///
+    /// A concurrent writer (another import of the same file, the API) may create one of the
+    /// batch's debtors or debts between this transaction's lookups and its writes: PostgreSQL
+    /// runs both transactions, and this one then fails on a key, rolled back whole. It is run
+    /// again, against what is committed by then. (SQLite serialises writers: it never happens.)
     pub async fn import_batch(
+        &self,
+        batch: &ImportBatch,
+        now: DateTime<Utc>,
+    ) -> Result<BatchOutcome> {
+        const ATTEMPTS: usize = 5;
+        let mut attempt = 1;
+        loop {
+            match self.import_batch_once(batch, now).await {
+                Err(e) if e.is_key_violation() && attempt < ATTEMPTS => {
+                    tracing::debug!(attempt, error = %e, "import batch met a concurrent writer; again");
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn import_batch_once(
         &self,
         batch: &ImportBatch,
         now: DateTime<Utc>,
