@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use recaudo_domain::calendar::Jurisdiction;
 use recaudo_domain::portfolio::Language;
 use recaudo_domain::{Clock, Country, Currency, SystemClock};
 use recaudo_store::{NewTenant, Store};
@@ -83,6 +84,9 @@ enum TenantCommand {
         currency: Option<Currency>,
         #[arg(long)]
         language: Option<Language>,
+        /// Contact law and holidays: the country's (default) or a state's, e.g. BR-SP, BR-RJ.
+        #[arg(long, value_name = "CODE")]
+        jurisdiction: Option<Jurisdiction>,
     },
     /// List tenants as JSON lines.
     List,
@@ -157,6 +161,7 @@ async fn run(command: Command, config: Config) -> CliResult {
                     timezone,
                     currency,
                     language,
+                    jurisdiction,
                 } => {
                     let tk = store
                         .create_tenant(
@@ -166,6 +171,7 @@ async fn run(command: Command, config: Config) -> CliResult {
                                 timezone,
                                 currency,
                                 language,
+                                jurisdiction,
                             },
                             clock.now(),
                         )

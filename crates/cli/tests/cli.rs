@@ -196,6 +196,52 @@ fn bad_input_gets_clear_errors() {
     assert!(!bad_country.status.success());
     assert!(String::from_utf8_lossy(&bad_country.stderr).contains("unknown country `ZZ`"));
 
+    let wrong_state = recaudo(
+        &url,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "X",
+            "--country",
+            "CO",
+            "--jurisdiction",
+            "BR-SP",
+        ],
+        dir.path(),
+    );
+    assert!(!wrong_state.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong_state.stderr).contains("jurisdiction"),
+        "{}",
+        String::from_utf8_lossy(&wrong_state.stderr)
+    );
+    let sp = recaudo(
+        &url,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Luz SP",
+            "--country",
+            "BR",
+            "--jurisdiction",
+            "br-sp",
+        ],
+        dir.path(),
+    );
+    assert!(
+        sp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sp.stderr)
+    );
+    let listed = recaudo(&url, &["tenant", "list"], dir.path());
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains(r#""jurisdiction":"BR-SP""#),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+
     let t = last_json(&recaudo(
         &url,
         &["tenant", "create", "--name", "X", "--country", "BR"],

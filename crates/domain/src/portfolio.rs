@@ -82,6 +82,10 @@ pub struct Tenant {
     pub timezone: String,
     pub currency: crate::Currency,
     pub language: Language,
+    /// The law its contacts follow and the public holidays they skip: the country's, or one of
+    /// its states' (`BR-SP`, `BR-RJ`). Defaults to the country's.
+    #[schema(value_type = String, example = "BR-SP")]
+    pub jurisdiction: crate::calendar::Jurisdiction,
     pub created_at: DateTime<Utc>,
 }
 

@@ -18,6 +18,7 @@ fn tenant() -> Tenant {
         timezone: "America/Bogota".into(),
         currency: Currency::Cop,
         language: Language::Es,
+        jurisdiction: recaudo_domain::calendar::Jurisdiction::Co,
         created_at: DateTime::<Utc>::from_timestamp(1_790_000_000, 0).expect("time"),
     }
 }

@@ -72,16 +72,30 @@ pub(crate) use on_pool;
 
 /// Migrations, embedded in the binary: (version, description, SQL) per backend.
 type Migrations = &'static [(i64, &'static str, &'static str)];
-const SQLITE_MIGRATIONS: Migrations = &[(
-    1,
-    "portfolio",
-    include_str!("../migrations/sqlite/0001_portfolio.sql"),
-)];
-const POSTGRES_MIGRATIONS: Migrations = &[(
-    1,
-    "portfolio",
-    include_str!("../migrations/postgres/0001_portfolio.sql"),
-)];
+const SQLITE_MIGRATIONS: Migrations = &[
+    (
+        1,
+        "portfolio",
+        include_str!("../migrations/sqlite/0001_portfolio.sql"),
+    ),
+    (
+        2,
+        "tenant jurisdiction",
+        include_str!("../migrations/sqlite/0002_tenant_jurisdiction.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: Migrations = &[
+    (
+        1,
+        "portfolio",
+        include_str!("../migrations/postgres/0001_portfolio.sql"),
+    ),
+    (
+        2,
+        "tenant jurisdiction",
+        include_str!("../migrations/postgres/0002_tenant_jurisdiction.sql"),
+    ),
+];
 
 fn migrator(list: Migrations) -> sqlx::migrate::Migrator {
     sqlx::migrate::Migrator::with_migrations(

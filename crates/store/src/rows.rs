@@ -36,18 +36,22 @@ pub(crate) struct TenantRow {
     pub timezone: String,
     pub currency: String,
     pub language: String,
+    pub jurisdiction: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
 impl TenantRow {
     pub fn into_domain(self) -> Result<Tenant> {
+        let country: recaudo_domain::Country = parse("country", &self.country)?;
         Ok(Tenant {
             id: parse("tenant id", &self.id)?,
             name: self.name,
-            country: parse("country", &self.country)?,
+            country,
             timezone: self.timezone,
             currency: parse("currency", &self.currency)?,
             language: parse("language", &self.language)?,
+            jurisdiction: parse_opt("jurisdiction", self.jurisdiction.as_deref())?
+                .unwrap_or(country.into()),
             created_at: self.created_at,
         })
     }

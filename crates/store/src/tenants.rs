@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use recaudo_domain::calendar::Jurisdiction;
 use recaudo_domain::portfolio::{Language, Tenant, parse_timezone};
 use recaudo_domain::{ApiKeyId, Country, Currency, TenantId};
 
@@ -20,6 +21,8 @@ pub struct NewTenant {
     pub timezone: Option<String>,
     pub currency: Option<Currency>,
     pub language: Option<Language>,
+    /// The country's by default; a state of the country (`BR-SP`) for its own law and holidays.
+    pub jurisdiction: Option<Jurisdiction>,
 }
 
 impl NewTenant {
@@ -31,6 +34,7 @@ impl NewTenant {
             timezone: None,
             currency: None,
             language: None,
+            jurisdiction: None,
         }
     }
 }
@@ -72,7 +76,8 @@ fn insert_api_key(tenant_id: TenantId, api_key: &str, now: DateTime<Utc>) -> Sql
     sql
 }
 
-const TENANT_COLUMNS: &str = "id, name, country, timezone, currency, language, created_at";
+const TENANT_COLUMNS: &str =
+    "id, name, country, timezone, currency, language, jurisdiction, created_at";
 
 impl Store {
     /// Creates a tenant and its first API key.
@@ -94,6 +99,16 @@ impl Store {
                 .to_string(),
             None => new.country.default_timezone().name().to_string(),
         };
+        let jurisdiction = new.jurisdiction.unwrap_or(new.country.into());
+        if jurisdiction.country() != new.country {
+            return Err(StoreError::Invalid {
+                field: "jurisdiction".into(),
+                message: format!(
+                    "{jurisdiction} is not in the tenant's country {}",
+                    new.country
+                ),
+            });
+        }
         let tenant = Tenant {
             id: TenantId::generate(),
             name,
@@ -101,11 +116,10 @@ impl Store {
             timezone,
             currency: new.currency.unwrap_or(new.country.currency()),
             language: new.language.unwrap_or(new.country.language()),
+            jurisdiction,
             created_at: now,
         };
-        let mut sql = Sql::new(
-            "INSERT INTO tenants (id, name, country, timezone, currency, language, created_at) VALUES ",
-        );
+        let mut sql = Sql::new(&format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES "));
         sql.push_values(vec![
             tenant.id.to_string().into(),
             tenant.name.clone().into(),
@@ -113,6 +127,7 @@ impl Store {
             tenant.timezone.clone().into(),
             tenant.currency.code().into(),
             tenant.language.as_str().into(),
+            tenant.jurisdiction.code().into(),
             now.into(),
         ]);
         let api_key = new_api_key();
@@ -141,7 +156,7 @@ impl Store {
             return Ok(None);
         }
         let mut sql = Sql::new(
-            "SELECT t.id, t.name, t.country, t.timezone, t.currency, t.language, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.revoked_at IS NULL AND k.key_hash = ",
+            "SELECT t.id, t.name, t.country, t.timezone, t.currency, t.language, t.jurisdiction, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.revoked_at IS NULL AND k.key_hash = ",
         );
         sql.push_arg(hash_api_key(api_key));
         let row = on_pool!(self, |pool| fetch_optional!(TenantRow, sql, pool));

@@ -88,6 +88,58 @@ async fn tenants_and_api_keys() {
 }
 
 #[tokio::test]
+async fn a_tenant_follows_its_country_or_a_state_of_it() {
+    use recaudo_domain::calendar::Jurisdiction;
+    for (db, store) in stores().await {
+        let national = store
+            .create_tenant(NewTenant::in_country("Luz", Country::Br), t0())
+            .await
+            .unwrap();
+        assert_eq!(national.tenant.jurisdiction, Jurisdiction::Br, "{db}");
+        // Tenants made before the column existed have none: they follow their country.
+        store
+            .execute_admin("UPDATE tenants SET jurisdiction = NULL")
+            .await
+            .unwrap();
+        let old = store.get_tenant(national.tenant.id).await.unwrap();
+        assert_eq!(old.jurisdiction, Jurisdiction::Br, "{db}");
+        let sp = store
+            .create_tenant(
+                NewTenant {
+                    jurisdiction: Some(Jurisdiction::BrSp),
+                    ..NewTenant::in_country("Luz SP", Country::Br)
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        let stored = store.get_tenant(sp.tenant.id).await.unwrap();
+        assert_eq!(stored.jurisdiction, Jurisdiction::BrSp, "{db}");
+        let by_key = store.authenticate(&sp.api_key).await.unwrap().unwrap();
+        assert_eq!(by_key.jurisdiction, Jurisdiction::BrSp, "{db}");
+        let wrong = store
+            .create_tenant(
+                NewTenant {
+                    jurisdiction: Some(Jurisdiction::BrSp),
+                    ..NewTenant::in_country("Credito", Country::Co)
+                },
+                t0(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&wrong, StoreError::Invalid { field, .. } if field == "jurisdiction"),
+            "{db}: {wrong}"
+        );
+        assert_eq!(
+            store.list_tenants().await.unwrap().len(),
+            2,
+            "{db}: nothing half-written"
+        );
+    }
+}
+
+#[tokio::test]
 async fn debtors_round_trip_and_paginate() {
     for (db, store) in stores().await {
         let ts = tenant(&store, "A", Country::Co).await;
