@@ -9,6 +9,7 @@ pub mod documents;
 pub mod event;
 pub mod ids;
 pub mod money;
+pub mod outbox;
 pub mod policy;
 pub mod portfolio;
 

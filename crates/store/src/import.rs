@@ -93,7 +93,7 @@ pub struct BatchOutcome {
 /// One column of a row set, as a PostgreSQL array (bound in binary, unnested server-side).
 enum Column {
     Text(Vec<Option<String>>),
-    Int(Vec<i64>),
+    Int(Vec<Option<i64>>),
     Bool(Vec<bool>),
     Date(Vec<Option<NaiveDate>>),
     Time(Vec<Option<DateTime<Utc>>>),
@@ -105,7 +105,7 @@ impl Column {
     fn of(a: &Arg, len: usize) -> (Column, &'static str) {
         match a {
             Arg::Text(_) | Arg::OptText(_) => (Column::Text(Vec::with_capacity(len)), "text[]"),
-            Arg::Int(_) => (Column::Int(Vec::with_capacity(len)), "bigint[]"),
+            Arg::Int(_) | Arg::OptInt(_) => (Column::Int(Vec::with_capacity(len)), "bigint[]"),
             Arg::Bool(_) => (Column::Bool(Vec::with_capacity(len)), "boolean[]"),
             Arg::Date(_) | Arg::OptDate(_) => (Column::Date(Vec::with_capacity(len)), "date[]"),
             Arg::Time(_) | Arg::OptTime(_) => {
@@ -120,7 +120,8 @@ impl Column {
         match (self, a) {
             (Column::Text(v), Arg::Text(x)) => v.push(Some(x)),
             (Column::Text(v), Arg::OptText(x)) => v.push(x),
-            (Column::Int(v), Arg::Int(x)) => v.push(x),
+            (Column::Int(v), Arg::Int(x)) => v.push(Some(x)),
+            (Column::Int(v), Arg::OptInt(x)) => v.push(x),
             (Column::Bool(v), Arg::Bool(x)) => v.push(x),
             (Column::Date(v), Arg::Date(x)) => v.push(Some(x)),
             (Column::Date(v), Arg::OptDate(x)) => v.push(x),

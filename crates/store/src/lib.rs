@@ -12,6 +12,7 @@ mod idempotency;
 mod import;
 
 mod ledger;
+mod outbox;
 mod portfolio;
 mod rows;
 mod sql;
@@ -83,6 +84,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "tenant jurisdiction",
         include_str!("../migrations/sqlite/0002_tenant_jurisdiction.sql"),
     ),
+    (
+        3,
+        "outbox",
+        include_str!("../migrations/sqlite/0003_outbox.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -94,6 +100,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         2,
         "tenant jurisdiction",
         include_str!("../migrations/postgres/0002_tenant_jurisdiction.sql"),
+    ),
+    (
+        3,
+        "outbox",
+        include_str!("../migrations/postgres/0003_outbox.sql"),
     ),
 ];
 

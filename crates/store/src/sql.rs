@@ -9,6 +9,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    OptInt(Option<i64>),
     Bool(bool),
     Date(NaiveDate),
     OptDate(Option<NaiveDate>),
@@ -47,6 +48,11 @@ impl From<Option<String>> for Arg {
 impl From<i64> for Arg {
     fn from(v: i64) -> Self {
         Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
     }
 }
 impl From<bool> for Arg {
@@ -198,6 +204,7 @@ macro_rules! bind_args {
                 $crate::sql::Arg::Text(v) => q.bind(v),
                 $crate::sql::Arg::OptText(v) => q.bind(v),
                 $crate::sql::Arg::Int(v) => q.bind(v),
+                $crate::sql::Arg::OptInt(v) => q.bind(v),
                 $crate::sql::Arg::Bool(v) => q.bind(v),
                 $crate::sql::Arg::Date(v) => q.bind(v),
                 $crate::sql::Arg::OptDate(v) => q.bind(v),

@@ -92,13 +92,15 @@ impl Statement {
                 // Only present optional values were converted above.
                 Arg::OptDate(d) => d.and_then(|_| converted.next().map(String::as_str)),
                 Arg::OptTime(t) => t.and_then(|_| converted.next().map(String::as_str)),
-                Arg::Int(_) | Arg::Bool(_) => None,
+                Arg::Int(_) | Arg::OptInt(_) | Arg::Bool(_) => None,
             };
             // SAFETY: `stmt` is a live prepared statement with at least `row.len()` parameters
             // (same shape as the statement text); text pointers stay valid until after step.
             let rc = unsafe {
                 match (a, text) {
-                    (Arg::Int(v), _) => ffi::sqlite3_bind_int64(stmt, idx, *v),
+                    (Arg::Int(v) | Arg::OptInt(Some(v)), _) => {
+                        ffi::sqlite3_bind_int64(stmt, idx, *v)
+                    }
                     (Arg::Bool(b), _) => ffi::sqlite3_bind_int64(stmt, idx, i64::from(*b)),
                     (_, Some(s)) => ffi::sqlite3_bind_text(
                         stmt,

@@ -632,3 +632,148 @@ async fn idempotent_responses_are_kept_per_tenant() {
         assert_eq!(b.idempotent_response("k1").await.unwrap(), None, "{db}");
     }
 }
+
+#[tokio::test]
+async fn planned_contacts_are_stored_once_per_key() {
+    use recaudo_domain::outbox::{ContactState, NewContact};
+    for (db, store) in stores().await {
+        let ts = tenant(&store, "A", Country::Br).await;
+        let d = debtor(&ts, "BR-1").await;
+        let (a, b) = (
+            debt(&ts, d.id, "INV-1", 10_000).await,
+            debt(&ts, d.id, "INV-2", 5_000).await,
+        );
+        let sms = ts
+            .add_contact_point(
+                d.id,
+                NewContactPoint {
+                    channel: Channel::Sms,
+                    address: Some("(11) 98765-4321".into()),
+                    postal: None,
+                    consent: Consent {
+                        status: ConsentStatus::Granted,
+                        source: Some("contract".into()),
+                        at: Some(t0()),
+                    },
+                    priority: None,
+                },
+                t0(),
+            )
+            .await
+            .unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let contact = NewContact {
+            debtor_id: d.id,
+            debt_id: a.id,
+            covers: vec![b.id],
+            contact_point_id: Some(sms.id),
+            strategy: Some("consumer-default".into()),
+            strategy_version: Some(2),
+            step: "late-3".into(),
+            arm: Some("B".into()),
+            channel: Channel::Sms,
+            template: Some("overdue_soft".into()),
+            scheduled_for: t0() + Duration::hours(22),
+            local_date: day,
+            reason: "step late-3 due; window 08:00-20:00".into(),
+        };
+        let email = NewContact {
+            channel: Channel::Email,
+            contact_point_id: None,
+            covers: vec![],
+            ..contact.clone()
+        };
+        let first = ts
+            .plan_contacts(&[contact.clone(), email.clone()], t0())
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 2, "{db}");
+        // The same day planned again adds nothing.
+        let again = ts
+            .plan_contacts(std::slice::from_ref(&contact), t0())
+            .await
+            .unwrap();
+        assert!(again.is_empty(), "{db}: {again:?}");
+
+        let stored = ts.get_contact(first[0]).await.unwrap();
+        assert_eq!(
+            (
+                stored.debt_id,
+                stored.covers.clone(),
+                stored.contact_point_id,
+                stored.state,
+                stored.attempts,
+                stored.strategy_version,
+                stored.local_date,
+                stored.scheduled_for,
+            ),
+            (
+                a.id,
+                vec![b.id],
+                Some(sms.id),
+                ContactState::Planned,
+                0,
+                Some(2),
+                day,
+                contact.scheduled_for,
+            ),
+            "{db}"
+        );
+        assert_eq!(stored.idempotency_key, contact.key(), "{db}");
+        let history = ts.debtor_contacts(d.id, t0()).await.unwrap();
+        assert_eq!(history.len(), 2, "{db}");
+        assert!(
+            ts.debtor_contacts(d.id, t0() + Duration::days(2))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{db}"
+        );
+        let planned = ts
+            .debt_timeline(a.id, &Default::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| e.kind == EventKind::ContactPlanned)
+            .count();
+        assert_eq!(
+            planned, 2,
+            "{db}: one event per new contact, none for the repeat"
+        );
+
+        // A debt of another debtor, or of another tenant, is refused; nothing is written.
+        let other = debtor(&ts, "BR-2").await;
+        let wrong = NewContact {
+            debtor_id: other.id,
+            local_date: day.succ_opt().unwrap(),
+            ..contact.clone()
+        };
+        let e = ts.plan_contacts(&[wrong], t0()).await.unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid { field, .. } if field == "debt_id"),
+            "{db}: {e}"
+        );
+        let stranger = tenant(&store, "B", Country::Br).await;
+        let e = stranger
+            .plan_contacts(std::slice::from_ref(&contact), t0())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::NotFound { .. }), "{db}: {e}");
+        let wrong_point = NewContact {
+            channel: Channel::Voice,
+            local_date: day.succ_opt().unwrap(),
+            ..contact.clone()
+        };
+        let e = ts.plan_contacts(&[wrong_point], t0()).await.unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid { field, .. } if field == "contact_point_id"),
+            "{db}: {e}"
+        );
+        assert_eq!(
+            ts.debtor_contacts(d.id, t0()).await.unwrap().len(),
+            2,
+            "{db}"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! The outbox: contacts the planner decided on, one row each, keyed by their idempotency key.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
+
+use recaudo_domain::event::{EventKind, NewEvent};
+use recaudo_domain::outbox::{Contact, NewContact};
+use recaudo_domain::{ContactId, DebtorId};
+
+use crate::events::insert_event;
+use crate::sql::{Sql, fetch_all, fetch_optional, raw_json};
+use crate::{Result, StoreError, TenantStore, on_pool};
+
+const CONTACT_COLUMNS: &str = "id, debtor_id, debt_id, covers, contact_point_id, strategy, \
+     strategy_version, step, arm, channel, template, scheduled_for, local_date, state, attempts, \
+     idempotency_key, reason, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: String,
+    debtor_id: String,
+    debt_id: String,
+    covers: Json<Vec<String>>,
+    contact_point_id: Option<String>,
+    strategy: Option<String>,
+    strategy_version: Option<i64>,
+    step: String,
+    arm: Option<String>,
+    channel: String,
+    template: Option<String>,
+    scheduled_for: DateTime<Utc>,
+    local_date: NaiveDate,
+    state: String,
+    attempts: i64,
+    idempotency_key: String,
+    reason: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse()
+        .map_err(|e| StoreError::corrupt(format!("{what}: {e}")))
+}
+
+impl ContactRow {
+    fn into_domain(self) -> Result<Contact> {
+        Ok(Contact {
+            id: parse("contact id", &self.id)?,
+            debtor_id: parse("debtor id", &self.debtor_id)?,
+            debt_id: parse("debt id", &self.debt_id)?,
+            covers: self
+                .covers
+                .0
+                .iter()
+                .map(|d| parse("covered debt id", d))
+                .collect::<Result<_>>()?,
+            contact_point_id: self
+                .contact_point_id
+                .as_deref()
+                .map(|c| parse("contact point id", c))
+                .transpose()?,
+            strategy: self.strategy,
+            strategy_version: self
+                .strategy_version
+                .map(|v| u32::try_from(v).map_err(StoreError::corrupt))
+                .transpose()?,
+            step: self.step,
+            arm: self.arm,
+            channel: parse("channel", &self.channel)?,
+            template: self.template,
+            scheduled_for: self.scheduled_for,
+            local_date: self.local_date,
+            state: parse("contact state", &self.state)?,
+            attempts: u32::try_from(self.attempts).map_err(StoreError::corrupt)?,
+            idempotency_key: self.idempotency_key,
+            reason: self.reason,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct IdRow {
+    id: String,
+}
+
+impl TenantStore {
+    /// Stores planned contacts in one transaction, each at most once: a contact whose
+    /// idempotency key is already in the outbox is left as it is, so planning the same day again
+    /// adds nothing. Each new contact gets a `contact_planned` event on its debt's timeline.
+    /// Every debt named (the contact's and those it covers) must be this tenant's and the
+    /// contact's debtor's. Returns the ids of the contacts that were new, in order.
+    pub async fn plan_contacts(
+        &self,
+        contacts: &[NewContact],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ContactId>> {
+        for c in contacts {
+            for debt in std::iter::once(&c.debt_id).chain(&c.covers) {
+                let owner = self.get_debt(*debt).await?.debtor_id;
+                if owner != c.debtor_id {
+                    return Err(StoreError::Invalid {
+                        field: "debt_id".into(),
+                        message: format!("debt {debt} is not a debt of debtor {}", c.debtor_id),
+                    });
+                }
+            }
+            if let Some(cp) = c.contact_point_id {
+                let points = self.list_contact_points(c.debtor_id).await?;
+                if !points.iter().any(|p| p.id == cp && p.channel == c.channel) {
+                    return Err(StoreError::Invalid {
+                        field: "contact_point_id".into(),
+                        message: format!(
+                            "contact point {cp} is not a {} contact point of debtor {}",
+                            c.channel, c.debtor_id
+                        ),
+                    });
+                }
+            }
+        }
+        let mut statements = Vec::with_capacity(contacts.len());
+        for c in contacts {
+            let id = ContactId::generate();
+            let covers: Vec<String> = c.covers.iter().map(ToString::to_string).collect();
+            let mut sql = Sql::new(&format!(
+                "INSERT INTO contacts (tenant_id, {CONTACT_COLUMNS}) VALUES "
+            ));
+            sql.push_values(vec![
+                self.tid.clone().into(),
+                id.to_string().into(),
+                c.debtor_id.to_string().into(),
+                c.debt_id.to_string().into(),
+                raw_json(&covers)?.into(),
+                c.contact_point_id.map(|p| p.to_string()).into(),
+                c.strategy.clone().into(),
+                c.strategy_version.map(i64::from).into(),
+                c.step.clone().into(),
+                c.arm.clone().into(),
+                c.channel.as_str().into(),
+                c.template.clone().into(),
+                c.scheduled_for.into(),
+                c.local_date.into(),
+                "planned".into(),
+                0i64.into(),
+                c.key().into(),
+                c.reason.clone().into(),
+                now.into(),
+                now.into(),
+            ]);
+            sql.push(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id");
+            let event = insert_event(
+                &self.tid,
+                NewEvent {
+                    debtor_id: c.debtor_id,
+                    debt_id: Some(c.debt_id),
+                    kind: EventKind::ContactPlanned,
+                    at: now,
+                    data: serde_json::json!({
+                        "contact_id": id, "step": c.step, "channel": c.channel,
+                        "scheduled_for": c.scheduled_for, "idempotency_key": c.key(),
+                        "strategy": c.strategy, "arm": c.arm,
+                    }),
+                },
+            );
+            statements.push((sql, event));
+        }
+        on_pool!(self.store, |pool| {
+            let mut tx = crate::sql::begin!(pool);
+            let mut new = vec![];
+            for (insert, event) in statements {
+                if let Some(row) = fetch_optional!(IdRow, insert, &mut *tx) {
+                    crate::sql::exec!(event, &mut *tx);
+                    new.push(parse("contact id", &row.id)?);
+                }
+            }
+            tx.commit().await?;
+            Ok(new)
+        })
+    }
+
+    /// The contacts of a debtor scheduled at or after `since`, oldest first: the history the
+    /// contact policy counts caps and gaps on.
+    pub async fn debtor_contacts(
+        &self,
+        debtor_id: DebtorId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Contact>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND debtor_id = ")
+            .push_arg(debtor_id.to_string())
+            .push(" AND scheduled_for >= ")
+            .push_arg(since)
+            .push(" ORDER BY scheduled_for, id");
+        let rows = on_pool!(self.store, |pool| fetch_all!(ContactRow, sql, pool));
+        rows.into_iter().map(ContactRow::into_domain).collect()
+    }
+
+    /// One contact of this tenant.
+    pub async fn get_contact(&self, id: ContactId) -> Result<Contact> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id.to_string());
+        let row = on_pool!(self.store, |pool| fetch_optional!(ContactRow, sql, pool));
+        row.ok_or_else(|| StoreError::not_found("contact", id))?
+            .into_domain()
+    }
+}
