@@ -4,7 +4,8 @@
 //! tenant policy → debtor preferences → consent and opt-out per contact point → runtime state.
 //! This module holds the first layer: each jurisdiction's law as a YAML file under
 //! `crates/domain/data/policy/` (sources cited in the files' comments), embedded in the binary and
-//! parsed once on first use. The evaluator that applies the layers comes with the planner.
+//! parsed once on first use. [`Evaluator`] (in `evaluate.rs`) applies all the layers to one
+//! proposed contact and answers send, defer or deny with a [`ReasonCode`].
 //!
 //! ```
 //! use chrono::{NaiveTime, Weekday};
@@ -21,12 +22,17 @@
 //!
 //! Pure: no I/O, no clock.
 
+mod evaluate;
 mod preset;
 
 use std::sync::LazyLock;
 
 use crate::calendar::Jurisdiction;
 
+pub use evaluate::{
+    DEFAULT_HORIZON_DAYS, Decision, Evaluator, Explanation, Layer, PastContact, Pause, PauseKind,
+    ProposedContact, ReasonCode, RuleCheck, RuntimeState, TenantPolicy,
+};
 pub use preset::{
     ChannelRule, ChannelSet, CountScope, Limit, MinGap, Preset, TimeWindow, WeekWindows,
     WindowBasis,

@@ -133,6 +133,24 @@ impl WeekWindows {
         self.on(day).iter().any(|w| w.contains(time))
     }
 
+    /// Windows from a list per weekday, Monday first (index `num_days_from_monday`), e.g. a
+    /// tenant's narrower windows. Each day's list is sorted; `None` when two windows of a day
+    /// overlap.
+    pub fn from_days(mut days: [Vec<TimeWindow>; 7]) -> Option<WeekWindows> {
+        for day in &mut days {
+            day.sort();
+            if day.windows(2).any(|p| p[1].from < p[0].to) {
+                return None;
+            }
+        }
+        Some(WeekWindows { days })
+    }
+
+    /// The same windows on every weekday.
+    pub fn every_day(windows: &[TimeWindow]) -> Option<WeekWindows> {
+        WeekWindows::from_days(std::array::from_fn(|_| windows.to_vec()))
+    }
+
     /// Every weekday with its windows, Monday first.
     pub fn iter(&self) -> impl Iterator<Item = (Weekday, &[TimeWindow])> {
         WEEKDAYS
