@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod import;
 mod serve;
+mod strategy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         command: calendar::CalendarCommand,
     },
+    /// Collection strategies: check a strategy file (format: docs/strategies.md).
+    Strategy {
+        #[command(subcommand)]
+        command: strategy::StrategyCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,6 +105,11 @@ enum TenantCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Strategy files are checked without configuration, database or runtime.
+    let command = match cli.command {
+        Command::Strategy { command } => return strategy::run(command),
+        command => command,
+    };
     let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -119,7 +130,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command, config)) {
+    match runtime.block_on(run(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -200,6 +211,10 @@ async fn run(command: Command, config: Config) -> CliResult {
         Command::Demo(args) => demo::run(args, &config).await,
         Command::Bench { command } => bench::run(command, &config).await,
         Command::Calendar { command } => calendar::run(command, &clock),
+        Command::Strategy { command } => match strategy::run(command) {
+            code if code == ExitCode::SUCCESS => Ok(()),
+            _ => Err("the strategy file is not valid".into()),
+        },
     }
 }
 

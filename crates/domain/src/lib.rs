@@ -12,6 +12,7 @@ pub mod money;
 pub mod outbox;
 pub mod policy;
 pub mod portfolio;
+pub mod strategy;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use country::Country;

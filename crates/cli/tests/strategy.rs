@@ -1,0 +1,150 @@
+//! `recaudo strategy validate`, run as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn validate(file: &Path, cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args(["strategy", "validate"])
+        .arg(file)
+        .current_dir(cwd)
+        .output()
+        .expect("run recaudo")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+const EXAMPLES: &[(&str, &str)] = &[
+    ("utility.yaml", "ok: utility-household v1, 5 steps"),
+    ("lender.yaml", "ok: lender-consumer v2, 9 steps"),
+    ("b2b.yaml", "ok: b2b-invoices v1, 7 steps"),
+];
+
+#[test]
+fn the_documented_examples_validate() {
+    let root = workspace();
+    let doc = std::fs::read_to_string(root.join("docs/strategies.md")).unwrap();
+    for (name, expected) in EXAMPLES {
+        let path = root.join("examples/strategies").join(name);
+        let o = validate(&path, &root);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_eq!(stdout(&o).trim_end(), *expected);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            doc.contains(&format!("```yaml\n{text}```")),
+            "docs/strategies.md does not show examples/strategies/{name} verbatim"
+        );
+    }
+}
+
+#[test]
+fn a_valid_file_prints_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.yaml");
+    std::fs::write(
+        &file,
+        "id: small\nversion: 4\nsteps:\n  - { id: a, at: due, send: { channel: sms, template: due_today } }\n",
+    )
+    .unwrap();
+    let o = validate(&file, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "ok: small v4, 1 step\n");
+}
+
+#[test]
+fn errors_are_one_line_each_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "\
+id: bad
+steps:
+  - id: late-3
+    at: due+3d
+    send: { channel: fax, template: overdue_soft }
+    wait_for: { any: [replied], within: 2d, otherwise: call }
+  - id: call
+    send: { channel: voice, template: nope }
+    wait_for: { any: [replied], within: 1d, otherwise: late-3 }
+  - { id: agent, at: due+15d, if: \"amount > 5.0\", task: { queue: agents } }
+experiments:
+  - { id: e, step: gone, arms: { A: {channel: sms} }, split: [90] }
+",
+    )
+    .unwrap();
+    let o = validate(Path::new("bad.yaml"), dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "");
+    let lines: Vec<String> = stderr(&o).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "bad.yaml:5:22: steps[0].send.channel: unknown channel `fax` (expected one of: email, sms, whatsapp, voice, letter, best)",
+            "bad.yaml:6:56: steps[0].wait_for.otherwise: cycle through `otherwise`: late-3 → call → late-3",
+            "bad.yaml:8:39: steps[1].send.template: unknown template `nope`",
+            "bad.yaml:10:35: steps[2].if: unknown variable `amount` in CEL (the variables are: debtor, debt, score, events, now)",
+            "bad.yaml:12:20: experiments[0].step: unknown step `gone`",
+            "bad.yaml:12:62: experiments[0].split: the split sums to 90, not 100",
+        ]
+    );
+}
+
+#[test]
+fn a_yaml_error_has_its_place_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "id: s\nsteps:\n  - { id: a, at: due, sned: { channel: sms, template: due_today } }\n",
+    )
+    .unwrap();
+    let o = validate(Path::new("s.yaml"), dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("s.yaml:3:23: steps[0]: unknown field `sned`, expected one of"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn the_documented_error_example_is_what_the_command_prints() {
+    let root = workspace();
+    let doc = std::fs::read_to_string(root.join("docs/strategies.md")).unwrap();
+    let lender = std::fs::read_to_string(root.join("examples/strategies/lender.yaml")).unwrap();
+    let broken = lender
+        .replace("otherwise: late-2-call", "otherwise: late-2-cal")
+        .replace("if: \"debt.balance > 500.0", "if: \"balance > 500.0");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lender.yaml"), broken).unwrap();
+    let o = validate(Path::new("lender.yaml"), dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 3, "{err}");
+    assert!(
+        doc.contains(&format!("```\n{err}```")),
+        "docs/strategies.md should show:\n{err}"
+    );
+}
+
+#[test]
+fn an_unreadable_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = validate(Path::new("missing.yaml"), dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot read missing.yaml"),
+        "{}",
+        stderr(&o)
+    );
+}

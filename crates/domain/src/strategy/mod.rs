@@ -1,0 +1,240 @@
+//! Collection strategies: versioned YAML documents that say which contacts to make for a debt and
+//! when (GUIDE §5, `docs/strategies.md`).
+//!
+//! ```yaml
+//! id: consumer-default
+//! applies_if: "debtor.kind == 'person'"
+//! stop_when: ["debt.balance <= 0"]
+//! pause_while: [promise_active, dispute_open, plan_current]
+//! steps:
+//!   - { id: pre-5, at: due-5d, send: { channel: email, template: reminder_soft } }
+//!   - id: late-3
+//!     at: due+3d
+//!     send: { channel: whatsapp, template: overdue_soft, fallback: [sms, email] }
+//!     wait_for: { any: [opened, clicked, replied], within: 2d, otherwise: late-3-call }
+//!   - { id: late-3-call, send: { channel: voice, template: ivr_overdue } }
+//! ```
+//!
+//! [`parse_strategy`] reads a document in three passes: serde reads the shape into the raw types
+//! of `raw.rs` (unknown keys and wrong types are errors there); `validate.rs` checks every value,
+//! reference, cycle, split and CEL expression, collecting all errors; then each error gets the line
+//! and column of the node at fault (see `locate.rs` for how, since `yaml_serde` has no spans).
+//! Evaluation comes later: a [`CompiledStrategy`] already holds the compiled CEL programs.
+
+mod duration;
+mod locate;
+mod raw;
+mod validate;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use duration::{DueOffset, MAX_SPAN_AMOUNT, Span, Unit};
+pub use locate::{Seg, YamlPath, locate};
+pub use validate::{MAX_CEL_CHARS, parse_strategy};
+
+use crate::event::EventKind;
+use crate::portfolio::Channel;
+
+/// The variables a CEL condition may read. Anything else is an error at validation.
+pub const CEL_ROOTS: &[&str] = &["debtor", "debt", "score", "events", "now"];
+
+/// The message templates every installation has, until tenants manage their own templates:
+/// the names GUIDE §5 and `docs/strategies.md` use. The CLI validates against this list.
+pub const BUILTIN_TEMPLATES: &[&str] = &[
+    "reminder_soft",
+    "due_today",
+    "overdue_soft",
+    "overdue_firm",
+    "ivr_overdue",
+    "formal_notice",
+    "payment_link",
+    "promise_reminder",
+    "invoice_copy",
+    "statement",
+    "final_notice",
+    "disconnection_notice",
+];
+
+/// Whether `name` is one of [`BUILTIN_TEMPLATES`].
+pub fn is_builtin_template(name: &str) -> bool {
+    BUILTIN_TEMPLATES.contains(&name)
+}
+
+/// A checked strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strategy {
+    pub id: String,
+    /// 1 when the file does not say.
+    pub version: u32,
+    pub name: Option<String>,
+    /// CEL: the strategy applies to a debt when this holds (always when absent).
+    pub applies_if: Option<String>,
+    /// Strategies are tried in priority order, highest first.
+    pub priority: i64,
+    /// CEL: the strategy ends for a debt as soon as one holds.
+    pub stop_when: Vec<String>,
+    /// States in which no step runs.
+    pub pause_while: Vec<Pause>,
+    pub steps: Vec<Step>,
+    pub experiments: Vec<Experiment>,
+}
+
+impl Strategy {
+    /// The step with this id.
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+}
+
+/// States of a debt that pause a strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pause {
+    PromiseActive,
+    DisputeOpen,
+    PlanCurrent,
+}
+
+/// One step of a strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: String,
+    /// When the step is due; `None` for a step only reached as a `wait_for.otherwise` target.
+    pub at: Option<Placement>,
+    /// CEL (`if:`): the step runs only when this holds.
+    pub condition: Option<String>,
+    pub action: Action,
+    /// Only with `send`: what to wait for after sending, and where to go when it does not come.
+    pub wait_for: Option<WaitFor>,
+}
+
+/// Where a step sits in time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    /// `at: due+3d`.
+    Due(DueOffset),
+    /// `after: {event: contact_sent, step: late-3, delay: 2d}`: `delay` after the event (of that
+    /// step, when `step` is given).
+    After {
+        event: EventKind,
+        step: Option<String>,
+        delay: Span,
+    },
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// One or several messages (each with its own fallback channels).
+    Send(Vec<SendSpec>),
+    /// A task for an agent queue.
+    Task(TaskSpec),
+}
+
+/// One message of a `send`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendSpec {
+    pub channel: ChannelChoice,
+    pub template: String,
+    /// Channels tried in order when the first cannot be used or fails.
+    pub fallback: Vec<Channel>,
+}
+
+/// A fixed channel, or `best`: the learner picks the best allowed channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelChoice {
+    Channel(Channel),
+    Best,
+}
+
+impl fmt::Display for ChannelChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChannelChoice::Channel(c) => f.write_str(c.as_str()),
+            ChannelChoice::Best => f.write_str("best"),
+        }
+    }
+}
+
+/// An agent task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskSpec {
+    pub queue: String,
+    pub script: Option<String>,
+}
+
+/// Wait for one of some events after a `send`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitFor {
+    pub any: Vec<EventKind>,
+    pub within: Span,
+    /// The step to run when none came in time.
+    pub otherwise: Option<String>,
+}
+
+/// A champion/challenger experiment on one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    pub id: String,
+    pub step: String,
+    /// In the order written; `split[i]` is the share of `arms[i]`.
+    pub arms: Vec<Arm>,
+    /// Percentages, summing to 100.
+    pub split: Vec<u8>,
+}
+
+/// One arm: what it changes in the step's `send`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arm {
+    pub name: String,
+    pub channel: Option<ChannelChoice>,
+    pub template: Option<String>,
+}
+
+/// A CEL condition compiled once, with the place it came from.
+#[derive(Debug)]
+pub struct Condition {
+    /// `applies_if`, `stop_when[0]`, `steps[4].if`.
+    pub path: String,
+    pub source: String,
+    pub program: cel::Program,
+}
+
+/// A strategy with its CEL conditions compiled (evaluation is not written yet).
+#[derive(Debug)]
+pub struct CompiledStrategy {
+    pub strategy: Strategy,
+    pub conditions: Vec<Condition>,
+}
+
+impl CompiledStrategy {
+    /// The compiled condition at `path` (`applies_if`, `stop_when[0]`, `steps[4].if`).
+    pub fn condition(&self, path: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.path == path)
+    }
+}
+
+/// One problem in a strategy file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyError {
+    /// 1-based; 0 when the position is unknown.
+    pub line: usize,
+    /// 1-based; 0 when the position is unknown.
+    pub column: usize,
+    /// `steps[3].wait_for.otherwise`; `.` for the whole document.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for StrategyError {
+    /// `LINE:COL: path: message` (prefix the file name for a compiler-style line).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.line, self.column, self.path, self.message
+        )
+    }
+}

@@ -1,0 +1,753 @@
+//! From a YAML document to a checked [`Strategy`] with its CEL conditions compiled, or every error
+//! with its place.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cel::common::ast::{EntryExpr, Expr, IdedExpr};
+
+use super::locate::{YamlPath, locate};
+use super::raw::{OneOrMany, RawSend, RawStep, RawStrategy};
+use super::{
+    Action, Arm, CEL_ROOTS, ChannelChoice, CompiledStrategy, Condition, DueOffset, Experiment,
+    Placement, SendSpec, Span, Step, Strategy, StrategyError, TaskSpec, WaitFor,
+};
+use crate::event::EventKind;
+use crate::portfolio::Channel;
+
+/// Identifiers CEL resolves by itself (type names), not variables of ours.
+const CEL_BUILTIN_IDENTS: &[&str] = &[
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "string",
+    "bytes",
+    "list",
+    "map",
+    "type",
+    "null_type",
+    "dyn",
+];
+
+/// Parses and checks a strategy document. `known_template` says whether a template name exists.
+///
+/// On failure, returns every error found, sorted by position. A document serde cannot read (bad
+/// YAML, an unknown key, a wrong type) yields that one error, since nothing can be checked past it.
+pub fn parse_strategy(
+    source: &str,
+    known_template: &dyn Fn(&str) -> bool,
+) -> Result<CompiledStrategy, Vec<StrategyError>> {
+    let raw: RawStrategy = match yaml_serde::from_str(source) {
+        Ok(r) => r,
+        Err(e) => return Err(vec![serde_error(source, &e)]),
+    };
+    let mut v = Validator {
+        errors: Vec::new(),
+        conditions: Vec::new(),
+        known_template,
+    };
+    let strategy = v.strategy(raw);
+    if v.errors.is_empty() {
+        return Ok(CompiledStrategy {
+            strategy,
+            conditions: v.conditions,
+        });
+    }
+    let mut out: Vec<StrategyError> = v
+        .errors
+        .into_iter()
+        .map(|(path, message)| {
+            let (line, column) = locate(source, &path).unwrap_or((0, 0));
+            StrategyError {
+                line,
+                column,
+                path: path.to_string(),
+                message,
+            }
+        })
+        .collect();
+    out.sort_by_key(|e| (e.line, e.column));
+    Err(out)
+}
+
+/// A serde/libyaml error as a [`StrategyError`]: yaml_serde writes `path: message at line L column C`;
+/// the position and the path are taken apart so that every error prints the same way.
+fn serde_error(source: &str, e: &yaml_serde::Error) -> StrategyError {
+    let mut message = e.to_string();
+    let (line, column) = match e.location() {
+        Some(l) => {
+            let mark = format!(" at line {} column {}", l.line(), l.column());
+            if let Some(i) = message.find(&mark) {
+                message.replace_range(i..i + mark.len(), "");
+            }
+            (l.line(), l.column())
+        }
+        None => second_document(source).unwrap_or((1, 1)),
+    };
+    // A path prefix has no spaces (`steps[2].send: …`); messages like `invalid type: …` do.
+    let mut path = ".".to_string();
+    if let Some((head, tail)) = message.split_once(": ")
+        && !head.is_empty()
+        && !head.contains(char::is_whitespace)
+    {
+        path = head.to_string();
+        message = tail.to_string();
+    }
+    StrategyError {
+        line,
+        column,
+        path,
+        message,
+    }
+}
+
+/// The errors without a position are about the whole stream, in practice a second document
+/// (`---` after content): point at its marker.
+fn second_document(source: &str) -> Option<(usize, usize)> {
+    let mut content = false;
+    for (i, line) in source.lines().enumerate() {
+        let t = line.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            if content {
+                return Some((i + 1, 1));
+            }
+            content = true;
+        } else if !t.is_empty() && !t.trim_start().starts_with('#') {
+            content = true;
+        }
+    }
+    None
+}
+
+struct Validator<'t> {
+    errors: Vec<(YamlPath, String)>,
+    conditions: Vec<Condition>,
+    known_template: &'t dyn Fn(&str) -> bool,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, path: YamlPath, message: impl Into<String>) {
+        self.errors.push((path, message.into()));
+    }
+
+    fn strategy(&mut self, raw: RawStrategy) -> Strategy {
+        let root = YamlPath::default();
+        self.identifier(root.key("id"), &raw.id, "strategy id");
+        let version = match u32::try_from(raw.version) {
+            Ok(v) if v >= 1 => v,
+            _ => {
+                self.err(
+                    root.key("version"),
+                    format!("version must be a whole number from 1, not {}", raw.version),
+                );
+                1
+            }
+        };
+        if let Some(src) = &raw.applies_if {
+            self.cel(root.key("applies_if"), src);
+        }
+        for (i, src) in raw.stop_when.iter().enumerate() {
+            self.cel(root.key("stop_when").index(i), src);
+        }
+        for (i, p) in raw.pause_while.iter().enumerate() {
+            if raw.pause_while[..i].contains(p) {
+                self.err(
+                    root.key("pause_while").index(i),
+                    "this pause is listed twice",
+                );
+            }
+        }
+
+        let steps_path = root.key("steps");
+        if raw.steps.is_empty() {
+            self.err(steps_path.clone(), "a strategy needs at least one step");
+        }
+        // Step ids, first occurrence wins; duplicates are errors.
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        for (i, s) in raw.steps.iter().enumerate() {
+            let p = steps_path.index(i).key("id");
+            if !self.identifier(p.clone(), &s.id, "step id") {
+                continue;
+            }
+            if let Some(first) = ids.get(s.id.as_str()) {
+                self.err(
+                    p,
+                    format!(
+                        "duplicate step id `{}` (first used at steps[{first}])",
+                        s.id
+                    ),
+                );
+            } else {
+                ids.insert(s.id.as_str(), i);
+            }
+        }
+
+        let mut steps = Vec::with_capacity(raw.steps.len());
+        for (i, s) in raw.steps.iter().enumerate() {
+            steps.push(self.step(&steps_path.index(i), s, &ids));
+        }
+        self.reachability(&steps_path, &raw.steps, &ids);
+        self.cycles(&steps_path, &raw.steps, &ids);
+
+        let mut experiments = Vec::with_capacity(raw.experiments.len());
+        let mut experiment_ids: HashMap<&str, usize> = HashMap::new();
+        for (i, e) in raw.experiments.iter().enumerate() {
+            let p = root.key("experiments").index(i);
+            if self.identifier(p.key("id"), &e.id, "experiment id") {
+                if let Some(first) = experiment_ids.get(e.id.as_str()) {
+                    self.err(
+                        p.key("id"),
+                        format!(
+                            "duplicate experiment id `{}` (first used at experiments[{first}])",
+                            e.id
+                        ),
+                    );
+                } else {
+                    experiment_ids.insert(e.id.as_str(), i);
+                }
+            }
+            match ids.get(e.step.as_str()) {
+                None => self.unknown_step(p.key("step"), &e.step),
+                Some(&j) if raw.steps.get(j).is_some_and(|s| s.send.is_none()) => self.err(
+                    p.key("step"),
+                    format!(
+                        "experiment on step `{}`, which has no `send` to vary",
+                        e.step
+                    ),
+                ),
+                Some(_) => {}
+            }
+            let mut arms = Vec::with_capacity(e.arms.0.len());
+            if e.arms.0.is_empty() {
+                self.err(p.key("arms"), "an experiment needs at least one arm");
+            }
+            for (k, (name, arm)) in e.arms.0.iter().enumerate() {
+                let ap = p.key("arms").key(name);
+                if e.arms.0[..k].iter().any(|(n, _)| n == name) {
+                    self.err(ap.clone(), format!("arm `{name}` is named twice"));
+                }
+                if arm.channel.is_none() && arm.template.is_none() {
+                    self.err(
+                        ap.clone(),
+                        "an arm overrides `channel`, `template` or both: this one changes nothing",
+                    );
+                }
+                let channel = arm
+                    .channel
+                    .as_deref()
+                    .and_then(|c| self.channel_choice(ap.key("channel"), c));
+                if let Some(t) = &arm.template {
+                    self.template(ap.key("template"), t);
+                }
+                arms.push(Arm {
+                    name: name.clone(),
+                    channel,
+                    template: arm.template.clone(),
+                });
+            }
+            let mut split = Vec::with_capacity(e.split.len());
+            let mut sum: i64 = 0;
+            let mut shares_ok = true;
+            for (k, share) in e.split.iter().enumerate() {
+                match u8::try_from(*share) {
+                    Ok(s) if s <= 100 => {
+                        split.push(s);
+                        sum += i64::from(s);
+                    }
+                    _ => {
+                        shares_ok = false;
+                        self.err(
+                            p.key("split").index(k),
+                            format!("a share is a percentage from 0 to 100, not {share}"),
+                        );
+                    }
+                }
+            }
+            if shares_ok && sum != 100 {
+                self.err(p.key("split"), format!("the split sums to {sum}, not 100"));
+            }
+            if e.split.len() != e.arms.0.len() {
+                self.err(
+                    p.key("split"),
+                    format!(
+                        "{} shares for {} arms: give one share per arm, in the arms' order",
+                        e.split.len(),
+                        e.arms.0.len()
+                    ),
+                );
+            }
+            experiments.push(Experiment {
+                id: e.id.clone(),
+                step: e.step.clone(),
+                arms,
+                split,
+            });
+        }
+
+        Strategy {
+            id: raw.id.trim().to_string(),
+            version,
+            name: raw.name,
+            applies_if: raw.applies_if,
+            priority: raw.priority,
+            stop_when: raw.stop_when,
+            pause_while: raw.pause_while,
+            steps,
+            experiments,
+        }
+    }
+
+    fn step(&mut self, p: &YamlPath, s: &RawStep, ids: &HashMap<&str, usize>) -> Step {
+        let at = match (&s.at, &s.after) {
+            (Some(_), Some(_)) => {
+                self.err(
+                    p.key("after"),
+                    "give either `at` (relative to the due date) or `after` (relative to an event), not both",
+                );
+                None
+            }
+            (Some(at), None) => match at.parse::<DueOffset>() {
+                Ok(o) => Some(Placement::Due(o)),
+                Err(m) => {
+                    self.err(p.key("at"), m);
+                    None
+                }
+            },
+            (None, Some(after)) => {
+                let ap = p.key("after");
+                let event = self.event_kind(ap.key("event"), &after.event);
+                if let Some(step) = &after.step
+                    && !ids.contains_key(step.as_str())
+                {
+                    self.unknown_step(ap.key("step"), step);
+                }
+                let delay = match &after.delay {
+                    None => Some(Span {
+                        amount: 0,
+                        unit: super::Unit::Days,
+                    }),
+                    Some(d) => self.span(ap.key("delay"), d),
+                };
+                match (event, delay) {
+                    (Some(event), Some(delay)) => Some(Placement::After {
+                        event,
+                        step: after.step.clone(),
+                        delay,
+                    }),
+                    _ => None,
+                }
+            }
+            (None, None) => None,
+        };
+        let condition = s.condition.clone();
+        if let Some(src) = &s.condition {
+            self.cel(p.key("if"), src);
+        }
+        let action = match (&s.send, &s.task) {
+            (Some(_), Some(_)) => {
+                self.err(
+                    p.key("task"),
+                    "a step does one thing: `send` or `task`, not both",
+                );
+                Action::Send(Vec::new())
+            }
+            (None, None) => {
+                self.err(p.clone(), "a step needs an action: `send` or `task`");
+                Action::Send(Vec::new())
+            }
+            (Some(send), None) => {
+                let sp = p.key("send");
+                let list: Vec<(YamlPath, &RawSend)> = match send {
+                    OneOrMany::One(one) => vec![(sp.clone(), one)],
+                    OneOrMany::Many(many) => many
+                        .iter()
+                        .enumerate()
+                        .map(|(j, m)| (sp.index(j), m))
+                        .collect(),
+                };
+                if list.is_empty() {
+                    self.err(sp, "`send` lists no message");
+                }
+                Action::Send(list.into_iter().map(|(mp, m)| self.send(&mp, m)).collect())
+            }
+            (None, Some(task)) => {
+                if task.queue.trim().is_empty() {
+                    self.err(p.key("task").key("queue"), "the queue name is empty");
+                }
+                Action::Task(TaskSpec {
+                    queue: task.queue.trim().to_string(),
+                    script: task.script.clone(),
+                })
+            }
+        };
+        let wait_for = s.wait_for.as_ref().and_then(|w| {
+            let wp = p.key("wait_for");
+            if s.send.is_none() {
+                self.err(
+                    wp.clone(),
+                    "`wait_for` goes with `send`: it waits for answers to a message",
+                );
+            }
+            if w.any.is_empty() {
+                self.err(wp.key("any"), "`any` lists no event to wait for");
+            }
+            let any: Vec<EventKind> = w
+                .any
+                .iter()
+                .enumerate()
+                .filter_map(|(k, e)| self.event_kind(wp.key("any").index(k), e))
+                .collect();
+            let within = self.span(wp.key("within"), &w.within);
+            if within.is_some_and(Span::is_zero) {
+                self.err(
+                    wp.key("within"),
+                    "waiting 0 is not waiting: give a duration above zero",
+                );
+            }
+            if let Some(o) = &w.otherwise
+                && !ids.contains_key(o.as_str())
+            {
+                self.unknown_step(wp.key("otherwise"), o);
+            }
+            Some(WaitFor {
+                any,
+                within: within?,
+                otherwise: w.otherwise.clone(),
+            })
+        });
+        Step {
+            id: s.id.trim().to_string(),
+            at,
+            condition,
+            action,
+            wait_for,
+        }
+    }
+
+    fn send(&mut self, p: &YamlPath, m: &RawSend) -> SendSpec {
+        let channel = self
+            .channel_choice(p.key("channel"), &m.channel)
+            .unwrap_or(ChannelChoice::Best);
+        self.template(p.key("template"), &m.template);
+        let mut fallback = Vec::with_capacity(m.fallback.len());
+        for (k, f) in m.fallback.iter().enumerate() {
+            match f.parse::<Channel>() {
+                Ok(c) => fallback.push(c),
+                Err(_) => self.err(
+                    p.key("fallback").index(k),
+                    format!(
+                        "unknown channel `{f}` (a fallback is one of: {})",
+                        channel_names()
+                    ),
+                ),
+            }
+        }
+        SendSpec {
+            channel,
+            template: m.template.trim().to_string(),
+            fallback,
+        }
+    }
+
+    /// Steps without `at`/`after` run only as a `wait_for.otherwise` target.
+    fn reachability(
+        &mut self,
+        steps_path: &YamlPath,
+        steps: &[RawStep],
+        ids: &HashMap<&str, usize>,
+    ) {
+        let targets: BTreeSet<&str> = steps
+            .iter()
+            .filter_map(|s| s.wait_for.as_ref()?.otherwise.as_deref())
+            .filter(|o| ids.contains_key(o))
+            .collect();
+        for (i, s) in steps.iter().enumerate() {
+            if s.at.is_none() && s.after.is_none() && !targets.contains(s.id.as_str()) {
+                self.err(
+                    steps_path.index(i),
+                    format!(
+                        "step `{}` has no `at` or `after` and no `wait_for.otherwise` names it: it can never run",
+                        s.id
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `otherwise` links form a graph with at most one edge out of each step; report each cycle once,
+    /// at the `otherwise` of its first step in the file.
+    fn cycles(&mut self, steps_path: &YamlPath, steps: &[RawStep], ids: &HashMap<&str, usize>) {
+        let next: Vec<Option<usize>> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                // Only the first of duplicate ids takes part, so indices stay unambiguous.
+                if ids.get(s.id.as_str()) != Some(&i) {
+                    return None;
+                }
+                let o = s.wait_for.as_ref()?.otherwise.as_deref()?;
+                ids.get(o).copied()
+            })
+            .collect();
+        // 0: not seen, 1: on the current walk, 2: done.
+        let mut state = vec![0u8; steps.len()];
+        for start in 0..steps.len() {
+            let mut walk = Vec::new();
+            let mut cur = Some(start);
+            while let Some(i) = cur {
+                match state[i] {
+                    2 => break,
+                    1 => {
+                        if let Some(pos) = walk.iter().position(|&w| w == i) {
+                            let cycle = &walk[pos..];
+                            let first = cycle.iter().copied().min().unwrap_or(i);
+                            let at = cycle.iter().position(|&w| w == first).unwrap_or(0);
+                            let mut names: Vec<&str> = cycle[at..]
+                                .iter()
+                                .chain(cycle[..at].iter())
+                                .map(|&w| steps[w].id.as_str())
+                                .collect();
+                            names.push(steps[first].id.as_str());
+                            self.err(
+                                steps_path.index(first).key("wait_for").key("otherwise"),
+                                format!("cycle through `otherwise`: {}", names.join(" → ")),
+                            );
+                        }
+                        break;
+                    }
+                    _ => {
+                        state[i] = 1;
+                        walk.push(i);
+                        cur = next[i];
+                    }
+                }
+            }
+            for w in walk {
+                state[w] = 2;
+            }
+        }
+    }
+
+    fn identifier(&mut self, p: YamlPath, id: &str, what: &str) -> bool {
+        let t = id.trim();
+        if t.is_empty() {
+            self.err(p, format!("the {what} is empty"));
+            false
+        } else if t.chars().any(char::is_whitespace) {
+            self.err(p, format!("the {what} `{t}` has spaces: use `-` or `_`"));
+            false
+        } else {
+            true
+        }
+    }
+
+    fn unknown_step(&mut self, p: YamlPath, id: &str) {
+        self.err(p, format!("unknown step `{id}`"));
+    }
+
+    fn template(&mut self, p: YamlPath, name: &str) {
+        let t = name.trim();
+        if t.is_empty() {
+            self.err(p, "the template name is empty");
+        } else if !(self.known_template)(t) {
+            self.err(p, format!("unknown template `{t}`"));
+        }
+    }
+
+    fn channel_choice(&mut self, p: YamlPath, s: &str) -> Option<ChannelChoice> {
+        if s.trim().eq_ignore_ascii_case("best") {
+            return Some(ChannelChoice::Best);
+        }
+        match s.parse::<Channel>() {
+            Ok(c) => Some(ChannelChoice::Channel(c)),
+            Err(_) => {
+                self.err(
+                    p,
+                    format!(
+                        "unknown channel `{s}` (expected one of: {}, best)",
+                        channel_names()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn event_kind(&mut self, p: YamlPath, s: &str) -> Option<EventKind> {
+        match s.parse::<EventKind>() {
+            Ok(k) => Some(k),
+            Err(e) => {
+                self.err(p, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn span(&mut self, p: YamlPath, s: &str) -> Option<Span> {
+        match s.parse::<Span>() {
+            Ok(d) => Some(d),
+            Err(m) => {
+                self.err(p, m);
+                None
+            }
+        }
+    }
+
+    /// Compiles a CEL expression once and checks that it reads only [`CEL_ROOTS`].
+    fn cel(&mut self, p: YamlPath, src: &str) {
+        if src.trim().is_empty() {
+            self.err(p, "the CEL expression is empty");
+            return;
+        }
+        if src.chars().count() > MAX_CEL_CHARS {
+            self.err(
+                p,
+                format!("the CEL expression is longer than {MAX_CEL_CHARS} characters"),
+            );
+            return;
+        }
+        let program = match compile_cel(src) {
+            Ok(program) => program,
+            Err(message) => {
+                self.err(p, message);
+                return;
+            }
+        };
+        let mut unknown = BTreeSet::new();
+        free_variables(program.expression(), &mut Vec::new(), &mut unknown);
+        unknown.retain(|v| {
+            !CEL_ROOTS.contains(&v.as_str()) && !CEL_BUILTIN_IDENTS.contains(&v.as_str())
+        });
+        if !unknown.is_empty() {
+            let names: Vec<String> = unknown.iter().map(|v| format!("`{v}`")).collect();
+            self.err(
+                p,
+                format!(
+                    "unknown variable {} in CEL (the variables are: {})",
+                    names.join(", "),
+                    CEL_ROOTS.join(", ")
+                ),
+            );
+            return;
+        }
+        self.conditions.push(Condition {
+            path: p.to_string(),
+            source: src.to_string(),
+            program,
+        });
+    }
+}
+
+/// The longest CEL expression accepted: conditions are short, and the parser's work and the depth
+/// of the tree it builds grow with the length.
+pub const MAX_CEL_CHARS: usize = 2000;
+
+/// The stack of the thread that compiles CEL. `cel` 0.15 parses with an ANTLR-generated recursive
+/// descent whose frames are large: in a debug build one level of parentheses takes about 150 KiB, so
+/// `((((((((((((((1))))))))))))))` overflows a 2 MiB stack (tokio's worker threads) and aborts the
+/// process. The parser stops at 96 levels on its own; 64 MiB covers that with room to spare (the
+/// memory is reserved, and only the pages used are touched).
+const CEL_COMPILE_STACK: usize = 64 * 1024 * 1024;
+
+/// Compiles one expression on a thread of its own with a large stack (see [`CEL_COMPILE_STACK`]), so
+/// that no input can overflow the caller's stack; a panic in the compiler becomes an error too.
+fn compile_cel(src: &str) -> Result<cel::Program, String> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("cel-compile".into())
+            .stack_size(CEL_COMPILE_STACK)
+            .spawn_scoped(scope, || {
+                cel::Program::compile(src).map_err(|e| {
+                    let detail = e
+                        .errors
+                        .first()
+                        .map(|f| {
+                            if f.msg.contains("Recursion limit") {
+                                "the expression is nested too deeply".to_string()
+                            } else {
+                                format!(
+                                    "{} (expression line {}, column {})",
+                                    f.msg, f.pos.0, f.pos.1
+                                )
+                            }
+                        })
+                        .unwrap_or_else(|| e.to_string());
+                    format!("CEL does not compile: {detail}")
+                })
+            })
+            .map_err(|e| format!("cannot start the CEL compiler: {e}"))?;
+        handle.join().unwrap_or_else(|_| {
+            Err("CEL does not compile: the compiler failed on this expression".into())
+        })
+    })
+}
+
+fn channel_names() -> String {
+    Channel::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The identifiers an expression reads that no comprehension (`exists`, `all`, `map`, `filter`…)
+/// binds. `cel`'s own `references()` also lists the comprehension variables (`e` in
+/// `events.exists(e, e.kind == 'opened')`), so this walks the tree itself.
+fn free_variables<'a>(e: &'a IdedExpr, bound: &mut Vec<&'a str>, out: &mut BTreeSet<String>) {
+    match &e.expr {
+        Expr::Unspecified | Expr::Literal(_) => {}
+        Expr::Ident(name) => {
+            if !name.starts_with('@') && !bound.contains(&name.as_str()) {
+                out.insert(name.clone());
+            }
+        }
+        Expr::Select(s) => free_variables(&s.operand, bound, out),
+        Expr::Call(c) => {
+            if let Some(t) = &c.target {
+                free_variables(t, bound, out);
+            }
+            for a in &c.args {
+                free_variables(a, bound, out);
+            }
+        }
+        Expr::Comprehension(c) => {
+            free_variables(&c.iter_range, bound, out);
+            free_variables(&c.accu_init, bound, out);
+            let depth = bound.len();
+            bound.push(&c.iter_var);
+            if let Some(v2) = &c.iter_var2 {
+                bound.push(v2);
+            }
+            bound.push(&c.accu_var);
+            free_variables(&c.loop_cond, bound, out);
+            free_variables(&c.loop_step, bound, out);
+            free_variables(&c.result, bound, out);
+            bound.truncate(depth);
+        }
+        Expr::List(l) => {
+            for el in &l.elements {
+                free_variables(el, bound, out);
+            }
+        }
+        Expr::Map(m) => {
+            for en in &m.entries {
+                entry(&en.expr, bound, out);
+            }
+        }
+        Expr::Struct(s) => {
+            for en in &s.entries {
+                entry(&en.expr, bound, out);
+            }
+        }
+    }
+}
+
+fn entry<'a>(e: &'a EntryExpr, bound: &mut Vec<&'a str>, out: &mut BTreeSet<String>) {
+    match e {
+        EntryExpr::StructField(f) => free_variables(&f.value, bound, out),
+        EntryExpr::MapEntry(m) => {
+            free_variables(&m.key, bound, out);
+            free_variables(&m.value, bound, out);
+        }
+    }
+}
