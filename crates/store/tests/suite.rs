@@ -39,6 +39,27 @@ async fn debtor(ts: &TenantStore, ext: &str) -> Debtor {
     .unwrap()
 }
 
+/// A Brazilian mobile number with SMS consent from the contract.
+async fn sms_point(ts: &TenantStore, debtor: DebtorId) -> ContactPoint {
+    ts.add_contact_point(
+        debtor,
+        NewContactPoint {
+            channel: Channel::Sms,
+            address: Some("(11) 98765-4321".into()),
+            postal: None,
+            consent: Consent {
+                status: ConsentStatus::Granted,
+                source: Some("contract".into()),
+                at: Some(t0()),
+            },
+            priority: None,
+        },
+        t0(),
+    )
+    .await
+    .unwrap()
+}
+
 async fn debt(ts: &TenantStore, debtor: DebtorId, ext: &str, minor: i64) -> Debt {
     ts.create_debt(
         NewDebt {
@@ -252,24 +273,7 @@ async fn contact_points_are_normalised_and_consent_is_tracked() {
     for (db, store) in stores().await {
         let ts = tenant(&store, "A", Country::Br).await;
         let d = debtor(&ts, "BR-1").await;
-        let cp = ts
-            .add_contact_point(
-                d.id,
-                NewContactPoint {
-                    channel: Channel::Sms,
-                    address: Some("(11) 98765-4321".into()),
-                    postal: None,
-                    consent: Consent {
-                        status: ConsentStatus::Granted,
-                        source: Some("contract".into()),
-                        at: Some(t0()),
-                    },
-                    priority: None,
-                },
-                t0(),
-            )
-            .await
-            .unwrap();
+        let cp = sms_point(&ts, d.id).await;
         assert_eq!(cp.address, "+5511987654321", "{db}");
         let email = ts
             .add_contact_point(
@@ -643,24 +647,7 @@ async fn planned_contacts_are_stored_once_per_key() {
             debt(&ts, d.id, "INV-1", 10_000).await,
             debt(&ts, d.id, "INV-2", 5_000).await,
         );
-        let sms = ts
-            .add_contact_point(
-                d.id,
-                NewContactPoint {
-                    channel: Channel::Sms,
-                    address: Some("(11) 98765-4321".into()),
-                    postal: None,
-                    consent: Consent {
-                        status: ConsentStatus::Granted,
-                        source: Some("contract".into()),
-                        at: Some(t0()),
-                    },
-                    priority: None,
-                },
-                t0(),
-            )
-            .await
-            .unwrap();
+        let sms = sms_point(&ts, d.id).await;
         let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
         let contact = NewContact {
             debtor_id: d.id,
