@@ -16,14 +16,22 @@ use recaudo_domain::portfolio::{Channel, ConsentStatus, Preferences};
 /// The instants of one week (2026-12-06, a Sunday, to 12-13, with the 8th a CO holiday), every
 /// 37 minutes, so every hour of the day comes round.
 fn week() -> Vec<DateTime<Utc>> {
-    let start = Utc.with_ymd_and_hms(2026, 12, 6, 5, 0, 0).single().expect("instant");
+    let start = Utc
+        .with_ymd_and_hms(2026, 12, 6, 5, 0, 0)
+        .single()
+        .expect("instant");
     (0..(7 * 24 * 60 / 37))
         .map(|i| start + Duration::minutes(37 * i))
         .collect()
 }
 
 fn bench(c: &mut Criterion) {
-    let channels = [Channel::Sms, Channel::Email, Channel::Whatsapp, Channel::Voice];
+    let channels = [
+        Channel::Sms,
+        Channel::Email,
+        Channel::Whatsapp,
+        Channel::Voice,
+    ];
     let debt = DebtId::generate();
     let instants = week();
     for (name, jurisdiction, zone) in [
