@@ -22,6 +22,7 @@
 //! Evaluation comes later: a [`CompiledStrategy`] already holds the compiled CEL programs.
 
 mod duration;
+mod experiment;
 mod locate;
 mod raw;
 mod validate;
@@ -31,6 +32,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use duration::{DueOffset, MAX_SPAN_AMOUNT, Span, Unit};
+pub use experiment::bucket;
 pub use locate::{Seg, YamlPath, locate};
 pub use validate::{MAX_CEL_CHARS, parse_strategy};
 
