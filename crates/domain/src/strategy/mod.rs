@@ -19,22 +19,30 @@
 //! of `raw.rs` (unknown keys and wrong types are errors there); `validate.rs` checks every value,
 //! reference, cycle, split and CEL expression, collecting all errors; then each error gets the line
 //! and column of the node at fault (see `locate.rs` for how, since `yaml_serde` has no spans).
-//! Evaluation comes later: a [`CompiledStrategy`] already holds the compiled CEL programs.
+//! A [`CompiledStrategy`] holds the compiled CEL programs; `context.rs` builds the values they read
+//! and evaluates them ([`EvalContext`]), and `segment.rs` assigns segments with the same machinery.
 
+mod context;
 mod duration;
 mod experiment;
 mod locate;
 mod raw;
+mod segment;
 mod validate;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use context::{
+    Conditions, EvalContext, EvalError, EvalInput, MAX_JSON_DEPTH, age_years, days_past_due,
+    debtor_zone, local_date, money_f64,
+};
 pub use duration::{DueOffset, MAX_SPAN_AMOUNT, Span, Unit};
 pub use experiment::bucket;
 pub use locate::{Seg, YamlPath, locate};
-pub use validate::{MAX_CEL_CHARS, parse_strategy};
+pub use segment::{SEGMENT_ROOTS, Segment, Segments, SegmentsError};
+pub use validate::{MAX_CEL_CHARS, MAX_CEL_DEPTH, parse_strategy};
 
 use crate::event::EventKind;
 use crate::portfolio::Channel;
@@ -204,7 +212,7 @@ pub struct Condition {
     pub program: cel::Program,
 }
 
-/// A strategy with its CEL conditions compiled (evaluation is not written yet).
+/// A strategy with its CEL conditions compiled (evaluate them with [`EvalContext`]).
 #[derive(Debug)]
 pub struct CompiledStrategy {
     pub strategy: Strategy,

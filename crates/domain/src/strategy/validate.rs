@@ -72,7 +72,7 @@ pub fn parse_strategy(
 
 /// A serde/libyaml error as a [`StrategyError`]: yaml_serde writes `path: message at line L column C`;
 /// the position and the path are taken apart so that every error prints the same way.
-fn serde_error(source: &str, e: &yaml_serde::Error) -> StrategyError {
+pub(crate) fn serde_error(source: &str, e: &yaml_serde::Error) -> StrategyError {
     let mut message = e.to_string();
     let (line, column) = match e.location() {
         Some(l) => {
@@ -595,47 +595,100 @@ impl Validator<'_> {
 
     /// Compiles a CEL expression once and checks that it reads only [`CEL_ROOTS`].
     fn cel(&mut self, p: YamlPath, src: &str) {
-        if src.trim().is_empty() {
-            self.err(p, "the CEL expression is empty");
-            return;
+        match check_cel(src, CEL_ROOTS) {
+            Ok(program) => self.conditions.push(Condition {
+                path: p.to_string(),
+                source: src.to_string(),
+                program,
+            }),
+            Err(message) => self.err(p, message),
         }
-        if src.chars().count() > MAX_CEL_CHARS {
-            self.err(
-                p,
-                format!("the CEL expression is longer than {MAX_CEL_CHARS} characters"),
-            );
-            return;
-        }
-        let program = match compile_cel(src) {
-            Ok(program) => program,
-            Err(message) => {
-                self.err(p, message);
-                return;
-            }
-        };
-        let mut unknown = BTreeSet::new();
-        free_variables(program.expression(), &mut Vec::new(), &mut unknown);
-        unknown.retain(|v| {
-            !CEL_ROOTS.contains(&v.as_str()) && !CEL_BUILTIN_IDENTS.contains(&v.as_str())
-        });
-        if !unknown.is_empty() {
-            let names: Vec<String> = unknown.iter().map(|v| format!("`{v}`")).collect();
-            self.err(
-                p,
-                format!(
-                    "unknown variable {} in CEL (the variables are: {})",
-                    names.join(", "),
-                    CEL_ROOTS.join(", ")
-                ),
-            );
-            return;
-        }
-        self.conditions.push(Condition {
-            path: p.to_string(),
-            source: src.to_string(),
-            program,
-        });
     }
+}
+
+/// The checks every CEL expression goes through (strategies, segments): not empty, at most
+/// [`MAX_CEL_CHARS`], compiles (through [`compile_cel`]), and reads no variable outside `roots`.
+pub(crate) fn check_cel(src: &str, roots: &[&str]) -> Result<cel::Program, String> {
+    if src.trim().is_empty() {
+        return Err("the CEL expression is empty".into());
+    }
+    if src.chars().count() > MAX_CEL_CHARS {
+        return Err(format!(
+            "the CEL expression is longer than {MAX_CEL_CHARS} characters"
+        ));
+    }
+    let program = compile_cel(src)?;
+    if tree_depth(program.expression()) > MAX_CEL_DEPTH {
+        return Err(format!(
+            "the expression is nested too deeply (more than {MAX_CEL_DEPTH} levels)"
+        ));
+    }
+    let mut unknown = BTreeSet::new();
+    free_variables(program.expression(), &mut Vec::new(), &mut unknown);
+    unknown.retain(|v| !roots.contains(&v.as_str()) && !CEL_BUILTIN_IDENTS.contains(&v.as_str()));
+    if !unknown.is_empty() {
+        let names: Vec<String> = unknown.iter().map(|v| format!("`{v}`")).collect();
+        return Err(format!(
+            "unknown variable {} in CEL (the variables are: {})",
+            names.join(", "),
+            roots.join(", ")
+        ));
+    }
+    Ok(program)
+}
+
+/// The deepest expression tree accepted. `cel` evaluates by recursion over the tree, and in a debug
+/// build a chain such as `1+1+…+1` of 999 terms (within [`MAX_CEL_CHARS`], and the parser's own
+/// limit of 96 levels only counts parentheses and the like) overflows a 2 MiB stack. With this
+/// limit every accepted expression evaluates on a 2 MiB thread (tokio's workers): the test
+/// `deepest_accepted_expression_evaluates_on_a_2_mib_thread` in `context.rs` proves it. Measured on
+/// 2026-11-25 (debug build): 48 levels of every kind still evaluate on a bare 2 MiB thread and 64
+/// overflow it, so 32 leaves about a third of the stack to the caller's own frames.
+pub const MAX_CEL_DEPTH: usize = 32;
+
+/// The depth of an expression tree (a literal is 1), without recursion.
+fn tree_depth(root: &IdedExpr) -> usize {
+    let mut max = 0;
+    let mut todo = vec![(root, 1usize)];
+    while let Some((e, d)) = todo.pop() {
+        max = max.max(d);
+        match &e.expr {
+            Expr::Unspecified | Expr::Literal(_) | Expr::Ident(_) => {}
+            Expr::Select(s) => todo.push((&s.operand, d + 1)),
+            Expr::Call(c) => {
+                todo.extend(c.target.iter().map(|t| (&**t, d + 1)));
+                todo.extend(c.args.iter().map(|a| (a, d + 1)));
+            }
+            Expr::Comprehension(c) => {
+                for x in [
+                    &c.iter_range,
+                    &c.accu_init,
+                    &c.loop_cond,
+                    &c.loop_step,
+                    &c.result,
+                ] {
+                    todo.push((x, d + 1));
+                }
+            }
+            Expr::List(l) => todo.extend(l.elements.iter().map(|x| (x, d + 1))),
+            Expr::Map(m) => {
+                for en in &m.entries {
+                    if let EntryExpr::MapEntry(me) = &en.expr {
+                        todo.push((&me.key, d + 1));
+                        todo.push((&me.value, d + 1));
+                    }
+                }
+            }
+            Expr::Struct(s) => {
+                for en in &s.entries {
+                    if let EntryExpr::StructField(f) = &en.expr {
+                        todo.push((&f.value, d + 1));
+                    }
+                }
+            }
+        }
+    }
+    max
 }
 
 /// The longest CEL expression accepted: conditions are short, and the parser's work and the depth
@@ -651,7 +704,7 @@ const CEL_COMPILE_STACK: usize = 64 * 1024 * 1024;
 
 /// Compiles one expression on a thread of its own with a large stack (see [`CEL_COMPILE_STACK`]), so
 /// that no input can overflow the caller's stack; a panic in the compiler becomes an error too.
-fn compile_cel(src: &str) -> Result<cel::Program, String> {
+pub(crate) fn compile_cel(src: &str) -> Result<cel::Program, String> {
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("cel-compile".into())

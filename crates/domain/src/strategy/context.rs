@@ -1,0 +1,469 @@
+//! The values CEL conditions read, built from domain values, and the evaluation of a compiled
+//! [`Condition`] against them.
+//!
+//! Every number reaches CEL as a float (`f64`) or an integer, never as a `Decimal`: `rust_decimal`
+//! would reach CEL as a string and `debt.balance > 500.0` would fail (GUIDE §11). The floats are for
+//! conditions only; money arithmetic stays in [`Money`](crate::Money).
+//!
+//! The fields are listed in `docs/strategies.md` ("Condition variables"). Build one [`EvalContext`]
+//! per debtor (and debt) per day and evaluate every condition against it: building it is the
+//! costly part, an evaluation is a walk of the compiled tree.
+//!
+//! # Stack
+//!
+//! `cel` evaluates by recursion over the expression tree. Every program reaching here compiled
+//! through [`check_cel`](super::validate::check_cel), which refuses sources longer than
+//! [`MAX_CEL_CHARS`](super::MAX_CEL_CHARS) and trees deeper than
+//! [`MAX_CEL_DEPTH`](super::MAX_CEL_DEPTH) (32). The parser's own limit (96 levels of
+//! parentheses) was not enough: `1+1+…+1` with 63 terms compiled and overflowed a 2 MiB stack
+//! when evaluated in a debug build (each level of the tree costs over 32 KiB of stack there).
+//! With the depth limit, the deepest tree accepted, of every nesting kind, evaluates on a bare
+//! 2 MiB thread in a debug build (the test `deepest_accepted_expression_evaluates_on_a_2_mib_thread`
+//! below; 48 levels still did, 64 did not). So evaluation is safe on any thread with 2 MiB of
+//! stack or more — tokio's workers, rayon's and `std::thread::spawn`'s by default, the main
+//! thread (8 MiB) — provided the caller has not used more than about a third of it already. It
+//! needs no thread of its own, unlike compilation (64 MiB, see `compile_cel`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use cel::Value;
+use cel::objects::{Key, Map};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::Condition;
+use super::validate::check_cel;
+use crate::Money;
+use crate::event::Event;
+use crate::portfolio::{Debt, Debtor};
+
+/// How deep JSON (`debtor.attributes`, `events[].data`) is copied into CEL; deeper values become
+/// `null`, so that no stored document can make the conversion recurse without bound.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// CEL's standard environment, built once: `cel::Context::default()` builds a new one each time,
+/// which was about 70 % of the cost of a context (38.6 µs per debtor before, 10.8 µs after, in
+/// `benches/conditions.rs`). Most of what is left is `cel` copying every map into its own value
+/// types when a variable is added.
+static STDLIB: LazyLock<Arc<cel::Env>> = LazyLock::new(|| Arc::new(cel::Env::stdlib()));
+
+/// What a condition is evaluated on: one debtor, one of their debts, the debtor's scores and
+/// timeline, and the instant of evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalInput<'a> {
+    pub debtor: &'a Debtor,
+    pub debt: &'a Debt,
+    /// Named model scores (`ptp`: probability of a promise to pay), empty when none.
+    pub score: &'a BTreeMap<String, f64>,
+    /// The debtor's timeline (every debt of theirs), oldest first.
+    pub events: &'a [Event],
+    pub now: DateTime<Utc>,
+}
+
+/// The CEL variables built from an [`EvalInput`], ready to evaluate any number of conditions.
+pub struct EvalContext {
+    context: cel::Context<'static, 'static>,
+    values: BTreeMap<&'static str, Value>,
+}
+
+impl fmt::Debug for EvalContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EvalContext")
+            .field("values", &self.values)
+            .finish()
+    }
+}
+
+impl EvalContext {
+    /// Builds `debtor`, `debt`, `score`, `events` and `now`. Local dates are taken in the debtor's
+    /// time zone, or their country's default zone when the stored name is not a known zone.
+    pub fn new(input: &EvalInput<'_>) -> EvalContext {
+        let tz = debtor_zone(input.debtor);
+        let today = local_date(input.now, tz);
+        let values = BTreeMap::from([
+            ("debtor", debtor_value(input.debtor, today, tz)),
+            ("debt", debt_value(input.debt, today)),
+            ("score", score_value(input.score)),
+            (
+                "events",
+                Value::List(Arc::new(input.events.iter().map(event_value).collect())),
+            ),
+            ("now", Value::Timestamp(input.now.fixed_offset())),
+        ]);
+        let mut context = cel::Context::with_env(Arc::clone(&STDLIB));
+        for (name, value) in &values {
+            context.add_variable_from_value(*name, value.clone());
+        }
+        EvalContext { context, values }
+    }
+
+    /// The value of one variable (`debtor`, `debt`, `score`, `events`, `now`).
+    pub fn variable(&self, name: &str) -> Option<&Value> {
+        self.values.get(name)
+    }
+
+    /// Evaluates `condition`: `Ok(true)`/`Ok(false)`, or an error naming the condition's path when
+    /// it fails at run time (no such key, no such overload…) or gives something other than a bool.
+    pub fn evaluate(&self, condition: &Condition) -> Result<bool, EvalError> {
+        match condition.program.execute(&self.context) {
+            Ok(Value::Bool(b)) => Ok(b),
+            Ok(other) => Err(EvalError {
+                path: condition.path.clone(),
+                message: format!(
+                    "the condition gave {} where true or false was expected",
+                    describe(&other)
+                ),
+            }),
+            Err(e) => Err(EvalError {
+                path: condition.path.clone(),
+                message: format!("the condition failed: {e}"),
+            }),
+        }
+    }
+}
+
+impl Condition {
+    /// Compiles a condition outside a strategy file (the same checks as in one: length, syntax,
+    /// variables among `debtor`, `debt`, `score`, `events`, `now`). `path` names it in errors.
+    pub fn compile(path: impl Into<String>, source: &str) -> Result<Condition, String> {
+        let program = check_cel(source, super::CEL_ROOTS)?;
+        Ok(Condition {
+            path: path.into(),
+            source: source.to_string(),
+            program,
+        })
+    }
+
+    /// Evaluates the condition on `ctx` (see [`EvalContext::evaluate`]).
+    pub fn evaluate(&self, ctx: &EvalContext) -> Result<bool, EvalError> {
+        ctx.evaluate(self)
+    }
+}
+
+/// Evaluation of compiled conditions.
+pub struct Conditions;
+
+impl Conditions {
+    /// Builds the context of `input` and evaluates `condition` on it. To evaluate several
+    /// conditions on the same input, build one [`EvalContext`] and use [`EvalContext::evaluate`].
+    pub fn evaluate(condition: &Condition, input: &EvalInput<'_>) -> Result<bool, EvalError> {
+        EvalContext::new(input).evaluate(condition)
+    }
+}
+
+/// A condition that could not be decided, with its path (`steps[4].if`, `segments[2].if`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct EvalError {
+    pub path: String,
+    pub message: String,
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Int(i) => format!("the number {i}"),
+        Value::UInt(u) => format!("the number {u}"),
+        Value::Float(f) => format!("the number {f}"),
+        other => format!("a value of type {}", other.type_of()),
+    }
+}
+
+/// The debtor's zone: their own, or their country's when the name is unknown.
+pub fn debtor_zone(debtor: &Debtor) -> Tz {
+    debtor
+        .timezone
+        .trim()
+        .parse::<Tz>()
+        .unwrap_or_else(|_| debtor.country.default_timezone())
+}
+
+/// The calendar date of `now` in `tz`.
+pub fn local_date(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    now.with_timezone(&tz).date_naive()
+}
+
+/// Age in whole years on `today`: a birthday counts from its day (29 February from 1 March in
+/// other years). `None` for a birth date after `today`.
+pub fn age_years(birth: NaiveDate, today: NaiveDate) -> Option<i64> {
+    if birth > today {
+        return None;
+    }
+    let mut years = i64::from(today.year()) - i64::from(birth.year());
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    Some(years)
+}
+
+/// Days from `due` to `today`: 0 on the due date, negative before it.
+pub fn days_past_due(due: NaiveDate, today: NaiveDate) -> i64 {
+    today.signed_duration_since(due).num_days()
+}
+
+/// An amount in major units as a float, for conditions only. NaN (false in every comparison) in
+/// the impossible case of a decimal `f64` cannot hold.
+pub fn money_f64(m: &Money) -> f64 {
+    m.amount.to_f64().unwrap_or(f64::NAN)
+}
+
+fn map(entries: Vec<(&'static str, Value)>) -> Value {
+    let m: HashMap<Key, Value> = entries
+        .into_iter()
+        .map(|(k, v)| (Key::from(k), v))
+        .collect();
+    Value::Map(Map { map: Arc::new(m) })
+}
+
+fn string(s: &str) -> Value {
+    Value::String(Arc::new(s.to_string()))
+}
+
+fn debtor_value(d: &Debtor, today: NaiveDate, tz: Tz) -> Value {
+    let created = local_date(d.created_at, tz);
+    let attributes = match &d.attributes {
+        serde_json::Value::Object(_) => json_value(&d.attributes, 0),
+        _ => Value::Map(Map {
+            map: Arc::new(HashMap::new()),
+        }),
+    };
+    map(vec![
+        ("kind", string(d.kind.as_str())),
+        (
+            "age",
+            d.birth_date
+                .and_then(|b| age_years(b, today))
+                .map_or(Value::Null, Value::Int),
+        ),
+        ("segment", d.segment.as_deref().map_or(Value::Null, string)),
+        ("country", string(d.country.code())),
+        ("language", string(d.language.as_str())),
+        ("timezone", string(tz.name())),
+        (
+            "tags",
+            Value::List(Arc::new(d.tags.iter().map(|t| string(t)).collect())),
+        ),
+        ("attributes", attributes),
+        (
+            "days_since_created",
+            Value::Int(today.signed_duration_since(created).num_days()),
+        ),
+    ])
+}
+
+fn debt_value(d: &Debt, today: NaiveDate) -> Value {
+    map(vec![
+        ("id", string(&d.id.to_string())),
+        ("balance", Value::Float(money_f64(&d.balance))),
+        ("amount", Value::Float(money_f64(&d.original))),
+        ("currency", string(d.balance.currency.code())),
+        ("days_past_due", Value::Int(days_past_due(d.due_on, today))),
+        ("status", string(d.status.as_str())),
+        ("product", d.product.as_deref().map_or(Value::Null, string)),
+    ])
+}
+
+fn score_value(score: &BTreeMap<String, f64>) -> Value {
+    let m: HashMap<Key, Value> = score
+        .iter()
+        .map(|(k, v)| (Key::from(k.as_str()), Value::Float(*v)))
+        .collect();
+    Value::Map(Map { map: Arc::new(m) })
+}
+
+fn event_value(e: &Event) -> Value {
+    let mut entries = vec![
+        ("kind", string(e.kind.as_str())),
+        ("at", Value::Timestamp(e.at.fixed_offset())),
+        (
+            "debt",
+            e.debt_id.map_or(Value::Null, |id| string(&id.to_string())),
+        ),
+        ("data", json_value(&e.data, 0)),
+    ];
+    if let Some(c) = e.data.get("channel").and_then(serde_json::Value::as_str) {
+        entries.push(("channel", string(c)));
+    }
+    map(entries)
+}
+
+/// JSON as CEL: numbers as floats, objects as maps, at most [`MAX_JSON_DEPTH`] levels.
+fn json_value(v: &serde_json::Value, depth: usize) -> Value {
+    if depth >= MAX_JSON_DEPTH {
+        return Value::Null;
+    }
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => n.as_f64().map_or(Value::Null, Value::Float),
+        serde_json::Value::String(s) => string(s),
+        serde_json::Value::Array(a) => Value::List(Arc::new(
+            a.iter().map(|x| json_value(x, depth + 1)).collect(),
+        )),
+        serde_json::Value::Object(o) => {
+            let m: HashMap<Key, Value> = o
+                .iter()
+                .map(|(k, x)| (Key::from(k.as_str()), json_value(x, depth + 1)))
+                .collect();
+            Value::Map(Map { map: Arc::new(m) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_counts_from_the_birthday() {
+        let b = NaiveDate::from_ymd_opt(1990, 6, 15).expect("date");
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).expect("date");
+        assert_eq!(age_years(b, d(2026, 6, 14)), Some(35));
+        assert_eq!(age_years(b, d(2026, 6, 15)), Some(36));
+        assert_eq!(age_years(b, d(1990, 6, 15)), Some(0));
+        assert_eq!(age_years(b, d(1990, 6, 14)), None);
+        let leap = d(2000, 2, 29);
+        assert_eq!(age_years(leap, d(2027, 2, 28)), Some(26));
+        assert_eq!(age_years(leap, d(2027, 3, 1)), Some(27));
+        assert_eq!(age_years(leap, d(2028, 2, 29)), Some(28));
+    }
+
+    #[test]
+    fn days_past_due_is_negative_before_the_due_date() {
+        let due = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let d = |m, dd| NaiveDate::from_ymd_opt(2026, m, dd).expect("date");
+        assert_eq!(days_past_due(due, d(11, 26)), -5);
+        assert_eq!(days_past_due(due, d(12, 1)), 0);
+        assert_eq!(days_past_due(due, d(12, 31)), 30);
+    }
+
+    #[test]
+    fn json_deeper_than_the_limit_becomes_null() {
+        let mut v = serde_json::json!(1);
+        for _ in 0..(MAX_JSON_DEPTH + 10) {
+            v = serde_json::json!({ "a": v });
+        }
+        let mut cur = json_value(&v, 0);
+        let mut depth = 0;
+        while let Value::Map(m) = &cur {
+            let next = m.map.get(&Key::from("a")).cloned().unwrap_or(Value::Null);
+            cur = next;
+            depth += 1;
+        }
+        assert_eq!(depth, MAX_JSON_DEPTH);
+        assert_eq!(cur, Value::Null);
+    }
+
+    /// Expressions nested `n` deep in each way CEL nests, to find the deepest each compiles to.
+    fn nested(kind: usize, n: usize) -> Option<String> {
+        let r = |s: &str| s.repeat(n);
+        Some(match kind {
+            0 => format!("{}true{}", r("("), r(")")),
+            1 => format!("{}true", r("!")),
+            2 => format!("{}1 == 1", r("-")),
+            3 => format!("1{}", r("+1")),
+            4 => format!("true{}", r("&&true")),
+            5 => format!("{}true", r("false?false:")),
+            6 => format!("{}{}", r("["), r("]")),
+            7 => format!("{}1{}", r("{1:"), r("}")),
+            8 => format!("debtor{}", r(".a")),
+            9 => format!("{}'a'{}", r("size("), r(")")),
+            10 => format!("[1]{}", r("[0]")),
+            11 => format!("{}true{}", r("[1].all(x,"), r(")")),
+            12 => format!("1{}", r("*1")),
+            13 => format!("true{}", r("||false")),
+            14 => format!("1{}", r("<2==true")),
+            _ => return None,
+        })
+    }
+
+    /// The stack claim of the module docs: the deepest expression `check_cel` accepts, of every
+    /// nesting kind, evaluates on a 2 MiB thread (the size of tokio's workers) in a debug build.
+    /// An overflow would abort the test binary, failing the run.
+    #[test]
+    fn deepest_accepted_expression_evaluates_on_a_2_mib_thread() {
+        let roots = super::super::CEL_ROOTS;
+        let mut deepest = Vec::new();
+        for kind in 0.. {
+            let Some(_) = nested(kind, 1) else { break };
+            // The largest n that compiles (compiling is monotonic in n for these shapes).
+            let (mut lo, mut hi) = (0usize, super::super::MAX_CEL_CHARS);
+            while lo < hi {
+                let mid = (lo + hi).div_ceil(2);
+                let src = nested(kind, mid).unwrap_or_default();
+                if check_cel(&src, roots).is_ok() {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            assert!(lo > 0, "kind {kind} compiles at no depth");
+            let src = nested(kind, lo).unwrap_or_default();
+            deepest.push((kind, lo, src));
+        }
+        // Every kind reached the depth limit (or nests without deepening the tree).
+        for (kind, n, _) in &deepest {
+            assert!(
+                *n >= super::super::MAX_CEL_DEPTH / 4,
+                "kind {kind}: only {n}"
+            );
+        }
+        let handle = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let debtor = crate::portfolio::Debtor {
+                    id: crate::DebtorId::generate(),
+                    external_id: "d".into(),
+                    kind: crate::portfolio::DebtorKind::Person,
+                    name: "n".into(),
+                    document_type: None,
+                    document_number: None,
+                    birth_date: None,
+                    language: crate::portfolio::Language::Es,
+                    timezone: "America/Bogota".into(),
+                    country: crate::Country::Co,
+                    segment: None,
+                    tags: vec![],
+                    attributes: serde_json::json!({}),
+                    preferences: Default::default(),
+                    created_at: DateTime::UNIX_EPOCH,
+                    updated_at: DateTime::UNIX_EPOCH,
+                };
+                let money = Money::zero(crate::Currency::Cop);
+                let debt = Debt {
+                    id: crate::DebtId::generate(),
+                    debtor_id: debtor.id,
+                    external_id: "x".into(),
+                    original: money,
+                    balance: money,
+                    issued_on: NaiveDate::MIN,
+                    due_on: NaiveDate::MIN,
+                    product: None,
+                    status: crate::portfolio::DebtStatus::Open,
+                    created_at: DateTime::UNIX_EPOCH,
+                    updated_at: DateTime::UNIX_EPOCH,
+                };
+                let score = BTreeMap::new();
+                let ctx = EvalContext::new(&EvalInput {
+                    debtor: &debtor,
+                    debt: &debt,
+                    score: &score,
+                    events: &[],
+                    now: DateTime::UNIX_EPOCH,
+                });
+                let mut out = Vec::new();
+                for (kind, n, src) in deepest {
+                    let c = Condition::compile("deep", &src).map_err(|e| format!("{kind}: {e}"))?;
+                    out.push((kind, n, ctx.evaluate(&c).is_ok()));
+                }
+                Ok::<_, String>(out)
+            })
+            .expect("spawn");
+        let out = handle.join().expect("no panic").expect("compiles");
+        eprintln!("kind, deepest accepted, evaluated to a bool: {out:?}");
+    }
+}
