@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use super::context::{EvalContext, EvalError};
-use super::locate::{YamlPath, locate};
+use super::locate::YamlPath;
 use super::validate::{check_cel, serde_error};
 use super::{Condition, StrategyError};
 
@@ -158,20 +158,7 @@ impl Segments {
         if errors.is_empty() {
             return Ok(Segments { segments });
         }
-        let mut out: Vec<StrategyError> = errors
-            .into_iter()
-            .map(|(path, message)| {
-                let (line, column) = locate(text, &path).unwrap_or((0, 0));
-                StrategyError {
-                    line,
-                    column,
-                    path: path.to_string(),
-                    message,
-                }
-            })
-            .collect();
-        out.sort_by_key(|e| (e.line, e.column));
-        Err(fail(out))
+        Err(fail(super::validate::located(text, errors)))
     }
 
     /// The segments, in priority order.

@@ -53,8 +53,12 @@ pub fn parse_strategy(
             conditions: v.conditions,
         });
     }
-    let mut out: Vec<StrategyError> = v
-        .errors
+    Err(located(source, v.errors))
+}
+
+/// Errors found at paths of `source`, with their line and column, in the order they appear.
+pub(crate) fn located(source: &str, errors: Vec<(YamlPath, String)>) -> Vec<StrategyError> {
+    let mut out: Vec<StrategyError> = errors
         .into_iter()
         .map(|(path, message)| {
             let (line, column) = locate(source, &path).unwrap_or((0, 0));
@@ -67,7 +71,7 @@ pub fn parse_strategy(
         })
         .collect();
     out.sort_by_key(|e| (e.line, e.column));
-    Err(out)
+    out
 }
 
 /// A serde/libyaml error as a [`StrategyError`]: yaml_serde writes `path: message at line L column C`;
