@@ -1016,13 +1016,7 @@ fn explain_lists_every_rule() {
 // ---------------------------------------------------------------------------------------------
 // Properties.
 
-const CHANNELS: [Channel; 5] = [
-    Channel::Email,
-    Channel::Sms,
-    Channel::Whatsapp,
-    Channel::Voice,
-    Channel::Letter,
-];
+const CHANNELS: &[Channel] = Channel::ALL;
 
 fn y2026(secs: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::seconds(secs)

@@ -9,13 +9,7 @@ use recaudo_domain::policy::{
 };
 use recaudo_domain::portfolio::Channel;
 
-const ALL_CHANNELS: [Channel; 5] = [
-    Channel::Email,
-    Channel::Sms,
-    Channel::Whatsapp,
-    Channel::Voice,
-    Channel::Letter,
-];
+const ALL_CHANNELS: &[Channel] = Channel::ALL;
 const WEEK: [Weekday; 7] = [
     Weekday::Mon,
     Weekday::Tue,
@@ -83,10 +77,10 @@ fn every_preset_loads() {
 #[test]
 fn co_ley_2300() {
     use Jurisdiction::Co;
-    assert_days(Co, &ALL_CHANNELS, &MON_FRI, &["07:00-19:00"]);
-    assert_days(Co, &ALL_CHANNELS, &[Weekday::Sat], &["08:00-15:00"]);
-    assert_days(Co, &ALL_CHANNELS, &[Weekday::Sun], &[]);
-    for c in ALL_CHANNELS {
+    assert_days(Co, ALL_CHANNELS, &MON_FRI, &["07:00-19:00"]);
+    assert_days(Co, ALL_CHANNELS, &[Weekday::Sat], &["08:00-15:00"]);
+    assert_days(Co, ALL_CHANNELS, &[Weekday::Sun], &[]);
+    for &c in ALL_CHANNELS {
         let rule = p(Co).channel(c);
         assert!(!rule.on_holidays, "{c}");
         assert!(rule.consent_required, "{c}");
@@ -108,8 +102,8 @@ fn co_ley_2300() {
 fn cl_ley_21320() {
     use Jurisdiction::Cl;
     let mon_sat = [&MON_FRI[..], &[Weekday::Sat]].concat();
-    assert_days(Cl, &ALL_CHANNELS, &mon_sat, &["08:00-20:00"]);
-    assert_days(Cl, &ALL_CHANNELS, &[Weekday::Sun], &[]);
+    assert_days(Cl, ALL_CHANNELS, &mon_sat, &["08:00-20:00"]);
+    assert_days(Cl, ALL_CHANNELS, &[Weekday::Sun], &[]);
     assert_eq!(p(Cl).channel(Channel::Voice).basis, WindowBasis::Law);
     assert_eq!(p(Cl).channel(Channel::Email).basis, WindowBasis::Default);
     assert!(ALL_CHANNELS.iter().all(|c| !p(Cl).channel(*c).on_holidays));
@@ -134,7 +128,7 @@ fn cl_ley_21320() {
     assert_eq!(written.per_7_days, Some(2));
     assert_eq!(written.min_gap.and_then(|g| g.days), Some(2));
     // Every channel is counted by exactly one of the two limits.
-    for c in ALL_CHANNELS {
+    for &c in ALL_CHANNELS {
         assert_eq!(p(Cl).limits_for(c).count(), 1, "{c}");
     }
 }
@@ -142,8 +136,8 @@ fn cl_ley_21320() {
 #[test]
 fn us_regulation_f() {
     use Jurisdiction::Us;
-    assert_days(Us, &ALL_CHANNELS, &WEEK, &["08:00-21:00"]);
-    for c in ALL_CHANNELS {
+    assert_days(Us, ALL_CHANNELS, &WEEK, &["08:00-21:00"]);
+    for &c in ALL_CHANNELS {
         let rule = p(Us).channel(c);
         assert!(rule.on_holidays && !rule.consent_required, "{c}");
         assert!(!rule.windows.allows(Weekday::Wed, t(21, 0)));
@@ -183,7 +177,7 @@ fn br_state_laws() {
     assert_days(BrRj, &[Channel::Voice], &MON_FRI, &["09:00-19:00"]);
     assert_days(BrRj, &[Channel::Voice], &[Weekday::Sat, Weekday::Sun], &[]);
     // National: CDC only; the windows are a tenant default, not law.
-    for c in ALL_CHANNELS {
+    for &c in ALL_CHANNELS {
         assert_eq!(p(Br).channel(c).basis, WindowBasis::Default, "{c}");
     }
     assert!(p(Br).limits().is_empty());
@@ -201,11 +195,11 @@ fn pe_mx_es_ar() {
     assert!(!pe.windows.allows(Weekday::Tue, t(20, 0)));
     assert!(!pe.windows.allows(Weekday::Tue, t(6, 59)));
     // México, CONDUSEF: 07:00-22:00, every day.
-    assert_days(Mx, &ALL_CHANNELS, &WEEK, &["07:00-22:00"]);
+    assert_days(Mx, ALL_CHANNELS, &WEEK, &["07:00-22:00"]);
     assert!(p(Mx).channel(Channel::Voice).on_holidays);
     // España and Argentina: no legal window.
     for j in [Es, Ar] {
-        assert_days(j, &ALL_CHANNELS, &WEEK, &["00:00-24:00"]);
+        assert_days(j, ALL_CHANNELS, &WEEK, &["00:00-24:00"]);
         assert!(p(j).limits().is_empty());
         assert_eq!(p(j).channel(Channel::Voice).basis, WindowBasis::Default);
     }

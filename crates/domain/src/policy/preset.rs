@@ -54,15 +54,7 @@ const WEEKDAYS: [Weekday; 7] = [
 
 const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// Channels in a fixed order; the index of a channel in per-channel arrays.
-const CHANNELS: [Channel; 5] = [
-    Channel::Email,
-    Channel::Sms,
-    Channel::Whatsapp,
-    Channel::Voice,
-    Channel::Letter,
-];
-
+/// The index of a channel in per-channel arrays: its place in `Channel::ALL`.
 fn channel_index(c: Channel) -> usize {
     match c {
         Channel::Email => 0,
@@ -251,7 +243,10 @@ impl ChannelSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Channel> {
-        CHANNELS.into_iter().filter(move |c| self.contains(*c))
+        Channel::ALL
+            .iter()
+            .copied()
+            .filter(move |c| self.contains(*c))
     }
 
     fn with(self, c: Channel) -> ChannelSet {
@@ -324,7 +319,7 @@ impl Preset {
 
     /// Every channel with its rule.
     pub fn channels(&self) -> impl Iterator<Item = (Channel, &ChannelRule)> {
-        CHANNELS.into_iter().zip(self.channels.iter())
+        Channel::ALL.iter().copied().zip(self.channels.iter())
     }
 
     /// Every limit, in file order.
@@ -386,7 +381,7 @@ impl Preset {
             listed[i] = Some((rule, format!("channels.{key}")));
         }
         let mut channels = Vec::with_capacity(5);
-        for (i, c) in CHANNELS.into_iter().enumerate() {
+        for (i, c) in Channel::ALL.iter().copied().enumerate() {
             let rule = match &listed[i] {
                 Some((rule, path)) => rule
                     .resolve_partial(path)
@@ -800,6 +795,13 @@ impl RawLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channel_index_is_the_place_in_channel_all() {
+        for (i, c) in Channel::ALL.iter().enumerate() {
+            assert_eq!(channel_index(*c), i, "{c}");
+        }
+    }
 
     #[test]
     fn windows_parse() {
