@@ -62,6 +62,7 @@ fn portfolio(now: DateTime<Utc>) -> Vec<Row> {
                 due_on: base - Duration::days(i64::from(i % 120)),
                 product: Some("loan".into()),
                 status: DebtStatus::Open,
+                strategy: None,
                 created_at: now,
                 updated_at: now,
             };

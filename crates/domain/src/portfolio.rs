@@ -256,8 +256,22 @@ pub struct Debt {
     /// Product or portfolio (e.g. `electricity`, `personal_loan`).
     pub product: Option<String>,
     pub status: DebtStatus,
+    /// The strategy the debt follows, once the planner chose one.
+    #[serde(default)]
+    pub strategy: Option<StrategyAssignment>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The strategy a debt follows: the version it started with (a debt keeps it unless moved
+/// explicitly) and the experiment arms it was assigned, by experiment id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StrategyAssignment {
+    pub strategy: String,
+    pub version: u32,
+    #[serde(default)]
+    pub arms: std::collections::BTreeMap<String, String>,
+    pub started_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -435,6 +449,7 @@ mod tests {
             due_on: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
             product: None,
             status: DebtStatus::Open,
+            strategy: None,
             created_at: now,
             updated_at: now,
         }

@@ -59,6 +59,7 @@ fn debt(d: &Debtor, balance: &str, currency: Currency, due: NaiveDate) -> Debt {
         due_on: due,
         product: Some("loan".into()),
         status: DebtStatus::Open,
+        strategy: None,
         created_at: utc(2026, 10, 1, 12, 0),
         updated_at: utc(2026, 10, 1, 12, 0),
     }

@@ -89,6 +89,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "outbox",
         include_str!("../migrations/sqlite/0003_outbox.sql"),
     ),
+    (
+        4,
+        "strategies",
+        include_str!("../migrations/sqlite/0004_strategies.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -105,6 +110,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         3,
         "outbox",
         include_str!("../migrations/postgres/0003_outbox.sql"),
+    ),
+    (
+        4,
+        "strategies",
+        include_str!("../migrations/postgres/0004_strategies.sql"),
     ),
 ];
 

@@ -12,8 +12,8 @@ use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, Money}
 
 use crate::events::insert_event;
 use crate::rows::{
-    CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBTOR_COLUMNS, DebtRow, DebtorRow,
-    convert,
+    CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_COLUMNS,
+    DebtRow, DebtorRow, convert,
 };
 use crate::sql::{Arg, Sql, exec, fetch_all, fetch_optional};
 use crate::{Result, StoreError, TenantStore, on_pool};
@@ -526,6 +526,7 @@ impl TenantStore {
             } else {
                 DebtStatus::Open
             },
+            strategy: None,
             created_at: now,
             updated_at: now,
         };
@@ -578,7 +579,7 @@ impl TenantStore {
 
     pub async fn get_debt(&self, id: DebtId) -> Result<Debt> {
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBT_COLUMNS} FROM debts WHERE tenant_id = "
+            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM debts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
@@ -591,7 +592,7 @@ impl TenantStore {
     pub async fn list_debts(&self, f: &DebtFilter) -> Result<Page<Debt>> {
         let limit = page_limit(f.limit);
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBT_COLUMNS} FROM debts WHERE tenant_id = "
+            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM debts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         if let Some(v) = f.debtor_id {

@@ -1,13 +1,15 @@
 //! Row shapes as stored, and their conversion to domain types. Each derives `sqlx::FromRow`
 //! generically, so one struct reads rows of both drivers.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
 use recaudo_domain::event::{Event, EventKind};
 use recaudo_domain::portfolio::{
     Consent, ContactPoint, Debt, Debtor, Dispute, Payment, PostalAddress, Preferences, Promise,
-    Tenant,
+    StrategyAssignment, Tenant,
 };
 use recaudo_domain::{Currency, Money};
 
@@ -144,6 +146,9 @@ impl ContactPointRow {
 }
 
 pub(crate) const DEBT_COLUMNS: &str = "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status, created_at, updated_at";
+/// Read with [`DEBT_COLUMNS`]; written by the planner only.
+pub(crate) const DEBT_STRATEGY_COLUMNS: &str =
+    "strategy_id, strategy_version, strategy_arms, strategy_started_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtRow {
@@ -159,6 +164,10 @@ pub(crate) struct DebtRow {
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub strategy_id: Option<String>,
+    pub strategy_version: Option<i64>,
+    pub strategy_arms: Option<Json<BTreeMap<String, String>>>,
+    pub strategy_started_at: Option<DateTime<Utc>>,
 }
 
 impl DebtRow {
@@ -174,6 +183,19 @@ impl DebtRow {
             due_on: self.due_on,
             product: self.product,
             status: parse("debt status", &self.status)?,
+            strategy: match (
+                self.strategy_id,
+                self.strategy_version,
+                self.strategy_started_at,
+            ) {
+                (Some(strategy), Some(version), Some(started_at)) => Some(StrategyAssignment {
+                    strategy,
+                    version: u32::try_from(version).map_err(StoreError::corrupt)?,
+                    arms: self.strategy_arms.map(|j| j.0).unwrap_or_default(),
+                    started_at,
+                }),
+                _ => None,
+            },
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

@@ -444,6 +444,7 @@ mod tests {
                     due_on: NaiveDate::MIN,
                     product: None,
                     status: crate::portfolio::DebtStatus::Open,
+                    strategy: None,
                     created_at: DateTime::UNIX_EPOCH,
                     updated_at: DateTime::UNIX_EPOCH,
                 };
