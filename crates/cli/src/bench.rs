@@ -24,6 +24,28 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         batch_size: usize,
     },
+    /// Generate and import N open debts (Colombian debtors, the strictest contact law) into
+    /// SQLite with the example strategies, then time the planning of one day: strategy, policy
+    /// and the outbox write.
+    Plan {
+        #[arg(long, default_value_t = 1_000_000)]
+        debts: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Keep the database in this file and reuse it when it exists (skips generating and
+        /// importing; its outbox is emptied first).
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// The instant planned (default: 10:00 in Bogotá today).
+        #[arg(long, value_name = "RFC3339", value_parser = crate::plan::parse_at)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Plan without writing the outbox.
+        #[arg(long)]
+        dry_run: bool,
+        /// Debtors per batch.
+        #[arg(long, default_value_t = recaudo_engine::DEFAULT_BATCH)]
+        batch: usize,
+    },
 }
 
 pub async fn run(command: BenchCommand, config: &Config) -> CliResult {
@@ -33,7 +55,135 @@ pub async fn run(command: BenchCommand, config: &Config) -> CliResult {
             seed,
             batch_size,
         } => import(rows, seed, batch_size, config).await,
+        BenchCommand::Plan {
+            debts,
+            seed,
+            db,
+            at,
+            dry_run,
+            batch,
+        } => plan(debts, seed, db, at, dry_run, batch).await,
     }
+}
+
+async fn plan(
+    debts: usize,
+    seed: u64,
+    db: Option<PathBuf>,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    dry_run: bool,
+    batch: usize,
+) -> CliResult {
+    use std::sync::Arc;
+
+    let at = at.unwrap_or_else(|| {
+        let today = SystemClock.now().date_naive();
+        // 10:00 in Bogotá (UTC-5, no DST).
+        today.and_hms_opt(15, 0, 0).expect("valid time").and_utc()
+    });
+    let dir = TempDir(std::env::temp_dir().join(format!("recaudo-bench-{}", ulid_like())));
+    std::fs::create_dir_all(&dir.0).map_err(err)?;
+    let db_path = db.clone().unwrap_or_else(|| dir.0.join("plan.db"));
+    let reuse = db.is_some() && db_path.exists();
+    let store = Store::open(&format!("sqlite://{}", db_path.display()))
+        .await
+        .map_err(err)?;
+    let mut import_seconds = None;
+    let tenant = if reuse {
+        let t = store
+            .list_tenants()
+            .await
+            .map_err(err)?
+            .into_iter()
+            .find(|t| t.name == "bench-plan")
+            .ok_or_else(|| format!("{} has no tenant `bench-plan`", db_path.display()))?;
+        store.tenant(&t).reset_plans().await.map_err(err)?;
+        t
+    } else {
+        let csv_path = dir.0.join("portfolio.csv");
+        recaudo_import::synth::write_csv_rows(
+            &recaudo_import::synth::GenOptions {
+                debtors: debts,
+                seed,
+                countries: vec![Country::Co],
+                today: at.date_naive(),
+            },
+            debts,
+            std::io::BufWriter::with_capacity(
+                1 << 20,
+                std::fs::File::create(&csv_path).map_err(err)?,
+            ),
+        )
+        .map_err(err)?;
+        let tk = store
+            .create_tenant(
+                NewTenant::in_country("bench-plan", Country::Co),
+                SystemClock.now(),
+            )
+            .await
+            .map_err(err)?;
+        let ts = store.tenant(&tk.tenant);
+        crate::examples::put_examples(&ts, SystemClock.now()).await?;
+        let started = Instant::now();
+        let report = recaudo_import::import_with(
+            &ts,
+            Format::Csv,
+            std::fs::File::open(&csv_path).map_err(err)?,
+            &ImportOptions {
+                source: "bench".into(),
+                ..Default::default()
+            },
+            SystemClock.now(),
+            &mut NoSink,
+        )
+        .await
+        .map_err(err)?;
+        import_seconds = Some(started.elapsed().as_secs_f64());
+        eprintln!("imported: {}", report.summary_json());
+        let _ = std::fs::remove_file(&csv_path);
+        tk.tenant
+    };
+    let ts = store.tenant(&tenant);
+    let opts = recaudo_engine::PlanRunOptions {
+        dry_run,
+        batch,
+        ..Default::default()
+    };
+    reset_peak_rss();
+    let started = Instant::now();
+    let setup = Arc::new(recaudo_engine::PlanSetup::load(&ts).await.map_err(err)?);
+    let report = recaudo_engine::plan_tenant(&ts, setup, at, opts, |_| {})
+        .await
+        .map_err(err)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_rss_mib();
+    store.close().await;
+    eprintln!(
+        "planned {} debts of {} debtors in {seconds:.2} s: {:?}, reasons {:?}",
+        report.debts, report.debtors, report.by_decision, report.by_reason
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "plan",
+            "database": "sqlite",
+            "at": at.to_rfc3339(),
+            "debts": report.debts,
+            "debtors": report.debtors,
+            "decisions": report.decisions,
+            "seconds": round3(seconds),
+            "debts_per_s": (report.debts as f64 / seconds).round(),
+            "decisions_per_s": (report.decisions as f64 / seconds).round(),
+            "contacts_written": report.contacts_written,
+            "assignments_written": report.assignments_written,
+            "dry_run": dry_run,
+            "threads": opts.threads,
+            "batch": batch,
+            "peak_rss_mib": peak.map(round3),
+            "import_seconds": import_seconds.map(round3),
+        })
+    );
+    Ok(())
 }
 
 /// Peak resident set size of this process, in MiB (Linux `VmHWM`).

@@ -15,6 +15,26 @@ pub struct Config {
     pub database_url: String,
     pub server: ServerConfig,
     pub log: LogConfig,
+    pub planner: PlannerConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlannerConfig {
+    /// Whether `serve` runs the planner on its own.
+    pub enabled: bool,
+    /// Seconds between two planning runs of `serve` (the first runs at start). Planning the same
+    /// day again adds nothing; a later run picks up what changed (payments, promises, replies).
+    pub interval_seconds: u64,
+}
+
+impl Default for PlannerConfig {
+    fn default() -> Self {
+        PlannerConfig {
+            enabled: true,
+            interval_seconds: 3600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -43,6 +63,7 @@ impl Default for Config {
             database_url: "sqlite://recaudo.db".into(),
             server: ServerConfig::default(),
             log: LogConfig::default(),
+            planner: PlannerConfig::default(),
         }
     }
 }

@@ -4,7 +4,9 @@ mod bench;
 mod calendar;
 mod config;
 mod demo;
+mod examples;
 mod import;
+mod plan;
 mod serve;
 mod strategy;
 
@@ -62,12 +64,15 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Decide today's contacts for every open debt: send (when), defer (until, why) or deny
+    /// (why); writes the outbox unless --dry-run (docs/planner.md).
+    Plan(plan::PlanArgs),
     /// Public-holiday calendars per country or region.
     Calendar {
         #[command(subcommand)]
         command: calendar::CalendarCommand,
     },
-    /// Collection strategies: check a strategy file (format: docs/strategies.md).
+    /// Collection strategies: check a file, store a version, list, retire (docs/strategies.md).
     Strategy {
         #[command(subcommand)]
         command: strategy::StrategyCommand,
@@ -107,7 +112,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Strategy files are checked without configuration, database or runtime.
     let command = match cli.command {
-        Command::Strategy { command } => return strategy::run(command),
+        Command::Strategy {
+            command: strategy::StrategyCommand::Validate { file },
+        } => return strategy::validate(&file),
         command => command,
     };
     let mut config = match Config::load(cli.config.as_deref()) {
@@ -210,11 +217,12 @@ async fn run(command: Command, config: Config) -> CliResult {
         Command::Import(args) => import::run(args, &config).await,
         Command::Demo(args) => demo::run(args, &config).await,
         Command::Bench { command } => bench::run(command, &config).await,
+        Command::Plan(args) => {
+            let store = Store::open(&config.database_url).await.map_err(err)?;
+            plan::run(args, &store, clock.now()).await
+        }
         Command::Calendar { command } => calendar::run(command, &clock),
-        Command::Strategy { command } => match strategy::run(command) {
-            code if code == ExitCode::SUCCESS => Ok(()),
-            _ => Err("the strategy file is not valid".into()),
-        },
+        Command::Strategy { command } => strategy::run(command, &config).await,
     }
 }
 

@@ -33,6 +33,7 @@ pub async fn serve(
 ) -> CliResult {
     // reqwest and others need one rustls provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let store_for_planner = store.clone();
     let state = recaudo_web::AppState {
         store,
         clock: Arc::new(SystemClock),
@@ -41,6 +42,14 @@ pub async fn serve(
         import_limit: config.server.import_limit_bytes,
     };
     let app = recaudo_web::router(state);
+    // The planner on its schedule, stopped with the server.
+    let planner = config.planner.enabled.then(|| {
+        tokio::spawn(recaudo_engine::plan_on_schedule(
+            store_for_planner.clone(),
+            Arc::new(SystemClock),
+            std::time::Duration::from_secs(config.planner.interval_seconds),
+        ))
+    });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -49,10 +58,14 @@ pub async fn serve(
     if let Some(f) = on_ready {
         f(local);
     }
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(err)
+        .map_err(err);
+    if let Some(p) = planner {
+        p.abort();
+    }
+    served
 }

@@ -1,29 +1,139 @@
-//! `recaudo strategy …`: collection strategies (format: docs/strategies.md).
+//! `recaudo strategy …`: collection strategies (format and management: docs/strategies.md).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use recaudo_domain::strategy::{is_builtin_template, parse_strategy};
+use recaudo_domain::strategy::{StrategyError, is_builtin_template, parse_strategy};
+use recaudo_domain::{Clock, SystemClock};
+use recaudo_store::{Store, StoreError, StoredStrategy, TenantStore};
+
+use crate::config::Config;
+use crate::{CliResult, err, find_tenant};
 
 #[derive(Subcommand, Debug)]
 pub enum StrategyCommand {
     /// Check a strategy file. Prints `ok: ID vVERSION, N steps` and exits 0, or prints one line per
     /// error, `FILE:LINE:COL: path: message`, on standard error and exits 1 (2: the file cannot be read).
+    /// Needs no configuration or database.
     Validate {
         /// The strategy, a YAML file.
         file: PathBuf,
     },
+    /// Store a strategy file as a version of its strategy (its `version`, 1 when absent). Prints
+    /// `created: ID vVERSION`, or `unchanged: ID vVERSION` when this very file is stored already;
+    /// errors are printed like `validate`'s. Another file under a stored version is refused: raise
+    /// `version`.
+    Put {
+        /// The strategy, a YAML file.
+        file: PathBuf,
+        /// Tenant id (`ten_…`) or exact name; may be left out when there is one tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List the latest version of each strategy, highest priority first, as JSON lines
+    /// (`strategy_id`, `version`, `name`, `priority`, `created_at`, `retired_at`).
+    List {
+        /// Tenant id (`ten_…`) or exact name; may be left out when there is one tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Retire a strategy (every version): it is no longer chosen for new debts; debts on it keep
+    /// it. Prints the latest version as a JSON line.
+    Retire {
+        /// The strategy's id.
+        id: String,
+        /// Tenant id (`ten_…`) or exact name; may be left out when there is one tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
-/// Runs a `strategy` command. It needs no configuration or database.
-pub fn run(command: StrategyCommand) -> ExitCode {
+/// Runs a `strategy` command that works on the database (`validate` is run by [`validate`]
+/// before any configuration is read).
+pub async fn run(command: StrategyCommand, config: &Config) -> CliResult {
     match command {
-        StrategyCommand::Validate { file } => validate(&file),
+        StrategyCommand::Validate { file } => match validate(&file) {
+            code if code == ExitCode::SUCCESS => Ok(()),
+            _ => Err("the strategy file is not valid".into()),
+        },
+        StrategyCommand::Put { file, tenant } => {
+            let source = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let ts = tenant_store(config, tenant.as_deref()).await?;
+            match ts.put_strategy(&source, SystemClock.now()).await {
+                Ok(put) => {
+                    let s = &put.strategy;
+                    let what = if put.created { "created" } else { "unchanged" };
+                    println!("{what}: {} v{}", s.strategy_id, s.version);
+                    Ok(())
+                }
+                Err(StoreError::InvalidStrategy(errors)) => {
+                    print_errors(&file, &errors);
+                    Err("the strategy file is not valid: nothing was stored".into())
+                }
+                Err(e) => Err(err(e)),
+            }
+        }
+        StrategyCommand::List { tenant } => {
+            let ts = tenant_store(config, tenant.as_deref()).await?;
+            for s in ts.list_strategies().await.map_err(err)? {
+                println!("{}", summary(&s));
+            }
+            Ok(())
+        }
+        StrategyCommand::Retire { id, tenant } => {
+            let ts = tenant_store(config, tenant.as_deref()).await?;
+            let s = ts
+                .retire_strategy(&id, SystemClock.now())
+                .await
+                .map_err(err)?;
+            println!("{}", summary(&s));
+            Ok(())
+        }
     }
 }
 
-fn validate(file: &Path) -> ExitCode {
+/// A stored strategy without its source, as one JSON line.
+fn summary(s: &StoredStrategy) -> serde_json::Value {
+    serde_json::json!({
+        "strategy_id": s.strategy_id, "version": s.version, "name": s.name,
+        "priority": s.priority, "created_at": s.created_at, "retired_at": s.retired_at,
+    })
+}
+
+/// The store of the tenant named, or of the only tenant when none is named.
+async fn tenant_store(config: &Config, tenant: Option<&str>) -> CliResult<TenantStore> {
+    let store = Store::open(&config.database_url).await.map_err(err)?;
+    let tenant = match tenant {
+        Some(t) => find_tenant(&store, t).await?,
+        None => {
+            let mut all = store.list_tenants().await.map_err(err)?;
+            match all.len() {
+                1 => all.remove(0),
+                0 => return Err("there is no tenant yet (see `recaudo tenant create`)".into()),
+                n => {
+                    return Err(format!(
+                        "there are {n} tenants: say which with --tenant (see `recaudo tenant list`)"
+                    ));
+                }
+            }
+        }
+    };
+    Ok(store.tenant(&tenant))
+}
+
+/// `FILE:LINE:COL: path: message`, one line per error, on standard error.
+fn print_errors(file: &Path, errors: &[StrategyError]) {
+    let mut out = String::new();
+    for e in errors {
+        out.push_str(&format!("{}:{e}\n", file.display()));
+    }
+    eprint!("{out}");
+}
+
+/// `recaudo strategy validate FILE`: needs no configuration, database or runtime.
+pub fn validate(file: &Path) -> ExitCode {
     let source = match std::fs::read_to_string(file) {
         Ok(s) => s,
         Err(e) => {
@@ -45,11 +155,7 @@ fn validate(file: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(errors) => {
-            let mut out = String::new();
-            for e in errors {
-                out.push_str(&format!("{}:{e}\n", file.display()));
-            }
-            eprint!("{out}");
+            print_errors(file, &errors);
             ExitCode::FAILURE
         }
     }

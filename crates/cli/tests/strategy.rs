@@ -28,6 +28,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("utility.yaml", "ok: utility-household v1, 5 steps"),
     ("lender.yaml", "ok: lender-consumer v2, 9 steps"),
     ("b2b.yaml", "ok: b2b-invoices v1, 7 steps"),
+    ("consumer.yaml", "ok: consumer-default v1, 7 steps"),
 ];
 
 #[test]
@@ -147,4 +148,123 @@ fn an_unreadable_file_exits_2() {
         "{}",
         stderr(&o)
     );
+}
+
+/// `recaudo ARGS` on a database, in `cwd`.
+fn recaudo(db_url: &str, args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args(args)
+        .env("RECAUDO_DATABASE_URL", db_url)
+        .current_dir(cwd)
+        .output()
+        .expect("run recaudo")
+}
+
+#[tokio::test]
+async fn put_list_and_retire_on_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = workspace();
+    let mut urls = vec![recaudo_store::testing::fresh_sqlite_url()];
+    if let Some(pg) = recaudo_store::testing::fresh_postgres_url()
+        .await
+        .expect("postgres")
+    {
+        urls.push(pg);
+    }
+    for url in urls {
+        let cwd = dir.path();
+        let utility = root.join("examples/strategies/utility.yaml");
+        let utility = utility.to_str().unwrap();
+        // No tenant yet: said so.
+        let o = recaudo(&url, &["strategy", "put", utility], cwd);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("no tenant yet"), "{}", stderr(&o));
+
+        let o = recaudo(
+            &url,
+            &["tenant", "create", "--name", "Luz", "--country", "BR"],
+            cwd,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        // One tenant: --tenant may be left out.
+        let o = recaudo(&url, &["strategy", "put", utility], cwd);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "created: utility-household v1\n");
+        let o = recaudo(&url, &["strategy", "put", utility, "--tenant", "Luz"], cwd);
+        assert_eq!(
+            stdout(&o),
+            "unchanged: utility-household v1\n",
+            "{}",
+            stderr(&o)
+        );
+        let lender = root.join("examples/strategies/lender.yaml");
+        let o = recaudo(&url, &["strategy", "put", lender.to_str().unwrap()], cwd);
+        assert_eq!(
+            stdout(&o),
+            "created: lender-consumer v2\n",
+            "{}",
+            stderr(&o)
+        );
+
+        // A change under the same version is refused; a file with errors prints them, stores nothing.
+        let changed = std::fs::read_to_string(root.join("examples/strategies/utility.yaml"))
+            .unwrap()
+            .replace("priority: 10", "priority: 11");
+        std::fs::write(cwd.join("changed.yaml"), changed).unwrap();
+        let o = recaudo(&url, &["strategy", "put", "changed.yaml"], cwd);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("raise `version`"), "{}", stderr(&o));
+        std::fs::write(
+            cwd.join("bad.yaml"),
+            "id: bad\nsteps:\n  - { id: a, at: due, send: { channel: fax, template: due_today } }\n",
+        )
+        .unwrap();
+        let o = recaudo(&url, &["strategy", "put", "bad.yaml"], cwd);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).starts_with("bad.yaml:3:40: steps[0].send.channel: unknown channel `fax`"),
+            "{}",
+            stderr(&o)
+        );
+
+        let o = recaudo(&url, &["strategy", "list"], cwd);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let listed: Vec<serde_json::Value> = stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let ids: Vec<&str> = listed
+            .iter()
+            .filter_map(|s| s["strategy_id"].as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            vec!["lender-consumer", "utility-household"],
+            "by priority"
+        );
+        assert_eq!(listed[0]["version"], 2);
+        assert!(listed[0].get("source").is_none());
+
+        let o = recaudo(&url, &["strategy", "retire", "utility-household"], cwd);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let retired: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        assert!(retired["retired_at"].is_string(), "{retired}");
+        let o = recaudo(&url, &["strategy", "retire", "nope"], cwd);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("`nope` not found"), "{}", stderr(&o));
+
+        // Two tenants: --tenant is needed.
+        let o = recaudo(
+            &url,
+            &["tenant", "create", "--name", "Agua", "--country", "CO"],
+            cwd,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = recaudo(&url, &["strategy", "list"], cwd);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("--tenant"), "{}", stderr(&o));
+        let o = recaudo(&url, &["strategy", "list", "--tenant", "Agua"], cwd);
+        assert_eq!(stdout(&o), "", "{}", stderr(&o));
+        assert!(o.status.success());
+    }
 }

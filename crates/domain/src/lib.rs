@@ -10,6 +10,7 @@ pub mod event;
 pub mod ids;
 pub mod money;
 pub mod outbox;
+pub mod planner;
 pub mod policy;
 pub mod portfolio;
 pub mod strategy;

@@ -48,6 +48,8 @@ pub struct NewContact {
     pub arm: Option<String>,
     pub channel: Channel,
     pub template: Option<String>,
+    /// The agent queue, for a `task` step (the channel is then `voice`: an agent calls).
+    pub queue: Option<String>,
     /// When to send (UTC), chosen inside the allowed window of the debtor's local time.
     pub scheduled_for: DateTime<Utc>,
     /// The debtor's local date the contact was planned for (part of the key).
@@ -76,6 +78,7 @@ pub struct Contact {
     pub arm: Option<String>,
     pub channel: Channel,
     pub template: Option<String>,
+    pub queue: Option<String>,
     pub scheduled_for: DateTime<Utc>,
     pub local_date: NaiveDate,
     pub state: ContactState,

@@ -1,4 +1,5 @@
 use recaudo_domain::portfolio::DebtRuleError;
+use recaudo_domain::strategy::StrategyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -13,6 +14,13 @@ pub enum StoreError {
     Rule(#[from] DebtRuleError),
     #[error("invalid {field}: {message}")]
     Invalid { field: String, message: String },
+    /// A strategy document that does not validate: every error, with its line and column.
+    #[error("the strategy is not valid: {}", strategy_errors(.0))]
+    InvalidStrategy(Vec<StrategyError>),
+    /// The write contradicts what is stored (e.g. another source under a stored strategy
+    /// version); `field` names the request field to change.
+    #[error("{message}")]
+    Conflict { field: String, message: String },
     #[error("configuration: {0}")]
     Config(String),
     #[error("stored data is unreadable: {0}")]
@@ -48,4 +56,13 @@ impl StoreError {
         matches!(self, StoreError::Db(sqlx::Error::Database(d))
             if d.is_unique_violation() || d.is_foreign_key_violation())
     }
+}
+
+/// `LINE:COL: path: message; …` for an error message.
+fn strategy_errors(errors: &[StrategyError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -13,10 +13,12 @@ mod import;
 
 mod ledger;
 mod outbox;
+mod planning;
 mod portfolio;
 mod rows;
 mod sql;
 mod sqlite_bulk;
+mod strategies;
 mod tenants;
 pub mod testing;
 
@@ -35,9 +37,11 @@ pub use import::{
 };
 
 pub use ledger::{NewPayment, NewPromise};
+pub use planning::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanWrite};
 pub use portfolio::{
     DebtFilter, DebtorFilter, NewContactPoint, NewDebt, NewDebtor, Page, normalize_contact_address,
 };
+pub use strategies::{PutStrategy, StoredStrategy};
 pub use tenants::{NewTenant, TenantKey, hash_api_key};
 
 use recaudo_domain::portfolio::Tenant;

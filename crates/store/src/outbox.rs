@@ -11,12 +11,12 @@ use crate::events::insert_event;
 use crate::sql::{Sql, fetch_all, fetch_optional, raw_json};
 use crate::{Result, StoreError, TenantStore, on_pool};
 
-const CONTACT_COLUMNS: &str = "id, debtor_id, debt_id, covers, contact_point_id, strategy, \
+pub(crate) const CONTACT_COLUMNS: &str = "id, debtor_id, debt_id, covers, contact_point_id, strategy, \
      strategy_version, step, arm, channel, template, scheduled_for, local_date, state, attempts, \
-     idempotency_key, reason, created_at, updated_at";
+     idempotency_key, reason, created_at, updated_at, queue";
 
 #[derive(sqlx::FromRow)]
-struct ContactRow {
+pub(crate) struct ContactRow {
     id: String,
     debtor_id: String,
     debt_id: String,
@@ -36,6 +36,7 @@ struct ContactRow {
     reason: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    queue: Option<String>,
 }
 
 fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T>
@@ -47,7 +48,7 @@ where
 }
 
 impl ContactRow {
-    fn into_domain(self) -> Result<Contact> {
+    pub(crate) fn into_domain(self) -> Result<Contact> {
         Ok(Contact {
             id: parse("contact id", &self.id)?,
             debtor_id: parse("debtor id", &self.debtor_id)?,
@@ -72,6 +73,7 @@ impl ContactRow {
             arm: self.arm,
             channel: parse("channel", &self.channel)?,
             template: self.template,
+            queue: self.queue,
             scheduled_for: self.scheduled_for,
             local_date: self.local_date,
             state: parse("contact state", &self.state)?,
@@ -85,7 +87,7 @@ impl ContactRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct IdRow {
+pub(crate) struct IdRow {
     id: String,
 }
 
@@ -125,49 +127,7 @@ impl TenantStore {
         }
         let mut statements = Vec::with_capacity(contacts.len());
         for c in contacts {
-            let id = ContactId::generate();
-            let covers: Vec<String> = c.covers.iter().map(ToString::to_string).collect();
-            let mut sql = Sql::new(&format!(
-                "INSERT INTO contacts (tenant_id, {CONTACT_COLUMNS}) VALUES "
-            ));
-            sql.push_values(vec![
-                self.tid.clone().into(),
-                id.to_string().into(),
-                c.debtor_id.to_string().into(),
-                c.debt_id.to_string().into(),
-                raw_json(&covers)?.into(),
-                c.contact_point_id.map(|p| p.to_string()).into(),
-                c.strategy.clone().into(),
-                c.strategy_version.map(i64::from).into(),
-                c.step.clone().into(),
-                c.arm.clone().into(),
-                c.channel.as_str().into(),
-                c.template.clone().into(),
-                c.scheduled_for.into(),
-                c.local_date.into(),
-                "planned".into(),
-                0i64.into(),
-                c.key().into(),
-                c.reason.clone().into(),
-                now.into(),
-                now.into(),
-            ]);
-            sql.push(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id");
-            let event = insert_event(
-                &self.tid,
-                NewEvent {
-                    debtor_id: c.debtor_id,
-                    debt_id: Some(c.debt_id),
-                    kind: EventKind::ContactPlanned,
-                    at: now,
-                    data: serde_json::json!({
-                        "contact_id": id, "step": c.step, "channel": c.channel,
-                        "scheduled_for": c.scheduled_for, "idempotency_key": c.key(),
-                        "strategy": c.strategy, "arm": c.arm,
-                    }),
-                },
-            );
-            statements.push((sql, event));
+            statements.push(self.contact_insert(c, now)?);
         }
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
@@ -181,6 +141,57 @@ impl TenantStore {
             tx.commit().await?;
             Ok(new)
         })
+    }
+
+    /// The statements that store one planned contact (unless its key is in the outbox already,
+    /// `RETURNING id` then gives no row) and its `contact_planned` event. Shared by
+    /// [`TenantStore::plan_contacts`] and the planner's bulk write.
+    pub(crate) fn contact_insert(&self, c: &NewContact, now: DateTime<Utc>) -> Result<(Sql, Sql)> {
+        let id = ContactId::generate();
+        let covers: Vec<String> = c.covers.iter().map(ToString::to_string).collect();
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO contacts (tenant_id, {CONTACT_COLUMNS}) VALUES "
+        ));
+        sql.push_values(vec![
+            self.tid.clone().into(),
+            id.to_string().into(),
+            c.debtor_id.to_string().into(),
+            c.debt_id.to_string().into(),
+            raw_json(&covers)?.into(),
+            c.contact_point_id.map(|p| p.to_string()).into(),
+            c.strategy.clone().into(),
+            c.strategy_version.map(i64::from).into(),
+            c.step.clone().into(),
+            c.arm.clone().into(),
+            c.channel.as_str().into(),
+            c.template.clone().into(),
+            c.scheduled_for.into(),
+            c.local_date.into(),
+            "planned".into(),
+            0i64.into(),
+            c.key().into(),
+            c.reason.clone().into(),
+            now.into(),
+            now.into(),
+            c.queue.clone().into(),
+        ]);
+        sql.push(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id");
+        let event = insert_event(
+            &self.tid,
+            NewEvent {
+                debtor_id: c.debtor_id,
+                debt_id: Some(c.debt_id),
+                kind: EventKind::ContactPlanned,
+                at: now,
+                data: serde_json::json!({
+                    "contact_id": id, "step": c.step, "channel": c.channel,
+                    "scheduled_for": c.scheduled_for, "idempotency_key": c.key(),
+                    "strategy": c.strategy, "version": c.strategy_version, "arm": c.arm,
+                    "covers": covers, "template": c.template, "queue": c.queue,
+                }),
+            },
+        );
+        Ok((sql, event))
     }
 
     /// The contacts of a debtor scheduled at or after `since`, oldest first: the history the

@@ -146,7 +146,8 @@ impl ContactPointRow {
 }
 
 pub(crate) const DEBT_COLUMNS: &str = "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status, created_at, updated_at";
-/// Read with [`DEBT_COLUMNS`]; written by the planner only.
+/// Read with [`DEBT_COLUMNS`]; written by the planner, and by an explicit move
+/// (`TenantStore::move_debt_strategy`).
 pub(crate) const DEBT_STRATEGY_COLUMNS: &str =
     "strategy_id, strategy_version, strategy_arms, strategy_started_at";
 

@@ -660,6 +660,7 @@ async fn planned_contacts_are_stored_once_per_key() {
             arm: Some("B".into()),
             channel: Channel::Sms,
             template: Some("overdue_soft".into()),
+            queue: None,
             scheduled_for: t0() + Duration::hours(22),
             local_date: day,
             reason: "step late-3 due; window 08:00-20:00".into(),

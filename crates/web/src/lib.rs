@@ -23,7 +23,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use metrics_exporter_prometheus::PrometheusHandle;
 use recaudo_store::Store;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -72,7 +72,10 @@ impl AppState {
 /// Layers, outermost first: tracing → problem documents for bare error statuses → metrics →
 /// (API only) authentication → body limit → idempotency → handler.
 pub fn router(state: AppState) -> Router {
-    use api::{contact_points, debtors, debts, disputes, imports, payments, promises, timelines};
+    use api::{
+        contact_points, debtors, debts, disputes, imports, payments, promises, strategies,
+        timelines,
+    };
 
     let idem = idempotency::Idempotency::new(state.clone());
 
@@ -103,6 +106,21 @@ pub fn router(state: AppState) -> Router {
             get(disputes::list).post(disputes::create),
         )
         .route("/api/v1/debts/{id}/timeline", get(timelines::debt))
+        .route("/api/v1/debts/{id}/strategy", put(strategies::move_debt))
+        .route(
+            "/api/v1/strategies",
+            get(strategies::list).post(strategies::put),
+        )
+        .route("/api/v1/strategies/{id}", get(strategies::get))
+        .route(
+            "/api/v1/strategies/{id}/versions",
+            get(strategies::versions),
+        )
+        .route(
+            "/api/v1/strategies/{id}/versions/{version}",
+            get(strategies::version),
+        )
+        .route("/api/v1/strategies/{id}/retire", post(strategies::retire))
         .route("/api/v1/promises/{id}", patch(promises::patch))
         .route("/api/v1/disputes/{id}", patch(disputes::patch))
         .layer(from_fn_with_state(idem.clone(), idempotency::middleware))
@@ -124,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(pages::healthz))
         .route("/metrics", get(pages::metrics))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/schemas/strategy.json", get(strategies::schema))
         .route("/api/docs", get(pages::api_docs));
 
     Router::new()

@@ -8,20 +8,22 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use crate::api;
-use crate::problem::{PROBLEM_JSON, Problem};
+use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "recaudo API",
         description = "Omnichannel debt collection: debtors, contact points, debts, payments, \
-                       promises, disputes, timelines and imports. Every request carries an API \
-                       key (`Authorization: Bearer <key>`) that scopes it to one tenant. Errors \
+                       promises, disputes, timelines, imports and collection strategies. Every \
+                       request carries an API key (`Authorization: Bearer <key>`) that scopes it \
+                       to one tenant (the documents at `/api/v1/openapi.json` and \
+                       `/api/v1/schemas/strategy.json` are public). Errors \
                        are RFC 9457 problem documents (`application/problem+json`). POST \
                        requests honour `Idempotency-Key`. Lists page with `cursor` and `limit`."
     ),
@@ -47,8 +49,16 @@ use crate::problem::{PROBLEM_JSON, Problem};
         api::timelines::debtor,
         api::timelines::debt,
         api::imports::create,
+        api::strategies::put,
+        api::strategies::list,
+        api::strategies::get,
+        api::strategies::versions,
+        api::strategies::version,
+        api::strategies::retire,
+        api::strategies::move_debt,
+        api::strategies::schema,
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, ProblemError)),
     modifiers(&Conventions),
     security(("bearer" = [])),
     tags(
@@ -60,6 +70,7 @@ use crate::problem::{PROBLEM_JSON, Problem};
         (name = "disputes", description = "Objections to a debt"),
         (name = "timelines", description = "Everything that happened, oldest first"),
         (name = "imports", description = "CSV and JSONL files of debts"),
+        (name = "strategies", description = "Versioned collection strategies (YAML), the strategy a debt follows, and the strategy JSON Schema"),
     )
 )]
 pub struct ApiDoc;
@@ -104,9 +115,20 @@ impl Modify for Conventions {
                 ("get", item.get.as_mut()),
                 ("post", item.post.as_mut()),
                 ("patch", item.patch.as_mut()),
+                ("put", item.put.as_mut()),
+                ("delete", item.delete.as_mut()),
             ];
             for (method, op) in ops {
                 let Some(op) = op else { continue };
+                // Public documents (`security: [{}]`) need no key and take no input.
+                let public = op
+                    .security
+                    .as_ref()
+                    .is_some_and(|s| s.contains(&SecurityRequirement::default()));
+                if public {
+                    add_problem(op, "500", "A failure on the server's side");
+                    continue;
+                }
                 add_problem(
                     op,
                     "400",

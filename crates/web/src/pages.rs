@@ -31,6 +31,7 @@ promises to pay and disputes, and keeps every event on the debt's timeline.</p>
 <ul>
   <li><a href="/api/docs">API documentation</a> (interactive)</li>
   <li><a href="/api/v1/openapi.json">OpenAPI 3.1 document</a></li>
+  <li><a href="/api/v1/schemas/strategy.json">JSON Schema of strategy files</a></li>
 </ul>
 <p>Every <code>/api/v1</code> request carries an API key: <code>Authorization: Bearer &lt;key&gt;</code>.</p>
 <p><a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></p>

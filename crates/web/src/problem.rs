@@ -1,6 +1,7 @@
 //! RFC 9457 problem details: every error the API gives is `application/problem+json` with a
 //! stable `type`, a short `title`, the HTTP `status`, a human `detail` and, when one field of the
-//! request is at fault, its name in `field`.
+//! request is at fault, its name in `field`. When a request has several faults found at once (a
+//! strategy document's errors), each is listed in `errors` with its place.
 
 use axum::extract::Request;
 use axum::extract::rejection::BytesRejection;
@@ -9,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use recaudo_domain::MoneyError;
 use recaudo_domain::portfolio::DebtRuleError;
+use recaudo_domain::strategy::StrategyError;
 use recaudo_store::StoreError;
 use serde::Serialize;
 
@@ -42,6 +44,44 @@ pub struct Problem {
     /// header name), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every fault, when the request has several found at once (a strategy document's errors);
+    /// absent otherwise.
+    // Boxed: problems travel in `Result`s, and stay small that way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<ProblemError>, required = false)]
+    pub errors: Option<Box<[ProblemError]>>,
+}
+
+/// One fault of a request that has several, with its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "line": 5, "column": 22, "path": "steps[0].send.channel",
+    "message": "unknown channel `fax` (expected one of: email, sms, whatsapp, voice, letter, best)"
+}))]
+pub struct ProblemError {
+    /// Where, as a path into the submitted document (`steps[3].wait_for.otherwise`; `.` for the
+    /// whole document).
+    pub path: String,
+    /// What is wrong there, for a human.
+    pub message: String,
+    /// The 1-based line in the submitted document; absent when the position is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The 1-based column in the submitted document; absent when the position is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl From<&StrategyError> for ProblemError {
+    fn from(e: &StrategyError) -> Self {
+        let known = e.line > 0;
+        ProblemError {
+            path: e.path.clone(),
+            message: e.message.clone(),
+            line: known.then_some(e.line),
+            column: known.then_some(e.column),
+        }
+    }
 }
 
 impl Problem {
@@ -53,6 +93,7 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             field: None,
+            errors: None,
         }
     }
 
@@ -64,6 +105,32 @@ impl Problem {
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
+    }
+
+    /// Lists the faults (none: no `errors` member).
+    pub fn with_errors(mut self, errors: Vec<ProblemError>) -> Self {
+        self.errors = (!errors.is_empty()).then(|| errors.into_boxed_slice());
+        self
+    }
+
+    /// A strategy document that does not validate (422 `invalid-strategy`), listing every error
+    /// with its line and column.
+    pub fn invalid_strategy(errors: &[StrategyError]) -> Self {
+        let detail = match errors {
+            [] => "the strategy is not valid".to_string(),
+            [one] => format!("the strategy is not valid: {one}"),
+            [first, ..] => format!(
+                "the strategy has {} errors (all in `errors`); the first: {first}",
+                errors.len()
+            ),
+        };
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-strategy",
+            "Invalid strategy",
+        )
+        .with_detail(detail)
+        .with_errors(errors.iter().map(ProblemError::from).collect())
     }
 
     /// The slug of the problem type (`not-found`, `invalid-field`, …).
@@ -206,6 +273,13 @@ impl From<StoreError> for Problem {
             // The store's optimistic concurrency gave up: the caller may retry.
             StoreError::Invalid { field, message } if field == "debt" => Problem::conflict(message),
             StoreError::Invalid { field, message } => Problem::invalid_field(field, message),
+            StoreError::InvalidStrategy(errors) => Problem::invalid_strategy(&errors),
+            StoreError::Conflict { field, message } if field == "version" => {
+                Problem::new(StatusCode::CONFLICT, "version-conflict", "Version conflict")
+                    .with_detail(message)
+                    .with_field(field)
+            }
+            StoreError::Conflict { field, message } => Problem::conflict(message).with_field(field),
             other => {
                 tracing::error!(error = %other, "store failure");
                 Problem::internal()

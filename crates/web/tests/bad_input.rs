@@ -543,3 +543,242 @@ async fn idempotency_keys_replay_the_first_answer() {
         );
     }
 }
+
+#[tokio::test]
+async fn strategies_that_do_not_validate_or_conflict_are_refused() {
+    for app in apps().await {
+        eprintln!("--- {}", app.db);
+        let r = &app.router;
+        let k = app.a.as_str();
+
+        // Every error of the document, each with its place; nothing stored.
+        let bad = "\
+id: bad
+steps:
+  - id: late-3
+    at: due+3d
+    send: { channel: fax, template: overdue_soft }
+  - { id: agent, at: due+15d, if: \"amount > 5.0\", task: { queue: agents } }
+experiments:
+  - { id: e, step: gone, arms: { A: {channel: sms} }, split: [90] }
+";
+        let resp = req("POST", "/api/v1/strategies")
+            .key(k)
+            .raw("application/yaml", bad)
+            .send(r)
+            .await;
+        let p = resp.problem(422, "invalid-strategy");
+        assert_eq!(
+            p["errors"],
+            json!([
+                {"line": 5, "column": 22, "path": "steps[0].send.channel",
+                 "message": "unknown channel `fax` (expected one of: email, sms, whatsapp, voice, letter, best)"},
+                {"line": 6, "column": 35, "path": "steps[1].if",
+                 "message": "unknown variable `amount` in CEL (the variables are: debtor, debt, score, events, now)"},
+                {"line": 8, "column": 20, "path": "experiments[0].step", "message": "unknown step `gone`"},
+                {"line": 8, "column": 62, "path": "experiments[0].split", "message": "the split sums to 90, not 100"},
+            ]),
+            "{p}"
+        );
+        assert!(
+            p["detail"].as_str().is_some_and(|d| d.contains("4 errors")),
+            "{p}"
+        );
+        // YAML that does not parse, and a typo in a key, sent as JSON: one error each, placed.
+        for (body, line, column, path) in [
+            (json!({"source": "id: x\nsteps: [\n"}), 3, 1, "."),
+            (
+                json!({"source": "id: x\nsteps:\n  - { id: a, at: due, sned: { channel: sms, template: due_today } }\n"}),
+                3,
+                23,
+                "steps[0]",
+            ),
+        ] {
+            let resp = req("POST", "/api/v1/strategies")
+                .key(k)
+                .json(&body)
+                .send(r)
+                .await;
+            let p = resp.problem(422, "invalid-strategy");
+            let errors = p["errors"].as_array().expect("errors");
+            assert_eq!(errors.len(), 1, "{p}");
+            assert_eq!(errors[0]["line"], line, "{p}");
+            assert_eq!(errors[0]["column"], column, "{p}");
+            assert_eq!(errors[0]["path"], path, "{p}");
+            assert!(errors[0]["message"].is_string(), "{p}");
+        }
+        let list = req("GET", "/api/v1/strategies").key(k).send(r).await;
+        assert_eq!(list.ok(200)["items"], json!([]), "nothing stored");
+        req("GET", "/api/v1/strategies/bad")
+            .key(k)
+            .send(r)
+            .await
+            .problem(404, "not-found");
+
+        // Versions: another document under a stored version, or below the latest: 409.
+        let doc = |v: u32, template: &str| {
+            format!(
+                "id: s\nversion: {v}\nsteps:\n  - {{ id: a, at: due, send: {{ channel: sms, template: {template} }} }}\n"
+            )
+        };
+        for (v, t) in [(1, "due_today"), (3, "due_today")] {
+            req("POST", "/api/v1/strategies")
+                .key(k)
+                .raw("application/yaml", doc(v, t))
+                .send(r)
+                .await
+                .ok(201);
+        }
+        for (v, t, says) in [
+            (3, "statement", "raise `version`"),
+            (2, "statement", "at version 3"),
+        ] {
+            let resp = req("POST", "/api/v1/strategies")
+                .key(k)
+                .raw("application/yaml", doc(v, t))
+                .send(r)
+                .await;
+            let p = resp.problem(409, "version-conflict");
+            assert_eq!(p["field"], "version");
+            assert!(
+                p["detail"].as_str().is_some_and(|d| d.contains(says)),
+                "{p}"
+            );
+        }
+        let one = req("GET", "/api/v1/strategies/s/versions/3")
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(one.ok(200)["source"], doc(3, "due_today"), "unchanged");
+
+        // Wrong media type, wrong JSON shape, text that is not UTF-8.
+        req("POST", "/api/v1/strategies")
+            .key(k)
+            .raw("application/x-www-form-urlencoded", "id=x")
+            .send(r)
+            .await
+            .problem(415, "unsupported-media-type");
+        let resp = req("POST", "/api/v1/strategies")
+            .key(k)
+            .json(&json!({"yaml": "id: x"}))
+            .send(r)
+            .await;
+        assert_eq!(resp.problem(400, "invalid-field")["field"], "yaml");
+        req("POST", "/api/v1/strategies")
+            .key(k)
+            .raw("application/yaml", vec![0xff, 0xfe, b'i', b'd'])
+            .send(r)
+            .await
+            .problem(400, "bad-request");
+
+        // Paths and bodies naming what does not exist: 404, naming the field when it is in a body.
+        for path in [
+            "/api/v1/strategies/s/versions/7",
+            "/api/v1/strategies/s/versions/x",
+            "/api/v1/strategies/s/versions/-1",
+            "/api/v1/strategies/nope/versions",
+        ] {
+            req("GET", path)
+                .key(k)
+                .send(r)
+                .await
+                .problem(404, "not-found");
+        }
+        req("POST", "/api/v1/strategies/nope/retire")
+            .key(k)
+            .send(r)
+            .await
+            .problem(404, "not-found");
+        let debtor = req("POST", "/api/v1/debtors")
+            .key(k)
+            .json(&json!({"external_id": "S-1", "name": "Sara"}))
+            .send(r)
+            .await;
+        let debtor = id(debtor.ok(201));
+        let debt = req("POST", "/api/v1/debts")
+            .key(k)
+            .json(&json!({"debtor_id": debtor, "external_id": "S-D1", "amount": "5.00", "currency": "BRL"}))
+            .send(r)
+            .await;
+        let debt = id(debt.ok(201));
+        for body in [
+            json!({"strategy": "nope"}),
+            json!({"strategy": "s", "version": 2}),
+        ] {
+            let resp = req("PUT", format!("/api/v1/debts/{debt}/strategy"))
+                .key(k)
+                .json(&body)
+                .send(r)
+                .await;
+            assert_eq!(
+                resp.problem(404, "not-found")["field"],
+                "strategy",
+                "{body}"
+            );
+        }
+        for (body, field) in [
+            (json!({"strategy": "s", "version": -1}), "version"),
+            (json!({"version": 1}), "strategy"),
+            (json!({"strategy": "s", "arm": "A"}), "arm"),
+        ] {
+            let resp = req("PUT", format!("/api/v1/debts/{debt}/strategy"))
+                .key(k)
+                .json(&body)
+                .send(r)
+                .await;
+            assert_eq!(resp.problem(400, "invalid-field")["field"], field, "{body}");
+        }
+        req("PUT", "/api/v1/debts/debt_nope/strategy")
+            .key(k)
+            .json(&json!({"strategy": "s"}))
+            .send(r)
+            .await
+            .problem(404, "not-found");
+        let still = req("GET", format!("/api/v1/debts/{debt}"))
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(still.ok(200)["strategy"], serde_json::Value::Null);
+
+        // Idempotency-Key: the first answer (201) again, where a plain retry says 200.
+        let new = doc(4, "statement");
+        let first = req("POST", "/api/v1/strategies")
+            .key(k)
+            .header("idempotency-key", "put-s4")
+            .raw("application/yaml", new.as_str())
+            .send(r)
+            .await;
+        first.ok(201);
+        let replay = req("POST", "/api/v1/strategies")
+            .key(k)
+            .header("idempotency-key", "put-s4")
+            .raw("application/yaml", new.as_str())
+            .send(r)
+            .await;
+        replay.ok(201);
+        assert_eq!(replay.text, first.text);
+        assert_eq!(
+            replay
+                .headers
+                .get("idempotent-replayed")
+                .and_then(|v| v.to_str().ok()),
+            Some("true")
+        );
+        req("POST", "/api/v1/strategies")
+            .key(k)
+            .raw("application/yaml", new.as_str())
+            .send(r)
+            .await
+            .ok(200);
+
+        // A key is needed, except for the schema.
+        req("GET", "/api/v1/strategies")
+            .send(r)
+            .await
+            .problem(401, "unauthorized");
+        req("GET", "/api/v1/schemas/strategy.json")
+            .send(r)
+            .await
+            .ok(200);
+    }
+}

@@ -34,6 +34,13 @@ async fn openapi_document_describes_the_api() {
             "/api/v1/promises/{id}",
             "/api/v1/disputes/{id}",
             "/api/v1/imports",
+            "/api/v1/strategies",
+            "/api/v1/strategies/{id}",
+            "/api/v1/strategies/{id}/versions",
+            "/api/v1/strategies/{id}/versions/{version}",
+            "/api/v1/strategies/{id}/retire",
+            "/api/v1/debts/{id}/strategy",
+            "/api/v1/schemas/strategy.json",
         ] {
             assert!(paths.contains_key(p), "{p} documented");
         }
@@ -44,7 +51,7 @@ async fn openapi_document_describes_the_api() {
         );
         assert!(doc["security"].as_array().is_some_and(|s| !s.is_empty()));
         // Every operation has its own id, documents its problems, and every POST its
-        // Idempotency-Key.
+        // Idempotency-Key. Public documents (`security: [{}]`) take no key and answer no 401.
         let mut op_ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             for (method, op) in item.as_object().expect("path item") {
@@ -54,6 +61,14 @@ async fn openapi_document_describes_the_api() {
                     "operationId {op_id} repeated"
                 );
                 let responses = op["responses"].as_object().expect("responses");
+                if op["security"] == serde_json::json!([{}]) {
+                    assert_eq!(
+                        path, "/api/v1/schemas/strategy.json",
+                        "public: {method} {path}"
+                    );
+                    assert!(!responses.contains_key("401"), "{method} {path}");
+                    continue;
+                }
                 assert!(responses.contains_key("401"), "{method} {path}");
                 assert_eq!(
                     responses["401"]["content"]["application/problem+json"]["schema"]["$ref"],
@@ -79,6 +94,11 @@ async fn openapi_document_describes_the_api() {
             "PaymentResult",
             "ImportReport",
             "EventPage",
+            "StoredStrategy",
+            "StrategyList",
+            "StrategySource",
+            "MoveStrategy",
+            "ProblemError",
         ] {
             assert!(schemas.contains_key(s), "schema {s}");
         }
@@ -112,6 +132,12 @@ async fn docs_home_health_and_metrics() {
 
         let health = req("GET", "/healthz").send(r).await;
         assert_eq!(health.ok(200), &serde_json::json!({"status": "ok"}));
+
+        // The strategy schema needs no key, and is the domain's file as is.
+        let schema = req("GET", "/api/v1/schemas/strategy.json").send(r).await;
+        assert_eq!(schema.status.as_u16(), 200);
+        assert_eq!(schema.content_type(), "application/schema+json");
+        assert_eq!(schema.text, recaudo_domain::strategy::STRATEGY_JSON_SCHEMA);
 
         req("GET", "/api/v1/debtors")
             .key(&app.a)

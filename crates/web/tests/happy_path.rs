@@ -443,3 +443,193 @@ async fn every_endpoint_in_a_day_of_collection() {
         unknown.problem(415, "unsupported-media-type");
     }
 }
+
+/// A strategy document of version `v`.
+fn strategy(id: &str, v: u32, priority: i64, template: &str) -> String {
+    format!(
+        "id: {id}\nversion: {v}\nname: {id} strategy\npriority: {priority}\nsteps:\n  \
+         - {{ id: due, at: due, send: {{ channel: sms, template: {template} }} }}\n"
+    )
+}
+
+#[tokio::test]
+async fn strategies_are_stored_versioned_retired_and_followed() {
+    for app in apps().await {
+        let r = &app.router;
+        let k = app.a.as_str();
+        eprintln!("--- {}", app.db);
+
+        // The file itself, as YAML.
+        let v1 = strategy("household", 1, 10, "due_today");
+        let created = req("POST", "/api/v1/strategies")
+            .key(k)
+            .raw("application/yaml", v1.as_str())
+            .send(r)
+            .await;
+        let created = created.ok(201).clone();
+        assert_eq!(created["strategy_id"], "household");
+        assert_eq!(created["version"], 1);
+        assert_eq!(created["name"], "household strategy");
+        assert_eq!(created["priority"], 10);
+        assert_eq!(created["source"], v1.as_str());
+        assert_eq!(created["created_at"], "2026-11-23T12:00:00Z");
+        assert_eq!(created["retired_at"], Value::Null);
+        // The same file again (text/yaml this time): 200 with what is stored, nothing new.
+        app.clock.advance(chrono::Duration::minutes(5));
+        let same = req("POST", "/api/v1/strategies")
+            .key(k)
+            .raw("text/yaml", v1.as_str())
+            .send(r)
+            .await;
+        assert_eq!(same.ok(200), &created);
+        // Version 2 as JSON `{"source"}`; another strategy as text/plain.
+        let v2 = strategy("household", 2, 10, "overdue_soft");
+        let two = req("POST", "/api/v1/strategies")
+            .key(k)
+            .json(&json!({"source": v2}))
+            .send(r)
+            .await;
+        assert_eq!(two.ok(201)["version"], 2);
+        req("POST", "/api/v1/strategies")
+            .key(k)
+            .raw(
+                "text/plain; charset=utf-8",
+                strategy("business", 1, 30, "statement"),
+            )
+            .send(r)
+            .await
+            .ok(201);
+
+        // The list: latest version of each, highest priority first.
+        let list = req("GET", "/api/v1/strategies").key(k).send(r).await;
+        let items = list.ok(200)["items"].as_array().expect("items").clone();
+        let seen: Vec<(String, u64)> = items
+            .iter()
+            .map(|s| {
+                (
+                    s["strategy_id"].as_str().unwrap_or("").to_string(),
+                    s["version"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![("business".to_string(), 1), ("household".to_string(), 2)]
+        );
+        let latest = req("GET", "/api/v1/strategies/household")
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(latest.ok(200)["version"], 2);
+        assert_eq!(latest.json["source"], v2.as_str());
+        let versions = req("GET", "/api/v1/strategies/household/versions")
+            .key(k)
+            .send(r)
+            .await;
+        let vs: Vec<u64> = versions.ok(200)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|s| s["version"].as_u64())
+            .collect();
+        assert_eq!(vs, vec![1, 2]);
+        let one = req("GET", "/api/v1/strategies/household/versions/1")
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(one.ok(200), &created);
+
+        // A debt moved to version 1 on purpose, then to the latest.
+        let debtor = req("POST", "/api/v1/debtors")
+            .key(k)
+            .json(&json!({"external_id": "S-1", "name": "Sara Melo"}))
+            .send(r)
+            .await;
+        let debtor = id(debtor.ok(201));
+        let debt = req("POST", "/api/v1/debts")
+            .key(k)
+            .json(&json!({"debtor_id": debtor, "external_id": "S-D1", "amount": "80.00", "currency": "BRL", "due_on": "2026-11-30"}))
+            .send(r)
+            .await;
+        let debt = id(debt.ok(201));
+        let before = req("GET", format!("/api/v1/debts/{debt}"))
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(before.ok(200)["strategy"], Value::Null);
+        let moved = req("PUT", format!("/api/v1/debts/{debt}/strategy"))
+            .key(k)
+            .json(&json!({"strategy": "household", "version": 1}))
+            .send(r)
+            .await;
+        assert_eq!(
+            moved.ok(200)["strategy"],
+            json!({"strategy": "household", "version": 1, "arms": {}, "started_at": "2026-11-23T12:05:00Z"})
+        );
+        let moved = req("PUT", format!("/api/v1/debts/{debt}/strategy"))
+            .key(k)
+            .json(&json!({"strategy": "household"}))
+            .send(r)
+            .await;
+        assert_eq!(moved.ok(200)["strategy"]["version"], 2);
+        let got = req("GET", format!("/api/v1/debts/{debt}"))
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(got.ok(200)["strategy"]["strategy"], "household");
+        assert_eq!(got.json["strategy"]["version"], 2);
+        let timeline = req("GET", format!("/api/v1/debts/{debt}/timeline"))
+            .key(k)
+            .send(r)
+            .await;
+        let moves: Vec<Value> = timeline.ok(200)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|e| e["kind"] == "debt_updated")
+            .map(|e| e["data"].clone())
+            .collect();
+        assert_eq!(
+            moves,
+            vec![
+                json!({"strategy": "household", "version": 1, "moved_from": null}),
+                json!({"strategy": "household", "version": 2, "moved_from": {"strategy": "household", "version": 1}}),
+            ]
+        );
+
+        // Retire: every version, shown in the list, and no longer a target for moves.
+        let retired = req("POST", "/api/v1/strategies/household/retire")
+            .key(k)
+            .send(r)
+            .await;
+        let retired = retired.ok(200);
+        assert_eq!(retired["version"], 2);
+        assert_eq!(retired["retired_at"], "2026-11-23T12:05:00Z");
+        let one = req("GET", "/api/v1/strategies/household/versions/1")
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(one.ok(200)["retired_at"], "2026-11-23T12:05:00Z");
+        let refused = req("PUT", format!("/api/v1/debts/{debt}/strategy"))
+            .key(k)
+            .json(&json!({"strategy": "household"}))
+            .send(r)
+            .await;
+        assert_eq!(refused.problem(422, "invalid-field")["field"], "strategy");
+        // The debt keeps the strategy it is on.
+        let got = req("GET", format!("/api/v1/debts/{debt}"))
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(got.ok(200)["strategy"]["version"], 2);
+
+        // The schema of the documents, public.
+        let schema = req("GET", "/api/v1/schemas/strategy.json").send(r).await;
+        assert_eq!(
+            schema.ok(200)["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        assert_eq!(schema.content_type(), "application/schema+json");
+        assert_eq!(schema.json["required"], json!(["id", "steps"]));
+    }
+}

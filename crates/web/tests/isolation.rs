@@ -2,7 +2,8 @@
 //! route that takes an id, and gets 404 each time, while A's objects stay exactly as they were.
 //!
 //! The routes are listed once, in `ID_ROUTES`; the test fails when the OpenAPI document has a
-//! path with an id that the table does not cover, so a new route must be added here.
+//! path with an id that the table does not cover, so a new route must be added here. Strategy ids
+//! are the tenant's own names, not generated ids: B asks for A's by name.
 
 mod common;
 
@@ -12,7 +13,14 @@ use axum::Router;
 use common::{App, apps, id, req};
 use serde_json::{Value, json};
 
+/// The id of tenant A's strategy (see [`STRATEGY`]).
+const STRATEGY_ID: &str = "iso-collect";
+
+/// Tenant A's strategy.
+const STRATEGY: &str = "id: iso-collect\nsteps:\n  - { id: due, at: due, send: { channel: sms, template: due_today } }\n";
+
 /// Every route with an id: (method, path template, a body that would succeed for the owner).
+/// `{version}` stands for version 1.
 const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api/v1/debtors/{id}", None),
     (
@@ -62,6 +70,15 @@ const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/disputes/{id}",
         Some(r#"{"status": "upheld"}"#),
     ),
+    (
+        "PUT",
+        "/api/v1/debts/{id}/strategy",
+        Some(r#"{"strategy": "iso-collect"}"#),
+    ),
+    ("GET", "/api/v1/strategies/{id}", None),
+    ("GET", "/api/v1/strategies/{id}/versions", None),
+    ("GET", "/api/v1/strategies/{id}/versions/{version}", None),
+    ("POST", "/api/v1/strategies/{id}/retire", None),
 ];
 
 /// Tenant A's objects, one of each kind.
@@ -71,6 +88,7 @@ struct Objects {
     debt: String,
     promise: String,
     dispute: String,
+    strategy: String,
 }
 
 impl Objects {
@@ -87,6 +105,7 @@ impl Objects {
             "debts" => &self.debt,
             "promises" => &self.promise,
             "disputes" => &self.dispute,
+            "strategies" => &self.strategy,
             other => panic!("no object of tenant A for `{other}` ({template}): add one"),
         }
     }
@@ -140,12 +159,19 @@ async fn seed(app: &App) -> Objects {
         .as_str()
         .expect("dispute")
         .to_string();
+    let s = req("POST", "/api/v1/strategies")
+        .key(k)
+        .raw("application/yaml", STRATEGY)
+        .send(r)
+        .await;
+    assert_eq!(s.ok(201)["strategy_id"], STRATEGY_ID);
     Objects {
         debtor,
         contact_point,
         debt: debts[0].clone(),
         promise,
         dispute,
+        strategy: STRATEGY_ID.to_string(),
     }
 }
 
@@ -158,6 +184,8 @@ async fn snapshot(r: &Router, key: &str, o: &Objects) -> Value {
         format!("/api/v1/debtors/{}/timeline?limit=1000", o.debtor),
         "/api/v1/debtors".to_string(),
         "/api/v1/debts".to_string(),
+        "/api/v1/strategies".to_string(),
+        format!("/api/v1/strategies/{}/versions", o.strategy),
     ];
     let debts = req("GET", "/api/v1/debts").key(key).send(r).await;
     for d in debts.ok(200)["items"].as_array().expect("items") {
@@ -218,7 +246,9 @@ async fn another_tenants_objects_are_not_found_anywhere() {
 
         // B on every route, with A's ids: 404, as for an id that does not exist.
         for (i, (method, template, body)) in ID_ROUTES.iter().enumerate() {
-            let uri = template.replace("{id}", objects.for_route(template));
+            let uri = template
+                .replace("{id}", objects.for_route(template))
+                .replace("{version}", "1");
             let mut request = req(method, uri.as_str()).key(&app.b);
             if let Some(b) = body {
                 request = request.raw("application/json", *b);
@@ -277,7 +307,28 @@ async fn another_tenants_objects_are_not_found_anywhere() {
             .await;
         own.ok(201);
 
-        // A's side is untouched (B's own debtor does not show either).
+        // B's own strategy of the same name is B's: A's stays as it is, and neither can move the
+        // other's debts to it.
+        let theirs = STRATEGY.replace("due_today", "statement");
+        let own = req("POST", "/api/v1/strategies")
+            .key(&app.b)
+            .raw("application/yaml", theirs.as_str())
+            .send(r)
+            .await;
+        assert_eq!(own.ok(201)["version"], 1);
+        let theirs_read = req("GET", format!("/api/v1/strategies/{STRATEGY_ID}"))
+            .key(&app.b)
+            .send(r)
+            .await;
+        assert_eq!(theirs_read.ok(200)["source"], theirs.as_str());
+        req("PUT", format!("/api/v1/debts/{}/strategy", objects.debt))
+            .key(&app.b)
+            .json(&json!({"strategy": STRATEGY_ID}))
+            .send(r)
+            .await
+            .problem(404, "not-found");
+
+        // A's side is untouched (B's own debtor and strategy do not show either).
         let after = snapshot(r, &app.a, &objects).await;
         assert_eq!(before, after, "tenant A's objects changed");
 

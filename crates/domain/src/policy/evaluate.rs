@@ -84,6 +84,8 @@ pub enum ReasonCode {
     PausedPlan,
     /// No allowed instant within the search horizon.
     NoWindow,
+    /// The debtor has no usable contact point on the channel (nor on any fallback).
+    NoContactPoint,
 }
 
 impl ReasonCode {
@@ -105,6 +107,7 @@ impl ReasonCode {
         ReasonCode::PausedDispute,
         ReasonCode::PausedPlan,
         ReasonCode::NoWindow,
+        ReasonCode::NoContactPoint,
     ];
 
     /// The code as written in JSON and logs (`cap_weekly_channels`).
@@ -127,12 +130,17 @@ impl ReasonCode {
             ReasonCode::PausedDispute => "paused_dispute",
             ReasonCode::PausedPlan => "paused_plan",
             ReasonCode::NoWindow => "no_window",
+            ReasonCode::NoContactPoint => "no_contact_point",
         }
     }
 
-    /// Whether waiting cannot lift the reason (only a change of consent can).
+    /// Whether waiting cannot lift the reason (only a change of consent or of the debtor's
+    /// contact points can).
     pub fn is_permanent(self) -> bool {
-        matches!(self, ReasonCode::NoConsent | ReasonCode::OptedOut)
+        matches!(
+            self,
+            ReasonCode::NoConsent | ReasonCode::OptedOut | ReasonCode::NoContactPoint
+        )
     }
 }
 

@@ -67,6 +67,12 @@ pub const BUILTIN_TEMPLATES: &[&str] = &[
     "disconnection_notice",
 ];
 
+/// The JSON Schema (draft 2020-12) of a strategy document, for editors and clients: every key,
+/// type and enumeration, and the syntax of offsets and durations. [`parse_strategy`] checks more
+/// (references, cycles, splits, CEL, templates). Served at `/api/v1/schemas/strategy.json`; the test
+/// `crates/domain/tests/strategy_schema.rs` keeps it equal to what `raw.rs` reads.
+pub const STRATEGY_JSON_SCHEMA: &str = include_str!("../../data/schemas/strategy.schema.json");
+
 /// Whether `name` is one of [`BUILTIN_TEMPLATES`].
 pub fn is_builtin_template(name: &str) -> bool {
     BUILTIN_TEMPLATES.contains(&name)

@@ -8,6 +8,7 @@ pub mod disputes;
 pub mod imports;
 pub mod payments;
 pub mod promises;
+pub mod strategies;
 pub mod timelines;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use std::fmt;
 use recaudo_domain::event::Event;
 use recaudo_domain::portfolio::{ContactPoint, Debt, Debtor, Dispute, Payment, Promise};
 use recaudo_domain::{Currency, Money};
+use recaudo_store::StoredStrategy;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -157,3 +159,5 @@ list_type!(/// The promises of a debt, oldest first.
     PromiseList, Promise);
 list_type!(/// The disputes of a debt, oldest first.
     DisputeList, Dispute);
+list_type!(/// Strategies: the latest version of each, or the versions of one.
+    StrategyList, StoredStrategy);

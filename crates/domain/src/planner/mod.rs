@@ -1,0 +1,1068 @@
+//! The planner: for one debtor, today, which contacts to make about their open debts, on which
+//! channel, when, and why — and why not (GUIDE §1, `docs/planner.md`).
+//!
+//! For every active debt of the debtor, in order of days past due (then balance, then id):
+//! 1. **Strategy**: the one the debt follows (it keeps the version it started with), or, for a
+//!    debt without one, the first active strategy whose `applies_if` holds, in priority order;
+//!    its experiment arms are drawn then ([`Experiment::arm_for`]) and kept.
+//! 2. **Stop and pause**: a `stop_when` that holds ends the strategy for the debt; the debt's
+//!    promise, dispute or plan pauses it when the strategy lists that state in `pause_while`
+//!    (the policy evaluator answers `paused_*`).
+//! 3. **Step**: the step due today — see [`Planner`] for how placements, waits and catch-up
+//!    work — and its `if:` condition.
+//! 4. **Channel**: the step's channel (or the experiment arm's), then its fallbacks in order: the
+//!    first with a usable contact point that the contact policy lets go out today is taken;
+//!    a contact deferred to a later hour of the same local day is sent at that hour.
+//! 5. **One message, several debts**: a message to the debtor on a channel already chosen today
+//!    covers this debt too (one contact a day per debtor across their debts).
+//!
+//! Pure: no I/O, no clock (the instant is passed in). The store loads a [`DebtorFile`] per
+//! debtor and writes what [`DebtorPlan`] says.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::calendar::HolidayCalendar;
+use crate::event::{Event, EventKind};
+use crate::outbox::{ContactState, NewContact};
+use crate::policy::{
+    ChannelSet, CountScope, Decision, Evaluator, Limit, PastContact, Pause, PauseKind, Preset,
+    ProposedContact, ReasonCode, RuntimeState, TenantPolicy,
+};
+use crate::portfolio::{
+    Channel, ConsentStatus, ContactPoint, Debt, DebtStatus, Debtor, StrategyAssignment,
+};
+use crate::strategy::{
+    self, Action, ChannelChoice, CompiledStrategy, EvalContext, EvalInput, Experiment, Placement,
+    Segments, Step,
+};
+use crate::{DebtId, DebtorId};
+
+/// The id of the limit [`PlanOptions::one_contact_per_day`] adds to the tenant's policy.
+pub const ONE_CONTACT_PER_DAY: &str = "one_contact_per_day";
+
+/// The order `channel: best` tries channels in when the debtor has no preferred channel (until
+/// a learner ranks them).
+pub const BEST_CHANNEL_ORDER: [Channel; 5] = [
+    Channel::Whatsapp,
+    Channel::Sms,
+    Channel::Email,
+    Channel::Voice,
+    Channel::Letter,
+];
+
+/// The strategies a tenant has: every stored version a debt may follow, and the active ones (the
+/// latest non-retired version of each) that new debts choose from.
+#[derive(Debug, Default)]
+pub struct StrategyLibrary {
+    versions: Vec<Arc<CompiledStrategy>>,
+    /// Indexes into `versions`, highest priority first, then by id.
+    active: Vec<usize>,
+}
+
+impl StrategyLibrary {
+    /// `active`: the choice list for new debts; `others`: older or retired versions that debts
+    /// may still follow.
+    pub fn new(active: Vec<CompiledStrategy>, others: Vec<CompiledStrategy>) -> StrategyLibrary {
+        let n = active.len();
+        let mut versions: Vec<Arc<CompiledStrategy>> = active.into_iter().map(Arc::new).collect();
+        versions.extend(others.into_iter().map(Arc::new));
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|a, b| {
+            let (x, y) = (&versions[*a].strategy, &versions[*b].strategy);
+            y.priority.cmp(&x.priority).then_with(|| x.id.cmp(&y.id))
+        });
+        StrategyLibrary {
+            versions,
+            active: order,
+        }
+    }
+
+    /// The version `version` of strategy `id`.
+    pub fn get(&self, id: &str, version: u32) -> Option<&CompiledStrategy> {
+        self.versions
+            .iter()
+            .map(AsRef::as_ref)
+            .find(|s| s.strategy.id == id && s.strategy.version == version)
+    }
+
+    /// The active strategies, in the order new debts try them.
+    pub fn active(&self) -> impl Iterator<Item = &CompiledStrategy> {
+        self.active.iter().map(|i| self.versions[*i].as_ref())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
+}
+
+/// Planner settings of a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// At most one contact a day per debtor across all their debts, on every channel (one
+    /// message covers the debts due for contact on the same channel). On by default.
+    pub one_contact_per_day: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            one_contact_per_day: true,
+        }
+    }
+}
+
+/// One debt as the planner needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DebtFile {
+    pub debt: Debt,
+    /// The date of the promise to pay that is running, when the debt is `promised`: the pause
+    /// lasts to the end of that local day.
+    pub promise_due: Option<NaiveDate>,
+}
+
+/// A contact already in the outbox for the debtor (any debt).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorContact {
+    pub debt: DebtId,
+    pub covers: Vec<DebtId>,
+    pub strategy: Option<String>,
+    pub step: String,
+    pub channel: Channel,
+    pub scheduled_for: DateTime<Utc>,
+    pub local_date: NaiveDate,
+    pub state: ContactState,
+    /// When it was planned.
+    pub created_at: DateTime<Utc>,
+}
+
+impl PriorContact {
+    fn is_about(&self, debt: DebtId) -> bool {
+        self.debt == debt || self.covers.contains(&debt)
+    }
+}
+
+/// Everything the planner reads about one debtor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DebtorFile {
+    pub debtor: Debtor,
+    pub contact_points: Vec<ContactPoint>,
+    /// The debtor's active debts (not paid, not written off).
+    pub debts: Vec<DebtFile>,
+    /// The debtor's recent timeline (every debt), oldest first.
+    pub events: Vec<Event>,
+    /// The debtor's recent outbox rows (at least the last 31 days), oldest first.
+    pub contacts: Vec<PriorContact>,
+    /// Model scores (`ptp`), empty when none.
+    pub score: BTreeMap<String, f64>,
+}
+
+/// One decision about one message of a step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanLine {
+    pub debt: DebtId,
+    pub debt_external_id: String,
+    pub debtor: DebtorId,
+    pub debtor_external_id: String,
+    pub strategy: String,
+    pub version: u32,
+    pub step: String,
+    /// The channel decided on; for a denial, the step's first channel.
+    pub channel: Channel,
+    pub decision: Decision,
+    pub arm: Option<String>,
+    /// When the message is one already chosen today for another debt of the debtor, that
+    /// debt's external id: this debt rides along (no second contact).
+    pub covered_by: Option<String>,
+}
+
+impl PlanLine {
+    /// The reason code, or `None` for a send.
+    pub fn reason(&self) -> Option<ReasonCode> {
+        self.decision.reason()
+    }
+}
+
+/// What happened to a debt that produced no decision today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quiet {
+    /// No active strategy applies to the debt.
+    NoStrategy,
+    /// The debt's strategy version is no longer stored.
+    StrategyMissing,
+    /// A `stop_when` condition holds.
+    Stopped,
+    /// No step is due today (or the due step's `if:` is false, or it waits for an event).
+    NothingDue,
+}
+
+impl Quiet {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quiet::NoStrategy => "no_strategy",
+            Quiet::StrategyMissing => "strategy_missing",
+            Quiet::Stopped => "stopped",
+            Quiet::NothingDue => "nothing_due",
+        }
+    }
+}
+
+/// The plan of one debtor for one day.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DebtorPlan {
+    /// The debtor planned.
+    pub debtor: Option<DebtorId>,
+    /// Decisions, in the order made.
+    pub lines: Vec<PlanLine>,
+    /// The contacts to write to the outbox (the sends, with the debts each covers).
+    pub contacts: Vec<NewContact>,
+    /// Debts that started a strategy today.
+    pub assignments: Vec<(DebtId, StrategyAssignment)>,
+    /// The debtor's segment, when it changed (`Some(None)`: no segment applies any more).
+    pub segment: Option<Option<String>>,
+    /// Debts with no decision today, and why.
+    pub quiet: Vec<(DebtId, Quiet)>,
+    /// Conditions that failed at run time (`debt_ext: steps[2].if: …`): treated as false.
+    pub errors: Vec<String>,
+    /// For `--explain`: what was considered for the debt asked about, line by line.
+    pub explain: Vec<String>,
+}
+
+/// Plans debtors for one tenant: the policy layers that do not change per debtor, the tenant's
+/// strategies and segments.
+///
+/// # When a step is due
+/// - `at: due±N`: from the local date `due_on ± N`;
+/// - `after: {event, step, delay}`: from the local date of the latest such event on the debt
+///   plus `delay` (an event before the debt started its strategy does not count);
+/// - a `wait_for.otherwise` step: once the step it waits on was sent and none of the awaited
+///   events came on the debt within `within`, from the local date the wait ran out.
+///
+/// A step is done once the outbox holds a contact of it about the debt (its own or covering
+/// it). Of the steps due and not done, the one due most recently is planned, and only if it
+/// became due after the latest contact about the debt: a step left behind (the debt was
+/// imported late, or a later step was sent while it was deferred) is skipped, never sent out
+/// of order. A deferred step stays due, so the next day's plan tries it again.
+#[derive(Debug)]
+pub struct Planner<'a> {
+    preset: &'a Preset,
+    tenant: TenantPolicy,
+    calendar: &'a HolidayCalendar,
+    library: &'a StrategyLibrary,
+    segments: &'a Segments,
+}
+
+/// The channels one `send` tries, in order, with the template.
+struct Message {
+    channels: Vec<ChannelChoice>,
+    template: Option<String>,
+    queue: Option<String>,
+}
+
+/// A step due for a debt, with when it became due.
+struct Due<'s> {
+    step: &'s Step,
+    since: NaiveDate,
+    why: String,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(
+        preset: &'a Preset,
+        tenant: &TenantPolicy,
+        calendar: &'a HolidayCalendar,
+        library: &'a StrategyLibrary,
+        segments: &'a Segments,
+        options: PlanOptions,
+    ) -> Planner<'a> {
+        let mut tenant = tenant.clone();
+        if options.one_contact_per_day && !tenant.limits.iter().any(|l| l.id == ONE_CONTACT_PER_DAY)
+        {
+            tenant.limits.push(Limit {
+                id: ONE_CONTACT_PER_DAY.into(),
+                channels: ChannelSet::ALL,
+                count: CountScope::PerDebtor,
+                per_day: Some(1),
+                per_7_days: None,
+                per_month: None,
+                min_gap: None,
+                max_channels_per_7_days: None,
+                after_conversation_days: None,
+                source: Some("tenant setting: one contact a day per debtor".into()),
+            });
+        }
+        Planner {
+            preset,
+            tenant,
+            calendar,
+            library,
+            segments,
+        }
+    }
+
+    /// Plans one debtor at `now`. With `explain: Some(debt)`, [`DebtorPlan::explain`] tells
+    /// everything considered for that debt.
+    pub fn plan_debtor(
+        &self,
+        file: &DebtorFile,
+        now: DateTime<Utc>,
+        explain: Option<DebtId>,
+    ) -> DebtorPlan {
+        let mut plan = DebtorPlan {
+            debtor: Some(file.debtor.id),
+            ..DebtorPlan::default()
+        };
+        let tz = strategy::debtor_zone(&file.debtor);
+        let today = strategy::local_date(now, tz);
+
+        let mut debts: Vec<&DebtFile> = file.debts.iter().filter(|d| d.debt.is_active()).collect();
+        debts.sort_by(|a, b| {
+            a.debt
+                .due_on
+                .cmp(&b.debt.due_on)
+                .then_with(|| b.debt.balance.amount.cmp(&a.debt.balance.amount))
+                .then_with(|| a.debt.id.cmp(&b.debt.id))
+        });
+
+        // The segment, on the most overdue debt.
+        let mut debtor = file.debtor.clone();
+        if let Some(first) = debts.first() {
+            let ctx = context(&debtor, &first.debt, file, now);
+            match self.segments.assign(&ctx) {
+                Ok(seg) => {
+                    let id = seg.map(|s| s.id.clone());
+                    if id != debtor.segment {
+                        plan.segment = Some(id.clone());
+                        debtor.segment = id;
+                    }
+                }
+                Err(e) => plan.errors.push(format!("{}: {e}", debtor.external_id)),
+            }
+        }
+
+        let mut history: Vec<PastContact> = file
+            .contacts
+            .iter()
+            .filter(|c| c.state != ContactState::Cancelled)
+            .map(|c| PastContact {
+                at: c.scheduled_for,
+                channel: c.channel,
+                debt: c.debt,
+                conversation: false,
+            })
+            .collect();
+        history.extend(conversations(&file.events));
+        let evaluator = Evaluator::new(
+            self.preset,
+            &self.tenant,
+            self.calendar,
+            tz,
+            &debtor.preferences,
+        );
+
+        for d in debts {
+            let mut x = Explainer::new(explain == Some(d.debt.id));
+            self.plan_debt(
+                &debtor,
+                d,
+                file,
+                &evaluator,
+                &mut history,
+                (now, today, tz),
+                &mut plan,
+                &mut x,
+            );
+            if x.on {
+                plan.explain = x.lines;
+            }
+        }
+        plan
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plan_debt(
+        &self,
+        debtor: &Debtor,
+        d: &DebtFile,
+        file: &DebtorFile,
+        evaluator: &Evaluator<'_>,
+        history: &mut Vec<PastContact>,
+        (now, today, tz): (DateTime<Utc>, NaiveDate, Tz),
+        plan: &mut DebtorPlan,
+        x: &mut Explainer,
+    ) {
+        let debt = &d.debt;
+        x.say(|| {
+            format!(
+                "debt {} of debtor {} — balance {}, due {}, status {}; {} local date {today} ({tz})",
+                debt.external_id,
+                debtor.external_id,
+                debt.balance,
+                debt.due_on,
+                debt.status,
+                now.to_rfc3339(),
+            )
+        });
+        x.say(|| format!("segment: {}", debtor.segment.as_deref().unwrap_or("(none)")));
+        let mut ctx: Option<EvalContext> = None;
+        let mut eval = |c: &strategy::Condition, plan: &mut DebtorPlan| -> bool {
+            let ctx = ctx.get_or_insert_with(|| context(debtor, debt, file, now));
+            match ctx.evaluate(c) {
+                Ok(b) => b,
+                Err(e) => {
+                    plan.errors
+                        .push(format!("debt {}: {e} (taken as false)", debt.external_id));
+                    false
+                }
+            }
+        };
+
+        // 1. Strategy.
+        let (compiled, assignment) = match &debt.strategy {
+            Some(a) => match self.library.get(&a.strategy, a.version) {
+                Some(s) => {
+                    x.say(|| {
+                        format!(
+                            "strategy {} v{} (kept since {})",
+                            a.strategy,
+                            a.version,
+                            a.started_at.to_rfc3339()
+                        )
+                    });
+                    (s, a.clone())
+                }
+                None => {
+                    x.say(|| {
+                        format!(
+                            "strategy {} v{} is not stored any more: nothing planned",
+                            a.strategy, a.version
+                        )
+                    });
+                    plan.quiet.push((debt.id, Quiet::StrategyMissing));
+                    return;
+                }
+            },
+            None => {
+                let mut chosen = None;
+                for s in self.library.active() {
+                    let applies = match s.condition("applies_if") {
+                        Some(c) => eval(c, plan),
+                        None => true,
+                    };
+                    x.say(|| {
+                        format!(
+                            "strategy {} v{} (priority {}): applies_if {} → {}",
+                            s.strategy.id,
+                            s.strategy.version,
+                            s.strategy.priority,
+                            s.strategy.applies_if.as_deref().unwrap_or("(none)"),
+                            if applies { "true, chosen" } else { "false" }
+                        )
+                    });
+                    if applies {
+                        chosen = Some(s);
+                        break;
+                    }
+                }
+                let Some(s) = chosen else {
+                    x.say(|| "no active strategy applies: nothing planned".into());
+                    plan.quiet.push((debt.id, Quiet::NoStrategy));
+                    return;
+                };
+                let arms: BTreeMap<String, String> = s
+                    .strategy
+                    .experiments
+                    .iter()
+                    .filter_map(|e| e.arm_for(debt.id).map(|a| (e.id.clone(), a.name.clone())))
+                    .collect();
+                let a = StrategyAssignment {
+                    strategy: s.strategy.id.clone(),
+                    version: s.strategy.version,
+                    arms,
+                    started_at: now,
+                };
+                plan.assignments.push((debt.id, a.clone()));
+                (s, a)
+            }
+        };
+        let strat = &compiled.strategy;
+        for (e, arm) in &assignment.arms {
+            x.say(|| format!("experiment {e}: arm {arm}"));
+        }
+
+        // 2. Stop and pause.
+        for (i, source) in strat.stop_when.iter().enumerate() {
+            let Some(c) = compiled.condition(&format!("stop_when[{i}]")) else {
+                continue;
+            };
+            let stop = eval(c, plan);
+            x.say(|| format!("stop_when {source} → {stop}"));
+            if stop {
+                plan.quiet.push((debt.id, Quiet::Stopped));
+                return;
+            }
+        }
+        let pauses = pauses(d, strat, tz);
+        for p in &pauses {
+            x.say(|| {
+                format!(
+                    "pause: {:?} until {}",
+                    p.kind,
+                    p.until.map_or("resolved".into(), |u| u.to_rfc3339())
+                )
+            });
+        }
+
+        // 3. The step due today.
+        let done: Vec<&PriorContact> = file
+            .contacts
+            .iter()
+            .filter(|c| {
+                c.state != ContactState::Cancelled
+                    && c.is_about(debt.id)
+                    && c.strategy.as_deref() == Some(strat.id.as_str())
+                    && c.created_at >= assignment.started_at - Duration::seconds(1)
+            })
+            .collect();
+        let last_contact = done.iter().map(|c| c.local_date).max();
+        let mut due: Vec<Due<'_>> = Vec::new();
+        for step in &strat.steps {
+            let is_done = done.iter().any(|c| c.step == step.id);
+            let since = self.step_since(step, strat, debt, &done, file, &assignment, now, tz);
+            match (&since, is_done) {
+                (_, true) => x.say(|| format!("step {}: done", step.id)),
+                (Some((date, why)), false) if *date <= today => due.push(Due {
+                    step,
+                    since: *date,
+                    why: why.clone(),
+                }),
+                (Some((date, why)), false) => {
+                    x.say(|| format!("step {}: due {date} ({why}), not yet", step.id))
+                }
+                (None, false) => x.say(|| format!("step {}: not reached", step.id)),
+            }
+        }
+        // The latest due first (file order among steps due the same day): the first whose
+        // `if:` holds and that became due after the debt's latest contact is planned.
+        due.sort_by_key(|d| std::cmp::Reverse(d.since));
+        let mut chosen: Option<&Due<'_>> = None;
+        for s in &due {
+            if chosen.is_some() {
+                x.say(|| {
+                    format!(
+                        "step {}: due since {} ({}), passed over for a later step",
+                        s.step.id, s.since, s.why
+                    )
+                });
+                continue;
+            }
+            if let Some(last) = last_contact.filter(|l| s.since <= *l) {
+                x.say(|| format!("step {}: due since {} ({}), but the debt was contacted on {last}: passed over", s.step.id, s.since, s.why));
+                continue;
+            }
+            let index = strat
+                .steps
+                .iter()
+                .position(|t| t.id == s.step.id)
+                .unwrap_or(0);
+            if let Some(c) = compiled.condition(&format!("steps[{index}].if")) {
+                let ok = eval(c, plan);
+                x.say(|| {
+                    format!(
+                        "step {}: due since {} ({}); if {} → {ok}",
+                        s.step.id, s.since, s.why, c.source
+                    )
+                });
+                if !ok {
+                    continue;
+                }
+            }
+            chosen = Some(s);
+        }
+        let Some(pick) = chosen else {
+            plan.quiet.push((debt.id, Quiet::NothingDue));
+            return;
+        };
+        let step = pick.step;
+        x.say(|| {
+            format!(
+                "step {}: due since {} ({}): planned",
+                step.id, pick.since, pick.why
+            )
+        });
+
+        // 4. Messages and channels.
+        let experiment: Option<(&Experiment, &String)> = strat
+            .experiments
+            .iter()
+            .find(|e| e.step == step.id)
+            .and_then(|e| assignment.arms.get(&e.id).map(|a| (e, a)));
+        let arm = experiment.and_then(|(e, name)| e.arms.iter().find(|a| &a.name == name));
+        let messages: Vec<Message> = match &step.action {
+            Action::Send(specs) => specs
+                .iter()
+                .map(|s| {
+                    let first = arm.and_then(|a| a.channel).unwrap_or(s.channel);
+                    let mut channels = vec![first];
+                    channels.extend(s.fallback.iter().map(|c| ChannelChoice::Channel(*c)));
+                    Message {
+                        channels,
+                        template: Some(
+                            arm.and_then(|a| a.template.clone())
+                                .unwrap_or_else(|| s.template.clone()),
+                        ),
+                        queue: None,
+                    }
+                })
+                .collect(),
+            Action::Task(t) => vec![Message {
+                channels: vec![ChannelChoice::Channel(Channel::Voice)],
+                template: t.script.clone(),
+                queue: Some(t.queue.clone()),
+            }],
+        };
+        let arm_name = experiment.map(|(_, a)| a.clone());
+        let state_pauses = pauses;
+        for m in messages {
+            let line = self.decide_message(
+                debtor,
+                file,
+                debt,
+                strat,
+                step,
+                &m,
+                evaluator,
+                history,
+                &state_pauses,
+                (now, today),
+                arm_name.clone(),
+                plan,
+                x,
+            );
+            plan.lines.push(line);
+        }
+    }
+
+    /// When `step` became due for the debt (a local date, with the reason), or `None` when it
+    /// has not been reached.
+    #[allow(clippy::too_many_arguments)]
+    fn step_since(
+        &self,
+        step: &Step,
+        strat: &strategy::Strategy,
+        debt: &Debt,
+        done: &[&PriorContact],
+        file: &DebtorFile,
+        assignment: &StrategyAssignment,
+        now: DateTime<Utc>,
+        tz: Tz,
+    ) -> Option<(NaiveDate, String)> {
+        match &step.at {
+            Some(Placement::Due(offset)) => {
+                let at = debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration();
+                Some((at.date(), format!("at {offset}")))
+            }
+            Some(Placement::After {
+                event,
+                step: of,
+                delay,
+            }) => {
+                let ev = file
+                    .events
+                    .iter()
+                    .filter(|e| {
+                        e.kind == *event
+                            && e.debt_id == Some(debt.id)
+                            && e.at >= assignment.started_at - Duration::seconds(1)
+                            && of.as_deref().is_none_or(|s| {
+                                e.data.get("step").and_then(|v| v.as_str()) == Some(s)
+                            })
+                    })
+                    .map(|e| e.at)
+                    .max()?;
+                let at = ev + delay.to_duration();
+                Some((
+                    strategy::local_date(at, tz),
+                    format!("{delay} after {event} at {}", ev.to_rfc3339()),
+                ))
+            }
+            None => {
+                // Only reached as the `otherwise` of a wait.
+                for waiting in strat.steps.iter() {
+                    let Some(w) = &waiting.wait_for else { continue };
+                    if w.otherwise.as_deref() != Some(step.id.as_str()) {
+                        continue;
+                    }
+                    let Some(sent) = done
+                        .iter()
+                        .filter(|c| c.step == waiting.id)
+                        .map(|c| c.scheduled_for)
+                        .min()
+                    else {
+                        continue;
+                    };
+                    let deadline = sent + w.within.to_duration();
+                    let answered = file.events.iter().any(|e| {
+                        w.any.contains(&e.kind)
+                            && e.debt_id.is_none_or(|id| id == debt.id)
+                            && e.at >= sent
+                            && e.at <= deadline
+                    });
+                    if answered || now < deadline {
+                        continue;
+                    }
+                    return Some((
+                        strategy::local_date(deadline, tz),
+                        format!(
+                            "none of {} within {} of step {} sent at {}",
+                            w.any
+                                .iter()
+                                .map(|k| k.as_str())
+                                .collect::<Vec<_>>()
+                                .join("/"),
+                            w.within,
+                            waiting.id,
+                            sent.to_rfc3339()
+                        ),
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    /// Decides one message: tries its channels in order.
+    #[allow(clippy::too_many_arguments)]
+    fn decide_message(
+        &self,
+        debtor: &Debtor,
+        file: &DebtorFile,
+        debt: &Debt,
+        strat: &strategy::Strategy,
+        step: &Step,
+        m: &Message,
+        evaluator: &Evaluator<'_>,
+        history: &mut Vec<PastContact>,
+        pauses: &[Pause],
+        (now, today): (DateTime<Utc>, NaiveDate),
+        arm: Option<String>,
+        plan: &mut DebtorPlan,
+        x: &mut Explainer,
+    ) -> PlanLine {
+        let mut line = PlanLine {
+            debt: debt.id,
+            debt_external_id: debt.external_id.clone(),
+            debtor: debtor.id,
+            debtor_external_id: debtor.external_id.clone(),
+            strategy: strat.id.clone(),
+            version: strat.version,
+            step: step.id.clone(),
+            channel: Channel::Email,
+            decision: Decision::Deny {
+                reason: ReasonCode::NoContactPoint,
+            },
+            arm: arm.clone(),
+            covered_by: None,
+        };
+        let mut first_channel = None;
+        // The best refusal so far: a defer beats a denial, an earlier defer a later one.
+        let mut fallback_outcome: Option<(Channel, Decision)> = None;
+        for choice in &m.channels {
+            let channel = match choice {
+                ChannelChoice::Channel(c) => Some(*c),
+                ChannelChoice::Best => best_channel(debtor, &file.contact_points),
+            };
+            let Some(channel) = channel else {
+                x.say(|| "channel best: no usable contact point on any channel".into());
+                continue;
+            };
+            first_channel.get_or_insert(channel);
+            let point = contact_point(debtor, &file.contact_points, channel);
+            // A message already chosen today on this channel covers this debt as well, if the
+            // policy lets this debt have that message: its pauses and its own (per-debt) caps,
+            // at the time it goes out, the message itself left out of the history.
+            if m.queue.is_none()
+                && let Some(point) = point
+                && let Some(i) = plan.contacts.iter().position(|c| {
+                    c.channel == channel && c.local_date == today && c.queue.is_none()
+                })
+            {
+                let (at, of) = (plan.contacts[i].scheduled_for, plan.contacts[i].debt_id);
+                let by = file
+                    .debts
+                    .iter()
+                    .find(|d| d.debt.id == of)
+                    .map(|d| d.debt.external_id.clone())
+                    .unwrap_or_default();
+                let others: Vec<PastContact> = history
+                    .iter()
+                    .filter(|h| {
+                        !(h.at == at && h.channel == channel && h.debt == of && !h.conversation)
+                    })
+                    .copied()
+                    .collect();
+                let proposed = ProposedContact {
+                    channel,
+                    debt: debt.id,
+                    consent: point.consent.status,
+                    opted_out: point.opted_out_at.is_some(),
+                };
+                let state = RuntimeState {
+                    pauses,
+                    history: &others,
+                };
+                let alone = evaluator.evaluate(&proposed, &state, at);
+                if alone == (Decision::Send { at }) {
+                    let c = &mut plan.contacts[i];
+                    if c.debt_id != debt.id && !c.covers.contains(&debt.id) {
+                        c.covers.push(debt.id);
+                    }
+                    x.say(|| {
+                        format!(
+                            "{channel}: the message chosen today for debt {by} covers this debt too"
+                        )
+                    });
+                    line.channel = channel;
+                    line.decision = Decision::Send { at };
+                    line.covered_by = Some(by);
+                    return line;
+                }
+                x.say(|| format!("{channel}: the message chosen today for debt {by} cannot cover this debt ({})", describe(&alone)));
+            }
+            let Some(point) = point else {
+                x.say(|| format!("{channel}: no usable contact point → deny (no_contact_point)"));
+                let d = Decision::Deny {
+                    reason: ReasonCode::NoContactPoint,
+                };
+                if fallback_outcome.is_none() {
+                    fallback_outcome = Some((channel, d));
+                }
+                continue;
+            };
+            let proposed = ProposedContact {
+                channel,
+                debt: debt.id,
+                consent: point.consent.status,
+                opted_out: point.opted_out_at.is_some(),
+            };
+            let state = RuntimeState {
+                pauses,
+                history: history.as_slice(),
+            };
+            let mut decision = if x.on {
+                let e = evaluator.explain(&proposed, &state, now);
+                x.say(|| format!("{channel} via {}:", point.address));
+                for l in e.render().lines() {
+                    x.say(|| format!("  {l}"));
+                }
+                e.decision
+            } else {
+                evaluator.evaluate(&proposed, &state, now)
+            };
+            // Deferred to a later hour of the same local day: that is the send time.
+            if let Decision::Defer { until, .. } = decision
+                && strategy::local_date(until, evaluator.timezone) == today
+            {
+                decision = Decision::Send { at: until };
+            }
+            match decision {
+                Decision::Send { at } => {
+                    x.say(|| format!("{channel}: send at {}", at.to_rfc3339()));
+                    history.push(PastContact {
+                        at,
+                        channel,
+                        debt: debt.id,
+                        conversation: false,
+                    });
+                    plan.contacts.push(NewContact {
+                        debtor_id: debtor.id,
+                        debt_id: debt.id,
+                        covers: Vec::new(),
+                        contact_point_id: Some(point.id),
+                        strategy: Some(strat.id.clone()),
+                        strategy_version: Some(strat.version),
+                        step: step.id.clone(),
+                        arm: arm.clone(),
+                        channel,
+                        template: m.template.clone(),
+                        queue: m.queue.clone(),
+                        scheduled_for: at,
+                        local_date: today,
+                        reason: format!(
+                            "strategy {} v{}, step {}{}",
+                            strat.id,
+                            strat.version,
+                            step.id,
+                            arm.as_deref()
+                                .map(|a| format!(", arm {a}"))
+                                .unwrap_or_default()
+                        ),
+                    });
+                    line.channel = channel;
+                    line.decision = decision;
+                    return line;
+                }
+                other => {
+                    x.say(|| format!("{channel}: {}", describe(&other)));
+                    let better = match (&fallback_outcome, &other) {
+                        (None, _) => true,
+                        (Some((_, Decision::Deny { .. })), Decision::Defer { .. }) => true,
+                        (
+                            Some((_, Decision::Defer { until: a, .. })),
+                            Decision::Defer { until: b, .. },
+                        ) => b < a,
+                        _ => false,
+                    };
+                    if better {
+                        fallback_outcome = Some((channel, other));
+                    }
+                }
+            }
+        }
+        match fallback_outcome {
+            Some((channel, d)) => {
+                line.channel = channel;
+                line.decision = d;
+            }
+            None => {
+                line.channel = first_channel.unwrap_or(Channel::Email);
+            }
+        }
+        x.say(|| format!("decision: {} on {}", describe(&line.decision), line.channel));
+        line
+    }
+}
+
+fn describe(d: &Decision) -> String {
+    match d {
+        Decision::Send { at } => format!("send at {}", at.to_rfc3339()),
+        Decision::Defer { until, reason } => {
+            format!("defer until {} ({reason})", until.to_rfc3339())
+        }
+        Decision::Deny { reason } => format!("deny ({reason})"),
+    }
+}
+
+/// The CEL context of a debt.
+fn context(debtor: &Debtor, debt: &Debt, file: &DebtorFile, now: DateTime<Utc>) -> EvalContext {
+    EvalContext::new(&EvalInput {
+        debtor,
+        debt,
+        score: &file.score,
+        events: &file.events,
+        now,
+    })
+}
+
+/// The pauses of a debt that its strategy honours.
+fn pauses(d: &DebtFile, strat: &strategy::Strategy, tz: Tz) -> Vec<Pause> {
+    use strategy::Pause as P;
+    let (listed, kind, until) = match d.debt.status {
+        DebtStatus::Promised => (
+            P::PromiseActive,
+            PauseKind::Promise,
+            d.promise_due
+                .and_then(|day| start_of_day(day.succ_opt()?, tz)),
+        ),
+        DebtStatus::Disputed => (P::DisputeOpen, PauseKind::Dispute, None),
+        DebtStatus::Plan => (P::PlanCurrent, PauseKind::Plan, None),
+        _ => return Vec::new(),
+    };
+    if !strat.pause_while.contains(&listed) {
+        return Vec::new();
+    }
+    // A promise without a date pauses until it is kept or broken.
+    vec![Pause { kind, until }]
+}
+
+/// The first instant of a local date (the first valid one on a DST gap).
+fn start_of_day(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let mut t = day.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
+            return Some(dt.with_timezone(&Utc));
+        }
+        t += Duration::minutes(30);
+    }
+    None
+}
+
+/// Phone conversations on the timeline (a `replied` event on a voice contact), for
+/// `after_conversation_days`.
+fn conversations(events: &[Event]) -> impl Iterator<Item = PastContact> + '_ {
+    events.iter().filter_map(|e| {
+        let voice = e.data.get("channel").and_then(|v| v.as_str()) == Some("voice");
+        (e.kind == EventKind::Replied && voice).then_some(PastContact {
+            at: e.at,
+            channel: Channel::Voice,
+            debt: e.debt_id?,
+            conversation: true,
+        })
+    })
+}
+
+/// The contact point to use on a channel: not opted out and not denied first, then the lowest
+/// priority, then the oldest. An opted-out or denied point is still returned when it is the
+/// only one, so that the policy names the reason (`opted_out`, `no_consent`). A paperless
+/// debtor has no letter address.
+pub fn contact_point<'p>(
+    debtor: &Debtor,
+    points: &'p [ContactPoint],
+    channel: Channel,
+) -> Option<&'p ContactPoint> {
+    if channel == Channel::Letter && debtor.preferences.paperless {
+        return None;
+    }
+    points
+        .iter()
+        .filter(|p| p.channel == channel && p.debtor_id == debtor.id)
+        .min_by_key(|p| {
+            (
+                p.opted_out_at.is_some(),
+                p.consent.status == ConsentStatus::Denied,
+                p.priority,
+                p.created_at,
+            )
+        })
+}
+
+/// `channel: best`: the debtor's preferred channel when it has a usable point, otherwise the
+/// first of [`BEST_CHANNEL_ORDER`] that has one.
+pub fn best_channel(debtor: &Debtor, points: &[ContactPoint]) -> Option<Channel> {
+    let usable = |c: Channel| {
+        contact_point(debtor, points, c)
+            .is_some_and(|p| p.opted_out_at.is_none() && p.consent.status != ConsentStatus::Denied)
+    };
+    debtor
+        .preferences
+        .preferred_channel
+        .filter(|c| usable(*c))
+        .or_else(|| BEST_CHANNEL_ORDER.into_iter().find(|c| usable(*c)))
+}
+
+/// Collects `--explain` lines when on; costs nothing when off.
+struct Explainer {
+    on: bool,
+    lines: Vec<String>,
+}
+
+impl Explainer {
+    fn new(on: bool) -> Explainer {
+        Explainer {
+            on,
+            lines: Vec::new(),
+        }
+    }
+
+    fn say(&mut self, line: impl FnOnce() -> String) {
+        if self.on {
+            self.lines.push(line());
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! recaudo's engine: runs the planner over a tenant's portfolio (GUIDE §1).
+//!
+//! [`PlanSetup::load`] gathers what does not change during a run: the tenant's jurisdiction
+//! preset and holidays, its strategies (compiled once per version), the segments. [`plan_tenant`]
+//! then streams the portfolio in batches of debtors: while one batch is planned (on every core),
+//! the next is read; each planned batch is written in one transaction, unless it is a dry run.
+
+mod plan;
+
+pub use plan::{
+    DEFAULT_BATCH, PlanError, PlanReport, PlanRunOptions, PlanSetup, explain_debt, plan_all,
+    plan_on_schedule, plan_tenant,
+};

@@ -1,0 +1,364 @@
+//! One planning run over a tenant: read, plan in parallel, write, count.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use recaudo_domain::Clock;
+use recaudo_domain::calendar::HolidayCalendar;
+use recaudo_domain::planner::{
+    DebtorFile, DebtorPlan, PlanLine, PlanOptions, Planner, StrategyLibrary,
+};
+use recaudo_domain::policy::{Preset, TenantPolicy};
+use recaudo_domain::portfolio::Tenant;
+use recaudo_domain::strategy::{self, CompiledStrategy, Segments};
+use recaudo_store::{DebtFilter, PlanWrite, Store, StoreError, TenantStore};
+
+/// Debtors read, planned and written together.
+pub const DEFAULT_BATCH: usize = 2_000;
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored strategy `{id}` version {version} no longer validates: {message}")]
+    Strategy {
+        id: String,
+        version: u32,
+        message: String,
+    },
+    #[error("no debt with external id `{0}`")]
+    UnknownDebt(String),
+    #[error("the planning thread failed: {0}")]
+    Thread(String),
+}
+
+/// What a run plans with: built once per run.
+pub struct PlanSetup {
+    pub preset: &'static Preset,
+    pub calendar: HolidayCalendar,
+    pub library: StrategyLibrary,
+    pub segments: &'static Segments,
+    pub tenant_policy: TenantPolicy,
+    pub options: PlanOptions,
+}
+
+impl PlanSetup {
+    /// The tenant's preset (from its jurisdiction), holidays, strategies (every stored version:
+    /// active ones for new debts, all for debts already following one) and the built-in
+    /// segments.
+    pub async fn load(ts: &TenantStore) -> Result<PlanSetup, PlanError> {
+        let j = ts.tenant().jurisdiction;
+        let compile = |id: &str, version: u32, source: &str| {
+            strategy::parse_strategy(source, &strategy::is_builtin_template).map_err(|errors| {
+                PlanError::Strategy {
+                    id: id.to_string(),
+                    version,
+                    message: errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                }
+            })
+        };
+        let active_keys: Vec<(String, u32)>;
+        let mut active: Vec<CompiledStrategy> = Vec::new();
+        {
+            let stored = ts.active_strategies().await?;
+            active_keys = stored
+                .iter()
+                .map(|s| (s.strategy_id.clone(), s.version))
+                .collect();
+            for s in stored {
+                active.push(compile(&s.strategy_id, s.version, &s.source)?);
+            }
+        }
+        let mut others = Vec::new();
+        for latest in ts.list_strategies().await? {
+            for s in ts.strategy_versions(&latest.strategy_id).await? {
+                if !active_keys.contains(&(s.strategy_id.clone(), s.version)) {
+                    others.push(compile(&s.strategy_id, s.version, &s.source)?);
+                }
+            }
+        }
+        Ok(PlanSetup {
+            preset: Preset::for_jurisdiction(j),
+            calendar: HolidayCalendar::for_jurisdiction(j),
+            library: StrategyLibrary::new(active, others),
+            segments: Segments::builtin(),
+            tenant_policy: TenantPolicy::default(),
+            options: PlanOptions::default(),
+        })
+    }
+
+    pub fn planner(&self) -> Planner<'_> {
+        Planner::new(
+            self.preset,
+            &self.tenant_policy,
+            &self.calendar,
+            &self.library,
+            self.segments,
+            self.options,
+        )
+    }
+}
+
+/// How to run.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanRunOptions {
+    /// Decide and count, write nothing.
+    pub dry_run: bool,
+    pub batch: usize,
+    /// Planning threads (at least 1).
+    pub threads: usize,
+}
+
+impl Default for PlanRunOptions {
+    fn default() -> Self {
+        PlanRunOptions {
+            dry_run: false,
+            batch: DEFAULT_BATCH,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// How many conditions failing at run time are kept word for word in a report.
+const KEPT_ERRORS: usize = 20;
+
+/// The figures of a run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct PlanReport {
+    pub at: Option<DateTime<Utc>>,
+    pub dry_run: bool,
+    /// Debtors with at least one active debt.
+    pub debtors: u64,
+    pub debts: u64,
+    pub decisions: u64,
+    /// `send` / `defer` / `deny` → count.
+    pub by_decision: BTreeMap<String, u64>,
+    /// channel → decision → count.
+    pub by_channel: BTreeMap<String, BTreeMap<String, u64>>,
+    /// reason code → count (defers and denials).
+    pub by_reason: BTreeMap<String, u64>,
+    /// Debts without a decision today, by why (`nothing_due`, `stopped`, `no_strategy`, …).
+    pub quiet: BTreeMap<String, u64>,
+    /// Sends riding on another debt's message (one contact a day per debtor).
+    pub covered: u64,
+    /// What was written (zero on a dry run).
+    pub contacts_written: u64,
+    pub assignments_written: u64,
+    pub segments_written: u64,
+    /// Conditions that failed at run time (taken as false): the count and the first few.
+    pub condition_errors: u64,
+    pub condition_error_samples: Vec<String>,
+}
+
+impl PlanReport {
+    fn add(&mut self, plan: &DebtorPlan, debts: usize) {
+        self.debtors += 1;
+        self.debts += debts as u64;
+        for l in &plan.lines {
+            self.decisions += 1;
+            let kind = l.decision.kind().to_string();
+            *self.by_decision.entry(kind.clone()).or_default() += 1;
+            *self
+                .by_channel
+                .entry(l.channel.as_str().to_string())
+                .or_default()
+                .entry(kind)
+                .or_default() += 1;
+            if let Some(r) = l.reason() {
+                *self.by_reason.entry(r.as_str().to_string()).or_default() += 1;
+            }
+            if l.covered_by.is_some() {
+                self.covered += 1;
+            }
+        }
+        for (_, q) in &plan.quiet {
+            *self.quiet.entry(q.as_str().to_string()).or_default() += 1;
+        }
+        self.condition_errors += plan.errors.len() as u64;
+        for e in &plan.errors {
+            if self.condition_error_samples.len() < KEPT_ERRORS {
+                self.condition_error_samples.push(e.clone());
+            }
+        }
+    }
+
+    fn written(&mut self, w: PlanWrite) {
+        self.contacts_written += w.contacts;
+        self.assignments_written += w.assignments;
+        self.segments_written += w.segments;
+    }
+}
+
+/// Plans `files` on `threads` threads, keeping their order.
+fn plan_files(
+    setup: &PlanSetup,
+    files: &[DebtorFile],
+    now: DateTime<Utc>,
+    threads: usize,
+) -> Vec<DebtorPlan> {
+    let planner = setup.planner();
+    let threads = threads.max(1);
+    if threads == 1 || files.len() < 64 {
+        return files
+            .iter()
+            .map(|f| planner.plan_debtor(f, now, None))
+            .collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let planner = &planner;
+                s.spawn(move || {
+                    part.iter()
+                        .map(|f| planner.plan_debtor(f, now, None))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// Plans every debtor of the tenant at `now`. `on_line` sees every decision, in order of
+/// debtor id. Writes each batch's contacts, assignments and segments unless `dry_run`.
+pub async fn plan_tenant(
+    ts: &TenantStore,
+    setup: Arc<PlanSetup>,
+    now: DateTime<Utc>,
+    opts: PlanRunOptions,
+    mut on_line: impl FnMut(&PlanLine),
+) -> Result<PlanReport, PlanError> {
+    let mut report = PlanReport {
+        at: Some(now),
+        dry_run: opts.dry_run,
+        ..PlanReport::default()
+    };
+    let batch = opts.batch.max(1);
+    let (mut files, mut cursor) = ts.plan_inputs(None, batch, now).await?;
+    loop {
+        // Plan this batch on the blocking pool while the next one is read.
+        let setup2 = Arc::clone(&setup);
+        let threads = opts.threads;
+        let planning = tokio::task::spawn_blocking(move || {
+            let plans = plan_files(&setup2, &files, now, threads);
+            (files, plans)
+        });
+        let reading = async {
+            match cursor {
+                Some(c) => ts.plan_inputs(Some(c), batch, now).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (planned, next) = tokio::join!(planning, reading);
+        let (done_files, plans) = planned.map_err(|e| PlanError::Thread(e.to_string()))?;
+        for (file, plan) in done_files.iter().zip(&plans) {
+            report.add(plan, file.debts.len());
+            for l in &plan.lines {
+                on_line(l);
+            }
+        }
+        if !opts.dry_run {
+            report.written(ts.write_plans(&plans, now).await?);
+        }
+        match next? {
+            Some((f, c)) => {
+                files = f;
+                cursor = c;
+            }
+            None => break,
+        }
+    }
+    Ok(report)
+}
+
+/// Plans the debtor of one debt (by its external id) at `now` without writing, and tells what
+/// was considered for that debt.
+pub async fn explain_debt(
+    ts: &TenantStore,
+    setup: &PlanSetup,
+    now: DateTime<Utc>,
+    debt_external_id: &str,
+) -> Result<DebtorPlan, PlanError> {
+    let page = ts
+        .list_debts(&DebtFilter {
+            external_id: Some(debt_external_id.to_string()),
+            limit: Some(1),
+            ..DebtFilter::default()
+        })
+        .await?;
+    let Some(debt) = page.items.into_iter().next() else {
+        return Err(PlanError::UnknownDebt(debt_external_id.to_string()));
+    };
+    let planner = setup.planner();
+    match ts.plan_input(debt.debtor_id, now).await? {
+        Some(file) => Ok(planner.plan_debtor(&file, now, Some(debt.id))),
+        None => Ok(DebtorPlan {
+            debtor: Some(debt.debtor_id),
+            explain: vec![format!(
+                "debt {debt_external_id} is {}: it takes no part in collection",
+                debt.status
+            )],
+            ..DebtorPlan::default()
+        }),
+    }
+}
+
+/// Plans every tenant once at `now` and writes the plans; a tenant that fails is logged and
+/// the others are still planned. Returns each tenant's report (or its error).
+pub async fn plan_all(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Tenant, Result<PlanReport, PlanError>)>, PlanError> {
+    let mut out = Vec::new();
+    for tenant in store.list_tenants().await? {
+        let ts = store.tenant(&tenant);
+        let result = async {
+            let setup = Arc::new(PlanSetup::load(&ts).await?);
+            plan_tenant(&ts, setup, now, PlanRunOptions::default(), |_| {}).await
+        }
+        .await;
+        match &result {
+            Ok(r) => tracing::info!(
+                tenant = %tenant.id,
+                debtors = r.debtors,
+                decisions = r.decisions,
+                contacts_written = r.contacts_written,
+                "planned"
+            ),
+            Err(e) => tracing::error!(tenant = %tenant.id, error = %e, "planning failed"),
+        }
+        out.push((tenant, result));
+    }
+    Ok(out)
+}
+
+/// Runs [`plan_all`] now and then every `every`, reading the time from `clock`, until the task
+/// is dropped (the server's shutdown).
+pub async fn plan_on_schedule(store: Store, clock: Arc<dyn Clock>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every.max(std::time::Duration::from_secs(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let started = std::time::Instant::now();
+        if let Err(e) = plan_all(&store, clock.now()).await {
+            tracing::error!(error = %e, "planning run failed");
+        }
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "planning run done"
+        );
+    }
+}

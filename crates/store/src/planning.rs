@@ -1,0 +1,327 @@
+//! What the planner reads and writes: debtors with their active debts, contact points, recent
+//! timeline and outbox rows, in batches ordered by debtor id; and a day's plans, in one
+//! transaction per batch.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use recaudo_domain::DebtorId;
+use recaudo_domain::event::EventKind;
+use recaudo_domain::planner::{DebtFile, DebtorFile, DebtorPlan, PriorContact};
+use recaudo_domain::portfolio::{DebtStatus, Debtor};
+
+use crate::outbox::{CONTACT_COLUMNS, ContactRow, IdRow};
+use crate::rows::{
+    CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_COLUMNS,
+    DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow,
+};
+use crate::sql::{Sql, exec, fetch_all, fetch_optional, raw_json};
+use crate::{Result, TenantStore, on_pool};
+
+/// How far back the planner reads a debtor's timeline (the CEL `events` and the placements
+/// `after:`/`wait_for` see this much).
+pub const PLAN_EVENT_DAYS: i64 = 90;
+
+/// How far back the planner reads the outbox: caps count at most a calendar month (31 days),
+/// and a step is done once it has a contact. Strategies whose steps span more than this count
+/// a step as done through its contact only while the contact is this recent.
+pub const PLAN_CONTACT_DAYS: i64 = 400;
+
+/// Timeline kinds the planner does not read: bookkeeping of the portfolio itself, written in
+/// bulk by imports, that no strategy condition or placement is about.
+const BOOKKEEPING_EVENTS: [EventKind; 4] = [
+    EventKind::DebtorCreated,
+    EventKind::DebtorUpdated,
+    EventKind::ContactPointAdded,
+    EventKind::DebtUpdated,
+];
+
+/// What one write of plans stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanWrite {
+    /// Contacts new in the outbox (those already there under their key are left alone).
+    pub contacts: u64,
+    /// Debts that started a strategy.
+    pub assignments: u64,
+    /// Debtors whose segment changed.
+    pub segments: u64,
+}
+
+impl std::ops::AddAssign for PlanWrite {
+    fn add_assign(&mut self, o: PlanWrite) {
+        self.contacts += o.contacts;
+        self.assignments += o.assignments;
+        self.segments += o.segments;
+    }
+}
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> DebtorId) -> HashMap<DebtorId, Vec<T>> {
+    let mut m: HashMap<DebtorId, Vec<T>> = HashMap::new();
+    for r in rows {
+        m.entry(key(&r)).or_default().push(r);
+    }
+    m
+}
+
+impl TenantStore {
+    /// The planner's input for up to `limit` debtors after `after` (by id), each with their
+    /// active debts (debtors without any are left out, but count toward `limit`), contact
+    /// points, the last [`PLAN_EVENT_DAYS`] of their timeline (without bookkeeping events) and
+    /// their outbox rows of the last [`PLAN_CONTACT_DAYS`] before `now`. Returns the files and
+    /// the cursor for the next batch (`None` at the end).
+    pub async fn plan_inputs(
+        &self,
+        after: Option<DebtorId>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<DebtorFile>, Option<DebtorId>)> {
+        let limit = limit.max(1);
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone());
+        if let Some(a) = after {
+            sql.push(" AND id > ").push_arg(a.to_string());
+        }
+        sql.push(" ORDER BY id LIMIT ")
+            .push_arg(i64::try_from(limit).unwrap_or(i64::MAX));
+        let debtor_rows = on_pool!(self.store, |pool| fetch_all!(DebtorRow, sql, pool));
+        let full = debtor_rows.len() == limit;
+        let debtors = debtor_rows
+            .into_iter()
+            .map(DebtorRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+        let next = if full {
+            debtors.last().map(|d| d.id)
+        } else {
+            None
+        };
+        Ok((self.files_for(debtors, now).await?, next))
+    }
+
+    /// The planner's input for one debtor (`None` when they have no active debt).
+    pub async fn plan_input(
+        &self,
+        debtor: DebtorId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DebtorFile>> {
+        let debtor = self.get_debtor(debtor).await?;
+        Ok(self.files_for(vec![debtor], now).await?.into_iter().next())
+    }
+
+    /// The files of `debtors` (sorted by id), leaving out those without an active debt.
+    async fn files_for(&self, debtors: Vec<Debtor>, now: DateTime<Utc>) -> Result<Vec<DebtorFile>> {
+        let (Some(first), Some(last)) = (debtors.first(), debtors.last()) else {
+            return Ok(Vec::new());
+        };
+        let (lo, hi) = (first.id.to_string(), last.id.to_string());
+        let range = |sql: &mut Sql, column: &str| {
+            sql.push(&format!(" AND {column} >= "))
+                .push_arg(lo.clone())
+                .push(&format!(" AND {column} <= "))
+                .push_arg(hi.clone());
+        };
+
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM debts WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone());
+        range(&mut sql, "debtor_id");
+        sql.push(" AND status NOT IN ('paid', 'written_off')");
+        let debts = on_pool!(self.store, |pool| fetch_all!(DebtRow, sql, pool))
+            .into_iter()
+            .map(DebtRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+        if debts.is_empty() {
+            return Ok(Vec::new());
+        }
+
+        // The running promise of each promised debt.
+        let promised: Vec<String> = debts
+            .iter()
+            .filter(|d| d.status == DebtStatus::Promised)
+            .map(|d| d.id.to_string())
+            .collect();
+        let mut promise_due = HashMap::new();
+        for chunk in promised.chunks(500) {
+            let mut sql = Sql::new(&format!(
+                "SELECT {PROMISE_COLUMNS} FROM promises WHERE tenant_id = "
+            ));
+            sql.push_arg(self.tid.clone())
+                .push(" AND status = 'pending' AND debt_id IN ");
+            sql.push_values(chunk.iter().map(|s| s.clone().into()).collect());
+            for row in on_pool!(self.store, |pool| fetch_all!(PromiseRow, sql, pool)) {
+                let p = row.into_domain()?;
+                let e = promise_due.entry(p.debt_id).or_insert(p.due_on);
+                *e = (*e).max(p.due_on);
+            }
+        }
+
+        let mut sql = Sql::new(&format!(
+            "SELECT {CONTACT_POINT_COLUMNS} FROM contact_points WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone());
+        range(&mut sql, "debtor_id");
+        let points = on_pool!(self.store, |pool| fetch_all!(ContactPointRow, sql, pool))
+            .into_iter()
+            .map(ContactPointRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+
+        let mut sql = Sql::new(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone());
+        range(&mut sql, "debtor_id");
+        sql.push(" AND at >= ")
+            .push_arg(now - Duration::days(PLAN_EVENT_DAYS))
+            .push(" AND kind NOT IN ");
+        sql.push_values(
+            BOOKKEEPING_EVENTS
+                .iter()
+                .map(|k| k.as_str().into())
+                .collect(),
+        );
+        sql.push(" ORDER BY at, id");
+        let events = on_pool!(self.store, |pool| fetch_all!(EventRow, sql, pool))
+            .into_iter()
+            .map(EventRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+
+        let mut sql = Sql::new(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone());
+        range(&mut sql, "debtor_id");
+        sql.push(" AND scheduled_for >= ")
+            .push_arg(now - Duration::days(PLAN_CONTACT_DAYS))
+            .push(" ORDER BY scheduled_for, id");
+        let contacts = on_pool!(self.store, |pool| fetch_all!(ContactRow, sql, pool))
+            .into_iter()
+            .map(ContactRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+
+        let mut debts = group(debts, |d| d.debtor_id);
+        let mut points = group(points, |p| p.debtor_id);
+        let mut events = group(events, |e| e.debtor_id);
+        let mut contacts = group(contacts, |c| c.debtor_id);
+        let files = debtors
+            .into_iter()
+            .filter_map(|debtor| {
+                let debts = debts.remove(&debtor.id)?;
+                Some(DebtorFile {
+                    contact_points: points.remove(&debtor.id).unwrap_or_default(),
+                    debts: debts
+                        .into_iter()
+                        .map(|debt| DebtFile {
+                            promise_due: promise_due.get(&debt.id).copied(),
+                            debt,
+                        })
+                        .collect(),
+                    events: events.remove(&debtor.id).unwrap_or_default(),
+                    contacts: contacts
+                        .remove(&debtor.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|c| PriorContact {
+                            debt: c.debt_id,
+                            covers: c.covers,
+                            strategy: c.strategy,
+                            step: c.step,
+                            channel: c.channel,
+                            scheduled_for: c.scheduled_for,
+                            local_date: c.local_date,
+                            state: c.state,
+                            created_at: c.created_at,
+                        })
+                        .collect(),
+                    score: Default::default(),
+                    debtor,
+                })
+            })
+            .collect();
+        Ok(files)
+    }
+
+    /// Stores a batch of plans in one transaction: new outbox contacts with their
+    /// `contact_planned` events (a contact whose key is already there is skipped, so planning a
+    /// day twice adds nothing), strategy assignments (only on debts that still have none, so a
+    /// concurrent planner cannot move a debt) and segments.
+    pub async fn write_plans(&self, plans: &[DebtorPlan], now: DateTime<Utc>) -> Result<PlanWrite> {
+        let mut contacts = Vec::new();
+        let mut updates = Vec::new();
+        for plan in plans {
+            for c in &plan.contacts {
+                contacts.push(self.contact_insert(c, now)?);
+            }
+            for (debt, a) in &plan.assignments {
+                let mut sql = Sql::new("UPDATE debts SET strategy_id = ");
+                sql.push_arg(a.strategy.clone())
+                    .push(", strategy_version = ")
+                    .push_arg(i64::from(a.version))
+                    .push(", strategy_arms = ")
+                    .push_arg(raw_json(&a.arms)?)
+                    .push(", strategy_started_at = ")
+                    .push_arg(a.started_at)
+                    .push(" WHERE tenant_id = ")
+                    .push_arg(self.tid.clone())
+                    .push(" AND id = ")
+                    .push_arg(debt.to_string())
+                    .push(" AND strategy_id IS NULL");
+                updates.push((sql, true));
+            }
+            if let (Some(segment), Some(debtor)) = (&plan.segment, plan.debtor) {
+                let mut sql = Sql::new("UPDATE debtors SET segment = ");
+                sql.push_arg(segment.clone())
+                    .push(" WHERE tenant_id = ")
+                    .push_arg(self.tid.clone())
+                    .push(" AND id = ")
+                    .push_arg(debtor.to_string());
+                updates.push((sql, false));
+            }
+        }
+        on_pool!(self.store, |pool| {
+            let mut tx = crate::sql::begin!(pool);
+            let mut out = PlanWrite::default();
+            for (sql, assignment) in updates {
+                let n = exec!(sql, &mut *tx);
+                if assignment {
+                    out.assignments += n;
+                } else {
+                    out.segments += n;
+                }
+            }
+            for (insert, event) in contacts {
+                if fetch_optional!(IdRow, insert, &mut *tx).is_some() {
+                    exec!(event, &mut *tx);
+                    out.contacts += 1;
+                }
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    /// Removes every trace of planning from this tenant's portfolio: outbox rows, their
+    /// `contact_planned` events, strategy assignments and segments. For benchmarks and
+    /// simulations that replay a day on the same data; never called by the server.
+    pub async fn reset_plans(&self) -> Result<()> {
+        let statements = [
+            "DELETE FROM contacts WHERE tenant_id = ",
+            "DELETE FROM events WHERE kind = 'contact_planned' AND tenant_id = ",
+            "UPDATE debts SET strategy_id = NULL, strategy_version = NULL, strategy_arms = NULL, \
+             strategy_started_at = NULL WHERE tenant_id = ",
+            "UPDATE debtors SET segment = NULL WHERE tenant_id = ",
+        ];
+        on_pool!(self.store, |pool| {
+            let mut tx = crate::sql::begin!(pool);
+            for s in statements {
+                let mut sql = Sql::new(s);
+                sql.push_arg(self.tid.clone());
+                exec!(sql, &mut *tx);
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}
