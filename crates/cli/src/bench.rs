@@ -180,6 +180,9 @@ async fn plan(
             "threads": opts.threads,
             "batch": batch,
             "peak_rss_mib": peak.map(round3),
+            "read_wait_seconds": round3(report.read_wait_seconds),
+            "plan_seconds": round3(report.plan_seconds),
+            "write_seconds": round3(report.write_seconds),
             "import_seconds": import_seconds.map(round3),
         })
     );

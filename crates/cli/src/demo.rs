@@ -156,6 +156,23 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
         )
         .await?;
         eprintln!("{}: {}", t.name, report.summary_json());
+        // The example strategies, and today's plan written to the outbox.
+        let ts = store.tenant(&tk.tenant);
+        crate::examples::put_examples(&ts, now).await?;
+        let setup = std::sync::Arc::new(recaudo_engine::PlanSetup::load(&ts).await.map_err(err)?);
+        let plan = recaudo_engine::plan_tenant(
+            &ts,
+            setup,
+            now,
+            recaudo_engine::PlanRunOptions::default(),
+            |_| {},
+        )
+        .await
+        .map_err(err)?;
+        eprintln!(
+            "{}: planned {} debts: {:?}, {} contacts in the outbox",
+            t.name, plan.debts, plan.by_decision, plan.contacts_written
+        );
         keys.push((tk.tenant, tk.api_key));
     }
     let _ = std::fs::remove_dir_all(&workdir);
@@ -169,6 +186,9 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
         println!("  OpenAPI       {base}/api/v1/openapi.json");
         println!("  health        {base}/healthz");
         println!("  metrics       {base}/metrics");
+        println!(
+            "  strategies    {base}/api/v1/strategies (schema: {base}/api/v1/schemas/strategy.json)"
+        );
         for (t, key) in &keys {
             println!();
             println!("  tenant  {} ({}, {})", t.name, t.country, t.currency);

@@ -156,6 +156,11 @@ pub struct PlanReport {
     /// Conditions that failed at run time (taken as false): the count and the first few.
     pub condition_errors: u64,
     pub condition_error_samples: Vec<String>,
+    /// Wall-clock seconds spent waiting for reads (those not overlapped with planning),
+    /// planning and writing.
+    pub read_wait_seconds: f64,
+    pub plan_seconds: f64,
+    pub write_seconds: f64,
 }
 
 impl PlanReport {
@@ -247,14 +252,17 @@ pub async fn plan_tenant(
         ..PlanReport::default()
     };
     let batch = opts.batch.max(1);
+    let t = std::time::Instant::now();
     let (mut files, mut cursor) = ts.plan_inputs(None, batch, now).await?;
+    report.read_wait_seconds += t.elapsed().as_secs_f64();
     loop {
         // Plan this batch on the blocking pool while the next one is read.
         let setup2 = Arc::clone(&setup);
         let threads = opts.threads;
         let planning = tokio::task::spawn_blocking(move || {
+            let t = std::time::Instant::now();
             let plans = plan_files(&setup2, &files, now, threads);
-            (files, plans)
+            (files, plans, t.elapsed().as_secs_f64())
         });
         let reading = async {
             match cursor {
@@ -262,8 +270,12 @@ pub async fn plan_tenant(
                 None => Ok(None),
             }
         };
+        let t = std::time::Instant::now();
         let (planned, next) = tokio::join!(planning, reading);
-        let (done_files, plans) = planned.map_err(|e| PlanError::Thread(e.to_string()))?;
+        let (done_files, plans, plan_seconds) =
+            planned.map_err(|e| PlanError::Thread(e.to_string()))?;
+        report.plan_seconds += plan_seconds;
+        report.read_wait_seconds += (t.elapsed().as_secs_f64() - plan_seconds).max(0.0);
         for (file, plan) in done_files.iter().zip(&plans) {
             report.add(plan, file.debts.len());
             for l in &plan.lines {
@@ -271,7 +283,9 @@ pub async fn plan_tenant(
             }
         }
         if !opts.dry_run {
+            let t = std::time::Instant::now();
             report.written(ts.write_plans(&plans, now).await?);
+            report.write_seconds += t.elapsed().as_secs_f64();
         }
         match next? {
             Some((f, c)) => {
