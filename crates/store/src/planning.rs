@@ -280,6 +280,32 @@ impl TenantStore {
                 updates.push((sql, false));
             }
         }
+        if let crate::Backend::Sqlite(pool) = &self.store.backend {
+            // Through SQLite's C API on the transaction's connection: each statement shape is
+            // prepared once (sqlx's per-statement plumbing costs more than SQLite's work here).
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut out = PlanWrite::default();
+            {
+                let mut handle = tx.lock_handle().await?;
+                let mut run = crate::sqlite_bulk::Runner::new(handle.as_raw_handle());
+                for (sql, assignment) in updates {
+                    let (_, n) = run.run(sql)?;
+                    if assignment {
+                        out.assignments += n;
+                    } else {
+                        out.segments += n;
+                    }
+                }
+                for (insert, event) in contacts {
+                    if run.run(insert)?.0 {
+                        run.run(event)?;
+                        out.contacts += 1;
+                    }
+                }
+            }
+            tx.commit().await?;
+            return Ok(out);
+        }
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
             let mut out = PlanWrite::default();

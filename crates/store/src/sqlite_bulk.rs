@@ -55,7 +55,8 @@ impl Statement {
     }
 
     /// Binds one row's values (kept alive by the caller until `step`), runs it, and resets.
-    fn run(&mut self, row: &[Arg], texts: &mut Vec<String>) -> Result<()> {
+    /// True when the statement returned a row (`RETURNING`).
+    fn run(&mut self, row: &[Arg], texts: &mut Vec<String>) -> Result<bool> {
         texts.clear();
         // Values that need a text form first; bound below by reference, with SQLITE_STATIC,
         // since `row` and `texts` outlive the step.
@@ -117,11 +118,18 @@ impl Statement {
             }
         }
         // SAFETY: the statement is live and fully bound.
-        let rc = unsafe { ffi::sqlite3_step(stmt) };
+        let mut rc = unsafe { ffi::sqlite3_step(stmt) };
+        let mut returned = false;
+        // A `RETURNING` clause gives rows first; step through them.
+        while rc == ffi::SQLITE_ROW {
+            returned = true;
+            // SAFETY: as above.
+            rc = unsafe { ffi::sqlite3_step(stmt) };
+        }
         let result = if rc == ffi::SQLITE_DONE {
-            Ok(())
+            Ok(returned)
         } else {
-            Err(error(self.db, "insert"))
+            Err(error(self.db, "statement"))
         };
         // SAFETY: resetting a live statement; clearing drops references to our buffers.
         unsafe {
@@ -152,4 +160,37 @@ pub(crate) fn insert_rows(db: NonNull<ffi::sqlite3>, sql: &str, rows: &[Vec<Arg>
         stmt.run(row, &mut texts)?;
     }
     Ok(())
+}
+
+/// Runs statements of a few shapes many times on `db`, each shape prepared once.
+pub(crate) struct Runner {
+    db: NonNull<ffi::sqlite3>,
+    statements: std::collections::HashMap<String, Statement>,
+    texts: Vec<String>,
+}
+
+impl Runner {
+    pub(crate) fn new(db: NonNull<ffi::sqlite3>) -> Runner {
+        Runner {
+            db,
+            statements: std::collections::HashMap::new(),
+            texts: Vec::with_capacity(8),
+        }
+    }
+
+    /// Runs a built statement; returns (whether it returned a row, rows changed).
+    pub(crate) fn run(&mut self, sql: crate::sql::Sql) -> Result<(bool, u64)> {
+        let (text, args) = sql.render(true);
+        let stmt = match self.statements.entry(text) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let stmt = Statement::prepare(self.db, e.key())?;
+                e.insert(stmt)
+            }
+        };
+        let returned = stmt.run(&args, &mut self.texts)?;
+        // SAFETY: a live connection handle.
+        let changed = unsafe { ffi::sqlite3_changes64(self.db.as_ptr()) };
+        Ok((returned, u64::try_from(changed).unwrap_or(0)))
+    }
 }

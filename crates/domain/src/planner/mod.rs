@@ -519,17 +519,26 @@ impl<'a> Planner<'a> {
         }
 
         // 3. The step due today.
-        let done: Vec<&PriorContact> = file
+        // Every contact about the debt since it started its strategy: its own, and other debts'
+        // messages that covered it (whatever their strategy and step).
+        let about: Vec<&PriorContact> = file
             .contacts
             .iter()
             .filter(|c| {
                 c.state != ContactState::Cancelled
                     && c.is_about(debt.id)
-                    && c.strategy.as_deref() == Some(strat.id.as_str())
                     && c.created_at >= assignment.started_at - Duration::seconds(1)
             })
             .collect();
-        let last_contact = done.iter().map(|c| c.local_date).max();
+        // A step of this strategy is done through its own contact (or one covering the debt with
+        // the same strategy and step); a covering message of another step still counts as the
+        // debt's latest contact, so the step it stood in for is passed over, not sent again.
+        let done: Vec<&PriorContact> = about
+            .iter()
+            .copied()
+            .filter(|c| c.strategy.as_deref() == Some(strat.id.as_str()))
+            .collect();
+        let last_contact = about.iter().map(|c| c.local_date).max();
         let mut due: Vec<Due<'_>> = Vec::new();
         for step in &strat.steps {
             let is_done = done.iter().any(|c| c.step == step.id);
