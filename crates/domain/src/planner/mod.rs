@@ -14,7 +14,9 @@
 //!    first with a usable contact point that the contact policy lets go out today is taken;
 //!    a contact deferred to a later hour of the same local day is sent at that hour.
 //! 5. **One message, several debts**: a message to the debtor on a channel already chosen today
-//!    covers this debt too (one contact a day per debtor across their debts).
+//!    covers this debt too (one contact a day per debtor across their debts), when the policy
+//!    lets this debt have it (its pauses, its per-debt caps such as Reg F's week after a phone
+//!    conversation); otherwise the debt is decided on its own.
 //!
 //! Pure: no I/O, no clock (the instant is passed in). The store loads a [`DebtorFile`] per
 //! debtor and writes what [`DebtorPlan`] says.
