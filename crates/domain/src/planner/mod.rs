@@ -333,18 +333,22 @@ impl<'a> Planner<'a> {
 
         // The segment, on the most overdue debt.
         let mut debtor = file.debtor.clone();
+        // The context of the first debt, reused by its strategy's conditions.
+        let mut first_ctx: Option<(DebtId, EvalContext)> = None;
         if let Some(first) = debts.first() {
-            let ctx = context(&debtor, &first.debt, file, now);
+            let mut ctx = context(&debtor, &first.debt, file, now);
             match self.segments.assign(&ctx) {
                 Ok(seg) => {
                     let id = seg.map(|s| s.id.clone());
                     if id != debtor.segment {
+                        ctx.set_segment(id.as_deref());
                         plan.segment = Some(id.clone());
                         debtor.segment = id;
                     }
                 }
                 Err(e) => plan.errors.push(format!("{}: {e}", debtor.external_id)),
             }
+            first_ctx = Some((first.debt.id, ctx));
         }
 
         let mut history: Vec<PastContact> = file
@@ -369,9 +373,13 @@ impl<'a> Planner<'a> {
 
         for d in debts {
             let mut x = Explainer::new(explain == Some(d.debt.id));
+            let ctx = first_ctx
+                .take_if(|(id, _)| *id == d.debt.id)
+                .map(|(_, c)| c);
             self.plan_debt(
                 &debtor,
                 d,
+                ctx,
                 file,
                 &evaluator,
                 &mut history,
@@ -391,6 +399,7 @@ impl<'a> Planner<'a> {
         &self,
         debtor: &Debtor,
         d: &DebtFile,
+        mut ctx: Option<EvalContext>,
         file: &DebtorFile,
         evaluator: &Evaluator<'_>,
         history: &mut Vec<PastContact>,
@@ -411,7 +420,6 @@ impl<'a> Planner<'a> {
             )
         });
         x.say(|| format!("segment: {}", debtor.segment.as_deref().unwrap_or("(none)")));
-        let mut ctx: Option<EvalContext> = None;
         let mut eval = |c: &strategy::Condition, plan: &mut DebtorPlan| -> bool {
             let ctx = ctx.get_or_insert_with(|| context(debtor, debt, file, now));
             match ctx.evaluate(c) {

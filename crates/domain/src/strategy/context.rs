@@ -100,6 +100,21 @@ impl EvalContext {
         EvalContext { context, values }
     }
 
+    /// Sets `debtor.segment` (the planner assigns the segment on a context it then reuses for
+    /// the debtor's first debt, rather than building a second one).
+    pub fn set_segment(&mut self, segment: Option<&str>) {
+        let Some(Value::Map(m)) = self.values.get("debtor") else {
+            return;
+        };
+        let mut inner: HashMap<Key, Value> = (*m.map).clone();
+        inner.insert(Key::from("segment"), segment.map_or(Value::Null, string));
+        let v = Value::Map(Map {
+            map: Arc::new(inner),
+        });
+        self.context.add_variable_from_value("debtor", v.clone());
+        self.values.insert("debtor", v);
+    }
+
     /// The value of one variable (`debtor`, `debt`, `score`, `events`, `now`).
     pub fn variable(&self, name: &str) -> Option<&Value> {
         self.values.get(name)
