@@ -825,12 +825,7 @@ impl<'a> Planner<'a> {
                     })
                     .copied()
                     .collect();
-                let proposed = ProposedContact {
-                    channel,
-                    debt: debt.id,
-                    consent: point.consent.status,
-                    opted_out: point.opted_out_at.is_some(),
-                };
+                let proposed = proposed(channel, debt.id, point);
                 let state = RuntimeState {
                     pauses,
                     history: &others,
@@ -863,12 +858,7 @@ impl<'a> Planner<'a> {
                 }
                 continue;
             };
-            let proposed = ProposedContact {
-                channel,
-                debt: debt.id,
-                consent: point.consent.status,
-                opted_out: point.opted_out_at.is_some(),
-            };
+            let proposed = proposed(channel, debt.id, point);
             let state = RuntimeState {
                 pauses,
                 history: history.as_slice(),
@@ -964,6 +954,16 @@ fn describe(d: &Decision) -> String {
             format!("defer until {} ({reason})", until.to_rfc3339())
         }
         Decision::Deny { reason } => format!("deny ({reason})"),
+    }
+}
+
+/// The contact the policy decides: `channel` through `point`, about `debt`.
+fn proposed(channel: Channel, debt: DebtId, point: &ContactPoint) -> ProposedContact {
+    ProposedContact {
+        channel,
+        debt,
+        consent: point.consent.status,
+        opted_out: point.opted_out_at.is_some(),
     }
 }
 
