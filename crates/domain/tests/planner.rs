@@ -766,7 +766,7 @@ fn fallbacks_are_tried_in_order_and_a_missing_point_is_a_denial() {
     let denied = |c: &mut ContactPoint| c.consent.status = ConsentStatus::Denied;
     type Edit = Option<(Channel, fn(&mut ContactPoint))>;
     // (the debtor's points, a change to one of them, the channel decided, the decision)
-    let table: [(&[Channel], Edit, Channel, Decision); 7] = [
+    let table: [(&[Channel], Edit, Channel, Decision); 8] = [
         (&ALL, None, Channel::Whatsapp, Decision::Send { at: now }),
         (
             &[Channel::Sms, Channel::Email],
@@ -804,6 +804,14 @@ fn fallbacks_are_tried_in_order_and_a_missing_point_is_a_denial() {
             &[Channel::Whatsapp, Channel::Voice],
             Some((Channel::Whatsapp, opted_out)),
             Channel::Whatsapp,
+            deny(ReasonCode::OptedOut),
+        ),
+        // No WhatsApp point, the SMS one opted out, no email: the policy's reason is the
+        // line's, not the missing point.
+        (
+            &[Channel::Sms],
+            Some((Channel::Sms, opted_out)),
+            Channel::Sms,
             deny(ReasonCode::OptedOut),
         ),
     ];

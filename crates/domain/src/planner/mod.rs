@@ -789,7 +789,8 @@ impl<'a> Planner<'a> {
             covered_by: None,
         };
         let mut first_channel = None;
-        // The best refusal so far: a defer beats a denial, an earlier defer a later one.
+        // The best refusal so far: a defer beats a denial, an earlier defer a later one, a
+        // policy's denial one for want of a contact point.
         let mut fallback_outcome: Option<(Channel, Decision)> = None;
         for choice in &m.channels {
             let channel = match choice {
@@ -925,6 +926,17 @@ impl<'a> Planner<'a> {
                             Some((_, Decision::Defer { until: a, .. })),
                             Decision::Defer { until: b, .. },
                         ) => b < a,
+                        // A policy's reason (opted out, no consent) says more than a missing
+                        // contact point on an earlier channel.
+                        (
+                            Some((
+                                _,
+                                Decision::Deny {
+                                    reason: ReasonCode::NoContactPoint,
+                                },
+                            )),
+                            Decision::Deny { .. },
+                        ) => true,
                         _ => false,
                     };
                     if better {
