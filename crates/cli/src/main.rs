@@ -108,7 +108,24 @@ enum TenantCommand {
     },
 }
 
+/// glibc returns freed memory above 128 KiB to the system at once and maps blocks of that size
+/// one by one: a planner or import batch then pays a page fault for every page it touches again,
+/// batch after batch (a fifth of a planning run's time in `perf`). Keeping up to 256 MiB of
+/// freed memory, and serving blocks up to 32 MiB from the heap, removes that churn.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only changes allocator parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     // Strategy files are checked without configuration, database or runtime.
     let command = match cli.command {

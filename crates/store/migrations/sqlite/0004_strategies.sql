@@ -17,7 +17,8 @@ CREATE TABLE strategies (
 ALTER TABLE debts ADD COLUMN strategy_id TEXT;
 ALTER TABLE debts ADD COLUMN strategy_version BIGINT;
 ALTER TABLE debts ADD COLUMN strategy_arms TEXT;
--- The planner reads a tenant's debts by ranges of debtors.
+-- The planner reads a tenant's debtors in batches by id, and their debts by ranges of debtors.
+CREATE INDEX debtors_by_tenant_id ON debtors (tenant_id, id);
 CREATE INDEX debts_by_tenant_debtor ON debts (tenant_id, debtor_id);
 ALTER TABLE debts ADD COLUMN strategy_started_at TEXT;
 -- An agent task's queue (a contact whose step is a `task`).
