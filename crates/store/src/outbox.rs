@@ -86,6 +86,29 @@ impl ContactRow {
     }
 }
 
+crate::rows::from_columns!(ContactRow {
+    id,
+    debtor_id,
+    debt_id,
+    covers,
+    contact_point_id,
+    strategy,
+    strategy_version,
+    step,
+    arm,
+    channel,
+    template,
+    scheduled_for,
+    local_date,
+    state,
+    attempts,
+    idempotency_key,
+    reason,
+    created_at,
+    updated_at,
+    queue
+});
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct IdRow {
     id: String,

@@ -19,6 +19,26 @@ use crate::rows::{
 use crate::sql::{Sql, exec, fetch_all, fetch_optional, raw_json};
 use crate::{Result, TenantStore, on_pool};
 
+/// Reads all rows of a built query: on SQLite straight through its C API (sqlx hands rows over
+/// one by one from its worker thread, which cost the planner more than SQLite's own work), on
+/// PostgreSQL through sqlx.
+macro_rules! read_rows {
+    ($ts:expr, $row:ty, $sql:expr) => {{
+        match &$ts.store.backend {
+            crate::Backend::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                let mut handle = conn.lock_handle().await?;
+                crate::sqlite_bulk::query::<$row>(handle.as_raw_handle(), $sql)?
+            }
+            crate::Backend::Postgres(pool) => {
+                #[allow(dead_code)]
+                const SQLITE: bool = false;
+                fetch_all!($row, $sql, pool)
+            }
+        }
+    }};
+}
+
 /// How far back the planner reads a debtor's timeline (the CEL `events` and the placements
 /// `after:`/`wait_for` see this much).
 pub const PLAN_EVENT_DAYS: i64 = 90;
@@ -86,7 +106,7 @@ impl TenantStore {
         }
         sql.push(" ORDER BY id LIMIT ")
             .push_arg(i64::try_from(limit).unwrap_or(i64::MAX));
-        let debtor_rows = on_pool!(self.store, |pool| fetch_all!(DebtorRow, sql, pool));
+        let debtor_rows = read_rows!(self, DebtorRow, sql);
         let full = debtor_rows.len() == limit;
         let debtors = debtor_rows
             .into_iter()
@@ -129,7 +149,7 @@ impl TenantStore {
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
         sql.push(" AND status NOT IN ('paid', 'written_off')");
-        let debts = on_pool!(self.store, |pool| fetch_all!(DebtRow, sql, pool))
+        let debts = read_rows!(self, DebtRow, sql)
             .into_iter()
             .map(DebtRow::into_domain)
             .collect::<Result<Vec<_>>>()?;
@@ -151,7 +171,7 @@ impl TenantStore {
             sql.push_arg(self.tid.clone())
                 .push(" AND status = 'pending' AND debt_id IN ");
             sql.push_values(chunk.iter().map(|s| s.clone().into()).collect());
-            for row in on_pool!(self.store, |pool| fetch_all!(PromiseRow, sql, pool)) {
+            for row in read_rows!(self, PromiseRow, sql) {
                 let p = row.into_domain()?;
                 let e = promise_due.entry(p.debt_id).or_insert(p.due_on);
                 *e = (*e).max(p.due_on);
@@ -163,7 +183,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
-        let points = on_pool!(self.store, |pool| fetch_all!(ContactPointRow, sql, pool))
+        let points = read_rows!(self, ContactPointRow, sql)
             .into_iter()
             .map(ContactPointRow::into_domain)
             .collect::<Result<Vec<_>>>()?;
@@ -183,7 +203,7 @@ impl TenantStore {
                 .collect(),
         );
         sql.push(" ORDER BY at, id");
-        let events = on_pool!(self.store, |pool| fetch_all!(EventRow, sql, pool))
+        let events = read_rows!(self, EventRow, sql)
             .into_iter()
             .map(EventRow::into_domain)
             .collect::<Result<Vec<_>>>()?;
@@ -196,7 +216,7 @@ impl TenantStore {
         sql.push(" AND scheduled_for >= ")
             .push_arg(now - Duration::days(PLAN_CONTACT_DAYS))
             .push(" ORDER BY scheduled_for, id");
-        let contacts = on_pool!(self.store, |pool| fetch_all!(ContactRow, sql, pool))
+        let contacts = read_rows!(self, ContactRow, sql)
             .into_iter()
             .map(ContactRow::into_domain)
             .collect::<Result<Vec<_>>>()?;

@@ -313,3 +313,214 @@ impl EventRow {
 pub(crate) fn convert<R, T>(rows: Vec<R>, f: impl Fn(R) -> Result<T>) -> Result<Vec<T>> {
     rows.into_iter().map(f).collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rows read through SQLite's C API (the planner's bulk reads): the same structs, filled column by
+// column in the order of their `*_COLUMNS` constant, then converted by the same `into_domain`.
+
+use crate::sqlite_bulk::Columns;
+
+/// One column decoded as sqlx decodes it from SQLite.
+pub(crate) trait Col: Sized {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self>;
+}
+
+fn null(name: &str) -> StoreError {
+    StoreError::corrupt(format!("column {name} is NULL"))
+}
+
+/// A time as stored by sqlx on SQLite (RFC 3339), or SQLite's own `YYYY-MM-DD HH:MM:SS[.f]`.
+fn parse_time(name: &str, s: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+        .map(|t| t.and_utc())
+        .map_err(|e| StoreError::corrupt(format!("column {name}: `{s}`: {e}")))
+}
+
+impl<T: Col> Col for Option<T> {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        match c.text(i) {
+            None => Ok(None),
+            Some(_) => T::col(c, i, name).map(Some),
+        }
+    }
+}
+
+impl Col for String {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        c.text(i).map(str::to_string).ok_or_else(|| null(name))
+    }
+}
+
+impl Col for i64 {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        c.int(i).ok_or_else(|| null(name))
+    }
+}
+
+impl Col for i32 {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        let v = c.int(i).ok_or_else(|| null(name))?;
+        i32::try_from(v).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
+    }
+}
+
+impl Col for bool {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        c.int(i).map(|v| v != 0).ok_or_else(|| null(name))
+    }
+}
+
+impl Col for NaiveDate {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        let s = c.text(i).ok_or_else(|| null(name))?;
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|e| StoreError::corrupt(format!("column {name}: `{s}`: {e}")))
+    }
+}
+
+impl Col for DateTime<Utc> {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        parse_time(name, c.text(i).ok_or_else(|| null(name))?)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Col for Json<T> {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        let s = c.text(i).ok_or_else(|| null(name))?;
+        serde_json::from_str(s)
+            .map(Json)
+            .map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
+    }
+}
+
+/// Implements `FromColumns` for a row struct: its fields in the order of its columns. Also
+/// gives `FIELD_ORDER`, checked against the `*_COLUMNS` constants by a test.
+macro_rules! from_columns {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl crate::sqlite_bulk::FromColumns for $ty {
+            fn from_columns(c: &crate::sqlite_bulk::Columns) -> crate::Result<Self> {
+                let mut _i = 0usize;
+                $(
+                    let $field = crate::rows::Col::col(c, _i, stringify!($field))?;
+                    _i += 1;
+                )*
+                Ok(Self { $($field),* })
+            }
+        }
+        #[cfg(test)]
+        impl crate::rows::FieldOrder for $ty {
+            const FIELD_ORDER: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+    };
+}
+pub(crate) use from_columns;
+
+/// The column order a `from_columns!` struct reads.
+#[cfg(test)]
+pub(crate) trait FieldOrder {
+    const FIELD_ORDER: &'static [&'static str];
+}
+
+from_columns!(DebtorRow {
+    id,
+    external_id,
+    kind,
+    name,
+    document_type,
+    document_number,
+    birth_date,
+    language,
+    timezone,
+    country,
+    segment,
+    tags,
+    attributes,
+    preferences,
+    created_at,
+    updated_at
+});
+from_columns!(ContactPointRow {
+    id,
+    debtor_id,
+    channel,
+    address,
+    postal,
+    verified,
+    consent_status,
+    consent_source,
+    consent_at,
+    opted_out_at,
+    priority,
+    bounce_count,
+    created_at
+});
+from_columns!(DebtRow {
+    id,
+    debtor_id,
+    external_id,
+    currency,
+    original_minor,
+    balance_minor,
+    issued_on,
+    due_on,
+    product,
+    status,
+    created_at,
+    updated_at,
+    strategy_id,
+    strategy_version,
+    strategy_arms,
+    strategy_started_at
+});
+from_columns!(EventRow {
+    id,
+    debtor_id,
+    debt_id,
+    kind,
+    at,
+    data
+});
+from_columns!(PromiseRow {
+    id,
+    debt_id,
+    currency,
+    amount_minor,
+    due_on,
+    channel,
+    status,
+    created_at
+});
+
+#[cfg(test)]
+mod column_order {
+    use super::*;
+
+    fn columns(list: &[&str]) -> Vec<String> {
+        list.iter()
+            .flat_map(|l| l.split(','))
+            .map(|c| c.trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn structs_read_by_the_c_api_follow_their_column_lists() {
+        assert_eq!(columns(&[DEBTOR_COLUMNS]), DebtorRow::FIELD_ORDER);
+        assert_eq!(
+            columns(&[CONTACT_POINT_COLUMNS]),
+            ContactPointRow::FIELD_ORDER
+        );
+        assert_eq!(
+            columns(&[DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS]),
+            DebtRow::FIELD_ORDER
+        );
+        assert_eq!(columns(&[EVENT_COLUMNS]), EventRow::FIELD_ORDER);
+        assert_eq!(columns(&[PROMISE_COLUMNS]), PromiseRow::FIELD_ORDER);
+        assert_eq!(
+            columns(&[crate::outbox::CONTACT_COLUMNS]),
+            crate::outbox::ContactRow::FIELD_ORDER
+        );
+    }
+}

@@ -57,6 +57,32 @@ impl Statement {
     /// Binds one row's values (kept alive by the caller until `step`), runs it, and resets.
     /// True when the statement returned a row (`RETURNING`).
     fn run(&mut self, row: &[Arg], texts: &mut Vec<String>) -> Result<bool> {
+        self.bind(row, texts)?;
+        let stmt = self.raw.as_ptr();
+        // SAFETY: the statement is live and fully bound.
+        let mut rc = unsafe { ffi::sqlite3_step(stmt) };
+        let mut returned = false;
+        // A `RETURNING` clause gives rows first; step through them.
+        while rc == ffi::SQLITE_ROW {
+            returned = true;
+            // SAFETY: as above.
+            rc = unsafe { ffi::sqlite3_step(stmt) };
+        }
+        let result = if rc == ffi::SQLITE_DONE {
+            Ok(returned)
+        } else {
+            Err(error(self.db, "statement"))
+        };
+        // SAFETY: resetting a live statement; clearing drops references to our buffers.
+        unsafe {
+            ffi::sqlite3_reset(stmt);
+            ffi::sqlite3_clear_bindings(stmt);
+        }
+        result
+    }
+
+    /// Binds one row's values; `texts` keeps the converted ones alive until the next bind.
+    fn bind(&mut self, row: &[Arg], texts: &mut Vec<String>) -> Result<()> {
         texts.clear();
         // Values that need a text form first; bound below by reference, with SQLITE_STATIC,
         // since `row` and `texts` outlive the step.
@@ -117,26 +143,7 @@ impl Statement {
                 return Err(error(self.db, "bind"));
             }
         }
-        // SAFETY: the statement is live and fully bound.
-        let mut rc = unsafe { ffi::sqlite3_step(stmt) };
-        let mut returned = false;
-        // A `RETURNING` clause gives rows first; step through them.
-        while rc == ffi::SQLITE_ROW {
-            returned = true;
-            // SAFETY: as above.
-            rc = unsafe { ffi::sqlite3_step(stmt) };
-        }
-        let result = if rc == ffi::SQLITE_DONE {
-            Ok(returned)
-        } else {
-            Err(error(self.db, "statement"))
-        };
-        // SAFETY: resetting a live statement; clearing drops references to our buffers.
-        unsafe {
-            ffi::sqlite3_reset(stmt);
-            ffi::sqlite3_clear_bindings(stmt);
-        }
-        result
+        Ok(())
     }
 }
 
@@ -193,4 +200,71 @@ impl Runner {
         let changed = unsafe { ffi::sqlite3_changes64(self.db.as_ptr()) };
         Ok((returned, u64::try_from(changed).unwrap_or(0)))
     }
+}
+
+/// The current row of a query, read column by column.
+pub(crate) struct Columns {
+    raw: NonNull<ffi::sqlite3_stmt>,
+}
+
+impl Columns {
+    /// The column's text, `None` for NULL. Numbers come as their text form.
+    pub(crate) fn text(&self, i: usize) -> Option<&str> {
+        let idx = i as c_int;
+        // SAFETY: the statement has a current row (SQLITE_ROW) and `i` is one of its columns;
+        // the text pointer stays valid until the next step, and `&self` borrows the row.
+        unsafe {
+            if ffi::sqlite3_column_type(self.raw.as_ptr(), idx) == ffi::SQLITE_NULL {
+                return None;
+            }
+            let p = ffi::sqlite3_column_text(self.raw.as_ptr(), idx);
+            let n = ffi::sqlite3_column_bytes(self.raw.as_ptr(), idx);
+            if p.is_null() {
+                return Some("");
+            }
+            std::str::from_utf8(std::slice::from_raw_parts(p, n.max(0) as usize)).ok()
+        }
+    }
+
+    /// The column as an integer, `None` for NULL.
+    pub(crate) fn int(&self, i: usize) -> Option<i64> {
+        let idx = i as c_int;
+        // SAFETY: as in `text`.
+        unsafe {
+            if ffi::sqlite3_column_type(self.raw.as_ptr(), idx) == ffi::SQLITE_NULL {
+                None
+            } else {
+                Some(ffi::sqlite3_column_int64(self.raw.as_ptr(), idx))
+            }
+        }
+    }
+}
+
+/// A row type read straight from SQLite's C API (see `rows.rs`, `from_columns!`).
+pub(crate) trait FromColumns: Sized {
+    fn from_columns(c: &Columns) -> Result<Self>;
+}
+
+/// Runs a built query on `db` and reads every row as `R`: the planner's reads, where sqlx's
+/// row-by-row hand-over from its worker thread cost more than SQLite's own work.
+pub(crate) fn query<R: FromColumns>(
+    db: NonNull<ffi::sqlite3>,
+    sql: crate::sql::Sql,
+) -> Result<Vec<R>> {
+    let (text, args) = sql.render(true);
+    let mut stmt = Statement::prepare(db, &text)?;
+    let mut texts = Vec::with_capacity(4);
+    stmt.bind(&args, &mut texts)?;
+    let mut out = Vec::new();
+    let raw = stmt.raw;
+    loop {
+        // SAFETY: a live, bound statement.
+        let rc = unsafe { ffi::sqlite3_step(raw.as_ptr()) };
+        match rc {
+            ffi::SQLITE_ROW => out.push(R::from_columns(&Columns { raw })?),
+            ffi::SQLITE_DONE => break,
+            _ => return Err(error(db, "query")),
+        }
+    }
+    Ok(out)
 }
