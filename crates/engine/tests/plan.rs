@@ -1,0 +1,290 @@
+//! The planner run against real stores (SQLite, and PostgreSQL when RECAUDO_TEST_DATABASE_URL is
+//! set): what `serve`'s schedule calls (`plan_all`), over several tenants, day after day.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use recaudo_domain::event::EventKind;
+use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, DebtStatus};
+use recaudo_domain::{Country, Currency, Money};
+use recaudo_engine::{PlanRunOptions, PlanSetup, plan_all, plan_tenant};
+use recaudo_store::testing::stores;
+use recaudo_store::*;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+const STRATEGY: &str = "id: simple\nversion: 1\npriority: 1\n\
+stop_when: [\"debt.balance <= 0.0\"]\n\
+pause_while: [promise_active, dispute_open]\n\
+steps:\n\
+  - { id: due, at: due, send: { channel: sms, template: due_today, fallback: [email] } }\n\
+  - { id: late-3, at: due+3d, send: { channel: email, template: overdue_soft } }\n";
+
+/// A tenant with one strategy and `n` debtors, each with an SMS and an email point (consent
+/// granted) and one debt due on `due`.
+async fn tenant(
+    store: &Store,
+    name: &str,
+    country: Country,
+    n: usize,
+    due: NaiveDate,
+) -> TenantStore {
+    let t0 = at("2026-11-01T12:00:00Z");
+    let tk = store
+        .create_tenant(NewTenant::in_country(name, country), t0)
+        .await
+        .unwrap();
+    let ts = store.tenant(&tk.tenant);
+    ts.put_strategy(STRATEGY, t0).await.unwrap();
+    let granted = Consent {
+        status: ConsentStatus::Granted,
+        source: Some("contract".into()),
+        at: Some(t0),
+    };
+    let phone = match country {
+        Country::Co => "+57301285",
+        _ => "+1212555",
+    };
+    for i in 0..n {
+        let d = ts
+            .create_debtor(
+                NewDebtor {
+                    external_id: format!("{name}-{i}"),
+                    name: format!("Debtor {i}"),
+                    ..Default::default()
+                },
+                t0,
+            )
+            .await
+            .unwrap();
+        for (channel, address) in [
+            (Channel::Sms, format!("{phone}{i:04}")),
+            (Channel::Email, format!("d{i}@example.com")),
+        ] {
+            ts.add_contact_point(
+                d.id,
+                NewContactPoint {
+                    channel,
+                    address: Some(address),
+                    postal: None,
+                    consent: granted.clone(),
+                    priority: None,
+                },
+                t0,
+            )
+            .await
+            .unwrap();
+        }
+        ts.create_debt(
+            NewDebt {
+                debtor_id: d.id,
+                external_id: format!("{name}-INV-{i}"),
+                amount: Money::from_minor(50_000, country.currency()),
+                balance: None,
+                issued_on: None,
+                due_on: due,
+                product: None,
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+    }
+    ts
+}
+
+async fn contacts(ts: &TenantStore) -> Vec<recaudo_domain::outbox::Contact> {
+    let mut all = vec![];
+    let page = ts
+        .list_debtors(&DebtorFilter {
+            limit: Some(500),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for d in page.items {
+        all.extend(
+            ts.debtor_contacts(d.id, at("2026-01-01T00:00:00Z"))
+                .await
+                .unwrap(),
+        );
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_scheduled_run_plans_every_tenant_once_a_day() {
+    let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (db, store) in stores().await {
+        let co = tenant(&store, "co", Country::Co, 6, due).await;
+        let us = tenant(&store, "us", Country::Us, 4, due).await;
+
+        // Wednesday 2 December, 10:00 in Bogotá and New York: every debt's `due` step, by SMS.
+        let now = at("2026-12-02T15:00:00Z");
+        let reports = plan_all(&store, now).await.unwrap();
+        assert_eq!(reports.len(), 2, "{db}");
+        for (t, r) in &reports {
+            let r = r.as_ref().unwrap();
+            assert!(!r.dry_run);
+            assert_eq!(r.contacts_written, r.debts, "{db} {}: {r:?}", t.name);
+            assert_eq!(r.assignments_written, r.debts, "{db}");
+        }
+        let co_contacts = contacts(&co).await;
+        assert_eq!(co_contacts.len(), 6, "{db}");
+        assert_eq!(contacts(&us).await.len(), 4, "{db}");
+        for c in &co_contacts {
+            assert_eq!((c.channel, c.step.as_str()), (Channel::Sms, "due"), "{db}");
+            assert_eq!(c.scheduled_for, now, "{db}");
+            assert_eq!(c.strategy.as_deref(), Some("simple"), "{db}");
+            let timeline = co
+                .debt_timeline(c.debt_id, &TimelineQuery::default())
+                .await
+                .unwrap();
+            assert!(
+                timeline
+                    .items
+                    .iter()
+                    .any(|e| e.kind == EventKind::ContactPlanned
+                        && e.data["idempotency_key"] == c.idempotency_key.as_str()),
+                "{db}: the contact has its contact_planned event"
+            );
+        }
+
+        // The same hour again, and later the same day: nothing new.
+        for later in [now, now + Duration::hours(3)] {
+            for (_, r) in plan_all(&store, later).await.unwrap() {
+                let r = r.unwrap();
+                assert_eq!((r.contacts_written, r.assignments_written), (0, 0), "{db}");
+            }
+        }
+
+        // A payment in full on one debt, a promise on another. On the 5th (due+3d) the others'
+        // `late-3` email is deferred: Ley 2300 allows one channel a week and the SMS went on the
+        // 2nd, so the email waits until the 9th. The paid debt is stopped, the promised one
+        // paused until the day after its date.
+        let co_debts = co.list_debts(&DebtFilter::default()).await.unwrap().items;
+        let paid = &co_debts[0];
+        let promised = &co_debts[1];
+        co.record_payment(
+            paid.id,
+            NewPayment {
+                amount: paid.balance,
+                method: "pix".into(),
+                provider_ref: None,
+                received_at: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        co.create_promise(
+            promised.id,
+            NewPromise {
+                amount: promised.balance,
+                due_on: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+                channel: None,
+            },
+            now,
+            now.date_naive(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            co.get_debt(promised.id).await.unwrap().status,
+            DebtStatus::Promised
+        );
+        let saturday = at("2026-12-05T15:00:00Z");
+        let setup = Arc::new(PlanSetup::load(&co).await.unwrap());
+        let mut lines = vec![];
+        let r = plan_tenant(
+            &co,
+            Arc::clone(&setup),
+            saturday,
+            PlanRunOptions::default(),
+            |l| lines.push(l.clone()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.debts, 5, "{db}: the paid debt takes no part");
+        assert_eq!(r.contacts_written, 0, "{db}: {r:?}");
+        assert!(lines.iter().all(|l| l.debt != paid.id), "{db}");
+        for l in &lines {
+            let until = l.decision.send_at().unwrap();
+            if l.debt == promised.id {
+                assert_eq!(
+                    l.reason().map(|r| r.as_str()),
+                    Some("paused_promise"),
+                    "{db}"
+                );
+                assert!(until >= at("2026-12-11T05:00:00Z"), "{db}: {l:?}");
+            } else {
+                assert_eq!(
+                    l.reason().map(|r| r.as_str()),
+                    Some("cap_weekly_channels"),
+                    "{db}: {l:?}"
+                );
+                // The 7 local days from the SMS of Wednesday 2 December end on Tuesday the 8th
+                // (a holiday in Colombia besides): Wednesday the 9th, 07:00 in Bogotá.
+                assert_eq!(until, at("2026-12-09T12:00:00Z"), "{db}: {l:?}");
+            }
+        }
+        // On the 9th the four emails go out; the promise still pauses its debt.
+        let r = plan_tenant(
+            &co,
+            setup,
+            at("2026-12-09T15:00:00Z"),
+            PlanRunOptions::default(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.contacts_written, 4, "{db}: {r:?}");
+        assert_eq!(r.by_reason.get("paused_promise"), Some(&1), "{db}: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_without_strategies_plans_nothing_and_says_why() {
+    let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (db, store) in stores().await {
+        let tk = store
+            .create_tenant(
+                NewTenant::in_country("empty", Country::Co),
+                at("2026-11-01T00:00:00Z"),
+            )
+            .await
+            .unwrap();
+        let ts = store.tenant(&tk.tenant);
+        let d = ts
+            .create_debtor(
+                NewDebtor {
+                    external_id: "X-1".into(),
+                    name: "X".into(),
+                    ..Default::default()
+                },
+                at("2026-11-01T00:00:00Z"),
+            )
+            .await
+            .unwrap();
+        ts.create_debt(
+            NewDebt {
+                debtor_id: d.id,
+                external_id: "X-INV".into(),
+                amount: Money::from_minor(1_000, Currency::Cop),
+                balance: None,
+                issued_on: None,
+                due_on: due,
+                product: None,
+            },
+            at("2026-11-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+        let reports = plan_all(&store, at("2026-12-02T15:00:00Z")).await.unwrap();
+        let r = reports[0].1.as_ref().unwrap();
+        assert_eq!(r.decisions, 0, "{db}");
+        assert_eq!(r.quiet.get("no_strategy"), Some(&1), "{db}: {r:?}");
+    }
+}
