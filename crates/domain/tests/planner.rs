@@ -654,6 +654,19 @@ fn wait_for_runs_the_otherwise_step_only_when_nothing_came() {
         }
     }
 
+    // `--explain` says what the otherwise step is waiting for, and until when.
+    let waiting = fx.plan_explain(&base, t("2026-11-24T10:00:00-06:00"), Some(id));
+    assert!(
+        waiting
+            .explain
+            .iter()
+            .any(|l| l.starts_with("step late-3-call: not reached")
+                && l.contains("waiting for")
+                && l.contains("after step late-3 until 2026-11-25T16:00:00+00:00")),
+        "{:#?}",
+        waiting.explain
+    );
+
     // Opened within the two days: no call, ever.
     let mut opened = base.clone();
     let e = event(
@@ -667,6 +680,16 @@ fn wait_for_runs_the_otherwise_step_only_when_nothing_came() {
         let plan = fx.plan(&opened, t(day));
         assert!(plan.lines.is_empty(), "{day}: {:?}", plan.lines);
     }
+    let answered = fx.plan_explain(&opened, t("2026-11-25T10:00:00-06:00"), Some(id));
+    assert!(
+        answered
+            .explain
+            .iter()
+            .any(|l| l.starts_with("step late-3-call: not reached")
+                && l.contains("came after step late-3")),
+        "{:#?}",
+        answered.explain
+    );
     // Opened too late (after the two days): the call goes out.
     let mut late = base.clone();
     let e = event(

@@ -555,15 +555,15 @@ impl<'a> Planner<'a> {
             let since = self.step_since(step, strat, debt, &done, file, &assignment, now, tz);
             match (&since, is_done) {
                 (_, true) => x.say(|| format!("step {}: done", step.id)),
-                (Some((date, why)), false) if *date <= today => due.push(Due {
+                (Ok((date, why)), false) if *date <= today => due.push(Due {
                     step,
                     since: *date,
                     why: why.clone(),
                 }),
-                (Some((date, why)), false) => {
+                (Ok((date, why)), false) => {
                     x.say(|| format!("step {}: due {date} ({why}), not yet", step.id))
                 }
-                (None, false) => x.say(|| format!("step {}: not reached", step.id)),
+                (Err(why), false) => x.say(|| format!("step {}: not reached ({why})", step.id)),
             }
         }
         // The latest due first (file order among steps due the same day): the first whose
@@ -680,11 +680,11 @@ impl<'a> Planner<'a> {
         assignment: &StrategyAssignment,
         now: DateTime<Utc>,
         tz: Tz,
-    ) -> Option<(NaiveDate, String)> {
+    ) -> Result<(NaiveDate, String), String> {
         match &step.at {
             Some(Placement::Due(offset)) => {
                 let at = debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration();
-                Some((at.date(), format!("at {offset}")))
+                Ok((at.date(), format!("at {offset}")))
             }
             Some(Placement::After {
                 event,
@@ -703,15 +703,24 @@ impl<'a> Planner<'a> {
                             })
                     })
                     .map(|e| e.at)
-                    .max()?;
+                    .max()
+                    .ok_or_else(|| {
+                        format!(
+                            "no {event}{} on the debt since it started its strategy",
+                            of.as_deref()
+                                .map(|s| format!(" of step {s}"))
+                                .unwrap_or_default()
+                        )
+                    })?;
                 let at = ev + delay.to_duration();
-                Some((
+                Ok((
                     strategy::local_date(at, tz),
                     format!("{delay} after {event} at {}", ev.to_rfc3339()),
                 ))
             }
             None => {
                 // Only reached as the `otherwise` of a wait.
+                let mut why = Vec::new();
                 for waiting in strat.steps.iter() {
                     let Some(w) = &waiting.wait_for else { continue };
                     if w.otherwise.as_deref() != Some(step.id.as_str()) {
@@ -723,34 +732,49 @@ impl<'a> Planner<'a> {
                         .map(|c| c.scheduled_for)
                         .min()
                     else {
+                        why.push(format!("step {} not sent yet", waiting.id));
                         continue;
                     };
                     let deadline = sent + w.within.to_duration();
+                    let kinds = w
+                        .any
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join("/");
                     let answered = file.events.iter().any(|e| {
                         w.any.contains(&e.kind)
                             && e.debt_id.is_none_or(|id| id == debt.id)
                             && e.at >= sent
                             && e.at <= deadline
                     });
-                    if answered || now < deadline {
+                    if answered {
+                        why.push(format!("{kinds} came after step {}", waiting.id));
                         continue;
                     }
-                    return Some((
+                    if now < deadline {
+                        why.push(format!(
+                            "waiting for {kinds} after step {} until {}",
+                            waiting.id,
+                            deadline.to_rfc3339()
+                        ));
+                        continue;
+                    }
+                    return Ok((
                         strategy::local_date(deadline, tz),
                         format!(
-                            "none of {} within {} of step {} sent at {}",
-                            w.any
-                                .iter()
-                                .map(|k| k.as_str())
-                                .collect::<Vec<_>>()
-                                .join("/"),
+                            "none of {kinds} within {} of step {} sent at {}",
                             w.within,
                             waiting.id,
                             sent.to_rfc3339()
                         ),
                     ));
                 }
-                None
+                Err(if why.is_empty() {
+                    "no step's wait leads to it".into()
+                } else {
+                    why.join("; ")
+                })
             }
         }
     }
@@ -845,6 +869,7 @@ impl<'a> Planner<'a> {
                     line.channel = channel;
                     line.decision = Decision::Send { at };
                     line.covered_by = Some(by);
+                    x.say(|| format!("decision: {} on {channel}", describe(&line.decision)));
                     return line;
                 }
                 x.say(|| format!("{channel}: the message chosen today for debt {by} cannot cover this debt ({})", describe(&alone)));
@@ -915,6 +940,7 @@ impl<'a> Planner<'a> {
                     });
                     line.channel = channel;
                     line.decision = decision;
+                    x.say(|| format!("decision: {} on {channel}", describe(&decision)));
                     return line;
                 }
                 other => {
