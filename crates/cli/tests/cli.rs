@@ -351,9 +351,33 @@ async fn demo_serves_and_the_printed_curl_returns_debtors() {
         .unwrap();
     let status = resp.status();
     let body: serde_json::Value = resp.json().await.unwrap();
+    // The planner runs on its own at start: its figures reach /metrics.
+    let base = url.split("/api/").next().unwrap();
+    let mut metrics = String::new();
+    for _ in 0..300 {
+        metrics = reqwest::get(format!("{base}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("recaudo_planner_runs_total{outcome=\"ok\"} 2") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(status, 200, "{body}");
+    assert!(
+        metrics.contains("recaudo_planner_runs_total{outcome=\"ok\"} 2"),
+        "two tenants planned: {metrics}"
+    );
+    assert!(
+        metrics.contains("recaudo_planner_decisions_total{"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("recaudo_planner_run_seconds"), "{metrics}");
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "{body}");
     assert!(items[0]["id"].as_str().unwrap().starts_with("dbr_"));

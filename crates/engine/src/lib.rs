@@ -8,6 +8,6 @@
 mod plan;
 
 pub use plan::{
-    DEFAULT_BATCH, PlanError, PlanReport, PlanRunOptions, PlanSetup, explain_debt, plan_all,
-    plan_on_schedule, plan_tenant,
+    CONTACTS_WRITTEN_TOTAL, DECISIONS_TOTAL, DEFAULT_BATCH, PlanError, PlanReport, PlanRunOptions,
+    PlanSetup, RUN_SECONDS, RUNS_TOTAL, explain_debt, plan_all, plan_on_schedule, plan_tenant,
 };

@@ -145,6 +145,9 @@ pub struct PlanReport {
     pub by_channel: BTreeMap<String, BTreeMap<String, u64>>,
     /// reason code → count (defers and denials).
     pub by_reason: BTreeMap<String, u64>,
+    /// (decision, reason or "") → count, for the metrics.
+    #[serde(skip)]
+    pub by_decision_reason: BTreeMap<(&'static str, &'static str), u64>,
     /// Debts without a decision today, by why (`nothing_due`, `stopped`, `no_strategy`, …).
     pub quiet: BTreeMap<String, u64>,
     /// Sends riding on another debt's message (one contact a day per debtor).
@@ -180,6 +183,10 @@ impl PlanReport {
             if let Some(r) = l.reason() {
                 *self.by_reason.entry(r.as_str().to_string()).or_default() += 1;
             }
+            *self
+                .by_decision_reason
+                .entry((l.decision.kind(), l.reason().map_or("", |r| r.as_str())))
+                .or_default() += 1;
             if l.covered_by.is_some() {
                 self.covered += 1;
             }
@@ -339,11 +346,13 @@ pub async fn plan_all(
     let mut out = Vec::new();
     for tenant in store.list_tenants().await? {
         let ts = store.tenant(&tenant);
+        let started = std::time::Instant::now();
         let result = async {
             let setup = Arc::new(PlanSetup::load(&ts).await?);
             plan_tenant(&ts, setup, now, PlanRunOptions::default(), |_| {}).await
         }
         .await;
+        record_metrics(&result, started.elapsed().as_secs_f64());
         match &result {
             Ok(r) => tracing::info!(
                 tenant = %tenant.id,
@@ -359,9 +368,40 @@ pub async fn plan_all(
     Ok(out)
 }
 
+/// Prometheus names of the planner's figures (served at `/metrics` by `serve`).
+pub const RUNS_TOTAL: &str = "recaudo_planner_runs_total";
+pub const RUN_SECONDS: &str = "recaudo_planner_run_seconds";
+pub const DECISIONS_TOTAL: &str = "recaudo_planner_decisions_total";
+pub const CONTACTS_WRITTEN_TOTAL: &str = "recaudo_planner_contacts_written_total";
+
+/// Counts a tenant's run: its outcome and duration, its decisions by decision and reason, the
+/// contacts written.
+fn record_metrics(result: &Result<PlanReport, PlanError>, seconds: f64) {
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::counter!(RUNS_TOTAL, "outcome" => outcome).increment(1);
+    metrics::histogram!(RUN_SECONDS).record(seconds);
+    let Ok(r) = result else { return };
+    for ((decision, reason), n) in &r.by_decision_reason {
+        metrics::counter!(DECISIONS_TOTAL, "decision" => *decision, "reason" => *reason)
+            .increment(*n);
+    }
+    metrics::counter!(CONTACTS_WRITTEN_TOTAL).increment(r.contacts_written);
+}
+
 /// Runs [`plan_all`] now and then every `every`, reading the time from `clock`, until the task
 /// is dropped (the server's shutdown).
 pub async fn plan_on_schedule(store: Store, clock: Arc<dyn Clock>, every: std::time::Duration) {
+    metrics::describe_counter!(RUNS_TOTAL, "Planning runs of a tenant, by outcome");
+    metrics::describe_histogram!(
+        RUN_SECONDS,
+        metrics::Unit::Seconds,
+        "Time to plan a tenant's day"
+    );
+    metrics::describe_counter!(
+        DECISIONS_TOTAL,
+        "Planner decisions, by decision (send, defer, deny) and reason"
+    );
+    metrics::describe_counter!(CONTACTS_WRITTEN_TOTAL, "Contacts written to the outbox");
     let mut tick = tokio::time::interval(every.max(std::time::Duration::from_secs(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
