@@ -45,6 +45,9 @@ pub enum BenchCommand {
         /// Debtors per batch.
         #[arg(long, default_value_t = recaudo_engine::DEFAULT_BATCH)]
         batch: usize,
+        /// Plan this many consecutive days (the last line holds the last day's figures).
+        #[arg(long, default_value_t = 1)]
+        days: u32,
     },
 }
 
@@ -62,7 +65,8 @@ pub async fn run(command: BenchCommand, config: &Config) -> CliResult {
             at,
             dry_run,
             batch,
-        } => plan(debts, seed, db, at, dry_run, batch).await,
+            days,
+        } => plan(debts, seed, db, at, dry_run, batch, days).await,
     }
 }
 
@@ -73,6 +77,7 @@ async fn plan(
     at: Option<chrono::DateTime<chrono::Utc>>,
     dry_run: bool,
     batch: usize,
+    days: u32,
 ) -> CliResult {
     use std::sync::Arc;
 
@@ -149,25 +154,44 @@ async fn plan(
         batch,
         ..Default::default()
     };
-    reset_peak_rss();
-    let started = Instant::now();
-    let setup = Arc::new(recaudo_engine::PlanSetup::load(&ts).await.map_err(err)?);
-    let report = recaudo_engine::plan_tenant(&ts, setup, at, opts, |_| {})
-        .await
-        .map_err(err)?;
-    let seconds = started.elapsed().as_secs_f64();
-    let peak = peak_rss_mib();
+    // Day after day: the first day starts every debt's strategy, later days write only the
+    // contacts. The figures of each day go to stderr; the last line holds the last day's.
+    let mut days_seconds = vec![];
+    let mut last = None;
+    for day in 0..days.max(1) {
+        let at = at + chrono::Duration::days(i64::from(day));
+        reset_peak_rss();
+        let started = Instant::now();
+        let setup = Arc::new(recaudo_engine::PlanSetup::load(&ts).await.map_err(err)?);
+        let report = recaudo_engine::plan_tenant(&ts, setup, at, opts, |_| {})
+            .await
+            .map_err(err)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let peak = peak_rss_mib();
+        eprintln!(
+            "day {} ({at}): planned {} debts of {} debtors in {seconds:.2} s: {:?}, reasons {:?}, {} contacts written",
+            day + 1,
+            report.debts,
+            report.debtors,
+            report.by_decision,
+            report.by_reason,
+            report.contacts_written
+        );
+        days_seconds.push(round3(seconds));
+        last = Some((at, report, seconds, peak));
+    }
     store.close().await;
-    eprintln!(
-        "planned {} debts of {} debtors in {seconds:.2} s: {:?}, reasons {:?}",
-        report.debts, report.debtors, report.by_decision, report.by_reason
-    );
+    let Some((at, report, seconds, peak)) = last else {
+        return Err("no day planned".into());
+    };
     println!(
         "{}",
         serde_json::json!({
             "bench": "plan",
             "database": "sqlite",
             "at": at.to_rfc3339(),
+            "day": days_seconds.len(),
+            "days_seconds": days_seconds,
             "debts": report.debts,
             "debtors": report.debtors,
             "decisions": report.decisions,
@@ -176,6 +200,7 @@ async fn plan(
             "decisions_per_s": (report.decisions as f64 / seconds).round(),
             "contacts_written": report.contacts_written,
             "assignments_written": report.assignments_written,
+            "segments_written": report.segments_written,
             "dry_run": dry_run,
             "threads": opts.threads,
             "batch": batch,
