@@ -1,41 +1,9 @@
 //! The binary, run as a user runs it.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn recaudo(db_url: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recaudo"))
-        .args(args)
-        .env("RECAUDO_DATABASE_URL", db_url)
-        .env_remove("RECAUDO_SERVER__ADDR")
-        .current_dir(cwd)
-        .output()
-        .expect("run recaudo")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn last_json(o: &Output) -> serde_json::Value {
-    let out = stdout(o);
-    let last = out
-        .lines()
-        .last()
-        .unwrap_or_else(|| panic!("no output; stderr: {}", String::from_utf8_lossy(&o.stderr)));
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("last line `{last}` is not JSON: {e}"))
-}
-
-async fn database_urls() -> Vec<String> {
-    let mut urls = vec![recaudo_store::testing::fresh_sqlite_url()];
-    if let Some(pg) = recaudo_store::testing::fresh_postgres_url()
-        .await
-        .expect("postgres")
-    {
-        urls.push(pg);
-    }
-    urls
-}
+use std::process::Command;
 
 #[tokio::test]
 async fn tenant_gen_import_round_trip() {

@@ -3,9 +3,12 @@
 //!
 //! Every run passes `--at`: nothing here reads the wall clock.
 
+mod common;
+use common::*;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, Weekday};
 use serde_json::Value;
@@ -19,44 +22,6 @@ const SUNDAY: &str = "2026-12-06T15:00:00Z";
 const HOLIDAY: &str = "2026-12-08T15:00:00Z";
 
 const CHANNELS: [&str; 5] = ["email", "sms", "whatsapp", "voice", "letter"];
-
-fn recaudo(db_url: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recaudo"))
-        .args(args)
-        .env("RECAUDO_DATABASE_URL", db_url)
-        .env_remove("RECAUDO_SERVER__ADDR")
-        .current_dir(cwd)
-        .output()
-        .expect("run recaudo")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn last_json(o: &Output) -> Value {
-    let out = stdout(o);
-    let last = out
-        .lines()
-        .last()
-        .unwrap_or_else(|| panic!("no output; stderr: {}", stderr(o)));
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("last line `{last}` is not JSON: {e}"))
-}
-
-async fn database_urls() -> Vec<String> {
-    let mut urls = vec![recaudo_store::testing::fresh_sqlite_url()];
-    if let Some(pg) = recaudo_store::testing::fresh_postgres_url()
-        .await
-        .expect("postgres")
-    {
-        urls.push(pg);
-    }
-    urls
-}
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/strategies")

@@ -1,6 +1,9 @@
 //! `recaudo strategy validate`, run as a user runs it.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::*;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn validate(file: &Path, cwd: &Path) -> Output {
@@ -10,18 +13,6 @@ fn validate(file: &Path, cwd: &Path) -> Output {
         .current_dir(cwd)
         .output()
         .expect("run recaudo")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 const EXAMPLES: &[(&str, &str)] = &[
@@ -151,14 +142,6 @@ fn an_unreadable_file_exits_2() {
 }
 
 /// `recaudo ARGS` on a database, in `cwd`.
-fn recaudo(db_url: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recaudo"))
-        .args(args)
-        .env("RECAUDO_DATABASE_URL", db_url)
-        .current_dir(cwd)
-        .output()
-        .expect("run recaudo")
-}
 
 #[tokio::test]
 async fn put_list_and_retire_on_the_database() {
