@@ -87,8 +87,8 @@ fn ctx(d: &Debtor, debt: &Debt, events: &[Event], now: DateTime<Utc>) -> EvalCon
     })
 }
 
-fn field(v: &Value, key: &str) -> Value {
-    match v {
+fn field(v: impl std::borrow::Borrow<Value>, key: &str) -> Value {
+    match v.borrow() {
         Value::Map(m) => m
             .map
             .get(&cel::objects::Key::from(key))
@@ -115,14 +115,14 @@ fn context_values_for_a_fixed_debtor() {
     )];
     // 2026-11-25 14:00 UTC is 09:00 in Bogotá.
     let c = ctx(&d, &dt, &ev, utc(2026, 11, 25, 14, 0));
-    let debtor = c.variable("debtor").expect("debtor");
+    let debtor = &c.variable("debtor").expect("debtor");
     assert_eq!(field(debtor, "kind"), Value::from("person"));
     assert_eq!(field(debtor, "age"), Value::Int(35));
     assert_eq!(field(debtor, "segment"), Value::from("young"));
     assert_eq!(field(debtor, "country"), Value::from("CO"));
     assert_eq!(field(debtor, "language"), Value::from("es"));
     assert_eq!(field(debtor, "days_since_created"), Value::Int(24));
-    let debt_v = c.variable("debt").expect("debt");
+    let debt_v = &c.variable("debt").expect("debt");
     assert_eq!(field(debt_v, "balance"), Value::Float(1234.56));
     assert_eq!(field(debt_v, "amount"), Value::Float(1500.5));
     assert_eq!(field(debt_v, "currency"), Value::from("COP"));

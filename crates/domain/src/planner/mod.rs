@@ -341,9 +341,9 @@ impl<'a> Planner<'a> {
                 Ok(seg) => {
                     let id = seg.map(|s| s.id.clone());
                     if id != debtor.segment {
-                        ctx.set_segment(id.as_deref());
                         plan.segment = Some(id.clone());
                         debtor.segment = id;
+                        ctx.set_debtor(&debtor);
                     }
                 }
                 Err(e) => plan.errors.push(format!("{}: {e}", debtor.external_id)),

@@ -31,10 +31,8 @@ use std::sync::{Arc, LazyLock};
 use cel::Value;
 use cel::common::types::{
     CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelTimestamp,
-    CelUInt,
 };
 use cel::common::value::Val;
-use cel::objects::{Key, Map};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::prelude::ToPrimitive;
@@ -51,8 +49,7 @@ pub const MAX_JSON_DEPTH: usize = 32;
 
 /// CEL's standard environment, built once: `cel::Context::default()` builds a new one each time,
 /// which was about 70 % of the cost of a context (38.6 µs per debtor before, 10.8 µs after, in
-/// `benches/conditions.rs`). Most of what is left is `cel` copying every map into its own value
-/// types when a variable is added.
+/// `benches/conditions.rs`); building the values as `cel`'s own types took it to 2.9 µs.
 static STDLIB: LazyLock<Arc<cel::Env>> = LazyLock::new(|| Arc::new(cel::Env::stdlib()));
 
 /// What a condition is evaluated on: one debtor, one of their debts, the debtor's scores and
@@ -71,14 +68,18 @@ pub struct EvalInput<'a> {
 /// The CEL variables built from an [`EvalInput`], ready to evaluate any number of conditions.
 pub struct EvalContext {
     context: cel::Context<'static, 'static>,
-    values: BTreeMap<&'static str, Value>,
+    /// The debtor's local date and zone, to rebuild `debtor` ([`EvalContext::set_debtor`]).
+    today: NaiveDate,
+    tz: Tz,
 }
 
 impl fmt::Debug for EvalContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EvalContext")
-            .field("values", &self.values)
-            .finish()
+        let mut d = f.debug_struct("EvalContext");
+        for name in super::CEL_ROOTS {
+            d.field(name, &self.variable(name));
+        }
+        d.finish()
     }
 }
 
@@ -88,41 +89,33 @@ impl EvalContext {
     pub fn new(input: &EvalInput<'_>) -> EvalContext {
         let tz = debtor_zone(input.debtor);
         let today = local_date(input.now, tz);
-        let values = BTreeMap::from([
-            ("debtor", debtor_value(input.debtor, today, tz)),
-            ("debt", debt_value(input.debt, today)),
-            ("score", score_value(input.score)),
-            (
-                "events",
-                Value::List(Arc::new(input.events.iter().map(event_value).collect())),
-            ),
-            ("now", Value::Timestamp(input.now.fixed_offset())),
-        ]);
         let mut context = cel::Context::with_env(Arc::clone(&STDLIB));
-        for (name, value) in &values {
-            context.add_variable_as_val(*name, to_val(value));
-        }
-        EvalContext { context, values }
+        context.add_variable_as_val("debtor", debtor_value(input.debtor, today, tz));
+        context.add_variable_as_val("debt", debt_value(input.debt, today));
+        context.add_variable_as_val("score", score_value(input.score));
+        context.add_variable_as_val(
+            "events",
+            list(input.events.iter().map(event_value).collect()),
+        );
+        context.add_variable_as_val(
+            "now",
+            Box::new(CelTimestamp::from(input.now.fixed_offset())),
+        );
+        EvalContext { context, today, tz }
     }
 
-    /// Sets `debtor.segment` (the planner assigns the segment on a context it then reuses for
-    /// the debtor's first debt, rather than building a second one).
-    pub fn set_segment(&mut self, segment: Option<&str>) {
-        let Some(Value::Map(m)) = self.values.get("debtor") else {
-            return;
-        };
-        let mut inner: HashMap<Key, Value> = (*m.map).clone();
-        inner.insert(Key::from("segment"), segment.map_or(Value::Null, string));
-        let v = Value::Map(Map {
-            map: Arc::new(inner),
-        });
-        self.context.add_variable_as_val("debtor", to_val(&v));
-        self.values.insert("debtor", v);
+    /// Rebuilds `debtor` from `debtor` (the planner assigns the segment on a context it then
+    /// reuses for the debtor's first debt, rather than building a second one).
+    pub fn set_debtor(&mut self, debtor: &Debtor) {
+        self.context
+            .add_variable_as_val("debtor", debtor_value(debtor, self.today, self.tz));
     }
 
-    /// The value of one variable (`debtor`, `debt`, `score`, `events`, `now`).
-    pub fn variable(&self, name: &str) -> Option<&Value> {
-        self.values.get(name)
+    /// The value of one variable (`debtor`, `debt`, `score`, `events`, `now`), converted back to
+    /// a [`Value`] (for tests and `Debug`; conditions read the evaluator's own types).
+    pub fn variable(&self, name: &str) -> Option<Value> {
+        let v = self.context.get_variable(name)?;
+        Value::try_from(v.as_ref()).ok()
     }
 
     /// Evaluates `condition`: `Ok(true)`/`Ok(false)`, or an error naming the condition's path when
@@ -171,32 +164,6 @@ impl Conditions {
     /// conditions on the same input, build one [`EvalContext`] and use [`EvalContext::evaluate`].
     pub fn evaluate(condition: &Condition, input: &EvalInput<'_>) -> Result<bool, EvalError> {
         EvalContext::new(input).evaluate(condition)
-    }
-}
-
-/// `value` as the evaluator's own types, converted by reference. `cel`'s conversion
-/// (`add_variable_from_value`) clones every map and list before converting it, element by
-/// element again: about half the cost of a context (`benches/conditions.rs`).
-fn to_val(value: &Value) -> Box<dyn Val> {
-    match value {
-        Value::Bool(b) => Box::new(CelBool::from(*b)),
-        Value::Int(i) => Box::new(CelInt::from(*i)),
-        Value::UInt(u) => Box::new(CelUInt::from(*u)),
-        Value::Float(f) => Box::new(CelDouble::from(*f)),
-        Value::String(s) => Box::new(CelString::from(s.as_str().to_string())),
-        Value::Null => Box::new(CelNull),
-        Value::Timestamp(t) => Box::new(CelTimestamp::from(*t)),
-        Value::List(items) => Box::new(CelList::from(
-            items.iter().map(to_val).collect::<Vec<Box<dyn Val>>>(),
-        )),
-        Value::Map(m) => Box::new(CelMap::from(
-            m.map
-                .iter()
-                .map(|(k, v)| (CelMapKey::from(k.clone()), to_val(v)))
-                .collect::<HashMap<CelMapKey, Box<dyn Val>>>(),
-        )),
-        // Kinds the context never builds (bytes, durations, opaque values): cel's own way.
-        other => Box::<dyn Val>::try_from(other.clone()).unwrap_or_else(|_| Box::new(CelNull)),
     }
 }
 
@@ -257,25 +224,43 @@ pub fn money_f64(m: &Money) -> f64 {
     m.amount.to_f64().unwrap_or(f64::NAN)
 }
 
-fn map(entries: Vec<(&'static str, Value)>) -> Value {
-    let m: HashMap<Key, Value> = entries
+// The values are built straight as the evaluator's own types: `cel`'s conversion from its
+// `Value` (`add_variable_from_value`) clones every map and list before converting it element by
+// element, and building a `Value` first doubled the allocations (`benches/conditions.rs`).
+
+fn map(entries: Vec<(&'static str, Box<dyn Val>)>) -> Box<dyn Val> {
+    let m: HashMap<CelMapKey<'static>, Box<dyn Val>> = entries
         .into_iter()
-        .map(|(k, v)| (Key::from(k), v))
+        .map(|(k, v)| (CelMapKey::from(k), v))
         .collect();
-    Value::Map(Map { map: Arc::new(m) })
+    Box::new(CelMap::from(m))
 }
 
-fn string(s: &str) -> Value {
-    Value::String(Arc::new(s.to_string()))
+fn list(items: Vec<Box<dyn Val>>) -> Box<dyn Val> {
+    Box::new(CelList::from(items))
 }
 
-fn debtor_value(d: &Debtor, today: NaiveDate, tz: Tz) -> Value {
+fn string(s: &str) -> Box<dyn Val> {
+    Box::new(CelString::from(s.to_string()))
+}
+
+fn null() -> Box<dyn Val> {
+    Box::new(CelNull)
+}
+
+fn int(i: i64) -> Box<dyn Val> {
+    Box::new(CelInt::from(i))
+}
+
+fn float(f: f64) -> Box<dyn Val> {
+    Box::new(CelDouble::from(f))
+}
+
+fn debtor_value(d: &Debtor, today: NaiveDate, tz: Tz) -> Box<dyn Val> {
     let created = local_date(d.created_at, tz);
     let attributes = match &d.attributes {
         serde_json::Value::Object(_) => json_value(&d.attributes, 0),
-        _ => Value::Map(Map {
-            map: Arc::new(HashMap::new()),
-        }),
+        _ => map(Vec::new()),
     };
     map(vec![
         ("kind", string(d.kind.as_str())),
@@ -283,51 +268,51 @@ fn debtor_value(d: &Debtor, today: NaiveDate, tz: Tz) -> Value {
             "age",
             d.birth_date
                 .and_then(|b| age_years(b, today))
-                .map_or(Value::Null, Value::Int),
+                .map_or_else(null, int),
         ),
-        ("segment", d.segment.as_deref().map_or(Value::Null, string)),
+        ("segment", d.segment.as_deref().map_or_else(null, string)),
         ("country", string(d.country.code())),
         ("language", string(d.language.as_str())),
         ("timezone", string(tz.name())),
-        (
-            "tags",
-            Value::List(Arc::new(d.tags.iter().map(|t| string(t)).collect())),
-        ),
+        ("tags", list(d.tags.iter().map(|t| string(t)).collect())),
         ("attributes", attributes),
         (
             "days_since_created",
-            Value::Int(today.signed_duration_since(created).num_days()),
+            int(today.signed_duration_since(created).num_days()),
         ),
     ])
 }
 
-fn debt_value(d: &Debt, today: NaiveDate) -> Value {
+fn debt_value(d: &Debt, today: NaiveDate) -> Box<dyn Val> {
     map(vec![
         ("id", string(&d.id.to_string())),
-        ("balance", Value::Float(money_f64(&d.balance))),
-        ("amount", Value::Float(money_f64(&d.original))),
+        ("balance", float(money_f64(&d.balance))),
+        ("amount", float(money_f64(&d.original))),
         ("currency", string(d.balance.currency.code())),
-        ("days_past_due", Value::Int(days_past_due(d.due_on, today))),
+        ("days_past_due", int(days_past_due(d.due_on, today))),
         ("status", string(d.status.as_str())),
-        ("product", d.product.as_deref().map_or(Value::Null, string)),
+        ("product", d.product.as_deref().map_or_else(null, string)),
     ])
 }
 
-fn score_value(score: &BTreeMap<String, f64>) -> Value {
-    let m: HashMap<Key, Value> = score
+fn score_value(score: &BTreeMap<String, f64>) -> Box<dyn Val> {
+    let m: HashMap<CelMapKey<'static>, Box<dyn Val>> = score
         .iter()
-        .map(|(k, v)| (Key::from(k.as_str()), Value::Float(*v)))
+        .map(|(k, v)| (CelMapKey::from(k.clone()), float(*v)))
         .collect();
-    Value::Map(Map { map: Arc::new(m) })
+    Box::new(CelMap::from(m))
 }
 
-fn event_value(e: &Event) -> Value {
+fn event_value(e: &Event) -> Box<dyn Val> {
     let mut entries = vec![
         ("kind", string(e.kind.as_str())),
-        ("at", Value::Timestamp(e.at.fixed_offset())),
+        (
+            "at",
+            Box::new(CelTimestamp::from(e.at.fixed_offset())) as Box<dyn Val>,
+        ),
         (
             "debt",
-            e.debt_id.map_or(Value::Null, |id| string(&id.to_string())),
+            e.debt_id.map_or_else(null, |id| string(&id.to_string())),
         ),
         ("data", json_value(&e.data, 0)),
     ];
@@ -338,24 +323,22 @@ fn event_value(e: &Event) -> Value {
 }
 
 /// JSON as CEL: numbers as floats, objects as maps, at most [`MAX_JSON_DEPTH`] levels.
-fn json_value(v: &serde_json::Value, depth: usize) -> Value {
+fn json_value(v: &serde_json::Value, depth: usize) -> Box<dyn Val> {
     if depth >= MAX_JSON_DEPTH {
-        return Value::Null;
+        return null();
     }
     match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => n.as_f64().map_or(Value::Null, Value::Float),
+        serde_json::Value::Null => null(),
+        serde_json::Value::Bool(b) => Box::new(CelBool::from(*b)),
+        serde_json::Value::Number(n) => n.as_f64().map_or_else(null, float),
         serde_json::Value::String(s) => string(s),
-        serde_json::Value::Array(a) => Value::List(Arc::new(
-            a.iter().map(|x| json_value(x, depth + 1)).collect(),
-        )),
+        serde_json::Value::Array(a) => list(a.iter().map(|x| json_value(x, depth + 1)).collect()),
         serde_json::Value::Object(o) => {
-            let m: HashMap<Key, Value> = o
+            let m: HashMap<CelMapKey<'static>, Box<dyn Val>> = o
                 .iter()
-                .map(|(k, x)| (Key::from(k.as_str()), json_value(x, depth + 1)))
+                .map(|(k, x)| (CelMapKey::from(k.clone()), json_value(x, depth + 1)))
                 .collect();
-            Value::Map(Map { map: Arc::new(m) })
+            Box::new(CelMap::from(m))
         }
     }
 }
@@ -393,10 +376,14 @@ mod tests {
         for _ in 0..(MAX_JSON_DEPTH + 10) {
             v = serde_json::json!({ "a": v });
         }
-        let mut cur = json_value(&v, 0);
+        let mut cur = Value::try_from(json_value(&v, 0).as_ref()).expect("converts");
         let mut depth = 0;
         while let Value::Map(m) = &cur {
-            let next = m.map.get(&Key::from("a")).cloned().unwrap_or(Value::Null);
+            let next = m
+                .map
+                .get(&cel::objects::Key::from("a"))
+                .cloned()
+                .unwrap_or(Value::Null);
             cur = next;
             depth += 1;
         }
