@@ -1237,3 +1237,36 @@ fn no_ride_along_call_about_a_debt_after_a_conversation_about_it() {
     assert_eq!(plan.contacts.len(), 1);
     assert!(plan.contacts[0].covers.is_empty());
 }
+
+#[test]
+fn after_contact_planned_is_placed_from_the_outbox_rows() {
+    // The store does not load `contact_planned` events for the planner (its outbox rows say the
+    // same); a step placed after one is placed from the rows: when planned, of which step.
+    let s = r#"
+id: cp
+steps:
+  - { id: due, at: due, send: { channel: email, template: due_today } }
+  - id: recap
+    after: { event: contact_planned, step: due, delay: 2d }
+    send: { channel: sms, template: payment_link }
+"#;
+    let fx = Fx::new(Jurisdiction::Mx, &[s]);
+    let mut f = file(1, MX, Country::Mx, &ALL, &["2026-11-02"]);
+    let id = debt_id(&f, 0);
+    f.debts[0].debt.strategy = Some(StrategyAssignment {
+        strategy: "cp".into(),
+        version: 1,
+        arms: BTreeMap::new(),
+        started_at: t("2026-11-01T08:00:00-06:00"),
+    });
+    // Monday 2 November, 10:00: the email of `due`, planned then.
+    let plan = run(&fx, &mut f, t("2026-11-02T10:00:00-06:00"));
+    assert_eq!(line(&plan, id).step, "due");
+    assert!(f.events.is_empty(), "no contact_planned event in the file");
+    // Planned at 10:00 on the 2nd, so the recap is due from the 4th.
+    assert!(fx.plan(&f, t("2026-11-03T10:00:00-06:00")).lines.is_empty());
+    let plan = fx.plan(&f, t("2026-11-04T10:00:00-06:00"));
+    let l = line(&plan, id);
+    assert_eq!((l.step.as_str(), l.channel), ("recap", Channel::Sms));
+    assert_eq!(l.decision, send("2026-11-04T10:00:00-06:00"));
+}

@@ -49,12 +49,13 @@ pub const PLAN_EVENT_DAYS: i64 = 90;
 pub const PLAN_CONTACT_DAYS: i64 = 400;
 
 /// Timeline kinds the planner does not read: bookkeeping of the portfolio itself, written in
-/// bulk by imports, that no strategy condition or placement is about.
-const BOOKKEEPING_EVENTS: [EventKind; 4] = [
+/// bulk by imports, and the planner's own `contact_planned`, whose outbox rows it reads instead.
+const BOOKKEEPING_EVENTS: [EventKind; 5] = [
     EventKind::DebtorCreated,
     EventKind::DebtorUpdated,
     EventKind::ContactPointAdded,
     EventKind::DebtUpdated,
+    EventKind::ContactPlanned,
 ];
 
 /// What one write of plans stored.

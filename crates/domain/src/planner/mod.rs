@@ -691,19 +691,35 @@ impl<'a> Planner<'a> {
                 step: of,
                 delay,
             }) => {
-                let ev = file
-                    .events
-                    .iter()
-                    .filter(|e| {
-                        e.kind == *event
-                            && e.debt_id == Some(debt.id)
-                            && e.at >= assignment.started_at - Duration::seconds(1)
-                            && of.as_deref().is_none_or(|s| {
-                                e.data.get("step").and_then(|v| v.as_str()) == Some(s)
+                let since = assignment.started_at - Duration::seconds(1);
+                // The planner's own `contact_planned` events are the outbox rows it reads (the
+                // store does not load them twice): when each was planned, of which step.
+                let planned = (*event == EventKind::ContactPlanned).then(|| {
+                    file.contacts
+                        .iter()
+                        .filter(|c| {
+                            c.debt == debt.id
+                                && c.created_at >= since
+                                && of.as_deref().is_none_or(|s| c.step == s)
+                        })
+                        .map(|c| c.created_at)
+                        .max()
+                });
+                let ev = planned
+                    .unwrap_or_else(|| {
+                        file.events
+                            .iter()
+                            .filter(|e| {
+                                e.kind == *event
+                                    && e.debt_id == Some(debt.id)
+                                    && e.at >= since
+                                    && of.as_deref().is_none_or(|s| {
+                                        e.data.get("step").and_then(|v| v.as_str()) == Some(s)
+                                    })
                             })
+                            .map(|e| e.at)
+                            .max()
                     })
-                    .map(|e| e.at)
-                    .max()
                     .ok_or_else(|| {
                         format!(
                             "no {event}{} on the debt since it started its strategy",
