@@ -4,17 +4,18 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::types::Json;
 
 use recaudo_domain::DebtorId;
 use recaudo_domain::event::EventKind;
 use recaudo_domain::planner::{DebtFile, DebtorFile, DebtorPlan, PriorContact};
 use recaudo_domain::portfolio::{DebtStatus, Debtor};
 
-use crate::outbox::{CONTACT_COLUMNS, ContactRow, IdRow};
+use crate::outbox::IdRow;
 use crate::rows::{
     CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_COLUMNS,
-    DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow,
+    DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow, from_columns, parse,
 };
 use crate::sql::{Sql, exec, fetch_all, fetch_optional, raw_json};
 use crate::{Result, TenantStore, on_pool};
@@ -57,6 +58,60 @@ const BOOKKEEPING_EVENTS: [EventKind; 5] = [
     EventKind::DebtUpdated,
     EventKind::ContactPlanned,
 ];
+
+/// The outbox columns the planner reads (not the whole row: no key, reason or template).
+const PRIOR_COLUMNS: &str = "debtor_id, debt_id, covers, strategy, step, channel, scheduled_for, local_date, state, created_at";
+
+#[derive(sqlx::FromRow)]
+struct PriorRow {
+    debtor_id: String,
+    debt_id: String,
+    covers: Json<Vec<String>>,
+    strategy: Option<String>,
+    step: String,
+    channel: String,
+    scheduled_for: DateTime<Utc>,
+    local_date: NaiveDate,
+    state: String,
+    created_at: DateTime<Utc>,
+}
+
+from_columns!(PriorRow {
+    debtor_id,
+    debt_id,
+    covers,
+    strategy,
+    step,
+    channel,
+    scheduled_for,
+    local_date,
+    state,
+    created_at
+});
+
+impl PriorRow {
+    fn into_domain(self) -> Result<(DebtorId, PriorContact)> {
+        Ok((
+            parse("debtor id", &self.debtor_id)?,
+            PriorContact {
+                debt: parse("debt id", &self.debt_id)?,
+                covers: self
+                    .covers
+                    .0
+                    .iter()
+                    .map(|d| parse("covered debt id", d))
+                    .collect::<Result<_>>()?,
+                strategy: self.strategy,
+                step: self.step,
+                channel: parse("channel", &self.channel)?,
+                scheduled_for: self.scheduled_for,
+                local_date: self.local_date,
+                state: parse("contact state", &self.state)?,
+                created_at: self.created_at,
+            },
+        ))
+    }
+}
 
 /// What one write of plans stored.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -210,22 +265,22 @@ impl TenantStore {
             .collect::<Result<Vec<_>>>()?;
 
         let mut sql = Sql::new(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = "
+            "SELECT {PRIOR_COLUMNS} FROM contacts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
         sql.push(" AND scheduled_for >= ")
             .push_arg(now - Duration::days(PLAN_CONTACT_DAYS))
             .push(" ORDER BY scheduled_for, id");
-        let contacts = read_rows!(self, ContactRow, sql)
+        let contacts = read_rows!(self, PriorRow, sql)
             .into_iter()
-            .map(ContactRow::into_domain)
+            .map(PriorRow::into_domain)
             .collect::<Result<Vec<_>>>()?;
 
         let mut debts = group(debts, |d| d.debtor_id);
         let mut points = group(points, |p| p.debtor_id);
         let mut events = group(events, |e| e.debtor_id);
-        let mut contacts = group(contacts, |c| c.debtor_id);
+        let mut contacts = group(contacts, |(debtor, _)| *debtor);
         let files = debtors
             .into_iter()
             .filter_map(|debtor| {
@@ -244,17 +299,7 @@ impl TenantStore {
                         .remove(&debtor.id)
                         .unwrap_or_default()
                         .into_iter()
-                        .map(|c| PriorContact {
-                            debt: c.debt_id,
-                            covers: c.covers,
-                            strategy: c.strategy,
-                            step: c.step,
-                            channel: c.channel,
-                            scheduled_for: c.scheduled_for,
-                            local_date: c.local_date,
-                            state: c.state,
-                            created_at: c.created_at,
-                        })
+                        .map(|(_, c)| c)
                         .collect(),
                     score: Default::default(),
                     debtor,

@@ -15,7 +15,7 @@ use recaudo_domain::{Currency, Money};
 
 use crate::{Result, StoreError};
 
-fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T>
+pub(crate) fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
