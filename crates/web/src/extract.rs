@@ -91,12 +91,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
         if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
             let ct = ct.to_str().unwrap_or("");
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+            let essence = media_type(req.headers());
             if essence != "application/json" && !essence.ends_with("+json") {
                 return Err(Problem::unsupported_media_type(format!(
                     "expected an `application/json` body, got `{ct}`"
@@ -125,6 +120,20 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 }
 
 /// Parses a JSON document, naming the field at fault on error.
+/// The media type of a request's `Content-Type`, lower-cased, without parameters (`""` when
+/// there is none or it is not text).
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {

@@ -30,16 +30,11 @@ fn format_of(param: Option<&str>, headers: &HeaderMap) -> Result<Format, Problem
             .parse::<Format>()
             .map_err(|e| Problem::bad_field(Some("format".into()), e));
     }
+    let essence = crate::extract::media_type(headers);
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
     match essence.as_str() {
         "text/csv" | "application/csv" => Ok(Format::Csv),
         "application/x-ndjson"

@@ -44,16 +44,11 @@ pub struct MoveStrategy {
 /// The YAML of a `POST /strategies` body: the body itself (`application/yaml`, `text/yaml`,
 /// `text/plain`, or no Content-Type) or the `source` of a JSON body.
 fn source_of(headers: &HeaderMap, body: &[u8]) -> Result<String, Problem> {
+    let essence = crate::extract::media_type(headers);
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
     match essence.as_str() {
         "" | "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
         | "text/plain" => String::from_utf8(body.to_vec()).map_err(|_| {
