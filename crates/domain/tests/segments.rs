@@ -76,12 +76,19 @@ fn event(d: &Debtor, debt: Option<DebtId>, kind: EventKind, at: DateTime<Utc>) -
     }
 }
 
-fn ctx(d: &Debtor, debt: &Debt, events: &[Event], now: DateTime<Utc>) -> EvalContext {
-    let score = BTreeMap::from([("ptp".to_string(), 0.25)]);
+static SCORE: std::sync::LazyLock<BTreeMap<String, f64>> =
+    std::sync::LazyLock::new(|| BTreeMap::from([("ptp".to_string(), 0.25)]));
+
+fn ctx<'a>(
+    d: &'a Debtor,
+    debt: &'a Debt,
+    events: &'a [Event],
+    now: DateTime<Utc>,
+) -> EvalContext<'a> {
     EvalContext::new(&EvalInput {
         debtor: d,
         debt,
-        score: &score,
+        score: &SCORE,
         events,
         now,
     })

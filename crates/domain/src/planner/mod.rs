@@ -334,16 +334,16 @@ impl<'a> Planner<'a> {
         // The segment, on the most overdue debt.
         let mut debtor = file.debtor.clone();
         // The context of the first debt, reused by its strategy's conditions.
-        let mut first_ctx: Option<(DebtId, EvalContext)> = None;
+        let mut first_ctx: Option<(DebtId, EvalContext<'_>)> = None;
         if let Some(first) = debts.first() {
-            let mut ctx = context(&debtor, &first.debt, file, now);
+            let mut ctx = context(&file.debtor, &first.debt, file, now);
             match self.segments.assign(&ctx) {
                 Ok(seg) => {
                     let id = seg.map(|s| s.id.clone());
                     if id != debtor.segment {
                         plan.segment = Some(id.clone());
+                        ctx.set_segment(id.clone());
                         debtor.segment = id;
-                        ctx.set_debtor(&debtor);
                     }
                 }
                 Err(e) => plan.errors.push(format!("{}: {e}", debtor.external_id)),
@@ -395,12 +395,12 @@ impl<'a> Planner<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn plan_debt(
+    fn plan_debt<'f>(
         &self,
-        debtor: &Debtor,
-        d: &DebtFile,
-        mut ctx: Option<EvalContext>,
-        file: &DebtorFile,
+        debtor: &'f Debtor,
+        d: &'f DebtFile,
+        mut ctx: Option<EvalContext<'f>>,
+        file: &'f DebtorFile,
         evaluator: &Evaluator<'_>,
         history: &mut Vec<PastContact>,
         (now, today, tz): (DateTime<Utc>, NaiveDate, Tz),
@@ -1022,7 +1022,12 @@ fn proposed(channel: Channel, debt: DebtId, point: &ContactPoint) -> ProposedCon
 }
 
 /// The CEL context of a debt.
-fn context(debtor: &Debtor, debt: &Debt, file: &DebtorFile, now: DateTime<Utc>) -> EvalContext {
+fn context<'a>(
+    debtor: &'a Debtor,
+    debt: &'a Debt,
+    file: &'a DebtorFile,
+    now: DateTime<Utc>,
+) -> EvalContext<'a> {
     EvalContext::new(&EvalInput {
         debtor,
         debt,

@@ -24,6 +24,7 @@
 //! thread (8 MiB) — provided the caller has not used more than about a third of it already. It
 //! needs no thread of its own, unlike compilation (64 MiB, see `compile_cel`).
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, LazyLock};
@@ -38,6 +39,7 @@ use chrono_tz::Tz;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::Condition;
+use super::fast::Scope;
 use super::validate::check_cel;
 use crate::Money;
 use crate::event::Event;
@@ -65,15 +67,21 @@ pub struct EvalInput<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The CEL variables built from an [`EvalInput`], ready to evaluate any number of conditions.
-pub struct EvalContext {
-    context: cel::Context<'static, 'static>,
-    /// The debtor's local date and zone, to rebuild `debtor` ([`EvalContext::set_debtor`]).
+/// What conditions are evaluated on, for one debtor and debt: [`EvalInput`] with the debtor's
+/// local date. Most conditions are decided by the direct evaluator (`fast.rs`) straight from the
+/// domain values; `cel`'s variables are built the first time a condition needs them, and then
+/// kept for the other conditions on the same context.
+pub struct EvalContext<'a> {
+    input: EvalInput<'a>,
+    /// The debtor's segment as assigned by the planner, when it differs from the stored one
+    /// ([`EvalContext::set_segment`]).
+    segment: Option<Option<String>>,
     today: NaiveDate,
     tz: Tz,
+    cel: OnceCell<cel::Context<'static, 'static>>,
 }
 
-impl fmt::Debug for EvalContext {
+impl fmt::Debug for EvalContext<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("EvalContext");
         for name in super::CEL_ROOTS {
@@ -83,45 +91,92 @@ impl fmt::Debug for EvalContext {
     }
 }
 
-impl EvalContext {
-    /// Builds `debtor`, `debt`, `score`, `events` and `now`. Local dates are taken in the debtor's
-    /// time zone, or their country's default zone when the stored name is not a known zone.
-    pub fn new(input: &EvalInput<'_>) -> EvalContext {
+impl<'a> EvalContext<'a> {
+    /// A context for `input`. Local dates are taken in the debtor's time zone, or their
+    /// country's default zone when the stored name is not a known zone.
+    pub fn new(input: &EvalInput<'a>) -> EvalContext<'a> {
         let tz = debtor_zone(input.debtor);
-        let today = local_date(input.now, tz);
-        let mut context = cel::Context::with_env(Arc::clone(&STDLIB));
-        context.add_variable_as_val("debtor", debtor_value(input.debtor, today, tz));
-        context.add_variable_as_val("debt", debt_value(input.debt, today));
-        context.add_variable_as_val("score", score_value(input.score));
-        context.add_variable_as_val(
-            "events",
-            list(input.events.iter().map(event_value).collect()),
-        );
-        context.add_variable_as_val(
-            "now",
-            Box::new(CelTimestamp::from(input.now.fixed_offset())),
-        );
-        EvalContext { context, today, tz }
+        EvalContext {
+            input: *input,
+            segment: None,
+            today: local_date(input.now, tz),
+            tz,
+            cel: OnceCell::new(),
+        }
     }
 
-    /// Rebuilds `debtor` from `debtor` (the planner assigns the segment on a context it then
-    /// reuses for the debtor's first debt, rather than building a second one).
-    pub fn set_debtor(&mut self, debtor: &Debtor) {
-        self.context
-            .add_variable_as_val("debtor", debtor_value(debtor, self.today, self.tz));
+    /// Sets `debtor.segment` (the planner assigns the segment on a context it then reuses for
+    /// the debtor's first debt, rather than building a second one).
+    pub fn set_segment(&mut self, segment: Option<String>) {
+        let debtor = debtor_value(self.input.debtor, segment.as_deref(), self.today, self.tz);
+        if let Some(c) = self.cel.get_mut() {
+            c.add_variable_as_val("debtor", debtor);
+        }
+        self.segment = Some(segment);
     }
 
-    /// The value of one variable (`debtor`, `debt`, `score`, `events`, `now`), converted back to
-    /// a [`Value`] (for tests and `Debug`; conditions read the evaluator's own types).
+    fn segment(&self) -> Option<&str> {
+        match &self.segment {
+            Some(s) => s.as_deref(),
+            None => self.input.debtor.segment.as_deref(),
+        }
+    }
+
+    /// `cel`'s variables `debtor`, `debt`, `score`, `events` and `now`, built on first use.
+    fn cel(&self) -> &cel::Context<'static, 'static> {
+        self.cel.get_or_init(|| {
+            let input = &self.input;
+            let mut context = cel::Context::with_env(Arc::clone(&STDLIB));
+            context.add_variable_as_val(
+                "debtor",
+                debtor_value(input.debtor, self.segment(), self.today, self.tz),
+            );
+            context.add_variable_as_val("debt", debt_value(input.debt, self.today));
+            context.add_variable_as_val("score", score_value(input.score));
+            context.add_variable_as_val(
+                "events",
+                list(input.events.iter().map(event_value).collect()),
+            );
+            context.add_variable_as_val(
+                "now",
+                Box::new(CelTimestamp::from(input.now.fixed_offset())),
+            );
+            context
+        })
+    }
+
+    /// The value of one variable (`debtor`, `debt`, `score`, `events`, `now`) as `cel` sees it,
+    /// converted to a [`Value`] (for tests and `Debug`).
     pub fn variable(&self, name: &str) -> Option<Value> {
-        let v = self.context.get_variable(name)?;
+        let v = self.cel().get_variable(name)?;
         Value::try_from(v.as_ref()).ok()
     }
 
     /// Evaluates `condition`: `Ok(true)`/`Ok(false)`, or an error naming the condition's path when
     /// it fails at run time (no such key, no such overload…) or gives something other than a bool.
     pub fn evaluate(&self, condition: &Condition) -> Result<bool, EvalError> {
-        match condition.program.execute(&self.context) {
+        match self.evaluate_direct(condition) {
+            Some(b) => Ok(b),
+            None => self.evaluate_with_cel(condition),
+        }
+    }
+
+    /// The direct evaluator's answer alone: `None` when it leaves `condition` to `cel`, here or
+    /// always (for tests and benchmarks).
+    pub fn evaluate_direct(&self, condition: &Condition) -> Option<bool> {
+        let scope = Scope {
+            input: &self.input,
+            segment: self.segment(),
+            today: self.today,
+            tz: self.tz,
+        };
+        condition.fast.as_ref()?.evaluate(&scope).ok()
+    }
+
+    /// Evaluates `condition` with `cel` alone, never the direct evaluator: what
+    /// [`EvalContext::evaluate`] must always agree with (`tests/fast_conditions.rs`).
+    pub fn evaluate_with_cel(&self, condition: &Condition) -> Result<bool, EvalError> {
+        match condition.program.execute(self.cel()) {
             Ok(Value::Bool(b)) => Ok(b),
             Ok(other) => Err(EvalError {
                 path: condition.path.clone(),
@@ -136,6 +191,12 @@ impl EvalContext {
             }),
         }
     }
+
+    /// Whether the direct evaluator covers `condition` (it may still hand one evaluation to
+    /// `cel`, e.g. when a value is `null`).
+    pub fn is_direct(condition: &Condition) -> bool {
+        condition.fast.is_some()
+    }
 }
 
 impl Condition {
@@ -143,15 +204,25 @@ impl Condition {
     /// variables among `debtor`, `debt`, `score`, `events`, `now`). `path` names it in errors.
     pub fn compile(path: impl Into<String>, source: &str) -> Result<Condition, String> {
         let program = check_cel(source, super::CEL_ROOTS)?;
-        Ok(Condition {
+        Ok(Condition::from_program(path, source, program))
+    }
+
+    /// A condition from a program [`check_cel`] accepted.
+    pub(crate) fn from_program(
+        path: impl Into<String>,
+        source: &str,
+        program: cel::Program,
+    ) -> Condition {
+        Condition {
             path: path.into(),
             source: source.to_string(),
+            fast: super::fast::compile(program.expression()),
             program,
-        })
+        }
     }
 
     /// Evaluates the condition on `ctx` (see [`EvalContext::evaluate`]).
-    pub fn evaluate(&self, ctx: &EvalContext) -> Result<bool, EvalError> {
+    pub fn evaluate(&self, ctx: &EvalContext<'_>) -> Result<bool, EvalError> {
         ctx.evaluate(self)
     }
 }
@@ -256,7 +327,7 @@ fn float(f: f64) -> Box<dyn Val> {
     Box::new(CelDouble::from(f))
 }
 
-fn debtor_value(d: &Debtor, today: NaiveDate, tz: Tz) -> Box<dyn Val> {
+fn debtor_value(d: &Debtor, segment: Option<&str>, today: NaiveDate, tz: Tz) -> Box<dyn Val> {
     let created = local_date(d.created_at, tz);
     let attributes = match &d.attributes {
         serde_json::Value::Object(_) => json_value(&d.attributes, 0),
@@ -270,7 +341,7 @@ fn debtor_value(d: &Debtor, today: NaiveDate, tz: Tz) -> Box<dyn Val> {
                 .and_then(|b| age_years(b, today))
                 .map_or_else(null, int),
         ),
-        ("segment", d.segment.as_deref().map_or_else(null, string)),
+        ("segment", segment.map_or_else(null, string)),
         ("country", string(d.country.code())),
         ("language", string(d.language.as_str())),
         ("timezone", string(tz.name())),

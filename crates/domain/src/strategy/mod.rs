@@ -25,6 +25,7 @@
 mod context;
 mod duration;
 mod experiment;
+mod fast;
 mod locate;
 mod raw;
 mod segment;
@@ -216,6 +217,8 @@ pub struct Condition {
     pub path: String,
     pub source: String,
     pub program: cel::Program,
+    /// The same expression for the direct evaluator (`fast.rs`), when it is within its reach.
+    pub(crate) fast: Option<fast::Node>,
 }
 
 /// A strategy with its CEL conditions compiled (evaluate them with [`EvalContext`]).

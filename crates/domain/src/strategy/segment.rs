@@ -146,11 +146,7 @@ impl Segments {
                         .filter(|n| !n.is_empty())
                         .unwrap_or_else(|| id.clone()),
                     id,
-                    condition: Condition {
-                        path: cp.to_string(),
-                        source: s.condition,
-                        program,
-                    },
+                    condition: Condition::from_program(cp.to_string(), &s.condition, program),
                 }),
                 Err(m) => errors.push((cp, m)),
             }

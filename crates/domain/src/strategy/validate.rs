@@ -600,11 +600,10 @@ impl Validator<'_> {
     /// Compiles a CEL expression once and checks that it reads only [`CEL_ROOTS`].
     fn cel(&mut self, p: YamlPath, src: &str) {
         match check_cel(src, CEL_ROOTS) {
-            Ok(program) => self.conditions.push(Condition {
-                path: p.to_string(),
-                source: src.to_string(),
-                program,
-            }),
+            Ok(program) => {
+                self.conditions
+                    .push(Condition::from_program(p.to_string(), src, program))
+            }
             Err(message) => self.err(p, message),
         }
     }

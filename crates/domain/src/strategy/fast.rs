@@ -1,0 +1,507 @@
+//! A direct evaluator for the common shape of conditions, beside `cel`'s.
+//!
+//! Most conditions compare a field with a literal and join comparisons with `&&`, `||` and `!`:
+//! `debtor.kind == 'business'`, `debt.balance > 300.0 && debtor.segment != 'senior'`,
+//! `events.exists(e, e.kind == 'promise_made')`. Building `cel`'s values for a debtor (maps of
+//! boxed values, one string per field) cost more than the rest of planning that debtor together
+//! (`benches/planner.rs`). This module compiles such an expression from `cel`'s own syntax tree
+//! into a small tree that reads the fields straight from the domain values, and allocates nothing
+//! when it runs.
+//!
+//! It is an accelerator, never a second meaning: it answers only when it is sure to give what
+//! `cel` gives. A node it does not know (arithmetic, `size`, timestamps, `map`, a ternary…) makes
+//! the whole expression go to `cel`; at run time, anything unusual (a type mismatch, a missing
+//! key, `null` where a number is compared, a number compared with a number of the other kind, an
+//! error anywhere) makes that one evaluation go to `cel`, which then gives its own value or its
+//! own error message. The property test `tests/fast_conditions.rs` checks both paths agree on
+//! random debtors, debts, timelines and expressions.
+
+use std::cmp::Ordering;
+
+use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use super::context::{EvalInput, age_years, days_past_due, local_date, money_f64};
+use crate::event::Event;
+use crate::ids::DebtId;
+
+/// A compiled expression.
+#[derive(Debug, Clone)]
+pub(crate) enum Node {
+    Lit(Lit),
+    List(Vec<Lit>),
+    Field(Field),
+    /// A field of the comprehension's variable (one event).
+    Event(EventField),
+    /// `score.KEY`, or `has(score.KEY)`.
+    Score(Box<str>),
+    HasScore(Box<str>),
+    /// `debtor.attributes.a.b…`
+    Attribute(Vec<Box<str>>),
+    Not(Box<Node>),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Compare(Op, Box<Node>, Box<Node>),
+    In(Box<Node>, Box<Node>),
+    /// `events.exists(e, …)`, `events.all(e, …)`.
+    Exists(Box<Node>),
+    All(Box<Node>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Lit {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Str(Box<str>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    DebtorKind,
+    DebtorAge,
+    DebtorSegment,
+    DebtorCountry,
+    DebtorLanguage,
+    DebtorTimezone,
+    DebtorTags,
+    DebtorDaysSinceCreated,
+    DebtId,
+    DebtBalance,
+    DebtAmount,
+    DebtCurrency,
+    DebtDaysPastDue,
+    DebtStatus,
+    DebtProduct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EventField {
+    Kind,
+    Debt,
+    Channel,
+}
+
+/// Compiles `expr` (a checked program's tree), or `None` when any part of it is outside what this
+/// module evaluates.
+pub(crate) fn compile(expr: &IdedExpr) -> Option<Node> {
+    Compiler { var: None }.node(expr)
+}
+
+struct Compiler<'a> {
+    /// The name of the comprehension's variable, inside `exists`/`all` over `events`.
+    var: Option<&'a str>,
+}
+
+impl<'a> Compiler<'a> {
+    fn node(&self, e: &'a IdedExpr) -> Option<Node> {
+        match &e.expr {
+            Expr::Literal(l) => literal(l).map(Node::Lit),
+            Expr::List(l) => {
+                if !l.optional_indices.is_empty() {
+                    return None;
+                }
+                l.elements
+                    .iter()
+                    .map(|x| match &x.expr {
+                        Expr::Literal(l) => literal(l),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<Lit>>>()
+                    .map(Node::List)
+            }
+            Expr::Select(s) => self.select(&s.operand, &s.field, s.test),
+            Expr::Call(call) => {
+                if call.target.is_some() {
+                    return None;
+                }
+                let args = &call.args;
+                let pair = || -> Option<(Box<Node>, Box<Node>)> {
+                    match args.as_slice() {
+                        [a, b] => Some((Box::new(self.node(a)?), Box::new(self.node(b)?))),
+                        _ => None,
+                    }
+                };
+                let two = |f: fn(Box<Node>, Box<Node>) -> Node| pair().map(|(a, b)| f(a, b));
+                let compare = |op: Op| pair().map(|(a, b)| Node::Compare(op, a, b));
+                match call.func_name.as_str() {
+                    operators::LOGICAL_AND => two(Node::And),
+                    operators::LOGICAL_OR => two(Node::Or),
+                    operators::IN => two(Node::In),
+                    operators::EQUALS => compare(Op::Eq),
+                    operators::NOT_EQUALS => compare(Op::Ne),
+                    operators::LESS => compare(Op::Lt),
+                    operators::LESS_EQUALS => compare(Op::Le),
+                    operators::GREATER => compare(Op::Gt),
+                    operators::GREATER_EQUALS => compare(Op::Ge),
+                    operators::LOGICAL_NOT => match args.as_slice() {
+                        [a] => Some(Node::Not(Box::new(self.node(a)?))),
+                        _ => None,
+                    },
+                    operators::NEGATE => match args.as_slice() {
+                        [
+                            IdedExpr {
+                                expr: Expr::Literal(l),
+                                ..
+                            },
+                        ] => match literal(l)? {
+                            Lit::Int(i) => i.checked_neg().map(|n| Node::Lit(Lit::Int(n))),
+                            Lit::Double(d) => Some(Node::Lit(Lit::Double(-d))),
+                            _ => None,
+                        },
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+            Expr::Comprehension(c) => {
+                // Only `exists`/`all` over `events`, not nested, as the macros expand them:
+                // `@result` starts false (true), each step is `@result || p` (`@result && p`), the
+                // result is `@result`.
+                if self.var.is_some()
+                    || c.iter_var2.is_some()
+                    || !matches!(&c.iter_range.expr, Expr::Ident(n) if n == "events")
+                    || !matches!(&c.result.expr, Expr::Ident(n) if *n == c.accu_var)
+                {
+                    return None;
+                }
+                let Expr::Literal(LiteralValue::Boolean(init)) = &c.accu_init.expr else {
+                    return None;
+                };
+                let Expr::Call(step) = &c.loop_step.expr else {
+                    return None;
+                };
+                let [accu, pred] = step.args.as_slice() else {
+                    return None;
+                };
+                if step.target.is_some()
+                    || !matches!(&accu.expr, Expr::Ident(n) if *n == c.accu_var)
+                {
+                    return None;
+                }
+                let inner = Compiler {
+                    var: Some(c.iter_var.as_str()),
+                };
+                let pred = Box::new(inner.node(pred)?);
+                match (*init.inner(), step.func_name.as_str()) {
+                    (false, operators::LOGICAL_OR) => Some(Node::Exists(pred)),
+                    (true, operators::LOGICAL_AND) => Some(Node::All(pred)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn select(&self, operand: &'a IdedExpr, field: &str, test: bool) -> Option<Node> {
+        let root = match &operand.expr {
+            Expr::Ident(name) => name.as_str(),
+            Expr::Select(_) => {
+                // `debtor.attributes.a.b`: walk down to `debtor.attributes`.
+                let mut path = vec![Box::<str>::from(field)];
+                let mut cur = operand;
+                loop {
+                    match &cur.expr {
+                        Expr::Select(s) if !s.test => {
+                            if matches!(&s.operand.expr, Expr::Ident(n) if n == "debtor")
+                                && s.field == "attributes"
+                            {
+                                if test {
+                                    return None;
+                                }
+                                path.reverse();
+                                return Some(Node::Attribute(path));
+                            }
+                            path.push(Box::from(s.field.as_str()));
+                            cur = &s.operand;
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => return None,
+        };
+        if Some(root) == self.var {
+            if test {
+                return None;
+            }
+            return Some(Node::Event(match field {
+                "kind" => EventField::Kind,
+                "debt" => EventField::Debt,
+                "channel" => EventField::Channel,
+                _ => return None,
+            }));
+        }
+        if root == "score" {
+            return Some(if test {
+                Node::HasScore(Box::from(field))
+            } else {
+                Node::Score(Box::from(field))
+            });
+        }
+        if test {
+            return None;
+        }
+        let f = match (root, field) {
+            ("debtor", "kind") => Field::DebtorKind,
+            ("debtor", "age") => Field::DebtorAge,
+            ("debtor", "segment") => Field::DebtorSegment,
+            ("debtor", "country") => Field::DebtorCountry,
+            ("debtor", "language") => Field::DebtorLanguage,
+            ("debtor", "timezone") => Field::DebtorTimezone,
+            ("debtor", "tags") => Field::DebtorTags,
+            ("debtor", "days_since_created") => Field::DebtorDaysSinceCreated,
+            ("debt", "id") => Field::DebtId,
+            ("debt", "balance") => Field::DebtBalance,
+            ("debt", "amount") => Field::DebtAmount,
+            ("debt", "currency") => Field::DebtCurrency,
+            ("debt", "days_past_due") => Field::DebtDaysPastDue,
+            ("debt", "status") => Field::DebtStatus,
+            ("debt", "product") => Field::DebtProduct,
+            _ => return None,
+        };
+        Some(Node::Field(f))
+    }
+}
+
+fn literal(l: &LiteralValue) -> Option<Lit> {
+    Some(match l {
+        LiteralValue::Null => Lit::Null,
+        LiteralValue::Boolean(b) => Lit::Bool(*b.inner()),
+        LiteralValue::Int(i) => Lit::Int(*i.inner()),
+        LiteralValue::Double(d) => Lit::Double(*d.inner()),
+        LiteralValue::String(s) => Lit::Str(Box::from(s.inner())),
+        LiteralValue::UInt(_) | LiteralValue::Bytes(_) => return None,
+    })
+}
+
+/// A value met while evaluating. Anything the comparisons below do not handle is an error, and
+/// the evaluation goes to `cel`.
+#[derive(Debug, Clone, Copy)]
+enum V<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Str(&'a str),
+    Id(DebtId),
+    Tags(&'a [String]),
+    List(&'a [Lit]),
+    /// A JSON object or array from `debtor.attributes`.
+    Composite,
+}
+
+/// Not decided here: ask `cel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Undecided;
+
+type R<'a> = Result<V<'a>, Undecided>;
+
+/// What an expression reads.
+pub(crate) struct Scope<'a> {
+    pub input: &'a EvalInput<'a>,
+    /// The debtor's segment as the planner has just assigned it.
+    pub segment: Option<&'a str>,
+    pub today: NaiveDate,
+    pub tz: Tz,
+}
+
+impl Node {
+    /// The condition's value, or [`Undecided`] when `cel` must decide.
+    pub(crate) fn evaluate(&self, scope: &Scope<'_>) -> Result<bool, Undecided> {
+        match self.eval(scope, None)? {
+            V::Bool(b) => Ok(b),
+            _ => Err(Undecided),
+        }
+    }
+
+    fn eval<'s>(&'s self, s: &Scope<'s>, event: Option<&'s Event>) -> R<'s> {
+        match self {
+            Node::Lit(l) => Ok(lit(l)),
+            Node::List(items) => Ok(V::List(items)),
+            Node::Field(f) => field(*f, s),
+            Node::Event(f) => {
+                let e = event.ok_or(Undecided)?;
+                Ok(match f {
+                    EventField::Kind => V::Str(e.kind.as_str()),
+                    EventField::Debt => e.debt_id.map_or(V::Null, V::Id),
+                    EventField::Channel => V::Str(
+                        e.data
+                            .get("channel")
+                            .and_then(serde_json::Value::as_str)
+                            .ok_or(Undecided)?,
+                    ),
+                })
+            }
+            Node::Score(k) => s
+                .input
+                .score
+                .get(k.as_ref())
+                .map(|v| V::Double(*v))
+                .ok_or(Undecided),
+            Node::HasScore(k) => Ok(V::Bool(s.input.score.contains_key(k.as_ref()))),
+            Node::Attribute(path) => {
+                let mut cur = &s.input.debtor.attributes;
+                if !cur.is_object() {
+                    return Err(Undecided);
+                }
+                for key in path {
+                    cur = cur
+                        .as_object()
+                        .ok_or(Undecided)?
+                        .get(key.as_ref())
+                        .ok_or(Undecided)?;
+                }
+                json(cur)
+            }
+            Node::Not(a) => match a.eval(s, event)? {
+                V::Bool(b) => Ok(V::Bool(!b)),
+                _ => Err(Undecided),
+            },
+            // `cel`: `false && x` is false without `x`; `error && false` is false; `x` failing
+            // fails the whole. The same for `||` with `true`.
+            Node::And(a, b) => logic(a.eval(s, event), || b.eval(s, event), false),
+            Node::Or(a, b) => logic(a.eval(s, event), || b.eval(s, event), true),
+            Node::Compare(op, a, b) => {
+                let (a, b) = (a.eval(s, event)?, b.eval(s, event)?);
+                let ord = compare(a, b, matches!(op, Op::Eq | Op::Ne))?;
+                Ok(V::Bool(match op {
+                    Op::Eq => ord == Ordering::Equal,
+                    Op::Ne => ord != Ordering::Equal,
+                    Op::Lt => ord == Ordering::Less,
+                    Op::Le => ord != Ordering::Greater,
+                    Op::Gt => ord == Ordering::Greater,
+                    Op::Ge => ord != Ordering::Less,
+                }))
+            }
+            Node::In(a, b) => {
+                let a = a.eval(s, event)?;
+                match b.eval(s, event)? {
+                    V::List(items) => {
+                        for item in items {
+                            if compare(a, lit(item), true)? == Ordering::Equal {
+                                return Ok(V::Bool(true));
+                            }
+                        }
+                        Ok(V::Bool(false))
+                    }
+                    V::Tags(tags) => match a {
+                        V::Str(x) => Ok(V::Bool(tags.iter().any(|t| t == x))),
+                        _ => Err(Undecided),
+                    },
+                    _ => Err(Undecided),
+                }
+            }
+            Node::Exists(p) | Node::All(p) => {
+                let want = matches!(self, Node::Exists(_));
+                for e in s.input.events {
+                    match p.eval(s, Some(e))? {
+                        V::Bool(b) if b == want => return Ok(V::Bool(want)),
+                        V::Bool(_) => {}
+                        _ => return Err(Undecided),
+                    }
+                }
+                Ok(V::Bool(!want))
+            }
+        }
+    }
+}
+
+fn logic<'s>(a: R<'s>, b: impl FnOnce() -> R<'s>, absorbing: bool) -> R<'s> {
+    match a {
+        Ok(V::Bool(x)) if x == absorbing => Ok(V::Bool(absorbing)),
+        Ok(V::Bool(_)) => match b()? {
+            V::Bool(y) => Ok(V::Bool(y)),
+            _ => Err(Undecided),
+        },
+        _ => match b()? {
+            V::Bool(y) if y == absorbing => Ok(V::Bool(absorbing)),
+            _ => Err(Undecided),
+        },
+    }
+}
+
+fn lit(l: &Lit) -> V<'_> {
+    match l {
+        Lit::Null => V::Null,
+        Lit::Bool(b) => V::Bool(*b),
+        Lit::Int(i) => V::Int(*i),
+        Lit::Double(d) => V::Double(*d),
+        Lit::Str(s) => V::Str(s),
+    }
+}
+
+/// JSON as the `cel` side sees it (numbers as floats).
+fn json(v: &serde_json::Value) -> R<'_> {
+    Ok(match v {
+        serde_json::Value::Null => V::Null,
+        serde_json::Value::Bool(b) => V::Bool(*b),
+        serde_json::Value::Number(n) => V::Double(n.as_f64().ok_or(Undecided)?),
+        serde_json::Value::String(s) => V::Str(s),
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => V::Composite,
+    })
+}
+
+/// Orders two values of the same kind. `null` equals only `null` (for `==`/`!=` only); every
+/// other pair, numbers of different kinds included, is left to `cel`.
+fn compare(a: V<'_>, b: V<'_>, equality: bool) -> Result<Ordering, Undecided> {
+    match (a, b) {
+        (V::Int(x), V::Int(y)) => Ok(x.cmp(&y)),
+        (V::Double(x), V::Double(y)) => x.partial_cmp(&y).ok_or(Undecided),
+        (V::Str(x), V::Str(y)) => Ok(x.cmp(y)),
+        (V::Id(x), V::Id(y)) if equality => Ok(if x == y {
+            Ordering::Equal
+        } else {
+            Ordering::Less
+        }),
+        (V::Bool(x), V::Bool(y)) if equality => Ok(x.cmp(&y)),
+        (V::Null, V::Null) if equality => Ok(Ordering::Equal),
+        (V::Null, V::Int(_) | V::Double(_) | V::Str(_) | V::Id(_) | V::Bool(_))
+        | (V::Int(_) | V::Double(_) | V::Str(_) | V::Id(_) | V::Bool(_), V::Null)
+            if equality =>
+        {
+            Ok(Ordering::Less)
+        }
+        _ => Err(Undecided),
+    }
+}
+
+fn field<'s>(f: Field, s: &Scope<'s>) -> R<'s> {
+    let debtor = s.input.debtor;
+    let debt = s.input.debt;
+    Ok(match f {
+        Field::DebtorKind => V::Str(debtor.kind.as_str()),
+        Field::DebtorAge => debtor
+            .birth_date
+            .and_then(|b| age_years(b, s.today))
+            .map_or(V::Null, V::Int),
+        Field::DebtorSegment => s.segment.map_or(V::Null, V::Str),
+        Field::DebtorCountry => V::Str(debtor.country.code()),
+        Field::DebtorLanguage => V::Str(debtor.language.as_str()),
+        Field::DebtorTimezone => V::Str(s.tz.name()),
+        Field::DebtorTags => V::Tags(&debtor.tags),
+        Field::DebtorDaysSinceCreated => {
+            let created = local_date(debtor.created_at, s.tz);
+            V::Int(s.today.signed_duration_since(created).num_days())
+        }
+        Field::DebtId => V::Id(debt.id),
+        Field::DebtBalance => V::Double(money_f64(&debt.balance)),
+        Field::DebtAmount => V::Double(money_f64(&debt.original)),
+        Field::DebtCurrency => V::Str(debt.balance.currency.code()),
+        Field::DebtDaysPastDue => V::Int(days_past_due(debt.due_on, s.today)),
+        Field::DebtStatus => V::Str(debt.status.as_str()),
+        Field::DebtProduct => debt.product.as_deref().map_or(V::Null, V::Str),
+    })
+}
