@@ -331,19 +331,19 @@ impl<'a> Planner<'a> {
                 .then_with(|| a.debt.id.cmp(&b.debt.id))
         });
 
-        // The segment, on the most overdue debt.
-        let mut debtor = file.debtor.clone();
+        // The segment, on the most overdue debt. A new one is `plan.segment`, and the
+        // conditions of every debt read it.
+        let debtor = &file.debtor;
         // The context of the first debt, reused by its strategy's conditions.
         let mut first_ctx: Option<(DebtId, EvalContext<'_>)> = None;
         if let Some(first) = debts.first() {
-            let mut ctx = context(&file.debtor, &first.debt, file, now);
+            let mut ctx = context(&file.debtor, &first.debt, file, now, tz);
             match self.segments.assign(&ctx) {
                 Ok(seg) => {
                     let id = seg.map(|s| s.id.clone());
                     if id != debtor.segment {
-                        plan.segment = Some(id.clone());
                         ctx.set_segment(id.clone());
-                        debtor.segment = id;
+                        plan.segment = Some(id);
                     }
                 }
                 Err(e) => plan.errors.push(format!("{}: {e}", debtor.external_id)),
@@ -377,7 +377,7 @@ impl<'a> Planner<'a> {
                 .take_if(|(id, _)| *id == d.debt.id)
                 .map(|(_, c)| c);
             self.plan_debt(
-                &debtor,
+                debtor,
                 d,
                 ctx,
                 file,
@@ -419,9 +419,21 @@ impl<'a> Planner<'a> {
                 now.to_rfc3339(),
             )
         });
-        x.say(|| format!("segment: {}", debtor.segment.as_deref().unwrap_or("(none)")));
+        let segment = plan.segment.clone();
+        x.say(|| {
+            let s = segment
+                .as_ref()
+                .map_or(debtor.segment.as_deref(), |s| s.as_deref());
+            format!("segment: {}", s.unwrap_or("(none)"))
+        });
         let mut eval = |c: &strategy::Condition, plan: &mut DebtorPlan| -> bool {
-            let ctx = ctx.get_or_insert_with(|| context(debtor, debt, file, now));
+            let ctx = ctx.get_or_insert_with(|| {
+                let mut c = context(debtor, debt, file, now, tz);
+                if let Some(s) = &segment {
+                    c.set_segment(s.clone());
+                }
+                c
+            });
             match ctx.evaluate(c) {
                 Ok(b) => b,
                 Err(e) => {
@@ -507,7 +519,7 @@ impl<'a> Planner<'a> {
 
         // 2. Stop and pause.
         for (i, source) in strat.stop_when.iter().enumerate() {
-            let Some(c) = compiled.condition(&format!("stop_when[{i}]")) else {
+            let Some(c) = compiled.stop_condition(i) else {
                 continue;
             };
             let stop = eval(c, plan);
@@ -552,7 +564,7 @@ impl<'a> Planner<'a> {
         let mut due: Vec<Due<'_>> = Vec::new();
         for step in &strat.steps {
             let is_done = done.iter().any(|c| c.step == step.id);
-            let since = self.step_since(step, strat, debt, &done, file, &assignment, now, tz);
+            let since = self.step_since(step, strat, debt, &done, file, &assignment, now, tz, x.on);
             match (&since, is_done) {
                 (_, true) => x.say(|| format!("step {}: done", step.id)),
                 (Ok((date, why)), false) if *date <= today => due.push(Due {
@@ -589,7 +601,7 @@ impl<'a> Planner<'a> {
                 .iter()
                 .position(|t| t.id == s.step.id)
                 .unwrap_or(0);
-            if let Some(c) = compiled.condition(&format!("steps[{index}].if")) {
+            if let Some(c) = compiled.step_condition(index) {
                 let ok = eval(c, plan);
                 x.say(|| {
                     format!(
@@ -680,11 +692,14 @@ impl<'a> Planner<'a> {
         assignment: &StrategyAssignment,
         now: DateTime<Utc>,
         tz: Tz,
+        explain: bool,
     ) -> Result<(NaiveDate, String), String> {
+        // The reasons are only written out for `--explain`.
+        let why = |f: &dyn Fn() -> String| if explain { f() } else { String::new() };
         match &step.at {
             Some(Placement::Due(offset)) => {
                 let at = debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration();
-                Ok((at.date(), format!("at {offset}")))
+                Ok((at.date(), why(&|| format!("at {offset}"))))
             }
             Some(Placement::After {
                 event,
@@ -721,22 +736,24 @@ impl<'a> Planner<'a> {
                             .max()
                     })
                     .ok_or_else(|| {
-                        format!(
-                            "no {event}{} on the debt since it started its strategy",
-                            of.as_deref()
-                                .map(|s| format!(" of step {s}"))
-                                .unwrap_or_default()
-                        )
+                        why(&|| {
+                            format!(
+                                "no {event}{} on the debt since it started its strategy",
+                                of.as_deref()
+                                    .map(|s| format!(" of step {s}"))
+                                    .unwrap_or_default()
+                            )
+                        })
                     })?;
                 let at = ev + delay.to_duration();
                 Ok((
                     strategy::local_date(at, tz),
-                    format!("{delay} after {event} at {}", ev.to_rfc3339()),
+                    why(&|| format!("{delay} after {event} at {}", ev.to_rfc3339())),
                 ))
             }
             None => {
                 // Only reached as the `otherwise` of a wait.
-                let mut why = Vec::new();
+                let mut whys = Vec::new();
                 for waiting in strat.steps.iter() {
                     let Some(w) = &waiting.wait_for else { continue };
                     if w.otherwise.as_deref() != Some(step.id.as_str()) {
@@ -748,16 +765,17 @@ impl<'a> Planner<'a> {
                         .map(|c| c.scheduled_for)
                         .min()
                     else {
-                        why.push(format!("step {} not sent yet", waiting.id));
+                        whys.push(why(&|| format!("step {} not sent yet", waiting.id)));
                         continue;
                     };
                     let deadline = sent + w.within.to_duration();
-                    let kinds = w
-                        .any
-                        .iter()
-                        .map(|k| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join("/");
+                    let kinds = || {
+                        w.any
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    };
                     let answered = file.events.iter().any(|e| {
                         w.any.contains(&e.kind)
                             && e.debt_id.is_none_or(|id| id == debt.id)
@@ -765,31 +783,39 @@ impl<'a> Planner<'a> {
                             && e.at <= deadline
                     });
                     if answered {
-                        why.push(format!("{kinds} came after step {}", waiting.id));
+                        whys.push(why(&|| {
+                            format!("{} came after step {}", kinds(), waiting.id)
+                        }));
                         continue;
                     }
                     if now < deadline {
-                        why.push(format!(
-                            "waiting for {kinds} after step {} until {}",
-                            waiting.id,
-                            deadline.to_rfc3339()
-                        ));
+                        whys.push(why(&|| {
+                            format!(
+                                "waiting for {} after step {} until {}",
+                                kinds(),
+                                waiting.id,
+                                deadline.to_rfc3339()
+                            )
+                        }));
                         continue;
                     }
                     return Ok((
                         strategy::local_date(deadline, tz),
-                        format!(
-                            "none of {kinds} within {} of step {} sent at {}",
-                            w.within,
-                            waiting.id,
-                            sent.to_rfc3339()
-                        ),
+                        why(&|| {
+                            format!(
+                                "none of {} within {} of step {} sent at {}",
+                                kinds(),
+                                w.within,
+                                waiting.id,
+                                sent.to_rfc3339()
+                            )
+                        }),
                     ));
                 }
-                Err(if why.is_empty() {
-                    "no step's wait leads to it".into()
+                Err(if whys.is_empty() {
+                    why(&|| "no step's wait leads to it".into())
                 } else {
-                    why.join("; ")
+                    whys.join("; ")
                 })
             }
         }
@@ -1027,14 +1053,18 @@ fn context<'a>(
     debt: &'a Debt,
     file: &'a DebtorFile,
     now: DateTime<Utc>,
+    tz: Tz,
 ) -> EvalContext<'a> {
-    EvalContext::new(&EvalInput {
-        debtor,
-        debt,
-        score: &file.score,
-        events: &file.events,
-        now,
-    })
+    EvalContext::in_zone(
+        &EvalInput {
+            debtor,
+            debt,
+            score: &file.score,
+            events: &file.events,
+            now,
+        },
+        tz,
+    )
 }
 
 /// The pauses of a debt that its strategy honours.

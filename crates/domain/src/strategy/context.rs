@@ -95,7 +95,11 @@ impl<'a> EvalContext<'a> {
     /// A context for `input`. Local dates are taken in the debtor's time zone, or their
     /// country's default zone when the stored name is not a known zone.
     pub fn new(input: &EvalInput<'a>) -> EvalContext<'a> {
-        let tz = debtor_zone(input.debtor);
+        EvalContext::in_zone(input, debtor_zone(input.debtor))
+    }
+
+    /// [`EvalContext::new`] with the debtor's zone already known (as [`debtor_zone`] gives it).
+    pub fn in_zone(input: &EvalInput<'a>, tz: Tz) -> EvalContext<'a> {
         EvalContext {
             input: *input,
             segment: None,
@@ -108,8 +112,8 @@ impl<'a> EvalContext<'a> {
     /// Sets `debtor.segment` (the planner assigns the segment on a context it then reuses for
     /// the debtor's first debt, rather than building a second one).
     pub fn set_segment(&mut self, segment: Option<String>) {
-        let debtor = debtor_value(self.input.debtor, segment.as_deref(), self.today, self.tz);
         if let Some(c) = self.cel.get_mut() {
+            let debtor = debtor_value(self.input.debtor, segment.as_deref(), self.today, self.tz);
             c.add_variable_as_val("debtor", debtor);
         }
         self.segment = Some(segment);

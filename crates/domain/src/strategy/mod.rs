@@ -226,9 +226,40 @@ pub struct Condition {
 pub struct CompiledStrategy {
     pub strategy: Strategy,
     pub conditions: Vec<Condition>,
+    /// Where `stop_when[i]` and `steps[i].if` are in `conditions`, found once rather than by
+    /// their path for every debt.
+    stop_when: Vec<Option<usize>>,
+    step_if: Vec<Option<usize>>,
 }
 
 impl CompiledStrategy {
+    /// A strategy with its compiled conditions (their paths name where each one is).
+    pub fn new(strategy: Strategy, conditions: Vec<Condition>) -> CompiledStrategy {
+        let find = |path: String| conditions.iter().position(|c| c.path == path);
+        let stop_when = (0..strategy.stop_when.len())
+            .map(|i| find(format!("stop_when[{i}]")))
+            .collect();
+        let step_if = (0..strategy.steps.len())
+            .map(|i| find(format!("steps[{i}].if")))
+            .collect();
+        CompiledStrategy {
+            strategy,
+            conditions,
+            stop_when,
+            step_if,
+        }
+    }
+
+    /// The compiled `stop_when[i]`.
+    pub fn stop_condition(&self, i: usize) -> Option<&Condition> {
+        self.conditions.get((*self.stop_when.get(i)?)?)
+    }
+
+    /// The compiled `if:` of the step at index `i`.
+    pub fn step_condition(&self, i: usize) -> Option<&Condition> {
+        self.conditions.get((*self.step_if.get(i)?)?)
+    }
+
     /// The compiled condition at `path` (`applies_if`, `stop_when[0]`, `steps[4].if`).
     pub fn condition(&self, path: &str) -> Option<&Condition> {
         self.conditions.iter().find(|c| c.path == path)

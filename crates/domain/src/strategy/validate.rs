@@ -48,10 +48,7 @@ pub fn parse_strategy(
     };
     let strategy = v.strategy(raw);
     if v.errors.is_empty() {
-        return Ok(CompiledStrategy {
-            strategy,
-            conditions: v.conditions,
-        });
+        return Ok(CompiledStrategy::new(strategy, v.conditions));
     }
     Err(located(source, v.errors))
 }
