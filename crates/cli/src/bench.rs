@@ -207,7 +207,10 @@ async fn plan(
             "peak_rss_mib": peak.map(round3),
             "read_wait_seconds": round3(report.read_wait_seconds),
             "plan_seconds": round3(report.plan_seconds),
+            "read_seconds": round3(report.read_seconds),
+            "plan_wait_seconds": round3(report.plan_wait_seconds),
             "write_seconds": round3(report.write_seconds),
+            "write_wait_seconds": round3(report.write_wait_seconds),
             "import_seconds": import_seconds.map(round3),
         })
     );

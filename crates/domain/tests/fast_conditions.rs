@@ -478,3 +478,64 @@ fn conditions_beyond_the_direct_evaluator_still_evaluate() {
     let c = Condition::compile("t", "debt.balance * 2.0 > 1000.0").expect("compiles");
     assert!(!EvalContext::is_direct(&c));
 }
+
+/// Which event kinds a condition can depend on (the planner reads only those).
+#[test]
+fn event_kinds_a_condition_depends_on() {
+    let set = |k: &[&str]| Some(k.iter().map(|s| s.to_string()).collect());
+    for (src, want) in [
+        ("debtor.kind == 'business'", set(&[])),
+        (
+            "events.exists(e, e.kind == 'promise_made')",
+            set(&["promise_made"]),
+        ),
+        ("!events.exists(e, e.kind == 'replied')", set(&["replied"])),
+        (
+            "events.exists(e, e.kind == 'promise_broken' || (e.kind == 'promise_made' && e.debt != null && e.debt != debt.id))",
+            set(&["promise_broken", "promise_made"]),
+        ),
+        (
+            "events.exists(e, e.kind in ['opened', 'clicked'] && e.channel == 'sms')",
+            set(&["clicked", "opened"]),
+        ),
+        (
+            "events.exists(e, e.kind == 'opened' && e.kind == 'clicked')",
+            set(&[]),
+        ),
+        (
+            "debt.balance > 5.0 && events.exists(e, 'replied' == e.kind)",
+            set(&["replied"]),
+        ),
+        ("events.all(e, e.kind == 'opened')", None),
+        ("events.exists(e, e.debt == debt.id)", None),
+        ("events.exists(e, e.kind != 'opened')", None),
+        (
+            "events.exists(e, e.kind == 'opened' || e.debt == debt.id)",
+            None,
+        ),
+        ("size(events) > 0", None),
+        ("debt.balance * 2.0 > 10.0", set(&[])),
+    ] {
+        let c = Condition::compile("t", src).expect("compiles");
+        assert_eq!(c.event_kinds(), want, "{src}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Leaving out the events of kinds a condition does not depend on leaves its value as it
+    /// was.
+    #[test]
+    fn events_of_other_kinds_do_not_change_a_condition(
+        mut w in world(),
+        src in prop::sample::select(BOOLEANS),
+    ) {
+        let cond = Condition::compile("t", src).expect("compiles");
+        if let Some(kinds) = cond.event_kinds() {
+            let all = w.context().evaluate(&cond);
+            w.events.retain(|e| kinds.contains(e.kind.as_str()));
+            prop_assert_eq!(w.context().evaluate(&cond), all, "{}", src);
+        }
+    }
+}

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use futures::StreamExt;
 use recaudo_domain::Clock;
 use recaudo_domain::calendar::HolidayCalendar;
+use recaudo_domain::event::EventKind;
 use recaudo_domain::planner::{
     DebtorFile, DebtorPlan, PlanLine, PlanOptions, Planner, StrategyLibrary,
 };
@@ -18,6 +20,9 @@ use recaudo_store::{DebtFilter, PlanWrite, Store, StoreError, TenantStore};
 
 /// Debtors read, planned and written together.
 pub const DEFAULT_BATCH: usize = 2_000;
+
+/// Batches read at the same time.
+const READERS: usize = 2;
 
 /// Why a run stopped.
 #[derive(Debug, thiserror::Error)]
@@ -159,11 +164,17 @@ pub struct PlanReport {
     /// Conditions that failed at run time (taken as false): the count and the first few.
     pub condition_errors: u64,
     pub condition_error_samples: Vec<String>,
-    /// Wall-clock seconds spent waiting for reads (those not overlapped with planning),
-    /// planning and writing.
+    /// Seconds of reading (summed over the batches read at the same time), and wall-clock
+    /// seconds spent waiting for reads.
+    pub read_seconds: f64,
     pub read_wait_seconds: f64,
+    /// Seconds of planning (wall clock, per batch), and of waiting for it.
     pub plan_seconds: f64,
+    pub plan_wait_seconds: f64,
+    /// Wall-clock seconds of the writes (overlapped with the next batches' reading and
+    /// planning), and of waiting for them.
     pub write_seconds: f64,
+    pub write_wait_seconds: f64,
 }
 
 impl PlanReport {
@@ -259,50 +270,86 @@ pub async fn plan_tenant(
         ..PlanReport::default()
     };
     let batch = opts.batch.max(1);
-    let t = std::time::Instant::now();
-    let (mut files, mut cursor) = ts.plan_inputs(None, batch, now).await?;
-    report.read_wait_seconds += t.elapsed().as_secs_f64();
+    // Batches hold disjoint debtors, so none reads what another writes, and they go through
+    // three stages at once: [`READERS`] batches are read (each on its own task and
+    // connection), one is planned on the blocking pool, and one is written (on its own task;
+    // one write at a time, in order).
+    let cursors = ts.plan_cursors(batch).await?;
+    // Only the events planning can depend on are read.
+    let kinds: Option<Arc<[EventKind]>> = setup
+        .library
+        .event_kinds(setup.segments)
+        .map(|k| k.into_iter().collect());
+    let mut reads = futures::stream::iter(cursors)
+        .map(|after| {
+            let ts = ts.clone();
+            let kinds = kinds.clone();
+            tokio::spawn(async move {
+                let t = std::time::Instant::now();
+                let (files, _) = ts.plan_inputs(after, batch, now, kinds.as_deref()).await?;
+                Ok::<_, StoreError>((files, t.elapsed().as_secs_f64()))
+            })
+        })
+        .buffered(READERS);
+    type Planned = (Vec<DebtorFile>, Vec<DebtorPlan>, f64);
+    let mut planning: Option<tokio::task::JoinHandle<Planned>> = None;
+    let mut writing: Option<tokio::task::JoinHandle<Result<(PlanWrite, f64), StoreError>>> = None;
     loop {
-        // Plan this batch on the blocking pool while the next one is read.
-        let setup2 = Arc::clone(&setup);
-        let threads = opts.threads;
-        let planning = tokio::task::spawn_blocking(move || {
-            let t = std::time::Instant::now();
-            let plans = plan_files(&setup2, &files, now, threads);
-            (files, plans, t.elapsed().as_secs_f64())
-        });
-        let reading = async {
-            match cursor {
-                Some(c) => ts.plan_inputs(Some(c), batch, now).await.map(Some),
-                None => Ok(None),
-            }
-        };
         let t = std::time::Instant::now();
-        let (planned, next) = tokio::join!(planning, reading);
-        let (done_files, plans, plan_seconds) =
-            planned.map_err(|e| PlanError::Thread(e.to_string()))?;
-        report.plan_seconds += plan_seconds;
-        report.read_wait_seconds += (t.elapsed().as_secs_f64() - plan_seconds).max(0.0);
-        for (file, plan) in done_files.iter().zip(&plans) {
-            report.add(plan, file.debts.len());
-            for l in &plan.lines {
-                on_line(l);
-            }
-        }
-        if !opts.dry_run {
+        let read = reads.next().await;
+        report.read_wait_seconds += t.elapsed().as_secs_f64();
+        if let Some(p) = planning.take() {
             let t = std::time::Instant::now();
-            report.written(ts.write_plans(&plans, now).await?);
-            report.write_seconds += t.elapsed().as_secs_f64();
-        }
-        match next? {
-            Some((f, c)) => {
-                files = f;
-                cursor = c;
+            let (files, plans, seconds) = p.await.map_err(|e| PlanError::Thread(e.to_string()))?;
+            report.plan_wait_seconds += t.elapsed().as_secs_f64();
+            report.plan_seconds += seconds;
+            for (file, plan) in files.iter().zip(&plans) {
+                report.add(plan, file.debts.len());
+                for l in &plan.lines {
+                    on_line(l);
+                }
             }
-            None => break,
+            drop(files);
+            if let Some(w) = writing.take() {
+                finish_write(w, &mut report).await?;
+            }
+            if !opts.dry_run {
+                let ts = ts.clone();
+                writing = Some(tokio::spawn(async move {
+                    let t = std::time::Instant::now();
+                    let w = ts.write_plans(&plans, now).await?;
+                    Ok((w, t.elapsed().as_secs_f64()))
+                }));
+            }
         }
+        let Some(read) = read else { break };
+        let (files, read_seconds) = read.map_err(|e| PlanError::Thread(e.to_string()))??;
+        report.read_seconds += read_seconds;
+        let setup = Arc::clone(&setup);
+        let threads = opts.threads;
+        planning = Some(tokio::task::spawn_blocking(move || {
+            let t = std::time::Instant::now();
+            let plans = plan_files(&setup, &files, now, threads);
+            (files, plans, t.elapsed().as_secs_f64())
+        }));
+    }
+    if let Some(w) = writing.take() {
+        finish_write(w, &mut report).await?;
     }
     Ok(report)
+}
+
+/// Waits for a batch's write and adds it to the report.
+async fn finish_write(
+    w: tokio::task::JoinHandle<Result<(PlanWrite, f64), StoreError>>,
+    report: &mut PlanReport,
+) -> Result<(), PlanError> {
+    let t = std::time::Instant::now();
+    let (written, seconds) = w.await.map_err(|e| PlanError::Thread(e.to_string()))??;
+    report.write_wait_seconds += t.elapsed().as_secs_f64();
+    report.write_seconds += seconds;
+    report.written(written);
+    Ok(())
 }
 
 /// Plans the debtor of one debt (by its external id) at `now` without writing, and tells what

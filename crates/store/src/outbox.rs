@@ -111,8 +111,10 @@ crate::rows::from_columns!(ContactRow {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct IdRow {
-    id: String,
+    pub(crate) id: String,
 }
+
+crate::rows::from_columns!(IdRow { id });
 
 impl TenantStore {
     /// Stores planned contacts in one transaction, each at most once: a contact whose

@@ -144,13 +144,15 @@ impl TenantStore {
     /// The planner's input for up to `limit` debtors after `after` (by id), each with their
     /// active debts (debtors without any are left out, but count toward `limit`), contact
     /// points, the last [`PLAN_EVENT_DAYS`] of their timeline (without bookkeeping events) and
-    /// their outbox rows of the last [`PLAN_CONTACT_DAYS`] before `now`. Returns the files and
-    /// the cursor for the next batch (`None` at the end).
+    /// their outbox rows of the last [`PLAN_CONTACT_DAYS`] before `now`. With `kinds`, only
+    /// events of those kinds are read (the planner knows which it can depend on). Returns the
+    /// files and the cursor for the next batch (`None` at the end).
     pub async fn plan_inputs(
         &self,
         after: Option<DebtorId>,
         limit: usize,
         now: DateTime<Utc>,
+        kinds: Option<&[EventKind]>,
     ) -> Result<(Vec<DebtorFile>, Option<DebtorId>)> {
         let limit = limit.max(1);
         let mut sql = Sql::new(&format!(
@@ -173,7 +175,27 @@ impl TenantStore {
         } else {
             None
         };
-        Ok((self.files_for(debtors, now).await?, next))
+        Ok((self.files_for(debtors, now, kinds).await?, next))
+    }
+
+    /// Where each batch of `limit` debtors starts (the `after` of [`TenantStore::plan_inputs`]):
+    /// `None` for the first, then every `limit`-th debtor id. With these, batches can be read
+    /// at the same time rather than one after the other.
+    pub async fn plan_cursors(&self, limit: usize) -> Result<Vec<Option<DebtorId>>> {
+        let limit = limit.max(1);
+        let mut sql = Sql::new("SELECT id FROM debtors WHERE tenant_id = ");
+        sql.push_arg(self.tid.clone()).push(" ORDER BY id");
+        let ids = read_rows!(self, crate::outbox::IdRow, sql);
+        let mut out = vec![None];
+        for chunk in ids.chunks(limit) {
+            if chunk.len() == limit
+                && let Some(last) = chunk.last()
+            {
+                out.push(Some(crate::rows::parse("debtor id", &last.id)?));
+            }
+        }
+        // A last full chunk leaves a cursor after which nothing comes: harmless, an empty batch.
+        Ok(out)
     }
 
     /// The planner's input for one debtor (`None` when they have no active debt).
@@ -183,11 +205,20 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<Option<DebtorFile>> {
         let debtor = self.get_debtor(debtor).await?;
-        Ok(self.files_for(vec![debtor], now).await?.into_iter().next())
+        Ok(self
+            .files_for(vec![debtor], now, None)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// The files of `debtors` (sorted by id), leaving out those without an active debt.
-    async fn files_for(&self, debtors: Vec<Debtor>, now: DateTime<Utc>) -> Result<Vec<DebtorFile>> {
+    async fn files_for(
+        &self,
+        debtors: Vec<Debtor>,
+        now: DateTime<Utc>,
+        kinds: Option<&[EventKind]>,
+    ) -> Result<Vec<DebtorFile>> {
         let (Some(first), Some(last)) = (debtors.first(), debtors.last()) else {
             return Ok(Vec::new());
         };
@@ -250,14 +281,30 @@ impl TenantStore {
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
         sql.push(" AND at >= ")
-            .push_arg(now - Duration::days(PLAN_EVENT_DAYS))
-            .push(" AND kind NOT IN ");
-        sql.push_values(
-            BOOKKEEPING_EVENTS
-                .iter()
-                .map(|k| k.as_str().into())
-                .collect(),
-        );
+            .push_arg(now - Duration::days(PLAN_EVENT_DAYS));
+        let kinds: Option<Vec<EventKind>> = kinds.map(|k| {
+            k.iter()
+                .copied()
+                .filter(|k| !BOOKKEEPING_EVENTS.contains(k))
+                .collect()
+        });
+        match kinds.as_deref() {
+            // No kind at all: a query that reads nothing rather than `IN ()`.
+            Some([]) => sql.push(" AND 0 = 1"),
+            Some(kinds) => {
+                sql.push(" AND kind IN ");
+                sql.push_values(kinds.iter().map(|k| k.as_str().into()).collect())
+            }
+            None => {
+                sql.push(" AND kind NOT IN ");
+                sql.push_values(
+                    BOOKKEEPING_EVENTS
+                        .iter()
+                        .map(|k| k.as_str().into())
+                        .collect(),
+                )
+            }
+        };
         sql.push(" ORDER BY at, id");
         let events = read_rows!(self, EventRow, sql)
             .into_iter()

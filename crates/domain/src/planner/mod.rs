@@ -21,7 +21,7 @@
 //! Pure: no I/O, no clock (the instant is passed in). The store loads a [`DebtorFile`] per
 //! debtor and writes what [`DebtorPlan`] says.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
@@ -99,6 +99,34 @@ impl StrategyLibrary {
 
     pub fn is_empty(&self) -> bool {
         self.versions.is_empty()
+    }
+
+    /// The event kinds planning can depend on with these strategies (every version) and
+    /// `segments`, or `None` for every kind: the kinds their conditions can read (see
+    /// [`strategy::Condition::event_kinds`]), those their steps wait for or are placed after,
+    /// and `replied` (a call answered counts as a conversation under the policy). A debtor's
+    /// events of other kinds can be left out of their [`DebtorFile`] without changing the plan.
+    pub fn event_kinds(&self, segments: &Segments) -> Option<BTreeSet<EventKind>> {
+        let mut names = BTreeSet::new();
+        let conditions = self
+            .versions
+            .iter()
+            .flat_map(|s| s.conditions.iter())
+            .chain(segments.list().iter().map(|s| &s.condition));
+        for c in conditions {
+            names.extend(c.event_kinds()?);
+        }
+        let mut kinds: BTreeSet<EventKind> = names.iter().filter_map(|n| n.parse().ok()).collect();
+        kinds.insert(EventKind::Replied);
+        for step in self.versions.iter().flat_map(|s| s.strategy.steps.iter()) {
+            if let Some(Placement::After { event, .. }) = &step.at {
+                kinds.insert(*event);
+            }
+            if let Some(w) = &step.wait_for {
+                kinds.extend(w.any.iter().copied());
+            }
+        }
+        Some(kinds)
     }
 }
 

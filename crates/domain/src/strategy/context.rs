@@ -25,7 +25,7 @@
 //! needs no thread of its own, unlike compilation (64 MiB, see `compile_cel`).
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
@@ -222,6 +222,17 @@ impl Condition {
             source: source.to_string(),
             fast: super::fast::compile(program.expression()),
             program,
+        }
+    }
+
+    /// The event kinds the condition can depend on: `Some(empty)` when it does not read
+    /// `events`, `None` when it may read any kind. Events of other kinds can be left out of its
+    /// input without changing its value.
+    pub fn event_kinds(&self) -> Option<BTreeSet<String>> {
+        let mut kinds = BTreeSet::new();
+        match &self.fast {
+            Some(node) => node.event_kinds(&mut kinds).then_some(kinds),
+            None => (!self.program.references().has_variable("events")).then_some(kinds),
         }
     }
 

@@ -17,6 +17,7 @@
 //! random debtors, debts, timelines and expressions.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
 use chrono::NaiveDate;
@@ -92,6 +93,73 @@ pub(crate) enum EventField {
     Kind,
     Debt,
     Channel,
+}
+
+impl Node {
+    /// The event kinds this expression can depend on, or `None` for any: an `exists` whose
+    /// condition holds only for named kinds (`e.kind == 'promise_made' && …`, `e.kind in [...]`,
+    /// or several such joined by `||`) needs only events of those kinds, since the others make
+    /// it false; any other use of `events` (`all`, `exists` over any kind) needs them all.
+    pub(crate) fn event_kinds(&self, acc: &mut BTreeSet<String>) -> bool {
+        match self {
+            Node::Exists(p) => match kinds_of(p) {
+                Some(k) => {
+                    acc.extend(k);
+                    true
+                }
+                None => false,
+            },
+            Node::All(_) => false,
+            Node::Not(a) => a.event_kinds(acc),
+            Node::And(a, b) | Node::Or(a, b) | Node::Compare(_, a, b) | Node::In(a, b) => {
+                a.event_kinds(acc) && b.event_kinds(acc)
+            }
+            Node::Lit(_)
+            | Node::List(_)
+            | Node::Field(_)
+            | Node::Event(_)
+            | Node::Score(_)
+            | Node::HasScore(_)
+            | Node::Attribute(_) => true,
+        }
+    }
+}
+
+/// The kinds an event must have for `pred` to hold, when `pred` says (`None`: any kind).
+fn kinds_of(pred: &Node) -> Option<BTreeSet<String>> {
+    let kind_literal = |a: &Node, b: &Node| match (a, b) {
+        (Node::Event(EventField::Kind), Node::Lit(Lit::Str(k)))
+        | (Node::Lit(Lit::Str(k)), Node::Event(EventField::Kind)) => {
+            Some(BTreeSet::from([k.to_string()]))
+        }
+        _ => None,
+    };
+    match pred {
+        Node::Compare(Op::Eq, a, b) => kind_literal(a, b),
+        Node::In(a, b) => match (a.as_ref(), b.as_ref()) {
+            (Node::Event(EventField::Kind), Node::List(items)) => Some(
+                items
+                    .iter()
+                    .filter_map(|l| match l {
+                        Lit::Str(k) => Some(k.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        },
+        Node::And(a, b) => match (kinds_of(a), kinds_of(b)) {
+            (Some(x), Some(y)) => Some(x.intersection(&y).cloned().collect()),
+            (Some(x), None) | (None, Some(x)) => Some(x),
+            (None, None) => None,
+        },
+        Node::Or(a, b) => {
+            let (mut x, y) = (kinds_of(a)?, kinds_of(b)?);
+            x.extend(y);
+            Some(x)
+        }
+        _ => None,
+    }
 }
 
 /// Compiles `expr` (a checked program's tree), or `None` when any part of it is outside what this
