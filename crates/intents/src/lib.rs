@@ -1,0 +1,135 @@
+//! Understanding debtors' replies in Spanish, Portuguese and English: the intent the team must
+//! act on, the language, and the promised date (issue 8, GUIDE §2: pure, no I/O, no async).
+//!
+//! - [`normalize`]: the one normalisation every other part reads (case, accents, repeated
+//!   letters, e-mail quotes and signatures).
+//! - [`corpus`]: the hand-written corpus shipped under `data/intents/`, with its fixed
+//!   train/test split.
+
+pub mod corpus;
+pub mod normalize;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What a reply asks of the team. The order is the priority: when a message carries several,
+/// the first in this order wins ([`Intent::ALL`] is in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    OptOut,
+    WrongPerson,
+    Dispute,
+    AlreadyPaid,
+    PromiseToPay,
+    Hardship,
+    PaymentLink,
+    Human,
+    Other,
+}
+
+impl Intent {
+    /// Every intent, in priority order.
+    pub const ALL: [Intent; 9] = [
+        Intent::OptOut,
+        Intent::WrongPerson,
+        Intent::Dispute,
+        Intent::AlreadyPaid,
+        Intent::PromiseToPay,
+        Intent::Hardship,
+        Intent::PaymentLink,
+        Intent::Human,
+        Intent::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::OptOut => "opt_out",
+            Intent::WrongPerson => "wrong_person",
+            Intent::Dispute => "dispute",
+            Intent::AlreadyPaid => "already_paid",
+            Intent::PromiseToPay => "promise_to_pay",
+            Intent::Hardship => "hardship",
+            Intent::PaymentLink => "payment_link",
+            Intent::Human => "human",
+            Intent::Other => "other",
+        }
+    }
+
+    /// The position in [`Intent::ALL`] (a class index for the model).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Intent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not one of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{value}` (expected one of: {expected})")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+impl FromStr for Intent {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Intent, UnknownName> {
+        Intent::ALL
+            .into_iter()
+            .find(|i| i.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                what: "intent",
+                value: s.to_string(),
+                expected: Intent::ALL.map(Intent::as_str).join(", "),
+            })
+    }
+}
+
+/// The language of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    Es,
+    Pt,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Es, Lang::Pt, Lang::En];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Es => "es",
+            Lang::Pt => "pt",
+            Lang::En => "en",
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Lang {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Lang, UnknownName> {
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                what: "language",
+                value: s.to_string(),
+                expected: "es, pt, en".into(),
+            })
+    }
+}
