@@ -31,7 +31,7 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::{ChannelRule, CountScope, Limit, Preset, WeekWindows, WindowBasis};
+use super::{ChannelRule, ChannelSet, CountScope, Limit, Preset, WeekWindows, WindowBasis};
 use crate::DebtId;
 use crate::calendar::HolidayCalendar;
 use crate::portfolio::{Channel, ConsentStatus, Preferences};
@@ -853,12 +853,12 @@ impl<'a> Evaluator<'a> {
                 .map(|back| {
                     let first = date - Duration::days(back);
                     let last = first + Duration::days(6);
-                    let mut set: BTreeSet<Channel> = scoped()
+                    scoped()
                         .filter(|s| first <= s.date && s.date <= last)
                         .map(|s| s.contact.channel)
-                        .collect();
-                    set.insert(p.contact.channel);
-                    set.len()
+                        .chain([p.contact.channel])
+                        .collect::<ChannelSet>()
+                        .len()
                 })
                 .max()
                 .unwrap_or(1);

@@ -44,6 +44,9 @@ pub(crate) enum Node {
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Compare(Op, Box<Node>, Box<Node>),
+    /// `Compare` of a field with a literal, the commonest shape, evaluated without recursion.
+    FieldLit(Field, Op, Lit),
+    EventLit(EventField, Op, Lit),
     In(Box<Node>, Box<Node>),
     /// `events.exists(e, …)`, `events.all(e, …)`.
     Exists(Box<Node>),
@@ -117,6 +120,8 @@ impl Node {
             Node::Lit(_)
             | Node::List(_)
             | Node::Field(_)
+            | Node::FieldLit(..)
+            | Node::EventLit(..)
             | Node::Event(_)
             | Node::Score(_)
             | Node::HasScore(_)
@@ -136,6 +141,9 @@ fn kinds_of(pred: &Node) -> Option<BTreeSet<String>> {
     };
     match pred {
         Node::Compare(Op::Eq, a, b) => kind_literal(a, b),
+        Node::EventLit(EventField::Kind, Op::Eq, Lit::Str(k)) => {
+            Some(BTreeSet::from([k.to_string()]))
+        }
         Node::In(a, b) => match (a.as_ref(), b.as_ref()) {
             (Node::Event(EventField::Kind), Node::List(items)) => Some(
                 items
@@ -203,7 +211,7 @@ impl<'a> Compiler<'a> {
                     }
                 };
                 let two = |f: fn(Box<Node>, Box<Node>) -> Node| pair().map(|(a, b)| f(a, b));
-                let compare = |op: Op| pair().map(|(a, b)| Node::Compare(op, a, b));
+                let compare = |op: Op| pair().map(|(a, b)| comparison(op, *a, *b));
                 match call.func_name.as_str() {
                     operators::LOGICAL_AND => two(Node::And),
                     operators::LOGICAL_OR => two(Node::Or),
@@ -344,6 +352,42 @@ impl<'a> Compiler<'a> {
     }
 }
 
+/// A comparison, in its direct form when one side is a field and the other a literal.
+fn comparison(op: Op, a: Node, b: Node) -> Node {
+    match (a, b) {
+        (Node::Field(f), Node::Lit(l)) => Node::FieldLit(f, op, l),
+        (Node::Lit(l), Node::Field(f)) => Node::FieldLit(f, op.flip(), l),
+        (Node::Event(f), Node::Lit(l)) => Node::EventLit(f, op, l),
+        (Node::Lit(l), Node::Event(f)) => Node::EventLit(f, op.flip(), l),
+        (a, b) => Node::Compare(op, Box::new(a), Box::new(b)),
+    }
+}
+
+impl Op {
+    /// The same comparison with its sides swapped (`1 < x` is `x > 1`).
+    fn flip(self) -> Op {
+        match self {
+            Op::Eq => Op::Eq,
+            Op::Ne => Op::Ne,
+            Op::Lt => Op::Gt,
+            Op::Le => Op::Ge,
+            Op::Gt => Op::Lt,
+            Op::Ge => Op::Le,
+        }
+    }
+
+    fn holds(self, ord: Ordering) -> bool {
+        match self {
+            Op::Eq => ord == Ordering::Equal,
+            Op::Ne => ord != Ordering::Equal,
+            Op::Lt => ord == Ordering::Less,
+            Op::Le => ord != Ordering::Greater,
+            Op::Gt => ord == Ordering::Greater,
+            Op::Ge => ord != Ordering::Less,
+        }
+    }
+}
+
 fn literal(l: &LiteralValue) -> Option<Lit> {
     Some(match l {
         LiteralValue::Null => Lit::Null,
@@ -400,19 +444,7 @@ impl Node {
             Node::Lit(l) => Ok(lit(l)),
             Node::List(items) => Ok(V::List(items)),
             Node::Field(f) => field(*f, s),
-            Node::Event(f) => {
-                let e = event.ok_or(Undecided)?;
-                Ok(match f {
-                    EventField::Kind => V::Str(e.kind.as_str()),
-                    EventField::Debt => e.debt_id.map_or(V::Null, V::Id),
-                    EventField::Channel => V::Str(
-                        e.data
-                            .get("channel")
-                            .and_then(serde_json::Value::as_str)
-                            .ok_or(Undecided)?,
-                    ),
-                })
-            }
+            Node::Event(f) => event_field(*f, event.ok_or(Undecided)?),
             Node::Score(k) => s
                 .input
                 .score
@@ -445,14 +477,16 @@ impl Node {
             Node::Compare(op, a, b) => {
                 let (a, b) = (a.eval(s, event)?, b.eval(s, event)?);
                 let ord = compare(a, b, matches!(op, Op::Eq | Op::Ne))?;
-                Ok(V::Bool(match op {
-                    Op::Eq => ord == Ordering::Equal,
-                    Op::Ne => ord != Ordering::Equal,
-                    Op::Lt => ord == Ordering::Less,
-                    Op::Le => ord != Ordering::Greater,
-                    Op::Gt => ord == Ordering::Greater,
-                    Op::Ge => ord != Ordering::Less,
-                }))
+                Ok(V::Bool(op.holds(ord)))
+            }
+            Node::FieldLit(f, op, l) => {
+                let ord = compare(field(*f, s)?, lit(l), matches!(op, Op::Eq | Op::Ne))?;
+                Ok(V::Bool(op.holds(ord)))
+            }
+            Node::EventLit(f, op, l) => {
+                let v = event_field(*f, event.ok_or(Undecided)?)?;
+                let ord = compare(v, lit(l), matches!(op, Op::Eq | Op::Ne))?;
+                Ok(V::Bool(op.holds(ord)))
             }
             Node::In(a, b) => {
                 let a = a.eval(s, event)?;
@@ -485,6 +519,19 @@ impl Node {
             }
         }
     }
+}
+
+fn event_field(f: EventField, e: &Event) -> R<'_> {
+    Ok(match f {
+        EventField::Kind => V::Str(e.kind.as_str()),
+        EventField::Debt => e.debt_id.map_or(V::Null, V::Id),
+        EventField::Channel => V::Str(
+            e.data
+                .get("channel")
+                .and_then(serde_json::Value::as_str)
+                .ok_or(Undecided)?,
+        ),
+    })
 }
 
 fn logic<'s>(a: R<'s>, b: impl FnOnce() -> R<'s>, absorbing: bool) -> R<'s> {
