@@ -21,6 +21,7 @@
 //! Pure: no I/O, no clock (the instant is passed in). The store loads a [`DebtorFile`] per
 //! debtor and writes what [`DebtorPlan`] says.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -484,7 +485,7 @@ impl<'a> Planner<'a> {
                             a.started_at.to_rfc3339()
                         )
                     });
-                    (s, a.clone())
+                    (s, Cow::Borrowed(a))
                 }
                 None => {
                     x.say(|| {
@@ -500,7 +501,7 @@ impl<'a> Planner<'a> {
             None => {
                 let mut chosen = None;
                 for s in self.library.active() {
-                    let applies = match s.condition("applies_if") {
+                    let applies = match s.applies_condition() {
                         Some(c) => eval(c, plan),
                         None => true,
                     };
@@ -536,10 +537,44 @@ impl<'a> Planner<'a> {
                     arms,
                     started_at: now,
                 };
-                plan.assignments.push((debt.id, a.clone()));
-                (s, a)
+                (s, Cow::Owned(a))
             }
         };
+        self.plan_chosen(
+            compiled,
+            &assignment,
+            &mut eval,
+            debtor,
+            d,
+            file,
+            evaluator,
+            history,
+            (now, today, tz),
+            plan,
+            x,
+        );
+        if let Cow::Owned(a) = assignment {
+            plan.assignments.push((debt.id, a));
+        }
+    }
+
+    /// Plans a debt on the strategy chosen for it: stop and pause, the step due, its messages.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_chosen<'f>(
+        &self,
+        compiled: &CompiledStrategy,
+        assignment: &StrategyAssignment,
+        eval: &mut dyn FnMut(&strategy::Condition, &mut DebtorPlan) -> bool,
+        debtor: &'f Debtor,
+        d: &'f DebtFile,
+        file: &'f DebtorFile,
+        evaluator: &Evaluator<'_>,
+        history: &mut Vec<PastContact>,
+        (now, today, tz): (DateTime<Utc>, NaiveDate, Tz),
+        plan: &mut DebtorPlan,
+        x: &mut Explainer,
+    ) {
+        let debt = &d.debt;
         let strat = &compiled.strategy;
         for (e, arm) in &assignment.arms {
             x.say(|| format!("experiment {e}: arm {arm}"));

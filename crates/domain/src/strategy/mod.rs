@@ -228,6 +228,7 @@ pub struct CompiledStrategy {
     pub conditions: Vec<Condition>,
     /// Where `stop_when[i]` and `steps[i].if` are in `conditions`, found once rather than by
     /// their path for every debt.
+    applies_if: Option<usize>,
     stop_when: Vec<Option<usize>>,
     step_if: Vec<Option<usize>>,
 }
@@ -242,12 +243,19 @@ impl CompiledStrategy {
         let step_if = (0..strategy.steps.len())
             .map(|i| find(format!("steps[{i}].if")))
             .collect();
+        let applies_if = find("applies_if".into());
         CompiledStrategy {
             strategy,
             conditions,
+            applies_if,
             stop_when,
             step_if,
         }
+    }
+
+    /// The compiled `applies_if`.
+    pub fn applies_condition(&self) -> Option<&Condition> {
+        self.conditions.get(self.applies_if?)
     }
 
     /// The compiled `stop_when[i]`.
