@@ -627,7 +627,7 @@ impl<'a> Planner<'a> {
         let mut due: Vec<Due<'_>> = Vec::new();
         for step in &strat.steps {
             let is_done = done.iter().any(|c| c.step == step.id);
-            let since = self.step_since(step, strat, debt, &done, file, &assignment, now, tz, x.on);
+            let since = self.step_since(step, strat, debt, &done, file, assignment, now, tz, x.on);
             match (&since, is_done) {
                 (_, true) => x.say(|| format!("step {}: done", step.id)),
                 (Ok((date, why)), false) if *date <= today => due.push(Due {

@@ -37,7 +37,8 @@ pub fn bucket(experiment: &str, debt: DebtId) -> u8 {
     let text = match write!(buf, "{debt}") {
         Ok(()) => buf.as_bytes(),
         Err(_) => {
-            return (stable_hash(&[experiment.as_bytes(), debt.to_string().as_bytes()]) % 100) as u8;
+            return (stable_hash(&[experiment.as_bytes(), debt.to_string().as_bytes()]) % 100)
+                as u8;
         }
     };
     (stable_hash(&[experiment.as_bytes(), text]) % 100) as u8
