@@ -49,6 +49,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         days: u32,
     },
+    /// Classify the shipped corpus's test split, repeated to N messages, on one core: messages
+    /// per second and peak RSS (goal: ≥ 20,000 messages/s, ≤ 100 MiB).
+    Classify {
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+    },
 }
 
 pub async fn run(command: BenchCommand, config: &Config) -> CliResult {
@@ -67,7 +73,50 @@ pub async fn run(command: BenchCommand, config: &Config) -> CliResult {
             batch,
             days,
         } => plan(debts, seed, db, at, dry_run, batch, days).await,
+        BenchCommand::Classify { messages } => classify(messages),
     }
+}
+
+/// `bench classify`: one thread, the test split's messages in a loop.
+fn classify(messages: usize) -> CliResult {
+    use recaudo_intents::Intent;
+    use recaudo_intents::corpus::{self, Split};
+    let all = corpus::shipped().map_err(err)?;
+    let test: Vec<_> = all.iter().filter(|e| e.split == Split::Test).collect();
+    if test.is_empty() || messages == 0 {
+        return Err("nothing to classify".into());
+    }
+    let started = std::time::Instant::now();
+    let mut by_intent = [0usize; Intent::ALL.len()];
+    let mut dated = 0usize;
+    for i in 0..messages {
+        let e = test[i % test.len()];
+        let c = recaudo_intents::classify(std::hint::black_box(&e.text), e.today);
+        by_intent[c.intent.index()] += 1;
+        dated += usize::from(c.date.is_some());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_rss_mib();
+    let per_s = messages as f64 / seconds;
+    eprintln!(
+        "classified {messages} messages ({} distinct) in {seconds:.2} s on one core: {per_s:.0} messages/s",
+        test.len()
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "classify",
+            "messages": messages,
+            "distinct_messages": test.len(),
+            "seconds": round3(seconds),
+            "messages_per_s": per_s.round(),
+            "threads": 1,
+            "peak_rss_mib": peak.map(round3),
+            "by_intent": Intent::ALL.iter().map(|i| (i.as_str(), by_intent[i.index()])).collect::<std::collections::BTreeMap<_, _>>(),
+            "with_date": dated,
+        })
+    );
+    Ok(())
 }
 
 async fn plan(

@@ -2,10 +2,12 @@
 
 mod bench;
 mod calendar;
+mod classify;
 mod config;
 mod demo;
 mod examples;
 mod import;
+mod intents;
 mod plan;
 mod serve;
 mod strategy;
@@ -67,6 +69,14 @@ enum Command {
     /// Decide today's contacts for every open debt: send (when), defer (until, why) or deny
     /// (why); writes the outbox unless --dry-run (docs/planner.md).
     Plan(plan::PlanArgs),
+    /// Classify debtors' replies read from stdin, one per line (plain text or {"text": …}):
+    /// one JSON line each with the intent, the promised date and the language (docs/intents.md).
+    Classify(classify::ClassifyArgs),
+    /// The reply classifier's model: train it from the shipped corpus, measure it.
+    Intents {
+        #[command(subcommand)]
+        command: intents::IntentsCommand,
+    },
     /// Public-holiday calendars per country or region.
     Calendar {
         #[command(subcommand)]
@@ -127,11 +137,14 @@ fn tune_allocator() {}
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
-    // Strategy files are checked without configuration, database or runtime.
+    // Strategy files are checked, and replies classified, without configuration, database or
+    // runtime.
     let command = match cli.command {
         Command::Strategy {
             command: strategy::StrategyCommand::Validate { file },
         } => return strategy::validate(&file),
+        Command::Classify(args) => return classify::run(&args, SystemClock.now()),
+        Command::Intents { command } => return intents::run(command),
         command => command,
     };
     let mut config = match Config::load(cli.config.as_deref()) {
@@ -240,6 +253,15 @@ async fn run(command: Command, config: Config) -> CliResult {
         }
         Command::Calendar { command } => calendar::run(command, &clock),
         Command::Strategy { command } => strategy::run(command, &config).await,
+        // `main` answers these before reading any configuration; the same here.
+        Command::Classify(args) => match classify::run(&args, clock.now()) {
+            code if code == ExitCode::SUCCESS => Ok(()),
+            _ => Err("classifying failed".into()),
+        },
+        Command::Intents { command } => match intents::run(command) {
+            code if code == ExitCode::SUCCESS => Ok(()),
+            _ => Err("the intents command failed".into()),
+        },
     }
 }
 

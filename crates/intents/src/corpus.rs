@@ -45,6 +45,9 @@ pub const FILES: [(Lang, &str, &str); 3] = [
 pub enum Split {
     Train,
     Test,
+    /// A held-out set written after the model was frozen, by people who had not seen the
+    /// corpus (`data/intents/fresh/`): measured only, never trained or tuned on.
+    Fresh,
 }
 
 /// One labelled reply.
@@ -129,7 +132,12 @@ pub fn parse(lang: Lang, file: &str, text: &str) -> Result<Vec<Example>, CorpusE
         let split = match l.split.as_str() {
             "train" => Split::Train,
             "test" => Split::Test,
-            other => return Err(err(format!("`split` is `{other}`, not train or test"))),
+            "fresh" => Split::Fresh,
+            other => {
+                return Err(err(format!(
+                    "`split` is `{other}`, not train, test or fresh"
+                )));
+            }
         };
         out.push(Example {
             text: l.text,
@@ -149,6 +157,7 @@ impl fmt::Display for Split {
         f.write_str(match self {
             Split::Train => "train",
             Split::Test => "test",
+            Split::Fresh => "fresh",
         })
     }
 }
@@ -202,7 +211,7 @@ mod tests {
             ),
             (
                 "{\"text\":\"x\",\"intent\":\"other\",\"date\":null,\"split\":\"dev\"}",
-                "not train or test",
+                "not train, test or fresh",
             ),
             ("not json", "expected"),
         ] {

@@ -5,9 +5,30 @@
 //!   letters, e-mail quotes and signatures).
 //! - [`corpus`]: the hand-written corpus shipped under `data/intents/`, with its fixed
 //!   train/test split.
+//! - [`lang`]: the language of a reply (es, pt, en) from its function words and spelling.
+//! - [`features`], [`lexicon`], [`model`]: the trained part: hashed word, concept and character
+//!   features, and a multinomial logistic regression trained from the corpus
+//!   ([`train_shipped`]), shipped as `data/intents/model.bin` and embedded ([`Model::shipped`]).
+//! - [`rules`]: the high-precision rules (opt-out keywords and phrases with their traps, irony,
+//!   negation, the priority order).
+//! - [`classify()`]: the whole pipeline; [`evaluate()`] and [`cross_validate`] measure it.
+//! - [`dates`]: the promised payment date of a promise ("el viernes", "dia 5", "on the 15th"),
+//!   resolved against the debtor's local today, with word lists per language.
 
+pub mod classify;
 pub mod corpus;
+pub mod dates;
+pub mod evaluate;
+pub mod features;
+pub mod lang;
+pub mod lexicon;
+pub mod model;
 pub mod normalize;
+pub mod rules;
+
+pub use classify::{Classification, classify, classify_with};
+pub use evaluate::{Evaluation, cross_validate, evaluate, promised_dates};
+pub use model::{Model, ModelError, train_shipped};
 
 use std::fmt;
 use std::str::FromStr;

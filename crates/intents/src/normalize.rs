@@ -198,6 +198,21 @@ mod tests {
         assert_eq!(strip_email(only_quote), only_quote);
     }
 
+    proptest::proptest! {
+        /// Folding is idempotent and leaves no upper-case ASCII, no accent we fold, no space at
+        /// either end, no double space; normalising never panics and stays bounded.
+        #[test]
+        fn folding_invariants(text in "\\PC{0,400}") {
+            let f = fold(&text);
+            proptest::prop_assert_eq!(fold(&f), f.clone());
+            proptest::prop_assert!(!f.chars().any(|c| c.is_ascii_uppercase()));
+            proptest::prop_assert!(!f.chars().any(|c| "áéíóúñçãõâêôàü".contains(c)));
+            proptest::prop_assert!(!f.starts_with(' ') && !f.ends_with(' ') && !f.contains("  "));
+            let n = normalize(&text);
+            proptest::prop_assert!(n.chars().count() <= MAX_CHARS * 3);
+        }
+    }
+
     #[test]
     fn long_input_is_bounded() {
         let big = "a".repeat(1_000_000);
