@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use recaudo_intents::{Classification, Intent};
 
@@ -83,7 +84,7 @@ pub fn answer_all(
 }
 
 /// The answer to one input line.
-pub fn answer(line: &[u8], today: NaiveDate, explain: bool) -> Value {
+pub fn answer(line: &[u8], today: NaiveDate, explain: bool) -> Answer {
     let text = match std::str::from_utf8(line) {
         Ok(t) => t,
         Err(e) => {
@@ -119,31 +120,43 @@ pub fn answer(line: &[u8], today: NaiveDate, explain: bool) -> Value {
     } else {
         text
     };
-    let c = recaudo_intents::classify(text, today);
-    render(&c, explain)
+    render(recaudo_intents::classify(text, today), explain)
 }
 
-fn render(c: &Classification, explain: bool) -> Value {
-    let mut v = json!({
-        "intent": c.intent.as_str(),
-        "date": c.date.map(|d| d.to_string()),
-        "lang": c.lang.as_str(),
-        "confidence": (f64::from(c.confidence) * 1000.0).round() / 1000.0,
-    });
-    if explain {
-        v["explain"] = json!(c.explain);
+/// One answer line, its keys in the documented order (`intent`, `date`, `lang`, `confidence`,
+/// then `explain` or `error` when there is one).
+#[derive(Debug, Serialize)]
+pub struct Answer {
+    pub intent: &'static str,
+    pub date: Option<String>,
+    pub lang: Option<&'static str>,
+    pub confidence: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn render(c: Classification, explain: bool) -> Answer {
+    Answer {
+        intent: c.intent.as_str(),
+        date: c.date.map(|d| d.to_string()),
+        lang: Some(c.lang.as_str()),
+        confidence: (f64::from(c.confidence) * 1000.0).round() / 1000.0,
+        explain: explain.then_some(c.explain),
+        error: None,
     }
-    v
 }
 
-fn problem(error: String) -> Value {
-    json!({
-        "intent": Intent::Other.as_str(),
-        "date": null,
-        "lang": null,
-        "confidence": 0.0,
-        "error": error,
-    })
+fn problem(error: String) -> Answer {
+    Answer {
+        intent: Intent::Other.as_str(),
+        date: None,
+        lang: None,
+        confidence: 0.0,
+        explain: None,
+        error: Some(error),
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -168,9 +181,17 @@ mod tests {
     fn run_on(input: &[u8]) -> Vec<Value> {
         let mut out = Vec::new();
         answer_all(input, &mut out, today(), false).expect("runs");
-        String::from_utf8(out)
-            .expect("utf-8 out")
-            .lines()
+        let out = String::from_utf8(out).expect("utf-8 out");
+        // The documented key order: intent, date, lang, confidence.
+        for l in out.lines() {
+            assert!(
+                l.starts_with("{\"intent\":")
+                    && l.contains("\"date\":")
+                    && l.find("\"lang\"") < l.find("\"confidence\""),
+                "{l}"
+            );
+        }
+        out.lines()
             .map(|l| serde_json::from_str(l).expect("a JSON line"))
             .collect()
     }
