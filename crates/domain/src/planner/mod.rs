@@ -296,6 +296,18 @@ struct Message {
 }
 
 /// A step due for a debt, with when it became due.
+/// One debt being planned, with what every step of its planning reads.
+#[derive(Clone, Copy)]
+struct DebtAt<'f, 'e> {
+    debtor: &'f Debtor,
+    d: &'f DebtFile,
+    file: &'f DebtorFile,
+    evaluator: &'e Evaluator<'e>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    tz: Tz,
+}
+
 struct Due<'s> {
     step: &'s Step,
     since: NaiveDate,
@@ -405,17 +417,16 @@ impl<'a> Planner<'a> {
             let ctx = first_ctx
                 .take_if(|(id, _)| *id == d.debt.id)
                 .map(|(_, c)| c);
-            self.plan_debt(
+            let at = DebtAt {
                 debtor,
                 d,
-                ctx,
                 file,
-                &evaluator,
-                &mut history,
-                (now, today, tz),
-                &mut plan,
-                &mut x,
-            );
+                evaluator: &evaluator,
+                now,
+                today,
+                tz,
+            };
+            self.plan_debt(&at, ctx, &mut history, &mut plan, &mut x);
             if x.on {
                 plan.explain = x.lines;
             }
@@ -423,19 +434,23 @@ impl<'a> Planner<'a> {
         plan
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn plan_debt<'f>(
         &self,
-        debtor: &'f Debtor,
-        d: &'f DebtFile,
+        at: &DebtAt<'f, '_>,
         mut ctx: Option<EvalContext<'f>>,
-        file: &'f DebtorFile,
-        evaluator: &Evaluator<'_>,
         history: &mut Vec<PastContact>,
-        (now, today, tz): (DateTime<Utc>, NaiveDate, Tz),
         plan: &mut DebtorPlan,
         x: &mut Explainer,
     ) {
+        let DebtAt {
+            debtor,
+            d,
+            file,
+            now,
+            today,
+            tz,
+            ..
+        } = *at;
         let debt = &d.debt;
         x.say(|| {
             format!(
@@ -540,19 +555,7 @@ impl<'a> Planner<'a> {
                 (s, Cow::Owned(a))
             }
         };
-        self.plan_chosen(
-            compiled,
-            &assignment,
-            &mut eval,
-            debtor,
-            d,
-            file,
-            evaluator,
-            history,
-            (now, today, tz),
-            plan,
-            x,
-        );
+        self.plan_chosen(at, compiled, &assignment, &mut eval, history, plan, x);
         if let Cow::Owned(a) = assignment {
             plan.assignments.push((debt.id, a));
         }
@@ -560,20 +563,25 @@ impl<'a> Planner<'a> {
 
     /// Plans a debt on the strategy chosen for it: stop and pause, the step due, its messages.
     #[allow(clippy::too_many_arguments)]
-    fn plan_chosen<'f>(
+    fn plan_chosen(
         &self,
+        at: &DebtAt<'_, '_>,
         compiled: &CompiledStrategy,
         assignment: &StrategyAssignment,
         eval: &mut dyn FnMut(&strategy::Condition, &mut DebtorPlan) -> bool,
-        debtor: &'f Debtor,
-        d: &'f DebtFile,
-        file: &'f DebtorFile,
-        evaluator: &Evaluator<'_>,
         history: &mut Vec<PastContact>,
-        (now, today, tz): (DateTime<Utc>, NaiveDate, Tz),
         plan: &mut DebtorPlan,
         x: &mut Explainer,
     ) {
+        let DebtAt {
+            debtor,
+            d,
+            file,
+            evaluator,
+            now,
+            today,
+            tz,
+        } = *at;
         let debt = &d.debt;
         let strat = &compiled.strategy;
         for (e, arm) in &assignment.arms {
