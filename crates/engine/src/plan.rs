@@ -274,19 +274,19 @@ pub async fn plan_tenant(
     // three stages at once: [`READERS`] batches are read (each on its own task and
     // connection), one is planned on the blocking pool, and one is written (on its own task;
     // one write at a time, in order).
-    let cursors = ts.plan_cursors(batch).await?;
+    let batches = ts.plan_batches(batch).await?;
     // Only the events planning can depend on are read.
     let kinds: Option<Arc<[EventKind]>> = setup
         .library
         .event_kinds(setup.segments)
         .map(|k| k.into_iter().collect());
-    let mut reads = futures::stream::iter(cursors)
-        .map(|after| {
+    let mut reads = futures::stream::iter(batches)
+        .map(|b| {
             let ts = ts.clone();
             let kinds = kinds.clone();
             tokio::spawn(async move {
                 let t = std::time::Instant::now();
-                let (files, _) = ts.plan_inputs(after, batch, now, kinds.as_deref()).await?;
+                let files = ts.plan_inputs(b, now, kinds.as_deref()).await?;
                 Ok::<_, StoreError>((files, t.elapsed().as_secs_f64()))
             })
         })

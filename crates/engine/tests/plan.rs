@@ -288,3 +288,44 @@ async fn a_tenant_without_strategies_plans_nothing_and_says_why() {
         assert_eq!(r.quiet.get("no_strategy"), Some(&1), "{db}: {r:?}");
     }
 }
+
+/// Small batches (read two at a time, planned and written while the next are read) plan
+/// every debtor exactly once and decide as one batch does.
+#[tokio::test]
+async fn small_batches_plan_as_one() {
+    let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (db, store) in stores().await {
+        let co = tenant(&store, "co", Country::Co, 7, due).await;
+        let setup = Arc::new(PlanSetup::load(&co).await.unwrap());
+        let now = at("2026-12-02T15:00:00Z");
+        let run = |batch: usize, dry_run: bool| {
+            let (co, setup) = (co.clone(), Arc::clone(&setup));
+            async move {
+                let mut lines = vec![];
+                let r = plan_tenant(
+                    &co,
+                    setup,
+                    now,
+                    PlanRunOptions {
+                        dry_run,
+                        batch,
+                        threads: 2,
+                    },
+                    |l| lines.push(format!("{} {:?}", l.debt_external_id, l.decision)),
+                )
+                .await
+                .unwrap();
+                lines.sort();
+                (r, lines)
+            }
+        };
+        let (one, one_lines) = run(2_000, true).await;
+        let (small, small_lines) = run(2, true).await;
+        assert_eq!(one.debtors, 7, "{db}");
+        assert_eq!(small.debtors, 7, "{db}: every debtor once");
+        assert_eq!(small_lines, one_lines, "{db}");
+        let (written, _) = run(3, false).await;
+        assert_eq!(written.contacts_written, 7, "{db}: {written:?}");
+        assert_eq!(contacts(&co).await.len(), 7, "{db}");
+    }
+}

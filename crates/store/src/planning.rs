@@ -59,6 +59,15 @@ const BOOKKEEPING_EVENTS: [EventKind; 5] = [
     EventKind::ContactPlanned,
 ];
 
+/// A range of debtor ids planned together ([`TenantStore::plan_batches`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanBatch {
+    /// Ids after this one (`None`: from the first).
+    pub after: Option<DebtorId>,
+    /// Ids up to this one, included (`None`: to the last).
+    pub upto: Option<DebtorId>,
+}
+
 /// The outbox columns the planner reads (not the whole row: no key, reason or template).
 const PRIOR_COLUMNS: &str = "debtor_id, debt_id, covers, strategy, step, channel, scheduled_for, local_date, state, created_at";
 
@@ -141,61 +150,63 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> DebtorId) -> HashMap<DebtorId, Vec
 }
 
 impl TenantStore {
-    /// The planner's input for up to `limit` debtors after `after` (by id), each with their
-    /// active debts (debtors without any are left out, but count toward `limit`), contact
-    /// points, the last [`PLAN_EVENT_DAYS`] of their timeline (without bookkeeping events) and
-    /// their outbox rows of the last [`PLAN_CONTACT_DAYS`] before `now`. With `kinds`, only
-    /// events of those kinds are read (the planner knows which it can depend on). Returns the
-    /// files and the cursor for the next batch (`None` at the end).
-    pub async fn plan_inputs(
-        &self,
-        after: Option<DebtorId>,
-        limit: usize,
-        now: DateTime<Utc>,
-        kinds: Option<&[EventKind]>,
-    ) -> Result<(Vec<DebtorFile>, Option<DebtorId>)> {
-        let limit = limit.max(1);
-        let mut sql = Sql::new(&format!(
-            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
-        ));
-        sql.push_arg(self.tid.clone());
-        if let Some(a) = after {
-            sql.push(" AND id > ").push_arg(a.to_string());
-        }
-        sql.push(" ORDER BY id LIMIT ")
-            .push_arg(i64::try_from(limit).unwrap_or(i64::MAX));
-        let debtor_rows = read_rows!(self, DebtorRow, sql);
-        let full = debtor_rows.len() == limit;
-        let debtors = debtor_rows
-            .into_iter()
-            .map(DebtorRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
-        let next = if full {
-            debtors.last().map(|d| d.id)
-        } else {
-            None
-        };
-        Ok((self.files_for(debtors, now, kinds).await?, next))
-    }
-
-    /// Where each batch of `limit` debtors starts (the `after` of [`TenantStore::plan_inputs`]):
-    /// `None` for the first, then every `limit`-th debtor id. With these, batches can be read
-    /// at the same time rather than one after the other.
-    pub async fn plan_cursors(&self, limit: usize) -> Result<Vec<Option<DebtorId>>> {
+    /// How to cut the tenant's debtors into batches of `limit` (by id): each batch is the
+    /// debtors with an id after its first bound (`None`: from the start) and up to its second
+    /// (`None`: to the end). The ranges are disjoint and cover every id, so batches can be read
+    /// at the same time, and a debtor created meanwhile lands in exactly one of them.
+    pub async fn plan_batches(&self, limit: usize) -> Result<Vec<PlanBatch>> {
         let limit = limit.max(1);
         let mut sql = Sql::new("SELECT id FROM debtors WHERE tenant_id = ");
         sql.push_arg(self.tid.clone()).push(" ORDER BY id");
         let ids = read_rows!(self, crate::outbox::IdRow, sql);
-        let mut out = vec![None];
+        let mut bounds: Vec<DebtorId> = Vec::new();
         for chunk in ids.chunks(limit) {
             if chunk.len() == limit
                 && let Some(last) = chunk.last()
             {
-                out.push(Some(crate::rows::parse("debtor id", &last.id)?));
+                bounds.push(crate::rows::parse("debtor id", &last.id)?);
             }
         }
-        // A last full chunk leaves a cursor after which nothing comes: harmless, an empty batch.
+        let mut out = Vec::with_capacity(bounds.len() + 1);
+        let mut after = None;
+        for b in bounds {
+            out.push(PlanBatch {
+                after,
+                upto: Some(b),
+            });
+            after = Some(b);
+        }
+        out.push(PlanBatch { after, upto: None });
         Ok(out)
+    }
+
+    /// The planner's input for the debtors of `batch`, each with their active debts (debtors
+    /// without any are left out), contact points, the last [`PLAN_EVENT_DAYS`] of their
+    /// timeline (without bookkeeping events) and their outbox rows of the last
+    /// [`PLAN_CONTACT_DAYS`] before `now`. With `kinds`, only events of those kinds are read
+    /// (the planner knows which it can depend on).
+    pub async fn plan_inputs(
+        &self,
+        batch: PlanBatch,
+        now: DateTime<Utc>,
+        kinds: Option<&[EventKind]>,
+    ) -> Result<Vec<DebtorFile>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone());
+        if let Some(a) = batch.after {
+            sql.push(" AND id > ").push_arg(a.to_string());
+        }
+        if let Some(u) = batch.upto {
+            sql.push(" AND id <= ").push_arg(u.to_string());
+        }
+        sql.push(" ORDER BY id");
+        let debtors = read_rows!(self, DebtorRow, sql)
+            .into_iter()
+            .map(DebtorRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+        self.files_for(debtors, now, kinds).await
     }
 
     /// The planner's input for one debtor (`None` when they have no active debt).
