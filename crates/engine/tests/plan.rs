@@ -329,3 +329,157 @@ async fn small_batches_plan_as_one() {
         assert_eq!(contacts(&co).await.len(), 7, "{db}");
     }
 }
+
+#[tokio::test]
+async fn the_planners_state_reads_back_with_the_portfolio() {
+    use recaudo_domain::portfolio::StrategyAssignment;
+
+    let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (db, store) in stores().await {
+        let ts = tenant(&store, "st", Country::Co, 3, due).await;
+        let now = at("2026-12-02T15:00:00Z");
+        let setup = Arc::new(PlanSetup::load(&ts).await.unwrap());
+        let run = |at: DateTime<Utc>| {
+            let (ts, setup) = (ts.clone(), Arc::clone(&setup));
+            async move {
+                plan_tenant(&ts, setup, at, PlanRunOptions::default(), |_| {})
+                    .await
+                    .unwrap()
+            }
+        };
+        let r = run(now).await;
+        assert_eq!((r.segments_written, r.assignments_written), (3, 3), "{db}");
+
+        // Each debtor reads with the segment the planner gave, and is found by it.
+        let all = DebtorFilter {
+            limit: Some(10),
+            ..Default::default()
+        };
+        let debtors = ts.list_debtors(&all).await.unwrap().items;
+        let segment = debtors[0].segment.clone().expect("the planner's segment");
+        assert!(
+            debtors.iter().all(|d| d.segment.as_ref() == Some(&segment)),
+            "{db}"
+        );
+        let found = ts
+            .list_debtors(&DebtorFilter {
+                segment: Some(segment.clone()),
+                ..all.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.items.len(), 3, "{db}");
+
+        // Each debt reads with the strategy it started today.
+        let debts = ts.list_debts(&DebtFilter::default()).await.unwrap().items;
+        assert_eq!(debts.len(), 3, "{db}");
+        for d in &debts {
+            let expected = StrategyAssignment {
+                strategy: "simple".into(),
+                version: 1,
+                arms: Default::default(),
+                started_at: now,
+            };
+            assert_eq!(d.strategy.as_ref(), Some(&expected), "{db}");
+            assert_eq!(
+                ts.get_debt(d.id).await.unwrap().strategy,
+                Some(expected),
+                "{db}"
+            );
+        }
+
+        // The tenant's own segment shows until the planner's next run assigns its own again.
+        let mut first = debtors[0].clone();
+        first.segment = Some("vip".into());
+        ts.update_debtor(&first, now).await.unwrap();
+        let read = ts.get_debtor(first.id).await.unwrap();
+        assert_eq!(read.segment.as_deref(), Some("vip"), "{db}");
+        let r = run(now + Duration::days(1)).await;
+        assert_eq!(r.segments_written, 1, "{db}");
+        let read = ts.get_debtor(first.id).await.unwrap();
+        assert_eq!(read.segment.as_ref(), Some(&segment), "{db}");
+
+        // The timeline merges the stored events with the planned contacts, in id order, and
+        // reads the same page by page.
+        let q = |cursor: Option<String>, limit| TimelineQuery {
+            cursor,
+            limit: Some(limit),
+        };
+        let full = ts.debtor_timeline(first.id, &q(None, 1000)).await.unwrap();
+        let ids: Vec<String> = full.items.iter().map(|e| e.id.to_string()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "{db}");
+        let planned: Vec<_> = full
+            .items
+            .iter()
+            .filter(|e| e.kind == EventKind::ContactPlanned)
+            .collect();
+        assert_eq!(planned.len(), 1, "{db}: {:?}", full.items);
+        let contact = &contacts(&ts)
+            .await
+            .into_iter()
+            .find(|c| c.debtor_id == first.id)
+            .unwrap();
+        let data = &planned[0].data;
+        assert_eq!(data["contact_id"], contact.id.to_string(), "{db}");
+        assert_eq!(data["step"], "due", "{db}");
+        assert_eq!(data["channel"], "sms", "{db}");
+        assert_eq!(data["strategy"], "simple", "{db}");
+        assert_eq!(data["version"], 1, "{db}");
+        assert_eq!(data["covers"], serde_json::json!([]), "{db}");
+        assert_eq!(
+            data["idempotency_key"],
+            contact.idempotency_key.as_str(),
+            "{db}"
+        );
+        assert_eq!(planned[0].at, now, "{db}");
+        assert_eq!(planned[0].debt_id, Some(contact.debt_id), "{db}");
+        assert!(
+            full.items
+                .iter()
+                .any(|e| e.kind == EventKind::DebtorUpdated),
+            "{db}: stored events too"
+        );
+        let mut walked = vec![];
+        let mut cursor = None;
+        loop {
+            let page = ts.debtor_timeline(first.id, &q(cursor, 1)).await.unwrap();
+            walked.extend(page.items.iter().map(|e| e.id.to_string()));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(walked, ids, "{db}");
+        let of_debt = ts
+            .debt_timeline(contact.debt_id, &q(None, 1000))
+            .await
+            .unwrap();
+        assert!(
+            of_debt
+                .items
+                .iter()
+                .any(|e| e.kind == EventKind::ContactPlanned),
+            "{db}"
+        );
+
+        // Resetting the plans forgets the planner's state; the tenant's segment remains.
+        ts.reset_plans().await.unwrap();
+        assert_eq!(
+            ts.get_debt(debts[0].id).await.unwrap().strategy,
+            None,
+            "{db}"
+        );
+        let read = ts.get_debtor(first.id).await.unwrap();
+        assert_eq!(read.segment.as_deref(), Some("vip"), "{db}");
+        let after = ts.debtor_timeline(first.id, &q(None, 1000)).await.unwrap();
+        assert!(
+            after
+                .items
+                .iter()
+                .all(|e| e.kind != EventKind::ContactPlanned),
+            "{db}"
+        );
+    }
+}

@@ -61,28 +61,52 @@ impl TenantStore {
         q: &TimelineQuery,
     ) -> Result<Page<Event>> {
         self.get_debtor(debtor_id).await?;
-        self.timeline("debtor_id", debtor_id.to_string(), q).await
+        self.timeline(debtor_id, None, q).await
     }
 
     /// The events of one debt, oldest first.
     pub async fn debt_timeline(&self, debt_id: DebtId, q: &TimelineQuery) -> Result<Page<Event>> {
-        self.get_debt(debt_id).await?;
-        self.timeline("debt_id", debt_id.to_string(), q).await
+        let debt = self.get_debt(debt_id).await?;
+        self.timeline(debt.debtor_id, Some(debt_id), q).await
     }
 
-    async fn timeline(&self, column: &str, id: String, q: &TimelineQuery) -> Result<Page<Event>> {
+    /// The stored events of a debtor (or of one of their debts) and the `contact_planned` events
+    /// read from the outbox rows (see [`planned_events`]), merged in id order.
+    async fn timeline(
+        &self,
+        debtor_id: DebtorId,
+        debt_id: Option<DebtId>,
+        q: &TimelineQuery,
+    ) -> Result<Page<Event>> {
         let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-        let mut sql = Sql::new(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = "
-        ));
-        sql.push_arg(self.tid.clone())
-            .push(&format!(" AND {column} = "))
-            .push_arg(id);
-        if let Some(c) = &q.cursor {
-            sql.push(" AND id > ").push_arg(c.clone());
-        }
-        sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
-        let rows = on_pool!(self.store, |pool| fetch_all!(EventRow, sql, pool));
+        let rows = on_pool!(self.store, |pool| {
+            let mut sql = Sql::new("SELECT * FROM (");
+            for (i, from) in [
+                format!("SELECT {EVENT_COLUMNS} FROM events"),
+                planned_events(SQLITE),
+            ]
+            .iter()
+            .enumerate()
+            {
+                if i > 0 {
+                    sql.push(" UNION ALL ");
+                }
+                sql.push(from)
+                    .push(" WHERE tenant_id = ")
+                    .push_arg(self.tid.clone())
+                    .push(" AND debtor_id = ")
+                    .push_arg(debtor_id.to_string());
+                if let Some(d) = debt_id {
+                    sql.push(" AND debt_id = ").push_arg(d.to_string());
+                }
+            }
+            sql.push(") t");
+            if let Some(c) = &q.cursor {
+                sql.push(" WHERE id > ").push_arg(c.clone());
+            }
+            sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
+            fetch_all!(EventRow, sql, pool)
+        });
         let mut items = convert(rows, EventRow::into_domain)?;
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(limit as usize);
@@ -97,4 +121,24 @@ impl TenantStore {
     pub async fn append_event(&self, e: NewEvent) -> Result<()> {
         self.run_tx(vec![insert_event(&self.tid, e)]).await
     }
+}
+
+/// The `contact_planned` events, as [`EVENT_COLUMNS`], read from the outbox rows: a contact's
+/// planned fields never change once written, so its event is the row itself rather than a second
+/// copy (the planner's first day writes hundreds of thousands). The event's id is the contact's
+/// ULID with the event prefix, so it sorts among the stored events by time; `at` is when it was
+/// planned.
+pub(crate) fn planned_events(sqlite: bool) -> String {
+    let fields = "'contact_id', id, 'step', step, 'channel', channel, 'scheduled_for', \
+                  scheduled_for, 'idempotency_key', idempotency_key, 'strategy', strategy, \
+                  'version', strategy_version, 'arm', arm, 'template', template, 'queue', queue";
+    let data = if sqlite {
+        format!("json_object({fields}, 'covers', json(covers))")
+    } else {
+        format!("jsonb_build_object({fields}, 'covers', covers)")
+    };
+    format!(
+        "SELECT 'evt_' || substr(id, 5) AS id, debtor_id, debt_id, 'contact_planned' AS kind, \
+         created_at AS at, {data} AS data FROM contacts"
+    )
 }

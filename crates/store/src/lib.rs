@@ -98,6 +98,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "strategies",
         include_str!("../migrations/sqlite/0004_strategies.sql"),
     ),
+    (
+        5,
+        "planner_state",
+        include_str!("../migrations/sqlite/0005_planner_state.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -119,6 +124,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         4,
         "strategies",
         include_str!("../migrations/postgres/0004_strategies.sql"),
+    ),
+    (
+        5,
+        "planner_state",
+        include_str!("../migrations/postgres/0005_planner_state.sql"),
     ),
 ];
 

@@ -3,11 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
-use recaudo_domain::event::{EventKind, NewEvent};
 use recaudo_domain::outbox::{Contact, NewContact};
 use recaudo_domain::{ContactId, DebtorId};
 
-use crate::events::insert_event;
 use crate::sql::{Sql, fetch_all, fetch_optional, raw_json};
 use crate::{Result, StoreError, TenantStore, on_pool};
 
@@ -119,7 +117,7 @@ crate::rows::from_columns!(IdRow { id });
 impl TenantStore {
     /// Stores planned contacts in one transaction, each at most once: a contact whose
     /// idempotency key is already in the outbox is left as it is, so planning the same day again
-    /// adds nothing. Each new contact gets a `contact_planned` event on its debt's timeline.
+    /// adds nothing. Each new contact is a `contact_planned` event on its debt's timeline.
     /// Every debt named (the contact's and those it covers) must be this tenant's and the
     /// contact's debtor's. Returns the ids of the contacts that were new, in order.
     pub async fn plan_contacts(
@@ -157,9 +155,8 @@ impl TenantStore {
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
             let mut new = vec![];
-            for (insert, event) in statements {
+            for insert in statements {
                 if let Some(row) = fetch_optional!(IdRow, insert, &mut *tx) {
-                    crate::sql::exec!(event, &mut *tx);
                     new.push(parse("contact id", &row.id)?);
                 }
             }
@@ -168,10 +165,10 @@ impl TenantStore {
         })
     }
 
-    /// The statements that store one planned contact (unless its key is in the outbox already,
-    /// `RETURNING id` then gives no row) and its `contact_planned` event. Shared by
-    /// [`TenantStore::plan_contacts`] and the planner's bulk write.
-    pub(crate) fn contact_insert(&self, c: &NewContact, now: DateTime<Utc>) -> Result<(Sql, Sql)> {
+    /// The statement that stores one planned contact, unless its key is in the outbox already
+    /// (`RETURNING id` then gives no row). Its `contact_planned` event is the row itself (see
+    /// [`crate::events::planned_events`]).
+    pub(crate) fn contact_insert(&self, c: &NewContact, now: DateTime<Utc>) -> Result<Sql> {
         let id = ContactId::generate();
         let covers: Vec<String> = c.covers.iter().map(ToString::to_string).collect();
         let mut sql = Sql::new(&format!(
@@ -201,22 +198,7 @@ impl TenantStore {
             c.queue.clone().into(),
         ]);
         sql.push(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id");
-        let event = insert_event(
-            &self.tid,
-            NewEvent {
-                debtor_id: c.debtor_id,
-                debt_id: Some(c.debt_id),
-                kind: EventKind::ContactPlanned,
-                at: now,
-                data: serde_json::json!({
-                    "contact_id": id, "step": c.step, "channel": c.channel,
-                    "scheduled_for": c.scheduled_for, "idempotency_key": c.key(),
-                    "strategy": c.strategy, "version": c.strategy_version, "arm": c.arm,
-                    "covers": covers, "template": c.template, "queue": c.queue,
-                }),
-            },
-        );
-        Ok((sql, event))
+        Ok(sql)
     }
 
     /// The contacts of a debtor scheduled at or after `since`, oldest first: the history the

@@ -2,6 +2,7 @@
 //! timeline and outbox rows, in batches ordered by debtor id; and a day's plans, in one
 //! transaction per batch.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -14,8 +15,9 @@ use recaudo_domain::portfolio::{DebtStatus, Debtor};
 
 use crate::outbox::IdRow;
 use crate::rows::{
-    CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_COLUMNS,
-    DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow, from_columns, parse,
+    CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS,
+    DEBTOR_READ_COLUMNS, DEBTORS_FROM, DEBTS_FROM, DebtRow, DebtorRow, EVENT_COLUMNS, EventRow,
+    PROMISE_COLUMNS, PromiseRow, from_columns, parse,
 };
 use crate::sql::{Sql, exec, fetch_all, fetch_optional, raw_json};
 use crate::{Result, TenantStore, on_pool};
@@ -192,7 +194,7 @@ impl TenantStore {
         kinds: Option<&[EventKind]>,
     ) -> Result<Vec<DebtorFile>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+            "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         if let Some(a) = batch.after {
@@ -242,7 +244,7 @@ impl TenantStore {
         };
 
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM debts WHERE tenant_id = "
+            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM {DEBTS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
@@ -367,68 +369,48 @@ impl TenantStore {
         Ok(files)
     }
 
-    /// Stores a batch of plans in one transaction: new outbox contacts with their
-    /// `contact_planned` events (a contact whose key is already there is skipped, so planning a
-    /// day twice adds nothing), strategy assignments (only on debts that still have none, so a
+    /// Stores a batch of plans in one transaction: new outbox contacts (a contact whose key is
+    /// already there is skipped, so planning a day twice adds nothing; each is its own
+    /// `contact_planned` event), strategy assignments (only on debts that still have none, so a
     /// concurrent planner cannot move a debt) and segments.
     pub async fn write_plans(&self, plans: &[DebtorPlan], now: DateTime<Utc>) -> Result<PlanWrite> {
-        let mut contacts = Vec::new();
+        if let crate::Backend::Sqlite(pool) = &self.store.backend {
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let out = {
+                let mut handle = tx.lock_handle().await?;
+                write_plans_sqlite(handle.as_raw_handle(), &self.tid, plans, now)?
+            };
+            tx.commit().await?;
+            return Ok(out);
+        }
         let mut updates = Vec::new();
+        let mut contacts = Vec::new();
         for plan in plans {
+            if let (Some(segment), Some(debtor)) = (&plan.segment, plan.debtor) {
+                let mut sql = Sql::new(&format!("{SEGMENT_UPSERT_HEAD} VALUES "));
+                sql.push_values(vec![
+                    debtor.to_string().into(),
+                    segment.clone().into(),
+                    now.into(),
+                ]);
+                sql.push(SEGMENT_UPSERT_TAIL);
+                updates.push((sql, false));
+            }
+            for (debt, a) in &plan.assignments {
+                let mut sql = Sql::new(&format!("{ASSIGNMENT_INSERT_HEAD} VALUES "));
+                sql.push_values(vec![
+                    debt.to_string().into(),
+                    a.strategy.clone().into(),
+                    i64::from(a.version).into(),
+                    raw_json(&a.arms)?.into(),
+                    a.started_at.into(),
+                ]);
+                sql.push(ASSIGNMENT_INSERT_TAIL);
+                updates.push((sql, true));
+            }
             for c in &plan.contacts {
                 contacts.push(self.contact_insert(c, now)?);
             }
-            for (debt, a) in &plan.assignments {
-                let mut sql = Sql::new("UPDATE debts SET strategy_id = ");
-                sql.push_arg(a.strategy.clone())
-                    .push(", strategy_version = ")
-                    .push_arg(i64::from(a.version))
-                    .push(", strategy_arms = ")
-                    .push_arg(raw_json(&a.arms)?)
-                    .push(", strategy_started_at = ")
-                    .push_arg(a.started_at)
-                    .push(" WHERE tenant_id = ")
-                    .push_arg(self.tid.clone())
-                    .push(" AND id = ")
-                    .push_arg(debt.to_string())
-                    .push(" AND strategy_id IS NULL");
-                updates.push((sql, true));
-            }
-            if let (Some(segment), Some(debtor)) = (&plan.segment, plan.debtor) {
-                let mut sql = Sql::new("UPDATE debtors SET segment = ");
-                sql.push_arg(segment.clone())
-                    .push(" WHERE tenant_id = ")
-                    .push_arg(self.tid.clone())
-                    .push(" AND id = ")
-                    .push_arg(debtor.to_string());
-                updates.push((sql, false));
-            }
-        }
-        if let crate::Backend::Sqlite(pool) = &self.store.backend {
-            // Through SQLite's C API on the transaction's connection: each statement shape is
-            // prepared once (sqlx's per-statement plumbing costs more than SQLite's work here).
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-            let mut out = PlanWrite::default();
-            {
-                let mut handle = tx.lock_handle().await?;
-                let mut run = crate::sqlite_bulk::Runner::new(handle.as_raw_handle());
-                for (sql, assignment) in updates {
-                    let (_, n) = run.run(sql)?;
-                    if assignment {
-                        out.assignments += n;
-                    } else {
-                        out.segments += n;
-                    }
-                }
-                for (insert, event) in contacts {
-                    if run.run(insert)?.0 {
-                        run.run(event)?;
-                        out.contacts += 1;
-                    }
-                }
-            }
-            tx.commit().await?;
-            return Ok(out);
         }
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
@@ -441,9 +423,8 @@ impl TenantStore {
                     out.segments += n;
                 }
             }
-            for (insert, event) in contacts {
+            for insert in contacts {
                 if fetch_optional!(IdRow, insert, &mut *tx).is_some() {
-                    exec!(event, &mut *tx);
                     out.contacts += 1;
                 }
             }
@@ -452,26 +433,160 @@ impl TenantStore {
         })
     }
 
-    /// Removes every trace of planning from this tenant's portfolio: outbox rows, their
-    /// `contact_planned` events, strategy assignments and segments. For benchmarks and
+    /// Removes every trace of planning from this tenant's portfolio: outbox rows (and so their
+    /// `contact_planned` events), strategy assignments and segments. For benchmarks and
     /// simulations that replay a day on the same data; never called by the server.
     pub async fn reset_plans(&self) -> Result<()> {
         let statements = [
             "DELETE FROM contacts WHERE tenant_id = ",
-            "DELETE FROM events WHERE kind = 'contact_planned' AND tenant_id = ",
-            "UPDATE debts SET strategy_id = NULL, strategy_version = NULL, strategy_arms = NULL, \
-             strategy_started_at = NULL WHERE tenant_id = ",
-            "UPDATE debtors SET segment = NULL WHERE tenant_id = ",
+            "DELETE FROM debt_strategies WHERE debt_id IN (SELECT id FROM debts WHERE tenant_id = ",
+            "DELETE FROM debtor_segments WHERE debtor_id IN (SELECT id FROM debtors WHERE tenant_id = ",
         ];
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
             for s in statements {
                 let mut sql = Sql::new(s);
                 sql.push_arg(self.tid.clone());
+                if s.contains("IN (") {
+                    sql.push(")");
+                }
                 exec!(sql, &mut *tx);
             }
             tx.commit().await?;
             Ok(())
         })
     }
+}
+
+/// How the planner stores a debt's strategy (`debt_strategies`): the first assignment stays.
+const ASSIGNMENT_INSERT_HEAD: &str = "INSERT INTO debt_strategies (debt_id, strategy_id, \
+     strategy_version, strategy_arms, strategy_started_at)";
+const ASSIGNMENT_INSERT_TAIL: &str = " ON CONFLICT (debt_id) DO NOTHING";
+/// How the planner stores a debtor's segment (`debtor_segments`): the latest replaces the last.
+const SEGMENT_UPSERT_HEAD: &str =
+    "INSERT INTO debtor_segments (debtor_id, planned_segment, planned_at)";
+const SEGMENT_UPSERT_TAIL: &str = " ON CONFLICT (debtor_id) DO UPDATE SET planned_segment = \
+     excluded.planned_segment, planned_at = excluded.planned_at";
+
+/// [`TenantStore::write_plans`] on SQLite, inside the caller's transaction: each statement is
+/// prepared once for the batch and every row's values are bound by reference from the plans
+/// (text formed in reused buffers), with no `Sql` built per row.
+fn write_plans_sqlite(
+    db: std::ptr::NonNull<libsqlite3_sys::sqlite3>,
+    tid: &str,
+    plans: &[DebtorPlan],
+    now: DateTime<Utc>,
+) -> Result<PlanWrite> {
+    use crate::sqlite_bulk::{Bind, Prepared, time_text};
+    use std::fmt::Write;
+
+    let mut segment = Prepared::new(
+        db,
+        &format!("{SEGMENT_UPSERT_HEAD} VALUES (?, ?, ?){SEGMENT_UPSERT_TAIL}"),
+    )?;
+    let mut assign = Prepared::new(
+        db,
+        &format!("{ASSIGNMENT_INSERT_HEAD} VALUES (?, ?, ?, ?, ?){ASSIGNMENT_INSERT_TAIL}"),
+    )?;
+    let columns = crate::outbox::CONTACT_COLUMNS;
+    let marks = vec!["?"; columns.split(',').count() + 1].join(", ");
+    let mut contact = Prepared::new(
+        db,
+        &format!(
+            "INSERT INTO contacts (tenant_id, {columns}) VALUES ({marks}) \
+             ON CONFLICT (idempotency_key) DO NOTHING"
+        ),
+    )?;
+    let now_text = time_text(now);
+    let mut out = PlanWrite::default();
+    // Reused text buffers.
+    let [
+        mut id,
+        mut debtor,
+        mut debt,
+        mut covers,
+        mut point,
+        mut json,
+    ]: [String; 6] = Default::default();
+    let (mut scheduled, mut date): ((DateTime<Utc>, String), (NaiveDate, String)) =
+        Default::default();
+    let fill = |buf: &mut String, v: &dyn std::fmt::Display| {
+        buf.clear();
+        let _ = write!(buf, "{v}");
+    };
+    for plan in plans {
+        if let (Some(seg), Some(d)) = (&plan.segment, plan.debtor) {
+            fill(&mut debtor, &d);
+            out.segments += segment.exec(&[
+                Bind::Text(&debtor),
+                seg.as_deref().into(),
+                Bind::Text(&now_text),
+            ])?;
+        }
+        for (d, a) in &plan.assignments {
+            fill(&mut debt, d);
+            json.clear();
+            json.push_str(raw_json(&a.arms)?.get());
+            let started = if a.started_at == now {
+                Cow::Borrowed(now_text.as_str())
+            } else {
+                Cow::Owned(time_text(a.started_at))
+            };
+            out.assignments += assign.exec(&[
+                Bind::Text(&debt),
+                Bind::Text(&a.strategy),
+                Bind::Int(i64::from(a.version)),
+                Bind::Text(&json),
+                Bind::Text(&started),
+            ])?;
+        }
+        for c in &plan.contacts {
+            fill(&mut id, &recaudo_domain::ContactId::generate());
+            fill(&mut debtor, &c.debtor_id);
+            fill(&mut debt, &c.debt_id);
+            covers.clear();
+            covers.push('[');
+            for (i, d) in c.covers.iter().enumerate() {
+                // Ids are ULIDs with a prefix: nothing to escape.
+                let _ = write!(covers, "{}\"{d}\"", if i > 0 { "," } else { "" });
+            }
+            covers.push(']');
+            if let Some(p) = c.contact_point_id {
+                fill(&mut point, &p);
+            }
+            if scheduled.1.is_empty() || scheduled.0 != c.scheduled_for {
+                scheduled = (c.scheduled_for, time_text(c.scheduled_for));
+            }
+            if date.1.is_empty() || date.0 != c.local_date {
+                date = (c.local_date, c.local_date.to_string());
+            }
+            let key = c.key();
+            // In `CONTACT_COLUMNS` order, after the tenant.
+            out.contacts += contact.exec(&[
+                Bind::Text(tid),
+                Bind::Text(&id),
+                Bind::Text(&debtor),
+                Bind::Text(&debt),
+                Bind::Text(&covers),
+                c.contact_point_id.map(|_| point.as_str()).into(),
+                c.strategy.as_deref().into(),
+                c.strategy_version
+                    .map_or(Bind::Null, |v| Bind::Int(i64::from(v))),
+                Bind::Text(&c.step),
+                c.arm.as_deref().into(),
+                Bind::Text(c.channel.as_str()),
+                c.template.as_deref().into(),
+                Bind::Text(&scheduled.1),
+                Bind::Text(&date.1),
+                Bind::Text(recaudo_domain::outbox::ContactState::Planned.as_str()),
+                Bind::Int(0),
+                Bind::Text(&key),
+                Bind::Text(&c.reason),
+                Bind::Text(&now_text),
+                Bind::Text(&now_text),
+                c.queue.as_deref().into(),
+            ])?;
+        }
+    }
+    Ok(out)
 }

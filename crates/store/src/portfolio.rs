@@ -13,7 +13,7 @@ use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, Money}
 use crate::events::insert_event;
 use crate::rows::{
     CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_COLUMNS,
-    DebtRow, DebtorRow, convert,
+    DEBTOR_READ_COLUMNS, DEBTOR_SEGMENT, DEBTORS_FROM, DEBTS_FROM, DebtRow, DebtorRow, convert,
 };
 use crate::sql::{Arg, Sql, exec, fetch_all, fetch_optional};
 use crate::{Result, StoreError, TenantStore, on_pool};
@@ -236,7 +236,7 @@ impl TenantStore {
 
     pub async fn get_debtor(&self, id: DebtorId) -> Result<Debtor> {
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+            "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
@@ -248,7 +248,7 @@ impl TenantStore {
 
     pub async fn get_debtor_by_external_id(&self, external_id: &str) -> Result<Debtor> {
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+            "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND external_id = ")
@@ -261,7 +261,7 @@ impl TenantStore {
     pub async fn list_debtors(&self, f: &DebtorFilter) -> Result<Page<Debtor>> {
         let limit = page_limit(f.limit);
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBTOR_COLUMNS} FROM debtors WHERE tenant_id = "
+            "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         if let Some(v) = &f.external_id {
@@ -271,7 +271,8 @@ impl TenantStore {
             sql.push(" AND country = ").push_arg(v.code());
         }
         if let Some(v) = &f.segment {
-            sql.push(" AND segment = ").push_arg(v.clone());
+            sql.push(&format!(" AND {DEBTOR_SEGMENT} = "))
+                .push_arg(v.clone());
         }
         if let Some(v) = f.kind {
             sql.push(" AND kind = ").push_arg(v.as_str());
@@ -348,7 +349,11 @@ impl TenantStore {
                 data: serde_json::json!({}),
             },
         );
-        let n = self.run_tx_counting_first(vec![sql, event]).await?;
+        // The segment written is now the debtor's: the planner's earlier one no longer shadows
+        // it (the planner assigns it again on its next run).
+        let mut forget = Sql::new("DELETE FROM debtor_segments WHERE debtor_id = ");
+        forget.push_arg(d.id.to_string());
+        let n = self.run_tx_counting_first(vec![sql, event, forget]).await?;
         if n == 0 {
             return Err(StoreError::not_found("debtor", d.id));
         }
@@ -579,7 +584,7 @@ impl TenantStore {
 
     pub async fn get_debt(&self, id: DebtId) -> Result<Debt> {
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM debts WHERE tenant_id = "
+            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM {DEBTS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
@@ -592,7 +597,7 @@ impl TenantStore {
     pub async fn list_debts(&self, f: &DebtFilter) -> Result<Page<Debt>> {
         let limit = page_limit(f.limit);
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM debts WHERE tenant_id = "
+            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM {DEBTS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         if let Some(v) = f.debtor_id {

@@ -60,6 +60,13 @@ impl TenantRow {
 }
 
 pub(crate) const DEBTOR_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, segment, tags, attributes, preferences, created_at, updated_at";
+/// A debtor's segment: the planner's (`debtor_segments`) once it assigned one, else the tenant's.
+pub(crate) const DEBTOR_SEGMENT: &str =
+    "CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END";
+/// [`DEBTOR_COLUMNS`] as read, from [`DEBTORS_FROM`]: the segment is [`DEBTOR_SEGMENT`].
+pub(crate) const DEBTOR_READ_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END AS segment, tags, attributes, preferences, created_at, updated_at";
+/// Debtors with the segment the planner assigned them.
+pub(crate) const DEBTORS_FROM: &str = "debtors LEFT JOIN debtor_segments ON debtor_id = id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtorRow {
@@ -146,10 +153,12 @@ impl ContactPointRow {
 }
 
 pub(crate) const DEBT_COLUMNS: &str = "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status, created_at, updated_at";
-/// Read with [`DEBT_COLUMNS`]; written by the planner, and by an explicit move
-/// (`TenantStore::move_debt_strategy`).
+/// Read with [`DEBT_COLUMNS`] from [`DEBTS_FROM`]; written by the planner, and by an explicit
+/// move (`TenantStore::move_debt_strategy`).
 pub(crate) const DEBT_STRATEGY_COLUMNS: &str =
     "strategy_id, strategy_version, strategy_arms, strategy_started_at";
+/// Debts with the strategy they follow.
+pub(crate) const DEBTS_FROM: &str = "debts LEFT JOIN debt_strategies ON debt_id = id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtRow {
@@ -501,13 +510,20 @@ mod column_order {
     fn columns(list: &[&str]) -> Vec<String> {
         list.iter()
             .flat_map(|l| l.split(','))
-            .map(|c| c.trim().to_string())
+            .map(|c| {
+                let c = c.trim();
+                c.rsplit_once(" AS ")
+                    .map_or(c, |(_, alias)| alias)
+                    .to_string()
+            })
             .collect()
     }
 
     #[test]
     fn structs_read_by_the_c_api_follow_their_column_lists() {
         assert_eq!(columns(&[DEBTOR_COLUMNS]), DebtorRow::FIELD_ORDER);
+        assert_eq!(columns(&[DEBTOR_READ_COLUMNS]), DebtorRow::FIELD_ORDER);
+        assert!(DEBTOR_READ_COLUMNS.contains(DEBTOR_SEGMENT));
         assert_eq!(
             columns(&[CONTACT_POINT_COLUMNS]),
             ContactPointRow::FIELD_ORDER

@@ -93,8 +93,7 @@ impl Statement {
                 // Most times of a batch are the same instant (its `now`): formatted once.
                 Arg::Time(t) | Arg::OptTime(Some(t)) => {
                     if self.last_time.as_ref().is_none_or(|(at, _)| at != t) {
-                        let text = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
-                        self.last_time = Some((*t, text));
+                        self.last_time = Some((*t, time_text(*t)));
                     }
                     texts.push(
                         self.last_time
@@ -156,6 +155,81 @@ impl Drop for Statement {
     }
 }
 
+/// A time as sqlx writes it to SQLite (RFC 3339, as many fraction digits as needed).
+pub(crate) fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
+/// A value bound by reference for one step of a [`Prepared`] statement.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+    Null,
+}
+
+impl<'a> From<Option<&'a str>> for Bind<'a> {
+    fn from(v: Option<&'a str>) -> Bind<'a> {
+        v.map_or(Bind::Null, Bind::Text)
+    }
+}
+
+/// One statement prepared once and run many times with values bound by reference: the
+/// planner's writes, where building a `Sql` per row cost more than SQLite's own work.
+pub(crate) struct Prepared(Statement);
+
+impl Prepared {
+    pub(crate) fn new(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Prepared> {
+        Statement::prepare(db, sql).map(Prepared)
+    }
+
+    /// Binds `values` (the statement's `?`s in order), runs it and resets it; returns the
+    /// rows it changed.
+    pub(crate) fn exec(&mut self, values: &[Bind<'_>]) -> Result<u64> {
+        let stmt = self.0.raw.as_ptr();
+        for (i, v) in values.iter().enumerate() {
+            let idx = (i + 1) as c_int;
+            // SAFETY: a live statement with at least `values.len()` parameters; text pointers
+            // stay valid until the bindings are cleared below, after the step.
+            let rc = unsafe {
+                match v {
+                    Bind::Text(s) => ffi::sqlite3_bind_text(
+                        stmt,
+                        idx,
+                        s.as_ptr() as *const c_char,
+                        s.len() as c_int,
+                        ffi::SQLITE_STATIC(),
+                    ),
+                    Bind::Int(n) => ffi::sqlite3_bind_int64(stmt, idx, *n),
+                    Bind::Null => ffi::sqlite3_bind_null(stmt, idx),
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                return Err(error(self.0.db, "bind"));
+            }
+        }
+        // SAFETY: the statement is live and fully bound.
+        let mut rc = unsafe { ffi::sqlite3_step(stmt) };
+        while rc == ffi::SQLITE_ROW {
+            // SAFETY: as above.
+            rc = unsafe { ffi::sqlite3_step(stmt) };
+        }
+        let result = if rc == ffi::SQLITE_DONE {
+            // SAFETY: a live connection handle.
+            let n = unsafe { ffi::sqlite3_changes64(self.0.db.as_ptr()) };
+            Ok(u64::try_from(n).unwrap_or(0))
+        } else {
+            Err(error(self.0.db, "statement"))
+        };
+        // SAFETY: resetting a live statement; clearing drops references to the caller's text.
+        unsafe {
+            ffi::sqlite3_reset(stmt);
+            ffi::sqlite3_clear_bindings(stmt);
+        }
+        result
+    }
+}
+
 /// Runs `sql` (one row's placeholders, `?`) once per row, on `db`.
 pub(crate) fn insert_rows(db: NonNull<ffi::sqlite3>, sql: &str, rows: &[Vec<Arg>]) -> Result<()> {
     if rows.is_empty() {
@@ -167,39 +241,6 @@ pub(crate) fn insert_rows(db: NonNull<ffi::sqlite3>, sql: &str, rows: &[Vec<Arg>
         stmt.run(row, &mut texts)?;
     }
     Ok(())
-}
-
-/// Runs statements of a few shapes many times on `db`, each shape prepared once.
-pub(crate) struct Runner {
-    db: NonNull<ffi::sqlite3>,
-    statements: std::collections::HashMap<String, Statement>,
-    texts: Vec<String>,
-}
-
-impl Runner {
-    pub(crate) fn new(db: NonNull<ffi::sqlite3>) -> Runner {
-        Runner {
-            db,
-            statements: std::collections::HashMap::new(),
-            texts: Vec::with_capacity(8),
-        }
-    }
-
-    /// Runs a built statement; returns (whether it returned a row, rows changed).
-    pub(crate) fn run(&mut self, sql: crate::sql::Sql) -> Result<(bool, u64)> {
-        let (text, args) = sql.render(true);
-        let stmt = match self.statements.entry(text) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let stmt = Statement::prepare(self.db, e.key())?;
-                e.insert(stmt)
-            }
-        };
-        let returned = stmt.run(&args, &mut self.texts)?;
-        // SAFETY: a live connection handle.
-        let changed = unsafe { ffi::sqlite3_changes64(self.db.as_ptr()) };
-        Ok((returned, u64::try_from(changed).unwrap_or(0)))
-    }
 }
 
 /// The current row of a query, read column by column.

@@ -297,20 +297,29 @@ impl TenantStore {
             .strategy
             .as_ref()
             .map(|a| serde_json::json!({"strategy": a.strategy, "version": a.version}));
-        let mut sql = Sql::new("UPDATE debts SET strategy_id = ");
-        sql.push_arg(target.strategy_id.clone())
-            .push(", strategy_version = ")
-            .push_arg(i64::from(target.version))
-            .push(", strategy_arms = ")
-            .push_arg(serde_json::json!({}))
-            .push(", strategy_started_at = ")
-            .push_arg(now)
-            .push(", updated_at = ")
-            .push_arg(now)
+        // The debt first (it must be this tenant's), then the strategy it now follows.
+        let mut sql = Sql::new("UPDATE debts SET updated_at = ");
+        sql.push_arg(now)
             .push(" WHERE tenant_id = ")
             .push_arg(self.tid.clone())
             .push(" AND id = ")
             .push_arg(debt_id.to_string());
+        let mut assign = Sql::new(
+            "INSERT INTO debt_strategies (debt_id, strategy_id, strategy_version, strategy_arms, \
+             strategy_started_at) VALUES ",
+        );
+        assign.push_values(vec![
+            debt_id.to_string().into(),
+            target.strategy_id.clone().into(),
+            i64::from(target.version).into(),
+            serde_json::json!({}).into(),
+            now.into(),
+        ]);
+        assign.push(
+            " ON CONFLICT (debt_id) DO UPDATE SET strategy_id = excluded.strategy_id, \
+             strategy_version = excluded.strategy_version, strategy_arms = excluded.strategy_arms, \
+             strategy_started_at = excluded.strategy_started_at",
+        );
         let event = insert_event(
             &self.tid,
             NewEvent {
@@ -325,7 +334,7 @@ impl TenantStore {
                 }),
             },
         );
-        if self.run_tx_counting_first(vec![sql, event]).await? == 0 {
+        if self.run_tx_counting_first(vec![sql, assign, event]).await? == 0 {
             return Err(StoreError::not_found("debt", debt_id));
         }
         debt.strategy = Some(recaudo_domain::portfolio::StrategyAssignment {
