@@ -103,6 +103,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "planner_state",
         include_str!("../migrations/sqlite/0005_planner_state.sql"),
     ),
+    (
+        6,
+        "planner_events",
+        include_str!("../migrations/sqlite/0006_planner_events.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -129,6 +134,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         5,
         "planner_state",
         include_str!("../migrations/postgres/0005_planner_state.sql"),
+    ),
+    (
+        6,
+        "planner_events",
+        include_str!("../migrations/postgres/0006_planner_events.sql"),
     ),
 ];
 

@@ -61,6 +61,18 @@ const BOOKKEEPING_EVENTS: [EventKind; 5] = [
     EventKind::ContactPlanned,
 ];
 
+/// The kinds left out of the `events_for_planner` index (migration 0006): the bookkeeping above
+/// and `invoice_issued`. A query with this very clause can be answered from that index.
+pub(crate) const PLANNER_EVENTS: &str = "kind NOT IN ('contact_planned', 'contact_point_added', 'debt_updated', 'debtor_created', 'debtor_updated', 'invoice_issued')";
+const UNINDEXED_EVENTS: [EventKind; 6] = [
+    EventKind::DebtorCreated,
+    EventKind::DebtorUpdated,
+    EventKind::ContactPointAdded,
+    EventKind::DebtUpdated,
+    EventKind::ContactPlanned,
+    EventKind::InvoiceIssued,
+];
+
 /// A range of debtor ids planned together ([`TenantStore::plan_batches`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanBatch {
@@ -306,7 +318,12 @@ impl TenantStore {
             Some([]) => sql.push(" AND 0 = 1"),
             Some(kinds) => {
                 sql.push(" AND kind IN ");
-                sql.push_values(kinds.iter().map(|k| k.as_str().into()).collect())
+                sql.push_values(kinds.iter().map(|k| k.as_str().into()).collect());
+                if !kinds.iter().any(|k| UNINDEXED_EVENTS.contains(k)) {
+                    sql.push(&format!(" AND {PLANNER_EVENTS}"))
+                } else {
+                    &mut sql
+                }
             }
             None => {
                 sql.push(" AND kind NOT IN ");
@@ -589,4 +606,34 @@ fn write_plans_sqlite(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_planners_event_query_repeats_its_index_clause() {
+        for migration in [
+            include_str!("../migrations/sqlite/0006_planner_events.sql"),
+            include_str!("../migrations/postgres/0006_planner_events.sql"),
+        ] {
+            assert!(migration.contains(&format!("WHERE {PLANNER_EVENTS};")));
+        }
+        for k in UNINDEXED_EVENTS {
+            assert!(
+                PLANNER_EVENTS.contains(&format!("'{}'", k.as_str())),
+                "{k:?}"
+            );
+        }
+        assert_eq!(
+            PLANNER_EVENTS.matches('\'').count(),
+            2 * UNINDEXED_EVENTS.len()
+        );
+        assert!(
+            BOOKKEEPING_EVENTS
+                .iter()
+                .all(|k| UNINDEXED_EVENTS.contains(k))
+        );
+    }
 }
