@@ -20,6 +20,10 @@ use recaudo_domain::portfolio::{
 use recaudo_domain::strategy::{Segments, is_builtin_template, parse_strategy};
 use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, Money};
 
+/// The allocator the `recaudo` binary plans with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXAMPLES: [&str; 4] = [
     include_str!("../../../examples/strategies/utility.yaml"),
     include_str!("../../../examples/strategies/lender.yaml"),

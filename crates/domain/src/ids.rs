@@ -27,6 +27,43 @@ pub fn monotonic_ulid() -> Ulid {
     }
 }
 
+/// An id's string form (`prefix_` and the 26 characters of its ULID), written on the stack:
+/// formatting millions of ids (the planner's writes, experiment buckets) through `fmt` cost more
+/// than the rest of their use.
+#[derive(Clone, Copy)]
+pub struct IdText {
+    bytes: [u8; 40],
+    len: u8,
+}
+
+impl IdText {
+    fn new(prefix: &str, u: Ulid) -> IdText {
+        let mut bytes = [0u8; 40];
+        let p = prefix.len().min(40 - 1 - ulid::ULID_LEN);
+        bytes[..p].copy_from_slice(&prefix.as_bytes()[..p]);
+        bytes[p] = b'_';
+        let mut text = [0u8; ulid::ULID_LEN];
+        u.array_to_str(&mut text);
+        bytes[p + 1..p + 1 + ulid::ULID_LEN].copy_from_slice(&text);
+        IdText {
+            bytes,
+            len: (p + 1 + ulid::ULID_LEN) as u8,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // The prefix is ASCII (a literal below) and a ULID's text is Crockford base32.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for IdText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
         $(#[$doc])*
@@ -46,6 +83,11 @@ macro_rules! prefixed_id {
                 Self(monotonic_ulid())
             }
 
+            /// The string form, without allocating.
+            pub fn text(&self) -> IdText {
+                IdText::new($prefix, self.0)
+            }
+
             pub fn ulid(&self) -> Ulid {
                 self.0
             }
@@ -53,7 +95,7 @@ macro_rules! prefixed_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}_{}", $prefix, self.0)
+                f.write_str(self.text().as_str())
             }
         }
 
@@ -135,6 +177,21 @@ mod tests {
         let s = id.to_string();
         assert!(s.starts_with("dbr_"));
         assert_eq!(s.parse::<DebtorId>().unwrap(), id);
+    }
+
+    #[test]
+    fn the_stack_text_is_the_prefix_and_the_ulid() {
+        let u = Ulid::from_string("01M8TR1RCYFVRJ1Q6YCNF3NJBF").unwrap();
+        assert_eq!(
+            DebtId::from_ulid(u).text().as_str(),
+            "debt_01M8TR1RCYFVRJ1Q6YCNF3NJBF"
+        );
+        assert_eq!(
+            DebtId::from_ulid(u).to_string(),
+            "debt_01M8TR1RCYFVRJ1Q6YCNF3NJBF"
+        );
+        let id = TenantId::generate();
+        assert_eq!(&*id.text(), id.to_string());
     }
 
     #[test]

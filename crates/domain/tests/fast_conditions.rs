@@ -330,7 +330,19 @@ fn expression() -> impl Strategy<Value = String> {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} && {b})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} || {b})")),
-            inner.prop_map(|a| format!("!({a})")),
+            inner.clone().prop_map(|a| format!("!({a})")),
+            // The shape the direct evaluator reads as a switch (`high_balance`): one text field
+            // against literals (sometimes the same one twice), each with its own condition.
+            (
+                prop::sample::select(STRING_FIELDS),
+                prop::collection::vec((prop::sample::select(STRING_LITERALS), inner), 2..5),
+            )
+                .prop_map(|(field, arms)| {
+                    arms.iter()
+                        .map(|(lit, x)| format!("({field} == {lit} && {x})"))
+                        .collect::<Vec<_>>()
+                        .join(" || ")
+                }),
         ]
     })
 }

@@ -540,12 +540,13 @@ impl<'a> Planner<'a> {
                     plan.quiet.push((debt.id, Quiet::NoStrategy));
                     return;
                 };
-                let arms: BTreeMap<String, String> = s
-                    .strategy
-                    .experiments
-                    .iter()
-                    .filter_map(|e| e.arm_for(debt.id).map(|a| (e.id.clone(), a.name.clone())))
-                    .collect();
+                // Inserted one by one: collecting sorts a vector first, for a map of one or two.
+                let mut arms = BTreeMap::new();
+                for e in &s.strategy.experiments {
+                    if let Some(a) = e.arm_for(debt.id) {
+                        arms.insert(e.id.clone(), a.name.clone());
+                    }
+                }
                 let a = StrategyAssignment {
                     strategy: s.strategy.id.clone(),
                     version: s.strategy.version,
@@ -1041,15 +1042,7 @@ impl<'a> Planner<'a> {
                         queue: m.queue.clone(),
                         scheduled_for: at,
                         local_date: today,
-                        reason: format!(
-                            "strategy {} v{}, step {}{}",
-                            strat.id,
-                            strat.version,
-                            step.id,
-                            arm.as_deref()
-                                .map(|a| format!(", arm {a}"))
-                                .unwrap_or_default()
-                        ),
+                        reason: contact_reason(strat, step, arm.as_deref()),
                     });
                     line.channel = channel;
                     line.decision = decision;
@@ -1096,6 +1089,21 @@ impl<'a> Planner<'a> {
         x.say(|| format!("decision: {} on {}", describe(&line.decision), line.channel));
         line
     }
+}
+
+/// Why a contact was planned, as its outbox row says: `strategy S vN, step X[, arm A]`.
+fn contact_reason(strat: &strategy::Strategy, step: &Step, arm: Option<&str>) -> String {
+    use std::fmt::Write;
+    let mut r = String::with_capacity(32 + strat.id.len() + step.id.len());
+    r.push_str("strategy ");
+    r.push_str(&strat.id);
+    let _ = write!(r, " v{}, step ", strat.version);
+    r.push_str(&step.id);
+    if let Some(a) = arm {
+        r.push_str(", arm ");
+        r.push_str(a);
+    }
+    r
 }
 
 fn describe(d: &Decision) -> String {

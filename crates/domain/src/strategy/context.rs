@@ -79,6 +79,9 @@ pub struct EvalContext<'a> {
     today: NaiveDate,
     tz: Tz,
     cel: OnceCell<cel::Context<'static, 'static>>,
+    /// Fields the direct evaluator derives (age, balance as a float, days past due), worked out
+    /// once per context: the segments alone read the age up to nine times.
+    derived: super::fast::Derived,
 }
 
 impl fmt::Debug for EvalContext<'_> {
@@ -106,6 +109,7 @@ impl<'a> EvalContext<'a> {
             today: local_date(input.now, tz),
             tz,
             cel: OnceCell::new(),
+            derived: Default::default(),
         }
     }
 
@@ -173,6 +177,7 @@ impl<'a> EvalContext<'a> {
             segment: self.segment(),
             today: self.today,
             tz: self.tz,
+            derived: &self.derived,
         };
         condition.fast.as_ref()?.evaluate(&scope).ok()
     }

@@ -1,8 +1,6 @@
 //! Arm assignment for champion/challenger experiments: a debt lands in the same arm every day,
 //! on every node and in every version of recaudo, and the arms receive their `split` shares.
 
-use std::fmt::{self, Write};
-
 use super::{Arm, Experiment};
 use crate::DebtId;
 
@@ -29,43 +27,7 @@ fn stable_hash(parts: &[&[u8]]) -> u64 {
 
 /// The bucket (0–99) of a debt in an experiment.
 pub fn bucket(experiment: &str, debt: DebtId) -> u8 {
-    // The id's text (`debt_` and 26 characters), written on the stack rather than allocated.
-    let mut buf = IdText {
-        bytes: [0; 48],
-        len: 0,
-    };
-    let text = match write!(buf, "{debt}") {
-        Ok(()) => buf.as_bytes(),
-        Err(_) => {
-            return (stable_hash(&[experiment.as_bytes(), debt.to_string().as_bytes()]) % 100)
-                as u8;
-        }
-    };
-    (stable_hash(&[experiment.as_bytes(), text]) % 100) as u8
-}
-
-/// A short text written on the stack (an id's string form); writing more than it holds fails.
-struct IdText {
-    bytes: [u8; 48],
-    len: usize,
-}
-
-impl IdText {
-    fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-impl fmt::Write for IdText {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end > self.bytes.len() {
-            return Err(fmt::Error);
-        }
-        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
+    (stable_hash(&[experiment.as_bytes(), debt.text().as_bytes()]) % 100) as u8
 }
 
 impl Experiment {

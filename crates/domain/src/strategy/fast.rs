@@ -16,6 +16,7 @@
 //! own error message. The property test `tests/fast_conditions.rs` checks both paths agree on
 //! random debtors, debts, timelines and expressions.
 
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
@@ -51,6 +52,10 @@ pub(crate) enum Node {
     /// `events.exists(e, …)`, `events.all(e, …)`.
     Exists(Box<Node>),
     All(Box<Node>),
+    /// `(F == 'a' && x) || (F == 'b' && y) || …` with one text field `F` and distinct literals
+    /// (`high_balance`'s threshold per currency): `F` is read once and only the matching arm's
+    /// condition is evaluated; no match is false.
+    Switch(Field, Vec<(Box<str>, Node)>),
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +119,7 @@ impl Node {
             },
             Node::All(_) => false,
             Node::Not(a) => a.event_kinds(acc),
+            Node::Switch(_, arms) => arms.iter().all(|(_, x)| x.event_kinds(acc)),
             Node::And(a, b) | Node::Or(a, b) | Node::Compare(_, a, b) | Node::In(a, b) => {
                 a.event_kinds(acc) && b.event_kinds(acc)
             }
@@ -214,7 +220,7 @@ impl<'a> Compiler<'a> {
                 let compare = |op: Op| pair().map(|(a, b)| comparison(op, *a, *b));
                 match call.func_name.as_str() {
                     operators::LOGICAL_AND => two(Node::And),
-                    operators::LOGICAL_OR => two(Node::Or),
+                    operators::LOGICAL_OR => two(Node::Or).map(switch),
                     operators::IN => two(Node::In),
                     operators::EQUALS => compare(Op::Eq),
                     operators::NOT_EQUALS => compare(Op::Ne),
@@ -388,6 +394,70 @@ impl Op {
     }
 }
 
+/// An `||` chain as a [`Node::Switch`] when every term is `F == 'text' && x` on the same field
+/// `F` (one whose value is always text, or null) with distinct literals; otherwise unchanged.
+/// The same value: `F` equals at most one literal, the other terms are false without their `x`
+/// (`false && x`), and the chain is then the matching term's `x`, an error included.
+fn switch(or: Node) -> Node {
+    fn terms(n: Node, out: &mut Vec<Node>) {
+        match n {
+            Node::Or(a, b) => {
+                terms(*a, out);
+                terms(*b, out);
+            }
+            // A chain is compiled inside out: its inner part may be a switch already.
+            Node::Switch(f, arms) => out.extend(arms.into_iter().map(|(l, x)| {
+                Node::And(
+                    Box::new(Node::FieldLit(f, Op::Eq, Lit::Str(l))),
+                    Box::new(x),
+                )
+            })),
+            other => out.push(other),
+        }
+    }
+    let text_field = |f: Field| {
+        matches!(
+            f,
+            Field::DebtorKind
+                | Field::DebtorSegment
+                | Field::DebtorCountry
+                | Field::DebtorLanguage
+                | Field::DebtorTimezone
+                | Field::DebtCurrency
+                | Field::DebtStatus
+                | Field::DebtProduct
+        )
+    };
+    let arm = |n: &Node| match n {
+        Node::And(a, _) => match a.as_ref() {
+            Node::FieldLit(f, Op::Eq, Lit::Str(s)) if text_field(*f) => Some((*f, s.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut list = Vec::new();
+    terms(or.clone(), &mut list);
+    let heads: Option<Vec<(Field, Box<str>)>> = list.iter().map(arm).collect();
+    let Some(heads) = heads else { return or };
+    let field = heads[0].0;
+    let distinct = heads
+        .iter()
+        .enumerate()
+        .all(|(i, (f, s))| *f == field && heads[..i].iter().all(|(_, t)| t != s));
+    if list.len() < 2 || !distinct {
+        return or;
+    }
+    let arms = heads
+        .into_iter()
+        .zip(list)
+        .filter_map(|((_, s), n)| match n {
+            Node::And(_, x) => Some((s, *x)),
+            _ => None,
+        })
+        .collect();
+    Node::Switch(field, arms)
+}
+
 fn literal(l: &LiteralValue) -> Option<Lit> {
     Some(match l {
         LiteralValue::Null => Lit::Null,
@@ -428,6 +498,15 @@ pub(crate) struct Scope<'a> {
     pub segment: Option<&'a str>,
     pub today: NaiveDate,
     pub tz: Tz,
+    pub derived: &'a Derived,
+}
+
+/// Fields worked out from the domain values, once per evaluation context.
+#[derive(Debug, Default)]
+pub(crate) struct Derived {
+    age: OnceCell<Option<i64>>,
+    balance: OnceCell<f64>,
+    days_past_due: OnceCell<i64>,
 }
 
 impl Node {
@@ -504,6 +583,20 @@ impl Node {
                         _ => Err(Undecided),
                     },
                     _ => Err(Undecided),
+                }
+            }
+            Node::Switch(f, arms) => {
+                let value = match field(*f, s)? {
+                    V::Str(v) => Some(v),
+                    V::Null => None,
+                    _ => return Err(Undecided),
+                };
+                match arms.iter().find(|(lit, _)| Some(lit.as_ref()) == value) {
+                    Some((_, x)) => match x.eval(s, event)? {
+                        V::Bool(b) => Ok(V::Bool(b)),
+                        _ => Err(Undecided),
+                    },
+                    None => Ok(V::Bool(false)),
                 }
             }
             Node::Exists(p) | Node::All(p) => {
@@ -598,9 +691,10 @@ fn field<'s>(f: Field, s: &Scope<'s>) -> R<'s> {
     let debt = s.input.debt;
     Ok(match f {
         Field::DebtorKind => V::Str(debtor.kind.as_str()),
-        Field::DebtorAge => debtor
-            .birth_date
-            .and_then(|b| age_years(b, s.today))
+        Field::DebtorAge => s
+            .derived
+            .age
+            .get_or_init(|| debtor.birth_date.and_then(|b| age_years(b, s.today)))
             .map_or(V::Null, V::Int),
         Field::DebtorSegment => s.segment.map_or(V::Null, V::Str),
         Field::DebtorCountry => V::Str(debtor.country.code()),
@@ -612,11 +706,57 @@ fn field<'s>(f: Field, s: &Scope<'s>) -> R<'s> {
             V::Int(s.today.signed_duration_since(created).num_days())
         }
         Field::DebtId => V::Id(debt.id),
-        Field::DebtBalance => V::Double(money_f64(&debt.balance)),
+        Field::DebtBalance => {
+            V::Double(*s.derived.balance.get_or_init(|| money_f64(&debt.balance)))
+        }
         Field::DebtAmount => V::Double(money_f64(&debt.original)),
         Field::DebtCurrency => V::Str(debt.balance.currency.code()),
-        Field::DebtDaysPastDue => V::Int(days_past_due(debt.due_on, s.today)),
+        Field::DebtDaysPastDue => V::Int(
+            *s.derived
+                .days_past_due
+                .get_or_init(|| days_past_due(debt.due_on, s.today)),
+        ),
         Field::DebtStatus => V::Str(debt.status.as_str()),
         Field::DebtProduct => debt.product.as_deref().map_or(V::Null, V::Str),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::Condition;
+
+    fn node(src: &str) -> Node {
+        Condition::compile("t", src)
+            .expect("compiles")
+            .fast
+            .expect("direct")
+    }
+
+    #[test]
+    fn an_or_chain_over_one_text_field_becomes_a_switch() {
+        let n = node(
+            "(debt.currency == 'USD' && debt.balance >= 5000.0) \
+             || (debt.currency == 'COP' && debt.balance >= 20000000.0) \
+             || (debt.currency == 'CLP' && debt.balance >= 4500000.0)",
+        );
+        let Node::Switch(Field::DebtCurrency, arms) = n else {
+            panic!("{n:?}")
+        };
+        let names: Vec<&str> = arms.iter().map(|(l, _)| l.as_ref()).collect();
+        assert_eq!(names, ["USD", "COP", "CLP"]);
+    }
+
+    #[test]
+    fn other_or_chains_stay_as_they_are() {
+        for src in [
+            // The same literal twice, two fields, a term that is not `F == 'x' && …`, a number.
+            "(debt.currency == 'USD' && debt.balance > 1.0) || (debt.currency == 'USD' && debt.balance < 0.0)",
+            "(debt.currency == 'USD' && debt.balance > 1.0) || (debtor.kind == 'business' && debt.balance > 2.0)",
+            "(debt.currency == 'USD' && debt.balance > 1.0) || debt.balance > 2.0",
+            "(debt.days_past_due == 3 && debt.balance > 1.0) || (debt.days_past_due == 4 && debt.balance > 2.0)",
+        ] {
+            assert!(matches!(node(src), Node::Or(..)), "{src}");
+        }
+    }
 }
