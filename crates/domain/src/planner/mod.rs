@@ -288,11 +288,19 @@ pub struct Planner<'a> {
     segments: &'a Segments,
 }
 
-/// The channels one `send` tries, in order, with the template.
-struct Message {
-    channels: Vec<ChannelChoice>,
-    template: Option<String>,
-    queue: Option<String>,
+/// The channels one `send` tries, in order (the first, then the fallbacks), with the template;
+/// borrowed from the strategy.
+struct Message<'s> {
+    first: ChannelChoice,
+    fallback: &'s [Channel],
+    template: Option<&'s str>,
+    queue: Option<&'s str>,
+}
+
+impl Message<'_> {
+    fn channels(&self) -> impl Iterator<Item = ChannelChoice> + '_ {
+        std::iter::once(self.first).chain(self.fallback.iter().map(|c| ChannelChoice::Channel(*c)))
+    }
 }
 
 /// A step due for a debt, with when it became due.
@@ -310,6 +318,8 @@ struct DebtAt<'f, 'e> {
 
 struct Due<'s> {
     step: &'s Step,
+    /// The step's place in its strategy.
+    index: usize,
     since: NaiveDate,
     why: String,
 }
@@ -358,6 +368,7 @@ impl<'a> Planner<'a> {
     ) -> DebtorPlan {
         let mut plan = DebtorPlan {
             debtor: Some(file.debtor.id),
+            lines: Vec::with_capacity(file.debts.len()),
             ..DebtorPlan::default()
         };
         let tz = strategy::debtor_zone(&file.debtor);
@@ -392,17 +403,18 @@ impl<'a> Planner<'a> {
             first_ctx = Some((first.debt.id, ctx));
         }
 
-        let mut history: Vec<PastContact> = file
-            .contacts
-            .iter()
-            .filter(|c| c.state != ContactState::Cancelled)
-            .map(|c| PastContact {
-                at: c.scheduled_for,
-                channel: c.channel,
-                debt: c.debt,
-                conversation: false,
-            })
-            .collect();
+        let mut history: Vec<PastContact> = Vec::with_capacity(file.contacts.len() + 2);
+        history.extend(
+            file.contacts
+                .iter()
+                .filter(|c| c.state != ContactState::Cancelled)
+                .map(|c| PastContact {
+                    at: c.scheduled_for,
+                    channel: c.channel,
+                    debt: c.debt,
+                    conversation: false,
+                }),
+        );
         history.extend(conversations(&file.events));
         let evaluator = Evaluator::new(
             self.preset,
@@ -634,20 +646,22 @@ impl<'a> Planner<'a> {
             .collect();
         let last_contact = about.iter().map(|c| c.local_date).max();
         let mut due: Vec<Due<'_>> = Vec::new();
-        for step in &strat.steps {
-            let is_done = done.iter().any(|c| c.step == step.id);
-            let since = self.step_since(step, strat, debt, &done, file, assignment, now, tz, x.on);
-            match (&since, is_done) {
-                (_, true) => x.say(|| format!("step {}: done", step.id)),
-                (Ok((date, why)), false) if *date <= today => due.push(Due {
+        for (index, step) in strat.steps.iter().enumerate() {
+            if done.iter().any(|c| c.step == step.id) {
+                x.say(|| format!("step {}: done", step.id));
+                continue;
+            }
+            match self.step_since(step, strat, debt, &done, file, assignment, now, tz, x.on) {
+                Ok((since, why)) if since <= today => due.push(Due {
                     step,
-                    since: *date,
-                    why: why.clone(),
+                    index,
+                    since,
+                    why,
                 }),
-                (Ok((date, why)), false) => {
+                Ok((date, why)) => {
                     x.say(|| format!("step {}: due {date} ({why}), not yet", step.id))
                 }
-                (Err(why), false) => x.say(|| format!("step {}: not reached ({why})", step.id)),
+                Err(why) => x.say(|| format!("step {}: not reached ({why})", step.id)),
             }
         }
         // The latest due first (file order among steps due the same day): the first whose
@@ -668,12 +682,7 @@ impl<'a> Planner<'a> {
                 x.say(|| format!("step {}: due since {} ({}), but the debt was contacted on {last}: passed over", s.step.id, s.since, s.why));
                 continue;
             }
-            let index = strat
-                .steps
-                .iter()
-                .position(|t| t.id == s.step.id)
-                .unwrap_or(0);
-            if let Some(c) = compiled.step_condition(index) {
+            if let Some(c) = compiled.step_condition(s.index) {
                 let ok = eval(c, plan);
                 x.say(|| {
                     format!(
@@ -706,27 +715,24 @@ impl<'a> Planner<'a> {
             .find(|e| e.step == step.id)
             .and_then(|e| assignment.arms.get(&e.id).map(|a| (e, a)));
         let arm = experiment.and_then(|(e, name)| e.arms.iter().find(|a| &a.name == name));
-        let messages: Vec<Message> = match &step.action {
+        let messages: Vec<Message<'_>> = match &step.action {
             Action::Send(specs) => specs
                 .iter()
-                .map(|s| {
-                    let first = arm.and_then(|a| a.channel).unwrap_or(s.channel);
-                    let mut channels = vec![first];
-                    channels.extend(s.fallback.iter().map(|c| ChannelChoice::Channel(*c)));
-                    Message {
-                        channels,
-                        template: Some(
-                            arm.and_then(|a| a.template.clone())
-                                .unwrap_or_else(|| s.template.clone()),
-                        ),
-                        queue: None,
-                    }
+                .map(|s| Message {
+                    first: arm.and_then(|a| a.channel).unwrap_or(s.channel),
+                    fallback: &s.fallback,
+                    template: Some(
+                        arm.and_then(|a| a.template.as_deref())
+                            .unwrap_or(&s.template),
+                    ),
+                    queue: None,
                 })
                 .collect(),
             Action::Task(t) => vec![Message {
-                channels: vec![ChannelChoice::Channel(Channel::Voice)],
-                template: t.script.clone(),
-                queue: Some(t.queue.clone()),
+                first: ChannelChoice::Channel(Channel::Voice),
+                fallback: &[],
+                template: t.script.as_deref(),
+                queue: Some(&t.queue),
             }],
         };
         let arm_name = experiment.map(|(_, a)| a.clone());
@@ -770,8 +776,16 @@ impl<'a> Planner<'a> {
         let why = |f: &dyn Fn() -> String| if explain { f() } else { String::new() };
         match &step.at {
             Some(Placement::Due(offset)) => {
-                let at = debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration();
-                Ok((at.date(), why(&|| format!("at {offset}"))))
+                let minutes = offset.to_duration().num_minutes();
+                // Whole days (the usual `due±Nd`) by date arithmetic alone.
+                let date = if minutes % (24 * 60) == 0 {
+                    debt.due_on
+                        .checked_add_signed(Duration::days(minutes / (24 * 60)))
+                        .unwrap_or(debt.due_on)
+                } else {
+                    (debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration()).date()
+                };
+                Ok((date, why(&|| format!("at {offset}"))))
             }
             Some(Placement::After {
                 event,
@@ -837,7 +851,9 @@ impl<'a> Planner<'a> {
                         .map(|c| c.scheduled_for)
                         .min()
                     else {
-                        whys.push(why(&|| format!("step {} not sent yet", waiting.id)));
+                        if explain {
+                            whys.push(format!("step {} not sent yet", waiting.id));
+                        }
                         continue;
                     };
                     let deadline = sent + w.within.to_duration();
@@ -855,13 +871,13 @@ impl<'a> Planner<'a> {
                             && e.at <= deadline
                     });
                     if answered {
-                        whys.push(why(&|| {
-                            format!("{} came after step {}", kinds(), waiting.id)
-                        }));
+                        whys.extend(
+                            explain.then(|| format!("{} came after step {}", kinds(), waiting.id)),
+                        );
                         continue;
                     }
                     if now < deadline {
-                        whys.push(why(&|| {
+                        whys.extend(explain.then(|| {
                             format!(
                                 "waiting for {} after step {} until {}",
                                 kinds(),
@@ -884,7 +900,9 @@ impl<'a> Planner<'a> {
                         }),
                     ));
                 }
-                Err(if whys.is_empty() {
+                Err(if !explain {
+                    String::new()
+                } else if whys.is_empty() {
                     why(&|| "no step's wait leads to it".into())
                 } else {
                     whys.join("; ")
@@ -930,9 +948,9 @@ impl<'a> Planner<'a> {
         // The best refusal so far: a defer beats a denial, an earlier defer a later one, a
         // policy's denial one for want of a contact point.
         let mut fallback_outcome: Option<(Channel, Decision)> = None;
-        for choice in &m.channels {
+        for choice in m.channels() {
             let channel = match choice {
-                ChannelChoice::Channel(c) => Some(*c),
+                ChannelChoice::Channel(c) => Some(c),
                 ChannelChoice::Best => best_channel(debtor, &file.contact_points),
             };
             let Some(channel) = channel else {
@@ -1038,8 +1056,8 @@ impl<'a> Planner<'a> {
                         step: step.id.clone(),
                         arm: arm.clone(),
                         channel,
-                        template: m.template.clone(),
-                        queue: m.queue.clone(),
+                        template: m.template.map(str::to_string),
+                        queue: m.queue.map(str::to_string),
                         scheduled_for: at,
                         local_date: today,
                         reason: contact_reason(strat, step, arm.as_deref()),

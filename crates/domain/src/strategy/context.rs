@@ -279,11 +279,22 @@ fn describe(v: &Value) -> String {
 
 /// The debtor's zone: their own, or their country's when the name is unknown.
 pub fn debtor_zone(debtor: &Debtor) -> Tz {
-    debtor
-        .timezone
-        .trim()
-        .parse::<Tz>()
-        .unwrap_or_else(|_| debtor.country.default_timezone())
+    // A tenant's debtors mostly share a zone: the last name looked up on this thread is
+    // remembered, as a name compare costs less than `Tz`'s lookup.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Box<str>, Option<Tz>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let name = debtor.timezone.trim();
+    let zone = LAST.with_borrow_mut(|last| match last {
+        Some((n, z)) if n.as_ref() == name => *z,
+        _ => {
+            let z = name.parse::<Tz>().ok();
+            *last = Some((name.into(), z));
+            z
+        }
+    });
+    zone.unwrap_or_else(|| debtor.country.default_timezone())
 }
 
 /// The calendar date of `now` in `tz`.

@@ -668,6 +668,12 @@ fn compare(a: V<'_>, b: V<'_>, equality: bool) -> Result<Ordering, Undecided> {
     match (a, b) {
         (V::Int(x), V::Int(y)) => Ok(x.cmp(&y)),
         (V::Double(x), V::Double(y)) => x.partial_cmp(&y).ok_or(Undecided),
+        // Equality looks at the lengths first (most unequal pairs stop there).
+        (V::Str(x), V::Str(y)) if equality => Ok(if x == y {
+            Ordering::Equal
+        } else {
+            Ordering::Less
+        }),
         (V::Str(x), V::Str(y)) => Ok(x.cmp(y)),
         (V::Id(x), V::Id(y)) if equality => Ok(if x == y {
             Ordering::Equal
