@@ -11,7 +11,7 @@ use sqlx::types::Json;
 use recaudo_domain::DebtorId;
 use recaudo_domain::event::EventKind;
 use recaudo_domain::planner::{DebtFile, DebtorFile, DebtorPlan, PriorContact};
-use recaudo_domain::portfolio::{DebtStatus, Debtor};
+use recaudo_domain::portfolio::{ContactPoint, Debt, DebtStatus, Debtor};
 
 use crate::outbox::IdRow;
 use crate::rows::{
@@ -37,6 +37,28 @@ macro_rules! read_rows {
                 #[allow(dead_code)]
                 const SQLITE: bool = false;
                 fetch_all!($row, $sql, pool)
+            }
+        }
+    }};
+}
+
+/// Reads all rows of a built query as domain values: on SQLite decoded straight from the C API
+/// (`FromColumns` for the domain type), on PostgreSQL through the row struct's `into_domain`.
+macro_rules! read_domain {
+    ($ts:expr, $domain:ty, $row:ty, $sql:expr) => {{
+        match &$ts.store.backend {
+            crate::Backend::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                let mut handle = conn.lock_handle().await?;
+                crate::sqlite_bulk::query::<$domain>(handle.as_raw_handle(), $sql)?
+            }
+            crate::Backend::Postgres(pool) => {
+                #[allow(dead_code)]
+                const SQLITE: bool = false;
+                fetch_all!($row, $sql, pool)
+                    .into_iter()
+                    .map(<$row>::into_domain)
+                    .collect::<Result<Vec<$domain>>>()?
             }
         }
     }};
@@ -216,10 +238,7 @@ impl TenantStore {
             sql.push(" AND id <= ").push_arg(u.to_string());
         }
         sql.push(" ORDER BY id");
-        let debtors = read_rows!(self, DebtorRow, sql)
-            .into_iter()
-            .map(DebtorRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
+        let debtors = read_domain!(self, Debtor, DebtorRow, sql);
         self.files_for(debtors, now, kinds).await
     }
 
@@ -261,10 +280,7 @@ impl TenantStore {
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
         sql.push(" AND status NOT IN ('paid', 'written_off')");
-        let debts = read_rows!(self, DebtRow, sql)
-            .into_iter()
-            .map(DebtRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
+        let debts = read_domain!(self, Debt, DebtRow, sql);
         if debts.is_empty() {
             return Ok(Vec::new());
         }
@@ -295,10 +311,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
-        let points = read_rows!(self, ContactPointRow, sql)
-            .into_iter()
-            .map(ContactPointRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
+        let points = read_domain!(self, ContactPoint, ContactPointRow, sql);
 
         let mut sql = Sql::new(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = "

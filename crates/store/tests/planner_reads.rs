@@ -1,0 +1,177 @@
+//! The planner's reads decode rows their own way on SQLite (straight from SQLite's C API into
+//! domain values); they must give exactly what the store's ordinary reads give, on both
+//! databases, for a portfolio with every kind of field filled or empty.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use recaudo_domain::planner::DebtorPlan;
+use recaudo_domain::portfolio::*;
+use recaudo_domain::{Country, Money};
+use recaudo_store::testing::stores;
+use recaudo_store::*;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+#[tokio::test]
+async fn the_planners_reads_give_what_the_store_reads_give() {
+    let t0 = at("2026-11-23T12:00:00.123456789Z");
+    for (db, store) in stores().await {
+        let tk = store
+            .create_tenant(NewTenant::in_country("reads", Country::Br), t0)
+            .await
+            .unwrap();
+        let ts = store.tenant(&tk.tenant);
+        let full = ts
+            .create_debtor(
+                NewDebtor {
+                    external_id: "FULL".into(),
+                    kind: Some(DebtorKind::Business),
+                    name: "Ação & Cia \"Ltda\"".into(),
+                    document_type: Some("cnpj".into()),
+                    document_number: Some("11222333000181".into()),
+                    birth_date: Some(NaiveDate::from_ymd_opt(1980, 2, 29).unwrap()),
+                    language: Some(Language::Pt),
+                    timezone: Some("America/Sao_Paulo".into()),
+                    country: Some(Country::Br),
+                    segment: Some("sme".into()),
+                    tags: vec!["vip".into(), "a \"b\"".into()],
+                    attributes: Some(serde_json::json!({"limit": 1500.5, "nested": {"x": [1, null]}})),
+                    preferences: Some(Preferences {
+                        allowed_weekdays: vec![WeekdayName(chrono::Weekday::Mon)],
+                        allowed_hours: Some(HourWindow {
+                            from: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                            to: chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+                        }),
+                        preferred_channel: Some(Channel::Whatsapp),
+                        language: Some(Language::Es),
+                        paperless: true,
+                    }),
+                },
+                t0,
+            )
+            .await
+            .unwrap();
+        let bare = ts
+            .create_debtor(
+                NewDebtor {
+                    external_id: "BARE".into(),
+                    name: "B".into(),
+                    ..Default::default()
+                },
+                t0 + Duration::seconds(1),
+            )
+            .await
+            .unwrap();
+        let granted = Consent {
+            status: ConsentStatus::Granted,
+            source: Some("contract".into()),
+            at: Some(t0 - Duration::days(30)),
+        };
+        for (debtor, channel, address, postal, consent) in [
+            (full.id, Channel::Sms, Some("(11) 98765-4321"), None, granted.clone()),
+            (
+                full.id,
+                Channel::Email,
+                Some("Ana@Example.com"),
+                None,
+                Consent {
+                    status: ConsentStatus::OptedOut,
+                    source: None,
+                    at: None,
+                },
+            ),
+            (
+                full.id,
+                Channel::Letter,
+                None,
+                Some(PostalAddress {
+                    line1: "Rua A, 1".into(),
+                    line2: None,
+                    city: "São Paulo".into(),
+                    region: Some("SP".into()),
+                    postal_code: Some("01000-000".into()),
+                    country: Country::Br,
+                }),
+                Consent::default(),
+            ),
+            (bare.id, Channel::Sms, Some("+5511987654322"), None, granted.clone()),
+        ] {
+            ts.add_contact_point(
+                debtor,
+                NewContactPoint {
+                    channel,
+                    address: address.map(str::to_string),
+                    postal,
+                    consent,
+                    priority: None,
+                },
+                t0,
+            )
+            .await
+            .unwrap();
+        }
+        let mut debts = vec![];
+        for (debtor, ext, product) in [
+            (full.id, "D-1", Some("loan")),
+            (full.id, "D-2", None),
+            (bare.id, "D-3", Some("gas")),
+        ] {
+            debts.push(
+                ts.create_debt(
+                    NewDebt {
+                        debtor_id: debtor,
+                        external_id: ext.into(),
+                        amount: Money::from_minor(123_456, Country::Br.currency()),
+                        balance: Some(Money::from_minor(100_001, Country::Br.currency())),
+                        issued_on: Some(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()),
+                        due_on: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+                        product: product.map(str::to_string),
+                    },
+                    t0,
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        // A strategy with arms on one debt, a planner's segment on one debtor.
+        let plan = DebtorPlan {
+            debtor: Some(full.id),
+            assignments: vec![(
+                debts[0].id,
+                StrategyAssignment {
+                    strategy: "s".into(),
+                    version: 3,
+                    arms: [("exp".to_string(), "B".to_string())].into(),
+                    started_at: t0 + Duration::milliseconds(5),
+                },
+            )],
+            segment: Some(Some("high_balance".into())),
+            ..DebtorPlan::default()
+        };
+        ts.write_plans(&[plan], t0).await.unwrap();
+
+        let now = at("2026-11-24T12:00:00Z");
+        for d in [full.id, bare.id] {
+            let file = ts.plan_input(d, now).await.unwrap().expect("active debts");
+            assert_eq!(file.debtor, ts.get_debtor(d).await.unwrap(), "{db}");
+            let mut points = file.contact_points.clone();
+            let mut listed = ts.list_contact_points(d).await.unwrap();
+            points.sort_by_key(|p| p.id);
+            listed.sort_by_key(|p| p.id);
+            assert_eq!(points, listed, "{db}");
+            for f in &file.debts {
+                assert_eq!(f.debt, ts.get_debt(f.debt.id).await.unwrap(), "{db}");
+            }
+        }
+        let file = ts.plan_input(full.id, now).await.unwrap().unwrap();
+        assert_eq!(file.debtor.segment.as_deref(), Some("high_balance"), "{db}");
+        assert_eq!(file.contact_points.len(), 3, "{db}");
+        let assigned = file.debts.iter().find(|f| f.debt.id == debts[0].id).unwrap();
+        assert_eq!(
+            assigned.debt.strategy.as_ref().map(|a| (a.version, a.arms.get("exp").cloned())),
+            Some((3, Some("B".to_string()))),
+            "{db}"
+        );
+    }
+}
