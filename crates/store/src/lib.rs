@@ -190,6 +190,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         match DatabaseKind::of_url(url)? {
             DatabaseKind::Sqlite => {
+                sqlite_bulk::configure_once();
                 let opts = SqliteConnectOptions::from_str(url)
                     .map_err(|e| StoreError::Config(format!("bad SQLite URL `{url}`: {e}")))?
                     .create_if_missing(true)

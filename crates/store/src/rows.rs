@@ -504,9 +504,12 @@ impl crate::sqlite_bulk::FromColumns for Debtor {
             country: parsed(c, 9, "country")?,
             segment: Col::col(c, 10, "segment")?,
             tags: json_col(c, 11, "tags", ("[]", Vec::new))?,
-            attributes: json_col(c, 12, "attributes", ("{}", || {
-                serde_json::Value::Object(Default::default())
-            }))?,
+            attributes: json_col(
+                c,
+                12,
+                "attributes",
+                ("{}", || serde_json::Value::Object(Default::default())),
+            )?,
             preferences: json_col(c, 13, "preferences", ("{}", Preferences::default))?,
             created_at: Col::col(c, 14, "created_at")?,
             updated_at: Col::col(c, 15, "updated_at")?,

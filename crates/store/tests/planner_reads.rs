@@ -36,7 +36,9 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
                     country: Some(Country::Br),
                     segment: Some("sme".into()),
                     tags: vec!["vip".into(), "a \"b\"".into()],
-                    attributes: Some(serde_json::json!({"limit": 1500.5, "nested": {"x": [1, null]}})),
+                    attributes: Some(
+                        serde_json::json!({"limit": 1500.5, "nested": {"x": [1, null]}}),
+                    ),
                     preferences: Some(Preferences {
                         allowed_weekdays: vec![WeekdayName(chrono::Weekday::Mon)],
                         allowed_hours: Some(HourWindow {
@@ -69,7 +71,13 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             at: Some(t0 - Duration::days(30)),
         };
         for (debtor, channel, address, postal, consent) in [
-            (full.id, Channel::Sms, Some("(11) 98765-4321"), None, granted.clone()),
+            (
+                full.id,
+                Channel::Sms,
+                Some("(11) 98765-4321"),
+                None,
+                granted.clone(),
+            ),
             (
                 full.id,
                 Channel::Email,
@@ -95,7 +103,13 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
                 }),
                 Consent::default(),
             ),
-            (bare.id, Channel::Sms, Some("+5511987654322"), None, granted.clone()),
+            (
+                bare.id,
+                Channel::Sms,
+                Some("+5511987654322"),
+                None,
+                granted.clone(),
+            ),
         ] {
             ts.add_contact_point(
                 debtor,
@@ -167,9 +181,17 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
         let file = ts.plan_input(full.id, now).await.unwrap().unwrap();
         assert_eq!(file.debtor.segment.as_deref(), Some("high_balance"), "{db}");
         assert_eq!(file.contact_points.len(), 3, "{db}");
-        let assigned = file.debts.iter().find(|f| f.debt.id == debts[0].id).unwrap();
+        let assigned = file
+            .debts
+            .iter()
+            .find(|f| f.debt.id == debts[0].id)
+            .unwrap();
         assert_eq!(
-            assigned.debt.strategy.as_ref().map(|a| (a.version, a.arms.get("exp").cloned())),
+            assigned
+                .debt
+                .strategy
+                .as_ref()
+                .map(|a| (a.version, a.arms.get("exp").cloned())),
             Some((3, Some("B".to_string()))),
             "{db}"
         );
