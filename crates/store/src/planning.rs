@@ -556,7 +556,11 @@ fn write_plans_sqlite(
         for (d, a) in &plan.assignments {
             fill(&mut debt, d);
             json.clear();
-            json.push_str(raw_json(&a.arms)?.get());
+            if a.arms.is_empty() {
+                json.push_str("{}");
+            } else {
+                json.push_str(raw_json(&a.arms)?.get());
+            }
             let started = if a.started_at == now {
                 Cow::Borrowed(now_text.as_str())
             } else {

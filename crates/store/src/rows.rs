@@ -415,9 +415,26 @@ impl Col for bool {
     }
 }
 
+/// `YYYY-MM-DD` without chrono's format parser (the planner reads millions of dates).
+fn parse_date_fast(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
 impl Col for NaiveDate {
     fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
         let s = c.text(i).ok_or_else(|| null(name))?;
+        if let Some(d) = parse_date_fast(s) {
+            return Ok(d);
+        }
         NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|e| StoreError::corrupt(format!("column {name}: `{s}`: {e}")))
     }
@@ -685,7 +702,34 @@ mod times {
         );
     }
 
+    #[test]
+    fn dates_read_fast_or_not_at_all() {
+        assert_eq!(
+            parse_date_fast("2026-02-28"),
+            NaiveDate::from_ymd_opt(2026, 2, 28)
+        );
+        for s in [
+            "2026-02-30",
+            "2026-2-28",
+            "2026/02/28",
+            "20260228",
+            "",
+            "2026-02-2x",
+        ] {
+            assert_eq!(parse_date_fast(s), None, "{s}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn dates_agree_with_chrono(days in -1_000_000i32..1_000_000) {
+            let d = NaiveDate::from_num_days_from_ce_opt(730_000 + days).unwrap();
+            let text = d.to_string();
+            if text.len() == 10 {
+                prop_assert_eq!(parse_date_fast(&text), Some(d));
+            }
+        }
+
         #[test]
         fn the_fast_path_agrees_with_chrono(secs in 0i64..4_102_444_800, nanos in 0u32..1_000_000_000) {
             let t = DateTime::from_timestamp(secs, nanos).unwrap();
