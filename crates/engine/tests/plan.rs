@@ -388,6 +388,19 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
             );
         }
 
+        // A change that does not touch the segment leaves the planner's where it is.
+        let mut renamed = debtors[1].clone();
+        renamed.name = "Renamed".into();
+        ts.update_debtor(&renamed, now).await.unwrap();
+        ts.reset_plans().await.unwrap();
+        assert_eq!(
+            ts.get_debtor(renamed.id).await.unwrap().segment,
+            None,
+            "{db}"
+        );
+        let r = run(now).await;
+        assert_eq!(r.segments_written, 3, "{db}");
+
         // The tenant's own segment shows until the planner's next run assigns its own again.
         let mut first = debtors[0].clone();
         first.segment = Some("vip".into());

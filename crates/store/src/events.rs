@@ -61,20 +61,20 @@ impl TenantStore {
         q: &TimelineQuery,
     ) -> Result<Page<Event>> {
         self.get_debtor(debtor_id).await?;
-        self.timeline(debtor_id, None, q).await
+        self.timeline(Some(debtor_id), None, q).await
     }
 
     /// The events of one debt, oldest first.
     pub async fn debt_timeline(&self, debt_id: DebtId, q: &TimelineQuery) -> Result<Page<Event>> {
-        let debt = self.get_debt(debt_id).await?;
-        self.timeline(debt.debtor_id, Some(debt_id), q).await
+        self.get_debt(debt_id).await?;
+        self.timeline(None, Some(debt_id), q).await
     }
 
     /// The stored events of a debtor (or of one of their debts) and the `contact_planned` events
     /// read from the outbox rows (see [`planned_events`]), merged in id order.
     async fn timeline(
         &self,
-        debtor_id: DebtorId,
+        debtor_id: Option<DebtorId>,
         debt_id: Option<DebtId>,
         q: &TimelineQuery,
     ) -> Result<Page<Event>> {
@@ -93,11 +93,21 @@ impl TenantStore {
                 }
                 sql.push(from)
                     .push(" WHERE tenant_id = ")
-                    .push_arg(self.tid.clone())
-                    .push(" AND debtor_id = ")
-                    .push_arg(debtor_id.to_string());
+                    .push_arg(self.tid.clone());
+                if let Some(d) = debtor_id {
+                    sql.push(" AND debtor_id = ").push_arg(d.to_string());
+                }
                 if let Some(d) = debt_id {
                     sql.push(" AND debt_id = ").push_arg(d.to_string());
+                    // The outbox has no index by debt: its contacts are found through the
+                    // debtors the debt has had (an import may move a debt), as its events say.
+                    if i > 0 {
+                        sql.push(
+                            " AND debtor_id IN (SELECT debtor_id FROM events WHERE debt_id = ",
+                        )
+                        .push_arg(d.to_string())
+                        .push(")");
+                    }
                 }
             }
             sql.push(") t");

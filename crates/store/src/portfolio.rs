@@ -309,6 +309,9 @@ impl TenantStore {
             return Err(invalid("attributes", "must be a JSON object"));
         }
         d.updated_at = now;
+        // The segment is only the tenant's when this change sets it: a debtor read with the
+        // planner's segment and patched elsewhere keeps the planner's.
+        let segment_set = self.get_debtor(d.id).await?.segment != d.segment;
         let mut sql = Sql::new("UPDATE debtors SET kind = ");
         sql.push_arg(d.kind.as_str())
             .push(", name = ")
@@ -325,9 +328,13 @@ impl TenantStore {
             .push_arg(d.timezone.clone())
             .push(", country = ")
             .push_arg(d.country.code())
-            .push(", segment = ")
-            .push_arg(d.segment.clone())
-            .push(", tags = ")
+            .push(", segment = ");
+        if segment_set {
+            sql.push_arg(d.segment.clone());
+        } else {
+            sql.push("segment");
+        }
+        sql.push(", tags = ")
             .push_arg(serde_json::json!(d.tags))
             .push(", attributes = ")
             .push_arg(d.attributes.clone())
@@ -349,11 +356,15 @@ impl TenantStore {
                 data: serde_json::json!({}),
             },
         );
-        // The segment written is now the debtor's: the planner's earlier one no longer shadows
-        // it (the planner assigns it again on its next run).
-        let mut forget = Sql::new("DELETE FROM debtor_segments WHERE debtor_id = ");
-        forget.push_arg(d.id.to_string());
-        let n = self.run_tx_counting_first(vec![sql, event, forget]).await?;
+        // A segment this change sets is now the debtor's: the planner's earlier one no longer
+        // shadows it (the planner assigns it again on its next run).
+        let mut statements = vec![sql, event];
+        if segment_set {
+            let mut forget = Sql::new("DELETE FROM debtor_segments WHERE debtor_id = ");
+            forget.push_arg(d.id.to_string());
+            statements.push(forget);
+        }
+        let n = self.run_tx_counting_first(statements).await?;
         if n == 0 {
             return Err(StoreError::not_found("debtor", d.id));
         }
