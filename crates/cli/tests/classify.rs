@@ -126,3 +126,46 @@ fn eval_measures_labelled_files() {
         common::stderr(&out)
     );
 }
+
+#[test]
+fn bench_classify_ends_with_one_json_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args(["bench", "classify", "--messages", "500"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let v = common::last_json(&out);
+    assert_eq!(v["bench"], "classify");
+    assert_eq!(v["messages"], 500);
+    assert_eq!(v["threads"], 1);
+    assert!(v["messages_per_s"].as_f64().is_some_and(|m| m > 0.0), "{v}");
+    assert!(v["peak_rss_mib"].is_number(), "{v}");
+}
+
+#[test]
+fn json_scalars_are_read_as_text_one_answer_each() {
+    let out = classify(
+        &["--today", "2026-11-25"],
+        b"42\ntrue\nnull\n\"STOP\"\n1.5\n[]\n{}\n",
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let lines: Vec<serde_json::Value> = common::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 7, "{lines:?}");
+    for l in &lines[..5] {
+        assert!(l.get("error").is_none(), "{l}");
+    }
+    assert_eq!(lines[3]["intent"], "opt_out");
+    // Numbers alone are no intent and no date.
+    for l in [&lines[0], &lines[4]] {
+        assert_eq!(l["intent"], "other", "{l}");
+        assert_eq!(l["date"], serde_json::Value::Null, "{l}");
+    }
+    for l in &lines[5..] {
+        assert_eq!(l["intent"], "other");
+        assert!(l["error"].is_string(), "{l}");
+        assert_eq!(l["lang"], serde_json::Value::Null);
+    }
+}

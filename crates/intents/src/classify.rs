@@ -55,13 +55,15 @@ pub fn classify(text: &str, today: NaiveDate) -> Classification {
 pub fn classify_with(model: &Model, text: &str, today: NaiveDate) -> Classification {
     let n = normalize(text);
     let (lang, lang_conf) = lang::detect_with_confidence(&n);
-    if !n.chars().any(char::is_alphanumeric) {
+    // Nothing but digits and signs ("15", "1.5", "$$$"): without the question it answered, a
+    // number is no intent and no date; the team reads it.
+    if !n.chars().any(char::is_alphabetic) {
         return Classification {
             intent: Intent::Other,
             date: None,
             lang,
             confidence: 1.0,
-            explain: vec!["no letters or digits: other".to_string()],
+            explain: vec!["no letters: other".to_string()],
         };
     }
     let mut explain = vec![format!("lang {lang} ({lang_conf:.2})")];
