@@ -496,3 +496,75 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_import_that_sets_a_segment_shows_it_until_the_planner_runs_again() {
+    let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (db, store) in stores().await {
+        let ts = tenant(&store, "seg", Country::Co, 2, due).await;
+        let now = at("2026-12-02T15:00:00Z");
+        let setup = Arc::new(PlanSetup::load(&ts).await.unwrap());
+        let run = |at: DateTime<Utc>| {
+            let (ts, setup) = (ts.clone(), Arc::clone(&setup));
+            async move {
+                plan_tenant(&ts, setup, at, PlanRunOptions::default(), |_| {})
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(run(now).await.segments_written, 2, "{db}");
+        let debtor = ts.get_debtor_by_external_id("seg-0").await.unwrap();
+        let planned = debtor.segment.clone().expect("the planner's segment");
+        assert_ne!(planned, "vip");
+        let other = ts.get_debtor_by_external_id("seg-1").await.unwrap();
+
+        // One row sets a segment on an existing debtor, one leaves it out.
+        let row =
+            |d: &recaudo_domain::portfolio::Debtor, segment: Option<&str>, debt: &str| ImportRow {
+                line: 2,
+                debtor: ImportDebtor {
+                    external_id: d.external_id.clone(),
+                    kind: d.kind,
+                    name: d.name.clone(),
+                    document_type: None,
+                    document_number: None,
+                    birth_date: None,
+                    language: d.language,
+                    timezone: d.timezone.clone(),
+                    country: d.country,
+                    segment: segment.map(str::to_string),
+                    tags: vec![],
+                    attributes: serde_json::json!({}),
+                    preferences: Default::default(),
+                },
+                contacts: vec![],
+                debt: ImportDebt {
+                    external_id: debt.into(),
+                    currency: Currency::Cop,
+                    original_minor: 10_000_00,
+                    balance_minor: 10_000_00,
+                    issued_on: due,
+                    due_on: due,
+                    product: None,
+                },
+            };
+        let batch = ImportBatch {
+            import_id: recaudo_domain::ImportId::generate(),
+            rows: vec![
+                row(&debtor, Some("vip"), "seg-import-0"),
+                row(&other, None, "seg-import-1"),
+            ],
+        };
+        ts.import_batch(&batch, now).await.unwrap();
+        let read = ts.get_debtor(debtor.id).await.unwrap();
+        assert_eq!(read.segment.as_deref(), Some("vip"), "{db}");
+        let untouched = ts.get_debtor(other.id).await.unwrap();
+        assert_eq!(untouched.segment.as_ref(), Some(&planned), "{db}");
+
+        // The planner's next run assigns its own again, to that debtor only.
+        let r = run(now + Duration::days(1)).await;
+        assert_eq!(r.segments_written, 1, "{db}");
+        let read = ts.get_debtor(debtor.id).await.unwrap();
+        assert_eq!(read.segment.as_ref(), Some(&planned), "{db}");
+    }
+}

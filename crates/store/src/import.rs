@@ -265,6 +265,22 @@ impl TenantStore {
                 now,
             )?;
             tx.write_sets(plan.sets).await?;
+            if !plan.segments_set.is_empty() {
+                // A segment the import sets is the debtor's from now on: the planner's earlier
+                // one no longer shadows it (as a change through the API, `update_debtor`).
+                let mut sql = Sql::new("");
+                let ids = sql.arg(Arg::Text(serde_json::json!(plan.segments_set).to_string()));
+                sql.text = if SQLITE {
+                    format!(
+                        "DELETE FROM debtor_segments WHERE debtor_id IN (SELECT value FROM json_each({ids}))"
+                    )
+                } else {
+                    format!(
+                        "DELETE FROM debtor_segments WHERE debtor_id IN (SELECT jsonb_array_elements_text({ids}::jsonb))"
+                    )
+                };
+                crate::sql::exec!(sql, &mut *tx);
+            }
             tx.commit().await?;
             Ok(plan.outcome)
         })
@@ -379,6 +395,8 @@ impl WriteSets for sqlx::Transaction<'_, sqlx::Postgres> {
 
 struct BatchPlan {
     sets: Vec<RowSet>,
+    /// Debtors already there whose row sets a segment.
+    segments_set: Vec<String>,
     outcome: BatchOutcome,
 }
 
@@ -425,13 +443,19 @@ fn plan_batch(
 
     // Debtors.
     let mut debtor_ids: HashMap<&str, String> = HashMap::new();
+    let mut segments_set = vec![];
     let mut debtor_values = vec![];
     let mut ext_sorted: Vec<&&str> = debtor_rows.keys().collect();
     ext_sorted.sort();
     for ext in ext_sorted {
         let d = &debtor_rows[*ext].debtor;
         let id = match existing_debtors.get(*ext) {
-            Some(id) => id.clone(),
+            Some(id) => {
+                if d.segment.is_some() {
+                    segments_set.push(id.clone());
+                }
+                id.clone()
+            }
             None => {
                 let id = DebtorId::generate();
                 let data = DebtorCreated {
@@ -612,5 +636,9 @@ fn plan_batch(
         tail: "",
         rows: events,
     });
-    Ok(BatchPlan { sets, outcome })
+    Ok(BatchPlan {
+        sets,
+        segments_set,
+        outcome,
+    })
 }
