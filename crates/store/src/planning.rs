@@ -42,15 +42,16 @@ macro_rules! read_rows {
     }};
 }
 
-/// Reads all rows of a built query as domain values: on SQLite decoded straight from the C API
-/// (`FromColumns` for the domain type), on PostgreSQL through the row struct's `into_domain`.
-macro_rules! read_domain {
-    ($ts:expr, $domain:ty, $row:ty, $sql:expr) => {{
+/// Hands every row of a built query to `$f` as a domain value: on SQLite decoded straight from
+/// the C API as it is read (`FromColumns` for the domain type), on PostgreSQL through the row
+/// struct's `into_domain`.
+macro_rules! read_each {
+    ($ts:expr, $domain:ty, $row:ty, $sql:expr, $f:expr) => {{
         match &$ts.store.backend {
             crate::Backend::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
                 let mut handle = conn.lock_handle().await?;
-                crate::sqlite_bulk::query::<$domain>(handle.as_raw_handle(), $sql)?
+                crate::sqlite_bulk::query_each::<$domain>(handle.as_raw_handle(), $sql, $f)?
             }
             crate::Backend::Postgres(pool) => {
                 #[allow(dead_code)]
@@ -58,9 +59,18 @@ macro_rules! read_domain {
                 fetch_all!($row, $sql, pool)
                     .into_iter()
                     .map(<$row>::into_domain)
-                    .collect::<Result<Vec<$domain>>>()?
+                    .try_for_each(|r| r.map($f))?
             }
         }
+    }};
+}
+
+/// All rows of a built query as domain values ([`read_each!`]).
+macro_rules! read_domain {
+    ($ts:expr, $domain:ty, $row:ty, $sql:expr) => {{
+        let mut out: Vec<$domain> = Vec::new();
+        read_each!($ts, $domain, $row, $sql, |r| out.push(r));
+        out
     }};
 }
 
@@ -185,6 +195,55 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> DebtorId) -> HashMap<DebtorId, Vec
     m
 }
 
+/// Rows of a batch by debtor, in debtor order: each row joins the bucket of the row before
+/// when it has the same debtor (the planner's queries read in debtor order, so every row is
+/// moved once and nothing is hashed); [`Buckets::sorted`] copes with any other order.
+struct Buckets<T>(Vec<(DebtorId, Vec<T>)>);
+
+impl<T> Buckets<T> {
+    fn new() -> Self {
+        Buckets(Vec::new())
+    }
+
+    fn push(&mut self, debtor: DebtorId, row: T) {
+        match self.0.last_mut() {
+            Some((d, rows)) if *d == debtor => rows.push(row),
+            _ => self.0.push((debtor, vec![row])),
+        }
+    }
+
+    /// The buckets by debtor id, one per debtor.
+    fn sorted(mut self) -> std::iter::Peekable<std::vec::IntoIter<(DebtorId, Vec<T>)>> {
+        if !self.0.is_sorted_by(|a, b| a.0 < b.0) {
+            self.0.sort_by_key(|b| b.0);
+            let mut merged: Vec<(DebtorId, Vec<T>)> = Vec::with_capacity(self.0.len());
+            for (d, rows) in self.0 {
+                match merged.last_mut() {
+                    Some((last, into)) if *last == d => into.extend(rows),
+                    _ => merged.push((d, rows)),
+                }
+            }
+            self.0 = merged;
+        }
+        self.0.into_iter().peekable()
+    }
+}
+
+/// The rows of `debtor` from buckets walked in debtor order alongside the sorted debtors.
+fn take<T>(
+    buckets: &mut std::iter::Peekable<std::vec::IntoIter<(DebtorId, Vec<T>)>>,
+    debtor: DebtorId,
+) -> Option<Vec<T>> {
+    while buckets.peek().is_some_and(|(d, _)| *d < debtor) {
+        buckets.next();
+    }
+    if buckets.peek().is_some_and(|(d, _)| *d == debtor) {
+        buckets.next().map(|(_, rows)| rows)
+    } else {
+        None
+    }
+}
+
 impl TenantStore {
     /// How to cut the tenant's debtors into batches of `limit` (by id): each batch is the
     /// debtors with an id after its first bound (`None`: from the start) and up to its second
@@ -279,18 +338,20 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
-        sql.push(" AND status NOT IN ('paid', 'written_off')");
-        let debts = read_domain!(self, Debt, DebtRow, sql);
-        if debts.is_empty() {
+        sql.push(" AND status NOT IN ('paid', 'written_off') ORDER BY debtor_id");
+        let mut debts = Buckets::new();
+        let mut promised: Vec<String> = Vec::new();
+        read_each!(self, Debt, DebtRow, sql, |d: Debt| {
+            // The running promise of each promised debt is read below.
+            if d.status == DebtStatus::Promised {
+                promised.push(d.id.to_string());
+            }
+            debts.push(d.debtor_id, d)
+        });
+        if debts.0.is_empty() {
             return Ok(Vec::new());
         }
 
-        // The running promise of each promised debt.
-        let promised: Vec<String> = debts
-            .iter()
-            .filter(|d| d.status == DebtStatus::Promised)
-            .map(|d| d.id.to_string())
-            .collect();
         let mut promise_due = HashMap::new();
         for chunk in promised.chunks(500) {
             let mut sql = Sql::new(&format!(
@@ -311,7 +372,15 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
-        let points = read_domain!(self, ContactPoint, ContactPointRow, sql);
+        sql.push(" ORDER BY debtor_id, channel, address");
+        let mut points = Buckets::new();
+        read_each!(
+            self,
+            ContactPoint,
+            ContactPointRow,
+            sql,
+            |p: ContactPoint| points.push(p.debtor_id, p)
+        );
 
         let mut sql = Sql::new(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = "
@@ -367,16 +436,16 @@ impl TenantStore {
             .map(PriorRow::into_domain)
             .collect::<Result<Vec<_>>>()?;
 
-        let mut debts = group(debts, |d| d.debtor_id);
-        let mut points = group(points, |p| p.debtor_id);
+        let mut debts = debts.sorted();
+        let mut points = points.sorted();
         let mut events = group(events, |e| e.debtor_id);
         let mut contacts = group(contacts, |(debtor, _)| *debtor);
         let files = debtors
             .into_iter()
             .filter_map(|debtor| {
-                let debts = debts.remove(&debtor.id)?;
+                let debts = take(&mut debts, debtor.id)?;
                 Some(DebtorFile {
-                    contact_points: points.remove(&debtor.id).unwrap_or_default(),
+                    contact_points: take(&mut points, debtor.id).unwrap_or_default(),
                     debts: debts
                         .into_iter()
                         .map(|debt| DebtFile {

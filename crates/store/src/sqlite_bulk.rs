@@ -307,20 +307,30 @@ pub(crate) fn query<R: FromColumns>(
     db: NonNull<ffi::sqlite3>,
     sql: crate::sql::Sql,
 ) -> Result<Vec<R>> {
+    let mut out = Vec::new();
+    query_each(db, sql, |r| out.push(r))?;
+    Ok(out)
+}
+
+/// [`query`], handing each row to `f` as it is read (no vector of all rows).
+pub(crate) fn query_each<R: FromColumns>(
+    db: NonNull<ffi::sqlite3>,
+    sql: crate::sql::Sql,
+    mut f: impl FnMut(R),
+) -> Result<()> {
     let (text, args) = sql.render(true);
     let mut stmt = Statement::prepare(db, &text)?;
     let mut texts = Vec::with_capacity(4);
     stmt.bind(&args, &mut texts)?;
-    let mut out = Vec::new();
     let raw = stmt.raw;
     loop {
         // SAFETY: a live, bound statement.
         let rc = unsafe { ffi::sqlite3_step(raw.as_ptr()) };
         match rc {
-            ffi::SQLITE_ROW => out.push(R::from_columns(&Columns { raw })?),
+            ffi::SQLITE_ROW => f(R::from_columns(&Columns { raw })?),
             ffi::SQLITE_DONE => break,
             _ => return Err(error(db, "query")),
         }
     }
-    Ok(out)
+    Ok(())
 }
