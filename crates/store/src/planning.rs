@@ -74,6 +74,12 @@ macro_rules! read_domain {
     }};
 }
 
+/// The contact point columns the planner reads, in [`CONTACT_POINT_COLUMNS`]' order so that
+/// the same decoders serve: the postal address and the consent's source and time, which no
+/// decision depends on, are read as NULL (about a third of the decoding of a batch went to
+/// parsing postal addresses that were never looked at).
+const PLANNER_CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, address, NULL AS postal, verified, consent_status, NULL AS consent_source, NULL AS consent_at, opted_out_at, priority, bounce_count, created_at";
+
 /// How far back the planner reads a debtor's timeline (the CEL `events` and the placements
 /// `after:`/`wait_for` see this much).
 pub const PLAN_EVENT_DAYS: i64 = 90;
@@ -368,7 +374,7 @@ impl TenantStore {
         }
 
         let mut sql = Sql::new(&format!(
-            "SELECT {CONTACT_POINT_COLUMNS} FROM contact_points WHERE tenant_id = "
+            "SELECT {PLANNER_CONTACT_POINT_COLUMNS} FROM contact_points WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");

@@ -171,6 +171,12 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             assert_eq!(file.debtor, ts.get_debtor(d).await.unwrap(), "{db}");
             let mut points = file.contact_points.clone();
             let mut listed = ts.list_contact_points(d).await.unwrap();
+            // The planner does not read what no decision depends on.
+            for p in &mut listed {
+                p.postal = None;
+                p.consent.source = None;
+                p.consent.at = None;
+            }
             points.sort_by_key(|p| p.id);
             listed.sort_by_key(|p| p.id);
             assert_eq!(points, listed, "{db}");

@@ -181,6 +181,8 @@ impl PriorContact {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DebtorFile {
     pub debtor: Debtor,
+    /// As the store reads them for planning: without the postal address and the consent's
+    /// source and time (`None`), which no decision depends on.
     pub contact_points: Vec<ContactPoint>,
     /// The debtor's active debts (not paid, not written off).
     pub debts: Vec<DebtFile>,
