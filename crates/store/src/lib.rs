@@ -200,8 +200,10 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory");
+                // The planner's three readers and its writer, and one more so that the API
+                // still finds a connection while the planner runs.
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(5)
                     .connect_with(opts)
                     .await?;
                 Ok(Store {

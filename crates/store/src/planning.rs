@@ -15,9 +15,9 @@ use recaudo_domain::portfolio::{ContactPoint, Debt, DebtStatus, Debtor};
 
 use crate::outbox::IdRow;
 use crate::rows::{
-    CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS,
-    DEBTOR_READ_COLUMNS, DEBTORS_FROM, DEBTS_FROM, DebtRow, DebtorRow, EVENT_COLUMNS, EventRow,
-    PROMISE_COLUMNS, PromiseRow, from_columns, parse,
+    ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_READ_COLUMNS, DEBTORS_FROM,
+    DEBTS_FROM, DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow,
+    from_columns, parse,
 };
 use crate::sql::{Sql, exec, fetch_all, fetch_optional, raw_json};
 use crate::{Result, TenantStore, on_pool};
@@ -74,7 +74,7 @@ macro_rules! read_domain {
     }};
 }
 
-/// The contact point columns the planner reads, in [`CONTACT_POINT_COLUMNS`]' order so that
+/// The contact point columns the planner reads, in [`CONTACT_POINT_COLUMNS`](crate::rows::CONTACT_POINT_COLUMNS)' order so that
 /// the same decoders serve: the postal address and the consent's source and time, which no
 /// decision depends on, are read as NULL (about a third of the decoding of a batch went to
 /// parsing postal addresses that were never looked at).
@@ -703,6 +703,19 @@ fn write_plans_sqlite(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_planners_contact_point_columns_keep_the_decoders_order() {
+        let all: Vec<&str> = crate::rows::CONTACT_POINT_COLUMNS.split(", ").collect();
+        let read: Vec<&str> = PLANNER_CONTACT_POINT_COLUMNS.split(", ").collect();
+        assert_eq!(all.len(), read.len());
+        for (a, r) in all.iter().zip(&read) {
+            assert!(
+                r == a || *r == format!("NULL AS {a}"),
+                "{r} in the place of {a}"
+            );
+        }
+    }
 
     #[test]
     fn the_planners_event_query_repeats_its_index_clause() {
