@@ -293,7 +293,7 @@ pub async fn plan_tenant(
             })
         })
         .buffered(READERS);
-    type Planned = (Vec<DebtorFile>, Vec<DebtorPlan>, f64);
+    type Planned = (Vec<usize>, Vec<DebtorPlan>, f64);
     let mut planning: Option<tokio::task::JoinHandle<Planned>> = None;
     let mut writing: Option<tokio::task::JoinHandle<Result<(PlanWrite, f64), StoreError>>> = None;
     loop {
@@ -302,25 +302,28 @@ pub async fn plan_tenant(
         report.read_wait_seconds += t.elapsed().as_secs_f64();
         if let Some(p) = planning.take() {
             let t = std::time::Instant::now();
-            let (files, plans, seconds) = p.await.map_err(|e| PlanError::Thread(e.to_string()))?;
+            let (debts, plans, seconds) = p.await.map_err(|e| PlanError::Thread(e.to_string()))?;
             report.plan_wait_seconds += t.elapsed().as_secs_f64();
             report.plan_seconds += seconds;
-            for (file, plan) in files.iter().zip(&plans) {
-                report.add(plan, file.debts.len());
+            for (debts, plan) in debts.into_iter().zip(&plans) {
+                report.add(plan, debts);
                 for l in &plan.lines {
                     on_line(l);
                 }
             }
-            drop(files);
             if let Some(w) = writing.take() {
                 finish_write(w, &mut report).await?;
             }
-            if !opts.dry_run {
+            if opts.dry_run {
+                discard(plans);
+            } else {
                 let ts = ts.clone();
                 writing = Some(tokio::spawn(async move {
                     let t = std::time::Instant::now();
                     let w = ts.write_plans(&plans, now).await?;
-                    Ok((w, t.elapsed().as_secs_f64()))
+                    let seconds = t.elapsed().as_secs_f64();
+                    discard(plans);
+                    Ok((w, seconds))
                 }));
             }
         }
@@ -332,13 +335,22 @@ pub async fn plan_tenant(
         planning = Some(tokio::task::spawn_blocking(move || {
             let t = std::time::Instant::now();
             let plans = plan_files(&setup, &files, now, threads);
-            (files, plans, t.elapsed().as_secs_f64())
+            let debts: Vec<usize> = files.iter().map(|f| f.debts.len()).collect();
+            // Freed here, on the planning thread, rather than by the loop.
+            drop(files);
+            (debts, plans, t.elapsed().as_secs_f64())
         }));
     }
     if let Some(w) = writing.take() {
         finish_write(w, &mut report).await?;
     }
     Ok(report)
+}
+
+/// Frees a batch's plans on the blocking pool: a few hundred thousand allocations per batch,
+/// which kept the loop (or the writer) from its next step.
+fn discard(plans: Vec<DebtorPlan>) {
+    tokio::task::spawn_blocking(move || drop(plans));
 }
 
 /// Waits for a batch's write and adds it to the report.
