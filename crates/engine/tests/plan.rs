@@ -541,8 +541,8 @@ async fn an_import_that_sets_a_segment_shows_it_until_the_planner_runs_again() {
                 debt: ImportDebt {
                     external_id: debt.into(),
                     currency: Currency::Cop,
-                    original_minor: 10_000_00,
-                    balance_minor: 10_000_00,
+                    original_minor: 1_000_000,
+                    balance_minor: 1_000_000,
                     issued_on: due,
                     due_on: due,
                     product: None,

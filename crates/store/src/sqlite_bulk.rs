@@ -20,7 +20,9 @@ pub(crate) fn configure_once() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: sqlite3_config is only allowed before SQLite initialises; it then answers
-        // SQLITE_MISUSE and changes nothing, which is harmless (the statistics stay on).
+        // SQLITE_MISUSE and changes nothing, which is harmless (the statistics stay on). Every
+        // SQLite connection of the process is opened by `Store::connect`, which calls this
+        // first, so no other thread is inside SQLite while it runs.
         unsafe {
             ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as c_int);
         }
@@ -191,21 +193,50 @@ impl<'a> From<Option<&'a str>> for Bind<'a> {
 
 /// One statement prepared once and run many times with values bound by reference: the
 /// planner's writes, where building a `Sql` per row cost more than SQLite's own work.
-pub(crate) struct Prepared(Statement);
+pub(crate) struct Prepared {
+    stmt: Statement,
+    /// How many `?`s the statement has.
+    params: usize,
+}
 
 impl Prepared {
     pub(crate) fn new(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Prepared> {
-        Statement::prepare(db, sql).map(Prepared)
+        let stmt = Statement::prepare(db, sql)?;
+        // SAFETY: a live statement.
+        let params = unsafe { ffi::sqlite3_bind_parameter_count(stmt.raw.as_ptr()) };
+        Ok(Prepared {
+            stmt,
+            params: usize::try_from(params).unwrap_or(0),
+        })
     }
 
-    /// Binds `values` (the statement's `?`s in order), runs it and resets it; returns the
-    /// rows it changed.
+    /// Binds `values` (the statement's `?`s in order, exactly as many), runs it and resets
+    /// it; returns the rows it changed. Whatever happens, no binding outlives the call.
     pub(crate) fn exec(&mut self, values: &[Bind<'_>]) -> Result<u64> {
-        let stmt = self.0.raw.as_ptr();
+        if values.len() != self.params {
+            return Err(StoreError::Bulk(format!(
+                "statement has {} parameters, {} values given",
+                self.params,
+                values.len()
+            )));
+        }
+        let stmt = self.stmt.raw.as_ptr();
+        // Resets the statement and drops its references to the caller's text on every way out.
+        struct Unbind(*mut ffi::sqlite3_stmt);
+        impl Drop for Unbind {
+            fn drop(&mut self) {
+                // SAFETY: resetting a live statement and clearing its bindings.
+                unsafe {
+                    ffi::sqlite3_reset(self.0);
+                    ffi::sqlite3_clear_bindings(self.0);
+                }
+            }
+        }
+        let _unbind = Unbind(stmt);
         for (i, v) in values.iter().enumerate() {
             let idx = (i + 1) as c_int;
             // SAFETY: a live statement with at least `values.len()` parameters; text pointers
-            // stay valid until the bindings are cleared below, after the step.
+            // stay valid until `_unbind` clears the bindings, after the step.
             let rc = unsafe {
                 match v {
                     Bind::Text(s) => ffi::sqlite3_bind_text(
@@ -220,7 +251,7 @@ impl Prepared {
                 }
             };
             if rc != ffi::SQLITE_OK {
-                return Err(error(self.0.db, "bind"));
+                return Err(error(self.stmt.db, "bind"));
             }
         }
         // SAFETY: the statement is live and fully bound.
@@ -229,19 +260,13 @@ impl Prepared {
             // SAFETY: as above.
             rc = unsafe { ffi::sqlite3_step(stmt) };
         }
-        let result = if rc == ffi::SQLITE_DONE {
+        if rc == ffi::SQLITE_DONE {
             // SAFETY: a live connection handle.
-            let n = unsafe { ffi::sqlite3_changes64(self.0.db.as_ptr()) };
+            let n = unsafe { ffi::sqlite3_changes64(self.stmt.db.as_ptr()) };
             Ok(u64::try_from(n).unwrap_or(0))
         } else {
-            Err(error(self.0.db, "statement"))
-        };
-        // SAFETY: resetting a live statement; clearing drops references to the caller's text.
-        unsafe {
-            ffi::sqlite3_reset(stmt);
-            ffi::sqlite3_clear_bindings(stmt);
+            Err(error(self.stmt.db, "statement"))
         }
-        result
     }
 }
 
@@ -333,4 +358,62 @@ pub(crate) fn query_each<R: FromColumns>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An in-memory database, closed on drop.
+    struct Db(NonNull<ffi::sqlite3>);
+
+    impl Db {
+        fn open() -> Db {
+            let mut raw = std::ptr::null_mut();
+            // SAFETY: a NUL-terminated name; `raw` receives the handle.
+            let rc = unsafe { ffi::sqlite3_open(c":memory:".as_ptr(), &mut raw) };
+            assert_eq!(rc, ffi::SQLITE_OK);
+            Db(NonNull::new(raw).expect("a handle"))
+        }
+
+        fn exec(&self, sql: &str) {
+            Prepared::new(self.0, sql).unwrap().exec(&[]).unwrap();
+        }
+    }
+
+    impl Drop for Db {
+        fn drop(&mut self) {
+            // SAFETY: every statement was finalised (dropped) before.
+            unsafe { ffi::sqlite3_close(self.0.as_ptr()) };
+        }
+    }
+
+    #[test]
+    fn a_prepared_statement_takes_exactly_its_values_and_keeps_none() {
+        let db = Db::open();
+        db.exec("CREATE TABLE t (a TEXT NOT NULL UNIQUE, b INTEGER)");
+        let mut insert = Prepared::new(db.0, "INSERT INTO t (a, b) VALUES (?, ?)").unwrap();
+
+        let few = insert.exec(&[Bind::Text("x")]).unwrap_err();
+        assert!(few.to_string().contains("2 parameters, 1 values"), "{few}");
+        let text = String::from("x");
+        assert_eq!(insert.exec(&[Bind::Text(&text), Bind::Int(1)]).unwrap(), 1);
+        drop(text);
+        // A failed step (the unique key) leaves the statement reset and unbound: the next
+        // row goes in.
+        let again = insert.exec(&[Bind::Text("x"), Bind::Int(2)]).unwrap_err();
+        assert!(again.to_string().contains("UNIQUE"), "{again}");
+        assert_eq!(insert.exec(&[Bind::Text("y"), Bind::Null]).unwrap(), 1);
+
+        drop(insert);
+
+        struct Count(i64);
+        impl FromColumns for Count {
+            fn from_columns(c: &Columns) -> Result<Count> {
+                Ok(Count(c.int(0).unwrap_or(-1)))
+            }
+        }
+        let n = query::<Count>(db.0, crate::sql::Sql::new("SELECT count(*) FROM t")).unwrap();
+        assert_eq!(n.first().map(|c| c.0), Some(2));
+    }
 }
