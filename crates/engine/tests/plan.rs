@@ -330,6 +330,17 @@ async fn small_batches_plan_as_one() {
     }
 }
 
+/// One day planned and written, as `serve`'s schedule does it.
+async fn plan_day(
+    ts: &TenantStore,
+    setup: &Arc<PlanSetup>,
+    at: DateTime<Utc>,
+) -> recaudo_engine::PlanReport {
+    plan_tenant(ts, Arc::clone(setup), at, PlanRunOptions::default(), |_| {})
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_planners_state_reads_back_with_the_portfolio() {
     use recaudo_domain::portfolio::StrategyAssignment;
@@ -339,14 +350,7 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
         let ts = tenant(&store, "st", Country::Co, 3, due).await;
         let now = at("2026-12-02T15:00:00Z");
         let setup = Arc::new(PlanSetup::load(&ts).await.unwrap());
-        let run = |at: DateTime<Utc>| {
-            let (ts, setup) = (ts.clone(), Arc::clone(&setup));
-            async move {
-                plan_tenant(&ts, setup, at, PlanRunOptions::default(), |_| {})
-                    .await
-                    .unwrap()
-            }
-        };
+        let run = |at: DateTime<Utc>| plan_day(&ts, &setup, at);
         let r = run(now).await;
         assert_eq!((r.segments_written, r.assignments_written), (3, 3), "{db}");
 
@@ -504,14 +508,7 @@ async fn an_import_that_sets_a_segment_shows_it_until_the_planner_runs_again() {
         let ts = tenant(&store, "seg", Country::Co, 2, due).await;
         let now = at("2026-12-02T15:00:00Z");
         let setup = Arc::new(PlanSetup::load(&ts).await.unwrap());
-        let run = |at: DateTime<Utc>| {
-            let (ts, setup) = (ts.clone(), Arc::clone(&setup));
-            async move {
-                plan_tenant(&ts, setup, at, PlanRunOptions::default(), |_| {})
-                    .await
-                    .unwrap()
-            }
-        };
+        let run = |at: DateTime<Utc>| plan_day(&ts, &setup, at);
         assert_eq!(run(now).await.segments_written, 2, "{db}");
         let debtor = ts.get_debtor_by_external_id("seg-0").await.unwrap();
         let planned = debtor.segment.clone().expect("the planner's segment");
