@@ -525,6 +525,14 @@ fn event_kinds_a_condition_depends_on() {
             "events.exists(e, e.kind == 'opened' || e.debt == debt.id)",
             None,
         ),
+        (
+            "events.exists(e, (debt.currency == 'COP' && e.kind == 'opened') || (debt.currency == 'USD' && e.kind == 'clicked'))",
+            set(&["clicked", "opened"]),
+        ),
+        (
+            "events.exists(e, (debt.currency == 'COP' && e.kind == 'opened') || (debt.currency == 'USD' && e.debt == debt.id))",
+            None,
+        ),
         ("size(events) > 0", None),
         ("debt.balance * 2.0 > 10.0", set(&[])),
     ] {

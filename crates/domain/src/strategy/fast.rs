@@ -172,6 +172,14 @@ fn kinds_of(pred: &Node) -> Option<BTreeSet<String>> {
             x.extend(y);
             Some(x)
         }
+        // `(F == 'a' && x) || (F == 'b' && y) || …`: as that chain, the kinds of every arm.
+        Node::Switch(_, arms) => {
+            let mut all = BTreeSet::new();
+            for (_, x) in arms {
+                all.extend(kinds_of(x)?);
+            }
+            Some(all)
+        }
         _ => None,
     }
 }
