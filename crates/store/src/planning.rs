@@ -150,9 +150,18 @@ from_columns!(PriorRow {
     created_at
 });
 
+/// An outbox row as the planner reads it: whose it is, and what it tells.
+struct Prior(DebtorId, PriorContact);
+
+impl crate::sqlite_bulk::FromColumns for Prior {
+    fn from_columns(c: &crate::sqlite_bulk::Columns) -> Result<Prior> {
+        PriorRow::from_columns(c)?.into_domain()
+    }
+}
+
 impl PriorRow {
-    fn into_domain(self) -> Result<(DebtorId, PriorContact)> {
-        Ok((
+    fn into_domain(self) -> Result<Prior> {
+        Ok(Prior(
             parse("debtor id", &self.debtor_id)?,
             PriorContact {
                 debt: parse("debt id", &self.debt_id)?,
@@ -436,16 +445,15 @@ impl TenantStore {
         range(&mut sql, "debtor_id");
         sql.push(" AND scheduled_for >= ")
             .push_arg(now - Duration::days(PLAN_CONTACT_DAYS))
-            .push(" ORDER BY scheduled_for, id");
-        let contacts = read_rows!(self, PriorRow, sql)
-            .into_iter()
-            .map(PriorRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
+            .push(" ORDER BY debtor_id, scheduled_for, id");
+        let mut contacts = Buckets::new();
+        read_each!(self, Prior, PriorRow, sql, |Prior(d, c)| contacts
+            .push(d, c));
 
         let mut debts = debts.sorted();
         let mut points = points.sorted();
         let mut events = group(events, |e| e.debtor_id);
-        let mut contacts = group(contacts, |(debtor, _)| *debtor);
+        let mut contacts = contacts.sorted();
         let files = debtors
             .into_iter()
             .filter_map(|debtor| {
@@ -460,12 +468,7 @@ impl TenantStore {
                         })
                         .collect(),
                     events: events.remove(&debtor.id).unwrap_or_default(),
-                    contacts: contacts
-                        .remove(&debtor.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(_, c)| c)
-                        .collect(),
+                    contacts: take(&mut contacts, debtor.id).unwrap_or_default(),
                     score: Default::default(),
                     debtor,
                 })
