@@ -337,6 +337,12 @@ impl TenantStore {
         now: DateTime<Utc>,
         kinds: Option<&[EventKind]>,
     ) -> Result<Vec<DebtorFile>> {
+        let mut debtors = debtors;
+        // The buckets below are walked in id order alongside them (SQL orders the text of
+        // the ids, which for ULIDs is the same order, whatever the collation: kept certain).
+        if !debtors.is_sorted_by_key(|d| d.id) {
+            debtors.sort_by_key(|d| d.id);
+        }
         let (Some(first), Some(last)) = (debtors.first(), debtors.last()) else {
             return Ok(Vec::new());
         };
