@@ -202,17 +202,10 @@ impl std::ops::AddAssign for PlanWrite {
     }
 }
 
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> DebtorId) -> HashMap<DebtorId, Vec<T>> {
-    let mut m: HashMap<DebtorId, Vec<T>> = HashMap::new();
-    for r in rows {
-        m.entry(key(&r)).or_default().push(r);
-    }
-    m
-}
-
 /// Rows of a batch by debtor, in debtor order: each row joins the bucket of the row before
 /// when it has the same debtor (the planner's queries read in debtor order, so every row is
-/// moved once and nothing is hashed); [`Buckets::sorted`] copes with any other order.
+/// moved once and nothing is hashed); [`Buckets::sorted`] copes with any other order (the events,
+/// read oldest first).
 struct Buckets<T>(Vec<(DebtorId, Vec<T>)>);
 
 impl<T> Buckets<T> {
@@ -227,9 +220,10 @@ impl<T> Buckets<T> {
         }
     }
 
-    /// The buckets by debtor id, one per debtor.
-    fn sorted(mut self) -> std::iter::Peekable<std::vec::IntoIter<(DebtorId, Vec<T>)>> {
+    /// The buckets by debtor id, one per debtor, to be taken in that order.
+    fn sorted(mut self) -> Sorted<T> {
         if !self.0.is_sorted_by(|a, b| a.0 < b.0) {
+            // Stable: a debtor's rows keep the order they were read in.
             self.0.sort_by_key(|b| b.0);
             let mut merged: Vec<(DebtorId, Vec<T>)> = Vec::with_capacity(self.0.len());
             for (d, rows) in self.0 {
@@ -240,22 +234,23 @@ impl<T> Buckets<T> {
             }
             self.0 = merged;
         }
-        self.0.into_iter().peekable()
+        Sorted(self.0.into_iter().peekable())
     }
 }
 
-/// The rows of `debtor` from buckets walked in debtor order alongside the sorted debtors.
-fn take<T>(
-    buckets: &mut std::iter::Peekable<std::vec::IntoIter<(DebtorId, Vec<T>)>>,
-    debtor: DebtorId,
-) -> Option<Vec<T>> {
-    while buckets.peek().is_some_and(|(d, _)| *d < debtor) {
-        buckets.next();
-    }
-    if buckets.peek().is_some_and(|(d, _)| *d == debtor) {
-        buckets.next().map(|(_, rows)| rows)
-    } else {
-        None
+/// [`Buckets`] by debtor id, walked alongside the batch's debtors in id order.
+struct Sorted<T>(std::iter::Peekable<std::vec::IntoIter<(DebtorId, Vec<T>)>>);
+
+impl<T> Sorted<T> {
+    /// The rows of `debtor`, an id after every one taken before (none: empty).
+    fn take(&mut self, debtor: DebtorId) -> Vec<T> {
+        while self.0.peek().is_some_and(|(d, _)| *d < debtor) {
+            self.0.next();
+        }
+        match self.0.next_if(|(d, _)| *d == debtor) {
+            Some((_, rows)) => rows,
+            None => Vec::new(),
+        }
     }
 }
 
@@ -439,10 +434,11 @@ impl TenantStore {
             }
         };
         sql.push(" ORDER BY at, id");
-        let events = read_rows!(self, EventRow, sql)
-            .into_iter()
-            .map(EventRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
+        let mut events = Buckets::new();
+        for row in read_rows!(self, EventRow, sql) {
+            let e = row.into_domain()?;
+            events.push(e.debtor_id, e);
+        }
 
         let mut sql = Sql::new(&format!(
             "SELECT {PRIOR_COLUMNS} FROM contacts WHERE tenant_id = "
@@ -458,14 +454,17 @@ impl TenantStore {
 
         let mut debts = debts.sorted();
         let mut points = points.sorted();
-        let mut events = group(events, |e| e.debtor_id);
+        let mut events = events.sorted();
         let mut contacts = contacts.sorted();
         let files = debtors
             .into_iter()
             .filter_map(|debtor| {
-                let debts = take(&mut debts, debtor.id)?;
+                let debts = debts.take(debtor.id);
+                if debts.is_empty() {
+                    return None;
+                }
                 Some(DebtorFile {
-                    contact_points: take(&mut points, debtor.id).unwrap_or_default(),
+                    contact_points: points.take(debtor.id),
                     debts: debts
                         .into_iter()
                         .map(|debt| DebtFile {
@@ -473,8 +472,8 @@ impl TenantStore {
                             debt,
                         })
                         .collect(),
-                    events: events.remove(&debtor.id).unwrap_or_default(),
-                    contacts: take(&mut contacts, debtor.id).unwrap_or_default(),
+                    events: events.take(debtor.id),
+                    contacts: contacts.take(debtor.id),
                     score: Default::default(),
                     debtor,
                 })

@@ -201,5 +201,46 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             Some((3, Some("B".to_string()))),
             "{db}"
         );
+
+        // A batch's events, read oldest first across its debtors, reach each debtor's file in
+        // that order.
+        use recaudo_domain::event::{EventKind, NewEvent};
+        for (i, debtor) in [full.id, bare.id, full.id, bare.id, full.id]
+            .into_iter()
+            .enumerate()
+        {
+            ts.append_event(NewEvent {
+                debtor_id: debtor,
+                debt_id: None,
+                kind: EventKind::Replied,
+                at: now - Duration::hours(10 - i as i64),
+                data: serde_json::json!({"n": i}),
+            })
+            .await
+            .unwrap();
+        }
+        let batch = PlanBatch {
+            after: None,
+            upto: None,
+        };
+        let files = ts.plan_inputs(batch, now, None).await.unwrap();
+        assert_eq!(files.len(), 2, "{db}");
+        for file in &files {
+            let replies: Vec<i64> = file
+                .events
+                .iter()
+                .filter(|e| e.kind == EventKind::Replied)
+                .map(|e| {
+                    assert_eq!(e.debtor_id, file.debtor.id, "{db}");
+                    e.data["n"].as_i64().unwrap()
+                })
+                .collect();
+            let want = if file.debtor.id == full.id {
+                vec![0, 2, 4]
+            } else {
+                vec![1, 3]
+            };
+            assert_eq!(replies, want, "{db}");
+        }
     }
 }
