@@ -211,11 +211,13 @@ async fn plan(
         let at = at + chrono::Duration::days(i64::from(day));
         reset_peak_rss();
         let started = Instant::now();
+        let cpu_before = cpu_seconds();
         let setup = Arc::new(recaudo_engine::PlanSetup::load(&ts).await.map_err(err)?);
         let report = recaudo_engine::plan_tenant(&ts, setup, at, opts, |_| {})
             .await
             .map_err(err)?;
         let seconds = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds().zip(cpu_before).map(|(a, b)| a - b);
         let peak = peak_rss_mib();
         eprintln!(
             "day {} ({at}): planned {} debts of {} debtors in {seconds:.2} s: {:?}, reasons {:?}, {} contacts written",
@@ -227,10 +229,10 @@ async fn plan(
             report.contacts_written
         );
         days_seconds.push(round3(seconds));
-        last = Some((at, report, seconds, peak));
+        last = Some((at, report, seconds, peak, cpu));
     }
     store.close().await;
-    let Some((at, report, seconds, peak)) = last else {
+    let Some((at, report, seconds, peak, cpu)) = last else {
         return Err("no day planned".into());
     };
     println!(
@@ -245,6 +247,8 @@ async fn plan(
             "debtors": report.debtors,
             "decisions": report.decisions,
             "seconds": round3(seconds),
+            "cpu_seconds": cpu.map(round3),
+            "cores_busy": cpu.map(|c| round3(c / seconds)),
             "debts_per_s": (report.debts as f64 / seconds).round(),
             "decisions_per_s": (report.decisions as f64 / seconds).round(),
             "contacts_written": report.contacts_written,
@@ -272,6 +276,17 @@ pub fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// CPU seconds (user and system, every thread) this process has used so far.
+fn cpu_seconds() -> Option<f64> {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
 }
 
 /// Resets the peak RSS so the next reading covers only what follows (Linux ≥ 4.0).

@@ -134,6 +134,14 @@ impl Default for PlanRunOptions {
     }
 }
 
+/// A run's decisions counted by their static codes: (decision, channel, reason or "") and
+/// quiet debts by why.
+#[derive(Default)]
+struct Tally {
+    lines: std::collections::HashMap<(&'static str, &'static str, &'static str), u64>,
+    quiet: std::collections::HashMap<&'static str, u64>,
+}
+
 /// How many conditions failing at run time are kept word for word in a report.
 const KEPT_ERRORS: usize = 20;
 
@@ -180,38 +188,49 @@ pub struct PlanReport {
 }
 
 impl PlanReport {
-    fn add(&mut self, plan: &DebtorPlan, debts: usize) {
+    fn add(&mut self, plan: &DebtorPlan, debts: usize, tally: &mut Tally) {
         self.debtors += 1;
         self.debts += debts as u64;
         for l in &plan.lines {
             self.decisions += 1;
-            let kind = l.decision.kind().to_string();
-            *self.by_decision.entry(kind.clone()).or_default() += 1;
-            *self
-                .by_channel
-                .entry(l.channel.as_str().to_string())
-                .or_default()
-                .entry(kind)
-                .or_default() += 1;
-            if let Some(r) = l.reason() {
-                *self.by_reason.entry(r.as_str().to_string()).or_default() += 1;
-            }
-            *self
-                .by_decision_reason
-                .entry((l.decision.kind(), l.reason().map_or("", |r| r.as_str())))
+            let reason = l.reason().map_or("", |r| r.as_str());
+            *tally
+                .lines
+                .entry((l.decision.kind(), l.channel.as_str(), reason))
                 .or_default() += 1;
             if l.covered_by.is_some() {
                 self.covered += 1;
             }
         }
         for (_, q) in &plan.quiet {
-            *self.quiet.entry(q.as_str().to_string()).or_default() += 1;
+            *tally.quiet.entry(q.as_str()).or_default() += 1;
         }
         self.condition_errors += plan.errors.len() as u64;
         for e in &plan.errors {
             if self.condition_error_samples.len() < KEPT_ERRORS {
                 self.condition_error_samples.push(e.clone());
             }
+        }
+    }
+
+    /// Moves the run's counts by code into the report's maps (once, at the end: a map of
+    /// strings per decision was a cost of its own over a million decisions).
+    fn count(&mut self, tally: Tally) {
+        for ((kind, channel, reason), n) in tally.lines {
+            *self.by_decision.entry(kind.to_string()).or_default() += n;
+            *self
+                .by_channel
+                .entry(channel.to_string())
+                .or_default()
+                .entry(kind.to_string())
+                .or_default() += n;
+            if !reason.is_empty() {
+                *self.by_reason.entry(reason.to_string()).or_default() += n;
+            }
+            *self.by_decision_reason.entry((kind, reason)).or_default() += n;
+        }
+        for (q, n) in tally.quiet {
+            *self.quiet.entry(q.to_string()).or_default() += n;
         }
     }
 
@@ -271,6 +290,7 @@ pub async fn plan_tenant(
         dry_run: opts.dry_run,
         ..PlanReport::default()
     };
+    let mut tally = Tally::default();
     let batch = opts.batch.max(1);
     // Batches hold disjoint debtors, so none reads what another writes, and they go through
     // three stages at once: [`READERS`] batches are read (each on its own task and
@@ -296,6 +316,7 @@ pub async fn plan_tenant(
     type Planned = (Vec<usize>, Vec<DebtorPlan>, f64);
     let mut planning: Option<tokio::task::JoinHandle<Planned>> = None;
     let mut writing: Option<tokio::task::JoinHandle<Result<(PlanWrite, f64), StoreError>>> = None;
+    let mut checkpointing: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         let t = std::time::Instant::now();
         let read = reads.next().await;
@@ -306,13 +327,23 @@ pub async fn plan_tenant(
             report.plan_wait_seconds += t.elapsed().as_secs_f64();
             report.plan_seconds += seconds;
             for (debts, plan) in debts.into_iter().zip(&plans) {
-                report.add(plan, debts);
+                report.add(plan, debts, &mut tally);
                 for l in &plan.lines {
                     on_line(l);
                 }
             }
             if let Some(w) = writing.take() {
                 finish_write(w, &mut report).await?;
+                // The write's WAL pages go to the database meanwhile (one checkpoint at a
+                // time; a failed one leaves them for the next).
+                if checkpointing.as_ref().is_none_or(|c| c.is_finished()) {
+                    let ts = ts.clone();
+                    checkpointing = Some(tokio::spawn(async move {
+                        if let Err(e) = ts.checkpoint().await {
+                            tracing::debug!(error = %e, "checkpoint after a planner write");
+                        }
+                    }));
+                }
             }
             if opts.dry_run {
                 discard(plans);
@@ -344,6 +375,7 @@ pub async fn plan_tenant(
     if let Some(w) = writing.take() {
         finish_write(w, &mut report).await?;
     }
+    report.count(tally);
     Ok(report)
 }
 

@@ -185,6 +185,9 @@ impl DatabaseKind {
     }
 }
 
+/// WAL pages after which a commit checkpoints (see `Store::connect`).
+pub(crate) const WAL_AUTOCHECKPOINT: i32 = 50_000;
+
 impl Store {
     /// Connects to `sqlite://FILE` (created when missing) or `postgres://…`. Does not migrate.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -204,7 +207,7 @@ impl Store {
                     // 1,000: each checkpoint syncs the WAL and the database, and a planner's
                     // first day waited on the disk for one after every batch or two (1M debts:
                     // 9.4-9.6 s a day at 1,000 pages, 7.7-8.5 s at 50,000; docs/benchmarks.md).
-                    .pragma("wal_autocheckpoint", "50000");
+                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string());
                 // The planner's three readers and its writer, and one more so that the API
                 // still finds a connection while the planner runs.
                 let pool = SqlitePoolOptions::new()

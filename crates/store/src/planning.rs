@@ -15,9 +15,8 @@ use recaudo_domain::portfolio::{ContactPoint, Debt, DebtStatus, Debtor};
 
 use crate::outbox::IdRow;
 use crate::rows::{
-    ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_READ_COLUMNS, DEBTORS_FROM,
-    DEBTS_FROM, DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow,
-    from_columns, parse,
+    ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTORS_FROM, DEBTS_FROM, DebtRow,
+    DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow, from_columns, parse,
 };
 use crate::sql::{Sql, exec, fetch_all, fetch_optional, raw_json};
 use crate::{Result, TenantStore, on_pool};
@@ -79,6 +78,12 @@ macro_rules! read_domain {
 /// decision depends on, are read as NULL (about a third of the decoding of a batch went to
 /// parsing postal addresses that were never looked at).
 const PLANNER_CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, address, NULL AS postal, verified, consent_status, NULL AS consent_source, NULL AS consent_at, opted_out_at, priority, bounce_count, created_at";
+
+/// The debtor columns the planner reads, in [`DEBTOR_READ_COLUMNS`](crate::rows::DEBTOR_READ_COLUMNS)' order so that the same
+/// decoder serves: the name and the identity document, which no decision or condition looks at
+/// (conditions see `debtor.kind`, `age`, `segment`, `country`, `language`, `timezone`, `tags`,
+/// `attributes` and `days_since_created`), are read empty.
+const PLANNER_DEBTOR_COLUMNS: &str = "id, external_id, kind, '' AS name, NULL AS document_type, NULL AS document_number, birth_date, language, timezone, country, CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END AS segment, tags, attributes, preferences, created_at, updated_at";
 
 /// How far back the planner reads a debtor's timeline (the CEL `events` and the placements
 /// `after:`/`wait_for` see this much).
@@ -297,7 +302,7 @@ impl TenantStore {
         kinds: Option<&[EventKind]>,
     ) -> Result<Vec<DebtorFile>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
+            "SELECT {PLANNER_DEBTOR_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         if let Some(a) = batch.after {
@@ -488,13 +493,27 @@ impl TenantStore {
     /// concurrent planner cannot move a debt) and segments.
     pub async fn write_plans(&self, plans: &[DebtorPlan], now: DateTime<Utc>) -> Result<PlanWrite> {
         if let crate::Backend::Sqlite(pool) = &self.store.backend {
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-            let out = {
-                let mut handle = tx.lock_handle().await?;
-                write_plans_sqlite(handle.as_raw_handle(), &self.tid, plans, now)?
-            };
-            tx.commit().await?;
-            return Ok(out);
+            use sqlx::Connection;
+            let mut conn = pool.acquire().await?;
+            // The commit leaves the WAL as it is: the planner checkpoints between writes, on
+            // another connection ([`TenantStore::checkpoint`]), instead of this writer syncing
+            // the disk on the commits that cross the WAL's limit.
+            crate::sqlite_bulk::set_autocheckpoint(conn.lock_handle().await?.as_raw_handle(), 0);
+            let written = async {
+                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+                let out = {
+                    let mut handle = tx.lock_handle().await?;
+                    write_plans_sqlite(handle.as_raw_handle(), &self.tid, plans, now)?
+                };
+                tx.commit().await?;
+                Ok::<_, crate::StoreError>(out)
+            }
+            .await;
+            crate::sqlite_bulk::set_autocheckpoint(
+                conn.lock_handle().await?.as_raw_handle(),
+                crate::WAL_AUTOCHECKPOINT,
+            );
+            return written;
         }
         let mut updates = Vec::new();
         let mut contacts = Vec::new();
@@ -544,6 +563,19 @@ impl TenantStore {
             tx.commit().await?;
             Ok(out)
         })
+    }
+
+    /// Copies what the WAL holds into the database as far as readers allow, without waiting
+    /// for them or for writers (SQLite's passive checkpoint; nothing on PostgreSQL). The
+    /// planner calls it after each write, while the next batches are read, planned and written.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if let crate::Backend::Sqlite(pool) = &self.store.backend {
+            // Through sqlx, which runs it on the connection's own thread.
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Removes every trace of planning from this tenant's portfolio: outbox rows (and so their
@@ -720,6 +752,19 @@ mod tests {
         for (a, r) in all.iter().zip(&read) {
             assert!(
                 r == a || *r == format!("NULL AS {a}"),
+                "{r} in the place of {a}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_planners_debtor_columns_keep_the_decoders_order() {
+        let all: Vec<&str> = crate::rows::DEBTOR_READ_COLUMNS.split(", ").collect();
+        let read: Vec<&str> = PLANNER_DEBTOR_COLUMNS.split(", ").collect();
+        assert_eq!(all.len(), read.len());
+        for (a, r) in all.iter().zip(&read) {
+            assert!(
+                r == a || *r == format!("NULL AS {a}") || *r == format!("'' AS {a}"),
                 "{r} in the place of {a}"
             );
         }

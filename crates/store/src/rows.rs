@@ -11,7 +11,7 @@ use recaudo_domain::portfolio::{
     Consent, ContactPoint, Debt, Debtor, Dispute, Payment, PostalAddress, Preferences, Promise,
     StrategyAssignment, Tenant,
 };
-use recaudo_domain::{Currency, Money};
+use recaudo_domain::{Currency, DebtorId, Money};
 
 use crate::{Result, StoreError};
 
@@ -505,6 +505,68 @@ fn json_col<T: serde::de::DeserializeOwned>(
     serde_json::from_str(s).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
 }
 
+/// The values of a JSON column that repeats from row to row (a portfolio's debtors share a
+/// handful of preference sets and tag lists), kept per thread with their text: the first
+/// [`Memo::KEPT`] distinct texts seen are parsed once, any other every time.
+struct Memo<T>(Vec<(Box<str>, T)>);
+
+impl<T: Clone + serde::de::DeserializeOwned> Memo<T> {
+    const KEPT: usize = 16;
+
+    fn get(&mut self, s: &str, name: &str) -> Result<T> {
+        if let Some((_, v)) = self.0.iter().find(|(k, _)| **k == *s) {
+            return Ok(v.clone());
+        }
+        let v: T = serde_json::from_str(s)
+            .map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))?;
+        if self.0.len() < Self::KEPT {
+            self.0.push((s.into(), v.clone()));
+        }
+        Ok(v)
+    }
+}
+
+thread_local! {
+    static PREFERENCES: std::cell::RefCell<Memo<Preferences>> =
+        const { std::cell::RefCell::new(Memo(Vec::new())) };
+    static TAGS: std::cell::RefCell<Memo<Vec<String>>> =
+        const { std::cell::RefCell::new(Memo(Vec::new())) };
+    static ARMS: std::cell::RefCell<Memo<BTreeMap<String, String>>> =
+        const { std::cell::RefCell::new(Memo(Vec::new())) };
+}
+
+/// A JSON column through the thread's [`Memo`] of its values.
+fn memo_col<T: Clone + serde::de::DeserializeOwned>(
+    memo: &'static std::thread::LocalKey<std::cell::RefCell<Memo<T>>>,
+    c: &Columns,
+    i: usize,
+    name: &str,
+) -> Result<T> {
+    let s = c.text(i).ok_or_else(|| null(name))?;
+    memo.with_borrow_mut(|m| m.get(s, name))
+}
+
+thread_local! {
+    /// The last debtor id parsed on this thread, with its text.
+    static LAST_DEBTOR: std::cell::Cell<Option<(recaudo_domain::IdText, DebtorId)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// A debtor id column. The planner reads debts and contact points in debtor order, several
+/// rows per debtor, so the id of the row before is compared first and parsed only when it
+/// changed.
+fn debtor_col(c: &Columns, i: usize) -> Result<DebtorId> {
+    let s = c.text(i).ok_or_else(|| null("debtor id"))?;
+    if let Some((text, id)) = LAST_DEBTOR.get()
+        && *text == *s
+    {
+        return Ok(id);
+    }
+    let id: DebtorId = parse("debtor id", s)?;
+    LAST_DEBTOR.set(Some((id.text(), id)));
+    Ok(id)
+}
+
 /// [`DebtorRow`] read straight into a [`Debtor`] ([`DEBTOR_READ_COLUMNS`] order).
 impl crate::sqlite_bulk::FromColumns for Debtor {
     fn from_columns(c: &Columns) -> Result<Debtor> {
@@ -520,14 +582,20 @@ impl crate::sqlite_bulk::FromColumns for Debtor {
             timezone: String::col(c, 8, "timezone")?,
             country: parsed(c, 9, "country")?,
             segment: Col::col(c, 10, "segment")?,
-            tags: json_col(c, 11, "tags", ("[]", Vec::new))?,
+            tags: match c.text(11) {
+                Some("[]") => Vec::new(),
+                _ => memo_col(&TAGS, c, 11, "tags")?,
+            },
             attributes: json_col(
                 c,
                 12,
                 "attributes",
                 ("{}", || serde_json::Value::Object(Default::default())),
             )?,
-            preferences: json_col(c, 13, "preferences", ("{}", Preferences::default))?,
+            preferences: match c.text(13) {
+                Some("{}") => Preferences::default(),
+                _ => memo_col(&PREFERENCES, c, 13, "preferences")?,
+            },
             created_at: Col::col(c, 14, "created_at")?,
             updated_at: Col::col(c, 15, "updated_at")?,
         })
@@ -540,7 +608,7 @@ impl crate::sqlite_bulk::FromColumns for ContactPoint {
         let postal: Option<Json<PostalAddress>> = Col::col(c, 4, "postal")?;
         Ok(ContactPoint {
             id: parsed(c, 0, "contact point id")?,
-            debtor_id: parsed(c, 1, "debtor id")?,
+            debtor_id: debtor_col(c, 1)?,
             channel: parsed(c, 2, "channel")?,
             address: String::col(c, 3, "address")?,
             postal: postal.map(|j| j.0),
@@ -570,8 +638,8 @@ impl crate::sqlite_bulk::FromColumns for Debt {
                 strategy,
                 version: u32::try_from(version).map_err(StoreError::corrupt)?,
                 arms: match c.text(14) {
-                    None => BTreeMap::new(),
-                    Some(_) => json_col(c, 14, "strategy_arms", ("{}", BTreeMap::new))?,
+                    None | Some("{}") => BTreeMap::new(),
+                    Some(_) => memo_col(&ARMS, c, 14, "strategy_arms")?,
                 },
                 started_at,
             }),
@@ -579,7 +647,7 @@ impl crate::sqlite_bulk::FromColumns for Debt {
         };
         Ok(Debt {
             id: parsed(c, 0, "debt id")?,
-            debtor_id: parsed(c, 1, "debtor id")?,
+            debtor_id: debtor_col(c, 1)?,
             external_id: String::col(c, 2, "external_id")?,
             original: Money::from_minor(i64::col(c, 4, "original_minor")?, currency),
             balance: Money::from_minor(i64::col(c, 5, "balance_minor")?, currency),

@@ -29,6 +29,15 @@ pub(crate) fn configure_once() {
     });
 }
 
+/// Sets how many WAL pages a commit on `db` may leave before it checkpoints (0: never).
+pub(crate) fn set_autocheckpoint(db: NonNull<ffi::sqlite3>, pages: i32) {
+    // SAFETY: a live connection handle, locked by the caller; the call only (re)registers
+    // SQLite's own WAL hook.
+    unsafe {
+        ffi::sqlite3_wal_autocheckpoint(db.as_ptr(), pages as c_int);
+    }
+}
+
 /// A prepared statement, finalised on drop.
 struct Statement {
     db: NonNull<ffi::sqlite3>,
@@ -291,19 +300,36 @@ pub(crate) struct Columns {
 impl Columns {
     /// The column's text, `None` for NULL. Numbers come as their text form.
     pub(crate) fn text(&self, i: usize) -> Option<&str> {
+        let bytes = self.bytes(i)?;
+        // Nearly every column is ASCII (ids, codes, times): checked a word at a time, without
+        // the general UTF-8 validation, which was a share of its own of the planner's reads.
+        if bytes.is_ascii() {
+            // SAFETY: ASCII bytes are valid UTF-8.
+            Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+        } else {
+            std::str::from_utf8(bytes).ok()
+        }
+    }
+
+    /// The column's bytes as text, `None` for NULL.
+    fn bytes(&self, i: usize) -> Option<&[u8]> {
         let idx = i as c_int;
+        let raw = self.raw.as_ptr();
         // SAFETY: the statement has a current row (SQLITE_ROW) and `i` is one of its columns;
-        // the text pointer stays valid until the next step, and `&self` borrows the row.
+        // the text pointer stays valid until the next step, and `&self` borrows the row. The
+        // length is asked after the text, as SQLite documents.
         unsafe {
-            if ffi::sqlite3_column_type(self.raw.as_ptr(), idx) == ffi::SQLITE_NULL {
-                return None;
-            }
-            let p = ffi::sqlite3_column_text(self.raw.as_ptr(), idx);
-            let n = ffi::sqlite3_column_bytes(self.raw.as_ptr(), idx);
+            let p = ffi::sqlite3_column_text(raw, idx);
             if p.is_null() {
-                return Some("");
+                // NULL, or a value without text (an empty one): only then is the type asked.
+                return if ffi::sqlite3_column_type(raw, idx) == ffi::SQLITE_NULL {
+                    None
+                } else {
+                    Some(&[])
+                };
             }
-            std::str::from_utf8(std::slice::from_raw_parts(p, n.max(0) as usize)).ok()
+            let n = ffi::sqlite3_column_bytes(raw, idx);
+            Some(std::slice::from_raw_parts(p, n.max(0) as usize))
         }
     }
 
