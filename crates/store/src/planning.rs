@@ -73,11 +73,12 @@ macro_rules! read_domain {
     }};
 }
 
-/// The contact point columns the planner reads, in [`CONTACT_POINT_COLUMNS`](crate::rows::CONTACT_POINT_COLUMNS)' order so that
-/// the same decoders serve: the postal address and the consent's source and time, which no
-/// decision depends on, are read as NULL (about a third of the decoding of a batch went to
-/// parsing postal addresses that were never looked at).
-const PLANNER_CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, address, NULL AS postal, verified, consent_status, NULL AS consent_source, NULL AS consent_at, opted_out_at, priority, bounce_count, created_at";
+/// The contact point columns the planner reads for a batch, in [`CONTACT_POINT_COLUMNS`](crate::rows::CONTACT_POINT_COLUMNS)' order
+/// so that the same decoders serve: the address (text), the postal address and the consent's
+/// source and time, which no decision depends on, are read empty (about a third of the decoding
+/// of a batch went to parsing postal addresses that were never looked at, and a string a row to
+/// the addresses).
+const PLANNER_CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, '' AS address, NULL AS postal, verified, consent_status, NULL AS consent_source, NULL AS consent_at, opted_out_at, priority, bounce_count, created_at";
 
 /// The debtor columns the planner reads, in [`DEBTOR_READ_COLUMNS`](crate::rows::DEBTOR_READ_COLUMNS)' order so that the same
 /// decoder serves: the name and the identity document, which no decision or condition looks at
@@ -313,10 +314,12 @@ impl TenantStore {
         }
         sql.push(" ORDER BY id");
         let debtors = read_domain!(self, Debtor, DebtorRow, sql);
-        self.files_for(debtors, now, kinds).await
+        self.files_for(debtors, now, kinds, true).await
     }
 
-    /// The planner's input for one debtor (`None` when they have no active debt).
+    /// The planner's input for one debtor (`None` when they have no active debt), read whole:
+    /// unlike a batch ([`TenantStore::plan_inputs`]), it keeps the debtor's name and document
+    /// and the contact points' addresses and consent records, for `--explain` to show.
     pub async fn plan_input(
         &self,
         debtor: DebtorId,
@@ -324,18 +327,20 @@ impl TenantStore {
     ) -> Result<Option<DebtorFile>> {
         let debtor = self.get_debtor(debtor).await?;
         Ok(self
-            .files_for(vec![debtor], now, None)
+            .files_for(vec![debtor], now, None, false)
             .await?
             .into_iter()
             .next())
     }
 
-    /// The files of `debtors` (sorted by id), leaving out those without an active debt.
+    /// The files of `debtors` (sorted by id), leaving out those without an active debt. `lean`:
+    /// contact points without what no decision reads ([`PLANNER_CONTACT_POINT_COLUMNS`]).
     async fn files_for(
         &self,
         debtors: Vec<Debtor>,
         now: DateTime<Utc>,
         kinds: Option<&[EventKind]>,
+        lean: bool,
     ) -> Result<Vec<DebtorFile>> {
         let mut debtors = debtors;
         // The buckets below are walked in id order alongside them (SQL orders the text of
@@ -388,12 +393,17 @@ impl TenantStore {
             }
         }
 
+        let columns = if lean {
+            PLANNER_CONTACT_POINT_COLUMNS
+        } else {
+            crate::rows::CONTACT_POINT_COLUMNS
+        };
         let mut sql = Sql::new(&format!(
-            "SELECT {PLANNER_CONTACT_POINT_COLUMNS} FROM contact_points WHERE tenant_id = "
+            "SELECT {columns} FROM contact_points WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
-        sql.push(" ORDER BY debtor_id, channel, address");
+        sql.push(" ORDER BY debtor_id, channel, contact_points.address");
         let mut points = Buckets::new();
         read_each!(
             self,
@@ -751,7 +761,7 @@ mod tests {
         assert_eq!(all.len(), read.len());
         for (a, r) in all.iter().zip(&read) {
             assert!(
-                r == a || *r == format!("NULL AS {a}"),
+                r == a || *r == format!("NULL AS {a}") || *r == format!("'' AS {a}"),
                 "{r} in the place of {a}"
             );
         }

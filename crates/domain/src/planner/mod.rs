@@ -181,8 +181,9 @@ impl PriorContact {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DebtorFile {
     pub debtor: Debtor,
-    /// As the store reads them for planning: without the postal address and the consent's
-    /// source and time (`None`), which no decision depends on.
+    /// As the store reads them for planning a batch: without the address (empty), the postal
+    /// address and the consent's source and time (`None`), which no decision depends on (the
+    /// debtor comes without name and identity document, too).
     pub contact_points: Vec<ContactPoint>,
     /// The debtor's active debts (not paid, not written off).
     pub debts: Vec<DebtFile>,
