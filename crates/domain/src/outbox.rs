@@ -28,7 +28,55 @@ ContactState, "contact state" {
 /// limits the length of its idempotency header, the channel adapter hashes it. The step comes
 /// last, so the key stays unambiguous whatever the step id contains.
 pub fn contact_key(debt: DebtId, local_date: NaiveDate, channel: Channel, step: &str) -> String {
-    format!("ck1:{debt}:{local_date}:{}:{step}", channel.as_str())
+    let mut key = String::with_capacity(64);
+    write_contact_key(&mut key, debt, local_date, channel, step);
+    key
+}
+
+/// [`contact_key`] written into `out` (cleared first): the planner's writer forms hundreds of
+/// thousands of keys in one buffer.
+pub fn write_contact_key(
+    out: &mut String,
+    debt: DebtId,
+    local_date: NaiveDate,
+    channel: Channel,
+    step: &str,
+) {
+    out.clear();
+    out.push_str("ck1:");
+    out.push_str(&debt.text());
+    out.push(':');
+    write_date(out, local_date);
+    out.push(':');
+    out.push_str(channel.as_str());
+    out.push(':');
+    out.push_str(step);
+}
+
+/// A date as ISO 8601 (`2026-12-03`), as its `Display` writes it, without the formatting
+/// machinery for the years of four digits.
+pub fn write_date(out: &mut String, d: NaiveDate) {
+    use chrono::Datelike;
+    use std::fmt::Write;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if (0..=9999).contains(&y) {
+        let digits = |n: u32, width: usize, out: &mut String| {
+            let mut buf = [b'0'; 4];
+            let mut n = n;
+            for b in buf[..width].iter_mut().rev() {
+                *b = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            out.extend(buf[..width].iter().map(|&b| char::from(b)));
+        };
+        digits(y as u32, 4, out);
+        out.push('-');
+        digits(m, 2, out);
+        out.push('-');
+        digits(day, 2, out);
+    } else {
+        let _ = write!(out, "{d}");
+    }
 }
 
 /// A contact the planner decided on, before it is stored.
@@ -98,6 +146,23 @@ mod tests {
         let debt = DebtId::generate();
         let day = NaiveDate::from_ymd_opt(2026, 12, 9).expect("date");
         let key = contact_key(debt, day, Channel::Sms, "late-3");
+        assert_eq!(
+            key,
+            format!("ck1:{debt}:{day}:sms:late-3"),
+            "the key's written form"
+        );
+        for d in [
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(10000, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(-5, 3, 4).unwrap(),
+        ] {
+            let mut s = String::new();
+            write_date(&mut s, d);
+            assert_eq!(s, d.to_string());
+        }
         assert_eq!(key, format!("ck1:{debt}:2026-12-09:sms:late-3"));
         // Each part changes the key.
         let other_day = day.succ_opt().expect("date");

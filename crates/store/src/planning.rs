@@ -633,7 +633,6 @@ fn write_plans_sqlite(
     now: DateTime<Utc>,
 ) -> Result<PlanWrite> {
     use crate::sqlite_bulk::{Bind, Prepared, time_text};
-    use std::fmt::Write;
 
     let mut segment = Prepared::new(
         db,
@@ -654,45 +653,27 @@ fn write_plans_sqlite(
     )?;
     let now_text = time_text(now);
     let mut out = PlanWrite::default();
-    // Reused text buffers.
-    let [
-        mut id,
-        mut debtor,
-        mut debt,
-        mut covers,
-        mut point,
-        mut json,
-    ]: [String; 6] = Default::default();
-    let (mut scheduled, mut date): ((DateTime<Utc>, String), (NaiveDate, String)) =
-        Default::default();
-    let fill = |buf: &mut String, v: &dyn std::fmt::Display| {
-        buf.clear();
-        let _ = write!(buf, "{v}");
-    };
+    // Reused text buffers; ids are written on the stack (`text()`).
+    let [mut covers, mut json, mut key, mut date_text]: [String; 4] = Default::default();
+    let mut scheduled: (DateTime<Utc>, String) = Default::default();
+    let mut date: Option<NaiveDate> = None;
     for plan in plans {
         if let (Some(seg), Some(d)) = (&plan.segment, plan.debtor) {
-            fill(&mut debtor, &d);
             out.segments += segment.exec(&[
-                Bind::Text(&debtor),
+                Bind::Text(&d.text()),
                 seg.as_deref().into(),
                 Bind::Text(&now_text),
             ])?;
         }
         for (d, a) in &plan.assignments {
-            fill(&mut debt, d);
-            json.clear();
-            if a.arms.is_empty() {
-                json.push_str("{}");
-            } else {
-                json.push_str(raw_json(&a.arms)?.get());
-            }
+            arms_json(&mut json, &a.arms);
             let started = if a.started_at == now {
                 Cow::Borrowed(now_text.as_str())
             } else {
                 Cow::Owned(time_text(a.started_at))
             };
             out.assignments += assign.exec(&[
-                Bind::Text(&debt),
+                Bind::Text(&d.text()),
                 Bind::Text(&a.strategy),
                 Bind::Int(i64::from(a.version)),
                 Bind::Text(&json),
@@ -700,34 +681,42 @@ fn write_plans_sqlite(
             ])?;
         }
         for c in &plan.contacts {
-            fill(&mut id, &recaudo_domain::ContactId::generate());
-            fill(&mut debtor, &c.debtor_id);
-            fill(&mut debt, &c.debt_id);
             covers.clear();
             covers.push('[');
             for (i, d) in c.covers.iter().enumerate() {
                 // Ids are ULIDs with a prefix: nothing to escape.
-                let _ = write!(covers, "{}\"{d}\"", if i > 0 { "," } else { "" });
+                if i > 0 {
+                    covers.push(',');
+                }
+                covers.push('"');
+                covers.push_str(&d.text());
+                covers.push('"');
             }
             covers.push(']');
-            if let Some(p) = c.contact_point_id {
-                fill(&mut point, &p);
-            }
+            let point = c.contact_point_id.map(|p| p.text());
             if scheduled.1.is_empty() || scheduled.0 != c.scheduled_for {
                 scheduled = (c.scheduled_for, time_text(c.scheduled_for));
             }
-            if date.1.is_empty() || date.0 != c.local_date {
-                date = (c.local_date, c.local_date.to_string());
+            if date != Some(c.local_date) {
+                date = Some(c.local_date);
+                date_text.clear();
+                recaudo_domain::outbox::write_date(&mut date_text, c.local_date);
             }
-            let key = c.key();
+            recaudo_domain::outbox::write_contact_key(
+                &mut key,
+                c.debt_id,
+                c.local_date,
+                c.channel,
+                &c.step,
+            );
             // In `CONTACT_COLUMNS` order, after the tenant.
             out.contacts += contact.exec(&[
                 Bind::Text(tid),
-                Bind::Text(&id),
-                Bind::Text(&debtor),
-                Bind::Text(&debt),
+                Bind::Text(&recaudo_domain::ContactId::generate().text()),
+                Bind::Text(&c.debtor_id.text()),
+                Bind::Text(&c.debt_id.text()),
                 Bind::Text(&covers),
-                c.contact_point_id.map(|_| point.as_str()).into(),
+                point.as_deref().into(),
                 c.strategy.as_deref().into(),
                 c.strategy_version
                     .map_or(Bind::Null, |v| Bind::Int(i64::from(v))),
@@ -736,7 +725,7 @@ fn write_plans_sqlite(
                 Bind::Text(c.channel.as_str()),
                 c.template.as_deref().into(),
                 Bind::Text(&scheduled.1),
-                Bind::Text(&date.1),
+                Bind::Text(&date_text),
                 Bind::Text(recaudo_domain::outbox::ContactState::Planned.as_str()),
                 Bind::Int(0),
                 Bind::Text(&key),
@@ -750,9 +739,48 @@ fn write_plans_sqlite(
     Ok(out)
 }
 
+/// Experiment arms as a JSON object into `out` (cleared first), as `serde_json` writes them:
+/// written by hand for the usual names that need no escaping, through `serde_json` otherwise.
+fn arms_json(out: &mut String, arms: &std::collections::BTreeMap<String, String>) {
+    out.clear();
+    let plain = |s: &str| !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    if !arms.iter().all(|(k, v)| plain(k) && plain(v)) {
+        out.push_str(&serde_json::to_string(arms).unwrap_or_else(|_| "{}".into()));
+        return;
+    }
+    out.push('{');
+    for (i, (k, v)) in arms.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for part in ["\"", k, "\":\"", v, "\""] {
+            out.push_str(part);
+        }
+    }
+    out.push('}');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arms_are_written_as_serde_json_writes_them() {
+        let mut out = String::from("left over");
+        for arms in [
+            vec![],
+            vec![("firm-tone", "champion")],
+            vec![("a", "B"), ("b", "C"), ("c\"q", "new\nline"), ("ñ", "\\")],
+            vec![("x", "\u{1}")],
+        ] {
+            let arms: std::collections::BTreeMap<String, String> = arms
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            arms_json(&mut out, &arms);
+            assert_eq!(out, serde_json::to_string(&arms).unwrap());
+        }
+    }
 
     #[test]
     fn the_planners_contact_point_columns_keep_the_decoders_order() {
