@@ -559,3 +559,44 @@ proptest! {
         }
     }
 }
+
+/// Whether a condition can read the debtor's attributes (without them, the planner leaves them
+/// unread).
+#[test]
+fn conditions_that_read_attributes() {
+    for (src, want) in [
+        ("debtor.kind == 'business'", false),
+        ("debtor.attributes.plan == 'gold'", true),
+        (
+            "has(debtor.attributes.plan) && debtor.attributes.plan == 'gold'",
+            true,
+        ),
+        ("debt.balance > 5.0 || debtor.attributes.limit > 3", true),
+        ("events.exists(e, e.kind == 'opened')", false),
+        // Evaluated by CEL itself, which sees the whole debtor.
+        ("size(debtor.tags.filter(t, t == 'vip')) > 0", true),
+        ("debt.balance * 2.0 > 10.0", false),
+    ] {
+        let c = Condition::compile("t", src).expect("compiles");
+        assert_eq!(c.reads_attributes(), want, "{src}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Leaving out the attributes of a debtor leaves the value of a condition that does not
+    /// read them as it was.
+    #[test]
+    fn attributes_not_read_do_not_change_a_condition(
+        mut w in world(),
+        src in prop::sample::select(BOOLEANS),
+    ) {
+        let cond = Condition::compile("t", src).expect("compiles");
+        if !cond.reads_attributes() {
+            let all = w.context().evaluate(&cond);
+            w.debtor.attributes = serde_json::json!({});
+            prop_assert_eq!(w.context().evaluate(&cond), all, "{}", src);
+        }
+    }
+}

@@ -302,13 +302,14 @@ pub async fn plan_tenant(
         .library
         .event_kinds(setup.segments)
         .map(|k| k.into_iter().collect());
+    let attributes = setup.library.reads_attributes(setup.segments);
     let mut reads = futures::stream::iter(batches)
         .map(|b| {
             let ts = ts.clone();
             let kinds = kinds.clone();
             tokio::spawn(async move {
                 let t = std::time::Instant::now();
-                let files = ts.plan_inputs(b, now, kinds.as_deref()).await?;
+                let files = ts.plan_inputs(b, now, kinds.as_deref(), attributes).await?;
                 Ok::<_, StoreError>((files, t.elapsed().as_secs_f64()))
             })
         })

@@ -217,8 +217,16 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             after: None,
             upto: None,
         };
-        let files = ts.plan_inputs(batch, now, None).await.unwrap();
+        let files = ts.plan_inputs(batch, now, None, true).await.unwrap();
         assert_eq!(files.len(), 2, "{db}");
+        // Without the attributes, the same files with none.
+        let without = ts.plan_inputs(batch, now, None, false).await.unwrap();
+        assert_eq!(without.len(), files.len(), "{db}");
+        for (b, f) in without.iter().zip(&files) {
+            let mut f = f.clone();
+            f.debtor.attributes = serde_json::json!({});
+            assert_eq!(*b, f, "{db}");
+        }
         // A batch reads the same files as one debtor at a time, less what no decision
         // depends on.
         for file in &files {

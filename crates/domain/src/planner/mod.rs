@@ -102,6 +102,16 @@ impl StrategyLibrary {
         self.versions.is_empty()
     }
 
+    /// Whether any condition of these strategies or of `segments` may read
+    /// `debtor.attributes`: when none does, the store need not decode them.
+    pub fn reads_attributes(&self, segments: &Segments) -> bool {
+        self.versions
+            .iter()
+            .flat_map(|s| s.conditions.iter())
+            .chain(segments.list().iter().map(|s| &s.condition))
+            .any(|c| c.reads_attributes())
+    }
+
     /// The event kinds planning can depend on with these strategies (every version) and
     /// `segments`, or `None` for every kind: the kinds their conditions can read (see
     /// [`strategy::Condition::event_kinds`]), those their steps wait for or are placed after,

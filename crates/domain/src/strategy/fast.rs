@@ -108,6 +108,26 @@ impl Node {
     /// condition holds only for named kinds (`e.kind == 'promise_made' && …`, `e.kind in [...]`,
     /// or several such joined by `||`) needs only events of those kinds, since the others make
     /// it false; any other use of `events` (`all`, `exists` over any kind) needs them all.
+    /// Whether the node reads `debtor.attributes`.
+    pub(crate) fn reads_attributes(&self) -> bool {
+        match self {
+            Node::Attribute(_) => true,
+            Node::Not(a) | Node::Exists(a) | Node::All(a) => a.reads_attributes(),
+            Node::Switch(_, arms) => arms.iter().any(|(_, x)| x.reads_attributes()),
+            Node::And(a, b) | Node::Or(a, b) | Node::Compare(_, a, b) | Node::In(a, b) => {
+                a.reads_attributes() || b.reads_attributes()
+            }
+            Node::Lit(_)
+            | Node::List(_)
+            | Node::Field(_)
+            | Node::FieldLit(..)
+            | Node::EventLit(..)
+            | Node::Event(_)
+            | Node::Score(_)
+            | Node::HasScore(_) => false,
+        }
+    }
+
     pub(crate) fn event_kinds(&self, acc: &mut BTreeSet<String>) -> bool {
         match self {
             Node::Exists(p) => match kinds_of(p) {
