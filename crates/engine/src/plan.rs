@@ -376,6 +376,11 @@ pub async fn plan_tenant(
     if let Some(w) = writing.take() {
         finish_write(w, &mut report).await?;
     }
+    // The last checkpoint under way ends with the run (the last write's pages stay in the WAL
+    // until the next commit checkpoints).
+    if let Some(c) = checkpointing.take() {
+        let _ = c.await;
+    }
     report.count(tally);
     Ok(report)
 }

@@ -208,10 +208,10 @@ impl Store {
                     // first day waited on the disk for one after every batch or two (1M debts:
                     // 9.4-9.6 s a day at 1,000 pages, 7.7-8.5 s at 50,000; docs/benchmarks.md).
                     .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string());
-                // The planner's three readers and its writer, and one more so that the API
-                // still finds a connection while the planner runs.
+                // The planner's three readers, its writer and its checkpoints, and one more so
+                // that the API still finds a connection while the planner runs.
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(5)
+                    .max_connections(6)
                     .connect_with(opts)
                     .await?;
                 Ok(Store {
