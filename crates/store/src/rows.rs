@@ -448,11 +448,13 @@ impl Col for DateTime<Utc> {
 
 impl<T: serde::de::DeserializeOwned> Col for Json<T> {
     fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        let s = c.text(i).ok_or_else(|| null(name))?;
-        serde_json::from_str(s)
-            .map(Json)
-            .map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
+        from_json(c.text(i).ok_or_else(|| null(name))?, name).map(Json)
     }
+}
+
+/// The text of JSON column `name` as `T`.
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
 }
 
 /// Implements `FromColumns` for a row struct: its fields in the order of its columns. Also
@@ -502,7 +504,7 @@ fn json_col<T: serde::de::DeserializeOwned>(
     if s == empty.0 {
         return Ok(empty.1());
     }
-    serde_json::from_str(s).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
+    from_json(s, name)
 }
 
 /// The values of a JSON column that repeats from row to row (a portfolio's debtors share a
@@ -517,8 +519,7 @@ impl<T: Clone + serde::de::DeserializeOwned> Memo<T> {
         if let Some((_, v)) = self.0.iter().find(|(k, _)| **k == *s) {
             return Ok(v.clone());
         }
-        let v: T = serde_json::from_str(s)
-            .map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))?;
+        let v: T = from_json(s, name)?;
         if self.0.len() < Self::KEPT {
             self.0.push((s.into(), v.clone()));
         }
@@ -535,14 +536,18 @@ thread_local! {
         const { std::cell::RefCell::new(Memo(Vec::new())) };
 }
 
-/// A JSON column through the thread's [`Memo`] of its values.
+/// [`json_col`] through the thread's [`Memo`] of the column's values.
 fn memo_col<T: Clone + serde::de::DeserializeOwned>(
     memo: &'static std::thread::LocalKey<std::cell::RefCell<Memo<T>>>,
     c: &Columns,
     i: usize,
     name: &str,
+    empty: (&str, fn() -> T),
 ) -> Result<T> {
     let s = c.text(i).ok_or_else(|| null(name))?;
+    if s == empty.0 {
+        return Ok(empty.1());
+    }
     memo.with_borrow_mut(|m| m.get(s, name))
 }
 
@@ -582,20 +587,20 @@ impl crate::sqlite_bulk::FromColumns for Debtor {
             timezone: String::col(c, 8, "timezone")?,
             country: parsed(c, 9, "country")?,
             segment: Col::col(c, 10, "segment")?,
-            tags: match c.text(11) {
-                Some("[]") => Vec::new(),
-                _ => memo_col(&TAGS, c, 11, "tags")?,
-            },
+            tags: memo_col(&TAGS, c, 11, "tags", ("[]", Vec::new))?,
             attributes: json_col(
                 c,
                 12,
                 "attributes",
                 ("{}", || serde_json::Value::Object(Default::default())),
             )?,
-            preferences: match c.text(13) {
-                Some("{}") => Preferences::default(),
-                _ => memo_col(&PREFERENCES, c, 13, "preferences")?,
-            },
+            preferences: memo_col(
+                &PREFERENCES,
+                c,
+                13,
+                "preferences",
+                ("{}", Preferences::default),
+            )?,
             created_at: Col::col(c, 14, "created_at")?,
             updated_at: Col::col(c, 15, "updated_at")?,
         })
@@ -638,8 +643,8 @@ impl crate::sqlite_bulk::FromColumns for Debt {
                 strategy,
                 version: u32::try_from(version).map_err(StoreError::corrupt)?,
                 arms: match c.text(14) {
-                    None | Some("{}") => BTreeMap::new(),
-                    Some(_) => memo_col(&ARMS, c, 14, "strategy_arms")?,
+                    None => BTreeMap::new(),
+                    Some(_) => memo_col(&ARMS, c, 14, "strategy_arms", ("{}", BTreeMap::new))?,
                 },
                 started_at,
             }),

@@ -230,9 +230,6 @@ impl Condition {
         }
     }
 
-    /// The event kinds the condition can depend on: `Some(empty)` when it does not read
-    /// `events`, `None` when it may read any kind. Events of other kinds can be left out of its
-    /// input without changing its value.
     /// Whether the condition may read `debtor.attributes` (a condition evaluated by CEL itself
     /// may whenever it names `debtor`).
     pub fn reads_attributes(&self) -> bool {
@@ -242,6 +239,9 @@ impl Condition {
         }
     }
 
+    /// The event kinds the condition can depend on: `Some(empty)` when it does not read
+    /// `events`, `None` when it may read any kind. Events of other kinds can be left out of its
+    /// input without changing its value.
     pub fn event_kinds(&self) -> Option<BTreeSet<String>> {
         let mut kinds = BTreeSet::new();
         match &self.fast {

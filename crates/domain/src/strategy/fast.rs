@@ -104,10 +104,6 @@ pub(crate) enum EventField {
 }
 
 impl Node {
-    /// The event kinds this expression can depend on, or `None` for any: an `exists` whose
-    /// condition holds only for named kinds (`e.kind == 'promise_made' && …`, `e.kind in [...]`,
-    /// or several such joined by `||`) needs only events of those kinds, since the others make
-    /// it false; any other use of `events` (`all`, `exists` over any kind) needs them all.
     /// Whether the node reads `debtor.attributes`.
     pub(crate) fn reads_attributes(&self) -> bool {
         match self {
@@ -128,6 +124,10 @@ impl Node {
         }
     }
 
+    /// The event kinds this expression can depend on, or `None` for any: an `exists` whose
+    /// condition holds only for named kinds (`e.kind == 'promise_made' && …`, `e.kind in [...]`,
+    /// or several such joined by `||`) needs only events of those kinds, since the others make
+    /// it false; any other use of `events` (`all`, `exists` over any kind) needs them all.
     pub(crate) fn event_kinds(&self, acc: &mut BTreeSet<String>) -> bool {
         match self {
             Node::Exists(p) => match kinds_of(p) {
