@@ -212,12 +212,18 @@ async fn plan(
         reset_peak_rss();
         let started = Instant::now();
         let cpu_before = cpu_seconds();
+        let io_before = io_bytes();
         let setup = Arc::new(recaudo_engine::PlanSetup::load(&ts).await.map_err(err)?);
         let report = recaudo_engine::plan_tenant(&ts, setup, at, opts, |_| {})
             .await
             .map_err(err)?;
         let seconds = started.elapsed().as_secs_f64();
-        let cpu = cpu_seconds().zip(cpu_before).map(|(a, b)| a - b);
+        let cpu = cpu_seconds()
+            .zip(cpu_before)
+            .map(|(a, b)| (a.0 - b.0, a.1 - b.1));
+        let io = io_bytes()
+            .zip(io_before)
+            .map(|((r, w), (r0, w0))| (r.saturating_sub(r0), w.saturating_sub(w0)));
         let peak = peak_rss_mib();
         eprintln!(
             "day {} ({at}): planned {} debts of {} debtors in {seconds:.2} s: {:?}, reasons {:?}, {} contacts written",
@@ -229,10 +235,10 @@ async fn plan(
             report.contacts_written
         );
         days_seconds.push(round3(seconds));
-        last = Some((at, report, seconds, peak, cpu));
+        last = Some((at, report, seconds, peak, cpu, io));
     }
     store.close().await;
-    let Some((at, report, seconds, peak, cpu)) = last else {
+    let Some((at, report, seconds, peak, cpu, io)) = last else {
         return Err("no day planned".into());
     };
     println!(
@@ -247,8 +253,11 @@ async fn plan(
             "debtors": report.debtors,
             "decisions": report.decisions,
             "seconds": round3(seconds),
-            "cpu_seconds": cpu.map(round3),
-            "cores_busy": cpu.map(|c| round3(c / seconds)),
+            "cpu_seconds": cpu.map(|c| round3(c.0 + c.1)),
+            "cpu_system_seconds": cpu.map(|c| round3(c.1)),
+            "cores_busy": cpu.map(|c| round3((c.0 + c.1) / seconds)),
+            "io_read_mib": io.map(|b| round3(b.0 as f64 / 1048576.0)),
+            "io_written_mib": io.map(|b| round3(b.1 as f64 / 1048576.0)),
             "debts_per_s": (report.debts as f64 / seconds).round(),
             "decisions_per_s": (report.decisions as f64 / seconds).round(),
             "contacts_written": report.contacts_written,
@@ -278,15 +287,30 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// CPU seconds (user and system, every thread) this process has used so far.
-fn cpu_seconds() -> Option<f64> {
+/// Bytes this process has read and written through system calls so far (Linux
+/// `/proc/self/io`: `rchar`, `wchar`; the page cache included, so SQLite's reads of pages the
+/// kernel already holds count too).
+fn io_bytes() -> Option<(u64, u64)> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        io.lines()
+            .find_map(|l| l.strip_prefix(name))?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((field("rchar:")?, field("wchar:")?))
+}
+
+/// CPU seconds (user, system; every thread) this process has used so far.
+fn cpu_seconds() -> Option<(f64, f64)> {
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
         return None;
     }
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
+    Some((secs(usage.ru_utime), secs(usage.ru_stime)))
 }
 
 /// Resets the peak RSS so the next reading covers only what follows (Linux ≥ 4.0).

@@ -185,8 +185,12 @@ impl DatabaseKind {
     }
 }
 
-/// WAL pages after which a commit checkpoints (see `Store::connect`).
-pub(crate) const WAL_AUTOCHECKPOINT: i32 = 50_000;
+/// The page size of SQLite databases this store creates.
+pub(crate) const SQLITE_PAGE_SIZE: u32 = 16_384;
+
+/// WAL pages after which a commit checkpoints (see `Store::connect`): 200 MiB of pages of
+/// [`SQLITE_PAGE_SIZE`].
+pub(crate) const WAL_AUTOCHECKPOINT: i32 = 12_800;
 
 impl Store {
     /// Connects to `sqlite://FILE` (created when missing) or `postgres://…`. Does not migrate.
@@ -197,16 +201,23 @@ impl Store {
                 let opts = SqliteConnectOptions::from_str(url)
                     .map_err(|e| StoreError::Config(format!("bad SQLite URL `{url}`: {e}")))?
                     .create_if_missing(true)
+                    // Pages of 16 KiB rather than 4 KiB, for databases created from now on (a
+                    // database keeps the size it was made with): the planner reads most of the
+                    // portfolio every day in range scans, and a quarter of the page fetches,
+                    // B-tree cells and `pread` calls took a 1M-debt day from 9.9-10.4 s to
+                    // 8.7-9.0 s (docs/benchmarks.md).
+                    .page_size(SQLITE_PAGE_SIZE)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory")
-                    // Checkpoint once the WAL holds 50,000 pages (200 MB) rather than SQLite's
-                    // 1,000: each checkpoint syncs the WAL and the database, and a planner's
+                    // Checkpoint once the WAL holds 200 MiB (12,800 pages of 16 KiB) rather
+                    // than SQLite's 1,000 pages: each checkpoint syncs the WAL and the database, and a planner's
                     // first day waited on the disk for one after every batch or two (1M debts:
-                    // 9.4-9.6 s a day at 1,000 pages, 7.7-8.5 s at 50,000; docs/benchmarks.md).
+                    // 9.4-9.6 s a day at 1,000 pages of 4 KiB, 7.7-8.5 s at 50,000;
+                    // docs/benchmarks.md).
                     .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string());
                 // The planner's three readers, its writer and its checkpoints, and one more so
                 // that the API still finds a connection while the planner runs.
@@ -304,5 +315,43 @@ impl TenantStore {
 
     pub(crate) fn backend(&self) -> &Backend {
         &self.store.backend
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn new_sqlite_databases_have_the_stores_page_size_and_a_wal() {
+        let url = testing::fresh_sqlite_url();
+        let store = Store::open(&url).await.unwrap();
+        let Backend::Sqlite(pool) = &store.backend else {
+            unreachable!("a sqlite:// URL")
+        };
+        let (page_size,): (i64,) = sqlx::query_as("PRAGMA page_size")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let (autocheckpoint,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        store.close().await;
+        assert_eq!(page_size, i64::from(SQLITE_PAGE_SIZE));
+        assert_eq!(journal, "wal");
+        assert_eq!(autocheckpoint, i64::from(WAL_AUTOCHECKPOINT));
+        // The file says so too (header bytes 16-17, big-endian).
+        let path = url.trim_start_matches("sqlite://");
+        let header = std::fs::read(path).unwrap();
+        assert_eq!(
+            u32::from(u16::from_be_bytes([header[16], header[17]])),
+            SQLITE_PAGE_SIZE
+        );
+        let _ = std::fs::remove_file(path);
     }
 }
