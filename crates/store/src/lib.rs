@@ -108,6 +108,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "planner_events",
         include_str!("../migrations/sqlite/0006_planner_events.sql"),
     ),
+    (
+        7,
+        "contact_points_by_debtor",
+        include_str!("../migrations/sqlite/0007_contact_points_by_debtor.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -353,5 +358,112 @@ mod tests {
             SQLITE_PAGE_SIZE
         );
         let _ = std::fs::remove_file(path);
+    }
+
+    /// Migration 7 rebuilds `contact_points` keyed by debtor: what was there before is there
+    /// after, found by debtor and by id, and the key still refuses a second equal address.
+    #[tokio::test]
+    async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
+        use crate::{NewContactPoint, NewDebtor, NewTenant};
+        use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus};
+        let url = testing::fresh_sqlite_url();
+        let store = Store::connect(&url).await.unwrap();
+        let Backend::Sqlite(pool) = &store.backend else {
+            unreachable!("a sqlite:// URL")
+        };
+        let before = &SQLITE_MIGRATIONS[..6];
+        assert_eq!(before.last().unwrap().0, 6);
+        migrator(before).run(pool).await.unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let tk = store
+            .create_tenant(
+                NewTenant::in_country("rebuild", recaudo_domain::Country::Co),
+                now,
+            )
+            .await
+            .unwrap();
+        let ts = store.tenant(&tk.tenant);
+        let mut points = Vec::new();
+        for name in ["A", "B"] {
+            let d = ts
+                .create_debtor(
+                    NewDebtor {
+                        external_id: name.into(),
+                        name: name.into(),
+                        ..Default::default()
+                    },
+                    now,
+                )
+                .await
+                .unwrap();
+            for (channel, address, status) in [
+                (Channel::Email, "a@example.com", ConsentStatus::Granted),
+                (Channel::Email, "b@example.com", ConsentStatus::OptedOut),
+                (Channel::Sms, "+573001112233", ConsentStatus::Unknown),
+            ] {
+                let consent = Consent {
+                    status,
+                    source: Some("contract".into()),
+                    at: Some(now),
+                };
+                let cp = ts
+                    .add_contact_point(
+                        d.id,
+                        NewContactPoint {
+                            channel,
+                            address: Some(address.into()),
+                            postal: None,
+                            consent,
+                            priority: None,
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                points.push(cp);
+            }
+        }
+        store.migrate().await.unwrap();
+        let (sql,): (String,) = sqlx::query_as(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'contact_points'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        for cp in &points {
+            assert_eq!(&ts.get_contact_point(cp.id).await.unwrap(), cp);
+        }
+        for d in [points[0].debtor_id, points[3].debtor_id] {
+            let mut want: Vec<_> = points
+                .iter()
+                .filter(|p| p.debtor_id == d)
+                .cloned()
+                .collect();
+            want.sort_by_key(|p| (p.channel.as_str(), p.priority, p.id));
+            assert_eq!(ts.list_contact_points(d).await.unwrap(), want);
+        }
+        let again = ts
+            .add_contact_point(
+                points[0].debtor_id,
+                NewContactPoint {
+                    channel: Channel::Email,
+                    address: Some("a@example.com".into()),
+                    postal: None,
+                    consent: Consent {
+                        status: ConsentStatus::Granted,
+                        source: None,
+                        at: None,
+                    },
+                    priority: None,
+                },
+                now,
+            )
+            .await;
+        assert!(again.is_err(), "{again:?}");
+        store.close().await;
+        let _ = std::fs::remove_file(url.trim_start_matches("sqlite://"));
     }
 }

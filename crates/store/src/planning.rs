@@ -64,15 +64,6 @@ macro_rules! read_each {
     }};
 }
 
-/// All rows of a built query as domain values ([`read_each!`]).
-macro_rules! read_domain {
-    ($ts:expr, $domain:ty, $row:ty, $sql:expr) => {{
-        let mut out: Vec<$domain> = Vec::new();
-        read_each!($ts, $domain, $row, $sql, |r| out.push(r));
-        out
-    }};
-}
-
 /// The contact point columns the planner reads for a batch, in [`CONTACT_POINT_COLUMNS`](crate::rows::CONTACT_POINT_COLUMNS)' order
 /// so that the same decoders serve: the address (text), the postal address and the consent's
 /// source and time, which no decision depends on, are read empty (about a third of the decoding
@@ -327,8 +318,12 @@ impl TenantStore {
             sql.push(" AND id <= ").push_arg(u.to_string());
         }
         sql.push(" ORDER BY id");
-        let debtors = read_domain!(self, Debtor, DebtorRow, sql);
-        self.files_for(debtors, now, kinds, true).await
+        // Each debtor goes straight into its file (no second vector of a batch's debtors,
+        // whose moves were a cost of their own).
+        let mut files: Vec<DebtorFile> = Vec::new();
+        read_each!(self, Debtor, DebtorRow, sql, |d: Debtor| files
+            .push(empty_file(d)));
+        self.files_for(files, now, kinds, true).await
     }
 
     /// The planner's input for one debtor (`None` when they have no active debt), read whole:
@@ -341,31 +336,31 @@ impl TenantStore {
     ) -> Result<Option<DebtorFile>> {
         let debtor = self.get_debtor(debtor).await?;
         Ok(self
-            .files_for(vec![debtor], now, None, false)
+            .files_for(vec![empty_file(debtor)], now, None, false)
             .await?
             .into_iter()
             .next())
     }
 
-    /// The files of `debtors` (sorted by id), leaving out those without an active debt. `lean`:
-    /// contact points without what no decision reads ([`PLANNER_CONTACT_POINT_COLUMNS`]).
+    /// Fills the files of debtors ([`empty_file`]s), leaving out those without an active debt.
+    /// `lean`: contact points without what no decision reads ([`PLANNER_CONTACT_POINT_COLUMNS`]).
     async fn files_for(
         &self,
-        debtors: Vec<Debtor>,
+        files: Vec<DebtorFile>,
         now: DateTime<Utc>,
         kinds: Option<&[EventKind]>,
         lean: bool,
     ) -> Result<Vec<DebtorFile>> {
-        let mut debtors = debtors;
+        let mut files = files;
         // The buckets below are walked in id order alongside them (SQL orders the text of
         // the ids, which for ULIDs is the same order, whatever the collation: kept certain).
-        if !debtors.is_sorted_by_key(|d| d.id) {
-            debtors.sort_by_key(|d| d.id);
+        if !files.is_sorted_by_key(|f| f.debtor.id) {
+            files.sort_by_key(|f| f.debtor.id);
         }
-        let (Some(first), Some(last)) = (debtors.first(), debtors.last()) else {
+        let (Some(first), Some(last)) = (files.first(), files.last()) else {
             return Ok(Vec::new());
         };
-        let (lo, hi) = (first.id.to_string(), last.id.to_string());
+        let (lo, hi) = (first.debtor.id.to_string(), last.debtor.id.to_string());
         let range = |sql: &mut Sql, column: &str| {
             sql.push(&format!(" AND {column} >= "))
                 .push_arg(lo.clone())
@@ -386,7 +381,13 @@ impl TenantStore {
             if d.status == DebtStatus::Promised {
                 promised.push(d.id.to_string());
             }
-            debts.push(d.debtor_id, d)
+            debts.push(
+                d.debtor_id,
+                DebtFile {
+                    debt: d,
+                    promise_due: None,
+                },
+            )
         });
         if debts.0.is_empty() {
             return Ok(Vec::new());
@@ -404,6 +405,11 @@ impl TenantStore {
                 let p = row.into_domain()?;
                 let e = promise_due.entry(p.debt_id).or_insert(p.due_on);
                 *e = (*e).max(p.due_on);
+            }
+        }
+        if !promise_due.is_empty() {
+            for f in debts.0.iter_mut().flat_map(|(_, d)| d.iter_mut()) {
+                f.promise_due = promise_due.get(&f.debt.id).copied();
             }
         }
 
@@ -485,29 +491,16 @@ impl TenantStore {
         let mut points = points.sorted();
         let mut events = events.sorted();
         let mut contacts = contacts.sorted();
-        let files = debtors
-            .into_iter()
-            .filter_map(|debtor| {
-                let debts = debts.take(debtor.id);
-                if debts.is_empty() {
-                    return None;
-                }
-                Some(DebtorFile {
-                    contact_points: points.take(debtor.id),
-                    debts: debts
-                        .into_iter()
-                        .map(|debt| DebtFile {
-                            promise_due: promise_due.get(&debt.id).copied(),
-                            debt,
-                        })
-                        .collect(),
-                    events: events.take(debtor.id),
-                    contacts: contacts.take(debtor.id),
-                    score: Default::default(),
-                    debtor,
-                })
-            })
-            .collect();
+        for f in &mut files {
+            let id = f.debtor.id;
+            f.debts = debts.take(id);
+            if !f.debts.is_empty() {
+                f.contact_points = points.take(id);
+                f.events = events.take(id);
+                f.contacts = contacts.take(id);
+            }
+        }
+        files.retain(|f| !f.debts.is_empty());
         Ok(files)
     }
 
@@ -624,6 +617,18 @@ impl TenantStore {
             tx.commit().await?;
             Ok(())
         })
+    }
+}
+
+/// A debtor's file before its debts, contact points, timeline and outbox rows are read.
+fn empty_file(debtor: Debtor) -> DebtorFile {
+    DebtorFile {
+        debtor,
+        contact_points: Vec::new(),
+        debts: Vec::new(),
+        events: Vec::new(),
+        contacts: Vec::new(),
+        score: Default::default(),
     }
 }
 
