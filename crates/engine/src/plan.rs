@@ -16,7 +16,7 @@ use recaudo_domain::planner::{
 use recaudo_domain::policy::{Preset, TenantPolicy};
 use recaudo_domain::portfolio::Tenant;
 use recaudo_domain::strategy::{self, CompiledStrategy, Segments};
-use recaudo_store::{DebtFilter, PlanWrite, Store, StoreError, TenantStore};
+use recaudo_store::{DebtFilter, PlanRows, PlanWrite, Store, StoreError, TenantStore};
 
 /// Debtors read, planned and written together.
 pub const DEFAULT_BATCH: usize = 2_000;
@@ -314,7 +314,7 @@ pub async fn plan_tenant(
             })
         })
         .buffered(READERS);
-    type Planned = (Vec<usize>, Vec<DebtorPlan>, f64);
+    type Planned = (Vec<usize>, Vec<DebtorPlan>, Option<PlanRows>, f64);
     let mut planning: Option<tokio::task::JoinHandle<Planned>> = None;
     let mut writing: Option<tokio::task::JoinHandle<Result<(PlanWrite, f64), StoreError>>> = None;
     let mut checkpointing: Option<tokio::task::JoinHandle<()>> = None;
@@ -324,7 +324,8 @@ pub async fn plan_tenant(
         report.read_wait_seconds += t.elapsed().as_secs_f64();
         if let Some(p) = planning.take() {
             let t = std::time::Instant::now();
-            let (debts, plans, seconds) = p.await.map_err(|e| PlanError::Thread(e.to_string()))?;
+            let (debts, plans, rows, seconds) =
+                p.await.map_err(|e| PlanError::Thread(e.to_string()))?;
             report.plan_wait_seconds += t.elapsed().as_secs_f64();
             report.plan_seconds += seconds;
             for (debts, plan) in debts.into_iter().zip(&plans) {
@@ -352,9 +353,9 @@ pub async fn plan_tenant(
                 let ts = ts.clone();
                 writing = Some(tokio::spawn(async move {
                     let t = std::time::Instant::now();
-                    let w = ts.write_plans(&plans, now).await?;
+                    let w = ts.write_plans(&plans, rows.as_ref(), now).await?;
                     let seconds = t.elapsed().as_secs_f64();
-                    discard(plans);
+                    discard((plans, rows));
                     Ok((w, seconds))
                 }));
             }
@@ -364,13 +365,17 @@ pub async fn plan_tenant(
         report.read_seconds += read_seconds;
         let setup = Arc::clone(&setup);
         let threads = opts.threads;
+        let ts = ts.clone();
+        let dry_run = opts.dry_run;
         planning = Some(tokio::task::spawn_blocking(move || {
             let t = std::time::Instant::now();
             let plans = plan_files(&setup, &files, now, threads);
             let debts: Vec<usize> = files.iter().map(|f| f.debts.len()).collect();
             // Freed here, on the planning thread, rather than by the loop.
             drop(files);
-            (debts, plans, t.elapsed().as_secs_f64())
+            // The rows to write are formed here too, off the writer.
+            let rows = (!dry_run).then(|| ts.plan_rows(&plans, now)).flatten();
+            (debts, plans, rows, t.elapsed().as_secs_f64())
         }));
     }
     if let Some(w) = writing.take() {
@@ -387,7 +392,7 @@ pub async fn plan_tenant(
 
 /// Frees a batch's plans on the blocking pool: a few hundred thousand allocations per batch,
 /// which kept the loop (or the writer) from its next step.
-fn discard(plans: Vec<DebtorPlan>) {
+fn discard<T: Send + 'static>(plans: T) {
     tokio::task::spawn_blocking(move || drop(plans));
 }
 

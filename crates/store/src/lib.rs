@@ -37,7 +37,7 @@ pub use import::{
 };
 
 pub use ledger::{NewPayment, NewPromise};
-pub use planning::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanWrite};
+pub use planning::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanRows, PlanWrite};
 pub use portfolio::{
     DebtFilter, DebtorFilter, NewContactPoint, NewDebt, NewDebtor, Page, normalize_contact_address,
 };

@@ -508,8 +508,22 @@ impl TenantStore {
     /// already there is skipped, so planning a day twice adds nothing; each is its own
     /// `contact_planned` event), strategy assignments (only on debts that still have none, so a
     /// concurrent planner cannot move a debt) and segments.
-    pub async fn write_plans(&self, plans: &[DebtorPlan], now: DateTime<Utc>) -> Result<PlanWrite> {
+    /// `rows`: the plans as [`TenantStore::plan_rows`] laid them out (built here when `None`).
+    pub async fn write_plans(
+        &self,
+        plans: &[DebtorPlan],
+        rows: Option<&PlanRows>,
+        now: DateTime<Utc>,
+    ) -> Result<PlanWrite> {
         if let crate::Backend::Sqlite(pool) = &self.store.backend {
+            let built;
+            let rows = match rows {
+                Some(r) => r,
+                None => {
+                    built = PlanRows::new(plans, now);
+                    &built
+                }
+            };
             use sqlx::Connection;
             let mut conn = pool.acquire().await?;
             // The commit leaves the WAL as it is: the planner checkpoints between writes, on
@@ -520,7 +534,7 @@ impl TenantStore {
                 let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
                 let out = {
                     let mut handle = tx.lock_handle().await?;
-                    write_plans_sqlite(handle.as_raw_handle(), &self.tid, plans, now)?
+                    write_plans_sqlite(handle.as_raw_handle(), &self.tid, rows)?
                 };
                 tx.commit().await?;
                 Ok::<_, crate::StoreError>(out)
@@ -580,6 +594,15 @@ impl TenantStore {
             tx.commit().await?;
             Ok(out)
         })
+    }
+
+    /// A batch's plans laid out as the rows [`TenantStore::write_plans`] stores, to be built
+    /// off the writer (see [`PlanRows`]); `None` on PostgreSQL, which writes from the plans.
+    pub fn plan_rows(&self, plans: &[DebtorPlan], now: DateTime<Utc>) -> Option<PlanRows> {
+        match &self.store.backend {
+            crate::Backend::Sqlite(_) => Some(PlanRows::new(plans, now)),
+            crate::Backend::Postgres(_) => None,
+        }
     }
 
     /// Copies what the WAL holds into the database as far as readers allow, without waiting
@@ -642,16 +665,173 @@ const SEGMENT_UPSERT_HEAD: &str =
 const SEGMENT_UPSERT_TAIL: &str = " ON CONFLICT (debtor_id) DO UPDATE SET planned_segment = \
      excluded.planned_segment, planned_at = excluded.planned_at";
 
+/// A range of [`PlanRows`]' text.
+#[derive(Debug, Clone, Copy)]
+struct Span(usize, usize);
+
+/// A strategy assignment as [`PlanRows`] holds it, in [`ASSIGNMENT_INSERT_HEAD`]'s order.
+struct AssignmentRow {
+    debt: Span,
+    strategy: Span,
+    version: i64,
+    arms: Span,
+    started: Span,
+}
+
+/// A contact as [`PlanRows`] holds it, in `CONTACT_COLUMNS` order.
+struct ContactRow {
+    id: Span,
+    debtor: Span,
+    debt: Span,
+    covers: Span,
+    point: Option<Span>,
+    strategy: Option<Span>,
+    version: Option<i64>,
+    step: Span,
+    arm: Option<Span>,
+    channel: &'static str,
+    template: Option<Span>,
+    scheduled: Span,
+    date: Span,
+    key: Span,
+    reason: Span,
+    queue: Option<Span>,
+}
+
+/// A batch's plans as the rows SQLite stores ([`TenantStore::plan_rows`]): every value formed
+/// beforehand and laid out in one text buffer. The planner builds them on its planning thread,
+/// where the plans are still in the core's cache, so that the writer (the one connection that
+/// can write, and the planner's critical path) only binds and steps.
+pub struct PlanRows {
+    text: String,
+    now: Span,
+    segments: Vec<(Span, Option<Span>)>,
+    assignments: Vec<AssignmentRow>,
+    contacts: Vec<ContactRow>,
+}
+
+impl PlanRows {
+    fn new(plans: &[DebtorPlan], now: DateTime<Utc>) -> PlanRows {
+        let contacts: usize = plans.iter().map(|p| p.contacts.len()).sum();
+        let assignments: usize = plans.iter().map(|p| p.assignments.len()).sum();
+        let mut rows = PlanRows {
+            text: String::with_capacity(64 * plans.len() + 120 * assignments + 400 * contacts),
+            now: Span(0, 0),
+            segments: Vec::with_capacity(plans.len()),
+            assignments: Vec::with_capacity(assignments),
+            contacts: Vec::with_capacity(contacts),
+        };
+        rows.now = rows.put(&crate::sqlite_bulk::time_text(now));
+        // Values that repeat from row to row are laid out once.
+        let mut scheduled: Option<(DateTime<Utc>, Span)> = None;
+        let mut date: Option<(NaiveDate, Span)> = None;
+        let [mut covers, mut json, mut key]: [String; 3] = Default::default();
+        for plan in plans {
+            if let (Some(seg), Some(d)) = (&plan.segment, plan.debtor) {
+                let debtor = rows.put(&d.text());
+                let segment = seg.as_deref().map(|s| rows.put(s));
+                rows.segments.push((debtor, segment));
+            }
+            for (d, a) in &plan.assignments {
+                arms_json(&mut json, &a.arms);
+                let row = AssignmentRow {
+                    debt: rows.put(&d.text()),
+                    strategy: rows.put(&a.strategy),
+                    version: i64::from(a.version),
+                    arms: rows.put(&json),
+                    started: if a.started_at == now {
+                        rows.now
+                    } else {
+                        rows.put(&crate::sqlite_bulk::time_text(a.started_at))
+                    },
+                };
+                rows.assignments.push(row);
+            }
+            for c in &plan.contacts {
+                covers.clear();
+                covers.push('[');
+                for (i, d) in c.covers.iter().enumerate() {
+                    // Ids are ULIDs with a prefix: nothing to escape.
+                    if i > 0 {
+                        covers.push(',');
+                    }
+                    covers.push('"');
+                    covers.push_str(&d.text());
+                    covers.push('"');
+                }
+                covers.push(']');
+                let scheduled = match scheduled {
+                    Some((t, span)) if t == c.scheduled_for => span,
+                    _ => {
+                        let span = rows.put(&crate::sqlite_bulk::time_text(c.scheduled_for));
+                        scheduled = Some((c.scheduled_for, span));
+                        span
+                    }
+                };
+                let date = match date {
+                    Some((d, span)) if d == c.local_date => span,
+                    _ => {
+                        json.clear();
+                        recaudo_domain::outbox::write_date(&mut json, c.local_date);
+                        let span = rows.put(&json);
+                        date = Some((c.local_date, span));
+                        span
+                    }
+                };
+                recaudo_domain::outbox::write_contact_key(
+                    &mut key,
+                    c.debt_id,
+                    c.local_date,
+                    c.channel,
+                    &c.step,
+                );
+                let row = ContactRow {
+                    id: rows.put(&recaudo_domain::ContactId::generate().text()),
+                    debtor: rows.put(&c.debtor_id.text()),
+                    debt: rows.put(&c.debt_id.text()),
+                    covers: rows.put(&covers),
+                    point: c.contact_point_id.map(|p| rows.put(&p.text())),
+                    strategy: c.strategy.as_deref().map(|s| rows.put(s)),
+                    version: c.strategy_version.map(i64::from),
+                    step: rows.put(&c.step),
+                    arm: c.arm.as_deref().map(|s| rows.put(s)),
+                    channel: c.channel.as_str(),
+                    template: c.template.as_deref().map(|s| rows.put(s)),
+                    scheduled,
+                    date,
+                    key: rows.put(&key),
+                    reason: rows.put(&c.reason),
+                    queue: c.queue.as_deref().map(|s| rows.put(s)),
+                };
+                rows.contacts.push(row);
+            }
+        }
+        rows
+    }
+
+    fn put(&mut self, s: &str) -> Span {
+        let start = self.text.len();
+        self.text.push_str(s);
+        Span(start, self.text.len())
+    }
+
+    fn text(&self, s: Span) -> crate::sqlite_bulk::Bind<'_> {
+        crate::sqlite_bulk::Bind::Text(&self.text[s.0..s.1])
+    }
+
+    fn opt(&self, s: Option<Span>) -> crate::sqlite_bulk::Bind<'_> {
+        s.map_or(crate::sqlite_bulk::Bind::Null, |s| self.text(s))
+    }
+}
+
 /// [`TenantStore::write_plans`] on SQLite, inside the caller's transaction: each statement is
-/// prepared once for the batch and every row's values are bound by reference from the plans
-/// (text formed in reused buffers), with no `Sql` built per row.
+/// prepared once for the batch and every row's values are bound by reference from `rows`.
 fn write_plans_sqlite(
     db: std::ptr::NonNull<libsqlite3_sys::sqlite3>,
     tid: &str,
-    plans: &[DebtorPlan],
-    now: DateTime<Utc>,
+    rows: &PlanRows,
 ) -> Result<PlanWrite> {
-    use crate::sqlite_bulk::{Bind, Prepared, time_text};
+    use crate::sqlite_bulk::{Bind, Prepared};
 
     let mut segment = Prepared::new(
         db,
@@ -670,90 +850,44 @@ fn write_plans_sqlite(
              ON CONFLICT (idempotency_key) DO NOTHING"
         ),
     )?;
-    let now_text = time_text(now);
     let mut out = PlanWrite::default();
-    // Reused text buffers; ids are written on the stack (`text()`).
-    let [mut covers, mut json, mut key, mut date_text]: [String; 4] = Default::default();
-    let mut scheduled: (DateTime<Utc>, String) = Default::default();
-    let mut date: Option<NaiveDate> = None;
-    for plan in plans {
-        if let (Some(seg), Some(d)) = (&plan.segment, plan.debtor) {
-            out.segments += segment.exec(&[
-                Bind::Text(&d.text()),
-                seg.as_deref().into(),
-                Bind::Text(&now_text),
-            ])?;
-        }
-        for (d, a) in &plan.assignments {
-            arms_json(&mut json, &a.arms);
-            let started = if a.started_at == now {
-                Cow::Borrowed(now_text.as_str())
-            } else {
-                Cow::Owned(time_text(a.started_at))
-            };
-            out.assignments += assign.exec(&[
-                Bind::Text(&d.text()),
-                Bind::Text(&a.strategy),
-                Bind::Int(i64::from(a.version)),
-                Bind::Text(&json),
-                Bind::Text(&started),
-            ])?;
-        }
-        for c in &plan.contacts {
-            covers.clear();
-            covers.push('[');
-            for (i, d) in c.covers.iter().enumerate() {
-                // Ids are ULIDs with a prefix: nothing to escape.
-                if i > 0 {
-                    covers.push(',');
-                }
-                covers.push('"');
-                covers.push_str(&d.text());
-                covers.push('"');
-            }
-            covers.push(']');
-            let point = c.contact_point_id.map(|p| p.text());
-            if scheduled.1.is_empty() || scheduled.0 != c.scheduled_for {
-                scheduled = (c.scheduled_for, time_text(c.scheduled_for));
-            }
-            if date != Some(c.local_date) {
-                date = Some(c.local_date);
-                date_text.clear();
-                recaudo_domain::outbox::write_date(&mut date_text, c.local_date);
-            }
-            recaudo_domain::outbox::write_contact_key(
-                &mut key,
-                c.debt_id,
-                c.local_date,
-                c.channel,
-                &c.step,
-            );
-            // In `CONTACT_COLUMNS` order, after the tenant.
-            out.contacts += contact.exec(&[
-                Bind::Text(tid),
-                Bind::Text(&recaudo_domain::ContactId::generate().text()),
-                Bind::Text(&c.debtor_id.text()),
-                Bind::Text(&c.debt_id.text()),
-                Bind::Text(&covers),
-                point.as_deref().into(),
-                c.strategy.as_deref().into(),
-                c.strategy_version
-                    .map_or(Bind::Null, |v| Bind::Int(i64::from(v))),
-                Bind::Text(&c.step),
-                c.arm.as_deref().into(),
-                Bind::Text(c.channel.as_str()),
-                c.template.as_deref().into(),
-                Bind::Text(&scheduled.1),
-                Bind::Text(&date_text),
-                Bind::Text(recaudo_domain::outbox::ContactState::Planned.as_str()),
-                Bind::Int(0),
-                Bind::Text(&key),
-                Bind::Text(&c.reason),
-                Bind::Text(&now_text),
-                Bind::Text(&now_text),
-                c.queue.as_deref().into(),
-            ])?;
-        }
+    for (debtor, seg) in &rows.segments {
+        out.segments += segment.exec(&[rows.text(*debtor), rows.opt(*seg), rows.text(rows.now)])?;
+    }
+    for a in &rows.assignments {
+        out.assignments += assign.exec(&[
+            rows.text(a.debt),
+            rows.text(a.strategy),
+            Bind::Int(a.version),
+            rows.text(a.arms),
+            rows.text(a.started),
+        ])?;
+    }
+    for c in &rows.contacts {
+        // In `CONTACT_COLUMNS` order, after the tenant.
+        out.contacts += contact.exec(&[
+            Bind::Text(tid),
+            rows.text(c.id),
+            rows.text(c.debtor),
+            rows.text(c.debt),
+            rows.text(c.covers),
+            rows.opt(c.point),
+            rows.opt(c.strategy),
+            c.version.map_or(Bind::Null, Bind::Int),
+            rows.text(c.step),
+            rows.opt(c.arm),
+            Bind::Text(c.channel),
+            rows.opt(c.template),
+            rows.text(c.scheduled),
+            rows.text(c.date),
+            Bind::Text(recaudo_domain::outbox::ContactState::Planned.as_str()),
+            Bind::Int(0),
+            rows.text(c.key),
+            rows.text(c.reason),
+            rows.text(rows.now),
+            rows.text(rows.now),
+            rows.opt(c.queue),
+        ])?;
     }
     Ok(out)
 }

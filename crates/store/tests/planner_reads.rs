@@ -163,7 +163,7 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             segment: Some(Some("high_balance".into())),
             ..DebtorPlan::default()
         };
-        ts.write_plans(&[plan], t0).await.unwrap();
+        ts.write_plans(&[plan], None, t0).await.unwrap();
 
         let now = at("2026-11-24T12:00:00Z");
         for d in [full.id, bare.id] {
@@ -259,5 +259,147 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             };
             assert_eq!(replies, want, "{db}");
         }
+    }
+}
+
+/// The planner's writes (on SQLite laid out as `PlanRows` off the writer and bound from there,
+/// on PostgreSQL through `Sql`) store exactly the contacts planned, with every field filled or
+/// empty, and planning the same contacts again adds nothing.
+#[tokio::test]
+async fn the_planners_contacts_are_stored_as_planned() {
+    use recaudo_domain::outbox::{ContactState, NewContact};
+    let t0 = at("2026-11-23T12:00:00.5Z");
+    for (db, store) in stores().await {
+        let tk = store
+            .create_tenant(NewTenant::in_country("writes", Country::Co), t0)
+            .await
+            .unwrap();
+        let ts = store.tenant(&tk.tenant);
+        let debtor = ts
+            .create_debtor(
+                NewDebtor {
+                    external_id: "W".into(),
+                    name: "W".into(),
+                    ..Default::default()
+                },
+                t0,
+            )
+            .await
+            .unwrap();
+        let point = ts
+            .add_contact_point(
+                debtor.id,
+                NewContactPoint {
+                    channel: Channel::Sms,
+                    address: Some("+573001112233".into()),
+                    postal: None,
+                    consent: Consent {
+                        status: ConsentStatus::Granted,
+                        source: None,
+                        at: None,
+                    },
+                    priority: None,
+                },
+                t0,
+            )
+            .await
+            .unwrap();
+        let mut debts = vec![];
+        for ext in ["W-1", "W-2"] {
+            debts.push(
+                ts.create_debt(
+                    NewDebt {
+                        debtor_id: debtor.id,
+                        external_id: ext.into(),
+                        amount: Money::from_minor(50_000, Country::Co.currency()),
+                        balance: None,
+                        issued_on: None,
+                        due_on: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+                        product: None,
+                    },
+                    t0,
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        let planned = vec![
+            NewContact {
+                debtor_id: debtor.id,
+                debt_id: debts[0].id,
+                covers: vec![debts[1].id],
+                contact_point_id: Some(point.id),
+                strategy: Some("consumer \"ñ\"".into()),
+                strategy_version: Some(4),
+                step: "late-5".into(),
+                arm: Some("B".into()),
+                channel: Channel::Sms,
+                template: Some("overdue_soft".into()),
+                queue: None,
+                scheduled_for: at("2026-11-23T14:00:00Z"),
+                local_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+                reason: "strategy consumer v4, step late-5".into(),
+            },
+            NewContact {
+                debtor_id: debtor.id,
+                debt_id: debts[1].id,
+                covers: vec![],
+                contact_point_id: None,
+                strategy: None,
+                strategy_version: None,
+                step: "call".into(),
+                arm: None,
+                channel: Channel::Voice,
+                template: None,
+                queue: Some("agents-co".into()),
+                scheduled_for: at("2026-11-24T13:30:00.25Z"),
+                local_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+                reason: "task".into(),
+            },
+        ];
+        let plan = DebtorPlan {
+            debtor: Some(debtor.id),
+            contacts: planned.clone(),
+            ..DebtorPlan::default()
+        };
+        let written = ts
+            .write_plans(std::slice::from_ref(&plan), None, t0)
+            .await
+            .unwrap();
+        assert_eq!(written.contacts, 2, "{db}");
+        let rows = ts.plan_rows(std::slice::from_ref(&plan), t0);
+        assert_eq!(rows.is_some(), db == "sqlite", "{db}");
+        let again = ts
+            .write_plans(std::slice::from_ref(&plan), rows.as_ref(), t0)
+            .await
+            .unwrap();
+        assert_eq!(again.contacts, 0, "{db}: planning the same contacts again");
+
+        let stored = ts
+            .debtor_contacts(debtor.id, t0 - Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 2, "{db}");
+        for (s, p) in stored.iter().zip(&planned) {
+            assert_eq!(s.debtor_id, p.debtor_id, "{db}");
+            assert_eq!(s.debt_id, p.debt_id, "{db}");
+            assert_eq!(s.covers, p.covers, "{db}");
+            assert_eq!(s.contact_point_id, p.contact_point_id, "{db}");
+            assert_eq!(s.strategy, p.strategy, "{db}");
+            assert_eq!(s.strategy_version, p.strategy_version, "{db}");
+            assert_eq!(s.step, p.step, "{db}");
+            assert_eq!(s.arm, p.arm, "{db}");
+            assert_eq!(s.channel, p.channel, "{db}");
+            assert_eq!(s.template, p.template, "{db}");
+            assert_eq!(s.queue, p.queue, "{db}");
+            assert_eq!(s.scheduled_for, p.scheduled_for, "{db}");
+            assert_eq!(s.local_date, p.local_date, "{db}");
+            assert_eq!(s.state, ContactState::Planned, "{db}");
+            assert_eq!(s.attempts, 0, "{db}");
+            assert_eq!(s.idempotency_key, p.key(), "{db}");
+            assert_eq!(s.reason, p.reason, "{db}");
+            assert_eq!((s.created_at, s.updated_at), (t0, t0), "{db}");
+        }
+        assert_ne!(stored[0].id, stored[1].id, "{db}");
     }
 }
