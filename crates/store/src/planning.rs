@@ -203,35 +203,47 @@ impl std::ops::AddAssign for PlanWrite {
 /// when it has the same debtor (the planner's queries read in debtor order, so every row is
 /// moved once and nothing is hashed); [`Buckets::sorted`] copes with any other order (the events,
 /// read oldest first).
-struct Buckets<T>(Vec<(DebtorId, Vec<T>)>);
+struct Buckets<T> {
+    buckets: Vec<(DebtorId, Vec<T>)>,
+    /// Room each new bucket starts with: about as many rows as a debtor usually has, so that
+    /// a bucket is not grown (and its rows moved) row by row.
+    room: usize,
+}
 
 impl<T> Buckets<T> {
-    fn new() -> Self {
-        Buckets(Vec::new())
+    fn new(room: usize) -> Self {
+        Buckets {
+            buckets: Vec::new(),
+            room: room.max(1),
+        }
     }
 
     fn push(&mut self, debtor: DebtorId, row: T) {
-        match self.0.last_mut() {
+        match self.buckets.last_mut() {
             Some((d, rows)) if *d == debtor => rows.push(row),
-            _ => self.0.push((debtor, vec![row])),
+            _ => {
+                let mut rows = Vec::with_capacity(self.room);
+                rows.push(row);
+                self.buckets.push((debtor, rows))
+            }
         }
     }
 
     /// The buckets by debtor id, one per debtor, to be taken in that order.
     fn sorted(mut self) -> Sorted<T> {
-        if !self.0.is_sorted_by(|a, b| a.0 < b.0) {
+        if !self.buckets.is_sorted_by(|a, b| a.0 < b.0) {
             // Stable: a debtor's rows keep the order they were read in.
-            self.0.sort_by_key(|b| b.0);
-            let mut merged: Vec<(DebtorId, Vec<T>)> = Vec::with_capacity(self.0.len());
-            for (d, rows) in self.0 {
+            self.buckets.sort_by_key(|b| b.0);
+            let mut merged: Vec<(DebtorId, Vec<T>)> = Vec::with_capacity(self.buckets.len());
+            for (d, rows) in self.buckets {
                 match merged.last_mut() {
                     Some((last, into)) if *last == d => into.extend(rows),
                     _ => merged.push((d, rows)),
                 }
             }
-            self.0 = merged;
+            self.buckets = merged;
         }
-        Sorted(self.0.into_iter().peekable())
+        Sorted(self.buckets.into_iter().peekable())
     }
 }
 
@@ -374,7 +386,9 @@ impl TenantStore {
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
         sql.push(" AND status NOT IN ('paid', 'written_off') ORDER BY debtor_id");
-        let mut debts = Buckets::new();
+        // Room for a debtor's usual rows: debts (1-3), contact points (one or two a channel),
+        // recent events and outbox rows.
+        let mut debts = Buckets::new(3);
         let mut promised: Vec<String> = Vec::new();
         read_each!(self, Debt, DebtRow, sql, |d: Debt| {
             // The running promise of each promised debt is read below.
@@ -389,7 +403,7 @@ impl TenantStore {
                 },
             )
         });
-        if debts.0.is_empty() {
+        if debts.buckets.is_empty() {
             return Ok(Vec::new());
         }
 
@@ -408,7 +422,7 @@ impl TenantStore {
             }
         }
         if !promise_due.is_empty() {
-            for f in debts.0.iter_mut().flat_map(|(_, d)| d.iter_mut()) {
+            for f in debts.buckets.iter_mut().flat_map(|(_, d)| d.iter_mut()) {
                 f.promise_due = promise_due.get(&f.debt.id).copied();
             }
         }
@@ -424,7 +438,7 @@ impl TenantStore {
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
         sql.push(" ORDER BY debtor_id, channel, contact_points.address");
-        let mut points = Buckets::new();
+        let mut points = Buckets::new(6);
         read_each!(
             self,
             ContactPoint,
@@ -469,7 +483,7 @@ impl TenantStore {
             }
         };
         sql.push(" ORDER BY at, id");
-        let mut events = Buckets::new();
+        let mut events = Buckets::new(2);
         for row in read_rows!(self, EventRow, sql) {
             let e = row.into_domain()?;
             events.push(e.debtor_id, e);
@@ -483,7 +497,7 @@ impl TenantStore {
         sql.push(" AND scheduled_for >= ")
             .push_arg(now - Duration::days(PLAN_CONTACT_DAYS))
             .push(" ORDER BY debtor_id, scheduled_for, id");
-        let mut contacts = Buckets::new();
+        let mut contacts = Buckets::new(4);
         read_each!(self, Prior, PriorRow, sql, |Prior(d, c)| contacts
             .push(d, c));
 
