@@ -477,8 +477,8 @@ struct Floor {
 /// portfolio table of `source` are copied with `INSERT … SELECT` into a fresh database with the
 /// same schema, pragmas and batch commits as the import (one transaction per `batch_size` import
 /// rows' worth of each table), by `sqlite3`, with nothing to parse, validate or plan. Foreign-key
-/// checks are off since the slices of each table are cut by rowid, not by parent (they cost
-/// nothing measurable). `None` when sqlite3 is not installed.
+/// checks are off since the slices of each table are cut by rowid (contact points, which have
+/// none, by their debtors' slice), not by parent (they cost nothing measurable). `None` when sqlite3 is not installed.
 async fn copy_floor_seconds(
     source: &Path,
     target: &Path,
@@ -494,12 +494,12 @@ async fn copy_floor_seconds(
     const TABLES: [&str; 4] = ["debtors", "contact_points", "debts", "events"];
     let mut counts = vec![];
     for t in TABLES {
-        let Some(n) = sqlite3_number(source, &format!("SELECT coalesce(max(rowid), 0) FROM {t}"))
-        else {
+        let Some(n) = sqlite3_number(source, &format!("SELECT count(*) FROM {t}")) else {
             return Ok(None);
         };
         counts.push(n);
     }
+    let debtors = counts[0];
     let batches = import_rows.div_ceil(batch_size.max(1)).max(1) as u64;
     let mut script = String::from(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; \
@@ -510,9 +510,20 @@ async fn copy_floor_seconds(
     for b in 0..batches {
         script.push_str("BEGIN;\n");
         for (t, n) in TABLES.iter().zip(&counts) {
-            let (lo, hi) = (n * b / batches, n * (b + 1) / batches);
+            let slice = if *t == "contact_points" {
+                // Keyed by debtor (no rowid): the points of this slice's debtors, whose ids
+                // grow with their rowids within one import.
+                let (lo, hi) = (debtors * b / batches, debtors * (b + 1) / batches);
+                format!(
+                    "debtor_id > coalesce((SELECT id FROM src.debtors WHERE rowid = {lo}), '') \
+                     AND debtor_id <= (SELECT id FROM src.debtors WHERE rowid = {hi})"
+                )
+            } else {
+                let (lo, hi) = (n * b / batches, n * (b + 1) / batches);
+                format!("rowid > {lo} AND rowid <= {hi}")
+            };
             script.push_str(&format!(
-                "INSERT INTO {t} SELECT * FROM src.{t} WHERE rowid > {lo} AND rowid <= {hi};\n"
+                "INSERT INTO {t} SELECT * FROM src.{t} WHERE {slice};\n"
             ));
         }
         script.push_str("COMMIT;\n");
@@ -530,7 +541,8 @@ async fn copy_floor_seconds(
     if !status.is_ok_and(|s| s.success()) {
         return Err(format!("the floor copy into {} failed", target.display()));
     }
-    // Every row arrived (rowids of the import's tables have no gaps: nothing is deleted).
+    // Every row arrived (rowids of the import's tables have no gaps: nothing is deleted, so
+    // a table's count is its last rowid).
     let rows: u64 = counts.iter().sum();
     let copied = TABLES
         .iter()
