@@ -214,7 +214,7 @@ impl<T> Buckets<T> {
     fn new(room: usize) -> Self {
         Buckets {
             buckets: Vec::new(),
-            room: room.max(1),
+            room,
         }
     }
 
@@ -739,7 +739,7 @@ impl PlanRows {
         // Values that repeat from row to row are laid out once.
         let mut scheduled: Option<(DateTime<Utc>, Span)> = None;
         let mut date: Option<(NaiveDate, Span)> = None;
-        let [mut covers, mut json, mut key]: [String; 3] = Default::default();
+        let [mut json, mut key]: [String; 2] = Default::default();
         for plan in plans {
             if let (Some(seg), Some(d)) = (&plan.segment, plan.debtor) {
                 let debtor = rows.put(&d.text());
@@ -762,18 +762,19 @@ impl PlanRows {
                 rows.assignments.push(row);
             }
             for c in &plan.contacts {
-                covers.clear();
-                covers.push('[');
-                for (i, d) in c.covers.iter().enumerate() {
-                    // Ids are ULIDs with a prefix: nothing to escape.
-                    if i > 0 {
-                        covers.push(',');
+                let covers = rows.put_with(|t| {
+                    t.push('[');
+                    for (i, d) in c.covers.iter().enumerate() {
+                        // Ids are ULIDs with a prefix: nothing to escape.
+                        if i > 0 {
+                            t.push(',');
+                        }
+                        t.push('"');
+                        t.push_str(&d.text());
+                        t.push('"');
                     }
-                    covers.push('"');
-                    covers.push_str(&d.text());
-                    covers.push('"');
-                }
-                covers.push(']');
+                    t.push(']');
+                });
                 let scheduled = match scheduled {
                     Some((t, span)) if t == c.scheduled_for => span,
                     _ => {
@@ -785,9 +786,8 @@ impl PlanRows {
                 let date = match date {
                     Some((d, span)) if d == c.local_date => span,
                     _ => {
-                        json.clear();
-                        recaudo_domain::outbox::write_date(&mut json, c.local_date);
-                        let span = rows.put(&json);
+                        let span =
+                            rows.put_with(|t| recaudo_domain::outbox::write_date(t, c.local_date));
                         date = Some((c.local_date, span));
                         span
                     }
@@ -803,7 +803,7 @@ impl PlanRows {
                     id: rows.put(&recaudo_domain::ContactId::generate().text()),
                     debtor: rows.put(&c.debtor_id.text()),
                     debt: rows.put(&c.debt_id.text()),
-                    covers: rows.put(&covers),
+                    covers,
                     point: c.contact_point_id.map(|p| rows.put(&p.text())),
                     strategy: c.strategy.as_deref().map(|s| rows.put(s)),
                     version: c.strategy_version.map(i64::from),
@@ -824,8 +824,13 @@ impl PlanRows {
     }
 
     fn put(&mut self, s: &str) -> Span {
+        self.put_with(|t| t.push_str(s))
+    }
+
+    /// Lays out what `write` appends to the text.
+    fn put_with(&mut self, write: impl FnOnce(&mut String)) -> Span {
         let start = self.text.len();
-        self.text.push_str(s);
+        write(&mut self.text);
         Span(start, self.text.len())
     }
 
