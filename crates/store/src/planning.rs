@@ -270,16 +270,21 @@ impl TenantStore {
     /// at the same time, and a debtor created meanwhile lands in exactly one of them.
     pub async fn plan_batches(&self, limit: usize) -> Result<Vec<PlanBatch>> {
         let limit = limit.max(1);
-        let mut sql = Sql::new("SELECT id FROM debtors WHERE tenant_id = ");
-        sql.push_arg(self.tid.clone()).push(" ORDER BY id");
-        let ids = read_rows!(self, crate::outbox::IdRow, sql);
+        // Each bound is the `limit`-th id after the one before, found in the tenant's index of
+        // debtor ids (`OFFSET` steps over index entries without reading rows): one short
+        // query a batch instead of every id of the tenant read and decoded, which had held
+        // a whole core for the first 6 % of a 1M-debt day before any batch could start.
         let mut bounds: Vec<DebtorId> = Vec::new();
-        for chunk in ids.chunks(limit) {
-            if chunk.len() == limit
-                && let Some(last) = chunk.last()
-            {
-                bounds.push(crate::rows::parse("debtor id", &last.id)?);
+        loop {
+            let mut sql = Sql::new("SELECT id FROM debtors WHERE tenant_id = ");
+            sql.push_arg(self.tid.clone());
+            if let Some(after) = bounds.last() {
+                sql.push(" AND id > ").push_arg(after.to_string());
             }
+            sql.push(&format!(" ORDER BY id LIMIT 1 OFFSET {}", limit - 1));
+            let rows = read_rows!(self, crate::outbox::IdRow, sql);
+            let Some(bound) = rows.first() else { break };
+            bounds.push(crate::rows::parse("debtor id", &bound.id)?);
         }
         let mut out = Vec::with_capacity(bounds.len() + 1);
         let mut after = None;

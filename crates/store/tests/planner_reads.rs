@@ -403,3 +403,64 @@ async fn the_planners_contacts_are_stored_as_planned() {
         assert_ne!(stored[0].id, stored[1].id, "{db}");
     }
 }
+
+#[tokio::test]
+async fn batches_cut_a_tenants_debtors_into_ranges_of_the_batch_size() {
+    let t0 = at("2026-11-23T12:00:00Z");
+    for (db, store) in stores().await {
+        let mut tenants = vec![];
+        for name in ["cut-a", "cut-b"] {
+            let tk = store
+                .create_tenant(NewTenant::in_country(name, Country::Co), t0)
+                .await
+                .unwrap();
+            tenants.push(store.tenant(&tk.tenant));
+        }
+        // The two tenants' debtors are created in turns, so their ids interleave.
+        let mut ids = vec![];
+        for i in 0..7 {
+            for (t, ts) in tenants.iter().enumerate() {
+                if t == 1 && i >= 2 {
+                    continue;
+                }
+                let d = ts
+                    .create_debtor(
+                        NewDebtor {
+                            external_id: format!("D{i}"),
+                            name: "Ana".into(),
+                            ..NewDebtor::default()
+                        },
+                        t0,
+                    )
+                    .await
+                    .unwrap();
+                if t == 0 {
+                    ids.push(d.id);
+                }
+            }
+        }
+        ids.sort();
+        let ts = &tenants[0];
+        for limit in [1, 2, 3, 7, 8] {
+            let batches = ts.plan_batches(limit).await.unwrap();
+            // Every full batch ends on the id `limit` places after the one before; the last
+            // batch runs to the end (empty when the debtors fill the full ones exactly).
+            let bounds: Vec<_> = ids.chunks_exact(limit).map(|c| c[limit - 1]).collect();
+            assert_eq!(batches.len(), bounds.len() + 1, "{db} limit {limit}");
+            let mut after = None;
+            for (b, bound) in batches.iter().zip(bounds.iter().map(Some).chain([None])) {
+                assert_eq!(b.after, after, "{db} limit {limit}");
+                assert_eq!(b.upto.as_ref(), bound, "{db} limit {limit}");
+                after = b.upto;
+            }
+        }
+        // A tenant without debtors: one batch, everything.
+        let empty = store
+            .create_tenant(NewTenant::in_country("cut-none", Country::Co), t0)
+            .await
+            .unwrap();
+        let batches = store.tenant(&empty.tenant).plan_batches(2).await.unwrap();
+        assert_eq!(batches.len(), 1, "{db}");
+        assert_eq!((batches[0].after, batches[0].upto), (None, None), "{db}");
+    }
+}
