@@ -267,7 +267,6 @@ async fn plan(
             "threads": opts.threads,
             "batch": batch,
             "peak_rss_mib": peak.map(round3),
-            "read_wait_seconds": round3(report.read_wait_seconds),
             "plan_seconds": round3(report.plan_seconds),
             "read_seconds": round3(report.read_seconds),
             "plan_wait_seconds": round3(report.plan_wait_seconds),

@@ -120,7 +120,7 @@ pub struct PlanRunOptions {
     /// Decide and count, write nothing.
     pub dry_run: bool,
     pub batch: usize,
-    /// Planning threads (at least 1).
+    /// Batches planned at the same time, each on one thread (at least 1).
     pub threads: usize,
 }
 
@@ -174,15 +174,16 @@ pub struct PlanReport {
     /// Conditions that failed at run time (taken as false): the count and the first few.
     pub condition_errors: u64,
     pub condition_error_samples: Vec<String>,
-    /// Seconds of reading (summed over the batches read at the same time), and wall-clock
-    /// seconds spent waiting for reads.
+    /// Seconds of reading, summed over the batches (several are read at the same time).
     pub read_seconds: f64,
-    pub read_wait_seconds: f64,
-    /// Seconds of planning (wall clock, per batch), and of waiting for it.
+    /// Seconds of planning, summed over the batches (several are planned at the same time),
+    /// and wall-clock seconds the run waited for the next planned batch (its reading
+    /// included).
     pub plan_seconds: f64,
     pub plan_wait_seconds: f64,
-    /// Wall-clock seconds of the writes (overlapped with the next batches' reading and
-    /// planning), and of waiting for them.
+    /// Wall-clock seconds of the writes (one at a time, overlapped with the next batches'
+    /// reading and planning), and of waiting for room in the writer's queue and for the last
+    /// writes.
     pub write_seconds: f64,
     pub write_wait_seconds: f64,
 }
@@ -241,43 +242,42 @@ impl PlanReport {
     }
 }
 
-/// Plans `files` on `threads` threads, keeping their order.
-fn plan_files(
-    setup: &PlanSetup,
-    files: &[DebtorFile],
-    now: DateTime<Utc>,
-    threads: usize,
-) -> Vec<DebtorPlan> {
+/// Plans a batch's files in order on the calling thread.
+fn plan_files(setup: &PlanSetup, files: &[DebtorFile], now: DateTime<Utc>) -> Vec<DebtorPlan> {
     let planner = setup.planner();
-    let threads = threads.max(1);
-    if threads == 1 || files.len() < 64 {
-        return files
-            .iter()
-            .map(|f| planner.plan_debtor(f, now, None))
-            .collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                let planner = &planner;
-                s.spawn(move || {
-                    part.iter()
-                        .map(|f| planner.plan_debtor(f, now, None))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    files
+        .iter()
+        .map(|f| planner.plan_debtor(f, now, None))
+        .collect()
+}
+
+/// A batch on its way from the planning stage to the loop and the writer.
+struct Planned {
+    /// Each debtor's count of debts, in the order of `plans`.
+    debts: Vec<usize>,
+    plans: Vec<DebtorPlan>,
+    rows: Option<PlanRows>,
+    read_seconds: f64,
+    plan_seconds: f64,
+}
+
+/// What the writer did over a run.
+#[derive(Default)]
+struct Written {
+    write: PlanWrite,
+    seconds: f64,
 }
 
 /// Plans every debtor of the tenant at `now`. `on_line` sees every decision, in order of
 /// debtor id. Writes each batch's contacts, assignments and segments unless `dry_run`.
+///
+/// Batches hold disjoint debtors, so none reads what another writes, and they stream through
+/// three stages that never wait for one another while there is room ahead: [`READERS`]
+/// batches are read at once (each on its own task and connection), `threads` are planned at
+/// once (each on one thread of the blocking pool), and one writer task writes them in order,
+/// fed through a queue. The first day of a large portfolio is bound by the CPU all of this
+/// needs, not by one stage: a stage that had to wait for the next (planning for the write
+/// before, as the loop once did) left a core idle meanwhile (docs/benchmarks.md).
 pub async fn plan_tenant(
     ts: &TenantStore,
     setup: Arc<PlanSetup>,
@@ -292,10 +292,6 @@ pub async fn plan_tenant(
     };
     let mut tally = Tally::default();
     let batch = opts.batch.max(1);
-    // Batches hold disjoint debtors, so none reads what another writes, and they go through
-    // three stages at once: [`READERS`] batches are read (each on its own task and
-    // connection), one is planned on the blocking pool, and one is written (on its own task;
-    // one write at a time, in order).
     let batches = ts.plan_batches(batch).await?;
     // Only the events planning can depend on are read.
     let kinds: Option<Arc<[EventKind]>> = setup
@@ -303,7 +299,7 @@ pub async fn plan_tenant(
         .event_kinds(setup.segments)
         .map(|k| k.into_iter().collect());
     let attributes = setup.library.reads_attributes(setup.segments);
-    let mut reads = futures::stream::iter(batches)
+    let reads = futures::stream::iter(batches)
         .map(|b| {
             let ts = ts.clone();
             let kinds = kinds.clone();
@@ -314,99 +310,133 @@ pub async fn plan_tenant(
             })
         })
         .buffered(READERS);
-    type Planned = (Vec<usize>, Vec<DebtorPlan>, Option<PlanRows>, f64);
-    let mut planning: Option<tokio::task::JoinHandle<Planned>> = None;
-    let mut writing: Option<tokio::task::JoinHandle<Result<(PlanWrite, f64), StoreError>>> = None;
-    let mut checkpointing: Option<tokio::task::JoinHandle<()>> = None;
+    let dry_run = opts.dry_run;
+    let mut planned = reads
+        .map(|read| {
+            let setup = Arc::clone(&setup);
+            let ts = ts.clone();
+            async move {
+                let (files, read_seconds) =
+                    read.map_err(|e| PlanError::Thread(e.to_string()))??;
+                tokio::task::spawn_blocking(move || {
+                    let t = std::time::Instant::now();
+                    let plans = plan_files(&setup, &files, now);
+                    let debts: Vec<usize> = files.iter().map(|f| f.debts.len()).collect();
+                    // Freed here, on the planning thread, rather than by the loop.
+                    drop(files);
+                    // The rows to write are formed here too, off the writer.
+                    let rows = (!dry_run).then(|| ts.plan_rows(&plans, now)).flatten();
+                    Planned {
+                        debts,
+                        plans,
+                        rows,
+                        read_seconds,
+                        plan_seconds: t.elapsed().as_secs_f64(),
+                    }
+                })
+                .await
+                .map_err(|e| PlanError::Thread(e.to_string()))
+            }
+        })
+        .buffered(opts.threads.max(1));
+    // Two planned batches wait for the writer at most: enough to keep it busy while the next
+    // ones are planned, few enough to keep memory flat.
+    let (queue, writer) = if dry_run {
+        (None, None)
+    } else {
+        let (tx, rx) = tokio::sync::mpsc::channel::<(Vec<DebtorPlan>, Option<PlanRows>)>(2);
+        (
+            Some(tx),
+            Some(tokio::spawn(write_batches(ts.clone(), rx, now))),
+        )
+    };
+    let mut failed = None;
     loop {
         let t = std::time::Instant::now();
-        let read = reads.next().await;
-        report.read_wait_seconds += t.elapsed().as_secs_f64();
-        if let Some(p) = planning.take() {
-            let t = std::time::Instant::now();
-            let (debts, plans, rows, seconds) =
-                p.await.map_err(|e| PlanError::Thread(e.to_string()))?;
-            report.plan_wait_seconds += t.elapsed().as_secs_f64();
-            report.plan_seconds += seconds;
-            for (debts, plan) in debts.into_iter().zip(&plans) {
-                report.add(plan, debts, &mut tally);
-                for l in &plan.lines {
-                    on_line(l);
-                }
+        let next = planned.next().await;
+        report.plan_wait_seconds += t.elapsed().as_secs_f64();
+        let Some(next) = next else { break };
+        let p = match next {
+            Ok(p) => p,
+            Err(e) => {
+                failed = Some(e);
+                break;
             }
-            if let Some(w) = writing.take() {
-                finish_write(w, &mut report).await?;
-                // The write's WAL pages go to the database meanwhile (one checkpoint at a
-                // time; a failed one leaves them for the next).
-                if checkpointing.as_ref().is_none_or(|c| c.is_finished()) {
-                    let ts = ts.clone();
-                    checkpointing = Some(tokio::spawn(async move {
-                        if let Err(e) = ts.checkpoint().await {
-                            tracing::debug!(error = %e, "checkpoint after a planner write");
-                        }
-                    }));
-                }
-            }
-            if opts.dry_run {
-                discard(plans);
-            } else {
-                let ts = ts.clone();
-                writing = Some(tokio::spawn(async move {
-                    let t = std::time::Instant::now();
-                    let w = ts.write_plans(&plans, rows.as_ref(), now).await?;
-                    let seconds = t.elapsed().as_secs_f64();
-                    discard((plans, rows));
-                    Ok((w, seconds))
-                }));
+        };
+        report.read_seconds += p.read_seconds;
+        report.plan_seconds += p.plan_seconds;
+        for (debts, plan) in p.debts.into_iter().zip(&p.plans) {
+            report.add(plan, debts, &mut tally);
+            for l in &plan.lines {
+                on_line(l);
             }
         }
-        let Some(read) = read else { break };
-        let (files, read_seconds) = read.map_err(|e| PlanError::Thread(e.to_string()))??;
-        report.read_seconds += read_seconds;
-        let setup = Arc::clone(&setup);
-        let threads = opts.threads;
-        let ts = ts.clone();
-        let dry_run = opts.dry_run;
-        planning = Some(tokio::task::spawn_blocking(move || {
-            let t = std::time::Instant::now();
-            let plans = plan_files(&setup, &files, now, threads);
-            let debts: Vec<usize> = files.iter().map(|f| f.debts.len()).collect();
-            // Freed here, on the planning thread, rather than by the loop.
-            drop(files);
-            // The rows to write are formed here too, off the writer.
-            let rows = (!dry_run).then(|| ts.plan_rows(&plans, now)).flatten();
-            (debts, plans, rows, t.elapsed().as_secs_f64())
-        }));
+        match &queue {
+            None => discard(p.plans),
+            Some(tx) => {
+                let t = std::time::Instant::now();
+                let sent = tx.send((p.plans, p.rows)).await;
+                report.write_wait_seconds += t.elapsed().as_secs_f64();
+                // The writer stopped on an error: it is returned below.
+                if sent.is_err() {
+                    break;
+                }
+            }
+        }
     }
-    if let Some(w) = writing.take() {
-        finish_write(w, &mut report).await?;
+    drop(queue);
+    if let Some(writer) = writer {
+        let t = std::time::Instant::now();
+        let written = writer.await.map_err(|e| PlanError::Thread(e.to_string()))?;
+        report.write_wait_seconds += t.elapsed().as_secs_f64();
+        let written = written?;
+        report.write_seconds += written.seconds;
+        report.written(written.write);
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    report.count(tally);
+    Ok(report)
+}
+
+/// The writer: writes the queued batches in order, one at a time, and after each write lets
+/// a passive checkpoint copy its WAL pages to the database on another connection (one at a
+/// time; a failed one leaves them for the next). Stops at the first failed write.
+async fn write_batches(
+    ts: TenantStore,
+    mut queue: tokio::sync::mpsc::Receiver<(Vec<DebtorPlan>, Option<PlanRows>)>,
+    now: DateTime<Utc>,
+) -> Result<Written, PlanError> {
+    let mut out = Written::default();
+    let mut checkpointing: Option<tokio::task::JoinHandle<()>> = None;
+    while let Some((plans, rows)) = queue.recv().await {
+        let t = std::time::Instant::now();
+        let w = ts.write_plans(&plans, rows.as_ref(), now).await?;
+        out.seconds += t.elapsed().as_secs_f64();
+        out.write += w;
+        discard((plans, rows));
+        if checkpointing.as_ref().is_none_or(|c| c.is_finished()) {
+            let ts = ts.clone();
+            checkpointing = Some(tokio::spawn(async move {
+                if let Err(e) = ts.checkpoint().await {
+                    tracing::debug!(error = %e, "checkpoint after a planner write");
+                }
+            }));
+        }
     }
     // The last checkpoint under way ends with the run (the last write's pages stay in the WAL
     // until the next commit checkpoints).
     if let Some(c) = checkpointing.take() {
         let _ = c.await;
     }
-    report.count(tally);
-    Ok(report)
+    Ok(out)
 }
 
 /// Frees a batch's plans on the blocking pool: a few hundred thousand allocations per batch,
 /// which kept the loop (or the writer) from its next step.
 fn discard<T: Send + 'static>(plans: T) {
     tokio::task::spawn_blocking(move || drop(plans));
-}
-
-/// Waits for a batch's write and adds it to the report.
-async fn finish_write(
-    w: tokio::task::JoinHandle<Result<(PlanWrite, f64), StoreError>>,
-    report: &mut PlanReport,
-) -> Result<(), PlanError> {
-    let t = std::time::Instant::now();
-    let (written, seconds) = w.await.map_err(|e| PlanError::Thread(e.to_string()))??;
-    report.write_wait_seconds += t.elapsed().as_secs_f64();
-    report.write_seconds += seconds;
-    report.written(written);
-    Ok(())
 }
 
 /// Plans the debtor of one debt (by its external id) at `now` without writing, and tells what

@@ -635,8 +635,7 @@ impl crate::sqlite_bulk::FromColumns for ContactPoint {
 /// what a decision depends on. Naming the others as constants (`NULL AS postal`) had cost
 /// SQLite an instruction and the decoder two calls a column and a row (3.5M points on a
 /// 1M-debt day); PostgreSQL reads them that way still (`planning::PLANNER_CONTACT_POINT_COLUMNS`).
-pub(crate) const PLANNER_POINT_COLUMNS: &str =
-    "id, debtor_id, channel, verified, consent_status, opted_out_at, priority, bounce_count, created_at";
+pub(crate) const PLANNER_POINT_COLUMNS: &str = "id, debtor_id, channel, verified, consent_status, opted_out_at, priority, bounce_count, created_at";
 
 /// A contact point as the planner reads it ([`PLANNER_POINT_COLUMNS`]): without its address,
 /// postal address and the consent's source and time, which no decision looks at.
