@@ -272,6 +272,7 @@ async fn plan(
             "plan_wait_seconds": round3(report.plan_wait_seconds),
             "write_seconds": round3(report.write_seconds),
             "write_wait_seconds": round3(report.write_wait_seconds),
+            "write_transactions": report.write_transactions,
             "import_seconds": import_seconds.map(round3),
         })
     );

@@ -185,6 +185,8 @@ pub struct PlanReport {
     /// reading and planning), and of waiting for room in the writer's queue and for the last
     /// writes.
     pub write_seconds: f64,
+    /// Transactions the writes took (queued batches are written together).
+    pub write_transactions: u64,
     pub write_wait_seconds: f64,
 }
 
@@ -266,6 +268,7 @@ struct Planned {
 struct Written {
     write: PlanWrite,
     seconds: f64,
+    transactions: u64,
 }
 
 /// Plans every debtor of the tenant at `now`. `on_line` sees every decision, in order of
@@ -339,12 +342,13 @@ pub async fn plan_tenant(
             }
         })
         .buffered(opts.threads.max(1));
-    // Two planned batches wait for the writer at most: enough to keep it busy while the next
-    // ones are planned, few enough to keep memory flat.
+    // A few planned batches wait for the writer at most: enough to keep it busy while the
+    // next ones are planned (and to write together), few enough to keep memory flat.
     let (queue, writer) = if dry_run {
         (None, None)
     } else {
-        let (tx, rx) = tokio::sync::mpsc::channel::<(Vec<DebtorPlan>, Option<PlanRows>)>(2);
+        let (tx, rx) =
+            tokio::sync::mpsc::channel::<(Vec<DebtorPlan>, Option<PlanRows>)>(WRITE_GROUP);
         (
             Some(tx),
             Some(tokio::spawn(write_batches(ts.clone(), rx, now))),
@@ -391,6 +395,7 @@ pub async fn plan_tenant(
         report.write_wait_seconds += t.elapsed().as_secs_f64();
         let written = written?;
         report.write_seconds += written.seconds;
+        report.write_transactions += written.transactions;
         report.written(written.write);
     }
     if let Some(e) = failed {
@@ -400,9 +405,13 @@ pub async fn plan_tenant(
     Ok(report)
 }
 
-/// The writer: writes the queued batches in order, one at a time, and after each write lets
-/// a passive checkpoint copy its WAL pages to the database on another connection (one at a
-/// time; a failed one leaves them for the next). Stops at the first failed write.
+/// Batches the writer stores in one transaction at most: those that queued up while it wrote.
+const WRITE_GROUP: usize = 4;
+
+/// The writer: writes the queued batches in order, one transaction at a time (with the
+/// batches that queued up meanwhile, up to [`WRITE_GROUP`]), and after each lets a passive
+/// checkpoint copy its WAL pages to the database on another connection (one at a time; a
+/// failed one leaves them for the next). Stops at the first failed write.
 async fn write_batches(
     ts: TenantStore,
     mut queue: tokio::sync::mpsc::Receiver<(Vec<DebtorPlan>, Option<PlanRows>)>,
@@ -410,12 +419,25 @@ async fn write_batches(
 ) -> Result<Written, PlanError> {
     let mut out = Written::default();
     let mut checkpointing: Option<tokio::task::JoinHandle<()>> = None;
-    while let Some((plans, rows)) = queue.recv().await {
+    while let Some(first) = queue.recv().await {
+        let mut group = vec![first];
+        while group.len() < WRITE_GROUP {
+            match queue.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
         let t = std::time::Instant::now();
-        let w = ts.write_plans(&plans, rows.as_ref(), now).await?;
+        let batches: Vec<(&[DebtorPlan], Option<&PlanRows>)> = group
+            .iter()
+            .map(|(plans, rows)| (plans.as_slice(), rows.as_ref()))
+            .collect();
+        let w = ts.write_plan_batches(&batches, now).await?;
+        drop(batches);
         out.seconds += t.elapsed().as_secs_f64();
         out.write += w;
-        discard((plans, rows));
+        out.transactions += 1;
+        discard(group);
         if checkpointing.as_ref().is_none_or(|c| c.is_finished()) {
             let ts = ts.clone();
             checkpointing = Some(tokio::spawn(async move {

@@ -546,15 +546,28 @@ impl TenantStore {
         rows: Option<&PlanRows>,
         now: DateTime<Utc>,
     ) -> Result<PlanWrite> {
+        self.write_plan_batches(&[(plans, rows)], now).await
+    }
+
+    /// [`TenantStore::write_plans`] for several batches in one transaction. The planner's
+    /// writer stores together the batches that queued up while it wrote the one before: every
+    /// commit writes the B-trees' last, partly filled pages and their parents once more, and
+    /// every WAL page is copied again by the checkpoints.
+    pub async fn write_plan_batches(
+        &self,
+        batches: &[(&[DebtorPlan], Option<&PlanRows>)],
+        now: DateTime<Utc>,
+    ) -> Result<PlanWrite> {
         if let crate::Backend::Sqlite(pool) = &self.store.backend {
-            let built;
-            let rows = match rows {
-                Some(r) => r,
-                None => {
-                    built = PlanRows::new(plans, now);
-                    &built
-                }
-            };
+            let built: Vec<Option<PlanRows>> = batches
+                .iter()
+                .map(|(plans, rows)| rows.is_none().then(|| PlanRows::new(plans, now)))
+                .collect();
+            let rows: Vec<&PlanRows> = batches
+                .iter()
+                .zip(&built)
+                .filter_map(|((_, rows), built)| rows.or(built.as_ref()))
+                .collect();
             use sqlx::Connection;
             let mut conn = pool.acquire().await?;
             // The commit leaves the WAL as it is: the planner checkpoints between writes, on
@@ -565,7 +578,7 @@ impl TenantStore {
                 let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
                 let out = {
                     let mut handle = tx.lock_handle().await?;
-                    write_plans_sqlite(handle.as_raw_handle(), &self.tid, rows)?
+                    write_plans_sqlite(handle.as_raw_handle(), &self.tid, &rows)?
                 };
                 tx.commit().await?;
                 Ok::<_, crate::StoreError>(out)
@@ -579,7 +592,7 @@ impl TenantStore {
         }
         let mut updates = Vec::new();
         let mut contacts = Vec::new();
-        for plan in plans {
+        for plan in batches.iter().flat_map(|(plans, _)| plans.iter()) {
             if let (Some(segment), Some(debtor)) = (&plan.segment, plan.debtor) {
                 let mut sql = Sql::new(&format!("{SEGMENT_UPSERT_HEAD} VALUES "));
                 sql.push_values(vec![
@@ -865,7 +878,7 @@ impl PlanRows {
 fn write_plans_sqlite(
     db: std::ptr::NonNull<libsqlite3_sys::sqlite3>,
     tid: &str,
-    rows: &PlanRows,
+    batches: &[&PlanRows],
 ) -> Result<PlanWrite> {
     use crate::sqlite_bulk::{Bind, Prepared};
 
@@ -887,43 +900,46 @@ fn write_plans_sqlite(
         ),
     )?;
     let mut out = PlanWrite::default();
-    for (debtor, seg) in &rows.segments {
-        out.segments += segment.exec(&[rows.text(*debtor), rows.opt(*seg), rows.text(rows.now)])?;
-    }
-    for a in &rows.assignments {
-        out.assignments += assign.exec(&[
-            rows.text(a.debt),
-            rows.text(a.strategy),
-            Bind::Int(a.version),
-            rows.text(a.arms),
-            rows.text(a.started),
-        ])?;
-    }
-    for c in &rows.contacts {
-        // In `CONTACT_COLUMNS` order, after the tenant.
-        out.contacts += contact.exec(&[
-            Bind::Text(tid),
-            rows.text(c.id),
-            rows.text(c.debtor),
-            rows.text(c.debt),
-            rows.text(c.covers),
-            rows.opt(c.point),
-            rows.opt(c.strategy),
-            c.version.map_or(Bind::Null, Bind::Int),
-            rows.text(c.step),
-            rows.opt(c.arm),
-            Bind::Text(c.channel),
-            rows.opt(c.template),
-            rows.text(c.scheduled),
-            rows.text(c.date),
-            Bind::Text(recaudo_domain::outbox::ContactState::Planned.as_str()),
-            Bind::Int(0),
-            rows.text(c.key),
-            rows.text(c.reason),
-            rows.text(rows.now),
-            rows.text(rows.now),
-            rows.opt(c.queue),
-        ])?;
+    for rows in batches {
+        for (debtor, seg) in &rows.segments {
+            out.segments +=
+                segment.exec(&[rows.text(*debtor), rows.opt(*seg), rows.text(rows.now)])?;
+        }
+        for a in &rows.assignments {
+            out.assignments += assign.exec(&[
+                rows.text(a.debt),
+                rows.text(a.strategy),
+                Bind::Int(a.version),
+                rows.text(a.arms),
+                rows.text(a.started),
+            ])?;
+        }
+        for c in &rows.contacts {
+            // In `CONTACT_COLUMNS` order, after the tenant.
+            out.contacts += contact.exec(&[
+                Bind::Text(tid),
+                rows.text(c.id),
+                rows.text(c.debtor),
+                rows.text(c.debt),
+                rows.text(c.covers),
+                rows.opt(c.point),
+                rows.opt(c.strategy),
+                c.version.map_or(Bind::Null, Bind::Int),
+                rows.text(c.step),
+                rows.opt(c.arm),
+                Bind::Text(c.channel),
+                rows.opt(c.template),
+                rows.text(c.scheduled),
+                rows.text(c.date),
+                Bind::Text(recaudo_domain::outbox::ContactState::Planned.as_str()),
+                Bind::Int(0),
+                rows.text(c.key),
+                rows.text(c.reason),
+                rows.text(rows.now),
+                rows.text(rows.now),
+                rows.opt(c.queue),
+            ])?;
+        }
     }
     Ok(out)
 }

@@ -362,8 +362,22 @@ async fn the_planners_contacts_are_stored_as_planned() {
             contacts: planned.clone(),
             ..DebtorPlan::default()
         };
+        // Written as two batches in one transaction (the writer's grouped commit): one laid
+        // out beforehand where the store does that, one not.
+        let halves: Vec<DebtorPlan> = planned
+            .iter()
+            .map(|c| DebtorPlan {
+                debtor: Some(debtor.id),
+                contacts: vec![c.clone()],
+                ..DebtorPlan::default()
+            })
+            .collect();
+        let first_rows = ts.plan_rows(&halves[..1], t0);
         let written = ts
-            .write_plans(std::slice::from_ref(&plan), None, t0)
+            .write_plan_batches(
+                &[(&halves[..1], first_rows.as_ref()), (&halves[1..], None)],
+                t0,
+            )
             .await
             .unwrap();
         assert_eq!(written.contacts, 2, "{db}");
