@@ -289,8 +289,9 @@ async fn a_tenant_without_strategies_plans_nothing_and_says_why() {
     }
 }
 
-/// Small batches (read two at a time, planned and written while the next are read) plan
-/// every debtor exactly once and decide as one batch does.
+/// Small batches (read three at a time, planned two at a time, and written while the next are
+/// read, those that queue up together) plan every debtor exactly once, decide as one batch
+/// does and hand the decisions over in the same order, by debtor.
 #[tokio::test]
 async fn small_batches_plan_as_one() {
     let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
@@ -315,7 +316,6 @@ async fn small_batches_plan_as_one() {
                 )
                 .await
                 .unwrap();
-                lines.sort();
                 (r, lines)
             }
         };
@@ -327,6 +327,36 @@ async fn small_batches_plan_as_one() {
         let (written, _) = run(3, false).await;
         assert_eq!(written.contacts_written, 7, "{db}: {written:?}");
         assert_eq!(contacts(&co).await.len(), 7, "{db}");
+        // The same day again in batches of one debtor: seven writes queued for one writer,
+        // nothing planned twice.
+        let (again, _) = run(1, false).await;
+        assert_eq!(again.contacts_written, 0, "{db}: {again:?}");
+        assert_eq!(contacts(&co).await.len(), 7, "{db}");
+
+        // Batches of one debtor written on a fresh tenant: the decisions of one batch, in
+        // its order, and every contact once, in fewer transactions than batches when the
+        // writer had some queued.
+        let cb = tenant(&store, "cb", Country::Co, 7, due).await;
+        let setup = Arc::new(PlanSetup::load(&cb).await.unwrap());
+        let mut lines = vec![];
+        let r = plan_tenant(
+            &cb,
+            setup,
+            now,
+            PlanRunOptions {
+                dry_run: false,
+                batch: 1,
+                threads: 2,
+            },
+            |l| lines.push(format!("{} {:?}", l.debt_external_id, l.decision)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.contacts_written, 7, "{db}: {r:?}");
+        assert!((1..=8).contains(&r.write_transactions), "{db}: {r:?}");
+        assert_eq!(contacts(&cb).await.len(), 7, "{db}");
+        let lines: Vec<String> = lines.iter().map(|l| l.replacen("cb-", "co-", 1)).collect();
+        assert_eq!(lines, one_lines, "{db}");
     }
 }
 
