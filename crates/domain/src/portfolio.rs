@@ -150,7 +150,10 @@ pub struct ContactPoint {
     pub channel: Channel,
     /// Normalised address: E.164 for phones, lower-cased email, the formatted postal address.
     pub address: String,
-    pub postal: Option<PostalAddress>,
+    /// The structured postal address of a `letter` point.
+    // Boxed: the planner moves millions of contact points a day, nearly all without one.
+    #[schema(value_type = Option<PostalAddress>)]
+    pub postal: Option<Box<PostalAddress>>,
     pub verified: bool,
     pub consent: Consent,
     pub opted_out_at: Option<DateTime<Utc>>,

@@ -394,7 +394,7 @@ impl TenantStore {
             channel: new.channel,
             address,
             postal: if new.channel == Channel::Letter {
-                new.postal
+                new.postal.map(Box::new)
             } else {
                 None
             },

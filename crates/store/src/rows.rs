@@ -137,7 +137,7 @@ impl ContactPointRow {
             debtor_id: parse("debtor id", &self.debtor_id)?,
             channel: parse("channel", &self.channel)?,
             address: self.address,
-            postal: self.postal.map(|j| j.0),
+            postal: self.postal.map(|j| Box::new(j.0)),
             verified: self.verified,
             consent: Consent {
                 status: parse("consent status", &self.consent_status)?,
@@ -616,7 +616,7 @@ impl crate::sqlite_bulk::FromColumns for ContactPoint {
             debtor_id: debtor_col(c, 1)?,
             channel: parsed(c, 2, "channel")?,
             address: String::col(c, 3, "address")?,
-            postal: postal.map(|j| j.0),
+            postal: postal.map(|j| Box::new(j.0)),
             verified: bool::col(c, 5, "verified")?,
             consent: Consent {
                 status: parsed(c, 6, "consent status")?,
