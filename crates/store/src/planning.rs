@@ -432,21 +432,19 @@ impl TenantStore {
             }
         }
 
-        let sqlite = matches!(self.store.backend, crate::Backend::Sqlite(_));
-        let columns = match (lean, sqlite) {
-            (true, true) => crate::rows::PLANNER_POINT_COLUMNS,
-            (true, false) => PLANNER_CONTACT_POINT_COLUMNS,
-            (false, _) => crate::rows::CONTACT_POINT_COLUMNS,
+        let points_sql = |columns: &str| {
+            let mut sql = Sql::new(&format!(
+                "SELECT {columns} FROM contact_points WHERE tenant_id = "
+            ));
+            sql.push_arg(self.tid.clone());
+            range(&mut sql, "debtor_id");
+            sql.push(" ORDER BY debtor_id, channel, contact_points.address");
+            sql
         };
-        let mut sql = Sql::new(&format!(
-            "SELECT {columns} FROM contact_points WHERE tenant_id = "
-        ));
-        sql.push_arg(self.tid.clone());
-        range(&mut sql, "debtor_id");
-        sql.push(" ORDER BY debtor_id, channel, contact_points.address");
         let mut points = Buckets::new(6);
         match &self.store.backend {
             crate::Backend::Sqlite(pool) if lean => {
+                let sql = points_sql(crate::rows::PLANNER_POINT_COLUMNS);
                 let mut conn = pool.acquire().await?;
                 let mut handle = conn.lock_handle().await?;
                 crate::sqlite_bulk::query_each(
@@ -455,13 +453,20 @@ impl TenantStore {
                     |crate::rows::PlannerPoint(p)| points.push(p.debtor_id, p),
                 )?
             }
-            _ => read_each!(
-                self,
-                ContactPoint,
-                ContactPointRow,
-                sql,
-                |p: ContactPoint| points.push(p.debtor_id, p)
-            ),
+            _ => {
+                let sql = points_sql(if lean {
+                    PLANNER_CONTACT_POINT_COLUMNS
+                } else {
+                    crate::rows::CONTACT_POINT_COLUMNS
+                });
+                read_each!(
+                    self,
+                    ContactPoint,
+                    ContactPointRow,
+                    sql,
+                    |p: ContactPoint| points.push(p.debtor_id, p)
+                )
+            }
         }
 
         let mut sql = Sql::new(&format!(

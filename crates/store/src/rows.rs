@@ -607,27 +607,66 @@ impl crate::sqlite_bulk::FromColumns for Debtor {
     }
 }
 
-/// [`ContactPointRow`] read straight into a [`ContactPoint`] ([`CONTACT_POINT_COLUMNS`] order).
-impl crate::sqlite_bulk::FromColumns for ContactPoint {
-    fn from_columns(c: &Columns) -> Result<ContactPoint> {
-        let postal: Option<Json<PostalAddress>> = Col::col(c, 4, "postal")?;
+/// Where a query has each contact point field: its column, or `None` when it is not read
+/// (then empty: no address, no postal address, no consent source or time).
+struct PointLayout {
+    address: Option<usize>,
+    postal: Option<usize>,
+    verified: usize,
+    status: usize,
+    source: Option<usize>,
+    at: Option<usize>,
+    opted_out: usize,
+}
+
+impl PointLayout {
+    /// A contact point from a row of this layout: id, debtor and channel first, then the
+    /// fields in the layout's places, ending with priority, bounce count and creation time.
+    fn read(&self, c: &Columns) -> Result<ContactPoint> {
+        fn opt<T>(c: &Columns, i: Option<usize>, name: &str) -> Result<Option<T>>
+        where
+            Option<T>: Col,
+        {
+            i.map_or(Ok(None), |i| Col::col(c, i, name))
+        }
+        let postal: Option<Json<PostalAddress>> = opt(c, self.postal, "postal")?;
+        let o = self.opted_out;
         Ok(ContactPoint {
             id: parsed(c, 0, "contact point id")?,
             debtor_id: debtor_col(c, 1)?,
             channel: parsed(c, 2, "channel")?,
-            address: String::col(c, 3, "address")?,
-            postal: postal.map(|j| Box::new(j.0)),
-            verified: bool::col(c, 5, "verified")?,
-            consent: Consent {
-                status: parsed(c, 6, "consent status")?,
-                source: Col::col(c, 7, "consent_source")?,
-                at: Col::col(c, 8, "consent_at")?,
+            address: match self.address {
+                Some(i) => String::col(c, i, "address")?,
+                None => String::new(),
             },
-            opted_out_at: Col::col(c, 9, "opted_out_at")?,
-            priority: i32::col(c, 10, "priority")?,
-            bounce_count: i32::col(c, 11, "bounce_count")?,
-            created_at: Col::col(c, 12, "created_at")?,
+            postal: postal.map(|j| Box::new(j.0)),
+            verified: bool::col(c, self.verified, "verified")?,
+            consent: Consent {
+                status: parsed(c, self.status, "consent status")?,
+                source: opt(c, self.source, "consent_source")?,
+                at: opt(c, self.at, "consent_at")?,
+            },
+            opted_out_at: Col::col(c, o, "opted_out_at")?,
+            priority: i32::col(c, o + 1, "priority")?,
+            bounce_count: i32::col(c, o + 2, "bounce_count")?,
+            created_at: Col::col(c, o + 3, "created_at")?,
         })
+    }
+}
+
+/// [`ContactPointRow`] read straight into a [`ContactPoint`] ([`CONTACT_POINT_COLUMNS`] order).
+impl crate::sqlite_bulk::FromColumns for ContactPoint {
+    fn from_columns(c: &Columns) -> Result<ContactPoint> {
+        PointLayout {
+            address: Some(3),
+            postal: Some(4),
+            verified: 5,
+            status: 6,
+            source: Some(7),
+            at: Some(8),
+            opted_out: 9,
+        }
+        .read(c)
     }
 }
 
@@ -643,23 +682,17 @@ pub(crate) struct PlannerPoint(pub ContactPoint);
 
 impl crate::sqlite_bulk::FromColumns for PlannerPoint {
     fn from_columns(c: &Columns) -> Result<PlannerPoint> {
-        Ok(PlannerPoint(ContactPoint {
-            id: parsed(c, 0, "contact point id")?,
-            debtor_id: debtor_col(c, 1)?,
-            channel: parsed(c, 2, "channel")?,
-            address: String::new(),
+        PointLayout {
+            address: None,
             postal: None,
-            verified: bool::col(c, 3, "verified")?,
-            consent: Consent {
-                status: parsed(c, 4, "consent status")?,
-                source: None,
-                at: None,
-            },
-            opted_out_at: Col::col(c, 5, "opted_out_at")?,
-            priority: i32::col(c, 6, "priority")?,
-            bounce_count: i32::col(c, 7, "bounce_count")?,
-            created_at: Col::col(c, 8, "created_at")?,
-        }))
+            verified: 3,
+            status: 4,
+            source: None,
+            at: None,
+            opted_out: 5,
+        }
+        .read(c)
+        .map(PlannerPoint)
     }
 }
 
