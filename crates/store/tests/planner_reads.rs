@@ -478,3 +478,83 @@ async fn batches_cut_a_tenants_debtors_into_ranges_of_the_batch_size() {
         assert_eq!((batches[0].after, batches[0].upto), (None, None), "{db}");
     }
 }
+
+/// The writer stores rows many to a statement: counts and rows must not depend on where a
+/// statement's rows end, on a batch boundary or on repeats of what is stored already.
+#[tokio::test]
+async fn plans_written_many_rows_a_statement_are_counted_and_stored_one_by_one() {
+    let t0 = at("2026-11-23T12:00:00Z");
+    for (db, store) in stores().await {
+        let tk = store
+            .create_tenant(NewTenant::in_country("many", Country::Co), t0)
+            .await
+            .unwrap();
+        let ts = store.tenant(&tk.tenant);
+        let plans: Vec<DebtorPlan> = (0..75)
+            .map(|i| {
+                let debtor = recaudo_domain::DebtorId::generate();
+                let debt = recaudo_domain::DebtId::generate();
+                DebtorPlan {
+                    debtor: Some(debtor),
+                    assignments: vec![(
+                        debt,
+                        StrategyAssignment {
+                            strategy: "consumer".into(),
+                            version: 1,
+                            arms: Default::default(),
+                            started_at: t0,
+                        },
+                    )],
+                    segment: Some(Some(format!("s{}", i % 3))),
+                    contacts: vec![recaudo_domain::outbox::NewContact {
+                        debtor_id: debtor,
+                        debt_id: debt,
+                        covers: vec![debt],
+                        contact_point_id: None,
+                        strategy: Some("consumer".into()),
+                        strategy_version: Some(1),
+                        step: format!("step-{i}"),
+                        arm: None,
+                        channel: Channel::Email,
+                        template: Some("reminder".into()),
+                        queue: None,
+                        scheduled_for: t0 + Duration::minutes(i),
+                        local_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+                        reason: format!("r{i}"),
+                    }],
+                    ..DebtorPlan::default()
+                }
+            })
+            .collect();
+        // Five plans stored first: their contacts and assignments are there already.
+        let first = ts.write_plans(&plans[10..15], None, t0).await.unwrap();
+        assert_eq!(
+            (first.contacts, first.assignments, first.segments),
+            (5, 5, 5),
+            "{db}"
+        );
+        // Then all of them, in two batches of one transaction that meet in no statement's
+        // boundary.
+        let (a, b) = plans.split_at(33);
+        let (rows_a, rows_b) = (ts.plan_rows(a, t0), ts.plan_rows(b, t0));
+        let all = ts
+            .write_plan_batches(&[(a, rows_a.as_ref()), (b, rows_b.as_ref())], t0)
+            .await
+            .unwrap();
+        assert_eq!(all.contacts, 70, "{db}: the five stored are skipped");
+        assert_eq!(all.assignments, 70, "{db}: the first assignment stays");
+        assert_eq!(all.segments, 75, "{db}: every segment is upserted");
+        let again = ts.write_plans(&plans, None, t0).await.unwrap();
+        assert_eq!((again.contacts, again.assignments), (0, 0), "{db}");
+        for (i, p) in plans.iter().enumerate() {
+            let stored = ts
+                .debtor_contacts(p.debtor.unwrap(), t0 - Duration::days(1))
+                .await
+                .unwrap();
+            assert_eq!(stored.len(), 1, "{db}: debtor {i}");
+            assert_eq!(stored[0].idempotency_key, p.contacts[0].key(), "{db}");
+            assert_eq!(stored[0].reason, format!("r{i}"), "{db}");
+            assert_eq!(stored[0].scheduled_for, p.contacts[0].scheduled_for, "{db}");
+        }
+    }
+}
