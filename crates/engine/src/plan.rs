@@ -412,14 +412,14 @@ const WRITE_GROUP: usize = 4;
 /// the writer inserted many rows a statement it often found one batch queued, and every commit
 /// writes the B-trees' last pages and their parents again: 1M debts' first day took 226-243
 /// commits and 1.17-1.19 GB written; waiting for three, 123-127 and 1.09-1.10 GB, with the
-/// writer's time 6.4-6.8 s instead of 7.5-8.7 (docs/benchmarks.md). The writer is rarely
+/// writer's time 5.9-7.1 s instead of 7.5-9.4 (docs/benchmarks.md). The writer is rarely
 /// waited for, so waiting costs the planners nothing.
 const WRITE_AT_LEAST: usize = 3;
 
 /// The writer: writes the queued batches in order, one transaction at a time (at least
-/// [`WRITE_AT_LEAST`], with those that queued up meanwhile, up to [`WRITE_GROUP`]), and after each lets a passive
-/// checkpoint copy its WAL pages to the database on another connection (one at a time; a
-/// failed one leaves them for the next). Stops at the first failed write.
+/// [`WRITE_AT_LEAST`], with those that queued up meanwhile, up to [`WRITE_GROUP`]), and after
+/// each lets a passive checkpoint copy its WAL pages to the database on another connection
+/// (one at a time; a failed one leaves them for the next). Stops at the first failed write.
 async fn write_batches(
     ts: TenantStore,
     mut queue: tokio::sync::mpsc::Receiver<(Vec<DebtorPlan>, Option<PlanRows>)>,

@@ -952,7 +952,7 @@ const CONTACT_BINDS: usize = 21;
 
 /// Rows of `N` values inserted by one statement of [`Rows::MANY`] rows at a time, the rest
 /// one by one: a statement per row spent much of the writer's time binding, starting and
-/// resetting statements (`perf`: the writer's own CPU 28 % lower with 32 rows a statement).
+/// resetting statements (`perf`: the writer's own CPU a third lower with 32 rows a statement).
 struct Rows<'a, const N: usize> {
     many: crate::sqlite_bulk::Prepared,
     one: crate::sqlite_bulk::Prepared,
