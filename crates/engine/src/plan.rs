@@ -263,6 +263,9 @@ struct Planned {
     plan_seconds: f64,
 }
 
+/// A planned batch in the writer's queue: its plans and, on SQLite, their rows laid out.
+type Queued = (Vec<DebtorPlan>, Option<PlanRows>);
+
 /// What the writer did over a run.
 #[derive(Default)]
 struct Written {
@@ -347,8 +350,7 @@ pub async fn plan_tenant(
     let (queue, writer) = if dry_run {
         (None, None)
     } else {
-        let (tx, rx) =
-            tokio::sync::mpsc::channel::<(Vec<DebtorPlan>, Option<PlanRows>)>(WRITE_GROUP);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Queued>(WRITE_GROUP);
         (
             Some(tx),
             Some(tokio::spawn(write_batches(ts.clone(), rx, now))),
@@ -422,7 +424,7 @@ const WRITE_AT_LEAST: usize = 3;
 /// (one at a time; a failed one leaves them for the next). Stops at the first failed write.
 async fn write_batches(
     ts: TenantStore,
-    mut queue: tokio::sync::mpsc::Receiver<(Vec<DebtorPlan>, Option<PlanRows>)>,
+    mut queue: tokio::sync::mpsc::Receiver<Queued>,
     now: DateTime<Utc>,
 ) -> Result<Written, PlanError> {
     let mut out = Written::default();

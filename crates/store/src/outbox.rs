@@ -13,6 +13,13 @@ pub(crate) const CONTACT_COLUMNS: &str = "id, debtor_id, debt_id, covers, contac
      strategy_version, step, arm, channel, template, scheduled_for, local_date, state, attempts, \
      idempotency_key, reason, created_at, updated_at, queue";
 
+/// How a planned contact is stored: `{head} VALUES (…){CONTACT_INSERT_TAIL}`, the tenant
+/// first and then [`CONTACT_COLUMNS`]; a contact whose key is in the outbox already is skipped.
+pub(crate) fn contact_insert_head() -> String {
+    format!("INSERT INTO contacts (tenant_id, {CONTACT_COLUMNS})")
+}
+pub(crate) const CONTACT_INSERT_TAIL: &str = " ON CONFLICT (idempotency_key) DO NOTHING";
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct ContactRow {
     id: String,
@@ -171,9 +178,7 @@ impl TenantStore {
     pub(crate) fn contact_insert(&self, c: &NewContact, now: DateTime<Utc>) -> Result<Sql> {
         let id = ContactId::generate();
         let covers: Vec<String> = c.covers.iter().map(ToString::to_string).collect();
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO contacts (tenant_id, {CONTACT_COLUMNS}) VALUES "
-        ));
+        let mut sql = Sql::new(&format!("{} VALUES ", contact_insert_head()));
         sql.push_values(vec![
             self.tid.clone().into(),
             id.to_string().into(),
@@ -197,7 +202,7 @@ impl TenantStore {
             now.into(),
             c.queue.clone().into(),
         ]);
-        sql.push(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id");
+        sql.push(CONTACT_INSERT_TAIL).push(" RETURNING id");
         Ok(sql)
     }
 

@@ -887,16 +887,12 @@ fn write_plans_sqlite(
 ) -> Result<PlanWrite> {
     use crate::sqlite_bulk::Bind;
 
-    let contact_head = format!(
-        "INSERT INTO contacts (tenant_id, {})",
-        crate::outbox::CONTACT_COLUMNS
-    );
     let mut segments = Rows::<3>::new(db, SEGMENT_UPSERT_HEAD, SEGMENT_UPSERT_TAIL)?;
     let mut assignments = Rows::<5>::new(db, ASSIGNMENT_INSERT_HEAD, ASSIGNMENT_INSERT_TAIL)?;
     let mut contacts = Rows::<CONTACT_BINDS>::new(
         db,
-        &contact_head,
-        " ON CONFLICT (idempotency_key) DO NOTHING",
+        &crate::outbox::contact_insert_head(),
+        crate::outbox::CONTACT_INSERT_TAIL,
     )?;
     let mut out = PlanWrite::default();
     for rows in batches {
