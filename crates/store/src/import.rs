@@ -272,11 +272,11 @@ impl TenantStore {
                 let ids = sql.arg(Arg::Text(serde_json::json!(plan.segments_set).to_string()));
                 sql.text = if SQLITE {
                     format!(
-                        "DELETE FROM debtor_segments WHERE debtor_id IN (SELECT value FROM json_each({ids}))"
+                        "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL WHERE plan_debtor_id IN (SELECT value FROM json_each({ids}))"
                     )
                 } else {
                     format!(
-                        "DELETE FROM debtor_segments WHERE debtor_id IN (SELECT jsonb_array_elements_text({ids}::jsonb))"
+                        "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL WHERE plan_debtor_id IN (SELECT jsonb_array_elements_text({ids}::jsonb))"
                     )
                 };
                 crate::sql::exec!(sql, &mut *tx);

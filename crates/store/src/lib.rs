@@ -113,6 +113,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "contact_points_by_debtor",
         include_str!("../migrations/sqlite/0007_contact_points_by_debtor.sql"),
     ),
+    (
+        8,
+        "debtor_plans",
+        include_str!("../migrations/sqlite/0008_debtor_plans.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -144,6 +149,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         6,
         "planner_events",
         include_str!("../migrations/postgres/0006_planner_events.sql"),
+    ),
+    (
+        8,
+        "debtor_plans",
+        include_str!("../migrations/postgres/0008_debtor_plans.sql"),
     ),
 ];
 
@@ -365,7 +375,7 @@ mod tests {
     #[tokio::test]
     async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
         use crate::{NewContactPoint, NewDebtor, NewTenant};
-        use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus};
+        use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, ContactPoint};
         let url = testing::fresh_sqlite_url();
         let store = Store::connect(&url).await.unwrap();
         let Backend::Sqlite(pool) = &store.backend else {
@@ -398,30 +408,55 @@ mod tests {
                 )
                 .await
                 .unwrap();
-            for (channel, address, status) in [
+            // Written as the store of that schema wrote them: the store's own calls now
+            // read through tables of later migrations.
+            for (priority, (channel, address, status)) in [
                 (Channel::Email, "a@example.com", ConsentStatus::Granted),
                 (Channel::Email, "b@example.com", ConsentStatus::OptedOut),
                 (Channel::Sms, "+573001112233", ConsentStatus::Unknown),
-            ] {
-                let consent = Consent {
-                    status,
-                    source: Some("contract".into()),
-                    at: Some(now),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let cp = ContactPoint {
+                    id: recaudo_domain::ContactPointId::generate(),
+                    debtor_id: d.id,
+                    channel,
+                    address: address.into(),
+                    postal: None,
+                    verified: priority == 0,
+                    consent: Consent {
+                        status,
+                        source: Some("contract".into()),
+                        at: Some(now),
+                    },
+                    opted_out_at: (status == ConsentStatus::OptedOut).then_some(now),
+                    priority: priority as i32,
+                    bounce_count: 0,
+                    created_at: now,
                 };
-                let cp = ts
-                    .add_contact_point(
-                        d.id,
-                        NewContactPoint {
-                            channel,
-                            address: Some(address.into()),
-                            postal: None,
-                            consent,
-                            priority: None,
-                        },
-                        now,
-                    )
-                    .await
-                    .unwrap();
+                let mut sql = crate::sql::Sql::new(
+                    "INSERT INTO contact_points (id, tenant_id, debtor_id, channel, address, \
+                     postal, verified, consent_status, consent_source, consent_at, opted_out_at, \
+                     priority, bounce_count, created_at) VALUES ",
+                );
+                sql.push_values(vec![
+                    cp.id.to_string().into(),
+                    tk.tenant.id.to_string().into(),
+                    d.id.to_string().into(),
+                    cp.channel.as_str().into(),
+                    cp.address.clone().into(),
+                    None::<serde_json::Value>.into(),
+                    cp.verified.into(),
+                    cp.consent.status.as_str().into(),
+                    cp.consent.source.clone().into(),
+                    cp.consent.at.into(),
+                    cp.opted_out_at.into(),
+                    i64::from(cp.priority).into(),
+                    0i64.into(),
+                    now.into(),
+                ]);
+                ts.run_tx(vec![sql]).await.unwrap();
                 points.push(cp);
             }
         }
@@ -465,5 +500,162 @@ mod tests {
         assert!(again.is_err(), "{again:?}");
         store.close().await;
         let _ = std::fs::remove_file(url.trim_start_matches("sqlite://"));
+    }
+
+    /// Migration 8 moves the planner's state into one row per debtor: what `debt_strategies`
+    /// and `debtor_segments` held reads the same after it, on both databases.
+    #[tokio::test]
+    async fn planner_state_reads_the_same_once_moved_to_a_row_per_debtor() {
+        use crate::sql::Sql;
+        use crate::{NewDebtor, NewTenant};
+        use recaudo_domain::portfolio::StrategyAssignment;
+        let mut urls = vec![testing::fresh_sqlite_url()];
+        urls.extend(testing::fresh_postgres_url().await.unwrap());
+        for url in urls {
+            let store = Store::connect(&url).await.unwrap();
+            let db = match &store.backend {
+                Backend::Sqlite(pool) => {
+                    migrator(&SQLITE_MIGRATIONS[..7]).run(pool).await.unwrap();
+                    "sqlite"
+                }
+                Backend::Postgres(pool) => {
+                    migrator(&POSTGRES_MIGRATIONS[..6]).run(pool).await.unwrap();
+                    "postgres"
+                }
+            };
+            let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+                .unwrap()
+                .to_utc();
+            let started = now - chrono::Duration::days(3);
+            let tk = store
+                .create_tenant(
+                    NewTenant::in_country("moved", recaudo_domain::Country::Co),
+                    now,
+                )
+                .await
+                .unwrap();
+            let ts = store.tenant(&tk.tenant);
+            let mut debtors = Vec::new();
+            for (name, own) in [("A", None), ("B", Some("own-b")), ("C", Some("own-c"))] {
+                let d = ts
+                    .create_debtor(
+                        NewDebtor {
+                            external_id: name.into(),
+                            name: name.into(),
+                            segment: own.map(Into::into),
+                            ..Default::default()
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                debtors.push(d.id);
+            }
+            // Debts as the store of that schema wrote them: A's first follows a strategy with
+            // an experiment arm, A's second none, B's one without arms; C has no debt.
+            let debts: Vec<recaudo_domain::DebtId> =
+                (0..3).map(|_| recaudo_domain::DebtId::generate()).collect();
+            let mut statements = Vec::new();
+            for (i, (debt, debtor)) in debts.iter().zip([0, 0, 1]).enumerate() {
+                let mut sql = Sql::new(
+                    "INSERT INTO debts (id, tenant_id, debtor_id, external_id, currency, \
+                     original_minor, balance_minor, issued_on, due_on, product, status, \
+                     created_at, updated_at) VALUES ",
+                );
+                sql.push_values(vec![
+                    debt.to_string().into(),
+                    tk.tenant.id.to_string().into(),
+                    debtors[debtor].to_string().into(),
+                    format!("D{i}").into(),
+                    "COP".into(),
+                    100_000i64.into(),
+                    100_000i64.into(),
+                    now.date_naive().into(),
+                    now.date_naive().into(),
+                    None::<String>.into(),
+                    "open".into(),
+                    now.into(),
+                    now.into(),
+                ]);
+                statements.push(sql);
+            }
+            for (debt, strategy, arms) in [
+                (debts[0], "consumer", serde_json::json!({"tone": "firm"})),
+                (debts[2], "b2b", serde_json::json!({})),
+            ] {
+                let mut sql = Sql::new(
+                    "INSERT INTO debt_strategies (debt_id, strategy_id, strategy_version, \
+                     strategy_arms, strategy_started_at) VALUES ",
+                );
+                sql.push_values(vec![
+                    debt.to_string().into(),
+                    strategy.into(),
+                    2i64.into(),
+                    arms.into(),
+                    started.into(),
+                ]);
+                statements.push(sql);
+            }
+            // A has a segment planned, C "no segment applies" over its own; B none planned.
+            for (debtor, segment) in [(debtors[0], Some("young")), (debtors[2], None)] {
+                let mut sql = Sql::new(
+                    "INSERT INTO debtor_segments (debtor_id, planned_segment, planned_at) VALUES ",
+                );
+                sql.push_values(vec![
+                    debtor.to_string().into(),
+                    segment.map(String::from).into(),
+                    now.into(),
+                ]);
+                statements.push(sql);
+            }
+            ts.run_tx(statements).await.unwrap();
+
+            store.migrate().await.unwrap();
+            let strategy = |debt| {
+                let ts = &ts;
+                async move { ts.get_debt(debt).await.unwrap().strategy }
+            };
+            assert_eq!(
+                strategy(debts[0]).await,
+                Some(StrategyAssignment {
+                    strategy: "consumer".into(),
+                    version: 2,
+                    arms: [("tone".to_string(), "firm".to_string())].into(),
+                    started_at: started,
+                }),
+                "{db}"
+            );
+            assert_eq!(strategy(debts[1]).await, None, "{db}");
+            assert_eq!(
+                strategy(debts[2]).await,
+                Some(StrategyAssignment {
+                    strategy: "b2b".into(),
+                    version: 2,
+                    arms: Default::default(),
+                    started_at: started,
+                }),
+                "{db}"
+            );
+            let segments: Vec<Option<String>> = {
+                let mut out = Vec::new();
+                for d in &debtors {
+                    out.push(ts.get_debtor(*d).await.unwrap().segment);
+                }
+                out
+            };
+            assert_eq!(
+                segments,
+                [Some("young".to_string()), Some("own-b".to_string()), None],
+                "{db}"
+            );
+            let gone = ts
+                .run_tx(vec![Sql::new("SELECT 1 FROM debt_strategies")])
+                .await;
+            assert!(gone.is_err(), "{db}: {gone:?}");
+            store.close().await;
+            if db == "sqlite" {
+                let _ = std::fs::remove_file(url.trim_start_matches("sqlite://"));
+            }
+        }
     }
 }

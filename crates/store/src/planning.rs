@@ -18,7 +18,7 @@ use crate::rows::{
     ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTORS_FROM, DEBTS_FROM, DebtRow,
     DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow, from_columns, parse,
 };
-use crate::sql::{Sql, exec, fetch_all, fetch_optional, raw_json};
+use crate::sql::{Sql, exec, fetch_all, fetch_optional};
 use crate::{Result, TenantStore, on_pool};
 
 /// Reads all rows of a built query: on SQLite straight through its C API (sqlx hands rows over
@@ -597,28 +597,29 @@ impl TenantStore {
         }
         let mut updates = Vec::new();
         let mut contacts = Vec::new();
+        let mut out = PlanWrite::default();
         for plan in batches.iter().flat_map(|(plans, _)| plans.iter()) {
-            if let (Some(segment), Some(debtor)) = (&plan.segment, plan.debtor) {
-                let mut sql = Sql::new(&format!("{SEGMENT_UPSERT_HEAD} VALUES "));
+            if let Some(debtor) = planner_state_debtor(plan)? {
+                let strategies: serde_json::Map<String, serde_json::Value> = plan
+                    .assignments
+                    .iter()
+                    .map(|(debt, a)| {
+                        serde_json::to_value(crate::rows::StoredAssignment::of(a))
+                            .map(|v| (debt.to_string(), v))
+                    })
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(crate::StoreError::corrupt)?;
+                let mut sql = Sql::new(&format!("{PLAN_UPSERT_HEAD} VALUES "));
                 sql.push_values(vec![
                     debtor.to_string().into(),
-                    segment.clone().into(),
-                    now.into(),
+                    plan.segment.clone().flatten().into(),
+                    plan.segment.as_ref().map(|_| now).into(),
+                    serde_json::Value::Object(strategies).into(),
                 ]);
-                sql.push(SEGMENT_UPSERT_TAIL);
-                updates.push((sql, false));
-            }
-            for (debt, a) in &plan.assignments {
-                let mut sql = Sql::new(&format!("{ASSIGNMENT_INSERT_HEAD} VALUES "));
-                sql.push_values(vec![
-                    debt.to_string().into(),
-                    a.strategy.clone().into(),
-                    i64::from(a.version).into(),
-                    raw_json(&a.arms)?.into(),
-                    a.started_at.into(),
-                ]);
-                sql.push(ASSIGNMENT_INSERT_TAIL);
-                updates.push((sql, true));
+                sql.push(PLAN_UPSERT_TAIL_POSTGRES);
+                updates.push(sql);
+                out.segments += u64::from(plan.segment.is_some());
+                out.assignments += plan.assignments.len() as u64;
             }
             for c in &plan.contacts {
                 contacts.push(self.contact_insert(c, now)?);
@@ -626,14 +627,8 @@ impl TenantStore {
         }
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
-            let mut out = PlanWrite::default();
-            for (sql, assignment) in updates {
-                let n = exec!(sql, &mut *tx);
-                if assignment {
-                    out.assignments += n;
-                } else {
-                    out.segments += n;
-                }
+            for sql in updates {
+                exec!(sql, &mut *tx);
             }
             for insert in contacts {
                 if fetch_optional!(IdRow, insert, &mut *tx).is_some() {
@@ -673,8 +668,7 @@ impl TenantStore {
     pub async fn reset_plans(&self) -> Result<()> {
         let statements = [
             "DELETE FROM contacts WHERE tenant_id = ",
-            "DELETE FROM debt_strategies WHERE debt_id IN (SELECT id FROM debts WHERE tenant_id = ",
-            "DELETE FROM debtor_segments WHERE debtor_id IN (SELECT id FROM debtors WHERE tenant_id = ",
+            "DELETE FROM debtor_plans WHERE plan_debtor_id IN (SELECT id FROM debtors WHERE tenant_id = ",
         ];
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
@@ -704,27 +698,54 @@ fn empty_file(debtor: Debtor) -> DebtorFile {
     }
 }
 
-/// How the planner stores a debt's strategy (`debt_strategies`): the first assignment stays.
-const ASSIGNMENT_INSERT_HEAD: &str = "INSERT INTO debt_strategies (debt_id, strategy_id, \
-     strategy_version, strategy_arms, strategy_started_at)";
-const ASSIGNMENT_INSERT_TAIL: &str = " ON CONFLICT (debt_id) DO NOTHING";
-/// How the planner stores a debtor's segment (`debtor_segments`): the latest replaces the last.
-const SEGMENT_UPSERT_HEAD: &str =
-    "INSERT INTO debtor_segments (debtor_id, planned_segment, planned_at)";
-const SEGMENT_UPSERT_TAIL: &str = " ON CONFLICT (debtor_id) DO UPDATE SET planned_segment = \
-     excluded.planned_segment, planned_at = excluded.planned_at";
+/// How the planner stores its state of a debtor (`debtor_plans`, one row a debtor): a segment
+/// replaces the last one (a row without one, `planned_at` NULL, keeps it), and a debt's first
+/// strategy stays (the stored entries win over the new ones: a concurrent planner cannot move a
+/// debt). The key's name is no other table's (see migration 0008).
+const PLAN_UPSERT_HEAD: &str =
+    "INSERT INTO debtor_plans (plan_debtor_id, planned_segment, planned_at, strategies)";
+/// The conflict clause up to the merge of the strategies (a macro, for `concat!`).
+macro_rules! plan_upsert_segment {
+    () => {
+        " ON CONFLICT (plan_debtor_id) DO UPDATE SET planned_segment = \
+         CASE WHEN excluded.planned_at IS NULL THEN debtor_plans.planned_segment \
+         ELSE excluded.planned_segment END, \
+         planned_at = COALESCE(excluded.planned_at, debtor_plans.planned_at), strategies = "
+    };
+}
+/// `json_patch(a, b)`: `b`'s members replace `a`'s; `a || b` on PostgreSQL's `jsonb` likewise.
+const PLAN_UPSERT_TAIL_SQLITE: &str = concat!(
+    plan_upsert_segment!(),
+    "CASE WHEN excluded.strategies = '{}' THEN debtor_plans.strategies \
+     ELSE json_patch(excluded.strategies, debtor_plans.strategies) END"
+);
+const PLAN_UPSERT_TAIL_POSTGRES: &str = concat!(
+    plan_upsert_segment!(),
+    "excluded.strategies || debtor_plans.strategies"
+);
+
+/// The debtor whose planner state `plan` changes (`None`: it changes none).
+fn planner_state_debtor(plan: &DebtorPlan) -> Result<Option<DebtorId>> {
+    if plan.segment.is_none() && plan.assignments.is_empty() {
+        return Ok(None);
+    }
+    plan.debtor.map(Some).ok_or_else(|| {
+        crate::StoreError::corrupt("a plan that assigns a segment or strategies names no debtor")
+    })
+}
 
 /// A range of [`PlanRows`]' text.
 #[derive(Debug, Clone, Copy)]
 struct Span(usize, usize);
 
-/// A strategy assignment as [`PlanRows`] holds it, in [`ASSIGNMENT_INSERT_HEAD`]'s order.
-struct AssignmentRow {
-    debt: Span,
-    strategy: Span,
-    version: i64,
-    arms: Span,
-    started: Span,
+/// A debtor's planner state as [`PlanRows`] holds it, in [`PLAN_UPSERT_HEAD`]'s order.
+struct PlanStateRow {
+    debtor: Span,
+    /// `None`: the segment did not change; `Some(None)`: no segment applies.
+    segment: Option<Option<Span>>,
+    /// The debts that started a strategy, as a JSON object ([`strategies_json`]).
+    strategies: Span,
+    assignments: u64,
 }
 
 /// A contact as [`PlanRows`] holds it, in `CONTACT_COLUMNS` order.
@@ -754,9 +775,10 @@ struct ContactRow {
 pub struct PlanRows {
     text: String,
     now: Span,
-    segments: Vec<(Span, Option<Span>)>,
-    assignments: Vec<AssignmentRow>,
+    states: Vec<PlanStateRow>,
     contacts: Vec<ContactRow>,
+    /// Why the plans cannot be written, when they cannot (raised by the write).
+    invalid: Option<String>,
 }
 
 impl PlanRows {
@@ -766,35 +788,36 @@ impl PlanRows {
         let mut rows = PlanRows {
             text: String::with_capacity(64 * plans.len() + 120 * assignments + 400 * contacts),
             now: Span(0, 0),
-            segments: Vec::with_capacity(plans.len()),
-            assignments: Vec::with_capacity(assignments),
+            states: Vec::with_capacity(plans.len()),
+            invalid: None,
             contacts: Vec::with_capacity(contacts),
         };
-        rows.now = rows.put(&crate::sqlite_bulk::time_text(now));
+        let now_text = crate::sqlite_bulk::time_text(now);
+        rows.now = rows.put(&now_text);
         // Values that repeat from row to row are laid out once.
         let mut scheduled: Option<(DateTime<Utc>, Span)> = None;
         let mut date: Option<(NaiveDate, Span)> = None;
         let [mut json, mut key]: [String; 2] = Default::default();
         for plan in plans {
-            if let (Some(seg), Some(d)) = (&plan.segment, plan.debtor) {
-                let debtor = rows.put(&d.text());
-                let segment = seg.as_deref().map(|s| rows.put(s));
-                rows.segments.push((debtor, segment));
+            let state = planner_state_debtor(plan);
+            if let Err(e) = &state {
+                rows.invalid.get_or_insert_with(|| e.to_string());
             }
-            for (d, a) in &plan.assignments {
-                arms_json(&mut json, &a.arms);
-                let row = AssignmentRow {
-                    debt: rows.put(&d.text()),
-                    strategy: rows.put(&a.strategy),
-                    version: i64::from(a.version),
-                    arms: rows.put(&json),
-                    started: if a.started_at == now {
-                        rows.now
-                    } else {
-                        rows.put(&crate::sqlite_bulk::time_text(a.started_at))
-                    },
-                };
-                rows.assignments.push(row);
+            if let Ok(Some(d)) = state {
+                let debtor = rows.put(&d.text());
+                let segment = plan
+                    .segment
+                    .as_ref()
+                    .map(|seg| seg.as_deref().map(|s| rows.put(s)));
+                let strategies = rows.put_with(|t| {
+                    strategies_json(t, &plan.assignments, (now, &now_text), &mut json);
+                });
+                rows.states.push(PlanStateRow {
+                    debtor,
+                    segment,
+                    strategies,
+                    assignments: plan.assignments.len() as u64,
+                });
             }
             for c in &plan.contacts {
                 let covers = rows.put_with(|t| {
@@ -887,27 +910,27 @@ fn write_plans_sqlite(
 ) -> Result<PlanWrite> {
     use crate::sqlite_bulk::Bind;
 
-    let mut segments = Rows::<3>::new(db, SEGMENT_UPSERT_HEAD, SEGMENT_UPSERT_TAIL)?;
-    let mut assignments = Rows::<5>::new(db, ASSIGNMENT_INSERT_HEAD, ASSIGNMENT_INSERT_TAIL)?;
+    let mut states = Rows::<4>::new(db, PLAN_UPSERT_HEAD, PLAN_UPSERT_TAIL_SQLITE)?;
     let mut contacts = Rows::<CONTACT_BINDS>::new(
         db,
         &crate::outbox::contact_insert_head(),
         crate::outbox::CONTACT_INSERT_TAIL,
     )?;
+    if let Some(why) = batches.iter().find_map(|r| r.invalid.as_ref()) {
+        return Err(crate::StoreError::corrupt(why.clone()));
+    }
     let mut out = PlanWrite::default();
     for rows in batches {
-        for (debtor, seg) in &rows.segments {
-            out.segments +=
-                segments.push([rows.text(*debtor), rows.opt(*seg), rows.text(rows.now)])?;
-        }
-        for a in &rows.assignments {
-            out.assignments += assignments.push([
-                rows.text(a.debt),
-                rows.text(a.strategy),
-                Bind::Int(a.version),
-                rows.text(a.arms),
-                rows.text(a.started),
+        for p in &rows.states {
+            // Every row is written (an upsert): counted from what it holds.
+            states.push([
+                rows.text(p.debtor),
+                rows.opt(p.segment.flatten()),
+                p.segment.map_or(Bind::Null, |_| rows.text(rows.now)),
+                rows.text(p.strategies),
             ])?;
+            out.segments += u64::from(p.segment.is_some());
+            out.assignments += p.assignments;
         }
         for c in &rows.contacts {
             // In `CONTACT_COLUMNS` order, after the tenant.
@@ -936,8 +959,7 @@ fn write_plans_sqlite(
             ])?;
         }
     }
-    out.segments += segments.flush()?;
-    out.assignments += assignments.flush()?;
+    states.flush()?;
     out.contacts += contacts.flush()?;
     Ok(out)
 }
@@ -1016,6 +1038,56 @@ fn arms_json(out: &mut String, arms: &std::collections::BTreeMap<String, String>
         }
     }
     out.push('}');
+}
+
+/// The strategies debts started, as `debtor_plans.strategies` holds them (a JSON object, debt
+/// id -> [`StoredAssignment`](crate::rows::StoredAssignment)), appended to `out`, as
+/// `serde_json` writes them; `arms`: room for the arms' text.
+fn strategies_json(
+    out: &mut String,
+    assignments: &[(
+        recaudo_domain::DebtId,
+        recaudo_domain::portfolio::StrategyAssignment,
+    )],
+    now: (DateTime<Utc>, &str),
+    arms: &mut String,
+) {
+    use std::fmt::Write;
+    out.push('{');
+    for (i, (debt, a)) in assignments.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // Ids are ULIDs with a prefix, and times digits and signs: nothing to escape.
+        out.push('"');
+        out.push_str(&debt.text());
+        out.push_str("\":[");
+        json_string(out, &a.strategy);
+        out.push(',');
+        let _ = write!(out, "{}", a.version);
+        out.push(',');
+        arms_json(arms, &a.arms);
+        out.push_str(arms);
+        out.push_str(",\"");
+        if a.started_at == now.0 {
+            out.push_str(now.1);
+        } else {
+            out.push_str(&crate::sqlite_bulk::time_text(a.started_at));
+        }
+        out.push_str("\"]");
+    }
+    out.push('}');
+}
+
+/// `s` as a JSON string, appended to `out`, as `serde_json` writes it.
+fn json_string(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(&serde_json::Value::from(s).to_string());
+    } else {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
 }
 
 #[cfg(test)]

@@ -360,7 +360,10 @@ impl TenantStore {
         // shadows it (the planner assigns it again on its next run).
         let mut statements = vec![sql, event];
         if segment_set {
-            let mut forget = Sql::new("DELETE FROM debtor_segments WHERE debtor_id = ");
+            let mut forget = Sql::new(
+                "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL \
+                 WHERE plan_debtor_id = ",
+            );
             forget.push_arg(d.id.to_string());
             statements.push(forget);
         }

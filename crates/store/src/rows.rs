@@ -60,13 +60,13 @@ impl TenantRow {
 }
 
 pub(crate) const DEBTOR_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, segment, tags, attributes, preferences, created_at, updated_at";
-/// A debtor's segment: the planner's (`debtor_segments`) once it assigned one, else the tenant's.
+/// A debtor's segment: the planner's (`debtor_plans`) once it assigned one, else the tenant's.
 pub(crate) const DEBTOR_SEGMENT: &str =
     "CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END";
 /// [`DEBTOR_COLUMNS`] as read, from [`DEBTORS_FROM`]: the segment is [`DEBTOR_SEGMENT`].
 pub(crate) const DEBTOR_READ_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END AS segment, tags, attributes, preferences, created_at, updated_at";
-/// Debtors with the segment the planner assigned them.
-pub(crate) const DEBTORS_FROM: &str = "debtors LEFT JOIN debtor_segments ON debtor_id = id";
+/// Debtors with the segment the planner assigned them (`debtor_plans`, migration 0008).
+pub(crate) const DEBTORS_FROM: &str = "debtors LEFT JOIN debtor_plans ON plan_debtor_id = id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtorRow {
@@ -153,12 +153,43 @@ impl ContactPointRow {
 }
 
 pub(crate) const DEBT_COLUMNS: &str = "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status, created_at, updated_at";
-/// Read with [`DEBT_COLUMNS`] from [`DEBTS_FROM`]; written by the planner, and by an explicit
-/// move (`TenantStore::move_debt_strategy`).
-pub(crate) const DEBT_STRATEGY_COLUMNS: &str =
-    "strategy_id, strategy_version, strategy_arms, strategy_started_at";
-/// Debts with the strategy they follow.
-pub(crate) const DEBTS_FROM: &str = "debts LEFT JOIN debt_strategies ON debt_id = id";
+/// Read with [`DEBT_COLUMNS`] from [`DEBTS_FROM`]: the debt's entry in its debtor's
+/// `debtor_plans.strategies` ([`StoredAssignment`], `NULL` when it follows none), the same
+/// operator on both databases. Written by the planner, and by an explicit move
+/// (`TenantStore::move_debt_strategy`).
+pub(crate) const DEBT_STRATEGY_COLUMNS: &str = "strategies -> id AS strategy";
+/// Debts with the strategies their debtor's debts follow.
+pub(crate) const DEBTS_FROM: &str = "debts LEFT JOIN debtor_plans ON plan_debtor_id = debtor_id";
+
+/// A debt's strategy as `debtor_plans.strategies` holds it, a JSON array: the strategy, the
+/// version it started with, its experiment arms (experiment -> arm) and when it started.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoredAssignment(
+    pub String,
+    pub i64,
+    pub BTreeMap<String, String>,
+    pub DateTime<Utc>,
+);
+
+impl StoredAssignment {
+    pub fn of(a: &StrategyAssignment) -> StoredAssignment {
+        StoredAssignment(
+            a.strategy.clone(),
+            i64::from(a.version),
+            a.arms.clone(),
+            a.started_at,
+        )
+    }
+
+    pub fn into_domain(self) -> Result<StrategyAssignment> {
+        Ok(StrategyAssignment {
+            strategy: self.0,
+            version: u32::try_from(self.1).map_err(StoreError::corrupt)?,
+            arms: self.2,
+            started_at: self.3,
+        })
+    }
+}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtRow {
@@ -174,10 +205,7 @@ pub(crate) struct DebtRow {
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub strategy_id: Option<String>,
-    pub strategy_version: Option<i64>,
-    pub strategy_arms: Option<Json<BTreeMap<String, String>>>,
-    pub strategy_started_at: Option<DateTime<Utc>>,
+    pub strategy: Option<Json<StoredAssignment>>,
 }
 
 impl DebtRow {
@@ -193,19 +221,7 @@ impl DebtRow {
             due_on: self.due_on,
             product: self.product,
             status: parse("debt status", &self.status)?,
-            strategy: match (
-                self.strategy_id,
-                self.strategy_version,
-                self.strategy_started_at,
-            ) {
-                (Some(strategy), Some(version), Some(started_at)) => Some(StrategyAssignment {
-                    strategy,
-                    version: u32::try_from(version).map_err(StoreError::corrupt)?,
-                    arms: self.strategy_arms.map(|j| j.0).unwrap_or_default(),
-                    started_at,
-                }),
-                _ => None,
-            },
+            strategy: self.strategy.map(|j| j.0.into_domain()).transpose()?,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -532,8 +548,6 @@ thread_local! {
         const { std::cell::RefCell::new(Memo(Vec::new())) };
     static TAGS: std::cell::RefCell<Memo<Vec<String>>> =
         const { std::cell::RefCell::new(Memo(Vec::new())) };
-    static ARMS: std::cell::RefCell<Memo<BTreeMap<String, String>>> =
-        const { std::cell::RefCell::new(Memo(Vec::new())) };
 }
 
 /// [`json_col`] through the thread's [`Memo`] of the column's values.
@@ -700,20 +714,9 @@ impl crate::sqlite_bulk::FromColumns for PlannerPoint {
 impl crate::sqlite_bulk::FromColumns for Debt {
     fn from_columns(c: &Columns) -> Result<Debt> {
         let currency: Currency = parsed(c, 3, "currency")?;
-        let strategy_id: Option<String> = Col::col(c, 12, "strategy_id")?;
-        let strategy_version: Option<i64> = Col::col(c, 13, "strategy_version")?;
-        let started_at: Option<DateTime<Utc>> = Col::col(c, 15, "strategy_started_at")?;
-        let strategy = match (strategy_id, strategy_version, started_at) {
-            (Some(strategy), Some(version), Some(started_at)) => Some(StrategyAssignment {
-                strategy,
-                version: u32::try_from(version).map_err(StoreError::corrupt)?,
-                arms: match c.text(14) {
-                    None => BTreeMap::new(),
-                    Some(_) => memo_col(&ARMS, c, 14, "strategy_arms", ("{}", BTreeMap::new))?,
-                },
-                started_at,
-            }),
-            _ => None,
+        let strategy = match c.text(12) {
+            None => None,
+            Some(s) => Some(from_json::<StoredAssignment>(s, "strategy")?.into_domain()?),
         };
         Ok(Debt {
             id: parsed(c, 0, "debt id")?,
@@ -784,10 +787,7 @@ from_columns!(DebtRow {
     status,
     created_at,
     updated_at,
-    strategy_id,
-    strategy_version,
-    strategy_arms,
-    strategy_started_at
+    strategy
 });
 from_columns!(EventRow {
     id,

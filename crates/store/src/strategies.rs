@@ -304,22 +304,39 @@ impl TenantStore {
             .push_arg(self.tid.clone())
             .push(" AND id = ")
             .push_arg(debt_id.to_string());
+        // Its entry in the debtor's planner state replaces the one there (the planner's own
+        // writes keep the stored one instead).
+        let entry = crate::rows::StoredAssignment(
+            target.strategy_id.clone(),
+            i64::from(target.version),
+            Default::default(),
+            now,
+        );
+        let mut strategies = serde_json::Map::new();
+        strategies.insert(
+            debt_id.to_string(),
+            serde_json::to_value(entry).map_err(StoreError::corrupt)?,
+        );
         let mut assign = Sql::new(
-            "INSERT INTO debt_strategies (debt_id, strategy_id, strategy_version, strategy_arms, \
-             strategy_started_at) VALUES ",
+            "INSERT INTO debtor_plans (plan_debtor_id, planned_segment, planned_at, strategies) \
+             VALUES ",
         );
         assign.push_values(vec![
-            debt_id.to_string().into(),
-            target.strategy_id.clone().into(),
-            i64::from(target.version).into(),
-            serde_json::json!({}).into(),
-            now.into(),
+            debt.debtor_id.to_string().into(),
+            None::<String>.into(),
+            None::<DateTime<Utc>>.into(),
+            serde_json::Value::Object(strategies).into(),
         ]);
-        assign.push(
-            " ON CONFLICT (debt_id) DO UPDATE SET strategy_id = excluded.strategy_id, \
-             strategy_version = excluded.strategy_version, strategy_arms = excluded.strategy_arms, \
-             strategy_started_at = excluded.strategy_started_at",
-        );
+        assign.push(match &self.store.backend {
+            crate::Backend::Sqlite(_) => {
+                " ON CONFLICT (plan_debtor_id) DO UPDATE SET \
+                 strategies = json_patch(debtor_plans.strategies, excluded.strategies)"
+            }
+            crate::Backend::Postgres(_) => {
+                " ON CONFLICT (plan_debtor_id) DO UPDATE SET \
+                 strategies = debtor_plans.strategies || excluded.strategies"
+            }
+        });
         let event = insert_event(
             &self.tid,
             NewEvent {
