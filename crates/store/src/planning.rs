@@ -913,8 +913,8 @@ fn write_plans_sqlite(
     let mut states = Rows::<4>::new(db, PLAN_UPSERT_HEAD, PLAN_UPSERT_TAIL_SQLITE)?;
     let mut contacts = Rows::<CONTACT_BINDS>::new(
         db,
-        &crate::outbox::contact_insert_head(),
-        crate::outbox::CONTACT_INSERT_TAIL,
+        &crate::outbox::contact_bulk_insert_head(),
+        "",
     )?;
     if let Some(why) = batches.iter().find_map(|r| r.invalid.as_ref()) {
         return Err(crate::StoreError::corrupt(why.clone()));
