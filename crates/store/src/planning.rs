@@ -385,8 +385,12 @@ impl TenantStore {
                 .push_arg(hi.clone());
         };
 
+        let strategy = match &self.store.backend {
+            crate::Backend::Sqlite(_) => crate::rows::PLANNER_DEBT_STRATEGY_SQLITE,
+            crate::Backend::Postgres(_) => DEBT_STRATEGY_COLUMNS,
+        };
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM {DEBTS_FROM} WHERE tenant_id = "
+            "SELECT {DEBT_COLUMNS}, {strategy} FROM {DEBTS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
@@ -911,11 +915,8 @@ fn write_plans_sqlite(
     use crate::sqlite_bulk::Bind;
 
     let mut states = Rows::<4>::new(db, PLAN_UPSERT_HEAD, PLAN_UPSERT_TAIL_SQLITE)?;
-    let mut contacts = Rows::<CONTACT_BINDS>::new(
-        db,
-        &crate::outbox::contact_bulk_insert_head(),
-        "",
-    )?;
+    let mut contacts =
+        Rows::<CONTACT_BINDS>::new(db, &crate::outbox::contact_bulk_insert_head(), "")?;
     if let Some(why) = batches.iter().find_map(|r| r.invalid.as_ref()) {
         return Err(crate::StoreError::corrupt(why.clone()));
     }
