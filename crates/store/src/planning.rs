@@ -15,8 +15,8 @@ use recaudo_domain::portfolio::{ContactPoint, Debt, DebtStatus, Debtor};
 
 use crate::outbox::IdRow;
 use crate::rows::{
-    ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTORS_FROM, DEBTS_FROM, DebtRow,
-    DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS, PromiseRow, from_columns, parse,
+    ContactPointRow, DEBT_COLUMNS, DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS,
+    PromiseRow, from_columns, parse,
 };
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
 use crate::{Result, TenantStore, on_pool};
@@ -71,11 +71,15 @@ macro_rules! read_each {
 /// the addresses).
 const PLANNER_CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, '' AS address, NULL AS postal, verified, consent_status, NULL AS consent_source, NULL AS consent_at, opted_out_at, priority, bounce_count, created_at";
 
-/// The debtor columns the planner reads, in [`DEBTOR_READ_COLUMNS`](crate::rows::DEBTOR_READ_COLUMNS)' order so that the same
+/// The debtor columns the planner reads, in [`DEBTOR_COLUMNS`](crate::rows::DEBTOR_COLUMNS)' order so that the same
 /// decoder serves: the name and the identity document, which no decision or condition looks at
 /// (conditions see `debtor.kind`, `age`, `segment`, `country`, `language`, `timezone`, `tags`,
 /// `attributes` and `days_since_created`), are read empty.
-const PLANNER_DEBTOR_COLUMNS: &str = "id, external_id, kind, '' AS name, NULL AS document_type, NULL AS document_number, birth_date, language, timezone, country, CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END AS segment, tags, attributes, preferences, created_at, updated_at";
+///
+/// They are read from `debtors` alone, with the segment the tenant gave: the planner's own
+/// (`debtor_plans`) is read for the batch's range of ids and put in its place
+/// ([`TenantStore::files_for`]), as [`DEBTOR_SEGMENT`](crate::rows::DEBTOR_SEGMENT) does.
+const PLANNER_DEBTOR_COLUMNS: &str = "id, external_id, kind, '' AS name, NULL AS document_type, NULL AS document_number, birth_date, language, timezone, country, segment, tags, attributes, preferences, created_at, updated_at";
 
 /// How far back the planner reads a debtor's timeline (the CEL `events` and the placements
 /// `after:`/`wait_for` see this much).
@@ -177,6 +181,65 @@ impl PriorRow {
                 created_at: self.created_at,
             },
         ))
+    }
+}
+
+/// The planner's state of a debtor as [`TenantStore::files_for`] reads it (`debtor_plans`).
+const PLAN_STATE_COLUMNS: &str = "plan_debtor_id, planned_segment, planned_at, strategies";
+
+#[derive(sqlx::FromRow)]
+struct PlanStateRead {
+    plan_debtor_id: String,
+    planned_segment: Option<String>,
+    planned_at: Option<DateTime<Utc>>,
+    /// The JSON object as text (PostgreSQL's `jsonb` through a text column type below).
+    #[sqlx(try_from = "Json<serde_json::Value>")]
+    strategies: JsonText,
+}
+
+from_columns!(PlanStateRead {
+    plan_debtor_id,
+    planned_segment,
+    planned_at,
+    strategies
+});
+
+impl PlanStateRead {
+    /// Puts the state into the debtor's file: the planner's segment over the tenant's once it
+    /// assigned one, and each debt's strategy (its member of the object).
+    fn apply(self, f: &mut DebtorFile) -> Result<()> {
+        if self.planned_at.is_some() {
+            f.debtor.segment = self.planned_segment;
+        }
+        let object = &self.strategies.0;
+        if object.len() > 2 {
+            for d in &mut f.debts {
+                if let Some(v) = crate::rows::json_member(object, &d.debt.id.text())? {
+                    d.debt.strategy = Some(
+                        serde_json::from_str::<crate::rows::StoredAssignment>(v)
+                            .map_err(|e| crate::StoreError::corrupt(format!("strategies: {e}")))?
+                            .into_domain()?,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON column's text.
+struct JsonText(String);
+
+impl TryFrom<Json<serde_json::Value>> for JsonText {
+    type Error = std::convert::Infallible;
+    fn try_from(j: Json<serde_json::Value>) -> std::result::Result<Self, Self::Error> {
+        Ok(JsonText(j.0.to_string()))
+    }
+}
+
+impl crate::rows::Col for JsonText {
+    fn col(c: &crate::sqlite_bulk::Columns, i: usize, name: &str) -> Result<Self> {
+        String::col(c, i, name).map(JsonText)
     }
 }
 
@@ -324,9 +387,7 @@ impl TenantStore {
                     .replace(", attributes,", &format!(", {empty} AS attributes,")),
             )
         };
-        let mut sql = Sql::new(&format!(
-            "SELECT {columns} FROM {DEBTORS_FROM} WHERE tenant_id = "
-        ));
+        let mut sql = Sql::new(&format!("SELECT {columns} FROM debtors WHERE tenant_id = "));
         sql.push_arg(self.tid.clone());
         if let Some(a) = batch.after {
             sql.push(" AND id > ").push_arg(a.to_string());
@@ -385,12 +446,14 @@ impl TenantStore {
                 .push_arg(hi.clone());
         };
 
-        let strategy = match &self.store.backend {
-            crate::Backend::Sqlite(_) => crate::rows::PLANNER_DEBT_STRATEGY_SQLITE,
-            crate::Backend::Postgres(_) => DEBT_STRATEGY_COLUMNS,
+        // The debts alone: their strategies are read with the debtors' planner state below
+        // (a range of `debtor_plans` instead of a seek into it for every debt and debtor).
+        let no_strategy = match &self.store.backend {
+            crate::Backend::Sqlite(_) => "NULL AS strategy",
+            crate::Backend::Postgres(_) => "NULL::jsonb AS strategy",
         };
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBT_COLUMNS}, {strategy} FROM {DEBTS_FROM} WHERE tenant_id = "
+            "SELECT {DEBT_COLUMNS}, {no_strategy} FROM debts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
@@ -527,13 +590,31 @@ impl TenantStore {
         read_each!(self, Prior, PriorRow, sql, |Prior(d, c)| contacts
             .push(d, c));
 
+        // The planner's state of the batch's debtors: one range of `debtor_plans` (ids are
+        // unique across tenants; rows of other tenants' debtors in the range match no file).
+        let mut sql = Sql::new(&format!(
+            "SELECT {PLAN_STATE_COLUMNS} FROM debtor_plans WHERE plan_debtor_id >= "
+        ));
+        sql.push_arg(lo.clone())
+            .push(" AND plan_debtor_id <= ")
+            .push_arg(hi.clone())
+            .push(" ORDER BY plan_debtor_id");
+        let mut states = Buckets::new(1);
+        for row in read_rows!(self, PlanStateRead, sql) {
+            states.push(parse("debtor id", &row.plan_debtor_id)?, row);
+        }
+
         let mut debts = debts.sorted();
+        let mut states = states.sorted();
         let mut points = points.sorted();
         let mut events = events.sorted();
         let mut contacts = contacts.sorted();
         for f in &mut files {
             let id = f.debtor.id;
             f.debts = debts.take(id);
+            if let Some(state) = states.take(id).pop() {
+                state.apply(f)?;
+            }
             if !f.debts.is_empty() {
                 f.contact_points = points.take(id);
                 f.events = events.take(id);
@@ -1144,7 +1225,8 @@ mod tests {
 
     #[test]
     fn the_planners_debtor_columns_keep_the_decoders_order() {
-        let all: Vec<&str> = crate::rows::DEBTOR_READ_COLUMNS.split(", ").collect();
+        // The stored columns: the planner puts its own segment in place itself.
+        let all: Vec<&str> = crate::rows::DEBTOR_COLUMNS.split(", ").collect();
         let read: Vec<&str> = PLANNER_DEBTOR_COLUMNS.split(", ").collect();
         // `plan_inputs` replaces this to leave the attributes out.
         assert!(PLANNER_DEBTOR_COLUMNS.contains(", attributes,"));

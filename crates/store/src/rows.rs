@@ -803,27 +803,14 @@ impl crate::sqlite_bulk::FromColumns for PlannerPoint {
     }
 }
 
-/// The strategy column the planner's batches read on SQLite, in the place of
-/// [`DEBT_STRATEGY_COLUMNS`]: the debtor's whole `strategies` object, of which the decoder
-/// takes the debt's member ([`json_member`]). SQLite's `strategies -> id` parsed the whole
-/// object again for every debt (0.9 s of CPU for the 970k debts of a 1M-debt portfolio, once
-/// they all follow one).
-pub(crate) const PLANNER_DEBT_STRATEGY_SQLITE: &str = "strategies AS strategy";
-
-/// [`DebtRow`] read straight into a [`Debt`] ([`DEBT_COLUMNS`], then the debtor's strategies,
-/// [`PLANNER_DEBT_STRATEGY_SQLITE`]).
+/// [`DebtRow`] read straight into a [`Debt`] ([`DEBT_COLUMNS`] then [`DEBT_STRATEGY_COLUMNS`]:
+/// the planner's batches read the strategies apart, with the debtor's planner state).
 impl crate::sqlite_bulk::FromColumns for Debt {
     fn from_columns(c: &Columns) -> Result<Debt> {
         let currency: Currency = parsed(c, 3, "currency")?;
         let strategy = match c.text(12) {
             None => None,
-            Some(object) => {
-                let id = c.text(0).ok_or_else(|| null("debt id"))?;
-                match json_member(object, id)? {
-                    None => None,
-                    Some(v) => Some(from_json::<StoredAssignment>(v, "strategy")?.into_domain()?),
-                }
-            }
+            Some(s) => Some(from_json::<StoredAssignment>(s, "strategy")?.into_domain()?),
         };
         Ok(Debt {
             id: parsed(c, 0, "debt id")?,
