@@ -230,10 +230,9 @@ impl PlanStateRead {
 /// A JSON column's text.
 struct JsonText(String);
 
-impl TryFrom<Json<serde_json::Value>> for JsonText {
-    type Error = std::convert::Infallible;
-    fn try_from(j: Json<serde_json::Value>) -> std::result::Result<Self, Self::Error> {
-        Ok(JsonText(j.0.to_string()))
+impl From<Json<serde_json::Value>> for JsonText {
+    fn from(j: Json<serde_json::Value>) -> Self {
+        JsonText(j.0.to_string())
     }
 }
 
