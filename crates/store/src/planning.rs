@@ -215,11 +215,7 @@ impl PlanStateRead {
         if object.len() > 2 {
             for d in &mut f.debts {
                 if let Some(v) = crate::rows::json_member(object, &d.debt.id.text())? {
-                    d.debt.strategy = Some(
-                        serde_json::from_str::<crate::rows::StoredAssignment>(v)
-                            .map_err(|e| crate::StoreError::corrupt(format!("strategies: {e}")))?
-                            .into_domain()?,
-                    );
+                    d.debt.strategy = Some(crate::rows::stored_assignment(v)?);
                 }
             }
         }
@@ -1190,6 +1186,49 @@ mod tests {
                 .collect();
             arms_json(&mut out, &arms);
             assert_eq!(out, serde_json::to_string(&arms).unwrap());
+        }
+    }
+
+    #[test]
+    fn the_writers_strategies_are_read_back_as_written() {
+        use recaudo_domain::portfolio::StrategyAssignment;
+        let now: DateTime<Utc> = "2026-12-04T15:00:00Z".parse().unwrap();
+        let assignments: Vec<_> = [
+            ("s", 1, vec![], now),
+            (
+                "t\"q",
+                2,
+                vec![("exp", "B")],
+                now - Duration::milliseconds(1500),
+            ),
+            ("u", 7, vec![("a", "x"), ("b\\", "\n")], now),
+        ]
+        .into_iter()
+        .map(|(strategy, version, arms, started_at)| {
+            (
+                recaudo_domain::DebtId::generate(),
+                StrategyAssignment {
+                    strategy: strategy.into(),
+                    version,
+                    arms: arms
+                        .into_iter()
+                        .map(|(k, v): (&str, &str)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    started_at,
+                },
+            )
+        })
+        .collect();
+        let mut out = String::new();
+        let now_text = crate::sqlite_bulk::time_text(now);
+        strategies_json(&mut out, &assignments, (now, &now_text), &mut String::new());
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed.as_object().unwrap().len(), assignments.len());
+        for (debt, a) in &assignments {
+            let member = crate::rows::json_member(&out, &debt.text())
+                .unwrap()
+                .unwrap();
+            assert_eq!(&crate::rows::stored_assignment(member).unwrap(), a);
         }
     }
 
