@@ -435,27 +435,13 @@ mod tests {
                     bounce_count: 0,
                     created_at: now,
                 };
-                let mut sql = crate::sql::Sql::new(
-                    "INSERT INTO contact_points (id, tenant_id, debtor_id, channel, address, \
-                     postal, verified, consent_status, consent_source, consent_at, opted_out_at, \
-                     priority, bounce_count, created_at) VALUES ",
+                let mut sql = crate::sql::Sql::new(&format!(
+                    "INSERT INTO contact_points (tenant_id, {}) VALUES ",
+                    crate::rows::CONTACT_POINT_COLUMNS
+                ));
+                sql.push_values(
+                    crate::portfolio::contact_point_values(&tk.tenant.id.to_string(), &cp).unwrap(),
                 );
-                sql.push_values(vec![
-                    cp.id.to_string().into(),
-                    tk.tenant.id.to_string().into(),
-                    d.id.to_string().into(),
-                    cp.channel.as_str().into(),
-                    cp.address.clone().into(),
-                    None::<serde_json::Value>.into(),
-                    cp.verified.into(),
-                    cp.consent.status.as_str().into(),
-                    cp.consent.source.clone().into(),
-                    cp.consent.at.into(),
-                    cp.opted_out_at.into(),
-                    i64::from(cp.priority).into(),
-                    0i64.into(),
-                    now.into(),
-                ]);
                 ts.run_tx(vec![sql]).await.unwrap();
                 points.push(cp);
             }
