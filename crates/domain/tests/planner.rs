@@ -1270,3 +1270,30 @@ steps:
     assert_eq!((l.step.as_str(), l.channel), ("recap", Channel::Sms));
     assert_eq!(l.decision, send("2026-11-04T10:00:00-06:00"));
 }
+
+/// Of a debtor's usable points on a channel, the lowest priority is used, then the oldest by
+/// id, whatever the creation times say (the planner's reads leave them out).
+#[test]
+fn a_channel_uses_its_lowest_priority_point_then_the_oldest_id() {
+    let f = file(7, "America/Bogota", Country::Co, &[], &[]);
+    let mut older = point(f.debtor.id, 50, Channel::Email);
+    older.created_at = t("2026-06-01T00:00:00Z");
+    let newer = point(f.debtor.id, 51, Channel::Email);
+    let mut opted_out = point(f.debtor.id, 40, Channel::Email);
+    opted_out.opted_out_at = Some(t("2026-02-01T00:00:00Z"));
+    let mut urgent = point(f.debtor.id, 60, Channel::Email);
+    urgent.priority = -1;
+    let pick = |points: &[ContactPoint]| {
+        recaudo_domain::planner::contact_point(&f.debtor, points, Channel::Email).map(|p| p.id)
+    };
+    assert_eq!(
+        pick(&[newer.clone(), older.clone(), opted_out.clone()]),
+        Some(older.id)
+    );
+    assert_eq!(
+        pick(&[newer.clone(), older.clone(), urgent.clone()]),
+        Some(urgent.id)
+    );
+    assert_eq!(pick(&[opted_out.clone()]), Some(opted_out.id));
+    assert_eq!(pick(&[]), None);
+}

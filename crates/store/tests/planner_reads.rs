@@ -278,7 +278,14 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
                 p.consent.source = None;
                 p.consent.at = None;
             }
-            assert_eq!(*file, whole, "{db}");
+            // The creation time is not read on SQLite (the epoch there).
+            let mut file = file.clone();
+            for f in [&mut file, &mut whole] {
+                for p in &mut f.contact_points {
+                    p.created_at = chrono::DateTime::UNIX_EPOCH;
+                }
+            }
+            assert_eq!(file, whole, "{db}");
         }
         for file in &files {
             let replies: Vec<i64> = file

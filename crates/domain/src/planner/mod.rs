@@ -1226,7 +1226,8 @@ fn conversations(events: &[Event]) -> impl Iterator<Item = PastContact> + '_ {
 }
 
 /// The contact point to use on a channel: not opted out and not denied first, then the lowest
-/// priority, then the oldest. An opted-out or denied point is still returned when it is the
+/// priority, then the oldest by id (a ULID, made when the point was: the order the store lists
+/// a debtor's points in; the planner's reads leave the creation time out). An opted-out or denied point is still returned when it is the
 /// only one, so that the policy names the reason (`opted_out`, `no_consent`). A paperless
 /// debtor has no letter address.
 pub fn contact_point<'p>(
@@ -1245,7 +1246,7 @@ pub fn contact_point<'p>(
                 p.opted_out_at.is_some(),
                 p.consent.status == ConsentStatus::Denied,
                 p.priority,
-                p.created_at,
+                p.id,
             )
         })
 }
