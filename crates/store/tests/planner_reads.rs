@@ -304,6 +304,23 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             };
             assert_eq!(replies, want, "{db}");
         }
+        // "No segment applies" from the planner shadows the tenant's own (`sme`) in a batch
+        // as in a single read; the debts keep their strategies.
+        let none = DebtorPlan {
+            debtor: Some(full.id),
+            segment: Some(None),
+            ..DebtorPlan::default()
+        };
+        ts.write_plans(&[none], None, t0).await.unwrap();
+        let files = ts.plan_inputs(batch, now, None, true).await.unwrap();
+        let f = files.iter().find(|f| f.debtor.id == full.id).unwrap();
+        assert_eq!(f.debtor.segment, None, "{db}");
+        assert_eq!(ts.get_debtor(full.id).await.unwrap().segment, None, "{db}");
+        assert_eq!(
+            f.debts.iter().filter(|d| d.debt.strategy.is_some()).count(),
+            2,
+            "{db}"
+        );
     }
 }
 
