@@ -782,7 +782,7 @@ fn empty_file(debtor: Debtor) -> DebtorFile {
 /// replaces the last one (a row without one, `planned_at` NULL, keeps it), and a debt's first
 /// strategy stays (the stored entries win over the new ones: a concurrent planner cannot move a
 /// debt). The key's name is no other table's (see migration 0008).
-const PLAN_UPSERT_HEAD: &str =
+pub(crate) const PLAN_UPSERT_HEAD: &str =
     "INSERT INTO debtor_plans (plan_debtor_id, planned_segment, planned_at, strategies)";
 /// The conflict clause up to the merge of the strategies (a macro, for `concat!`).
 macro_rules! plan_upsert_segment {
@@ -990,12 +990,12 @@ fn write_plans_sqlite(
 ) -> Result<PlanWrite> {
     use crate::sqlite_bulk::Bind;
 
-    let mut states = Rows::<4>::new(db, PLAN_UPSERT_HEAD, PLAN_UPSERT_TAIL_SQLITE)?;
-    let mut contacts =
-        Rows::<CONTACT_BINDS>::new(db, &crate::outbox::contact_bulk_insert_head(), "")?;
     if let Some(why) = batches.iter().find_map(|r| r.invalid.as_ref()) {
         return Err(crate::StoreError::corrupt(why.clone()));
     }
+    let mut states = Rows::<4>::new(db, PLAN_UPSERT_HEAD, PLAN_UPSERT_TAIL_SQLITE)?;
+    let mut contacts =
+        Rows::<CONTACT_BINDS>::new(db, &crate::outbox::contact_bulk_insert_head(), "")?;
     let mut out = PlanWrite::default();
     for rows in batches {
         for p in &rows.states {

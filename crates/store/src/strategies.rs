@@ -317,10 +317,7 @@ impl TenantStore {
             debt_id.to_string(),
             serde_json::to_value(entry).map_err(StoreError::corrupt)?,
         );
-        let mut assign = Sql::new(
-            "INSERT INTO debtor_plans (plan_debtor_id, planned_segment, planned_at, strategies) \
-             VALUES ",
-        );
+        let mut assign = Sql::new(&format!("{} VALUES ", crate::planning::PLAN_UPSERT_HEAD));
         assign.push_values(vec![
             debt.debtor_id.to_string().into(),
             None::<String>.into(),
