@@ -274,6 +274,10 @@ async fn plan(
             "write_wait_seconds": round3(report.write_wait_seconds),
             "write_transactions": report.write_transactions,
             "import_seconds": import_seconds.map(round3),
+            // A day replayed on a kept database (`--db`) runs on pages that clearing the last
+            // run's plans brought into memory, and reuses its freed pages: it is faster than the
+            // first day of a fresh import, which grows the file (docs/benchmarks.md).
+            "fresh": !reuse,
         })
     );
     Ok(())
