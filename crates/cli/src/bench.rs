@@ -36,6 +36,11 @@ pub enum BenchCommand {
         /// importing; its outbox is emptied first).
         #[arg(long, value_name = "FILE")]
         db: Option<PathBuf>,
+        /// Plan the first day of a copy of this database, never planned (one that
+        /// `--db FILE --dry-run` made): a fresh day, as after an import, without importing
+        /// again. The copy is synced to disk first and removed afterwards.
+        #[arg(long, value_name = "FILE", conflicts_with = "db")]
+        from: Option<PathBuf>,
         /// The instant planned (default: 10:00 in Bogotá today).
         #[arg(long, value_name = "RFC3339", value_parser = crate::plan::parse_at)]
         at: Option<chrono::DateTime<chrono::Utc>>,
@@ -68,11 +73,19 @@ pub async fn run(command: BenchCommand, config: &Config) -> CliResult {
             debts,
             seed,
             db,
+            from,
             at,
             dry_run,
             batch,
             days,
-        } => plan(debts, seed, db, at, dry_run, batch, days).await,
+        } => {
+            let source = match (db, from) {
+                (Some(db), _) => PlanDb::Kept(db),
+                (None, Some(from)) => PlanDb::CopyOf(from),
+                (None, None) => PlanDb::Imported,
+            };
+            plan(debts, seed, source, at, dry_run, batch, days).await
+        }
         BenchCommand::Classify { messages } => classify(messages),
     }
 }
@@ -119,10 +132,20 @@ fn classify(messages: usize) -> CliResult {
     Ok(())
 }
 
+/// Where `bench plan` finds its database.
+enum PlanDb {
+    /// Generated and imported into a temporary file.
+    Imported,
+    /// This file: imported into when it does not exist, else its plans cleared and replayed.
+    Kept(PathBuf),
+    /// A temporary copy of this never-planned database.
+    CopyOf(PathBuf),
+}
+
 async fn plan(
     debts: usize,
     seed: u64,
-    db: Option<PathBuf>,
+    source: PlanDb,
     at: Option<chrono::DateTime<chrono::Utc>>,
     dry_run: bool,
     batch: usize,
@@ -137,13 +160,20 @@ async fn plan(
     });
     let dir = TempDir(std::env::temp_dir().join(format!("recaudo-bench-{}", ulid_like())));
     std::fs::create_dir_all(&dir.0).map_err(err)?;
-    let db_path = db.clone().unwrap_or_else(|| dir.0.join("plan.db"));
-    let reuse = db.is_some() && db_path.exists();
+    let db_path = match &source {
+        PlanDb::Kept(db) => db.clone(),
+        PlanDb::Imported | PlanDb::CopyOf(_) => dir.0.join("plan.db"),
+    };
+    if let PlanDb::CopyOf(from) = &source {
+        copy_synced(from, &db_path)?;
+    }
+    // Replayed: a kept database's last plans are cleared first.
+    let replay = matches!(source, PlanDb::Kept(_)) && db_path.exists();
     let store = Store::open(&format!("sqlite://{}", db_path.display()))
         .await
         .map_err(err)?;
     let mut import_seconds = None;
-    let tenant = if reuse {
+    let tenant = if replay || matches!(source, PlanDb::CopyOf(_)) {
         let t = store
             .list_tenants()
             .await
@@ -151,7 +181,18 @@ async fn plan(
             .into_iter()
             .find(|t| t.name == "bench-plan")
             .ok_or_else(|| format!("{} has no tenant `bench-plan`", db_path.display()))?;
-        store.tenant(&t).reset_plans().await.map_err(err)?;
+        let ts = store.tenant(&t);
+        if replay {
+            ts.reset_plans().await.map_err(err)?;
+        } else if ts.has_plans().await.map_err(err)? {
+            let from = match &source {
+                PlanDb::CopyOf(from) => from.display().to_string(),
+                _ => db_path.display().to_string(),
+            };
+            return Err(format!(
+                "{from} has been planned: --from takes a database never planned (made with `bench plan --db FILE --dry-run`); replay a planned one with --db"
+            ));
+        }
         t
     } else {
         let csv_path = dir.0.join("portfolio.csv");
@@ -277,9 +318,29 @@ async fn plan(
             // A day replayed on a kept database (`--db`) runs on pages that clearing the last
             // run's plans brought into memory, and reuses its freed pages: it is faster than the
             // first day of a fresh import, which grows the file (docs/benchmarks.md).
-            "fresh": !reuse,
+            "fresh": !replay,
         })
     );
+    Ok(())
+}
+
+/// Copies a closed SQLite database (no WAL left beside it) to `to` and syncs the copy to disk,
+/// so that the day planned on it does not also pay for writing the copy back.
+fn copy_synced(from: &Path, to: &Path) -> CliResult {
+    if !from.is_file() {
+        return Err(format!("--from {}: no such database file", from.display()));
+    }
+    let wal = PathBuf::from(format!("{}-wal", from.display()));
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(format!(
+            "--from {}: its WAL ({}) still holds pages; close what has it open first",
+            from.display(),
+            wal.display()
+        ));
+    }
+    std::fs::copy(from, to)
+        .and_then(|_| std::fs::File::open(to)?.sync_all())
+        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))?;
     Ok(())
 }
 

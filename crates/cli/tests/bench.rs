@@ -48,3 +48,48 @@ fn bench_plan_says_whether_its_day_was_fresh_or_replayed() {
         assert_eq!(fresh[key], replayed[key], "{key}: {fresh} / {replayed}");
     }
 }
+
+/// `bench plan --from FILE` plans a fresh first day on a copy of a database never planned,
+/// leaves FILE as it was, and refuses one that has been planned.
+#[test]
+fn bench_plan_from_plans_a_fresh_day_on_a_copy_and_refuses_a_planned_database() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let db = dir.path().join("unplanned.db");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_recaudo"))
+            .args(["bench", "plan", "--debts", "200"])
+            .args(["--at", "2026-12-02T15:00:00Z"])
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let path = db.to_str().expect("utf-8 path");
+    let made = run(&["--db", path, "--dry-run"]);
+    assert!(made.status.success(), "{}", common::stderr(&made));
+    let before = std::fs::metadata(&db).expect("kept").len();
+    let from = run(&["--from", path]);
+    assert!(from.status.success(), "{}", common::stderr(&from));
+    let v = common::last_json(&from);
+    assert_eq!(v["fresh"], true, "{v}");
+    assert!(v["contacts_written"].as_u64().is_some_and(|c| c > 0), "{v}");
+    assert!(v["import_seconds"].is_null(), "{v}");
+    // The original is untouched: planning it again from scratch writes the same.
+    assert_eq!(std::fs::metadata(&db).expect("kept").len(), before);
+    let again = common::last_json(&run(&["--from", path]));
+    assert_eq!(again["contacts_written"], v["contacts_written"]);
+
+    // Planned for real, it is refused with a message that says why and what to use.
+    let planned = run(&["--db", path]);
+    assert!(planned.status.success(), "{}", common::stderr(&planned));
+    let refused = run(&["--from", path]);
+    assert!(!refused.status.success());
+    let err = common::stderr(&refused);
+    assert!(
+        err.contains("has been planned") && err.contains("--db"),
+        "{err}"
+    );
+
+    let missing = run(&["--from", "/nonexistent/recaudo.db"]);
+    assert!(!missing.status.success());
+    assert!(common::stderr(&missing).contains("no such database file"));
+}

@@ -426,7 +426,9 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
         let mut renamed = debtors[1].clone();
         renamed.name = "Renamed".into();
         ts.update_debtor(&renamed, now).await.unwrap();
+        assert!(ts.has_plans().await.unwrap(), "{db}");
         ts.reset_plans().await.unwrap();
+        assert!(!ts.has_plans().await.unwrap(), "{db}");
         assert_eq!(
             ts.get_debtor(renamed.id).await.unwrap().segment,
             None,
@@ -434,6 +436,7 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
         );
         let r = run(now).await;
         assert_eq!(r.segments_written, 3, "{db}");
+        assert!(ts.has_plans().await.unwrap(), "{db}");
 
         // The tenant's own segment shows until the planner's next run assigns its own again.
         let mut first = debtors[0].clone();

@@ -764,6 +764,20 @@ impl TenantStore {
             Ok(())
         })
     }
+
+    /// Whether anything was ever planned for this tenant: an outbox row, or a debtor's
+    /// segment or strategies ([`reset_plans`](Self::reset_plans) clears both).
+    pub async fn has_plans(&self) -> Result<bool> {
+        let mut sql = Sql::new("SELECT 1 FROM contacts WHERE tenant_id = ");
+        sql.push_arg(self.tid.clone());
+        sql.push(
+            " UNION ALL SELECT 1 FROM debtor_plans JOIN debtors ON debtors.id = plan_debtor_id WHERE debtors.tenant_id = ",
+        );
+        sql.push_arg(self.tid.clone());
+        sql.push(" LIMIT 1");
+        let row = on_pool!(self.store, |pool| fetch_optional!((i32,), sql, pool));
+        Ok(row.is_some())
+    }
 }
 
 /// A debtor's file before its debts, contact points, timeline and outbox rows are read.
