@@ -182,16 +182,16 @@ async fn plan(
             .find(|t| t.name == "bench-plan")
             .ok_or_else(|| format!("{} has no tenant `bench-plan`", db_path.display()))?;
         let ts = store.tenant(&t);
-        if replay {
-            ts.reset_plans().await.map_err(err)?;
-        } else if ts.has_plans().await.map_err(err)? {
-            let from = match &source {
-                PlanDb::CopyOf(from) => from.display().to_string(),
-                _ => db_path.display().to_string(),
-            };
-            return Err(format!(
-                "{from} has been planned: --from takes a database never planned (made with `bench plan --db FILE --dry-run`); replay a planned one with --db"
-            ));
+        match &source {
+            PlanDb::CopyOf(from) => {
+                if ts.has_plans().await.map_err(err)? {
+                    return Err(format!(
+                        "{} has been planned: --from takes a database never planned (made with `bench plan --db FILE --dry-run`); replay a planned one with --db",
+                        from.display()
+                    ));
+                }
+            }
+            _ => ts.reset_plans().await.map_err(err)?,
         }
         t
     } else {
