@@ -334,6 +334,122 @@ impl EventRow {
     }
 }
 
+#[cfg(test)]
+mod typed_ids {
+    use recaudo_domain::{DebtId, DebtorId};
+    use sqlx::AssertSqlSafe;
+
+    /// Writes ids through a pool of either driver and reads them back, as ids and as text;
+    /// `p(n)` is the driver's `n`-th placeholder.
+    macro_rules! check_id_columns {
+        ($pool:expr, $p:expr) => {{
+            let pool = $pool;
+            let p = $p;
+            sqlx::query("CREATE TABLE ids (id TEXT NOT NULL, debt_id TEXT, v VARCHAR(40))")
+                .execute(&pool)
+                .await
+                .unwrap();
+            let (id, debt, other) = (
+                DebtorId::generate(),
+                DebtId::generate(),
+                DebtorId::generate(),
+            );
+            let insert = format!(
+                "INSERT INTO ids (id, debt_id, v) VALUES ({}, {}, {})",
+                p(1),
+                p(2),
+                p(3)
+            );
+            sqlx::query(AssertSqlSafe(insert.clone()))
+                .bind(id)
+                .bind(Some(debt))
+                .bind(id)
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query(AssertSqlSafe(insert))
+                .bind(other)
+                .bind(None::<DebtId>)
+                .bind(other)
+                .execute(&pool)
+                .await
+                .unwrap();
+            let select = format!("SELECT id, debt_id, v FROM ids WHERE id = {}", p(1));
+            let read: (DebtorId, Option<DebtId>, DebtorId) =
+                sqlx::query_as(AssertSqlSafe(select.clone()))
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            assert_eq!(read, (id, Some(debt), id));
+            let read: (DebtorId, Option<DebtId>, DebtorId) =
+                sqlx::query_as(AssertSqlSafe(select.clone()))
+                    .bind(other)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            assert_eq!(read, (other, None, other));
+            // Stored as the text `to_string` gives, as before ids were bound typed.
+            let text: (String, String) = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT id, debt_id FROM ids WHERE id = {}",
+                p(1)
+            )))
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert_eq!(text, (id.to_string(), debt.to_string()));
+
+            sqlx::query("INSERT INTO ids (id, debt_id, v) VALUES ('dbr_nope', 'debt_x', NULL)")
+                .execute(&pool)
+                .await
+                .unwrap();
+            let bad = sqlx::query_as::<_, (DebtorId,)>("SELECT id FROM ids WHERE id = 'dbr_nope'")
+                .fetch_one(&pool)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                bad.contains("debtor id") && bad.contains("dbr_nope"),
+                "{bad}"
+            );
+            let foreign = sqlx::query_as::<_, (DebtorId,)>(AssertSqlSafe(format!(
+                "SELECT debt_id FROM ids WHERE id = {}",
+                p(1)
+            )))
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap_err()
+            .to_string();
+            assert!(
+                foreign.contains("debtor id") && foreign.contains(&debt.to_string()),
+                "{foreign}"
+            );
+        }};
+    }
+
+    #[tokio::test]
+    async fn ids_round_trip_through_sqlite_columns() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        check_id_columns!(pool, |_| "?".to_string());
+    }
+
+    #[tokio::test]
+    async fn ids_round_trip_through_postgres_columns() {
+        let Some(url) = crate::testing::fresh_postgres_url().await.unwrap() else {
+            eprintln!("{} is not set: skipped", crate::testing::TEST_DATABASE_ENV);
+            return;
+        };
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        check_id_columns!(pool, |n: usize| format!("${n}"));
+    }
+}
+
 /// Converts a list of rows, failing on the first unreadable one.
 pub(crate) fn convert<R, T>(rows: Vec<R>, f: impl Fn(R) -> Result<T>) -> Result<Vec<T>> {
     rows.into_iter().map(f).collect()
