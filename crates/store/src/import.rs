@@ -156,7 +156,7 @@ impl TenantStore {
         let id = ImportId::generate();
         let mut sql = Sql::new("INSERT INTO imports (id, tenant_id, source, started_at) VALUES ");
         sql.push_values(vec![
-            id.to_string().into(),
+            id.into(),
             self.tid.clone().into(),
             source.to_string().into(),
             now.into(),
@@ -179,7 +179,7 @@ impl TenantStore {
             .push(" WHERE tenant_id = ")
             .push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         self.run_tx(vec![sql]).await
     }
 
@@ -515,7 +515,7 @@ fn plan_batch(
             (c.consent.status == ConsentStatus::OptedOut).then(|| c.consent.at.unwrap_or(now));
         cp_values.push(vec![
             tid.to_string().into(),
-            ContactPointId::generate().to_string().into(),
+            ContactPointId::generate().into(),
             debtor_ids[k.0].clone().into(),
             c.channel.as_str().into(),
             c.address.clone().into(),

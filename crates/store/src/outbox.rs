@@ -186,15 +186,14 @@ impl TenantStore {
     /// [`crate::events::planned_events`]).
     pub(crate) fn contact_insert(&self, c: &NewContact, now: DateTime<Utc>) -> Result<Sql> {
         let id = ContactId::generate();
-        let covers: Vec<String> = c.covers.iter().map(ToString::to_string).collect();
         let mut sql = Sql::new(&format!("{} VALUES ", contact_insert_head()));
         sql.push_values(vec![
             self.tid.clone().into(),
-            id.to_string().into(),
-            c.debtor_id.to_string().into(),
-            c.debt_id.to_string().into(),
-            raw_json(&covers)?.into(),
-            c.contact_point_id.map(|p| p.to_string()).into(),
+            id.into(),
+            c.debtor_id.into(),
+            c.debt_id.into(),
+            raw_json(&c.covers)?.into(),
+            c.contact_point_id.into(),
             c.strategy.clone().into(),
             c.strategy_version.map(i64::from).into(),
             c.step.clone().into(),
@@ -227,7 +226,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND debtor_id = ")
-            .push_arg(debtor_id.to_string())
+            .push_arg(debtor_id)
             .push(" AND scheduled_for >= ")
             .push_arg(since)
             .push(" ORDER BY scheduled_for, id");
@@ -242,7 +241,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(ContactRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found("contact", id))?
             .into_domain()
