@@ -11,7 +11,10 @@ use recaudo_domain::portfolio::{
     Consent, ContactPoint, Debt, Debtor, Dispute, Payment, PostalAddress, Preferences, Promise,
     StrategyAssignment, Tenant,
 };
-use recaudo_domain::{Currency, DebtorId, Money};
+use recaudo_domain::{
+    ContactPointId, Currency, DebtId, DebtorId, DisputeId, EventId, Money, PaymentId, PromiseId,
+    TenantId,
+};
 
 use crate::{Result, StoreError};
 
@@ -30,9 +33,32 @@ where
     s.map(|v| parse(what, v)).transpose()
 }
 
+/// Ids read through SQLite's C API (the `from_columns!` structs below) as sqlx decodes them:
+/// the column's text through the id's parser, no owned copy.
+macro_rules! id_col {
+    ($($id:ty),*) => {$(
+        impl Col for $id {
+            fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+                let s = c
+                    .text(i)
+                    .ok_or_else(|| StoreError::corrupt(format!("column {name} is NULL")))?;
+                parse(name, s)
+            }
+        }
+    )*};
+}
+id_col!(
+    DebtorId,
+    ContactPointId,
+    DebtId,
+    EventId,
+    PromiseId,
+    recaudo_domain::ContactId
+);
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
-    pub id: String,
+    pub id: TenantId,
     pub name: String,
     pub country: String,
     pub timezone: String,
@@ -46,7 +72,7 @@ impl TenantRow {
     pub fn into_domain(self) -> Result<Tenant> {
         let country: recaudo_domain::Country = parse("country", &self.country)?;
         Ok(Tenant {
-            id: parse("tenant id", &self.id)?,
+            id: self.id,
             name: self.name,
             country,
             timezone: self.timezone,
@@ -70,7 +96,7 @@ pub(crate) const DEBTORS_FROM: &str = "debtors LEFT JOIN debtor_plans ON plan_de
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtorRow {
-    pub id: String,
+    pub id: DebtorId,
     pub external_id: String,
     pub kind: String,
     pub name: String,
@@ -91,7 +117,7 @@ pub(crate) struct DebtorRow {
 impl DebtorRow {
     pub fn into_domain(self) -> Result<Debtor> {
         Ok(Debtor {
-            id: parse("debtor id", &self.id)?,
+            id: self.id,
             external_id: self.external_id,
             kind: parse("debtor kind", &self.kind)?,
             name: self.name,
@@ -115,8 +141,8 @@ pub(crate) const CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, address,
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ContactPointRow {
-    pub id: String,
-    pub debtor_id: String,
+    pub id: ContactPointId,
+    pub debtor_id: DebtorId,
     pub channel: String,
     pub address: String,
     pub postal: Option<Json<PostalAddress>>,
@@ -133,8 +159,8 @@ pub(crate) struct ContactPointRow {
 impl ContactPointRow {
     pub fn into_domain(self) -> Result<ContactPoint> {
         Ok(ContactPoint {
-            id: parse("contact point id", &self.id)?,
-            debtor_id: parse("debtor id", &self.debtor_id)?,
+            id: self.id,
+            debtor_id: self.debtor_id,
             channel: parse("channel", &self.channel)?,
             address: self.address,
             postal: self.postal.map(|j| Box::new(j.0)),
@@ -193,8 +219,8 @@ impl StoredAssignment {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtRow {
-    pub id: String,
-    pub debtor_id: String,
+    pub id: DebtId,
+    pub debtor_id: DebtorId,
     pub external_id: String,
     pub currency: String,
     pub original_minor: i64,
@@ -212,8 +238,8 @@ impl DebtRow {
     pub fn into_domain(self) -> Result<Debt> {
         let currency: Currency = parse("currency", &self.currency)?;
         Ok(Debt {
-            id: parse("debt id", &self.id)?,
-            debtor_id: parse("debtor id", &self.debtor_id)?,
+            id: self.id,
+            debtor_id: self.debtor_id,
             external_id: self.external_id,
             original: Money::from_minor(self.original_minor, currency),
             balance: Money::from_minor(self.balance_minor, currency),
@@ -233,8 +259,8 @@ pub(crate) const PAYMENT_COLUMNS: &str =
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PaymentRow {
-    pub id: String,
-    pub debt_id: String,
+    pub id: PaymentId,
+    pub debt_id: DebtId,
     pub currency: String,
     pub amount_minor: i64,
     pub method: String,
@@ -245,8 +271,8 @@ pub(crate) struct PaymentRow {
 impl PaymentRow {
     pub fn into_domain(self) -> Result<Payment> {
         Ok(Payment {
-            id: parse("payment id", &self.id)?,
-            debt_id: parse("debt id", &self.debt_id)?,
+            id: self.id,
+            debt_id: self.debt_id,
             amount: Money::from_minor(self.amount_minor, parse("currency", &self.currency)?),
             method: self.method,
             provider_ref: self.provider_ref,
@@ -260,8 +286,8 @@ pub(crate) const PROMISE_COLUMNS: &str =
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PromiseRow {
-    pub id: String,
-    pub debt_id: String,
+    pub id: PromiseId,
+    pub debt_id: DebtId,
     pub currency: String,
     pub amount_minor: i64,
     pub due_on: NaiveDate,
@@ -273,8 +299,8 @@ pub(crate) struct PromiseRow {
 impl PromiseRow {
     pub fn into_domain(self) -> Result<Promise> {
         Ok(Promise {
-            id: parse("promise id", &self.id)?,
-            debt_id: parse("debt id", &self.debt_id)?,
+            id: self.id,
+            debt_id: self.debt_id,
             amount: Money::from_minor(self.amount_minor, parse("currency", &self.currency)?),
             due_on: self.due_on,
             channel: parse_opt("channel", self.channel.as_deref())?,
@@ -288,8 +314,8 @@ pub(crate) const DISPUTE_COLUMNS: &str = "id, debt_id, reason, status, opened_at
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DisputeRow {
-    pub id: String,
-    pub debt_id: String,
+    pub id: DisputeId,
+    pub debt_id: DebtId,
     pub reason: String,
     pub status: String,
     pub opened_at: DateTime<Utc>,
@@ -299,8 +325,8 @@ pub(crate) struct DisputeRow {
 impl DisputeRow {
     pub fn into_domain(self) -> Result<Dispute> {
         Ok(Dispute {
-            id: parse("dispute id", &self.id)?,
-            debt_id: parse("debt id", &self.debt_id)?,
+            id: self.id,
+            debt_id: self.debt_id,
             reason: self.reason,
             status: parse("dispute status", &self.status)?,
             opened_at: self.opened_at,
@@ -313,9 +339,9 @@ pub(crate) const EVENT_COLUMNS: &str = "id, debtor_id, debt_id, kind, at, data";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
-    pub id: String,
-    pub debtor_id: String,
-    pub debt_id: Option<String>,
+    pub id: EventId,
+    pub debtor_id: DebtorId,
+    pub debt_id: Option<DebtId>,
     pub kind: String,
     pub at: DateTime<Utc>,
     pub data: Json<serde_json::Value>,
@@ -324,9 +350,9 @@ pub(crate) struct EventRow {
 impl EventRow {
     pub fn into_domain(self) -> Result<Event> {
         Ok(Event {
-            id: parse("event id", &self.id)?,
-            debtor_id: parse("debtor id", &self.debtor_id)?,
-            debt_id: parse_opt("debt id", self.debt_id.as_deref())?,
+            id: self.id,
+            debtor_id: self.debtor_id,
+            debt_id: self.debt_id,
             kind: parse::<EventKind>("event kind", &self.kind)?,
             at: self.at,
             data: self.data.0,
