@@ -612,8 +612,8 @@ fn plan_batch(
     }
     sets.push(RowSet {
         head: format!(
-            "INSERT INTO debts (tenant_id, {}, last_import_id, last_import_line, created_at, updated_at)",
-            "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status"
+            "INSERT INTO debts (tenant_id, {})",
+            crate::rows::DEBT_IMPORT_COLUMNS
         ),
         tail: " ON CONFLICT (tenant_id, external_id) DO UPDATE SET debtor_id = excluded.debtor_id, \
          currency = excluded.currency, original_minor = excluded.original_minor, \

@@ -85,12 +85,28 @@ impl TenantRow {
     }
 }
 
-pub(crate) const DEBTOR_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, segment, tags, attributes, preferences, created_at, updated_at";
+/// The debtor columns with `$segment` in the segment's place (a literal, for `concat!`).
+macro_rules! debtor_columns {
+    ($segment:expr) => {
+        concat!(
+            "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, ",
+            $segment,
+            ", tags, attributes, preferences, created_at, updated_at"
+        )
+    };
+}
+/// [`DEBTOR_SEGMENT`] as a literal, for `concat!`.
+macro_rules! debtor_segment {
+    () => {
+        "CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END"
+    };
+}
+pub(crate) const DEBTOR_COLUMNS: &str = debtor_columns!("segment");
 /// A debtor's segment: the planner's (`debtor_plans`) once it assigned one, else the tenant's.
-pub(crate) const DEBTOR_SEGMENT: &str =
-    "CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END";
+pub(crate) const DEBTOR_SEGMENT: &str = debtor_segment!();
 /// [`DEBTOR_COLUMNS`] as read, from [`DEBTORS_FROM`]: the segment is [`DEBTOR_SEGMENT`].
-pub(crate) const DEBTOR_READ_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END AS segment, tags, attributes, preferences, created_at, updated_at";
+pub(crate) const DEBTOR_READ_COLUMNS: &str =
+    debtor_columns!(concat!(debtor_segment!(), " AS segment"));
 /// Debtors with the segment the planner assigned them (`debtor_plans`, migration 0008).
 pub(crate) const DEBTORS_FROM: &str = "debtors LEFT JOIN debtor_plans ON plan_debtor_id = id";
 
@@ -178,7 +194,19 @@ impl ContactPointRow {
     }
 }
 
-pub(crate) const DEBT_COLUMNS: &str = "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status, created_at, updated_at";
+/// A debt's columns up to its status (a literal, for `concat!`): what both the API and an
+/// import write, each with its own columns after them.
+macro_rules! debt_fields {
+    () => {
+        "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status"
+    };
+}
+pub(crate) const DEBT_COLUMNS: &str = concat!(debt_fields!(), ", created_at, updated_at");
+/// The columns an import writes to a debt: [`DEBT_COLUMNS`] with the import that last wrote it.
+pub(crate) const DEBT_IMPORT_COLUMNS: &str = concat!(
+    debt_fields!(),
+    ", last_import_id, last_import_line, created_at, updated_at"
+);
 /// Read with [`DEBT_COLUMNS`] from [`DEBTS_FROM`]: the debt's entry in its debtor's
 /// `debtor_plans.strategies` ([`StoredAssignment`], `NULL` when it follows none), the same
 /// operator on both databases. Written by the planner, and by an explicit move
