@@ -37,9 +37,9 @@ pub(crate) fn event_row(
 ) -> Vec<Arg> {
     vec![
         tid.to_string().into(),
-        EventId::generate().to_string().into(),
-        debtor_id.to_string().into(),
-        debt_id.map(|d| d.to_string()).into(),
+        EventId::generate().into(),
+        (*debtor_id).into(),
+        debt_id.copied().into(),
         kind.as_str().into(),
         at.into(),
         data,
@@ -95,17 +95,17 @@ impl TenantStore {
                     .push(" WHERE tenant_id = ")
                     .push_arg(self.tid.clone());
                 if let Some(d) = debtor_id {
-                    sql.push(" AND debtor_id = ").push_arg(d.to_string());
+                    sql.push(" AND debtor_id = ").push_arg(d);
                 }
                 if let Some(d) = debt_id {
-                    sql.push(" AND debt_id = ").push_arg(d.to_string());
+                    sql.push(" AND debt_id = ").push_arg(d);
                     // The outbox has no index by debt: its contacts are found through the
                     // debtors the debt has had (an import may move a debt), as its events say.
                     if i > 0 {
                         sql.push(
                             " AND debtor_id IN (SELECT debtor_id FROM events WHERE debt_id = ",
                         )
-                        .push_arg(d.to_string())
+                        .push_arg(d)
                         .push(")");
                     }
                 }

@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use crate::sql::{Sql, exec, fetch_optional};
 use crate::{Result, TenantStore, on_pool};
 
+/// The columns of a [`StoredResponse`].
+const RESPONSE_COLUMNS: &str = "request_hash, status_code, response";
+
 /// The first response given to a key, and the hash of the request that got it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredResponse {
@@ -15,9 +18,9 @@ pub struct StoredResponse {
 
 impl TenantStore {
     pub async fn idempotent_response(&self, key: &str) -> Result<Option<StoredResponse>> {
-        let mut sql = Sql::new(
-            "SELECT request_hash, status_code, response FROM idempotency_keys WHERE tenant_id = ",
-        );
+        let mut sql = Sql::new(&format!(
+            "SELECT {RESPONSE_COLUMNS} FROM idempotency_keys WHERE tenant_id = "
+        ));
         sql.push_arg(self.tid.clone())
             .push(" AND key = ")
             .push_arg(key.to_string());
@@ -35,9 +38,9 @@ impl TenantStore {
         stored: &StoredResponse,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut sql = Sql::new(
-            "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status_code, response, created_at) VALUES ",
-        );
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO idempotency_keys (tenant_id, key, {RESPONSE_COLUMNS}, created_at) VALUES "
+        ));
         sql.push_values(vec![
             self.tid.clone().into(),
             key.to_string().into(),

@@ -137,16 +137,16 @@ impl Column {
 
 #[derive(sqlx::FromRow)]
 struct ExistingDebtor {
-    id: String,
+    id: DebtorId,
     external_id: String,
 }
 
 #[derive(sqlx::FromRow)]
 struct ExistingDebt {
-    id: String,
+    id: DebtId,
     external_id: String,
     balance_minor: i64,
-    last_import_id: Option<String>,
+    last_import_id: Option<ImportId>,
     last_import_line: Option<i64>,
 }
 
@@ -156,7 +156,7 @@ impl TenantStore {
         let id = ImportId::generate();
         let mut sql = Sql::new("INSERT INTO imports (id, tenant_id, source, started_at) VALUES ");
         sql.push_values(vec![
-            id.to_string().into(),
+            id.into(),
             self.tid.clone().into(),
             source.to_string().into(),
             now.into(),
@@ -179,7 +179,7 @@ impl TenantStore {
             .push(" WHERE tenant_id = ")
             .push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         self.run_tx(vec![sql]).await
     }
 
@@ -245,7 +245,7 @@ impl TenantStore {
                 SQLITE,
             );
 
-            let mut existing_debtors: HashMap<String, String> = HashMap::new();
+            let mut existing_debtors: HashMap<String, DebtorId> = HashMap::new();
             for r in crate::sql::fetch_all!(ExistingDebtor, lookup_debtors, &mut *tx) {
                 existing_debtors.insert(r.external_id, r.id);
             }
@@ -313,7 +313,7 @@ fn by_external_ids(table: &str, columns: &str, tid: &str, values: &[String], sql
 
 /// What a batch's external ids already name: debtor ids, and debts.
 struct Existing {
-    debtors: HashMap<String, String>,
+    debtors: HashMap<String, DebtorId>,
     debts: HashMap<String, ExistingDebt>,
 }
 
@@ -396,7 +396,7 @@ impl WriteSets for sqlx::Transaction<'_, sqlx::Postgres> {
 struct BatchPlan {
     sets: Vec<RowSet>,
     /// Debtors already there whose row sets a segment.
-    segments_set: Vec<String>,
+    segments_set: Vec<DebtorId>,
     outcome: BatchOutcome,
 }
 
@@ -442,7 +442,7 @@ fn plan_batch(
     };
 
     // Debtors.
-    let mut debtor_ids: HashMap<&str, String> = HashMap::new();
+    let mut debtor_ids: HashMap<&str, DebtorId> = HashMap::new();
     let mut segments_set = vec![];
     let mut debtor_values = vec![];
     let mut ext_sorted: Vec<&&str> = debtor_rows.keys().collect();
@@ -450,11 +450,11 @@ fn plan_batch(
     for ext in ext_sorted {
         let d = &debtor_rows[*ext].debtor;
         let id = match existing_debtors.get(*ext) {
-            Some(id) => {
+            Some(&id) => {
                 if d.segment.is_some() {
-                    segments_set.push(id.clone());
+                    segments_set.push(id);
                 }
-                id.clone()
+                id
             }
             None => {
                 let id = DebtorId::generate();
@@ -463,12 +463,12 @@ fn plan_batch(
                     import_id,
                 };
                 event(&id, None, EventKind::DebtorCreated, json(&data)?);
-                id.to_string()
+                id
             }
         };
         debtor_values.push(vec![
             tid.to_string().into(),
-            id.clone().into(),
+            id.into(),
             d.external_id.clone().into(),
             d.kind.as_str().into(),
             d.name.clone().into(),
@@ -515,8 +515,8 @@ fn plan_batch(
             (c.consent.status == ConsentStatus::OptedOut).then(|| c.consent.at.unwrap_or(now));
         cp_values.push(vec![
             tid.to_string().into(),
-            ContactPointId::generate().to_string().into(),
-            debtor_ids[k.0].clone().into(),
+            ContactPointId::generate().into(),
+            debtor_ids[k.0].into(),
             c.channel.as_str().into(),
             c.address.clone().into(),
             c.postal.as_ref().map(json).transpose()?.into(),
@@ -546,11 +546,10 @@ fn plan_batch(
     let mut debt_values = vec![];
     for r in &batch.rows {
         let d = &r.debt;
-        let debtor_id = &debtor_ids[r.debtor.external_id.as_str()];
-        let parsed_debtor: DebtorId = debtor_id.parse().map_err(crate::StoreError::corrupt)?;
+        let debtor_id = debtor_ids[r.debtor.external_id.as_str()];
         let (id, result) = match existing_debts.get(&d.external_id) {
             Some(ex) => {
-                if ex.last_import_id.as_deref() == Some(import_id) {
+                if ex.last_import_id == Some(batch.import_id) {
                     outcome.repeated.push((
                         r.line,
                         d.external_id.clone(),
@@ -558,20 +557,19 @@ fn plan_batch(
                     ));
                 }
                 if ex.balance_minor != d.balance_minor {
-                    let debt_id: DebtId = ex.id.parse().map_err(crate::StoreError::corrupt)?;
                     let data = DebtUpdated {
                         balance_minor_after: d.balance_minor,
                         balance_minor_before: ex.balance_minor,
                         import_id,
                     };
                     event(
-                        &parsed_debtor,
-                        Some(&debt_id),
+                        &debtor_id,
+                        Some(&ex.id),
                         EventKind::DebtUpdated,
                         json(&data)?,
                     );
                 }
-                (ex.id.clone(), RowOutcome::Updated)
+                (ex.id, RowOutcome::Updated)
             }
             None => {
                 let id = DebtId::generate();
@@ -584,12 +582,12 @@ fn plan_batch(
                     import_id,
                 };
                 event(
-                    &parsed_debtor,
+                    &debtor_id,
                     Some(&id),
                     EventKind::InvoiceIssued,
                     json(&data)?,
                 );
-                (id.to_string(), RowOutcome::Imported)
+                (id, RowOutcome::Imported)
             }
         };
         outcome.outcomes.push((r.line, result));
@@ -597,7 +595,7 @@ fn plan_batch(
         debt_values.push(vec![
             tid.to_string().into(),
             id.into(),
-            debtor_id.clone().into(),
+            debtor_id.into(),
             d.external_id.clone().into(),
             d.currency.code().into(),
             d.original_minor.into(),
@@ -606,7 +604,7 @@ fn plan_batch(
             d.due_on.into(),
             d.product.clone().into(),
             status.into(),
-            import_id.to_string().into(),
+            batch.import_id.into(),
             (r.line as i64).into(),
             now.into(),
             now.into(),
@@ -614,8 +612,8 @@ fn plan_batch(
     }
     sets.push(RowSet {
         head: format!(
-            "INSERT INTO debts (tenant_id, {}, last_import_id, last_import_line, created_at, updated_at)",
-            "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status"
+            "INSERT INTO debts (tenant_id, {})",
+            crate::rows::DEBT_IMPORT_COLUMNS
         ),
         tail: " ON CONFLICT (tenant_id, external_id) DO UPDATE SET debtor_id = excluded.debtor_id, \
          currency = excluded.currency, original_minor = excluded.original_minor, \

@@ -114,8 +114,8 @@ impl TenantStore {
                 ));
                 ins.push_values(vec![
                     tid.clone().into(),
-                    payment.id.to_string().into(),
-                    debt_id.to_string().into(),
+                    payment.id.into(),
+                    debt_id.into(),
                     payment.amount.currency.code().into(),
                     minor(payment.amount, "amount")?.into(),
                     payment.method.clone().into(),
@@ -190,8 +190,8 @@ impl TenantStore {
                 ));
                 ins.push_values(vec![
                     tid.clone().into(),
-                    promise.id.to_string().into(),
-                    debt_id.to_string().into(),
+                    promise.id.into(),
+                    debt_id.into(),
                     promise.amount.currency.code().into(),
                     minor(promise.amount, "amount")?.into(),
                     promise.due_on.into(),
@@ -228,7 +228,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(PromiseRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found("promise", id))?
             .into_domain()
@@ -263,7 +263,7 @@ impl TenantStore {
                     .push(" WHERE tenant_id = ")
                     .push_arg(tid.clone())
                     .push(" AND id = ")
-                    .push_arg(id.to_string());
+                    .push_arg(id);
                 let kind = match status {
                     PromiseStatus::Kept => EventKind::PromiseKept,
                     PromiseStatus::Broken => EventKind::PromiseBroken,
@@ -317,8 +317,8 @@ impl TenantStore {
                 ));
                 ins.push_values(vec![
                     tid.clone().into(),
-                    dispute.id.to_string().into(),
-                    debt_id.to_string().into(),
+                    dispute.id.into(),
+                    debt_id.into(),
                     dispute.reason.clone().into(),
                     dispute.status.as_str().into(),
                     now.into(),
@@ -353,7 +353,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(DisputeRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found("dispute", id))?
             .into_domain()
@@ -393,7 +393,7 @@ impl TenantStore {
                     .push(" WHERE tenant_id = ")
                     .push_arg(tid.clone())
                     .push(" AND id = ")
-                    .push_arg(id.to_string());
+                    .push_arg(id);
                 let ev = insert_event(
                     &tid,
                     NewEvent {
@@ -417,7 +417,7 @@ impl TenantStore {
         let mut sql = Sql::new(&format!("SELECT {columns} FROM {table} WHERE tenant_id = "));
         sql.push_arg(self.tid.clone())
             .push(" AND debt_id = ")
-            .push_arg(debt_id.to_string())
+            .push_arg(debt_id)
             .push(" ORDER BY id");
         sql
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
 use recaudo_domain::outbox::{Contact, NewContact};
-use recaudo_domain::{ContactId, DebtorId};
+use recaudo_domain::{ContactId, ContactPointId, DebtId, DebtorId};
 
 use crate::sql::{Sql, fetch_all, fetch_optional, raw_json};
 use crate::{Result, StoreError, TenantStore, on_pool};
@@ -31,11 +31,11 @@ pub(crate) fn contact_bulk_insert_head() -> String {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ContactRow {
-    id: String,
-    debtor_id: String,
-    debt_id: String,
-    covers: Json<Vec<String>>,
-    contact_point_id: Option<String>,
+    id: ContactId,
+    debtor_id: DebtorId,
+    debt_id: DebtId,
+    covers: Json<Vec<DebtId>>,
+    contact_point_id: Option<ContactPointId>,
     strategy: Option<String>,
     strategy_version: Option<i64>,
     step: String,
@@ -64,20 +64,11 @@ where
 impl ContactRow {
     pub(crate) fn into_domain(self) -> Result<Contact> {
         Ok(Contact {
-            id: parse("contact id", &self.id)?,
-            debtor_id: parse("debtor id", &self.debtor_id)?,
-            debt_id: parse("debt id", &self.debt_id)?,
-            covers: self
-                .covers
-                .0
-                .iter()
-                .map(|d| parse("covered debt id", d))
-                .collect::<Result<_>>()?,
-            contact_point_id: self
-                .contact_point_id
-                .as_deref()
-                .map(|c| parse("contact point id", c))
-                .transpose()?,
+            id: self.id,
+            debtor_id: self.debtor_id,
+            debt_id: self.debt_id,
+            covers: self.covers.0,
+            contact_point_id: self.contact_point_id,
             strategy: self.strategy,
             strategy_version: self
                 .strategy_version
@@ -172,8 +163,8 @@ impl TenantStore {
             let mut tx = crate::sql::begin!(pool);
             let mut new = vec![];
             for insert in statements {
-                if let Some(row) = fetch_optional!(IdRow, insert, &mut *tx) {
-                    new.push(parse("contact id", &row.id)?);
+                if let Some((id,)) = fetch_optional!((ContactId,), insert, &mut *tx) {
+                    new.push(id);
                 }
             }
             tx.commit().await?;
@@ -186,15 +177,14 @@ impl TenantStore {
     /// [`crate::events::planned_events`]).
     pub(crate) fn contact_insert(&self, c: &NewContact, now: DateTime<Utc>) -> Result<Sql> {
         let id = ContactId::generate();
-        let covers: Vec<String> = c.covers.iter().map(ToString::to_string).collect();
         let mut sql = Sql::new(&format!("{} VALUES ", contact_insert_head()));
         sql.push_values(vec![
             self.tid.clone().into(),
-            id.to_string().into(),
-            c.debtor_id.to_string().into(),
-            c.debt_id.to_string().into(),
-            raw_json(&covers)?.into(),
-            c.contact_point_id.map(|p| p.to_string()).into(),
+            id.into(),
+            c.debtor_id.into(),
+            c.debt_id.into(),
+            raw_json(&c.covers)?.into(),
+            c.contact_point_id.into(),
             c.strategy.clone().into(),
             c.strategy_version.map(i64::from).into(),
             c.step.clone().into(),
@@ -227,7 +217,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND debtor_id = ")
-            .push_arg(debtor_id.to_string())
+            .push_arg(debtor_id)
             .push(" AND scheduled_for >= ")
             .push_arg(since)
             .push(" ORDER BY scheduled_for, id");
@@ -242,7 +232,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(ContactRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found("contact", id))?
             .into_domain()

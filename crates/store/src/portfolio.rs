@@ -192,7 +192,7 @@ impl TenantStore {
         ));
         sql.push_values(vec![
             self.tid.clone().into(),
-            debtor.id.to_string().into(),
+            debtor.id.into(),
             debtor.external_id.clone().into(),
             debtor.kind.as_str().into(),
             debtor.name.clone().into(),
@@ -240,7 +240,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtorRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found("debtor", id))?
             .into_domain()
@@ -345,7 +345,7 @@ impl TenantStore {
             .push(" WHERE tenant_id = ")
             .push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(d.id.to_string());
+            .push_arg(d.id);
         let event = insert_event(
             &self.tid,
             NewEvent {
@@ -364,7 +364,7 @@ impl TenantStore {
                 "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL \
                  WHERE plan_debtor_id = ",
             );
-            forget.push_arg(d.id.to_string());
+            forget.push_arg(d.id);
             statements.push(forget);
         }
         let n = self.run_tx_counting_first(statements).await?;
@@ -442,7 +442,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND debtor_id = ")
-            .push_arg(debtor_id.to_string())
+            .push_arg(debtor_id)
             .push(" ORDER BY channel, priority, id");
         let rows = on_pool!(self.store, |pool| fetch_all!(ContactPointRow, sql, pool));
         convert(rows, ContactPointRow::into_domain)
@@ -454,7 +454,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(
             ContactPointRow,
             sql,
@@ -493,7 +493,7 @@ impl TenantStore {
             .push(" WHERE tenant_id = ")
             .push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         let event = insert_event(
             &self.tid,
             NewEvent {
@@ -554,8 +554,8 @@ impl TenantStore {
         ));
         sql.push_values(vec![
             self.tid.clone().into(),
-            debt.id.to_string().into(),
-            debt.debtor_id.to_string().into(),
+            debt.id.into(),
+            debt.debtor_id.into(),
             debt.external_id.clone().into(),
             debt.original.currency.code().into(),
             debt.original
@@ -602,7 +602,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(id.to_string());
+            .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found("debt", id))?
             .into_domain()
@@ -615,7 +615,7 @@ impl TenantStore {
         ));
         sql.push_arg(self.tid.clone());
         if let Some(v) = f.debtor_id {
-            sql.push(" AND debtor_id = ").push_arg(v.to_string());
+            sql.push(" AND debtor_id = ").push_arg(v);
         }
         if let Some(v) = &f.external_id {
             sql.push(" AND external_id = ").push_arg(v.clone());
@@ -685,8 +685,8 @@ impl TenantStore {
 pub(crate) fn contact_point_values(tid: &str, cp: &ContactPoint) -> Result<Vec<Arg>> {
     Ok(vec![
         tid.to_string().into(),
-        cp.id.to_string().into(),
-        cp.debtor_id.to_string().into(),
+        cp.id.into(),
+        cp.debtor_id.into(),
         cp.channel.as_str().into(),
         cp.address.clone().into(),
         cp.postal

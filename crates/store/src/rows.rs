@@ -11,7 +11,10 @@ use recaudo_domain::portfolio::{
     Consent, ContactPoint, Debt, Debtor, Dispute, Payment, PostalAddress, Preferences, Promise,
     StrategyAssignment, Tenant,
 };
-use recaudo_domain::{Currency, DebtorId, Money};
+use recaudo_domain::{
+    ContactPointId, Currency, DebtId, DebtorId, DisputeId, EventId, Money, PaymentId, PromiseId,
+    TenantId,
+};
 
 use crate::{Result, StoreError};
 
@@ -30,9 +33,32 @@ where
     s.map(|v| parse(what, v)).transpose()
 }
 
+/// Ids read through SQLite's C API (the `from_columns!` structs below) as sqlx decodes them:
+/// the column's text through the id's parser, no owned copy.
+macro_rules! id_col {
+    ($($id:ty),*) => {$(
+        impl Col for $id {
+            fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+                let s = c
+                    .text(i)
+                    .ok_or_else(|| StoreError::corrupt(format!("column {name} is NULL")))?;
+                parse(name, s)
+            }
+        }
+    )*};
+}
+id_col!(
+    DebtorId,
+    ContactPointId,
+    DebtId,
+    EventId,
+    PromiseId,
+    recaudo_domain::ContactId
+);
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
-    pub id: String,
+    pub id: TenantId,
     pub name: String,
     pub country: String,
     pub timezone: String,
@@ -46,7 +72,7 @@ impl TenantRow {
     pub fn into_domain(self) -> Result<Tenant> {
         let country: recaudo_domain::Country = parse("country", &self.country)?;
         Ok(Tenant {
-            id: parse("tenant id", &self.id)?,
+            id: self.id,
             name: self.name,
             country,
             timezone: self.timezone,
@@ -59,18 +85,34 @@ impl TenantRow {
     }
 }
 
-pub(crate) const DEBTOR_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, segment, tags, attributes, preferences, created_at, updated_at";
+/// The debtor columns with `$segment` in the segment's place (a literal, for `concat!`).
+macro_rules! debtor_columns {
+    ($segment:expr) => {
+        concat!(
+            "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, ",
+            $segment,
+            ", tags, attributes, preferences, created_at, updated_at"
+        )
+    };
+}
+/// [`DEBTOR_SEGMENT`] as a literal, for `concat!`.
+macro_rules! debtor_segment {
+    () => {
+        "CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END"
+    };
+}
+pub(crate) const DEBTOR_COLUMNS: &str = debtor_columns!("segment");
 /// A debtor's segment: the planner's (`debtor_plans`) once it assigned one, else the tenant's.
-pub(crate) const DEBTOR_SEGMENT: &str =
-    "CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END";
+pub(crate) const DEBTOR_SEGMENT: &str = debtor_segment!();
 /// [`DEBTOR_COLUMNS`] as read, from [`DEBTORS_FROM`]: the segment is [`DEBTOR_SEGMENT`].
-pub(crate) const DEBTOR_READ_COLUMNS: &str = "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END AS segment, tags, attributes, preferences, created_at, updated_at";
+pub(crate) const DEBTOR_READ_COLUMNS: &str =
+    debtor_columns!(concat!(debtor_segment!(), " AS segment"));
 /// Debtors with the segment the planner assigned them (`debtor_plans`, migration 0008).
 pub(crate) const DEBTORS_FROM: &str = "debtors LEFT JOIN debtor_plans ON plan_debtor_id = id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtorRow {
-    pub id: String,
+    pub id: DebtorId,
     pub external_id: String,
     pub kind: String,
     pub name: String,
@@ -91,7 +133,7 @@ pub(crate) struct DebtorRow {
 impl DebtorRow {
     pub fn into_domain(self) -> Result<Debtor> {
         Ok(Debtor {
-            id: parse("debtor id", &self.id)?,
+            id: self.id,
             external_id: self.external_id,
             kind: parse("debtor kind", &self.kind)?,
             name: self.name,
@@ -115,8 +157,8 @@ pub(crate) const CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, address,
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ContactPointRow {
-    pub id: String,
-    pub debtor_id: String,
+    pub id: ContactPointId,
+    pub debtor_id: DebtorId,
     pub channel: String,
     pub address: String,
     pub postal: Option<Json<PostalAddress>>,
@@ -133,8 +175,8 @@ pub(crate) struct ContactPointRow {
 impl ContactPointRow {
     pub fn into_domain(self) -> Result<ContactPoint> {
         Ok(ContactPoint {
-            id: parse("contact point id", &self.id)?,
-            debtor_id: parse("debtor id", &self.debtor_id)?,
+            id: self.id,
+            debtor_id: self.debtor_id,
             channel: parse("channel", &self.channel)?,
             address: self.address,
             postal: self.postal.map(|j| Box::new(j.0)),
@@ -152,7 +194,19 @@ impl ContactPointRow {
     }
 }
 
-pub(crate) const DEBT_COLUMNS: &str = "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status, created_at, updated_at";
+/// A debt's columns up to its status (a literal, for `concat!`): what both the API and an
+/// import write, each with its own columns after them.
+macro_rules! debt_fields {
+    () => {
+        "id, debtor_id, external_id, currency, original_minor, balance_minor, issued_on, due_on, product, status"
+    };
+}
+pub(crate) const DEBT_COLUMNS: &str = concat!(debt_fields!(), ", created_at, updated_at");
+/// The columns an import writes to a debt: [`DEBT_COLUMNS`] with the import that last wrote it.
+pub(crate) const DEBT_IMPORT_COLUMNS: &str = concat!(
+    debt_fields!(),
+    ", last_import_id, last_import_line, created_at, updated_at"
+);
 /// Read with [`DEBT_COLUMNS`] from [`DEBTS_FROM`]: the debt's entry in its debtor's
 /// `debtor_plans.strategies` ([`StoredAssignment`], `NULL` when it follows none), the same
 /// operator on both databases. Written by the planner, and by an explicit move
@@ -193,8 +247,8 @@ impl StoredAssignment {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DebtRow {
-    pub id: String,
-    pub debtor_id: String,
+    pub id: DebtId,
+    pub debtor_id: DebtorId,
     pub external_id: String,
     pub currency: String,
     pub original_minor: i64,
@@ -212,8 +266,8 @@ impl DebtRow {
     pub fn into_domain(self) -> Result<Debt> {
         let currency: Currency = parse("currency", &self.currency)?;
         Ok(Debt {
-            id: parse("debt id", &self.id)?,
-            debtor_id: parse("debtor id", &self.debtor_id)?,
+            id: self.id,
+            debtor_id: self.debtor_id,
             external_id: self.external_id,
             original: Money::from_minor(self.original_minor, currency),
             balance: Money::from_minor(self.balance_minor, currency),
@@ -233,8 +287,8 @@ pub(crate) const PAYMENT_COLUMNS: &str =
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PaymentRow {
-    pub id: String,
-    pub debt_id: String,
+    pub id: PaymentId,
+    pub debt_id: DebtId,
     pub currency: String,
     pub amount_minor: i64,
     pub method: String,
@@ -245,8 +299,8 @@ pub(crate) struct PaymentRow {
 impl PaymentRow {
     pub fn into_domain(self) -> Result<Payment> {
         Ok(Payment {
-            id: parse("payment id", &self.id)?,
-            debt_id: parse("debt id", &self.debt_id)?,
+            id: self.id,
+            debt_id: self.debt_id,
             amount: Money::from_minor(self.amount_minor, parse("currency", &self.currency)?),
             method: self.method,
             provider_ref: self.provider_ref,
@@ -260,8 +314,8 @@ pub(crate) const PROMISE_COLUMNS: &str =
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PromiseRow {
-    pub id: String,
-    pub debt_id: String,
+    pub id: PromiseId,
+    pub debt_id: DebtId,
     pub currency: String,
     pub amount_minor: i64,
     pub due_on: NaiveDate,
@@ -273,8 +327,8 @@ pub(crate) struct PromiseRow {
 impl PromiseRow {
     pub fn into_domain(self) -> Result<Promise> {
         Ok(Promise {
-            id: parse("promise id", &self.id)?,
-            debt_id: parse("debt id", &self.debt_id)?,
+            id: self.id,
+            debt_id: self.debt_id,
             amount: Money::from_minor(self.amount_minor, parse("currency", &self.currency)?),
             due_on: self.due_on,
             channel: parse_opt("channel", self.channel.as_deref())?,
@@ -288,8 +342,8 @@ pub(crate) const DISPUTE_COLUMNS: &str = "id, debt_id, reason, status, opened_at
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DisputeRow {
-    pub id: String,
-    pub debt_id: String,
+    pub id: DisputeId,
+    pub debt_id: DebtId,
     pub reason: String,
     pub status: String,
     pub opened_at: DateTime<Utc>,
@@ -299,8 +353,8 @@ pub(crate) struct DisputeRow {
 impl DisputeRow {
     pub fn into_domain(self) -> Result<Dispute> {
         Ok(Dispute {
-            id: parse("dispute id", &self.id)?,
-            debt_id: parse("debt id", &self.debt_id)?,
+            id: self.id,
+            debt_id: self.debt_id,
             reason: self.reason,
             status: parse("dispute status", &self.status)?,
             opened_at: self.opened_at,
@@ -313,9 +367,9 @@ pub(crate) const EVENT_COLUMNS: &str = "id, debtor_id, debt_id, kind, at, data";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
-    pub id: String,
-    pub debtor_id: String,
-    pub debt_id: Option<String>,
+    pub id: EventId,
+    pub debtor_id: DebtorId,
+    pub debt_id: Option<DebtId>,
     pub kind: String,
     pub at: DateTime<Utc>,
     pub data: Json<serde_json::Value>,
@@ -324,13 +378,129 @@ pub(crate) struct EventRow {
 impl EventRow {
     pub fn into_domain(self) -> Result<Event> {
         Ok(Event {
-            id: parse("event id", &self.id)?,
-            debtor_id: parse("debtor id", &self.debtor_id)?,
-            debt_id: parse_opt("debt id", self.debt_id.as_deref())?,
+            id: self.id,
+            debtor_id: self.debtor_id,
+            debt_id: self.debt_id,
             kind: parse::<EventKind>("event kind", &self.kind)?,
             at: self.at,
             data: self.data.0,
         })
+    }
+}
+
+#[cfg(test)]
+mod typed_ids {
+    use recaudo_domain::{DebtId, DebtorId};
+    use sqlx::AssertSqlSafe;
+
+    /// Writes ids through a pool of either driver and reads them back, as ids and as text;
+    /// `p(n)` is the driver's `n`-th placeholder.
+    macro_rules! check_id_columns {
+        ($pool:expr, $p:expr) => {{
+            let pool = $pool;
+            let p = $p;
+            sqlx::query("CREATE TABLE ids (id TEXT NOT NULL, debt_id TEXT, v VARCHAR(40))")
+                .execute(&pool)
+                .await
+                .unwrap();
+            let (id, debt, other) = (
+                DebtorId::generate(),
+                DebtId::generate(),
+                DebtorId::generate(),
+            );
+            let insert = format!(
+                "INSERT INTO ids (id, debt_id, v) VALUES ({}, {}, {})",
+                p(1),
+                p(2),
+                p(3)
+            );
+            sqlx::query(AssertSqlSafe(insert.clone()))
+                .bind(id)
+                .bind(Some(debt))
+                .bind(id)
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query(AssertSqlSafe(insert))
+                .bind(other)
+                .bind(None::<DebtId>)
+                .bind(other)
+                .execute(&pool)
+                .await
+                .unwrap();
+            let select = format!("SELECT id, debt_id, v FROM ids WHERE id = {}", p(1));
+            let read: (DebtorId, Option<DebtId>, DebtorId) =
+                sqlx::query_as(AssertSqlSafe(select.clone()))
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            assert_eq!(read, (id, Some(debt), id));
+            let read: (DebtorId, Option<DebtId>, DebtorId) =
+                sqlx::query_as(AssertSqlSafe(select.clone()))
+                    .bind(other)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            assert_eq!(read, (other, None, other));
+            // Stored as the text `to_string` gives, as before ids were bound typed.
+            let text: (String, String) = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT id, debt_id FROM ids WHERE id = {}",
+                p(1)
+            )))
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert_eq!(text, (id.to_string(), debt.to_string()));
+
+            sqlx::query("INSERT INTO ids (id, debt_id, v) VALUES ('dbr_nope', 'debt_x', NULL)")
+                .execute(&pool)
+                .await
+                .unwrap();
+            let bad = sqlx::query_as::<_, (DebtorId,)>("SELECT id FROM ids WHERE id = 'dbr_nope'")
+                .fetch_one(&pool)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                bad.contains("debtor id") && bad.contains("dbr_nope"),
+                "{bad}"
+            );
+            let foreign = sqlx::query_as::<_, (DebtorId,)>(AssertSqlSafe(format!(
+                "SELECT debt_id FROM ids WHERE id = {}",
+                p(1)
+            )))
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap_err()
+            .to_string();
+            assert!(
+                foreign.contains("debtor id") && foreign.contains(&debt.to_string()),
+                "{foreign}"
+            );
+        }};
+    }
+
+    #[tokio::test]
+    async fn ids_round_trip_through_sqlite_columns() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        check_id_columns!(pool, |_| "?".to_string());
+    }
+
+    #[tokio::test]
+    async fn ids_round_trip_through_postgres_columns() {
+        let Some(url) = crate::testing::fresh_postgres_url().await.unwrap() else {
+            eprintln!("{} is not set: skipped", crate::testing::TEST_DATABASE_ENV);
+            return;
+        };
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        check_id_columns!(pool, |n: usize| format!("${n}"));
     }
 }
 

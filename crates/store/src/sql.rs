@@ -101,6 +101,35 @@ impl From<Option<serde_json::Value>> for Arg {
     }
 }
 
+/// Ids bind as their text, as stored.
+macro_rules! id_args {
+    ($($id:ident),*) => {$(
+        impl From<recaudo_domain::$id> for Arg {
+            fn from(id: recaudo_domain::$id) -> Self {
+                Arg::Text(id.text().as_str().to_owned())
+            }
+        }
+        impl From<Option<recaudo_domain::$id>> for Arg {
+            fn from(id: Option<recaudo_domain::$id>) -> Self {
+                Arg::OptText(id.map(|id| id.text().as_str().to_owned()))
+            }
+        }
+    )*};
+}
+id_args!(
+    TenantId,
+    DebtorId,
+    ContactPointId,
+    DebtId,
+    PaymentId,
+    PromiseId,
+    DisputeId,
+    EventId,
+    ContactId,
+    ApiKeyId,
+    ImportId
+);
+
 /// SQL text with its arguments; `arg` appends a value and returns its `$n` placeholder.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Sql {

@@ -303,7 +303,7 @@ impl TenantStore {
             .push(" WHERE tenant_id = ")
             .push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(debt_id.to_string());
+            .push_arg(debt_id);
         // Its entry in the debtor's planner state replaces the one there (the planner's own
         // writes keep the stored one instead).
         let entry = crate::rows::StoredAssignment(
@@ -319,7 +319,7 @@ impl TenantStore {
         );
         let mut assign = Sql::new(&format!("{} VALUES ", crate::planning::PLAN_UPSERT_HEAD));
         assign.push_values(vec![
-            debt.debtor_id.to_string().into(),
+            debt.debtor_id.into(),
             None::<String>.into(),
             None::<DateTime<Utc>>.into(),
             serde_json::Value::Object(strategies).into(),

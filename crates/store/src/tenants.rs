@@ -121,7 +121,7 @@ impl Store {
         };
         let mut sql = Sql::new(&format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES "));
         sql.push_values(vec![
-            tenant.id.to_string().into(),
+            tenant.id.into(),
             tenant.name.clone().into(),
             tenant.country.code().into(),
             tenant.timezone.clone().into(),
@@ -165,7 +165,7 @@ impl Store {
 
     pub async fn get_tenant(&self, id: TenantId) -> Result<Tenant> {
         let mut sql = Sql::new(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = "));
-        sql.push_arg(id.to_string());
+        sql.push_arg(id);
         let row = on_pool!(self, |pool| fetch_optional!(TenantRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found("tenant", id))?
             .into_domain()
