@@ -345,7 +345,7 @@ impl WriteSets for sqlx::Transaction<'_, sqlx::Sqlite> {
                 vec!["?"; width].join(", "),
                 set.tail
             );
-            crate::sqlite_bulk::insert_rows(db, &sql, &set.rows)?;
+            crate::sqlite::ffi::insert_rows(db, &sql, &set.rows)?;
         }
         Ok(())
     }

@@ -6,6 +6,8 @@
 //! databases: placeholders are `$1…$n`, which both accept, and values are bound with types both
 //! drivers know. Money is kept in minor units next to its currency.
 
+#![deny(unsafe_code)]
+
 mod error;
 mod events;
 mod idempotency;
@@ -17,7 +19,7 @@ mod planning;
 mod portfolio;
 mod rows;
 mod sql;
-mod sqlite_bulk;
+mod sqlite;
 mod strategies;
 mod tenants;
 pub mod testing;
@@ -37,10 +39,11 @@ pub use import::{
 };
 
 pub use ledger::{NewPayment, NewPromise};
-pub use planning::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanRows, PlanWrite};
+pub use planning::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanWrite};
 pub use portfolio::{
     DebtFilter, DebtorFilter, NewContactPoint, NewDebt, NewDebtor, Page, normalize_contact_address,
 };
+pub use sqlite::planning::PlanRows;
 pub use strategies::{PutStrategy, StoredStrategy};
 pub use tenants::{NewTenant, TenantKey, hash_api_key};
 
@@ -212,7 +215,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         match DatabaseKind::of_url(url)? {
             DatabaseKind::Sqlite => {
-                sqlite_bulk::configure_once();
+                sqlite::ffi::configure_once();
                 let opts = SqliteConnectOptions::from_str(url)
                     .map_err(|e| StoreError::Config(format!("bad SQLite URL `{url}`: {e}")))?
                     .create_if_missing(true)

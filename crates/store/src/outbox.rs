@@ -100,7 +100,7 @@ impl ContactRow {
     }
 }
 
-crate::rows::from_columns!(ContactRow {
+crate::sqlite::rows::from_columns!(ContactRow {
     id,
     debtor_id,
     debt_id,
@@ -128,7 +128,7 @@ pub(crate) struct IdRow {
     pub(crate) id: String,
 }
 
-crate::rows::from_columns!(IdRow { id });
+crate::sqlite::rows::from_columns!(IdRow { id });
 
 impl TenantStore {
     /// Stores planned contacts in one transaction, each at most once: a contact whose

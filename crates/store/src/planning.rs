@@ -16,9 +16,11 @@ use recaudo_domain::portfolio::{ContactPoint, Debt, DebtStatus, Debtor};
 use crate::outbox::IdRow;
 use crate::rows::{
     ContactPointRow, DEBT_COLUMNS, DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS,
-    PromiseRow, from_columns, parse,
+    PromiseRow, parse,
 };
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
+use crate::sqlite::planning::PlanRows;
+use crate::sqlite::rows::from_columns;
 use crate::{Result, TenantStore, on_pool};
 
 /// Reads all rows of a built query: on SQLite straight through its C API (sqlx hands rows over
@@ -28,9 +30,7 @@ macro_rules! read_rows {
     ($ts:expr, $row:ty, $sql:expr) => {{
         match &$ts.store.backend {
             crate::Backend::Sqlite(pool) => {
-                let mut conn = pool.acquire().await?;
-                let mut handle = conn.lock_handle().await?;
-                crate::sqlite_bulk::query::<$row>(handle.as_raw_handle(), $sql)?
+                crate::sqlite::planning::query::<$row>(pool, $sql).await?
             }
             crate::Backend::Postgres(pool) => {
                 #[allow(dead_code)]
@@ -48,9 +48,7 @@ macro_rules! read_each {
     ($ts:expr, $domain:ty, $row:ty, $sql:expr, $f:expr) => {{
         match &$ts.store.backend {
             crate::Backend::Sqlite(pool) => {
-                let mut conn = pool.acquire().await?;
-                let mut handle = conn.lock_handle().await?;
-                crate::sqlite_bulk::query_each::<$domain>(handle.as_raw_handle(), $sql, $f)?
+                crate::sqlite::planning::query_each::<$domain>(pool, $sql, $f).await?
             }
             crate::Backend::Postgres(pool) => {
                 #[allow(dead_code)]
@@ -154,8 +152,8 @@ from_columns!(PriorRow {
 /// An outbox row as the planner reads it: whose it is, and what it tells.
 struct Prior(DebtorId, PriorContact);
 
-impl crate::sqlite_bulk::FromColumns for Prior {
-    fn from_columns(c: &crate::sqlite_bulk::Columns) -> Result<Prior> {
+impl crate::sqlite::ffi::FromColumns for Prior {
+    fn from_columns(c: &crate::sqlite::ffi::Columns) -> Result<Prior> {
         PriorRow::from_columns(c)?.into_domain()
     }
 }
@@ -214,8 +212,8 @@ impl PlanStateRead {
         let object = &self.strategies.0;
         if object.len() > 2 {
             for d in &mut f.debts {
-                if let Some(v) = crate::rows::json_member(object, &d.debt.id.text())? {
-                    d.debt.strategy = Some(crate::rows::stored_assignment(v)?);
+                if let Some(v) = crate::sqlite::rows::json_member(object, &d.debt.id.text())? {
+                    d.debt.strategy = Some(crate::sqlite::rows::stored_assignment(v)?);
                 }
             }
         }
@@ -232,8 +230,8 @@ impl From<Json<serde_json::Value>> for JsonText {
     }
 }
 
-impl crate::rows::Col for JsonText {
-    fn col(c: &crate::sqlite_bulk::Columns, i: usize, name: &str) -> Result<Self> {
+impl crate::sqlite::rows::Col for JsonText {
+    fn col(c: &crate::sqlite::ffi::Columns, i: usize, name: &str) -> Result<Self> {
         String::col(c, i, name).map(JsonText)
     }
 }
@@ -506,14 +504,13 @@ impl TenantStore {
         let mut points = Buckets::new(6);
         match &self.store.backend {
             crate::Backend::Sqlite(pool) if lean => {
-                let sql = points_sql(crate::rows::PLANNER_POINT_COLUMNS);
-                let mut conn = pool.acquire().await?;
-                let mut handle = conn.lock_handle().await?;
-                crate::sqlite_bulk::query_each(
-                    handle.as_raw_handle(),
+                let sql = points_sql(crate::sqlite::rows::PLANNER_POINT_COLUMNS);
+                crate::sqlite::planning::query_each(
+                    pool,
                     sql,
-                    |crate::rows::PlannerPoint(p)| points.push(p.debtor_id, p),
-                )?
+                    |crate::sqlite::rows::PlannerPoint(p)| points.push(p.debtor_id, p),
+                )
+                .await?
             }
             _ => {
                 let sql = points_sql(if lean {
@@ -653,27 +650,7 @@ impl TenantStore {
                 .zip(&built)
                 .filter_map(|((_, rows), built)| rows.or(built.as_ref()))
                 .collect();
-            use sqlx::Connection;
-            let mut conn = pool.acquire().await?;
-            // The commit leaves the WAL as it is: the planner checkpoints between writes, on
-            // another connection ([`TenantStore::checkpoint`]), instead of this writer syncing
-            // the disk on the commits that cross the WAL's limit.
-            crate::sqlite_bulk::set_autocheckpoint(conn.lock_handle().await?.as_raw_handle(), 0);
-            let written = async {
-                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-                let out = {
-                    let mut handle = tx.lock_handle().await?;
-                    write_plans_sqlite(handle.as_raw_handle(), &self.tid, &rows)?
-                };
-                tx.commit().await?;
-                Ok::<_, crate::StoreError>(out)
-            }
-            .await;
-            crate::sqlite_bulk::set_autocheckpoint(
-                conn.lock_handle().await?.as_raw_handle(),
-                crate::WAL_AUTOCHECKPOINT,
-            );
-            return written;
+            return crate::sqlite::planning::write(pool, &self.tid, &rows).await;
         }
         let mut updates = Vec::new();
         let mut contacts = Vec::new();
@@ -734,10 +711,7 @@ impl TenantStore {
     /// planner calls it after each write, while the next batches are read, planned and written.
     pub async fn checkpoint(&self) -> Result<()> {
         if let crate::Backend::Sqlite(pool) = &self.store.backend {
-            // Through sqlx, which runs it on the connection's own thread.
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(pool)
-                .await?;
+            crate::sqlite::planning::checkpoint(pool).await?;
         }
         Ok(())
     }
@@ -808,7 +782,7 @@ macro_rules! plan_upsert_segment {
     };
 }
 /// `json_patch(a, b)`: `b`'s members replace `a`'s; `a || b` on PostgreSQL's `jsonb` likewise.
-const PLAN_UPSERT_TAIL_SQLITE: &str = concat!(
+pub(crate) const PLAN_UPSERT_TAIL_SQLITE: &str = concat!(
     plan_upsert_segment!(),
     "CASE WHEN excluded.strategies = '{}' THEN debtor_plans.strategies \
      ELSE json_patch(excluded.strategies, debtor_plans.strategies) END"
@@ -819,7 +793,7 @@ const PLAN_UPSERT_TAIL_POSTGRES: &str = concat!(
 );
 
 /// The debtor whose planner state `plan` changes (`None`: it changes none).
-fn planner_state_debtor(plan: &DebtorPlan) -> Result<Option<DebtorId>> {
+pub(crate) fn planner_state_debtor(plan: &DebtorPlan) -> Result<Option<DebtorId>> {
     if plan.segment.is_none() && plan.assignments.is_empty() {
         return Ok(None);
     }
@@ -828,429 +802,9 @@ fn planner_state_debtor(plan: &DebtorPlan) -> Result<Option<DebtorId>> {
     })
 }
 
-/// A range of [`PlanRows`]' text.
-#[derive(Debug, Clone, Copy)]
-struct Span(usize, usize);
-
-/// A debtor's planner state as [`PlanRows`] holds it, in [`PLAN_UPSERT_HEAD`]'s order.
-struct PlanStateRow {
-    debtor: Span,
-    /// `None`: the segment did not change; `Some(None)`: no segment applies.
-    segment: Option<Option<Span>>,
-    /// The debts that started a strategy, as a JSON object ([`strategies_json`]).
-    strategies: Span,
-    assignments: u64,
-}
-
-/// A contact as [`PlanRows`] holds it, in `CONTACT_COLUMNS` order.
-struct ContactRow {
-    id: Span,
-    debtor: Span,
-    debt: Span,
-    covers: Span,
-    point: Option<Span>,
-    strategy: Option<Span>,
-    version: Option<i64>,
-    step: Span,
-    arm: Option<Span>,
-    channel: &'static str,
-    template: Option<Span>,
-    scheduled: Span,
-    date: Span,
-    key: Span,
-    reason: Span,
-    queue: Option<Span>,
-}
-
-/// A batch's plans as the rows SQLite stores ([`TenantStore::plan_rows`]): every value formed
-/// beforehand and laid out in one text buffer. The planner builds them on its planning thread,
-/// where the plans are still in the core's cache, so that the writer (the one connection that
-/// can write, and the planner's critical path) only binds and steps.
-pub struct PlanRows {
-    text: String,
-    now: Span,
-    states: Vec<PlanStateRow>,
-    contacts: Vec<ContactRow>,
-    /// Why the plans cannot be written, when they cannot (raised by the write).
-    invalid: Option<String>,
-}
-
-impl PlanRows {
-    fn new(plans: &[DebtorPlan], now: DateTime<Utc>) -> PlanRows {
-        let contacts: usize = plans.iter().map(|p| p.contacts.len()).sum();
-        let assignments: usize = plans.iter().map(|p| p.assignments.len()).sum();
-        let mut rows = PlanRows {
-            text: String::with_capacity(64 * plans.len() + 120 * assignments + 400 * contacts),
-            now: Span(0, 0),
-            states: Vec::with_capacity(plans.len()),
-            invalid: None,
-            contacts: Vec::with_capacity(contacts),
-        };
-        let now_text = crate::sqlite_bulk::time_text(now);
-        rows.now = rows.put(&now_text);
-        // Values that repeat from row to row are laid out once.
-        let mut scheduled: Option<(DateTime<Utc>, Span)> = None;
-        let mut date: Option<(NaiveDate, Span)> = None;
-        let [mut json, mut key]: [String; 2] = Default::default();
-        for plan in plans {
-            let state = planner_state_debtor(plan);
-            if let Err(e) = &state {
-                rows.invalid.get_or_insert_with(|| e.to_string());
-            }
-            if let Ok(Some(d)) = state {
-                let debtor = rows.put(&d.text());
-                let segment = plan
-                    .segment
-                    .as_ref()
-                    .map(|seg| seg.as_deref().map(|s| rows.put(s)));
-                let strategies = rows.put_with(|t| {
-                    strategies_json(t, &plan.assignments, (now, &now_text), &mut json);
-                });
-                rows.states.push(PlanStateRow {
-                    debtor,
-                    segment,
-                    strategies,
-                    assignments: plan.assignments.len() as u64,
-                });
-            }
-            for c in &plan.contacts {
-                let covers = rows.put_with(|t| {
-                    t.push('[');
-                    for (i, d) in c.covers.iter().enumerate() {
-                        // Ids are ULIDs with a prefix: nothing to escape.
-                        if i > 0 {
-                            t.push(',');
-                        }
-                        t.push('"');
-                        t.push_str(&d.text());
-                        t.push('"');
-                    }
-                    t.push(']');
-                });
-                let scheduled = match scheduled {
-                    Some((t, span)) if t == c.scheduled_for => span,
-                    _ => {
-                        let span = rows.put(&crate::sqlite_bulk::time_text(c.scheduled_for));
-                        scheduled = Some((c.scheduled_for, span));
-                        span
-                    }
-                };
-                let date = match date {
-                    Some((d, span)) if d == c.local_date => span,
-                    _ => {
-                        let span =
-                            rows.put_with(|t| recaudo_domain::outbox::write_date(t, c.local_date));
-                        date = Some((c.local_date, span));
-                        span
-                    }
-                };
-                recaudo_domain::outbox::write_contact_key(
-                    &mut key,
-                    c.debt_id,
-                    c.local_date,
-                    c.channel,
-                    &c.step,
-                );
-                let row = ContactRow {
-                    id: rows.put(&recaudo_domain::ContactId::generate().text()),
-                    debtor: rows.put(&c.debtor_id.text()),
-                    debt: rows.put(&c.debt_id.text()),
-                    covers,
-                    point: c.contact_point_id.map(|p| rows.put(&p.text())),
-                    strategy: c.strategy.as_deref().map(|s| rows.put(s)),
-                    version: c.strategy_version.map(i64::from),
-                    step: rows.put(&c.step),
-                    arm: c.arm.as_deref().map(|s| rows.put(s)),
-                    channel: c.channel.as_str(),
-                    template: c.template.as_deref().map(|s| rows.put(s)),
-                    scheduled,
-                    date,
-                    key: rows.put(&key),
-                    reason: rows.put(&c.reason),
-                    queue: c.queue.as_deref().map(|s| rows.put(s)),
-                };
-                rows.contacts.push(row);
-            }
-        }
-        rows
-    }
-
-    fn put(&mut self, s: &str) -> Span {
-        self.put_with(|t| t.push_str(s))
-    }
-
-    /// Lays out what `write` appends to the text.
-    fn put_with(&mut self, write: impl FnOnce(&mut String)) -> Span {
-        let start = self.text.len();
-        write(&mut self.text);
-        Span(start, self.text.len())
-    }
-
-    fn text(&self, s: Span) -> crate::sqlite_bulk::Bind<'_> {
-        crate::sqlite_bulk::Bind::Text(&self.text[s.0..s.1])
-    }
-
-    fn opt(&self, s: Option<Span>) -> crate::sqlite_bulk::Bind<'_> {
-        s.map_or(crate::sqlite_bulk::Bind::Null, |s| self.text(s))
-    }
-}
-
-/// [`TenantStore::write_plans`] on SQLite, inside the caller's transaction: each statement is
-/// prepared once for the batch and every row's values are bound by reference from `rows`.
-fn write_plans_sqlite(
-    db: std::ptr::NonNull<libsqlite3_sys::sqlite3>,
-    tid: &str,
-    batches: &[&PlanRows],
-) -> Result<PlanWrite> {
-    use crate::sqlite_bulk::Bind;
-
-    if let Some(why) = batches.iter().find_map(|r| r.invalid.as_ref()) {
-        return Err(crate::StoreError::corrupt(why.clone()));
-    }
-    let mut states = Rows::<4>::new(db, PLAN_UPSERT_HEAD, PLAN_UPSERT_TAIL_SQLITE)?;
-    let mut contacts =
-        Rows::<CONTACT_BINDS>::new(db, &crate::outbox::contact_bulk_insert_head(), "")?;
-    let mut out = PlanWrite::default();
-    for rows in batches {
-        for p in &rows.states {
-            // Every row is written (an upsert): counted from what it holds.
-            states.push([
-                rows.text(p.debtor),
-                rows.opt(p.segment.flatten()),
-                p.segment.map_or(Bind::Null, |_| rows.text(rows.now)),
-                rows.text(p.strategies),
-            ])?;
-            out.segments += u64::from(p.segment.is_some());
-            out.assignments += p.assignments;
-        }
-        for c in &rows.contacts {
-            // In `CONTACT_COLUMNS` order, after the tenant.
-            out.contacts += contacts.push([
-                Bind::Text(tid),
-                rows.text(c.id),
-                rows.text(c.debtor),
-                rows.text(c.debt),
-                rows.text(c.covers),
-                rows.opt(c.point),
-                rows.opt(c.strategy),
-                c.version.map_or(Bind::Null, Bind::Int),
-                rows.text(c.step),
-                rows.opt(c.arm),
-                Bind::Text(c.channel),
-                rows.opt(c.template),
-                rows.text(c.scheduled),
-                rows.text(c.date),
-                Bind::Text(recaudo_domain::outbox::ContactState::Planned.as_str()),
-                Bind::Int(0),
-                rows.text(c.key),
-                rows.text(c.reason),
-                rows.text(rows.now),
-                rows.text(rows.now),
-                rows.opt(c.queue),
-            ])?;
-        }
-    }
-    states.flush()?;
-    out.contacts += contacts.flush()?;
-    Ok(out)
-}
-
-/// The values the planner binds for a contact: the tenant, then `CONTACT_COLUMNS` (a test
-/// holds the two together).
-const CONTACT_BINDS: usize = 21;
-
-/// Rows of `N` values inserted by one statement of [`Rows::MANY`] rows at a time, the rest
-/// one by one: a statement per row spent much of the writer's time binding, starting and
-/// resetting statements (`perf`: the writer's own CPU a third lower with 32 rows a statement).
-struct Rows<'a, const N: usize> {
-    many: crate::sqlite_bulk::Prepared,
-    one: crate::sqlite_bulk::Prepared,
-    pending: Vec<crate::sqlite_bulk::Bind<'a>>,
-}
-
-impl<'a, const N: usize> Rows<'a, N> {
-    const MANY: usize = 32;
-
-    /// `head`: the statement up to `VALUES`; `tail`: after the values (the conflict clause).
-    fn new(db: std::ptr::NonNull<libsqlite3_sys::sqlite3>, head: &str, tail: &str) -> Result<Self> {
-        let row = format!("({})", vec!["?"; N].join(", "));
-        let statement = |rows: usize| {
-            format!(
-                "{head} VALUES {}{tail}",
-                vec![row.as_str(); rows].join(", ")
-            )
-        };
-        Ok(Rows {
-            many: crate::sqlite_bulk::Prepared::new(db, &statement(Self::MANY))?,
-            one: crate::sqlite_bulk::Prepared::new(db, &statement(1))?,
-            pending: Vec::with_capacity(N * Self::MANY),
-        })
-    }
-
-    /// Adds a row, and writes the pending rows once there are [`Rows::MANY`]; returns the
-    /// rows this call wrote (changed: a row skipped by the conflict clause is not counted).
-    fn push(&mut self, row: [crate::sqlite_bulk::Bind<'a>; N]) -> Result<u64> {
-        self.pending.extend(row);
-        if self.pending.len() < N * Self::MANY {
-            return Ok(0);
-        }
-        let n = self.many.exec(&self.pending);
-        self.pending.clear();
-        n
-    }
-
-    /// Writes the rows pending; returns how many were written (changed).
-    fn flush(&mut self) -> Result<u64> {
-        let mut n = 0;
-        for row in self.pending.chunks(N) {
-            n += self.one.exec(row)?;
-        }
-        self.pending.clear();
-        Ok(n)
-    }
-}
-
-/// Experiment arms as a JSON object into `out` (cleared first), as `serde_json` writes them:
-/// written by hand for the usual names that need no escaping, through `serde_json` otherwise.
-fn arms_json(out: &mut String, arms: &std::collections::BTreeMap<String, String>) {
-    out.clear();
-    let plain = |s: &str| !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
-    if !arms.iter().all(|(k, v)| plain(k) && plain(v)) {
-        out.push_str(&serde_json::to_string(arms).unwrap_or_else(|_| "{}".into()));
-        return;
-    }
-    out.push('{');
-    for (i, (k, v)) in arms.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        for part in ["\"", k, "\":\"", v, "\""] {
-            out.push_str(part);
-        }
-    }
-    out.push('}');
-}
-
-/// The strategies debts started, as `debtor_plans.strategies` holds them (a JSON object, debt
-/// id -> [`StoredAssignment`](crate::rows::StoredAssignment)), appended to `out`, as
-/// `serde_json` writes them; `arms`: room for the arms' text.
-fn strategies_json(
-    out: &mut String,
-    assignments: &[(
-        recaudo_domain::DebtId,
-        recaudo_domain::portfolio::StrategyAssignment,
-    )],
-    now: (DateTime<Utc>, &str),
-    arms: &mut String,
-) {
-    use std::fmt::Write;
-    out.push('{');
-    for (i, (debt, a)) in assignments.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        // Ids are ULIDs with a prefix, and times digits and signs: nothing to escape.
-        out.push('"');
-        out.push_str(&debt.text());
-        out.push_str("\":[");
-        json_string(out, &a.strategy);
-        out.push(',');
-        let _ = write!(out, "{}", a.version);
-        out.push(',');
-        arms_json(arms, &a.arms);
-        out.push_str(arms);
-        out.push_str(",\"");
-        if a.started_at == now.0 {
-            out.push_str(now.1);
-        } else {
-            out.push_str(&crate::sqlite_bulk::time_text(a.started_at));
-        }
-        out.push_str("\"]");
-    }
-    out.push('}');
-}
-
-/// `s` as a JSON string, appended to `out`, as `serde_json` writes it.
-fn json_string(out: &mut String, s: &str) {
-    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        out.push_str(&serde_json::Value::from(s).to_string());
-    } else {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arms_are_written_as_serde_json_writes_them() {
-        let mut out = String::from("left over");
-        for arms in [
-            vec![],
-            vec![("firm-tone", "champion")],
-            vec![("a", "B"), ("b", "C"), ("c\"q", "new\nline"), ("ñ", "\\")],
-            vec![("x", "\u{1}")],
-        ] {
-            let arms: std::collections::BTreeMap<String, String> = arms
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            arms_json(&mut out, &arms);
-            assert_eq!(out, serde_json::to_string(&arms).unwrap());
-        }
-    }
-
-    #[test]
-    fn the_writers_strategies_are_read_back_as_written() {
-        use recaudo_domain::portfolio::StrategyAssignment;
-        let now: DateTime<Utc> = "2026-12-04T15:00:00Z".parse().unwrap();
-        let assignments: Vec<_> = [
-            ("s", 1, vec![], now),
-            (
-                "t\"q",
-                2,
-                vec![("exp", "B")],
-                now - Duration::milliseconds(1500),
-            ),
-            ("u", 7, vec![("a", "x"), ("b\\", "\n")], now),
-        ]
-        .into_iter()
-        .map(|(strategy, version, arms, started_at)| {
-            (
-                recaudo_domain::DebtId::generate(),
-                StrategyAssignment {
-                    strategy: strategy.into(),
-                    version,
-                    arms: arms
-                        .into_iter()
-                        .map(|(k, v): (&str, &str)| (k.to_string(), v.to_string()))
-                        .collect(),
-                    started_at,
-                },
-            )
-        })
-        .collect();
-        let mut out = String::new();
-        let now_text = crate::sqlite_bulk::time_text(now);
-        strategies_json(&mut out, &assignments, (now, &now_text), &mut String::new());
-        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(parsed.as_object().unwrap().len(), assignments.len());
-        for (debt, a) in &assignments {
-            let member = crate::rows::json_member(&out, &debt.text())
-                .unwrap()
-                .unwrap();
-            assert_eq!(&crate::rows::stored_assignment(member).unwrap(), a);
-        }
-    }
-
-    #[test]
-    fn the_writer_binds_the_tenant_and_every_outbox_column() {
-        let columns = crate::outbox::CONTACT_COLUMNS.split(',').count();
-        assert_eq!(super::CONTACT_BINDS, columns + 1);
-    }
 
     #[test]
     fn the_planners_contact_point_columns_keep_the_decoders_order() {
@@ -1272,7 +826,9 @@ mod tests {
             .split(", ")
             .filter(|c| !c.contains(" AS ") && *c != "created_at")
             .collect();
-        let lean: Vec<&str> = crate::rows::PLANNER_POINT_COLUMNS.split(", ").collect();
+        let lean: Vec<&str> = crate::sqlite::rows::PLANNER_POINT_COLUMNS
+            .split(", ")
+            .collect();
         assert_eq!(lean, named);
     }
 
