@@ -8,6 +8,7 @@
 
 #![deny(unsafe_code)]
 
+mod dialect;
 mod error;
 mod events;
 mod idempotency;
@@ -331,8 +332,9 @@ impl TenantStore {
         &self.tenant
     }
 
-    pub(crate) fn backend(&self) -> &Backend {
-        &self.store.backend
+    /// Whether the store is SQLite (for [`dialect`]'s fragments).
+    pub(crate) fn is_sqlite(&self) -> bool {
+        matches!(self.store.backend, Backend::Sqlite(_))
     }
 }
 

@@ -21,7 +21,7 @@ use crate::rows::{
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
 use crate::sqlite::planning::PlanRows;
 use crate::sqlite::rows::from_columns;
-use crate::{Result, TenantStore, on_pool};
+use crate::{Result, TenantStore, dialect, on_pool};
 
 /// Reads all rows of a built query: on SQLite straight through its C API (sqlx hands rows over
 /// one by one from its worker thread, which cost the planner more than SQLite's own work), on
@@ -371,10 +371,7 @@ impl TenantStore {
         let columns = if attributes {
             Cow::Borrowed(PLANNER_DEBTOR_COLUMNS)
         } else {
-            let empty = match &self.store.backend {
-                crate::Backend::Sqlite(_) => "'{}'",
-                crate::Backend::Postgres(_) => "'{}'::jsonb",
-            };
+            let empty = dialect::empty_json_object(self.is_sqlite());
             Cow::Owned(
                 PLANNER_DEBTOR_COLUMNS
                     .replace(", attributes,", &format!(", {empty} AS attributes,")),
@@ -441,12 +438,9 @@ impl TenantStore {
 
         // The debts alone: their strategies are read with the debtors' planner state below
         // (a range of `debtor_plans` instead of a seek into it for every debt and debtor).
-        let no_strategy = match &self.store.backend {
-            crate::Backend::Sqlite(_) => "NULL AS strategy",
-            crate::Backend::Postgres(_) => "NULL::jsonb AS strategy",
-        };
+        let no_strategy = dialect::null_json(self.is_sqlite());
         let mut sql = Sql::new(&format!(
-            "SELECT {DEBT_COLUMNS}, {no_strategy} FROM debts WHERE tenant_id = "
+            "SELECT {DEBT_COLUMNS}, {no_strategy} AS strategy FROM debts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         range(&mut sql, "debtor_id");
@@ -655,6 +649,7 @@ impl TenantStore {
         let mut updates = Vec::new();
         let mut contacts = Vec::new();
         let mut out = PlanWrite::default();
+        let tail = plan_upsert_tail(false);
         for plan in batches.iter().flat_map(|(plans, _)| plans.iter()) {
             if let Some(debtor) = planner_state_debtor(plan)? {
                 let strategies: serde_json::Map<String, serde_json::Value> = plan
@@ -673,7 +668,7 @@ impl TenantStore {
                     plan.segment.as_ref().map(|_| now).into(),
                     serde_json::Value::Object(strategies).into(),
                 ]);
-                sql.push(PLAN_UPSERT_TAIL_POSTGRES);
+                sql.push(&tail);
                 updates.push(sql);
                 out.segments += u64::from(plan.segment.is_some());
                 out.assignments += plan.assignments.len() as u64;
@@ -772,25 +767,19 @@ fn empty_file(debtor: Debtor) -> DebtorFile {
 /// debt). The key's name is no other table's (see migration 0008).
 pub(crate) const PLAN_UPSERT_HEAD: &str =
     "INSERT INTO debtor_plans (plan_debtor_id, planned_segment, planned_at, strategies)";
-/// The conflict clause up to the merge of the strategies (a macro, for `concat!`).
-macro_rules! plan_upsert_segment {
-    () => {
+/// The conflict clause after [`PLAN_UPSERT_HEAD`]'s values: the new strategies merged under
+/// the stored ones, which win (an empty object leaves the stored one as it is).
+pub(crate) fn plan_upsert_tail(sqlite: bool) -> String {
+    format!(
         " ON CONFLICT (plan_debtor_id) DO UPDATE SET planned_segment = \
          CASE WHEN excluded.planned_at IS NULL THEN debtor_plans.planned_segment \
          ELSE excluded.planned_segment END, \
-         planned_at = COALESCE(excluded.planned_at, debtor_plans.planned_at), strategies = "
-    };
+         planned_at = COALESCE(excluded.planned_at, debtor_plans.planned_at), strategies = \
+         CASE WHEN excluded.strategies = {} THEN debtor_plans.strategies ELSE {} END",
+        dialect::empty_json_object(sqlite),
+        dialect::json_merge(sqlite, "excluded.strategies", "debtor_plans.strategies")
+    )
 }
-/// `json_patch(a, b)`: `b`'s members replace `a`'s; `a || b` on PostgreSQL's `jsonb` likewise.
-pub(crate) const PLAN_UPSERT_TAIL_SQLITE: &str = concat!(
-    plan_upsert_segment!(),
-    "CASE WHEN excluded.strategies = '{}' THEN debtor_plans.strategies \
-     ELSE json_patch(excluded.strategies, debtor_plans.strategies) END"
-);
-const PLAN_UPSERT_TAIL_POSTGRES: &str = concat!(
-    plan_upsert_segment!(),
-    "excluded.strategies || debtor_plans.strategies"
-);
 
 /// The debtor whose planner state `plan` changes (`None`: it changes none).
 pub(crate) fn planner_state_debtor(plan: &DebtorPlan) -> Result<Option<DebtorId>> {

@@ -12,7 +12,7 @@ use recaudo_domain::planner::DebtorPlan;
 
 use super::ffi::{self, Bind, FromColumns, Prepared};
 use crate::Result;
-use crate::planning::{PLAN_UPSERT_HEAD, PLAN_UPSERT_TAIL_SQLITE, PlanWrite, planner_state_debtor};
+use crate::planning::{PLAN_UPSERT_HEAD, PlanWrite, plan_upsert_tail, planner_state_debtor};
 use crate::sql::Sql;
 
 /// Runs a built query on a connection of `pool` and reads every row as `R` through the C API
@@ -245,7 +245,7 @@ fn write_plans_sqlite(db: NonNull<sqlite3>, tid: &str, batches: &[&PlanRows]) ->
     if let Some(why) = batches.iter().find_map(|r| r.invalid.as_ref()) {
         return Err(crate::StoreError::corrupt(why.clone()));
     }
-    let mut states = Rows::<4>::new(db, PLAN_UPSERT_HEAD, PLAN_UPSERT_TAIL_SQLITE)?;
+    let mut states = Rows::<4>::new(db, PLAN_UPSERT_HEAD, &plan_upsert_tail(true))?;
     let mut contacts =
         Rows::<CONTACT_BINDS>::new(db, &crate::outbox::contact_bulk_insert_head(), "")?;
     let mut out = PlanWrite::default();
