@@ -490,9 +490,10 @@ impl super::ffi::FromColumns for ContactPoint {
 /// The contact point columns the planner's batches read on SQLite, for [`PlannerPoint`]: only
 /// what a decision depends on. Naming the others as constants (`NULL AS postal`) had cost
 /// SQLite an instruction and the decoder two calls a column and a row (3.5M points on a
-/// 1M-debt day); PostgreSQL reads them that way still (`planning::PLANNER_CONTACT_POINT_COLUMNS`).
-/// Nor the creation time: the planner breaks ties between points by id
-/// (`planner::contact_point`), and 3.5M times parsed a day were 2 % of it.
+/// 1M-debt day); PostgreSQL reads them that way still
+/// (`planning::read::PLANNER_CONTACT_POINT_COLUMNS`). Nor the creation time: the planner breaks
+/// ties between points by id (`planner::contact_point`), and 3.5M times parsed a day were 2 % of
+/// it.
 pub(crate) const PLANNER_POINT_COLUMNS: &str =
     "id, debtor_id, channel, verified, consent_status, opted_out_at, priority, bounce_count";
 

@@ -1,6 +1,4 @@
-//! What the planner reads and writes: debtors with their active debts, contact points, recent
-//! timeline and outbox rows, in batches ordered by debtor id; and a day's plans, in one
-//! transaction per batch.
+//! The planner's reads: how a tenant's debtors are cut into batches, and each batch's files.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -10,18 +8,17 @@ use sqlx::types::Json;
 
 use recaudo_domain::DebtorId;
 use recaudo_domain::event::EventKind;
-use recaudo_domain::planner::{DebtFile, DebtorFile, DebtorPlan, PriorContact};
+use recaudo_domain::planner::{DebtFile, DebtorFile, PriorContact};
 use recaudo_domain::portfolio::{ContactPoint, Debt, DebtStatus, Debtor};
 
-use crate::outbox::IdRow;
+use super::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch};
 use crate::rows::{
     ContactPointRow, DEBT_COLUMNS, DebtRow, DebtorRow, EVENT_COLUMNS, EventRow, PROMISE_COLUMNS,
     PromiseRow, parse,
 };
-use crate::sql::{Sql, exec, fetch_all, fetch_optional};
-use crate::sqlite::planning::PlanRows;
+use crate::sql::{Sql, fetch_all};
 use crate::sqlite::rows::from_columns;
-use crate::{Result, TenantStore, dialect, on_pool};
+use crate::{Result, TenantStore, dialect};
 
 /// Reads all rows of a built query: on SQLite straight through its C API (sqlx hands rows over
 /// one by one from its worker thread, which cost the planner more than SQLite's own work), on
@@ -79,15 +76,6 @@ const PLANNER_CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, '' AS addre
 /// ([`TenantStore::files_for`]), as [`DEBTOR_SEGMENT`](crate::rows::DEBTOR_SEGMENT) does.
 const PLANNER_DEBTOR_COLUMNS: &str = "id, external_id, kind, '' AS name, NULL AS document_type, NULL AS document_number, birth_date, language, timezone, country, segment, tags, attributes, preferences, created_at, updated_at";
 
-/// How far back the planner reads a debtor's timeline (the CEL `events` and the placements
-/// `after:`/`wait_for` see this much).
-pub const PLAN_EVENT_DAYS: i64 = 90;
-
-/// How far back the planner reads the outbox: caps count at most a calendar month (31 days),
-/// and a step is done once it has a contact. Strategies whose steps span more than this count
-/// a step as done through its contact only while the contact is this recent.
-pub const PLAN_CONTACT_DAYS: i64 = 400;
-
 /// Timeline kinds the planner does not read: bookkeeping of the portfolio itself, written in
 /// bulk by imports, and the planner's own `contact_planned`, whose outbox rows it reads instead.
 const BOOKKEEPING_EVENTS: [EventKind; 5] = [
@@ -109,15 +97,6 @@ const UNINDEXED_EVENTS: [EventKind; 6] = [
     EventKind::ContactPlanned,
     EventKind::InvoiceIssued,
 ];
-
-/// A range of debtor ids planned together ([`TenantStore::plan_batches`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlanBatch {
-    /// Ids after this one (`None`: from the first).
-    pub after: Option<DebtorId>,
-    /// Ids up to this one, included (`None`: to the last).
-    pub upto: Option<DebtorId>,
-}
 
 /// The outbox columns the planner reads (not the whole row: no key, reason or template).
 const PRIOR_COLUMNS: &str = "debtor_id, debt_id, covers, strategy, step, channel, scheduled_for, local_date, state, created_at";
@@ -233,25 +212,6 @@ impl From<Json<serde_json::Value>> for JsonText {
 impl crate::sqlite::rows::Col for JsonText {
     fn col(c: &crate::sqlite::ffi::Columns, i: usize, name: &str) -> Result<Self> {
         String::col(c, i, name).map(JsonText)
-    }
-}
-
-/// What one write of plans stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PlanWrite {
-    /// Contacts new in the outbox (those already there under their key are left alone).
-    pub contacts: u64,
-    /// Debts that started a strategy.
-    pub assignments: u64,
-    /// Debtors whose segment changed.
-    pub segments: u64,
-}
-
-impl std::ops::AddAssign for PlanWrite {
-    fn add_assign(&mut self, o: PlanWrite) {
-        self.contacts += o.contacts;
-        self.assignments += o.assignments;
-        self.segments += o.segments;
     }
 }
 
@@ -610,143 +570,6 @@ impl TenantStore {
         files.retain(|f| !f.debts.is_empty());
         Ok(files)
     }
-
-    /// Stores a batch of plans in one transaction: new outbox contacts (a contact whose key is
-    /// already there is skipped, so planning a day twice adds nothing; each is its own
-    /// `contact_planned` event), strategy assignments (only on debts that still have none, so a
-    /// concurrent planner cannot move a debt) and segments.
-    /// `rows`: the plans as [`TenantStore::plan_rows`] laid them out (built here when `None`).
-    pub async fn write_plans(
-        &self,
-        plans: &[DebtorPlan],
-        rows: Option<&PlanRows>,
-        now: DateTime<Utc>,
-    ) -> Result<PlanWrite> {
-        self.write_plan_batches(&[(plans, rows)], now).await
-    }
-
-    /// [`TenantStore::write_plans`] for several batches in one transaction. The planner's
-    /// writer stores together the batches that queued up while it wrote the one before: every
-    /// commit writes the B-trees' last, partly filled pages and their parents once more, and
-    /// every WAL page is copied again by the checkpoints.
-    pub async fn write_plan_batches(
-        &self,
-        batches: &[(&[DebtorPlan], Option<&PlanRows>)],
-        now: DateTime<Utc>,
-    ) -> Result<PlanWrite> {
-        if let crate::Backend::Sqlite(pool) = &self.store.backend {
-            let built: Vec<Option<PlanRows>> = batches
-                .iter()
-                .map(|(plans, rows)| rows.is_none().then(|| PlanRows::new(plans, now)))
-                .collect();
-            let rows: Vec<&PlanRows> = batches
-                .iter()
-                .zip(&built)
-                .filter_map(|((_, rows), built)| rows.or(built.as_ref()))
-                .collect();
-            return crate::sqlite::planning::write(pool, &self.tid, &rows).await;
-        }
-        let mut updates = Vec::new();
-        let mut contacts = Vec::new();
-        let mut out = PlanWrite::default();
-        let tail = plan_upsert_tail(false);
-        for plan in batches.iter().flat_map(|(plans, _)| plans.iter()) {
-            if let Some(debtor) = planner_state_debtor(plan)? {
-                let strategies: serde_json::Map<String, serde_json::Value> = plan
-                    .assignments
-                    .iter()
-                    .map(|(debt, a)| {
-                        serde_json::to_value(crate::rows::StoredAssignment::of(a))
-                            .map(|v| (debt.to_string(), v))
-                    })
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(crate::StoreError::corrupt)?;
-                let mut sql = Sql::new(&format!("{PLAN_UPSERT_HEAD} VALUES "));
-                sql.push_values(vec![
-                    debtor.to_string().into(),
-                    plan.segment.clone().flatten().into(),
-                    plan.segment.as_ref().map(|_| now).into(),
-                    serde_json::Value::Object(strategies).into(),
-                ]);
-                sql.push(&tail);
-                updates.push(sql);
-                out.segments += u64::from(plan.segment.is_some());
-                out.assignments += plan.assignments.len() as u64;
-            }
-            for c in &plan.contacts {
-                contacts.push(self.contact_insert(c, now)?);
-            }
-        }
-        on_pool!(self.store, |pool| {
-            let mut tx = crate::sql::begin!(pool);
-            for sql in updates {
-                exec!(sql, &mut *tx);
-            }
-            for insert in contacts {
-                if fetch_optional!(IdRow, insert, &mut *tx).is_some() {
-                    out.contacts += 1;
-                }
-            }
-            tx.commit().await?;
-            Ok(out)
-        })
-    }
-
-    /// A batch's plans laid out as the rows [`TenantStore::write_plans`] stores, to be built
-    /// off the writer (see [`PlanRows`]); `None` on PostgreSQL, which writes from the plans.
-    pub fn plan_rows(&self, plans: &[DebtorPlan], now: DateTime<Utc>) -> Option<PlanRows> {
-        match &self.store.backend {
-            crate::Backend::Sqlite(_) => Some(PlanRows::new(plans, now)),
-            crate::Backend::Postgres(_) => None,
-        }
-    }
-
-    /// Copies what the WAL holds into the database as far as readers allow, without waiting
-    /// for them or for writers (SQLite's passive checkpoint; nothing on PostgreSQL). The
-    /// planner calls it after each write, while the next batches are read, planned and written.
-    pub async fn checkpoint(&self) -> Result<()> {
-        if let crate::Backend::Sqlite(pool) = &self.store.backend {
-            crate::sqlite::planning::checkpoint(pool).await?;
-        }
-        Ok(())
-    }
-
-    /// Removes every trace of planning from this tenant's portfolio: outbox rows (and so their
-    /// `contact_planned` events), strategy assignments and segments. For benchmarks and
-    /// simulations that replay a day on the same data; never called by the server.
-    pub async fn reset_plans(&self) -> Result<()> {
-        let statements = [
-            "DELETE FROM contacts WHERE tenant_id = ",
-            "DELETE FROM debtor_plans WHERE plan_debtor_id IN (SELECT id FROM debtors WHERE tenant_id = ",
-        ];
-        on_pool!(self.store, |pool| {
-            let mut tx = crate::sql::begin!(pool);
-            for s in statements {
-                let mut sql = Sql::new(s);
-                sql.push_arg(self.tid.clone());
-                if s.contains("IN (") {
-                    sql.push(")");
-                }
-                exec!(sql, &mut *tx);
-            }
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    /// Whether anything was ever planned for this tenant: an outbox row, or a debtor's
-    /// segment or strategies ([`reset_plans`](Self::reset_plans) clears both).
-    pub async fn has_plans(&self) -> Result<bool> {
-        let mut sql = Sql::new("SELECT 1 FROM contacts WHERE tenant_id = ");
-        sql.push_arg(self.tid.clone());
-        sql.push(
-            " UNION ALL SELECT 1 FROM debtor_plans JOIN debtors ON debtors.id = plan_debtor_id WHERE debtors.tenant_id = ",
-        );
-        sql.push_arg(self.tid.clone());
-        sql.push(" LIMIT 1");
-        let row = on_pool!(self.store, |pool| fetch_optional!((i32,), sql, pool));
-        Ok(row.is_some())
-    }
 }
 
 /// A debtor's file before its debts, contact points, timeline and outbox rows are read.
@@ -759,36 +582,6 @@ fn empty_file(debtor: Debtor) -> DebtorFile {
         contacts: Vec::new(),
         score: Default::default(),
     }
-}
-
-/// How the planner stores its state of a debtor (`debtor_plans`, one row a debtor): a segment
-/// replaces the last one (a row without one, `planned_at` NULL, keeps it), and a debt's first
-/// strategy stays (the stored entries win over the new ones: a concurrent planner cannot move a
-/// debt). The key's name is no other table's (see migration 0008).
-pub(crate) const PLAN_UPSERT_HEAD: &str =
-    "INSERT INTO debtor_plans (plan_debtor_id, planned_segment, planned_at, strategies)";
-/// The conflict clause after [`PLAN_UPSERT_HEAD`]'s values: the new strategies merged under
-/// the stored ones, which win (an empty object leaves the stored one as it is).
-pub(crate) fn plan_upsert_tail(sqlite: bool) -> String {
-    format!(
-        " ON CONFLICT (plan_debtor_id) DO UPDATE SET planned_segment = \
-         CASE WHEN excluded.planned_at IS NULL THEN debtor_plans.planned_segment \
-         ELSE excluded.planned_segment END, \
-         planned_at = COALESCE(excluded.planned_at, debtor_plans.planned_at), strategies = \
-         CASE WHEN excluded.strategies = {} THEN debtor_plans.strategies ELSE {} END",
-        dialect::empty_json_object(sqlite),
-        dialect::json_merge(sqlite, "excluded.strategies", "debtor_plans.strategies")
-    )
-}
-
-/// The debtor whose planner state `plan` changes (`None`: it changes none).
-pub(crate) fn planner_state_debtor(plan: &DebtorPlan) -> Result<Option<DebtorId>> {
-    if plan.segment.is_none() && plan.assignments.is_empty() {
-        return Ok(None);
-    }
-    plan.debtor.map(Some).ok_or_else(|| {
-        crate::StoreError::corrupt("a plan that assigns a segment or strategies names no debtor")
-    })
 }
 
 #[cfg(test)]
@@ -840,8 +633,8 @@ mod tests {
     #[test]
     fn the_planners_event_query_repeats_its_index_clause() {
         for migration in [
-            include_str!("../migrations/sqlite/0006_planner_events.sql"),
-            include_str!("../migrations/postgres/0006_planner_events.sql"),
+            include_str!("../../migrations/sqlite/0006_planner_events.sql"),
+            include_str!("../../migrations/postgres/0006_planner_events.sql"),
         ] {
             assert!(migration.contains(&format!("WHERE {PLANNER_EVENTS};")));
         }
