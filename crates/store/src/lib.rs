@@ -40,7 +40,10 @@ pub use import::{
 };
 
 pub use ledger::{NewPayment, NewPromise};
-pub use planning::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanWrite};
+pub use planning::{
+    PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
+    PreparedPlans, WriteStats,
+};
 pub use portfolio::{
     DebtFilter, DebtorFilter, NewContactPoint, NewDebt, NewDebtor, Page, normalize_contact_address,
 };

@@ -4,10 +4,12 @@
 
 mod read;
 mod write;
+mod writer;
 
 use recaudo_domain::DebtorId;
 
 pub(crate) use write::{PLAN_UPSERT_HEAD, plan_upsert_tail, planner_state_debtor};
+pub use writer::{PlanPreparer, PlanWriter, PreparedPlans, WriteStats};
 
 /// How far back the planner reads a debtor's timeline (the CEL `events` and the placements
 /// `after:`/`wait_for` see this much).

@@ -103,16 +103,6 @@ impl TenantStore {
         }
     }
 
-    /// Copies what the WAL holds into the database as far as readers allow, without waiting
-    /// for them or for writers (SQLite's passive checkpoint; nothing on PostgreSQL). The
-    /// planner calls it after each write, while the next batches are read, planned and written.
-    pub async fn checkpoint(&self) -> Result<()> {
-        if let crate::Backend::Sqlite(pool) = &self.store.backend {
-            crate::sqlite::planning::checkpoint(pool).await?;
-        }
-        Ok(())
-    }
-
     /// Removes every trace of planning from this tenant's portfolio: outbox rows (and so their
     /// `contact_planned` events), strategy assignments and segments. For benchmarks and
     /// simulations that replay a day on the same data; never called by the server.

@@ -62,12 +62,40 @@ pub(crate) async fn write(pool: &SqlitePool, tid: &str, rows: &[&PlanRows]) -> R
 
 /// Copies what the WAL holds into the database as far as readers allow, without waiting for
 /// them or for writers (a passive checkpoint).
-pub(crate) async fn checkpoint(pool: &SqlitePool) -> Result<()> {
+async fn checkpoint(pool: &SqlitePool) -> Result<()> {
     // Through sqlx, which runs it on the connection's own thread.
     sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// The planner writer's checkpoints: after each of its writes, a passive [`checkpoint`] on
+/// another connection, while the next batches are read, planned and written; one at a time (a
+/// write that ends while one runs starts none, and a failed one leaves the pages for the next).
+#[derive(Default)]
+pub(crate) struct Checkpoints(Option<tokio::task::JoinHandle<()>>);
+
+impl Checkpoints {
+    /// Starts a checkpoint unless one is under way.
+    pub(crate) fn start(&mut self, pool: &SqlitePool) {
+        if self.0.as_ref().is_none_or(|c| c.is_finished()) {
+            let pool = pool.clone();
+            self.0 = Some(tokio::spawn(async move {
+                if let Err(e) = checkpoint(&pool).await {
+                    tracing::debug!(error = %e, "checkpoint after a planner write");
+                }
+            }));
+        }
+    }
+
+    /// Waits for the checkpoint under way, if any (the last write's pages stay in the WAL until
+    /// the next commit checkpoints).
+    pub(crate) async fn finish(self) {
+        if let Some(c) = self.0 {
+            let _ = c.await;
+        }
+    }
 }
 
 /// A range of [`PlanRows`]' text.
