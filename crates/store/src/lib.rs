@@ -158,6 +158,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         include_str!("../migrations/postgres/0006_planner_events.sql"),
     ),
     (
+        7,
+        "contact_points_by_debtor",
+        include_str!("../migrations/postgres/0007_contact_points_by_debtor.sql"),
+    ),
+    (
         8,
         "debtor_plans",
         include_str!("../migrations/postgres/0008_debtor_plans.sql"),
