@@ -21,9 +21,8 @@ use recaudo_store::{DebtFilter, PlanWrite, PreparedPlans, Store, StoreError, Ten
 /// Debtors read, planned and written together.
 pub const DEFAULT_BATCH: usize = 2_000;
 
-/// Batches read at the same time. With two, the cores sat idle while the loop waited for a
-/// write before asking for the next read (1M debts on 2 cores: 9.0 s a day against 8.7 s with
-/// three; docs/benchmarks.md). The store's SQLite pool has a connection for each and more.
+/// Batches read at the same time: with fewer, the cores sit idle while a read waits for the
+/// database (docs/benchmarks.md). The store's pool has a connection for each and more.
 const READERS: usize = 3;
 
 /// Why a run stopped.

@@ -230,9 +230,8 @@ impl Store {
                     .create_if_missing(true)
                     // Pages of 16 KiB rather than 4 KiB, for databases created from now on (a
                     // database keeps the size it was made with): the planner reads most of the
-                    // portfolio every day in range scans, and a quarter of the page fetches,
-                    // B-tree cells and `pread` calls took a 1M-debt day from 9.9-10.4 s to
-                    // 8.7-9.0 s (docs/benchmarks.md).
+                    // portfolio every day in range scans, with a quarter of the page fetches,
+                    // B-tree cells and `pread` calls (docs/benchmarks.md).
                     .page_size(SQLITE_PAGE_SIZE)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -241,10 +240,9 @@ impl Store {
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory")
                     // Checkpoint once the WAL holds 200 MiB (12,800 pages of 16 KiB) rather
-                    // than SQLite's 1,000 pages: each checkpoint syncs the WAL and the database, and a planner's
-                    // first day waited on the disk for one after every batch or two (1M debts:
-                    // 9.4-9.6 s a day at 1,000 pages of 4 KiB, 7.7-8.5 s at 50,000;
-                    // docs/benchmarks.md).
+                    // than SQLite's 1,000 pages: each checkpoint syncs the WAL and the
+                    // database, which a planning day would wait for after every batch or two
+                    // (docs/benchmarks.md).
                     .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string());
                 // The planner's three readers, its writer and its checkpoints, and one more so
                 // that the API still finds a connection while the planner runs.

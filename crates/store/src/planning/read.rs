@@ -288,8 +288,8 @@ impl TenantStore {
         let limit = limit.max(1);
         // Each bound is the `limit`-th id after the one before, found in the tenant's index of
         // debtor ids (`OFFSET` steps over index entries without reading rows): one short
-        // query a batch instead of every id of the tenant read and decoded, which had held
-        // a whole core for the first 6 % of a 1M-debt day before any batch could start.
+        // query a batch instead of every id of the tenant read and decoded before any batch
+        // could start.
         let mut bounds: Vec<DebtorId> = Vec::new();
         loop {
             let mut sql = Sql::new("SELECT id FROM debtors WHERE tenant_id = ");

@@ -326,8 +326,8 @@ fn write_plans_sqlite(db: NonNull<sqlite3>, tid: &str, batches: &[&PlanRows]) ->
 const CONTACT_BINDS: usize = 21;
 
 /// Rows of `N` values inserted by one statement of [`Rows::MANY`] rows at a time, the rest
-/// one by one: a statement per row spent much of the writer's time binding, starting and
-/// resetting statements (`perf`: the writer's own CPU a third lower with 32 rows a statement).
+/// one by one: a statement per row spends much of the writer's time binding, starting and
+/// resetting statements (docs/benchmarks.md).
 struct Rows<'a, const N: usize> {
     many: Prepared,
     one: Prepared,
