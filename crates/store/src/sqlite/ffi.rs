@@ -2,8 +2,9 @@
 //! that sqlx holds: statements prepared once and run bind–step–reset per row ([`Prepared`],
 //! [`insert_rows`]), rows read column by column ([`Columns`], [`query_each`]), and the
 //! process's and a connection's settings. Every `unsafe` block of the store is here, each with
-//! its `SAFETY` note; the crate denies `unsafe` elsewhere. A connection handle (`NonNull<sqlite3>`)
-//! comes from sqlx's `lock_handle()`, whose guard the caller holds while it is used.
+//! its `SAFETY` note; the crate denies `unsafe` elsewhere. A connection handle
+//! (`NonNull<sqlite3>`) comes from sqlx's `lock_handle()`, whose guard the caller holds while
+//! it is used.
 
 use std::ffi::{CStr, c_char, c_int};
 use std::ptr::NonNull;
@@ -334,7 +335,7 @@ impl Columns {
     /// The column as an integer, `None` for NULL.
     pub(crate) fn int(&self, i: usize) -> Option<i64> {
         let idx = i as c_int;
-        // SAFETY: as in `text`.
+        // SAFETY: as in `bytes`.
         unsafe {
             if ffi::sqlite3_column_type(self.raw.as_ptr(), idx) == ffi::SQLITE_NULL {
                 None

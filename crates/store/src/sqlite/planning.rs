@@ -132,10 +132,12 @@ struct ContactRow {
     queue: Option<Span>,
 }
 
-/// A batch's plans as the rows SQLite stores ([`TenantStore::plan_rows`](crate::TenantStore::plan_rows)): every value formed
-/// beforehand and laid out in one text buffer. The planner builds them on its planning thread,
-/// where the plans are still in the core's cache, so that the writer (the one connection that
-/// can write, and the planner's critical path) only binds and steps.
+/// A batch's plans as the rows SQLite stores
+/// ([`PlanPreparer::prepare`](crate::PlanPreparer::prepare),
+/// [`TenantStore::plan_rows`](crate::TenantStore::plan_rows)): every value formed beforehand
+/// and laid out in one text buffer. The planner builds them on its planning thread, where the
+/// plans are still in the core's cache, so that the writer (the one connection that can write,
+/// and the planner's critical path) only binds and steps.
 pub struct PlanRows {
     text: String,
     now: Span,
@@ -265,11 +267,10 @@ impl PlanRows {
     }
 }
 
-/// [`TenantStore::write_plans`](crate::TenantStore::write_plans) on SQLite, inside the caller's transaction: each statement is
-/// prepared once for the batch and every row's values are bound by reference from `rows`.
+/// [`TenantStore::write_plans`](crate::TenantStore::write_plans) on SQLite, inside the
+/// caller's transaction: each statement is prepared once for the batch and every row's values
+/// are bound by reference from `rows`.
 fn write_plans_sqlite(db: NonNull<sqlite3>, tid: &str, batches: &[&PlanRows]) -> Result<PlanWrite> {
-    use Bind;
-
     if let Some(why) = batches.iter().find_map(|r| r.invalid.as_ref()) {
         return Err(crate::StoreError::corrupt(why.clone()));
     }
