@@ -3,7 +3,8 @@
 //! [`PlanSetup::load`] gathers what does not change during a run: the tenant's jurisdiction
 //! preset and holidays, its strategies (compiled once per version), the segments. [`plan_tenant`]
 //! then streams the portfolio in batches of debtors: while one batch is planned (on every core),
-//! the next is read; each planned batch is written in one transaction, unless it is a dry run.
+//! the next is read; unless it is a dry run, the store's writer (`TenantStore::plan_writer`)
+//! writes the planned batches in order, a few to a transaction.
 
 mod plan;
 

@@ -16,14 +16,13 @@ use recaudo_domain::planner::{
 use recaudo_domain::policy::{Preset, TenantPolicy};
 use recaudo_domain::portfolio::Tenant;
 use recaudo_domain::strategy::{self, CompiledStrategy, Segments};
-use recaudo_store::{DebtFilter, PlanRows, PlanWrite, Store, StoreError, TenantStore};
+use recaudo_store::{DebtFilter, PlanWrite, PreparedPlans, Store, StoreError, TenantStore};
 
 /// Debtors read, planned and written together.
 pub const DEFAULT_BATCH: usize = 2_000;
 
-/// Batches read at the same time. With two, the cores sat idle while the loop waited for a
-/// write before asking for the next read (1M debts on 2 cores: 9.0 s a day against 8.7 s with
-/// three; docs/benchmarks.md). The store's SQLite pool has a connection for each and more.
+/// Batches read at the same time: with fewer, the cores sit idle while a read waits for the
+/// database (docs/benchmarks.md). The store's pool has a connection for each and more.
 const READERS: usize = 3;
 
 /// Why a run stopped.
@@ -258,20 +257,10 @@ struct Planned {
     /// Each debtor's count of debts, in the order of `plans`.
     debts: Vec<usize>,
     plans: Vec<DebtorPlan>,
-    rows: Option<PlanRows>,
+    /// The plans prepared for the writer (none on a dry run).
+    prepared: Option<PreparedPlans>,
     read_seconds: f64,
     plan_seconds: f64,
-}
-
-/// A planned batch in the writer's queue: its plans and, on SQLite, their rows laid out.
-type Queued = (Vec<DebtorPlan>, Option<PlanRows>);
-
-/// What the writer did over a run.
-#[derive(Default)]
-struct Written {
-    write: PlanWrite,
-    seconds: f64,
-    transactions: u64,
 }
 
 /// Plans every debtor of the tenant at `now`. `on_line` sees every decision, in order of
@@ -280,10 +269,10 @@ struct Written {
 /// Batches hold disjoint debtors, so none reads what another writes, and they stream through
 /// three stages that never wait for one another while there is room ahead: [`READERS`]
 /// batches are read at once (each on its own task and connection), `threads` are planned at
-/// once (each on one thread of the blocking pool), and one writer task writes them in order,
-/// fed through a queue. The first day of a large portfolio is bound by the CPU all of this
-/// needs, not by one stage: a stage that had to wait for the next (planning for the write
-/// before, as the loop once did) left a core idle meanwhile (docs/benchmarks.md).
+/// once (each on one thread of the blocking pool, which also prepares them for the writer),
+/// and the store's writer ([`TenantStore::plan_writer`]) writes them in order, fed through a
+/// queue. The first day of a large portfolio is bound by the CPU all of this needs, not by one
+/// stage: a stage that waits for the next leaves a core idle meanwhile (docs/benchmarks.md).
 pub async fn plan_tenant(
     ts: &TenantStore,
     setup: Arc<PlanSetup>,
@@ -305,6 +294,8 @@ pub async fn plan_tenant(
         .event_kinds(setup.segments)
         .map(|k| k.into_iter().collect());
     let attributes = setup.library.reads_attributes(setup.segments);
+    let writer = (!opts.dry_run).then(|| ts.plan_writer(now));
+    let preparer = writer.as_ref().map(|w| w.preparer());
     let reads = futures::stream::iter(batches)
         .map(|b| {
             let ts = ts.clone();
@@ -316,11 +307,9 @@ pub async fn plan_tenant(
             })
         })
         .buffered(READERS);
-    let dry_run = opts.dry_run;
     let mut planned = reads
         .map(|read| {
             let setup = Arc::clone(&setup);
-            let ts = ts.clone();
             async move {
                 let (files, read_seconds) =
                     read.map_err(|e| PlanError::Thread(e.to_string()))??;
@@ -330,12 +319,12 @@ pub async fn plan_tenant(
                     let debts: Vec<usize> = files.iter().map(|f| f.debts.len()).collect();
                     // Freed here, on the planning thread, rather than by the loop.
                     drop(files);
-                    // The rows to write are formed here too, off the writer.
-                    let rows = (!dry_run).then(|| ts.plan_rows(&plans, now)).flatten();
+                    // The plans are prepared for the writer here too, off it.
+                    let prepared = preparer.map(|p| p.prepare(&plans));
                     Planned {
                         debts,
                         plans,
-                        rows,
+                        prepared,
                         read_seconds,
                         plan_seconds: t.elapsed().as_secs_f64(),
                     }
@@ -345,17 +334,6 @@ pub async fn plan_tenant(
             }
         })
         .buffered(opts.threads.max(1));
-    // A few planned batches wait for the writer at most: enough to keep it busy while the
-    // next ones are planned (and to write together), few enough to keep memory flat.
-    let (queue, writer) = if dry_run {
-        (None, None)
-    } else {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Queued>(WRITE_GROUP);
-        (
-            Some(tx),
-            Some(tokio::spawn(write_batches(ts.clone(), rx, now))),
-        )
-    };
     let mut failed = None;
     loop {
         let t = std::time::Instant::now();
@@ -377,28 +355,30 @@ pub async fn plan_tenant(
                 on_line(l);
             }
         }
-        match &queue {
-            None => discard(p.plans),
-            Some(tx) => {
+        match (&writer, p.prepared) {
+            (Some(writer), Some(prepared)) => {
                 let t = std::time::Instant::now();
-                let sent = tx.send((p.plans, p.rows)).await;
+                let sent = writer.push(p.plans, prepared).await;
                 report.write_wait_seconds += t.elapsed().as_secs_f64();
                 // The writer stopped on an error: it is returned below.
-                if sent.is_err() {
+                if !sent {
                     break;
                 }
             }
+            _ => discard(p.plans),
         }
     }
-    drop(queue);
     if let Some(writer) = writer {
         let t = std::time::Instant::now();
-        let written = writer.await.map_err(|e| PlanError::Thread(e.to_string()))?;
+        let written = writer
+            .finish()
+            .await
+            .map_err(|e| PlanError::Thread(e.to_string()))?;
         report.write_wait_seconds += t.elapsed().as_secs_f64();
         let written = written?;
         report.write_seconds += written.seconds;
         report.write_transactions += written.transactions;
-        report.written(written.write);
+        report.written(written.written);
     }
     if let Some(e) = failed {
         return Err(e);
@@ -407,72 +387,8 @@ pub async fn plan_tenant(
     Ok(report)
 }
 
-/// Batches the writer stores in one transaction at most: those that queued up while it wrote.
-const WRITE_GROUP: usize = 4;
-
-/// Batches the writer waits for before a transaction (fewer only at the end of the run). Once
-/// the writer inserted many rows a statement it often found one batch queued, and every commit
-/// writes the B-trees' last pages and their parents again: 1M debts' first day took 226-243
-/// commits and 1.17-1.19 GB written; waiting for three, 123-127 and 1.09-1.10 GB, with the
-/// writer's time 5.9-7.1 s instead of 7.5-9.4 (docs/benchmarks.md). The writer is rarely
-/// waited for, so waiting costs the planners nothing.
-const WRITE_AT_LEAST: usize = 3;
-
-/// The writer: writes the queued batches in order, one transaction at a time (at least
-/// [`WRITE_AT_LEAST`], with those that queued up meanwhile, up to [`WRITE_GROUP`]), and after
-/// each lets a passive checkpoint copy its WAL pages to the database on another connection
-/// (one at a time; a failed one leaves them for the next). Stops at the first failed write.
-async fn write_batches(
-    ts: TenantStore,
-    mut queue: tokio::sync::mpsc::Receiver<Queued>,
-    now: DateTime<Utc>,
-) -> Result<Written, PlanError> {
-    let mut out = Written::default();
-    let mut checkpointing: Option<tokio::task::JoinHandle<()>> = None;
-    while let Some(first) = queue.recv().await {
-        let mut group = vec![first];
-        while group.len() < WRITE_AT_LEAST {
-            match queue.recv().await {
-                Some(next) => group.push(next),
-                None => break,
-            }
-        }
-        while group.len() < WRITE_GROUP {
-            match queue.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
-        }
-        let t = std::time::Instant::now();
-        let batches: Vec<(&[DebtorPlan], Option<&PlanRows>)> = group
-            .iter()
-            .map(|(plans, rows)| (plans.as_slice(), rows.as_ref()))
-            .collect();
-        let w = ts.write_plan_batches(&batches, now).await?;
-        drop(batches);
-        out.seconds += t.elapsed().as_secs_f64();
-        out.write += w;
-        out.transactions += 1;
-        discard(group);
-        if checkpointing.as_ref().is_none_or(|c| c.is_finished()) {
-            let ts = ts.clone();
-            checkpointing = Some(tokio::spawn(async move {
-                if let Err(e) = ts.checkpoint().await {
-                    tracing::debug!(error = %e, "checkpoint after a planner write");
-                }
-            }));
-        }
-    }
-    // The last checkpoint under way ends with the run (the last write's pages stay in the WAL
-    // until the next commit checkpoints).
-    if let Some(c) = checkpointing.take() {
-        let _ = c.await;
-    }
-    Ok(out)
-}
-
 /// Frees a batch's plans on the blocking pool: a few hundred thousand allocations per batch,
-/// which kept the loop (or the writer) from its next step.
+/// which kept the loop from its next step.
 fn discard<T: Send + 'static>(plans: T) {
     tokio::task::spawn_blocking(move || drop(plans));
 }

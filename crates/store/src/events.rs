@@ -142,11 +142,11 @@ pub(crate) fn planned_events(sqlite: bool) -> String {
     let fields = "'contact_id', id, 'step', step, 'channel', channel, 'scheduled_for', \
                   scheduled_for, 'idempotency_key', idempotency_key, 'strategy', strategy, \
                   'version', strategy_version, 'arm', arm, 'template', template, 'queue', queue";
-    let data = if sqlite {
-        format!("json_object({fields}, 'covers', json(covers))")
-    } else {
-        format!("jsonb_build_object({fields}, 'covers', covers)")
-    };
+    let data = format!(
+        "{}({fields}, 'covers', {})",
+        crate::dialect::json_build_object(sqlite),
+        crate::dialect::json_column(sqlite, "covers")
+    );
     format!(
         "SELECT 'evt_' || substr(id, 5) AS id, debtor_id, debt_id, 'contact_planned' AS kind, \
          created_at AS at, {data} AS data FROM contacts"

@@ -270,15 +270,10 @@ impl TenantStore {
                 // one no longer shadows it (as a change through the API, `update_debtor`).
                 let mut sql = Sql::new("");
                 let ids = sql.arg(Arg::Text(serde_json::json!(plan.segments_set).to_string()));
-                sql.text = if SQLITE {
-                    format!(
-                        "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL WHERE plan_debtor_id IN (SELECT value FROM json_each({ids}))"
-                    )
-                } else {
-                    format!(
-                        "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL WHERE plan_debtor_id IN (SELECT jsonb_array_elements_text({ids}::jsonb))"
-                    )
-                };
+                sql.text = format!(
+                    "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL WHERE plan_debtor_id IN ({})",
+                    crate::dialect::json_array_texts(SQLITE, &ids)
+                );
                 crate::sql::exec!(sql, &mut *tx);
             }
             tx.commit().await?;
@@ -289,25 +284,12 @@ impl TenantStore {
 
 /// The rows of `table` (columns `columns`) of this tenant whose `external_id` is one of
 /// `values`. The values travel as one JSON array parameter, so the statement is the same whatever
-/// their number. Each value is looked up through the `(tenant_id, external_id)` index: SQLite
-/// does so for `IN (subquery)`; PostgreSQL is made to by a LATERAL probe per value (its planner,
-/// left to itself, may flatten the probe into a scan of all the tenant's rows per lookup,
-/// quadratic over an import; `OFFSET 0` keeps the subquery from being pulled up).
+/// their number ([`dialect::rows_by_external_ids`](crate::dialect::rows_by_external_ids)).
 fn by_external_ids(table: &str, columns: &str, tid: &str, values: &[String], sqlite: bool) -> Sql {
     let mut sql = Sql::new("");
     let t = sql.arg(tid.to_string());
     let v = sql.arg(Arg::Text(serde_json::json!(values).to_string()));
-    sql.text = if sqlite {
-        format!(
-            "SELECT {columns} FROM {table} WHERE tenant_id = {t} \
-             AND external_id IN (SELECT value FROM json_each({v}))"
-        )
-    } else {
-        format!(
-            "SELECT r.* FROM jsonb_array_elements_text({v}::jsonb) AS v(ext) CROSS JOIN LATERAL \
-             (SELECT {columns} FROM {table} WHERE tenant_id = {t} AND external_id = v.ext OFFSET 0) AS r"
-        )
-    };
+    sql.text = crate::dialect::rows_by_external_ids(sqlite, table, columns, &t, &v);
     sql
 }
 
@@ -345,7 +327,7 @@ impl WriteSets for sqlx::Transaction<'_, sqlx::Sqlite> {
                 vec!["?"; width].join(", "),
                 set.tail
             );
-            crate::sqlite_bulk::insert_rows(db, &sql, &set.rows)?;
+            crate::sqlite::ffi::insert_rows(db, &sql, &set.rows)?;
         }
         Ok(())
     }

@@ -6,6 +6,9 @@
 //! databases: placeholders are `$1…$n`, which both accept, and values are bound with types both
 //! drivers know. Money is kept in minor units next to its currency.
 
+#![deny(unsafe_code)]
+
+mod dialect;
 mod error;
 mod events;
 mod idempotency;
@@ -17,7 +20,7 @@ mod planning;
 mod portfolio;
 mod rows;
 mod sql;
-mod sqlite_bulk;
+mod sqlite;
 mod strategies;
 mod tenants;
 pub mod testing;
@@ -37,10 +40,14 @@ pub use import::{
 };
 
 pub use ledger::{NewPayment, NewPromise};
-pub use planning::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanRows, PlanWrite};
+pub use planning::{
+    PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
+    PreparedPlans, WriteStats,
+};
 pub use portfolio::{
     DebtFilter, DebtorFilter, NewContactPoint, NewDebt, NewDebtor, Page, normalize_contact_address,
 };
+pub use sqlite::planning::PlanRows;
 pub use strategies::{PutStrategy, StoredStrategy};
 pub use tenants::{NewTenant, TenantKey, hash_api_key};
 
@@ -151,6 +158,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         include_str!("../migrations/postgres/0006_planner_events.sql"),
     ),
     (
+        7,
+        "contact_points_by_debtor",
+        include_str!("../migrations/postgres/0007_contact_points_by_debtor.sql"),
+    ),
+    (
         8,
         "debtor_plans",
         include_str!("../migrations/postgres/0008_debtor_plans.sql"),
@@ -212,15 +224,14 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         match DatabaseKind::of_url(url)? {
             DatabaseKind::Sqlite => {
-                sqlite_bulk::configure_once();
+                sqlite::ffi::configure_once();
                 let opts = SqliteConnectOptions::from_str(url)
                     .map_err(|e| StoreError::Config(format!("bad SQLite URL `{url}`: {e}")))?
                     .create_if_missing(true)
                     // Pages of 16 KiB rather than 4 KiB, for databases created from now on (a
                     // database keeps the size it was made with): the planner reads most of the
-                    // portfolio every day in range scans, and a quarter of the page fetches,
-                    // B-tree cells and `pread` calls took a 1M-debt day from 9.9-10.4 s to
-                    // 8.7-9.0 s (docs/benchmarks.md).
+                    // portfolio every day in range scans, with a quarter of the page fetches,
+                    // B-tree cells and `pread` calls (docs/benchmarks.md).
                     .page_size(SQLITE_PAGE_SIZE)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -229,10 +240,9 @@ impl Store {
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory")
                     // Checkpoint once the WAL holds 200 MiB (12,800 pages of 16 KiB) rather
-                    // than SQLite's 1,000 pages: each checkpoint syncs the WAL and the database, and a planner's
-                    // first day waited on the disk for one after every batch or two (1M debts:
-                    // 9.4-9.6 s a day at 1,000 pages of 4 KiB, 7.7-8.5 s at 50,000;
-                    // docs/benchmarks.md).
+                    // than SQLite's 1,000 pages: each checkpoint syncs the WAL and the
+                    // database, which a planning day would wait for after every batch or two
+                    // (docs/benchmarks.md).
                     .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string());
                 // The planner's three readers, its writer and its checkpoints, and one more so
                 // that the API still finds a connection while the planner runs.
@@ -328,8 +338,9 @@ impl TenantStore {
         &self.tenant
     }
 
-    pub(crate) fn backend(&self) -> &Backend {
-        &self.store.backend
+    /// Whether the store is SQLite (for [`dialect`]'s fragments).
+    pub(crate) fn is_sqlite(&self) -> bool {
+        matches!(self.store.backend, Backend::Sqlite(_))
     }
 }
 

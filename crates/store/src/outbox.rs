@@ -26,7 +26,8 @@ pub(crate) const CONTACT_INSERT_TAIL: &str = " ON CONFLICT (idempotency_key) DO 
 /// fails (the writer's copies of pages into it were a tenth of its time). What else it would
 /// skip cannot happen there: ids are new ULIDs and every `NOT NULL` column is bound.
 pub(crate) fn contact_bulk_insert_head() -> String {
-    format!("INSERT OR IGNORE INTO contacts (tenant_id, {CONTACT_COLUMNS})")
+    let (insert, _) = crate::dialect::insert_or_ignore(true);
+    format!("{insert} contacts (tenant_id, {CONTACT_COLUMNS})")
 }
 
 #[derive(sqlx::FromRow)]
@@ -91,7 +92,7 @@ impl ContactRow {
     }
 }
 
-crate::rows::from_columns!(ContactRow {
+crate::sqlite::rows::from_columns!(ContactRow {
     id,
     debtor_id,
     debt_id,
@@ -119,7 +120,7 @@ pub(crate) struct IdRow {
     pub(crate) id: String,
 }
 
-crate::rows::from_columns!(IdRow { id });
+crate::sqlite::rows::from_columns!(IdRow { id });
 
 impl TenantStore {
     /// Stores planned contacts in one transaction, each at most once: a contact whose

@@ -279,13 +279,13 @@ impl TenantStore {
         }
         if let Some(v) = &f.name_contains {
             let p = sql.arg(v.clone());
-            sql.push(&format!(" AND strpos(name, {p}) > 0"));
+            let position = crate::dialect::position(self.is_sqlite());
+            sql.push(&format!(" AND {position}(name, {p}) > 0"));
         }
         if let Some(c) = &f.cursor {
             sql.push(" AND id > ").push_arg(c.clone());
         }
         sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
-        let sql = self.dialect(sql);
         let rows = on_pool!(self.store, |pool| fetch_all!(DebtorRow, sql, pool));
         Ok(into_page(
             convert(rows, DebtorRow::into_domain)?,
@@ -670,14 +670,6 @@ impl TenantStore {
             tx.commit().await?;
             Ok(first.unwrap_or(0))
         })
-    }
-
-    /// Adapts SQL that differs between the two databases.
-    pub(crate) fn dialect(&self, mut sql: Sql) -> Sql {
-        if matches!(self.backend(), crate::Backend::Sqlite(_)) {
-            sql.text = sql.text.replace("strpos(", "instr(");
-        }
-        sql
     }
 }
 

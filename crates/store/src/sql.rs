@@ -248,14 +248,10 @@ macro_rules! bind_args {
 }
 pub(crate) use bind_args;
 
-/// Begins a transaction on a pool of either driver. On SQLite it takes the write lock at once
-/// (`BEGIN IMMEDIATE`): a transaction that reads and then writes would otherwise fail with
-/// SQLITE_BUSY_SNAPSHOT if another connection committed between its read and its first write.
+/// Begins a transaction on a pool of either driver ([`dialect::begin`](crate::dialect::begin)).
 macro_rules! begin {
     ($pool:expr) => {
-        $pool
-            .begin_with(if SQLITE { "BEGIN IMMEDIATE" } else { "BEGIN" })
-            .await?
+        $pool.begin_with($crate::dialect::begin(SQLITE)).await?
     };
 }
 pub(crate) use begin;

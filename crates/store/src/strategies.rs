@@ -324,16 +324,14 @@ impl TenantStore {
             None::<DateTime<Utc>>.into(),
             serde_json::Value::Object(strategies).into(),
         ]);
-        assign.push(match &self.store.backend {
-            crate::Backend::Sqlite(_) => {
-                " ON CONFLICT (plan_debtor_id) DO UPDATE SET \
-                 strategies = json_patch(debtor_plans.strategies, excluded.strategies)"
-            }
-            crate::Backend::Postgres(_) => {
-                " ON CONFLICT (plan_debtor_id) DO UPDATE SET \
-                 strategies = debtor_plans.strategies || excluded.strategies"
-            }
-        });
+        assign.push(&format!(
+            " ON CONFLICT (plan_debtor_id) DO UPDATE SET strategies = {}",
+            crate::dialect::json_merge(
+                self.is_sqlite(),
+                "debtor_plans.strategies",
+                "excluded.strategies"
+            )
+        ));
         let event = insert_event(
             &self.tid,
             NewEvent {

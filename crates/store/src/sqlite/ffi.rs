@@ -1,7 +1,10 @@
-//! Bulk row writes on SQLite through its C API, on the connection (and inside the transaction)
-//! that sqlx holds: one statement prepared once per set of rows, then bind–step–reset per row.
-//! sqlx hands each statement to a worker thread and copies every bound value; for the hundreds
-//! of thousands of rows of an import that plumbing costs more than SQLite's own work.
+//! SQLite's C API behind a small safe interface, on the connection (and inside the transaction)
+//! that sqlx holds: statements prepared once and run bind–step–reset per row ([`Prepared`],
+//! [`insert_rows`]), rows read column by column ([`Columns`], [`query_each`]), and the
+//! process's and a connection's settings. Every `unsafe` block of the store is here, each with
+//! its `SAFETY` note; the crate denies `unsafe` elsewhere. A connection handle
+//! (`NonNull<sqlite3>`) comes from sqlx's `lock_handle()`, whose guard the caller holds while
+//! it is used.
 
 use std::ffi::{CStr, c_char, c_int};
 use std::ptr::NonNull;
@@ -9,6 +12,7 @@ use std::ptr::NonNull;
 use libsqlite3_sys as ffi;
 use serde_json::value::RawValue;
 
+use super::time_text;
 use crate::sql::Arg;
 use crate::{Result, StoreError};
 
@@ -181,11 +185,6 @@ impl Drop for Statement {
     }
 }
 
-/// A time as sqlx writes it to SQLite (RFC 3339, as many fraction digits as needed).
-pub(crate) fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
-}
-
 /// A value bound by reference for one step of a [`Prepared`] statement.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Bind<'a> {
@@ -336,7 +335,7 @@ impl Columns {
     /// The column as an integer, `None` for NULL.
     pub(crate) fn int(&self, i: usize) -> Option<i64> {
         let idx = i as c_int;
-        // SAFETY: as in `text`.
+        // SAFETY: as in `bytes`.
         unsafe {
             if ffi::sqlite3_column_type(self.raw.as_ptr(), idx) == ffi::SQLITE_NULL {
                 None
@@ -347,7 +346,7 @@ impl Columns {
     }
 }
 
-/// A row type read straight from SQLite's C API (see `rows.rs`, `from_columns!`).
+/// A row type read straight from SQLite's C API (see `sqlite/rows.rs`, `from_columns!`).
 pub(crate) trait FromColumns: Sized {
     fn from_columns(c: &Columns) -> Result<Self>;
 }

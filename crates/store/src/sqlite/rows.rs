@@ -1,0 +1,855 @@
+//! Rows read through SQLite's C API (the planner's bulk reads): the row structs of `rows.rs`,
+//! filled column by column in the order of their `*_COLUMNS` constant, then converted by the
+//! same `into_domain`; and the planner's big reads decoded straight into domain values.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
+
+use recaudo_domain::portfolio::{
+    Consent, ContactPoint, Debt, Debtor, PostalAddress, Preferences, StrategyAssignment,
+};
+use recaudo_domain::{
+    ContactId, ContactPointId, Currency, DebtId, DebtorId, EventId, Money, PromiseId,
+};
+
+use super::ffi::Columns;
+use crate::rows::{
+    ContactPointRow, DebtRow, DebtorRow, EventRow, PromiseRow, StoredAssignment, parse,
+};
+use crate::{Result, StoreError};
+
+/// One column decoded as sqlx decodes it from SQLite.
+pub(crate) trait Col: Sized {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self>;
+}
+
+fn null(name: &str) -> StoreError {
+    StoreError::corrupt(format!("column {name} is NULL"))
+}
+
+/// A time as stored by sqlx on SQLite (RFC 3339), or SQLite's own `YYYY-MM-DD HH:MM:SS[.f]`.
+fn parse_time(name: &str, s: &str) -> Result<DateTime<Utc>> {
+    if let Some(t) = parse_utc_fast(s) {
+        return Ok(t);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+        .map(|t| t.and_utc())
+        .map_err(|e| StoreError::corrupt(format!("column {name}: `{s}`: {e}")))
+}
+
+/// The one form the store writes (`YYYY-MM-DDTHH:MM:SS[.fraction]+00:00`, or `Z`), read without
+/// the general RFC 3339 parser: the planner reads millions of them. `None` for anything else.
+fn parse_utc_fast(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let rest = b.strip_suffix(b"+00:00").or_else(|| b.strip_suffix(b"Z"))?;
+    if rest.len() < 19 || rest[4] != b'-' || rest[7] != b'-' || rest[10] != b'T' {
+        return None;
+    }
+    if rest[13] != b':' || rest[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        rest[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let nanos = match &rest[19..] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let n = num(20..rest.len())?;
+            n * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time =
+        chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
+    Some(date.and_time(time).and_utc())
+}
+
+impl<T: Col> Col for Option<T> {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        match c.text(i) {
+            None => Ok(None),
+            Some(_) => T::col(c, i, name).map(Some),
+        }
+    }
+}
+
+/// Ids read through SQLite's C API (the `from_columns!` structs below) as sqlx decodes them:
+/// the column's text through the id's parser, no owned copy.
+macro_rules! id_col {
+    ($($id:ty),*) => {$(
+        impl Col for $id {
+            fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+                parse(name, c.text(i).ok_or_else(|| null(name))?)
+            }
+        }
+    )*};
+}
+id_col!(
+    DebtorId,
+    ContactPointId,
+    DebtId,
+    EventId,
+    PromiseId,
+    ContactId
+);
+
+impl Col for String {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        c.text(i).map(str::to_string).ok_or_else(|| null(name))
+    }
+}
+
+impl Col for i64 {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        c.int(i).ok_or_else(|| null(name))
+    }
+}
+
+impl Col for i32 {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        let v = c.int(i).ok_or_else(|| null(name))?;
+        i32::try_from(v).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
+    }
+}
+
+impl Col for bool {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        c.int(i).map(|v| v != 0).ok_or_else(|| null(name))
+    }
+}
+
+/// `YYYY-MM-DD` without chrono's format parser (the planner reads millions of dates).
+fn parse_date_fast(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+impl Col for NaiveDate {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        let s = c.text(i).ok_or_else(|| null(name))?;
+        if let Some(d) = parse_date_fast(s) {
+            return Ok(d);
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|e| StoreError::corrupt(format!("column {name}: `{s}`: {e}")))
+    }
+}
+
+impl Col for DateTime<Utc> {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        parse_time(name, c.text(i).ok_or_else(|| null(name))?)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Col for Json<T> {
+    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
+        from_json(c.text(i).ok_or_else(|| null(name))?, name).map(Json)
+    }
+}
+
+/// The text of member `key` of the JSON object `object` (`None`: it has none), found by a scan
+/// of its top level that steps over the other members' values without parsing them. Keys are
+/// compared as written (the store's ids need no escapes).
+pub(crate) fn json_member<'a>(object: &'a str, key: &str) -> Result<Option<&'a str>> {
+    let b = object.as_bytes();
+    let bad = || StoreError::corrupt(format!("strategies: not a JSON object: {object}"));
+    let ws = |mut i: usize| {
+        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = ws(0);
+    if b.get(i) != Some(&b'{') {
+        return Err(bad());
+    }
+    i = ws(i + 1);
+    if b.get(i) == Some(&b'}') {
+        return Ok(None);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return Err(bad());
+        }
+        let end = json_value_end(b, i).ok_or_else(bad)?;
+        let k = &object[i + 1..end - 1];
+        i = ws(end);
+        if b.get(i) != Some(&b':') {
+            return Err(bad());
+        }
+        i = ws(i + 1);
+        let value_end = json_value_end(b, i).ok_or_else(bad)?;
+        if k == key {
+            return Ok(Some(&object[i..value_end]));
+        }
+        i = ws(value_end);
+        match b.get(i) {
+            Some(b',') => i = ws(i + 1),
+            Some(b'}') => return Ok(None),
+            _ => return Err(bad()),
+        }
+    }
+}
+
+/// A debt's member of `debtor_plans.strategies` ([`StoredAssignment`]) as its assignment. The
+/// form the store writes (`["id",1,{…},"time"]`, without spaces, the id without escapes) is
+/// read directly, the arms through the thread's memo and the time in the store's own format;
+/// anything else through `serde_json` (a day after the first, 970k debts of 1M read theirs).
+pub(crate) fn stored_assignment(text: &str) -> Result<StrategyAssignment> {
+    let fast = || -> Option<(&str, u32, &str, DateTime<Utc>)> {
+        let inner = text.strip_prefix("[\"")?.strip_suffix("\"]")?;
+        let (strategy, rest) = inner.split_once("\",")?;
+        let (version, rest) = rest.split_once(',')?;
+        let (arms, time) = rest.rsplit_once(",\"")?;
+        let plain = !strategy.contains(['"', '\\']) && arms.starts_with('{');
+        plain.then_some((strategy, version.parse().ok()?, arms, parse_utc_fast(time)?))
+    };
+    match fast() {
+        Some((strategy, version, arms, started_at)) => Ok(StrategyAssignment {
+            strategy: strategy.to_string(),
+            version,
+            arms: if arms == "{}" {
+                BTreeMap::new()
+            } else {
+                ARMS.with_borrow_mut(|m| m.get(arms, "strategy arms"))?
+            },
+            started_at,
+        }),
+        None => from_json::<StoredAssignment>(text, "strategies")?.into_domain(),
+    }
+}
+
+/// Where the JSON value starting at `b[i]` ends (the index after it), without checking it
+/// beyond its brackets and strings.
+fn json_value_end(b: &[u8], i: usize) -> Option<usize> {
+    let string_end = |mut j: usize| {
+        j += 1;
+        loop {
+            match b.get(j)? {
+                b'\\' => j += 2,
+                b'"' => return Some(j + 1),
+                _ => j += 1,
+            }
+        }
+    };
+    match b.get(i)? {
+        b'"' => string_end(i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match b.get(j)? {
+                    b'"' => {
+                        j = string_end(j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while b
+                .get(j)
+                .is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace())
+            {
+                j += 1;
+            }
+            (j > i).then_some(j)
+        }
+    }
+}
+
+/// The text of JSON column `name` as `T`.
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
+}
+
+/// Implements `FromColumns` for a row struct: its fields in the order of its columns. Also
+/// gives `FIELD_ORDER`, checked against the `*_COLUMNS` constants by a test.
+macro_rules! from_columns {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl crate::sqlite::ffi::FromColumns for $ty {
+            fn from_columns(c: &crate::sqlite::ffi::Columns) -> crate::Result<Self> {
+                let mut _i = 0usize;
+                $(
+                    let $field = crate::sqlite::rows::Col::col(c, _i, stringify!($field))?;
+                    _i += 1;
+                )*
+                Ok(Self { $($field),* })
+            }
+        }
+        #[cfg(test)]
+        impl crate::sqlite::rows::FieldOrder for $ty {
+            const FIELD_ORDER: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+    };
+}
+pub(crate) use from_columns;
+
+// The planner's three big reads, decoded straight into domain values: the row structs above
+// hold a `String` for every id and code, parsed and dropped at once, which was most of the
+// reading time for millions of rows. Same columns, same meaning as the structs' `into_domain`
+// (a test reads one portfolio both ways).
+
+/// A text column parsed as `T` (ids, codes).
+fn parsed<T: std::str::FromStr>(c: &Columns, i: usize, what: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    parse(what, c.text(i).ok_or_else(|| null(what))?)
+}
+
+/// A JSON column as `T`; `empty` is what the store writes for an empty value (`[]`, `{}`),
+/// taken without the parser.
+fn json_col<T: serde::de::DeserializeOwned>(
+    c: &Columns,
+    i: usize,
+    name: &str,
+    empty: (&str, fn() -> T),
+) -> Result<T> {
+    let s = c.text(i).ok_or_else(|| null(name))?;
+    if s == empty.0 {
+        return Ok(empty.1());
+    }
+    from_json(s, name)
+}
+
+/// The values of a JSON column that repeats from row to row (a portfolio's debtors share a
+/// handful of preference sets and tag lists), kept per thread with their text: the first
+/// [`Memo::KEPT`] distinct texts seen are parsed once, any other every time.
+struct Memo<T>(Vec<(Box<str>, T)>);
+
+impl<T: Clone + serde::de::DeserializeOwned> Memo<T> {
+    const KEPT: usize = 16;
+
+    fn get(&mut self, s: &str, name: &str) -> Result<T> {
+        if let Some((_, v)) = self.0.iter().find(|(k, _)| **k == *s) {
+            return Ok(v.clone());
+        }
+        let v: T = from_json(s, name)?;
+        if self.0.len() < Self::KEPT {
+            self.0.push((s.into(), v.clone()));
+        }
+        Ok(v)
+    }
+}
+
+thread_local! {
+    static PREFERENCES: std::cell::RefCell<Memo<Preferences>> =
+        const { std::cell::RefCell::new(Memo(Vec::new())) };
+    static TAGS: std::cell::RefCell<Memo<Vec<String>>> =
+        const { std::cell::RefCell::new(Memo(Vec::new())) };
+    static ARMS: std::cell::RefCell<Memo<BTreeMap<String, String>>> =
+        const { std::cell::RefCell::new(Memo(Vec::new())) };
+}
+
+/// [`json_col`] through the thread's [`Memo`] of the column's values.
+fn memo_col<T: Clone + serde::de::DeserializeOwned>(
+    memo: &'static std::thread::LocalKey<std::cell::RefCell<Memo<T>>>,
+    c: &Columns,
+    i: usize,
+    name: &str,
+    empty: (&str, fn() -> T),
+) -> Result<T> {
+    let s = c.text(i).ok_or_else(|| null(name))?;
+    if s == empty.0 {
+        return Ok(empty.1());
+    }
+    memo.with_borrow_mut(|m| m.get(s, name))
+}
+
+thread_local! {
+    /// The last debtor id parsed on this thread, with its text.
+    static LAST_DEBTOR: std::cell::Cell<Option<(recaudo_domain::IdText, DebtorId)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// A debtor id column. The planner reads debts and contact points in debtor order, several
+/// rows per debtor, so the id of the row before is compared first and parsed only when it
+/// changed.
+fn debtor_col(c: &Columns, i: usize) -> Result<DebtorId> {
+    let s = c.text(i).ok_or_else(|| null("debtor id"))?;
+    if let Some((text, id)) = LAST_DEBTOR.get()
+        && *text == *s
+    {
+        return Ok(id);
+    }
+    let id: DebtorId = parse("debtor id", s)?;
+    LAST_DEBTOR.set(Some((id.text(), id)));
+    Ok(id)
+}
+
+/// [`DebtorRow`] read straight into a [`Debtor`] (`rows::DEBTOR_READ_COLUMNS` order).
+impl super::ffi::FromColumns for Debtor {
+    fn from_columns(c: &Columns) -> Result<Debtor> {
+        Ok(Debtor {
+            id: parsed(c, 0, "debtor id")?,
+            external_id: String::col(c, 1, "external_id")?,
+            kind: parsed(c, 2, "debtor kind")?,
+            name: String::col(c, 3, "name")?,
+            document_type: Col::col(c, 4, "document_type")?,
+            document_number: Col::col(c, 5, "document_number")?,
+            birth_date: Col::col(c, 6, "birth_date")?,
+            language: parsed(c, 7, "language")?,
+            timezone: String::col(c, 8, "timezone")?,
+            country: parsed(c, 9, "country")?,
+            segment: Col::col(c, 10, "segment")?,
+            tags: memo_col(&TAGS, c, 11, "tags", ("[]", Vec::new))?,
+            attributes: json_col(
+                c,
+                12,
+                "attributes",
+                ("{}", || serde_json::Value::Object(Default::default())),
+            )?,
+            preferences: memo_col(
+                &PREFERENCES,
+                c,
+                13,
+                "preferences",
+                ("{}", Preferences::default),
+            )?,
+            created_at: Col::col(c, 14, "created_at")?,
+            updated_at: Col::col(c, 15, "updated_at")?,
+        })
+    }
+}
+
+/// Where a query has each contact point field: its column, or `None` when it is not read
+/// (then empty: no address, no postal address, no consent source or time).
+struct PointLayout {
+    address: Option<usize>,
+    postal: Option<usize>,
+    verified: usize,
+    status: usize,
+    source: Option<usize>,
+    at: Option<usize>,
+    opted_out: usize,
+    /// Whether the creation time is read (after the bounce count); else the epoch.
+    created: bool,
+}
+
+impl PointLayout {
+    /// A contact point from a row of this layout: id, debtor and channel first, then the
+    /// fields in the layout's places, ending with priority, bounce count and creation time.
+    fn read(&self, c: &Columns) -> Result<ContactPoint> {
+        fn opt<T>(c: &Columns, i: Option<usize>, name: &str) -> Result<Option<T>>
+        where
+            Option<T>: Col,
+        {
+            i.map_or(Ok(None), |i| Col::col(c, i, name))
+        }
+        let postal: Option<Json<PostalAddress>> = opt(c, self.postal, "postal")?;
+        let o = self.opted_out;
+        Ok(ContactPoint {
+            id: parsed(c, 0, "contact point id")?,
+            debtor_id: debtor_col(c, 1)?,
+            channel: parsed(c, 2, "channel")?,
+            address: match self.address {
+                Some(i) => String::col(c, i, "address")?,
+                None => String::new(),
+            },
+            postal: postal.map(|j| Box::new(j.0)),
+            verified: bool::col(c, self.verified, "verified")?,
+            consent: Consent {
+                status: parsed(c, self.status, "consent status")?,
+                source: opt(c, self.source, "consent_source")?,
+                at: opt(c, self.at, "consent_at")?,
+            },
+            opted_out_at: Col::col(c, o, "opted_out_at")?,
+            priority: i32::col(c, o + 1, "priority")?,
+            bounce_count: i32::col(c, o + 2, "bounce_count")?,
+            created_at: if self.created {
+                Col::col(c, o + 3, "created_at")?
+            } else {
+                DateTime::UNIX_EPOCH
+            },
+        })
+    }
+}
+
+/// [`ContactPointRow`] read straight into a [`ContactPoint`] (`rows::CONTACT_POINT_COLUMNS` order).
+impl super::ffi::FromColumns for ContactPoint {
+    fn from_columns(c: &Columns) -> Result<ContactPoint> {
+        PointLayout {
+            address: Some(3),
+            postal: Some(4),
+            verified: 5,
+            status: 6,
+            source: Some(7),
+            at: Some(8),
+            opted_out: 9,
+            created: true,
+        }
+        .read(c)
+    }
+}
+
+/// The contact point columns the planner's batches read on SQLite, for [`PlannerPoint`]: only
+/// what a decision depends on. Naming the others as constants (`NULL AS postal`) had cost
+/// SQLite an instruction and the decoder two calls a column and a row (3.5M points on a
+/// 1M-debt day); PostgreSQL reads them that way still
+/// (`planning::read::PLANNER_CONTACT_POINT_COLUMNS`). Nor the creation time: the planner breaks
+/// ties between points by id (`planner::contact_point`), and 3.5M times parsed a day were 2 % of
+/// it.
+pub(crate) const PLANNER_POINT_COLUMNS: &str =
+    "id, debtor_id, channel, verified, consent_status, opted_out_at, priority, bounce_count";
+
+/// A contact point as the planner reads it ([`PLANNER_POINT_COLUMNS`]): without its address,
+/// postal address, the consent's source and time and its creation time (the epoch), which no
+/// decision looks at.
+pub(crate) struct PlannerPoint(pub ContactPoint);
+
+impl super::ffi::FromColumns for PlannerPoint {
+    fn from_columns(c: &Columns) -> Result<PlannerPoint> {
+        PointLayout {
+            address: None,
+            postal: None,
+            verified: 3,
+            status: 4,
+            source: None,
+            at: None,
+            opted_out: 5,
+            created: false,
+        }
+        .read(c)
+        .map(PlannerPoint)
+    }
+}
+
+/// [`DebtRow`] read straight into a [`Debt`] (`rows::DEBT_COLUMNS` then
+/// `rows::DEBT_STRATEGY_COLUMNS`: the planner's batches read the strategies apart, with the
+/// debtor's planner state).
+impl super::ffi::FromColumns for Debt {
+    fn from_columns(c: &Columns) -> Result<Debt> {
+        let currency: Currency = parsed(c, 3, "currency")?;
+        let strategy = match c.text(12) {
+            None => None,
+            Some(s) => Some(stored_assignment(s)?),
+        };
+        Ok(Debt {
+            id: parsed(c, 0, "debt id")?,
+            debtor_id: debtor_col(c, 1)?,
+            external_id: String::col(c, 2, "external_id")?,
+            original: Money::from_minor(i64::col(c, 4, "original_minor")?, currency),
+            balance: Money::from_minor(i64::col(c, 5, "balance_minor")?, currency),
+            issued_on: Col::col(c, 6, "issued_on")?,
+            due_on: Col::col(c, 7, "due_on")?,
+            product: Col::col(c, 8, "product")?,
+            status: parsed(c, 9, "debt status")?,
+            strategy,
+            created_at: Col::col(c, 10, "created_at")?,
+            updated_at: Col::col(c, 11, "updated_at")?,
+        })
+    }
+}
+
+/// The column order a `from_columns!` struct reads.
+#[cfg(test)]
+pub(crate) trait FieldOrder {
+    const FIELD_ORDER: &'static [&'static str];
+}
+
+from_columns!(DebtorRow {
+    id,
+    external_id,
+    kind,
+    name,
+    document_type,
+    document_number,
+    birth_date,
+    language,
+    timezone,
+    country,
+    segment,
+    tags,
+    attributes,
+    preferences,
+    created_at,
+    updated_at
+});
+from_columns!(ContactPointRow {
+    id,
+    debtor_id,
+    channel,
+    address,
+    postal,
+    verified,
+    consent_status,
+    consent_source,
+    consent_at,
+    opted_out_at,
+    priority,
+    bounce_count,
+    created_at
+});
+from_columns!(DebtRow {
+    id,
+    debtor_id,
+    external_id,
+    currency,
+    original_minor,
+    balance_minor,
+    issued_on,
+    due_on,
+    product,
+    status,
+    created_at,
+    updated_at,
+    strategy
+});
+from_columns!(EventRow {
+    id,
+    debtor_id,
+    debt_id,
+    kind,
+    at,
+    data
+});
+from_columns!(PromiseRow {
+    id,
+    debt_id,
+    currency,
+    amount_minor,
+    due_on,
+    channel,
+    status,
+    created_at
+});
+
+#[cfg(test)]
+mod members {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_member_is_found_at_the_top_level_only() {
+        let object =
+            r#"{"exp":{"debt_1":"x"}, "debt_1" : ["s",1,{"a":"}]"},"t"] ,"n":-2.5e3,"z":null}"#;
+        assert_eq!(
+            json_member(object, "debt_1").unwrap(),
+            Some(r#"["s",1,{"a":"}]"},"t"]"#)
+        );
+        assert_eq!(json_member(object, "n").unwrap(), Some("-2.5e3"));
+        assert_eq!(json_member(object, "z").unwrap(), Some("null"));
+        assert_eq!(json_member(object, "a").unwrap(), None);
+        assert_eq!(json_member(" { } ", "a").unwrap(), None);
+        for bad in [
+            "",
+            "[]",
+            "{",
+            r#"{"a""#,
+            r#"{"a":}"#,
+            r#"{"a":[1}"#,
+            r#"{"a":1 "b":2}"#,
+        ] {
+            assert!(json_member(bad, "b").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn assignments_read_directly_are_what_serde_json_reads() {
+        let t = DateTime::parse_from_rfc3339("2026-12-04T15:00:00.25Z")
+            .unwrap()
+            .to_utc();
+        for arms in [
+            vec![],
+            vec![("tone", "firm")],
+            vec![("a", "x,\"y"), ("b", "}")],
+        ] {
+            let a = StrategyAssignment {
+                strategy: "lender-consumer".into(),
+                version: 3,
+                arms: arms
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                started_at: t,
+            };
+            let stored = StoredAssignment::of(&a);
+            let serde = serde_json::to_string(&stored).unwrap();
+            let pretty = serde_json::to_string_pretty(&stored).unwrap();
+            let own = format!(
+                "[\"{}\",{},{},\"{}\"]",
+                a.strategy,
+                a.version,
+                serde_json::to_string(&a.arms).unwrap(),
+                crate::sqlite::time_text(t)
+            );
+            for text in [serde, pretty, own] {
+                assert_eq!(stored_assignment(&text).unwrap(), a, "{text}");
+            }
+        }
+        let escaped = r#"["a\"b",1,{},"2026-12-04T15:00:00Z"]"#;
+        assert_eq!(stored_assignment(escaped).unwrap().strategy, "a\"b");
+        for bad in [
+            "[]",
+            r#"["s",-1,{},"2026-12-04T15:00:00Z"]"#,
+            r#"["s",1,{},"yesterday"]"#,
+        ] {
+            assert!(stored_assignment(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn members_are_what_serde_json_reads(
+            map in proptest::collection::btree_map(
+                "[a-z_0-9\\\\\"{}\\[\\]:, ]{0,12}",
+                proptest::collection::vec("[a-z\\\\\"{}\\[\\]:, ]{0,8}", 0..3),
+                0..5,
+            ),
+            pretty in any::<bool>(),
+        ) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&map).unwrap()
+            } else {
+                serde_json::to_string(&map).unwrap()
+            };
+            for (k, v) in &map {
+                // Keys written without escapes are found by their text.
+                if serde_json::to_string(k).unwrap() == format!("\"{k}\"") {
+                    let found = json_member(&text, k).unwrap().expect("member");
+                    let read: Vec<String> = serde_json::from_str(found).unwrap();
+                    prop_assert_eq!(&read, v);
+                }
+            }
+            prop_assert_eq!(json_member(&text, "absent-key-").unwrap(), None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod times {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_fast_path_reads_what_the_store_writes_and_leaves_the_rest() {
+        for s in [
+            "2026-12-02T15:00:00+00:00",
+            "2026-12-02T15:00:00Z",
+            "2026-12-02T15:00:00.5+00:00",
+            "2026-12-02T15:00:00.123456789+00:00",
+        ] {
+            let general = DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+            assert_eq!(parse_utc_fast(s), Some(general), "{s}");
+        }
+        for s in [
+            "2026-12-02T15:00:00-05:00",
+            "2026-12-02 15:00:00",
+            "2026-13-02T15:00:00Z",
+            "2026-12-02T15:00:00.Z",
+            "2026-12-02T15:0a:00Z",
+            "",
+        ] {
+            assert_eq!(parse_utc_fast(s), None, "{s}");
+        }
+        assert_eq!(
+            parse_time("t", "2026-12-02T10:00:00-05:00").unwrap(),
+            parse_time("t", "2026-12-02T15:00:00Z").unwrap()
+        );
+    }
+
+    #[test]
+    fn dates_read_fast_or_not_at_all() {
+        assert_eq!(
+            parse_date_fast("2026-02-28"),
+            NaiveDate::from_ymd_opt(2026, 2, 28)
+        );
+        for s in [
+            "2026-02-30",
+            "2026-2-28",
+            "2026/02/28",
+            "20260228",
+            "",
+            "2026-02-2x",
+        ] {
+            assert_eq!(parse_date_fast(s), None, "{s}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn dates_agree_with_chrono(days in -1_000_000i32..1_000_000) {
+            let d = NaiveDate::from_num_days_from_ce_opt(730_000 + days).unwrap();
+            let text = d.to_string();
+            if text.len() == 10 {
+                prop_assert_eq!(parse_date_fast(&text), Some(d));
+            }
+        }
+
+        #[test]
+        fn the_fast_path_agrees_with_chrono(secs in 0i64..4_102_444_800, nanos in 0u32..1_000_000_000) {
+            let t = DateTime::from_timestamp(secs, nanos).unwrap();
+            let text = crate::sqlite::time_text(t);
+            prop_assert_eq!(parse_utc_fast(&text), Some(t));
+        }
+    }
+}
+
+#[cfg(test)]
+mod column_order {
+    use super::*;
+    use crate::rows::{
+        CONTACT_POINT_COLUMNS, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_COLUMNS,
+        DEBTOR_READ_COLUMNS, DEBTOR_SEGMENT, EVENT_COLUMNS, PROMISE_COLUMNS,
+    };
+
+    fn columns(list: &[&str]) -> Vec<String> {
+        list.iter()
+            .flat_map(|l| l.split(','))
+            .map(|c| {
+                let c = c.trim();
+                c.rsplit_once(" AS ")
+                    .map_or(c, |(_, alias)| alias)
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn structs_read_by_the_c_api_follow_their_column_lists() {
+        assert_eq!(columns(&[DEBTOR_COLUMNS]), DebtorRow::FIELD_ORDER);
+        assert_eq!(columns(&[DEBTOR_READ_COLUMNS]), DebtorRow::FIELD_ORDER);
+        assert!(DEBTOR_READ_COLUMNS.contains(DEBTOR_SEGMENT));
+        assert_eq!(
+            columns(&[CONTACT_POINT_COLUMNS]),
+            ContactPointRow::FIELD_ORDER
+        );
+        assert_eq!(
+            columns(&[DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS]),
+            DebtRow::FIELD_ORDER
+        );
+        assert_eq!(columns(&[EVENT_COLUMNS]), EventRow::FIELD_ORDER);
+        assert_eq!(columns(&[PROMISE_COLUMNS]), PromiseRow::FIELD_ORDER);
+        assert_eq!(
+            columns(&[crate::outbox::CONTACT_COLUMNS]),
+            crate::outbox::ContactRow::FIELD_ORDER
+        );
+    }
+}
