@@ -365,6 +365,11 @@ impl EventRow {
     }
 }
 
+/// Converts a list of rows, failing on the first unreadable one.
+pub(crate) fn convert<R, T>(rows: Vec<R>, f: impl Fn(R) -> Result<T>) -> Result<Vec<T>> {
+    rows.into_iter().map(f).collect()
+}
+
 #[cfg(test)]
 mod typed_ids {
     use recaudo_domain::{DebtId, DebtorId};
@@ -479,9 +484,4 @@ mod typed_ids {
         let pool = sqlx::PgPool::connect(&url).await.unwrap();
         check_id_columns!(pool, |n: usize| format!("${n}"));
     }
-}
-
-/// Converts a list of rows, failing on the first unreadable one.
-pub(crate) fn convert<R, T>(rows: Vec<R>, f: impl Fn(R) -> Result<T>) -> Result<Vec<T>> {
-    rows.into_iter().map(f).collect()
 }
