@@ -39,8 +39,9 @@ pub enum PlanError {
     },
     #[error("no debt with external id `{0}`")]
     UnknownDebt(String),
+    /// A reading, planning or writing task panicked or was cancelled.
     #[error("the planning thread failed: {0}")]
-    Thread(String),
+    Thread(#[from] tokio::task::JoinError),
 }
 
 /// What a run plans with: built once per run.
@@ -322,8 +323,7 @@ pub async fn plan_tenant(
             let setup = Arc::clone(&setup);
             let ts = ts.clone();
             async move {
-                let (files, read_seconds) =
-                    read.map_err(|e| PlanError::Thread(e.to_string()))??;
+                let (files, read_seconds) = read??;
                 tokio::task::spawn_blocking(move || {
                     let t = std::time::Instant::now();
                     let plans = plan_files(&setup, &files, now);
@@ -341,7 +341,7 @@ pub async fn plan_tenant(
                     }
                 })
                 .await
-                .map_err(|e| PlanError::Thread(e.to_string()))
+                .map_err(PlanError::Thread)
             }
         })
         .buffered(opts.threads.max(1));
@@ -393,7 +393,7 @@ pub async fn plan_tenant(
     drop(queue);
     if let Some(writer) = writer {
         let t = std::time::Instant::now();
-        let written = writer.await.map_err(|e| PlanError::Thread(e.to_string()))?;
+        let written = writer.await?;
         report.write_wait_seconds += t.elapsed().as_secs_f64();
         let written = written?;
         report.write_seconds += written.seconds;
