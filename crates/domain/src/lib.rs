@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod planner;
 pub mod policy;
 pub mod portfolio;
+pub mod retry;
 pub mod strategy;
 
 pub use clock::{Clock, FixedClock, SystemClock};

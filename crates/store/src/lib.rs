@@ -15,6 +15,7 @@ mod ledger;
 mod outbox;
 mod planning;
 mod portfolio;
+pub mod retry;
 mod rows;
 mod sql;
 mod sqlite_bulk;
