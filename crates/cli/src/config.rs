@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -89,12 +90,12 @@ impl Default for LogConfig {
 
 impl Config {
     /// Loads the layers. A missing `recaudo.toml` is fine; a missing `--config FILE` is not.
-    pub fn load(path: Option<&Path>) -> Result<Config, String> {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         match path {
             Some(p) => {
                 if !p.exists() {
-                    return Err(format!("config file {} not found", p.display()));
+                    anyhow::bail!("config file {} not found", p.display());
                 }
                 fig = fig.merge(Toml::file_exact(p));
             }
@@ -106,7 +107,7 @@ impl Config {
                 .ignore(&["test_database_url"]),
         )
         .extract()
-        .map_err(|e| format!("configuration: {e}"))
+        .context("configuration")
     }
 }
 
@@ -136,7 +137,7 @@ mod tests {
                 "database_url = \"sqlite://from-file.db\"\n[server]\naddr = \"0.0.0.0:9000\"",
             )?;
             jail.set_env("RECAUDO_SERVER__ADDR", "127.0.0.1:7000");
-            let c = Config::load(None).map_err(figment::Error::from)?;
+            let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
             assert_eq!(c.database_url, "sqlite://from-file.db");
             assert_eq!(c.server.addr, "127.0.0.1:7000");
             Ok(())
@@ -147,7 +148,10 @@ mod tests {
     fn unknown_keys_are_errors_naming_them() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "databse_url = \"x\"")?;
-            let err = Config::load(Some(Path::new("bad.toml"))).unwrap_err();
+            let err = format!(
+                "{:#}",
+                Config::load(Some(Path::new("bad.toml"))).unwrap_err()
+            );
             assert!(err.contains("databse_url"), "{err}");
             Ok(())
         });
