@@ -402,14 +402,14 @@ async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> a
         written.rows
     );
 
-    let kind = DatabaseKind::of_url(&config.database_url)?;
+    let kind = DatabaseKind::of_url(config.database_url.expose())?;
     let (url, pg_cleanup) = match kind {
         DatabaseKind::Sqlite => (
             format!("sqlite://{}", dir.0.join("bench.db").display()),
             None,
         ),
         DatabaseKind::Postgres => {
-            let (url, name) = fresh_pg_database(&config.database_url).await?;
+            let (url, name) = fresh_pg_database(config.database_url.expose()).await?;
             (url, Some(name))
         }
     };
@@ -441,7 +441,7 @@ async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> a
     let peak = peak_rss_mib();
     store.close().await;
     if let Some(name) = pg_cleanup {
-        drop_pg_database(&config.database_url, &name).await;
+        drop_pg_database(config.database_url.expose(), &name).await;
     }
     eprintln!("imported: {}", report.summary_json());
 

@@ -12,7 +12,7 @@ use recaudo_import::Format;
 use recaudo_import::synth::{GenOptions, write_csv, write_jsonl};
 use recaudo_store::{NewTenant, Store};
 
-use crate::config::Config;
+use crate::config::{Config, DatabaseUrl};
 use crate::import::{ImportArgs, import_file};
 
 #[derive(Args, Debug)]
@@ -187,15 +187,19 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
         println!(
             "  strategies    {base}/api/v1/strategies (schema: {base}/api/v1/schemas/strategy.json)"
         );
+        // The demo shows its keys on purpose: they are how the reader tries the API.
         for (t, key) in &keys {
             println!();
             println!("  tenant  {} ({}, {})", t.name, t.country, t.currency);
-            println!("  api key {key}");
+            println!("  api key {}", key.expose_secret());
         }
         if let Some((_, key)) = keys.first() {
             println!();
             println!("Try:");
-            println!("  curl -s -H 'Authorization: Bearer {key}' '{base}/api/v1/debtors?limit=3'");
+            println!(
+                "  curl -s -H 'Authorization: Bearer {}' '{base}/api/v1/debtors?limit=3'",
+                key.expose_secret()
+            );
         }
         println!();
         println!("Press Ctrl-C to stop.");
@@ -209,6 +213,6 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut cfg = config.clone();
-    cfg.database_url = url;
+    cfg.database_url = DatabaseUrl::from(url);
     crate::serve::serve(store, &cfg, &args.addr, Some(Box::new(banner))).await
 }

@@ -22,7 +22,7 @@ use recaudo_domain::portfolio::Language;
 use recaudo_domain::{Clock, Country, Currency, SystemClock};
 use recaudo_store::{NewTenant, Store};
 
-use crate::config::Config;
+use crate::config::{Config, DatabaseUrl};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,8 +35,14 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Database: sqlite://FILE or postgres://… (default sqlite://recaudo.db).
-    #[arg(long, global = true, env = "RECAUDO_DATABASE_URL", value_name = "URL")]
-    database_url: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "RECAUDO_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database_url: Option<DatabaseUrl>,
     #[command(subcommand)]
     command: Command,
 }
@@ -228,7 +234,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         .await?;
                     println!(
                         "{}",
-                        serde_json::json!({"tenant_id": tk.tenant.id, "api_key": tk.api_key})
+                        serde_json::json!({"tenant_id": tk.tenant.id, "api_key": tk.api_key.expose_secret()})
                     );
                 }
                 TenantCommand::List => {
@@ -239,7 +245,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 TenantCommand::Key { tenant } => {
                     let t = find_tenant(&store, &tenant).await?;
                     let key = store.create_api_key(t.id, clock.now()).await?;
-                    println!("{}", serde_json::json!({"tenant_id": t.id, "api_key": key}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"tenant_id": t.id, "api_key": key.expose_secret()})
+                    );
                 }
             }
             Ok(())
@@ -268,9 +277,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 
 /// The configured database, migrated.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.database_url)
+    Store::open(config.database_url.expose())
         .await
-        .context("opening the database")
+        .with_context(|| format!("opening {}", config.database_url.redacted()))
 }
 
 /// A tenant by id (`ten_…`) or by exact name.
