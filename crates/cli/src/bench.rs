@@ -3,13 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::Context;
 use clap::Subcommand;
 use recaudo_domain::{Clock, Country, SystemClock};
 use recaudo_import::{Format, ImportOptions, NoSink};
 use recaudo_store::{DatabaseKind, NewTenant, Store};
 
 use crate::config::Config;
-use crate::{CliResult, err};
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
@@ -62,7 +62,7 @@ pub enum BenchCommand {
     },
 }
 
-pub async fn run(command: BenchCommand, config: &Config) -> CliResult {
+pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
     match command {
         BenchCommand::Import {
             rows,
@@ -91,13 +91,13 @@ pub async fn run(command: BenchCommand, config: &Config) -> CliResult {
 }
 
 /// `bench classify`: one thread, the test split's messages in a loop.
-fn classify(messages: usize) -> CliResult {
+fn classify(messages: usize) -> anyhow::Result<()> {
     use recaudo_intents::Intent;
     use recaudo_intents::corpus::{self, Split};
-    let all = corpus::shipped().map_err(err)?;
+    let all = corpus::shipped()?;
     let test: Vec<_> = all.iter().filter(|e| e.split == Split::Test).collect();
     if test.is_empty() || messages == 0 {
-        return Err("nothing to classify".into());
+        anyhow::bail!("nothing to classify");
     }
     let started = std::time::Instant::now();
     let mut by_intent = [0usize; Intent::ALL.len()];
@@ -150,7 +150,7 @@ async fn plan(
     dry_run: bool,
     batch: usize,
     days: u32,
-) -> CliResult {
+) -> anyhow::Result<()> {
     use std::sync::Arc;
 
     let at = at.unwrap_or_else(|| {
@@ -159,7 +159,7 @@ async fn plan(
         today.and_hms_opt(15, 0, 0).expect("valid time").and_utc()
     });
     let dir = TempDir(std::env::temp_dir().join(format!("recaudo-bench-{}", ulid_like())));
-    std::fs::create_dir_all(&dir.0).map_err(err)?;
+    std::fs::create_dir_all(&dir.0)?;
     let db_path = match &source {
         PlanDb::Kept(db) => db.clone(),
         PlanDb::Imported | PlanDb::CopyOf(_) => dir.0.join("plan.db"),
@@ -169,29 +169,26 @@ async fn plan(
     }
     // Replayed: a kept database's last plans are cleared first.
     let replay = matches!(source, PlanDb::Kept(_)) && db_path.exists();
-    let store = Store::open(&format!("sqlite://{}", db_path.display()))
-        .await
-        .map_err(err)?;
+    let store = Store::open(&format!("sqlite://{}", db_path.display())).await?;
     let mut import_seconds = None;
     let tenant = if replay || matches!(source, PlanDb::CopyOf(_)) {
         let t = store
             .list_tenants()
-            .await
-            .map_err(err)?
+            .await?
             .into_iter()
             .find(|t| t.name == "bench-plan")
-            .ok_or_else(|| format!("{} has no tenant `bench-plan`", db_path.display()))?;
+            .with_context(|| format!("{} has no tenant `bench-plan`", db_path.display()))?;
         let ts = store.tenant(&t);
         match &source {
             PlanDb::CopyOf(from) => {
-                if ts.has_plans().await.map_err(err)? {
-                    return Err(format!(
+                if ts.has_plans().await? {
+                    anyhow::bail!(
                         "{} has been planned: --from takes a database never planned (made with `bench plan --db FILE --dry-run`); replay a planned one with --db",
                         from.display()
-                    ));
+                    );
                 }
             }
-            _ => ts.reset_plans().await.map_err(err)?,
+            _ => ts.reset_plans().await?,
         }
         t
     } else {
@@ -204,26 +201,21 @@ async fn plan(
                 today: at.date_naive(),
             },
             debts,
-            std::io::BufWriter::with_capacity(
-                1 << 20,
-                std::fs::File::create(&csv_path).map_err(err)?,
-            ),
-        )
-        .map_err(err)?;
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&csv_path)?),
+        )?;
         let tk = store
             .create_tenant(
                 NewTenant::in_country("bench-plan", Country::Co),
                 SystemClock.now(),
             )
-            .await
-            .map_err(err)?;
+            .await?;
         let ts = store.tenant(&tk.tenant);
         crate::examples::put_examples(&ts, SystemClock.now()).await?;
         let started = Instant::now();
         let report = recaudo_import::import_with(
             &ts,
             Format::Csv,
-            std::fs::File::open(&csv_path).map_err(err)?,
+            std::fs::File::open(&csv_path)?,
             &ImportOptions {
                 source: "bench".into(),
                 ..Default::default()
@@ -231,8 +223,7 @@ async fn plan(
             SystemClock.now(),
             &mut NoSink,
         )
-        .await
-        .map_err(err)?;
+        .await?;
         import_seconds = Some(started.elapsed().as_secs_f64());
         eprintln!("imported: {}", report.summary_json());
         let _ = std::fs::remove_file(&csv_path);
@@ -254,10 +245,8 @@ async fn plan(
         let started = Instant::now();
         let cpu_before = cpu_seconds();
         let io_before = io_bytes();
-        let setup = Arc::new(recaudo_engine::PlanSetup::load(&ts).await.map_err(err)?);
-        let report = recaudo_engine::plan_tenant(&ts, setup, at, opts, |_| {})
-            .await
-            .map_err(err)?;
+        let setup = Arc::new(recaudo_engine::PlanSetup::load(&ts).await?);
+        let report = recaudo_engine::plan_tenant(&ts, setup, at, opts, |_| {}).await?;
         let seconds = started.elapsed().as_secs_f64();
         let cpu = cpu_seconds()
             .zip(cpu_before)
@@ -280,7 +269,7 @@ async fn plan(
     }
     store.close().await;
     let Some((at, report, seconds, peak, cpu, io)) = last else {
-        return Err("no day planned".into());
+        anyhow::bail!("no day planned");
     };
     println!(
         "{}",
@@ -326,21 +315,21 @@ async fn plan(
 
 /// Copies a closed SQLite database (no WAL left beside it) to `to` and syncs the copy to disk,
 /// so that the day planned on it does not also pay for writing the copy back.
-fn copy_synced(from: &Path, to: &Path) -> CliResult {
+fn copy_synced(from: &Path, to: &Path) -> anyhow::Result<()> {
     if !from.is_file() {
-        return Err(format!("--from {}: no such database file", from.display()));
+        anyhow::bail!("--from {}: no such database file", from.display());
     }
     let wal = PathBuf::from(format!("{}-wal", from.display()));
     if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
-        return Err(format!(
+        anyhow::bail!(
             "--from {}: its WAL ({}) still holds pages; close what has it open first",
             from.display(),
             wal.display()
-        ));
+        );
     }
     std::fs::copy(from, to)
         .and_then(|_| std::fs::File::open(to)?.sync_all())
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))?;
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     Ok(())
 }
 
@@ -390,9 +379,9 @@ impl Drop for TempDir {
     }
 }
 
-async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> CliResult {
+async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> anyhow::Result<()> {
     let dir = TempDir(std::env::temp_dir().join(format!("recaudo-bench-{}", ulid_like())));
-    std::fs::create_dir_all(&dir.0).map_err(err)?;
+    std::fs::create_dir_all(&dir.0)?;
     let csv_path = dir.0.join("portfolio.csv");
 
     let started = Instant::now();
@@ -404,37 +393,35 @@ async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> C
             today: SystemClock.now().date_naive(),
         },
         rows,
-        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&csv_path).map_err(err)?),
-    )
-    .map_err(err)?;
+        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&csv_path)?),
+    )?;
     let gen_seconds = started.elapsed().as_secs_f64();
-    let file_mib = std::fs::metadata(&csv_path).map_err(err)?.len() as f64 / (1024.0 * 1024.0);
+    let file_mib = std::fs::metadata(&csv_path)?.len() as f64 / (1024.0 * 1024.0);
     eprintln!(
         "generated {} rows ({file_mib:.0} MiB) in {gen_seconds:.2} s",
         written.rows
     );
 
-    let kind = DatabaseKind::of_url(&config.database_url).map_err(err)?;
+    let kind = DatabaseKind::of_url(config.database_url.expose())?;
     let (url, pg_cleanup) = match kind {
         DatabaseKind::Sqlite => (
             format!("sqlite://{}", dir.0.join("bench.db").display()),
             None,
         ),
         DatabaseKind::Postgres => {
-            let (url, name) = fresh_pg_database(&config.database_url).await?;
+            let (url, name) = fresh_pg_database(config.database_url.expose()).await?;
             (url, Some(name))
         }
     };
-    let store = Store::open(&url).await.map_err(err)?;
+    let store = Store::open(&url).await?;
     let tk = store
         .create_tenant(
             NewTenant::in_country("bench", Country::Br),
             SystemClock.now(),
         )
-        .await
-        .map_err(err)?;
+        .await?;
     let ts = store.tenant(&tk.tenant);
-    let file = std::fs::File::open(&csv_path).map_err(err)?;
+    let file = std::fs::File::open(&csv_path)?;
     reset_peak_rss();
     let started = Instant::now();
     let report = recaudo_import::import_with(
@@ -449,13 +436,12 @@ async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> C
         SystemClock.now(),
         &mut NoSink,
     )
-    .await
-    .map_err(err)?;
+    .await?;
     let seconds = started.elapsed().as_secs_f64();
     let peak = peak_rss_mib();
     store.close().await;
     if let Some(name) = pg_cleanup {
-        drop_pg_database(&config.database_url, &name).await;
+        drop_pg_database(config.database_url.expose(), &name).await;
     }
     eprintln!("imported: {}", report.summary_json());
 
@@ -549,11 +535,10 @@ async fn copy_floor_seconds(
     target: &Path,
     import_rows: usize,
     batch_size: usize,
-) -> CliResult<Option<Floor>> {
+) -> anyhow::Result<Option<Floor>> {
     // The same schema as the import's database.
     Store::open(&format!("sqlite://{}", target.display()))
-        .await
-        .map_err(err)?
+        .await?
         .close()
         .await;
     const TABLES: [&str; 4] = ["debtors", "contact_points", "debts", "events"];
@@ -594,7 +579,7 @@ async fn copy_floor_seconds(
         script.push_str("COMMIT;\n");
     }
     let script_path = target.with_extension("sql");
-    std::fs::write(&script_path, script).map_err(err)?;
+    std::fs::write(&script_path, script)?;
     let started = Instant::now();
     let status = std::process::Command::new("sqlite3")
         .arg("-bail")
@@ -604,7 +589,7 @@ async fn copy_floor_seconds(
         .status();
     let seconds = started.elapsed().as_secs_f64();
     if !status.is_ok_and(|s| s.success()) {
-        return Err(format!("the floor copy into {} failed", target.display()));
+        anyhow::bail!("the floor copy into {} failed", target.display());
     }
     // Every row arrived (rowids of the import's tables have no gaps: nothing is deleted, so
     // a table's count is its last rowid).
@@ -614,7 +599,7 @@ async fn copy_floor_seconds(
         .map(|t| sqlite3_number(target, &format!("SELECT count(*) FROM {t}")).unwrap_or(0))
         .sum::<u64>();
     if copied != rows {
-        return Err(format!("the floor copy wrote {copied} rows of {rows}"));
+        anyhow::bail!("the floor copy wrote {copied} rows of {rows}");
     }
     Ok(Some(Floor { rows, seconds }))
 }
@@ -629,17 +614,15 @@ fn sqlite3_number(db: &Path, query: &str) -> Option<u64> {
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
-async fn fresh_pg_database(base: &str) -> CliResult<(String, String)> {
+async fn fresh_pg_database(base: &str) -> anyhow::Result<(String, String)> {
     let name = format!("recaudo_bench_{}", std::process::id());
-    let admin = Store::connect(base).await.map_err(err)?;
+    let admin = Store::connect(base).await?;
     admin
         .execute_admin(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .map_err(err)?;
+        .await?;
     admin
         .execute_admin(&format!("CREATE DATABASE {name}"))
-        .await
-        .map_err(err)?;
+        .await?;
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
     Ok((format!("{prefix}/{name}"), name))

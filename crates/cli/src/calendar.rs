@@ -5,8 +5,6 @@ use clap::{Args, Subcommand};
 use recaudo_domain::Clock;
 use recaudo_domain::calendar::{HolidayCalendar, Jurisdiction};
 
-use crate::{CliResult, err};
-
 #[derive(Subcommand, Debug)]
 pub enum CalendarCommand {
     /// Print a year's public holidays, one ISO date per line, sorted.
@@ -29,24 +27,24 @@ pub struct HolidaysArgs {
     names: bool,
 }
 
-pub fn run(command: CalendarCommand, clock: &dyn Clock) -> CliResult {
+pub fn run(command: CalendarCommand, clock: &dyn Clock) -> anyhow::Result<()> {
     match command {
         CalendarCommand::Holidays(args) => holidays(args, clock),
     }
 }
 
-fn holidays(args: HolidaysArgs, clock: &dyn Clock) -> CliResult {
+fn holidays(args: HolidaysArgs, clock: &dyn Clock) -> anyhow::Result<()> {
     let country = args.country.trim();
     let jurisdiction = match args.region.as_deref() {
         Some(region) if country.contains('-') => {
-            return Err(format!(
+            anyhow::bail!(
                 "give the region either in `--country {country}` or in `--region {region}`, not both"
-            ));
+            );
         }
-        region => Jurisdiction::from_parts(country, region).map_err(err)?,
+        region => Jurisdiction::from_parts(country, region)?,
     };
     let year = args.year.unwrap_or_else(|| clock.now().year());
-    let calendar = HolidayCalendar::try_for_jurisdiction(jurisdiction).map_err(err)?;
+    let calendar = HolidayCalendar::try_for_jurisdiction(jurisdiction)?;
     let mut out = String::new();
     for h in calendar.holidays(year) {
         out.push_str(&h.date.to_string());

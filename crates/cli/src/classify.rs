@@ -30,14 +30,14 @@ pub struct ClassifyArgs {
     pub explain: bool,
 }
 
-fn parse_day(s: &str) -> Result<NaiveDate, String> {
+fn parse_day(s: &str) -> anyhow::Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|e| format!("`{s}` is not a date YYYY-MM-DD: {e}"))
+        .map_err(|e| anyhow::anyhow!("`{s}` is not a date YYYY-MM-DD: {e}"))
 }
 
-fn parse_zone(s: &str) -> Result<Tz, String> {
+fn parse_zone(s: &str) -> anyhow::Result<Tz> {
     s.parse::<Tz>()
-        .map_err(|_| format!("`{s}` is not an IANA time zone (e.g. America/Bogota)"))
+        .map_err(|_| anyhow::anyhow!("`{s}` is not an IANA time zone (e.g. America/Bogota)"))
 }
 
 /// Reads stdin to its end and answers every line.

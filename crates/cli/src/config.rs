@@ -2,20 +2,117 @@
 //! environment variables (nested keys with `__`, e.g. `RECAUDO_SERVER__ADDR`), then command-line
 //! flags. `recaudo.example.toml` documents every key.
 
+use std::fmt;
 use std::path::Path;
 
+use anyhow::Context;
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Env, Format, Toml};
+use recaudo_domain::Secret;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+// Not `Serialize`: the database URL may hold a password; the defaults come from `Default`
+// through `#[serde(default)]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// `sqlite://FILE` or `postgres://USER@HOST:PORT/DB`.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub server: ServerConfig,
     pub log: LogConfig,
     pub planner: PlannerConfig,
+}
+
+/// The database URL. It may carry a password (`postgres://USER:PASSWORD@HOST/DB`, or a
+/// `password=` parameter): `Debug` shows the URL with the password as `***`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(Secret<String>);
+
+impl DatabaseUrl {
+    /// The URL itself, to connect with.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The URL with its password (in the user part or a `password=` parameter) as `***`.
+    pub fn redacted(&self) -> String {
+        redact_url(self.expose())
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        DatabaseUrl(Secret::new(url))
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(DatabaseUrl::from(s.to_string()))
+    }
+}
+
+impl PartialEq for DatabaseUrl {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+/// `scheme://user:***@host/db?password=***`: every password of a URL hidden, the rest kept so
+/// a log still says which database.
+fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let (location, query) = match rest.split_once('?') {
+        Some((l, q)) => (l, Some(q)),
+        None => (rest, None),
+    };
+    // The user part ends at the last `@` before the path.
+    let authority_end = location.find('/').unwrap_or(location.len());
+    let (authority, path) = location.split_at(authority_end);
+    let mut out = String::with_capacity(url.len());
+    if let Some(scheme) = scheme {
+        out.push_str(scheme);
+        out.push_str("://");
+    }
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            match user_info.split_once(':') {
+                Some((user, _password)) => {
+                    out.push_str(user);
+                    out.push_str(":***");
+                }
+                None => out.push_str(user_info),
+            }
+            out.push('@');
+            out.push_str(host);
+        }
+        None => out.push_str(authority),
+    }
+    out.push_str(path);
+    if let Some(query) = query {
+        out.push('?');
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -60,7 +157,7 @@ pub struct LogConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            database_url: "sqlite://recaudo.db".into(),
+            database_url: DatabaseUrl::from("sqlite://recaudo.db".to_string()),
             server: ServerConfig::default(),
             log: LogConfig::default(),
             planner: PlannerConfig::default(),
@@ -89,12 +186,12 @@ impl Default for LogConfig {
 
 impl Config {
     /// Loads the layers. A missing `recaudo.toml` is fine; a missing `--config FILE` is not.
-    pub fn load(path: Option<&Path>) -> Result<Config, String> {
-        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let mut fig = Figment::new();
         match path {
             Some(p) => {
                 if !p.exists() {
-                    return Err(format!("config file {} not found", p.display()));
+                    anyhow::bail!("config file {} not found", p.display());
                 }
                 fig = fig.merge(Toml::file_exact(p));
             }
@@ -106,7 +203,7 @@ impl Config {
                 .ignore(&["test_database_url"]),
         )
         .extract()
-        .map_err(|e| format!("configuration: {e}"))
+        .context("configuration")
     }
 }
 
@@ -136,8 +233,8 @@ mod tests {
                 "database_url = \"sqlite://from-file.db\"\n[server]\naddr = \"0.0.0.0:9000\"",
             )?;
             jail.set_env("RECAUDO_SERVER__ADDR", "127.0.0.1:7000");
-            let c = Config::load(None).map_err(figment::Error::from)?;
-            assert_eq!(c.database_url, "sqlite://from-file.db");
+            let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
+            assert_eq!(c.database_url.expose(), "sqlite://from-file.db");
             assert_eq!(c.server.addr, "127.0.0.1:7000");
             Ok(())
         });
@@ -147,9 +244,108 @@ mod tests {
     fn unknown_keys_are_errors_naming_them() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "databse_url = \"x\"")?;
-            let err = Config::load(Some(Path::new("bad.toml"))).unwrap_err();
+            let err = format!(
+                "{:#}",
+                Config::load(Some(Path::new("bad.toml"))).unwrap_err()
+            );
             assert!(err.contains("databse_url"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn database_urls_print_without_their_password() {
+        let cases = [
+            ("sqlite://recaudo.db", "sqlite://recaudo.db"),
+            (
+                "postgres://postgres@127.0.0.1:5432/test",
+                "postgres://postgres@127.0.0.1:5432/test",
+            ),
+            (
+                "postgres://app:p%40ss:w@db:5432/r",
+                "postgres://app:***@db:5432/r",
+            ),
+            (
+                "postgres://app:pw@db/r?sslmode=require&password=pw2",
+                "postgres://app:***@db/r?sslmode=require&password=***",
+            ),
+            (
+                "postgres://db/r?user=app&PASSWORD=pw",
+                "postgres://db/r?user=app&PASSWORD=***",
+            ),
+            ("postgres://a:b@c@db/r", "postgres://a:***@db/r"),
+        ];
+        for (url, shown) in cases {
+            let url = DatabaseUrl::from(url.to_string());
+            assert_eq!(url.redacted(), shown);
+            assert_eq!(format!("{url:?}"), format!("{shown:?}"));
+        }
+    }
+
+    /// A writer into a shared buffer, for a subscriber whose output the test reads.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn secrets_never_reach_the_logs() {
+        const PASSWORD: &str = "s3cr3t-Pa55word";
+        let mut loaded = None;
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "RECAUDO_DATABASE_URL",
+                format!("postgres://recaudo:{PASSWORD}@db.example:5432/recaudo"),
+            );
+            loaded = Some(Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?);
+            Ok(())
+        });
+        let config = loaded.expect("the config loaded");
+        assert!(config.database_url.expose().contains(PASSWORD));
+
+        let store = recaudo_store::Store::open(&recaudo_store::testing::fresh_sqlite_url())
+            .await
+            .expect("open sqlite");
+        let tk = store
+            .create_tenant(
+                recaudo_store::NewTenant::in_country("Luz do Vale", recaudo_domain::Country::Br),
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("create tenant");
+        let key = tk.api_key.expose_secret().clone();
+
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(?config, ?tk, api_key = ?tk.api_key, "structured");
+            tracing::info!("formatted: {config:?} {tk:?} {}", tk.api_key);
+        });
+        let logged = String::from_utf8(out.0.lock().expect("log buffer").clone()).expect("UTF-8");
+        assert!(
+            logged.contains("structured") && logged.contains("formatted"),
+            "{logged}"
+        );
+        assert!(
+            logged.contains("db.example"),
+            "the URL is logged, redacted: {logged}"
+        );
+        assert!(logged.contains("***"), "{logged}");
+        assert!(!logged.contains(PASSWORD), "{logged}");
+        assert!(!logged.contains(&key), "{logged}");
+        assert!(!logged.contains(&key[..12]), "{logged}");
     }
 }

@@ -4,6 +4,7 @@
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 use recaudo_domain::{Clock, Country, SystemClock};
@@ -11,9 +12,8 @@ use recaudo_import::Format;
 use recaudo_import::synth::{GenOptions, write_csv, write_jsonl};
 use recaudo_store::{NewTenant, Store};
 
-use crate::config::Config;
+use crate::config::{Config, DatabaseUrl};
 use crate::import::{ImportArgs, import_file};
-use crate::{CliResult, err};
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
@@ -37,7 +37,7 @@ pub struct GenArgs {
     pub today: Option<NaiveDate>,
 }
 
-pub fn generate(args: GenArgs) -> CliResult {
+pub fn generate(args: GenArgs) -> anyhow::Result<()> {
     let opts = GenOptions {
         debtors: args.debtors,
         seed: args.seed,
@@ -52,7 +52,7 @@ pub fn generate(args: GenArgs) -> CliResult {
         write_to(&opts, format, BufWriter::new(std::io::stdout().lock()))?;
     } else {
         let f = std::fs::File::create(&args.out)
-            .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
         let stats = write_to(&opts, format, BufWriter::with_capacity(1 << 20, f))?;
         eprintln!(
             "{}",
@@ -66,12 +66,12 @@ fn write_to<W: Write>(
     opts: &GenOptions,
     format: Format,
     out: W,
-) -> CliResult<recaudo_import::synth::GenStats> {
+) -> anyhow::Result<recaudo_import::synth::GenStats> {
     match format {
         Format::Csv => write_csv(opts, out),
         Format::Jsonl => write_jsonl(opts, out),
     }
-    .map_err(|e| format!("writing the file: {e}"))
+    .context("writing the file")
 }
 
 #[derive(Args, Debug)]
@@ -109,7 +109,7 @@ const DEMO_TENANTS: [DemoTenant; 2] = [
     },
 ];
 
-pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
+pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
     crate::serve::init_tracing(&crate::config::LogConfig {
         level: "warn".into(),
         format: "text".into(),
@@ -120,18 +120,17 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
     let url = format!("sqlite://{}", args.database.display());
-    let store = Store::open(&url).await.map_err(err)?;
+    let store = Store::open(&url).await?;
     let now = SystemClock.now();
     let workdir = std::env::temp_dir().join(format!("recaudo-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&workdir).map_err(err)?;
+    std::fs::create_dir_all(&workdir)?;
     let mut keys = vec![];
     for t in &DEMO_TENANTS {
         let tk = store
             .create_tenant(NewTenant::in_country(t.name, t.country), now)
-            .await
-            .map_err(err)?;
+            .await?;
         let file = workdir.join(format!("{}.csv", t.country.code().to_lowercase()));
-        let out = std::fs::File::create(&file).map_err(err)?;
+        let out = std::fs::File::create(&file)?;
         write_to(
             &GenOptions {
                 debtors: args.debtors,
@@ -159,7 +158,7 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
         // The example strategies, and today's plan written to the outbox.
         let ts = store.tenant(&tk.tenant);
         crate::examples::put_examples(&ts, now).await?;
-        let setup = std::sync::Arc::new(recaudo_engine::PlanSetup::load(&ts).await.map_err(err)?);
+        let setup = std::sync::Arc::new(recaudo_engine::PlanSetup::load(&ts).await?);
         let plan = recaudo_engine::plan_tenant(
             &ts,
             setup,
@@ -167,8 +166,7 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
             recaudo_engine::PlanRunOptions::default(),
             |_| {},
         )
-        .await
-        .map_err(err)?;
+        .await?;
         eprintln!(
             "{}: planned {} debts: {:?}, {} contacts in the outbox",
             t.name, plan.debts, plan.by_decision, plan.contacts_written
@@ -189,15 +187,19 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
         println!(
             "  strategies    {base}/api/v1/strategies (schema: {base}/api/v1/schemas/strategy.json)"
         );
+        // The demo shows its keys on purpose: they are how the reader tries the API.
         for (t, key) in &keys {
             println!();
             println!("  tenant  {} ({}, {})", t.name, t.country, t.currency);
-            println!("  api key {key}");
+            println!("  api key {}", key.expose_secret());
         }
         if let Some((_, key)) = keys.first() {
             println!();
             println!("Try:");
-            println!("  curl -s -H 'Authorization: Bearer {key}' '{base}/api/v1/debtors?limit=3'");
+            println!(
+                "  curl -s -H 'Authorization: Bearer {}' '{base}/api/v1/debtors?limit=3'",
+                key.expose_secret()
+            );
         }
         println!();
         println!("Press Ctrl-C to stop.");
@@ -206,11 +208,11 @@ pub async fn run(args: DemoArgs, config: &Config) -> CliResult {
         let addr: std::net::SocketAddr = args
             .addr
             .parse()
-            .map_err(|e| format!("--addr {}: {e}", args.addr))?;
+            .with_context(|| format!("--addr {}", args.addr))?;
         banner(addr);
         return Ok(());
     }
     let mut cfg = config.clone();
-    cfg.database_url = url;
+    cfg.database_url = DatabaseUrl::from(url);
     crate::serve::serve(store, &cfg, &args.addr, Some(Box::new(banner))).await
 }

@@ -1,6 +1,8 @@
 //! The example strategies of `examples/strategies/`, built in: the demo and `recaudo bench plan`
 //! load them (docs/strategies.md shows each).
 
+use anyhow::Context;
+
 pub const EXAMPLE_STRATEGIES: [(&str, &str); 4] = [
     (
         "utility.yaml",
@@ -24,11 +26,11 @@ pub const EXAMPLE_STRATEGIES: [(&str, &str); 4] = [
 pub async fn put_examples(
     ts: &recaudo_store::TenantStore,
     now: chrono::DateTime<chrono::Utc>,
-) -> crate::CliResult {
+) -> anyhow::Result<()> {
     for (name, source) in EXAMPLE_STRATEGIES {
         ts.put_strategy(source, now)
             .await
-            .map_err(|e| format!("example strategy {name}: {e}"))?;
+            .with_context(|| format!("example strategy {name}"))?;
     }
     Ok(())
 }

@@ -5,14 +5,15 @@ use std::fs::File;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use recaudo_domain::{Clock, SystemClock};
 use recaudo_import::{Format, ImportOptions, ImportReport, ImportSink, RowProblem, Severity};
-use recaudo_store::{Store, TenantStore};
+use recaudo_store::TenantStore;
 
 use crate::config::Config;
-use crate::{CliResult, err, find_tenant};
+use crate::find_tenant;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
@@ -35,8 +36,8 @@ pub struct ImportArgs {
     pub show: usize,
 }
 
-pub async fn run(args: ImportArgs, config: &Config) -> CliResult {
-    let store = Store::open(&config.database_url).await.map_err(err)?;
+pub async fn run(args: ImportArgs, config: &Config) -> anyhow::Result<()> {
+    let store = crate::open_store(config).await?;
     let tenant = find_tenant(&store, &args.tenant).await?;
     let ts = store.tenant(&tenant);
     let report = import_file(&ts, &args, true).await?;
@@ -49,10 +50,10 @@ pub async fn import_file(
     ts: &TenantStore,
     args: &ImportArgs,
     interactive: bool,
-) -> CliResult<ImportReport> {
+) -> anyhow::Result<ImportReport> {
     let format = match args.format {
         Some(f) => f,
-        None => Format::from_path(&args.file).ok_or_else(|| {
+        None => Format::from_path(&args.file).with_context(|| {
             format!(
                 "cannot tell the format of {} from its extension: pass --format csv or --format jsonl",
                 args.file.display()
@@ -60,7 +61,7 @@ pub async fn import_file(
         })?,
     };
     let file =
-        File::open(&args.file).map_err(|e| format!("cannot open {}: {e}", args.file.display()))?;
+        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let errors_path = args
         .errors
@@ -94,15 +95,15 @@ pub async fn import_file(
     };
     let report = recaudo_import::import_with(ts, format, file, &opts, SystemClock.now(), &mut sink)
         .await
-        .map_err(|e| format!("{}: {e}", args.file.display()))?;
+        .with_context(|| args.file.display().to_string())?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     if let Some(mut w) = sink.writer.take() {
-        w.flush().map_err(err)?;
+        w.flush()?;
     }
     if let Some(e) = sink.write_error {
-        return Err(format!("writing {}: {e}", errors_path.display()));
+        anyhow::bail!("writing {}: {e}", errors_path.display());
     }
     let problems = report.errors + report.warnings;
     if interactive && problems as usize > sink.shown {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use serde_json::json;
 
 use recaudo_intents::corpus::{self, Example, Split};
@@ -39,9 +40,9 @@ pub enum IntentsCommand {
     },
 }
 
-fn parse_lang(s: &str) -> Result<Lang, String> {
+fn parse_lang(s: &str) -> anyhow::Result<Lang> {
     s.parse()
-        .map_err(|e: recaudo_intents::UnknownName| e.to_string())
+        .map_err(|e: recaudo_intents::UnknownName| anyhow::anyhow!("{e}"))
 }
 
 pub fn run(command: IntentsCommand) -> ExitCode {
@@ -104,10 +105,9 @@ fn train(seed: u64, out: &Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn eval(files: &[PathBuf], lang: Option<Lang>, misses: bool) -> Result<(), String> {
+fn eval(files: &[PathBuf], lang: Option<Lang>, misses: bool) -> anyhow::Result<()> {
     let examples = if files.is_empty() {
-        corpus::shipped()
-            .map_err(|e| e.to_string())?
+        corpus::shipped()?
             .into_iter()
             .filter(|e| e.split == Split::Test)
             .collect::<Vec<_>>()
@@ -120,7 +120,7 @@ fn eval(files: &[PathBuf], lang: Option<Lang>, misses: bool) -> Result<(), Strin
                     .file_stem()
                     .and_then(|s| s.to_str())
                     .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| {
+                    .with_context(|| {
                         format!(
                             "{}: the language is not in the file's name (es, pt, en): pass --lang",
                             f.display()
@@ -128,15 +128,13 @@ fn eval(files: &[PathBuf], lang: Option<Lang>, misses: bool) -> Result<(), Strin
                     })?,
             };
             let text = std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-            all.extend(
-                corpus::parse(lang, &f.display().to_string(), &text).map_err(|e| e.to_string())?,
-            );
+                .with_context(|| format!("cannot read {}", f.display()))?;
+            all.extend(corpus::parse(lang, &f.display().to_string(), &text)?);
         }
         all
     };
     if examples.is_empty() {
-        return Err("no labelled example to measure".into());
+        anyhow::bail!("no labelled example to measure");
     }
     let refs: Vec<&Example> = examples.iter().collect();
     let eval = recaudo_intents::evaluate(Model::shipped(), &refs);

@@ -15,13 +15,14 @@ mod strategy;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use recaudo_domain::calendar::Jurisdiction;
 use recaudo_domain::portfolio::Language;
 use recaudo_domain::{Clock, Country, Currency, SystemClock};
 use recaudo_store::{NewTenant, Store};
 
-use crate::config::Config;
+use crate::config::{Config, DatabaseUrl};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,8 +35,14 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Database: sqlite://FILE or postgres://… (default sqlite://recaudo.db).
-    #[arg(long, global = true, env = "RECAUDO_DATABASE_URL", value_name = "URL")]
-    database_url: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "RECAUDO_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database_url: Option<DatabaseUrl>,
     #[command(subcommand)]
     command: Command,
 }
@@ -157,7 +164,7 @@ fn main() -> ExitCode {
     let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             return ExitCode::from(2);
         }
     };
@@ -177,30 +184,24 @@ fn main() -> ExitCode {
     match runtime.block_on(run(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // The whole chain: what was being done, then why it failed.
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-/// Errors end the command with a message; the type only carries it.
-pub type CliResult<T = ()> = Result<T, String>;
-
-pub fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-async fn run(command: Command, config: Config) -> CliResult {
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let clock = SystemClock;
     match command {
         Command::Serve { addr } => {
             serve::init_tracing(&config.log);
-            let store = Store::open(&config.database_url).await.map_err(err)?;
+            let store = open_store(&config).await?;
             let addr = addr.unwrap_or_else(|| config.server.addr.clone());
             serve::serve(store, &config, &addr, None).await
         }
         Command::Migrate => {
-            let store = Store::open(&config.database_url).await.map_err(err)?;
+            let store = open_store(&config).await?;
             println!(
                 "{}",
                 serde_json::json!({"migrated": true, "database": format!("{:?}", store.kind()).to_lowercase()})
@@ -208,7 +209,7 @@ async fn run(command: Command, config: Config) -> CliResult {
             Ok(())
         }
         Command::Tenant { command } => {
-            let store = Store::open(&config.database_url).await.map_err(err)?;
+            let store = open_store(&config).await?;
             match command {
                 TenantCommand::Create {
                     name,
@@ -230,22 +231,24 @@ async fn run(command: Command, config: Config) -> CliResult {
                             },
                             clock.now(),
                         )
-                        .await
-                        .map_err(err)?;
+                        .await?;
                     println!(
                         "{}",
-                        serde_json::json!({"tenant_id": tk.tenant.id, "api_key": tk.api_key})
+                        serde_json::json!({"tenant_id": tk.tenant.id, "api_key": tk.api_key.expose_secret()})
                     );
                 }
                 TenantCommand::List => {
-                    for t in store.list_tenants().await.map_err(err)? {
-                        println!("{}", serde_json::to_string(&t).map_err(err)?);
+                    for t in store.list_tenants().await? {
+                        println!("{}", serde_json::to_string(&t)?);
                     }
                 }
                 TenantCommand::Key { tenant } => {
                     let t = find_tenant(&store, &tenant).await?;
-                    let key = store.create_api_key(t.id, clock.now()).await.map_err(err)?;
-                    println!("{}", serde_json::json!({"tenant_id": t.id, "api_key": key}));
+                    let key = store.create_api_key(t.id, clock.now()).await?;
+                    println!(
+                        "{}",
+                        serde_json::json!({"tenant_id": t.id, "api_key": key.expose_secret()})
+                    );
                 }
             }
             Ok(())
@@ -255,7 +258,7 @@ async fn run(command: Command, config: Config) -> CliResult {
         Command::Demo(args) => demo::run(args, &config).await,
         Command::Bench { command } => bench::run(command, &config).await,
         Command::Plan(args) => {
-            let store = Store::open(&config.database_url).await.map_err(err)?;
+            let store = open_store(&config).await?;
             plan::run(args, &store, clock.now()).await
         }
         Command::Calendar { command } => calendar::run(command, &clock),
@@ -263,32 +266,43 @@ async fn run(command: Command, config: Config) -> CliResult {
         // `main` answers these before reading any configuration; the same here.
         Command::Classify(args) => match classify::run(&args, clock.now()) {
             code if code == ExitCode::SUCCESS => Ok(()),
-            _ => Err("classifying failed".into()),
+            _ => Err(anyhow::anyhow!("classifying failed")),
         },
         Command::Intents { command } => match intents::run(command) {
             code if code == ExitCode::SUCCESS => Ok(()),
-            _ => Err("the intents command failed".into()),
+            _ => Err(anyhow::anyhow!("the intents command failed")),
         },
     }
 }
 
+/// The configured database, migrated.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(config.database_url.expose())
+        .await
+        .with_context(|| format!("opening {}", config.database_url.redacted()))
+}
+
 /// A tenant by id (`ten_…`) or by exact name.
-pub async fn find_tenant(store: &Store, key: &str) -> CliResult<recaudo_domain::portfolio::Tenant> {
+pub async fn find_tenant(
+    store: &Store,
+    key: &str,
+) -> anyhow::Result<recaudo_domain::portfolio::Tenant> {
     if let Ok(id) = key.parse() {
-        return store.get_tenant(id).await.map_err(err);
+        return Ok(store.get_tenant(id).await?);
     }
     let matches: Vec<_> = store
         .list_tenants()
-        .await
-        .map_err(err)?
+        .await?
         .into_iter()
         .filter(|t| t.name == key)
         .collect();
     match matches.len() {
         1 => Ok(matches.into_iter().next().expect("one element")),
-        0 => Err(format!(
+        0 => Err(anyhow::anyhow!(
             "no tenant with id or name `{key}` (see `recaudo tenant list`)"
         )),
-        n => Err(format!("{n} tenants are named `{key}`: use the tenant id")),
+        n => Err(anyhow::anyhow!(
+            "{n} tenants are named `{key}`: use the tenant id"
+        )),
     }
 }

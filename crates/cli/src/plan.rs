@@ -16,7 +16,7 @@ use recaudo_domain::portfolio::Tenant;
 use recaudo_engine::{PlanReport, PlanRunOptions, PlanSetup, explain_debt, plan_tenant};
 use recaudo_store::Store;
 
-use crate::{CliResult, err, find_tenant};
+use crate::find_tenant;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -40,10 +40,12 @@ pub struct PlanArgs {
     pub batch: usize,
 }
 
-pub fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_at(s: &str) -> anyhow::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
-        .map_err(|e| format!("`{s}` is not an RFC 3339 instant such as 2026-12-09T13:00:00Z: {e}"))
+        .map_err(|e| {
+            anyhow::anyhow!("`{s}` is not an RFC 3339 instant such as 2026-12-09T13:00:00Z: {e}")
+        })
 }
 
 /// The JSON line of one decision.
@@ -63,28 +65,28 @@ pub fn line_json(l: &PlanLine) -> serde_json::Value {
     })
 }
 
-pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> CliResult {
+pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     let at = args.at.unwrap_or(now);
     let tenants: Vec<Tenant> = match &args.tenant {
         Some(t) => vec![find_tenant(store, t).await?],
-        None => store.list_tenants().await.map_err(err)?,
+        None => store.list_tenants().await?,
     };
     if tenants.is_empty() {
-        return Err("no tenant yet: create one with `recaudo tenant create`".into());
+        anyhow::bail!("no tenant yet: create one with `recaudo tenant create`");
     }
     if let Some(debt) = &args.explain {
         let [tenant] = tenants.as_slice() else {
-            return Err("--explain needs --tenant: debt ids are per tenant".into());
+            anyhow::bail!("--explain needs --tenant: debt ids are per tenant");
         };
         let ts = store.tenant(tenant);
-        let setup = PlanSetup::load(&ts).await.map_err(err)?;
-        let plan = explain_debt(&ts, &setup, at, debt).await.map_err(err)?;
+        let setup = PlanSetup::load(&ts).await?;
+        let plan = explain_debt(&ts, &setup, at, debt).await?;
         let mut out = std::io::stdout().lock();
         for l in &plan.explain {
-            writeln!(out, "{l}").map_err(err)?;
+            writeln!(out, "{l}")?;
         }
         for l in plan.lines.iter().filter(|l| &l.debt_external_id == debt) {
-            writeln!(out, "{}", line_json(l)).map_err(err)?;
+            writeln!(out, "{}", line_json(l))?;
         }
         return Ok(());
     }
@@ -95,7 +97,7 @@ pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> CliResult
     };
     for tenant in &tenants {
         let ts = store.tenant(tenant);
-        let setup = Arc::new(PlanSetup::load(&ts).await.map_err(err)?);
+        let setup = Arc::new(PlanSetup::load(&ts).await?);
         if setup.library.is_empty() {
             eprintln!(
                 "tenant {}: no strategy stored — add one with `recaudo strategy put FILE --tenant {}`",
@@ -112,19 +114,18 @@ pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> CliResult
                 write_error = Some(e);
             }
         })
-        .await
-        .map_err(err)?;
+        .await?;
         match write_error {
             // The reader went away (`recaudo plan --json | head`): not an error.
             Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            Some(e) => return Err(format!("cannot write the decisions: {e}")),
+            Some(e) => anyhow::bail!("cannot write the decisions: {e}"),
             None => {}
         }
         if let Err(e) = out.flush() {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(());
             }
-            return Err(format!("cannot write the decisions: {e}"));
+            anyhow::bail!("cannot write the decisions: {e}");
         }
         drop(out);
         let summary = summary(tenant, &report);

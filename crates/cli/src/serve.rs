@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use recaudo_domain::SystemClock;
 use recaudo_store::Store;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogConfig};
-use crate::{CliResult, err};
 
 /// Logs to stderr, JSON or text, filtered by `log.level` (or `RUST_LOG`).
 pub fn init_tracing(log: &LogConfig) {
@@ -30,7 +30,7 @@ pub async fn serve(
     config: &Config,
     addr: &str,
     on_ready: Option<Box<dyn FnOnce(std::net::SocketAddr) + Send>>,
-) -> CliResult {
+) -> anyhow::Result<()> {
     // reqwest and others need one rustls provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store_for_planner = store.clone();
@@ -52,8 +52,8 @@ pub async fn serve(
     });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener.local_addr().map_err(err)?;
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
     tracing::info!(%local, "listening");
     if let Some(f) = on_ready {
         f(local);
@@ -63,7 +63,7 @@ pub async fn serve(
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(err);
+        .context("serving");
     if let Some(p) = planner {
         p.abort();
     }

@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Subcommand;
 use recaudo_domain::strategy::{StrategyError, is_builtin_template, parse_strategy};
 use recaudo_domain::{Clock, SystemClock};
-use recaudo_store::{Store, StoreError, StoredStrategy, TenantStore};
+use recaudo_store::{StoreError, StoredStrategy, TenantStore};
 
 use crate::config::Config;
-use crate::{CliResult, err, find_tenant};
+use crate::find_tenant;
 
 #[derive(Subcommand, Debug)]
 pub enum StrategyCommand {
@@ -51,15 +52,15 @@ pub enum StrategyCommand {
 
 /// Runs a `strategy` command that works on the database (`validate` is run by [`validate`]
 /// before any configuration is read).
-pub async fn run(command: StrategyCommand, config: &Config) -> CliResult {
+pub async fn run(command: StrategyCommand, config: &Config) -> anyhow::Result<()> {
     match command {
         StrategyCommand::Validate { file } => match validate(&file) {
             code if code == ExitCode::SUCCESS => Ok(()),
-            _ => Err("the strategy file is not valid".into()),
+            _ => Err(anyhow::anyhow!("the strategy file is not valid")),
         },
         StrategyCommand::Put { file, tenant } => {
             let source = std::fs::read_to_string(&file)
-                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let ts = tenant_store(config, tenant.as_deref()).await?;
             match ts.put_strategy(&source, SystemClock.now()).await {
                 Ok(put) => {
@@ -70,24 +71,23 @@ pub async fn run(command: StrategyCommand, config: &Config) -> CliResult {
                 }
                 Err(StoreError::InvalidStrategy(errors)) => {
                     print_errors(&file, &errors);
-                    Err("the strategy file is not valid: nothing was stored".into())
+                    Err(anyhow::anyhow!(
+                        "the strategy file is not valid: nothing was stored"
+                    ))
                 }
-                Err(e) => Err(err(e)),
+                Err(e) => Err(e.into()),
             }
         }
         StrategyCommand::List { tenant } => {
             let ts = tenant_store(config, tenant.as_deref()).await?;
-            for s in ts.list_strategies().await.map_err(err)? {
+            for s in ts.list_strategies().await? {
                 println!("{}", summary(&s));
             }
             Ok(())
         }
         StrategyCommand::Retire { id, tenant } => {
             let ts = tenant_store(config, tenant.as_deref()).await?;
-            let s = ts
-                .retire_strategy(&id, SystemClock.now())
-                .await
-                .map_err(err)?;
+            let s = ts.retire_strategy(&id, SystemClock.now()).await?;
             println!("{}", summary(&s));
             Ok(())
         }
@@ -103,19 +103,19 @@ fn summary(s: &StoredStrategy) -> serde_json::Value {
 }
 
 /// The store of the tenant named, or of the only tenant when none is named.
-async fn tenant_store(config: &Config, tenant: Option<&str>) -> CliResult<TenantStore> {
-    let store = Store::open(&config.database_url).await.map_err(err)?;
+async fn tenant_store(config: &Config, tenant: Option<&str>) -> anyhow::Result<TenantStore> {
+    let store = crate::open_store(config).await?;
     let tenant = match tenant {
         Some(t) => find_tenant(&store, t).await?,
         None => {
-            let mut all = store.list_tenants().await.map_err(err)?;
+            let mut all = store.list_tenants().await?;
             match all.len() {
                 1 => all.remove(0),
-                0 => return Err("there is no tenant yet (see `recaudo tenant create`)".into()),
+                0 => anyhow::bail!("there is no tenant yet (see `recaudo tenant create`)"),
                 n => {
-                    return Err(format!(
+                    anyhow::bail!(
                         "there are {n} tenants: say which with --tenant (see `recaudo tenant list`)"
-                    ));
+                    );
                 }
             }
         }

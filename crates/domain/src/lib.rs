@@ -13,9 +13,12 @@ pub mod outbox;
 pub mod planner;
 pub mod policy;
 pub mod portfolio;
+pub mod retry;
+pub mod secret;
 pub mod strategy;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use country::Country;
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError};
+pub use secret::Secret;

@@ -38,8 +38,9 @@ pub enum PlanError {
     },
     #[error("no debt with external id `{0}`")]
     UnknownDebt(String),
+    /// A reading, planning or writing task panicked or was cancelled.
     #[error("the planning thread failed: {0}")]
-    Thread(String),
+    Thread(#[from] tokio::task::JoinError),
 }
 
 /// What a run plans with: built once per run.
@@ -311,8 +312,7 @@ pub async fn plan_tenant(
         .map(|read| {
             let setup = Arc::clone(&setup);
             async move {
-                let (files, read_seconds) =
-                    read.map_err(|e| PlanError::Thread(e.to_string()))??;
+                let (files, read_seconds) = read??;
                 tokio::task::spawn_blocking(move || {
                     let t = std::time::Instant::now();
                     let plans = plan_files(&setup, &files, now);
@@ -330,7 +330,7 @@ pub async fn plan_tenant(
                     }
                 })
                 .await
-                .map_err(|e| PlanError::Thread(e.to_string()))
+                .map_err(PlanError::Thread)
             }
         })
         .buffered(opts.threads.max(1));
@@ -370,10 +370,7 @@ pub async fn plan_tenant(
     }
     if let Some(writer) = writer {
         let t = std::time::Instant::now();
-        let written = writer
-            .finish()
-            .await
-            .map_err(|e| PlanError::Thread(e.to_string()))?;
+        let written = writer.finish().await?;
         report.write_wait_seconds += t.elapsed().as_secs_f64();
         let written = written?;
         report.write_seconds += written.seconds;

@@ -17,10 +17,19 @@ pub enum StoreError {
     /// A strategy document that does not validate: every error, with its line and column.
     #[error("the strategy is not valid: {}", strategy_errors(.0))]
     InvalidStrategy(Vec<StrategyError>),
-    /// The write contradicts what is stored (e.g. another source under a stored strategy
-    /// version); `field` names the request field to change.
-    #[error("{message}")]
-    Conflict { field: String, message: String },
+    /// A write checked against what it read found it changed each time it tried (optimistic
+    /// concurrency gave up); trying again later may succeed.
+    #[error("the {entity} kept changing while this was recorded; try again")]
+    Contention { entity: &'static str, id: String },
+    /// A strategy version contradicts what is stored: a change needs a new version. `latest` is
+    /// the latest stored version: `version` itself when that version is stored with another
+    /// source, above it when the put is below the latest.
+    #[error("{}", version_conflict(strategy_id, *version, *latest))]
+    VersionConflict {
+        strategy_id: String,
+        version: u32,
+        latest: u32,
+    },
     #[error("configuration: {0}")]
     Config(String),
     #[error("stored data is unreadable: {0}")]
@@ -55,6 +64,20 @@ impl StoreError {
     pub fn is_key_violation(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::Database(d))
             if d.is_unique_violation() || d.is_foreign_key_violation())
+    }
+}
+
+fn version_conflict(strategy_id: &str, version: u32, latest: u32) -> String {
+    if latest > version {
+        format!(
+            "strategy `{strategy_id}` is at version {latest}: a new version must be above it, \
+             not {version}"
+        )
+    } else {
+        format!(
+            "version {version} of strategy `{strategy_id}` is already stored with a different \
+             source: raise `version` to store a change"
+        )
     }
 }
 

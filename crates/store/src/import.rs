@@ -2,6 +2,7 @@
 //! with multi-row statements, upserting on the tenant's external ids.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -14,8 +15,18 @@ use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, Import
 use serde_json::value::RawValue;
 
 use crate::events::event_row;
+use crate::retry::{Jitter, RetryPolicy, retry};
 use crate::sql::{Arg, Sql, raw_json as json};
 use crate::{Result, StoreError, TenantStore, on_pool};
+
+/// A batch that met a concurrent writer runs again against what that writer committed: five
+/// tries, a few milliseconds apart.
+const IMPORT_RETRY: RetryPolicy = RetryPolicy::new(
+    5,
+    Duration::from_millis(2),
+    Duration::from_millis(50),
+    Jitter::Equal,
+);
 
 /// The debtor part of an import row.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,17 +208,10 @@ impl TenantStore {
         batch: &ImportBatch,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome> {
-        const ATTEMPTS: usize = 5;
-        let mut attempt = 1;
-        loop {
-            match self.import_batch_once(batch, now).await {
-                Err(e) if e.is_key_violation() && attempt < ATTEMPTS => {
-                    tracing::debug!(attempt, error = %e, "import batch met a concurrent writer; again");
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        retry(&IMPORT_RETRY, StoreError::is_key_violation, |_| {
+            self.import_batch_once(batch, now)
+        })
+        .await
     }
 
     async fn import_batch_once(

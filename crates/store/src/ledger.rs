@@ -2,6 +2,8 @@
 //! decided by the domain rules, and written with a compare-and-set on the debt's balance and
 //! status, so two concurrent payments never lose one another (retried on conflict).
 
+use std::time::Duration;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use recaudo_domain::event::{EventKind, NewEvent};
@@ -11,6 +13,7 @@ use recaudo_domain::portfolio::{
 use recaudo_domain::{DebtId, DisputeId, Money, PaymentId, PromiseId};
 
 use crate::events::insert_event;
+use crate::retry::{Jitter, RetryPolicy, retry};
 use crate::rows::{
     DISPUTE_COLUMNS, DisputeRow, PAYMENT_COLUMNS, PROMISE_COLUMNS, PaymentRow, PromiseRow, convert,
 };
@@ -32,7 +35,14 @@ pub struct NewPromise {
     pub channel: Option<Channel>,
 }
 
-const MAX_ATTEMPTS: usize = 8;
+/// Eight tries a few milliseconds apart: a concurrent change of the same debt commits within
+/// one, and the jitter keeps the losers from meeting again.
+const CHANGE_RETRY: RetryPolicy = RetryPolicy::new(
+    8,
+    Duration::from_millis(1),
+    Duration::from_millis(20),
+    Jitter::Full,
+);
 
 fn minor(m: Money, field: &str) -> Result<i64> {
     m.to_minor().map_err(|e| StoreError::Invalid {
@@ -50,35 +60,43 @@ impl TenantStore {
         now: DateTime<Utc>,
         change: impl Fn(&mut Debt) -> Result<(T, Vec<Sql>)>,
     ) -> Result<(T, Debt)> {
-        for _ in 0..MAX_ATTEMPTS {
-            let before = self.get_debt(debt_id).await?;
-            let mut after = before.clone();
-            let (out, rows) = change(&mut after)?;
-            after.updated_at = now;
-            let mut cas = Sql::new("UPDATE debts SET balance_minor = ");
-            cas.push_arg(minor(after.balance, "amount")?)
-                .push(", status = ")
-                .push_arg(after.status.as_str())
-                .push(", updated_at = ")
-                .push_arg(now)
-                .push(" WHERE tenant_id = ")
-                .push_arg(self.tid.clone())
-                .push(" AND id = ")
-                .push_arg(debt_id.to_string())
-                .push(" AND balance_minor = ")
-                .push_arg(minor(before.balance, "amount")?)
-                .push(" AND status = ")
-                .push_arg(before.status.as_str());
-            let mut stmts = vec![cas];
-            stmts.extend(rows);
-            if self.run_tx_counting_first(stmts).await? == 1 {
-                return Ok((out, after));
-            }
-        }
-        Err(StoreError::Invalid {
-            field: "debt".into(),
-            message: "the debt kept changing while this was recorded; try again".into(),
-        })
+        let change = &change;
+        let lost = || StoreError::Contention {
+            entity: "debt",
+            id: debt_id.to_string(),
+        };
+        retry(
+            &CHANGE_RETRY,
+            |e| matches!(e, StoreError::Contention { .. }),
+            move |_| async move {
+                let before = self.get_debt(debt_id).await?;
+                let mut after = before.clone();
+                let (out, rows) = change(&mut after)?;
+                after.updated_at = now;
+                let mut cas = Sql::new("UPDATE debts SET balance_minor = ");
+                cas.push_arg(minor(after.balance, "amount")?)
+                    .push(", status = ")
+                    .push_arg(after.status.as_str())
+                    .push(", updated_at = ")
+                    .push_arg(now)
+                    .push(" WHERE tenant_id = ")
+                    .push_arg(self.tid.clone())
+                    .push(" AND id = ")
+                    .push_arg(debt_id.to_string())
+                    .push(" AND balance_minor = ")
+                    .push_arg(minor(before.balance, "amount")?)
+                    .push(" AND status = ")
+                    .push_arg(before.status.as_str());
+                let mut stmts = vec![cas];
+                stmts.extend(rows);
+                if self.run_tx_counting_first(stmts).await? == 1 {
+                    Ok((out, after))
+                } else {
+                    Err(lost())
+                }
+            },
+        )
+        .await
     }
 
     /// Records a payment: lowers the balance, marks the debt paid at zero, and appends

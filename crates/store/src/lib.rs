@@ -18,6 +18,7 @@ mod ledger;
 mod outbox;
 mod planning;
 mod portfolio;
+pub mod retry;
 mod rows;
 mod sql;
 mod sqlite;

@@ -74,20 +74,13 @@ impl StrategyRow {
     }
 }
 
-fn conflict(message: String) -> StoreError {
-    StoreError::Conflict {
-        field: "version".into(),
-        message,
-    }
-}
-
 impl TenantStore {
     /// Parses and validates a strategy document and stores it under its `id` and `version`.
     ///
     /// Invalid documents store nothing and give [`StoreError::InvalidStrategy`] with every error.
     /// The same source again under the same id and version is not an error: the stored version
     /// is returned with `created: false`. A different source under a stored version, or a version
-    /// below the latest stored one, is a [`StoreError::Conflict`]: a change needs a new version.
+    /// below the latest stored one, is a [`StoreError::VersionConflict`]: a change needs a new version.
     pub async fn put_strategy(&self, source: &str, now: DateTime<Utc>) -> Result<PutStrategy> {
         let compiled =
             parse_strategy(source, &is_builtin_template).map_err(StoreError::InvalidStrategy)?;
@@ -147,19 +140,20 @@ impl TenantStore {
                     created: false,
                 }));
             }
-            return Err(conflict(format!(
-                "version {} of strategy `{}` is already stored with a different source: raise \
-                 `version` to store a change",
-                new.version, new.strategy_id
-            )));
+            return Err(StoreError::VersionConflict {
+                strategy_id: new.strategy_id.clone(),
+                version: new.version,
+                latest: new.version,
+            });
         }
         if let Some(latest) = versions.last()
             && latest.version > new.version
         {
-            return Err(conflict(format!(
-                "strategy `{}` is at version {}: a new version must be above it, not {}",
-                new.strategy_id, latest.version, new.version
-            )));
+            return Err(StoreError::VersionConflict {
+                strategy_id: new.strategy_id.clone(),
+                version: new.version,
+                latest: latest.version,
+            });
         }
         Ok(None)
     }

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use recaudo_domain::calendar::Jurisdiction;
 use recaudo_domain::portfolio::{Language, Tenant, parse_timezone};
-use recaudo_domain::{ApiKeyId, Country, Currency, TenantId};
+use recaudo_domain::{ApiKeyId, Country, Currency, Secret, TenantId};
 
 use crate::rows::TenantRow;
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
@@ -39,11 +39,12 @@ impl NewTenant {
     }
 }
 
-/// A tenant with a freshly made API key (the only time the key is seen in clear).
+/// A tenant with a freshly made API key (the only time the key is seen in clear). Its `Debug`
+/// prints the key as `***`.
 #[derive(Debug, Clone)]
 pub struct TenantKey {
     pub tenant: Tenant,
-    pub api_key: String,
+    pub api_key: Secret<String>,
 }
 
 const KEY_PREFIX: &str = "rk_";
@@ -53,17 +54,18 @@ pub fn hash_api_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-fn new_api_key() -> String {
+fn new_api_key() -> Secret<String> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!(
+    Secret::new(format!(
         "{KEY_PREFIX}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    ))
 }
 
 /// The statement that stores a key's hash and a short prefix to recognise it by.
-fn insert_api_key(tenant_id: TenantId, api_key: &str, now: DateTime<Utc>) -> Sql {
+fn insert_api_key(tenant_id: TenantId, api_key: &Secret<String>, now: DateTime<Utc>) -> Sql {
+    let api_key = api_key.expose_secret();
     let mut sql =
         Sql::new("INSERT INTO api_keys (id, tenant_id, key_hash, prefix, created_at) VALUES ");
     sql.push_values(vec![
@@ -142,7 +144,11 @@ impl Store {
     }
 
     /// Adds another API key to a tenant.
-    pub async fn create_api_key(&self, tenant_id: TenantId, now: DateTime<Utc>) -> Result<String> {
+    pub async fn create_api_key(
+        &self,
+        tenant_id: TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<Secret<String>> {
         self.get_tenant(tenant_id).await?;
         let api_key = new_api_key();
         let sql = insert_api_key(tenant_id, &api_key, now);

@@ -87,9 +87,12 @@ async fn put_is_versioned_and_idempotent() {
         let changed = doc("basic", 1, 5, "overdue_soft");
         let e = ts.put_strategy(&changed, t0()).await.unwrap_err();
         match &e {
-            StoreError::Conflict { field, message } => {
-                assert_eq!(field, "version");
-                assert!(message.contains("raise `version`"), "{message}");
+            StoreError::VersionConflict {
+                version: 1,
+                latest: 1,
+                ..
+            } => {
+                assert!(e.to_string().contains("raise `version`"), "{e}");
             }
             other => panic!("{db}: {other:?}"),
         }
@@ -102,7 +105,7 @@ async fn put_is_versioned_and_idempotent() {
         let gap = "id: basic\nsteps:\n  - { id: a, at: due, send: { channel: sms, template: statement } }\n";
         assert!(matches!(
             ts.put_strategy(gap, t0()).await.unwrap_err(),
-            StoreError::Conflict { .. }
+            StoreError::VersionConflict { .. }
         ));
         // …while an older version sent again exactly as stored is still the same put.
         assert!(!ts.put_strategy(&v2, t0()).await.unwrap().created, "{db}");

@@ -87,7 +87,10 @@ async fn tenants_and_api_keys() {
         assert_eq!(tk.tenant.currency, Currency::Brl, "{db}");
         assert_eq!(tk.tenant.timezone, "America/Sao_Paulo", "{db}");
         assert_eq!(tk.tenant.language, Language::Pt, "{db}");
-        let found = store.authenticate(&tk.api_key).await.unwrap();
+        let found = store
+            .authenticate(tk.api_key.expose_secret())
+            .await
+            .unwrap();
         assert_eq!(found.map(|t| t.id), Some(tk.tenant.id), "{db}");
         assert!(
             store.authenticate("rk_wrong").await.unwrap().is_none(),
@@ -95,9 +98,13 @@ async fn tenants_and_api_keys() {
         );
         assert!(store.authenticate("").await.unwrap().is_none(), "{db}");
         let second = store.create_api_key(tk.tenant.id, t0()).await.unwrap();
-        assert_ne!(second, tk.api_key);
+        assert_ne!(second.expose_secret(), tk.api_key.expose_secret());
         assert_eq!(
-            store.authenticate(&second).await.unwrap().map(|t| t.id),
+            store
+                .authenticate(second.expose_secret())
+                .await
+                .unwrap()
+                .map(|t| t.id),
             Some(tk.tenant.id)
         );
         assert_eq!(
@@ -136,7 +143,11 @@ async fn a_tenant_follows_its_country_or_a_state_of_it() {
             .unwrap();
         let stored = store.get_tenant(sp.tenant.id).await.unwrap();
         assert_eq!(stored.jurisdiction, Jurisdiction::BrSp, "{db}");
-        let by_key = store.authenticate(&sp.api_key).await.unwrap().unwrap();
+        let by_key = store
+            .authenticate(sp.api_key.expose_secret())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(by_key.jurisdiction, Jurisdiction::BrSp, "{db}");
         let wrong = store
             .create_tenant(

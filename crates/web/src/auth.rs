@@ -5,16 +5,18 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use recaudo_domain::Secret;
+
 use crate::AppState;
 use crate::extract::Authenticated;
 use crate::problem::Problem;
 
 /// The API key of a request, if it carries one in `Authorization: Bearer …`.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+fn bearer(headers: &HeaderMap) -> Option<Secret<&str>> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, key) = value.split_once(' ')?;
     let key = key.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then(|| Secret::new(key))
 }
 
 /// Refuses requests without a known API key (401); puts the key's tenant in the extensions.
@@ -28,7 +30,7 @@ pub async fn require_tenant(
             .with_field("Authorization")
             .into_response();
     };
-    match state.store.authenticate(key).await {
+    match state.store.authenticate(key.expose_secret()).await {
         Ok(Some(tenant)) => {
             req.extensions_mut().insert(Authenticated(tenant));
             next.run(req).await
@@ -57,8 +59,12 @@ mod tests {
         for (value, want) in cases {
             let mut h = HeaderMap::new();
             h.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
-            assert_eq!(bearer(&h), want, "{value}");
+            let got = bearer(&h);
+            assert_eq!(got.as_ref().map(|k| *k.expose_secret()), want, "{value}");
+            if let Some(k) = got {
+                assert_eq!(format!("{k:?}"), "***");
+            }
         }
-        assert_eq!(bearer(&HeaderMap::new()), None);
+        assert!(bearer(&HeaderMap::new()).is_none());
     }
 }

@@ -140,6 +140,7 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
             "a request with this Idempotency-Key is being answered; retry it in a moment",
         )
         .with_field("Idempotency-Key")
+        .with_retry_after(1)
         .into_response();
     };
     let ts = idem.app.store.tenant(&tenant);

@@ -50,6 +50,11 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Vec<ProblemError>, required = false)]
     pub errors: Option<Box<[ProblemError]>>,
+    /// Seconds after which trying again may succeed: sent as `Retry-After`, not in the body.
+    /// (`u16`: it fits beside `status`, and problems stay small in `Result`s.)
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub retry_after: Option<u16>,
 }
 
 /// One fault of a request that has several, with its place.
@@ -94,6 +99,7 @@ impl Problem {
             detail: None,
             field: None,
             errors: None,
+            retry_after: None,
         }
     }
 
@@ -104,6 +110,12 @@ impl Problem {
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Asks the client to wait this many seconds before trying again (`Retry-After`).
+    pub fn with_retry_after(mut self, seconds: u16) -> Self {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -248,6 +260,10 @@ impl IntoResponse for Problem {
         let mut resp = (status, body).into_response();
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -270,16 +286,20 @@ impl From<StoreError> for Problem {
                     .with_field("external_id")
             }
             StoreError::Rule(rule) => rule_problem(rule),
-            // The store's optimistic concurrency gave up: the caller may retry.
-            StoreError::Invalid { field, message } if field == "debt" => Problem::conflict(message),
             StoreError::Invalid { field, message } => Problem::invalid_field(field, message),
             StoreError::InvalidStrategy(errors) => Problem::invalid_strategy(&errors),
-            StoreError::Conflict { field, message } if field == "version" => {
-                Problem::new(StatusCode::CONFLICT, "version-conflict", "Version conflict")
-                    .with_detail(message)
-                    .with_field(field)
+            // The store's optimistic concurrency gave up: the same request a moment later
+            // usually goes through.
+            e @ StoreError::Contention { .. } => {
+                Problem::new(StatusCode::CONFLICT, "contention", "Contention")
+                    .with_detail(e.to_string())
+                    .with_retry_after(1)
             }
-            StoreError::Conflict { field, message } => Problem::conflict(message).with_field(field),
+            e @ StoreError::VersionConflict { .. } => {
+                Problem::new(StatusCode::CONFLICT, "version-conflict", "Version conflict")
+                    .with_detail(e.to_string())
+                    .with_field("version")
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 Problem::internal()
@@ -358,4 +378,44 @@ pub async fn problemize(req: Request, next: Next) -> Response {
         parts.headers.insert(name.clone(), value.clone());
     }
     Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_problems_by_variant() {
+        let contention = Problem::from(StoreError::Contention {
+            entity: "debt",
+            id: "debt_1".into(),
+        });
+        assert_eq!((contention.status, contention.slug()), (409, "contention"));
+        assert_eq!(contention.retry_after, Some(1));
+        let resp = contention.into_response();
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+
+        let version = Problem::from(StoreError::VersionConflict {
+            strategy_id: "s".into(),
+            version: 2,
+            latest: 3,
+        });
+        assert_eq!((version.status, version.slug()), (409, "version-conflict"));
+        assert_eq!(version.field.as_deref(), Some("version"));
+        assert_eq!(version.retry_after, None);
+        assert!(
+            version
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("at version 3")),
+            "{version}"
+        );
+
+        let invalid = Problem::from(StoreError::Invalid {
+            field: "method".into(),
+            message: "must be 1 to 40 characters".into(),
+        });
+        assert_eq!((invalid.status, invalid.slug()), (422, "invalid-field"));
+        assert_eq!(invalid.field.as_deref(), Some("method"));
+    }
 }

@@ -47,7 +47,9 @@ pub async fn list(ctx: Ctx, Id(id): Id<DebtId>) -> Result<Json<DisputeList>, Pro
 #[utoipa::path(post, path = "/api/v1/debts/{id}/disputes", operation_id = "create_dispute", tag = "disputes",
     params(("id" = DebtId, Path, description = "Debt id")),
     request_body = CreateDispute,
-    responses((status = 201, description = "The dispute and the debt after it", body = DisputeResult)))]
+    responses((status = 201, description = "The dispute and the debt after it", body = DisputeResult),
+        (status = 409, description = "`contention`: the debt kept changing meanwhile; send the request again", body = crate::problem::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u16, description = "Seconds to wait before sending it again")))))]
 pub async fn create(
     ctx: Ctx,
     Id(id): Id<DebtId>,
@@ -61,7 +63,9 @@ pub async fn create(
 #[utoipa::path(patch, path = "/api/v1/disputes/{id}", operation_id = "patch_dispute", tag = "disputes",
     params(("id" = DisputeId, Path, description = "Dispute id")),
     request_body = PatchDispute,
-    responses((status = 200, description = "The dispute and its debt after the change", body = DisputeResult)))]
+    responses((status = 200, description = "The dispute and its debt after the change", body = DisputeResult),
+        (status = 409, description = "`contention`: the debt kept changing meanwhile; send the request again", body = crate::problem::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u16, description = "Seconds to wait before sending it again")))))]
 pub async fn patch(
     ctx: Ctx,
     Id(id): Id<DisputeId>,

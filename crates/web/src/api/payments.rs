@@ -48,7 +48,9 @@ pub async fn list(ctx: Ctx, Id(id): Id<DebtId>) -> Result<Json<PaymentList>, Pro
 #[utoipa::path(post, path = "/api/v1/debts/{id}/payments", operation_id = "create_payment", tag = "payments",
     params(("id" = DebtId, Path, description = "Debt id")),
     request_body = CreatePayment,
-    responses((status = 201, description = "The payment and the debt after it", body = PaymentResult)))]
+    responses((status = 201, description = "The payment and the debt after it", body = PaymentResult),
+        (status = 409, description = "`contention`: the debt kept changing meanwhile; send the request again", body = crate::problem::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u16, description = "Seconds to wait before sending it again")))))]
 pub async fn create(
     ctx: Ctx,
     Id(id): Id<DebtId>,

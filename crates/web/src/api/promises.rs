@@ -55,7 +55,9 @@ pub async fn list(ctx: Ctx, Id(id): Id<DebtId>) -> Result<Json<PromiseList>, Pro
 #[utoipa::path(post, path = "/api/v1/debts/{id}/promises", operation_id = "create_promise", tag = "promises",
     params(("id" = DebtId, Path, description = "Debt id")),
     request_body = CreatePromise,
-    responses((status = 201, description = "The promise and the debt after it", body = PromiseResult)))]
+    responses((status = 201, description = "The promise and the debt after it", body = PromiseResult),
+        (status = 409, description = "`contention`: the debt kept changing meanwhile; send the request again", body = crate::problem::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u16, description = "Seconds to wait before sending it again")))))]
 pub async fn create(
     ctx: Ctx,
     Id(id): Id<DebtId>,
@@ -77,7 +79,9 @@ pub async fn create(
 #[utoipa::path(patch, path = "/api/v1/promises/{id}", operation_id = "patch_promise", tag = "promises",
     params(("id" = PromiseId, Path, description = "Promise id")),
     request_body = PatchPromise,
-    responses((status = 200, description = "The promise and its debt after the change", body = PromiseResult)))]
+    responses((status = 200, description = "The promise and its debt after the change", body = PromiseResult),
+        (status = 409, description = "`contention`: the debt kept changing meanwhile; send the request again", body = crate::problem::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u16, description = "Seconds to wait before sending it again")))))]
 pub async fn patch(
     ctx: Ctx,
     Id(id): Id<PromiseId>,

@@ -51,7 +51,7 @@ pub async fn apps_with_limits(body_limit: usize, import_limit: usize) -> Vec<App
                 .create_tenant(NewTenant::in_country(name, country), t0())
                 .await
                 .expect("create tenant");
-            keys.push(tk.api_key);
+            keys.push(tk.api_key.expose_secret().clone());
         }
         let state = AppState {
             store: store.clone(),
