@@ -2,14 +2,10 @@
 //! the traps of issue 8, the priority order, messy writing, and bad input. The messages here
 //! are written for these tests, not taken from the corpus.
 
+use crate::fixtures::today;
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use recaudo_intents::{Intent, Lang, classify};
-
-/// A Wednesday, like the corpus's.
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
 
 #[track_caller]
 fn check(cases: &[(&str, Intent)]) {

@@ -1,6 +1,6 @@
 //! `recaudo bench plan` as a user runs it, on a portfolio small enough for a test.
 
-mod common;
+use crate::fixtures;
 
 use std::process::Command;
 
@@ -24,8 +24,8 @@ fn bench_plan_says_whether_its_day_was_fresh_or_replayed() {
             .arg(&db)
             .output()
             .expect("runs");
-        assert!(out.status.success(), "{}", common::stderr(&out));
-        common::last_json(&out)
+        assert!(out.status.success(), "{}", fixtures::stderr(&out));
+        fixtures::last_json(&out)
     };
     let fresh = run();
     let replayed = run();
@@ -65,25 +65,25 @@ fn bench_plan_from_plans_a_fresh_day_on_a_copy_and_refuses_a_planned_database() 
     };
     let path = db.to_str().expect("utf-8 path");
     let made = run(&["--db", path, "--dry-run"]);
-    assert!(made.status.success(), "{}", common::stderr(&made));
+    assert!(made.status.success(), "{}", fixtures::stderr(&made));
     let before = std::fs::metadata(&db).expect("kept").len();
     let from = run(&["--from", path]);
-    assert!(from.status.success(), "{}", common::stderr(&from));
-    let v = common::last_json(&from);
+    assert!(from.status.success(), "{}", fixtures::stderr(&from));
+    let v = fixtures::last_json(&from);
     assert_eq!(v["fresh"], true, "{v}");
     assert!(v["contacts_written"].as_u64().is_some_and(|c| c > 0), "{v}");
     assert!(v["import_seconds"].is_null(), "{v}");
     // The original is untouched: planning it again from scratch writes the same.
     assert_eq!(std::fs::metadata(&db).expect("kept").len(), before);
-    let again = common::last_json(&run(&["--from", path]));
+    let again = fixtures::last_json(&run(&["--from", path]));
     assert_eq!(again["contacts_written"], v["contacts_written"]);
 
     // Planned for real, it is refused with a message that says why and what to use.
     let planned = run(&["--db", path]);
-    assert!(planned.status.success(), "{}", common::stderr(&planned));
+    assert!(planned.status.success(), "{}", fixtures::stderr(&planned));
     let refused = run(&["--from", path]);
     assert!(!refused.status.success());
-    let err = common::stderr(&refused);
+    let err = fixtures::stderr(&refused);
     assert!(
         err.contains("has been planned") && err.contains("--db"),
         "{err}"
@@ -91,5 +91,5 @@ fn bench_plan_from_plans_a_fresh_day_on_a_copy_and_refuses_a_planned_database() 
 
     let missing = run(&["--from", "/nonexistent/recaudo.db"]);
     assert!(!missing.status.success());
-    assert!(common::stderr(&missing).contains("no such database file"));
+    assert!(fixtures::stderr(&missing).contains("no such database file"));
 }

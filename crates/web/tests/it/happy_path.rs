@@ -1,8 +1,6 @@
 //! A walk through every endpoint as a tenant would use them.
 
-mod common;
-
-use common::{apps, id, req};
+use crate::fixtures::{apps, id, req};
 use serde_json::{Value, json};
 
 fn external_ids(page: &Value) -> Vec<String> {

@@ -1,18 +1,13 @@
 //! The store suite: every test runs on SQLite and, when `RECAUDO_TEST_DATABASE_URL` is set (CI
 //! sets it), on PostgreSQL, each in a fresh database.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crate::fixtures::t0;
+use chrono::{Duration, NaiveDate};
 use recaudo_domain::event::EventKind;
 use recaudo_domain::portfolio::*;
 use recaudo_domain::{Country, Currency, DebtorId, Money};
 use recaudo_store::testing::stores;
 use recaudo_store::*;
-
-fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
-        .unwrap()
-        .to_utc()
-}
 
 fn brl(minor: i64) -> Money {
     Money::from_minor(minor, Currency::Brl)

@@ -1,9 +1,7 @@
 //! What the API answers to requests it cannot take: every error a problem document naming the
 //! field at fault; keys, limits and idempotency.
 
-mod common;
-
-use common::{apps, apps_with_limits, id, req};
+use crate::fixtures::{apps, apps_with_limits, id, req};
 use serde_json::json;
 
 #[tokio::test]

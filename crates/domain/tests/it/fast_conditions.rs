@@ -410,16 +410,19 @@ fn shipped_conditions_are_direct() {
     for (name, yaml) in [
         (
             "utility",
-            include_str!("../../../examples/strategies/utility.yaml"),
+            include_str!("../../../../examples/strategies/utility.yaml"),
         ),
         (
             "lender",
-            include_str!("../../../examples/strategies/lender.yaml"),
+            include_str!("../../../../examples/strategies/lender.yaml"),
         ),
-        ("b2b", include_str!("../../../examples/strategies/b2b.yaml")),
+        (
+            "b2b",
+            include_str!("../../../../examples/strategies/b2b.yaml"),
+        ),
         (
             "consumer",
-            include_str!("../../../examples/strategies/consumer.yaml"),
+            include_str!("../../../../examples/strategies/consumer.yaml"),
         ),
     ] {
         let compiled = parse_strategy(yaml, &|_| true).unwrap_or_else(|e| panic!("{name}: {e:?}"));

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-mod common;
+use crate::fixtures;
 
 fn classify(args: &[&str], input: &[u8]) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_recaudo"))
@@ -28,8 +28,8 @@ fn one_json_line_per_input_line() {
     let mut bytes = input.as_bytes().to_vec();
     bytes.extend_from_slice(b"\n\xff\xfe\n");
     let out = classify(&["--today", "2026-11-25", "--explain"], &bytes);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let lines: Vec<serde_json::Value> = common::stdout(&out)
+    assert!(out.status.success(), "{}", fixtures::stderr(&out));
+    let lines: Vec<serde_json::Value> = fixtures::stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON"))
         .collect();
@@ -78,22 +78,22 @@ fn bad_flags_are_named() {
     let out = classify(&["--today", "25/11/2026"], b"hola\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        common::stderr(&out).contains("YYYY-MM-DD"),
+        fixtures::stderr(&out).contains("YYYY-MM-DD"),
         "{}",
-        common::stderr(&out)
+        fixtures::stderr(&out)
     );
     let out = classify(&["--tz", "Mars/Olympus"], b"hola\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        common::stderr(&out).contains("IANA"),
+        fixtures::stderr(&out).contains("IANA"),
         "{}",
-        common::stderr(&out)
+        fixtures::stderr(&out)
     );
 }
 
 #[test]
 fn eval_measures_labelled_files() {
-    let dir = common::workspace().join("crates/intents/data/intents/fresh");
+    let dir = fixtures::workspace().join("crates/intents/data/intents/fresh");
     let out = Command::new(env!("CARGO_BIN_EXE_recaudo"))
         .args(["intents", "eval"])
         .arg(dir.join("es.jsonl"))
@@ -101,11 +101,11 @@ fn eval_measures_labelled_files() {
         .arg(dir.join("en.jsonl"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let v = common::last_json(&out);
+    assert!(out.status.success(), "{}", fixtures::stderr(&out));
+    let v = fixtures::last_json(&out);
     assert_eq!(v["examples"], 450);
     assert!(v["accuracy"].as_f64().is_some_and(|a| a >= 0.9), "{v}");
-    assert!(common::stdout(&out).contains("Confusion matrix"));
+    assert!(fixtures::stdout(&out).contains("Confusion matrix"));
     // A file whose language is not in its name needs --lang.
     let tmp = tempfile::tempdir().expect("dir");
     let f = tmp.path().join("replies.jsonl");
@@ -121,9 +121,9 @@ fn eval_measures_labelled_files() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        common::stderr(&out).contains("--lang"),
+        fixtures::stderr(&out).contains("--lang"),
         "{}",
-        common::stderr(&out)
+        fixtures::stderr(&out)
     );
 }
 
@@ -133,8 +133,8 @@ fn bench_classify_ends_with_one_json_line() {
         .args(["bench", "classify", "--messages", "500"])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let v = common::last_json(&out);
+    assert!(out.status.success(), "{}", fixtures::stderr(&out));
+    let v = fixtures::last_json(&out);
     assert_eq!(v["bench"], "classify");
     assert_eq!(v["messages"], 500);
     assert_eq!(v["threads"], 1);
@@ -148,8 +148,8 @@ fn json_scalars_are_read_as_text_one_answer_each() {
         &["--today", "2026-11-25"],
         b"42\ntrue\nnull\n\"STOP\"\n1.5\n[]\n{}\n",
     );
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let lines: Vec<serde_json::Value> = common::stdout(&out)
+    assert!(out.status.success(), "{}", fixtures::stderr(&out));
+    let lines: Vec<serde_json::Value> = fixtures::stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON"))
         .collect();

@@ -1371,10 +1371,10 @@ fn mutated(file: &str, text: &str, from: &str, to: &str) -> Preset {
 /// above say so: they are written from the law, not from the presets.
 #[test]
 fn a_wrong_preset_is_caught() {
-    const CO: &str = include_str!("../data/policy/co.yaml");
-    const CL: &str = include_str!("../data/policy/cl.yaml");
-    const US: &str = include_str!("../data/policy/us.yaml");
-    const PE: &str = include_str!("../data/policy/pe.yaml");
+    const CO: &str = include_str!("../../data/policy/co.yaml");
+    const CL: &str = include_str!("../../data/policy/cl.yaml");
+    const US: &str = include_str!("../../data/policy/us.yaml");
+    const PE: &str = include_str!("../../data/policy/pe.yaml");
     /// The jurisdiction, its country and the tenant's zone; the file, its text, the rule and
     /// its replacement; the violation expected.
     type Case = (

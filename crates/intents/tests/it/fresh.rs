@@ -11,17 +11,17 @@ const FRESH: [(Lang, &str, &str); 3] = [
     (
         Lang::Es,
         "data/intents/fresh/es.jsonl",
-        include_str!("../data/intents/fresh/es.jsonl"),
+        include_str!("../../data/intents/fresh/es.jsonl"),
     ),
     (
         Lang::Pt,
         "data/intents/fresh/pt.jsonl",
-        include_str!("../data/intents/fresh/pt.jsonl"),
+        include_str!("../../data/intents/fresh/pt.jsonl"),
     ),
     (
         Lang::En,
         "data/intents/fresh/en.jsonl",
-        include_str!("../data/intents/fresh/en.jsonl"),
+        include_str!("../../data/intents/fresh/en.jsonl"),
     ),
 ];
 

@@ -2,7 +2,7 @@
 //! CI installs Chromium (`.ci/run`); on a machine without it the test says so and, outside CI,
 //! passes without running.
 
-mod common;
+use crate::fixtures;
 
 use std::path::Path;
 use std::process::Command;
@@ -54,7 +54,7 @@ async fn the_api_reference_and_home_page_render_in_a_browser() {
     if !chromium_available() {
         return;
     }
-    let app = common::apps()
+    let app = fixtures::apps()
         .await
         .into_iter()
         .next()

@@ -1,8 +1,6 @@
 //! The OpenAPI document, the docs UI, the home page, health and metrics.
 
-mod common;
-
-use common::{apps, req};
+use crate::fixtures::{apps, req};
 
 #[tokio::test]
 async fn openapi_document_describes_the_api() {

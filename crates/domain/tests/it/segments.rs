@@ -462,7 +462,7 @@ segments:
 
 #[test]
 fn the_docs_segment_example_validates() {
-    let doc = include_str!("../../../docs/strategies.md");
+    let doc = include_str!("../../../../docs/strategies.md");
     let start = doc
         .find("How a strategy uses them")
         .and_then(|i| doc[i..].find("```yaml\n").map(|j| i + j + 8))

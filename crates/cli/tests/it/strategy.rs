@@ -1,7 +1,6 @@
 //! `recaudo strategy validate`, run as a user runs it.
 
-mod common;
-use common::*;
+use crate::fixtures::*;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,6 +1,4 @@
-//! What the CLI's test files share: running the binary as a user runs it and reading its output.
-
-#![allow(dead_code)] // each test file uses its own part
+//! What the CLI's test modules share: running the binary as a user runs it and reading its output.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

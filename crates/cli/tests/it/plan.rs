@@ -3,8 +3,7 @@
 //!
 //! Every run passes `--at`: nothing here reads the wall clock.
 
-mod common;
-use common::*;
+use crate::fixtures::*;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -5,12 +5,10 @@
 //! path with an id that the table does not cover, so a new route must be added here. Strategy ids
 //! are the tenant's own names, not generated ids: B asks for A's by name.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::fixtures::{App, apps, id, req};
 use axum::Router;
-use common::{App, apps, id, req};
 use serde_json::{Value, json};
 
 /// The id of tenant A's strategy (see [`STRATEGY`]).

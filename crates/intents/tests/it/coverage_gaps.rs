@@ -4,13 +4,10 @@
 //! and Portuguese ("Em … escreveu:") with trap words in the quote, a signature footer, and the
 //! legal wording (cease and desist, habeas data) through the whole classifier.
 
+use crate::fixtures::today;
 use Intent::*;
 use chrono::NaiveDate;
 use recaudo_intents::{Intent, classify};
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
 
 #[track_caller]
 fn check(cases: &[(&str, Intent, Option<NaiveDate>)]) {

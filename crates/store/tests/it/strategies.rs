@@ -1,18 +1,13 @@
 //! Stored strategies: versions, idempotent puts, conflicts, retiring, the planner's choice list and
 //! moving a debt; on SQLite and, when `RECAUDO_TEST_DATABASE_URL` is set, on PostgreSQL.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crate::fixtures::t0;
+use chrono::{Duration, NaiveDate};
 use recaudo_domain::event::EventKind;
 use recaudo_domain::portfolio::Debt;
 use recaudo_domain::{Country, Currency, Money};
 use recaudo_store::testing::stores;
 use recaudo_store::*;
-
-fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
-        .unwrap()
-        .to_utc()
-}
 
 async fn tenant(store: &Store, name: &str) -> TenantStore {
     let tk = store

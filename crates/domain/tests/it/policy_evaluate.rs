@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::fixtures::{defer, deny, send, t};
 use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc, Weekday,
 };
@@ -20,13 +21,6 @@ use recaudo_domain::portfolio::{Channel, ConsentStatus, HourWindow, Preferences,
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-/// An RFC 3339 instant with its offset, e.g. `2026-11-23T06:59:00-05:00`.
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .unwrap_or_else(|e| panic!("bad test instant {s}: {e}"))
-        .with_timezone(&Utc)
-}
-
 fn tz(name: &str) -> Tz {
     name.parse().unwrap()
 }
@@ -41,21 +35,6 @@ fn window(from: &str, to: &str) -> TimeWindow {
         h.parse::<u16>().unwrap() * 60 + mi.parse::<u16>().unwrap()
     };
     TimeWindow::from_minutes(m(from), m(to)).unwrap()
-}
-
-fn send(at: &str) -> Decision {
-    Decision::Send { at: t(at) }
-}
-
-fn defer(until: &str, reason: ReasonCode) -> Decision {
-    Decision::Defer {
-        until: t(until),
-        reason,
-    }
-}
-
-fn deny(reason: ReasonCode) -> Decision {
-    Decision::Deny { reason }
 }
 
 fn debt(n: u128) -> DebtId {

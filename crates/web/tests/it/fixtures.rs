@@ -1,8 +1,6 @@
 //! Shared helpers of the API tests: an app per store (SQLite, and PostgreSQL when
 //! `RECAUDO_TEST_DATABASE_URL` is set) with two tenants, and a small request builder.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use axum::Router;

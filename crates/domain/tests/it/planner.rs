@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use ulid::Ulid;
 
+use crate::fixtures::{defer, deny, send, t};
 use recaudo_domain::calendar::{HolidayCalendar, Jurisdiction};
 use recaudo_domain::event::{Event, EventKind};
 use recaudo_domain::outbox::ContactState;
@@ -27,13 +28,6 @@ use recaudo_domain::{ContactPointId, Country, DebtId, DebtorId, EventId, Money};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures.
-
-/// An RFC 3339 instant with its offset, e.g. `2026-11-26T09:00:00-05:00`.
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .unwrap_or_else(|e| panic!("bad test instant {s}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::from_str(s).unwrap_or_else(|e| panic!("bad test date {s}: {e}"))
@@ -269,21 +263,6 @@ fn line(plan: &DebtorPlan, debt: DebtId) -> &PlanLine {
 
 fn quiet(plan: &DebtorPlan, debt: DebtId) -> Option<Quiet> {
     plan.quiet.iter().find(|(d, _)| *d == debt).map(|(_, q)| *q)
-}
-
-fn send(at: &str) -> Decision {
-    Decision::Send { at: t(at) }
-}
-
-fn defer(until: &str, reason: ReasonCode) -> Decision {
-    Decision::Defer {
-        until: t(until),
-        reason,
-    }
-}
-
-fn deny(reason: ReasonCode) -> Decision {
-    Decision::Deny { reason }
 }
 
 const ALL: [Channel; 5] = [

@@ -1,7 +1,6 @@
 //! The binary, run as a user runs it.
 
-mod common;
-use common::*;
+use crate::fixtures::*;
 
 use std::process::Command;
 

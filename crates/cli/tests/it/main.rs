@@ -1,0 +1,10 @@
+//! The crate's integration tests, one module per area, linked as one test binary; `fixtures`
+//! holds what they share.
+
+mod bench;
+mod calendar;
+mod classify;
+mod cli;
+mod fixtures;
+mod plan;
+mod strategy;

@@ -1,0 +1,3 @@
+//! The crate's integration tests, one module per area, linked as one test binary.
+
+mod plan;

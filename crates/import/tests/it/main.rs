@@ -1,0 +1,4 @@
+//! The crate's integration tests, one module per area, linked as one test binary.
+
+mod import;
+mod row_props;

@@ -1,0 +1,8 @@
+//! The crate's integration tests, one module per area, linked as one test binary; `fixtures`
+//! holds what they share.
+
+mod fixtures;
+mod migrations;
+mod planner_reads;
+mod strategies;
+mod suite;

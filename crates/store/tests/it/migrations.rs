@@ -1,0 +1,298 @@
+//! The store's migrations: the settings of new SQLite databases, and migrations that move rows
+//! (written as the older schema held them, then migrated) keep what those rows said.
+
+use recaudo_store::testing::{self, Pool, Statement};
+use recaudo_store::{NewContactPoint, NewDebtor, NewTenant, Store};
+
+#[tokio::test]
+async fn new_sqlite_databases_have_the_stores_page_size_and_a_wal() {
+    let url = testing::fresh_sqlite_url();
+    let store = Store::open(&url).await.unwrap();
+    let Pool::Sqlite(pool) = testing::pool(&store) else {
+        unreachable!("a sqlite:// URL")
+    };
+    let (page_size,): (i64,) = sqlx::query_as("PRAGMA page_size")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let (autocheckpoint,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(page_size, i64::from(testing::SQLITE_PAGE_SIZE));
+    assert_eq!(journal, "wal");
+    assert_eq!(autocheckpoint, i64::from(testing::WAL_AUTOCHECKPOINT));
+    // The file says so too (header bytes 16-17, big-endian).
+    let path = url.trim_start_matches("sqlite://");
+    let header = std::fs::read(path).unwrap();
+    assert_eq!(
+        u32::from(u16::from_be_bytes([header[16], header[17]])),
+        testing::SQLITE_PAGE_SIZE
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+/// Migration 7 rebuilds `contact_points` keyed by debtor: what was there before is there
+/// after, found by debtor and by id, and the key still refuses a second equal address.
+#[tokio::test]
+async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
+    use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, ContactPoint};
+    let url = testing::fresh_sqlite_url();
+    let store = Store::connect(&url).await.unwrap();
+    let Pool::Sqlite(pool) = testing::pool(&store) else {
+        unreachable!("a sqlite:// URL")
+    };
+    testing::migrate_to(&store, 6).await.unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+        .unwrap()
+        .to_utc();
+    let tk = store
+        .create_tenant(
+            NewTenant::in_country("rebuild", recaudo_domain::Country::Co),
+            now,
+        )
+        .await
+        .unwrap();
+    let ts = store.tenant(&tk.tenant);
+    let mut points = Vec::new();
+    for name in ["A", "B"] {
+        let d = ts
+            .create_debtor(
+                NewDebtor {
+                    external_id: name.into(),
+                    name: name.into(),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        // Written as the store of that schema wrote them: the store's own calls now
+        // read through tables of later migrations.
+        for (priority, (channel, address, status)) in [
+            (Channel::Email, "a@example.com", ConsentStatus::Granted),
+            (Channel::Email, "b@example.com", ConsentStatus::OptedOut),
+            (Channel::Sms, "+573001112233", ConsentStatus::Unknown),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let cp = ContactPoint {
+                id: recaudo_domain::ContactPointId::generate(),
+                debtor_id: d.id,
+                channel,
+                address: address.into(),
+                postal: None,
+                verified: priority == 0,
+                consent: Consent {
+                    status,
+                    source: Some("contract".into()),
+                    at: Some(now),
+                },
+                opted_out_at: (status == ConsentStatus::OptedOut).then_some(now),
+                priority: priority as i32,
+                bounce_count: 0,
+                created_at: now,
+            };
+            testing::insert_contact_point(&ts, &cp).await.unwrap();
+            points.push(cp);
+        }
+    }
+    store.migrate().await.unwrap();
+    let (sql,): (String,) = sqlx::query_as(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'contact_points'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+    for cp in &points {
+        assert_eq!(&ts.get_contact_point(cp.id).await.unwrap(), cp);
+    }
+    for d in [points[0].debtor_id, points[3].debtor_id] {
+        let mut want: Vec<_> = points
+            .iter()
+            .filter(|p| p.debtor_id == d)
+            .cloned()
+            .collect();
+        want.sort_by_key(|p| (p.channel.as_str(), p.priority, p.id));
+        assert_eq!(ts.list_contact_points(d).await.unwrap(), want);
+    }
+    let again = ts
+        .add_contact_point(
+            points[0].debtor_id,
+            NewContactPoint {
+                channel: Channel::Email,
+                address: Some("a@example.com".into()),
+                postal: None,
+                consent: Consent {
+                    status: ConsentStatus::Granted,
+                    source: None,
+                    at: None,
+                },
+                priority: None,
+            },
+            now,
+        )
+        .await;
+    assert!(again.is_err(), "{again:?}");
+    store.close().await;
+    let _ = std::fs::remove_file(url.trim_start_matches("sqlite://"));
+}
+
+/// Migration 8 moves the planner's state into one row per debtor: what `debt_strategies`
+/// and `debtor_segments` held reads the same after it, on both databases.
+#[tokio::test]
+async fn planner_state_reads_the_same_once_moved_to_a_row_per_debtor() {
+    use recaudo_domain::portfolio::StrategyAssignment;
+    let mut urls = vec![testing::fresh_sqlite_url()];
+    urls.extend(testing::fresh_postgres_url().await.unwrap());
+    for url in urls {
+        let store = Store::connect(&url).await.unwrap();
+        testing::migrate_to(&store, 7).await.unwrap();
+        let db = match testing::pool(&store) {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        };
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let started = now - chrono::Duration::days(3);
+        let tk = store
+            .create_tenant(
+                NewTenant::in_country("moved", recaudo_domain::Country::Co),
+                now,
+            )
+            .await
+            .unwrap();
+        let ts = store.tenant(&tk.tenant);
+        let mut debtors = Vec::new();
+        for (name, own) in [("A", None), ("B", Some("own-b")), ("C", Some("own-c"))] {
+            let d = ts
+                .create_debtor(
+                    NewDebtor {
+                        external_id: name.into(),
+                        name: name.into(),
+                        segment: own.map(Into::into),
+                        ..Default::default()
+                    },
+                    now,
+                )
+                .await
+                .unwrap();
+            debtors.push(d.id);
+        }
+        // Debts as the store of that schema wrote them: A's first follows a strategy with
+        // an experiment arm, A's second none, B's one without arms; C has no debt.
+        let debts: Vec<recaudo_domain::DebtId> =
+            (0..3).map(|_| recaudo_domain::DebtId::generate()).collect();
+        let mut statements = Vec::new();
+        for (i, (debt, debtor)) in debts.iter().zip([0, 0, 1]).enumerate() {
+            statements.push(
+                Statement::new(
+                    "INSERT INTO debts (id, tenant_id, debtor_id, external_id, currency, \
+                     original_minor, balance_minor, issued_on, due_on, product, status, \
+                     created_at, updated_at) VALUES ",
+                )
+                .values(vec![
+                    debt.to_string().into(),
+                    tk.tenant.id.to_string().into(),
+                    debtors[debtor].to_string().into(),
+                    format!("D{i}").into(),
+                    "COP".into(),
+                    100_000i64.into(),
+                    100_000i64.into(),
+                    now.date_naive().into(),
+                    now.date_naive().into(),
+                    None::<String>.into(),
+                    "open".into(),
+                    now.into(),
+                    now.into(),
+                ]),
+            );
+        }
+        for (debt, strategy, arms) in [
+            (debts[0], "consumer", serde_json::json!({"tone": "firm"})),
+            (debts[2], "b2b", serde_json::json!({})),
+        ] {
+            statements.push(
+                Statement::new(
+                    "INSERT INTO debt_strategies (debt_id, strategy_id, strategy_version, \
+                     strategy_arms, strategy_started_at) VALUES ",
+                )
+                .values(vec![
+                    debt.to_string().into(),
+                    strategy.into(),
+                    2i64.into(),
+                    arms.into(),
+                    started.into(),
+                ]),
+            );
+        }
+        // A has a segment planned, C "no segment applies" over its own; B none planned.
+        for (debtor, segment) in [(debtors[0], Some("young")), (debtors[2], None)] {
+            statements.push(
+                Statement::new(
+                    "INSERT INTO debtor_segments (debtor_id, planned_segment, planned_at) VALUES ",
+                )
+                .values(vec![
+                    debtor.to_string().into(),
+                    segment.map(String::from).into(),
+                    now.into(),
+                ]),
+            );
+        }
+        testing::run_tx(&ts, statements).await.unwrap();
+
+        store.migrate().await.unwrap();
+        let strategy = |debt| {
+            let ts = &ts;
+            async move { ts.get_debt(debt).await.unwrap().strategy }
+        };
+        assert_eq!(
+            strategy(debts[0]).await,
+            Some(StrategyAssignment {
+                strategy: "consumer".into(),
+                version: 2,
+                arms: [("tone".to_string(), "firm".to_string())].into(),
+                started_at: started,
+            }),
+            "{db}"
+        );
+        assert_eq!(strategy(debts[1]).await, None, "{db}");
+        assert_eq!(
+            strategy(debts[2]).await,
+            Some(StrategyAssignment {
+                strategy: "b2b".into(),
+                version: 2,
+                arms: Default::default(),
+                started_at: started,
+            }),
+            "{db}"
+        );
+        let segments: Vec<Option<String>> = {
+            let mut out = Vec::new();
+            for d in &debtors {
+                out.push(ts.get_debtor(*d).await.unwrap().segment);
+            }
+            out
+        };
+        assert_eq!(
+            segments,
+            [Some("young".to_string()), Some("own-b".to_string()), None],
+            "{db}"
+        );
+        let gone =
+            testing::run_tx(&ts, vec![Statement::new("SELECT 1 FROM debt_strategies")]).await;
+        assert!(gone.is_err(), "{db}: {gone:?}");
+        store.close().await;
+        if db == "sqlite" {
+            let _ = std::fs::remove_file(url.trim_start_matches("sqlite://"));
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The crate's integration tests, one module per area, linked as one test binary; `fixtures`
+//! holds what they share.
+
+mod bad_input;
+mod browser;
+mod docs_and_ops;
+mod fixtures;
+mod happy_path;
+mod isolation;
