@@ -22,17 +22,18 @@
 //!
 //! Pure: no I/O, no clock.
 
+mod decision;
 mod evaluate;
+mod input;
 mod preset;
 
 use std::sync::LazyLock;
 
 use crate::calendar::Jurisdiction;
 
-pub use evaluate::{
-    DEFAULT_HORIZON_DAYS, Decision, Evaluator, Explanation, Layer, PastContact, Pause, PauseKind,
-    ProposedContact, ReasonCode, RuleCheck, RuntimeState, TenantPolicy,
-};
+pub use decision::{Decision, Explanation, Layer, ReasonCode, RuleCheck};
+pub use evaluate::{DEFAULT_HORIZON_DAYS, Evaluator};
+pub use input::{PastContact, Pause, PauseKind, ProposedContact, RuntimeState, TenantPolicy};
 pub use preset::{
     ChannelRule, ChannelSet, CountScope, Limit, MinGap, Preset, TimeWindow, WeekWindows,
     WindowBasis,
