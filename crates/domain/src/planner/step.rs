@@ -1,0 +1,396 @@
+//! Steps 2 and 3: stop and pause on the chosen strategy, and the step due today (placements,
+//! waits, catch-up); then the step's messages go to channel choice.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use super::{
+    DebtAt, DebtFile, DebtorFile, DebtorPlan, Explainer, Message, Planner, PriorContact, Quiet,
+};
+use crate::event::EventKind;
+use crate::outbox::ContactState;
+use crate::policy::{PastContact, Pause, PauseKind};
+use crate::portfolio::{Channel, Debt, DebtStatus, StrategyAssignment};
+use crate::strategy::{self, Action, ChannelChoice, CompiledStrategy, Experiment, Placement, Step};
+
+/// A step due for a debt, with when it became due.
+struct Due<'s> {
+    step: &'s Step,
+    /// The step's place in its strategy.
+    index: usize,
+    since: NaiveDate,
+    why: String,
+}
+
+impl Planner<'_> {
+    /// Plans a debt on the strategy chosen for it: stop and pause, the step due, its messages.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn plan_chosen(
+        &self,
+        at: &DebtAt<'_, '_>,
+        compiled: &CompiledStrategy,
+        assignment: &StrategyAssignment,
+        eval: &mut dyn FnMut(&strategy::Condition, &mut DebtorPlan) -> bool,
+        history: &mut Vec<PastContact>,
+        plan: &mut DebtorPlan,
+        x: &mut Explainer,
+    ) {
+        let DebtAt {
+            debtor,
+            d,
+            file,
+            evaluator,
+            now,
+            today,
+            tz,
+        } = *at;
+        let debt = &d.debt;
+        let strat = &compiled.strategy;
+        for (e, arm) in &assignment.arms {
+            x.say(|| format!("experiment {e}: arm {arm}"));
+        }
+
+        // 2. Stop and pause.
+        for (i, source) in strat.stop_when.iter().enumerate() {
+            let Some(c) = compiled.stop_condition(i) else {
+                continue;
+            };
+            let stop = eval(c, plan);
+            x.say(|| format!("stop_when {source} → {stop}"));
+            if stop {
+                plan.quiet.push((debt.id, Quiet::Stopped));
+                return;
+            }
+        }
+        let pauses = pauses(d, strat, tz);
+        for p in &pauses {
+            x.say(|| {
+                format!(
+                    "pause: {:?} until {}",
+                    p.kind,
+                    p.until.map_or("resolved".into(), |u| u.to_rfc3339())
+                )
+            });
+        }
+
+        // 3. The step due today.
+        // Every contact about the debt since it started its strategy: its own, and other debts'
+        // messages that covered it (whatever their strategy and step).
+        let about: Vec<&PriorContact> = file
+            .contacts
+            .iter()
+            .filter(|c| {
+                c.state != ContactState::Cancelled
+                    && c.is_about(debt.id)
+                    && c.created_at >= assignment.started_at - Duration::seconds(1)
+            })
+            .collect();
+        // A step of this strategy is done through its own contact (or one covering the debt with
+        // the same strategy and step); a covering message of another step still counts as the
+        // debt's latest contact, so the step it stood in for is passed over, not sent again.
+        let done: Vec<&PriorContact> = about
+            .iter()
+            .copied()
+            .filter(|c| c.strategy.as_deref() == Some(strat.id.as_str()))
+            .collect();
+        let last_contact = about.iter().map(|c| c.local_date).max();
+        let mut due: Vec<Due<'_>> = Vec::new();
+        for (index, step) in strat.steps.iter().enumerate() {
+            if done.iter().any(|c| c.step == step.id) {
+                x.say(|| format!("step {}: done", step.id));
+                continue;
+            }
+            match self.step_since(step, strat, debt, &done, file, assignment, now, tz, x.on) {
+                Ok((since, why)) if since <= today => due.push(Due {
+                    step,
+                    index,
+                    since,
+                    why,
+                }),
+                Ok((date, why)) => {
+                    x.say(|| format!("step {}: due {date} ({why}), not yet", step.id))
+                }
+                Err(why) => x.say(|| format!("step {}: not reached ({why})", step.id)),
+            }
+        }
+        // The latest due first (file order among steps due the same day): the first whose
+        // `if:` holds and that became due after the debt's latest contact is planned.
+        due.sort_by_key(|d| std::cmp::Reverse(d.since));
+        let mut chosen: Option<&Due<'_>> = None;
+        for s in &due {
+            if chosen.is_some() {
+                x.say(|| {
+                    format!(
+                        "step {}: due since {} ({}), passed over for a later step",
+                        s.step.id, s.since, s.why
+                    )
+                });
+                continue;
+            }
+            if let Some(last) = last_contact.filter(|l| s.since <= *l) {
+                x.say(|| format!("step {}: due since {} ({}), but the debt was contacted on {last}: passed over", s.step.id, s.since, s.why));
+                continue;
+            }
+            if let Some(c) = compiled.step_condition(s.index) {
+                let ok = eval(c, plan);
+                x.say(|| {
+                    format!(
+                        "step {}: due since {} ({}); if {} → {ok}",
+                        s.step.id, s.since, s.why, c.source
+                    )
+                });
+                if !ok {
+                    continue;
+                }
+            }
+            chosen = Some(s);
+        }
+        let Some(pick) = chosen else {
+            plan.quiet.push((debt.id, Quiet::NothingDue));
+            return;
+        };
+        let step = pick.step;
+        x.say(|| {
+            format!(
+                "step {}: due since {} ({}): planned",
+                step.id, pick.since, pick.why
+            )
+        });
+
+        // 4. Messages and channels.
+        let experiment: Option<(&Experiment, &String)> = strat
+            .experiments
+            .iter()
+            .find(|e| e.step == step.id)
+            .and_then(|e| assignment.arms.get(&e.id).map(|a| (e, a)));
+        let arm = experiment.and_then(|(e, name)| e.arms.iter().find(|a| &a.name == name));
+        let messages: Vec<Message<'_>> = match &step.action {
+            Action::Send(specs) => specs
+                .iter()
+                .map(|s| Message {
+                    first: arm.and_then(|a| a.channel).unwrap_or(s.channel),
+                    fallback: &s.fallback,
+                    template: Some(
+                        arm.and_then(|a| a.template.as_deref())
+                            .unwrap_or(&s.template),
+                    ),
+                    queue: None,
+                })
+                .collect(),
+            Action::Task(t) => vec![Message {
+                first: ChannelChoice::Channel(Channel::Voice),
+                fallback: &[],
+                template: t.script.as_deref(),
+                queue: Some(&t.queue),
+            }],
+        };
+        let arm_name = experiment.map(|(_, a)| a.clone());
+        let state_pauses = pauses;
+        for m in messages {
+            let line = self.decide_message(
+                debtor,
+                file,
+                debt,
+                strat,
+                step,
+                &m,
+                evaluator,
+                history,
+                &state_pauses,
+                (now, today),
+                arm_name.clone(),
+                plan,
+                x,
+            );
+            plan.lines.push(line);
+        }
+    }
+
+    /// When `step` became due for the debt (a local date, with the reason), or `None` when it
+    /// has not been reached.
+    #[allow(clippy::too_many_arguments)]
+    fn step_since(
+        &self,
+        step: &Step,
+        strat: &strategy::Strategy,
+        debt: &Debt,
+        done: &[&PriorContact],
+        file: &DebtorFile,
+        assignment: &StrategyAssignment,
+        now: DateTime<Utc>,
+        tz: Tz,
+        explain: bool,
+    ) -> Result<(NaiveDate, String), String> {
+        // The reasons are only written out for `--explain`.
+        let why = |f: &dyn Fn() -> String| if explain { f() } else { String::new() };
+        match &step.at {
+            Some(Placement::Due(offset)) => {
+                let minutes = offset.to_duration().num_minutes();
+                // Whole days (the usual `due±Nd`) by date arithmetic alone.
+                let date = if minutes % (24 * 60) == 0 {
+                    debt.due_on
+                        .checked_add_signed(Duration::days(minutes / (24 * 60)))
+                        .unwrap_or(debt.due_on)
+                } else {
+                    (debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration()).date()
+                };
+                Ok((date, why(&|| format!("at {offset}"))))
+            }
+            Some(Placement::After {
+                event,
+                step: of,
+                delay,
+            }) => {
+                let since = assignment.started_at - Duration::seconds(1);
+                // The planner's own `contact_planned` events are the outbox rows it reads (the
+                // store does not load them twice): when each was planned, of which step.
+                let planned = (*event == EventKind::ContactPlanned).then(|| {
+                    file.contacts
+                        .iter()
+                        .filter(|c| {
+                            c.debt == debt.id
+                                && c.created_at >= since
+                                && of.as_deref().is_none_or(|s| c.step == s)
+                        })
+                        .map(|c| c.created_at)
+                        .max()
+                });
+                let ev = planned
+                    .unwrap_or_else(|| {
+                        file.events
+                            .iter()
+                            .filter(|e| {
+                                e.kind == *event
+                                    && e.debt_id == Some(debt.id)
+                                    && e.at >= since
+                                    && of.as_deref().is_none_or(|s| {
+                                        e.data.get("step").and_then(|v| v.as_str()) == Some(s)
+                                    })
+                            })
+                            .map(|e| e.at)
+                            .max()
+                    })
+                    .ok_or_else(|| {
+                        why(&|| {
+                            format!(
+                                "no {event}{} on the debt since it started its strategy",
+                                of.as_deref()
+                                    .map(|s| format!(" of step {s}"))
+                                    .unwrap_or_default()
+                            )
+                        })
+                    })?;
+                let at = ev + delay.to_duration();
+                Ok((
+                    strategy::local_date(at, tz),
+                    why(&|| format!("{delay} after {event} at {}", ev.to_rfc3339())),
+                ))
+            }
+            None => {
+                // Only reached as the `otherwise` of a wait.
+                let mut whys = Vec::new();
+                for waiting in strat.steps.iter() {
+                    let Some(w) = &waiting.wait_for else { continue };
+                    if w.otherwise.as_deref() != Some(step.id.as_str()) {
+                        continue;
+                    }
+                    let Some(sent) = done
+                        .iter()
+                        .filter(|c| c.step == waiting.id)
+                        .map(|c| c.scheduled_for)
+                        .min()
+                    else {
+                        if explain {
+                            whys.push(format!("step {} not sent yet", waiting.id));
+                        }
+                        continue;
+                    };
+                    let deadline = sent + w.within.to_duration();
+                    let kinds = || {
+                        w.any
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    };
+                    let answered = file.events.iter().any(|e| {
+                        w.any.contains(&e.kind)
+                            && e.debt_id.is_none_or(|id| id == debt.id)
+                            && e.at >= sent
+                            && e.at <= deadline
+                    });
+                    if answered {
+                        whys.extend(
+                            explain.then(|| format!("{} came after step {}", kinds(), waiting.id)),
+                        );
+                        continue;
+                    }
+                    if now < deadline {
+                        whys.extend(explain.then(|| {
+                            format!(
+                                "waiting for {} after step {} until {}",
+                                kinds(),
+                                waiting.id,
+                                deadline.to_rfc3339()
+                            )
+                        }));
+                        continue;
+                    }
+                    return Ok((
+                        strategy::local_date(deadline, tz),
+                        why(&|| {
+                            format!(
+                                "none of {} within {} of step {} sent at {}",
+                                kinds(),
+                                w.within,
+                                waiting.id,
+                                sent.to_rfc3339()
+                            )
+                        }),
+                    ));
+                }
+                Err(if !explain {
+                    String::new()
+                } else if whys.is_empty() {
+                    why(&|| "no step's wait leads to it".into())
+                } else {
+                    whys.join("; ")
+                })
+            }
+        }
+    }
+}
+
+/// The pauses of a debt that its strategy honours.
+fn pauses(d: &DebtFile, strat: &strategy::Strategy, tz: Tz) -> Vec<Pause> {
+    use strategy::Pause as P;
+    let (listed, kind, until) = match d.debt.status {
+        DebtStatus::Promised => (
+            P::PromiseActive,
+            PauseKind::Promise,
+            d.promise_due
+                .and_then(|day| start_of_day(day.succ_opt()?, tz)),
+        ),
+        DebtStatus::Disputed => (P::DisputeOpen, PauseKind::Dispute, None),
+        DebtStatus::Plan => (P::PlanCurrent, PauseKind::Plan, None),
+        _ => return Vec::new(),
+    };
+    if !strat.pause_while.contains(&listed) {
+        return Vec::new();
+    }
+    // A promise without a date pauses until it is kept or broken.
+    vec![Pause { kind, until }]
+}
+
+/// The first instant of a local date (the first valid one on a DST gap).
+fn start_of_day(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let mut t = day.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
+            return Some(dt.with_timezone(&Utc));
+        }
+        t += Duration::minutes(30);
+    }
+    None
+}
