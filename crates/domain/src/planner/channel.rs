@@ -2,15 +2,11 @@
 //! arm's) then its fallbacks, the contact point on each, the policy's answer, and a message
 //! already chosen today for another debt of the debtor that can cover this one.
 
-use chrono::{DateTime, NaiveDate, Utc};
-
-use super::{DebtorFile, DebtorPlan, Explainer, PlanLine, Planner, describe};
+use super::{DebtAt, DebtorPlan, Explainer, PlanLine, Planner, StepToday, describe};
 use crate::DebtId;
 use crate::outbox::NewContact;
-use crate::policy::{
-    Decision, Evaluator, PastContact, Pause, ProposedContact, ReasonCode, RuntimeState,
-};
-use crate::portfolio::{Channel, ConsentStatus, ContactPoint, Debt, Debtor};
+use crate::policy::{Decision, PastContact, ProposedContact, ReasonCode, RuntimeState};
+use crate::portfolio::{Channel, ConsentStatus, ContactPoint, Debtor};
 use crate::strategy::{self, ChannelChoice, Step};
 
 /// The order `channel: best` tries channels in when the debtor has no preferred channel (until
@@ -40,23 +36,31 @@ impl Message<'_> {
 
 impl Planner<'_> {
     /// Decides one message: tries its channels in order.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn decide_message(
         &self,
-        debtor: &Debtor,
-        file: &DebtorFile,
-        debt: &Debt,
-        strat: &strategy::Strategy,
-        step: &Step,
-        m: &Message,
-        evaluator: &Evaluator<'_>,
+        at: &DebtAt<'_, '_>,
+        planned: &StepToday<'_>,
+        message: &Message,
         history: &mut Vec<PastContact>,
-        pauses: &[Pause],
-        (now, today): (DateTime<Utc>, NaiveDate),
-        arm: Option<String>,
         plan: &mut DebtorPlan,
-        x: &mut Explainer,
+        explainer: &mut Explainer,
     ) -> PlanLine {
+        let DebtAt {
+            debtor,
+            debt_file,
+            file,
+            evaluator,
+            now,
+            today,
+            ..
+        } = *at;
+        let debt = &debt_file.debt;
+        let StepToday {
+            strategy: strat,
+            step,
+            arm,
+            pauses,
+        } = *planned;
         let mut line = PlanLine {
             debt: debt.id,
             debt_external_id: debt.external_id.clone(),
@@ -69,20 +73,20 @@ impl Planner<'_> {
             decision: Decision::Deny {
                 reason: ReasonCode::NoContactPoint,
             },
-            arm: arm.clone(),
+            arm: arm.map(str::to_string),
             covered_by: None,
         };
         let mut first_channel = None;
         // The best refusal so far: a defer beats a denial, an earlier defer a later one, a
         // policy's denial one for want of a contact point.
         let mut fallback_outcome: Option<(Channel, Decision)> = None;
-        for choice in m.channels() {
+        for choice in message.channels() {
             let channel = match choice {
-                ChannelChoice::Channel(c) => Some(c),
+                ChannelChoice::Channel(named) => Some(named),
                 ChannelChoice::Best => best_channel(debtor, &file.contact_points),
             };
             let Some(channel) = channel else {
-                x.say(|| "channel best: no usable contact point on any channel".into());
+                explainer.say(|| "channel best: no usable contact point on any channel".into());
                 continue;
             };
             first_channel.get_or_insert(channel);
@@ -90,13 +94,16 @@ impl Planner<'_> {
             // A message already chosen today on this channel covers this debt as well, if the
             // policy lets this debt have that message: its pauses and its own (per-debt) caps,
             // at the time it goes out, the message itself left out of the history.
-            if m.queue.is_none()
+            if message.queue.is_none()
                 && let Some(point) = point
-                && let Some(i) = plan.contacts.iter().position(|c| {
+                && let Some(index) = plan.contacts.iter().position(|c| {
                     c.channel == channel && c.local_date == today && c.queue.is_none()
                 })
             {
-                let (at, of) = (plan.contacts[i].scheduled_for, plan.contacts[i].debt_id);
+                let (at, of) = (
+                    plan.contacts[index].scheduled_for,
+                    plan.contacts[index].debt_id,
+                );
                 let by = file
                     .debts
                     .iter()
@@ -117,11 +124,11 @@ impl Planner<'_> {
                 };
                 let alone = evaluator.evaluate(&proposed, &state, at);
                 if alone == (Decision::Send { at }) {
-                    let c = &mut plan.contacts[i];
-                    if c.debt_id != debt.id && !c.covers.contains(&debt.id) {
-                        c.covers.push(debt.id);
+                    let covering = &mut plan.contacts[index];
+                    if covering.debt_id != debt.id && !covering.covers.contains(&debt.id) {
+                        covering.covers.push(debt.id);
                     }
-                    x.say(|| {
+                    explainer.say(|| {
                         format!(
                             "{channel}: the message chosen today for debt {by} covers this debt too"
                         )
@@ -129,18 +136,21 @@ impl Planner<'_> {
                     line.channel = channel;
                     line.decision = Decision::Send { at };
                     line.covered_by = Some(by);
-                    x.say(|| format!("decision: {} on {channel}", describe(&line.decision)));
+                    explainer
+                        .say(|| format!("decision: {} on {channel}", describe(&line.decision)));
                     return line;
                 }
-                x.say(|| format!("{channel}: the message chosen today for debt {by} cannot cover this debt ({})", describe(&alone)));
+                explainer.say(|| format!("{channel}: the message chosen today for debt {by} cannot cover this debt ({})", describe(&alone)));
             }
             let Some(point) = point else {
-                x.say(|| format!("{channel}: no usable contact point → deny (no_contact_point)"));
-                let d = Decision::Deny {
+                explainer.say(|| {
+                    format!("{channel}: no usable contact point → deny (no_contact_point)")
+                });
+                let denial = Decision::Deny {
                     reason: ReasonCode::NoContactPoint,
                 };
                 if fallback_outcome.is_none() {
-                    fallback_outcome = Some((channel, d));
+                    fallback_outcome = Some((channel, denial));
                 }
                 continue;
             };
@@ -149,13 +159,13 @@ impl Planner<'_> {
                 pauses,
                 history: history.as_slice(),
             };
-            let mut decision = if x.on {
-                let e = evaluator.explain(&proposed, &state, now);
-                x.say(|| format!("{channel} via {}:", point.address));
-                for l in e.render().lines() {
-                    x.say(|| format!("  {l}"));
+            let mut decision = if explainer.on {
+                let explanation = evaluator.explain(&proposed, &state, now);
+                explainer.say(|| format!("{channel} via {}:", point.address));
+                for rule_line in explanation.render().lines() {
+                    explainer.say(|| format!("  {rule_line}"));
                 }
-                e.decision
+                explanation.decision
             } else {
                 evaluator.evaluate(&proposed, &state, now)
             };
@@ -167,7 +177,7 @@ impl Planner<'_> {
             }
             match decision {
                 Decision::Send { at } => {
-                    x.say(|| format!("{channel}: send at {}", at.to_rfc3339()));
+                    explainer.say(|| format!("{channel}: send at {}", at.to_rfc3339()));
                     history.push(PastContact {
                         at,
                         channel,
@@ -182,21 +192,21 @@ impl Planner<'_> {
                         strategy: Some(strat.id.clone()),
                         strategy_version: Some(strat.version),
                         step: step.id.clone(),
-                        arm: arm.clone(),
+                        arm: arm.map(str::to_string),
                         channel,
-                        template: m.template.map(str::to_string),
-                        queue: m.queue.map(str::to_string),
+                        template: message.template.map(str::to_string),
+                        queue: message.queue.map(str::to_string),
                         scheduled_for: at,
                         local_date: today,
-                        reason: contact_reason(strat, step, arm.as_deref()),
+                        reason: contact_reason(strat, step, arm),
                     });
                     line.channel = channel;
                     line.decision = decision;
-                    x.say(|| format!("decision: {} on {channel}", describe(&decision)));
+                    explainer.say(|| format!("decision: {} on {channel}", describe(&decision)));
                     return line;
                 }
                 other => {
-                    x.say(|| format!("{channel}: {}", describe(&other)));
+                    explainer.say(|| format!("{channel}: {}", describe(&other)));
                     let better = match (&fallback_outcome, &other) {
                         (None, _) => true,
                         (Some((_, Decision::Deny { .. })), Decision::Defer { .. }) => true,
@@ -224,15 +234,15 @@ impl Planner<'_> {
             }
         }
         match fallback_outcome {
-            Some((channel, d)) => {
+            Some((channel, decision)) => {
                 line.channel = channel;
-                line.decision = d;
+                line.decision = decision;
             }
             None => {
                 line.channel = first_channel.unwrap_or(Channel::Email);
             }
         }
-        x.say(|| format!("decision: {} on {}", describe(&line.decision), line.channel));
+        explainer.say(|| format!("decision: {} on {}", describe(&line.decision), line.channel));
         line
     }
 }
@@ -240,16 +250,16 @@ impl Planner<'_> {
 /// Why a contact was planned, as its outbox row says: `strategy S vN, step X[, arm A]`.
 fn contact_reason(strat: &strategy::Strategy, step: &Step, arm: Option<&str>) -> String {
     use std::fmt::Write;
-    let mut r = String::with_capacity(32 + strat.id.len() + step.id.len());
-    r.push_str("strategy ");
-    r.push_str(&strat.id);
-    let _ = write!(r, " v{}, step ", strat.version);
-    r.push_str(&step.id);
-    if let Some(a) = arm {
-        r.push_str(", arm ");
-        r.push_str(a);
+    let mut reason = String::with_capacity(32 + strat.id.len() + step.id.len());
+    reason.push_str("strategy ");
+    reason.push_str(&strat.id);
+    let _ = write!(reason, " v{}, step ", strat.version);
+    reason.push_str(&step.id);
+    if let Some(arm) = arm {
+        reason.push_str(", arm ");
+        reason.push_str(arm);
     }
-    r
+    reason
 }
 
 /// The contact the policy decides: `channel` through `point`, about `debt`.

@@ -24,8 +24,8 @@ impl Explainer {
     }
 }
 
-pub(super) fn describe(d: &Decision) -> String {
-    match d {
+pub(super) fn describe(decision: &Decision) -> String {
+    match decision {
         Decision::Send { at } => format!("send at {}", at.to_rfc3339()),
         Decision::Defer { until, reason } => {
             format!("defer until {} ({reason})", until.to_rfc3339())

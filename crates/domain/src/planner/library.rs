@@ -20,10 +20,10 @@ impl StrategyLibrary {
     /// `active`: the choice list for new debts; `others`: older or retired versions that debts
     /// may still follow.
     pub fn new(active: Vec<CompiledStrategy>, others: Vec<CompiledStrategy>) -> StrategyLibrary {
-        let n = active.len();
+        let active_count = active.len();
         let mut versions: Vec<Arc<CompiledStrategy>> = active.into_iter().map(Arc::new).collect();
         versions.extend(others.into_iter().map(Arc::new));
-        let mut order: Vec<usize> = (0..n).collect();
+        let mut order: Vec<usize> = (0..active_count).collect();
         order.sort_by(|a, b| {
             let (x, y) = (&versions[*a].strategy, &versions[*b].strategy);
             y.priority.cmp(&x.priority).then_with(|| x.id.cmp(&y.id))
@@ -74,8 +74,8 @@ impl StrategyLibrary {
             .iter()
             .flat_map(|s| s.conditions.iter())
             .chain(segments.list().iter().map(|s| &s.condition));
-        for c in conditions {
-            names.extend(c.event_kinds()?);
+        for condition in conditions {
+            names.extend(condition.event_kinds()?);
         }
         let mut kinds: BTreeSet<EventKind> = names.iter().filter_map(|n| n.parse().ok()).collect();
         kinds.insert(EventKind::Replied);
@@ -83,8 +83,8 @@ impl StrategyLibrary {
             if let Some(Placement::After { event, .. }) = &step.at {
                 kinds.insert(*event);
             }
-            if let Some(w) = &step.wait_for {
-                kinds.extend(w.any.iter().copied());
+            if let Some(wait) = &step.wait_for {
+                kinds.extend(wait.any.iter().copied());
             }
         }
         Some(kinds)

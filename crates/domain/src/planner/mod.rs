@@ -37,9 +37,11 @@ use crate::DebtId;
 use crate::calendar::HolidayCalendar;
 use crate::event::{Event, EventKind};
 use crate::outbox::ContactState;
-use crate::policy::{ChannelSet, CountScope, Evaluator, Limit, PastContact, Preset, TenantPolicy};
-use crate::portfolio::{Channel, Debtor};
-use crate::strategy::{self, EvalContext, Segments};
+use crate::policy::{
+    ChannelSet, CountScope, Evaluator, Limit, PastContact, Pause, Preset, TenantPolicy,
+};
+use crate::portfolio::{Channel, Debtor, StrategyAssignment};
+use crate::strategy::{self, CompiledStrategy, EvalContext, Segments, Step, Strategy};
 
 use channel::Message;
 pub use channel::{BEST_CHANNEL_ORDER, best_channel, contact_point};
@@ -80,12 +82,30 @@ pub struct Planner<'a> {
 #[derive(Clone, Copy)]
 struct DebtAt<'f, 'e> {
     debtor: &'f Debtor,
-    d: &'f DebtFile,
+    debt_file: &'f DebtFile,
     file: &'f DebtorFile,
     evaluator: &'e Evaluator<'e>,
     now: DateTime<Utc>,
     today: NaiveDate,
     tz: Tz,
+}
+
+/// The strategy a debt follows, kept or chosen today.
+#[derive(Clone, Copy)]
+struct Chosen<'s> {
+    compiled: &'s CompiledStrategy,
+    assignment: &'s StrategyAssignment,
+}
+
+/// The step planned today for a debt, with what each of its messages shares.
+#[derive(Clone, Copy)]
+struct StepToday<'s> {
+    strategy: &'s Strategy,
+    step: &'s Step,
+    /// The experiment arm the debt is in for this step.
+    arm: Option<&'s str>,
+    /// The debt's pauses its strategy honours.
+    pauses: &'s [Pause],
 }
 
 impl<'a> Planner<'a> {
@@ -188,23 +208,23 @@ impl<'a> Planner<'a> {
             &debtor.preferences,
         );
 
-        for d in debts {
-            let mut x = Explainer::new(explain == Some(d.debt.id));
+        for debt_file in debts {
+            let mut explainer = Explainer::new(explain == Some(debt_file.debt.id));
             let ctx = first_ctx
-                .take_if(|(id, _)| *id == d.debt.id)
+                .take_if(|(id, _)| *id == debt_file.debt.id)
                 .map(|(_, c)| c);
             let at = DebtAt {
                 debtor,
-                d,
+                debt_file,
                 file,
                 evaluator: &evaluator,
                 now,
                 today,
                 tz,
             };
-            self.plan_debt(&at, ctx, &mut history, &mut plan, &mut x);
-            if x.on {
-                plan.explain = x.lines;
+            self.plan_debt(&at, ctx, &mut history, &mut plan, &mut explainer);
+            if explainer.on {
+                plan.explain = explainer.lines;
             }
         }
         plan

@@ -5,13 +5,14 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use super::{
-    DebtAt, DebtFile, DebtorFile, DebtorPlan, Explainer, Message, Planner, PriorContact, Quiet,
+    Chosen, DebtAt, DebtFile, DebtorPlan, Explainer, Message, Planner, PriorContact, Quiet,
+    StepToday,
 };
 use crate::event::EventKind;
 use crate::outbox::ContactState;
 use crate::policy::{PastContact, Pause, PauseKind};
-use crate::portfolio::{Channel, Debt, DebtStatus, StrategyAssignment};
-use crate::strategy::{self, Action, ChannelChoice, CompiledStrategy, Experiment, Placement, Step};
+use crate::portfolio::{Channel, DebtStatus};
+use crate::strategy::{self, Action, ChannelChoice, Experiment, Placement, Step};
 
 /// A step due for a debt, with when it became due.
 struct Due<'s> {
@@ -24,51 +25,51 @@ struct Due<'s> {
 
 impl Planner<'_> {
     /// Plans a debt on the strategy chosen for it: stop and pause, the step due, its messages.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn plan_chosen(
         &self,
         at: &DebtAt<'_, '_>,
-        compiled: &CompiledStrategy,
-        assignment: &StrategyAssignment,
+        chosen: &Chosen<'_>,
         eval: &mut dyn FnMut(&strategy::Condition, &mut DebtorPlan) -> bool,
         history: &mut Vec<PastContact>,
         plan: &mut DebtorPlan,
-        x: &mut Explainer,
+        explainer: &mut Explainer,
     ) {
         let DebtAt {
-            debtor,
-            d,
+            debt_file,
             file,
-            evaluator,
-            now,
             today,
             tz,
+            ..
         } = *at;
-        let debt = &d.debt;
+        let debt = &debt_file.debt;
+        let Chosen {
+            compiled,
+            assignment,
+        } = *chosen;
         let strat = &compiled.strategy;
-        for (e, arm) in &assignment.arms {
-            x.say(|| format!("experiment {e}: arm {arm}"));
+        for (experiment, arm) in &assignment.arms {
+            explainer.say(|| format!("experiment {experiment}: arm {arm}"));
         }
 
         // 2. Stop and pause.
-        for (i, source) in strat.stop_when.iter().enumerate() {
-            let Some(c) = compiled.stop_condition(i) else {
+        for (index, source) in strat.stop_when.iter().enumerate() {
+            let Some(condition) = compiled.stop_condition(index) else {
                 continue;
             };
-            let stop = eval(c, plan);
-            x.say(|| format!("stop_when {source} → {stop}"));
+            let stop = eval(condition, plan);
+            explainer.say(|| format!("stop_when {source} → {stop}"));
             if stop {
                 plan.quiet.push((debt.id, Quiet::Stopped));
                 return;
             }
         }
-        let pauses = pauses(d, strat, tz);
-        for p in &pauses {
-            x.say(|| {
+        let pauses = pauses(debt_file, strat, tz);
+        for pause in &pauses {
+            explainer.say(|| {
                 format!(
                     "pause: {:?} until {}",
-                    p.kind,
-                    p.until.map_or("resolved".into(), |u| u.to_rfc3339())
+                    pause.kind,
+                    pause.until.map_or("resolved".into(), |u| u.to_rfc3339())
                 )
             });
         }
@@ -97,10 +98,10 @@ impl Planner<'_> {
         let mut due: Vec<Due<'_>> = Vec::new();
         for (index, step) in strat.steps.iter().enumerate() {
             if done.iter().any(|c| c.step == step.id) {
-                x.say(|| format!("step {}: done", step.id));
+                explainer.say(|| format!("step {}: done", step.id));
                 continue;
             }
-            match self.step_since(step, strat, debt, &done, file, assignment, now, tz, x.on) {
+            match step_since(at, chosen, step, &done, explainer.on) {
                 Ok((since, why)) if since <= today => due.push(Due {
                     step,
                     index,
@@ -108,49 +109,49 @@ impl Planner<'_> {
                     why,
                 }),
                 Ok((date, why)) => {
-                    x.say(|| format!("step {}: due {date} ({why}), not yet", step.id))
+                    explainer.say(|| format!("step {}: due {date} ({why}), not yet", step.id))
                 }
-                Err(why) => x.say(|| format!("step {}: not reached ({why})", step.id)),
+                Err(why) => explainer.say(|| format!("step {}: not reached ({why})", step.id)),
             }
         }
         // The latest due first (file order among steps due the same day): the first whose
         // `if:` holds and that became due after the debt's latest contact is planned.
         due.sort_by_key(|d| std::cmp::Reverse(d.since));
-        let mut chosen: Option<&Due<'_>> = None;
-        for s in &due {
-            if chosen.is_some() {
-                x.say(|| {
+        let mut picked: Option<&Due<'_>> = None;
+        for candidate in &due {
+            if picked.is_some() {
+                explainer.say(|| {
                     format!(
                         "step {}: due since {} ({}), passed over for a later step",
-                        s.step.id, s.since, s.why
+                        candidate.step.id, candidate.since, candidate.why
                     )
                 });
                 continue;
             }
-            if let Some(last) = last_contact.filter(|l| s.since <= *l) {
-                x.say(|| format!("step {}: due since {} ({}), but the debt was contacted on {last}: passed over", s.step.id, s.since, s.why));
+            if let Some(last) = last_contact.filter(|l| candidate.since <= *l) {
+                explainer.say(|| format!("step {}: due since {} ({}), but the debt was contacted on {last}: passed over", candidate.step.id, candidate.since, candidate.why));
                 continue;
             }
-            if let Some(c) = compiled.step_condition(s.index) {
-                let ok = eval(c, plan);
-                x.say(|| {
+            if let Some(condition) = compiled.step_condition(candidate.index) {
+                let ok = eval(condition, plan);
+                explainer.say(|| {
                     format!(
                         "step {}: due since {} ({}); if {} → {ok}",
-                        s.step.id, s.since, s.why, c.source
+                        candidate.step.id, candidate.since, candidate.why, condition.source
                     )
                 });
                 if !ok {
                     continue;
                 }
             }
-            chosen = Some(s);
+            picked = Some(candidate);
         }
-        let Some(pick) = chosen else {
+        let Some(pick) = picked else {
             plan.quiet.push((debt.id, Quiet::NothingDue));
             return;
         };
         let step = pick.step;
-        x.say(|| {
+        explainer.say(|| {
             format!(
                 "step {}: due since {} ({}): planned",
                 step.id, pick.since, pick.why
@@ -177,202 +178,199 @@ impl Planner<'_> {
                     queue: None,
                 })
                 .collect(),
-            Action::Task(t) => vec![Message {
+            Action::Task(task) => vec![Message {
                 first: ChannelChoice::Channel(Channel::Voice),
                 fallback: &[],
-                template: t.script.as_deref(),
-                queue: Some(&t.queue),
+                template: task.script.as_deref(),
+                queue: Some(&task.queue),
             }],
         };
-        let arm_name = experiment.map(|(_, a)| a.clone());
-        let state_pauses = pauses;
-        for m in messages {
-            let line = self.decide_message(
-                debtor,
-                file,
-                debt,
-                strat,
-                step,
-                &m,
-                evaluator,
-                history,
-                &state_pauses,
-                (now, today),
-                arm_name.clone(),
-                plan,
-                x,
-            );
+        let planned = StepToday {
+            strategy: strat,
+            step,
+            arm: experiment.map(|(_, name)| name.as_str()),
+            pauses: &pauses,
+        };
+        for message in messages {
+            let line = self.decide_message(at, &planned, &message, history, plan, explainer);
             plan.lines.push(line);
         }
     }
+}
 
-    /// When `step` became due for the debt (a local date, with the reason), or `None` when it
-    /// has not been reached.
-    #[allow(clippy::too_many_arguments)]
-    fn step_since(
-        &self,
-        step: &Step,
-        strat: &strategy::Strategy,
-        debt: &Debt,
-        done: &[&PriorContact],
-        file: &DebtorFile,
-        assignment: &StrategyAssignment,
-        now: DateTime<Utc>,
-        tz: Tz,
-        explain: bool,
-    ) -> Result<(NaiveDate, String), String> {
-        // The reasons are only written out for `--explain`.
-        let why = |f: &dyn Fn() -> String| if explain { f() } else { String::new() };
-        match &step.at {
-            Some(Placement::Due(offset)) => {
-                let minutes = offset.to_duration().num_minutes();
-                // Whole days (the usual `due±Nd`) by date arithmetic alone.
-                let date = if minutes % (24 * 60) == 0 {
-                    debt.due_on
-                        .checked_add_signed(Duration::days(minutes / (24 * 60)))
-                        .unwrap_or(debt.due_on)
-                } else {
-                    (debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration()).date()
-                };
-                Ok((date, why(&|| format!("at {offset}"))))
-            }
-            Some(Placement::After {
-                event,
-                step: of,
-                delay,
-            }) => {
-                let since = assignment.started_at - Duration::seconds(1);
-                // The planner's own `contact_planned` events are the outbox rows it reads (the
-                // store does not load them twice): when each was planned, of which step.
-                let planned = (*event == EventKind::ContactPlanned).then(|| {
-                    file.contacts
-                        .iter()
-                        .filter(|c| {
-                            c.debt == debt.id
-                                && c.created_at >= since
-                                && of.as_deref().is_none_or(|s| c.step == s)
-                        })
-                        .map(|c| c.created_at)
-                        .max()
-                });
-                let ev = planned
-                    .unwrap_or_else(|| {
-                        file.events
-                            .iter()
-                            .filter(|e| {
-                                e.kind == *event
-                                    && e.debt_id == Some(debt.id)
-                                    && e.at >= since
-                                    && of.as_deref().is_none_or(|s| {
-                                        e.data.get("step").and_then(|v| v.as_str()) == Some(s)
-                                    })
-                            })
-                            .map(|e| e.at)
-                            .max()
+/// When `step` became due for the debt (a local date, with the reason), or `None` when it
+/// has not been reached. `done`: the contacts of the debt's strategy about it.
+fn step_since(
+    at: &DebtAt<'_, '_>,
+    chosen: &Chosen<'_>,
+    step: &Step,
+    done: &[&PriorContact],
+    explain: bool,
+) -> Result<(NaiveDate, String), String> {
+    let DebtAt {
+        debt_file,
+        file,
+        now,
+        tz,
+        ..
+    } = *at;
+    let debt = &debt_file.debt;
+    let strat = &chosen.compiled.strategy;
+    let assignment = chosen.assignment;
+    // The reasons are only written out for `--explain`.
+    let why = |f: &dyn Fn() -> String| if explain { f() } else { String::new() };
+    match &step.at {
+        Some(Placement::Due(offset)) => {
+            let minutes = offset.to_duration().num_minutes();
+            // Whole days (the usual `due±Nd`) by date arithmetic alone.
+            let date = if minutes % (24 * 60) == 0 {
+                debt.due_on
+                    .checked_add_signed(Duration::days(minutes / (24 * 60)))
+                    .unwrap_or(debt.due_on)
+            } else {
+                (debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration()).date()
+            };
+            Ok((date, why(&|| format!("at {offset}"))))
+        }
+        Some(Placement::After {
+            event,
+            step: of,
+            delay,
+        }) => {
+            let since = assignment.started_at - Duration::seconds(1);
+            // The planner's own `contact_planned` events are the outbox rows it reads (the
+            // store does not load them twice): when each was planned, of which step.
+            let planned = (*event == EventKind::ContactPlanned).then(|| {
+                file.contacts
+                    .iter()
+                    .filter(|c| {
+                        c.debt == debt.id
+                            && c.created_at >= since
+                            && of.as_deref().is_none_or(|s| c.step == s)
                     })
-                    .ok_or_else(|| {
-                        why(&|| {
-                            format!(
-                                "no {event}{} on the debt since it started its strategy",
-                                of.as_deref()
-                                    .map(|s| format!(" of step {s}"))
-                                    .unwrap_or_default()
-                            )
-                        })
-                    })?;
-                let at = ev + delay.to_duration();
-                Ok((
-                    strategy::local_date(at, tz),
-                    why(&|| format!("{delay} after {event} at {}", ev.to_rfc3339())),
-                ))
-            }
-            None => {
-                // Only reached as the `otherwise` of a wait.
-                let mut whys = Vec::new();
-                for waiting in strat.steps.iter() {
-                    let Some(w) = &waiting.wait_for else { continue };
-                    if w.otherwise.as_deref() != Some(step.id.as_str()) {
-                        continue;
-                    }
-                    let Some(sent) = done
+                    .map(|c| c.created_at)
+                    .max()
+            });
+            let ev = planned
+                .unwrap_or_else(|| {
+                    file.events
                         .iter()
-                        .filter(|c| c.step == waiting.id)
-                        .map(|c| c.scheduled_for)
-                        .min()
-                    else {
-                        if explain {
-                            whys.push(format!("step {} not sent yet", waiting.id));
-                        }
-                        continue;
-                    };
-                    let deadline = sent + w.within.to_duration();
-                    let kinds = || {
-                        w.any
-                            .iter()
-                            .map(|k| k.as_str())
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    };
-                    let answered = file.events.iter().any(|e| {
-                        w.any.contains(&e.kind)
-                            && e.debt_id.is_none_or(|id| id == debt.id)
-                            && e.at >= sent
-                            && e.at <= deadline
-                    });
-                    if answered {
-                        whys.extend(
-                            explain.then(|| format!("{} came after step {}", kinds(), waiting.id)),
-                        );
-                        continue;
-                    }
-                    if now < deadline {
-                        whys.extend(explain.then(|| {
-                            format!(
-                                "waiting for {} after step {} until {}",
-                                kinds(),
-                                waiting.id,
-                                deadline.to_rfc3339()
-                            )
-                        }));
-                        continue;
-                    }
-                    return Ok((
-                        strategy::local_date(deadline, tz),
-                        why(&|| {
-                            format!(
-                                "none of {} within {} of step {} sent at {}",
-                                kinds(),
-                                w.within,
-                                waiting.id,
-                                sent.to_rfc3339()
-                            )
-                        }),
-                    ));
-                }
-                Err(if !explain {
-                    String::new()
-                } else if whys.is_empty() {
-                    why(&|| "no step's wait leads to it".into())
-                } else {
-                    whys.join("; ")
+                        .filter(|e| {
+                            e.kind == *event
+                                && e.debt_id == Some(debt.id)
+                                && e.at >= since
+                                && of.as_deref().is_none_or(|s| {
+                                    e.data.get("step").and_then(|v| v.as_str()) == Some(s)
+                                })
+                        })
+                        .map(|e| e.at)
+                        .max()
                 })
+                .ok_or_else(|| {
+                    why(&|| {
+                        format!(
+                            "no {event}{} on the debt since it started its strategy",
+                            of.as_deref()
+                                .map(|s| format!(" of step {s}"))
+                                .unwrap_or_default()
+                        )
+                    })
+                })?;
+            let due_at = ev + delay.to_duration();
+            Ok((
+                strategy::local_date(due_at, tz),
+                why(&|| format!("{delay} after {event} at {}", ev.to_rfc3339())),
+            ))
+        }
+        None => {
+            // Only reached as the `otherwise` of a wait.
+            let mut whys = Vec::new();
+            for waiting in strat.steps.iter() {
+                let Some(wait) = &waiting.wait_for else {
+                    continue;
+                };
+                if wait.otherwise.as_deref() != Some(step.id.as_str()) {
+                    continue;
+                }
+                let Some(sent) = done
+                    .iter()
+                    .filter(|c| c.step == waiting.id)
+                    .map(|c| c.scheduled_for)
+                    .min()
+                else {
+                    if explain {
+                        whys.push(format!("step {} not sent yet", waiting.id));
+                    }
+                    continue;
+                };
+                let deadline = sent + wait.within.to_duration();
+                let kinds = || {
+                    wait.any
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                };
+                let answered = file.events.iter().any(|e| {
+                    wait.any.contains(&e.kind)
+                        && e.debt_id.is_none_or(|id| id == debt.id)
+                        && e.at >= sent
+                        && e.at <= deadline
+                });
+                if answered {
+                    whys.extend(
+                        explain.then(|| format!("{} came after step {}", kinds(), waiting.id)),
+                    );
+                    continue;
+                }
+                if now < deadline {
+                    whys.extend(explain.then(|| {
+                        format!(
+                            "waiting for {} after step {} until {}",
+                            kinds(),
+                            waiting.id,
+                            deadline.to_rfc3339()
+                        )
+                    }));
+                    continue;
+                }
+                return Ok((
+                    strategy::local_date(deadline, tz),
+                    why(&|| {
+                        format!(
+                            "none of {} within {} of step {} sent at {}",
+                            kinds(),
+                            wait.within,
+                            waiting.id,
+                            sent.to_rfc3339()
+                        )
+                    }),
+                ));
             }
+            Err(if !explain {
+                String::new()
+            } else if whys.is_empty() {
+                why(&|| "no step's wait leads to it".into())
+            } else {
+                whys.join("; ")
+            })
         }
     }
 }
 
 /// The pauses of a debt that its strategy honours.
-fn pauses(d: &DebtFile, strat: &strategy::Strategy, tz: Tz) -> Vec<Pause> {
-    use strategy::Pause as P;
-    let (listed, kind, until) = match d.debt.status {
+fn pauses(debt_file: &DebtFile, strat: &strategy::Strategy, tz: Tz) -> Vec<Pause> {
+    use strategy::Pause as Listed;
+    let (listed, kind, until) = match debt_file.debt.status {
         DebtStatus::Promised => (
-            P::PromiseActive,
+            Listed::PromiseActive,
             PauseKind::Promise,
-            d.promise_due
+            debt_file
+                .promise_due
                 .and_then(|day| start_of_day(day.succ_opt()?, tz)),
         ),
-        DebtStatus::Disputed => (P::DisputeOpen, PauseKind::Dispute, None),
-        DebtStatus::Plan => (P::PlanCurrent, PauseKind::Plan, None),
+        DebtStatus::Disputed => (Listed::DisputeOpen, PauseKind::Dispute, None),
+        DebtStatus::Plan => (Listed::PlanCurrent, PauseKind::Plan, None),
         _ => return Vec::new(),
     };
     if !strat.pause_while.contains(&listed) {
@@ -385,12 +383,12 @@ fn pauses(d: &DebtFile, strat: &strategy::Strategy, tz: Tz) -> Vec<Pause> {
 /// The first instant of a local date (the first valid one on a DST gap).
 fn start_of_day(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
     use chrono::TimeZone;
-    let mut t = day.and_time(NaiveTime::MIN);
+    let mut local = day.and_time(NaiveTime::MIN);
     for _ in 0..4 {
-        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
-            return Some(dt.with_timezone(&Utc));
+        if let Some(instant) = tz.from_local_datetime(&local).earliest() {
+            return Some(instant.with_timezone(&Utc));
         }
-        t += Duration::minutes(30);
+        local += Duration::minutes(30);
     }
     None
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{DebtAt, DebtorFile, DebtorPlan, Explainer, Planner, Quiet};
+use super::{Chosen, DebtAt, DebtorFile, DebtorPlan, Explainer, Planner, Quiet};
 use crate::policy::PastContact;
 use crate::portfolio::{Debt, Debtor, StrategyAssignment};
 use crate::strategy::{self, EvalContext, EvalInput};
@@ -19,19 +19,19 @@ impl Planner<'_> {
         mut ctx: Option<EvalContext<'f>>,
         history: &mut Vec<PastContact>,
         plan: &mut DebtorPlan,
-        x: &mut Explainer,
+        explainer: &mut Explainer,
     ) {
         let DebtAt {
             debtor,
-            d,
+            debt_file,
             file,
             now,
             today,
             tz,
             ..
         } = *at;
-        let debt = &d.debt;
-        x.say(|| {
+        let debt = &debt_file.debt;
+        explainer.say(|| {
             format!(
                 "debt {} of debtor {} — balance {}, due {}, status {}; {} local date {today} ({tz})",
                 debt.external_id,
@@ -43,13 +43,13 @@ impl Planner<'_> {
             )
         });
         let segment = plan.segment.clone();
-        x.say(|| {
+        explainer.say(|| {
             let s = segment
                 .as_ref()
                 .map_or(debtor.segment.as_deref(), |s| s.as_deref());
             format!("segment: {}", s.unwrap_or("(none)"))
         });
-        let mut eval = |c: &strategy::Condition, plan: &mut DebtorPlan| -> bool {
+        let mut eval = |condition: &strategy::Condition, plan: &mut DebtorPlan| -> bool {
             let ctx = ctx.get_or_insert_with(|| {
                 let mut c = context(debtor, debt, file, now, tz);
                 if let Some(s) = &segment {
@@ -57,8 +57,8 @@ impl Planner<'_> {
                 }
                 c
             });
-            match ctx.evaluate(c) {
-                Ok(b) => b,
+            match ctx.evaluate(condition) {
+                Ok(holds) => holds,
                 Err(e) => {
                     plan.errors
                         .push(format!("debt {}: {e} (taken as false)", debt.external_id));
@@ -69,23 +69,23 @@ impl Planner<'_> {
 
         // 1. Strategy.
         let (compiled, assignment) = match &debt.strategy {
-            Some(a) => match self.library.get(&a.strategy, a.version) {
-                Some(s) => {
-                    x.say(|| {
+            Some(kept) => match self.library.get(&kept.strategy, kept.version) {
+                Some(compiled) => {
+                    explainer.say(|| {
                         format!(
                             "strategy {} v{} (kept since {})",
-                            a.strategy,
-                            a.version,
-                            a.started_at.to_rfc3339()
+                            kept.strategy,
+                            kept.version,
+                            kept.started_at.to_rfc3339()
                         )
                     });
-                    (s, Cow::Borrowed(a))
+                    (compiled, Cow::Borrowed(kept))
                 }
                 None => {
-                    x.say(|| {
+                    explainer.say(|| {
                         format!(
                             "strategy {} v{} is not stored any more: nothing planned",
-                            a.strategy, a.version
+                            kept.strategy, kept.version
                         )
                     });
                     plan.quiet.push((debt.id, Quiet::StrategyMissing));
@@ -94,50 +94,54 @@ impl Planner<'_> {
             },
             None => {
                 let mut chosen = None;
-                for s in self.library.active() {
-                    let applies = match s.applies_condition() {
-                        Some(c) => eval(c, plan),
+                for candidate in self.library.active() {
+                    let applies = match candidate.applies_condition() {
+                        Some(condition) => eval(condition, plan),
                         None => true,
                     };
-                    x.say(|| {
+                    explainer.say(|| {
                         format!(
                             "strategy {} v{} (priority {}): applies_if {} → {}",
-                            s.strategy.id,
-                            s.strategy.version,
-                            s.strategy.priority,
-                            s.strategy.applies_if.as_deref().unwrap_or("(none)"),
+                            candidate.strategy.id,
+                            candidate.strategy.version,
+                            candidate.strategy.priority,
+                            candidate.strategy.applies_if.as_deref().unwrap_or("(none)"),
                             if applies { "true, chosen" } else { "false" }
                         )
                     });
                     if applies {
-                        chosen = Some(s);
+                        chosen = Some(candidate);
                         break;
                     }
                 }
-                let Some(s) = chosen else {
-                    x.say(|| "no active strategy applies: nothing planned".into());
+                let Some(compiled) = chosen else {
+                    explainer.say(|| "no active strategy applies: nothing planned".into());
                     plan.quiet.push((debt.id, Quiet::NoStrategy));
                     return;
                 };
                 // Inserted one by one: collecting sorts a vector first, for a map of one or two.
                 let mut arms = BTreeMap::new();
-                for e in &s.strategy.experiments {
-                    if let Some(a) = e.arm_for(debt.id) {
-                        arms.insert(e.id.clone(), a.name.clone());
+                for experiment in &compiled.strategy.experiments {
+                    if let Some(arm) = experiment.arm_for(debt.id) {
+                        arms.insert(experiment.id.clone(), arm.name.clone());
                     }
                 }
-                let a = StrategyAssignment {
-                    strategy: s.strategy.id.clone(),
-                    version: s.strategy.version,
+                let started = StrategyAssignment {
+                    strategy: compiled.strategy.id.clone(),
+                    version: compiled.strategy.version,
                     arms,
                     started_at: now,
                 };
-                (s, Cow::Owned(a))
+                (compiled, Cow::Owned(started))
             }
         };
-        self.plan_chosen(at, compiled, &assignment, &mut eval, history, plan, x);
-        if let Cow::Owned(a) = assignment {
-            plan.assignments.push((debt.id, a));
+        let chosen = Chosen {
+            compiled,
+            assignment: &assignment,
+        };
+        self.plan_chosen(at, &chosen, &mut eval, history, plan, explainer);
+        if let Cow::Owned(started) = assignment {
+            plan.assignments.push((debt.id, started));
         }
     }
 }

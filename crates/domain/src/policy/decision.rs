@@ -231,13 +231,13 @@ impl Explanation {
                 c.detail
             ));
         };
-        for c in &self.checks {
-            line(&mut out, c);
+        for check in &self.checks {
+            line(&mut out, check);
         }
         if !self.checks_at_until.is_empty() {
             out.push_str("at the deferred time:\n");
-            for c in &self.checks_at_until {
-                line(&mut out, c);
+            for check in &self.checks_at_until {
+                line(&mut out, check);
             }
         }
         out

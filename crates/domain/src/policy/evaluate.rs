@@ -102,8 +102,8 @@ impl Recorder<'_> {
             self.first = failed;
         }
         match &mut self.trace {
-            Some(t) => {
-                t.push(RuleCheck {
+            Some(trace) => {
+                trace.push(RuleCheck {
                     layer,
                     rule: rule(),
                     failed,
@@ -160,12 +160,12 @@ impl<'a> Evaluator<'a> {
         let mut checks = Vec::new();
         let (decision, prepared) = self.run(contact, state, now, Some(&mut checks));
         let mut checks_at_until = Vec::new();
-        if let (Decision::Defer { until, .. }, Some(p)) = (decision, prepared) {
-            let mut r = Recorder {
+        if let (Decision::Defer { until, .. }, Some(prepared)) = (decision, prepared) {
+            let mut recorder = Recorder {
                 trace: Some(&mut checks_at_until),
                 first: None,
             };
-            self.check_at(&p, until, &mut r);
+            self.check_at(&prepared, until, &mut recorder);
         }
         Explanation {
             decision,
@@ -182,12 +182,12 @@ impl<'a> Evaluator<'a> {
         now: DateTime<Utc>,
         trace: Option<&mut Vec<RuleCheck>>,
     ) -> (Decision, Option<Prepared<'s>>) {
-        let mut r = Recorder { trace, first: None };
+        let mut recorder = Recorder { trace, first: None };
         let rule = self.preset.channel(contact.channel);
 
         // 1. Consent and opt-out: permanent.
         let opted_out = contact.opted_out || contact.consent == ConsentStatus::OptedOut;
-        r.check(
+        recorder.check(
             Layer::ContactPoint,
             || "contact_point.opt_out".into(),
             opted_out.then_some(ReasonCode::OptedOut),
@@ -195,7 +195,7 @@ impl<'a> Evaluator<'a> {
         );
         let no_consent = contact.consent == ConsentStatus::Denied
             || (rule.consent_required && contact.consent != ConsentStatus::Granted);
-        r.check(
+        recorder.check(
             Layer::ContactPoint,
             || "contact_point.consent".into(),
             (!opted_out && no_consent).then_some(ReasonCode::NoConsent),
@@ -206,7 +206,7 @@ impl<'a> Evaluator<'a> {
                 )
             },
         );
-        if let Some(reason) = r.first {
+        if let Some(reason) = recorder.first {
             return (Decision::Deny { reason }, None);
         }
 
@@ -224,28 +224,28 @@ impl<'a> Evaluator<'a> {
             .iter()
             .filter_map(|p| p.until.map(|u| (u, p.kind)))
             .max_by_key(|(u, k)| (*u, std::cmp::Reverse(k.rank())));
-        r.check(
+        recorder.check(
             Layer::Runtime,
             || "runtime.pause".into(),
             open_ended
                 .map(|p| p.kind.reason())
                 .or(bounded.map(|(_, k)| k.reason())),
             || match (open_ended, bounded) {
-                (Some(p), _) => format!("{:?} pause without an end", p.kind).to_lowercase(),
+                (Some(pause), _) => format!("{:?} pause without an end", pause.kind).to_lowercase(),
                 (None, Some((u, k))) => {
                     format!("{k:?} pause until {}", u.to_rfc3339()).to_lowercase()
                 }
                 (None, None) => "no active pause".into(),
             },
         );
-        if let Some(p) = open_ended {
-            if r.trace.is_some() {
+        if let Some(pause) = open_ended {
+            if recorder.trace.is_some() {
                 let prepared = self.prepare(contact, state);
-                self.check_at(&prepared, now, &mut r);
+                self.check_at(&prepared, now, &mut recorder);
             }
             return (
                 Decision::Deny {
-                    reason: p.kind.reason(),
+                    reason: pause.kind.reason(),
                 },
                 None,
             );
@@ -258,11 +258,11 @@ impl<'a> Evaluator<'a> {
             None => (now, None),
         };
         let first_at_now = {
-            let before = r.first;
-            r.first = None;
-            self.check_at(&prepared, now, &mut r);
-            let at_now = r.first;
-            r.first = before.or(at_now);
+            let before = recorder.first;
+            recorder.first = None;
+            self.check_at(&prepared, now, &mut recorder);
+            let at_now = recorder.first;
+            recorder.first = before.or(at_now);
             at_now
         };
         if pause_reason.is_none() && first_at_now.is_none() {
@@ -277,8 +277,8 @@ impl<'a> Evaluator<'a> {
                 reason: ReasonCode::NoWindow,
             },
         };
-        if let (Decision::Deny { .. }, Some(t)) = (decision, &mut r.trace) {
-            t.push(RuleCheck {
+        if let (Decision::Deny { .. }, Some(trace)) = (decision, &mut recorder.trace) {
+            trace.push(RuleCheck {
                 layer: Layer::Runtime,
                 rule: "search".into(),
                 failed: Some(ReasonCode::NoWindow),
@@ -298,19 +298,19 @@ impl<'a> Evaluator<'a> {
         let preset_windows_apply = tenant_windows.is_none() || rule.basis == WindowBasis::Law;
         let debtor_hours = match self.preferences.allowed_hours {
             None => Vec::new(),
-            Some(h) => {
-                let (f, t) = (
-                    h.from.num_seconds_from_midnight(),
-                    h.to.num_seconds_from_midnight(),
+            Some(hours) => {
+                let (from, to) = (
+                    hours.from.num_seconds_from_midnight(),
+                    hours.to.num_seconds_from_midnight(),
                 );
-                if f < t {
-                    vec![(f, t)]
-                } else if f == t {
+                if from < to {
+                    vec![(from, to)]
+                } else if from == to {
                     vec![(0, SECONDS_PER_DAY)]
-                } else if t == 0 {
-                    vec![(f, SECONDS_PER_DAY)]
+                } else if to == 0 {
+                    vec![(from, SECONDS_PER_DAY)]
                 } else {
-                    vec![(0, t), (f, SECONDS_PER_DAY)]
+                    vec![(0, to), (from, SECONDS_PER_DAY)]
                 }
             }
         };

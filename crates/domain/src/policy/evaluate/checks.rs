@@ -11,42 +11,47 @@ use crate::policy::{
 };
 
 impl Evaluator<'_> {
-    /// Checks the time, day and limit rules at instant `t`; the recorder keeps the first
+    /// Checks the time, day and limit rules at `instant`; the recorder keeps the first
     /// failure.
-    pub(super) fn check_at(&self, p: &Prepared<'_>, t: DateTime<Utc>, r: &mut Recorder<'_>) {
-        let local = t.with_timezone(&self.timezone);
+    pub(super) fn check_at(
+        &self,
+        prepared: &Prepared<'_>,
+        instant: DateTime<Utc>,
+        recorder: &mut Recorder<'_>,
+    ) {
+        let local = instant.with_timezone(&self.timezone);
         let date = local.date_naive();
         let weekday = date.weekday();
         let time = local.time();
         let secs = time.num_seconds_from_midnight();
 
         // Jurisdiction: holidays, then windows.
-        let holiday = !p.rule.on_holidays && self.calendar.is_holiday(date);
-        if r.check(
+        let holiday = !prepared.rule.on_holidays && self.calendar.is_holiday(date);
+        if recorder.check(
             Layer::Jurisdiction,
             || "preset.holidays".into(),
             holiday.then_some(ReasonCode::Holiday),
             || match self.calendar.holiday_name(date) {
                 Some(name) => format!(
                     "{date} is a holiday ({name}); {} allowed on holidays: {}",
-                    p.contact.channel, p.rule.on_holidays
+                    prepared.contact.channel, prepared.rule.on_holidays
                 ),
                 None => format!("{date} is not a holiday"),
             },
         ) {
             return;
         }
-        if p.preset_windows_apply {
-            if r.check(
+        if prepared.preset_windows_apply {
+            if recorder.check(
                 Layer::Jurisdiction,
                 || "preset.windows".into(),
-                window_failure(&p.rule.windows, weekday, time),
-                || describe_windows(&p.rule.windows, weekday, local.naive_local()),
+                window_failure(&prepared.rule.windows, weekday, time),
+                || describe_windows(&prepared.rule.windows, weekday, local.naive_local()),
             ) {
                 return;
             }
-        } else if let Some(t) = &mut r.trace {
-            t.push(RuleCheck {
+        } else if let Some(trace) = &mut recorder.trace {
+            trace.push(RuleCheck {
                 layer: Layer::Jurisdiction,
                 rule: "preset.windows".into(),
                 failed: None,
@@ -56,7 +61,7 @@ impl Evaluator<'_> {
 
         // Tenant: days off, windows.
         let day_off = self.tenant.do_not_contact_days.contains(&date);
-        if r.check(
+        if recorder.check(
             Layer::Tenant,
             || "tenant.do_not_contact_days".into(),
             day_off.then_some(ReasonCode::DoNotContactDay),
@@ -64,12 +69,12 @@ impl Evaluator<'_> {
         ) {
             return;
         }
-        if let Some(w) = p.tenant_windows
-            && r.check(
+        if let Some(windows) = prepared.tenant_windows
+            && recorder.check(
                 Layer::Tenant,
                 || "tenant.windows".into(),
-                window_failure(w, weekday, time),
-                || describe_windows(w, weekday, local.naive_local()),
+                window_failure(windows, weekday, time),
+                || describe_windows(windows, weekday, local.naive_local()),
             )
         {
             return;
@@ -78,7 +83,7 @@ impl Evaluator<'_> {
         // Debtor: weekdays, hours.
         let days = &self.preferences.allowed_weekdays;
         let day_ok = days.is_empty() || days.iter().any(|d| d.0 == weekday);
-        if r.check(
+        if recorder.check(
             Layer::Debtor,
             || "debtor.weekdays".into(),
             (!day_ok).then_some(ReasonCode::WeekdayNotAllowed),
@@ -93,9 +98,12 @@ impl Evaluator<'_> {
         ) {
             return;
         }
-        let hours_ok = p.debtor_hours.is_empty()
-            || p.debtor_hours.iter().any(|(f, t)| *f <= secs && secs < *t);
-        if r.check(
+        let hours_ok = prepared.debtor_hours.is_empty()
+            || prepared
+                .debtor_hours
+                .iter()
+                .any(|(f, t)| *f <= secs && secs < *t);
+        if recorder.check(
             Layer::Debtor,
             || "debtor.hours".into(),
             (!hours_ok).then_some(ReasonCode::DebtorHours),
@@ -108,44 +116,46 @@ impl Evaluator<'_> {
         }
 
         // Limits.
-        for a in &p.limits {
-            if self.check_limit(p, a, t, date, r) {
+        for active in &prepared.limits {
+            if self.check_limit(prepared, active, instant, date, recorder) {
                 return;
             }
         }
     }
 
-    /// Checks one limit at `t` (local date `date`); true when the evaluation may stop.
+    /// Checks one limit at `instant` (local date `date`); true when the evaluation may stop.
     fn check_limit(
         &self,
-        p: &Prepared<'_>,
-        a: &ActiveLimit<'_>,
-        t: DateTime<Utc>,
+        prepared: &Prepared<'_>,
+        active: &ActiveLimit<'_>,
+        instant: DateTime<Utc>,
         date: NaiveDate,
-        r: &mut Recorder<'_>,
+        recorder: &mut Recorder<'_>,
     ) -> bool {
-        let l = a.limit;
-        let same_debt =
-            |c: &PastContact| l.count == CountScope::PerDebtor || c.debt == p.contact.debt;
-        let scoped = || {
-            p.history
-                .iter()
-                .filter(|s| l.channels.contains(s.contact.channel) && same_debt(s.contact))
+        let limit = active.limit;
+        let same_debt = |c: &PastContact| {
+            limit.count == CountScope::PerDebtor || c.debt == prepared.contact.debt
         };
-        let name = |what: &str| format!("limit.{}.{what}", l.id);
+        let scoped = || {
+            prepared
+                .history
+                .iter()
+                .filter(|s| limit.channels.contains(s.contact.channel) && same_debt(s.contact))
+        };
+        let name = |what: &str| format!("limit.{}.{what}", limit.id);
 
-        if let Some(cap) = l.per_day {
-            let n = scoped().filter(|s| s.date == date).count();
-            if r.check(
-                a.layer,
+        if let Some(cap) = limit.per_day {
+            let count = scoped().filter(|s| s.date == date).count();
+            if recorder.check(
+                active.layer,
                 || name("per_day"),
-                (n as u64 + 1 > u64::from(cap)).then_some(ReasonCode::CapDaily),
-                || format!("{n} on {date}, at most {cap} a day"),
+                (count as u64 + 1 > u64::from(cap)).then_some(ReasonCode::CapDaily),
+                || format!("{count} on {date}, at most {cap} a day"),
             ) {
                 return true;
             }
         }
-        if let Some(cap) = l.per_7_days {
+        if let Some(cap) = limit.per_7_days {
             // Every run of 7 consecutive local days that contains `date`.
             let worst = (0..7)
                 .map(|back| {
@@ -157,8 +167,8 @@ impl Evaluator<'_> {
                 })
                 .max()
                 .unwrap_or(0);
-            if r.check(
-                a.layer,
+            if recorder.check(
+                active.layer,
                 || name("per_7_days"),
                 (worst as u64 + 1 > u64::from(cap)).then_some(ReasonCode::CapWeekly),
                 || format!("{worst} in the busiest 7 days around {date}, at most {cap}"),
@@ -166,17 +176,17 @@ impl Evaluator<'_> {
                 return true;
             }
         }
-        if let Some(cap) = l.per_month {
-            let n = scoped()
+        if let Some(cap) = limit.per_month {
+            let count = scoped()
                 .filter(|s| s.date.year() == date.year() && s.date.month() == date.month())
                 .count();
-            if r.check(
-                a.layer,
+            if recorder.check(
+                active.layer,
                 || name("per_month"),
-                (n as u64 + 1 > u64::from(cap)).then_some(ReasonCode::CapMonthly),
+                (count as u64 + 1 > u64::from(cap)).then_some(ReasonCode::CapMonthly),
                 || {
                     format!(
-                        "{n} in {}-{:02}, at most {cap} a month",
+                        "{count} in {}-{:02}, at most {cap} a month",
                         date.year(),
                         date.month()
                     )
@@ -185,7 +195,7 @@ impl Evaluator<'_> {
                 return true;
             }
         }
-        if let Some(cap) = l.max_channels_per_7_days {
+        if let Some(cap) = limit.max_channels_per_7_days {
             let worst = (0..7)
                 .map(|back| {
                     let first = date - Duration::days(back);
@@ -193,36 +203,36 @@ impl Evaluator<'_> {
                     scoped()
                         .filter(|s| first <= s.date && s.date <= last)
                         .map(|s| s.contact.channel)
-                        .chain([p.contact.channel])
+                        .chain([prepared.contact.channel])
                         .collect::<ChannelSet>()
                         .len()
                 })
                 .max()
                 .unwrap_or(1);
-            if r.check(
-                a.layer,
+            if recorder.check(
+                active.layer,
                 || name("max_channels_per_7_days"),
                 (worst as u64 > u64::from(cap)).then_some(ReasonCode::CapWeeklyChannels),
                 || {
                     format!(
                         "{worst} distinct channel(s) with {} in the busiest 7 days around {date}, at most {cap}",
-                        p.contact.channel
+                        prepared.contact.channel
                     )
                 },
             ) {
                 return true;
             }
         }
-        if let Some(gap) = l.min_gap {
+        if let Some(gap) = limit.min_gap {
             let too_close = scoped().find(|s| {
                 gap.days
                     .is_some_and(|d| (s.date - date).num_days().unsigned_abs() < u64::from(d))
                     || gap.hours.is_some_and(|h| {
-                        (s.at - t).num_seconds().unsigned_abs() < u64::from(h) * 3600
+                        (s.at - instant).num_seconds().unsigned_abs() < u64::from(h) * 3600
                     })
             });
-            if r.check(
-                a.layer,
+            if recorder.check(
+                active.layer,
                 || name("min_gap"),
                 too_close.map(|_| ReasonCode::MinGap),
                 || match too_close {
@@ -241,16 +251,16 @@ impl Evaluator<'_> {
                 return true;
             }
         }
-        if let Some(days) = l.after_conversation_days {
+        if let Some(days) = limit.after_conversation_days {
             // The conversation's local date is day 1.
-            let blocking = p.history.iter().find(|s| {
+            let blocking = prepared.history.iter().find(|s| {
                 s.contact.conversation
                     && same_debt(s.contact)
                     && s.date <= date
                     && (date - s.date).num_days() < i64::from(days)
             });
-            if r.check(
-                a.layer,
+            if recorder.check(
+                active.layer,
                 || name("after_conversation_days"),
                 blocking.map(|_| ReasonCode::AfterConversation),
                 || match blocking {
@@ -288,9 +298,9 @@ fn describe_windows(windows: &WeekWindows, day: Weekday, local: NaiveDateTime) -
 
 fn describe_gap(days: Option<u32>, hours: Option<u32>) -> String {
     match (days, hours) {
-        (Some(d), Some(h)) => format!("{d} day(s) and {h} hour(s)"),
-        (Some(d), None) => format!("{d} day(s)"),
-        (None, Some(h)) => format!("{h} hour(s)"),
+        (Some(days), Some(hours)) => format!("{days} day(s) and {hours} hour(s)"),
+        (Some(days), None) => format!("{days} day(s)"),
+        (None, Some(hours)) => format!("{hours} hour(s)"),
         (None, None) => "nothing".into(),
     }
 }

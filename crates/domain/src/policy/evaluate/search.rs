@@ -10,14 +10,14 @@ use chrono_tz::Tz;
 use super::{Evaluator, Prepared, Recorder, SECONDS_PER_DAY};
 
 impl Evaluator<'_> {
-    /// Whether every rule holds at `t`.
-    fn allowed_at(&self, p: &Prepared<'_>, t: DateTime<Utc>) -> bool {
-        let mut r = Recorder {
+    /// Whether every rule holds at `instant`.
+    fn allowed_at(&self, prepared: &Prepared<'_>, instant: DateTime<Utc>) -> bool {
+        let mut recorder = Recorder {
             trace: None,
             first: None,
         };
-        self.check_at(p, t, &mut r);
-        r.first.is_none()
+        self.check_at(prepared, instant, &mut recorder);
+        recorder.first.is_none()
     }
 
     /// The earliest instant at or after `start`, within the horizon, at which every rule
@@ -27,19 +27,24 @@ impl Evaluator<'_> {
     /// the local time reaches a window start (the preset's, the tenant's or the debtor's; both
     /// instants of an ambiguous one), at a UTC-offset change, and where a `min_gap` in hours
     /// runs out. Those instants are the only candidates after `start` itself.
-    pub(super) fn search(&self, p: &Prepared<'_>, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if self.allowed_at(p, start) {
+    pub(super) fn search(
+        &self,
+        prepared: &Prepared<'_>,
+        start: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        if self.allowed_at(prepared, start) {
             return Some(start);
         }
         let end = start + Duration::days(i64::from(self.horizon_days));
         let tz = self.timezone;
         // Where a `min_gap` in hours runs out.
-        let mut expiries: Vec<DateTime<Utc>> = p
+        let mut expiries: Vec<DateTime<Utc>> = prepared
             .limits
             .iter()
             .filter_map(|a| a.limit.min_gap.and_then(|g| g.hours))
             .flat_map(|h| {
-                p.history
+                prepared
+                    .history
                     .iter()
                     .map(move |s| s.at + Duration::hours(i64::from(h)))
             })
@@ -58,31 +63,33 @@ impl Evaluator<'_> {
             candidates.push(day_start);
             let weekday = day.weekday();
             let mut starts: Vec<u32> = Vec::new();
-            if p.preset_windows_apply {
+            if prepared.preset_windows_apply {
                 starts.extend(
-                    p.rule
+                    prepared
+                        .rule
                         .windows
                         .on(weekday)
                         .iter()
                         .map(|w| u32::from(w.start_minute()) * 60),
                 );
             }
-            if let Some(w) = p.tenant_windows {
+            if let Some(windows) = prepared.tenant_windows {
                 starts.extend(
-                    w.on(weekday)
+                    windows
+                        .on(weekday)
                         .iter()
                         .map(|w| u32::from(w.start_minute()) * 60),
                 );
             }
-            starts.extend(p.debtor_hours.iter().map(|(f, _)| *f));
-            for s in starts.into_iter().filter(|s| *s > 0) {
-                let (a, b) = resolve_local(tz, day.and_time(seconds_to_time(s)));
-                candidates.push(a);
-                candidates.extend(b);
+            starts.extend(prepared.debtor_hours.iter().map(|(f, _)| *f));
+            for seconds in starts.into_iter().filter(|s| *s > 0) {
+                let (earliest, later) = resolve_local(tz, day.and_time(seconds_to_time(seconds)));
+                candidates.push(earliest);
+                candidates.extend(later);
             }
             // A UTC-offset change inside the day.
-            if let Some(tr) = offset_change(tz, day_start, next_start) {
-                candidates.push(tr);
+            if let Some(change) = offset_change(tz, day_start, next_start) {
+                candidates.push(change);
             }
             candidates.extend(
                 expiries
@@ -92,7 +99,7 @@ impl Evaluator<'_> {
             candidates.retain(|c| *c > start && *c <= end);
             candidates.sort_unstable();
             candidates.dedup();
-            if let Some(found) = candidates.iter().find(|c| self.allowed_at(p, **c)) {
+            if let Some(found) = candidates.iter().find(|c| self.allowed_at(prepared, **c)) {
                 return Some(*found);
             }
             if next_start <= day_start {
@@ -105,8 +112,8 @@ impl Evaluator<'_> {
     }
 }
 
-fn seconds_to_time(s: u32) -> NaiveTime {
-    NaiveTime::from_num_seconds_from_midnight_opt(s.min(SECONDS_PER_DAY - 1), 0)
+fn seconds_to_time(seconds: u32) -> NaiveTime {
+    NaiveTime::from_num_seconds_from_midnight_opt(seconds.min(SECONDS_PER_DAY - 1), 0)
         .unwrap_or(NaiveTime::MIN)
 }
 
@@ -114,10 +121,10 @@ fn seconds_to_time(s: u32) -> NaiveTime {
 /// does not exist (a spring-forward gap) resolves to the first instant that exists after it.
 fn resolve_local(tz: Tz, local: NaiveDateTime) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
     match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => (t.with_timezone(&Utc), None),
-        LocalResult::Ambiguous(a, b) => {
-            let (a, b) = (a.with_timezone(&Utc), b.with_timezone(&Utc));
-            (a.min(b), Some(a.max(b)))
+        LocalResult::Single(instant) => (instant.with_timezone(&Utc), None),
+        LocalResult::Ambiguous(first, second) => {
+            let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
+            (first.min(second), Some(first.max(second)))
         }
         LocalResult::None => (first_after_gap(tz, local), None),
     }
