@@ -2,7 +2,9 @@
 //! arm's) then its fallbacks, the contact point on each, the policy's answer, and a message
 //! already chosen today for another debt of the debtor that can cover this one.
 
-use super::{DebtAt, DebtorPlan, Explainer, PlanLine, Planner, StepToday, describe};
+use super::{
+    DebtAt, DebtorPlan, Explainer, PlanLine, Planner, StepToday, covering_message, describe,
+};
 use crate::DebtId;
 use crate::outbox::NewContact;
 use crate::policy::{Decision, PastContact, ProposedContact, ReasonCode, RuntimeState};
@@ -96,9 +98,7 @@ impl Planner<'_> {
             // at the time it goes out, the message itself left out of the history.
             if message.queue.is_none()
                 && let Some(point) = point
-                && let Some(index) = plan.contacts.iter().position(|c| {
-                    c.channel == channel && c.local_date == today && c.queue.is_none()
-                })
+                && let Some(index) = covering_message(&plan.contacts, channel, today)
             {
                 let (at, of) = (
                     plan.contacts[index].scheduled_for,

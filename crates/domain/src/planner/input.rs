@@ -14,7 +14,7 @@ use crate::portfolio::{Channel, ContactPoint, Debt, Debtor};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanOptions {
     /// At most one contact a day per debtor across all their debts, on every channel (one
-    /// message covers the debts due for contact on the same channel). On by default.
+    /// message covers the debts due for contact on the same channel):     /// [`one_contact_a_day`](super::one_contact_per_day_limit). On by default.
     pub one_contact_per_day: bool,
 }
 

@@ -27,6 +27,7 @@ mod decision;
 mod explain;
 mod input;
 mod library;
+mod one_contact_a_day;
 mod step;
 mod strategy_choice;
 
@@ -37,9 +38,7 @@ use crate::DebtId;
 use crate::calendar::HolidayCalendar;
 use crate::event::{Event, EventKind};
 use crate::outbox::ContactState;
-use crate::policy::{
-    ChannelSet, CountScope, Evaluator, Limit, PastContact, Pause, Preset, TenantPolicy,
-};
+use crate::policy::{Evaluator, PastContact, Pause, Preset, TenantPolicy};
 use crate::portfolio::{Channel, Debtor, StrategyAssignment};
 use crate::strategy::{self, CompiledStrategy, EvalContext, Segments, Step, Strategy};
 
@@ -49,10 +48,8 @@ pub use decision::{DebtorPlan, PlanLine, Quiet};
 use explain::{Explainer, describe};
 pub use input::{DebtFile, DebtorFile, PlanOptions, PriorContact};
 pub use library::StrategyLibrary;
+pub use one_contact_a_day::{ONE_CONTACT_PER_DAY, covering_message, one_contact_per_day_limit};
 use strategy_choice::context;
-
-/// The id of the limit [`PlanOptions::one_contact_per_day`] adds to the tenant's policy.
-pub const ONE_CONTACT_PER_DAY: &str = "one_contact_per_day";
 
 /// Plans debtors for one tenant: the policy layers that do not change per debtor, the tenant's
 /// strategies and segments.
@@ -120,18 +117,7 @@ impl<'a> Planner<'a> {
         let mut tenant = tenant.clone();
         if options.one_contact_per_day && !tenant.limits.iter().any(|l| l.id == ONE_CONTACT_PER_DAY)
         {
-            tenant.limits.push(Limit {
-                id: ONE_CONTACT_PER_DAY.into(),
-                channels: ChannelSet::ALL,
-                count: CountScope::PerDebtor,
-                per_day: Some(1),
-                per_7_days: None,
-                per_month: None,
-                min_gap: None,
-                max_channels_per_7_days: None,
-                after_conversation_days: None,
-                source: Some("tenant setting: one contact a day per debtor".into()),
-            });
+            tenant.limits.push(one_contact_per_day_limit());
         }
         Planner {
             preset,

@@ -67,7 +67,8 @@ impl Planner<'_> {
             }
         };
 
-        // 1. Strategy.
+        // 1. Strategy. A debt keeps the version it started with
+        // (`StrategyAssignment::kept`): only a debt without one chooses.
         let (compiled, assignment) = match &debt.strategy {
             Some(kept) => match self.library.get(&kept.strategy, kept.version) {
                 Some(compiled) => {
