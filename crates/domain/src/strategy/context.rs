@@ -50,8 +50,8 @@ use crate::portfolio::{Debt, Debtor};
 pub const MAX_JSON_DEPTH: usize = 32;
 
 /// CEL's standard environment, built once: `cel::Context::default()` builds a new one each time,
-/// which was about 70 % of the cost of a context (38.6 µs per debtor before, 10.8 µs after, in
-/// `benches/conditions.rs`); building the values as `cel`'s own types took it to 2.9 µs.
+/// which was most of the cost of a context (figures in docs/benchmarks.md, "Conditions and
+/// segments").
 static STDLIB: LazyLock<Arc<cel::Env>> = LazyLock::new(|| Arc::new(cel::Env::stdlib()));
 
 /// What a condition is evaluated on: one debtor, one of their debts, the debtor's scores and
