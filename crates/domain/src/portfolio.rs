@@ -31,10 +31,10 @@ macro_rules! string_enum {
 
         impl std::str::FromStr for $name {
             type Err = $crate::portfolio::UnknownValue;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let t = s.trim();
-                $(if t.eq_ignore_ascii_case($s) { return Ok($name::$variant); })+
-                Err($crate::portfolio::UnknownValue { what: $what, value: s.to_string(), expected: &[$($s),+] })
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                let trimmed = text.trim();
+                $(if trimmed.eq_ignore_ascii_case($s) { return Ok($name::$variant); })+
+                Err($crate::portfolio::UnknownValue { what: $what, value: text.to_string(), expected: &[$($s),+] })
             }
         }
     };
@@ -111,8 +111,8 @@ impl PostalAddress {
             lines.push(l2.to_string());
         }
         let mut city = self.city.clone();
-        if let Some(r) = self.region.as_deref().filter(|s| !s.is_empty()) {
-            city = format!("{city} - {r}");
+        if let Some(region) = self.region.as_deref().filter(|s| !s.is_empty()) {
+            city = format!("{city} - {region}");
         }
         if let Some(pc) = self.postal_code.as_deref().filter(|s| !s.is_empty()) {
             city = format!("{city} {pc}");
@@ -232,17 +232,17 @@ pub struct Preferences {
 pub struct WeekdayName(pub Weekday);
 
 impl Serialize for WeekdayName {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0.to_string().to_lowercase())
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_string().to_lowercase())
     }
 }
 
 impl<'de> Deserialize<'de> for WeekdayName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse::<Weekday>()
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse::<Weekday>()
             .map(WeekdayName)
-            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a weekday (mon…sun)")))
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a weekday (mon…sun)")))
     }
 }
 
