@@ -258,14 +258,14 @@ impl CompiledStrategy {
         self.conditions.get(self.applies_if?)
     }
 
-    /// The compiled `stop_when[i]`.
-    pub fn stop_condition(&self, i: usize) -> Option<&Condition> {
-        self.conditions.get((*self.stop_when.get(i)?)?)
+    /// The compiled `stop_when[index]`.
+    pub fn stop_condition(&self, index: usize) -> Option<&Condition> {
+        self.conditions.get((*self.stop_when.get(index)?)?)
     }
 
-    /// The compiled `if:` of the step at index `i`.
-    pub fn step_condition(&self, i: usize) -> Option<&Condition> {
-        self.conditions.get((*self.step_if.get(i)?)?)
+    /// The compiled `if:` of the step at `index`.
+    pub fn step_condition(&self, index: usize) -> Option<&Condition> {
+        self.conditions.get((*self.step_if.get(index)?)?)
     }
 
     /// The compiled condition at `path` (`applies_if`, `stop_when[0]`, `steps[4].if`).
