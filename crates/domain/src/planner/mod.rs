@@ -168,7 +168,7 @@ impl<'a> Planner<'a> {
                         plan.segment = Some(id);
                     }
                 }
-                Err(e) => plan.errors.push(format!("{}: {e}", debtor.external_id)),
+                Err(error) => plan.errors.push(format!("{}: {error}", debtor.external_id)),
             }
             first_ctx = Some((first.debt.id, ctx));
         }
