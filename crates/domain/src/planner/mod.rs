@@ -2,7 +2,8 @@
 //! channel, when, and why — and why not (GUIDE §1, `docs/planner.md`).
 //!
 //! For every active debt of the debtor, in order of days past due (then balance, then id):
-//! 1. **Strategy**: the one the debt follows (it keeps the version it started with), or, for a
+//! 1. **Strategy**: the one the debt follows (it keeps the version it started with:
+//!    [`StrategyAssignment::kept`](crate::portfolio::StrategyAssignment::kept)), or, for a
 //!    debt without one, the first active strategy whose `applies_if` holds, in priority order;
 //!    its experiment arms are drawn then
 //!    ([`Experiment::arm_for`](crate::strategy::Experiment::arm_for)) and kept.
@@ -17,7 +18,13 @@
 //! 5. **One message, several debts**: a message to the debtor on a channel already chosen today
 //!    covers this debt too (one contact a day per debtor across their debts), when the policy
 //!    lets this debt have it (its pauses, its per-debt caps such as Reg F's week after a phone
-//!    conversation); otherwise the debt is decided on its own.
+//!    conversation); otherwise the debt is decided on its own ([`covering_message`],
+//!    [`one_contact_per_day_limit`]).
+//!
+//! Files: step 1 in `strategy_choice.rs`, steps 2 and 3 in `step.rs`, steps 4 and 5 in
+//! `channel.rs` (the rule of step 5 in `one_contact_a_day.rs`); `input.rs` holds what the
+//! planner reads, `decision.rs` what it answers, `library.rs` the tenant's strategies and
+//! `explain.rs` the `--explain` lines.
 //!
 //! Pure: no I/O, no clock (the instant is passed in). The store loads a [`DebtorFile`] per
 //! debtor and writes what [`DebtorPlan`] says.

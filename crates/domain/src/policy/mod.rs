@@ -5,7 +5,9 @@
 //! This module holds the first layer: each jurisdiction's law as a YAML file under
 //! `crates/domain/data/policy/` (sources cited in the files' comments), embedded in the binary and
 //! parsed once on first use. [`Evaluator`] (in `evaluate.rs`) applies all the layers to one
-//! proposed contact and answers send, defer or deny with a [`ReasonCode`].
+//! proposed contact and answers send, defer or deny with a [`ReasonCode`]; what it is given is in
+//! `input.rs`, what it answers in `decision.rs`, the rules at one instant in `evaluate/checks.rs`
+//! and the search for the earliest allowed instant in `evaluate/search.rs`.
 //!
 //! ```
 //! use chrono::{NaiveTime, Weekday};
