@@ -32,8 +32,8 @@ impl FixedClock {
     }
 
     pub fn advance(&self, by: Duration) {
-        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *t += by;
+        let mut instant = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *instant += by;
     }
 }
 

@@ -16,9 +16,9 @@ pub enum AddressError {
 
 /// Lower-cases and checks an email address (one `@`, a dotted domain, no spaces).
 pub fn normalize_email(raw: &str) -> Result<String, AddressError> {
-    let e = raw.trim().to_lowercase();
+    let address = raw.trim().to_lowercase();
     let bad = || AddressError::Email(raw.to_string());
-    let (local, domain) = e.split_once('@').ok_or_else(bad)?;
+    let (local, domain) = address.split_once('@').ok_or_else(bad)?;
     let ok_local = !local.is_empty()
         && local.len() <= 64
         && !local.starts_with('.')
@@ -41,7 +41,7 @@ pub fn normalize_email(raw: &str) -> Result<String, AddressError> {
             .last()
             .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
     if ok_local && ok_domain {
-        Ok(e)
+        Ok(address)
     } else {
         Err(bad())
     }
@@ -54,15 +54,15 @@ pub fn normalize_phone(raw: &str, region: Country) -> Result<String, AddressErro
         value: raw.to_string(),
         region,
     };
-    let t = raw.trim();
-    if t.is_empty() {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
         return Err(bad());
     }
-    let n = phonenumber::parse(Some(region.phone_region()), t).map_err(|_| bad())?;
-    if !phonenumber::is_valid(&n) {
+    let number = phonenumber::parse(Some(region.phone_region()), trimmed).map_err(|_| bad())?;
+    if !phonenumber::is_valid(&number) {
         return Err(bad());
     }
-    Ok(n.format().mode(Mode::E164).to_string())
+    Ok(number.format().mode(Mode::E164).to_string())
 }
 
 #[cfg(test)]

@@ -123,11 +123,11 @@ impl fmt::Display for Country {
 
 impl FromStr for Country {
     type Err = UnknownCountry;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let trimmed = text.trim();
         Country::ALL
             .into_iter()
-            .find(|c| c.code().eq_ignore_ascii_case(t))
-            .ok_or_else(|| UnknownCountry(s.to_string()))
+            .find(|c| c.code().eq_ignore_ascii_case(trimmed))
+            .ok_or_else(|| UnknownCountry(text.to_string()))
     }
 }

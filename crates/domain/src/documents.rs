@@ -45,16 +45,16 @@ pub const KNOWN_TYPES: &[&str] = &[
 
 /// Whether `doc_type` is one of [`KNOWN_TYPES`] (case-insensitive).
 pub fn is_known_type(doc_type: &str) -> bool {
-    let t = doc_type.trim();
-    KNOWN_TYPES.iter().any(|k| k.eq_ignore_ascii_case(t))
+    let trimmed = doc_type.trim();
+    KNOWN_TYPES.iter().any(|k| k.eq_ignore_ascii_case(trimmed))
 }
 
 /// Checks `number` as a document of `doc_type` (case-insensitive). `dni` accepts the Peruvian,
 /// Spanish and Argentinian forms; use [`is_valid_in`] to read it for one country. Unknown types
 /// are not valid (see [`is_known_type`]).
 pub fn is_valid(doc_type: &str, number: &str) -> bool {
-    let t = doc_type.trim();
-    let is = |k: &str| t.eq_ignore_ascii_case(k);
+    let trimmed = doc_type.trim();
+    let is = |k: &str| trimmed.eq_ignore_ascii_case(k);
     if is("cpf") {
         is_valid_cpf(number)
     } else if is("cnpj") {
@@ -89,18 +89,18 @@ pub fn is_valid(doc_type: &str, number: &str) -> bool {
 /// Like [`is_valid`], reading country-dependent types for `country`: `dni` is the Peruvian,
 /// Spanish or Argentinian one, and `rut` in Colombia is the NIT.
 pub fn is_valid_in(country: Country, doc_type: &str, number: &str) -> bool {
-    let t = doc_type.trim();
-    if t.eq_ignore_ascii_case("dni") {
+    let trimmed = doc_type.trim();
+    if trimmed.eq_ignore_ascii_case("dni") {
         match country {
             Country::Pe => is_valid_dni_pe(number),
             Country::Es => is_valid_dni_es(number),
             Country::Ar => is_valid_dni_ar(number),
-            _ => is_valid(t, number),
+            _ => is_valid(trimmed, number),
         }
-    } else if t.eq_ignore_ascii_case("rut") && country == Country::Co {
+    } else if trimmed.eq_ignore_ascii_case("rut") && country == Country::Co {
         is_valid_nit(number)
     } else {
-        is_valid(t, number)
+        is_valid(trimmed, number)
     }
 }
 
@@ -114,20 +114,20 @@ fn compact(number: &str) -> String {
 }
 
 /// The digit values of an all-ASCII-digit string, or `None`.
-fn digits<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let b = s.as_bytes();
-    if b.len() != N || !b.iter().all(u8::is_ascii_digit) {
+fn digits<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != N || !bytes.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let mut out = [0u8; N];
-    for (o, c) in out.iter_mut().zip(b) {
-        *o = c - b'0';
+    for (slot, byte) in out.iter_mut().zip(bytes) {
+        *slot = byte - b'0';
     }
     Some(out)
 }
 
-fn all_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())
+fn all_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|c| c.is_ascii_digit())
 }
 
 fn weighted_sum(values: &[u8], weights: &[u32]) -> u32 {
@@ -140,8 +140,12 @@ fn weighted_sum(values: &[u8], weights: &[u32]) -> u32 {
 
 /// `r < 2 → 0`, else `11 - r`: the rule of CPF and CNPJ.
 fn mod11_br(sum: u32) -> u8 {
-    let r = sum % 11;
-    if r < 2 { 0 } else { (11 - r) as u8 }
+    let remainder = sum % 11;
+    if remainder < 2 {
+        0
+    } else {
+        (11 - remainder) as u8
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,14 +163,14 @@ pub fn cpf_check_digits(base: &[u8; 9]) -> [u8; 2] {
 
 /// BR CPF: 11 digits (`123.456.789-09` or `12345678909`), two check digits, not all equal.
 pub fn is_valid_cpf(number: &str) -> bool {
-    let Some(d) = digits::<11>(&compact(number)) else {
+    let Some(values) = digits::<11>(&compact(number)) else {
         return false;
     };
-    if d.iter().all(|&x| x == d[0]) {
+    if values.iter().all(|&x| x == values[0]) {
         return false;
     }
-    let base: [u8; 9] = d[..9].try_into().expect("nine digits");
-    cpf_check_digits(&base) == [d[9], d[10]]
+    let base: [u8; 9] = values[..9].try_into().expect("nine digits");
+    cpf_check_digits(&base) == [values[9], values[10]]
 }
 
 /// The two check digits of a CNPJ whose first twelve characters have the values `base`
@@ -185,22 +189,22 @@ pub fn cnpj_check_digits(base: &[u8; 12]) -> [u8; 2] {
 /// BR CNPJ: 14 characters (`11.222.333/0001-81`), two check digits. The first twelve may be
 /// letters (the alphanumeric CNPJ issued from 2026); the last two are digits.
 pub fn is_valid_cnpj(number: &str) -> bool {
-    let c = compact(number);
-    let b = c.as_bytes();
-    if b.len() != 14
-        || !b[..12].iter().all(u8::is_ascii_alphanumeric)
-        || !b[12..].iter().all(u8::is_ascii_digit)
+    let compacted = compact(number);
+    let bytes = compacted.as_bytes();
+    if bytes.len() != 14
+        || !bytes[..12].iter().all(u8::is_ascii_alphanumeric)
+        || !bytes[12..].iter().all(u8::is_ascii_digit)
     {
         return false;
     }
-    if b.iter().all(|&x| x == b[0]) {
+    if bytes.iter().all(|&x| x == bytes[0]) {
         return false;
     }
     let mut base = [0u8; 12];
-    for (v, &ch) in base.iter_mut().zip(b) {
-        *v = ch - b'0';
+    for (value, &ch) in base.iter_mut().zip(bytes) {
+        *value = ch - b'0';
     }
-    cnpj_check_digits(&base) == [b[12] - b'0', b[13] - b'0']
+    cnpj_check_digits(&base) == [bytes[12] - b'0', bytes[13] - b'0']
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,13 +212,13 @@ pub fn is_valid_cnpj(number: &str) -> bool {
 
 /// The check digit (`'0'`–`'9'` or `'K'`) of a Chilean RUT/RUN body.
 pub fn rut_check_digit(body: u32) -> char {
-    let mut n = body;
+    let mut rest = body;
     let mut sum = 0u32;
-    let mut w = 2u32;
-    while n > 0 {
-        sum += (n % 10) * w;
-        n /= 10;
-        w = if w == 7 { 2 } else { w + 1 };
+    let mut weight = 2u32;
+    while rest > 0 {
+        sum += (rest % 10) * weight;
+        rest /= 10;
+        weight = if weight == 7 { 2 } else { weight + 1 };
     }
     match 11 - sum % 11 {
         11 => '0',
@@ -225,18 +229,18 @@ pub fn rut_check_digit(body: u32) -> char {
 
 /// CL RUT/RUN: `12.345.678-5`, `12345678-5` or `123456785`; check digit `0`–`9` or `K`.
 pub fn is_valid_rut(number: &str) -> bool {
-    let c = compact(number);
-    if c.len() < 2 || c.len() > 10 {
+    let compacted = compact(number);
+    if compacted.len() < 2 || compacted.len() > 10 {
         return false;
     }
-    let (body, dv) = c.split_at(c.len() - 1);
+    let (body, dv) = compacted.split_at(compacted.len() - 1);
     if !all_digits(body) || body.starts_with('0') {
         return false;
     }
-    let Ok(n) = body.parse::<u32>() else {
+    let Ok(body_value) = body.parse::<u32>() else {
         return false;
     };
-    dv.starts_with(rut_check_digit(n))
+    dv.starts_with(rut_check_digit(body_value))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,8 +248,8 @@ pub fn is_valid_rut(number: &str) -> bool {
 
 /// CO cédula de ciudadanía: 6 to 10 digits, no leading zero, no check digit.
 pub fn is_valid_cc(number: &str) -> bool {
-    let c = compact(number);
-    (6..=10).contains(&c.len()) && all_digits(&c) && !c.starts_with('0')
+    let compacted = compact(number);
+    (6..=10).contains(&compacted.len()) && all_digits(&compacted) && !compacted.starts_with('0')
 }
 
 /// The DIAN check digit of a NIT whose digits (without the check digit) are `base`, at most 15.
@@ -265,12 +269,12 @@ pub fn nit_check_digit(base: &[u8]) -> u8 {
 
 /// CO NIT: 6–15 digits followed by the DIAN check digit (`800.197.268-4`, `8001972684`).
 pub fn is_valid_nit(number: &str) -> bool {
-    let c = compact(number);
-    if !(7..=16).contains(&c.len()) || !all_digits(&c) {
+    let compacted = compact(number);
+    if !(7..=16).contains(&compacted.len()) || !all_digits(&compacted) {
         return false;
     }
-    let d: Vec<u8> = c.bytes().map(|b| b - b'0').collect();
-    let (base, dv) = d.split_at(d.len() - 1);
+    let values: Vec<u8> = compacted.bytes().map(|b| b - b'0').collect();
+    let (base, dv) = values.split_at(values.len() - 1);
     nit_check_digit(base) == dv[0]
 }
 
@@ -296,12 +300,12 @@ pub const CURP_FORBIDDEN_WORDS: &[&str] = &[
 ];
 
 /// Value of a character in the CURP dictionary `0-9 A-N Ñ O-Z` (`&` stands for `Ñ`).
-fn curp_value(c: char) -> Option<u32> {
-    match c {
-        '0'..='9' => Some(c as u32 - '0' as u32),
-        'A'..='N' => Some(c as u32 - 'A' as u32 + 10),
+fn curp_value(character: char) -> Option<u32> {
+    match character {
+        '0'..='9' => Some(character as u32 - '0' as u32),
+        'A'..='N' => Some(character as u32 - 'A' as u32 + 10),
         'Ñ' | '&' => Some(24),
-        'O'..='Z' => Some(c as u32 - 'O' as u32 + 25),
+        'O'..='Z' => Some(character as u32 - 'O' as u32 + 25),
         _ => None,
     }
 }
@@ -310,59 +314,63 @@ fn curp_value(c: char) -> Option<u32> {
 /// when it has another length or a character outside the dictionary.
 pub fn curp_check_digit(first17: &str) -> Option<u8> {
     let mut sum = 0u32;
-    let mut n = 0u32;
-    for c in first17.chars() {
-        if n == 17 {
+    let mut position = 0u32;
+    for character in first17.chars() {
+        if position == 17 {
             return None;
         }
-        sum += curp_value(c)? * (18 - n);
-        n += 1;
+        sum += curp_value(character)? * (18 - position);
+        position += 1;
     }
-    (n == 17).then_some(((10 - sum % 10) % 10) as u8)
+    (position == 17).then_some(((10 - sum % 10) % 10) as u8)
 }
 
 /// MX CURP: 4 letters, birth date `YYMMDD`, sex `H`/`M`/`X`, state, 3 consonants, a
 /// differentiator (digit for births up to 1999, letter from 2000) and the check digit.
 pub fn is_valid_curp(number: &str) -> bool {
-    let c = compact(number);
-    let b = c.as_bytes();
-    if b.len() != 18 {
+    let compacted = compact(number);
+    let bytes = compacted.as_bytes();
+    if bytes.len() != 18 {
         return false;
     }
-    let letters = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_uppercase);
+    let letters = |r: std::ops::Range<usize>| bytes[r].iter().all(u8::is_ascii_uppercase);
     if !letters(0..4)
-        || !b[4..10].iter().all(u8::is_ascii_digit)
+        || !bytes[4..10].iter().all(u8::is_ascii_digit)
         || !letters(10..16)
-        || !b[16].is_ascii_alphanumeric()
-        || !b[17].is_ascii_digit()
+        || !bytes[16].is_ascii_alphanumeric()
+        || !bytes[17].is_ascii_digit()
     {
         return false;
     }
-    if CURP_FORBIDDEN_WORDS.contains(&&c[..4]) || !matches!(b[10], b'H' | b'M' | b'X') {
+    if CURP_FORBIDDEN_WORDS.contains(&&compacted[..4]) || !matches!(bytes[10], b'H' | b'M' | b'X') {
         return false;
     }
-    if !CURP_STATES.contains(&&c[11..13]) {
+    if !CURP_STATES.contains(&&compacted[11..13]) {
         return false;
     }
-    let century = if b[16].is_ascii_digit() { 1900 } else { 2000 };
-    if yymmdd(&b[4..10], century).is_none() {
+    let century = if bytes[16].is_ascii_digit() {
+        1900
+    } else {
+        2000
+    };
+    if yymmdd(&bytes[4..10], century).is_none() {
         return false;
     }
-    curp_check_digit(&c[..17]) == Some(b[17] - b'0')
+    curp_check_digit(&compacted[..17]) == Some(bytes[17] - b'0')
 }
 
-fn yymmdd(b: &[u8], century: i32) -> Option<NaiveDate> {
-    let two = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+fn yymmdd(bytes: &[u8], century: i32) -> Option<NaiveDate> {
+    let two = |i: usize| u32::from(bytes[i] - b'0') * 10 + u32::from(bytes[i + 1] - b'0');
     NaiveDate::from_ymd_opt(century + two(0) as i32, two(2), two(4))
 }
 
 /// Value of a character in the RFC dictionary `0-9 A-N & O-Z (space) Ñ`.
-fn rfc_value(c: char) -> Option<u32> {
-    match c {
-        '0'..='9' => Some(c as u32 - '0' as u32),
-        'A'..='N' => Some(c as u32 - 'A' as u32 + 10),
+fn rfc_value(character: char) -> Option<u32> {
+    match character {
+        '0'..='9' => Some(character as u32 - '0' as u32),
+        'A'..='N' => Some(character as u32 - 'A' as u32 + 10),
         '&' => Some(24),
-        'O'..='Z' => Some(c as u32 - 'O' as u32 + 25),
+        'O'..='Z' => Some(character as u32 - 'O' as u32 + 25),
         ' ' => Some(37),
         'Ñ' => Some(38),
         _ => None,
@@ -372,18 +380,18 @@ fn rfc_value(c: char) -> Option<u32> {
 /// The check character (`'0'`–`'9'` or `'A'`) of an RFC whose characters before it are
 /// `without_check` (11 for a company, 12 for a person, upper case), or `None`.
 pub fn rfc_check_digit(without_check: &str) -> Option<char> {
-    let n = without_check.chars().count();
-    if !(11..=12).contains(&n) {
+    let length = without_check.chars().count();
+    if !(11..=12).contains(&length) {
         return None;
     }
     // Companies are padded on the left with a space to 12 characters.
-    let pad = 12 - n;
+    let pad = 12 - length;
     let mut sum = 0u32;
-    for (i, c) in std::iter::repeat_n(' ', pad)
+    for (position, character) in std::iter::repeat_n(' ', pad)
         .chain(without_check.chars())
         .enumerate()
     {
-        sum += rfc_value(c)? * (13 - i as u32);
+        sum += rfc_value(character)? * (13 - position as u32);
     }
     Some(match (11 - sum % 11) % 11 {
         10 => 'A',
@@ -400,16 +408,16 @@ pub fn is_valid_rfc(number: &str) -> bool {
 
 /// [`is_valid_rfc`] and the last character matches [`rfc_check_digit`].
 pub fn is_valid_rfc_strict(number: &str) -> bool {
-    let Some(c) = rfc_parts(number) else {
+    let Some(parts) = rfc_parts(number) else {
         return false;
     };
-    let (head, last) = c.split_at(c.len() - 1);
+    let (head, last) = parts.split_at(parts.len() - 1);
     rfc_check_digit(head).map(String::from).as_deref() == Some(last)
 }
 
 fn rfc_parts(number: &str) -> Option<String> {
-    let c = compact(number);
-    let chars: Vec<char> = c.chars().collect();
+    let compacted = compact(number);
+    let chars: Vec<char> = compacted.chars().collect();
     let letters = match chars.len() {
         12 => 3,
         13 => 4,
@@ -432,7 +440,7 @@ fn rfc_parts(number: &str) -> Option<String> {
     {
         return None;
     }
-    Some(c)
+    Some(compacted)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,14 +459,14 @@ pub fn ruc_check_digit(base: &[u8; 10]) -> u8 {
 
 /// PE RUC: 11 digits starting `10`, `15`, `17` or `20`, with a mod-11 check digit.
 pub fn is_valid_ruc(number: &str) -> bool {
-    let Some(d) = digits::<11>(&compact(number)) else {
+    let Some(values) = digits::<11>(&compact(number)) else {
         return false;
     };
-    if !matches!((d[0], d[1]), (1, 0) | (1, 5) | (1, 7) | (2, 0)) {
+    if !matches!((values[0], values[1]), (1, 0) | (1, 5) | (1, 7) | (2, 0)) {
         return false;
     }
-    let base: [u8; 10] = d[..10].try_into().expect("ten digits");
-    ruc_check_digit(&base) == d[10]
+    let base: [u8; 10] = values[..10].try_into().expect("ten digits");
+    ruc_check_digit(&base) == values[10]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,22 +481,22 @@ pub fn dni_es_letter(number: u32) -> char {
 
 /// The control letter of a NIE with prefix `X`, `Y` or `Z` and 7 digits `number`.
 pub fn nie_letter(prefix: char, number: u32) -> Option<char> {
-    let p = match prefix.to_ascii_uppercase() {
+    let prefix_value = match prefix.to_ascii_uppercase() {
         'X' => 0,
         'Y' => 1,
         'Z' => 2,
         _ => return None,
     };
-    (number < 10_000_000).then(|| dni_es_letter(p * 10_000_000 + number))
+    (number < 10_000_000).then(|| dni_es_letter(prefix_value * 10_000_000 + number))
 }
 
 /// ES DNI: 8 digits and the control letter (`12345678Z`).
 pub fn is_valid_dni_es(number: &str) -> bool {
-    let c = compact(number);
-    if c.len() != 9 || !c.is_ascii() {
+    let compacted = compact(number);
+    if compacted.len() != 9 || !compacted.is_ascii() {
         return false;
     }
-    let (num, letter) = c.split_at(8);
+    let (num, letter) = compacted.split_at(8);
     all_digits(num)
         && num
             .parse::<u32>()
@@ -497,12 +505,12 @@ pub fn is_valid_dni_es(number: &str) -> bool {
 
 /// ES NIE: `X`, `Y` or `Z`, 7 digits and the control letter (`X1234567L`).
 pub fn is_valid_nie(number: &str) -> bool {
-    let c = compact(number);
-    if c.len() != 9 || !c.is_ascii() {
+    let compacted = compact(number);
+    if compacted.len() != 9 || !compacted.is_ascii() {
         return false;
     }
-    let prefix = char::from(c.as_bytes()[0]);
-    let (num, letter) = (&c[1..8], &c[8..]);
+    let prefix = char::from(compacted.as_bytes()[0]);
+    let (num, letter) = (&compacted[1..8], &compacted[8..]);
     all_digits(num)
         && num
             .parse::<u32>()
@@ -520,8 +528,8 @@ pub fn cif_check(base: &[u8; 7]) -> (u8, char) {
         .map(|(i, &d)| {
             let d = u32::from(d);
             if i % 2 == 0 {
-                let x = d * 2;
-                x / 10 + x % 10
+                let doubled = d * 2;
+                doubled / 10 + doubled % 10
             } else {
                 d
             }
@@ -534,19 +542,19 @@ pub fn cif_check(base: &[u8; 7]) -> (u8, char) {
 /// ES CIF: an organisation letter (`A`–`H`, `J`, `N`, `P`–`S`, `U`–`W`), 7 digits and the
 /// control as a digit or a letter (both forms are in use).
 pub fn is_valid_cif(number: &str) -> bool {
-    let c = compact(number);
-    if c.len() != 9 || !c.is_ascii() {
+    let compacted = compact(number);
+    if compacted.len() != 9 || !compacted.is_ascii() {
         return false;
     }
-    let b = c.as_bytes();
-    if !b"ABCDEFGHJNPQRSUVW".contains(&b[0]) {
+    let bytes = compacted.as_bytes();
+    if !b"ABCDEFGHJNPQRSUVW".contains(&bytes[0]) {
         return false;
     }
-    let Some(base) = digits::<7>(&c[1..8]) else {
+    let Some(base) = digits::<7>(&compacted[1..8]) else {
         return false;
     };
-    let (d, l) = cif_check(&base);
-    b[8] == b'0' + d || char::from(b[8]) == l
+    let (digit, letter) = cif_check(&base);
+    bytes[8] == b'0' + digit || char::from(bytes[8]) == letter
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -555,8 +563,8 @@ pub fn is_valid_cif(number: &str) -> bool {
 /// The check digit of a CUIT/CUIL whose first ten digits are `base`. A remainder of 1 (which
 /// AFIP avoids by changing the prefix) maps to 9, as in existing numbers.
 pub fn cuit_check_digit(base: &[u8; 10]) -> u8 {
-    let r = weighted_sum(base, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) % 11;
-    match 11 - r {
+    let remainder = weighted_sum(base, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) % 11;
+    match 11 - remainder {
         11 => 0,
         10 => 9,
         d => d as u8,
@@ -565,21 +573,21 @@ pub fn cuit_check_digit(base: &[u8; 10]) -> u8 {
 
 /// AR CUIT/CUIL: 11 digits (`20-26756539-3`), a known type prefix and the check digit.
 pub fn is_valid_cuit(number: &str) -> bool {
-    let Some(d) = digits::<11>(&compact(number)) else {
+    let Some(values) = digits::<11>(&compact(number)) else {
         return false;
     };
-    let prefix = d[0] * 10 + d[1];
+    let prefix = values[0] * 10 + values[1];
     if ![20, 23, 24, 25, 26, 27, 30, 33, 34, 50, 51, 55].contains(&prefix) {
         return false;
     }
-    let base: [u8; 10] = d[..10].try_into().expect("ten digits");
-    cuit_check_digit(&base) == d[10]
+    let base: [u8; 10] = values[..10].try_into().expect("ten digits");
+    cuit_check_digit(&base) == values[10]
 }
 
 /// AR DNI: 7 or 8 digits, no leading zero.
 pub fn is_valid_dni_ar(number: &str) -> bool {
-    let c = compact(number);
-    (7..=8).contains(&c.len()) && all_digits(&c) && !c.starts_with('0')
+    let compacted = compact(number);
+    (7..=8).contains(&compacted.len()) && all_digits(&compacted) && !compacted.starts_with('0')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,8 +595,8 @@ pub fn is_valid_dni_ar(number: &str) -> bool {
 
 /// US SSN last four digits: 4 digits, not `0000` (never issued).
 pub fn is_valid_ssn_last4(number: &str) -> bool {
-    let c = compact(number);
-    c.len() == 4 && all_digits(&c) && c != "0000"
+    let compacted = compact(number);
+    compacted.len() == 4 && all_digits(&compacted) && compacted != "0000"
 }
 
 #[cfg(test)]

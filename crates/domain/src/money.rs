@@ -112,12 +112,12 @@ pub enum MoneyError {
 
 impl FromStr for Currency {
     type Err = MoneyError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let trimmed = text.trim();
         Currency::ALL
             .into_iter()
-            .find(|c| c.code().eq_ignore_ascii_case(t))
-            .ok_or_else(|| MoneyError::UnknownCurrency(s.to_string()))
+            .find(|c| c.code().eq_ignore_ascii_case(trimmed))
+            .ok_or_else(|| MoneyError::UnknownCurrency(text.to_string()))
     }
 }
 
@@ -142,9 +142,9 @@ impl Money {
     /// Parses a non-negative amount written with a `.` decimal separator, refusing more decimals
     /// than the currency's minor unit (so nothing is silently rounded at import).
     pub fn parse_amount(text: &str, currency: Currency) -> Result<Money, MoneyError> {
-        let t = text.trim();
-        let amount =
-            Decimal::from_str_exact(t).map_err(|_| MoneyError::NotANumber(text.to_string()))?;
+        let trimmed = text.trim();
+        let amount = Decimal::from_str_exact(trimmed)
+            .map_err(|_| MoneyError::NotANumber(text.to_string()))?;
         if amount.is_sign_negative() && !amount.is_zero() {
             return Err(MoneyError::Negative(amount));
         }
@@ -214,11 +214,11 @@ impl fmt::Display for Money {
     /// `1234.50 BRL`, rounded to the minor unit.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let dp = self.currency.minor_units();
-        let mut a = self
+        let mut rounded = self
             .amount
             .round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
-        a.rescale(dp);
-        write!(f, "{} {}", a, self.currency)
+        rounded.rescale(dp);
+        write!(f, "{} {}", rounded, self.currency)
     }
 }
 

@@ -55,11 +55,11 @@ pub fn write_contact_key(
 
 /// A date as ISO 8601 (`2026-12-03`), as its `Display` writes it, without the formatting
 /// machinery for the years of four digits.
-pub fn write_date(out: &mut String, d: NaiveDate) {
+pub fn write_date(out: &mut String, date: NaiveDate) {
     use chrono::Datelike;
     use std::fmt::Write;
-    let (y, m, day) = (d.year(), d.month(), d.day());
-    if (0..=9999).contains(&y) {
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    if (0..=9999).contains(&year) {
         let digits = |n: u32, width: usize, out: &mut String| {
             let mut buf = [b'0'; 4];
             let mut n = n;
@@ -69,13 +69,13 @@ pub fn write_date(out: &mut String, d: NaiveDate) {
             }
             out.extend(buf[..width].iter().map(|&b| char::from(b)));
         };
-        digits(y as u32, 4, out);
+        digits(year as u32, 4, out);
         out.push('-');
-        digits(m, 2, out);
+        digits(month, 2, out);
         out.push('-');
         digits(day, 2, out);
     } else {
-        let _ = write!(out, "{d}");
+        let _ = write!(out, "{date}");
     }
 }
 

@@ -31,10 +31,10 @@ macro_rules! string_enum {
 
         impl std::str::FromStr for $name {
             type Err = $crate::portfolio::UnknownValue;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let t = s.trim();
-                $(if t.eq_ignore_ascii_case($s) { return Ok($name::$variant); })+
-                Err($crate::portfolio::UnknownValue { what: $what, value: s.to_string(), expected: &[$($s),+] })
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                let trimmed = text.trim();
+                $(if trimmed.eq_ignore_ascii_case($s) { return Ok($name::$variant); })+
+                Err($crate::portfolio::UnknownValue { what: $what, value: text.to_string(), expected: &[$($s),+] })
             }
         }
     };
@@ -111,8 +111,8 @@ impl PostalAddress {
             lines.push(l2.to_string());
         }
         let mut city = self.city.clone();
-        if let Some(r) = self.region.as_deref().filter(|s| !s.is_empty()) {
-            city = format!("{city} - {r}");
+        if let Some(region) = self.region.as_deref().filter(|s| !s.is_empty()) {
+            city = format!("{city} - {region}");
         }
         if let Some(pc) = self.postal_code.as_deref().filter(|s| !s.is_empty()) {
             city = format!("{city} {pc}");
@@ -142,6 +142,14 @@ impl Default for Consent {
     }
 }
 
+impl Consent {
+    /// The opt-out time a new contact point records with this consent at `now`: the consent's
+    /// own time (or `now`) for an opt-out, `None` for any other consent.
+    pub fn opted_out_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (self.status == ConsentStatus::OptedOut).then(|| self.at.unwrap_or(now))
+    }
+}
+
 /// One way to reach a debtor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactPoint {
@@ -161,6 +169,36 @@ pub struct ContactPoint {
     pub priority: i32,
     pub bounce_count: i32,
     pub created_at: DateTime<Utc>,
+}
+
+impl ContactPoint {
+    /// **Rule: an opt-out is sticky across imports.** What an import that brings `incoming`
+    /// for this stored point leaves on it: a point whose consent is `opted_out` keeps its
+    /// consent (status, source and time) whatever the import says, any other takes the
+    /// import's; an opt-out time once recorded stays, and the import's is recorded only where
+    /// there is none. Only an explicit change of consent ([`ContactPoint::set_consent`]) lifts
+    /// an opt-out. The import's upsert of `contact_points` applies this rule in SQL.
+    pub fn merge_imported_consent(&mut self, incoming: &Consent, now: DateTime<Utc>) {
+        if self.consent.status != ConsentStatus::OptedOut {
+            self.consent = incoming.clone();
+        }
+        self.opted_out_at = self.opted_out_at.or(incoming.opted_out_at(now));
+    }
+
+    /// An explicit change of consent (the API, the debtor in the portal), at `now`: the
+    /// consent replaces the point's (stamped `now` when it has no time); an opt-out keeps the
+    /// time of an earlier one, any other consent clears it.
+    pub fn set_consent(&mut self, consent: Consent, now: DateTime<Utc>) {
+        self.opted_out_at = if consent.status == ConsentStatus::OptedOut {
+            Some(self.opted_out_at.unwrap_or(now))
+        } else {
+            None
+        };
+        self.consent = Consent {
+            at: consent.at.or(Some(now)),
+            ..consent
+        };
+    }
 }
 
 /// A span of local hours, `from` inclusive, `to` exclusive.
@@ -194,17 +232,17 @@ pub struct Preferences {
 pub struct WeekdayName(pub Weekday);
 
 impl Serialize for WeekdayName {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0.to_string().to_lowercase())
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_string().to_lowercase())
     }
 }
 
 impl<'de> Deserialize<'de> for WeekdayName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse::<Weekday>()
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse::<Weekday>()
             .map(WeekdayName)
-            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a weekday (mon…sun)")))
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a weekday (mon…sun)")))
     }
 }
 
@@ -275,6 +313,21 @@ pub struct StrategyAssignment {
     #[serde(default)]
     pub arms: std::collections::BTreeMap<String, String>,
     pub started_at: DateTime<Utc>,
+}
+
+impl StrategyAssignment {
+    /// **Rule: a debt keeps the strategy version it started with.** Of the assignment stored
+    /// for a debt and one proposed for it (by a planner that read the debt before another
+    /// stored one), the stored one stays; the proposed one is taken only by a debt without
+    /// any. Moving a debt to another strategy or version is an explicit act, never a plan's.
+    /// The planner chooses a strategy only for a debt without one, and its write of
+    /// `debtor_plans.strategies` applies this rule in SQL (stored entries win the JSON merge).
+    pub fn kept<'a>(
+        stored: Option<&'a StrategyAssignment>,
+        proposed: &'a StrategyAssignment,
+    ) -> &'a StrategyAssignment {
+        stored.unwrap_or(proposed)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -439,6 +492,231 @@ pub struct Dispute {
 mod tests {
     use super::*;
     use crate::Currency;
+
+    fn instant(seconds: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_790_000_000 + seconds, 0).unwrap()
+    }
+
+    fn consent(status: ConsentStatus, source: &str, at: i64) -> Consent {
+        Consent {
+            status,
+            source: Some(source.into()),
+            at: Some(instant(at)),
+        }
+    }
+
+    fn point(consent: Consent, opted_out_at: Option<DateTime<Utc>>) -> ContactPoint {
+        ContactPoint {
+            id: ContactPointId::generate(),
+            debtor_id: DebtorId::generate(),
+            channel: Channel::Sms,
+            address: "+5511987654321".into(),
+            postal: None,
+            verified: false,
+            consent,
+            opted_out_at,
+            priority: 0,
+            bounce_count: 0,
+            created_at: instant(0),
+        }
+    }
+
+    #[test]
+    fn an_opt_out_is_sticky_across_imports() {
+        use ConsentStatus::*;
+        let now = instant(1_000);
+        let stored_out = consent(OptedOut, "portal", 10);
+        // (stored consent, stored opt-out time, imported consent,
+        //  consent after, opt-out time after)
+        let cases = [
+            // An opt-out stays whatever the import says, with its source and time.
+            (
+                stored_out.clone(),
+                Some(instant(10)),
+                consent(Granted, "import", 500),
+                stored_out.clone(),
+                Some(instant(10)),
+            ),
+            (
+                stored_out.clone(),
+                Some(instant(10)),
+                consent(Unknown, "import", 500),
+                stored_out.clone(),
+                Some(instant(10)),
+            ),
+            (
+                stored_out.clone(),
+                Some(instant(10)),
+                consent(Denied, "import", 500),
+                stored_out.clone(),
+                Some(instant(10)),
+            ),
+            (
+                stored_out.clone(),
+                Some(instant(10)),
+                consent(OptedOut, "import", 500),
+                stored_out.clone(),
+                Some(instant(10)),
+            ),
+            // Any other consent takes the import's.
+            (
+                consent(Granted, "contract", 10),
+                None,
+                consent(Denied, "import", 500),
+                consent(Denied, "import", 500),
+                None,
+            ),
+            (
+                consent(Unknown, "contract", 10),
+                None,
+                consent(Granted, "import", 500),
+                consent(Granted, "import", 500),
+                None,
+            ),
+            (
+                consent(Denied, "contract", 10),
+                None,
+                consent(Unknown, "import", 500),
+                consent(Unknown, "import", 500),
+                None,
+            ),
+            // An opt-out in the import is recorded, at its own time or at the import's.
+            (
+                consent(Granted, "contract", 10),
+                None,
+                consent(OptedOut, "import", 500),
+                consent(OptedOut, "import", 500),
+                Some(instant(500)),
+            ),
+            (
+                consent(Granted, "contract", 10),
+                None,
+                Consent {
+                    status: OptedOut,
+                    source: None,
+                    at: None,
+                },
+                Consent {
+                    status: OptedOut,
+                    source: None,
+                    at: None,
+                },
+                Some(now),
+            ),
+            // An opt-out time already recorded is never moved nor cleared.
+            (
+                consent(Granted, "portal", 20),
+                Some(instant(10)),
+                consent(OptedOut, "import", 500),
+                consent(OptedOut, "import", 500),
+                Some(instant(10)),
+            ),
+            (
+                consent(Granted, "portal", 20),
+                Some(instant(10)),
+                consent(Granted, "import", 500),
+                consent(Granted, "import", 500),
+                Some(instant(10)),
+            ),
+        ];
+        for (i, (stored, stored_at, incoming, consent_after, at_after)) in
+            cases.into_iter().enumerate()
+        {
+            let mut cp = point(stored, stored_at);
+            cp.merge_imported_consent(&incoming, now);
+            assert_eq!(
+                (cp.consent, cp.opted_out_at),
+                (consent_after, at_after),
+                "case {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_explicit_change_of_consent_replaces_it() {
+        use ConsentStatus::*;
+        let now = instant(1_000);
+        // (stored opt-out time, new consent, consent after, opt-out time after)
+        let no_time = |status| Consent {
+            status,
+            source: Some("portal".into()),
+            at: None,
+        };
+        let stamped = |status| Consent {
+            status,
+            source: Some("portal".into()),
+            at: Some(now),
+        };
+        let cases = [
+            (
+                Some(instant(10)),
+                consent(Granted, "portal", 500),
+                consent(Granted, "portal", 500),
+                None,
+            ),
+            (
+                Some(instant(10)),
+                no_time(OptedOut),
+                stamped(OptedOut),
+                Some(instant(10)),
+            ),
+            (None, no_time(OptedOut), stamped(OptedOut), Some(now)),
+            (
+                None,
+                consent(OptedOut, "portal", 500),
+                consent(OptedOut, "portal", 500),
+                Some(now),
+            ),
+            (None, no_time(Denied), stamped(Denied), None),
+        ];
+        for (i, (stored_at, new, consent_after, at_after)) in cases.into_iter().enumerate() {
+            let mut cp = point(consent(OptedOut, "import", 5), stored_at);
+            cp.set_consent(new, now);
+            assert_eq!(
+                (cp.consent, cp.opted_out_at),
+                (consent_after, at_after),
+                "case {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_debt_keeps_the_strategy_version_it_started_with() {
+        let assignment = |strategy: &str, version, started| StrategyAssignment {
+            strategy: strategy.into(),
+            version,
+            arms: [("wa-vs-sms".to_string(), "A".to_string())].into(),
+            started_at: instant(started),
+        };
+        let proposed = assignment("consumer", 3, 100);
+        // (stored, the one the debt follows)
+        let cases = [
+            (None, &proposed),
+            (
+                Some(assignment("consumer", 2, 10)),
+                &assignment("consumer", 2, 10),
+            ),
+            (
+                Some(assignment("consumer", 3, 10)),
+                &assignment("consumer", 3, 10),
+            ),
+            (
+                Some(assignment("business", 1, 10)),
+                &assignment("business", 1, 10),
+            ),
+            (
+                Some(assignment("consumer", 4, 200)),
+                &assignment("consumer", 4, 200),
+            ),
+        ];
+        for (i, (stored, follows)) in cases.iter().enumerate() {
+            assert_eq!(
+                StrategyAssignment::kept(stored.as_ref(), &proposed),
+                *follows,
+                "case {i}"
+            );
+        }
+    }
 
     fn debt(balance: i64) -> Debt {
         let now = DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap();

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use recaudo_domain::event::EventKind;
 use recaudo_domain::portfolio::{
-    Channel, Consent, ConsentStatus, DebtorKind, Language, PostalAddress, Preferences,
+    Channel, Consent, DebtorKind, Language, PostalAddress, Preferences,
 };
 use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, ImportId};
 use serde_json::value::RawValue;
@@ -497,8 +497,7 @@ fn plan_batch(
     let mut cp_values = vec![];
     for k in order {
         let c = contacts[&k];
-        let opted_out_at =
-            (c.consent.status == ConsentStatus::OptedOut).then(|| c.consent.at.unwrap_or(now));
+        let opted_out_at = c.consent.opted_out_at(now);
         cp_values.push(vec![
             tid.to_string().into(),
             ContactPointId::generate().into(),
@@ -516,6 +515,8 @@ fn plan_batch(
             now.into(),
         ]);
     }
+    // Applies recaudo_domain::portfolio::ContactPoint::merge_imported_consent: an opt-out is
+    // sticky across imports (tests/it/rules.rs checks the SQL against it).
     sets.push(RowSet {
         head: format!("INSERT INTO contact_points (tenant_id, {})", crate::rows::CONTACT_POINT_COLUMNS),
         tail: " ON CONFLICT (debtor_id, channel, address) DO UPDATE SET \

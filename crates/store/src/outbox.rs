@@ -18,6 +18,9 @@ pub(crate) const CONTACT_COLUMNS: &str = "id, debtor_id, debt_id, covers, contac
 pub(crate) fn contact_insert_head() -> String {
     format!("INSERT INTO contacts (tenant_id, {CONTACT_COLUMNS})")
 }
+// The key is recaudo_domain::outbox::contact_key; one contact a day per debtor is the planner's
+// (recaudo_domain::planner::one_contact_per_day_limit, covering_message: `covers` lists the
+// debts a message covers). tests/it/rules.rs checks both databases store it so.
 pub(crate) const CONTACT_INSERT_TAIL: &str = " ON CONFLICT (idempotency_key) DO NOTHING";
 /// The planner's many-row statement on SQLite: `{head} VALUES (…), (…), …` without a tail.
 /// `OR IGNORE` skips a contact whose key is in the outbox already, as [`CONTACT_INSERT_TAIL`]

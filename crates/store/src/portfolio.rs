@@ -389,8 +389,7 @@ impl TenantStore {
             new.postal.as_ref(),
             debtor.country,
         )?;
-        let opted_out_at =
-            (new.consent.status == ConsentStatus::OptedOut).then(|| new.consent.at.unwrap_or(now));
+        let opted_out_at = new.consent.opted_out_at(now);
         let cp = ContactPoint {
             id: ContactPointId::generate(),
             debtor_id,
@@ -473,15 +472,7 @@ impl TenantStore {
     ) -> Result<ContactPoint> {
         let mut cp = self.get_contact_point(id).await?;
         let opted_out = consent.status == ConsentStatus::OptedOut;
-        cp.opted_out_at = if opted_out {
-            Some(cp.opted_out_at.unwrap_or(now))
-        } else {
-            None
-        };
-        cp.consent = Consent {
-            at: consent.at.or(Some(now)),
-            ..consent
-        };
+        cp.set_consent(consent, now);
         let mut sql = Sql::new("UPDATE contact_points SET consent_status = ");
         sql.push_arg(cp.consent.status.as_str())
             .push(", consent_source = ")

@@ -121,7 +121,7 @@ impl Jurisdiction {
     pub fn from_parts(country: &str, region: Option<&str>) -> Result<Jurisdiction, CalendarError> {
         match region.map(str::trim).filter(|r| !r.is_empty()) {
             None => country.parse(),
-            Some(r) => format!("{}-{}", country.trim(), r).parse(),
+            Some(region) => format!("{}-{}", country.trim(), region).parse(),
         }
     }
 
@@ -157,8 +157,8 @@ impl Jurisdiction {
 }
 
 impl From<Country> for Jurisdiction {
-    fn from(c: Country) -> Self {
-        match c {
+    fn from(country: Country) -> Self {
+        match country {
             Country::Br => Jurisdiction::Br,
             Country::Mx => Jurisdiction::Mx,
             Country::Co => Jurisdiction::Co,
@@ -180,13 +180,13 @@ impl fmt::Display for Jurisdiction {
 impl FromStr for Jurisdiction {
     type Err = CalendarError;
     /// Case-insensitive; `BR-SP`, `br_sp` and ` br-sp ` are the same.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim().replace('_', "-");
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let normalized = text.trim().replace('_', "-");
         Jurisdiction::ALL
             .into_iter()
-            .find(|j| j.code().eq_ignore_ascii_case(&t))
+            .find(|j| j.code().eq_ignore_ascii_case(&normalized))
             .ok_or_else(|| CalendarError::UnknownJurisdiction {
-                code: s.to_string(),
+                code: text.to_string(),
                 known: Jurisdiction::known_codes(),
             })
     }
@@ -194,14 +194,14 @@ impl FromStr for Jurisdiction {
 
 impl TryFrom<String> for Jurisdiction {
     type Error = CalendarError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
     }
 }
 
 impl From<Jurisdiction> for &'static str {
-    fn from(j: Jurisdiction) -> Self {
-        j.code()
+    fn from(jurisdiction: Jurisdiction) -> Self {
+        jurisdiction.code()
     }
 }
 
@@ -233,19 +233,19 @@ struct YearTable {
 
 impl YearTable {
     fn contains(&self, date: NaiveDate) -> bool {
-        let i = date.ordinal0() as usize;
-        self.bits[i / 64] & (1 << (i % 64)) != 0
+        let day = date.ordinal0() as usize;
+        self.bits[day / 64] & (1 << (day % 64)) != 0
     }
 }
 
 impl Compiled {
     fn new(code: String, name: String, rules: Vec<rules::Rule>) -> Compiled {
-        let n = (CACHE_LAST_YEAR - CACHE_FIRST_YEAR + 1) as usize;
+        let years = (CACHE_LAST_YEAR - CACHE_FIRST_YEAR + 1) as usize;
         Compiled {
             code,
             name,
             rules,
-            years: (0..n).map(|_| OnceLock::new()).collect(),
+            years: (0..years).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -255,14 +255,14 @@ impl Compiled {
         for rule in &self.rules {
             days.clear();
             rule.days_in(year, &mut days);
-            for d in &days {
-                add_name(&mut by_date, *d, &rule.name);
+            for date in &days {
+                add_name(&mut by_date, *date, &rule.name);
             }
         }
         let mut bits = [0u64; 6];
-        for d in by_date.keys() {
-            let i = d.ordinal0() as usize;
-            bits[i / 64] |= 1 << (i % 64);
+        for date in by_date.keys() {
+            let day = date.ordinal0() as usize;
+            bits[day / 64] |= 1 << (day % 64);
         }
         YearTable {
             holidays: by_date
@@ -273,12 +273,12 @@ impl Compiled {
         }
     }
 
-    fn with_year<R>(&self, year: i32, f: impl FnOnce(&YearTable) -> R) -> R {
+    fn with_year<R>(&self, year: i32, read: impl FnOnce(&YearTable) -> R) -> R {
         if (CACHE_FIRST_YEAR..=CACHE_LAST_YEAR).contains(&year) {
             let slot = &self.years[(year - CACHE_FIRST_YEAR) as usize];
-            f(slot.get_or_init(|| self.compute(year)))
+            read(slot.get_or_init(|| self.compute(year)))
         } else {
-            f(&self.compute(year))
+            read(&self.compute(year))
         }
     }
 }
@@ -308,14 +308,14 @@ fn resolve(set: &RuleSet, file: &str, depth: usize) -> Result<Vec<rules::Rule>, 
     }
     let mut out = Vec::new();
     for code in &set.includes {
-        let j: Jurisdiction = code.parse().map_err(|_| CalendarError::InvalidFile {
+        let jurisdiction: Jurisdiction = code.parse().map_err(|_| CalendarError::InvalidFile {
             file: file.to_string(),
             message: format!(
                 "`includes: {code}` is not a known jurisdiction (known: {})",
                 Jurisdiction::known_codes()
             ),
         })?;
-        let (inc_file, yaml) = j.file();
+        let (inc_file, yaml) = jurisdiction.file();
         let inc = RuleSet::from_yaml(inc_file, yaml)?;
         out.extend(resolve(&inc, inc_file, depth + 1)?);
     }
@@ -323,16 +323,16 @@ fn resolve(set: &RuleSet, file: &str, depth: usize) -> Result<Vec<rules::Rule>, 
     Ok(out)
 }
 
-fn load_builtin(j: Jurisdiction) -> Result<Arc<Compiled>, CalendarError> {
-    let (file, yaml) = j.file();
+fn load_builtin(jurisdiction: Jurisdiction) -> Result<Arc<Compiled>, CalendarError> {
+    let (file, yaml) = jurisdiction.file();
     let set = RuleSet::from_yaml(file, yaml)?;
-    if set.code != j.code() {
+    if set.code != jurisdiction.code() {
         return Err(CalendarError::InvalidFile {
             file: file.to_string(),
             message: format!(
                 "declares `jurisdiction: {}` but is the file of {}",
                 set.code,
-                j.code()
+                jurisdiction.code()
             ),
         });
     }
@@ -371,30 +371,33 @@ impl fmt::Debug for HolidayCalendar {
 }
 
 impl HolidayCalendar {
-    /// The built-in calendar of `j`.
+    /// The built-in calendar of `jurisdiction`.
     ///
     /// # Panics
     /// If an embedded holiday file is invalid: a build defect that the crate's tests catch
     /// (`check_builtin_files`). Use [`HolidayCalendar::try_for_jurisdiction`] to get the error.
-    pub fn for_jurisdiction(j: Jurisdiction) -> HolidayCalendar {
-        match HolidayCalendar::try_for_jurisdiction(j) {
-            Ok(c) => c,
-            Err(e) => {
-                panic!("embedded holiday data is invalid (the tests should have caught it): {e}")
+    pub fn for_jurisdiction(jurisdiction: Jurisdiction) -> HolidayCalendar {
+        match HolidayCalendar::try_for_jurisdiction(jurisdiction) {
+            Ok(calendar) => calendar,
+            Err(error) => {
+                panic!(
+                    "embedded holiday data is invalid (the tests should have caught it): {error}"
+                )
             }
         }
     }
 
-    /// The built-in calendar of `j`, or the error in the embedded data.
-    pub fn try_for_jurisdiction(j: Jurisdiction) -> Result<HolidayCalendar, CalendarError> {
+    /// The built-in calendar of `jurisdiction`, or the error in the embedded data.
+    pub fn try_for_jurisdiction(
+        jurisdiction: Jurisdiction,
+    ) -> Result<HolidayCalendar, CalendarError> {
         let all = BUILTIN.as_ref().map_err(Clone::clone)?;
-        let base =
-            all.get(j.index())
-                .cloned()
-                .ok_or_else(|| CalendarError::UnknownJurisdiction {
-                    code: j.code().to_string(),
-                    known: Jurisdiction::known_codes(),
-                })?;
+        let base = all.get(jurisdiction.index()).cloned().ok_or_else(|| {
+            CalendarError::UnknownJurisdiction {
+                code: jurisdiction.code().to_string(),
+                known: Jurisdiction::known_codes(),
+            }
+        })?;
         Ok(HolidayCalendar {
             base,
             extra: Arc::new(BTreeMap::new()),

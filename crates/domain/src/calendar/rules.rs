@@ -58,12 +58,12 @@ impl RuleSet {
             return Err(invalid("-", "`holidays` is empty".into()));
         }
         let mut rules = Vec::with_capacity(raw.holidays.len());
-        for r in raw.holidays {
-            let name = r.name.trim().to_string();
+        for raw_rule in raw.holidays {
+            let name = raw_rule.name.trim().to_string();
             if name.is_empty() {
                 return Err(invalid("-", "a holiday has an empty `name`".into()));
             }
-            let rule = Rule::try_from_raw(name.clone(), r).map_err(|m| invalid(&name, m))?;
+            let rule = Rule::try_from_raw(name.clone(), raw_rule).map_err(|m| invalid(&name, m))?;
             rules.push(rule);
         }
         Ok(RuleSet {
@@ -159,18 +159,18 @@ struct RawNthWeekday {
 struct WeekdayName(Weekday);
 
 impl<'de> Deserialize<'de> for WeekdayName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_weekday(&s)
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse_weekday(&text)
             .map(WeekdayName)
             .map_err(de::Error::custom)
     }
 }
 
-fn parse_weekday(s: &str) -> Result<Weekday, String> {
-    s.trim()
+fn parse_weekday(text: &str) -> Result<Weekday, String> {
+    text.trim()
         .parse::<Weekday>()
-        .map_err(|_| format!("`{s}` is not a weekday (mon, tue, wed, thu, fri, sat, sun)"))
+        .map_err(|_| format!("`{text}` is not a weekday (mon, tue, wed, thu, fri, sat, sun)"))
 }
 
 /// Which occurrence of a weekday in a month: 1 to 4, or the last.
@@ -181,38 +181,40 @@ pub(crate) enum Nth {
 }
 
 impl<'de> Deserialize<'de> for Nth {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl Visitor<'_> for V {
             type Value = Nth;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("1, 2, 3, 4 or `last`")
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Nth, E> {
-                match v {
-                    1..=4 => Ok(Nth::Index(v as u8)),
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Nth, E> {
+                match value {
+                    1..=4 => Ok(Nth::Index(value as u8)),
                     _ => Err(E::custom(format!(
-                        "nth must be 1 to 4 or `last`, not {v} (a fifth weekday does not exist in every month: use `last`)"
+                        "nth must be 1 to 4 or `last`, not {value} (a fifth weekday does not exist in every month: use `last`)"
                     ))),
                 }
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Nth, E> {
-                match u64::try_from(v) {
-                    Ok(u) => self.visit_u64(u),
-                    Err(_) => Err(E::custom(format!("nth must be 1 to 4 or `last`, not {v}"))),
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Nth, E> {
+                match u64::try_from(value) {
+                    Ok(unsigned) => self.visit_u64(unsigned),
+                    Err(_) => Err(E::custom(format!(
+                        "nth must be 1 to 4 or `last`, not {value}"
+                    ))),
                 }
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Nth, E> {
-                if v.trim().eq_ignore_ascii_case("last") {
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Nth, E> {
+                if value.trim().eq_ignore_ascii_case("last") {
                     Ok(Nth::Last)
                 } else {
                     Err(E::custom(format!(
-                        "nth must be 1 to 4 or `last`, not `{v}`"
+                        "nth must be 1 to 4 or `last`, not `{value}`"
                     )))
                 }
             }
         }
-        d.deserialize_any(V)
+        deserializer.deserialize_any(V)
     }
 }
 
@@ -223,25 +225,25 @@ enum RawMove {
 }
 
 impl<'de> Deserialize<'de> for RawMove {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = RawMove;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("`following_monday` or a map like `{ sat: -1, sun: 1 }`")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawMove, E> {
-                Ok(RawMove::Named(v.to_string()))
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<RawMove, E> {
+                Ok(RawMove::Named(value.to_string()))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawMove, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, i64>()? {
-                    out.push((k, v));
+                while let Some((weekday, value)) = map.next_entry::<String, i64>()? {
+                    out.push((weekday, value));
                 }
                 Ok(RawMove::Map(out))
             }
         }
-        d.deserialize_any(V)
+        deserializer.deserialize_any(V)
     }
 }
 
@@ -281,12 +283,12 @@ enum When {
 const ALL_DAYS: u8 = 0b111_1111;
 
 impl Rule {
-    fn try_from_raw(name: String, r: RawRule) -> Result<Rule, String> {
+    fn try_from_raw(name: String, raw: RawRule) -> Result<Rule, String> {
         let kinds = [
-            r.date.is_some(),
-            r.easter.is_some(),
-            r.nth_weekday.is_some(),
-            r.dates.is_some(),
+            raw.date.is_some(),
+            raw.easter.is_some(),
+            raw.nth_weekday.is_some(),
+            raw.dates.is_some(),
         ];
         let when = match kinds.iter().filter(|k| **k).count() {
             0 => {
@@ -295,26 +297,26 @@ impl Rule {
                 );
             }
             1 => {
-                if let Some(s) = &r.date {
-                    parse_month_day(s)?
-                } else if let Some(offset) = r.easter {
+                if let Some(text) = &raw.date {
+                    parse_month_day(text)?
+                } else if let Some(offset) = raw.easter {
                     if offset.abs() > MAX_EASTER_OFFSET {
                         return Err(format!(
                             "`easter: {offset}` is more than {MAX_EASTER_OFFSET} days from Easter Sunday"
                         ));
                     }
                     When::Easter(offset)
-                } else if let Some(n) = &r.nth_weekday {
-                    if !(1..=12).contains(&n.month) {
-                        return Err(format!("`nth_weekday.month: {}` is not 1 to 12", n.month));
+                } else if let Some(nth) = &raw.nth_weekday {
+                    if !(1..=12).contains(&nth.month) {
+                        return Err(format!("`nth_weekday.month: {}` is not 1 to 12", nth.month));
                     }
                     When::NthWeekday {
-                        month: n.month,
-                        weekday: n.weekday.0,
-                        nth: n.nth,
+                        month: nth.month,
+                        weekday: nth.weekday.0,
+                        nth: nth.nth,
                     }
                 } else {
-                    let mut dates = r.dates.clone().unwrap_or_default();
+                    let mut dates = raw.dates.clone().unwrap_or_default();
                     if dates.is_empty() {
                         return Err("`dates` is empty".into());
                     }
@@ -331,35 +333,35 @@ impl Rule {
             }
         };
         if matches!(when, When::Dates(_))
-            && (r.shift.is_some()
-                || r.only_on.is_some()
-                || r.from.is_some()
-                || r.until.is_some()
-                || !r.skip_years.is_empty()
-                || !r.overrides.is_empty())
+            && (raw.shift.is_some()
+                || raw.only_on.is_some()
+                || raw.from.is_some()
+                || raw.until.is_some()
+                || !raw.skip_years.is_empty()
+                || !raw.overrides.is_empty())
         {
             return Err(
                 "`dates` lists the exact days: `move`, `only_on`, `from`, `until`, `skip_years` and `overrides` do not apply to it"
                     .into(),
             );
         }
-        let shift = match r.shift {
+        let shift = match raw.shift {
             None => [0; 7],
-            Some(m) => parse_move(m)?,
+            Some(raw_move) => parse_move(raw_move)?,
         };
-        let only_on = match r.only_on {
+        let only_on = match raw.only_on {
             None => ALL_DAYS,
             Some(days) if days.is_empty() => return Err("`only_on` is empty".into()),
             Some(days) => days
                 .iter()
                 .fold(0u8, |acc, d| acc | (1 << d.0.num_days_from_monday())),
         };
-        if let (Some(from), Some(until)) = (r.from, r.until)
+        if let (Some(from), Some(until)) = (raw.from, raw.until)
             && from > until
         {
             return Err(format!("`from: {from}` is after `until: {until}`"));
         }
-        for (year, date) in &r.overrides {
+        for (year, date) in &raw.overrides {
             if date.year() != *year {
                 return Err(format!(
                     "`overrides: {{{year}: {date}}}` moves the {year} holiday into another year"
@@ -371,10 +373,10 @@ impl Rule {
             when,
             shift,
             only_on,
-            from: r.from,
-            until: r.until,
-            skip_years: r.skip_years,
-            overrides: r.overrides,
+            from: raw.from,
+            until: raw.until,
+            skip_years: raw.skip_years,
+            overrides: raw.overrides,
         })
     }
 
@@ -385,14 +387,14 @@ impl Rule {
     /// too and only days inside `year` are kept.
     pub(crate) fn days_in(&self, year: i32, out: &mut Vec<NaiveDate>) {
         if let When::Dates(dates) = &self.when {
-            out.extend(dates.iter().filter(|d| d.year() == year));
+            out.extend(dates.iter().filter(|day| day.year() == year));
             return;
         }
         for base in [year.saturating_sub(1), year, year.saturating_add(1)] {
-            if let Some(d) = self.occurrence(base)
-                && d.year() == year
+            if let Some(day) = self.occurrence(base)
+                && day.year() == year
             {
-                out.push(d);
+                out.push(day);
             }
         }
     }
@@ -405,8 +407,8 @@ impl Rule {
         {
             return None;
         }
-        if let Some(d) = self.overrides.get(&year) {
-            return Some(*d);
+        if let Some(day) = self.overrides.get(&year) {
+            return Some(*day);
         }
         let day = match &self.when {
             When::Fixed { month, day } => NaiveDate::from_ymd_opt(year, *month, *day)?,
@@ -428,23 +430,23 @@ impl Rule {
     }
 }
 
-fn parse_month_day(s: &str) -> Result<When, String> {
-    let bad = || format!("`date: {s}` is not a day of the year written MM-DD (e.g. 12-25)");
-    let (m, d) = s.trim().split_once('-').ok_or_else(bad)?;
-    let month: u32 = m.parse().map_err(|_| bad())?;
-    let day: u32 = d.parse().map_err(|_| bad())?;
+fn parse_month_day(text: &str) -> Result<When, String> {
+    let bad = || format!("`date: {text}` is not a day of the year written MM-DD (e.g. 12-25)");
+    let (month_text, day_text) = text.trim().split_once('-').ok_or_else(bad)?;
+    let month: u32 = month_text.parse().map_err(|_| bad())?;
+    let day: u32 = day_text.parse().map_err(|_| bad())?;
     if (month, day) == (2, 29) {
         return Err("`date: 02-29` does not exist every year".into());
     }
     // 2001 is not a leap year: this accepts exactly the days every year has.
     if NaiveDate::from_ymd_opt(2001, month, day).is_none() {
-        return Err(format!("`date: {s}` is not a day of the year"));
+        return Err(format!("`date: {text}` is not a day of the year"));
     }
     Ok(When::Fixed { month, day })
 }
 
-fn parse_move(m: RawMove) -> Result<[i8; 7], String> {
-    match m {
+fn parse_move(raw: RawMove) -> Result<[i8; 7], String> {
+    match raw {
         RawMove::Named(name) => match name.trim() {
             // Colombia's Ley 51 de 1983: "cuando no caigan en día lunes se trasladarán al lunes
             // siguiente a dicho día".
@@ -459,19 +461,19 @@ fn parse_move(m: RawMove) -> Result<[i8; 7], String> {
             }
             let mut shift = [0i8; 7];
             let mut seen = 0u8;
-            for (k, v) in entries {
-                let wd = parse_weekday(&k).map_err(|e| format!("in `move`: {e}"))?;
-                let i = wd.num_days_from_monday();
-                if seen & (1 << i) != 0 {
-                    return Err(format!("`move` names `{k}` twice"));
+            for (key, shift_days) in entries {
+                let wd = parse_weekday(&key).map_err(|e| format!("in `move`: {e}"))?;
+                let bit = wd.num_days_from_monday();
+                if seen & (1 << bit) != 0 {
+                    return Err(format!("`move` names `{key}` twice"));
                 }
-                seen |= 1 << i;
-                if v == 0 || !(-6..=6).contains(&v) {
+                seen |= 1 << bit;
+                if shift_days == 0 || !(-6..=6).contains(&shift_days) {
                     return Err(format!(
-                        "`move: {{{k}: {v}}}` must shift by 1 to 6 days, forward or back"
+                        "`move: {{{key}: {shift_days}}}` must shift by 1 to 6 days, forward or back"
                     ));
                 }
-                shift[i as usize] = v as i8;
+                shift[bit as usize] = shift_days as i8;
             }
             Ok(shift)
         }

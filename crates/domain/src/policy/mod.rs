@@ -5,7 +5,9 @@
 //! This module holds the first layer: each jurisdiction's law as a YAML file under
 //! `crates/domain/data/policy/` (sources cited in the files' comments), embedded in the binary and
 //! parsed once on first use. [`Evaluator`] (in `evaluate.rs`) applies all the layers to one
-//! proposed contact and answers send, defer or deny with a [`ReasonCode`].
+//! proposed contact and answers send, defer or deny with a [`ReasonCode`]; what it is given is in
+//! `input.rs`, what it answers in `decision.rs`, the rules at one instant in `evaluate/checks.rs`
+//! and the search for the earliest allowed instant in `evaluate/search.rs`.
 //!
 //! ```
 //! use chrono::{NaiveTime, Weekday};
@@ -22,17 +24,18 @@
 //!
 //! Pure: no I/O, no clock.
 
+mod decision;
 mod evaluate;
+mod input;
 mod preset;
 
 use std::sync::LazyLock;
 
 use crate::calendar::Jurisdiction;
 
-pub use evaluate::{
-    DEFAULT_HORIZON_DAYS, Decision, Evaluator, Explanation, Layer, PastContact, Pause, PauseKind,
-    ProposedContact, ReasonCode, RuleCheck, RuntimeState, TenantPolicy,
-};
+pub use decision::{Decision, Explanation, Layer, ReasonCode, RuleCheck};
+pub use evaluate::{DEFAULT_HORIZON_DAYS, Evaluator};
+pub use input::{PastContact, Pause, PauseKind, ProposedContact, RuntimeState, TenantPolicy};
 pub use preset::{
     ChannelRule, ChannelSet, CountScope, Limit, MinGap, Preset, TimeWindow, WeekWindows,
     WindowBasis,
@@ -53,8 +56,8 @@ pub enum PolicyError {
 }
 
 /// The embedded file of a jurisdiction: (file name, contents).
-fn file(j: Jurisdiction) -> (&'static str, &'static str) {
-    match j {
+fn file(jurisdiction: Jurisdiction) -> (&'static str, &'static str) {
+    match jurisdiction {
         Jurisdiction::Br => ("br.yaml", include_str!("../../data/policy/br.yaml")),
         Jurisdiction::BrSp => ("br-sp.yaml", include_str!("../../data/policy/br-sp.yaml")),
         Jurisdiction::BrRj => ("br-rj.yaml", include_str!("../../data/policy/br-rj.yaml")),
@@ -68,14 +71,17 @@ fn file(j: Jurisdiction) -> (&'static str, &'static str) {
     }
 }
 
-fn load_builtin(j: Jurisdiction) -> Result<Preset, PolicyError> {
-    let (name, yaml) = file(j);
+fn load_builtin(jurisdiction: Jurisdiction) -> Result<Preset, PolicyError> {
+    let (name, yaml) = file(jurisdiction);
     let preset = Preset::from_yaml(name, yaml)?;
-    if preset.jurisdiction() != j {
+    if preset.jurisdiction() != jurisdiction {
         return Err(PolicyError::Invalid {
             file: name.to_string(),
             path: "jurisdiction".into(),
-            message: format!("declares {} but is the file of {j}", preset.jurisdiction()),
+            message: format!(
+                "declares {} but is the file of {jurisdiction}",
+                preset.jurisdiction()
+            ),
         });
     }
     Ok(preset)
@@ -92,32 +98,36 @@ pub fn check_builtin_files() -> Result<(), PolicyError> {
 }
 
 impl Preset {
-    /// The built-in preset of `j`.
+    /// The built-in preset of `jurisdiction`.
     ///
     /// # Panics
     /// If an embedded preset file is invalid: a build defect that the crate's tests catch
     /// ([`check_builtin_files`]). Use [`Preset::try_for_jurisdiction`] to get the error.
-    pub fn for_jurisdiction(j: Jurisdiction) -> &'static Preset {
-        match Preset::try_for_jurisdiction(j) {
-            Ok(p) => p,
-            Err(e) => {
-                panic!("embedded policy preset is invalid (the tests should have caught it): {e}")
+    pub fn for_jurisdiction(jurisdiction: Jurisdiction) -> &'static Preset {
+        match Preset::try_for_jurisdiction(jurisdiction) {
+            Ok(preset) => preset,
+            Err(error) => {
+                panic!(
+                    "embedded policy preset is invalid (the tests should have caught it): {error}"
+                )
             }
         }
     }
 
-    /// The built-in preset of `j`, or the error in the embedded data.
-    pub fn try_for_jurisdiction(j: Jurisdiction) -> Result<&'static Preset, PolicyError> {
+    /// The built-in preset of `jurisdiction`, or the error in the embedded data.
+    pub fn try_for_jurisdiction(
+        jurisdiction: Jurisdiction,
+    ) -> Result<&'static Preset, PolicyError> {
         let all = BUILTIN.as_ref().map_err(Clone::clone)?;
-        let (name, _) = file(j);
+        let (name, _) = file(jurisdiction);
         Jurisdiction::ALL
             .iter()
-            .position(|x| *x == j)
+            .position(|x| *x == jurisdiction)
             .and_then(|i| all.get(i))
             .ok_or_else(|| PolicyError::Invalid {
                 file: name.to_string(),
                 path: "jurisdiction".into(),
-                message: format!("no built-in preset for {j}"),
+                message: format!("no built-in preset for {jurisdiction}"),
             })
     }
 }

@@ -55,8 +55,8 @@ const WEEKDAYS: [Weekday; 7] = [
 const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// The index of a channel in per-channel arrays: its place in `Channel::ALL`.
-fn channel_index(c: Channel) -> usize {
-    match c {
+fn channel_index(channel: Channel) -> usize {
+    match channel {
         Channel::Email => 0,
         Channel::Sms => 1,
         Channel::Whatsapp => 2,
@@ -185,10 +185,10 @@ impl TimeWindow {
         self.to
     }
 
-    /// Whether `t` is in `[from, to)`.
-    pub fn contains(&self, t: NaiveTime) -> bool {
-        let m = (t.hour() * 60 + t.minute()) as u16;
-        self.from <= m && m < self.to
+    /// Whether `time` is in `[from, to)`.
+    pub fn contains(&self, time: NaiveTime) -> bool {
+        let minute = (time.hour() * 60 + time.minute()) as u16;
+        self.from <= minute && minute < self.to
     }
 }
 
@@ -205,8 +205,8 @@ impl fmt::Display for TimeWindow {
     }
 }
 
-fn minute_to_time(m: u16) -> Option<NaiveTime> {
-    NaiveTime::from_hms_opt(u32::from(m / 60), u32::from(m % 60), 0)
+fn minute_to_time(minute: u16) -> Option<NaiveTime> {
+    NaiveTime::from_hms_opt(u32::from(minute / 60), u32::from(minute % 60), 0)
 }
 
 /// Whose contacts a limit counts.
@@ -226,8 +226,8 @@ pub struct ChannelSet(u8);
 impl ChannelSet {
     pub const ALL: ChannelSet = ChannelSet(0b1_1111);
 
-    pub fn contains(self, c: Channel) -> bool {
-        self.0 & (1 << channel_index(c)) != 0
+    pub fn contains(self, channel: Channel) -> bool {
+        self.0 & (1 << channel_index(channel)) != 0
     }
 
     pub fn is_all(self) -> bool {
@@ -249,8 +249,8 @@ impl ChannelSet {
             .filter(move |c| self.contains(*c))
     }
 
-    fn with(self, c: Channel) -> ChannelSet {
-        ChannelSet(self.0 | (1 << channel_index(c)))
+    fn with(self, channel: Channel) -> ChannelSet {
+        ChannelSet(self.0 | (1 << channel_index(channel)))
     }
 }
 
@@ -313,8 +313,8 @@ impl Preset {
     }
 
     /// The rule of one channel (defaults already applied).
-    pub fn channel(&self, c: Channel) -> &ChannelRule {
-        &self.channels[channel_index(c)]
+    pub fn channel(&self, channel: Channel) -> &ChannelRule {
+        &self.channels[channel_index(channel)]
     }
 
     /// Every channel with its rule.
@@ -327,9 +327,11 @@ impl Preset {
         &self.limits
     }
 
-    /// The limits that count a contact on `c`.
-    pub fn limits_for(&self, c: Channel) -> impl Iterator<Item = &Limit> {
-        self.limits.iter().filter(move |l| l.channels.contains(c))
+    /// The limits that count a contact on `channel`.
+    pub fn limits_for(&self, channel: Channel) -> impl Iterator<Item = &Limit> {
+        self.limits
+            .iter()
+            .filter(move |l| l.channels.contains(channel))
     }
 
     /// Parses and checks one preset file. `file` names it in error messages.
@@ -351,9 +353,9 @@ impl Preset {
         if name.is_empty() {
             return Err(invalid("name", "is empty".into()));
         }
-        for (i, s) in raw.sources.iter().enumerate() {
-            if s.trim().is_empty() {
-                return Err(invalid(&format!("sources[{i}]"), "is empty".into()));
+        for (index, source) in raw.sources.iter().enumerate() {
+            if source.trim().is_empty() {
+                return Err(invalid(&format!("sources[{index}]"), "is empty".into()));
             }
         }
 
@@ -363,38 +365,38 @@ impl Preset {
             message,
         };
         let defaults = match &raw.channel_defaults {
-            Some(d) => Some(d.resolve_partial("channel_defaults").map_err(fault)?),
+            Some(partial) => Some(partial.resolve_partial("channel_defaults").map_err(fault)?),
             None => None,
         };
         let mut listed: [Option<(&RawChannel, String)>; 5] = Default::default();
         for (key, rule) in &raw.channels {
-            let c: Channel = key.parse().map_err(|e: crate::portfolio::UnknownValue| {
+            let channel: Channel = key.parse().map_err(|e: crate::portfolio::UnknownValue| {
                 invalid(&format!("channels.{key}"), e.to_string())
             })?;
-            let i = channel_index(c);
-            if listed[i].is_some() {
+            let index = channel_index(channel);
+            if listed[index].is_some() {
                 return Err(invalid(
                     &format!("channels.{key}"),
-                    format!("channel `{c}` is listed twice"),
+                    format!("channel `{channel}` is listed twice"),
                 ));
             }
-            listed[i] = Some((rule, format!("channels.{key}")));
+            listed[index] = Some((rule, format!("channels.{key}")));
         }
         let mut channels = Vec::with_capacity(5);
-        for (i, c) in Channel::ALL.iter().copied().enumerate() {
-            let rule = match &listed[i] {
+        for (index, channel) in Channel::ALL.iter().copied().enumerate() {
+            let rule = match &listed[index] {
                 Some((rule, path)) => rule
                     .resolve_partial(path)
                     .and_then(|r| r.fill(defaults.as_ref(), path))
                     .map_err(fault)?,
                 None => match &defaults {
-                    Some(d) => d
+                    Some(default_rule) => default_rule
                         .clone()
-                        .fill(None, &format!("channels.{c}"))
+                        .fill(None, &format!("channels.{channel}"))
                         .map_err(fault)?,
                     None => {
                         return Err(invalid(
-                            &format!("channels.{c}"),
+                            &format!("channels.{channel}"),
                             "channel not listed and there are no `channel_defaults`: every \
                              channel must be covered or defaulted explicitly"
                                 .into(),
@@ -409,9 +411,9 @@ impl Preset {
             .map_err(|_| invalid("channels", "internal: not five channels".into()))?;
 
         let mut limits: Vec<Limit> = Vec::with_capacity(raw.limits.len());
-        for (i, l) in raw.limits.into_iter().enumerate() {
-            let path = format!("limits[{i}]");
-            let limit = l.resolve(&path).map_err(fault)?;
+        for (index, raw_limit) in raw.limits.into_iter().enumerate() {
+            let path = format!("limits[{index}]");
+            let limit = raw_limit.resolve(&path).map_err(fault)?;
             if limits.iter().any(|other| other.id == limit.id) {
                 return Err(invalid(
                     &format!("{path}.id"),
@@ -480,7 +482,7 @@ type Fault = (String, String);
 impl RawChannel {
     fn resolve_partial(&self, path: &str) -> Result<PartialRule, Fault> {
         let windows = match &self.windows {
-            Some(w) => Some(parse_week(w, &format!("{path}.windows"))?),
+            Some(week) => Some(parse_week(week, &format!("{path}.windows"))?),
             None => None,
         };
         Ok(PartialRule {
@@ -552,41 +554,42 @@ fn parse_week(map: &BTreeMap<String, Vec<String>>, path: &str) -> Result<WeekWin
     for (key, list) in map {
         let (first, last) = parse_day_key(key).map_err(|m| err(format!("{path}.{key}"), m))?;
         let mut windows = Vec::with_capacity(list.len());
-        for (i, s) in list.iter().enumerate() {
-            let w = parse_window(s).map_err(|m| err(format!("{path}.{key}[{i}]"), m))?;
-            windows.push((w, i));
+        for (index, source) in list.iter().enumerate() {
+            let window =
+                parse_window(source).map_err(|m| err(format!("{path}.{key}[{index}]"), m))?;
+            windows.push((window, index));
         }
         windows.sort();
         for pair in windows.windows(2) {
-            let ((a, ia), (b, ib)) = (pair[0], pair[1]);
-            if b.from < a.to {
+            let ((earlier, earlier_index), (later, later_index)) = (pair[0], pair[1]);
+            if later.from < earlier.to {
                 return Err(err(
-                    format!("{path}.{key}[{}]", ia.max(ib)),
-                    format!("window {b} overlaps window {a}"),
+                    format!("{path}.{key}[{}]", earlier_index.max(later_index)),
+                    format!("window {later} overlaps window {earlier}"),
                 ));
             }
         }
         let windows: Vec<TimeWindow> = windows.into_iter().map(|(w, _)| w).collect();
-        for d in first..=last {
-            if let Some((_, other)) = &days[d] {
+        for day in first..=last {
+            if let Some((_, other)) = &days[day] {
                 return Err(err(
                     format!("{path}.{key}"),
-                    format!("`{}` is covered twice (also by `{other}`)", DAY_KEYS[d]),
+                    format!("`{}` is covered twice (also by `{other}`)", DAY_KEYS[day]),
                 ));
             }
-            days[d] = Some((windows.clone(), key.as_str()));
+            days[day] = Some((windows.clone(), key.as_str()));
         }
     }
     let mut out: [Vec<TimeWindow>; 7] = Default::default();
-    for (d, slot) in days.into_iter().enumerate() {
+    for (day, slot) in days.into_iter().enumerate() {
         match slot {
-            Some((w, _)) => out[d] = w,
+            Some((windows, _)) => out[day] = windows,
             None => {
                 return Err(err(
                     path.to_string(),
                     format!(
                         "`{}` is not covered: give every weekday its windows (`{}: []` for no contact)",
-                        DAY_KEYS[d], DAY_KEYS[d]
+                        DAY_KEYS[day], DAY_KEYS[day]
                     ),
                 ));
             }
@@ -604,47 +607,47 @@ fn parse_day_key(key: &str) -> Result<(usize, usize), String> {
     };
     match key.split_once('-') {
         None => day(key).map(|d| (d, d)),
-        Some((a, b)) => {
-            let (a, b) = (day(a)?, day(b)?);
-            if a > b {
+        Some((first, last)) => {
+            let (first, last) = (day(first)?, day(last)?);
+            if first > last {
                 return Err(format!(
                     "range `{key}` runs backwards (ranges go Monday to Sunday)"
                 ));
             }
-            Ok((a, b))
+            Ok((first, last))
         }
     }
 }
 
 /// `"08:00-21:00"` → [08:00, 21:00); `24:00` is allowed as an end.
-fn parse_window(s: &str) -> Result<TimeWindow, String> {
-    let (a, b) = s
+fn parse_window(text: &str) -> Result<TimeWindow, String> {
+    let (from_text, to_text) = text
         .split_once('-')
-        .ok_or_else(|| format!("`{s}` is not a window `HH:MM-HH:MM`"))?;
-    let (from, to) = (parse_hhmm(a.trim())?, parse_hhmm(b.trim())?);
+        .ok_or_else(|| format!("`{text}` is not a window `HH:MM-HH:MM`"))?;
+    let (from, to) = (parse_hhmm(from_text.trim())?, parse_hhmm(to_text.trim())?);
     if from >= MINUTES_PER_DAY {
-        return Err(format!("`{s}` starts at 24:00 or later"));
+        return Err(format!("`{text}` starts at 24:00 or later"));
     }
     if from >= to {
         return Err(format!(
-            "`{s}` is empty or runs backwards: `from` must be before `to` (windows do not cross midnight; split them)"
+            "`{text}` is empty or runs backwards: `from` must be before `to` (windows do not cross midnight; split them)"
         ));
     }
-    TimeWindow::from_minutes(from, to).ok_or_else(|| format!("`{s}` is outside 00:00-24:00"))
+    TimeWindow::from_minutes(from, to).ok_or_else(|| format!("`{text}` is outside 00:00-24:00"))
 }
 
-fn parse_hhmm(s: &str) -> Result<u16, String> {
-    let bad = || format!("`{s}` is not a time `HH:MM` between 00:00 and 24:00");
-    let (h, m) = s.split_once(':').ok_or_else(bad)?;
-    if h.len() != 2 || m.len() != 2 {
+fn parse_hhmm(text: &str) -> Result<u16, String> {
+    let bad = || format!("`{text}` is not a time `HH:MM` between 00:00 and 24:00");
+    let (hours, minutes) = text.split_once(':').ok_or_else(bad)?;
+    if hours.len() != 2 || minutes.len() != 2 {
         return Err(bad());
     }
-    let h: u16 = h.parse().map_err(|_| bad())?;
-    let m: u16 = m.parse().map_err(|_| bad())?;
-    if m >= 60 || h > 24 || (h == 24 && m != 0) {
+    let hours: u16 = hours.parse().map_err(|_| bad())?;
+    let minutes: u16 = minutes.parse().map_err(|_| bad())?;
+    if minutes >= 60 || hours > 24 || (hours == 24 && minutes != 0) {
         return Err(bad());
     }
-    Ok(h * 60 + m)
+    Ok(hours * 60 + minutes)
 }
 
 #[derive(Deserialize)]
@@ -685,11 +688,11 @@ impl RawLimit {
             return Err((at("id"), "is empty".into()));
         }
         let channels = match &self.channels {
-            RawChannels::Keyword(k) if k.trim() == "all" => ChannelSet::ALL,
-            RawChannels::Keyword(k) => {
+            RawChannels::Keyword(keyword) if keyword.trim() == "all" => ChannelSet::ALL,
+            RawChannels::Keyword(keyword) => {
                 return Err((
                     at("channels"),
-                    format!("`{k}`: write `all` or a list such as [email, sms]"),
+                    format!("`{keyword}`: write `all` or a list such as [email, sms]"),
                 ));
             }
             RawChannels::List(list) => {
@@ -697,66 +700,67 @@ impl RawLimit {
                     return Err((at("channels"), "is empty".into()));
                 }
                 let mut set = ChannelSet(0);
-                for (i, s) in list.iter().enumerate() {
-                    let c: Channel = s.parse().map_err(|e: crate::portfolio::UnknownValue| {
-                        (format!("{path}.channels[{i}]"), e.to_string())
-                    })?;
-                    if set.contains(c) {
+                for (index, name) in list.iter().enumerate() {
+                    let channel: Channel =
+                        name.parse().map_err(|e: crate::portfolio::UnknownValue| {
+                            (format!("{path}.channels[{index}]"), e.to_string())
+                        })?;
+                    if set.contains(channel) {
                         return Err((
-                            format!("{path}.channels[{i}]"),
-                            format!("`{c}` is listed twice"),
+                            format!("{path}.channels[{index}]"),
+                            format!("`{channel}` is listed twice"),
                         ));
                     }
-                    set = set.with(c);
+                    set = set.with(channel);
                 }
                 set
             }
         };
-        for (key, v) in [
+        for (key, value) in [
             ("per_day", self.per_day),
             ("per_7_days", self.per_7_days),
             ("per_month", self.per_month),
             ("max_channels_per_7_days", self.max_channels_per_7_days),
             ("after_conversation_days", self.after_conversation_days),
         ] {
-            if v == Some(0) {
+            if value == Some(0) {
                 return Err((at(key), "must be at least 1".into()));
             }
         }
-        if let Some(n) = self.max_channels_per_7_days
-            && n as usize >= channels.len()
+        if let Some(cap) = self.max_channels_per_7_days
+            && cap as usize >= channels.len()
         {
             return Err((
                 at("max_channels_per_7_days"),
                 format!(
-                    "{n} does not limit anything: the limit covers {} channel(s)",
+                    "{cap} does not limit anything: the limit covers {} channel(s)",
                     channels.len()
                 ),
             ));
         }
-        if let (Some(d), Some(w)) = (self.per_day, self.per_7_days)
-            && d > w
+        if let (Some(per_day), Some(per_7_days)) = (self.per_day, self.per_7_days)
+            && per_day > per_7_days
         {
             return Err((
                 at("per_day"),
-                format!("{d} per day is more than the {w} allowed in 7 days"),
+                format!("{per_day} per day is more than the {per_7_days} allowed in 7 days"),
             ));
         }
         let min_gap = match self.min_gap {
             None => None,
-            Some(g) => {
-                if g.days.is_none() && g.hours.is_none() {
+            Some(gap) => {
+                if gap.days.is_none() && gap.hours.is_none() {
                     return Err((at("min_gap"), "give `days`, `hours` or both".into()));
                 }
-                if g.days == Some(0) {
+                if gap.days == Some(0) {
                     return Err((at("min_gap.days"), "must be at least 1".into()));
                 }
-                if g.hours == Some(0) {
+                if gap.hours == Some(0) {
                     return Err((at("min_gap.hours"), "must be at least 1".into()));
                 }
                 Some(MinGap {
-                    days: g.days,
-                    hours: g.hours,
+                    days: gap.days,
+                    hours: gap.hours,
                 })
             }
         };

@@ -50,8 +50,8 @@ use crate::portfolio::{Debt, Debtor};
 pub const MAX_JSON_DEPTH: usize = 32;
 
 /// CEL's standard environment, built once: `cel::Context::default()` builds a new one each time,
-/// which was about 70 % of the cost of a context (38.6 µs per debtor before, 10.8 µs after, in
-/// `benches/conditions.rs`); building the values as `cel`'s own types took it to 2.9 µs.
+/// which was most of the cost of a context (figures in docs/benchmarks.md, "Conditions and
+/// segments").
 static STDLIB: LazyLock<Arc<cel::Env>> = LazyLock::new(|| Arc::new(cel::Env::stdlib()));
 
 /// What a condition is evaluated on: one debtor, one of their debts, the debtor's scores and
@@ -86,11 +86,11 @@ pub struct EvalContext<'a> {
 
 impl fmt::Debug for EvalContext<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("EvalContext");
+        let mut fields = f.debug_struct("EvalContext");
         for name in super::CEL_ROOTS {
-            d.field(name, &self.variable(name));
+            fields.field(name, &self.variable(name));
         }
-        d.finish()
+        fields.finish()
     }
 }
 
@@ -116,16 +116,16 @@ impl<'a> EvalContext<'a> {
     /// Sets `debtor.segment` (the planner assigns the segment on a context it then reuses for
     /// the debtor's first debt, rather than building a second one).
     pub fn set_segment(&mut self, segment: Option<String>) {
-        if let Some(c) = self.cel.get_mut() {
+        if let Some(cel) = self.cel.get_mut() {
             let debtor = debtor_value(self.input.debtor, segment.as_deref(), self.today, self.tz);
-            c.add_variable_as_val("debtor", debtor);
+            cel.add_variable_as_val("debtor", debtor);
         }
         self.segment = Some(segment);
     }
 
     fn segment(&self) -> Option<&str> {
         match &self.segment {
-            Some(s) => s.as_deref(),
+            Some(segment) => segment.as_deref(),
             None => self.input.debtor.segment.as_deref(),
         }
     }
@@ -156,15 +156,15 @@ impl<'a> EvalContext<'a> {
     /// The value of one variable (`debtor`, `debt`, `score`, `events`, `now`) as `cel` sees it,
     /// converted to a [`Value`] (for tests and `Debug`).
     pub fn variable(&self, name: &str) -> Option<Value> {
-        let v = self.cel().get_variable(name)?;
-        Value::try_from(v.as_ref()).ok()
+        let value = self.cel().get_variable(name)?;
+        Value::try_from(value.as_ref()).ok()
     }
 
     /// Evaluates `condition`: `Ok(true)`/`Ok(false)`, or an error naming the condition's path when
     /// it fails at run time (no such key, no such overload…) or gives something other than a bool.
     pub fn evaluate(&self, condition: &Condition) -> Result<bool, EvalError> {
         match self.evaluate_direct(condition) {
-            Some(b) => Ok(b),
+            Some(holds) => Ok(holds),
             None => self.evaluate_with_cel(condition),
         }
     }
@@ -183,7 +183,7 @@ impl<'a> EvalContext<'a> {
     }
 
     /// Evaluates `condition` with `cel` alone, never the direct evaluator: what
-    /// [`EvalContext::evaluate`] must always agree with (`tests/fast_conditions.rs`).
+    /// [`EvalContext::evaluate`] must always agree with (`tests/it/fast_conditions.rs`).
     pub fn evaluate_with_cel(&self, condition: &Condition) -> Result<bool, EvalError> {
         match condition.program.execute(self.cel()) {
             Ok(Value::Bool(b)) => Ok(b),
@@ -194,9 +194,9 @@ impl<'a> EvalContext<'a> {
                     describe(&other)
                 ),
             }),
-            Err(e) => Err(EvalError {
+            Err(error) => Err(EvalError {
                 path: condition.path.clone(),
-                message: format!("the condition failed: {e}"),
+                message: format!("the condition failed: {error}"),
             }),
         }
     }
@@ -275,13 +275,13 @@ pub struct EvalError {
     pub message: String,
 }
 
-fn describe(v: &Value) -> String {
-    match v {
+fn describe(value: &Value) -> String {
+    match value {
         Value::Null => "null".into(),
-        Value::String(s) => format!("the string {s:?}"),
-        Value::Int(i) => format!("the number {i}"),
-        Value::UInt(u) => format!("the number {u}"),
-        Value::Float(f) => format!("the number {f}"),
+        Value::String(text) => format!("the string {text:?}"),
+        Value::Int(int) => format!("the number {int}"),
+        Value::UInt(uint) => format!("the number {uint}"),
+        Value::Float(float) => format!("the number {float}"),
         other => format!("a value of type {}", other.type_of()),
     }
 }
@@ -296,11 +296,11 @@ pub fn debtor_zone(debtor: &Debtor) -> Tz {
     }
     let name = debtor.timezone.trim();
     let zone = LAST.with_borrow_mut(|last| match last {
-        Some((n, z)) if n.as_ref() == name => *z,
+        Some((cached_name, zone)) if cached_name.as_ref() == name => *zone,
         _ => {
-            let z = name.parse::<Tz>().ok();
-            *last = Some((name.into(), z));
-            z
+            let zone = name.parse::<Tz>().ok();
+            *last = Some((name.into(), zone));
+            zone
         }
     });
     zone.unwrap_or_else(|| debtor.country.default_timezone())
@@ -331,8 +331,8 @@ pub fn days_past_due(due: NaiveDate, today: NaiveDate) -> i64 {
 
 /// An amount in major units as a float, for conditions only. NaN (false in every comparison) in
 /// the impossible case of a decimal `f64` cannot hold.
-pub fn money_f64(m: &Money) -> f64 {
-    m.amount.to_f64().unwrap_or(f64::NAN)
+pub fn money_f64(money: &Money) -> f64 {
+    money.amount.to_f64().unwrap_or(f64::NAN)
 }
 
 // The values are built straight as the evaluator's own types: `cel`'s conversion from its
@@ -340,52 +340,56 @@ pub fn money_f64(m: &Money) -> f64 {
 // element, and building a `Value` first doubled the allocations (`benches/conditions.rs`).
 
 fn map(entries: Vec<(&'static str, Box<dyn Val>)>) -> Box<dyn Val> {
-    let m: HashMap<CelMapKey<'static>, Box<dyn Val>> = entries
+    let entries_map: HashMap<CelMapKey<'static>, Box<dyn Val>> = entries
         .into_iter()
         .map(|(k, v)| (CelMapKey::from(k), v))
         .collect();
-    Box::new(CelMap::from(m))
+    Box::new(CelMap::from(entries_map))
 }
 
 fn list(items: Vec<Box<dyn Val>>) -> Box<dyn Val> {
     Box::new(CelList::from(items))
 }
 
-fn string(s: &str) -> Box<dyn Val> {
-    Box::new(CelString::from(s.to_string()))
+fn string(text: &str) -> Box<dyn Val> {
+    Box::new(CelString::from(text.to_string()))
 }
 
 fn null() -> Box<dyn Val> {
     Box::new(CelNull)
 }
 
-fn int(i: i64) -> Box<dyn Val> {
-    Box::new(CelInt::from(i))
+fn int(number: i64) -> Box<dyn Val> {
+    Box::new(CelInt::from(number))
 }
 
-fn float(f: f64) -> Box<dyn Val> {
-    Box::new(CelDouble::from(f))
+fn float(number: f64) -> Box<dyn Val> {
+    Box::new(CelDouble::from(number))
 }
 
-fn debtor_value(d: &Debtor, segment: Option<&str>, today: NaiveDate, tz: Tz) -> Box<dyn Val> {
-    let created = local_date(d.created_at, tz);
-    let attributes = match &d.attributes {
-        serde_json::Value::Object(_) => json_value(&d.attributes, 0),
+fn debtor_value(debtor: &Debtor, segment: Option<&str>, today: NaiveDate, tz: Tz) -> Box<dyn Val> {
+    let created = local_date(debtor.created_at, tz);
+    let attributes = match &debtor.attributes {
+        serde_json::Value::Object(_) => json_value(&debtor.attributes, 0),
         _ => map(Vec::new()),
     };
     map(vec![
-        ("kind", string(d.kind.as_str())),
+        ("kind", string(debtor.kind.as_str())),
         (
             "age",
-            d.birth_date
+            debtor
+                .birth_date
                 .and_then(|b| age_years(b, today))
                 .map_or_else(null, int),
         ),
         ("segment", segment.map_or_else(null, string)),
-        ("country", string(d.country.code())),
-        ("language", string(d.language.as_str())),
+        ("country", string(debtor.country.code())),
+        ("language", string(debtor.language.as_str())),
         ("timezone", string(tz.name())),
-        ("tags", list(d.tags.iter().map(|t| string(t)).collect())),
+        (
+            "tags",
+            list(debtor.tags.iter().map(|t| string(t)).collect()),
+        ),
         ("attributes", attributes),
         (
             "days_since_created",
@@ -394,62 +398,70 @@ fn debtor_value(d: &Debtor, segment: Option<&str>, today: NaiveDate, tz: Tz) -> 
     ])
 }
 
-fn debt_value(d: &Debt, today: NaiveDate) -> Box<dyn Val> {
+fn debt_value(debt: &Debt, today: NaiveDate) -> Box<dyn Val> {
     map(vec![
-        ("id", string(&d.id.to_string())),
-        ("balance", float(money_f64(&d.balance))),
-        ("amount", float(money_f64(&d.original))),
-        ("currency", string(d.balance.currency.code())),
-        ("days_past_due", int(days_past_due(d.due_on, today))),
-        ("status", string(d.status.as_str())),
-        ("product", d.product.as_deref().map_or_else(null, string)),
+        ("id", string(&debt.id.to_string())),
+        ("balance", float(money_f64(&debt.balance))),
+        ("amount", float(money_f64(&debt.original))),
+        ("currency", string(debt.balance.currency.code())),
+        ("days_past_due", int(days_past_due(debt.due_on, today))),
+        ("status", string(debt.status.as_str())),
+        ("product", debt.product.as_deref().map_or_else(null, string)),
     ])
 }
 
 fn score_value(score: &BTreeMap<String, f64>) -> Box<dyn Val> {
-    let m: HashMap<CelMapKey<'static>, Box<dyn Val>> = score
+    let entries: HashMap<CelMapKey<'static>, Box<dyn Val>> = score
         .iter()
         .map(|(k, v)| (CelMapKey::from(k.clone()), float(*v)))
         .collect();
-    Box::new(CelMap::from(m))
+    Box::new(CelMap::from(entries))
 }
 
-fn event_value(e: &Event) -> Box<dyn Val> {
+fn event_value(event: &Event) -> Box<dyn Val> {
     let mut entries = vec![
-        ("kind", string(e.kind.as_str())),
+        ("kind", string(event.kind.as_str())),
         (
             "at",
-            Box::new(CelTimestamp::from(e.at.fixed_offset())) as Box<dyn Val>,
+            Box::new(CelTimestamp::from(event.at.fixed_offset())) as Box<dyn Val>,
         ),
         (
             "debt",
-            e.debt_id.map_or_else(null, |id| string(&id.to_string())),
+            event
+                .debt_id
+                .map_or_else(null, |id| string(&id.to_string())),
         ),
-        ("data", json_value(&e.data, 0)),
+        ("data", json_value(&event.data, 0)),
     ];
-    if let Some(c) = e.data.get("channel").and_then(serde_json::Value::as_str) {
-        entries.push(("channel", string(c)));
+    if let Some(channel) = event
+        .data
+        .get("channel")
+        .and_then(serde_json::Value::as_str)
+    {
+        entries.push(("channel", string(channel)));
     }
     map(entries)
 }
 
 /// JSON as CEL: numbers as floats, objects as maps, at most [`MAX_JSON_DEPTH`] levels.
-fn json_value(v: &serde_json::Value, depth: usize) -> Box<dyn Val> {
+fn json_value(value: &serde_json::Value, depth: usize) -> Box<dyn Val> {
     if depth >= MAX_JSON_DEPTH {
         return null();
     }
-    match v {
+    match value {
         serde_json::Value::Null => null(),
-        serde_json::Value::Bool(b) => Box::new(CelBool::from(*b)),
-        serde_json::Value::Number(n) => n.as_f64().map_or_else(null, float),
-        serde_json::Value::String(s) => string(s),
-        serde_json::Value::Array(a) => list(a.iter().map(|x| json_value(x, depth + 1)).collect()),
-        serde_json::Value::Object(o) => {
-            let m: HashMap<CelMapKey<'static>, Box<dyn Val>> = o
+        serde_json::Value::Bool(boolean) => Box::new(CelBool::from(*boolean)),
+        serde_json::Value::Number(number) => number.as_f64().map_or_else(null, float),
+        serde_json::Value::String(text) => string(text),
+        serde_json::Value::Array(items) => {
+            list(items.iter().map(|x| json_value(x, depth + 1)).collect())
+        }
+        serde_json::Value::Object(object) => {
+            let entries: HashMap<CelMapKey<'static>, Box<dyn Val>> = object
                 .iter()
                 .map(|(k, x)| (CelMapKey::from(k.clone()), json_value(x, depth + 1)))
                 .collect();
-            Box::new(CelMap::from(m))
+            Box::new(CelMap::from(entries))
         }
     }
 }

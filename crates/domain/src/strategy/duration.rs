@@ -61,27 +61,27 @@ impl fmt::Display for Span {
 impl FromStr for Span {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<Span, String> {
+    fn from_str(text: &str) -> Result<Span, String> {
         let bad = || {
             format!(
-                "`{s}` is not a duration: write a whole number and a unit, e.g. `2d`, `36h`, `90m`"
+                "`{text}` is not a duration: write a whole number and a unit, e.g. `2d`, `36h`, `90m`"
             )
         };
-        let t = s.trim();
-        let unit = match t.chars().last() {
+        let trimmed = text.trim();
+        let unit = match trimmed.chars().last() {
             Some('d') => Unit::Days,
             Some('h') => Unit::Hours,
             Some('m') => Unit::Minutes,
             _ => return Err(bad()),
         };
-        let digits = &t[..t.len() - 1];
+        let digits = &trimmed[..trimmed.len() - 1];
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let amount: u32 = digits.parse().map_err(|_| bad())?;
         if amount > MAX_SPAN_AMOUNT {
             return Err(format!(
-                "`{s}` is too long: at most {MAX_SPAN_AMOUNT} of a unit"
+                "`{text}` is too long: at most {MAX_SPAN_AMOUNT} of a unit"
             ));
         }
         Ok(Span { amount, unit })
@@ -109,8 +109,8 @@ impl DueOffset {
 
     /// The signed offset from the due date (negative before it).
     pub fn to_duration(self) -> chrono::Duration {
-        let d = self.span.to_duration();
-        if self.before { -d } else { d }
+        let span = self.span.to_duration();
+        if self.before { -span } else { span }
     }
 }
 
@@ -128,21 +128,21 @@ impl fmt::Display for DueOffset {
 impl FromStr for DueOffset {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<DueOffset, String> {
+    fn from_str(text: &str) -> Result<DueOffset, String> {
         let bad = || {
             format!(
-                "`{s}` is not an offset from the due date: write `due`, `due-5d`, `due+3d` or `due+36h`"
+                "`{text}` is not an offset from the due date: write `due`, `due-5d`, `due+3d` or `due+36h`"
             )
         };
-        let t = s.trim();
-        let rest = t.strip_prefix("due").ok_or_else(bad)?;
+        let trimmed = text.trim();
+        let rest = trimmed.strip_prefix("due").ok_or_else(bad)?;
         if rest.is_empty() {
             return Ok(DueOffset::DUE);
         }
-        let (before, span) = if let Some(r) = rest.strip_prefix('-') {
-            (true, r)
-        } else if let Some(r) = rest.strip_prefix('+') {
-            (false, r)
+        let (before, span) = if let Some(after_sign) = rest.strip_prefix('-') {
+            (true, after_sign)
+        } else if let Some(after_sign) = rest.strip_prefix('+') {
+            (false, after_sign)
         } else {
             return Err(bad());
         };

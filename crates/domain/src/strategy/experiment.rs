@@ -8,21 +8,21 @@ use crate::DebtId;
 /// dependence on the standard library's hasher, which may change between Rust versions) and
 /// well mixed in every bit, so `% 100` is even.
 fn stable_hash(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
-        for &b in *part {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        for &byte in *part {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
         // A separator, so ("ab", "c") and ("a", "bc") differ.
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
+    hash ^= hash >> 30;
+    hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash ^= hash >> 27;
+    hash = hash.wrapping_mul(0x94d0_49bb_1331_11eb);
+    hash ^ (hash >> 31)
 }
 
 /// The bucket (0–99) of a debt in an experiment.
@@ -34,11 +34,11 @@ impl Experiment {
     /// The arm a debt is in: its bucket falls in the arm's share of 0–99, arms in written order.
     /// A validated experiment's split sums to 100, so every bucket has an arm.
     pub fn arm_for(&self, debt: DebtId) -> Option<&Arm> {
-        let b = u32::from(bucket(&self.id, debt));
+        let debt_bucket = u32::from(bucket(&self.id, debt));
         let mut upper = 0u32;
         for (arm, share) in self.arms.iter().zip(&self.split) {
             upper += u32::from(*share);
-            if b < upper {
+            if debt_bucket < upper {
                 return Some(arm);
             }
         }

@@ -13,7 +13,7 @@
 //! the whole expression go to `cel`; at run time, anything unusual (a type mismatch, a missing
 //! key, `null` where a number is compared, a number compared with a number of the other kind, an
 //! error anywhere) makes that one evaluation go to `cel`, which then gives its own value or its
-//! own error message. The property test `tests/fast_conditions.rs` checks both paths agree on
+//! own error message. The property test `tests/it/fast_conditions.rs` checks both paths agree on
 //! random debtors, debts, timelines and expressions.
 
 use std::cell::OnceCell;
@@ -131,8 +131,8 @@ impl Node {
     pub(crate) fn event_kinds(&self, acc: &mut BTreeSet<String>) -> bool {
         match self {
             Node::Exists(p) => match kinds_of(p) {
-                Some(k) => {
-                    acc.extend(k);
+                Some(kinds) => {
+                    acc.extend(kinds);
                     true
                 }
                 None => false,
@@ -195,8 +195,8 @@ fn kinds_of(pred: &Node) -> Option<BTreeSet<String>> {
         // `(F == 'a' && x) || (F == 'b' && y) || …`: as that chain, the kinds of every arm.
         Node::Switch(_, arms) => {
             let mut all = BTreeSet::new();
-            for (_, x) in arms {
-                all.extend(kinds_of(x)?);
+            for (_, then) in arms {
+                all.extend(kinds_of(then)?);
             }
             Some(all)
         }
@@ -216,8 +216,8 @@ struct Compiler<'a> {
 }
 
 impl<'a> Compiler<'a> {
-    fn node(&self, e: &'a IdedExpr) -> Option<Node> {
-        match &e.expr {
+    fn node(&self, expr: &'a IdedExpr) -> Option<Node> {
+        match &expr.expr {
             Expr::Literal(l) => literal(l).map(Node::Lit),
             Expr::List(l) => {
                 if !l.optional_indices.is_empty() {
@@ -364,7 +364,7 @@ impl<'a> Compiler<'a> {
         if test {
             return None;
         }
-        let f = match (root, field) {
+        let known = match (root, field) {
             ("debtor", "kind") => Field::DebtorKind,
             ("debtor", "age") => Field::DebtorAge,
             ("debtor", "segment") => Field::DebtorSegment,
@@ -382,18 +382,18 @@ impl<'a> Compiler<'a> {
             ("debt", "product") => Field::DebtProduct,
             _ => return None,
         };
-        Some(Node::Field(f))
+        Some(Node::Field(known))
     }
 }
 
 /// A comparison, in its direct form when one side is a field and the other a literal.
-fn comparison(op: Op, a: Node, b: Node) -> Node {
-    match (a, b) {
+fn comparison(op: Op, left: Node, right: Node) -> Node {
+    match (left, right) {
         (Node::Field(f), Node::Lit(l)) => Node::FieldLit(f, op, l),
         (Node::Lit(l), Node::Field(f)) => Node::FieldLit(f, op.flip(), l),
         (Node::Event(f), Node::Lit(l)) => Node::EventLit(f, op, l),
         (Node::Lit(l), Node::Event(f)) => Node::EventLit(f, op.flip(), l),
-        (a, b) => Node::Compare(op, Box::new(a), Box::new(b)),
+        (left, right) => Node::Compare(op, Box::new(left), Box::new(right)),
     }
 }
 
@@ -427,8 +427,8 @@ impl Op {
 /// The same value: `F` equals at most one literal, the other terms are false without their `x`
 /// (`false && x`), and the chain is then the matching term's `x`, an error included.
 fn switch(or: Node) -> Node {
-    fn terms(n: Node, out: &mut Vec<Node>) {
-        match n {
+    fn terms(node: Node, out: &mut Vec<Node>) {
+        match node {
             Node::Or(a, b) => {
                 terms(*a, out);
                 terms(*b, out);
@@ -486,8 +486,8 @@ fn switch(or: Node) -> Node {
     Node::Switch(field, arms)
 }
 
-fn literal(l: &LiteralValue) -> Option<Lit> {
-    Some(match l {
+fn literal(value: &LiteralValue) -> Option<Lit> {
+    Some(match value {
         LiteralValue::Null => Lit::Null,
         LiteralValue::Boolean(b) => Lit::Bool(*b.inner()),
         LiteralValue::Int(i) => Lit::Int(*i.inner()),
@@ -546,21 +546,21 @@ impl Node {
         }
     }
 
-    fn eval<'s>(&'s self, s: &Scope<'s>, event: Option<&'s Event>) -> R<'s> {
+    fn eval<'s>(&'s self, scope: &Scope<'s>, event: Option<&'s Event>) -> R<'s> {
         match self {
             Node::Lit(l) => Ok(lit(l)),
             Node::List(items) => Ok(V::List(items)),
-            Node::Field(f) => field(*f, s),
+            Node::Field(f) => field(*f, scope),
             Node::Event(f) => event_field(*f, event.ok_or(Undecided)?),
-            Node::Score(k) => s
+            Node::Score(k) => scope
                 .input
                 .score
                 .get(k.as_ref())
                 .map(|v| V::Double(*v))
                 .ok_or(Undecided),
-            Node::HasScore(k) => Ok(V::Bool(s.input.score.contains_key(k.as_ref()))),
+            Node::HasScore(k) => Ok(V::Bool(scope.input.score.contains_key(k.as_ref()))),
             Node::Attribute(path) => {
-                let mut cur = &s.input.debtor.attributes;
+                let mut cur = &scope.input.debtor.attributes;
                 if !cur.is_object() {
                     return Err(Undecided);
                 }
@@ -573,40 +573,40 @@ impl Node {
                 }
                 json(cur)
             }
-            Node::Not(a) => match a.eval(s, event)? {
+            Node::Not(a) => match a.eval(scope, event)? {
                 V::Bool(b) => Ok(V::Bool(!b)),
                 _ => Err(Undecided),
             },
             // `cel`: `false && x` is false without `x`; `error && false` is false; `x` failing
             // fails the whole. The same for `||` with `true`.
-            Node::And(a, b) => logic(a.eval(s, event), || b.eval(s, event), false),
-            Node::Or(a, b) => logic(a.eval(s, event), || b.eval(s, event), true),
+            Node::And(a, b) => logic(a.eval(scope, event), || b.eval(scope, event), false),
+            Node::Or(a, b) => logic(a.eval(scope, event), || b.eval(scope, event), true),
             Node::Compare(op, a, b) => {
-                let (a, b) = (a.eval(s, event)?, b.eval(s, event)?);
-                let ord = compare(a, b, matches!(op, Op::Eq | Op::Ne))?;
+                let (left, right) = (a.eval(scope, event)?, b.eval(scope, event)?);
+                let ord = compare(left, right, matches!(op, Op::Eq | Op::Ne))?;
                 Ok(V::Bool(op.holds(ord)))
             }
             Node::FieldLit(f, op, l) => {
-                let ord = compare(field(*f, s)?, lit(l), matches!(op, Op::Eq | Op::Ne))?;
+                let ord = compare(field(*f, scope)?, lit(l), matches!(op, Op::Eq | Op::Ne))?;
                 Ok(V::Bool(op.holds(ord)))
             }
             Node::EventLit(f, op, l) => {
-                let v = event_field(*f, event.ok_or(Undecided)?)?;
-                let ord = compare(v, lit(l), matches!(op, Op::Eq | Op::Ne))?;
+                let value = event_field(*f, event.ok_or(Undecided)?)?;
+                let ord = compare(value, lit(l), matches!(op, Op::Eq | Op::Ne))?;
                 Ok(V::Bool(op.holds(ord)))
             }
             Node::In(a, b) => {
-                let a = a.eval(s, event)?;
-                match b.eval(s, event)? {
+                let needle = a.eval(scope, event)?;
+                match b.eval(scope, event)? {
                     V::List(items) => {
                         for item in items {
-                            if compare(a, lit(item), true)? == Ordering::Equal {
+                            if compare(needle, lit(item), true)? == Ordering::Equal {
                                 return Ok(V::Bool(true));
                             }
                         }
                         Ok(V::Bool(false))
                     }
-                    V::Tags(tags) => match a {
+                    V::Tags(tags) => match needle {
                         V::Str(x) => Ok(V::Bool(tags.iter().any(|t| t == x))),
                         _ => Err(Undecided),
                     },
@@ -614,13 +614,13 @@ impl Node {
                 }
             }
             Node::Switch(f, arms) => {
-                let value = match field(*f, s)? {
+                let value = match field(*f, scope)? {
                     V::Str(v) => Some(v),
                     V::Null => None,
                     _ => return Err(Undecided),
                 };
                 match arms.iter().find(|(lit, _)| Some(lit.as_ref()) == value) {
-                    Some((_, x)) => match x.eval(s, event)? {
+                    Some((_, x)) => match x.eval(scope, event)? {
                         V::Bool(b) => Ok(V::Bool(b)),
                         _ => Err(Undecided),
                     },
@@ -629,8 +629,8 @@ impl Node {
             }
             Node::Exists(p) | Node::All(p) => {
                 let want = matches!(self, Node::Exists(_));
-                for e in s.input.events {
-                    match p.eval(s, Some(e))? {
+                for each in scope.input.events {
+                    match p.eval(scope, Some(each))? {
                         V::Bool(b) if b == want => return Ok(V::Bool(want)),
                         V::Bool(_) => {}
                         _ => return Err(Undecided),
@@ -642,12 +642,13 @@ impl Node {
     }
 }
 
-fn event_field(f: EventField, e: &Event) -> R<'_> {
-    Ok(match f {
-        EventField::Kind => V::Str(e.kind.as_str()),
-        EventField::Debt => e.debt_id.map_or(V::Null, V::Id),
+fn event_field(which: EventField, event: &Event) -> R<'_> {
+    Ok(match which {
+        EventField::Kind => V::Str(event.kind.as_str()),
+        EventField::Debt => event.debt_id.map_or(V::Null, V::Id),
         EventField::Channel => V::Str(
-            e.data
+            event
+                .data
                 .get("channel")
                 .and_then(serde_json::Value::as_str)
                 .ok_or(Undecided)?,
@@ -655,22 +656,22 @@ fn event_field(f: EventField, e: &Event) -> R<'_> {
     })
 }
 
-fn logic<'s>(a: R<'s>, b: impl FnOnce() -> R<'s>, absorbing: bool) -> R<'s> {
-    match a {
+fn logic<'s>(left: R<'s>, right: impl FnOnce() -> R<'s>, absorbing: bool) -> R<'s> {
+    match left {
         Ok(V::Bool(x)) if x == absorbing => Ok(V::Bool(absorbing)),
-        Ok(V::Bool(_)) => match b()? {
+        Ok(V::Bool(_)) => match right()? {
             V::Bool(y) => Ok(V::Bool(y)),
             _ => Err(Undecided),
         },
-        _ => match b()? {
+        _ => match right()? {
             V::Bool(y) if y == absorbing => Ok(V::Bool(absorbing)),
             _ => Err(Undecided),
         },
     }
 }
 
-fn lit(l: &Lit) -> V<'_> {
-    match l {
+fn lit(value: &Lit) -> V<'_> {
+    match value {
         Lit::Null => V::Null,
         Lit::Bool(b) => V::Bool(*b),
         Lit::Int(i) => V::Int(*i),
@@ -680,8 +681,8 @@ fn lit(l: &Lit) -> V<'_> {
 }
 
 /// JSON as the `cel` side sees it (numbers as floats).
-fn json(v: &serde_json::Value) -> R<'_> {
-    Ok(match v {
+fn json(value: &serde_json::Value) -> R<'_> {
+    Ok(match value {
         serde_json::Value::Null => V::Null,
         serde_json::Value::Bool(b) => V::Bool(*b),
         serde_json::Value::Number(n) => V::Double(n.as_f64().ok_or(Undecided)?),
@@ -692,8 +693,8 @@ fn json(v: &serde_json::Value) -> R<'_> {
 
 /// Orders two values of the same kind. `null` equals only `null` (for `==`/`!=` only); every
 /// other pair, numbers of different kinds included, is left to `cel`.
-fn compare(a: V<'_>, b: V<'_>, equality: bool) -> Result<Ordering, Undecided> {
-    match (a, b) {
+fn compare(left: V<'_>, right: V<'_>, equality: bool) -> Result<Ordering, Undecided> {
+    match (left, right) {
         (V::Int(x), V::Int(y)) => Ok(x.cmp(&y)),
         (V::Double(x), V::Double(y)) => x.partial_cmp(&y).ok_or(Undecided),
         // Equality looks at the lengths first (most unequal pairs stop there).
@@ -720,35 +721,39 @@ fn compare(a: V<'_>, b: V<'_>, equality: bool) -> Result<Ordering, Undecided> {
     }
 }
 
-fn field<'s>(f: Field, s: &Scope<'s>) -> R<'s> {
-    let debtor = s.input.debtor;
-    let debt = s.input.debt;
-    Ok(match f {
+fn field<'s>(which: Field, scope: &Scope<'s>) -> R<'s> {
+    let debtor = scope.input.debtor;
+    let debt = scope.input.debt;
+    Ok(match which {
         Field::DebtorKind => V::Str(debtor.kind.as_str()),
-        Field::DebtorAge => s
+        Field::DebtorAge => scope
             .derived
             .age
-            .get_or_init(|| debtor.birth_date.and_then(|b| age_years(b, s.today)))
+            .get_or_init(|| debtor.birth_date.and_then(|b| age_years(b, scope.today)))
             .map_or(V::Null, V::Int),
-        Field::DebtorSegment => s.segment.map_or(V::Null, V::Str),
+        Field::DebtorSegment => scope.segment.map_or(V::Null, V::Str),
         Field::DebtorCountry => V::Str(debtor.country.code()),
         Field::DebtorLanguage => V::Str(debtor.language.as_str()),
-        Field::DebtorTimezone => V::Str(s.tz.name()),
+        Field::DebtorTimezone => V::Str(scope.tz.name()),
         Field::DebtorTags => V::Tags(&debtor.tags),
         Field::DebtorDaysSinceCreated => {
-            let created = local_date(debtor.created_at, s.tz);
-            V::Int(s.today.signed_duration_since(created).num_days())
+            let created = local_date(debtor.created_at, scope.tz);
+            V::Int(scope.today.signed_duration_since(created).num_days())
         }
         Field::DebtId => V::Id(debt.id),
-        Field::DebtBalance => {
-            V::Double(*s.derived.balance.get_or_init(|| money_f64(&debt.balance)))
-        }
+        Field::DebtBalance => V::Double(
+            *scope
+                .derived
+                .balance
+                .get_or_init(|| money_f64(&debt.balance)),
+        ),
         Field::DebtAmount => V::Double(money_f64(&debt.original)),
         Field::DebtCurrency => V::Str(debt.balance.currency.code()),
         Field::DebtDaysPastDue => V::Int(
-            *s.derived
+            *scope
+                .derived
                 .days_past_due
-                .get_or_init(|| days_past_due(debt.due_on, s.today)),
+                .get_or_init(|| days_past_due(debt.due_on, scope.today)),
         ),
         Field::DebtStatus => V::Str(debt.status.as_str()),
         Field::DebtProduct => debt.product.as_deref().map_or(V::Null, V::Str),

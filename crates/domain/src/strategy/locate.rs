@@ -26,17 +26,17 @@ pub struct YamlPath(pub Vec<Seg>);
 
 impl YamlPath {
     /// The path with a key appended.
-    pub fn key(&self, k: &str) -> YamlPath {
-        let mut v = self.0.clone();
-        v.push(Seg::Key(k.to_string()));
-        YamlPath(v)
+    pub fn key(&self, key: &str) -> YamlPath {
+        let mut segments = self.0.clone();
+        segments.push(Seg::Key(key.to_string()));
+        YamlPath(segments)
     }
 
     /// The path with an index appended.
-    pub fn index(&self, i: usize) -> YamlPath {
-        let mut v = self.0.clone();
-        v.push(Seg::Index(i));
-        YamlPath(v)
+    pub fn index(&self, index: usize) -> YamlPath {
+        let mut segments = self.0.clone();
+        segments.push(Seg::Index(index));
+        YamlPath(segments)
     }
 }
 
@@ -45,11 +45,11 @@ impl fmt::Display for YamlPath {
         if self.0.is_empty() {
             return f.write_str(".");
         }
-        for (i, s) in self.0.iter().enumerate() {
-            match s {
-                Seg::Key(k) if i == 0 => f.write_str(k)?,
-                Seg::Key(k) => write!(f, ".{k}")?,
-                Seg::Index(n) => write!(f, "[{n}]")?,
+        for (position, segment) in self.0.iter().enumerate() {
+            match segment {
+                Seg::Key(key) if position == 0 => f.write_str(key)?,
+                Seg::Key(key) => write!(f, ".{key}")?,
+                Seg::Index(index) => write!(f, "[{index}]")?,
             }
         }
         Ok(())
@@ -62,7 +62,7 @@ pub fn locate(source: &str, path: &YamlPath) -> Option<(usize, usize)> {
     let de = yaml_serde::Deserializer::from_str(source);
     match (Probe { path: &path.0 }).deserialize(de) {
         Ok(()) => None,
-        Err(e) => e.location().map(|l| (l.line(), l.column())),
+        Err(error) => error.location().map(|l| (l.line(), l.column())),
     }
 }
 
@@ -73,12 +73,12 @@ struct Probe<'p> {
 impl<'de> DeserializeSeed<'de> for Probe<'_> {
     type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         match self.path.split_first() {
             // Found: refuse whatever is there; the error carries the node's position.
-            None => d.deserialize_any(Refuse),
-            Some((Seg::Key(key), rest)) => d.deserialize_map(KeyStep { key, rest }),
-            Some((Seg::Index(index), rest)) => d.deserialize_seq(IndexStep {
+            None => deserializer.deserialize_any(Refuse),
+            Some((Seg::Key(key), rest)) => deserializer.deserialize_map(KeyStep { key, rest }),
+            Some((Seg::Index(index), rest)) => deserializer.deserialize_seq(IndexStep {
                 index: *index,
                 rest,
             }),
@@ -107,8 +107,8 @@ impl<'de> Visitor<'de> for KeyStep<'_> {
         f.write_str("a mapping")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key::<yaml_serde::Value>()? {
-            if k.as_str() == Some(self.key) {
+        while let Some(key) = map.next_key::<yaml_serde::Value>()? {
+            if key.as_str() == Some(self.key) {
                 return map.next_value_seed(Probe { path: self.rest });
             }
             map.next_value::<IgnoredAny>()?;

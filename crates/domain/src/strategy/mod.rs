@@ -71,7 +71,7 @@ pub const BUILTIN_TEMPLATES: &[&str] = &[
 /// The JSON Schema (draft 2020-12) of a strategy document, for editors and clients: every key,
 /// type and enumeration, and the syntax of offsets and durations. [`parse_strategy`] checks more
 /// (references, cycles, splits, CEL, templates). Served at `/api/v1/schemas/strategy.json`; the test
-/// `crates/domain/tests/strategy_schema.rs` keeps it equal to what `raw.rs` reads.
+/// `crates/domain/tests/it/strategy_schema.rs` keeps it equal to what `raw.rs` reads.
 pub const STRATEGY_JSON_SCHEMA: &str = include_str!("../../data/schemas/strategy.schema.json");
 
 /// Whether `name` is one of [`BUILTIN_TEMPLATES`].
@@ -258,14 +258,14 @@ impl CompiledStrategy {
         self.conditions.get(self.applies_if?)
     }
 
-    /// The compiled `stop_when[i]`.
-    pub fn stop_condition(&self, i: usize) -> Option<&Condition> {
-        self.conditions.get((*self.stop_when.get(i)?)?)
+    /// The compiled `stop_when[index]`.
+    pub fn stop_condition(&self, index: usize) -> Option<&Condition> {
+        self.conditions.get((*self.stop_when.get(index)?)?)
     }
 
-    /// The compiled `if:` of the step at index `i`.
-    pub fn step_condition(&self, i: usize) -> Option<&Condition> {
-        self.conditions.get((*self.step_if.get(i)?)?)
+    /// The compiled `if:` of the step at `index`.
+    pub fn step_condition(&self, index: usize) -> Option<&Condition> {
+        self.conditions.get((*self.step_if.get(index)?)?)
     }
 
     /// The compiled condition at `path` (`applies_if`, `stop_when[0]`, `steps[4].if`).

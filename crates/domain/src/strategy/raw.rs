@@ -130,21 +130,22 @@ pub(super) enum OneOrMany<T> {
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V<T>(PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = OneOrMany<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a map `{channel, template}` or a list of them")
             }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(a)).map(OneOrMany::One)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(OneOrMany::One)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                Vec::<T>::deserialize(de::value::SeqAccessDeserializer::new(a)).map(OneOrMany::Many)
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Vec::<T>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(OneOrMany::Many)
             }
         }
-        d.deserialize_any(V(PhantomData))
+        deserializer.deserialize_any(V(PhantomData))
     }
 }
 
@@ -152,21 +153,21 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
 pub(super) struct Ordered<T>(pub Vec<(String, T)>);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V<T>(PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = Ordered<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a map from arm name to overrides, e.g. `{ A: {channel: sms} }`")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = a.next_entry::<String, T>()? {
-                    out.push((k, v));
+                while let Some((name, overrides)) = map.next_entry::<String, T>()? {
+                    out.push((name, overrides));
                 }
                 Ok(Ordered(out))
             }
         }
-        d.deserialize_map(V(PhantomData))
+        deserializer.deserialize_map(V(PhantomData))
     }
 }

@@ -77,11 +77,11 @@ pub struct SegmentsError {
 impl fmt::Display for SegmentsError {
     /// One `FILE:LINE:COL: path: message` line per error.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.errors.iter().enumerate() {
-            if i > 0 {
+        for (index, error) in self.errors.iter().enumerate() {
+            if index > 0 {
                 f.write_str("\n")?;
             }
-            write!(f, "{}:{e}", self.file)?;
+            write!(f, "{}:{error}", self.file)?;
         }
         Ok(())
     }
@@ -91,9 +91,9 @@ impl Segments {
     /// The built-in segments (`data/segments/default.yaml`).
     pub fn builtin() -> &'static Segments {
         match Segments::try_builtin() {
-            Ok(s) => s,
-            Err(e) => {
-                panic!("embedded segments are invalid (the tests should have caught it): {e}")
+            Ok(segments) => segments,
+            Err(error) => {
+                panic!("embedded segments are invalid (the tests should have caught it): {error}")
             }
         }
     }
@@ -119,36 +119,40 @@ impl Segments {
         }
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut segments = Vec::with_capacity(raw.segments.len());
-        for (i, s) in raw.segments.into_iter().enumerate() {
-            let p = root.index(i);
-            let id = s.id.trim().to_string();
+        for (index, raw_segment) in raw.segments.into_iter().enumerate() {
+            let path = root.index(index);
+            let id = raw_segment.id.trim().to_string();
             if id.is_empty() {
-                errors.push((p.key("id"), "the segment id is empty".into()));
+                errors.push((path.key("id"), "the segment id is empty".into()));
             } else if id.chars().any(char::is_whitespace) {
                 errors.push((
-                    p.key("id"),
+                    path.key("id"),
                     format!("the segment id `{id}` has spaces: use `-` or `_`"),
                 ));
             } else if let Some(first) = seen.get(&id) {
                 errors.push((
-                    p.key("id"),
+                    path.key("id"),
                     format!("duplicate segment id `{id}` (first used at segments[{first}])"),
                 ));
             } else {
-                seen.insert(id.clone(), i);
+                seen.insert(id.clone(), index);
             }
-            let cp = p.key("if");
-            match check_cel(&s.condition, SEGMENT_ROOTS) {
+            let cp = path.key("if");
+            match check_cel(&raw_segment.condition, SEGMENT_ROOTS) {
                 Ok(program) => segments.push(Segment {
-                    name: s
+                    name: raw_segment
                         .name
                         .map(|n| n.trim().to_string())
                         .filter(|n| !n.is_empty())
                         .unwrap_or_else(|| id.clone()),
                     id,
-                    condition: Condition::from_program(cp.to_string(), &s.condition, program),
+                    condition: Condition::from_program(
+                        cp.to_string(),
+                        &raw_segment.condition,
+                        program,
+                    ),
                 }),
-                Err(m) => errors.push((cp, m)),
+                Err(message) => errors.push((cp, message)),
             }
         }
         if errors.is_empty() {
@@ -172,9 +176,9 @@ impl Segments {
     /// with its error rather than skipping to a later segment: a typo must not move every debtor
     /// silently into the next segment. Write `has(debtor.attributes.vip) && …` for optional keys.
     pub fn assign(&self, ctx: &EvalContext) -> Result<Option<&Segment>, EvalError> {
-        for s in &self.segments {
-            if ctx.evaluate(&s.condition)? {
-                return Ok(Some(s));
+        for segment in &self.segments {
+            if ctx.evaluate(&segment.condition)? {
+                return Ok(Some(segment));
             }
         }
         Ok(None)

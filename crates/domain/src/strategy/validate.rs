@@ -38,19 +38,19 @@ pub fn parse_strategy(
     known_template: &dyn Fn(&str) -> bool,
 ) -> Result<CompiledStrategy, Vec<StrategyError>> {
     let raw: RawStrategy = match yaml_serde::from_str(source) {
-        Ok(r) => r,
-        Err(e) => return Err(vec![serde_error(source, &e)]),
+        Ok(parsed) => parsed,
+        Err(error) => return Err(vec![serde_error(source, &error)]),
     };
-    let mut v = Validator {
+    let mut validator = Validator {
         errors: Vec::new(),
         conditions: Vec::new(),
         known_template,
     };
-    let strategy = v.strategy(raw);
-    if v.errors.is_empty() {
-        return Ok(CompiledStrategy::new(strategy, v.conditions));
+    let strategy = validator.strategy(raw);
+    if validator.errors.is_empty() {
+        return Ok(CompiledStrategy::new(strategy, validator.conditions));
     }
-    Err(located(source, v.errors))
+    Err(located(source, validator.errors))
 }
 
 /// Errors found at paths of `source`, with their line and column, in the order they appear.
@@ -73,15 +73,15 @@ pub(crate) fn located(source: &str, errors: Vec<(YamlPath, String)>) -> Vec<Stra
 
 /// A serde/libyaml error as a [`StrategyError`]: yaml_serde writes `path: message at line L column C`;
 /// the position and the path are taken apart so that every error prints the same way.
-pub(crate) fn serde_error(source: &str, e: &yaml_serde::Error) -> StrategyError {
-    let mut message = e.to_string();
-    let (line, column) = match e.location() {
-        Some(l) => {
-            let mark = format!(" at line {} column {}", l.line(), l.column());
-            if let Some(i) = message.find(&mark) {
-                message.replace_range(i..i + mark.len(), "");
+pub(crate) fn serde_error(source: &str, error: &yaml_serde::Error) -> StrategyError {
+    let mut message = error.to_string();
+    let (line, column) = match error.location() {
+        Some(location) => {
+            let mark = format!(" at line {} column {}", location.line(), location.column());
+            if let Some(start) = message.find(&mark) {
+                message.replace_range(start..start + mark.len(), "");
             }
-            (l.line(), l.column())
+            (location.line(), location.column())
         }
         None => second_document(source).unwrap_or((1, 1)),
     };
@@ -106,14 +106,14 @@ pub(crate) fn serde_error(source: &str, e: &yaml_serde::Error) -> StrategyError 
 /// (`---` after content): point at its marker.
 fn second_document(source: &str) -> Option<(usize, usize)> {
     let mut content = false;
-    for (i, line) in source.lines().enumerate() {
-        let t = line.trim_end();
-        if t == "---" || t.starts_with("--- ") {
+    for (index, line) in source.lines().enumerate() {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed.starts_with("--- ") {
             if content {
-                return Some((i + 1, 1));
+                return Some((index + 1, 1));
             }
             content = true;
-        } else if !t.is_empty() && !t.trim_start().starts_with('#') {
+        } else if !trimmed.is_empty() && !trimmed.trim_start().starts_with('#') {
             content = true;
         }
     }
@@ -147,13 +147,13 @@ impl Validator<'_> {
         if let Some(src) = &raw.applies_if {
             self.cel(root.key("applies_if"), src);
         }
-        for (i, src) in raw.stop_when.iter().enumerate() {
-            self.cel(root.key("stop_when").index(i), src);
+        for (index, src) in raw.stop_when.iter().enumerate() {
+            self.cel(root.key("stop_when").index(index), src);
         }
-        for (i, p) in raw.pause_while.iter().enumerate() {
-            if raw.pause_while[..i].contains(p) {
+        for (index, pause) in raw.pause_while.iter().enumerate() {
+            if raw.pause_while[..index].contains(pause) {
                 self.err(
-                    root.key("pause_while").index(i),
+                    root.key("pause_while").index(index),
                     "this pause is listed twice",
                 );
             }
@@ -165,66 +165,83 @@ impl Validator<'_> {
         }
         // Step ids, first occurrence wins; duplicates are errors.
         let mut ids: HashMap<&str, usize> = HashMap::new();
-        for (i, s) in raw.steps.iter().enumerate() {
-            let p = steps_path.index(i).key("id");
-            if !self.identifier(p.clone(), &s.id, "step id") {
+        for (index, raw_step) in raw.steps.iter().enumerate() {
+            let id_path = steps_path.index(index).key("id");
+            if !self.identifier(id_path.clone(), &raw_step.id, "step id") {
                 continue;
             }
-            if let Some(first) = ids.get(s.id.as_str()) {
+            if let Some(first) = ids.get(raw_step.id.as_str()) {
                 self.err(
-                    p,
+                    id_path,
                     format!(
                         "duplicate step id `{}` (first used at steps[{first}])",
-                        s.id
+                        raw_step.id
                     ),
                 );
             } else {
-                ids.insert(s.id.as_str(), i);
+                ids.insert(raw_step.id.as_str(), index);
             }
         }
 
         let mut steps = Vec::with_capacity(raw.steps.len());
-        for (i, s) in raw.steps.iter().enumerate() {
-            steps.push(self.step(&steps_path.index(i), s, &ids));
+        for (index, raw_step) in raw.steps.iter().enumerate() {
+            steps.push(self.step(&steps_path.index(index), raw_step, &ids));
         }
         self.reachability(&steps_path, &raw.steps, &ids);
         self.cycles(&steps_path, &raw.steps, &ids);
 
         let mut experiments = Vec::with_capacity(raw.experiments.len());
         let mut experiment_ids: HashMap<&str, usize> = HashMap::new();
-        for (i, e) in raw.experiments.iter().enumerate() {
-            let p = root.key("experiments").index(i);
-            if self.identifier(p.key("id"), &e.id, "experiment id") {
-                if let Some(first) = experiment_ids.get(e.id.as_str()) {
+        for (index, raw_experiment) in raw.experiments.iter().enumerate() {
+            let experiment_path = root.key("experiments").index(index);
+            if self.identifier(
+                experiment_path.key("id"),
+                &raw_experiment.id,
+                "experiment id",
+            ) {
+                if let Some(first) = experiment_ids.get(raw_experiment.id.as_str()) {
                     self.err(
-                        p.key("id"),
+                        experiment_path.key("id"),
                         format!(
                             "duplicate experiment id `{}` (first used at experiments[{first}])",
-                            e.id
+                            raw_experiment.id
                         ),
                     );
                 } else {
-                    experiment_ids.insert(e.id.as_str(), i);
+                    experiment_ids.insert(raw_experiment.id.as_str(), index);
                 }
             }
-            match ids.get(e.step.as_str()) {
-                None => self.unknown_step(p.key("step"), &e.step),
-                Some(&j) if raw.steps.get(j).is_some_and(|s| s.send.is_none()) => self.err(
-                    p.key("step"),
-                    format!(
-                        "experiment on step `{}`, which has no `send` to vary",
-                        e.step
-                    ),
-                ),
+            match ids.get(raw_experiment.step.as_str()) {
+                None => self.unknown_step(experiment_path.key("step"), &raw_experiment.step),
+                Some(&step_index)
+                    if raw
+                        .steps
+                        .get(step_index)
+                        .is_some_and(|percent| percent.send.is_none()) =>
+                {
+                    self.err(
+                        experiment_path.key("step"),
+                        format!(
+                            "experiment on step `{}`, which has no `send` to vary",
+                            raw_experiment.step
+                        ),
+                    )
+                }
                 Some(_) => {}
             }
-            let mut arms = Vec::with_capacity(e.arms.0.len());
-            if e.arms.0.is_empty() {
-                self.err(p.key("arms"), "an experiment needs at least one arm");
+            let mut arms = Vec::with_capacity(raw_experiment.arms.0.len());
+            if raw_experiment.arms.0.is_empty() {
+                self.err(
+                    experiment_path.key("arms"),
+                    "an experiment needs at least one arm",
+                );
             }
-            for (k, (name, arm)) in e.arms.0.iter().enumerate() {
-                let ap = p.key("arms").key(name);
-                if e.arms.0[..k].iter().any(|(n, _)| n == name) {
+            for (position, (name, arm)) in raw_experiment.arms.0.iter().enumerate() {
+                let ap = experiment_path.key("arms").key(name);
+                if raw_experiment.arms.0[..position]
+                    .iter()
+                    .any(|(n, _)| n == name)
+                {
                     self.err(ap.clone(), format!("arm `{name}` is named twice"));
                 }
                 if arm.channel.is_none() && arm.template.is_none() {
@@ -237,8 +254,8 @@ impl Validator<'_> {
                     .channel
                     .as_deref()
                     .and_then(|c| self.channel_choice(ap.key("channel"), c));
-                if let Some(t) = &arm.template {
-                    self.template(ap.key("template"), t);
+                if let Some(template) = &arm.template {
+                    self.template(ap.key("template"), template);
                 }
                 arms.push(Arm {
                     name: name.clone(),
@@ -246,40 +263,43 @@ impl Validator<'_> {
                     template: arm.template.clone(),
                 });
             }
-            let mut split = Vec::with_capacity(e.split.len());
+            let mut split = Vec::with_capacity(raw_experiment.split.len());
             let mut sum: i64 = 0;
             let mut shares_ok = true;
-            for (k, share) in e.split.iter().enumerate() {
+            for (position, share) in raw_experiment.split.iter().enumerate() {
                 match u8::try_from(*share) {
-                    Ok(s) if s <= 100 => {
-                        split.push(s);
-                        sum += i64::from(s);
+                    Ok(percent) if percent <= 100 => {
+                        split.push(percent);
+                        sum += i64::from(percent);
                     }
                     _ => {
                         shares_ok = false;
                         self.err(
-                            p.key("split").index(k),
+                            experiment_path.key("split").index(position),
                             format!("a share is a percentage from 0 to 100, not {share}"),
                         );
                     }
                 }
             }
             if shares_ok && sum != 100 {
-                self.err(p.key("split"), format!("the split sums to {sum}, not 100"));
-            }
-            if e.split.len() != e.arms.0.len() {
                 self.err(
-                    p.key("split"),
+                    experiment_path.key("split"),
+                    format!("the split sums to {sum}, not 100"),
+                );
+            }
+            if raw_experiment.split.len() != raw_experiment.arms.0.len() {
+                self.err(
+                    experiment_path.key("split"),
                     format!(
                         "{} shares for {} arms: give one share per arm, in the arms' order",
-                        e.split.len(),
-                        e.arms.0.len()
+                        raw_experiment.split.len(),
+                        raw_experiment.arms.0.len()
                     ),
                 );
             }
             experiments.push(Experiment {
-                id: e.id.clone(),
-                step: e.step.clone(),
+                id: raw_experiment.id.clone(),
+                step: raw_experiment.step.clone(),
                 arms,
                 split,
             });
@@ -298,24 +318,24 @@ impl Validator<'_> {
         }
     }
 
-    fn step(&mut self, p: &YamlPath, s: &RawStep, ids: &HashMap<&str, usize>) -> Step {
-        let at = match (&s.at, &s.after) {
+    fn step(&mut self, path: &YamlPath, raw_step: &RawStep, ids: &HashMap<&str, usize>) -> Step {
+        let at = match (&raw_step.at, &raw_step.after) {
             (Some(_), Some(_)) => {
                 self.err(
-                    p.key("after"),
+                    path.key("after"),
                     "give either `at` (relative to the due date) or `after` (relative to an event), not both",
                 );
                 None
             }
             (Some(at), None) => match at.parse::<DueOffset>() {
-                Ok(o) => Some(Placement::Due(o)),
-                Err(m) => {
-                    self.err(p.key("at"), m);
+                Ok(offset) => Some(Placement::Due(offset)),
+                Err(message) => {
+                    self.err(path.key("at"), message);
                     None
                 }
             },
             (None, Some(after)) => {
-                let ap = p.key("after");
+                let ap = path.key("after");
                 let event = self.event_kind(ap.key("event"), &after.event);
                 if let Some(step) = &after.step
                     && !ids.contains_key(step.as_str())
@@ -327,7 +347,7 @@ impl Validator<'_> {
                         amount: 0,
                         unit: super::Unit::Days,
                     }),
-                    Some(d) => self.span(ap.key("delay"), d),
+                    Some(delay_text) => self.span(ap.key("delay"), delay_text),
                 };
                 match (event, delay) {
                     (Some(event), Some(delay)) => Some(Placement::After {
@@ -340,40 +360,44 @@ impl Validator<'_> {
             }
             (None, None) => None,
         };
-        let condition = s.condition.clone();
-        if let Some(src) = &s.condition {
-            self.cel(p.key("if"), src);
+        let condition = raw_step.condition.clone();
+        if let Some(src) = &raw_step.condition {
+            self.cel(path.key("if"), src);
         }
-        let action = match (&s.send, &s.task) {
+        let action = match (&raw_step.send, &raw_step.task) {
             (Some(_), Some(_)) => {
                 self.err(
-                    p.key("task"),
+                    path.key("task"),
                     "a step does one thing: `send` or `task`, not both",
                 );
                 Action::Send(Vec::new())
             }
             (None, None) => {
-                self.err(p.clone(), "a step needs an action: `send` or `task`");
+                self.err(path.clone(), "a step needs an action: `send` or `task`");
                 Action::Send(Vec::new())
             }
             (Some(send), None) => {
-                let sp = p.key("send");
+                let sp = path.key("send");
                 let list: Vec<(YamlPath, &RawSend)> = match send {
                     OneOrMany::One(one) => vec![(sp.clone(), one)],
                     OneOrMany::Many(many) => many
                         .iter()
                         .enumerate()
-                        .map(|(j, m)| (sp.index(j), m))
+                        .map(|(j, message)| (sp.index(j), message))
                         .collect(),
                 };
                 if list.is_empty() {
                     self.err(sp, "`send` lists no message");
                 }
-                Action::Send(list.into_iter().map(|(mp, m)| self.send(&mp, m)).collect())
+                Action::Send(
+                    list.into_iter()
+                        .map(|(mp, message)| self.send(&mp, message))
+                        .collect(),
+                )
             }
             (None, Some(task)) => {
                 if task.queue.trim().is_empty() {
-                    self.err(p.key("task").key("queue"), "the queue name is empty");
+                    self.err(path.key("task").key("queue"), "the queue name is empty");
                 }
                 Action::Task(TaskSpec {
                     queue: task.queue.trim().to_string(),
@@ -381,9 +405,9 @@ impl Validator<'_> {
                 })
             }
         };
-        let wait_for = s.wait_for.as_ref().and_then(|w| {
-            let wp = p.key("wait_for");
-            if s.send.is_none() {
+        let wait_for = raw_step.wait_for.as_ref().and_then(|w| {
+            let wp = path.key("wait_for");
+            if raw_step.send.is_none() {
                 self.err(
                     wp.clone(),
                     "`wait_for` goes with `send`: it waits for answers to a message",
@@ -405,10 +429,10 @@ impl Validator<'_> {
                     "waiting 0 is not waiting: give a duration above zero",
                 );
             }
-            if let Some(o) = &w.otherwise
-                && !ids.contains_key(o.as_str())
+            if let Some(offset) = &w.otherwise
+                && !ids.contains_key(offset.as_str())
             {
-                self.unknown_step(wp.key("otherwise"), o);
+                self.unknown_step(wp.key("otherwise"), offset);
             }
             Some(WaitFor {
                 any,
@@ -417,7 +441,7 @@ impl Validator<'_> {
             })
         });
         Step {
-            id: s.id.trim().to_string(),
+            id: raw_step.id.trim().to_string(),
             at,
             condition,
             action,
@@ -425,19 +449,19 @@ impl Validator<'_> {
         }
     }
 
-    fn send(&mut self, p: &YamlPath, m: &RawSend) -> SendSpec {
+    fn send(&mut self, path: &YamlPath, raw_send: &RawSend) -> SendSpec {
         let channel = self
-            .channel_choice(p.key("channel"), &m.channel)
+            .channel_choice(path.key("channel"), &raw_send.channel)
             .unwrap_or(ChannelChoice::Best);
-        self.template(p.key("template"), &m.template);
-        let mut fallback = Vec::with_capacity(m.fallback.len());
-        for (k, f) in m.fallback.iter().enumerate() {
-            match f.parse::<Channel>() {
-                Ok(c) => fallback.push(c),
+        self.template(path.key("template"), &raw_send.template);
+        let mut fallback = Vec::with_capacity(raw_send.fallback.len());
+        for (position, name) in raw_send.fallback.iter().enumerate() {
+            match name.parse::<Channel>() {
+                Ok(channel) => fallback.push(channel),
                 Err(_) => self.err(
-                    p.key("fallback").index(k),
+                    path.key("fallback").index(position),
                     format!(
-                        "unknown channel `{f}` (a fallback is one of: {})",
+                        "unknown channel `{name}` (a fallback is one of: {})",
                         channel_names()
                     ),
                 ),
@@ -445,7 +469,7 @@ impl Validator<'_> {
         }
         SendSpec {
             channel,
-            template: m.template.trim().to_string(),
+            template: raw_send.template.trim().to_string(),
             fallback,
         }
     }
@@ -462,13 +486,16 @@ impl Validator<'_> {
             .filter_map(|s| s.wait_for.as_ref()?.otherwise.as_deref())
             .filter(|o| ids.contains_key(o))
             .collect();
-        for (i, s) in steps.iter().enumerate() {
-            if s.at.is_none() && s.after.is_none() && !targets.contains(s.id.as_str()) {
+        for (index, raw_step) in steps.iter().enumerate() {
+            if raw_step.at.is_none()
+                && raw_step.after.is_none()
+                && !targets.contains(raw_step.id.as_str())
+            {
                 self.err(
-                    steps_path.index(i),
+                    steps_path.index(index),
                     format!(
                         "step `{}` has no `at` or `after` and no `wait_for.otherwise` names it: it can never run",
-                        s.id
+                        raw_step.id
                     ),
                 );
             }
@@ -486,8 +513,8 @@ impl Validator<'_> {
                 if ids.get(s.id.as_str()) != Some(&i) {
                     return None;
                 }
-                let o = s.wait_for.as_ref()?.otherwise.as_deref()?;
-                ids.get(o).copied()
+                let otherwise = s.wait_for.as_ref()?.otherwise.as_deref()?;
+                ids.get(otherwise).copied()
             })
             .collect();
         // 0: not seen, 1: on the current walk, 2: done.
@@ -495,18 +522,21 @@ impl Validator<'_> {
         for start in 0..steps.len() {
             let mut walk = Vec::new();
             let mut cur = Some(start);
-            while let Some(i) = cur {
-                match state[i] {
+            while let Some(step_index) = cur {
+                match state[step_index] {
                     2 => break,
                     1 => {
-                        if let Some(pos) = walk.iter().position(|&w| w == i) {
+                        if let Some(pos) = walk.iter().position(|&walked| walked == step_index) {
                             let cycle = &walk[pos..];
-                            let first = cycle.iter().copied().min().unwrap_or(i);
-                            let at = cycle.iter().position(|&w| w == first).unwrap_or(0);
+                            let first = cycle.iter().copied().min().unwrap_or(step_index);
+                            let at = cycle
+                                .iter()
+                                .position(|&walked| walked == first)
+                                .unwrap_or(0);
                             let mut names: Vec<&str> = cycle[at..]
                                 .iter()
                                 .chain(cycle[..at].iter())
-                                .map(|&w| steps[w].id.as_str())
+                                .map(|&walked| steps[walked].id.as_str())
                                 .collect();
                             names.push(steps[first].id.as_str());
                             self.err(
@@ -517,55 +547,58 @@ impl Validator<'_> {
                         break;
                     }
                     _ => {
-                        state[i] = 1;
-                        walk.push(i);
-                        cur = next[i];
+                        state[step_index] = 1;
+                        walk.push(step_index);
+                        cur = next[step_index];
                     }
                 }
             }
-            for w in walk {
-                state[w] = 2;
+            for walked in walk {
+                state[walked] = 2;
             }
         }
     }
 
-    fn identifier(&mut self, p: YamlPath, id: &str, what: &str) -> bool {
-        let t = id.trim();
-        if t.is_empty() {
-            self.err(p, format!("the {what} is empty"));
+    fn identifier(&mut self, path: YamlPath, id: &str, what: &str) -> bool {
+        let trimmed = id.trim();
+        if trimmed.is_empty() {
+            self.err(path, format!("the {what} is empty"));
             false
-        } else if t.chars().any(char::is_whitespace) {
-            self.err(p, format!("the {what} `{t}` has spaces: use `-` or `_`"));
+        } else if trimmed.chars().any(char::is_whitespace) {
+            self.err(
+                path,
+                format!("the {what} `{trimmed}` has spaces: use `-` or `_`"),
+            );
             false
         } else {
             true
         }
     }
 
-    fn unknown_step(&mut self, p: YamlPath, id: &str) {
-        self.err(p, format!("unknown step `{id}`"));
+    fn unknown_step(&mut self, path: YamlPath, id: &str) {
+        self.err(path, format!("unknown step `{id}`"));
     }
 
-    fn template(&mut self, p: YamlPath, name: &str) {
-        let t = name.trim();
-        if t.is_empty() {
-            self.err(p, "the template name is empty");
-        } else if !(self.known_template)(t) {
-            self.err(p, format!("unknown template `{t}`"));
+    fn template(&mut self, path: YamlPath, name: &str) {
+        let trimmed = name.trim();
+        if trimmed.is_empty() {
+            self.err(path, "the template name is empty");
+        } else if !(self.known_template)(trimmed) {
+            self.err(path, format!("unknown template `{trimmed}`"));
         }
     }
 
-    fn channel_choice(&mut self, p: YamlPath, s: &str) -> Option<ChannelChoice> {
-        if s.trim().eq_ignore_ascii_case("best") {
+    fn channel_choice(&mut self, path: YamlPath, text: &str) -> Option<ChannelChoice> {
+        if text.trim().eq_ignore_ascii_case("best") {
             return Some(ChannelChoice::Best);
         }
-        match s.parse::<Channel>() {
-            Ok(c) => Some(ChannelChoice::Channel(c)),
+        match text.parse::<Channel>() {
+            Ok(channel) => Some(ChannelChoice::Channel(channel)),
             Err(_) => {
                 self.err(
-                    p,
+                    path,
                     format!(
-                        "unknown channel `{s}` (expected one of: {}, best)",
+                        "unknown channel `{text}` (expected one of: {}, best)",
                         channel_names()
                     ),
                 );
@@ -574,34 +607,34 @@ impl Validator<'_> {
         }
     }
 
-    fn event_kind(&mut self, p: YamlPath, s: &str) -> Option<EventKind> {
-        match s.parse::<EventKind>() {
-            Ok(k) => Some(k),
-            Err(e) => {
-                self.err(p, e.to_string());
+    fn event_kind(&mut self, path: YamlPath, text: &str) -> Option<EventKind> {
+        match text.parse::<EventKind>() {
+            Ok(kind) => Some(kind),
+            Err(error) => {
+                self.err(path, error.to_string());
                 None
             }
         }
     }
 
-    fn span(&mut self, p: YamlPath, s: &str) -> Option<Span> {
-        match s.parse::<Span>() {
-            Ok(d) => Some(d),
-            Err(m) => {
-                self.err(p, m);
+    fn span(&mut self, path: YamlPath, text: &str) -> Option<Span> {
+        match text.parse::<Span>() {
+            Ok(span) => Some(span),
+            Err(message) => {
+                self.err(path, message);
                 None
             }
         }
     }
 
     /// Compiles a CEL expression once and checks that it reads only [`CEL_ROOTS`].
-    fn cel(&mut self, p: YamlPath, src: &str) {
+    fn cel(&mut self, path: YamlPath, src: &str) {
         match check_cel(src, CEL_ROOTS) {
             Ok(program) => {
                 self.conditions
-                    .push(Condition::from_program(p.to_string(), src, program))
+                    .push(Condition::from_program(path.to_string(), src, program))
             }
-            Err(message) => self.err(p, message),
+            Err(message) => self.err(path, message),
         }
     }
 }
@@ -650,39 +683,39 @@ pub const MAX_CEL_DEPTH: usize = 32;
 fn tree_depth(root: &IdedExpr) -> usize {
     let mut max = 0;
     let mut todo = vec![(root, 1usize)];
-    while let Some((e, d)) = todo.pop() {
-        max = max.max(d);
-        match &e.expr {
+    while let Some((expr, depth)) = todo.pop() {
+        max = max.max(depth);
+        match &expr.expr {
             Expr::Unspecified | Expr::Literal(_) | Expr::Ident(_) => {}
-            Expr::Select(s) => todo.push((&s.operand, d + 1)),
+            Expr::Select(s) => todo.push((&s.operand, depth + 1)),
             Expr::Call(c) => {
-                todo.extend(c.target.iter().map(|t| (&**t, d + 1)));
-                todo.extend(c.args.iter().map(|a| (a, d + 1)));
+                todo.extend(c.target.iter().map(|t| (&**t, depth + 1)));
+                todo.extend(c.args.iter().map(|a| (a, depth + 1)));
             }
             Expr::Comprehension(c) => {
-                for x in [
+                for child in [
                     &c.iter_range,
                     &c.accu_init,
                     &c.loop_cond,
                     &c.loop_step,
                     &c.result,
                 ] {
-                    todo.push((x, d + 1));
+                    todo.push((child, depth + 1));
                 }
             }
-            Expr::List(l) => todo.extend(l.elements.iter().map(|x| (x, d + 1))),
+            Expr::List(l) => todo.extend(l.elements.iter().map(|child| (child, depth + 1))),
             Expr::Map(m) => {
                 for en in &m.entries {
                     if let EntryExpr::MapEntry(me) = &en.expr {
-                        todo.push((&me.key, d + 1));
-                        todo.push((&me.value, d + 1));
+                        todo.push((&me.key, depth + 1));
+                        todo.push((&me.value, depth + 1));
                     }
                 }
             }
             Expr::Struct(s) => {
                 for en in &s.entries {
                     if let EntryExpr::StructField(f) = &en.expr {
-                        todo.push((&f.value, d + 1));
+                        todo.push((&f.value, depth + 1));
                     }
                 }
             }
@@ -746,8 +779,8 @@ fn channel_names() -> String {
 /// The identifiers an expression reads that no comprehension (`exists`, `all`, `map`, `filter`…)
 /// binds. `cel`'s own `references()` also lists the comprehension variables (`e` in
 /// `events.exists(e, e.kind == 'opened')`), so this walks the tree itself.
-fn free_variables<'a>(e: &'a IdedExpr, bound: &mut Vec<&'a str>, out: &mut BTreeSet<String>) {
-    match &e.expr {
+fn free_variables<'a>(expr: &'a IdedExpr, bound: &mut Vec<&'a str>, out: &mut BTreeSet<String>) {
+    match &expr.expr {
         Expr::Unspecified | Expr::Literal(_) => {}
         Expr::Ident(name) => {
             if !name.starts_with('@') && !bound.contains(&name.as_str()) {
@@ -756,11 +789,11 @@ fn free_variables<'a>(e: &'a IdedExpr, bound: &mut Vec<&'a str>, out: &mut BTree
         }
         Expr::Select(s) => free_variables(&s.operand, bound, out),
         Expr::Call(c) => {
-            if let Some(t) = &c.target {
-                free_variables(t, bound, out);
+            if let Some(target) = &c.target {
+                free_variables(target, bound, out);
             }
-            for a in &c.args {
-                free_variables(a, bound, out);
+            for arg in &c.args {
+                free_variables(arg, bound, out);
             }
         }
         Expr::Comprehension(c) => {
@@ -795,8 +828,8 @@ fn free_variables<'a>(e: &'a IdedExpr, bound: &mut Vec<&'a str>, out: &mut BTree
     }
 }
 
-fn entry<'a>(e: &'a EntryExpr, bound: &mut Vec<&'a str>, out: &mut BTreeSet<String>) {
-    match e {
+fn entry<'a>(entry_expr: &'a EntryExpr, bound: &mut Vec<&'a str>, out: &mut BTreeSet<String>) {
+    match entry_expr {
         EntryExpr::StructField(f) => free_variables(&f.value, bound, out),
         EntryExpr::MapEntry(m) => {
             free_variables(&m.key, bound, out);

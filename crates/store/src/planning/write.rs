@@ -145,6 +145,8 @@ impl TenantStore {
 /// replaces the last one (a row without one, `planned_at` NULL, keeps it), and a debt's first
 /// strategy stays (the stored entries win over the new ones: a concurrent planner cannot move a
 /// debt). The key's name is no other table's (see migration 0008).
+// Applies recaudo_domain::portfolio::StrategyAssignment::kept: a debt keeps its first strategy
+// version (tests/it/rules.rs checks the SQL against it).
 pub(crate) const PLAN_UPSERT_HEAD: &str =
     "INSERT INTO debtor_plans (plan_debtor_id, planned_segment, planned_at, strategies)";
 /// The conflict clause after [`PLAN_UPSERT_HEAD`]'s values: the new strategies merged under

@@ -4,5 +4,6 @@
 mod fixtures;
 mod migrations;
 mod planner_reads;
+mod rules;
 mod strategies;
 mod suite;

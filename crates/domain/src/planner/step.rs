@@ -1,0 +1,394 @@
+//! Steps 2 and 3: stop and pause on the chosen strategy, and the step due today (placements,
+//! waits, catch-up); then the step's messages go to channel choice.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use super::{
+    Chosen, DebtAt, DebtFile, DebtorPlan, Explainer, Message, Planner, PriorContact, Quiet,
+    StepToday,
+};
+use crate::event::EventKind;
+use crate::outbox::ContactState;
+use crate::policy::{PastContact, Pause, PauseKind};
+use crate::portfolio::{Channel, DebtStatus};
+use crate::strategy::{self, Action, ChannelChoice, Experiment, Placement, Step};
+
+/// A step due for a debt, with when it became due.
+struct Due<'s> {
+    step: &'s Step,
+    /// The step's place in its strategy.
+    index: usize,
+    since: NaiveDate,
+    why: String,
+}
+
+impl Planner<'_> {
+    /// Plans a debt on the strategy chosen for it: stop and pause, the step due, its messages.
+    pub(super) fn plan_chosen(
+        &self,
+        at: &DebtAt<'_, '_>,
+        chosen: &Chosen<'_>,
+        eval: &mut dyn FnMut(&strategy::Condition, &mut DebtorPlan) -> bool,
+        history: &mut Vec<PastContact>,
+        plan: &mut DebtorPlan,
+        explainer: &mut Explainer,
+    ) {
+        let DebtAt {
+            debt_file,
+            file,
+            today,
+            tz,
+            ..
+        } = *at;
+        let debt = &debt_file.debt;
+        let Chosen {
+            compiled,
+            assignment,
+        } = *chosen;
+        let strat = &compiled.strategy;
+        for (experiment, arm) in &assignment.arms {
+            explainer.say(|| format!("experiment {experiment}: arm {arm}"));
+        }
+
+        // 2. Stop and pause.
+        for (index, source) in strat.stop_when.iter().enumerate() {
+            let Some(condition) = compiled.stop_condition(index) else {
+                continue;
+            };
+            let stop = eval(condition, plan);
+            explainer.say(|| format!("stop_when {source} → {stop}"));
+            if stop {
+                plan.quiet.push((debt.id, Quiet::Stopped));
+                return;
+            }
+        }
+        let pauses = pauses(debt_file, strat, tz);
+        for pause in &pauses {
+            explainer.say(|| {
+                format!(
+                    "pause: {:?} until {}",
+                    pause.kind,
+                    pause.until.map_or("resolved".into(), |u| u.to_rfc3339())
+                )
+            });
+        }
+
+        // 3. The step due today.
+        // Every contact about the debt since it started its strategy: its own, and other debts'
+        // messages that covered it (whatever their strategy and step).
+        let about: Vec<&PriorContact> = file
+            .contacts
+            .iter()
+            .filter(|c| {
+                c.state != ContactState::Cancelled
+                    && c.is_about(debt.id)
+                    && c.created_at >= assignment.started_at - Duration::seconds(1)
+            })
+            .collect();
+        // A step of this strategy is done through its own contact (or one covering the debt with
+        // the same strategy and step); a covering message of another step still counts as the
+        // debt's latest contact, so the step it stood in for is passed over, not sent again.
+        let done: Vec<&PriorContact> = about
+            .iter()
+            .copied()
+            .filter(|c| c.strategy.as_deref() == Some(strat.id.as_str()))
+            .collect();
+        let last_contact = about.iter().map(|c| c.local_date).max();
+        let mut due: Vec<Due<'_>> = Vec::new();
+        for (index, step) in strat.steps.iter().enumerate() {
+            if done.iter().any(|c| c.step == step.id) {
+                explainer.say(|| format!("step {}: done", step.id));
+                continue;
+            }
+            match step_since(at, chosen, step, &done, explainer.on) {
+                Ok((since, why)) if since <= today => due.push(Due {
+                    step,
+                    index,
+                    since,
+                    why,
+                }),
+                Ok((date, why)) => {
+                    explainer.say(|| format!("step {}: due {date} ({why}), not yet", step.id))
+                }
+                Err(why) => explainer.say(|| format!("step {}: not reached ({why})", step.id)),
+            }
+        }
+        // The latest due first (file order among steps due the same day): the first whose
+        // `if:` holds and that became due after the debt's latest contact is planned.
+        due.sort_by_key(|d| std::cmp::Reverse(d.since));
+        let mut picked: Option<&Due<'_>> = None;
+        for candidate in &due {
+            if picked.is_some() {
+                explainer.say(|| {
+                    format!(
+                        "step {}: due since {} ({}), passed over for a later step",
+                        candidate.step.id, candidate.since, candidate.why
+                    )
+                });
+                continue;
+            }
+            if let Some(last) = last_contact.filter(|l| candidate.since <= *l) {
+                explainer.say(|| format!("step {}: due since {} ({}), but the debt was contacted on {last}: passed over", candidate.step.id, candidate.since, candidate.why));
+                continue;
+            }
+            if let Some(condition) = compiled.step_condition(candidate.index) {
+                let ok = eval(condition, plan);
+                explainer.say(|| {
+                    format!(
+                        "step {}: due since {} ({}); if {} → {ok}",
+                        candidate.step.id, candidate.since, candidate.why, condition.source
+                    )
+                });
+                if !ok {
+                    continue;
+                }
+            }
+            picked = Some(candidate);
+        }
+        let Some(pick) = picked else {
+            plan.quiet.push((debt.id, Quiet::NothingDue));
+            return;
+        };
+        let step = pick.step;
+        explainer.say(|| {
+            format!(
+                "step {}: due since {} ({}): planned",
+                step.id, pick.since, pick.why
+            )
+        });
+
+        // 4. Messages and channels.
+        let experiment: Option<(&Experiment, &String)> = strat
+            .experiments
+            .iter()
+            .find(|e| e.step == step.id)
+            .and_then(|e| assignment.arms.get(&e.id).map(|a| (e, a)));
+        let arm = experiment.and_then(|(e, name)| e.arms.iter().find(|a| &a.name == name));
+        let messages: Vec<Message<'_>> = match &step.action {
+            Action::Send(specs) => specs
+                .iter()
+                .map(|s| Message {
+                    first: arm.and_then(|a| a.channel).unwrap_or(s.channel),
+                    fallback: &s.fallback,
+                    template: Some(
+                        arm.and_then(|a| a.template.as_deref())
+                            .unwrap_or(&s.template),
+                    ),
+                    queue: None,
+                })
+                .collect(),
+            Action::Task(task) => vec![Message {
+                first: ChannelChoice::Channel(Channel::Voice),
+                fallback: &[],
+                template: task.script.as_deref(),
+                queue: Some(&task.queue),
+            }],
+        };
+        let planned = StepToday {
+            strategy: strat,
+            step,
+            arm: experiment.map(|(_, name)| name.as_str()),
+            pauses: &pauses,
+        };
+        for message in messages {
+            let line = self.decide_message(at, &planned, &message, history, plan, explainer);
+            plan.lines.push(line);
+        }
+    }
+}
+
+/// When `step` became due for the debt (a local date, with the reason), or `None` when it
+/// has not been reached. `done`: the contacts of the debt's strategy about it.
+fn step_since(
+    at: &DebtAt<'_, '_>,
+    chosen: &Chosen<'_>,
+    step: &Step,
+    done: &[&PriorContact],
+    explain: bool,
+) -> Result<(NaiveDate, String), String> {
+    let DebtAt {
+        debt_file,
+        file,
+        now,
+        tz,
+        ..
+    } = *at;
+    let debt = &debt_file.debt;
+    let strat = &chosen.compiled.strategy;
+    let assignment = chosen.assignment;
+    // The reasons are only written out for `--explain`.
+    let why = |f: &dyn Fn() -> String| if explain { f() } else { String::new() };
+    match &step.at {
+        Some(Placement::Due(offset)) => {
+            let minutes = offset.to_duration().num_minutes();
+            // Whole days (the usual `due±Nd`) by date arithmetic alone.
+            let date = if minutes % (24 * 60) == 0 {
+                debt.due_on
+                    .checked_add_signed(Duration::days(minutes / (24 * 60)))
+                    .unwrap_or(debt.due_on)
+            } else {
+                (debt.due_on.and_time(NaiveTime::MIN) + offset.to_duration()).date()
+            };
+            Ok((date, why(&|| format!("at {offset}"))))
+        }
+        Some(Placement::After {
+            event,
+            step: of,
+            delay,
+        }) => {
+            let since = assignment.started_at - Duration::seconds(1);
+            // The planner's own `contact_planned` events are the outbox rows it reads (the
+            // store does not load them twice): when each was planned, of which step.
+            let planned = (*event == EventKind::ContactPlanned).then(|| {
+                file.contacts
+                    .iter()
+                    .filter(|c| {
+                        c.debt == debt.id
+                            && c.created_at >= since
+                            && of.as_deref().is_none_or(|s| c.step == s)
+                    })
+                    .map(|c| c.created_at)
+                    .max()
+            });
+            let ev = planned
+                .unwrap_or_else(|| {
+                    file.events
+                        .iter()
+                        .filter(|e| {
+                            e.kind == *event
+                                && e.debt_id == Some(debt.id)
+                                && e.at >= since
+                                && of.as_deref().is_none_or(|s| {
+                                    e.data.get("step").and_then(|v| v.as_str()) == Some(s)
+                                })
+                        })
+                        .map(|e| e.at)
+                        .max()
+                })
+                .ok_or_else(|| {
+                    why(&|| {
+                        format!(
+                            "no {event}{} on the debt since it started its strategy",
+                            of.as_deref()
+                                .map(|s| format!(" of step {s}"))
+                                .unwrap_or_default()
+                        )
+                    })
+                })?;
+            let due_at = ev + delay.to_duration();
+            Ok((
+                strategy::local_date(due_at, tz),
+                why(&|| format!("{delay} after {event} at {}", ev.to_rfc3339())),
+            ))
+        }
+        None => {
+            // Only reached as the `otherwise` of a wait.
+            let mut whys = Vec::new();
+            for waiting in strat.steps.iter() {
+                let Some(wait) = &waiting.wait_for else {
+                    continue;
+                };
+                if wait.otherwise.as_deref() != Some(step.id.as_str()) {
+                    continue;
+                }
+                let Some(sent) = done
+                    .iter()
+                    .filter(|c| c.step == waiting.id)
+                    .map(|c| c.scheduled_for)
+                    .min()
+                else {
+                    if explain {
+                        whys.push(format!("step {} not sent yet", waiting.id));
+                    }
+                    continue;
+                };
+                let deadline = sent + wait.within.to_duration();
+                let kinds = || {
+                    wait.any
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                };
+                let answered = file.events.iter().any(|e| {
+                    wait.any.contains(&e.kind)
+                        && e.debt_id.is_none_or(|id| id == debt.id)
+                        && e.at >= sent
+                        && e.at <= deadline
+                });
+                if answered {
+                    whys.extend(
+                        explain.then(|| format!("{} came after step {}", kinds(), waiting.id)),
+                    );
+                    continue;
+                }
+                if now < deadline {
+                    whys.extend(explain.then(|| {
+                        format!(
+                            "waiting for {} after step {} until {}",
+                            kinds(),
+                            waiting.id,
+                            deadline.to_rfc3339()
+                        )
+                    }));
+                    continue;
+                }
+                return Ok((
+                    strategy::local_date(deadline, tz),
+                    why(&|| {
+                        format!(
+                            "none of {} within {} of step {} sent at {}",
+                            kinds(),
+                            wait.within,
+                            waiting.id,
+                            sent.to_rfc3339()
+                        )
+                    }),
+                ));
+            }
+            Err(if !explain {
+                String::new()
+            } else if whys.is_empty() {
+                why(&|| "no step's wait leads to it".into())
+            } else {
+                whys.join("; ")
+            })
+        }
+    }
+}
+
+/// The pauses of a debt that its strategy honours.
+fn pauses(debt_file: &DebtFile, strat: &strategy::Strategy, tz: Tz) -> Vec<Pause> {
+    use strategy::Pause as Listed;
+    let (listed, kind, until) = match debt_file.debt.status {
+        DebtStatus::Promised => (
+            Listed::PromiseActive,
+            PauseKind::Promise,
+            debt_file
+                .promise_due
+                .and_then(|day| start_of_day(day.succ_opt()?, tz)),
+        ),
+        DebtStatus::Disputed => (Listed::DisputeOpen, PauseKind::Dispute, None),
+        DebtStatus::Plan => (Listed::PlanCurrent, PauseKind::Plan, None),
+        _ => return Vec::new(),
+    };
+    if !strat.pause_while.contains(&listed) {
+        return Vec::new();
+    }
+    // A promise without a date pauses until it is kept or broken.
+    vec![Pause { kind, until }]
+}
+
+/// The first instant of a local date (the first valid one on a DST gap).
+fn start_of_day(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let mut local = day.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(instant) = tz.from_local_datetime(&local).earliest() {
+            return Some(instant.with_timezone(&Utc));
+        }
+        local += Duration::minutes(30);
+    }
+    None
+}
