@@ -144,7 +144,7 @@ fn tune_allocator() {}
 
 /// mimalloc rather than glibc's allocator: the planner reads a batch on one thread, plans it on
 /// others and drops it on yet another, and glibc's per-arena locks on those cross-thread frees
-/// were a tenth of a planning run (futex waits in `perf`); 1M debts: 22.1 -> 17.2 s.
+/// were a tenth of a planning run (futex waits in `perf`; docs/benchmarks.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
