@@ -243,12 +243,12 @@ async fn plan(
         let at = at + chrono::Duration::days(i64::from(day));
         reset_peak_rss();
         let started = Instant::now();
-        let cpu_before = cpu_seconds();
+        let cpu_before = crate::sys::cpu_seconds();
         let io_before = io_bytes();
         let setup = Arc::new(recaudo_engine::PlanSetup::load(&ts).await?);
         let report = recaudo_engine::plan_tenant(&ts, setup, at, opts, |_| {}).await?;
         let seconds = started.elapsed().as_secs_f64();
-        let cpu = cpu_seconds()
+        let cpu = crate::sys::cpu_seconds()
             .zip(cpu_before)
             .map(|(a, b)| (a.0 - b.0, a.1 - b.1));
         let io = io_bytes()
@@ -354,17 +354,6 @@ fn io_bytes() -> Option<(u64, u64)> {
             .ok()
     };
     Some((field("rchar:")?, field("wchar:")?))
-}
-
-/// CPU seconds (user, system; every thread) this process has used so far.
-fn cpu_seconds() -> Option<(f64, f64)> {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return None;
-    }
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Some((secs(usage.ru_utime), secs(usage.ru_stime)))
 }
 
 /// Resets the peak RSS so the next reading covers only what follows (Linux ≥ 4.0).

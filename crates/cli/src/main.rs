@@ -1,5 +1,7 @@
 //! `recaudo`: the command line and the server.
 
+#![deny(unsafe_code)]
+
 mod bench;
 mod calendar;
 mod classify;
@@ -11,6 +13,8 @@ mod intents;
 mod plan;
 mod serve;
 mod strategy;
+#[allow(unsafe_code)]
+mod sys;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -125,23 +129,6 @@ enum TenantCommand {
     },
 }
 
-/// SQLite still allocates through glibc, which returns freed memory above 128 KiB to the system
-/// at once and maps blocks of that size one by one: a planner or import batch then pays a page
-/// fault for every page it touches again, batch after batch (a fifth of a planning run's time in
-/// `perf`). Keeping up to 256 MiB of freed memory, and serving blocks up to 32 MiB from the heap,
-/// removes that churn.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_allocator() {
-    // SAFETY: mallopt only changes allocator parameters; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_allocator() {}
-
 /// mimalloc rather than glibc's allocator: the planner reads a batch on one thread, plans it on
 /// others and drops it on yet another, and glibc's per-arena locks on those cross-thread frees
 /// were a tenth of a planning run (futex waits in `perf`; docs/benchmarks.md).
@@ -149,7 +136,7 @@ fn tune_allocator() {}
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    tune_allocator();
+    sys::tune_allocator();
     let cli = Cli::parse();
     // Strategy files are checked, and replies classified, without configuration, database or
     // runtime.
