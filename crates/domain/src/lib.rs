@@ -1,6 +1,8 @@
 //! recaudo's domain: pure types and rules. No I/O, no async, no clock reads
 //! (a [`clock::Clock`] is passed in by the caller).
 
+#![forbid(unsafe_code)]
+
 pub mod calendar;
 pub mod clock;
 pub mod contact;

@@ -6,6 +6,8 @@
 //! the next is read; unless it is a dry run, the store's writer (`TenantStore::plan_writer`)
 //! writes the planned batches in order, a few to a transaction.
 
+#![forbid(unsafe_code)]
+
 mod plan;
 
 pub use plan::{

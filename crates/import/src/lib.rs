@@ -6,6 +6,8 @@
 //! written, so parsing and the database work in parallel; the channel between them holds at most
 //! a few batches.
 
+#![forbid(unsafe_code)]
+
 pub mod columns;
 mod report;
 mod row;

@@ -15,6 +15,8 @@
 //! - [`dates`]: the promised payment date of a promise ("el viernes", "dia 5", "on the 15th"),
 //!   resolved against the debtor's local today, with word lists per language.
 
+#![forbid(unsafe_code)]
+
 pub mod classify;
 pub mod corpus;
 pub mod dates;

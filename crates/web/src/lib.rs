@@ -9,6 +9,8 @@
 //! - ids in paths that do not parse answer 404, like ids that do not exist (or belong to another
 //!   tenant).
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 mod auth;
 pub mod extract;
