@@ -33,7 +33,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use error::StoreError;
+pub use error::{Entity, StoreError};
 pub use events::TimelineQuery;
 pub use idempotency::StoredResponse;
 pub use import::{

@@ -7,7 +7,7 @@ use recaudo_domain::outbox::{Contact, NewContact};
 use recaudo_domain::{ContactId, ContactPointId, DebtId, DebtorId};
 
 use crate::sql::{Sql, fetch_all, fetch_optional, raw_json};
-use crate::{Result, StoreError, TenantStore, on_pool};
+use crate::{Entity, Result, StoreError, TenantStore, on_pool};
 
 pub(crate) const CONTACT_COLUMNS: &str = "id, debtor_id, debt_id, covers, contact_point_id, strategy, \
      strategy_version, step, arm, channel, template, scheduled_for, local_date, state, attempts, \
@@ -238,7 +238,7 @@ impl TenantStore {
             .push(" AND id = ")
             .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(ContactRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("contact", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Contact, id))?
             .into_domain()
     }
 }

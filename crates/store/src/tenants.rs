@@ -11,7 +11,7 @@ use recaudo_domain::{ApiKeyId, Country, Currency, Secret, TenantId};
 
 use crate::rows::TenantRow;
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
-use crate::{Result, Store, StoreError, on_pool};
+use crate::{Entity, Result, Store, StoreError, on_pool};
 
 /// A tenant to create; unset fields default from the country.
 #[derive(Debug, Clone)]
@@ -173,7 +173,7 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = "));
         sql.push_arg(id);
         let row = on_pool!(self, |pool| fetch_optional!(TenantRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("tenant", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Tenant, id))?
             .into_domain()
     }
 
