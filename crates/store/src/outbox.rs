@@ -6,6 +6,7 @@ use sqlx::types::Json;
 use recaudo_domain::outbox::{Contact, NewContact};
 use recaudo_domain::{ContactId, ContactPointId, DebtId, DebtorId};
 
+use crate::rows::parse;
 use crate::sql::{Sql, fetch_all, fetch_optional, raw_json};
 use crate::{Entity, Result, StoreError, TenantStore, on_pool};
 
@@ -55,14 +56,6 @@ pub(crate) struct ContactRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     queue: Option<String>,
-}
-
-fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse()
-        .map_err(|e| StoreError::corrupt(format!("{what}: {e}")))
 }
 
 impl ContactRow {
@@ -118,12 +111,13 @@ crate::sqlite::rows::from_columns!(ContactRow {
     queue
 });
 
+/// A row of one id column: a statement's `RETURNING id`, the planner's batch bounds.
 #[derive(sqlx::FromRow)]
-pub(crate) struct IdRow {
-    pub(crate) id: String,
+pub(crate) struct IdRow<I> {
+    pub(crate) id: I,
 }
 
-crate::sqlite::rows::from_columns!(IdRow { id });
+crate::sqlite::rows::from_columns!(IdRow<DebtorId> { id });
 
 impl TenantStore {
     /// Stores planned contacts in one transaction, each at most once: a contact whose
