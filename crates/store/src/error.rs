@@ -1,15 +1,51 @@
 use recaudo_domain::portfolio::DebtRuleError;
 use recaudo_domain::strategy::StrategyError;
 
+/// What kind of stored thing an error is about: callers match on it (a missing strategy is the
+/// request's `strategy` field at fault); its `Display` is the word the messages use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Tenant,
+    Debtor,
+    ContactPoint,
+    Debt,
+    Payment,
+    Promise,
+    Dispute,
+    Contact,
+    Strategy,
+    StrategyVersion,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Tenant => "tenant",
+            Entity::Debtor => "debtor",
+            Entity::ContactPoint => "contact point",
+            Entity::Debt => "debt",
+            Entity::Payment => "payment",
+            Entity::Promise => "promise",
+            Entity::Dispute => "dispute",
+            Entity::Contact => "contact",
+            Entity::Strategy => "strategy",
+            Entity::StrategyVersion => "strategy version",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{what} `{id}` not found")]
-    NotFound { what: &'static str, id: String },
+    NotFound { what: Entity, id: String },
     #[error("{what} with external id `{external_id}` already exists")]
-    Duplicate {
-        what: &'static str,
-        external_id: String,
-    },
+    Duplicate { what: Entity, external_id: String },
     #[error(transparent)]
     Rule(#[from] DebtRuleError),
     #[error("invalid {field}: {message}")]
@@ -20,7 +56,7 @@ pub enum StoreError {
     /// A write checked against what it read found it changed each time it tried (optimistic
     /// concurrency gave up); trying again later may succeed.
     #[error("the {entity} kept changing while this was recorded; try again")]
-    Contention { entity: &'static str, id: String },
+    Contention { entity: Entity, id: String },
     /// A strategy version contradicts what is stored: a change needs a new version. `latest` is
     /// the latest stored version: `version` itself when that version is stored with another
     /// source, above it when the put is below the latest.
@@ -43,7 +79,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {
+    pub(crate) fn not_found(what: Entity, id: impl ToString) -> Self {
         StoreError::NotFound {
             what,
             id: id.to_string(),

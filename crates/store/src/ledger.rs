@@ -18,7 +18,7 @@ use crate::rows::{
     DISPUTE_COLUMNS, DisputeRow, PAYMENT_COLUMNS, PROMISE_COLUMNS, PaymentRow, PromiseRow, convert,
 };
 use crate::sql::{Sql, fetch_all, fetch_optional};
-use crate::{Result, StoreError, TenantStore, on_pool};
+use crate::{Entity, Result, StoreError, TenantStore, on_pool};
 
 #[derive(Debug, Clone)]
 pub struct NewPayment {
@@ -62,7 +62,7 @@ impl TenantStore {
     ) -> Result<(T, Debt)> {
         let change = &change;
         let lost = || StoreError::Contention {
-            entity: "debt",
+            entity: Entity::Debt,
             id: debt_id.to_string(),
         };
         retry(
@@ -248,7 +248,7 @@ impl TenantStore {
             .push(" AND id = ")
             .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(PromiseRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("promise", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Promise, id))?
             .into_domain()
     }
 
@@ -373,7 +373,7 @@ impl TenantStore {
             .push(" AND id = ")
             .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(DisputeRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("dispute", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Dispute, id))?
             .into_domain()
     }
 

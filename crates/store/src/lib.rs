@@ -33,7 +33,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use error::StoreError;
+pub use error::{Entity, StoreError};
 pub use events::TimelineQuery;
 pub use idempotency::StoredResponse;
 pub use import::{
@@ -53,6 +53,7 @@ pub use strategies::{PutStrategy, StoredStrategy};
 pub use tenants::{NewTenant, TenantKey, hash_api_key};
 
 use recaudo_domain::portfolio::Tenant;
+use recaudo_domain::secret::redact_url;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -200,6 +201,8 @@ pub enum DatabaseKind {
 }
 
 impl DatabaseKind {
+    /// The database of `url`; an error names the URL with its passwords hidden
+    /// ([`redact_url`]).
     pub fn of_url(url: &str) -> Result<Self> {
         if url.starts_with("sqlite:") {
             Ok(DatabaseKind::Sqlite)
@@ -207,7 +210,8 @@ impl DatabaseKind {
             Ok(DatabaseKind::Postgres)
         } else {
             Err(StoreError::Config(format!(
-                "database URL `{url}` is neither `sqlite://FILE` nor `postgres://…`"
+                "database URL `{}` is neither `sqlite://FILE` nor `postgres://…`",
+                redact_url(url)
             )))
         }
     }
@@ -227,7 +231,9 @@ impl Store {
             DatabaseKind::Sqlite => {
                 sqlite::ffi::configure_once();
                 let opts = SqliteConnectOptions::from_str(url)
-                    .map_err(|e| StoreError::Config(format!("bad SQLite URL `{url}`: {e}")))?
+                    .map_err(|e| {
+                        StoreError::Config(format!("bad SQLite URL `{}`: {e}", redact_url(url)))
+                    })?
                     .create_if_missing(true)
                     // Pages of 16 KiB rather than 4 KiB, for databases created from now on (a
                     // database keeps the size it was made with): the planner reads most of the
@@ -342,5 +348,43 @@ impl TenantStore {
     /// Whether the store is SQLite (for [`dialect`]'s fragments).
     pub(crate) fn is_sqlite(&self) -> bool {
         matches!(self.store.backend, Backend::Sqlite(_))
+    }
+}
+
+#[cfg(test)]
+mod url_errors {
+    use super::*;
+
+    const PASSWORD: &str = "hunter2-Pa55";
+
+    #[test]
+    fn an_unknown_scheme_is_named_without_the_password() {
+        for url in [
+            format!("mysql://app:{PASSWORD}@db.example:3306/recaudo"),
+            format!("mysql://app:pw@db/recaudo?password={PASSWORD}"),
+        ] {
+            let e = DatabaseKind::of_url(&url).unwrap_err().to_string();
+            assert!(e.contains("mysql://app:***@db"), "{e}");
+            assert!(
+                e.contains("neither `sqlite://FILE` nor `postgres://"),
+                "{e}"
+            );
+            assert!(!e.contains(PASSWORD), "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_urls_are_named_without_the_password() {
+        for url in [
+            format!("sqlite://recaudo.db?password={PASSWORD}"),
+            format!("postgres://app:{PASSWORD}@db.example:port/recaudo"),
+        ] {
+            let e = match Store::connect(&url).await {
+                Ok(_) => panic!("{url} connected"),
+                Err(e) => e.to_string(),
+            };
+            assert!(e.contains("URL"), "{e}");
+            assert!(!e.contains(PASSWORD), "{e}");
+        }
     }
 }

@@ -6,8 +6,9 @@ use sqlx::types::Json;
 use recaudo_domain::outbox::{Contact, NewContact};
 use recaudo_domain::{ContactId, ContactPointId, DebtId, DebtorId};
 
+use crate::rows::parse;
 use crate::sql::{Sql, fetch_all, fetch_optional, raw_json};
-use crate::{Result, StoreError, TenantStore, on_pool};
+use crate::{Entity, Result, StoreError, TenantStore, on_pool};
 
 pub(crate) const CONTACT_COLUMNS: &str = "id, debtor_id, debt_id, covers, contact_point_id, strategy, \
      strategy_version, step, arm, channel, template, scheduled_for, local_date, state, attempts, \
@@ -55,14 +56,6 @@ pub(crate) struct ContactRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     queue: Option<String>,
-}
-
-fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse()
-        .map_err(|e| StoreError::corrupt(format!("{what}: {e}")))
 }
 
 impl ContactRow {
@@ -118,12 +111,13 @@ crate::sqlite::rows::from_columns!(ContactRow {
     queue
 });
 
+/// A row of one id column: a statement's `RETURNING id`, the planner's batch bounds.
 #[derive(sqlx::FromRow)]
-pub(crate) struct IdRow {
-    pub(crate) id: String,
+pub(crate) struct IdRow<I> {
+    pub(crate) id: I,
 }
 
-crate::sqlite::rows::from_columns!(IdRow { id });
+crate::sqlite::rows::from_columns!(IdRow<DebtorId> { id });
 
 impl TenantStore {
     /// Stores planned contacts in one transaction, each at most once: a contact whose
@@ -238,7 +232,7 @@ impl TenantStore {
             .push(" AND id = ")
             .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(ContactRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("contact", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Contact, id))?
             .into_domain()
     }
 }

@@ -16,7 +16,7 @@ use crate::rows::{
     DEBTOR_READ_COLUMNS, DEBTOR_SEGMENT, DEBTORS_FROM, DEBTS_FROM, DebtRow, DebtorRow, convert,
 };
 use crate::sql::{Arg, Sql, exec, fetch_all, fetch_optional};
-use crate::{Result, StoreError, TenantStore, on_pool};
+use crate::{Entity, Result, StoreError, TenantStore, on_pool};
 
 /// One page of a list, and the cursor of the next page when there is one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -224,7 +224,7 @@ impl TenantStore {
         self.run_tx(vec![sql, event]).await.map_err(|e| {
             if e.is_unique_violation() {
                 StoreError::Duplicate {
-                    what: "debtor",
+                    what: Entity::Debtor,
                     external_id: debtor.external_id.clone(),
                 }
             } else {
@@ -242,7 +242,7 @@ impl TenantStore {
             .push(" AND id = ")
             .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtorRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("debtor", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Debtor, id))?
             .into_domain()
     }
 
@@ -254,7 +254,7 @@ impl TenantStore {
             .push(" AND external_id = ")
             .push_arg(external_id.to_string());
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtorRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("debtor", external_id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Debtor, external_id))?
             .into_domain()
     }
 
@@ -369,7 +369,7 @@ impl TenantStore {
         }
         let n = self.run_tx_counting_first(statements).await?;
         if n == 0 {
-            return Err(StoreError::not_found("debtor", d.id));
+            return Err(StoreError::not_found(Entity::Debtor, d.id));
         }
         Ok(d)
     }
@@ -459,7 +459,7 @@ impl TenantStore {
             sql,
             pool
         ));
-        row.ok_or_else(|| StoreError::not_found("contact point", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::ContactPoint, id))?
             .into_domain()
     }
 
@@ -577,7 +577,7 @@ impl TenantStore {
         self.run_tx(vec![sql, event]).await.map_err(|e| {
             if e.is_unique_violation() {
                 StoreError::Duplicate {
-                    what: "debt",
+                    what: Entity::Debt,
                     external_id: debt.external_id.clone(),
                 }
             } else {
@@ -595,7 +595,7 @@ impl TenantStore {
             .push(" AND id = ")
             .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("debt", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Debt, id))?
             .into_domain()
     }
 

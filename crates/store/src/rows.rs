@@ -62,16 +62,30 @@ impl TenantRow {
     }
 }
 
-/// The debtor columns with `$segment` in the segment's place (a literal, for `concat!`).
+/// The debtor columns in [`DebtorRow`]'s order (a literal, for `concat!`), with `$segment` in
+/// the segment's place; the second form also says what is read in the place of the name and of
+/// the identity document (the planner reads them empty: `planning::read`).
 macro_rules! debtor_columns {
     ($segment:expr) => {
+        $crate::rows::debtor_columns!(
+            segment: $segment,
+            name: "name",
+            document: "document_type, document_number"
+        )
+    };
+    (segment: $segment:expr, name: $name:expr, document: $document:expr) => {
         concat!(
-            "id, external_id, kind, name, document_type, document_number, birth_date, language, timezone, country, ",
+            "id, external_id, kind, ",
+            $name,
+            ", ",
+            $document,
+            ", birth_date, language, timezone, country, ",
             $segment,
             ", tags, attributes, preferences, created_at, updated_at"
         )
     };
 }
+pub(crate) use debtor_columns;
 /// [`DEBTOR_SEGMENT`] as a literal, for `concat!`.
 macro_rules! debtor_segment {
     () => {
@@ -130,7 +144,30 @@ impl DebtorRow {
     }
 }
 
-pub(crate) const CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, address, postal, verified, consent_status, consent_source, consent_at, opted_out_at, priority, bounce_count, created_at";
+/// The contact point columns in [`ContactPointRow`]'s order (a literal, for `concat!`), each
+/// argument what is read in the place of a group of them: `address` (the address and the
+/// postal address, with a trailing `, `), `consent` (its source and time, with a trailing `, `)
+/// and `created` (`, created_at`). The planner reads these empty or not at all
+/// (`planning::read`, `sqlite::rows::PLANNER_POINT_COLUMNS`).
+macro_rules! contact_point_columns {
+    (address: $address:expr, consent: $consent:expr, created: $created:expr) => {
+        concat!(
+            "id, debtor_id, channel, ",
+            $address,
+            "verified, consent_status, ",
+            $consent,
+            "opted_out_at, priority, bounce_count",
+            $created
+        )
+    };
+}
+pub(crate) use contact_point_columns;
+
+pub(crate) const CONTACT_POINT_COLUMNS: &str = contact_point_columns!(
+    address: "address, postal, ",
+    consent: "consent_source, consent_at, ",
+    created: ", created_at"
+);
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ContactPointRow {

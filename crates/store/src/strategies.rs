@@ -13,7 +13,7 @@ use recaudo_domain::strategy::{is_builtin_template, parse_strategy};
 
 use crate::events::insert_event;
 use crate::sql::{Sql, fetch_all, fetch_optional};
-use crate::{Result, StoreError, TenantStore, on_pool};
+use crate::{Entity, Result, StoreError, TenantStore, on_pool};
 
 const STRATEGY_COLUMNS: &str =
     "strategy_id, version, name, priority, source, created_at, retired_at";
@@ -199,7 +199,7 @@ impl TenantStore {
             .push(" ORDER BY version");
         let rows = on_pool!(self.store, |pool| fetch_all!(StrategyRow, sql, pool));
         if rows.is_empty() {
-            return Err(StoreError::not_found("strategy", strategy_id));
+            return Err(StoreError::not_found(Entity::Strategy, strategy_id));
         }
         rows.into_iter().map(StrategyRow::into_domain).collect()
     }
@@ -228,8 +228,10 @@ impl TenantStore {
         match row {
             Some(r) => r.into_domain(),
             None => Err(match version {
-                Some(v) => StoreError::not_found("strategy version", format!("{strategy_id} v{v}")),
-                None => StoreError::not_found("strategy", strategy_id),
+                Some(v) => {
+                    StoreError::not_found(Entity::StrategyVersion, format!("{strategy_id} v{v}"))
+                }
+                None => StoreError::not_found(Entity::Strategy, strategy_id),
             }),
         }
     }
@@ -275,7 +277,7 @@ impl TenantStore {
                     .find(|s| s.retired_at.is_none())
                     .or(versions.last())
                     .cloned()
-                    .ok_or_else(|| StoreError::not_found("strategy", strategy_id))?
+                    .ok_or_else(|| StoreError::not_found(Entity::Strategy, strategy_id))?
             }
         };
         if target.retired_at.is_some() {
@@ -341,7 +343,7 @@ impl TenantStore {
             },
         );
         if self.run_tx_counting_first(vec![sql, assign, event]).await? == 0 {
-            return Err(StoreError::not_found("debt", debt_id));
+            return Err(StoreError::not_found(Entity::Debt, debt_id));
         }
         debt.strategy = Some(recaudo_domain::portfolio::StrategyAssignment {
             strategy: target.strategy_id,

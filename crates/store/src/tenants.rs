@@ -11,7 +11,7 @@ use recaudo_domain::{ApiKeyId, Country, Currency, Secret, TenantId};
 
 use crate::rows::TenantRow;
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
-use crate::{Result, Store, StoreError, on_pool};
+use crate::{Entity, Result, Store, StoreError, on_pool};
 
 /// A tenant to create; unset fields default from the country.
 #[derive(Debug, Clone)]
@@ -161,10 +161,12 @@ impl Store {
         if !api_key.starts_with(KEY_PREFIX) {
             return Ok(None);
         }
-        let mut sql = Sql::new(
-            "SELECT t.id, t.name, t.country, t.timezone, t.currency, t.language, t.jurisdiction, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.revoked_at IS NULL AND k.key_hash = ",
-        );
-        sql.push_arg(hash_api_key(api_key));
+        // The key's hash is unique: one tenant at most.
+        let mut sql = Sql::new(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants WHERE id IN (SELECT tenant_id FROM api_keys \
+             WHERE revoked_at IS NULL AND key_hash = "
+        ));
+        sql.push_arg(hash_api_key(api_key)).push(")");
         let row = on_pool!(self, |pool| fetch_optional!(TenantRow, sql, pool));
         row.map(TenantRow::into_domain).transpose()
     }
@@ -173,7 +175,7 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = "));
         sql.push_arg(id);
         let row = on_pool!(self, |pool| fetch_optional!(TenantRow, sql, pool));
-        row.ok_or_else(|| StoreError::not_found("tenant", id))?
+        row.ok_or_else(|| StoreError::not_found(Entity::Tenant, id))?
             .into_domain()
     }
 

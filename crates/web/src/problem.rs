@@ -383,11 +383,30 @@ pub async fn problemize(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use recaudo_store::Entity;
 
     #[test]
     fn store_errors_map_to_problems_by_variant() {
+        let missing = Problem::from(StoreError::NotFound {
+            what: Entity::StrategyVersion,
+            id: "lender v2".into(),
+        });
+        assert_eq!((missing.status, missing.slug()), (404, "not-found"));
+        assert_eq!(
+            missing.detail.as_deref(),
+            Some("strategy version `lender v2` not found")
+        );
+        let duplicate = Problem::from(StoreError::Duplicate {
+            what: Entity::ContactPoint,
+            external_id: "x".into(),
+        });
+        assert_eq!(
+            duplicate.detail.as_deref(),
+            Some("a contact point with external id `x` already exists")
+        );
+
         let contention = Problem::from(StoreError::Contention {
-            entity: "debt",
+            entity: Entity::Debt,
             id: "debt_1".into(),
         });
         assert_eq!((contention.status, contention.slug()), (409, "contention"));

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::types::Json;
 
-use recaudo_domain::DebtorId;
 use recaudo_domain::event::EventKind;
 use recaudo_domain::planner::{DebtFile, DebtorFile, PriorContact};
 use recaudo_domain::portfolio::{ContactPoint, Debt, DebtStatus, Debtor};
+use recaudo_domain::{DebtId, DebtorId};
 
 use super::{PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch};
 use crate::rows::{
@@ -64,7 +64,11 @@ macro_rules! read_each {
 /// source and time, which no decision depends on, are read empty (about a third of the decoding
 /// of a batch went to parsing postal addresses that were never looked at, and a string a row to
 /// the addresses).
-const PLANNER_CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, '' AS address, NULL AS postal, verified, consent_status, NULL AS consent_source, NULL AS consent_at, opted_out_at, priority, bounce_count, created_at";
+const PLANNER_CONTACT_POINT_COLUMNS: &str = crate::rows::contact_point_columns!(
+    address: "'' AS address, NULL AS postal, ",
+    consent: "NULL AS consent_source, NULL AS consent_at, ",
+    created: ", created_at"
+);
 
 /// The debtor columns the planner reads, in [`DEBTOR_COLUMNS`](crate::rows::DEBTOR_COLUMNS)' order so that the same
 /// decoder serves: the name and the identity document, which no decision or condition looks at
@@ -74,7 +78,11 @@ const PLANNER_CONTACT_POINT_COLUMNS: &str = "id, debtor_id, channel, '' AS addre
 /// They are read from `debtors` alone, with the segment the tenant gave: the planner's own
 /// (`debtor_plans`) is read for the batch's range of ids and put in its place
 /// ([`TenantStore::files_for`]), as [`DEBTOR_SEGMENT`](crate::rows::DEBTOR_SEGMENT) does.
-const PLANNER_DEBTOR_COLUMNS: &str = "id, external_id, kind, '' AS name, NULL AS document_type, NULL AS document_number, birth_date, language, timezone, country, segment, tags, attributes, preferences, created_at, updated_at";
+const PLANNER_DEBTOR_COLUMNS: &str = crate::rows::debtor_columns!(
+    segment: "segment",
+    name: "'' AS name",
+    document: "NULL AS document_type, NULL AS document_number"
+);
 
 /// Timeline kinds the planner does not read: bookkeeping of the portfolio itself, written in
 /// bulk by imports, and the planner's own `contact_planned`, whose outbox rows it reads instead.
@@ -103,9 +111,9 @@ const PRIOR_COLUMNS: &str = "debtor_id, debt_id, covers, strategy, step, channel
 
 #[derive(sqlx::FromRow)]
 struct PriorRow {
-    debtor_id: String,
-    debt_id: String,
-    covers: Json<Vec<String>>,
+    debtor_id: DebtorId,
+    debt_id: DebtId,
+    covers: Json<Vec<DebtId>>,
     strategy: Option<String>,
     step: String,
     channel: String,
@@ -140,15 +148,10 @@ impl crate::sqlite::ffi::FromColumns for Prior {
 impl PriorRow {
     fn into_domain(self) -> Result<Prior> {
         Ok(Prior(
-            parse("debtor id", &self.debtor_id)?,
+            self.debtor_id,
             PriorContact {
-                debt: parse("debt id", &self.debt_id)?,
-                covers: self
-                    .covers
-                    .0
-                    .iter()
-                    .map(|d| parse("covered debt id", d))
-                    .collect::<Result<_>>()?,
+                debt: self.debt_id,
+                covers: self.covers.0,
                 strategy: self.strategy,
                 step: self.step,
                 channel: parse("channel", &self.channel)?,
@@ -166,7 +169,7 @@ const PLAN_STATE_COLUMNS: &str = "plan_debtor_id, planned_segment, planned_at, s
 
 #[derive(sqlx::FromRow)]
 struct PlanStateRead {
-    plan_debtor_id: String,
+    plan_debtor_id: DebtorId,
     planned_segment: Option<String>,
     planned_at: Option<DateTime<Utc>>,
     /// The JSON object as text (PostgreSQL's `jsonb` through a text column type below).
@@ -295,12 +298,12 @@ impl TenantStore {
             let mut sql = Sql::new("SELECT id FROM debtors WHERE tenant_id = ");
             sql.push_arg(self.tid.clone());
             if let Some(after) = bounds.last() {
-                sql.push(" AND id > ").push_arg(after.to_string());
+                sql.push(" AND id > ").push_arg(*after);
             }
             sql.push(&format!(" ORDER BY id LIMIT 1 OFFSET {}", limit - 1));
-            let rows = read_rows!(self, crate::outbox::IdRow, sql);
+            let rows = read_rows!(self, crate::outbox::IdRow<DebtorId>, sql);
             let Some(bound) = rows.first() else { break };
-            bounds.push(crate::rows::parse("debtor id", &bound.id)?);
+            bounds.push(bound.id);
         }
         let mut out = Vec::with_capacity(bounds.len() + 1);
         let mut after = None;
@@ -340,10 +343,10 @@ impl TenantStore {
         let mut sql = Sql::new(&format!("SELECT {columns} FROM debtors WHERE tenant_id = "));
         sql.push_arg(self.tid.clone());
         if let Some(a) = batch.after {
-            sql.push(" AND id > ").push_arg(a.to_string());
+            sql.push(" AND id > ").push_arg(a);
         }
         if let Some(u) = batch.upto {
-            sql.push(" AND id <= ").push_arg(u.to_string());
+            sql.push(" AND id <= ").push_arg(u);
         }
         sql.push(" ORDER BY id");
         // Each debtor goes straight into its file (no second vector of a batch's debtors,
@@ -408,11 +411,11 @@ impl TenantStore {
         // Room for a debtor's usual rows: debts (1-3), contact points (one or two a channel),
         // recent events and outbox rows.
         let mut debts = Buckets::new(3);
-        let mut promised: Vec<String> = Vec::new();
+        let mut promised: Vec<DebtId> = Vec::new();
         read_each!(self, Debt, DebtRow, sql, |d: Debt| {
             // The running promise of each promised debt is read below.
             if d.status == DebtStatus::Promised {
-                promised.push(d.id.to_string());
+                promised.push(d.id);
             }
             debts.push(
                 d.debtor_id,
@@ -433,7 +436,7 @@ impl TenantStore {
             ));
             sql.push_arg(self.tid.clone())
                 .push(" AND status = 'pending' AND debt_id IN ");
-            sql.push_values(chunk.iter().map(|s| s.clone().into()).collect());
+            sql.push_values(chunk.iter().map(|&d| d.into()).collect());
             for row in read_rows!(self, PromiseRow, sql) {
                 let p = row.into_domain()?;
                 let e = promise_due.entry(p.debt_id).or_insert(p.due_on);
@@ -547,7 +550,7 @@ impl TenantStore {
             .push(" ORDER BY plan_debtor_id");
         let mut states = Buckets::new(1);
         for row in read_rows!(self, PlanStateRead, sql) {
-            states.push(parse("debtor id", &row.plan_debtor_id)?, row);
+            states.push(row.plan_debtor_id, row);
         }
 
         let mut debts = debts.sorted();

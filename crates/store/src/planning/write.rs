@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use recaudo_domain::DebtorId;
 use recaudo_domain::planner::DebtorPlan;
+use recaudo_domain::{ContactId, DebtorId};
 
 use super::PlanWrite;
 use crate::outbox::IdRow;
@@ -85,7 +85,7 @@ impl TenantStore {
                 exec!(sql, &mut *tx);
             }
             for insert in contacts {
-                if fetch_optional!(IdRow, insert, &mut *tx).is_some() {
+                if fetch_optional!(IdRow<ContactId>, insert, &mut *tx).is_some() {
                     out.contacts += 1;
                 }
             }

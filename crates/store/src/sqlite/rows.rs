@@ -312,11 +312,11 @@ macro_rules! from_columns {
 pub(crate) use from_columns;
 
 // The planner's three big reads, decoded straight into domain values: the row structs above
-// hold a `String` for every id and code, parsed and dropped at once, which was most of the
-// reading time for millions of rows. Same columns, same meaning as the structs' `into_domain`
+// hold a `String` for every code (kind, channel, status…), parsed and dropped at once, and their
+// JSON columns parsed whole each row. Same columns, same meaning as the structs' `into_domain`
 // (a test reads one portfolio both ways).
 
-/// A text column parsed as `T` (ids, codes).
+/// A text column parsed as `T` (codes: ids are read as their type, [`Col`]).
 fn parsed<T: std::str::FromStr>(c: &Columns, i: usize, what: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
@@ -408,7 +408,7 @@ fn debtor_col(c: &Columns, i: usize) -> Result<DebtorId> {
 impl super::ffi::FromColumns for Debtor {
     fn from_columns(c: &Columns) -> Result<Debtor> {
         Ok(Debtor {
-            id: parsed(c, 0, "debtor id")?,
+            id: DebtorId::col(c, 0, "id")?,
             external_id: String::col(c, 1, "external_id")?,
             kind: parsed(c, 2, "debtor kind")?,
             name: String::col(c, 3, "name")?,
@@ -466,7 +466,7 @@ impl PointLayout {
         let postal: Option<Json<PostalAddress>> = opt(c, self.postal, "postal")?;
         let o = self.opted_out;
         Ok(ContactPoint {
-            id: parsed(c, 0, "contact point id")?,
+            id: ContactPointId::col(c, 0, "id")?,
             debtor_id: debtor_col(c, 1)?,
             channel: parsed(c, 2, "channel")?,
             address: match self.address {
@@ -517,7 +517,7 @@ impl super::ffi::FromColumns for ContactPoint {
 /// ties between points by id (`planner::contact_point`), and 3.5M times parsed a day were 2 % of
 /// it.
 pub(crate) const PLANNER_POINT_COLUMNS: &str =
-    "id, debtor_id, channel, verified, consent_status, opted_out_at, priority, bounce_count";
+    crate::rows::contact_point_columns!(address: "", consent: "", created: "");
 
 /// A contact point as the planner reads it ([`PLANNER_POINT_COLUMNS`]): without its address,
 /// postal address, the consent's source and time and its creation time (the epoch), which no
@@ -552,7 +552,7 @@ impl super::ffi::FromColumns for Debt {
             Some(s) => Some(stored_assignment(s)?),
         };
         Ok(Debt {
-            id: parsed(c, 0, "debt id")?,
+            id: DebtId::col(c, 0, "id")?,
             debtor_id: debtor_col(c, 1)?,
             external_id: String::col(c, 2, "external_id")?,
             original: Money::from_minor(i64::col(c, 4, "original_minor")?, currency),

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use recaudo_domain::portfolio::{Debt, DebtStatus};
 use recaudo_domain::{Currency, DebtId, DebtorId};
-use recaudo_store::{DebtFilter, NewDebt, StoreError};
+use recaudo_store::{DebtFilter, Entity, NewDebt, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -75,7 +75,10 @@ pub struct CreateDebt {
 /// A debtor named in a body that does not exist for this tenant: 404 naming the field.
 fn no_debtor(field: &str, e: StoreError) -> Problem {
     match e {
-        StoreError::NotFound { .. } => Problem::from(e).with_field(field),
+        StoreError::NotFound {
+            what: Entity::Debtor,
+            ..
+        } => Problem::from(e).with_field(field),
         other => Problem::from(other),
     }
 }

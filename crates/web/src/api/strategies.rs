@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use recaudo_domain::DebtId;
 use recaudo_domain::portfolio::Debt;
 use recaudo_domain::strategy::STRATEGY_JSON_SCHEMA;
-use recaudo_store::{StoreError, StoredStrategy};
+use recaudo_store::{Entity, StoreError, StoredStrategy};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -184,9 +184,10 @@ pub async fn move_debt(
         .move_debt_strategy(id, &body.strategy, body.version, ctx.now)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound { what, .. } if what.starts_with("strategy") => {
-                Problem::from(e).with_field("strategy")
-            }
+            StoreError::NotFound {
+                what: Entity::Strategy | Entity::StrategyVersion,
+                ..
+            } => Problem::from(e).with_field("strategy"),
             other => Problem::from(other),
         })?;
     Ok(Json(debt))

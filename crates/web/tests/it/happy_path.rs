@@ -570,6 +570,33 @@ async fn strategies_are_stored_versioned_retired_and_followed() {
             .send(r)
             .await;
         assert_eq!(moved.ok(200)["strategy"]["version"], 2);
+        // A strategy or version that does not exist is the `strategy` field's fault; a debt
+        // that does not exist is no field's.
+        for (body, detail) in [
+            (json!({"strategy": "nope"}), "strategy `nope` not found"),
+            (
+                json!({"strategy": "household", "version": 9}),
+                "strategy version `household v9` not found",
+            ),
+        ] {
+            let missing = req("PUT", format!("/api/v1/debts/{debt}/strategy"))
+                .key(k)
+                .json(&body)
+                .send(r)
+                .await;
+            let problem = missing.problem(404, "not-found");
+            assert_eq!(problem["field"], "strategy");
+            assert_eq!(problem["detail"], detail);
+        }
+        let no_debt = recaudo_domain::DebtId::generate();
+        let missing = req("PUT", format!("/api/v1/debts/{no_debt}/strategy"))
+            .key(k)
+            .json(&json!({"strategy": "household"}))
+            .send(r)
+            .await;
+        let problem = missing.problem(404, "not-found");
+        assert_eq!(problem["field"], Value::Null);
+        assert_eq!(problem["detail"], format!("debt `{no_debt}` not found"));
         let got = req("GET", format!("/api/v1/debts/{debt}"))
             .key(k)
             .send(r)
