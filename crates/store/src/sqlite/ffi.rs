@@ -5,6 +5,10 @@
 //! its `SAFETY` note; the crate denies `unsafe` elsewhere. A connection handle
 //! (`NonNull<sqlite3>`) comes from sqlx's `lock_handle()`, whose guard the caller holds while
 //! it is used.
+//!
+//! Kept over rusqlite's safe statements on the same handle (issue 22): those copy every bound
+//! text and validate every column's UTF-8, which costs the planner more than the issue allows
+//! (docs/benchmarks.md, the rusqlite trial).
 
 use std::ffi::{CStr, c_char, c_int};
 use std::ptr::NonNull;
