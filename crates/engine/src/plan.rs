@@ -58,7 +58,7 @@ impl PlanSetup {
     /// active ones for new debts, all for debts already following one) and the built-in
     /// segments.
     pub async fn load(ts: &TenantStore) -> Result<PlanSetup, PlanError> {
-        let j = ts.tenant().jurisdiction;
+        let jurisdiction = ts.tenant().jurisdiction;
         let compile = |id: &str, version: u32, source: &str| {
             strategy::parse_strategy(source, &strategy::is_builtin_template).map_err(|errors| {
                 PlanError::Strategy {
@@ -80,21 +80,31 @@ impl PlanSetup {
                 .iter()
                 .map(|s| (s.strategy_id.clone(), s.version))
                 .collect();
-            for s in stored {
-                active.push(compile(&s.strategy_id, s.version, &s.source)?);
+            for stored_version in stored {
+                active.push(compile(
+                    &stored_version.strategy_id,
+                    stored_version.version,
+                    &stored_version.source,
+                )?);
             }
         }
         let mut others = Vec::new();
         for latest in ts.list_strategies().await? {
-            for s in ts.strategy_versions(&latest.strategy_id).await? {
-                if !active_keys.contains(&(s.strategy_id.clone(), s.version)) {
-                    others.push(compile(&s.strategy_id, s.version, &s.source)?);
+            for stored_version in ts.strategy_versions(&latest.strategy_id).await? {
+                if !active_keys
+                    .contains(&(stored_version.strategy_id.clone(), stored_version.version))
+                {
+                    others.push(compile(
+                        &stored_version.strategy_id,
+                        stored_version.version,
+                        &stored_version.source,
+                    )?);
                 }
             }
         }
         Ok(PlanSetup {
-            preset: Preset::for_jurisdiction(j),
-            calendar: HolidayCalendar::for_jurisdiction(j),
+            preset: Preset::for_jurisdiction(jurisdiction),
+            calendar: HolidayCalendar::for_jurisdiction(jurisdiction),
             library: StrategyLibrary::new(active, others),
             segments: Segments::builtin(),
             tenant_policy: TenantPolicy::default(),
@@ -194,24 +204,24 @@ impl PlanReport {
     fn add(&mut self, plan: &DebtorPlan, debts: usize, tally: &mut Tally) {
         self.debtors += 1;
         self.debts += debts as u64;
-        for l in &plan.lines {
+        for line in &plan.lines {
             self.decisions += 1;
-            let reason = l.reason().map_or("", |r| r.as_str());
+            let reason = line.reason().map_or("", |r| r.as_str());
             *tally
                 .lines
-                .entry((l.decision.kind(), l.channel.as_str(), reason))
+                .entry((line.decision.kind(), line.channel.as_str(), reason))
                 .or_default() += 1;
-            if l.covered_by.is_some() {
+            if line.covered_by.is_some() {
                 self.covered += 1;
             }
         }
-        for (_, q) in &plan.quiet {
-            *tally.quiet.entry(q.as_str()).or_default() += 1;
+        for (_, quiet) in &plan.quiet {
+            *tally.quiet.entry(quiet.as_str()).or_default() += 1;
         }
         self.condition_errors += plan.errors.len() as u64;
-        for e in &plan.errors {
+        for error in &plan.errors {
             if self.condition_error_samples.len() < KEPT_ERRORS {
-                self.condition_error_samples.push(e.clone());
+                self.condition_error_samples.push(error.clone());
             }
         }
     }
@@ -219,28 +229,28 @@ impl PlanReport {
     /// Moves the run's counts by code into the report's maps (once, at the end: a map of
     /// strings per decision was a cost of its own over a million decisions).
     fn count(&mut self, tally: Tally) {
-        for ((kind, channel, reason), n) in tally.lines {
-            *self.by_decision.entry(kind.to_string()).or_default() += n;
+        for ((kind, channel, reason), count) in tally.lines {
+            *self.by_decision.entry(kind.to_string()).or_default() += count;
             *self
                 .by_channel
                 .entry(channel.to_string())
                 .or_default()
                 .entry(kind.to_string())
-                .or_default() += n;
+                .or_default() += count;
             if !reason.is_empty() {
-                *self.by_reason.entry(reason.to_string()).or_default() += n;
+                *self.by_reason.entry(reason.to_string()).or_default() += count;
             }
-            *self.by_decision_reason.entry((kind, reason)).or_default() += n;
+            *self.by_decision_reason.entry((kind, reason)).or_default() += count;
         }
-        for (q, n) in tally.quiet {
-            *self.quiet.entry(q.to_string()).or_default() += n;
+        for (quiet, count) in tally.quiet {
+            *self.quiet.entry(quiet.to_string()).or_default() += count;
         }
     }
 
-    fn written(&mut self, w: PlanWrite) {
-        self.contacts_written += w.contacts;
-        self.assignments_written += w.assignments;
-        self.segments_written += w.segments;
+    fn written(&mut self, write: PlanWrite) {
+        self.contacts_written += write.contacts;
+        self.assignments_written += write.assignments;
+        self.segments_written += write.segments;
     }
 }
 
@@ -302,9 +312,9 @@ pub async fn plan_tenant(
             let ts = ts.clone();
             let kinds = kinds.clone();
             tokio::spawn(async move {
-                let t = std::time::Instant::now();
+                let started = std::time::Instant::now();
                 let files = ts.plan_inputs(b, now, kinds.as_deref(), attributes).await?;
-                Ok::<_, StoreError>((files, t.elapsed().as_secs_f64()))
+                Ok::<_, StoreError>((files, started.elapsed().as_secs_f64()))
             })
         })
         .buffered(READERS);
@@ -314,7 +324,7 @@ pub async fn plan_tenant(
             async move {
                 let (files, read_seconds) = read??;
                 tokio::task::spawn_blocking(move || {
-                    let t = std::time::Instant::now();
+                    let started = std::time::Instant::now();
                     let plans = plan_files(&setup, &files, now);
                     let debts: Vec<usize> = files.iter().map(|f| f.debts.len()).collect();
                     // Freed here, on the planning thread, rather than by the loop.
@@ -326,7 +336,7 @@ pub async fn plan_tenant(
                         plans,
                         prepared,
                         read_seconds,
-                        plan_seconds: t.elapsed().as_secs_f64(),
+                        plan_seconds: started.elapsed().as_secs_f64(),
                     }
                 })
                 .await
@@ -336,49 +346,49 @@ pub async fn plan_tenant(
         .buffered(opts.threads.max(1));
     let mut failed = None;
     loop {
-        let t = std::time::Instant::now();
+        let started = std::time::Instant::now();
         let next = planned.next().await;
-        report.plan_wait_seconds += t.elapsed().as_secs_f64();
+        report.plan_wait_seconds += started.elapsed().as_secs_f64();
         let Some(next) = next else { break };
-        let p = match next {
-            Ok(p) => p,
-            Err(e) => {
-                failed = Some(e);
+        let batch = match next {
+            Ok(batch) => batch,
+            Err(error) => {
+                failed = Some(error);
                 break;
             }
         };
-        report.read_seconds += p.read_seconds;
-        report.plan_seconds += p.plan_seconds;
-        for (debts, plan) in p.debts.into_iter().zip(&p.plans) {
+        report.read_seconds += batch.read_seconds;
+        report.plan_seconds += batch.plan_seconds;
+        for (debts, plan) in batch.debts.into_iter().zip(&batch.plans) {
             report.add(plan, debts, &mut tally);
-            for l in &plan.lines {
-                on_line(l);
+            for line in &plan.lines {
+                on_line(line);
             }
         }
-        match (&writer, p.prepared) {
+        match (&writer, batch.prepared) {
             (Some(writer), Some(prepared)) => {
-                let t = std::time::Instant::now();
-                let sent = writer.push(p.plans, prepared).await;
-                report.write_wait_seconds += t.elapsed().as_secs_f64();
+                let started = std::time::Instant::now();
+                let sent = writer.push(batch.plans, prepared).await;
+                report.write_wait_seconds += started.elapsed().as_secs_f64();
                 // The writer stopped on an error: it is returned below.
                 if !sent {
                     break;
                 }
             }
-            _ => discard(p.plans),
+            _ => discard(batch.plans),
         }
     }
     if let Some(writer) = writer {
-        let t = std::time::Instant::now();
+        let started = std::time::Instant::now();
         let written = writer.finish().await?;
-        report.write_wait_seconds += t.elapsed().as_secs_f64();
+        report.write_wait_seconds += started.elapsed().as_secs_f64();
         let written = written?;
         report.write_seconds += written.seconds;
         report.write_transactions += written.transactions;
         report.written(written.written);
     }
-    if let Some(e) = failed {
-        return Err(e);
+    if let Some(error) = failed {
+        return Err(error);
     }
     report.count(tally);
     Ok(report)
@@ -439,14 +449,14 @@ pub async fn plan_all(
         .await;
         record_metrics(&result, started.elapsed().as_secs_f64());
         match &result {
-            Ok(r) => tracing::info!(
+            Ok(report) => tracing::info!(
                 tenant = %tenant.id,
-                debtors = r.debtors,
-                decisions = r.decisions,
-                contacts_written = r.contacts_written,
+                debtors = report.debtors,
+                decisions = report.decisions,
+                contacts_written = report.contacts_written,
                 "planned"
             ),
-            Err(e) => tracing::error!(tenant = %tenant.id, error = %e, "planning failed"),
+            Err(error) => tracing::error!(tenant = %tenant.id, error = %error, "planning failed"),
         }
         out.push((tenant, result));
     }
@@ -465,12 +475,12 @@ fn record_metrics(result: &Result<PlanReport, PlanError>, seconds: f64) {
     let outcome = if result.is_ok() { "ok" } else { "error" };
     metrics::counter!(RUNS_TOTAL, "outcome" => outcome).increment(1);
     metrics::histogram!(RUN_SECONDS).record(seconds);
-    let Ok(r) = result else { return };
-    for ((decision, reason), n) in &r.by_decision_reason {
+    let Ok(report) = result else { return };
+    for ((decision, reason), count) in &report.by_decision_reason {
         metrics::counter!(DECISIONS_TOTAL, "decision" => *decision, "reason" => *reason)
-            .increment(*n);
+            .increment(*count);
     }
-    metrics::counter!(CONTACTS_WRITTEN_TOTAL).increment(r.contacts_written);
+    metrics::counter!(CONTACTS_WRITTEN_TOTAL).increment(report.contacts_written);
 }
 
 /// Runs [`plan_all`] now and then every `every`, reading the time from `clock`, until the task
@@ -492,8 +502,8 @@ pub async fn plan_on_schedule(store: Store, clock: Arc<dyn Clock>, every: std::t
     loop {
         tick.tick().await;
         let started = std::time::Instant::now();
-        if let Err(e) = plan_all(&store, clock.now()).await {
-            tracing::error!(error = %e, "planning run failed");
+        if let Err(error) = plan_all(&store, clock.now()).await {
+            tracing::error!(error = %error, "planning run failed");
         }
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
