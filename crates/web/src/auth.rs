@@ -38,7 +38,7 @@ pub async fn require_tenant(
         Ok(None) => Problem::unauthorized("the API key is not valid")
             .with_field("Authorization")
             .into_response(),
-        Err(e) => Problem::from(e).into_response(),
+        Err(error) => Problem::from(error).into_response(),
     }
 }
 
@@ -57,12 +57,12 @@ mod tests {
             ("rk_abc", None),
         ];
         for (value, want) in cases {
-            let mut h = HeaderMap::new();
-            h.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
-            let got = bearer(&h);
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            let got = bearer(&headers);
             assert_eq!(got.as_ref().map(|k| *k.expose_secret()), want, "{value}");
-            if let Some(k) = got {
-                assert_eq!(format!("{k:?}"), "***");
+            if let Some(key) = got {
+                assert_eq!(format!("{key:?}"), "***");
             }
         }
         assert!(bearer(&HeaderMap::new()).is_none());

@@ -173,10 +173,14 @@ fn field_at(path: &str, msg: &str) -> Option<String> {
     let parent = (path != "." && !path.is_empty()).then_some(path);
     match (parent, named) {
         // An unknown key is already the last part of the path.
-        (Some(p), Some(n)) if p == n || p.ends_with(&format!(".{n}")) => Some(p.to_string()),
-        (Some(p), Some(n)) => Some(format!("{p}.{n}")),
-        (None, Some(n)) => Some(n.to_string()),
-        (Some(p), None) => Some(p.to_string()),
+        (Some(parent), Some(named))
+            if parent == named || parent.ends_with(&format!(".{named}")) =>
+        {
+            Some(parent.to_string())
+        }
+        (Some(parent), Some(named)) => Some(format!("{parent}.{named}")),
+        (None, Some(named)) => Some(named.to_string()),
+        (Some(parent), None) => Some(parent.to_string()),
         (None, None) => None,
     }
 }
@@ -210,35 +214,37 @@ where
 }
 
 /// Reads an optional query value with `FromStr` (an empty value counts as absent).
-pub fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub fn parsed<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: FromStr,
     T::Err: Display,
 {
-    let s = String::deserialize(d)?;
-    if s.trim().is_empty() {
+    let text = String::deserialize(deserializer)?;
+    if text.trim().is_empty() {
         return Ok(None);
     }
-    s.parse::<T>().map(Some).map_err(serde::de::Error::custom)
+    text.parse::<T>()
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// Reads an optional string query value (an empty value counts as absent).
-pub fn non_empty<'de, D>(d: D) -> Result<Option<String>, D::Error>
+pub fn non_empty<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    let s = String::deserialize(d)?;
-    Ok((!s.is_empty()).then_some(s))
+    let text = String::deserialize(deserializer)?;
+    Ok((!text.is_empty()).then_some(text))
 }
 
 /// For PATCH bodies: tells "absent" (outer `None`) from "set to null" (`Some(None)`).
-pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    Option::<T>::deserialize(d).map(Some)
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[cfg(test)]

@@ -69,19 +69,19 @@ impl Drop for InFlight {
     }
 }
 
-fn valid_key(k: &str) -> bool {
-    (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+fn valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// SHA-256 of method, request target and body, hex.
 fn request_hash(method: &Method, target: &str, body: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(method.as_str().as_bytes());
-    h.update(b"\n");
-    h.update(target.as_bytes());
-    h.update(b"\n");
-    h.update(body);
-    hex::encode(h.finalize())
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(target.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hex::encode(hasher.finalize())
 }
 
 /// The stored answer, given again.
@@ -111,7 +111,7 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
         return next.run(req).await;
     };
     let key = match raw_key.to_str() {
-        Ok(k) if valid_key(k) => k.to_string(),
+        Ok(key) if valid_key(key) => key.to_string(),
         _ => {
             return Problem::bad_field(
                 Some("Idempotency-Key".into()),
@@ -125,7 +125,7 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
     };
     let (parts, body) = req.into_parts();
     let bytes = match Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await {
-        Ok(b) => b,
+        Ok(bytes) => bytes,
         Err(rej) => return body_rejection(rej).into_response(),
     };
     let target = parts
@@ -145,7 +145,7 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
     };
     let ts = idem.app.store.tenant(&tenant);
     match ts.idempotent_response(&key).await {
-        Err(e) => return Problem::from(e).into_response(),
+        Err(error) => return Problem::from(error).into_response(),
         Ok(Some(stored)) if stored.request_hash == hash => return replay(stored),
         Ok(Some(_)) => {
             return Problem::new(
@@ -169,9 +169,9 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
     }
     let (rparts, rbody) = resp.into_parts();
     let rbytes = match axum::body::to_bytes(rbody, MAX_STORED_RESPONSE).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(error = %e, "reading a response to store it for its idempotency key");
+        Ok(bytes) => bytes,
+        Err(error) => {
+            tracing::error!(error = %error, "reading a response to store it for its idempotency key");
             return Problem::internal().into_response();
         }
     };
@@ -182,11 +182,11 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
                 status_code: i32::from(status.as_u16()),
                 response: text.to_string(),
             };
-            if let Err(e) = ts
+            if let Err(error) = ts
                 .save_idempotent_response(&key, &stored, idem.app.clock.now())
                 .await
             {
-                tracing::error!(error = %e, "storing the response of an idempotency key");
+                tracing::error!(error = %error, "storing the response of an idempotency key");
             }
         }
         Err(_) => tracing::warn!("a response that is not UTF-8 was not stored for replay"),
@@ -204,10 +204,10 @@ mod tests {
         assert!(!valid_key(""));
         assert!(!valid_key("with space"));
         assert!(!valid_key(&"x".repeat(256)));
-        let a = request_hash(&Method::POST, "/a", b"{}");
-        assert_eq!(a, request_hash(&Method::POST, "/a", b"{}"));
-        assert_ne!(a, request_hash(&Method::POST, "/b", b"{}"));
-        assert_ne!(a, request_hash(&Method::POST, "/a", b"{ }"));
+        let hash = request_hash(&Method::POST, "/a", b"{}");
+        assert_eq!(hash, request_hash(&Method::POST, "/a", b"{}"));
+        assert_ne!(hash, request_hash(&Method::POST, "/b", b"{}"));
+        assert_ne!(hash, request_hash(&Method::POST, "/a", b"{ }"));
     }
 
     #[test]

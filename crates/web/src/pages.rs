@@ -57,8 +57,8 @@ pub async fn api_docs() -> Html<&'static str> {
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: the store does not answer");
+        Err(error) => {
+            tracing::error!(error = %error, "health check: the store does not answer");
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -78,13 +78,13 @@ pub struct ProblemError {
 }
 
 impl From<&StrategyError> for ProblemError {
-    fn from(e: &StrategyError) -> Self {
-        let known = e.line > 0;
+    fn from(error: &StrategyError) -> Self {
+        let known = error.line > 0;
         ProblemError {
-            path: e.path.clone(),
-            message: e.message.clone(),
-            line: known.then_some(e.line),
-            column: known.then_some(e.column),
+            path: error.path.clone(),
+            message: error.message.clone(),
+            line: known.then_some(error.line),
+            column: known.then_some(error.column),
         }
     }
 }
@@ -167,11 +167,11 @@ impl Problem {
 
     /// A request whose shape is wrong: wrong type, missing or unknown field (400).
     pub fn bad_field(field: Option<String>, detail: impl Into<String>) -> Self {
-        let p = Problem::new(StatusCode::BAD_REQUEST, "invalid-field", "Invalid field")
+        let problem = Problem::new(StatusCode::BAD_REQUEST, "invalid-field", "Invalid field")
             .with_detail(detail);
         match field {
-            Some(f) => p.with_field(f),
-            None => p,
+            Some(field) => problem.with_field(field),
+            None => problem,
         }
     }
 
@@ -246,8 +246,8 @@ impl Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.status, self.title)?;
-        if let Some(d) = &self.detail {
-            write!(f, ": {d}")?;
+        if let Some(detail) = &self.detail {
+            write!(f, ": {detail}")?;
         }
         Ok(())
     }
@@ -273,8 +273,8 @@ impl IntoResponse for Problem {
 }
 
 impl From<StoreError> for Problem {
-    fn from(e: StoreError) -> Self {
-        match e {
+    fn from(error: StoreError) -> Self {
+        match error {
             StoreError::NotFound { what, id } => {
                 Problem::not_found(format!("{what} `{id}` not found"))
             }
@@ -290,14 +290,14 @@ impl From<StoreError> for Problem {
             StoreError::InvalidStrategy(errors) => Problem::invalid_strategy(&errors),
             // The store's optimistic concurrency gave up: the same request a moment later
             // usually goes through.
-            e @ StoreError::Contention { .. } => {
+            error @ StoreError::Contention { .. } => {
                 Problem::new(StatusCode::CONFLICT, "contention", "Contention")
-                    .with_detail(e.to_string())
+                    .with_detail(error.to_string())
                     .with_retry_after(1)
             }
-            e @ StoreError::VersionConflict { .. } => {
+            error @ StoreError::VersionConflict { .. } => {
                 Problem::new(StatusCode::CONFLICT, "version-conflict", "Version conflict")
-                    .with_detail(e.to_string())
+                    .with_detail(error.to_string())
                     .with_field("version")
             }
             other => {
@@ -317,21 +317,21 @@ pub fn rule_problem(rule: DebtRuleError) -> Problem {
         DebtRuleError::PromiseInPast(..) => Some("due_on"),
         DebtRuleError::WrongStatus(..) => None,
     };
-    let p = Problem::new(
+    let problem = Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "rule-violation",
         "Rule violation",
     )
     .with_detail(rule.to_string());
     match field {
-        Some(f) => p.with_field(f),
-        None => p,
+        Some(field) => problem.with_field(field),
+        None => problem,
     }
 }
 
 /// A money value the request gave that does not parse or fit: 422 naming the field.
-pub fn money_problem(field: &str, e: MoneyError) -> Problem {
-    Problem::invalid_field(field, e.to_string())
+pub fn money_problem(field: &str, error: MoneyError) -> Problem {
+    Problem::invalid_field(field, error.to_string())
 }
 
 /// The body could not be read: too large (413) or broken off (400).

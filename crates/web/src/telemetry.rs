@@ -35,8 +35,8 @@ pub fn install_metrics_recorder() -> PrometheusHandle {
                 });
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
-            if let Err(e) = metrics::set_global_recorder(recorder) {
-                tracing::warn!(error = %e, "a metrics recorder was already installed");
+            if let Err(error) = metrics::set_global_recorder(recorder) {
+                tracing::warn!(error = %error, "a metrics recorder was already installed");
             }
             metrics::describe_counter!(
                 REQUESTS_TOTAL,
@@ -57,8 +57,8 @@ pub fn install_metrics_recorder() -> PrometheusHandle {
                         upkeep.run_upkeep();
                     }
                 });
-            if let Err(e) = spawned {
-                tracing::warn!(error = %e, "could not start the metrics upkeep thread");
+            if let Err(error) = spawned {
+                tracing::warn!(error = %error, "could not start the metrics upkeep thread");
             }
             handle
         })
@@ -66,8 +66,8 @@ pub fn install_metrics_recorder() -> PrometheusHandle {
 }
 
 /// A bounded label for the method (unknown methods are `other`).
-fn method_label(m: &Method) -> &'static str {
-    match *m {
+fn method_label(method: &Method) -> &'static str {
+    match *method {
         Method::GET => "GET",
         Method::POST => "POST",
         Method::PATCH => "PATCH",

@@ -25,11 +25,11 @@ pub struct ConsentInput {
 }
 
 impl From<ConsentInput> for Consent {
-    fn from(c: ConsentInput) -> Self {
+    fn from(consent: ConsentInput) -> Self {
         Consent {
-            status: c.status,
-            source: c.source,
-            at: c.at,
+            status: consent.status,
+            source: consent.source,
+            at: consent.at,
         }
     }
 }
@@ -47,14 +47,14 @@ pub struct PostalInput {
 }
 
 impl From<PostalInput> for PostalAddress {
-    fn from(p: PostalInput) -> Self {
+    fn from(postal: PostalInput) -> Self {
         PostalAddress {
-            line1: p.line1,
-            line2: p.line2,
-            city: p.city,
-            region: p.region,
-            postal_code: p.postal_code,
-            country: p.country,
+            line1: postal.line1,
+            line2: postal.line2,
+            city: postal.city,
+            region: postal.region,
+            postal_code: postal.postal_code,
+            country: postal.country,
         }
     }
 }

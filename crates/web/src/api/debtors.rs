@@ -63,13 +63,13 @@ pub struct PreferencesInput {
 }
 
 impl From<PreferencesInput> for Preferences {
-    fn from(p: PreferencesInput) -> Self {
+    fn from(preferences: PreferencesInput) -> Self {
         Preferences {
-            allowed_weekdays: p.allowed_weekdays,
-            allowed_hours: p.allowed_hours,
-            preferred_channel: p.preferred_channel,
-            language: p.language,
-            paperless: p.paperless,
+            allowed_weekdays: preferences.allowed_weekdays,
+            allowed_hours: preferences.allowed_hours,
+            preferred_channel: preferences.preferred_channel,
+            language: preferences.language,
+            paperless: preferences.paperless,
         }
     }
 }
@@ -131,44 +131,44 @@ pub struct PatchDebtor {
 
 impl PatchDebtor {
     /// The debtor with the given fields merged in.
-    fn apply(self, mut d: Debtor) -> Debtor {
-        if let Some(v) = self.name {
-            d.name = v;
+    fn apply(self, mut debtor: Debtor) -> Debtor {
+        if let Some(value) = self.name {
+            debtor.name = value;
         }
-        if let Some(v) = self.kind {
-            d.kind = v;
+        if let Some(value) = self.kind {
+            debtor.kind = value;
         }
-        if let Some(v) = self.document_type {
-            d.document_type = v;
+        if let Some(value) = self.document_type {
+            debtor.document_type = value;
         }
-        if let Some(v) = self.document_number {
-            d.document_number = v;
+        if let Some(value) = self.document_number {
+            debtor.document_number = value;
         }
-        if let Some(v) = self.birth_date {
-            d.birth_date = v;
+        if let Some(value) = self.birth_date {
+            debtor.birth_date = value;
         }
-        if let Some(v) = self.language {
-            d.language = v;
+        if let Some(value) = self.language {
+            debtor.language = value;
         }
-        if let Some(v) = self.timezone {
-            d.timezone = v;
+        if let Some(value) = self.timezone {
+            debtor.timezone = value;
         }
-        if let Some(v) = self.country {
-            d.country = v;
+        if let Some(value) = self.country {
+            debtor.country = value;
         }
-        if let Some(v) = self.segment {
-            d.segment = v;
+        if let Some(value) = self.segment {
+            debtor.segment = value;
         }
-        if let Some(v) = self.tags {
-            d.tags = v;
+        if let Some(value) = self.tags {
+            debtor.tags = value;
         }
-        if let Some(v) = self.attributes {
-            d.attributes = v;
+        if let Some(value) = self.attributes {
+            debtor.attributes = value;
         }
-        if let Some(v) = self.preferences {
-            d.preferences = v.into();
+        if let Some(value) = self.preferences {
+            debtor.preferences = value.into();
         }
-        d
+        debtor
     }
 }
 
@@ -178,16 +178,16 @@ impl PatchDebtor {
     responses((status = 200, description = "One page of debtors", body = DebtorPage)))]
 pub async fn list(
     ctx: Ctx,
-    ApiQuery(q): ApiQuery<DebtorQuery>,
+    ApiQuery(query): ApiQuery<DebtorQuery>,
 ) -> Result<Json<DebtorPage>, Problem> {
     let filter = DebtorFilter {
-        external_id: q.external_id,
-        country: q.country,
-        segment: q.segment,
-        kind: q.kind,
-        name_contains: q.q,
-        cursor: q.cursor,
-        limit: q.limit,
+        external_id: query.external_id,
+        country: query.country,
+        segment: query.segment,
+        kind: query.kind,
+        name_contains: query.q,
+        cursor: query.cursor,
+        limit: query.limit,
     };
     Ok(Json(ctx.ts.list_debtors(&filter).await?.into()))
 }

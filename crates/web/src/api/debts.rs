@@ -73,12 +73,12 @@ pub struct CreateDebt {
 }
 
 /// A debtor named in a body that does not exist for this tenant: 404 naming the field.
-fn no_debtor(field: &str, e: StoreError) -> Problem {
-    match e {
+fn no_debtor(field: &str, error: StoreError) -> Problem {
+    match error {
         StoreError::NotFound {
             what: Entity::Debtor,
             ..
-        } => Problem::from(e).with_field(field),
+        } => Problem::from(error).with_field(field),
         other => Problem::from(other),
     }
 }
@@ -87,16 +87,19 @@ fn no_debtor(field: &str, e: StoreError) -> Problem {
 #[utoipa::path(get, path = "/api/v1/debts", operation_id = "list_debts", tag = "debts",
     params(DebtQuery),
     responses((status = 200, description = "One page of debts", body = DebtPage)))]
-pub async fn list(ctx: Ctx, ApiQuery(q): ApiQuery<DebtQuery>) -> Result<Json<DebtPage>, Problem> {
+pub async fn list(
+    ctx: Ctx,
+    ApiQuery(query): ApiQuery<DebtQuery>,
+) -> Result<Json<DebtPage>, Problem> {
     let filter = DebtFilter {
-        debtor_id: q.debtor_id,
-        external_id: q.external_id,
-        status: q.status,
-        currency: q.currency,
-        due_before: q.due_before,
-        due_after: q.due_after,
-        cursor: q.cursor,
-        limit: q.limit,
+        debtor_id: query.debtor_id,
+        external_id: query.external_id,
+        status: query.status,
+        currency: query.currency,
+        due_before: query.due_before,
+        due_after: query.due_after,
+        cursor: query.cursor,
+        limit: query.limit,
     };
     Ok(Json(ctx.ts.list_debts(&filter).await?.into()))
 }

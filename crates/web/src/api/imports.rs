@@ -25,8 +25,8 @@ pub struct ImportParams {
 
 /// The format of the body: `?format=` first, then the Content-Type.
 fn format_of(param: Option<&str>, headers: &HeaderMap) -> Result<Format, Problem> {
-    if let Some(f) = param {
-        return f
+    if let Some(format) = param {
+        return format
             .parse::<Format>()
             .map_err(|e| Problem::bad_field(Some("format".into()), e));
     }
@@ -50,8 +50,8 @@ fn format_of(param: Option<&str>, headers: &HeaderMap) -> Result<Format, Problem
     }
 }
 
-fn import_problem(e: ImportError) -> Problem {
-    match e {
+fn import_problem(error: ImportError) -> Problem {
+    match error {
         ImportError::Columns {
             ref missing,
             ref unknown,
@@ -69,15 +69,15 @@ fn import_problem(e: ImportError) -> Problem {
                 "Invalid columns",
             )
             .with_field(columns.join(", "))
-            .with_detail(e.to_string())
+            .with_detail(error.to_string())
         }
         // The whole body is in memory: a failure to read it is a fault of its content (not
         // UTF-8, broken CSV quoting), not of the server.
         ImportError::Empty | ImportError::Read(_) => {
             Problem::new(StatusCode::BAD_REQUEST, "invalid-file", "Invalid file")
-                .with_detail(e.to_string())
+                .with_detail(error.to_string())
         }
-        ImportError::Store(s) => Problem::from(s),
+        ImportError::Store(store_error) => Problem::from(store_error),
     }
 }
 
@@ -93,11 +93,11 @@ fn import_problem(e: ImportError) -> Problem {
         (status = 415, description = "The format is not given", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     ctx: Ctx,
-    ApiQuery(q): ApiQuery<ImportParams>,
+    ApiQuery(query): ApiQuery<ImportParams>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<ImportReport>, Problem> {
-    let format = format_of(q.format.as_deref(), &headers)?;
+    let format = format_of(query.format.as_deref(), &headers)?;
     let report = import_reader(
         &ctx.ts,
         format,

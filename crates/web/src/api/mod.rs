@@ -29,32 +29,32 @@ use crate::problem::{Problem, money_problem};
 pub struct Amount(pub String);
 
 impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl Visitor<'_> for V {
             type Value = Amount;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a decimal amount as a string (\"1234.50\") or a number")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
-                Ok(Amount(v.to_string()))
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Amount, E> {
+                Ok(Amount(value.to_string()))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
-                Ok(Amount(v.to_string()))
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Amount, E> {
+                Ok(Amount(value.to_string()))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Amount, E> {
-                Ok(Amount(v.to_string()))
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Amount, E> {
+                Ok(Amount(value.to_string()))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount, E> {
-                if v.is_finite() {
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<Amount, E> {
+                if value.is_finite() {
                     // Display gives the shortest text that reads back as the same f64.
-                    Ok(Amount(v.to_string()))
+                    Ok(Amount(value.to_string()))
                 } else {
                     Err(E::custom("amount must be a finite number"))
                 }
             }
         }
-        d.deserialize_any(V)
+        deserializer.deserialize_any(V)
     }
 }
 
@@ -82,9 +82,9 @@ impl Amount {
     /// The amount as money of `currency`, written with the currency's minor-unit decimals (so
     /// `10` answers as `"10.00"`, as it reads back from the store), or a 422 naming `field`.
     pub fn money(&self, field: &str, currency: Currency) -> Result<Money, Problem> {
-        let m = Money::parse_amount(&self.0, currency).map_err(|e| money_problem(field, e))?;
+        let money = Money::parse_amount(&self.0, currency).map_err(|e| money_problem(field, e))?;
         // Exact: `parse_amount` refused more decimals than the minor unit has.
-        let minor = m.to_minor().map_err(|e| money_problem(field, e))?;
+        let minor = money.to_minor().map_err(|e| money_problem(field, e))?;
         Ok(Money::from_minor(minor, currency))
     }
 }
@@ -122,8 +122,8 @@ macro_rules! page_type {
         }
 
         impl From<recaudo_store::Page<$item>> for $name {
-            fn from(p: recaudo_store::Page<$item>) -> Self {
-                $name { items: p.items, next_cursor: p.next_cursor }
+            fn from(page: recaudo_store::Page<$item>) -> Self {
+                $name { items: page.items, next_cursor: page.next_cursor }
             }
         }
     };

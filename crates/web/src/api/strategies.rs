@@ -146,10 +146,10 @@ pub async fn version(
     let Ok(Path((id, version))) = path else {
         return Err(Problem::not_found("no such strategy"));
     };
-    let v = version
+    let number = version
         .parse::<u32>()
         .map_err(|_| Problem::not_found(format!("strategy version `{id} v{version}` not found")))?;
-    Ok(Json(ctx.ts.get_strategy(&id, Some(v)).await?))
+    Ok(Json(ctx.ts.get_strategy(&id, Some(number)).await?))
 }
 
 /// Retires a strategy, every version of it: the planner no longer chooses it for new debts;

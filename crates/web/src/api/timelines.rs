@@ -25,10 +25,10 @@ pub struct TimelineParams {
 }
 
 impl From<TimelineParams> for TimelineQuery {
-    fn from(p: TimelineParams) -> Self {
+    fn from(params: TimelineParams) -> Self {
         TimelineQuery {
-            cursor: p.cursor,
-            limit: p.limit,
+            cursor: params.cursor,
+            limit: params.limit,
         }
     }
 }
@@ -40,9 +40,11 @@ impl From<TimelineParams> for TimelineQuery {
 pub async fn debtor(
     ctx: Ctx,
     Id(id): Id<DebtorId>,
-    ApiQuery(q): ApiQuery<TimelineParams>,
+    ApiQuery(query): ApiQuery<TimelineParams>,
 ) -> Result<Json<EventPage>, Problem> {
-    Ok(Json(ctx.ts.debtor_timeline(id, &q.into()).await?.into()))
+    Ok(Json(
+        ctx.ts.debtor_timeline(id, &query.into()).await?.into(),
+    ))
 }
 
 /// The events of one debt.
@@ -52,7 +54,7 @@ pub async fn debtor(
 pub async fn debt(
     ctx: Ctx,
     Id(id): Id<DebtId>,
-    ApiQuery(q): ApiQuery<TimelineParams>,
+    ApiQuery(query): ApiQuery<TimelineParams>,
 ) -> Result<Json<EventPage>, Problem> {
-    Ok(Json(ctx.ts.debt_timeline(id, &q.into()).await?.into()))
+    Ok(Json(ctx.ts.debt_timeline(id, &query.into()).await?.into()))
 }
