@@ -103,10 +103,11 @@ fn classify(messages: usize) -> anyhow::Result<()> {
     let mut by_intent = [0usize; Intent::ALL.len()];
     let mut dated = 0usize;
     for i in 0..messages {
-        let e = test[i % test.len()];
-        let c = recaudo_intents::classify(std::hint::black_box(&e.text), e.today);
-        by_intent[c.intent.index()] += 1;
-        dated += usize::from(c.date.is_some());
+        let example = test[i % test.len()];
+        let classification =
+            recaudo_intents::classify(std::hint::black_box(&example.text), example.today);
+        by_intent[classification.intent.index()] += 1;
+        dated += usize::from(classification.date.is_some());
     }
     let seconds = started.elapsed().as_secs_f64();
     let peak = peak_rss_mib();
@@ -172,13 +173,13 @@ async fn plan(
     let store = Store::open(&format!("sqlite://{}", db_path.display())).await?;
     let mut import_seconds = None;
     let tenant = if replay || matches!(source, PlanDb::CopyOf(_)) {
-        let t = store
+        let tenant = store
             .list_tenants()
             .await?
             .into_iter()
             .find(|t| t.name == "bench-plan")
             .with_context(|| format!("{} has no tenant `bench-plan`", db_path.display()))?;
-        let ts = store.tenant(&t);
+        let ts = store.tenant(&tenant);
         match &source {
             PlanDb::CopyOf(from) => {
                 if ts.has_plans().await? {
@@ -190,7 +191,7 @@ async fn plan(
             }
             _ => ts.reset_plans().await?,
         }
-        t
+        tenant
     } else {
         let csv_path = dir.0.join("portfolio.csv");
         recaudo_import::synth::write_csv_rows(
@@ -448,10 +449,10 @@ async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> a
         }
         DatabaseKind::Postgres => None,
     };
-    if let Some(f) = &floor {
+    if let Some(floor) = &floor {
         eprintln!(
             "floor: SQLite copies the {} rows the import wrote in {:.2} s",
-            f.rows, f.seconds
+            floor.rows, floor.seconds
         );
     }
     let db = match kind {
@@ -481,8 +482,8 @@ async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> a
     Ok(())
 }
 
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
 }
 
 fn ulid_like() -> String {
@@ -532,11 +533,11 @@ async fn copy_floor_seconds(
         .await;
     const TABLES: [&str; 4] = ["debtors", "contact_points", "debts", "events"];
     let mut counts = vec![];
-    for t in TABLES {
-        let Some(n) = sqlite3_number(source, &format!("SELECT count(*) FROM {t}")) else {
+    for table in TABLES {
+        let Some(count) = sqlite3_number(source, &format!("SELECT count(*) FROM {table}")) else {
             return Ok(None);
         };
-        counts.push(n);
+        counts.push(count);
     }
     let debtors = counts[0];
     let batches = import_rows.div_ceil(batch_size.max(1)).max(1) as u64;
@@ -546,23 +547,23 @@ async fn copy_floor_seconds(
     );
     script.push_str(&format!("ATTACH '{}' AS src;\n", source.display()));
     script.push_str("INSERT INTO tenants SELECT * FROM src.tenants;\n");
-    for b in 0..batches {
+    for batch in 0..batches {
         script.push_str("BEGIN;\n");
-        for (t, n) in TABLES.iter().zip(&counts) {
-            let slice = if *t == "contact_points" {
+        for (table, count) in TABLES.iter().zip(&counts) {
+            let slice = if *table == "contact_points" {
                 // Keyed by debtor (no rowid): the points of this slice's debtors, whose ids
                 // grow with their rowids within one import.
-                let (lo, hi) = (debtors * b / batches, debtors * (b + 1) / batches);
+                let (lo, hi) = (debtors * batch / batches, debtors * (batch + 1) / batches);
                 format!(
                     "debtor_id > coalesce((SELECT id FROM src.debtors WHERE rowid = {lo}), '') \
                      AND debtor_id <= (SELECT id FROM src.debtors WHERE rowid = {hi})"
                 )
             } else {
-                let (lo, hi) = (n * b / batches, n * (b + 1) / batches);
+                let (lo, hi) = (count * batch / batches, count * (batch + 1) / batches);
                 format!("rowid > {lo} AND rowid <= {hi}")
             };
             script.push_str(&format!(
-                "INSERT INTO {t} SELECT * FROM src.{t} WHERE {slice};\n"
+                "INSERT INTO {table} SELECT * FROM src.{table} WHERE {slice};\n"
             ));
         }
         script.push_str("COMMIT;\n");

@@ -46,11 +46,11 @@ fn holidays(args: HolidaysArgs, clock: &dyn Clock) -> anyhow::Result<()> {
     let year = args.year.unwrap_or_else(|| clock.now().year());
     let calendar = HolidayCalendar::try_for_jurisdiction(jurisdiction)?;
     let mut out = String::new();
-    for h in calendar.holidays(year) {
-        out.push_str(&h.date.to_string());
+    for holiday in calendar.holidays(year) {
+        out.push_str(&holiday.date.to_string());
         if args.names {
             out.push('\t');
-            out.push_str(&h.name);
+            out.push_str(&holiday.name);
         }
         out.push('\n');
     }

@@ -30,14 +30,14 @@ pub struct ClassifyArgs {
     pub explain: bool,
 }
 
-fn parse_day(s: &str) -> anyhow::Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|e| anyhow::anyhow!("`{s}` is not a date YYYY-MM-DD: {e}"))
+fn parse_day(text: &str) -> anyhow::Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| anyhow::anyhow!("`{text}` is not a date YYYY-MM-DD: {e}"))
 }
 
-fn parse_zone(s: &str) -> anyhow::Result<Tz> {
-    s.parse::<Tz>()
-        .map_err(|_| anyhow::anyhow!("`{s}` is not an IANA time zone (e.g. America/Bogota)"))
+fn parse_zone(text: &str) -> anyhow::Result<Tz> {
+    text.parse::<Tz>()
+        .map_err(|_| anyhow::anyhow!("`{text}` is not an IANA time zone (e.g. America/Bogota)"))
 }
 
 /// Reads stdin to its end and answers every line.
@@ -50,9 +50,9 @@ pub fn run(args: &ClassifyArgs, now: chrono::DateTime<chrono::Utc>) -> ExitCode 
     match answer_all(stdin, &mut out, today, args.explain) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed stdout (`| head`) ends the run quietly; other errors are reported.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
             ExitCode::FAILURE
         }
     }
@@ -86,11 +86,11 @@ pub fn answer_all(
 /// The answer to one input line.
 pub fn answer(line: &[u8], today: NaiveDate, explain: bool) -> Answer {
     let text = match std::str::from_utf8(line) {
-        Ok(t) => t,
-        Err(e) => {
+        Ok(text) => text,
+        Err(error) => {
             return problem(format!(
                 "the line is not valid UTF-8 (bad byte at offset {})",
-                e.valid_up_to()
+                error.valid_up_to()
             ));
         }
     };
@@ -99,9 +99,9 @@ pub fn answer(line: &[u8], today: NaiveDate, explain: bool) -> Answer {
     let text = if trimmed.starts_with('{') || trimmed.starts_with('[') || trimmed.starts_with('"') {
         // JSON when it parses as JSON; a message that merely starts with `{` is text.
         match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(mut o)) => match o.remove("text") {
-                Some(Value::String(s)) => {
-                    owned = s;
+            Ok(Value::Object(mut object)) => match object.remove("text") {
+                Some(Value::String(message)) => {
+                    owned = message;
                     owned.as_str()
                 }
                 Some(other) => {
@@ -137,13 +137,13 @@ pub struct Answer {
     pub error: Option<String>,
 }
 
-fn render(c: Classification, explain: bool) -> Answer {
+fn render(classification: Classification, explain: bool) -> Answer {
     Answer {
-        intent: c.intent.as_str(),
-        date: c.date.map(|d| d.to_string()),
-        lang: Some(c.lang.as_str()),
-        confidence: (f64::from(c.confidence) * 1000.0).round() / 1000.0,
-        explain: explain.then_some(c.explain),
+        intent: classification.intent.as_str(),
+        date: classification.date.map(|d| d.to_string()),
+        lang: Some(classification.lang.as_str()),
+        confidence: (f64::from(classification.confidence) * 1000.0).round() / 1000.0,
+        explain: explain.then_some(classification.explain),
         error: None,
     }
 }
@@ -159,8 +159,8 @@ fn problem(error: String) -> Answer {
     }
 }
 
-fn json_kind(v: &Value) -> &'static str {
-    match v {
+fn json_kind(value: &Value) -> &'static str {
+    match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
@@ -183,12 +183,12 @@ mod tests {
         answer_all(input, &mut out, today(), false).expect("runs");
         let out = String::from_utf8(out).expect("utf-8 out");
         // The documented key order: intent, date, lang, confidence.
-        for l in out.lines() {
+        for line in out.lines() {
             assert!(
-                l.starts_with("{\"intent\":")
-                    && l.contains("\"date\":")
-                    && l.find("\"lang\"") < l.find("\"confidence\""),
-                "{l}"
+                line.starts_with("{\"intent\":")
+                    && line.contains("\"date\":")
+                    && line.find("\"lang\"") < line.find("\"confidence\""),
+                "{line}"
             );
         }
         out.lines()
@@ -223,13 +223,13 @@ mod tests {
             (7, "not valid UTF-8"),
         ] {
             assert_eq!(out[i]["intent"], "other", "{i}");
-            let e = out[i]["error"].as_str().unwrap_or_default();
-            assert!(e.contains(want), "line {i}: {e}");
+            let error = out[i]["error"].as_str().unwrap_or_default();
+            assert!(error.contains(want), "line {i}: {error}");
         }
         assert!(out[8].get("error").is_none(), "{:?}", out[8]);
         assert!(out[9]["intent"].is_string());
-        for v in &out {
-            assert!(v["confidence"].is_number());
+        for answer in &out {
+            assert!(answer["confidence"].is_number());
         }
     }
 

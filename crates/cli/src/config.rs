@@ -50,8 +50,8 @@ impl From<String> for DatabaseUrl {
 impl std::str::FromStr for DatabaseUrl {
     type Err = std::convert::Infallible;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(DatabaseUrl::from(s.to_string()))
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(DatabaseUrl::from(url.to_string()))
     }
 }
 
@@ -141,11 +141,11 @@ impl Config {
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let mut fig = Figment::new();
         match path {
-            Some(p) => {
-                if !p.exists() {
-                    anyhow::bail!("config file {} not found", p.display());
+            Some(path) => {
+                if !path.exists() {
+                    anyhow::bail!("config file {} not found", path.display());
                 }
-                fig = fig.merge(Toml::file_exact(p));
+                fig = fig.merge(Toml::file_exact(path));
             }
             None => fig = fig.merge(Toml::file("recaudo.toml")),
         }

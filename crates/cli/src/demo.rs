@@ -51,9 +51,9 @@ pub fn generate(args: GenArgs) -> anyhow::Result<()> {
     if args.out.as_os_str() == "-" {
         write_to(&opts, format, BufWriter::new(std::io::stdout().lock()))?;
     } else {
-        let f = std::fs::File::create(&args.out)
+        let file = std::fs::File::create(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
-        let stats = write_to(&opts, format, BufWriter::with_capacity(1 << 20, f))?;
+        let stats = write_to(&opts, format, BufWriter::with_capacity(1 << 20, file))?;
         eprintln!(
             "{}",
             serde_json::json!({"out": args.out, "debtors": stats.debtors, "rows": stats.rows})
@@ -115,9 +115,9 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
         format: "text".into(),
     });
     for suffix in ["", "-wal", "-shm"] {
-        let mut p = args.database.clone().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
+        let mut path = args.database.clone().into_os_string();
+        path.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(path));
     }
     let url = format!("sqlite://{}", args.database.display());
     let store = Store::open(&url).await?;
@@ -125,17 +125,17 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
     let workdir = std::env::temp_dir().join(format!("recaudo-demo-{}", std::process::id()));
     std::fs::create_dir_all(&workdir)?;
     let mut keys = vec![];
-    for t in &DEMO_TENANTS {
+    for tenant in &DEMO_TENANTS {
         let tk = store
-            .create_tenant(NewTenant::in_country(t.name, t.country), now)
+            .create_tenant(NewTenant::in_country(tenant.name, tenant.country), now)
             .await?;
-        let file = workdir.join(format!("{}.csv", t.country.code().to_lowercase()));
+        let file = workdir.join(format!("{}.csv", tenant.country.code().to_lowercase()));
         let out = std::fs::File::create(&file)?;
         write_to(
             &GenOptions {
                 debtors: args.debtors,
-                seed: t.seed,
-                countries: vec![t.country],
+                seed: tenant.seed,
+                countries: vec![tenant.country],
                 today: now.date_naive(),
             },
             Format::Csv,
@@ -154,7 +154,7 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
             false,
         )
         .await?;
-        eprintln!("{}: {}", t.name, report.summary_json());
+        eprintln!("{}: {}", tenant.name, report.summary_json());
         // The example strategies, and today's plan written to the outbox.
         let ts = store.tenant(&tk.tenant);
         crate::examples::put_examples(&ts, now).await?;
@@ -169,7 +169,7 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
         .await?;
         eprintln!(
             "{}: planned {} debts: {:?}, {} contacts in the outbox",
-            t.name, plan.debts, plan.by_decision, plan.contacts_written
+            tenant.name, plan.debts, plan.by_decision, plan.contacts_written
         );
         keys.push((tk.tenant, tk.api_key));
     }
@@ -188,9 +188,12 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
             "  strategies    {base}/api/v1/strategies (schema: {base}/api/v1/schemas/strategy.json)"
         );
         // The demo shows its keys on purpose: they are how the reader tries the API.
-        for (t, key) in &keys {
+        for (tenant, key) in &keys {
             println!();
-            println!("  tenant  {} ({}, {})", t.name, t.country, t.currency);
+            println!(
+                "  tenant  {} ({}, {})",
+                tenant.name, tenant.country, tenant.currency
+            );
             println!("  api key {}", key.expose_secret());
         }
         if let Some((_, key)) = keys.first() {

@@ -52,7 +52,7 @@ pub async fn import_file(
     interactive: bool,
 ) -> anyhow::Result<ImportReport> {
     let format = match args.format {
-        Some(f) => f,
+        Some(format) => format,
         None => Format::from_path(&args.file).with_context(|| {
             format!(
                 "cannot tell the format of {} from its extension: pass --format csv or --format jsonl",
@@ -69,14 +69,14 @@ pub async fn import_file(
         .unwrap_or_else(|| errors_file_for(&args.file));
     let _ = std::fs::remove_file(&errors_path);
     let bar = if interactive && std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(size);
-        b.set_style(
+        let bar = ProgressBar::new(size);
+        bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        Some(b)
+        Some(bar)
     } else {
         None
     };
@@ -96,14 +96,14 @@ pub async fn import_file(
     let report = recaudo_import::import_with(ts, format, file, &opts, SystemClock.now(), &mut sink)
         .await
         .with_context(|| args.file.display().to_string())?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
-    if let Some(mut w) = sink.writer.take() {
-        w.flush()?;
+    if let Some(mut writer) = sink.writer.take() {
+        writer.flush()?;
     }
-    if let Some(e) = sink.write_error {
-        anyhow::bail!("writing {}: {e}", errors_path.display());
+    if let Some(error) = sink.write_error {
+        anyhow::bail!("writing {}: {error}", errors_path.display());
     }
     let problems = report.errors + report.warnings;
     if interactive && problems as usize > sink.shown {
@@ -138,26 +138,29 @@ struct CliSink {
 }
 
 impl ImportSink for CliSink {
-    fn problem(&mut self, p: &RowProblem) {
+    fn problem(&mut self, problem: &RowProblem) {
         if self.shown < self.show {
             self.shown += 1;
-            let kind = match p.severity {
+            let kind = match problem.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            let at = if p.column.is_empty() {
+            let at = if problem.column.is_empty() {
                 String::new()
             } else {
-                format!(", column {}", p.column)
+                format!(", column {}", problem.column)
             };
-            let value = if p.value.is_empty() {
+            let value = if problem.value.is_empty() {
                 String::new()
             } else {
-                format!(" `{}`", p.value)
+                format!(" `{}`", problem.value)
             };
-            let msg = format!("{kind}: line {}{at}:{value} {}", p.line, p.reason);
+            let msg = format!(
+                "{kind}: line {}{at}:{value} {}",
+                problem.line, problem.reason
+            );
             match &self.bar {
-                Some(b) => b.println(msg),
+                Some(bar) => bar.println(msg),
                 None => eprintln!("{msg}"),
             }
         }
@@ -166,38 +169,42 @@ impl ImportSink for CliSink {
         }
         if self.writer.is_none() {
             match csv::Writer::from_path(&self.errors_path) {
-                Ok(mut w) => {
-                    if let Err(e) =
-                        w.write_record(["line", "column", "value", "reason", "severity"])
+                Ok(mut writer) => {
+                    if let Err(error) =
+                        writer.write_record(["line", "column", "value", "reason", "severity"])
                     {
-                        self.write_error = Some(e.to_string());
+                        self.write_error = Some(error.to_string());
                         return;
                     }
-                    self.writer = Some(w);
+                    self.writer = Some(writer);
                 }
-                Err(e) => {
-                    self.write_error = Some(e.to_string());
+                Err(error) => {
+                    self.write_error = Some(error.to_string());
                     return;
                 }
             }
         }
-        if let Some(w) = &mut self.writer {
-            let sev = match p.severity {
+        if let Some(writer) = &mut self.writer {
+            let sev = match problem.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            if let Err(e) =
-                w.write_record([&p.line.to_string(), &p.column, &p.value, &p.reason, sev])
-            {
-                self.write_error = Some(e.to_string());
+            if let Err(error) = writer.write_record([
+                &problem.line.to_string(),
+                &problem.column,
+                &problem.value,
+                &problem.reason,
+                sev,
+            ]) {
+                self.write_error = Some(error.to_string());
             }
         }
     }
 
     fn progress(&mut self, rows: u64, bytes: u64) {
-        if let Some(b) = &self.bar {
-            b.set_position(bytes);
-            b.set_message(format!("{rows} rows"));
+        if let Some(bar) = &self.bar {
+            bar.set_position(bytes);
+            bar.set_message(format!("{rows} rows"));
         }
     }
 }

@@ -40,8 +40,8 @@ pub enum IntentsCommand {
     },
 }
 
-fn parse_lang(s: &str) -> anyhow::Result<Lang> {
-    s.parse()
+fn parse_lang(name: &str) -> anyhow::Result<Lang> {
+    name.parse()
         .map_err(|e: recaudo_intents::UnknownName| anyhow::anyhow!("{e}"))
 }
 
@@ -54,8 +54,8 @@ pub fn run(command: IntentsCommand) -> ExitCode {
             misses,
         } => match eval(&files, lang, misses) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
+            Err(error) => {
+                eprintln!("error: {error}");
                 ExitCode::from(2)
             }
         },
@@ -75,14 +75,14 @@ fn train(seed: u64, out: &Path) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if let Err(e) = std::fs::write(out, &bytes) {
-        eprintln!("error: cannot write {}: {e}", out.display());
+    if let Err(error) = std::fs::write(out, &bytes) {
+        eprintln!("error: cannot write {}: {error}", out.display());
         return ExitCode::FAILURE;
     }
     let all = match corpus::shipped() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
+        Ok(examples) => examples,
+        Err(error) => {
+            eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -113,23 +113,23 @@ fn eval(files: &[PathBuf], lang: Option<Lang>, misses: bool) -> anyhow::Result<(
             .collect::<Vec<_>>()
     } else {
         let mut all = Vec::new();
-        for f in files {
+        for file in files {
             let lang = match lang {
-                Some(l) => l,
-                None => f
+                Some(lang) => lang,
+                None => file
                     .file_stem()
                     .and_then(|s| s.to_str())
                     .and_then(|s| s.parse().ok())
                     .with_context(|| {
                         format!(
                             "{}: the language is not in the file's name (es, pt, en): pass --lang",
-                            f.display()
+                            file.display()
                         )
                     })?,
             };
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read {}", f.display()))?;
-            all.extend(corpus::parse(lang, &f.display().to_string(), &text)?);
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            all.extend(corpus::parse(lang, &file.display().to_string(), &text)?);
         }
         all
     };
@@ -148,10 +148,10 @@ fn eval(files: &[PathBuf], lang: Option<Lang>, misses: bool) -> anyhow::Result<(
     );
     if misses {
         println!("\n## Misses\n");
-        for m in &eval.misses {
+        for miss in &eval.misses {
             println!(
                 "- {}: expected {}, got {}: {:?}",
-                m.source, m.truth, m.predicted, m.text
+                miss.source, miss.truth, miss.predicted, miss.text
             );
         }
     }
@@ -170,14 +170,14 @@ fn summary(eval: &Evaluation, dates: (usize, usize)) -> serde_json::Value {
     })
 }
 
-fn pct(a: usize, b: usize) -> f64 {
-    if b == 0 {
+fn pct(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
         100.0
     } else {
-        100.0 * a as f64 / b as f64
+        100.0 * part as f64 / whole as f64
     }
 }
 
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
+fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
 }

@@ -149,9 +149,9 @@ fn main() -> ExitCode {
         command => command,
     };
     let mut config = match Config::load(cli.config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e:#}");
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error:#}");
             return ExitCode::from(2);
         }
     };
@@ -162,17 +162,17 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
     {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(error) => {
             // The whole chain: what was being done, then why it failed.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
@@ -225,16 +225,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     );
                 }
                 TenantCommand::List => {
-                    for t in store.list_tenants().await? {
-                        println!("{}", serde_json::to_string(&t)?);
+                    for tenant in store.list_tenants().await? {
+                        println!("{}", serde_json::to_string(&tenant)?);
                     }
                 }
                 TenantCommand::Key { tenant } => {
-                    let t = find_tenant(&store, &tenant).await?;
-                    let key = store.create_api_key(t.id, clock.now()).await?;
+                    let tenant = find_tenant(&store, &tenant).await?;
+                    let key = store.create_api_key(tenant.id, clock.now()).await?;
                     println!(
                         "{}",
-                        serde_json::json!({"tenant_id": t.id, "api_key": key.expose_secret()})
+                        serde_json::json!({"tenant_id": tenant.id, "api_key": key.expose_secret()})
                     );
                 }
             }

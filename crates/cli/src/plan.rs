@@ -40,35 +40,35 @@ pub struct PlanArgs {
     pub batch: usize,
 }
 
-pub fn parse_at(s: &str) -> anyhow::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
+pub fn parse_at(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| {
-            anyhow::anyhow!("`{s}` is not an RFC 3339 instant such as 2026-12-09T13:00:00Z: {e}")
+            anyhow::anyhow!("`{text}` is not an RFC 3339 instant such as 2026-12-09T13:00:00Z: {e}")
         })
 }
 
 /// The JSON line of one decision.
-pub fn line_json(l: &PlanLine) -> serde_json::Value {
+pub fn line_json(line: &PlanLine) -> serde_json::Value {
     serde_json::json!({
-        "debt": l.debt_external_id,
-        "debtor": l.debtor_external_id,
-        "strategy": l.strategy,
-        "version": l.version,
-        "step": l.step,
-        "channel": l.channel,
-        "decision": l.decision.kind(),
-        "reason": l.reason().map(|r| r.as_str()),
-        "send_at": l.decision.send_at().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        "arm": l.arm,
-        "covered_by": l.covered_by,
+        "debt": line.debt_external_id,
+        "debtor": line.debtor_external_id,
+        "strategy": line.strategy,
+        "version": line.version,
+        "step": line.step,
+        "channel": line.channel,
+        "decision": line.decision.kind(),
+        "reason": line.reason().map(|r| r.as_str()),
+        "send_at": line.decision.send_at().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        "arm": line.arm,
+        "covered_by": line.covered_by,
     })
 }
 
 pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     let at = args.at.unwrap_or(now);
     let tenants: Vec<Tenant> = match &args.tenant {
-        Some(t) => vec![find_tenant(store, t).await?],
+        Some(id) => vec![find_tenant(store, id).await?],
         None => store.list_tenants().await?,
     };
     if tenants.is_empty() {
@@ -82,8 +82,8 @@ pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> anyhow::R
         let setup = PlanSetup::load(&ts).await?;
         let plan = explain_debt(&ts, &setup, at, debt).await?;
         let mut out = std::io::stdout().lock();
-        for l in &plan.explain {
-            writeln!(out, "{l}")?;
+        for line in &plan.explain {
+            writeln!(out, "{line}")?;
         }
         for l in plan.lines.iter().filter(|l| &l.debt_external_id == debt) {
             writeln!(out, "{}", line_json(l))?;
@@ -109,23 +109,23 @@ pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> anyhow::R
         let report = plan_tenant(&ts, setup, at, opts, |l| {
             if args.json
                 && write_error.is_none()
-                && let Err(e) = writeln!(out, "{}", line_json(l))
+                && let Err(error) = writeln!(out, "{}", line_json(l))
             {
-                write_error = Some(e);
+                write_error = Some(error);
             }
         })
         .await?;
         match write_error {
             // The reader went away (`recaudo plan --json | head`): not an error.
-            Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            Some(e) => anyhow::bail!("cannot write the decisions: {e}"),
+            Some(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Some(error) => anyhow::bail!("cannot write the decisions: {error}"),
             None => {}
         }
-        if let Err(e) = out.flush() {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
+        if let Err(error) = out.flush() {
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(());
             }
-            anyhow::bail!("cannot write the decisions: {e}");
+            anyhow::bail!("cannot write the decisions: {error}");
         }
         drop(out);
         let summary = summary(tenant, &report);
@@ -139,69 +139,69 @@ pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> anyhow::R
     Ok(())
 }
 
-fn summary(tenant: &Tenant, r: &PlanReport) -> serde_json::Value {
-    let mut v = serde_json::to_value(r).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("tenant".into(), serde_json::json!(tenant.id));
-        o.insert(
+fn summary(tenant: &Tenant, report: &PlanReport) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("tenant".into(), serde_json::json!(tenant.id));
+        object.insert(
             "jurisdiction".into(),
             serde_json::json!(tenant.jurisdiction.code()),
         );
     }
-    v
+    value
 }
 
 /// Counts by channel and by reason, for people.
-fn table(tenant: &Tenant, r: &PlanReport) -> String {
-    let mut s = format!(
+fn table(tenant: &Tenant, report: &PlanReport) -> String {
+    let mut text = format!(
         "tenant {} ({}) at {}{}\n  debtors {}  debts {}  decisions {}  (covered by another debt's message: {})\n",
         tenant.name,
         tenant.jurisdiction.code(),
-        r.at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        if r.dry_run {
+        report.at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        if report.dry_run {
             " — dry run, nothing written"
         } else {
             ""
         },
-        r.debtors,
-        r.debts,
-        r.decisions,
-        r.covered,
+        report.debtors,
+        report.debts,
+        report.decisions,
+        report.covered,
     );
-    s.push_str(&format!(
+    text.push_str(&format!(
         "  {:<10} {:>9} {:>9} {:>9}\n",
         "channel", "send", "defer", "deny"
     ));
-    for (channel, by) in &r.by_channel {
-        let n = |k: &str| by.get(k).copied().unwrap_or(0);
-        s.push_str(&format!(
+    for (channel, by) in &report.by_channel {
+        let count = |k: &str| by.get(k).copied().unwrap_or(0);
+        text.push_str(&format!(
             "  {:<10} {:>9} {:>9} {:>9}\n",
             channel,
-            n("send"),
-            n("defer"),
-            n("deny")
+            count("send"),
+            count("defer"),
+            count("deny")
         ));
     }
-    if !r.by_reason.is_empty() {
-        s.push_str("  reasons (defer and deny):\n");
-        for (reason, n) in &r.by_reason {
-            s.push_str(&format!("    {reason:<22} {n:>9}\n"));
+    if !report.by_reason.is_empty() {
+        text.push_str("  reasons (defer and deny):\n");
+        for (reason, count) in &report.by_reason {
+            text.push_str(&format!("    {reason:<22} {count:>9}\n"));
         }
     }
-    if !r.quiet.is_empty() {
-        s.push_str("  debts without a decision today:\n");
-        for (why, n) in &r.quiet {
-            s.push_str(&format!("    {why:<22} {n:>9}\n"));
+    if !report.quiet.is_empty() {
+        text.push_str("  debts without a decision today:\n");
+        for (why, count) in &report.quiet {
+            text.push_str(&format!("    {why:<22} {count:>9}\n"));
         }
     }
-    if !r.dry_run {
-        s.push_str(&format!(
+    if !report.dry_run {
+        text.push_str(&format!(
             "  written: {} contacts, {} strategy assignments, {} segments\n",
-            r.contacts_written, r.assignments_written, r.segments_written
+            report.contacts_written, report.assignments_written, report.segments_written
         ));
     }
-    for e in &r.condition_error_samples {
-        s.push_str(&format!("  condition error: {e}\n"));
+    for error in &report.condition_error_samples {
+        text.push_str(&format!("  condition error: {error}\n"));
     }
-    s
+    text
 }

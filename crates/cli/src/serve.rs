@@ -55,8 +55,8 @@ pub async fn serve(
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "listening");
-    if let Some(f) = on_ready {
-        f(local);
+    if let Some(on_ready) = on_ready {
+        on_ready(local);
     }
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -64,8 +64,8 @@ pub async fn serve(
         })
         .await
         .context("serving");
-    if let Some(p) = planner {
-        p.abort();
+    if let Some(planner) = planner {
+        planner.abort();
     }
     served
 }

@@ -64,9 +64,9 @@ pub async fn run(command: StrategyCommand, config: &Config) -> anyhow::Result<()
             let ts = tenant_store(config, tenant.as_deref()).await?;
             match ts.put_strategy(&source, SystemClock.now()).await {
                 Ok(put) => {
-                    let s = &put.strategy;
+                    let stored = &put.strategy;
                     let what = if put.created { "created" } else { "unchanged" };
-                    println!("{what}: {} v{}", s.strategy_id, s.version);
+                    println!("{what}: {} v{}", stored.strategy_id, stored.version);
                     Ok(())
                 }
                 Err(StoreError::InvalidStrategy(errors)) => {
@@ -75,30 +75,30 @@ pub async fn run(command: StrategyCommand, config: &Config) -> anyhow::Result<()
                         "the strategy file is not valid: nothing was stored"
                     ))
                 }
-                Err(e) => Err(e.into()),
+                Err(error) => Err(error.into()),
             }
         }
         StrategyCommand::List { tenant } => {
             let ts = tenant_store(config, tenant.as_deref()).await?;
-            for s in ts.list_strategies().await? {
-                println!("{}", summary(&s));
+            for stored in ts.list_strategies().await? {
+                println!("{}", summary(&stored));
             }
             Ok(())
         }
         StrategyCommand::Retire { id, tenant } => {
             let ts = tenant_store(config, tenant.as_deref()).await?;
-            let s = ts.retire_strategy(&id, SystemClock.now()).await?;
-            println!("{}", summary(&s));
+            let stored = ts.retire_strategy(&id, SystemClock.now()).await?;
+            println!("{}", summary(&stored));
             Ok(())
         }
     }
 }
 
 /// A stored strategy without its source, as one JSON line.
-fn summary(s: &StoredStrategy) -> serde_json::Value {
+fn summary(stored: &StoredStrategy) -> serde_json::Value {
     serde_json::json!({
-        "strategy_id": s.strategy_id, "version": s.version, "name": s.name,
-        "priority": s.priority, "created_at": s.created_at, "retired_at": s.retired_at,
+        "strategy_id": stored.strategy_id, "version": stored.version, "name": stored.name,
+        "priority": stored.priority, "created_at": stored.created_at, "retired_at": stored.retired_at,
     })
 }
 
@@ -106,15 +106,15 @@ fn summary(s: &StoredStrategy) -> serde_json::Value {
 async fn tenant_store(config: &Config, tenant: Option<&str>) -> anyhow::Result<TenantStore> {
     let store = crate::open_store(config).await?;
     let tenant = match tenant {
-        Some(t) => find_tenant(&store, t).await?,
+        Some(name) => find_tenant(&store, name).await?,
         None => {
             let mut all = store.list_tenants().await?;
             match all.len() {
                 1 => all.remove(0),
                 0 => anyhow::bail!("there is no tenant yet (see `recaudo tenant create`)"),
-                n => {
+                count => {
                     anyhow::bail!(
-                        "there are {n} tenants: say which with --tenant (see `recaudo tenant list`)"
+                        "there are {count} tenants: say which with --tenant (see `recaudo tenant list`)"
                     );
                 }
             }
@@ -126,8 +126,8 @@ async fn tenant_store(config: &Config, tenant: Option<&str>) -> anyhow::Result<T
 /// `FILE:LINE:COL: path: message`, one line per error, on standard error.
 fn print_errors(file: &Path, errors: &[StrategyError]) {
     let mut out = String::new();
-    for e in errors {
-        out.push_str(&format!("{}:{e}\n", file.display()));
+    for error in errors {
+        out.push_str(&format!("{}:{error}\n", file.display()));
     }
     eprint!("{out}");
 }
@@ -135,22 +135,22 @@ fn print_errors(file: &Path, errors: &[StrategyError]) {
 /// `recaudo strategy validate FILE`: needs no configuration, database or runtime.
 pub fn validate(file: &Path) -> ExitCode {
     let source = match std::fs::read_to_string(file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", file.display());
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", file.display());
             return ExitCode::from(2);
         }
     };
     // Templates are not managed yet: the built-in names are the known ones.
     match parse_strategy(&source, &is_builtin_template) {
         Ok(compiled) => {
-            let s = &compiled.strategy;
-            let n = s.steps.len();
+            let strategy = &compiled.strategy;
+            let steps = strategy.steps.len();
             println!(
-                "ok: {} v{}, {n} {}",
-                s.id,
-                s.version,
-                if n == 1 { "step" } else { "steps" }
+                "ok: {} v{}, {steps} {}",
+                strategy.id,
+                strategy.version,
+                if steps == 1 { "step" } else { "steps" }
             );
             ExitCode::SUCCESS
         }
