@@ -10,17 +10,17 @@ use crate::sql::{Arg, Sql, fetch_all};
 use crate::{Result, TenantStore, on_pool};
 
 /// The statement that appends one event for a tenant.
-pub(crate) fn insert_event(tid: &str, e: NewEvent) -> Sql {
+pub(crate) fn insert_event(tid: &str, event: NewEvent) -> Sql {
     let mut sql = Sql::new(&format!(
         "INSERT INTO events (tenant_id, {EVENT_COLUMNS}) VALUES "
     ));
-    let data = e.data.into();
+    let data = event.data.into();
     sql.push_values(event_row(
         tid,
-        &e.debtor_id,
-        e.debt_id.as_ref(),
-        e.kind,
-        e.at,
+        &event.debtor_id,
+        event.debt_id.as_ref(),
+        event.kind,
+        event.at,
         data,
     ));
     sql
@@ -65,9 +65,13 @@ impl TenantStore {
     }
 
     /// The events of one debt, oldest first.
-    pub async fn debt_timeline(&self, debt_id: DebtId, q: &TimelineQuery) -> Result<Page<Event>> {
+    pub async fn debt_timeline(
+        &self,
+        debt_id: DebtId,
+        query: &TimelineQuery,
+    ) -> Result<Page<Event>> {
         self.get_debt(debt_id).await?;
-        self.timeline(None, Some(debt_id), q).await
+        self.timeline(None, Some(debt_id), query).await
     }
 
     /// The stored events of a debtor (or of one of their debts) and the `contact_planned` events
@@ -76,43 +80,43 @@ impl TenantStore {
         &self,
         debtor_id: Option<DebtorId>,
         debt_id: Option<DebtId>,
-        q: &TimelineQuery,
+        query: &TimelineQuery,
     ) -> Result<Page<Event>> {
-        let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+        let limit = query.limit.unwrap_or(100).clamp(1, 1000);
         let rows = on_pool!(self.store, |pool| {
             let mut sql = Sql::new("SELECT * FROM (");
-            for (i, from) in [
+            for (index, from) in [
                 format!("SELECT {EVENT_COLUMNS} FROM events"),
                 planned_events(SQLITE),
             ]
             .iter()
             .enumerate()
             {
-                if i > 0 {
+                if index > 0 {
                     sql.push(" UNION ALL ");
                 }
                 sql.push(from)
                     .push(" WHERE tenant_id = ")
                     .push_arg(self.tid.clone());
-                if let Some(d) = debtor_id {
-                    sql.push(" AND debtor_id = ").push_arg(d);
+                if let Some(id) = debtor_id {
+                    sql.push(" AND debtor_id = ").push_arg(id);
                 }
-                if let Some(d) = debt_id {
-                    sql.push(" AND debt_id = ").push_arg(d);
+                if let Some(id) = debt_id {
+                    sql.push(" AND debt_id = ").push_arg(id);
                     // The outbox has no index by debt: its contacts are found through the
                     // debtors the debt has had (an import may move a debt), as its events say.
-                    if i > 0 {
+                    if index > 0 {
                         sql.push(
                             " AND debtor_id IN (SELECT debtor_id FROM events WHERE debt_id = ",
                         )
-                        .push_arg(d)
+                        .push_arg(id)
                         .push(")");
                     }
                 }
             }
             sql.push(") t");
-            if let Some(c) = &q.cursor {
-                sql.push(" WHERE id > ").push_arg(c.clone());
+            if let Some(cursor) = &query.cursor {
+                sql.push(" WHERE id > ").push_arg(cursor.clone());
             }
             sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
             fetch_all!(EventRow, sql, pool)
@@ -128,8 +132,8 @@ impl TenantStore {
     }
 
     /// Appends one event.
-    pub async fn append_event(&self, e: NewEvent) -> Result<()> {
-        self.run_tx(vec![insert_event(&self.tid, e)]).await
+    pub async fn append_event(&self, event: NewEvent) -> Result<()> {
+        self.run_tx(vec![insert_event(&self.tid, event)]).await
     }
 }
 

@@ -44,8 +44,8 @@ const CHANGE_RETRY: RetryPolicy = RetryPolicy::new(
     Jitter::Full,
 );
 
-fn minor(m: Money, field: &str) -> Result<i64> {
-    m.to_minor().map_err(|e| StoreError::Invalid {
+fn minor(money: Money, field: &str) -> Result<i64> {
+    money.to_minor().map_err(|e| StoreError::Invalid {
         field: field.to_string(),
         message: e.to_string(),
     })

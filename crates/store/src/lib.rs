@@ -363,13 +363,13 @@ mod url_errors {
             format!("mysql://app:{PASSWORD}@db.example:3306/recaudo"),
             format!("mysql://app:pw@db/recaudo?password={PASSWORD}"),
         ] {
-            let e = DatabaseKind::of_url(&url).unwrap_err().to_string();
-            assert!(e.contains("mysql://app:***@db"), "{e}");
+            let message = DatabaseKind::of_url(&url).unwrap_err().to_string();
+            assert!(message.contains("mysql://app:***@db"), "{message}");
             assert!(
-                e.contains("neither `sqlite://FILE` nor `postgres://"),
-                "{e}"
+                message.contains("neither `sqlite://FILE` nor `postgres://"),
+                "{message}"
             );
-            assert!(!e.contains(PASSWORD), "{e}");
+            assert!(!message.contains(PASSWORD), "{message}");
         }
     }
 
@@ -379,12 +379,12 @@ mod url_errors {
             format!("sqlite://recaudo.db?password={PASSWORD}"),
             format!("postgres://app:{PASSWORD}@db.example:port/recaudo"),
         ] {
-            let e = match Store::connect(&url).await {
+            let message = match Store::connect(&url).await {
                 Ok(_) => panic!("{url} connected"),
-                Err(e) => e.to_string(),
+                Err(error) => error.to_string(),
             };
-            assert!(e.contains("URL"), "{e}");
-            assert!(!e.contains(PASSWORD), "{e}");
+            assert!(message.contains("URL"), "{message}");
+            assert!(!message.contains(PASSWORD), "{message}");
         }
     }
 }

@@ -130,32 +130,38 @@ impl TenantStore {
         contacts: &[NewContact],
         now: DateTime<Utc>,
     ) -> Result<Vec<ContactId>> {
-        for c in contacts {
-            for debt in std::iter::once(&c.debt_id).chain(&c.covers) {
+        for contact in contacts {
+            for debt in std::iter::once(&contact.debt_id).chain(&contact.covers) {
                 let owner = self.get_debt(*debt).await?.debtor_id;
-                if owner != c.debtor_id {
+                if owner != contact.debtor_id {
                     return Err(StoreError::Invalid {
                         field: "debt_id".into(),
-                        message: format!("debt {debt} is not a debt of debtor {}", c.debtor_id),
+                        message: format!(
+                            "debt {debt} is not a debt of debtor {}",
+                            contact.debtor_id
+                        ),
                     });
                 }
             }
-            if let Some(cp) = c.contact_point_id {
-                let points = self.list_contact_points(c.debtor_id).await?;
-                if !points.iter().any(|p| p.id == cp && p.channel == c.channel) {
+            if let Some(cp) = contact.contact_point_id {
+                let points = self.list_contact_points(contact.debtor_id).await?;
+                if !points
+                    .iter()
+                    .any(|p| p.id == cp && p.channel == contact.channel)
+                {
                     return Err(StoreError::Invalid {
                         field: "contact_point_id".into(),
                         message: format!(
                             "contact point {cp} is not a {} contact point of debtor {}",
-                            c.channel, c.debtor_id
+                            contact.channel, contact.debtor_id
                         ),
                     });
                 }
             }
         }
         let mut statements = Vec::with_capacity(contacts.len());
-        for c in contacts {
-            statements.push(self.contact_insert(c, now)?);
+        for contact in contacts {
+            statements.push(self.contact_insert(contact, now)?);
         }
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);

@@ -50,12 +50,12 @@ fn invalid(field: &str, message: impl ToString) -> StoreError {
     }
 }
 
-pub(crate) fn check_external_id(field: &str, v: &str) -> Result<String> {
-    let t = v.trim();
-    if t.is_empty() || t.chars().count() > 128 {
+pub(crate) fn check_external_id(field: &str, value: &str) -> Result<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 128 {
         return Err(invalid(field, "must be 1 to 128 characters"));
     }
-    Ok(t.to_string())
+    Ok(trimmed.to_string())
 }
 
 /// A debtor to create.
@@ -137,12 +137,12 @@ pub fn normalize_contact_address(
             normalize_phone(address.unwrap_or(""), region).map_err(|e| invalid("address", e))
         }
         Channel::Letter => {
-            let p =
+            let postal =
                 postal.ok_or_else(|| invalid("postal", "a letter contact point needs `postal`"))?;
-            if p.line1.trim().is_empty() || p.city.trim().is_empty() {
+            if postal.line1.trim().is_empty() || postal.city.trim().is_empty() {
                 return Err(invalid("postal", "needs at least `line1` and `city`"));
             }
-            Ok(p.formatted())
+            Ok(postal.formatted())
         }
     }
 }
@@ -258,32 +258,32 @@ impl TenantStore {
             .into_domain()
     }
 
-    pub async fn list_debtors(&self, f: &DebtorFilter) -> Result<Page<Debtor>> {
-        let limit = page_limit(f.limit);
+    pub async fn list_debtors(&self, filter: &DebtorFilter) -> Result<Page<Debtor>> {
+        let limit = page_limit(filter.limit);
         let mut sql = Sql::new(&format!(
             "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
-        if let Some(v) = &f.external_id {
-            sql.push(" AND external_id = ").push_arg(v.clone());
+        if let Some(value) = &filter.external_id {
+            sql.push(" AND external_id = ").push_arg(value.clone());
         }
-        if let Some(v) = f.country {
-            sql.push(" AND country = ").push_arg(v.code());
+        if let Some(value) = filter.country {
+            sql.push(" AND country = ").push_arg(value.code());
         }
-        if let Some(v) = &f.segment {
+        if let Some(value) = &filter.segment {
             sql.push(&format!(" AND {DEBTOR_SEGMENT} = "))
-                .push_arg(v.clone());
+                .push_arg(value.clone());
         }
-        if let Some(v) = f.kind {
-            sql.push(" AND kind = ").push_arg(v.as_str());
+        if let Some(value) = filter.kind {
+            sql.push(" AND kind = ").push_arg(value.as_str());
         }
-        if let Some(v) = &f.name_contains {
-            let p = sql.arg(v.clone());
+        if let Some(value) = &filter.name_contains {
+            let needle = sql.arg(value.clone());
             let position = crate::dialect::position(self.is_sqlite());
-            sql.push(&format!(" AND {position}(name, {p}) > 0"));
+            sql.push(&format!(" AND {position}(name, {needle}) > 0"));
         }
-        if let Some(c) = &f.cursor {
-            sql.push(" AND id > ").push_arg(c.clone());
+        if let Some(cursor) = &filter.cursor {
+            sql.push(" AND id > ").push_arg(cursor.clone());
         }
         sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
         let rows = on_pool!(self.store, |pool| fetch_all!(DebtorRow, sql, pool));
@@ -296,60 +296,60 @@ impl TenantStore {
 
     /// Replaces the editable fields of a debtor (the caller merges a patch into the current one).
     pub async fn update_debtor(&self, debtor: &Debtor, now: DateTime<Utc>) -> Result<Debtor> {
-        let mut d = debtor.clone();
-        d.name = d.name.trim().to_string();
-        if d.name.is_empty() || d.name.chars().count() > 200 {
+        let mut updated = debtor.clone();
+        updated.name = updated.name.trim().to_string();
+        if updated.name.is_empty() || updated.name.chars().count() > 200 {
             return Err(invalid("name", "must be 1 to 200 characters"));
         }
-        d.timezone = parse_timezone(&d.timezone)
+        updated.timezone = parse_timezone(&updated.timezone)
             .map_err(|e| invalid("timezone", e))?
             .name()
             .to_string();
-        if !d.attributes.is_object() {
+        if !updated.attributes.is_object() {
             return Err(invalid("attributes", "must be a JSON object"));
         }
-        d.updated_at = now;
+        updated.updated_at = now;
         // The segment is only the tenant's when this change sets it: a debtor read with the
         // planner's segment and patched elsewhere keeps the planner's.
-        let segment_set = self.get_debtor(d.id).await?.segment != d.segment;
+        let segment_set = self.get_debtor(updated.id).await?.segment != updated.segment;
         let mut sql = Sql::new("UPDATE debtors SET kind = ");
-        sql.push_arg(d.kind.as_str())
+        sql.push_arg(updated.kind.as_str())
             .push(", name = ")
-            .push_arg(d.name.clone())
+            .push_arg(updated.name.clone())
             .push(", document_type = ")
-            .push_arg(d.document_type.clone())
+            .push_arg(updated.document_type.clone())
             .push(", document_number = ")
-            .push_arg(d.document_number.clone())
+            .push_arg(updated.document_number.clone())
             .push(", birth_date = ")
-            .push_arg(d.birth_date)
+            .push_arg(updated.birth_date)
             .push(", language = ")
-            .push_arg(d.language.as_str())
+            .push_arg(updated.language.as_str())
             .push(", timezone = ")
-            .push_arg(d.timezone.clone())
+            .push_arg(updated.timezone.clone())
             .push(", country = ")
-            .push_arg(d.country.code())
+            .push_arg(updated.country.code())
             .push(", segment = ");
         if segment_set {
-            sql.push_arg(d.segment.clone());
+            sql.push_arg(updated.segment.clone());
         } else {
             sql.push("segment");
         }
         sql.push(", tags = ")
-            .push_arg(serde_json::json!(d.tags))
+            .push_arg(serde_json::json!(updated.tags))
             .push(", attributes = ")
-            .push_arg(d.attributes.clone())
+            .push_arg(updated.attributes.clone())
             .push(", preferences = ")
-            .push_arg(serde_json::to_value(&d.preferences).map_err(StoreError::corrupt)?)
+            .push_arg(serde_json::to_value(&updated.preferences).map_err(StoreError::corrupt)?)
             .push(", updated_at = ")
             .push_arg(now)
             .push(" WHERE tenant_id = ")
             .push_arg(self.tid.clone())
             .push(" AND id = ")
-            .push_arg(d.id);
+            .push_arg(updated.id);
         let event = insert_event(
             &self.tid,
             NewEvent {
-                debtor_id: d.id,
+                debtor_id: updated.id,
                 debt_id: None,
                 kind: EventKind::DebtorUpdated,
                 at: now,
@@ -364,14 +364,14 @@ impl TenantStore {
                 "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL \
                  WHERE plan_debtor_id = ",
             );
-            forget.push_arg(d.id);
+            forget.push_arg(updated.id);
             statements.push(forget);
         }
-        let n = self.run_tx_counting_first(statements).await?;
-        if n == 0 {
-            return Err(StoreError::not_found(Entity::Debtor, d.id));
+        let count = self.run_tx_counting_first(statements).await?;
+        if count == 0 {
+            return Err(StoreError::not_found(Entity::Debtor, updated.id));
         }
-        Ok(d)
+        Ok(updated)
     }
 
     // ---- contact points ----
@@ -599,32 +599,32 @@ impl TenantStore {
             .into_domain()
     }
 
-    pub async fn list_debts(&self, f: &DebtFilter) -> Result<Page<Debt>> {
-        let limit = page_limit(f.limit);
+    pub async fn list_debts(&self, filter: &DebtFilter) -> Result<Page<Debt>> {
+        let limit = page_limit(filter.limit);
         let mut sql = Sql::new(&format!(
             "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM {DEBTS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
-        if let Some(v) = f.debtor_id {
-            sql.push(" AND debtor_id = ").push_arg(v);
+        if let Some(value) = filter.debtor_id {
+            sql.push(" AND debtor_id = ").push_arg(value);
         }
-        if let Some(v) = &f.external_id {
-            sql.push(" AND external_id = ").push_arg(v.clone());
+        if let Some(value) = &filter.external_id {
+            sql.push(" AND external_id = ").push_arg(value.clone());
         }
-        if let Some(v) = f.status {
-            sql.push(" AND status = ").push_arg(v.as_str());
+        if let Some(value) = filter.status {
+            sql.push(" AND status = ").push_arg(value.as_str());
         }
-        if let Some(v) = f.currency {
-            sql.push(" AND currency = ").push_arg(v.code());
+        if let Some(value) = filter.currency {
+            sql.push(" AND currency = ").push_arg(value.code());
         }
-        if let Some(v) = f.due_before {
-            sql.push(" AND due_on < ").push_arg(v);
+        if let Some(value) = filter.due_before {
+            sql.push(" AND due_on < ").push_arg(value);
         }
-        if let Some(v) = f.due_after {
-            sql.push(" AND due_on > ").push_arg(v);
+        if let Some(value) = filter.due_after {
+            sql.push(" AND due_on > ").push_arg(value);
         }
-        if let Some(c) = &f.cursor {
-            sql.push(" AND id > ").push_arg(c.clone());
+        if let Some(cursor) = &filter.cursor {
+            sql.push(" AND id > ").push_arg(cursor.clone());
         }
         sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
         let rows = on_pool!(self.store, |pool| fetch_all!(DebtRow, sql, pool));
@@ -648,11 +648,11 @@ impl TenantStore {
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
             let mut first = None;
-            for s in stmts {
-                let n = exec!(s, &mut *tx);
+            for statement in stmts {
+                let count = exec!(statement, &mut *tx);
                 if first.is_none() {
-                    first = Some(n);
-                    if n == 0 {
+                    first = Some(count);
+                    if count == 0 {
                         tx.rollback().await?;
                         return Ok(0);
                     }

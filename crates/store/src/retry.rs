@@ -35,17 +35,17 @@ where
 {
     let mut attempt = 1;
     loop {
-        let e = match op(attempt).await {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
+        let error = match op(attempt).await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
         };
-        if !should_retry(&e) {
-            return Err(e);
+        if !should_retry(&error) {
+            return Err(error);
         }
-        let Some(wait) = policy.delay(attempt, rand::random::<f64>(), asked_wait(&e)) else {
-            return Err(e);
+        let Some(wait) = policy.delay(attempt, rand::random::<f64>(), asked_wait(&error)) else {
+            return Err(error);
         };
-        tracing::debug!(attempt, ?wait, error = %e, "retrying");
+        tracing::debug!(attempt, ?wait, error = %error, "retrying");
         tokio::time::sleep(wait).await;
         attempt += 1;
     }

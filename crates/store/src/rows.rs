@@ -18,19 +18,19 @@ use recaudo_domain::{
 
 use crate::{Result, StoreError};
 
-pub(crate) fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T>
+pub(crate) fn parse<T: std::str::FromStr>(what: &str, text: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
-    s.parse::<T>()
+    text.parse::<T>()
         .map_err(|e| StoreError::corrupt(format!("{what}: {e}")))
 }
 
-fn parse_opt<T: std::str::FromStr>(what: &str, s: Option<&str>) -> Result<Option<T>>
+fn parse_opt<T: std::str::FromStr>(what: &str, text: Option<&str>) -> Result<Option<T>>
 where
     T::Err: std::fmt::Display,
 {
-    s.map(|v| parse(what, v)).transpose()
+    text.map(|v| parse(what, v)).transpose()
 }
 
 #[derive(sqlx::FromRow)]
@@ -240,12 +240,12 @@ pub(crate) struct StoredAssignment(
 );
 
 impl StoredAssignment {
-    pub fn of(a: &StrategyAssignment) -> StoredAssignment {
+    pub fn of(assignment: &StrategyAssignment) -> StoredAssignment {
         StoredAssignment(
-            a.strategy.clone(),
-            i64::from(a.version),
-            a.arms.clone(),
-            a.started_at,
+            assignment.strategy.clone(),
+            i64::from(assignment.version),
+            assignment.arms.clone(),
+            assignment.started_at,
         )
     }
 

@@ -159,12 +159,12 @@ impl Sql {
     /// Writes `(p1, p2, …)` for the given values.
     pub fn push_values(&mut self, values: Vec<Arg>) -> &mut Self {
         self.text.push('(');
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
+        for (index, value) in values.into_iter().enumerate() {
+            if index > 0 {
                 self.text.push_str(", ");
             }
-            let p = self.arg(v);
-            self.text.push_str(&p);
+            let placeholder = self.arg(value);
+            self.text.push_str(&placeholder);
         }
         self.text.push(')');
         self
@@ -218,8 +218,8 @@ impl Sql {
 
     /// Adds a value and writes its placeholder into the text.
     pub fn push_arg(&mut self, value: impl Into<Arg>) -> &mut Self {
-        let p = self.arg(value);
-        self.text.push_str(&p);
+        let placeholder = self.arg(value);
+        self.text.push_str(&placeholder);
         self
     }
 }
@@ -227,23 +227,23 @@ impl Sql {
 /// Binds the arguments of a [`Sql`] to a `sqlx::query`/`query_as` of either driver.
 macro_rules! bind_args {
     ($query:expr, $args:expr) => {{
-        let mut q = $query;
-        for a in $args {
-            q = match a {
-                $crate::sql::Arg::Text(v) => q.bind(v),
-                $crate::sql::Arg::OptText(v) => q.bind(v),
-                $crate::sql::Arg::Int(v) => q.bind(v),
-                $crate::sql::Arg::OptInt(v) => q.bind(v),
-                $crate::sql::Arg::Bool(v) => q.bind(v),
-                $crate::sql::Arg::Date(v) => q.bind(v),
-                $crate::sql::Arg::OptDate(v) => q.bind(v),
-                $crate::sql::Arg::Time(v) => q.bind(v),
-                $crate::sql::Arg::OptTime(v) => q.bind(v),
-                $crate::sql::Arg::Json(v) => q.bind(sqlx::types::Json(v)),
-                $crate::sql::Arg::OptJson(v) => q.bind(v.map(sqlx::types::Json)),
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                $crate::sql::Arg::Text(v) => query.bind(v),
+                $crate::sql::Arg::OptText(v) => query.bind(v),
+                $crate::sql::Arg::Int(v) => query.bind(v),
+                $crate::sql::Arg::OptInt(v) => query.bind(v),
+                $crate::sql::Arg::Bool(v) => query.bind(v),
+                $crate::sql::Arg::Date(v) => query.bind(v),
+                $crate::sql::Arg::OptDate(v) => query.bind(v),
+                $crate::sql::Arg::Time(v) => query.bind(v),
+                $crate::sql::Arg::OptTime(v) => query.bind(v),
+                $crate::sql::Arg::Json(v) => query.bind(sqlx::types::Json(v)),
+                $crate::sql::Arg::OptJson(v) => query.bind(v.map(sqlx::types::Json)),
             };
         }
-        q
+        query
     }};
 }
 pub(crate) use bind_args;

@@ -84,12 +84,12 @@ impl TenantStore {
     pub async fn put_strategy(&self, source: &str, now: DateTime<Utc>) -> Result<PutStrategy> {
         let compiled =
             parse_strategy(source, &is_builtin_template).map_err(StoreError::InvalidStrategy)?;
-        let s = compiled.strategy;
+        let compiled_strategy = compiled.strategy;
         let new = StoredStrategy {
-            strategy_id: s.id,
-            version: s.version,
-            name: s.name,
-            priority: s.priority,
+            strategy_id: compiled_strategy.id,
+            version: compiled_strategy.version,
+            name: compiled_strategy.name,
+            priority: compiled_strategy.priority,
             source: source.to_string(),
             created_at: now,
             retired_at: None,
@@ -117,11 +117,11 @@ impl TenantStore {
                 strategy: new,
                 created: true,
             }),
-            Err(e) if e.is_unique_violation() => match self.existing_version(&new).await? {
+            Err(error) if error.is_unique_violation() => match self.existing_version(&new).await? {
                 Some(done) => Ok(done),
-                None => Err(e),
+                None => Err(error),
             },
-            Err(e) => Err(e),
+            Err(error) => Err(error),
         }
     }
 
@@ -129,9 +129,9 @@ impl TenantStore {
     /// returned; different: conflict), or a later one (conflict). `None`: store it.
     async fn existing_version(&self, new: &StoredStrategy) -> Result<Option<PutStrategy>> {
         let versions = match self.strategy_versions(&new.strategy_id).await {
-            Ok(v) => v,
+            Ok(versions) => versions,
             Err(StoreError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
+            Err(error) => return Err(error),
         };
         if let Some(same) = versions.iter().find(|v| v.version == new.version) {
             if same.source == new.source {
@@ -217,8 +217,8 @@ impl TenantStore {
             .push(" AND strategy_id = ")
             .push_arg(strategy_id.to_string());
         match version {
-            Some(v) => {
-                sql.push(" AND version = ").push_arg(i64::from(v));
+            Some(number) => {
+                sql.push(" AND version = ").push_arg(i64::from(number));
             }
             None => {
                 sql.push(" ORDER BY version DESC LIMIT 1");
@@ -226,11 +226,12 @@ impl TenantStore {
         }
         let row = on_pool!(self.store, |pool| fetch_optional!(StrategyRow, sql, pool));
         match row {
-            Some(r) => r.into_domain(),
+            Some(row) => row.into_domain(),
             None => Err(match version {
-                Some(v) => {
-                    StoreError::not_found(Entity::StrategyVersion, format!("{strategy_id} v{v}"))
-                }
+                Some(number) => StoreError::not_found(
+                    Entity::StrategyVersion,
+                    format!("{strategy_id} v{number}"),
+                ),
                 None => StoreError::not_found(Entity::Strategy, strategy_id),
             }),
         }
@@ -268,7 +269,7 @@ impl TenantStore {
     ) -> Result<Debt> {
         let mut debt = self.get_debt(debt_id).await?;
         let target = match version {
-            Some(v) => self.get_strategy(strategy_id, Some(v)).await?,
+            Some(number) => self.get_strategy(strategy_id, Some(number)).await?,
             None => {
                 let versions = self.strategy_versions(strategy_id).await?;
                 versions
