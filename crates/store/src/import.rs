@@ -112,9 +112,9 @@ enum Column {
 }
 
 impl Column {
-    /// An empty column of the kind of `a`, with its SQL array type.
-    fn of(a: &Arg, len: usize) -> (Column, &'static str) {
-        match a {
+    /// An empty column of the kind of `arg`, with its SQL array type.
+    fn of(arg: &Arg, len: usize) -> (Column, &'static str) {
+        match arg {
             Arg::Text(_) | Arg::OptText(_) => (Column::Text(Vec::with_capacity(len)), "text[]"),
             Arg::Int(_) | Arg::OptInt(_) => (Column::Int(Vec::with_capacity(len)), "bigint[]"),
             Arg::Bool(_) => (Column::Bool(Vec::with_capacity(len)), "boolean[]"),
@@ -126,20 +126,20 @@ impl Column {
         }
     }
 
-    fn push(&mut self, a: Arg) -> Result<()> {
+    fn push(&mut self, arg: Arg) -> Result<()> {
         use sqlx::types::Json;
-        match (self, a) {
-            (Column::Text(v), Arg::Text(x)) => v.push(Some(x)),
-            (Column::Text(v), Arg::OptText(x)) => v.push(x),
-            (Column::Int(v), Arg::Int(x)) => v.push(Some(x)),
-            (Column::Int(v), Arg::OptInt(x)) => v.push(x),
-            (Column::Bool(v), Arg::Bool(x)) => v.push(x),
-            (Column::Date(v), Arg::Date(x)) => v.push(Some(x)),
-            (Column::Date(v), Arg::OptDate(x)) => v.push(x),
-            (Column::Time(v), Arg::Time(x)) => v.push(Some(x)),
-            (Column::Time(v), Arg::OptTime(x)) => v.push(x),
-            (Column::Json(v), Arg::Json(x)) => v.push(Some(Json(x))),
-            (Column::Json(v), Arg::OptJson(x)) => v.push(x.map(Json)),
+        match (self, arg) {
+            (Column::Text(values), Arg::Text(value)) => values.push(Some(value)),
+            (Column::Text(values), Arg::OptText(value)) => values.push(value),
+            (Column::Int(values), Arg::Int(value)) => values.push(Some(value)),
+            (Column::Int(values), Arg::OptInt(value)) => values.push(value),
+            (Column::Bool(values), Arg::Bool(value)) => values.push(value),
+            (Column::Date(values), Arg::Date(value)) => values.push(Some(value)),
+            (Column::Date(values), Arg::OptDate(value)) => values.push(value),
+            (Column::Time(values), Arg::Time(value)) => values.push(Some(value)),
+            (Column::Time(values), Arg::OptTime(value)) => values.push(value),
+            (Column::Json(values), Arg::Json(value)) => values.push(Some(Json(value))),
+            (Column::Json(values), Arg::OptJson(value)) => values.push(value.map(Json)),
             _ => return Err(StoreError::Bulk("rows of one set differ in shape".into())),
         }
         Ok(())
@@ -226,8 +226,8 @@ impl TenantStore {
 
         // Debtors: the last row of each external id gives its fields.
         let mut debtor_rows: HashMap<&str, &ImportRow> = HashMap::new();
-        for r in &batch.rows {
-            debtor_rows.insert(r.debtor.external_id.as_str(), r);
+        for row in &batch.rows {
+            debtor_rows.insert(row.debtor.external_id.as_str(), row);
         }
         let debtor_ext: Vec<String> = debtor_rows.keys().map(|s| s.to_string()).collect();
         let debt_ext: Vec<String> = batch
@@ -250,12 +250,12 @@ impl TenantStore {
             );
 
             let mut existing_debtors: HashMap<String, DebtorId> = HashMap::new();
-            for r in crate::sql::fetch_all!(ExistingDebtor, lookup_debtors, &mut *tx) {
-                existing_debtors.insert(r.external_id, r.id);
+            for existing in crate::sql::fetch_all!(ExistingDebtor, lookup_debtors, &mut *tx) {
+                existing_debtors.insert(existing.external_id, existing.id);
             }
             let mut existing_debts: HashMap<String, ExistingDebt> = HashMap::new();
-            for r in crate::sql::fetch_all!(ExistingDebt, lookup_debts, &mut *tx) {
-                existing_debts.insert(r.external_id.clone(), r);
+            for existing in crate::sql::fetch_all!(ExistingDebt, lookup_debts, &mut *tx) {
+                existing_debts.insert(existing.external_id.clone(), existing);
             }
             let plan = plan_batch(
                 &tid,
@@ -291,9 +291,10 @@ impl TenantStore {
 /// their number ([`dialect::rows_by_external_ids`](crate::dialect::rows_by_external_ids)).
 fn by_external_ids(table: &str, columns: &str, tid: &str, values: &[String], sqlite: bool) -> Sql {
     let mut sql = Sql::new("");
-    let t = sql.arg(tid.to_string());
-    let v = sql.arg(Arg::Text(serde_json::json!(values).to_string()));
-    sql.text = crate::dialect::rows_by_external_ids(sqlite, table, columns, &t, &v);
+    let tenant_param = sql.arg(tid.to_string());
+    let ids_param = sql.arg(Arg::Text(serde_json::json!(values).to_string()));
+    sql.text =
+        crate::dialect::rows_by_external_ids(sqlite, table, columns, &tenant_param, &ids_param);
     sql
 }
 
@@ -362,18 +363,18 @@ impl WriteSets for sqlx::Transaction<'_, sqlx::Postgres> {
                 params.join(", "),
                 set.tail
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-            for c in columns {
-                q = match c {
-                    Column::Text(v) => q.bind(v),
-                    Column::Int(v) => q.bind(v),
-                    Column::Bool(v) => q.bind(v),
-                    Column::Date(v) => q.bind(v),
-                    Column::Time(v) => q.bind(v),
-                    Column::Json(v) => q.bind(v),
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+            for column in columns {
+                query = match column {
+                    Column::Text(values) => query.bind(values),
+                    Column::Int(values) => query.bind(values),
+                    Column::Bool(values) => query.bind(values),
+                    Column::Date(values) => query.bind(values),
+                    Column::Time(values) => query.bind(values),
+                    Column::Json(values) => query.bind(values),
                 };
             }
-            q.execute(&mut **self).await?;
+            query.execute(&mut **self).await?;
         }
         Ok(())
     }
@@ -434,10 +435,10 @@ fn plan_batch(
     let mut ext_sorted: Vec<&&str> = debtor_rows.keys().collect();
     ext_sorted.sort();
     for ext in ext_sorted {
-        let d = &debtor_rows[*ext].debtor;
+        let debtor = &debtor_rows[*ext].debtor;
         let id = match existing_debtors.get(*ext) {
             Some(&id) => {
-                if d.segment.is_some() {
+                if debtor.segment.is_some() {
                     segments_set.push(id);
                 }
                 id
@@ -445,7 +446,7 @@ fn plan_batch(
             None => {
                 let id = DebtorId::generate();
                 let data = DebtorCreated {
-                    external_id: &d.external_id,
+                    external_id: &debtor.external_id,
                     import_id,
                 };
                 event(&id, None, EventKind::DebtorCreated, json(&data)?);
@@ -455,19 +456,19 @@ fn plan_batch(
         debtor_values.push(vec![
             tid.to_string().into(),
             id.into(),
-            d.external_id.clone().into(),
-            d.kind.as_str().into(),
-            d.name.clone().into(),
-            d.document_type.clone().into(),
-            d.document_number.clone().into(),
-            d.birth_date.into(),
-            d.language.as_str().into(),
-            d.timezone.clone().into(),
-            d.country.code().into(),
-            d.segment.clone().into(),
-            json(&d.tags)?.into(),
-            json(&d.attributes)?.into(),
-            json(&d.preferences)?.into(),
+            debtor.external_id.clone().into(),
+            debtor.kind.as_str().into(),
+            debtor.name.clone().into(),
+            debtor.document_type.clone().into(),
+            debtor.document_number.clone().into(),
+            debtor.birth_date.into(),
+            debtor.language.as_str().into(),
+            debtor.timezone.clone().into(),
+            debtor.country.code().into(),
+            debtor.segment.clone().into(),
+            json(&debtor.tags)?.into(),
+            json(&debtor.attributes)?.into(),
+            json(&debtor.preferences)?.into(),
             now.into(),
             now.into(),
         ]);
@@ -486,29 +487,33 @@ fn plan_batch(
     // Contact points: every row's, once per (debtor, channel, address); the last row wins.
     let mut contacts: HashMap<(&str, Channel, &str), &ImportContact> = HashMap::new();
     let mut order = vec![];
-    for r in &batch.rows {
-        for c in &r.contacts {
-            let k = (r.debtor.external_id.as_str(), c.channel, c.address.as_str());
-            if contacts.insert(k, c).is_none() {
-                order.push(k);
+    for row in &batch.rows {
+        for contact in &row.contacts {
+            let key = (
+                row.debtor.external_id.as_str(),
+                contact.channel,
+                contact.address.as_str(),
+            );
+            if contacts.insert(key, contact).is_none() {
+                order.push(key);
             }
         }
     }
     let mut cp_values = vec![];
-    for k in order {
-        let c = contacts[&k];
-        let opted_out_at = c.consent.opted_out_at(now);
+    for key in order {
+        let contact = contacts[&key];
+        let opted_out_at = contact.consent.opted_out_at(now);
         cp_values.push(vec![
             tid.to_string().into(),
             ContactPointId::generate().into(),
-            debtor_ids[k.0].into(),
-            c.channel.as_str().into(),
-            c.address.clone().into(),
-            c.postal.as_ref().map(json).transpose()?.into(),
+            debtor_ids[key.0].into(),
+            contact.channel.as_str().into(),
+            contact.address.clone().into(),
+            contact.postal.as_ref().map(json).transpose()?.into(),
             false.into(),
-            c.consent.status.as_str().into(),
-            c.consent.source.clone().into(),
-            c.consent.at.into(),
+            contact.consent.status.as_str().into(),
+            contact.consent.source.clone().into(),
+            contact.consent.at.into(),
             opted_out_at.into(),
             0i64.into(),
             0i64.into(),
@@ -531,21 +536,21 @@ fn plan_batch(
     // Debts.
     let mut outcome = BatchOutcome::default();
     let mut debt_values = vec![];
-    for r in &batch.rows {
-        let d = &r.debt;
-        let debtor_id = debtor_ids[r.debtor.external_id.as_str()];
-        let (id, result) = match existing_debts.get(&d.external_id) {
+    for row in &batch.rows {
+        let debt = &row.debt;
+        let debtor_id = debtor_ids[row.debtor.external_id.as_str()];
+        let (id, result) = match existing_debts.get(&debt.external_id) {
             Some(ex) => {
                 if ex.last_import_id == Some(batch.import_id) {
                     outcome.repeated.push((
-                        r.line,
-                        d.external_id.clone(),
+                        row.line,
+                        debt.external_id.clone(),
                         ex.last_import_line.unwrap_or(0) as u64,
                     ));
                 }
-                if ex.balance_minor != d.balance_minor {
+                if ex.balance_minor != debt.balance_minor {
                     let data = DebtUpdated {
-                        balance_minor_after: d.balance_minor,
+                        balance_minor_after: debt.balance_minor,
                         balance_minor_before: ex.balance_minor,
                         import_id,
                     };
@@ -561,11 +566,11 @@ fn plan_batch(
             None => {
                 let id = DebtId::generate();
                 let data = InvoiceIssued {
-                    amount_minor: d.original_minor,
-                    balance_minor: d.balance_minor,
-                    currency: d.currency,
-                    due_on: d.due_on,
-                    external_id: &d.external_id,
+                    amount_minor: debt.original_minor,
+                    balance_minor: debt.balance_minor,
+                    currency: debt.currency,
+                    due_on: debt.due_on,
+                    external_id: &debt.external_id,
                     import_id,
                 };
                 event(
@@ -577,22 +582,26 @@ fn plan_batch(
                 (id, RowOutcome::Imported)
             }
         };
-        outcome.outcomes.push((r.line, result));
-        let status = if d.balance_minor == 0 { "paid" } else { "open" };
+        outcome.outcomes.push((row.line, result));
+        let status = if debt.balance_minor == 0 {
+            "paid"
+        } else {
+            "open"
+        };
         debt_values.push(vec![
             tid.to_string().into(),
             id.into(),
             debtor_id.into(),
-            d.external_id.clone().into(),
-            d.currency.code().into(),
-            d.original_minor.into(),
-            d.balance_minor.into(),
-            d.issued_on.into(),
-            d.due_on.into(),
-            d.product.clone().into(),
+            debt.external_id.clone().into(),
+            debt.currency.code().into(),
+            debt.original_minor.into(),
+            debt.balance_minor.into(),
+            debt.issued_on.into(),
+            debt.due_on.into(),
+            debt.product.clone().into(),
             status.into(),
             batch.import_id.into(),
-            (r.line as i64).into(),
+            (row.line as i64).into(),
             now.into(),
             now.into(),
         ]);
