@@ -41,9 +41,9 @@ pub struct PlanWrite {
 }
 
 impl std::ops::AddAssign for PlanWrite {
-    fn add_assign(&mut self, o: PlanWrite) {
-        self.contacts += o.contacts;
-        self.assignments += o.assignments;
-        self.segments += o.segments;
+    fn add_assign(&mut self, other: PlanWrite) {
+        self.contacts += other.contacts;
+        self.assignments += other.assignments;
+        self.segments += other.segments;
     }
 }

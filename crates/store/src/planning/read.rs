@@ -140,8 +140,8 @@ from_columns!(PriorRow {
 struct Prior(DebtorId, PriorContact);
 
 impl crate::sqlite::ffi::FromColumns for Prior {
-    fn from_columns(c: &crate::sqlite::ffi::Columns) -> Result<Prior> {
-        PriorRow::from_columns(c)?.into_domain()
+    fn from_columns(columns: &crate::sqlite::ffi::Columns) -> Result<Prior> {
+        PriorRow::from_columns(columns)?.into_domain()
     }
 }
 
@@ -187,15 +187,17 @@ from_columns!(PlanStateRead {
 impl PlanStateRead {
     /// Puts the state into the debtor's file: the planner's segment over the tenant's once it
     /// assigned one, and each debt's strategy (its member of the object).
-    fn apply(self, f: &mut DebtorFile) -> Result<()> {
+    fn apply(self, file: &mut DebtorFile) -> Result<()> {
         if self.planned_at.is_some() {
-            f.debtor.segment = self.planned_segment;
+            file.debtor.segment = self.planned_segment;
         }
         let object = &self.strategies.0;
         if object.len() > 2 {
-            for d in &mut f.debts {
-                if let Some(v) = crate::sqlite::rows::json_member(object, &d.debt.id.text())? {
-                    d.debt.strategy = Some(crate::sqlite::rows::stored_assignment(v)?);
+            for entry in &mut file.debts {
+                if let Some(member) =
+                    crate::sqlite::rows::json_member(object, &entry.debt.id.text())?
+                {
+                    entry.debt.strategy = Some(crate::sqlite::rows::stored_assignment(member)?);
                 }
             }
         }
@@ -207,14 +209,14 @@ impl PlanStateRead {
 struct JsonText(String);
 
 impl From<Json<serde_json::Value>> for JsonText {
-    fn from(j: Json<serde_json::Value>) -> Self {
-        JsonText(j.0.to_string())
+    fn from(json: Json<serde_json::Value>) -> Self {
+        JsonText(json.0.to_string())
     }
 }
 
 impl crate::sqlite::rows::Col for JsonText {
-    fn col(c: &crate::sqlite::ffi::Columns, i: usize, name: &str) -> Result<Self> {
-        String::col(c, i, name).map(JsonText)
+    fn col(columns: &crate::sqlite::ffi::Columns, index: usize, name: &str) -> Result<Self> {
+        String::col(columns, index, name).map(JsonText)
     }
 }
 
@@ -254,10 +256,10 @@ impl<T> Buckets<T> {
             // Stable: a debtor's rows keep the order they were read in.
             self.buckets.sort_by_key(|b| b.0);
             let mut merged: Vec<(DebtorId, Vec<T>)> = Vec::with_capacity(self.buckets.len());
-            for (d, rows) in self.buckets {
+            for (debtor, rows) in self.buckets {
                 match merged.last_mut() {
-                    Some((last, into)) if *last == d => into.extend(rows),
-                    _ => merged.push((d, rows)),
+                    Some((last, into)) if *last == debtor => into.extend(rows),
+                    _ => merged.push((debtor, rows)),
                 }
             }
             self.buckets = merged;
@@ -307,12 +309,12 @@ impl TenantStore {
         }
         let mut out = Vec::with_capacity(bounds.len() + 1);
         let mut after = None;
-        for b in bounds {
+        for bound in bounds {
             out.push(PlanBatch {
                 after,
-                upto: Some(b),
+                upto: Some(bound),
             });
-            after = Some(b);
+            after = Some(bound);
         }
         out.push(PlanBatch { after, upto: None });
         Ok(out)
@@ -342,11 +344,11 @@ impl TenantStore {
         };
         let mut sql = Sql::new(&format!("SELECT {columns} FROM debtors WHERE tenant_id = "));
         sql.push_arg(self.tid.clone());
-        if let Some(a) = batch.after {
-            sql.push(" AND id > ").push_arg(a);
+        if let Some(after) = batch.after {
+            sql.push(" AND id > ").push_arg(after);
         }
-        if let Some(u) = batch.upto {
-            sql.push(" AND id <= ").push_arg(u);
+        if let Some(upto) = batch.upto {
+            sql.push(" AND id <= ").push_arg(upto);
         }
         sql.push(" ORDER BY id");
         // Each debtor goes straight into its file (no second vector of a batch's debtors,
@@ -438,14 +440,14 @@ impl TenantStore {
                 .push(" AND status = 'pending' AND debt_id IN ");
             sql.push_values(chunk.iter().map(|&d| d.into()).collect());
             for row in read_rows!(self, PromiseRow, sql) {
-                let p = row.into_domain()?;
-                let e = promise_due.entry(p.debt_id).or_insert(p.due_on);
-                *e = (*e).max(p.due_on);
+                let promise = row.into_domain()?;
+                let due = promise_due.entry(promise.debt_id).or_insert(promise.due_on);
+                *due = (*due).max(promise.due_on);
             }
         }
         if !promise_due.is_empty() {
-            for f in debts.buckets.iter_mut().flat_map(|(_, d)| d.iter_mut()) {
-                f.promise_due = promise_due.get(&f.debt.id).copied();
+            for entry in debts.buckets.iter_mut().flat_map(|(_, d)| d.iter_mut()) {
+                entry.promise_due = promise_due.get(&entry.debt.id).copied();
             }
         }
 
@@ -523,8 +525,8 @@ impl TenantStore {
         sql.push(" ORDER BY at, id");
         let mut events = Buckets::new(2);
         for row in read_rows!(self, EventRow, sql) {
-            let e = row.into_domain()?;
-            events.push(e.debtor_id, e);
+            let event = row.into_domain()?;
+            events.push(event.debtor_id, event);
         }
 
         let mut sql = Sql::new(&format!(
@@ -558,16 +560,16 @@ impl TenantStore {
         let mut points = points.sorted();
         let mut events = events.sorted();
         let mut contacts = contacts.sorted();
-        for f in &mut files {
-            let id = f.debtor.id;
-            f.debts = debts.take(id);
+        for file in &mut files {
+            let id = file.debtor.id;
+            file.debts = debts.take(id);
             if let Some(state) = states.take(id).pop() {
-                state.apply(f)?;
+                state.apply(file)?;
             }
-            if !f.debts.is_empty() {
-                f.contact_points = points.take(id);
-                f.events = events.take(id);
-                f.contacts = contacts.take(id);
+            if !file.debts.is_empty() {
+                file.contact_points = points.take(id);
+                file.events = events.take(id);
+                file.contacts = contacts.take(id);
             }
         }
         files.retain(|f| !f.debts.is_empty());
@@ -596,10 +598,12 @@ mod tests {
         let all: Vec<&str> = crate::rows::CONTACT_POINT_COLUMNS.split(", ").collect();
         let read: Vec<&str> = PLANNER_CONTACT_POINT_COLUMNS.split(", ").collect();
         assert_eq!(all.len(), read.len());
-        for (a, r) in all.iter().zip(&read) {
+        for (column, planner_column) in all.iter().zip(&read) {
             assert!(
-                r == a || *r == format!("NULL AS {a}") || *r == format!("'' AS {a}"),
-                "{r} in the place of {a}"
+                planner_column == column
+                    || *planner_column == format!("NULL AS {column}")
+                    || *planner_column == format!("'' AS {column}"),
+                "{planner_column} in the place of {column}"
             );
         }
     }
@@ -625,10 +629,12 @@ mod tests {
         // `plan_inputs` replaces this to leave the attributes out.
         assert!(PLANNER_DEBTOR_COLUMNS.contains(", attributes,"));
         assert_eq!(all.len(), read.len());
-        for (a, r) in all.iter().zip(&read) {
+        for (column, planner_column) in all.iter().zip(&read) {
             assert!(
-                r == a || *r == format!("NULL AS {a}") || *r == format!("'' AS {a}"),
-                "{r} in the place of {a}"
+                planner_column == column
+                    || *planner_column == format!("NULL AS {column}")
+                    || *planner_column == format!("'' AS {column}"),
+                "{planner_column} in the place of {column}"
             );
         }
     }
@@ -641,10 +647,10 @@ mod tests {
         ] {
             assert!(migration.contains(&format!("WHERE {PLANNER_EVENTS};")));
         }
-        for k in UNINDEXED_EVENTS {
+        for kind in UNINDEXED_EVENTS {
             assert!(
-                PLANNER_EVENTS.contains(&format!("'{}'", k.as_str())),
-                "{k:?}"
+                PLANNER_EVENTS.contains(&format!("'{}'", kind.as_str())),
+                "{kind:?}"
             );
         }
         assert_eq!(

@@ -75,8 +75,8 @@ impl TenantStore {
                 out.segments += u64::from(plan.segment.is_some());
                 out.assignments += plan.assignments.len() as u64;
             }
-            for c in &plan.contacts {
-                contacts.push(self.contact_insert(c, now)?);
+            for contact in &plan.contacts {
+                contacts.push(self.contact_insert(contact, now)?);
             }
         }
         on_pool!(self.store, |pool| {
@@ -113,10 +113,10 @@ impl TenantStore {
         ];
         on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
-            for s in statements {
-                let mut sql = Sql::new(s);
+            for statement in statements {
+                let mut sql = Sql::new(statement);
                 sql.push_arg(self.tid.clone());
-                if s.contains("IN (") {
+                if statement.contains("IN (") {
                     sql.push(")");
                 }
                 exec!(sql, &mut *tx);

@@ -126,15 +126,15 @@ async fn write_batches(
                 Err(_) => break,
             }
         }
-        let t = std::time::Instant::now();
+        let started = std::time::Instant::now();
         let batches: Vec<(&[DebtorPlan], Option<&PlanRows>)> = group
             .iter()
             .map(|(plans, prepared)| (plans.as_slice(), prepared.rows.as_ref()))
             .collect();
-        let w = ts.write_plan_batches(&batches, now).await?;
+        let written = ts.write_plan_batches(&batches, now).await?;
         drop(batches);
-        out.seconds += t.elapsed().as_secs_f64();
-        out.written += w;
+        out.seconds += started.elapsed().as_secs_f64();
+        out.written += written;
         out.transactions += 1;
         discard(group);
         if let crate::Backend::Sqlite(pool) = &ts.store.backend {

@@ -10,6 +10,6 @@ pub(crate) mod planning;
 pub(crate) mod rows;
 
 /// A time as sqlx writes it to SQLite (RFC 3339, as many fraction digits as needed).
-pub(crate) fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+pub(crate) fn time_text(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
