@@ -82,8 +82,8 @@ impl Checkpoints {
         if self.0.as_ref().is_none_or(|c| c.is_finished()) {
             let pool = pool.clone();
             self.0 = Some(tokio::spawn(async move {
-                if let Err(e) = checkpoint(&pool).await {
-                    tracing::debug!(error = %e, "checkpoint after a planner write");
+                if let Err(error) = checkpoint(&pool).await {
+                    tracing::debug!(error = %error, "checkpoint after a planner write");
                 }
             }));
         }
@@ -92,8 +92,8 @@ impl Checkpoints {
     /// Waits for the checkpoint under way, if any (the last write's pages stay in the WAL until
     /// the next commit checkpoints).
     pub(crate) async fn finish(self) {
-        if let Some(c) = self.0 {
-            let _ = c.await;
+        if let Some(task) = self.0 {
+            let _ = task.await;
         }
     }
 }
@@ -166,11 +166,11 @@ impl PlanRows {
         let [mut json, mut key]: [String; 2] = Default::default();
         for plan in plans {
             let state = planner_state_debtor(plan);
-            if let Err(e) = &state {
-                rows.invalid.get_or_insert_with(|| e.to_string());
+            if let Err(error) = &state {
+                rows.invalid.get_or_insert_with(|| error.to_string());
             }
-            if let Ok(Some(d)) = state {
-                let debtor = rows.put(&d.text());
+            if let Ok(Some(debtor_id)) = state {
+                let debtor = rows.put(&debtor_id.text());
                 let segment = plan
                     .segment
                     .as_ref()
@@ -185,61 +185,62 @@ impl PlanRows {
                     assignments: plan.assignments.len() as u64,
                 });
             }
-            for c in &plan.contacts {
+            for contact in &plan.contacts {
                 let covers = rows.put_with(|t| {
                     t.push('[');
-                    for (i, d) in c.covers.iter().enumerate() {
+                    for (index, debt) in contact.covers.iter().enumerate() {
                         // Ids are ULIDs with a prefix: nothing to escape.
-                        if i > 0 {
+                        if index > 0 {
                             t.push(',');
                         }
                         t.push('"');
-                        t.push_str(&d.text());
+                        t.push_str(&debt.text());
                         t.push('"');
                     }
                     t.push(']');
                 });
                 let scheduled = match scheduled {
-                    Some((t, span)) if t == c.scheduled_for => span,
+                    Some((time, span)) if time == contact.scheduled_for => span,
                     _ => {
-                        let span = rows.put(&super::time_text(c.scheduled_for));
-                        scheduled = Some((c.scheduled_for, span));
+                        let span = rows.put(&super::time_text(contact.scheduled_for));
+                        scheduled = Some((contact.scheduled_for, span));
                         span
                     }
                 };
                 let date = match date {
-                    Some((d, span)) if d == c.local_date => span,
+                    Some((day, span)) if day == contact.local_date => span,
                     _ => {
-                        let span =
-                            rows.put_with(|t| recaudo_domain::outbox::write_date(t, c.local_date));
-                        date = Some((c.local_date, span));
+                        let span = rows.put_with(|t| {
+                            recaudo_domain::outbox::write_date(t, contact.local_date)
+                        });
+                        date = Some((contact.local_date, span));
                         span
                     }
                 };
                 recaudo_domain::outbox::write_contact_key(
                     &mut key,
-                    c.debt_id,
-                    c.local_date,
-                    c.channel,
-                    &c.step,
+                    contact.debt_id,
+                    contact.local_date,
+                    contact.channel,
+                    &contact.step,
                 );
                 let row = ContactRow {
                     id: rows.put(&recaudo_domain::ContactId::generate().text()),
-                    debtor: rows.put(&c.debtor_id.text()),
-                    debt: rows.put(&c.debt_id.text()),
+                    debtor: rows.put(&contact.debtor_id.text()),
+                    debt: rows.put(&contact.debt_id.text()),
                     covers,
-                    point: c.contact_point_id.map(|p| rows.put(&p.text())),
-                    strategy: c.strategy.as_deref().map(|s| rows.put(s)),
-                    version: c.strategy_version.map(i64::from),
-                    step: rows.put(&c.step),
-                    arm: c.arm.as_deref().map(|s| rows.put(s)),
-                    channel: c.channel.as_str(),
-                    template: c.template.as_deref().map(|s| rows.put(s)),
+                    point: contact.contact_point_id.map(|p| rows.put(&p.text())),
+                    strategy: contact.strategy.as_deref().map(|s| rows.put(s)),
+                    version: contact.strategy_version.map(i64::from),
+                    step: rows.put(&contact.step),
+                    arm: contact.arm.as_deref().map(|s| rows.put(s)),
+                    channel: contact.channel.as_str(),
+                    template: contact.template.as_deref().map(|s| rows.put(s)),
                     scheduled,
                     date,
                     key: rows.put(&key),
-                    reason: rows.put(&c.reason),
-                    queue: c.queue.as_deref().map(|s| rows.put(s)),
+                    reason: rows.put(&contact.reason),
+                    queue: contact.queue.as_deref().map(|s| rows.put(s)),
                 };
                 rows.contacts.push(row);
             }
@@ -247,8 +248,8 @@ impl PlanRows {
         rows
     }
 
-    fn put(&mut self, s: &str) -> Span {
-        self.put_with(|t| t.push_str(s))
+    fn put(&mut self, value: &str) -> Span {
+        self.put_with(|t| t.push_str(value))
     }
 
     /// Lays out what `write` appends to the text.
@@ -258,12 +259,12 @@ impl PlanRows {
         Span(start, self.text.len())
     }
 
-    fn text(&self, s: Span) -> Bind<'_> {
-        Bind::Text(&self.text[s.0..s.1])
+    fn text(&self, span: Span) -> Bind<'_> {
+        Bind::Text(&self.text[span.0..span.1])
     }
 
-    fn opt(&self, s: Option<Span>) -> Bind<'_> {
-        s.map_or(Bind::Null, |s| self.text(s))
+    fn opt(&self, span: Option<Span>) -> Bind<'_> {
+        span.map_or(Bind::Null, |span| self.text(span))
     }
 }
 
@@ -279,41 +280,41 @@ fn write_plans_sqlite(db: NonNull<sqlite3>, tid: &str, batches: &[&PlanRows]) ->
         Rows::<CONTACT_BINDS>::new(db, &crate::outbox::contact_bulk_insert_head(), "")?;
     let mut out = PlanWrite::default();
     for rows in batches {
-        for p in &rows.states {
+        for state in &rows.states {
             // Every row is written (an upsert): counted from what it holds.
             states.push([
-                rows.text(p.debtor),
-                rows.opt(p.segment.flatten()),
-                p.segment.map_or(Bind::Null, |_| rows.text(rows.now)),
-                rows.text(p.strategies),
+                rows.text(state.debtor),
+                rows.opt(state.segment.flatten()),
+                state.segment.map_or(Bind::Null, |_| rows.text(rows.now)),
+                rows.text(state.strategies),
             ])?;
-            out.segments += u64::from(p.segment.is_some());
-            out.assignments += p.assignments;
+            out.segments += u64::from(state.segment.is_some());
+            out.assignments += state.assignments;
         }
-        for c in &rows.contacts {
+        for contact in &rows.contacts {
             // In `CONTACT_COLUMNS` order, after the tenant.
             out.contacts += contacts.push([
                 Bind::Text(tid),
-                rows.text(c.id),
-                rows.text(c.debtor),
-                rows.text(c.debt),
-                rows.text(c.covers),
-                rows.opt(c.point),
-                rows.opt(c.strategy),
-                c.version.map_or(Bind::Null, Bind::Int),
-                rows.text(c.step),
-                rows.opt(c.arm),
-                Bind::Text(c.channel),
-                rows.opt(c.template),
-                rows.text(c.scheduled),
-                rows.text(c.date),
+                rows.text(contact.id),
+                rows.text(contact.debtor),
+                rows.text(contact.debt),
+                rows.text(contact.covers),
+                rows.opt(contact.point),
+                rows.opt(contact.strategy),
+                contact.version.map_or(Bind::Null, Bind::Int),
+                rows.text(contact.step),
+                rows.opt(contact.arm),
+                Bind::Text(contact.channel),
+                rows.opt(contact.template),
+                rows.text(contact.scheduled),
+                rows.text(contact.date),
                 Bind::Text(recaudo_domain::outbox::ContactState::Planned.as_str()),
                 Bind::Int(0),
-                rows.text(c.key),
-                rows.text(c.reason),
+                rows.text(contact.key),
+                rows.text(contact.reason),
                 rows.text(rows.now),
                 rows.text(rows.now),
-                rows.opt(c.queue),
+                rows.opt(contact.queue),
             ])?;
         }
     }
@@ -361,19 +362,19 @@ impl<'a, const N: usize> Rows<'a, N> {
         if self.pending.len() < N * Self::MANY {
             return Ok(0);
         }
-        let n = self.many.exec(&self.pending);
+        let written = self.many.exec(&self.pending);
         self.pending.clear();
-        n
+        written
     }
 
     /// Writes the rows pending; returns how many were written (changed).
     fn flush(&mut self) -> Result<u64> {
-        let mut n = 0;
+        let mut written = 0;
         for row in self.pending.chunks(N) {
-            n += self.one.exec(row)?;
+            written += self.one.exec(row)?;
         }
         self.pending.clear();
-        Ok(n)
+        Ok(written)
     }
 }
 
@@ -387,11 +388,11 @@ fn arms_json(out: &mut String, arms: &std::collections::BTreeMap<String, String>
         return;
     }
     out.push('{');
-    for (i, (k, v)) in arms.iter().enumerate() {
-        if i > 0 {
+    for (index, (name, value)) in arms.iter().enumerate() {
+        if index > 0 {
             out.push(',');
         }
-        for part in ["\"", k, "\":\"", v, "\""] {
+        for part in ["\"", name, "\":\"", value, "\""] {
             out.push_str(part);
         }
     }
@@ -412,38 +413,38 @@ fn strategies_json(
 ) {
     use std::fmt::Write;
     out.push('{');
-    for (i, (debt, a)) in assignments.iter().enumerate() {
-        if i > 0 {
+    for (index, (debt, assignment)) in assignments.iter().enumerate() {
+        if index > 0 {
             out.push(',');
         }
         // Ids are ULIDs with a prefix, and times digits and signs: nothing to escape.
         out.push('"');
         out.push_str(&debt.text());
         out.push_str("\":[");
-        json_string(out, &a.strategy);
+        json_string(out, &assignment.strategy);
         out.push(',');
-        let _ = write!(out, "{}", a.version);
+        let _ = write!(out, "{}", assignment.version);
         out.push(',');
-        arms_json(arms, &a.arms);
+        arms_json(arms, &assignment.arms);
         out.push_str(arms);
         out.push_str(",\"");
-        if a.started_at == now.0 {
+        if assignment.started_at == now.0 {
             out.push_str(now.1);
         } else {
-            out.push_str(&super::time_text(a.started_at));
+            out.push_str(&super::time_text(assignment.started_at));
         }
         out.push_str("\"]");
     }
     out.push('}');
 }
 
-/// `s` as a JSON string, appended to `out`, as `serde_json` writes it.
-fn json_string(out: &mut String, s: &str) {
-    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        out.push_str(&serde_json::Value::from(s).to_string());
+/// `text` as a JSON string, appended to `out`, as `serde_json` writes it.
+fn json_string(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(&serde_json::Value::from(text).to_string());
     } else {
         out.push('"');
-        out.push_str(s);
+        out.push_str(text);
         out.push('"');
     }
 }
