@@ -120,14 +120,14 @@ impl Statement {
         texts.clear();
         // Values that need a text form first; bound below by reference, with SQLITE_STATIC,
         // since `row` and `texts` outlive the step.
-        for a in row {
-            match a {
+        for arg in row {
+            match arg {
                 // ISO 8601 (`%F`), as sqlx writes dates.
-                Arg::Date(d) | Arg::OptDate(Some(d)) => texts.push(d.to_string()),
+                Arg::Date(date) | Arg::OptDate(Some(date)) => texts.push(date.to_string()),
                 // Most times of a batch are the same instant (its `now`): formatted once.
-                Arg::Time(t) | Arg::OptTime(Some(t)) => {
-                    if self.last_time.as_ref().is_none_or(|(at, _)| at != t) {
-                        self.last_time = Some((*t, time_text(*t)));
+                Arg::Time(time) | Arg::OptTime(Some(time)) => {
+                    if self.last_time.as_ref().is_none_or(|(at, _)| at != time) {
+                        self.last_time = Some((*time, time_text(*time)));
                     }
                     texts.push(
                         self.last_time
@@ -141,32 +141,32 @@ impl Statement {
         }
         let mut converted = texts.iter();
         let stmt = self.raw.as_ptr();
-        for (i, a) in row.iter().enumerate() {
-            let idx = (i + 1) as c_int;
-            let text: Option<&str> = match a {
-                Arg::Text(s) => Some(s),
-                Arg::OptText(s) => s.as_deref(),
-                Arg::Json(v) => Some(v.get()),
-                Arg::OptJson(v) => v.as_deref().map(RawValue::get),
+        for (index, arg) in row.iter().enumerate() {
+            let idx = (index + 1) as c_int;
+            let text: Option<&str> = match arg {
+                Arg::Text(value) => Some(value),
+                Arg::OptText(value) => value.as_deref(),
+                Arg::Json(value) => Some(value.get()),
+                Arg::OptJson(value) => value.as_deref().map(RawValue::get),
                 Arg::Date(_) | Arg::Time(_) => converted.next().map(String::as_str),
                 // Only present optional values were converted above.
-                Arg::OptDate(d) => d.and_then(|_| converted.next().map(String::as_str)),
-                Arg::OptTime(t) => t.and_then(|_| converted.next().map(String::as_str)),
+                Arg::OptDate(date) => date.and_then(|_| converted.next().map(String::as_str)),
+                Arg::OptTime(time) => time.and_then(|_| converted.next().map(String::as_str)),
                 Arg::Int(_) | Arg::OptInt(_) | Arg::Bool(_) => None,
             };
             // SAFETY: `stmt` is a live prepared statement with at least `row.len()` parameters
             // (same shape as the statement text); text pointers stay valid until after step.
             let rc = unsafe {
-                match (a, text) {
-                    (Arg::Int(v) | Arg::OptInt(Some(v)), _) => {
-                        ffi::sqlite3_bind_int64(stmt, idx, *v)
+                match (arg, text) {
+                    (Arg::Int(value) | Arg::OptInt(Some(value)), _) => {
+                        ffi::sqlite3_bind_int64(stmt, idx, *value)
                     }
-                    (Arg::Bool(b), _) => ffi::sqlite3_bind_int64(stmt, idx, i64::from(*b)),
-                    (_, Some(s)) => ffi::sqlite3_bind_text(
+                    (Arg::Bool(value), _) => ffi::sqlite3_bind_int64(stmt, idx, i64::from(*value)),
+                    (_, Some(value)) => ffi::sqlite3_bind_text(
                         stmt,
                         idx,
-                        s.as_ptr() as *const c_char,
-                        s.len() as c_int,
+                        value.as_ptr() as *const c_char,
+                        value.len() as c_int,
                         ffi::SQLITE_STATIC(),
                     ),
                     (_, None) => ffi::sqlite3_bind_null(stmt, idx),
@@ -198,8 +198,8 @@ pub(crate) enum Bind<'a> {
 }
 
 impl<'a> From<Option<&'a str>> for Bind<'a> {
-    fn from(v: Option<&'a str>) -> Bind<'a> {
-        v.map_or(Bind::Null, Bind::Text)
+    fn from(value: Option<&'a str>) -> Bind<'a> {
+        value.map_or(Bind::Null, Bind::Text)
     }
 }
 
@@ -245,20 +245,20 @@ impl Prepared {
             }
         }
         let _unbind = Unbind(stmt);
-        for (i, v) in values.iter().enumerate() {
-            let idx = (i + 1) as c_int;
+        for (index, value) in values.iter().enumerate() {
+            let idx = (index + 1) as c_int;
             // SAFETY: a live statement with at least `values.len()` parameters; text pointers
             // stay valid until `_unbind` clears the bindings, after the step.
             let rc = unsafe {
-                match v {
-                    Bind::Text(s) => ffi::sqlite3_bind_text(
+                match value {
+                    Bind::Text(text) => ffi::sqlite3_bind_text(
                         stmt,
                         idx,
-                        s.as_ptr() as *const c_char,
-                        s.len() as c_int,
+                        text.as_ptr() as *const c_char,
+                        text.len() as c_int,
                         ffi::SQLITE_STATIC(),
                     ),
-                    Bind::Int(n) => ffi::sqlite3_bind_int64(stmt, idx, *n),
+                    Bind::Int(number) => ffi::sqlite3_bind_int64(stmt, idx, *number),
                     Bind::Null => ffi::sqlite3_bind_null(stmt, idx),
                 }
             };
@@ -274,8 +274,8 @@ impl Prepared {
         }
         if rc == ffi::SQLITE_DONE {
             // SAFETY: a live connection handle.
-            let n = unsafe { ffi::sqlite3_changes64(self.stmt.db.as_ptr()) };
-            Ok(u64::try_from(n).unwrap_or(0))
+            let changes = unsafe { ffi::sqlite3_changes64(self.stmt.db.as_ptr()) };
+            Ok(u64::try_from(changes).unwrap_or(0))
         } else {
             Err(error(self.stmt.db, "statement"))
         }
@@ -302,8 +302,8 @@ pub(crate) struct Columns {
 
 impl Columns {
     /// The column's text, `None` for NULL. Numbers come as their text form.
-    pub(crate) fn text(&self, i: usize) -> Option<&str> {
-        let bytes = self.bytes(i)?;
+    pub(crate) fn text(&self, column: usize) -> Option<&str> {
+        let bytes = self.bytes(column)?;
         // Nearly every column is ASCII (ids, codes, times): checked a word at a time, without
         // the general UTF-8 validation, which was a share of its own of the planner's reads.
         if bytes.is_ascii() {
@@ -315,15 +315,15 @@ impl Columns {
     }
 
     /// The column's bytes as text, `None` for NULL.
-    fn bytes(&self, i: usize) -> Option<&[u8]> {
-        let idx = i as c_int;
+    fn bytes(&self, column: usize) -> Option<&[u8]> {
+        let idx = column as c_int;
         let raw = self.raw.as_ptr();
-        // SAFETY: the statement has a current row (SQLITE_ROW) and `i` is one of its columns;
+        // SAFETY: the statement has a current row (SQLITE_ROW) and `column` is one of its columns;
         // the text pointer stays valid until the next step, and `&self` borrows the row. The
         // length is asked after the text, as SQLite documents.
         unsafe {
-            let p = ffi::sqlite3_column_text(raw, idx);
-            if p.is_null() {
+            let text = ffi::sqlite3_column_text(raw, idx);
+            if text.is_null() {
                 // NULL, or a value without text (an empty one): only then is the type asked.
                 return if ffi::sqlite3_column_type(raw, idx) == ffi::SQLITE_NULL {
                     None
@@ -331,14 +331,14 @@ impl Columns {
                     Some(&[])
                 };
             }
-            let n = ffi::sqlite3_column_bytes(raw, idx);
-            Some(std::slice::from_raw_parts(p, n.max(0) as usize))
+            let length = ffi::sqlite3_column_bytes(raw, idx);
+            Some(std::slice::from_raw_parts(text, length.max(0) as usize))
         }
     }
 
     /// The column as an integer, `None` for NULL.
-    pub(crate) fn int(&self, i: usize) -> Option<i64> {
-        let idx = i as c_int;
+    pub(crate) fn int(&self, column: usize) -> Option<i64> {
+        let idx = column as c_int;
         // SAFETY: as in `bytes`.
         unsafe {
             if ffi::sqlite3_column_type(self.raw.as_ptr(), idx) == ffi::SQLITE_NULL {
@@ -352,7 +352,7 @@ impl Columns {
 
 /// A row type read straight from SQLite's C API (see `sqlite/rows.rs`, `from_columns!`).
 pub(crate) trait FromColumns: Sized {
-    fn from_columns(c: &Columns) -> Result<Self>;
+    fn from_columns(columns: &Columns) -> Result<Self>;
 }
 
 /// Runs a built query on `db` and reads every row as `R`: the planner's reads, where sqlx's
@@ -438,11 +438,11 @@ mod tests {
 
         struct Count(i64);
         impl FromColumns for Count {
-            fn from_columns(c: &Columns) -> Result<Count> {
-                Ok(Count(c.int(0).unwrap_or(-1)))
+            fn from_columns(columns: &Columns) -> Result<Count> {
+                Ok(Count(columns.int(0).unwrap_or(-1)))
             }
         }
-        let n = query::<Count>(db.0, crate::sql::Sql::new("SELECT count(*) FROM t")).unwrap();
-        assert_eq!(n.first().map(|c| c.0), Some(2));
+        let counts = query::<Count>(db.0, crate::sql::Sql::new("SELECT count(*) FROM t")).unwrap();
+        assert_eq!(counts.first().map(|c| c.0), Some(2));
     }
 }
