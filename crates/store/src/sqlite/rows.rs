@@ -22,7 +22,7 @@ use crate::{Result, StoreError};
 
 /// One column decoded as sqlx decodes it from SQLite.
 pub(crate) trait Col: Sized {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self>;
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self>;
 }
 
 fn null(name: &str) -> StoreError {
@@ -30,23 +30,25 @@ fn null(name: &str) -> StoreError {
 }
 
 /// A time as stored by sqlx on SQLite (RFC 3339), or SQLite's own `YYYY-MM-DD HH:MM:SS[.f]`.
-fn parse_time(name: &str, s: &str) -> Result<DateTime<Utc>> {
-    if let Some(t) = parse_utc_fast(s) {
-        return Ok(t);
+fn parse_time(name: &str, text: &str) -> Result<DateTime<Utc>> {
+    if let Some(time) = parse_utc_fast(text) {
+        return Ok(time);
     }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
     }
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
-        .map(|t| t.and_utc())
-        .map_err(|e| StoreError::corrupt(format!("column {name}: `{s}`: {e}")))
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        .map(|time| time.and_utc())
+        .map_err(|e| StoreError::corrupt(format!("column {name}: `{text}`: {e}")))
 }
 
 /// The one form the store writes (`YYYY-MM-DDTHH:MM:SS[.fraction]+00:00`, or `Z`), read without
 /// the general RFC 3339 parser: the planner reads millions of them. `None` for anything else.
-fn parse_utc_fast(s: &str) -> Option<DateTime<Utc>> {
-    let b = s.as_bytes();
-    let rest = b.strip_suffix(b"+00:00").or_else(|| b.strip_suffix(b"Z"))?;
+fn parse_utc_fast(text: &str) -> Option<DateTime<Utc>> {
+    let bytes = text.as_bytes();
+    let rest = bytes
+        .strip_suffix(b"+00:00")
+        .or_else(|| bytes.strip_suffix(b"Z"))?;
     if rest.len() < 19 || rest[4] != b'-' || rest[7] != b'-' || rest[10] != b'T' {
         return None;
     }
@@ -61,8 +63,8 @@ fn parse_utc_fast(s: &str) -> Option<DateTime<Utc>> {
     let nanos = match &rest[19..] {
         [] => 0,
         [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
-            let n = num(20..rest.len())?;
-            n * 10u32.pow(9 - digits.len() as u32)
+            let fraction = num(20..rest.len())?;
+            fraction * 10u32.pow(9 - digits.len() as u32)
         }
         _ => return None,
     };
@@ -73,10 +75,10 @@ fn parse_utc_fast(s: &str) -> Option<DateTime<Utc>> {
 }
 
 impl<T: Col> Col for Option<T> {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        match c.text(i) {
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+        match columns.text(column) {
             None => Ok(None),
-            Some(_) => T::col(c, i, name).map(Some),
+            Some(_) => T::col(columns, column, name).map(Some),
         }
     }
 }
@@ -86,8 +88,8 @@ impl<T: Col> Col for Option<T> {
 macro_rules! id_col {
     ($($id:ty),*) => {$(
         impl Col for $id {
-            fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-                parse(name, c.text(i).ok_or_else(|| null(name))?)
+            fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+                parse(name, columns.text(column).ok_or_else(|| null(name))?)
             }
         }
     )*};
@@ -102,38 +104,44 @@ id_col!(
 );
 
 impl Col for String {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        c.text(i).map(str::to_string).ok_or_else(|| null(name))
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+        columns
+            .text(column)
+            .map(str::to_string)
+            .ok_or_else(|| null(name))
     }
 }
 
 impl Col for i64 {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        c.int(i).ok_or_else(|| null(name))
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+        columns.int(column).ok_or_else(|| null(name))
     }
 }
 
 impl Col for i32 {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        let v = c.int(i).ok_or_else(|| null(name))?;
-        i32::try_from(v).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+        let value = columns.int(column).ok_or_else(|| null(name))?;
+        i32::try_from(value).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
     }
 }
 
 impl Col for bool {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        c.int(i).map(|v| v != 0).ok_or_else(|| null(name))
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+        columns
+            .int(column)
+            .map(|value| value != 0)
+            .ok_or_else(|| null(name))
     }
 }
 
 /// `YYYY-MM-DD` without chrono's format parser (the planner reads millions of dates).
-fn parse_date_fast(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+fn parse_date_fast(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |n, c| {
+        bytes[r].iter().try_fold(0u32, |n, c| {
             c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
         })
     };
@@ -141,25 +149,25 @@ fn parse_date_fast(s: &str) -> Option<NaiveDate> {
 }
 
 impl Col for NaiveDate {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        let s = c.text(i).ok_or_else(|| null(name))?;
-        if let Some(d) = parse_date_fast(s) {
-            return Ok(d);
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+        let text = columns.text(column).ok_or_else(|| null(name))?;
+        if let Some(date) = parse_date_fast(text) {
+            return Ok(date);
         }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|e| StoreError::corrupt(format!("column {name}: `{s}`: {e}")))
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|e| StoreError::corrupt(format!("column {name}: `{text}`: {e}")))
     }
 }
 
 impl Col for DateTime<Utc> {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        parse_time(name, c.text(i).ok_or_else(|| null(name))?)
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+        parse_time(name, columns.text(column).ok_or_else(|| null(name))?)
     }
 }
 
 impl<T: serde::de::DeserializeOwned> Col for Json<T> {
-    fn col(c: &Columns, i: usize, name: &str) -> Result<Self> {
-        from_json(c.text(i).ok_or_else(|| null(name))?, name).map(Json)
+    fn col(columns: &Columns, column: usize, name: &str) -> Result<Self> {
+        from_json(columns.text(column).ok_or_else(|| null(name))?, name).map(Json)
     }
 }
 
