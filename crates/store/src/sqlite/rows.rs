@@ -293,8 +293,8 @@ fn json_value_end(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// The text of JSON column `name` as `T`.
-fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
+fn from_json<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt(format!("column {name}: {e}")))
 }
 
 /// Implements `FromColumns` for a row struct: its fields in the order of its columns. Also
@@ -302,10 +302,10 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str, name: &str) -> Result<T> {
 macro_rules! from_columns {
     ($ty:ty { $($field:ident),* $(,)? }) => {
         impl crate::sqlite::ffi::FromColumns for $ty {
-            fn from_columns(c: &crate::sqlite::ffi::Columns) -> crate::Result<Self> {
+            fn from_columns(columns: &crate::sqlite::ffi::Columns) -> crate::Result<Self> {
                 let mut _i = 0usize;
                 $(
-                    let $field = crate::sqlite::rows::Col::col(c, _i, stringify!($field))?;
+                    let $field = crate::sqlite::rows::Col::col(columns, _i, stringify!($field))?;
                     _i += 1;
                 )*
                 Ok(Self { $($field),* })
@@ -325,26 +325,26 @@ pub(crate) use from_columns;
 // (a test reads one portfolio both ways).
 
 /// A text column parsed as `T` (codes: ids are read as their type, [`Col`]).
-fn parsed<T: std::str::FromStr>(c: &Columns, i: usize, what: &str) -> Result<T>
+fn parsed<T: std::str::FromStr>(columns: &Columns, column: usize, what: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
-    parse(what, c.text(i).ok_or_else(|| null(what))?)
+    parse(what, columns.text(column).ok_or_else(|| null(what))?)
 }
 
 /// A JSON column as `T`; `empty` is what the store writes for an empty value (`[]`, `{}`),
 /// taken without the parser.
 fn json_col<T: serde::de::DeserializeOwned>(
-    c: &Columns,
-    i: usize,
+    columns: &Columns,
+    column: usize,
     name: &str,
     empty: (&str, fn() -> T),
 ) -> Result<T> {
-    let s = c.text(i).ok_or_else(|| null(name))?;
-    if s == empty.0 {
+    let text = columns.text(column).ok_or_else(|| null(name))?;
+    if text == empty.0 {
         return Ok(empty.1());
     }
-    from_json(s, name)
+    from_json(text, name)
 }
 
 /// The values of a JSON column that repeats from row to row (a portfolio's debtors share a
@@ -355,15 +355,15 @@ struct Memo<T>(Vec<(Box<str>, T)>);
 impl<T: Clone + serde::de::DeserializeOwned> Memo<T> {
     const KEPT: usize = 16;
 
-    fn get(&mut self, s: &str, name: &str) -> Result<T> {
-        if let Some((_, v)) = self.0.iter().find(|(k, _)| **k == *s) {
-            return Ok(v.clone());
+    fn get(&mut self, text: &str, name: &str) -> Result<T> {
+        if let Some((_, value)) = self.0.iter().find(|(k, _)| **k == *text) {
+            return Ok(value.clone());
         }
-        let v: T = from_json(s, name)?;
+        let value: T = from_json(text, name)?;
         if self.0.len() < Self::KEPT {
-            self.0.push((s.into(), v.clone()));
+            self.0.push((text.into(), value.clone()));
         }
-        Ok(v)
+        Ok(value)
     }
 }
 
@@ -379,16 +379,16 @@ thread_local! {
 /// [`json_col`] through the thread's [`Memo`] of the column's values.
 fn memo_col<T: Clone + serde::de::DeserializeOwned>(
     memo: &'static std::thread::LocalKey<std::cell::RefCell<Memo<T>>>,
-    c: &Columns,
-    i: usize,
+    columns: &Columns,
+    column: usize,
     name: &str,
     empty: (&str, fn() -> T),
 ) -> Result<T> {
-    let s = c.text(i).ok_or_else(|| null(name))?;
-    if s == empty.0 {
+    let text = columns.text(column).ok_or_else(|| null(name))?;
+    if text == empty.0 {
         return Ok(empty.1());
     }
-    memo.with_borrow_mut(|m| m.get(s, name))
+    memo.with_borrow_mut(|m| m.get(text, name))
 }
 
 thread_local! {
@@ -400,49 +400,49 @@ thread_local! {
 /// A debtor id column. The planner reads debts and contact points in debtor order, several
 /// rows per debtor, so the id of the row before is compared first and parsed only when it
 /// changed.
-fn debtor_col(c: &Columns, i: usize) -> Result<DebtorId> {
-    let s = c.text(i).ok_or_else(|| null("debtor id"))?;
+fn debtor_col(columns: &Columns, column: usize) -> Result<DebtorId> {
+    let raw = columns.text(column).ok_or_else(|| null("debtor id"))?;
     if let Some((text, id)) = LAST_DEBTOR.get()
-        && *text == *s
+        && *text == *raw
     {
         return Ok(id);
     }
-    let id: DebtorId = parse("debtor id", s)?;
+    let id: DebtorId = parse("debtor id", raw)?;
     LAST_DEBTOR.set(Some((id.text(), id)));
     Ok(id)
 }
 
 /// [`DebtorRow`] read straight into a [`Debtor`] (`rows::DEBTOR_READ_COLUMNS` order).
 impl super::ffi::FromColumns for Debtor {
-    fn from_columns(c: &Columns) -> Result<Debtor> {
+    fn from_columns(columns: &Columns) -> Result<Debtor> {
         Ok(Debtor {
-            id: DebtorId::col(c, 0, "id")?,
-            external_id: String::col(c, 1, "external_id")?,
-            kind: parsed(c, 2, "debtor kind")?,
-            name: String::col(c, 3, "name")?,
-            document_type: Col::col(c, 4, "document_type")?,
-            document_number: Col::col(c, 5, "document_number")?,
-            birth_date: Col::col(c, 6, "birth_date")?,
-            language: parsed(c, 7, "language")?,
-            timezone: String::col(c, 8, "timezone")?,
-            country: parsed(c, 9, "country")?,
-            segment: Col::col(c, 10, "segment")?,
-            tags: memo_col(&TAGS, c, 11, "tags", ("[]", Vec::new))?,
+            id: DebtorId::col(columns, 0, "id")?,
+            external_id: String::col(columns, 1, "external_id")?,
+            kind: parsed(columns, 2, "debtor kind")?,
+            name: String::col(columns, 3, "name")?,
+            document_type: Col::col(columns, 4, "document_type")?,
+            document_number: Col::col(columns, 5, "document_number")?,
+            birth_date: Col::col(columns, 6, "birth_date")?,
+            language: parsed(columns, 7, "language")?,
+            timezone: String::col(columns, 8, "timezone")?,
+            country: parsed(columns, 9, "country")?,
+            segment: Col::col(columns, 10, "segment")?,
+            tags: memo_col(&TAGS, columns, 11, "tags", ("[]", Vec::new))?,
             attributes: json_col(
-                c,
+                columns,
                 12,
                 "attributes",
                 ("{}", || serde_json::Value::Object(Default::default())),
             )?,
             preferences: memo_col(
                 &PREFERENCES,
-                c,
+                columns,
                 13,
                 "preferences",
                 ("{}", Preferences::default),
             )?,
-            created_at: Col::col(c, 14, "created_at")?,
-            updated_at: Col::col(c, 15, "updated_at")?,
+            created_at: Col::col(columns, 14, "created_at")?,
+            updated_at: Col::col(columns, 15, "updated_at")?,
         })
     }
 }
@@ -464,35 +464,35 @@ struct PointLayout {
 impl PointLayout {
     /// A contact point from a row of this layout: id, debtor and channel first, then the
     /// fields in the layout's places, ending with priority, bounce count and creation time.
-    fn read(&self, c: &Columns) -> Result<ContactPoint> {
-        fn opt<T>(c: &Columns, i: Option<usize>, name: &str) -> Result<Option<T>>
+    fn read(&self, columns: &Columns) -> Result<ContactPoint> {
+        fn opt<T>(columns: &Columns, column: Option<usize>, name: &str) -> Result<Option<T>>
         where
             Option<T>: Col,
         {
-            i.map_or(Ok(None), |i| Col::col(c, i, name))
+            column.map_or(Ok(None), |column| Col::col(columns, column, name))
         }
-        let postal: Option<Json<PostalAddress>> = opt(c, self.postal, "postal")?;
-        let o = self.opted_out;
+        let postal: Option<Json<PostalAddress>> = opt(columns, self.postal, "postal")?;
+        let opted_out = self.opted_out;
         Ok(ContactPoint {
-            id: ContactPointId::col(c, 0, "id")?,
-            debtor_id: debtor_col(c, 1)?,
-            channel: parsed(c, 2, "channel")?,
+            id: ContactPointId::col(columns, 0, "id")?,
+            debtor_id: debtor_col(columns, 1)?,
+            channel: parsed(columns, 2, "channel")?,
             address: match self.address {
-                Some(i) => String::col(c, i, "address")?,
+                Some(column) => String::col(columns, column, "address")?,
                 None => String::new(),
             },
             postal: postal.map(|j| Box::new(j.0)),
-            verified: bool::col(c, self.verified, "verified")?,
+            verified: bool::col(columns, self.verified, "verified")?,
             consent: Consent {
-                status: parsed(c, self.status, "consent status")?,
-                source: opt(c, self.source, "consent_source")?,
-                at: opt(c, self.at, "consent_at")?,
+                status: parsed(columns, self.status, "consent status")?,
+                source: opt(columns, self.source, "consent_source")?,
+                at: opt(columns, self.at, "consent_at")?,
             },
-            opted_out_at: Col::col(c, o, "opted_out_at")?,
-            priority: i32::col(c, o + 1, "priority")?,
-            bounce_count: i32::col(c, o + 2, "bounce_count")?,
+            opted_out_at: Col::col(columns, opted_out, "opted_out_at")?,
+            priority: i32::col(columns, opted_out + 1, "priority")?,
+            bounce_count: i32::col(columns, opted_out + 2, "bounce_count")?,
             created_at: if self.created {
-                Col::col(c, o + 3, "created_at")?
+                Col::col(columns, opted_out + 3, "created_at")?
             } else {
                 DateTime::UNIX_EPOCH
             },
@@ -502,7 +502,7 @@ impl PointLayout {
 
 /// [`ContactPointRow`] read straight into a [`ContactPoint`] (`rows::CONTACT_POINT_COLUMNS` order).
 impl super::ffi::FromColumns for ContactPoint {
-    fn from_columns(c: &Columns) -> Result<ContactPoint> {
+    fn from_columns(columns: &Columns) -> Result<ContactPoint> {
         PointLayout {
             address: Some(3),
             postal: Some(4),
@@ -513,7 +513,7 @@ impl super::ffi::FromColumns for ContactPoint {
             opted_out: 9,
             created: true,
         }
-        .read(c)
+        .read(columns)
     }
 }
 
@@ -533,7 +533,7 @@ pub(crate) const PLANNER_POINT_COLUMNS: &str =
 pub(crate) struct PlannerPoint(pub ContactPoint);
 
 impl super::ffi::FromColumns for PlannerPoint {
-    fn from_columns(c: &Columns) -> Result<PlannerPoint> {
+    fn from_columns(columns: &Columns) -> Result<PlannerPoint> {
         PointLayout {
             address: None,
             postal: None,
@@ -544,7 +544,7 @@ impl super::ffi::FromColumns for PlannerPoint {
             opted_out: 5,
             created: false,
         }
-        .read(c)
+        .read(columns)
         .map(PlannerPoint)
     }
 }
@@ -553,25 +553,25 @@ impl super::ffi::FromColumns for PlannerPoint {
 /// `rows::DEBT_STRATEGY_COLUMNS`: the planner's batches read the strategies apart, with the
 /// debtor's planner state).
 impl super::ffi::FromColumns for Debt {
-    fn from_columns(c: &Columns) -> Result<Debt> {
-        let currency: Currency = parsed(c, 3, "currency")?;
-        let strategy = match c.text(12) {
+    fn from_columns(columns: &Columns) -> Result<Debt> {
+        let currency: Currency = parsed(columns, 3, "currency")?;
+        let strategy = match columns.text(12) {
             None => None,
-            Some(s) => Some(stored_assignment(s)?),
+            Some(text) => Some(stored_assignment(text)?),
         };
         Ok(Debt {
-            id: DebtId::col(c, 0, "id")?,
-            debtor_id: debtor_col(c, 1)?,
-            external_id: String::col(c, 2, "external_id")?,
-            original: Money::from_minor(i64::col(c, 4, "original_minor")?, currency),
-            balance: Money::from_minor(i64::col(c, 5, "balance_minor")?, currency),
-            issued_on: Col::col(c, 6, "issued_on")?,
-            due_on: Col::col(c, 7, "due_on")?,
-            product: Col::col(c, 8, "product")?,
-            status: parsed(c, 9, "debt status")?,
+            id: DebtId::col(columns, 0, "id")?,
+            debtor_id: debtor_col(columns, 1)?,
+            external_id: String::col(columns, 2, "external_id")?,
+            original: Money::from_minor(i64::col(columns, 4, "original_minor")?, currency),
+            balance: Money::from_minor(i64::col(columns, 5, "balance_minor")?, currency),
+            issued_on: Col::col(columns, 6, "issued_on")?,
+            due_on: Col::col(columns, 7, "due_on")?,
+            product: Col::col(columns, 8, "product")?,
+            status: parsed(columns, 9, "debt status")?,
             strategy,
-            created_at: Col::col(c, 10, "created_at")?,
-            updated_at: Col::col(c, 11, "updated_at")?,
+            created_at: Col::col(columns, 10, "created_at")?,
+            updated_at: Col::col(columns, 11, "updated_at")?,
         })
     }
 }
