@@ -92,14 +92,14 @@ impl StoreError {
 
     /// Whether the database refused the write for a unique key.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Db(sqlx::Error::Database(database_error)) if database_error.is_unique_violation())
+        matches!(self, StoreError::Db(sqlx::Error::Database(error)) if error.is_unique_violation())
     }
 
     /// Whether the database refused the write for a unique or a foreign key: what a
     /// transaction meets when a concurrent one created the same row first.
     pub fn is_key_violation(&self) -> bool {
-        matches!(self, StoreError::Db(sqlx::Error::Database(database_error))
-            if database_error.is_unique_violation() || database_error.is_foreign_key_violation())
+        matches!(self, StoreError::Db(sqlx::Error::Database(error))
+            if error.is_unique_violation() || error.is_foreign_key_violation())
     }
 }
 

@@ -175,40 +175,40 @@ impl<T: serde::de::DeserializeOwned> Col for Json<T> {
 /// of its top level that steps over the other members' values without parsing them. Keys are
 /// compared as written (the store's ids need no escapes).
 pub(crate) fn json_member<'a>(object: &'a str, key: &str) -> Result<Option<&'a str>> {
-    let b = object.as_bytes();
+    let bytes = object.as_bytes();
     let bad = || StoreError::corrupt(format!("strategies: not a JSON object: {object}"));
-    let ws = |mut i: usize| {
-        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
-            i += 1;
+    let ws = |mut at: usize| {
+        while bytes.get(at).is_some_and(|c| c.is_ascii_whitespace()) {
+            at += 1;
         }
-        i
+        at
     };
-    let mut i = ws(0);
-    if b.get(i) != Some(&b'{') {
+    let mut at = ws(0);
+    if bytes.get(at) != Some(&b'{') {
         return Err(bad());
     }
-    i = ws(i + 1);
-    if b.get(i) == Some(&b'}') {
+    at = ws(at + 1);
+    if bytes.get(at) == Some(&b'}') {
         return Ok(None);
     }
     loop {
-        if b.get(i) != Some(&b'"') {
+        if bytes.get(at) != Some(&b'"') {
             return Err(bad());
         }
-        let end = json_value_end(b, i).ok_or_else(bad)?;
-        let k = &object[i + 1..end - 1];
-        i = ws(end);
-        if b.get(i) != Some(&b':') {
+        let end = json_value_end(bytes, at).ok_or_else(bad)?;
+        let name = &object[at + 1..end - 1];
+        at = ws(end);
+        if bytes.get(at) != Some(&b':') {
             return Err(bad());
         }
-        i = ws(i + 1);
-        let value_end = json_value_end(b, i).ok_or_else(bad)?;
-        if k == key {
-            return Ok(Some(&object[i..value_end]));
+        at = ws(at + 1);
+        let value_end = json_value_end(bytes, at).ok_or_else(bad)?;
+        if name == key {
+            return Ok(Some(&object[at..value_end]));
         }
-        i = ws(value_end);
-        match b.get(i) {
-            Some(b',') => i = ws(i + 1),
+        at = ws(value_end);
+        match bytes.get(at) {
+            Some(b',') => at = ws(at + 1),
             Some(b'}') => return Ok(None),
             _ => return Err(bad()),
         }
@@ -243,51 +243,51 @@ pub(crate) fn stored_assignment(text: &str) -> Result<StrategyAssignment> {
     }
 }
 
-/// Where the JSON value starting at `b[i]` ends (the index after it), without checking it
+/// Where the JSON value starting at `bytes[start]` ends (the index after it), without checking it
 /// beyond its brackets and strings.
-fn json_value_end(b: &[u8], i: usize) -> Option<usize> {
-    let string_end = |mut j: usize| {
-        j += 1;
+fn json_value_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let string_end = |mut at: usize| {
+        at += 1;
         loop {
-            match b.get(j)? {
-                b'\\' => j += 2,
-                b'"' => return Some(j + 1),
-                _ => j += 1,
+            match bytes.get(at)? {
+                b'\\' => at += 2,
+                b'"' => return Some(at + 1),
+                _ => at += 1,
             }
         }
     };
-    match b.get(i)? {
-        b'"' => string_end(i),
+    match bytes.get(start)? {
+        b'"' => string_end(start),
         b'{' | b'[' => {
             let mut depth = 0usize;
-            let mut j = i;
+            let mut at = start;
             loop {
-                match b.get(j)? {
+                match bytes.get(at)? {
                     b'"' => {
-                        j = string_end(j)?;
+                        at = string_end(at)?;
                         continue;
                     }
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => {
                         depth -= 1;
                         if depth == 0 {
-                            return Some(j + 1);
+                            return Some(at + 1);
                         }
                     }
                     _ => {}
                 }
-                j += 1;
+                at += 1;
             }
         }
         _ => {
-            let mut j = i;
-            while b
-                .get(j)
+            let mut at = start;
+            while bytes
+                .get(at)
                 .is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace())
             {
-                j += 1;
+                at += 1;
             }
-            (j > i).then_some(j)
+            (at > start).then_some(at)
         }
     }
 }
