@@ -681,7 +681,7 @@ mod members {
 
     #[test]
     fn assignments_read_directly_are_what_serde_json_reads() {
-        let t = DateTime::parse_from_rfc3339("2026-12-04T15:00:00.25Z")
+        let time = DateTime::parse_from_rfc3339("2026-12-04T15:00:00.25Z")
             .unwrap()
             .to_utc();
         for arms in [
@@ -689,27 +689,27 @@ mod members {
             vec![("tone", "firm")],
             vec![("a", "x,\"y"), ("b", "}")],
         ] {
-            let a = StrategyAssignment {
+            let assignment = StrategyAssignment {
                 strategy: "lender-consumer".into(),
                 version: 3,
                 arms: arms
                     .into_iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
-                started_at: t,
+                started_at: time,
             };
-            let stored = StoredAssignment::of(&a);
+            let stored = StoredAssignment::of(&assignment);
             let serde = serde_json::to_string(&stored).unwrap();
             let pretty = serde_json::to_string_pretty(&stored).unwrap();
             let own = format!(
                 "[\"{}\",{},{},\"{}\"]",
-                a.strategy,
-                a.version,
-                serde_json::to_string(&a.arms).unwrap(),
-                crate::sqlite::time_text(t)
+                assignment.strategy,
+                assignment.version,
+                serde_json::to_string(&assignment.arms).unwrap(),
+                crate::sqlite::time_text(time)
             );
             for text in [serde, pretty, own] {
-                assert_eq!(stored_assignment(&text).unwrap(), a, "{text}");
+                assert_eq!(stored_assignment(&text).unwrap(), assignment, "{text}");
             }
         }
         let escaped = r#"["a\"b",1,{},"2026-12-04T15:00:00Z"]"#;
@@ -738,12 +738,12 @@ mod members {
             } else {
                 serde_json::to_string(&map).unwrap()
             };
-            for (k, v) in &map {
+            for (key, values) in &map {
                 // Keys written without escapes are found by their text.
-                if serde_json::to_string(k).unwrap() == format!("\"{k}\"") {
-                    let found = json_member(&text, k).unwrap().expect("member");
+                if serde_json::to_string(key).unwrap() == format!("\"{key}\"") {
+                    let found = json_member(&text, key).unwrap().expect("member");
                     let read: Vec<String> = serde_json::from_str(found).unwrap();
-                    prop_assert_eq!(&read, v);
+                    prop_assert_eq!(&read, values);
                 }
             }
             prop_assert_eq!(json_member(&text, "absent-key-").unwrap(), None);
@@ -758,16 +758,16 @@ mod times {
 
     #[test]
     fn the_fast_path_reads_what_the_store_writes_and_leaves_the_rest() {
-        for s in [
+        for text in [
             "2026-12-02T15:00:00+00:00",
             "2026-12-02T15:00:00Z",
             "2026-12-02T15:00:00.5+00:00",
             "2026-12-02T15:00:00.123456789+00:00",
         ] {
-            let general = DateTime::parse_from_rfc3339(s).unwrap().to_utc();
-            assert_eq!(parse_utc_fast(s), Some(general), "{s}");
+            let general = DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+            assert_eq!(parse_utc_fast(text), Some(general), "{text}");
         }
-        for s in [
+        for text in [
             "2026-12-02T15:00:00-05:00",
             "2026-12-02 15:00:00",
             "2026-13-02T15:00:00Z",
@@ -775,7 +775,7 @@ mod times {
             "2026-12-02T15:0a:00Z",
             "",
         ] {
-            assert_eq!(parse_utc_fast(s), None, "{s}");
+            assert_eq!(parse_utc_fast(text), None, "{text}");
         }
         assert_eq!(
             parse_time("t", "2026-12-02T10:00:00-05:00").unwrap(),
@@ -789,7 +789,7 @@ mod times {
             parse_date_fast("2026-02-28"),
             NaiveDate::from_ymd_opt(2026, 2, 28)
         );
-        for s in [
+        for text in [
             "2026-02-30",
             "2026-2-28",
             "2026/02/28",
@@ -797,25 +797,25 @@ mod times {
             "",
             "2026-02-2x",
         ] {
-            assert_eq!(parse_date_fast(s), None, "{s}");
+            assert_eq!(parse_date_fast(text), None, "{text}");
         }
     }
 
     proptest! {
         #[test]
         fn dates_agree_with_chrono(days in -1_000_000i32..1_000_000) {
-            let d = NaiveDate::from_num_days_from_ce_opt(730_000 + days).unwrap();
-            let text = d.to_string();
+            let date = NaiveDate::from_num_days_from_ce_opt(730_000 + days).unwrap();
+            let text = date.to_string();
             if text.len() == 10 {
-                prop_assert_eq!(parse_date_fast(&text), Some(d));
+                prop_assert_eq!(parse_date_fast(&text), Some(date));
             }
         }
 
         #[test]
         fn the_fast_path_agrees_with_chrono(secs in 0i64..4_102_444_800, nanos in 0u32..1_000_000_000) {
-            let t = DateTime::from_timestamp(secs, nanos).unwrap();
-            let text = crate::sqlite::time_text(t);
-            prop_assert_eq!(parse_utc_fast(&text), Some(t));
+            let time = DateTime::from_timestamp(secs, nanos).unwrap();
+            let text = crate::sqlite::time_text(time);
+            prop_assert_eq!(parse_utc_fast(&text), Some(time));
         }
     }
 }
