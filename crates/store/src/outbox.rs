@@ -179,31 +179,31 @@ impl TenantStore {
     /// The statement that stores one planned contact, unless its key is in the outbox already
     /// (`RETURNING id` then gives no row). Its `contact_planned` event is the row itself (see
     /// [`crate::events::planned_events`]).
-    pub(crate) fn contact_insert(&self, c: &NewContact, now: DateTime<Utc>) -> Result<Sql> {
+    pub(crate) fn contact_insert(&self, contact: &NewContact, now: DateTime<Utc>) -> Result<Sql> {
         let id = ContactId::generate();
         let mut sql = Sql::new(&format!("{} VALUES ", contact_insert_head()));
         sql.push_values(vec![
             self.tid.clone().into(),
             id.into(),
-            c.debtor_id.into(),
-            c.debt_id.into(),
-            raw_json(&c.covers)?.into(),
-            c.contact_point_id.into(),
-            c.strategy.clone().into(),
-            c.strategy_version.map(i64::from).into(),
-            c.step.clone().into(),
-            c.arm.clone().into(),
-            c.channel.as_str().into(),
-            c.template.clone().into(),
-            c.scheduled_for.into(),
-            c.local_date.into(),
+            contact.debtor_id.into(),
+            contact.debt_id.into(),
+            raw_json(&contact.covers)?.into(),
+            contact.contact_point_id.into(),
+            contact.strategy.clone().into(),
+            contact.strategy_version.map(i64::from).into(),
+            contact.step.clone().into(),
+            contact.arm.clone().into(),
+            contact.channel.as_str().into(),
+            contact.template.clone().into(),
+            contact.scheduled_for.into(),
+            contact.local_date.into(),
             "planned".into(),
             0i64.into(),
-            c.key().into(),
-            c.reason.clone().into(),
+            contact.key().into(),
+            contact.reason.clone().into(),
             now.into(),
             now.into(),
-            c.queue.clone().into(),
+            contact.queue.clone().into(),
         ]);
         sql.push(CONTACT_INSERT_TAIL).push(" RETURNING id");
         Ok(sql)

@@ -403,8 +403,8 @@ impl EventRow {
 }
 
 /// Converts a list of rows, failing on the first unreadable one.
-pub(crate) fn convert<R, T>(rows: Vec<R>, f: impl Fn(R) -> Result<T>) -> Result<Vec<T>> {
-    rows.into_iter().map(f).collect()
+pub(crate) fn convert<R, T>(rows: Vec<R>, decode: impl Fn(R) -> Result<T>) -> Result<Vec<T>> {
+    rows.into_iter().map(decode).collect()
 }
 
 #[cfg(test)]

@@ -21,13 +21,13 @@ pub(crate) enum Arg {
 }
 
 /// The JSON text of `v`.
-pub(crate) fn raw_json<T: serde::Serialize + ?Sized>(v: &T) -> crate::Result<Box<RawValue>> {
-    serde_json::value::to_raw_value(v).map_err(crate::StoreError::corrupt)
+pub(crate) fn raw_json<T: serde::Serialize + ?Sized>(value: &T) -> crate::Result<Box<RawValue>> {
+    serde_json::value::to_raw_value(value).map_err(crate::StoreError::corrupt)
 }
 
 /// The JSON text of a `Value` (which always serializes).
-fn raw_value(v: &serde_json::Value) -> Box<RawValue> {
-    raw_json(v).unwrap_or_else(|_| RawValue::NULL.to_owned())
+fn raw_value(value: &serde_json::Value) -> Box<RawValue> {
+    raw_json(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 impl From<&str> for Arg {
@@ -182,35 +182,35 @@ impl Sql {
         let mut out = String::with_capacity(self.text.len());
         let mut expected = 1usize;
         let mut in_order = true;
-        let mut i = 0;
+        let mut at = 0;
         let mut last = 0;
         let mut numbered = Vec::new();
-        while i < bytes.len() {
-            if bytes[i] == b'$' {
-                let start = i + 1;
+        while at < bytes.len() {
+            if bytes[at] == b'$' {
+                let start = at + 1;
                 let mut end = start;
                 while end < bytes.len() && bytes[end].is_ascii_digit() {
                     end += 1;
                 }
                 if end > start {
-                    let n: usize = self.text[start..end].parse().unwrap_or(0);
-                    in_order &= n == expected;
+                    let number: usize = self.text[start..end].parse().unwrap_or(0);
+                    in_order &= number == expected;
                     expected += 1;
-                    out.push_str(&self.text[last..i]);
+                    out.push_str(&self.text[last..at]);
                     out.push('?');
-                    numbered.push((out.len(), n));
+                    numbered.push((out.len(), number));
                     last = end;
-                    i = end;
+                    at = end;
                     continue;
                 }
             }
-            i += 1;
+            at += 1;
         }
         out.push_str(&self.text[last..]);
         if !in_order {
             // Fall back to `?n`, inserting the numbers after each `?` from the end.
-            for (pos, n) in numbered.into_iter().rev() {
-                out.insert_str(pos, &n.to_string());
+            for (pos, number) in numbered.into_iter().rev() {
+                out.insert_str(pos, &number.to_string());
             }
         }
         (out, self.args)
@@ -309,9 +309,9 @@ mod tests {
     #[test]
     fn out_of_order_placeholders_stay_numbered_on_sqlite() {
         let mut sql = Sql::new("");
-        let a = sql.arg("a");
-        let b = sql.arg("b");
-        sql.push(&format!("SELECT {b}, {a}"));
+        let first = sql.arg("a");
+        let second = sql.arg("b");
+        sql.push(&format!("SELECT {second}, {first}"));
         assert_eq!(sql.render(true).0, "SELECT ?2, ?1");
     }
 }
