@@ -216,15 +216,15 @@ mod tests {
         assert_eq!(out[2]["intent"], "other");
         assert_eq!(out[3]["intent"], "promise_to_pay");
         assert_eq!(out[3]["date"], "2026-11-26");
-        for (i, want) in [
+        for (index, want) in [
             (4, "JSON an array"),
             (5, "no `text`"),
             (6, "a number, not a string"),
             (7, "not valid UTF-8"),
         ] {
-            assert_eq!(out[i]["intent"], "other", "{i}");
-            let error = out[i]["error"].as_str().unwrap_or_default();
-            assert!(error.contains(want), "line {i}: {error}");
+            assert_eq!(out[index]["intent"], "other", "{index}");
+            let error = out[index]["error"].as_str().unwrap_or_default();
+            assert!(error.contains(want), "line {index}: {error}");
         }
         assert!(out[8].get("error").is_none(), "{:?}", out[8]);
         assert!(out[9]["intent"].is_string());

@@ -185,9 +185,9 @@ mod tests {
                 "database_url = \"sqlite://from-file.db\"\n[server]\naddr = \"0.0.0.0:9000\"",
             )?;
             jail.set_env("RECAUDO_SERVER__ADDR", "127.0.0.1:7000");
-            let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
-            assert_eq!(c.database_url.expose(), "sqlite://from-file.db");
-            assert_eq!(c.server.addr, "127.0.0.1:7000");
+            let config = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
+            assert_eq!(config.database_url.expose(), "sqlite://from-file.db");
+            assert_eq!(config.server.addr, "127.0.0.1:7000");
             Ok(())
         });
     }

@@ -85,8 +85,12 @@ pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> anyhow::R
         for line in &plan.explain {
             writeln!(out, "{line}")?;
         }
-        for l in plan.lines.iter().filter(|l| &l.debt_external_id == debt) {
-            writeln!(out, "{}", line_json(l))?;
+        for line in plan
+            .lines
+            .iter()
+            .filter(|line| &line.debt_external_id == debt)
+        {
+            writeln!(out, "{}", line_json(line))?;
         }
         return Ok(());
     }
