@@ -522,9 +522,9 @@ fn names_look_like_the_country() {
 #[test]
 fn some_debtors_have_several_debts() {
     let mut per_debtor: HashMap<String, usize> = HashMap::new();
-    for r in rows(&opts(5_000, 8, &[])) {
+    for row in rows(&opts(5_000, 8, &[])) {
         *per_debtor
-            .entry(r.get("debtor_external_id").unwrap().to_string())
+            .entry(row.get("debtor_external_id").unwrap().to_string())
             .or_default() += 1;
     }
     let max = per_debtor.values().max().copied().unwrap();
