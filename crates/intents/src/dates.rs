@@ -1788,7 +1788,7 @@ impl<'a> Scan<'a> {
         (None, pos)
     }
 
-    /// Month `month`, day `day`: of `year`, or the next such date on or after today.
+    /// `day` of `month`: of `year`, or the next such date on or after today.
     fn month_day(&self, year: Option<i32>, month: u32, day: u32) -> Option<NaiveDate> {
         match year {
             Some(year) => NaiveDate::from_ymd_opt(year, month, day),
