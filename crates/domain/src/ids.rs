@@ -33,22 +33,22 @@ const ULID_DIGITS: [u8; 256] = {
 /// out-of-range first character, garbage) left to the crate, which accepts or rejects it. Ids
 /// are the values the planner parses most (5M on a day of 1M debts), at about 100 ns each
 /// through the crate.
-pub fn parse_ulid(s: &str) -> Result<Ulid, ulid::DecodeError> {
-    let b = s.as_bytes();
+pub fn parse_ulid(text: &str) -> Result<Ulid, ulid::DecodeError> {
+    let bytes = text.as_bytes();
     // A first character above 7 would overflow 128 bits.
-    if b.len() == 26 && b[0] <= b'7' {
+    if bytes.len() == 26 && bytes[0] <= b'7' {
         let mut value: u128 = 0;
         let mut invalid = 0u8;
-        for &c in b {
-            let d = ULID_DIGITS[c as usize];
-            invalid |= d;
-            value = (value << 5) | u128::from(d & 31);
+        for &byte in bytes {
+            let digit = ULID_DIGITS[byte as usize];
+            invalid |= digit;
+            value = (value << 5) | u128::from(digit & 31);
         }
         if invalid & 0x80 == 0 {
             return Ok(Ulid(value));
         }
     }
-    Ulid::from_string(s)
+    Ulid::from_string(text)
 }
 
 /// ULIDs from one process-wide generator: strictly increasing even within a millisecond, so ids
@@ -56,9 +56,9 @@ pub fn parse_ulid(s: &str) -> Result<Ulid, ulid::DecodeError> {
 pub fn monotonic_ulid() -> Ulid {
     static GENERATOR: std::sync::Mutex<ulid::Generator> =
         std::sync::Mutex::new(ulid::Generator::new());
-    let mut g = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
-    match g.generate() {
-        Ok(u) => u,
+    let mut generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    match generator.generate() {
+        Ok(id) => id,
         Err(overflow) => overflow.commit_overflow_increment(),
     }
 }
@@ -73,17 +73,17 @@ pub struct IdText {
 }
 
 impl IdText {
-    fn new(prefix: &str, u: Ulid) -> IdText {
+    fn new(prefix: &str, id: Ulid) -> IdText {
         let mut bytes = [0u8; 40];
-        let p = prefix.len().min(40 - 1 - ulid::ULID_LEN);
-        bytes[..p].copy_from_slice(&prefix.as_bytes()[..p]);
-        bytes[p] = b'_';
+        let prefix_len = prefix.len().min(40 - 1 - ulid::ULID_LEN);
+        bytes[..prefix_len].copy_from_slice(&prefix.as_bytes()[..prefix_len]);
+        bytes[prefix_len] = b'_';
         let mut text = [0u8; ulid::ULID_LEN];
-        u.array_to_str(&mut text);
-        bytes[p + 1..p + 1 + ulid::ULID_LEN].copy_from_slice(&text);
+        id.array_to_str(&mut text);
+        bytes[prefix_len + 1..prefix_len + 1 + ulid::ULID_LEN].copy_from_slice(&text);
         IdText {
             bytes,
-            len: (p + 1 + ulid::ULID_LEN) as u8,
+            len: (prefix_len + 1 + ulid::ULID_LEN) as u8,
         }
     }
 
@@ -110,8 +110,8 @@ macro_rules! prefixed_id {
             pub const PREFIX: &'static str = $prefix;
 
             /// A new id from the given ULID source (pass a clock-derived ULID in tests).
-            pub fn from_ulid(u: Ulid) -> Self {
-                Self(u)
+            pub fn from_ulid(id: Ulid) -> Self {
+                Self(id)
             }
 
             /// A fresh id, greater than every id generated before it in this process.
@@ -143,9 +143,9 @@ macro_rules! prefixed_id {
 
         impl FromStr for $name {
             type Err = IdError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let err = || IdError { kind: $kind, prefix: $prefix, value: s.to_string() };
-                let rest = s
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                let err = || IdError { kind: $kind, prefix: $prefix, value: text.to_string() };
+                let rest = text
                     .strip_prefix($prefix)
                     .and_then(|r| r.strip_prefix('_'))
                     .ok_or_else(err)?;
@@ -154,15 +154,15 @@ macro_rules! prefixed_id {
         }
 
         impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
             }
         }
 
         impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
             }
         }
 
@@ -200,8 +200,8 @@ macro_rules! prefixed_id {
             &'r str: sqlx::Decode<'r, DB>,
         {
             fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-                let s = <&'r str as sqlx::Decode<'r, DB>>::decode(value)?;
-                Ok(s.parse::<$name>()?)
+                let text = <&'r str as sqlx::Decode<'r, DB>>::decode(value)?;
+                Ok(text.parse::<$name>()?)
             }
         }
 
@@ -254,20 +254,20 @@ mod tests {
     #[test]
     fn round_trips_through_its_string_form() {
         let id = DebtorId::generate();
-        let s = id.to_string();
-        assert!(s.starts_with("dbr_"));
-        assert_eq!(s.parse::<DebtorId>().unwrap(), id);
+        let text = id.to_string();
+        assert!(text.starts_with("dbr_"));
+        assert_eq!(text.parse::<DebtorId>().unwrap(), id);
     }
 
     #[test]
     fn the_stack_text_is_the_prefix_and_the_ulid() {
-        let u = Ulid::from_string("01M8TR1RCYFVRJ1Q6YCNF3NJBF").unwrap();
+        let id = Ulid::from_string("01M8TR1RCYFVRJ1Q6YCNF3NJBF").unwrap();
         assert_eq!(
-            DebtId::from_ulid(u).text().as_str(),
+            DebtId::from_ulid(id).text().as_str(),
             "debt_01M8TR1RCYFVRJ1Q6YCNF3NJBF"
         );
         assert_eq!(
-            DebtId::from_ulid(u).to_string(),
+            DebtId::from_ulid(id).to_string(),
             "debt_01M8TR1RCYFVRJ1Q6YCNF3NJBF"
         );
         let id = TenantId::generate();
@@ -283,27 +283,27 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn ulids_parse_as_the_crate_parses_them(n in proptest::prelude::any::<u128>()) {
-            let u = Ulid(n);
-            proptest::prop_assert_eq!(parse_ulid(&u.to_string()), Ok(u));
-            let lower = u.to_string().to_lowercase();
+        fn ulids_parse_as_the_crate_parses_them(bits in proptest::prelude::any::<u128>()) {
+            let id = Ulid(bits);
+            proptest::prop_assert_eq!(parse_ulid(&id.to_string()), Ok(id));
+            let lower = id.to_string().to_lowercase();
             proptest::prop_assert_eq!(parse_ulid(&lower), Ulid::from_string(&lower));
         }
 
         #[test]
-        fn any_text_parses_or_fails_as_with_the_crate(s in "[0-9A-Za-z~é]{24,27}") {
-            proptest::prop_assert_eq!(parse_ulid(&s), Ulid::from_string(&s));
+        fn any_text_parses_or_fails_as_with_the_crate(text in "[0-9A-Za-z~é]{24,27}") {
+            proptest::prop_assert_eq!(parse_ulid(&text), Ulid::from_string(&text));
         }
 
         #[test]
-        fn canonical_text_parses_as_with_the_crate(s in "[0-9A-HJKMNP-TV-Z]{26}") {
-            proptest::prop_assert_eq!(parse_ulid(&s), Ulid::from_string(&s));
+        fn canonical_text_parses_as_with_the_crate(text in "[0-9A-HJKMNP-TV-Z]{26}") {
+            proptest::prop_assert_eq!(parse_ulid(&text), Ulid::from_string(&text));
         }
     }
 
     #[test]
     fn ulid_edge_cases_parse_as_with_the_crate() {
-        for s in [
+        for text in [
             "00000000000000000000000000",
             "7ZZZZZZZZZZZZZZZZZZZZZZZZZ",
             "80000000000000000000000000",
@@ -315,14 +315,14 @@ mod tests {
             "01M8TR1RCYFVRJ1Q6YCNF3NJB",
             "",
         ] {
-            assert_eq!(parse_ulid(s), Ulid::from_string(s), "{s}");
+            assert_eq!(parse_ulid(text), Ulid::from_string(text), "{text}");
         }
     }
 
     #[test]
     fn rejects_a_foreign_prefix_or_garbage() {
-        let d = DebtId::generate().to_string();
-        let err = d.parse::<DebtorId>().unwrap_err();
+        let debt_id = DebtId::generate().to_string();
+        let err = debt_id.parse::<DebtorId>().unwrap_err();
         assert_eq!(err.kind, "debtor");
         assert!("dbr_nope".parse::<DebtorId>().is_err());
         assert!("".parse::<DebtorId>().is_err());

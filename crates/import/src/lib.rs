@@ -44,8 +44,8 @@ impl Format {
 
 impl FromStr for Format {
     type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(Format::Csv),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
             other => Err(format!(
@@ -206,11 +206,11 @@ pub async fn import_with<R: Read + Send + 'static>(
         report.rows += rows_read;
         report.errors += error_rows;
         report.updated += superseded;
-        for p in problems {
-            if p.severity == Severity::Warning {
+        for problem in problems {
+            if problem.severity == Severity::Warning {
                 report.warnings += 1;
             }
-            keep(&mut report, sink, p);
+            keep(&mut report, sink, problem);
         }
         if !valid.is_empty() {
             let outcome = ts
@@ -222,8 +222,8 @@ pub async fn import_with<R: Read + Send + 'static>(
                     now,
                 )
                 .await?;
-            for (_, o) in &outcome.outcomes {
-                match o {
+            for (_, outcome_kind) in &outcome.outcomes {
+                match outcome_kind {
                     RowOutcome::Imported => report.imported += 1,
                     RowOutcome::Updated => report.updated += 1,
                 }
@@ -264,9 +264,9 @@ struct CountingReader<R> {
 
 impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
+        let bytes_read = self.inner.read(buf)?;
+        self.bytes.fetch_add(bytes_read as u64, Ordering::Relaxed);
+        Ok(bytes_read)
     }
 }
 
@@ -310,12 +310,12 @@ impl Batcher {
     fn good(&mut self, row: ImportRow) {
         self.rows_read += 1;
         match self.index.get(&row.debt.external_id) {
-            Some(&i) => {
-                let earlier = self.valid[i].line;
+            Some(&slot) => {
+                let earlier = self.valid[slot].line;
                 self.problems
                     .push(repeated_warning(row.line, &row.debt.external_id, earlier));
                 self.superseded += 1;
-                self.valid[i] = row;
+                self.valid[slot] = row;
             }
             None => {
                 self.index
@@ -378,19 +378,19 @@ fn read_csv<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<()
     let mut header: HashMap<String, usize> = HashMap::new();
     let mut attr_columns = vec![];
     let (mut unknown, mut duplicated) = (vec![], vec![]);
-    for (i, h) in headers.iter().enumerate() {
-        let name = h.trim().to_ascii_lowercase();
-        if header.insert(name.clone(), i).is_some() {
+    for (column, title) in headers.iter().enumerate() {
+        let name = title.trim().to_ascii_lowercase();
+        if header.insert(name.clone(), column).is_some() {
             duplicated.push(name.clone());
         }
         if !columns::is_known(&name) {
             unknown.push(if name.is_empty() {
-                format!("(empty, column {})", i + 1)
+                format!("(empty, column {})", column + 1)
             } else {
                 name.clone()
             });
         } else if name.starts_with(columns::ATTRIBUTE_PREFIX) {
-            attr_columns.push((name, i));
+            attr_columns.push((name, column));
         }
     }
     let missing: Vec<String> = columns::REQUIRED
@@ -429,7 +429,7 @@ fn read_csv<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<()
                 };
                 match parse_row(line, &fields, tenant) {
                     Ok(row) => out.good(row),
-                    Err(p) => out.bad(p),
+                    Err(problems) => out.bad(problems),
                 }
             }
             Err(e) => {
@@ -456,10 +456,10 @@ fn read_jsonl<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<
     let mut line = 0u64;
     loop {
         buf.clear();
-        let n = rdr
+        let bytes_read = rdr
             .read_line(&mut buf)
             .map_err(|e| ImportError::Read(format!("line {}: {e}", line + 1)))?;
-        if n == 0 {
+        if bytes_read == 0 {
             break;
         }
         line += 1;
@@ -468,7 +468,7 @@ fn read_jsonl<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<
             continue;
         }
         let obj = match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(o)) => o,
+            Ok(serde_json::Value::Object(object)) => object,
             Ok(_) => {
                 out.bad(vec![whole_row_problem(line, "is not a JSON object".into())]);
                 continue;
@@ -501,7 +501,7 @@ fn read_jsonl<R: Read>(reader: R, tenant: &Tenant, out: &mut Batcher) -> Result<
         }
         match parse_row(line, &JsonFields(&obj), tenant) {
             Ok(row) => out.good(row),
-            Err(p) => out.bad(p),
+            Err(problems) => out.bad(problems),
         }
         if out.closed {
             break;

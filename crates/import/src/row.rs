@@ -36,8 +36,8 @@ pub struct CsvFields<'a> {
 
 impl Fields for CsvFields<'_> {
     fn get(&self, name: &str) -> Option<Cow<'_, str>> {
-        let v = self.record.get(*self.header.get(name)?)?.trim();
-        (!v.is_empty()).then_some(Cow::Borrowed(v))
+        let value = self.record.get(*self.header.get(name)?)?.trim();
+        (!value.is_empty()).then_some(Cow::Borrowed(value))
     }
 
     fn tags(&self) -> Result<Vec<String>, String> {
@@ -45,26 +45,26 @@ impl Fields for CsvFields<'_> {
     }
 
     fn attributes(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
-        let mut m = serde_json::Map::new();
+        let mut attributes = serde_json::Map::new();
         for (name, idx) in self.attr_columns {
-            if let Some(v) = self
+            if let Some(value) = self
                 .record
                 .get(*idx)
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
             {
-                m.insert(
+                attributes.insert(
                     name[ATTRIBUTE_PREFIX.len()..].to_string(),
-                    serde_json::Value::String(v.to_string()),
+                    serde_json::Value::String(value.to_string()),
                 );
             }
         }
-        Ok(m)
+        Ok(attributes)
     }
 }
 
-fn split_tags(s: &str) -> Vec<String> {
-    s.split('|')
+fn split_tags(tags: &str) -> Vec<String> {
+    tags.split('|')
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_string)
@@ -77,13 +77,13 @@ pub struct JsonFields<'a>(pub &'a serde_json::Map<String, serde_json::Value>);
 impl Fields for JsonFields<'_> {
     fn get(&self, name: &str) -> Option<Cow<'_, str>> {
         match self.0.get(name)? {
-            serde_json::Value::String(s) => {
-                let t = s.trim();
-                (!t.is_empty()).then_some(Cow::Borrowed(t))
+            serde_json::Value::String(text) => {
+                let trimmed = text.trim();
+                (!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed))
             }
             serde_json::Value::Null => None,
-            serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
-            serde_json::Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+            serde_json::Value::Number(number) => Some(Cow::Owned(number.to_string())),
+            serde_json::Value::Bool(flag) => Some(Cow::Owned(flag.to_string())),
             other => Some(Cow::Owned(other.to_string())),
         }
     }
@@ -91,8 +91,8 @@ impl Fields for JsonFields<'_> {
     fn tags(&self) -> Result<Vec<String>, String> {
         match self.0.get("tags") {
             None | Some(serde_json::Value::Null) => Ok(vec![]),
-            Some(serde_json::Value::String(s)) => Ok(split_tags(s)),
-            Some(serde_json::Value::Array(a)) => a
+            Some(serde_json::Value::String(text)) => Ok(split_tags(text)),
+            Some(serde_json::Value::Array(items)) => items
                 .iter()
                 .map(|v| {
                     v.as_str()
@@ -106,17 +106,17 @@ impl Fields for JsonFields<'_> {
     }
 
     fn attributes(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
-        let mut m = match self.0.get("attributes") {
+        let mut attributes = match self.0.get("attributes") {
             None | Some(serde_json::Value::Null) => serde_json::Map::new(),
-            Some(serde_json::Value::Object(o)) => o.clone(),
+            Some(serde_json::Value::Object(object)) => object.clone(),
             Some(_) => return Err("must be a JSON object".into()),
         };
-        for (k, v) in self.0 {
-            if let Some(name) = k.strip_prefix(ATTRIBUTE_PREFIX).filter(|n| !n.is_empty()) {
-                m.insert(name.to_string(), v.clone());
+        for (key, value) in self.0 {
+            if let Some(name) = key.strip_prefix(ATTRIBUTE_PREFIX).filter(|n| !n.is_empty()) {
+                attributes.insert(name.to_string(), value.clone());
             }
         }
-        Ok(m)
+        Ok(attributes)
     }
 }
 
@@ -153,20 +153,20 @@ impl Check<'_> {
                 self.fail(column, "is required");
                 String::new()
             }
-            Some(v) if v.chars().count() > max_chars => {
+            Some(value) if value.chars().count() > max_chars => {
                 self.fail(column, format!("is longer than {max_chars} characters"));
-                v
+                value
             }
-            Some(v) => v,
+            Some(value) => value,
         }
     }
 
     fn optional_text(&mut self, column: &str, max_chars: usize) -> Option<String> {
-        let v = self.text(column)?;
-        if v.chars().count() > max_chars {
+        let value = self.text(column)?;
+        if value.chars().count() > max_chars {
             self.fail(column, format!("is longer than {max_chars} characters"));
         }
-        Some(v)
+        Some(value)
     }
 
     /// Parses an optional value with `FromStr`, reporting its error.
@@ -174,9 +174,9 @@ impl Check<'_> {
     where
         T::Err: std::fmt::Display,
     {
-        let v = self.text(column)?;
-        match v.parse::<T>() {
-            Ok(x) => Some(x),
+        let value = self.text(column)?;
+        match value.parse::<T>() {
+            Ok(parsed) => Some(parsed),
             Err(e) => {
                 self.fail(column, e);
                 None
@@ -185,9 +185,9 @@ impl Check<'_> {
     }
 
     fn date(&mut self, column: &str) -> Option<NaiveDate> {
-        let v = self.text(column)?;
-        match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
-            Ok(d) if (1900..=2200).contains(&chrono::Datelike::year(&d)) => Some(d),
+        let value = self.text(column)?;
+        match NaiveDate::parse_from_str(&value, "%Y-%m-%d") {
+            Ok(date) if (1900..=2200).contains(&chrono::Datelike::year(&date)) => Some(date),
             Ok(_) => {
                 self.fail(column, "year out of range 1900–2200");
                 None
@@ -203,10 +203,10 @@ impl Check<'_> {
     }
 
     fn amount(&mut self, column: &str, currency: Option<Currency>) -> Option<i64> {
-        let v = self.text(column)?;
+        let value = self.text(column)?;
         let currency = currency?;
-        match Money::parse_amount(&v, currency).and_then(|m| m.to_minor()) {
-            Ok(x) => Some(x),
+        match Money::parse_amount(&value, currency).and_then(|m| m.to_minor()) {
+            Ok(minor) => Some(minor),
             Err(e) => {
                 self.fail(column, e);
                 None
@@ -221,59 +221,59 @@ pub fn parse_row(
     fields: &dyn Fields,
     tenant: &Tenant,
 ) -> Result<ImportRow, Vec<RowProblem>> {
-    let mut c = Check {
+    let mut check = Check {
         line,
         fields,
         problems: vec![],
     };
 
     // Debtor.
-    let debtor_external_id = c.required("debtor_external_id", 128);
-    let name = c.required("debtor_name", 200);
-    let kind = c
+    let debtor_external_id = check.required("debtor_external_id", 128);
+    let name = check.required("debtor_name", 200);
+    let kind = check
         .parsed::<DebtorKind>("debtor_kind")
         .unwrap_or(DebtorKind::Person);
-    let country_given = c.parsed::<Country>("country");
+    let country_given = check.parsed::<Country>("country");
     let country = country_given.unwrap_or(tenant.country);
-    let language = c
+    let language = check
         .parsed::<Language>("language")
         .unwrap_or(country.language());
-    let timezone = match c.text("timezone") {
+    let timezone = match check.text("timezone") {
         Some(tz) => match parse_timezone(&tz) {
-            Ok(z) => z.name().to_string(),
+            Ok(zone) => zone.name().to_string(),
             Err(e) => {
-                c.fail("timezone", e);
+                check.fail("timezone", e);
                 String::new()
             }
         },
         None if country_given.is_some() => country.default_timezone().name().to_string(),
         None => tenant.timezone.clone(),
     };
-    let birth_date = c.date("birth_date");
-    let document_type = c
+    let birth_date = check.date("birth_date");
+    let document_type = check
         .optional_text("document_type", 20)
         .map(|s| s.to_lowercase());
-    let document_number = c
+    let document_number = check
         .optional_text("document_number", 40)
         .map(|s| s.split_whitespace().collect::<String>());
-    let segment = c.optional_text("segment", 64);
+    let segment = check.optional_text("segment", 64);
     let tags = match fields.tags() {
-        Ok(t) => t,
+        Ok(tags) => tags,
         Err(e) => {
-            c.fail("tags", e);
+            check.fail("tags", e);
             vec![]
         }
     };
     let attributes = match fields.attributes() {
-        Ok(a) => serde_json::Value::Object(a),
+        Ok(attributes) => serde_json::Value::Object(attributes),
         Err(e) => {
-            c.fail("attributes", e);
+            check.fail("attributes", e);
             serde_json::json!({})
         }
     };
     let preferences = Preferences {
-        preferred_channel: c.parsed::<Channel>("preferred_channel"),
-        paperless: match c
+        preferred_channel: check.parsed::<Channel>("preferred_channel"),
+        paperless: match check
             .text("paperless")
             .as_deref()
             .map(str::to_ascii_lowercase)
@@ -282,7 +282,7 @@ pub fn parse_row(
             None | Some("false") | Some("0") | Some("no") => false,
             Some("true") | Some("1") | Some("yes") => true,
             Some(_) => {
-                c.fail("paperless", "must be true or false");
+                check.fail("paperless", "must be true or false");
                 false
             }
         },
@@ -290,12 +290,12 @@ pub fn parse_row(
     };
 
     // Contact points.
-    let consent_source = c.optional_text("consent_source", 64);
-    let consent_at = match c.text("consent_at") {
-        Some(v) => match DateTime::parse_from_rfc3339(&v) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
+    let consent_source = check.optional_text("consent_source", 64);
+    let consent_at = match check.text("consent_at") {
+        Some(value) => match DateTime::parse_from_rfc3339(&value) {
+            Ok(timestamp) => Some(timestamp.with_timezone(&Utc)),
             Err(_) => {
-                c.fail(
+                check.fail(
                     "consent_at",
                     "is not an RFC 3339 timestamp (e.g. 2025-01-31T10:00:00Z)",
                 );
@@ -304,18 +304,18 @@ pub fn parse_row(
         },
         None => None,
     };
-    let consent = |c: &mut Check, column: &str| Consent {
-        status: c
+    let consent = |check: &mut Check, column: &str| Consent {
+        status: check
             .parsed::<ConsentStatus>(column)
             .unwrap_or(ConsentStatus::Unknown),
         source: consent_source.clone(),
         at: consent_at,
     };
     let mut contacts = vec![];
-    if let Some(raw) = c.text("email") {
+    if let Some(raw) = check.text("email") {
         match normalize_email(&raw) {
             Ok(address) => {
-                let consent = consent(&mut c, "email_consent");
+                let consent = consent(&mut check, "email_consent");
                 contacts.push(ImportContact {
                     channel: Channel::Email,
                     address,
@@ -323,14 +323,14 @@ pub fn parse_row(
                     consent,
                 });
             }
-            Err(e) => c.fail("email", e),
+            Err(e) => check.fail("email", e),
         }
     }
-    if let Some(raw) = c.text("phone") {
+    if let Some(raw) = check.text("phone") {
         match normalize_phone(&raw, country) {
             Ok(address) => {
-                let sms = consent(&mut c, "sms_consent");
-                let voice = consent(&mut c, "voice_consent");
+                let sms = consent(&mut check, "sms_consent");
+                let voice = consent(&mut check, "voice_consent");
                 contacts.push(ImportContact {
                     channel: Channel::Sms,
                     address: address.clone(),
@@ -344,13 +344,13 @@ pub fn parse_row(
                     consent: voice,
                 });
             }
-            Err(e) => c.fail("phone", e),
+            Err(e) => check.fail("phone", e),
         }
     }
-    if let Some(raw) = c.text("whatsapp") {
+    if let Some(raw) = check.text("whatsapp") {
         match normalize_phone(&raw, country) {
             Ok(address) => {
-                let consent = consent(&mut c, "whatsapp_consent");
+                let consent = consent(&mut check, "whatsapp_consent");
                 contacts.push(ImportContact {
                     channel: Channel::Whatsapp,
                     address,
@@ -358,22 +358,22 @@ pub fn parse_row(
                     consent,
                 });
             }
-            Err(e) => c.fail("whatsapp", e),
+            Err(e) => check.fail("whatsapp", e),
         }
     }
-    let line1 = c.optional_text("address_line1", 200);
-    let city = c.optional_text("address_city", 100);
+    let line1 = check.optional_text("address_line1", 200);
+    let city = check.optional_text("address_city", 100);
     match (line1, city) {
         (Some(line1), Some(city)) => {
             let postal = PostalAddress {
                 line1,
-                line2: c.optional_text("address_line2", 200),
+                line2: check.optional_text("address_line2", 200),
                 city,
-                region: c.optional_text("address_region", 100),
-                postal_code: c.optional_text("address_postal_code", 20),
+                region: check.optional_text("address_region", 100),
+                postal_code: check.optional_text("address_postal_code", 20),
                 country,
             };
-            let consent = consent(&mut c, "letter_consent");
+            let consent = consent(&mut check, "letter_consent");
             contacts.push(ImportContact {
                 channel: Channel::Letter,
                 address: postal.formatted(),
@@ -381,50 +381,50 @@ pub fn parse_row(
                 consent,
             });
         }
-        (Some(_), None) => c.fail("address_city", "is required when address_line1 is given"),
-        (None, Some(_)) => c.fail("address_line1", "is required when address_city is given"),
+        (Some(_), None) => check.fail("address_city", "is required when address_line1 is given"),
+        (None, Some(_)) => check.fail("address_line1", "is required when address_city is given"),
         (None, None) => {}
     }
 
     // Debt.
-    let debt_external_id = c.required("debt_external_id", 128);
-    let currency = match c.text("currency") {
+    let debt_external_id = check.required("debt_external_id", 128);
+    let currency = match check.text("currency") {
         None => {
-            c.fail("currency", "is required");
+            check.fail("currency", "is required");
             None
         }
-        Some(_) => c.parsed::<Currency>("currency"),
+        Some(_) => check.parsed::<Currency>("currency"),
     };
-    let original = match c.text("amount") {
+    let original = match check.text("amount") {
         None => {
-            c.fail("amount", "is required");
+            check.fail("amount", "is required");
             None
         }
-        Some(_) => c.amount("amount", currency),
+        Some(_) => check.amount("amount", currency),
     };
-    let balance = c.amount("balance", currency).or(original);
-    if let (Some(o), Some(b)) = (original, balance)
-        && b > o
+    let balance = check.amount("balance", currency).or(original);
+    if let (Some(original), Some(balance)) = (original, balance)
+        && balance > original
     {
-        c.fail("balance", "is greater than amount");
+        check.fail("balance", "is greater than amount");
     }
-    let due_on = match c.text("due_date") {
+    let due_on = match check.text("due_date") {
         None => {
-            c.fail("due_date", "is required");
+            check.fail("due_date", "is required");
             None
         }
-        Some(_) => c.date("due_date"),
+        Some(_) => check.date("due_date"),
     };
-    let issued_on = c.date("issued_date").or(due_on);
-    if let (Some(i), Some(d)) = (issued_on, due_on)
-        && i > d
+    let issued_on = check.date("issued_date").or(due_on);
+    if let (Some(issued), Some(due)) = (issued_on, due_on)
+        && issued > due
     {
-        c.fail("issued_date", "is after due_date");
+        check.fail("issued_date", "is after due_date");
     }
-    let product = c.optional_text("product", 64);
+    let product = check.optional_text("product", 64);
 
-    if !c.problems.is_empty() {
-        return Err(c.problems);
+    if !check.problems.is_empty() {
+        return Err(check.problems);
     }
     let (Some(currency), Some(original_minor), Some(balance_minor), Some(issued_on), Some(due_on)) =
         (currency, original, balance, issued_on, due_on)

@@ -53,11 +53,11 @@ pub fn classify(text: &str, today: NaiveDate) -> Classification {
 /// Classifies one reply with `model`; `today` is the day relative dates are resolved against.
 /// Any text gets an answer (empty, 1 MB, binary made into a string: never a panic).
 pub fn classify_with(model: &Model, text: &str, today: NaiveDate) -> Classification {
-    let n = normalize(text);
-    let (lang, lang_conf) = lang::detect_with_confidence(&n);
+    let normalized = normalize(text);
+    let (lang, lang_conf) = lang::detect_with_confidence(&normalized);
     // Nothing but digits and signs ("15", "1.5", "$$$"): without the question it answered, a
     // number is no intent and no date; the team reads it.
-    if !n.chars().any(char::is_alphabetic) {
+    if !normalized.chars().any(char::is_alphabetic) {
         return Classification {
             intent: Intent::Other,
             date: None,
@@ -67,23 +67,23 @@ pub fn classify_with(model: &Model, text: &str, today: NaiveDate) -> Classificat
         };
     }
     let mut explain = vec![format!("lang {lang} ({lang_conf:.2})")];
-    let toks = rules::tokenize(&n, lang);
+    let toks = rules::tokenize(&normalized, lang);
 
     let (intent, confidence) = if let Some(rule) = rules::opt_out(&toks) {
         explain.push(format!("rule: {rule} → opt_out"));
         (Intent::OptOut, RULE_CONFIDENCE)
     } else {
         let mut feats = Features::default();
-        Extractor::new().extract(&n, lang, &mut feats);
-        let p = model.predict(&feats);
+        Extractor::new().extract(&normalized, lang, &mut feats);
+        let probs = model.predict(&feats);
         let mut order: [usize; CLASSES] = std::array::from_fn(|i| i);
         // Highest probability first; ties to the higher priority (lower index).
-        order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
         explain.push(format!(
             "model: {}",
             order[..3]
                 .iter()
-                .map(|&c| format!("{} {:.2}", Intent::ALL[c], p[c]))
+                .map(|&c| format!("{} {:.2}", Intent::ALL[c], probs[c]))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -103,14 +103,14 @@ pub fn classify_with(model: &Model, text: &str, today: NaiveDate) -> Classificat
                 explain,
             };
         }
-        if Intent::ALL[top] == Intent::OptOut && p[top] < MODEL_OPT_OUT_MIN {
+        if Intent::ALL[top] == Intent::OptOut && probs[top] < MODEL_OPT_OUT_MIN {
             explain.push(format!(
                 "no opt-out rule and the model below {MODEL_OPT_OUT_MIN}: next intent"
             ));
             top = order[1];
         }
         let intent = Intent::ALL[top];
-        let words = top_words(model, &n, lang, intent);
+        let words = top_words(model, &normalized, lang, intent);
         if !words.is_empty() {
             explain.push(format!("words for {intent}: {}", words.join(", ")));
         }
@@ -141,17 +141,20 @@ pub fn classify_with(model: &Model, text: &str, today: NaiveDate) -> Classificat
                 explain.push(format!("rule: {} → {}", hit.rule, hit.intent));
                 (hit.intent, RULE_CONFIDENCE)
             }
-            None => (intent, p[top]),
+            None => (intent, probs[top]),
         }
     };
 
     let found = if intent == Intent::PromiseToPay {
-        crate::dates::promised_date(&n, lang, today)
+        crate::dates::promised_date(&normalized, lang, today)
     } else {
         None
     };
-    if let Some(f) = &found {
-        explain.push(format!("date: {} (from \"{}\")", f.date, f.expression));
+    if let Some(promise) = &found {
+        explain.push(format!(
+            "date: {} (from \"{}\")",
+            promise.date, promise.expression
+        ));
     }
     let date = found.map(|f| f.date);
     Classification {

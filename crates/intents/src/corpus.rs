@@ -18,7 +18,7 @@ use crate::{Intent, Lang};
 
 /// The day the corpus's dates are resolved against, unless a line says otherwise: a Wednesday.
 pub const CORPUS_TODAY: NaiveDate = match NaiveDate::from_ymd_opt(2026, 11, 25) {
-    Some(d) => d,
+    Some(date) => date,
     None => panic!("a valid date"),
 };
 
@@ -95,18 +95,18 @@ pub fn shipped() -> Result<Vec<Example>, CorpusError> {
 /// Parses one corpus file; the first bad line is the error (with its number).
 pub fn parse(lang: Lang, file: &str, text: &str) -> Result<Vec<Example>, CorpusError> {
     let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
+    for (index, raw) in text.lines().enumerate() {
+        let line_number = index + 1;
         if raw.trim().is_empty() {
             continue;
         }
         let err = |message: String| CorpusError {
             file: file.to_string(),
-            line: n,
+            line: line_number,
             message,
         };
-        let l: Line = serde_json::from_str(raw).map_err(|e| err(e.to_string()))?;
-        let intent: Intent = l
+        let entry: Line = serde_json::from_str(raw).map_err(|e| err(e.to_string()))?;
+        let intent: Intent = entry
             .intent
             .parse()
             .map_err(|e: crate::UnknownName| err(e.to_string()))?;
@@ -114,22 +114,22 @@ pub fn parse(lang: Lang, file: &str, text: &str) -> Result<Vec<Example>, CorpusE
             NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map_err(|e| err(format!("`{field}`: `{s}` is not a date YYYY-MM-DD ({e})")))
         };
-        let today = match &l.today {
-            Some(t) => day("today", t)?,
+        let today = match &entry.today {
+            Some(given) => day("today", given)?,
             None => CORPUS_TODAY,
         };
-        let date = l.date.as_deref().map(|d| day("date", d)).transpose()?;
-        if let Some(d) = date {
+        let date = entry.date.as_deref().map(|d| day("date", d)).transpose()?;
+        if let Some(promised_date) = date {
             if intent != Intent::PromiseToPay {
                 return Err(err(format!("a date on `{intent}`: only promises have one")));
             }
-            if d < today {
+            if promised_date < today {
                 return Err(err(format!(
-                    "the promised date {d} is before today {today}"
+                    "the promised date {promised_date} is before today {today}"
                 )));
             }
         }
-        let split = match l.split.as_str() {
+        let split = match entry.split.as_str() {
             "train" => Split::Train,
             "test" => Split::Test,
             "fresh" => Split::Fresh,
@@ -140,13 +140,13 @@ pub fn parse(lang: Lang, file: &str, text: &str) -> Result<Vec<Example>, CorpusE
             }
         };
         out.push(Example {
-            text: l.text,
+            text: entry.text,
             lang,
             intent,
             date,
             today,
             split,
-            source: format!("{file}:{n}"),
+            source: format!("{file}:{line_number}"),
         });
     }
     Ok(out)
@@ -173,22 +173,22 @@ mod tests {
         let all = shipped().unwrap_or_else(|e| panic!("{e}"));
         let mut seen = HashSet::new();
         let mut by: BTreeMap<(Lang, Intent, bool), usize> = BTreeMap::new();
-        for e in &all {
+        for example in &all {
             assert!(
-                seen.insert((e.lang, crate::normalize::fold(&e.text))),
+                seen.insert((example.lang, crate::normalize::fold(&example.text))),
                 "{}: the same text twice",
-                e.source
+                example.source
             );
-            *by.entry((e.lang, e.intent, e.split == Split::Test))
+            *by.entry((example.lang, example.intent, example.split == Split::Test))
                 .or_default() += 1;
         }
         for lang in Lang::ALL {
-            let n: usize = by.iter().filter(|(k, _)| k.0 == lang).map(|(_, v)| v).sum();
-            assert!(n >= 500, "{lang}: only {n} examples");
+            let count: usize = by.iter().filter(|(k, _)| k.0 == lang).map(|(_, v)| v).sum();
+            assert!(count >= 500, "{lang}: only {count} examples");
             for intent in Intent::ALL {
                 for test in [false, true] {
-                    let k = by.get(&(lang, intent, test)).copied().unwrap_or(0);
-                    assert!(k >= 5, "{lang} {intent} test={test}: only {k}");
+                    let count = by.get(&(lang, intent, test)).copied().unwrap_or(0);
+                    assert!(count >= 5, "{lang} {intent} test={test}: only {count}");
                 }
             }
         }
@@ -215,9 +215,9 @@ mod tests {
             ),
             ("not json", "expected"),
         ] {
-            let e = parse(Lang::Es, "f.jsonl", &format!("\n{text}\n")).expect_err(text);
-            assert_eq!((e.file.as_str(), e.line), ("f.jsonl", 2));
-            assert!(e.message.contains(want), "{text}: {e}");
+            let error = parse(Lang::Es, "f.jsonl", &format!("\n{text}\n")).expect_err(text);
+            assert_eq!((error.file.as_str(), error.line), ("f.jsonl", 2));
+            assert!(error.message.contains(want), "{text}: {error}");
         }
     }
 }

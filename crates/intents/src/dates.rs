@@ -1104,7 +1104,7 @@ struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
-    fn new(text: &'a str, t: &'static Table, today: NaiveDate) -> Scan<'a> {
+    fn new(text: &'a str, table: &'static Table, today: NaiveDate) -> Scan<'a> {
         let base = text.as_ptr() as usize;
         let toks: Vec<Tok<'a>> = words(text)
             .map(|w| {
@@ -1122,7 +1122,7 @@ impl<'a> Scan<'a> {
             clause: Vec::new(),
             negated: Vec::new(),
             conditional: Vec::new(),
-            t,
+            t: table,
             today,
         };
         scan.clauses();
@@ -1132,25 +1132,25 @@ impl<'a> Scan<'a> {
     /// Cuts the words into clauses (at punctuation and at clause words) and marks the clauses
     /// that say no or set a condition.
     fn clauses(&mut self) {
-        let n = self.toks.len();
-        let mut c = 0;
-        let mut clause = Vec::with_capacity(n);
-        for i in 0..n {
+        let count = self.toks.len();
+        let mut current = 0;
+        let mut clause = Vec::with_capacity(count);
+        for i in 0..count {
             if i > 0
                 && (self
                     .gap_before(i)
                     .contains([',', '.', ';', ':', '!', '?', '(', ')'])
                     || self.is_any(i, self.t.clause_words))
             {
-                c += 1;
+                current += 1;
             }
-            clause.push(c);
+            clause.push(current);
         }
         let exempt_neg = self.covered(self.t.not_negations);
         let exempt_cond = self.covered(self.t.not_conditionals);
-        let mut negated = vec![false; c + 1];
-        let mut conditional = vec![false; c + 1];
-        for i in 0..n {
+        let mut negated = vec![false; current + 1];
+        let mut conditional = vec![false; current + 1];
+        for i in 0..count {
             if !exempt_neg[i] && self.is_any(i, self.t.negations) {
                 negated[clause[i]] = true;
             }
@@ -1167,8 +1167,8 @@ impl<'a> Scan<'a> {
     fn covered(&self, phrases: &[Phrase]) -> Vec<bool> {
         let mut out = vec![false; self.toks.len()];
         for i in 0..self.toks.len() {
-            if let Some(l) = self.longest(i, phrases) {
-                out[i..i + l].iter_mut().for_each(|b| *b = true);
+            if let Some(len) = self.longest(i, phrases) {
+                out[i..i + len].iter_mut().for_each(|b| *b = true);
             }
         }
         out
@@ -1176,32 +1176,32 @@ impl<'a> Scan<'a> {
 
     // ---- looking at words ----
 
-    fn w(&self, i: usize) -> Option<&'a str> {
-        self.toks.get(i).map(|t| t.w)
+    fn w(&self, pos: usize) -> Option<&'a str> {
+        self.toks.get(pos).map(|t| t.w)
     }
 
-    fn is(&self, i: usize, key: &str) -> bool {
-        self.w(i).is_some_and(|w| same(w, key))
+    fn is(&self, pos: usize, key: &str) -> bool {
+        self.w(pos).is_some_and(|w| same(w, key))
     }
 
-    fn is_any(&self, i: usize, keys: &[&str]) -> bool {
-        self.w(i).is_some_and(|w| keys.iter().any(|k| same(w, k)))
+    fn is_any(&self, pos: usize, keys: &[&str]) -> bool {
+        self.w(pos).is_some_and(|w| keys.iter().any(|k| same(w, k)))
     }
 
-    fn lookup<T: Copy>(&self, i: usize, table: &[(&str, T)]) -> Option<T> {
-        let w = self.w(i)?;
-        table.iter().find(|(k, _)| same(w, k)).map(|&(_, v)| v)
+    fn lookup<T: Copy>(&self, pos: usize, table: &[(&str, T)]) -> Option<T> {
+        let word = self.w(pos)?;
+        table.iter().find(|(k, _)| same(word, k)).map(|&(_, v)| v)
     }
 
-    fn phrase(&self, i: usize, p: Phrase) -> bool {
-        !p.is_empty() && p.iter().enumerate().all(|(k, w)| self.is(i + k, w))
+    fn phrase(&self, pos: usize, words: Phrase) -> bool {
+        !words.is_empty() && words.iter().enumerate().all(|(k, w)| self.is(pos + k, w))
     }
 
-    /// The length of the longest of `phrases` that starts at word `i`.
-    fn longest(&self, i: usize, phrases: &[Phrase]) -> Option<usize> {
+    /// The length of the longest of `phrases` that starts at word `pos`.
+    fn longest(&self, pos: usize, phrases: &[Phrase]) -> Option<usize> {
         phrases
             .iter()
-            .filter(|p| self.phrase(i, p))
+            .filter(|p| self.phrase(pos, p))
             .map(|p| p.len())
             .max()
     }
@@ -1213,58 +1213,60 @@ impl<'a> Scan<'a> {
             .any(|p| p.len() <= end && self.phrase(end - p.len(), p))
     }
 
-    fn gap_before(&self, i: usize) -> &'a str {
-        let from = if i == 0 { 0 } else { self.toks[i - 1].end };
-        &self.text[from..self.toks[i].start]
+    fn gap_before(&self, pos: usize) -> &'a str {
+        let from = if pos == 0 { 0 } else { self.toks[pos - 1].end };
+        &self.text[from..self.toks[pos].start]
     }
 
-    fn gap_after(&self, i: usize) -> &'a str {
-        let to = self.toks.get(i + 1).map_or(self.text.len(), |t| t.start);
-        &self.text[self.toks[i].end..to]
+    fn gap_after(&self, pos: usize) -> &'a str {
+        let to = self.toks.get(pos + 1).map_or(self.text.len(), |t| t.start);
+        &self.text[self.toks[pos].end..to]
     }
 
-    /// Whether word `i` ends its clause (punctuation or the end of the text after it).
-    fn ends_clause(&self, i: usize) -> bool {
-        i + 1 >= self.toks.len() || self.clause[i + 1] != self.clause[i]
+    /// Whether word `pos` ends its clause (punctuation or the end of the text after it).
+    fn ends_clause(&self, pos: usize) -> bool {
+        pos + 1 >= self.toks.len() || self.clause[pos + 1] != self.clause[pos]
     }
 
     /// The first word of the expression shown for a date whose own first word is `core`: the
     /// lead-in words before it ("el", "na próxima", "on").
     fn lead_start(&self, core: usize) -> usize {
-        let mut s = core;
-        while s > 0 && core - s < 2 && self.is_any(s - 1, self.t.leads) {
-            s -= 1;
+        let mut start = core;
+        while start > 0 && core - start < 2 && self.is_any(start - 1, self.t.leads) {
+            start -= 1;
         }
-        s
+        start
     }
 
     /// Skips back from `s` over connector words ("de", "the"), at most two.
-    fn before_connectors(&self, s: usize) -> usize {
-        let mut k = s;
-        while k > 0 && s - k < 2 && self.is_any(k - 1, CONNECTORS) {
-            k -= 1;
+    fn before_connectors(&self, pos: usize) -> usize {
+        let mut from = pos;
+        while from > 0 && pos - from < 2 && self.is_any(from - 1, CONNECTORS) {
+            from -= 1;
         }
-        k
+        from
     }
 
     /// "after the 15th", "después del viernes", "depois do dia 15": open-ended.
-    fn after_word_before(&self, s: usize) -> bool {
-        let k = self.before_connectors(s);
-        k > 0
-            && self.is_any(k - 1, self.t.after_words)
-            && self.clause.get(k - 1) == self.clause.get(s)
+    fn after_word_before(&self, pos: usize) -> bool {
+        let from = self.before_connectors(pos);
+        from > 0
+            && self.is_any(from - 1, self.t.after_words)
+            && self.clause.get(from - 1) == self.clause.get(pos)
     }
 
     /// "the week of the 14th", "la semana del 14": a week, not a day.
-    fn week_of_before(&self, s: usize) -> bool {
-        let k = self.before_connectors(s);
-        (k < s || self.is_any(s, CONNECTORS)) && k > 0 && self.is_any(k - 1, self.t.week_words)
+    fn week_of_before(&self, pos: usize) -> bool {
+        let from = self.before_connectors(pos);
+        (from < pos || self.is_any(pos, CONNECTORS))
+            && from > 0
+            && self.is_any(from - 1, self.t.week_words)
     }
 
     /// The month of a holiday named in the six words before `s` ("after Christmas, on the
     /// 26th").
-    fn holiday_before(&self, s: usize) -> Option<u32> {
-        (s.saturating_sub(6)..s).find_map(|k| self.lookup(k, self.t.holidays))
+    fn holiday_before(&self, pos: usize) -> Option<u32> {
+        (pos.saturating_sub(6)..pos).find_map(|k| self.lookup(k, self.t.holidays))
     }
 
     /// "hasta el viernes", "until the 15th": kept under a negation.
@@ -1276,51 +1278,51 @@ impl<'a> Scan<'a> {
     // ---- numbers ----
 
     /// A day of the month written as a number: "15", "05", "1st", "1º", "1ro".
-    fn day_number(&self, i: usize) -> Option<u32> {
-        let w = self.w(i)?;
-        let digits = w.len() - w.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    fn day_number(&self, pos: usize) -> Option<u32> {
+        let word = self.w(pos)?;
+        let digits = word.len() - word.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         if digits == 0 || digits > 2 {
             return None;
         }
-        let suffix = &w[digits..];
+        let suffix = &word[digits..];
         if !suffix.is_empty() && !self.t.ordinal_suffixes.contains(&suffix) {
             return None;
         }
-        let d: u32 = w[..digits].parse().ok()?;
-        (1..=31).contains(&d).then_some(d)
+        let day: u32 = word[..digits].parse().ok()?;
+        (1..=31).contains(&day).then_some(day)
     }
 
-    fn has_ordinal_suffix(&self, i: usize) -> bool {
-        self.w(i)
+    fn has_ordinal_suffix(&self, pos: usize) -> bool {
+        self.w(pos)
             .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()) && !all_digits(w))
     }
 
-    /// Whether the number at word `i` is an amount, a time, a count or part of a longer
+    /// Whether the number at word `pos` is an amount, a time, a count or part of a longer
     /// number rather than a day.
-    fn not_a_day(&self, i: usize) -> bool {
-        let before = self.gap_before(i);
+    fn not_a_day(&self, pos: usize) -> bool {
+        let before = self.gap_before(pos);
         if before.contains(['$', '#', '€', '£']) {
             return true;
         }
-        let after = self.gap_after(i);
+        let after = self.gap_after(pos);
         if after.starts_with([':', '/']) || after.contains('%') {
             return true;
         }
-        let next_digits = self.w(i + 1).is_some_and(all_digits);
+        let next_digits = self.w(pos + 1).is_some_and(all_digits);
         if next_digits && matches!(after, "," | "." | " " | "") {
             return true;
         }
-        if self.is_any(i + 1, UNITS)
-            || self.is_any(i + 1, self.t.ordinal_nouns)
-            || self.longest(i + 1, UNIT_PHRASES).is_some()
+        if self.is_any(pos + 1, UNITS)
+            || self.is_any(pos + 1, self.t.ordinal_nouns)
+            || self.longest(pos + 1, UNIT_PHRASES).is_some()
         {
             return true;
         }
         // "el 2 de 3 pagos", "the 3 of us".
-        if self.is_any(i + 1, self.t.day_of) {
-            let month = self.lookup(i + 2, self.t.months).is_some()
-                || self.longest(i + 1, self.t.next_month).is_some()
-                || self.longest(i + 1, self.t.this_month).is_some();
+        if self.is_any(pos + 1, self.t.day_of) {
+            let month = self.lookup(pos + 2, self.t.months).is_some()
+                || self.longest(pos + 1, self.t.next_month).is_some()
+                || self.longest(pos + 1, self.t.this_month).is_some();
             if !month {
                 return true;
             }
@@ -1329,87 +1331,87 @@ impl<'a> Scan<'a> {
     }
 
     /// A count before a unit: a number or a number word; `Some(0)` is "half".
-    fn quantity(&self, i: usize) -> Option<(u32, usize)> {
-        let w = self.w(i)?;
-        if all_digits(w) {
-            return Some((w.parse().ok().filter(|n| *n > 0)?, i + 1));
+    fn quantity(&self, pos: usize) -> Option<(u32, usize)> {
+        let word = self.w(pos)?;
+        if all_digits(word) {
+            return Some((word.parse().ok().filter(|n| *n > 0)?, pos + 1));
         }
-        if self.is_any(i, self.t.half_words) {
-            let end = if self.lookup(i + 1, self.t.number_words) == Some(1) {
-                i + 2
+        if self.is_any(pos, self.t.half_words) {
+            let end = if self.lookup(pos + 1, self.t.number_words) == Some(1) {
+                pos + 2
             } else {
-                i + 1
+                pos + 1
             };
             return Some((0, end));
         }
-        self.lookup(i, self.t.number_words).map(|n| (n, i + 1))
+        self.lookup(pos, self.t.number_words).map(|n| (n, pos + 1))
     }
 
     // ---- the rules ----
 
-    /// The rule that matches at word `i`, if any.
-    fn match_at(&self, i: usize) -> Option<Found> {
-        if let Some(l) = self.longest(i, self.t.blockers) {
-            return Some(Found::none(i, i + l));
+    /// The rule that matches at word `pos`, if any.
+    fn match_at(&self, pos: usize) -> Option<Found> {
+        if let Some(len) = self.longest(pos, self.t.blockers) {
+            return Some(Found::none(pos, pos + len));
         }
-        self.relative(i)
-            .or_else(|| self.offset(i))
-            .or_else(|| self.month_end(i))
-            .or_else(|| self.quincena(i))
-            .or_else(|| self.weekday(i))
-            .or_else(|| self.dated(i))
+        self.relative(pos)
+            .or_else(|| self.offset(pos))
+            .or_else(|| self.month_end(pos))
+            .or_else(|| self.quincena(pos))
+            .or_else(|| self.weekday(pos))
+            .or_else(|| self.dated(pos))
     }
 
     /// "en 3 días", "daqui a uma semana", "in a week", "3 days from now", "dame 5 min".
-    fn relative(&self, i: usize) -> Option<Found> {
-        let (q_at, need_from_now) = if let Some(l) = self.longest(i, self.t.in_words) {
-            (i + l, false)
-        } else if let Some(l) = self.longest(i, self.t.give_words) {
-            (i + l, false)
+    fn relative(&self, pos: usize) -> Option<Found> {
+        let (q_at, need_from_now) = if let Some(len) = self.longest(pos, self.t.in_words) {
+            (pos + len, false)
+        } else if let Some(len) = self.longest(pos, self.t.give_words) {
+            (pos + len, false)
         } else {
-            (i, true)
+            (pos, true)
         };
-        let (n, u) = self.quantity(q_at)?;
-        let days = if self.is_any(u, DAY_UNITS) {
-            Some(n)
-        } else if self.is_any(u, WEEK_UNITS) {
-            Some(n.saturating_mul(7))
-        } else if self.is_any(u, HOUR_UNITS) && n >= 24 {
+        let (count, unit) = self.quantity(q_at)?;
+        let days = if self.is_any(unit, DAY_UNITS) {
+            Some(count)
+        } else if self.is_any(unit, WEEK_UNITS) {
+            Some(count.saturating_mul(7))
+        } else if self.is_any(unit, HOUR_UNITS) && count >= 24 {
             // "en 48 horas": whole days.
-            Some(n / 24)
-        } else if self.is_any(u, HOUR_UNITS) || self.is_any(u, MINUTE_UNITS) {
+            Some(count / 24)
+        } else if self.is_any(unit, HOUR_UNITS) || self.is_any(unit, MINUTE_UNITS) {
             if need_from_now {
                 return None;
             }
             return Some(Found {
-                start: i,
-                core: i,
-                end: u + 1,
+                start: pos,
+                core: pos,
+                end: unit + 1,
                 date: Some(self.today),
                 weak: true,
             });
-        } else if self.is_any(u, MONTH_UNITS) {
+        } else if self.is_any(unit, MONTH_UNITS) {
             if need_from_now {
                 return None;
             }
-            return Some(Found::none(i, u + 1));
+            return Some(Found::none(pos, unit + 1));
         } else {
             return None;
         };
-        let mut end = u + 1;
+        let mut end = unit + 1;
         let from_now = self.longest(end, self.t.from_now);
         if need_from_now && from_now.is_none() {
             return None;
         }
         end += from_now.unwrap_or(0);
         let vague =
-            days.is_some_and(|d| d == 0 || d > MAX_DAYS) || self.is_any(u + 1, self.t.or_words);
+            days.is_some_and(|d| d == 0 || d > MAX_DAYS) || self.is_any(unit + 1, self.t.or_words);
         let date = days
             .filter(|_| !vague)
             .and_then(|d| self.today.checked_add_days(Days::new(d.into())));
         Some(Found {
-            start: i,
-            core: i,
+            start: pos,
+            core: pos,
             end,
             date,
             weak: false,
@@ -1417,49 +1419,52 @@ impl<'a> Scan<'a> {
     }
 
     /// "hoy", "mañana", "pasado mañana", "amanhã", "tonight", "right now"; "al toque".
-    fn offset(&self, i: usize) -> Option<Found> {
+    fn offset(&self, pos: usize) -> Option<Found> {
         let strong = self
             .t
             .offsets
             .iter()
-            .filter(|(p, _)| self.phrase(i, p))
+            .filter(|(p, _)| self.phrase(pos, p))
             .max_by_key(|(p, _)| p.len())
             .map(|&(p, d)| (p.len(), d, false));
-        let weak = self.longest(i, self.t.soon).map(|l| (l, 0, true));
+        let weak = self.longest(pos, self.t.soon).map(|l| (l, 0, true));
         let (len, days, weak) = match (strong, weak) {
-            (Some(s), Some(w)) => {
-                if w.0 > s.0 {
-                    w
+            (Some(strong), Some(weak)) => {
+                if weak.0 > strong.0 {
+                    weak
                 } else {
-                    s
+                    strong
                 }
             }
-            (s, w) => s.or(w)?,
+            (strong, weak) => strong.or(weak)?,
         };
-        let opens_clause = i == 0 || self.clause[i - 1] != self.clause[i];
+        let opens_clause = pos == 0 || self.clause[pos - 1] != self.clause[pos];
         let weak = weak
             || (len == 1
                 && opens_clause
-                && !self.ends_clause(i)
-                && self.is_any(i, self.t.soon_at_clause_start));
+                && !self.ends_clause(pos)
+                && self.is_any(pos, self.t.soon_at_clause_start));
         let (morning_words, morning_before) = self.t.morning;
-        if len == 1 && i > 0 && self.is_any(i, morning_words) && self.is_any(i - 1, morning_before)
+        if len == 1
+            && pos > 0
+            && self.is_any(pos, morning_words)
+            && self.is_any(pos - 1, morning_before)
         {
-            return Some(Found::none(i, i + 1));
+            return Some(Found::none(pos, pos + 1));
         }
         Some(Found {
-            start: i,
-            core: i,
-            end: i + len,
+            start: pos,
+            core: pos,
+            end: pos + len,
             date: self.today.checked_add_days(Days::new(days.into())),
             weak,
         })
     }
 
     /// "fin de mes", "no fim do mês", "end of the month", "EOM".
-    fn month_end(&self, i: usize) -> Option<Found> {
-        let this = self.longest(i, self.t.end_of_month).unwrap_or(0);
-        let next = self.longest(i, self.t.end_of_next_month).unwrap_or(0);
+    fn month_end(&self, pos: usize) -> Option<Found> {
+        let this = self.longest(pos, self.t.end_of_month).unwrap_or(0);
+        let next = self.longest(pos, self.t.end_of_next_month).unwrap_or(0);
         if this == 0 && next == 0 {
             return None;
         }
@@ -1472,104 +1477,106 @@ impl<'a> Scan<'a> {
             (this, last_of_month(self.today))
         };
         Some(Found {
-            start: self.lead_start(i),
-            core: i,
-            end: i + len,
+            start: self.lead_start(pos),
+            core: pos,
+            end: pos + len,
             date,
             weak: false,
         })
     }
 
     /// "la quincena", "a quinzena": the next 15th or last day of the month.
-    fn quincena(&self, i: usize) -> Option<Found> {
-        if !self.is_any(i, self.t.quincena) {
+    fn quincena(&self, pos: usize) -> Option<Found> {
+        if !self.is_any(pos, self.t.quincena) {
             return None;
         }
         Some(Found {
-            start: self.lead_start(i),
-            core: i,
-            end: i + 1,
+            start: self.lead_start(pos),
+            core: pos,
+            end: pos + 1,
             date: next_quincena(self.today),
             weak: false,
         })
     }
 
-    /// The weekday named by word `i`, if it names one here.
-    fn weekday_word(&self, i: usize) -> Option<Weekday> {
-        let w = self.w(i)?;
-        if let Some(&(key, wd)) = self.t.weekdays.iter().find(|(k, _)| same(w, k)) {
-            if self.is_any(i + 1, self.t.weekday_nouns) {
+    /// The weekday named by word `pos`, if it names one here.
+    fn weekday_word(&self, pos: usize) -> Option<Weekday> {
+        let word = self.w(pos)?;
+        if let Some(&(key, wd)) = self.t.weekdays.iter().find(|(k, _)| same(word, k)) {
+            if self.is_any(pos + 1, self.t.weekday_nouns) {
                 return None;
             }
             if self.t.ambiguous_weekdays.contains(&key) {
-                let context = i > 0 && self.is_any(i - 1, self.t.weekday_context);
-                let alone = (i == 0 || self.clause[i - 1] != self.clause[i]) && self.ends_clause(i);
-                let day_follows = self.day_number(i + 1).is_some();
+                let context = pos > 0 && self.is_any(pos - 1, self.t.weekday_context);
+                let alone =
+                    (pos == 0 || self.clause[pos - 1] != self.clause[pos]) && self.ends_clause(pos);
+                let day_follows = self.day_number(pos + 1).is_some();
                 if !(context || alone || day_follows) {
                     return None;
                 }
             }
             return Some(wd);
         }
-        let wd = self.lookup(i, self.t.tail_only_weekdays)?;
-        self.is_any(i + 1, self.t.weekday_tails).then_some(wd)
+        let wd = self.lookup(pos, self.t.tail_only_weekdays)?;
+        self.is_any(pos + 1, self.t.weekday_tails).then_some(wd)
     }
 
     /// "el viernes", "na sexta-feira", "next Monday", "el lunes 30", "friday of next week".
-    fn weekday(&self, i: usize) -> Option<Found> {
-        let wd = self.weekday_word(i)?;
-        let start = self.lead_start(i);
-        let mut end = i + 1;
+    fn weekday(&self, pos: usize) -> Option<Found> {
+        let wd = self.weekday_word(pos)?;
+        let start = self.lead_start(pos);
+        let mut end = pos + 1;
         if self.is_any(end, self.t.weekday_tails) {
             end += 1;
         }
         let found = |end, date| {
             Some(Found {
                 start,
-                core: i,
+                core: pos,
                 end,
                 date,
                 weak: false,
             })
         };
-        if self.after_word_before(i) {
+        if self.after_word_before(pos) {
             return found(end, None);
         }
         // A day of the month after it: "el lunes 30", "segunda dia 14", "sábado 5 de diciembre".
         if end < self.toks.len() && !self.gap_before(end).contains(['.', '!', '?', ';', '\n']) {
-            let k = end + self.longest_prefix(end).map_or(0, |(l, _)| l);
-            if let Some((date, e)) = self.full_date(k) {
-                return found(e, date);
+            let day_at = end + self.longest_prefix(end).map_or(0, |(l, _)| l);
+            if let Some((date, day_end)) = self.full_date(day_at) {
+                return found(day_end, date);
             }
             let pair = self
-                .day_number(k)
-                .filter(|_| !self.not_a_day(k))
+                .day_number(day_at)
+                .filter(|_| !self.not_a_day(day_at))
                 .map(|d| weekday_and_day(self.today, wd, d));
             match pair {
-                Some(Pair::Date(date)) => return found(k + 1, Some(date)),
-                Some(Pair::Past) => return found(k + 1, None),
+                Some(Pair::Date(date)) => return found(day_at + 1, Some(date)),
+                Some(Pair::Past) => return found(day_at + 1, None),
                 _ => {}
             }
         }
-        if self.is_any(end, self.t.past_after) || (i > 0 && self.is_any(i - 1, self.t.past_before))
+        if self.is_any(end, self.t.past_after)
+            || (pos > 0 && self.is_any(pos - 1, self.t.past_before))
         {
             return found(end + usize::from(self.is_any(end, self.t.past_after)), None);
         }
-        let rule = if let Some(l) = self.longest(end, self.t.next_week_after) {
-            end += l;
+        let rule = if let Some(len) = self.longest(end, self.t.next_week_after) {
+            end += len;
             WeekdayRule::NextWeek
-        } else if let Some(l) = self.longest(end, self.t.after_next_after) {
-            end += l;
+        } else if let Some(len) = self.longest(end, self.t.after_next_after) {
+            end += len;
             WeekdayRule::AfterNext
-        } else if i > 0 && self.is_any(i - 1, self.t.after_next_before) {
+        } else if pos > 0 && self.is_any(pos - 1, self.t.after_next_before) {
             WeekdayRule::AfterNext
-        } else if self.ends_with(i, self.t.next_week_before)
-            || (i > 0
-                && self.is_any(i - 1, self.t.fillers)
-                && self.ends_with(i - 1, self.t.next_week_before))
+        } else if self.ends_with(pos, self.t.next_week_before)
+            || (pos > 0
+                && self.is_any(pos - 1, self.t.fillers)
+                && self.ends_with(pos - 1, self.t.next_week_before))
         {
             WeekdayRule::NextWeek
-        } else if i > 0 && self.is_any(i - 1, self.t.this_before) {
+        } else if pos > 0 && self.is_any(pos - 1, self.t.this_before) {
             WeekdayRule::OnOrAfter
         } else {
             WeekdayRule::After
@@ -1577,200 +1584,215 @@ impl<'a> Scan<'a> {
         found(end, weekday_date(self.today, wd, rule))
     }
 
-    /// The longest day prefix at `i` and whether it is strong.
-    fn longest_prefix(&self, i: usize) -> Option<(usize, bool)> {
+    /// The longest day prefix at `pos` and whether it is strong.
+    fn longest_prefix(&self, pos: usize) -> Option<(usize, bool)> {
         self.t
             .day_prefixes
             .iter()
-            .filter(|(p, _)| self.phrase(i, p))
+            .filter(|(p, _)| self.phrase(pos, p))
             .max_by_key(|(p, _)| p.len())
             .map(|&(p, strong)| (p.len(), strong))
     }
 
     /// Dates with a month ("3 de diciembre", "Dec 3rd", "3/12", "2026-12-03") and days of the
     /// month after a prefix ("el 15", "dia 5", "the 15th", "on the 1st of next month").
-    fn dated(&self, i: usize) -> Option<Found> {
+    fn dated(&self, pos: usize) -> Option<Found> {
         let drop = |s: usize| self.after_word_before(s) || self.week_of_before(s);
-        if let Some((date, end)) = self.full_date(i) {
-            let date = date.filter(|_| !drop(i));
+        if let Some((date, end)) = self.full_date(pos) {
+            let date = date.filter(|_| !drop(pos));
             return Some(Found {
-                start: i,
-                core: i,
+                start: pos,
+                core: pos,
                 end,
                 date,
                 weak: false,
             });
         }
-        let (j, strong) = match self.longest_prefix(i) {
-            Some((l, strong)) => (i + l, strong),
+        let (day_at, strong) = match self.longest_prefix(pos) {
+            Some((len, strong)) => (pos + len, strong),
             None if self.t.bare_ordinals
-                && self.has_ordinal_suffix(i)
-                && !self.is_any(i + 1, self.t.ordinal_nouns) =>
+                && self.has_ordinal_suffix(pos)
+                && !self.is_any(pos + 1, self.t.ordinal_nouns) =>
             {
-                (i, false)
+                (pos, false)
             }
             None => return None,
         };
         let found = |end, date: Option<NaiveDate>| {
             Some(Found {
-                start: i,
-                core: j,
+                start: pos,
+                core: day_at,
                 end,
-                date: date.filter(|_| !drop(i)),
+                date: date.filter(|_| !drop(pos)),
                 weak: false,
             })
         };
-        if let Some((date, end)) = self.full_date(j) {
+        if let Some((date, end)) = self.full_date(day_at) {
             return found(end, date);
         }
-        let d = if self.is_any(j, self.t.first_words) {
-            let tail = self.longest(j + 1, self.t.next_month).is_some()
-                || self.longest(j + 1, self.t.this_month).is_some();
-            (strong || tail || self.ends_clause(j)).then_some(1)?
+        let day = if self.is_any(day_at, self.t.first_words) {
+            let tail = self.longest(day_at + 1, self.t.next_month).is_some()
+                || self.longest(day_at + 1, self.t.this_month).is_some();
+            (strong || tail || self.ends_clause(day_at)).then_some(1)?
         } else {
             let plain_ok = |followers: &[&str]| {
                 strong
-                    || self.has_ordinal_suffix(j)
-                    || self.ends_clause(j)
-                    || self.is_any(j + 1, followers)
+                    || self.has_ordinal_suffix(day_at)
+                    || self.ends_clause(day_at)
+                    || self.is_any(day_at + 1, followers)
             };
-            self.day_number(j)
-                .filter(|_| !self.not_a_day(j))
+            self.day_number(day_at)
+                .filter(|_| !self.not_a_day(day_at))
                 .filter(|_| self.t.plain_day_followers.is_none_or(plain_ok))?
         };
-        let mut end = j + 1;
-        if let Some(l) = self.longest(end, self.t.next_month) {
-            return found(end + l, day_of_next_month(self.today, d));
+        let mut end = day_at + 1;
+        if let Some(len) = self.longest(end, self.t.next_month) {
+            return found(end + len, day_of_next_month(self.today, day));
         }
-        if let Some(l) = self.longest(end, self.t.this_month) {
-            end += l;
+        if let Some(len) = self.longest(end, self.t.this_month) {
+            end += len;
         }
-        if let Some(m) = self.holiday_before(i) {
-            return found(end, next_month_day(self.today, m, d));
+        if let Some(month) = self.holiday_before(pos) {
+            return found(end, next_month_day(self.today, month, day));
         }
-        found(end, next_day_of_month(self.today, d))
+        found(end, next_day_of_month(self.today, day))
     }
 
-    /// A date with its month at word `j`: numeric ("3/12", "03/12/2026", "2026-12-03"), day
+    /// A date with its month at word `pos`: numeric ("3/12", "03/12/2026", "2026-12-03"), day
     /// then month ("3 de diciembre", "1st of December") or month then day ("Dec 3rd",
     /// "December 4, 2026"). The date is None when the words name an impossible or past one.
-    fn full_date(&self, j: usize) -> Option<(Option<NaiveDate>, usize)> {
-        let w = self.w(j)?;
-        if all_digits(w)
-            && let Some(r) = self.numeric_date(j)
+    fn full_date(&self, pos: usize) -> Option<(Option<NaiveDate>, usize)> {
+        let word = self.w(pos)?;
+        if all_digits(word)
+            && let Some(numeric) = self.numeric_date(pos)
         {
-            return Some(r);
+            return Some(numeric);
         }
         // Day then month.
-        let day = if self.is_any(j, self.t.first_words) {
+        let day = if self.is_any(pos, self.t.first_words) {
             Some(1)
         } else {
-            self.day_number(j)
+            self.day_number(pos)
         };
-        if let Some(d) = day
-            && !self.gap_before(j).contains(['$', '#'])
+        if let Some(day) = day
+            && !self.gap_before(pos).contains(['$', '#'])
         {
-            let k = if self.is_any(j + 1, self.t.day_of) {
-                j + 2
+            let month_at = if self.is_any(pos + 1, self.t.day_of) {
+                pos + 2
             } else {
-                j + 1
+                pos + 1
             };
-            if let Some(m) = self.lookup(k, self.t.months) {
-                let (year, end) = self.year_after(k + 1);
-                return Some((self.month_day(year, m, d), end));
+            if let Some(month) = self.lookup(month_at, self.t.months) {
+                let (year, end) = self.year_after(month_at + 1);
+                return Some((self.month_day(year, month, day), end));
             }
         }
         // Month then day.
-        let m = self.lookup(j, self.t.months)?;
-        if !matches!(self.gap_after(j), " " | ". " | ".") {
+        let month = self.lookup(pos, self.t.months)?;
+        if !matches!(self.gap_after(pos), " " | ". " | ".") {
             return None;
         }
-        let d = self.day_number(j + 1)?;
-        let (year, end) = self.year_after(j + 2);
-        if year.is_none() && self.not_a_day(j + 1) {
+        let day = self.day_number(pos + 1)?;
+        let (year, end) = self.year_after(pos + 2);
+        if year.is_none() && self.not_a_day(pos + 1) {
             return None;
         }
-        Some((self.month_day(year, m, d), end))
+        Some((self.month_day(year, month, day), end))
     }
 
-    /// "3/12", "03/12/2026", "2026-12-03", "12/3" (en) at word `j`.
-    fn numeric_date(&self, j: usize) -> Option<(Option<NaiveDate>, usize)> {
-        let before = self.gap_before(j);
+    /// "3/12", "03/12/2026", "2026-12-03", "12/3" (en) at word `pos`.
+    fn numeric_date(&self, pos: usize) -> Option<(Option<NaiveDate>, usize)> {
+        let before = self.gap_before(pos);
         if before.ends_with(['/', '-', '.']) || before.contains(['$', '#']) {
             return None;
         }
-        let sep = self.gap_after(j);
+        let sep = self.gap_after(pos);
         if !matches!(sep, "/" | "-" | ".") {
             return None;
         }
-        let a = self.w(j)?;
-        let b = self.w(j + 1).filter(|w| all_digits(w))?;
+        let first = self.w(pos)?;
+        let second = self.w(pos + 1).filter(|w| all_digits(w))?;
         let third = self
-            .w(j + 2)
-            .filter(|w| all_digits(w) && self.gap_after(j + 1) == sep);
-        if let Some(c) = third {
-            if self.gap_after(j + 2) == sep && self.w(j + 3).is_some_and(all_digits) {
+            .w(pos + 2)
+            .filter(|w| all_digits(w) && self.gap_after(pos + 1) == sep);
+        if let Some(third) = third {
+            if self.gap_after(pos + 2) == sep && self.w(pos + 3).is_some_and(all_digits) {
                 return None;
             }
-            let (y, m, d) = if a.len() == 4 {
-                (a.parse().ok()?, b.parse().ok()?, c.parse().ok()?)
+            let (year, month, day) = if first.len() == 4 {
+                (
+                    first.parse().ok()?,
+                    second.parse().ok()?,
+                    third.parse().ok()?,
+                )
             } else {
-                let y: i32 = match c.len() {
-                    4 => c.parse().ok()?,
-                    2 if sep == "/" => 2000 + c.parse::<i32>().ok()?,
+                let year: i32 = match third.len() {
+                    4 => third.parse().ok()?,
+                    2 if sep == "/" => 2000 + third.parse::<i32>().ok()?,
                     _ => return None,
                 };
-                let (x, z): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+                let (first_number, second_number): (u32, u32) =
+                    (first.parse().ok()?, second.parse().ok()?);
                 if self.t.day_first {
-                    (y, z, x)
+                    (year, second_number, first_number)
                 } else {
-                    (y, x, z)
+                    (year, first_number, second_number)
                 }
             };
-            if !(1900..=2200).contains(&y) {
+            if !(1900..=2200).contains(&year) {
                 return None;
             }
-            return Some((self.month_day(Some(y), m, d), j + 3));
+            return Some((self.month_day(Some(year), month, day), pos + 3));
         }
-        if sep != "/" || a.len() > 2 || b.len() > 2 || self.gap_after(j + 1).starts_with('/') {
+        if sep != "/"
+            || first.len() > 2
+            || second.len() > 2
+            || self.gap_after(pos + 1).starts_with('/')
+        {
             return None;
         }
-        let (x, z): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
-        let fraction = matches!((x, z), (1, 2) | (1, 3) | (2, 3) | (1, 4) | (3, 4))
-            && !(j > 0 && self.longest_prefix(j - 1).is_some());
-        if fraction || (x, z) == (24, 7) {
+        let (first_number, second_number): (u32, u32) = (first.parse().ok()?, second.parse().ok()?);
+        let fraction = matches!(
+            (first_number, second_number),
+            (1, 2) | (1, 3) | (2, 3) | (1, 4) | (3, 4)
+        ) && !(pos > 0 && self.longest_prefix(pos - 1).is_some());
+        if fraction || (first_number, second_number) == (24, 7) {
             return None;
         }
-        let (m, d) = if self.t.day_first { (z, x) } else { (x, z) };
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        let (month, day) = if self.t.day_first {
+            (second_number, first_number)
+        } else {
+            (first_number, second_number)
+        };
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
             return None;
         }
-        Some((self.month_day(None, m, d), j + 2))
+        Some((self.month_day(None, month, day), pos + 2))
     }
 
-    /// A year after a date ("de 2026", ", 2026", "2026") at word `k`: the year and the end.
-    fn year_after(&self, k: usize) -> (Option<i32>, usize) {
+    /// A year after a date ("de 2026", ", 2026", "2026") at word `pos`: the year and the end.
+    fn year_after(&self, pos: usize) -> (Option<i32>, usize) {
         let at = |k: usize| {
             self.w(k)
                 .filter(|w| is_year(w))
                 .and_then(|w| w.parse().ok())
         };
-        if let Some(y) = at(k) {
-            return (Some(y), k + 1);
+        if let Some(year) = at(pos) {
+            return (Some(year), pos + 1);
         }
-        if self.is_any(k, &["de", "del", "of"])
-            && let Some(y) = at(k + 1)
+        if self.is_any(pos, &["de", "del", "of"])
+            && let Some(year) = at(pos + 1)
         {
-            return (Some(y), k + 2);
+            return (Some(year), pos + 2);
         }
-        (None, k)
+        (None, pos)
     }
 
-    /// Month `m`, day `d`: of `year`, or the next such date on or after today.
-    fn month_day(&self, year: Option<i32>, m: u32, d: u32) -> Option<NaiveDate> {
+    /// `day` of `month`: of `year`, or the next such date on or after today.
+    fn month_day(&self, year: Option<i32>, month: u32, day: u32) -> Option<NaiveDate> {
         match year {
-            Some(y) => NaiveDate::from_ymd_opt(y, m, d),
-            None => next_month_day(self.today, m, d),
+            Some(year) => NaiveDate::from_ymd_opt(year, month, day),
+            None => next_month_day(self.today, month, day),
         }
     }
 
@@ -1779,16 +1801,16 @@ impl<'a> Scan<'a> {
     /// Every date the text names, with its words.
     fn found(&self) -> Vec<Found> {
         let mut out = Vec::new();
-        let mut i = 0;
-        while i < self.toks.len() {
-            match self.match_at(i) {
-                Some(f) => {
-                    i = f.end.max(i + 1);
-                    if f.date.is_some() {
-                        out.push(f);
+        let mut pos = 0;
+        while pos < self.toks.len() {
+            match self.match_at(pos) {
+                Some(hit) => {
+                    pos = hit.end.max(pos + 1);
+                    if hit.date.is_some() {
+                        out.push(hit);
                     }
                 }
-                None => i += 1,
+                None => pos += 1,
             }
         }
         out
@@ -1833,60 +1855,60 @@ fn same(word: &str, key: &str) -> bool {
     collapsed(word).eq(collapsed(key))
 }
 
-fn collapsed(s: &str) -> impl Iterator<Item = char> + '_ {
+fn collapsed(text: &str) -> impl Iterator<Item = char> + '_ {
     let mut last = None;
-    s.chars().filter(move |&c| {
+    text.chars().filter(move |&c| {
         let keep = Some(c) != last;
         last = Some(c);
         keep
     })
 }
 
-fn all_digits(w: &str) -> bool {
-    !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit())
+fn all_digits(word: &str) -> bool {
+    !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn is_year(w: &str) -> bool {
-    w.len() == 4 && all_digits(w) && (1900..=2200).contains(&w.parse::<i32>().unwrap_or(0))
+fn is_year(word: &str) -> bool {
+    word.len() == 4 && all_digits(word) && (1900..=2200).contains(&word.parse::<i32>().unwrap_or(0))
 }
 
 // ---- calendar ----
 
-fn first_of_next_month(d: NaiveDate) -> Option<NaiveDate> {
-    d.with_day(1)?.checked_add_months(Months::new(1))
+fn first_of_next_month(date: NaiveDate) -> Option<NaiveDate> {
+    date.with_day(1)?.checked_add_months(Months::new(1))
 }
 
-/// The last day of `d`'s month.
-pub fn last_of_month(d: NaiveDate) -> Option<NaiveDate> {
-    first_of_next_month(d)?.pred_opt()
+/// The last day of `date`'s month.
+pub fn last_of_month(date: NaiveDate) -> Option<NaiveDate> {
+    first_of_next_month(date)?.pred_opt()
 }
 
-/// Day `d` of the first month, from `today`'s (or the next one when `skip_this_month`), that
+/// Day `day` of the first month, from `today`'s (or the next one when `skip_this_month`), that
 /// has it and where it is strictly after today.
-fn day_in_months(today: NaiveDate, d: u32, skip_this_month: bool) -> Option<NaiveDate> {
+fn day_in_months(today: NaiveDate, day: u32, skip_this_month: bool) -> Option<NaiveDate> {
     let first = today.with_day(1)?;
     (u32::from(skip_this_month)..=24)
-        .filter_map(|k| first.checked_add_months(Months::new(k))?.with_day(d))
+        .filter_map(|k| first.checked_add_months(Months::new(k))?.with_day(day))
         .find(|date| *date > today)
 }
 
-/// "el 15", "dia 5": the next day `d` strictly after today.
-pub fn next_day_of_month(today: NaiveDate, d: u32) -> Option<NaiveDate> {
-    day_in_months(today, d, false)
+/// "el 15", "dia 5": the next day `day` strictly after today.
+pub fn next_day_of_month(today: NaiveDate, day: u32) -> Option<NaiveDate> {
+    day_in_months(today, day, false)
 }
 
-/// "el 5 del mes que viene": day `d` of next month (or the next month that has it).
-pub fn day_of_next_month(today: NaiveDate, d: u32) -> Option<NaiveDate> {
-    day_in_months(today, d, true)
+/// "el 5 del mes que viene": day `day` of next month (or the next month that has it).
+pub fn day_of_next_month(today: NaiveDate, day: u32) -> Option<NaiveDate> {
+    day_in_months(today, day, true)
 }
 
 /// "3 de diciembre": the next 3 December on or after today (29 February may be years away);
 /// None when that date was less than [`PAST_WINDOW_DAYS`] ago ("el 15 de octubre" said in
 /// November speaks of the past, not of next October).
-pub fn next_month_day(today: NaiveDate, m: u32, d: u32) -> Option<NaiveDate> {
+pub fn next_month_day(today: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
     let recent = today.checked_sub_days(Days::new(PAST_WINDOW_DAYS))?;
     let mut dates = (-1..=8)
-        .filter_map(|k| NaiveDate::from_ymd_opt(today.year().checked_add(k)?, m, d))
+        .filter_map(|k| NaiveDate::from_ymd_opt(today.year().checked_add(k)?, month, day))
         .skip_while(|date| *date < recent);
     let first = dates.next()?;
     (first >= today).then_some(first)
@@ -1929,28 +1951,28 @@ fn weekday_date(today: NaiveDate, wd: Weekday, rule: WeekdayRule) -> Option<Naiv
 /// What a weekday with a day of the month ("el lunes 30") names.
 #[derive(Debug, PartialEq)]
 enum Pair {
-    /// Day `d` on or after today, the first of the next two that falls on the weekday.
+    /// Day `day` on or after today, the first of the next two that falls on the weekday.
     Date(NaiveDate),
-    /// The last day `d` before today fell on the weekday: a past date ("el lunes 23").
+    /// The last day `day` before today fell on the weekday: a past date ("el lunes 23").
     Past,
     /// Neither: the number is not read as a day ("friday 20" may be $20).
     Neither,
 }
 
-fn weekday_and_day(today: NaiveDate, wd: Weekday, d: u32) -> Pair {
-    let Some(first) = today.pred_opt().and_then(|y| day_in_months(y, d, false)) else {
+fn weekday_and_day(today: NaiveDate, wd: Weekday, day: u32) -> Pair {
+    let Some(first) = today.pred_opt().and_then(|y| day_in_months(y, day, false)) else {
         return Pair::Neither;
     };
     if first.weekday() == wd {
         return Pair::Date(first);
     }
-    if let Some(second) = day_in_months(first, d, false).filter(|s| s.weekday() == wd) {
+    if let Some(second) = day_in_months(first, day, false).filter(|s| s.weekday() == wd) {
         return Pair::Date(second);
     }
     let last = [Some(today), today.checked_sub_months(Months::new(1))]
         .into_iter()
         .flatten()
-        .filter_map(|m| m.with_day(d))
+        .filter_map(|m| m.with_day(day))
         .find(|date| *date < today);
     if last.is_some_and(|l| l.weekday() == wd) {
         Pair::Past
@@ -1964,85 +1986,85 @@ mod tests {
     use super::*;
     use crate::normalize::fold;
 
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    fn day(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
     }
 
     #[test]
     fn every_table_word_is_normalised() {
-        for (lang, t) in [(Lang::Es, &ES), (Lang::Pt, &PT), (Lang::En, &EN)] {
+        for (lang, table) in [(Lang::Es, &ES), (Lang::Pt, &PT), (Lang::En, &EN)] {
             let mut all: Vec<&str> = Vec::new();
             let phrases = [
-                t.soon,
-                t.blockers,
-                t.next_week_after,
-                t.next_week_before,
-                t.after_next_after,
-                t.next_month,
-                t.this_month,
-                t.end_of_month,
-                t.end_of_next_month,
-                t.in_words,
-                t.give_words,
-                t.from_now,
-                t.not_negations,
-                t.not_conditionals,
+                table.soon,
+                table.blockers,
+                table.next_week_after,
+                table.next_week_before,
+                table.after_next_after,
+                table.next_month,
+                table.this_month,
+                table.end_of_month,
+                table.end_of_next_month,
+                table.in_words,
+                table.give_words,
+                table.from_now,
+                table.not_negations,
+                table.not_conditionals,
             ];
             for list in phrases {
-                for p in list {
-                    assert!(!p.is_empty(), "{lang}: an empty phrase");
-                    all.extend(p.iter());
+                for phrase in list {
+                    assert!(!phrase.is_empty(), "{lang}: an empty phrase");
+                    all.extend(phrase.iter());
                 }
             }
-            for (p, _) in t.offsets {
-                all.extend(p.iter());
+            for (phrase, _) in table.offsets {
+                all.extend(phrase.iter());
             }
-            for (p, _) in t.day_prefixes {
-                all.extend(p.iter());
+            for (phrase, _) in table.day_prefixes {
+                all.extend(phrase.iter());
             }
             let lists = [
-                t.weekday_tails,
-                t.ambiguous_weekdays,
-                t.weekday_context,
-                t.weekday_nouns,
-                t.ordinal_nouns,
-                t.plain_day_followers.unwrap_or_default(),
-                t.this_before,
-                t.past_after,
-                t.past_before,
-                t.after_next_before,
-                t.fillers,
-                t.leads,
-                t.day_of,
-                t.ordinal_suffixes,
-                t.first_words,
-                t.quincena,
-                t.half_words,
-                t.or_words,
-                t.negations,
-                t.conditionals,
-                t.clause_words,
-                t.until_words,
-                t.after_words,
-                t.week_words,
-                t.morning.0,
-                t.morning.1,
-                t.soon_at_clause_start,
+                table.weekday_tails,
+                table.ambiguous_weekdays,
+                table.weekday_context,
+                table.weekday_nouns,
+                table.ordinal_nouns,
+                table.plain_day_followers.unwrap_or_default(),
+                table.this_before,
+                table.past_after,
+                table.past_before,
+                table.after_next_before,
+                table.fillers,
+                table.leads,
+                table.day_of,
+                table.ordinal_suffixes,
+                table.first_words,
+                table.quincena,
+                table.half_words,
+                table.or_words,
+                table.negations,
+                table.conditionals,
+                table.clause_words,
+                table.until_words,
+                table.after_words,
+                table.week_words,
+                table.morning.0,
+                table.morning.1,
+                table.soon_at_clause_start,
             ];
-            all.extend(t.holidays.iter().map(|(w, _)| *w));
+            all.extend(table.holidays.iter().map(|(w, _)| *w));
             for list in lists {
                 all.extend(list.iter());
             }
-            all.extend(t.weekdays.iter().map(|(w, _)| *w));
-            all.extend(t.tail_only_weekdays.iter().map(|(w, _)| *w));
-            all.extend(t.months.iter().map(|(w, _)| *w));
-            all.extend(t.number_words.iter().map(|(w, _)| *w));
-            for w in all {
-                assert_eq!(fold(w), w, "{lang}: `{w}` is not normalised");
+            all.extend(table.weekdays.iter().map(|(w, _)| *w));
+            all.extend(table.tail_only_weekdays.iter().map(|(w, _)| *w));
+            all.extend(table.months.iter().map(|(w, _)| *w));
+            all.extend(table.number_words.iter().map(|(w, _)| *w));
+            for word in all {
+                assert_eq!(fold(word), word, "{lang}: `{word}` is not normalised");
                 assert_eq!(
-                    words(w).collect::<Vec<_>>(),
-                    [w],
-                    "{lang}: `{w}` is not one word"
+                    words(word).collect::<Vec<_>>(),
+                    [word],
+                    "{lang}: `{word}` is not one word"
                 );
             }
         }

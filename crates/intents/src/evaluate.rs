@@ -47,9 +47,9 @@ pub struct Evaluation {
 /// Classifies every example with `model` (and the rules) and measures the answers.
 pub fn evaluate(model: &Model, examples: &[&Example]) -> Evaluation {
     let mut acc = Accumulator::default();
-    for e in examples {
-        let c = classify_with(model, &e.text, e.today);
-        acc.add(e, c.intent);
+    for example in examples {
+        let classification = classify_with(model, &example.text, example.today);
+        acc.add(example, classification.intent);
     }
     acc.finish()
 }
@@ -86,9 +86,9 @@ pub fn cross_validate(examples: &[&Example], k: usize, seed: u64, cfg: &TrainCon
             .map(|(_, e)| *e)
             .collect();
         let model = Model::train_with(&train, seed, cfg);
-        for (_, e) in examples.iter().enumerate().filter(|(i, _)| i % k == fold) {
-            let c = classify_with(&model, &e.text, e.today);
-            acc.add(e, c.intent);
+        for (_, example) in examples.iter().enumerate().filter(|(i, _)| i % k == fold) {
+            let classification = classify_with(&model, &example.text, example.today);
+            acc.add(example, classification.intent);
         }
     }
     acc.finish()
@@ -102,31 +102,34 @@ struct Accumulator {
 }
 
 impl Accumulator {
-    fn add(&mut self, e: &Example, predicted: Intent) {
-        self.confusion[e.intent.index()][predicted.index()] += 1;
-        let l = Lang::ALL.iter().position(|&l| l == e.lang).unwrap_or(0);
-        self.lang[l].0 += 1;
-        if predicted == e.intent {
-            self.lang[l].1 += 1;
+    fn add(&mut self, example: &Example, predicted: Intent) {
+        self.confusion[example.intent.index()][predicted.index()] += 1;
+        let lang_index = Lang::ALL
+            .iter()
+            .position(|&l| l == example.lang)
+            .unwrap_or(0);
+        self.lang[lang_index].0 += 1;
+        if predicted == example.intent {
+            self.lang[lang_index].1 += 1;
         } else {
             self.misses.push(Miss {
-                source: e.source.clone(),
-                text: e.text.clone(),
-                truth: e.intent,
+                source: example.source.clone(),
+                text: example.text.clone(),
+                truth: example.intent,
                 predicted,
             });
         }
     }
 
     fn finish(self) -> Evaluation {
-        let m = &self.confusion;
-        let total: usize = m.iter().flatten().sum();
-        let correct: usize = (0..CLASSES).map(|i| m[i][i]).sum();
+        let matrix = &self.confusion;
+        let total: usize = matrix.iter().flatten().sum();
+        let correct: usize = (0..CLASSES).map(|i| matrix[i][i]).sum();
         let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let per_class = std::array::from_fn(|c| {
-            let tp = m[c][c];
-            let predicted: usize = (0..CLASSES).map(|t| m[t][c]).sum();
-            let support: usize = m[c].iter().sum();
+            let tp = matrix[c][c];
+            let predicted: usize = (0..CLASSES).map(|t| matrix[t][c]).sum();
+            let support: usize = matrix[c].iter().sum();
             let precision = ratio(tp, predicted);
             let recall = ratio(tp, support);
             let f1 = if precision + recall == 0.0 {
@@ -167,54 +170,54 @@ impl Evaluation {
 
     /// A Markdown report: totals, per-intent table, per-language accuracy, confusion matrix.
     pub fn to_markdown(&self) -> String {
-        let mut s = String::new();
+        let mut out = String::new();
         let _ = writeln!(
-            s,
+            out,
             "Accuracy: **{:.1} %** ({} of {})\n",
             self.accuracy * 100.0,
             self.correct,
             self.total
         );
-        s.push_str("| intent | precision | recall | F1 | examples |\n");
-        s.push_str("| --- | ---: | ---: | ---: | ---: |\n");
-        for (i, c) in self.per_class.iter().enumerate() {
+        out.push_str("| intent | precision | recall | F1 | examples |\n");
+        out.push_str("| --- | ---: | ---: | ---: | ---: |\n");
+        for (index, class) in self.per_class.iter().enumerate() {
             let _ = writeln!(
-                s,
+                out,
                 "| {} | {:.3} | {:.3} | {:.3} | {} |",
-                Intent::ALL[i],
-                c.precision,
-                c.recall,
-                c.f1,
-                c.support
+                Intent::ALL[index],
+                class.precision,
+                class.recall,
+                class.f1,
+                class.support
             );
         }
-        s.push_str("\n| language | examples | accuracy |\n| --- | ---: | ---: |\n");
-        for (l, n, a) in &self.per_lang {
-            let _ = writeln!(s, "| {l} | {n} | {:.1} % |", a * 100.0);
+        out.push_str("\n| language | examples | accuracy |\n| --- | ---: | ---: |\n");
+        for (lang, count, accuracy) in &self.per_lang {
+            let _ = writeln!(out, "| {lang} | {count} | {:.1} % |", accuracy * 100.0);
         }
-        s.push_str("\nConfusion matrix (rows = truth, columns = predicted):\n\n| |");
-        for i in Intent::ALL {
-            let _ = write!(s, " {} |", short(i));
+        out.push_str("\nConfusion matrix (rows = truth, columns = predicted):\n\n| |");
+        for intent in Intent::ALL {
+            let _ = write!(out, " {} |", short(intent));
         }
-        s.push_str("\n| --- |");
+        out.push_str("\n| --- |");
         for _ in Intent::ALL {
-            s.push_str(" ---: |");
+            out.push_str(" ---: |");
         }
-        s.push('\n');
-        for (t, row) in self.confusion.iter().enumerate() {
-            let _ = write!(s, "| {} |", Intent::ALL[t]);
-            for v in row {
-                let _ = write!(s, " {v} |");
+        out.push('\n');
+        for (truth, row) in self.confusion.iter().enumerate() {
+            let _ = write!(out, "| {} |", Intent::ALL[truth]);
+            for count in row {
+                let _ = write!(out, " {count} |");
             }
-            s.push('\n');
+            out.push('\n');
         }
-        s
+        out
     }
 }
 
 /// Column headers short enough for a terminal.
-fn short(i: Intent) -> &'static str {
-    match i {
+fn short(intent: Intent) -> &'static str {
+    match intent {
         Intent::OptOut => "opt",
         Intent::WrongPerson => "wrong",
         Intent::Dispute => "disp",

@@ -71,27 +71,27 @@ struct Fnv(u64);
 
 impl Fnv {
     fn new(ns: u8) -> Fnv {
-        let mut h = Fnv(FNV_OFFSET);
-        h.byte(ns);
-        h
+        let mut hash = Fnv(FNV_OFFSET);
+        hash.byte(ns);
+        hash
     }
-    fn byte(&mut self, b: u8) {
-        self.0 ^= u64::from(b);
+    fn byte(&mut self, byte: u8) {
+        self.0 ^= u64::from(byte);
         self.0 = self.0.wrapping_mul(FNV_PRIME);
     }
     fn bytes(&mut self, bs: &[u8]) {
-        for &b in bs {
-            self.byte(b);
+        for &byte in bs {
+            self.byte(byte);
         }
     }
-    fn char(&mut self, c: char) {
+    fn char(&mut self, ch: char) {
         let mut buf = [0u8; 4];
-        self.bytes(c.encode_utf8(&mut buf).as_bytes());
+        self.bytes(ch.encode_utf8(&mut buf).as_bytes());
     }
     fn bucket(self) -> u32 {
         // Fold the high bits in: FNV's low bits alone mix less well.
-        let h = self.0 ^ (self.0 >> 29) ^ (self.0 >> 47);
-        (h & (DIM as u64 - 1)) as u32
+        let folded = self.0 ^ (self.0 >> 29) ^ (self.0 >> 47);
+        (folded & (DIM as u64 - 1)) as u32
     }
 }
 
@@ -280,12 +280,15 @@ pub fn slang(lang: Lang, word: &str) -> Option<&'static str> {
 }
 
 /// Words that open a negation's scope.
-fn is_negation(lang: Lang, w: &str) -> bool {
+fn is_negation(lang: Lang, word: &str) -> bool {
     match lang {
-        Lang::Es => matches!(w, "no" | "nunca" | "ni" | "tampoco" | "jamas" | "sin"),
-        Lang::Pt => matches!(w, "nao" | "n" | "naum" | "nunca" | "nem" | "jamais" | "sem"),
+        Lang::Es => matches!(word, "no" | "nunca" | "ni" | "tampoco" | "jamas" | "sin"),
+        Lang::Pt => matches!(
+            word,
+            "nao" | "n" | "naum" | "nunca" | "nem" | "jamais" | "sem"
+        ),
         Lang::En => matches!(
-            w,
+            word,
             "no" | "not"
                 | "never"
                 | "don't"
@@ -313,8 +316,8 @@ fn is_negation(lang: Lang, w: &str) -> bool {
     }
 }
 
-fn is_clause_end(c: char) -> bool {
-    matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '\n')
+fn is_clause_end(ch: char) -> bool {
+    matches!(ch, '.' | ',' | ';' | ':' | '!' | '?' | '\n')
 }
 
 /// Reusable buffers for feature extraction.
@@ -338,9 +341,9 @@ impl Extractor {
         let mut out = std::mem::take(&mut self.pairs);
         out.clear();
         let out = &mut out;
-        let mut h = Fnv::new(NS_LANG);
-        h.bytes(lang.as_str().as_bytes());
-        out.push((h.bucket(), 1.0));
+        let mut lang_hash = Fnv::new(NS_LANG);
+        lang_hash.bytes(lang.as_str().as_bytes());
+        out.push((lang_hash.bucket(), 1.0));
 
         let mut n_words = 0usize;
         let mut start = Fnv::new(NS_WORD);
@@ -353,15 +356,15 @@ impl Extractor {
             let mut neg_left = 0usize;
             let mut prev_word: &str = "";
             let mut prev_concept: Option<Concept> = None;
-            for w in words(clause) {
+            for word in words(clause) {
                 n_words += 1;
-                self.canonical(lang, w);
+                self.canonical(lang, word);
                 let token = self.token.as_str();
                 let mut wh = Fnv::new(NS_WORD);
                 wh.bytes(token.as_bytes());
                 out.push((wh.bucket(), 1.0));
-                if let Some(p) = prev {
-                    out.push((bigram(p, wh), 1.0));
+                if let Some(prev_hash) = prev {
+                    out.push((bigram(prev_hash, wh), 1.0));
                 }
                 prev = Some(wh);
                 last = Some(wh);
@@ -372,42 +375,42 @@ impl Extractor {
                     out.push((nh.bucket(), 1.0));
                     neg_left -= 1;
                 }
-                if is_negation(lang, w) {
+                if is_negation(lang, word) {
                     neg_left = NEG_SCOPE;
                 }
                 // Concepts: of the word, and of the pair it closes.
                 let pair = if prev_word.is_empty() {
                     None
                 } else {
-                    lexicon::phrase(lang, prev_word, w)
+                    lexicon::phrase(lang, prev_word, word)
                 };
-                for c in [self.concept, pair].into_iter().flatten() {
+                for concept in [self.concept, pair].into_iter().flatten() {
                     let mut ch = Fnv::new(NS_CONCEPT);
-                    ch.bytes(c.as_str().as_bytes());
+                    ch.bytes(concept.as_str().as_bytes());
                     out.push((ch.bucket(), 1.0));
                     let mut c2 = Fnv::new(NS_CONCEPT2);
                     c2.bytes(prev_concept.map_or("<s>", Concept::as_str).as_bytes());
                     c2.byte(b' ');
-                    c2.bytes(c.as_str().as_bytes());
+                    c2.bytes(concept.as_str().as_bytes());
                     out.push((c2.bucket(), 1.0));
-                    if negated && c != Concept::Neg {
+                    if negated && concept != Concept::Neg {
                         let mut nc = Fnv::new(NS_NEG_CONCEPT);
-                        nc.bytes(c.as_str().as_bytes());
+                        nc.bytes(concept.as_str().as_bytes());
                         out.push((nc.bucket(), 1.0));
                     }
-                    prev_concept = Some(c);
+                    prev_concept = Some(concept);
                 }
-                prev_word = w;
+                prev_word = word;
                 self.char_ngrams(out);
             }
             if n_words > 0 {
                 prev = None;
             }
         }
-        if let Some(l) = last {
+        if let Some(last_hash) = last {
             let mut end = Fnv::new(NS_WORD);
             end.bytes(b"</s>");
-            out.push((bigram(l, end), 1.0));
+            out.push((bigram(last_hash, end), 1.0));
         }
         let len_bucket: &[u8] = match n_words {
             0 => b"0",
@@ -418,29 +421,29 @@ impl Extractor {
             13..=30 => b"13-30",
             _ => b"31+",
         };
-        let mut h = Fnv::new(NS_LEN);
-        h.bytes(len_bucket);
-        out.push((h.bucket(), 1.0));
+        let mut len_hash = Fnv::new(NS_LEN);
+        len_hash.bytes(len_bucket);
+        out.push((len_hash.bucket(), 1.0));
 
-        let mut q = false;
+        let mut question = false;
         let mut bang = false;
-        for c in normalized.chars() {
-            match c {
-                '?' => q = true,
+        for ch in normalized.chars() {
+            match ch {
+                '?' => question = true,
                 '!' => bang = true,
-                c if !c.is_alphanumeric() && !c.is_whitespace() && !c.is_ascii() => {
-                    let mut h = Fnv::new(NS_SYM);
-                    h.char(c);
-                    out.push((h.bucket(), 1.0));
+                ch if !ch.is_alphanumeric() && !ch.is_whitespace() && !ch.is_ascii() => {
+                    let mut sym_hash = Fnv::new(NS_SYM);
+                    sym_hash.char(ch);
+                    out.push((sym_hash.bucket(), 1.0));
                 }
                 _ => {}
             }
         }
-        for (present, name) in [(q, b"?"), (bang, b"!")] {
+        for (present, name) in [(question, b"?"), (bang, b"!")] {
             if present {
-                let mut h = Fnv::new(NS_PUNCT);
-                h.bytes(name);
-                out.push((h.bucket(), 1.0));
+                let mut punct_hash = Fnv::new(NS_PUNCT);
+                punct_hash.bytes(name);
+                out.push((punct_hash.bucket(), 1.0));
             }
         }
         // Sorted by bucket; a bucket twice (a repeated feature or a collision) keeps its
@@ -450,49 +453,49 @@ impl Extractor {
         feats.idx.clear();
         feats.val.clear();
         let norm = out.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt();
-        for &(i, v) in out.iter() {
-            feats.idx.push(i);
-            feats.val.push(if norm > 0.0 { v / norm } else { 0.0 });
+        for &(bucket, value) in out.iter() {
+            feats.idx.push(bucket);
+            feats.val.push(if norm > 0.0 { value / norm } else { 0.0 });
         }
         self.pairs = std::mem::take(out);
     }
 
-    /// `self.token` := the canonical token of word `w`.
-    fn canonical(&mut self, lang: Lang, w: &str) {
+    /// `self.token` := the canonical token of `word`.
+    fn canonical(&mut self, lang: Lang, word: &str) {
         self.token.clear();
         self.concept = None;
-        if w.bytes().all(|b| b.is_ascii_digit()) {
-            let day = w.len() <= 2 && w.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
+        if word.bytes().all(|b| b.is_ascii_digit()) {
+            let day = word.len() <= 2 && word.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
             self.token.push_str(if day { "<d>" } else { "<n>" });
             self.concept = lexicon::concept(lang, &self.token);
             return;
         }
         let mut squeezed: Option<String> = None;
-        let mapped = slang(lang, w).or_else(|| {
+        let mapped = slang(lang, word).or_else(|| {
             // "plisss" → "pliss" (normalised) → "plis": try the squeezed word too.
-            if has_double(w) {
-                let sq = squeezed.insert(squeeze(w));
+            if has_double(word) {
+                let sq = squeezed.insert(squeeze(word));
                 slang(lang, sq)
             } else {
                 None
             }
         });
-        let src = mapped.unwrap_or(w);
+        let src = mapped.unwrap_or(word);
         self.concept = lexicon::concept(lang, src).or_else(|| {
-            if mapped.is_none() && has_double(w) {
-                lexicon::concept(lang, squeezed.get_or_insert_with(|| squeeze(w)))
+            if mapped.is_none() && has_double(word) {
+                lexicon::concept(lang, squeezed.get_or_insert_with(|| squeeze(word)))
             } else {
                 None
             }
         });
         let mut last: Option<char> = None;
-        for c in src.chars() {
-            let c = if c.is_ascii_digit() { '0' } else { c };
-            if Some(c) == last && c.is_alphabetic() {
+        for ch in src.chars() {
+            let ch = if ch.is_ascii_digit() { '0' } else { ch };
+            if Some(ch) == last && ch.is_alphabetic() {
                 continue;
             }
-            last = Some(c);
-            self.token.push(c);
+            last = Some(ch);
+            self.token.push(ch);
         }
     }
 
@@ -507,40 +510,40 @@ impl Extractor {
         self.chars.extend(self.token.chars());
         self.chars.push('$');
         let len = self.chars.len();
-        for n in 3..=5 {
-            if n > len {
+        for size in 3..=5 {
+            if size > len {
                 break;
             }
-            for start in 0..=len - n {
-                let mut h = Fnv::new(NS_CHAR);
-                for &c in &self.chars[start..start + n] {
-                    h.char(c);
+            for start in 0..=len - size {
+                let mut hash = Fnv::new(NS_CHAR);
+                for &ch in &self.chars[start..start + size] {
+                    hash.char(ch);
                 }
-                out.push((h.bucket(), weight));
+                out.push((hash.bucket(), weight));
             }
         }
     }
 }
 
-fn bigram(a: Fnv, b: Fnv) -> u32 {
-    let mut h = Fnv::new(NS_BIGRAM);
-    h.bytes(&a.0.to_le_bytes());
-    h.bytes(&b.0.to_le_bytes());
-    h.bucket()
+fn bigram(first: Fnv, second: Fnv) -> u32 {
+    let mut hash = Fnv::new(NS_BIGRAM);
+    hash.bytes(&first.0.to_le_bytes());
+    hash.bytes(&second.0.to_le_bytes());
+    hash.bucket()
 }
 
-fn has_double(w: &str) -> bool {
-    w.as_bytes().windows(2).any(|p| p[0] == p[1])
+fn has_double(word: &str) -> bool {
+    word.as_bytes().windows(2).any(|p| p[0] == p[1])
 }
 
-fn squeeze(w: &str) -> String {
-    let mut s = String::with_capacity(w.len());
-    for c in w.chars() {
-        if !s.ends_with(c) {
-            s.push(c);
+fn squeeze(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for ch in word.chars() {
+        if !out.ends_with(ch) {
+            out.push(ch);
         }
     }
-    s
+    out
 }
 
 /// The features of one message (allocates; [`Extractor::extract`] does not once warm).
@@ -553,17 +556,17 @@ pub fn extract(normalized: &str, lang: Lang) -> Features {
 /// The word and concept features of a message with their names (`"pague"`, `"PAID"`), for
 /// explanations: which of them weigh most towards an intent.
 pub fn named(normalized: &str, lang: Lang) -> Vec<(String, u32)> {
-    let mut x = Extractor::new();
+    let mut extractor = Extractor::new();
     let mut out = Vec::new();
-    for w in words(normalized) {
-        x.canonical(lang, w);
-        let mut h = Fnv::new(NS_WORD);
-        h.bytes(x.token.as_bytes());
-        out.push((x.token.clone(), h.bucket()));
-        if let Some(c) = x.concept {
-            let mut h = Fnv::new(NS_CONCEPT);
-            h.bytes(c.as_str().as_bytes());
-            out.push((c.as_str().to_string(), h.bucket()));
+    for word in words(normalized) {
+        extractor.canonical(lang, word);
+        let mut hash = Fnv::new(NS_WORD);
+        hash.bytes(extractor.token.as_bytes());
+        out.push((extractor.token.clone(), hash.bucket()));
+        if let Some(concept) = extractor.concept {
+            let mut concept_hash = Fnv::new(NS_CONCEPT);
+            concept_hash.bytes(concept.as_str().as_bytes());
+            out.push((concept.as_str().to_string(), concept_hash.bucket()));
         }
     }
     out
@@ -571,11 +574,11 @@ pub fn named(normalized: &str, lang: Lang) -> Vec<(String, u32)> {
 
 /// The canonical tokens of a message, in order (for explanations and tests).
 pub fn tokens(normalized: &str, lang: Lang) -> Vec<String> {
-    let mut x = Extractor::new();
+    let mut extractor = Extractor::new();
     words(normalized)
         .map(|w| {
-            x.canonical(lang, w);
-            x.token.clone()
+            extractor.canonical(lang, w);
+            extractor.token.clone()
         })
         .collect()
 }
@@ -587,14 +590,14 @@ mod tests {
 
     #[test]
     fn deterministic_sorted_and_in_range() {
-        let n = normalize("Ya te PAGUÉ ayer!!! 🙏 xq me siguen cobrando?");
-        let a = extract(&n, Lang::Es);
-        let b = extract(&n, Lang::Es);
-        assert_eq!(a, b);
-        assert!(a.idx.windows(2).all(|p| p[0] < p[1]));
-        assert!(a.idx.iter().all(|&i| (i as usize) < DIM));
-        assert!(a.len() > 20);
-        let norm: f32 = a.val.iter().map(|v| v * v).sum();
+        let normalized = normalize("Ya te PAGUÉ ayer!!! 🙏 xq me siguen cobrando?");
+        let first = extract(&normalized, Lang::Es);
+        let second = extract(&normalized, Lang::Es);
+        assert_eq!(first, second);
+        assert!(first.idx.windows(2).all(|p| p[0] < p[1]));
+        assert!(first.idx.iter().all(|&i| (i as usize) < DIM));
+        assert!(first.len() > 20);
+        let norm: f32 = first.val.iter().map(|v| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-4, "{norm}");
     }
 
@@ -620,7 +623,7 @@ mod tests {
 
     #[test]
     fn empty_text_has_only_the_fixed_features() {
-        let f = extract("", Lang::En);
-        assert_eq!(f.len(), 2); // the language and the length bucket
+        let feats = extract("", Lang::En);
+        assert_eq!(feats.len(), 2); // the language and the length bucket
     }
 }

@@ -24,40 +24,40 @@ pub fn detect(normalized: &str) -> Lang {
 /// The language and a confidence in `[0, 1]`: the winner's share of the votes (0 when nothing
 /// voted, 1 when only one language did).
 pub fn detect_with_confidence(normalized: &str) -> (Lang, f32) {
-    let s = scores(normalized);
-    let total: f32 = s.iter().sum();
+    let votes = scores(normalized);
+    let total: f32 = votes.iter().sum();
     if total <= 0.0 {
         return (DEFAULT, 0.0);
     }
     // Ties go to the earlier language in `Lang::ALL` (es, pt, en).
     let mut best = 0;
     for i in 1..3 {
-        if s[i] > s[best] {
+        if votes[i] > votes[best] {
             best = i;
         }
     }
-    (Lang::ALL[best], s[best] / total)
+    (Lang::ALL[best], votes[best] / total)
 }
 
 /// The votes for es, pt and en.
 pub fn scores(normalized: &str) -> [f32; 3] {
-    let mut s = [0.0f32; 3];
+    let mut votes = [0.0f32; 3];
     let mut prev: &str = "";
-    for w in words(normalized) {
-        for (i, lang) in Lang::ALL.into_iter().enumerate() {
-            s[i] += word_weight(lang, w);
+    for word in words(normalized) {
+        for (index, lang) in Lang::ALL.into_iter().enumerate() {
+            votes[index] += word_weight(lang, word);
         }
-        for (i, lang) in Lang::ALL.into_iter().enumerate() {
-            s[i] += pattern_weight(lang, w);
+        for (index, lang) in Lang::ALL.into_iter().enumerate() {
+            votes[index] += pattern_weight(lang, word);
         }
         if !prev.is_empty() {
-            for (i, lang) in Lang::ALL.into_iter().enumerate() {
-                s[i] += pair_weight(lang, prev, w);
+            for (index, lang) in Lang::ALL.into_iter().enumerate() {
+                votes[index] += pair_weight(lang, prev, word);
             }
         }
-        prev = w;
+        prev = word;
     }
-    s
+    votes
 }
 
 /// Strong words: function words and words frequent in replies that are (nearly) only of this
@@ -885,23 +885,23 @@ const ES_PT_SHARED: &[&str] = &[
     "desinscrever",
 ];
 
-fn word_weight(lang: Lang, w: &str) -> f32 {
-    let s = list_weight(lang, w);
-    if s > 0.0 || !has_double(w) {
-        return s;
+fn word_weight(lang: Lang, word: &str) -> f32 {
+    let weight = list_weight(lang, word);
+    if weight > 0.0 || !has_double(word) {
+        return weight;
     }
     // "boletoo", "ligaa", "heyy": normalisation keeps two of a repeated letter; try one.
-    let mut single = String::with_capacity(w.len());
-    for c in w.chars() {
-        if !single.ends_with(c) {
-            single.push(c);
+    let mut single = String::with_capacity(word.len());
+    for ch in word.chars() {
+        if !single.ends_with(ch) {
+            single.push(ch);
         }
     }
     list_weight(lang, &single)
 }
 
-fn has_double(w: &str) -> bool {
-    w.as_bytes().windows(2).any(|p| p[0] == p[1])
+fn has_double(word: &str) -> bool {
+    word.as_bytes().windows(2).any(|p| p[0] == p[1])
 }
 
 /// The word lists sorted once, for binary search (es, pt, en, shared).
@@ -917,87 +917,104 @@ fn sorted_lists() -> &'static [Vec<&'static str>; 4] {
     })
 }
 
-fn list_weight(lang: Lang, w: &str) -> f32 {
+fn list_weight(lang: Lang, word: &str) -> f32 {
     let lists = sorted_lists();
     let list = match lang {
         Lang::Es => &lists[0],
         Lang::Pt => &lists[1],
         Lang::En => &lists[2],
     };
-    let mut s = 0.0;
-    if list.binary_search(&w).is_ok() {
-        s += 1.0;
+    let mut weight = 0.0;
+    if list.binary_search(&word).is_ok() {
+        weight += 1.0;
     }
-    if lang != Lang::En && lists[3].binary_search(&w).is_ok() {
-        s += 0.3;
+    if lang != Lang::En && lists[3].binary_search(&word).is_ok() {
+        weight += 0.3;
     }
-    s
+    weight
 }
 
 /// Spelling that only one language has (on words long enough to carry it).
-fn pattern_weight(lang: Lang, w: &str) -> f32 {
-    if w.len() < 3 || !w.is_ascii() {
+fn pattern_weight(lang: Lang, word: &str) -> f32 {
+    if word.len() < 3 || !word.is_ascii() {
         return 0.0;
     }
-    let b = w.as_bytes();
-    let mut s = 0.0f32;
+    let bytes = word.as_bytes();
+    let mut weight = 0.0f32;
     match lang {
         Lang::En => {
-            if w.contains("th") || w.contains('w') && !w.starts_with("wh") && w != "wn" {
-                s += 0.4;
+            if word.contains("th") || word.contains('w') && !word.starts_with("wh") && word != "wn"
+            {
+                weight += 0.4;
             }
-            if w.starts_with("wh") || w.ends_with("ing") || w.ends_with("'s") || w.ends_with("'t") {
-                s += 0.6;
+            if word.starts_with("wh")
+                || word.ends_with("ing")
+                || word.ends_with("'s")
+                || word.ends_with("'t")
+            {
+                weight += 0.6;
             }
-            if w.contains("ck") || w.contains("ee") || w.contains("oo") || w.ends_with("ly") {
-                s += 0.3;
+            if word.contains("ck")
+                || word.contains("ee")
+                || word.contains("oo")
+                || word.ends_with("ly")
+            {
+                weight += 0.3;
             }
-            if w.ends_with("ed") && w.len() >= 4 {
-                s += 0.3;
+            if word.ends_with("ed") && word.len() >= 4 {
+                weight += 0.3;
             }
         }
         Lang::Pt => {
-            if w.ends_with("cao") || w.ends_with("coes") || w.ends_with("oes") {
-                s += 0.8;
+            if word.ends_with("cao") || word.ends_with("coes") || word.ends_with("oes") {
+                weight += 0.8;
             }
-            if w.contains("lh") || w.contains("nh") && !w.starts_with("nh") {
-                s += 0.6;
+            if word.contains("lh") || word.contains("nh") && !word.starts_with("nh") {
+                weight += 0.6;
             }
-            if matches!(b.last(), Some(b'm')) && !w.ends_with("um") && w.len() <= 6 {
-                s += 0.3;
+            if matches!(bytes.last(), Some(b'm')) && !word.ends_with("um") && word.len() <= 6 {
+                weight += 0.3;
             }
-            if w.ends_with("ei") || w.ends_with("ou") || w.ends_with("ia") && w.len() > 4 {
-                s += 0.2;
+            if word.ends_with("ei")
+                || word.ends_with("ou")
+                || word.ends_with("ia") && word.len() > 4
+            {
+                weight += 0.2;
             }
-            if w.ends_with("indo") && !w.ends_with("iendo") {
-                s += 0.4;
+            if word.ends_with("indo") && !word.ends_with("iendo") {
+                weight += 0.4;
             }
         }
         Lang::Es => {
-            if w.contains("ll") && !w.ends_with("ll")
-                || w.ends_with("cion")
-                || w.ends_with("ciones")
+            if word.contains("ll") && !word.ends_with("ll")
+                || word.ends_with("cion")
+                || word.ends_with("ciones")
             {
-                s += 0.6;
+                weight += 0.6;
             }
-            if w.contains("ue") && !w.starts_with("que") || w.contains("ie") && !w.ends_with("ie") {
-                s += 0.3;
+            if word.contains("ue") && !word.starts_with("que")
+                || word.contains("ie") && !word.ends_with("ie")
+            {
+                weight += 0.3;
             }
-            if w.ends_with("os") && w.len() > 4 || w.ends_with("ado") || w.ends_with("amos") {
-                s += 0.1;
+            if word.ends_with("os") && word.len() > 4
+                || word.ends_with("ado")
+                || word.ends_with("amos")
+            {
+                weight += 0.1;
             }
-            if (w.ends_with("an") || w.ends_with("en")) && w.len() >= 5 {
-                s += 0.3;
+            if (word.ends_with("an") || word.ends_with("en")) && word.len() >= 5 {
+                weight += 0.3;
             }
         }
     }
-    s
+    weight
 }
 
 /// Two-word signals: "de nuevo" vs "de novo" are caught by the words, but a few pairs of
 /// shared words lean one way.
-fn pair_weight(lang: Lang, a: &str, b: &str) -> f32 {
-    match (lang, a, b) {
+fn pair_weight(lang: Lang, first: &str, second: &str) -> f32 {
+    match (lang, first, second) {
         (Lang::Pt, "a", "conta") | (Lang::Pt, "o", "boleto") | (Lang::Pt, "no", "dia") => 0.5,
         (Lang::Es, "a", "la") | (Lang::Es, "de", "la") | (Lang::Es, "en", "la") => 0.5,
         _ => 0.0,

@@ -205,15 +205,15 @@ impl Concept {
     }
 }
 
-fn any_prefix(w: &str, stems: &[&str]) -> bool {
-    stems.iter().any(|s| w.starts_with(s))
+fn any_prefix(word: &str, stems: &[&str]) -> bool {
+    stems.iter().any(|s| word.starts_with(s))
 }
 
 /// The concept of one word in `lang`, if it has one.
-pub fn concept(lang: Lang, w: &str) -> Option<Concept> {
+pub fn concept(lang: Lang, word: &str) -> Option<Concept> {
     use Concept::*;
     // Words whose meaning depends on the language.
-    match (lang, w) {
+    match (lang, word) {
         (Lang::Es | Lang::En, "no") => return Some(Neg),
         (Lang::Pt, "no" | "na" | "do") => return None,
         (Lang::Pt, "para" | "pare" | "parem" | "paren") => return Some(Stop),
@@ -241,7 +241,7 @@ pub fn concept(lang: Lang, w: &str) -> Option<Concept> {
         (Lang::En, "sale" | "once") => return None,
         _ => {}
     }
-    let c = match w {
+    let concept = match word {
         "nao" | "not" | "never" | "nunca" | "don't" | "can't" | "won't" | "didn't" | "doesn't"
         | "isn't" | "ni" | "nem" | "tampoco" | "jamas" | "jamais" | "nothing" | "nada"
         | "nobody" | "nadie" | "ninguem" | "ningun" | "ninguna" | "nenhum" | "nenhuma"
@@ -419,15 +419,15 @@ pub fn concept(lang: Lang, w: &str) -> Option<Concept> {
         | "definitely" | "juro" => Sure,
         "if" | "maybe" | "talvez" | "tratar" | "try" | "tentar" | "intentar" | "quizas"
         | "depende" => Maybe,
-        _ => return more_words(w).or_else(|| concept_stem(w)),
+        _ => return more_words(word).or_else(|| concept_stem(word)),
     };
-    Some(c)
+    Some(concept)
 }
 
 /// Further forms and synonyms (inflections, regional words, spellings) of the concepts above.
-fn more_words(w: &str) -> Option<Concept> {
+fn more_words(word: &str) -> Option<Concept> {
     use Concept::*;
-    Some(match w {
+    Some(match word {
         // Paid (past).
         "pagaba" | "pagadas" | "pagados" | "liquidado" | "liquidada" | "saldado" | "saldada"
         | "saldei" | "quitaste" | "transferencie" | "transfirio" | "transfiri" | "transferiu"
@@ -709,48 +709,51 @@ fn more_words(w: &str) -> Option<Concept> {
 }
 
 /// Concepts found by a stem (verb forms, long words).
-fn concept_stem(w: &str) -> Option<Concept> {
+fn concept_stem(word: &str) -> Option<Concept> {
     use Concept::*;
-    if w.len() < 5 {
+    if word.len() < 5 {
         return None;
     }
-    if any_prefix(w, &["desuscri", "descadastr", "unsubscri", "darse de baja"]) {
+    if any_prefix(
+        word,
+        &["desuscri", "descadastr", "unsubscri", "darse de baja"],
+    ) {
         return Some(Remove);
     }
-    if any_prefix(w, &["llam", "ligu", "ligar", "telefon"]) {
+    if any_prefix(word, &["llam", "ligu", "ligar", "telefon"]) {
         return Some(Call);
     }
-    if any_prefix(w, &["desemple", "desempreg", "despid", "demiti"]) {
+    if any_prefix(word, &["desemple", "desempreg", "despid", "demiti"]) {
         return Some(JobLoss);
     }
-    if any_prefix(w, &["fallec", "falec"]) {
+    if any_prefix(word, &["fallec", "falec"]) {
         return Some(Died);
     }
-    if any_prefix(w, &["equivoc"]) {
+    if any_prefix(word, &["equivoc"]) {
         return Some(Wrong);
     }
-    if any_prefix(w, &["prescri"]) {
+    if any_prefix(word, &["prescri"]) {
         return Some(Prescribed);
     }
-    if any_prefix(w, &["parcel", "refinanc", "renegoci", "negoci"]) {
+    if any_prefix(word, &["parcel", "refinanc", "renegoci", "negoci"]) {
         return Some(Plan);
     }
-    if any_prefix(w, &["comprob", "comprov"]) {
+    if any_prefix(word, &["comprob", "comprov"]) {
         return Some(Receipt);
     }
-    if any_prefix(w, &["escrib"]) {
+    if any_prefix(word, &["escrib"]) {
         return Some(Contact);
     }
-    if any_prefix(w, &["contact", "contat"]) {
+    if any_prefix(word, &["contact", "contat"]) {
         return Some(Contact);
     }
-    if any_prefix(w, &["cobr"]) {
+    if any_prefix(word, &["cobr"]) {
         return Some(Charged);
     }
     // Past tenses by their endings (accents are gone, so Spanish "-é"/"-ó" cannot be seen).
-    let pt_past = w.ends_with("ei") || w.ends_with("ou") && !w.ends_with("sou");
-    let en_past = w.ends_with("ed") && !w.ends_with("eed") && !w.ends_with("need");
-    let es_past = w.ends_with("aron") || w.ends_with("ieron") || w.ends_with("aste");
+    let pt_past = word.ends_with("ei") || word.ends_with("ou") && !word.ends_with("sou");
+    let en_past = word.ends_with("ed") && !word.ends_with("eed") && !word.ends_with("need");
+    let es_past = word.ends_with("aron") || word.ends_with("ieron") || word.ends_with("aste");
     if pt_past || en_past || es_past {
         return Some(PastVerb);
     }
@@ -758,9 +761,9 @@ fn concept_stem(w: &str) -> Option<Concept> {
 }
 
 /// The concept of two consecutive words, when the pair means more than its words.
-pub fn phrase(lang: Lang, a: &str, b: &str) -> Option<Concept> {
+pub fn phrase(lang: Lang, first: &str, second: &str) -> Option<Concept> {
     use Concept::*;
-    Some(match (lang, a, b) {
+    Some(match (lang, first, second) {
         (Lang::En, "passed", "away") | (Lang::En, "passed", "in") => Died,
         (Lang::En, "laid", "off") | (Lang::En, "lost", "job") => JobLoss,
         (Lang::Es, "sin", "trabajo" | "empleo") | (Lang::Pt, "sem", "emprego" | "trabalho") => {

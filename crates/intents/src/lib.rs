@@ -104,13 +104,13 @@ pub struct UnknownName {
 
 impl FromStr for Intent {
     type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Intent, UnknownName> {
+    fn from_str(name: &str) -> Result<Intent, UnknownName> {
         Intent::ALL
             .into_iter()
-            .find(|i| i.as_str() == s)
+            .find(|i| i.as_str() == name)
             .ok_or_else(|| UnknownName {
                 what: "intent",
-                value: s.to_string(),
+                value: name.to_string(),
                 expected: Intent::ALL.map(Intent::as_str).join(", "),
             })
     }
@@ -145,13 +145,13 @@ impl fmt::Display for Lang {
 
 impl FromStr for Lang {
     type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Lang, UnknownName> {
+    fn from_str(name: &str) -> Result<Lang, UnknownName> {
         Lang::ALL
             .into_iter()
-            .find(|l| l.as_str() == s)
+            .find(|l| l.as_str() == name)
             .ok_or_else(|| UnknownName {
                 what: "language",
-                value: s.to_string(),
+                value: name.to_string(),
                 expected: "es, pt, en".into(),
             })
     }

@@ -120,18 +120,19 @@ struct SplitMix64(u64);
 impl SplitMix64 {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        // `z` as in the reference SplitMix64 (Steele, Lea and Flood 2014).
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    /// Uniform in `0..n` (n > 0), by rejection (no modulo bias).
-    fn below(&mut self, n: u64) -> u64 {
-        let zone = u64::MAX - u64::MAX % n;
+    /// Uniform in `0..bound` (bound > 0), by rejection (no modulo bias).
+    fn below(&mut self, bound: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % bound;
         loop {
-            let r = self.next();
-            if r < zone {
-                return r % n;
+            let draw = self.next();
+            if draw < zone {
+                return draw % bound;
             }
         }
     }
@@ -139,20 +140,20 @@ impl SplitMix64 {
 
 /// The features the model reads for a text: normalised, language detected, hashed.
 pub fn featurize(text: &str) -> Features {
-    let n = normalize(text);
-    features::extract(&n, lang::detect(&n))
+    let normalized = normalize(text);
+    features::extract(&normalized, lang::detect(&normalized))
 }
 
 /// Softmax in place (stable).
 fn softmax(scores: &mut [f32; CLASSES]) {
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0f32;
-    for s in scores.iter_mut() {
-        *s = (*s - max).exp();
-        sum += *s;
+    for score in scores.iter_mut() {
+        *score = (*score - max).exp();
+        sum += *score;
     }
-    for s in scores.iter_mut() {
-        *s /= sum;
+    for score in scores.iter_mut() {
+        *score /= sum;
     }
 }
 
@@ -168,27 +169,31 @@ impl Model {
         let data: Vec<(Features, usize)> = examples
             .iter()
             .map(|e| {
-                let n = normalize(&e.text);
-                let mut f = Features::default();
-                ex.extract(&n, lang::detect(&n), &mut f);
-                (f, e.intent.index())
+                let normalized = normalize(&e.text);
+                let mut feats = Features::default();
+                ex.extract(&normalized, lang::detect(&normalized), &mut feats);
+                (feats, e.intent.index())
             })
             .collect();
-        let (w, bias) = sgd(&data, seed, cfg);
-        Model::quantize(&w, bias, cfg.prune)
+        let (trained, bias) = sgd(&data, seed, cfg);
+        Model::quantize(&trained, bias, cfg.prune)
     }
 
-    fn quantize(w: &[f32], bias: [f32; CLASSES], prune: i8) -> Model {
+    fn quantize(trained: &[f32], bias: [f32; CLASSES], prune: i8) -> Model {
         let mut scale = [0.0f32; CLASSES];
-        for row in w.chunks_exact(CLASSES) {
-            for c in 0..CLASSES {
-                scale[c] = scale[c].max(row[c].abs());
+        for row in trained.chunks_exact(CLASSES) {
+            for class in 0..CLASSES {
+                scale[class] = scale[class].max(row[class].abs());
             }
         }
-        for s in &mut scale {
-            *s = if *s > 0.0 { *s / 127.0 } else { 1.0 };
+        for class_scale in &mut scale {
+            *class_scale = if *class_scale > 0.0 {
+                *class_scale / 127.0
+            } else {
+                1.0
+            };
         }
-        let weights = w
+        let weights = trained
             .iter()
             .enumerate()
             .map(|(i, &x)| {
@@ -210,35 +215,35 @@ impl Model {
     /// Class probabilities ([`Intent::ALL`] order) for a message's features
     /// ([`features::Extractor::extract`]); indices out of range are ignored.
     pub fn predict(&self, feats: &Features) -> [f32; CLASSES] {
-        let mut p = self.scores(feats);
-        softmax(&mut p);
-        p
+        let mut probs = self.scores(feats);
+        softmax(&mut probs);
+        probs
     }
 
     /// The raw scores (logits) before softmax.
     pub fn scores(&self, feats: &Features) -> [f32; CLASSES] {
         let mut acc = [0f32; CLASSES];
-        for (f, v) in feats.iter() {
-            let start = f as usize * CLASSES;
+        for (bucket, value) in feats.iter() {
+            let start = bucket as usize * CLASSES;
             if let Some(row) = self.weights.get(start..start + CLASSES) {
-                for c in 0..CLASSES {
-                    acc[c] += v * f32::from(row[c]);
+                for class in 0..CLASSES {
+                    acc[class] += value * f32::from(row[class]);
                 }
             }
         }
-        let mut s = self.bias;
-        for c in 0..CLASSES {
-            s[c] += self.scale[c] * acc[c];
+        let mut scores = self.bias;
+        for class in 0..CLASSES {
+            scores[class] += self.scale[class] * acc[class];
         }
-        s
+        scores
     }
 
     /// The weight of `bucket` for `class` (dequantised).
     pub fn weight(&self, bucket: u32, class: Intent) -> f32 {
-        let c = class.index();
+        let class_index = class.index();
         self.weights
-            .get(bucket as usize * CLASSES + c)
-            .map_or(0.0, |&q| self.scale[c] * f32::from(q))
+            .get(bucket as usize * CLASSES + class_index)
+            .map_or(0.0, |&q| self.scale[class_index] * f32::from(q))
     }
 
     /// The number of buckets with at least one non-zero weight.
@@ -257,11 +262,11 @@ impl Model {
         out.extend_from_slice(&(CLASSES as u16).to_le_bytes());
         out.push(features::BITS as u8);
         out.extend_from_slice(&features::VERSION.to_le_bytes());
-        for b in self.bias {
-            out.extend_from_slice(&b.to_le_bytes());
+        for class_bias in self.bias {
+            out.extend_from_slice(&class_bias.to_le_bytes());
         }
-        for s in self.scale {
-            out.extend_from_slice(&s.to_le_bytes());
+        for class_scale in self.scale {
+            out.extend_from_slice(&class_scale.to_le_bytes());
         }
         let rows = self.nonzero_rows() as u32;
         out.extend_from_slice(&rows.to_le_bytes());
@@ -303,20 +308,20 @@ impl Model {
             return Err(ModelError::Truncated);
         }
         let (body, sum) = bytes.split_at(bytes.len() - 8);
-        let mut r = Reader {
+        let mut reader = Reader {
             bytes: body,
             pos: 4,
         };
-        let version = u16::from_le_bytes(r.array()?);
+        let version = u16::from_le_bytes(reader.array()?);
         if version != FORMAT_VERSION {
             return Err(ModelError::Version(version));
         }
-        let classes = u16::from_le_bytes(r.array()?);
-        let [bits] = r.array()?;
+        let classes = u16::from_le_bytes(reader.array()?);
+        let [bits] = reader.array()?;
         if usize::from(classes) != CLASSES || u32::from(bits) != features::BITS {
             return Err(ModelError::Dimensions { classes, bits });
         }
-        let fv = u32::from_le_bytes(r.array()?);
+        let fv = u32::from_le_bytes(reader.array()?);
         if fv != features::VERSION {
             return Err(ModelError::Features { found: fv });
         }
@@ -324,17 +329,17 @@ impl Model {
             return Err(ModelError::Checksum);
         }
         let mut bias = [0.0f32; CLASSES];
-        for b in &mut bias {
-            *b = f32::from_le_bytes(r.array()?);
+        for class_bias in &mut bias {
+            *class_bias = f32::from_le_bytes(reader.array()?);
         }
         let mut scale = [0.0f32; CLASSES];
-        for s in &mut scale {
-            *s = f32::from_le_bytes(r.array()?);
+        for class_scale in &mut scale {
+            *class_scale = f32::from_le_bytes(reader.array()?);
         }
         if bias.iter().chain(&scale).any(|x| !x.is_finite()) {
             return Err(ModelError::Corrupt("a bias or scale is not finite"));
         }
-        let rows = u32::from_le_bytes(r.array()?) as usize;
+        let rows = u32::from_le_bytes(reader.array()?) as usize;
         if rows > features::DIM {
             return Err(ModelError::Corrupt("more rows than buckets"));
         }
@@ -344,13 +349,13 @@ impl Model {
             let mut gap = 0usize;
             let mut shift = 0u32;
             loop {
-                let [b] = r.array()?;
+                let [byte] = reader.array()?;
                 if shift > 28 {
                     return Err(ModelError::Corrupt("bucket gap too long"));
                 }
-                gap |= usize::from(b & 0x7f) << shift;
+                gap |= usize::from(byte & 0x7f) << shift;
                 shift += 7;
-                if b & 0x80 == 0 {
+                if byte & 0x80 == 0 {
                     break;
                 }
             }
@@ -361,21 +366,21 @@ impl Model {
                 .checked_add(gap)
                 .filter(|&b| b < features::DIM)
                 .ok_or(ModelError::Corrupt("bucket out of range"))?;
-            let mask = u16::from_le_bytes(r.array()?);
+            let mask = u16::from_le_bytes(reader.array()?);
             if mask == 0 || mask >> CLASSES != 0 {
                 return Err(ModelError::Corrupt("bad class mask"));
             }
-            for c in 0..CLASSES {
-                if mask & (1 << c) != 0 {
-                    let [q] = r.array()?;
-                    if q == 0 {
+            for class in 0..CLASSES {
+                if mask & (1 << class) != 0 {
+                    let [stored] = reader.array()?;
+                    if stored == 0 {
                         return Err(ModelError::Corrupt("a stored weight is zero"));
                     }
-                    weights[bucket * CLASSES + c] = q as i8;
+                    weights[bucket * CLASSES + class] = stored as i8;
                 }
             }
         }
-        if r.pos != body.len() {
+        if reader.pos != body.len() {
             return Err(ModelError::Corrupt("trailing bytes"));
         }
         Ok(Model {
@@ -408,6 +413,8 @@ pub fn train_shipped(seed: u64) -> Model {
 
 /// Stochastic gradient descent on `data` (features, class), as the module docs say.
 fn sgd(data: &[(Features, usize)], seed: u64, cfg: &TrainConfig) -> (Vec<f32>, [f32; CLASSES]) {
+    // The usual notation: `w` the weights, `y` the true class, `p` the softmax probabilities,
+    // `g` the gradient of the log loss (`p` minus the one-hot `y`), `lr` the learning rate.
     let mut w = vec![0.0f32; features::DIM * CLASSES];
     let mut bias = [0.0f32; CLASSES];
     let mut order: Vec<usize> = (0..data.len()).collect();
@@ -422,45 +429,45 @@ fn sgd(data: &[(Features, usize)], seed: u64, cfg: &TrainConfig) -> (Vec<f32>, [
             order.swap(i, j);
         }
         let lr = cfg.lr / (1.0 + cfg.decay * epoch as f32);
-        for &k in &order {
-            let (feats, y) = &data[k];
+        for &example in &order {
+            let (feats, y) = &data[example];
             let mut p = bias;
-            for (f, v) in feats.iter() {
-                let row = &w[f as usize * CLASSES..][..CLASSES];
-                for c in 0..CLASSES {
-                    p[c] += v * row[c];
+            for (bucket, value) in feats.iter() {
+                let row = &w[bucket as usize * CLASSES..][..CLASSES];
+                for class in 0..CLASSES {
+                    p[class] += value * row[class];
                 }
             }
             softmax(&mut p);
             let mut g = p;
             g[*y] -= 1.0;
-            for (f, v) in feats.iter() {
-                let row = &mut w[f as usize * CLASSES..][..CLASSES];
-                for c in 0..CLASSES {
-                    row[c] -= lr * (g[c] * v + cfg.l2 * row[c]);
+            for (bucket, value) in feats.iter() {
+                let row = &mut w[bucket as usize * CLASSES..][..CLASSES];
+                for class in 0..CLASSES {
+                    row[class] -= lr * (g[class] * value + cfg.l2 * row[class]);
                 }
             }
-            for c in 0..CLASSES {
-                bias[c] -= lr * g[c];
+            for class in 0..CLASSES {
+                bias[class] -= lr * g[class];
             }
         }
         if averaging && epoch >= cfg.average_from {
-            for (a, x) in avg.iter_mut().zip(&w) {
-                *a += x;
+            for (avg_weight, weight) in avg.iter_mut().zip(&w) {
+                *avg_weight += weight;
             }
-            for c in 0..CLASSES {
-                avg_bias[c] += bias[c];
+            for class in 0..CLASSES {
+                avg_bias[class] += bias[class];
             }
             averaged += 1;
         }
     }
     if averaged > 0 {
-        let k = averaged as f32;
-        for a in &mut avg {
-            *a /= k;
+        let count = averaged as f32;
+        for avg_weight in &mut avg {
+            *avg_weight /= count;
         }
-        for b in &mut avg_bias {
-            *b /= k;
+        for avg_class_bias in &mut avg_bias {
+            *avg_class_bias /= count;
         }
         return (avg, avg_bias);
     }
@@ -468,12 +475,12 @@ fn sgd(data: &[(Features, usize)], seed: u64, cfg: &TrainConfig) -> (Vec<f32>, [
 }
 
 fn fnv64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h
+    hash
 }
 
 struct Reader<'a> {
@@ -484,9 +491,9 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn array<const N: usize>(&mut self) -> Result<[u8; N], ModelError> {
         let end = self.pos.checked_add(N).ok_or(ModelError::Truncated)?;
-        let s = self.bytes.get(self.pos..end).ok_or(ModelError::Truncated)?;
+        let slice = self.bytes.get(self.pos..end).ok_or(ModelError::Truncated)?;
         self.pos = end;
-        Ok(s.try_into().unwrap_or([0; N]))
+        Ok(slice.try_into().unwrap_or([0; N]))
     }
 }
 
@@ -509,22 +516,22 @@ mod tests {
 
     #[test]
     fn bytes_round_trip() {
-        let m = tiny();
-        let b = m.to_bytes();
-        assert_eq!(Model::from_bytes(&b), Ok(m));
+        let model = tiny();
+        let bytes = model.to_bytes();
+        assert_eq!(Model::from_bytes(&bytes), Ok(model));
     }
 
     #[test]
     fn corruption_is_an_error() {
-        let b = tiny().to_bytes();
+        let bytes = tiny().to_bytes();
         assert_eq!(Model::from_bytes(&[]), Err(ModelError::Magic));
         assert_eq!(Model::from_bytes(b"RQIM"), Err(ModelError::Truncated));
-        assert!(Model::from_bytes(&b[..b.len() - 1]).is_err());
-        assert!(Model::from_bytes(&b[..b.len() / 2]).is_err());
-        for i in (4..b.len()).step_by(97) {
-            let mut c = b.clone();
-            c[i] ^= 0x5a;
-            assert!(Model::from_bytes(&c).is_err(), "flipped byte {i}");
+        assert!(Model::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        assert!(Model::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+        for i in (4..bytes.len()).step_by(97) {
+            let mut corrupted = bytes.clone();
+            corrupted[i] ^= 0x5a;
+            assert!(Model::from_bytes(&corrupted).is_err(), "flipped byte {i}");
         }
     }
 }

@@ -26,23 +26,23 @@ pub fn fold(text: &str) -> String {
     let mut last: Option<char> = None;
     let mut run = 0usize;
     let mut pending_space = false;
-    for c in text.chars().flat_map(char::to_lowercase) {
-        if c.is_whitespace() {
+    for ch in text.chars().flat_map(char::to_lowercase) {
+        if ch.is_whitespace() {
             pending_space = !out.is_empty();
             last = None;
             run = 0;
             continue;
         }
-        let c = unaccent(c);
-        if Some(c) == last {
+        let ch = unaccent(ch);
+        if Some(ch) == last {
             run += 1;
         } else {
-            last = Some(c);
+            last = Some(ch);
             run = 1;
         }
-        let limit = if c.is_alphabetic() {
+        let limit = if ch.is_alphabetic() {
             2
-        } else if c.is_ascii_punctuation() {
+        } else if ch.is_ascii_punctuation() {
             1
         } else {
             usize::MAX
@@ -54,15 +54,15 @@ pub fn fold(text: &str) -> String {
             out.push(' ');
             pending_space = false;
         }
-        out.push(c);
+        out.push(ch);
     }
     out
 }
 
 /// `c` without its accent (Latin letters used in Spanish, Portuguese and English; others as
 /// they are). Typographic quotes become plain ones.
-pub fn unaccent(c: char) -> char {
-    match c {
+pub fn unaccent(ch: char) -> char {
+    match ch {
         'á' | 'à' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => 'a',
         'é' | 'è' | 'ê' | 'ë' | 'ē' => 'e',
         'í' | 'ì' | 'î' | 'ï' | 'ī' => 'i',
@@ -142,8 +142,10 @@ pub fn strip_email(text: &str) -> &str {
         let folded = fold(line);
         let outlook = (folded.starts_with("from:") || folded.starts_with("de:"))
             && lines.peek().is_some_and(|next| {
-                let n = fold(next);
-                n.starts_with("sent:") || n.starts_with("enviado:") || n.starts_with("date:")
+                let folded = fold(next);
+                folded.starts_with("sent:")
+                    || folded.starts_with("enviado:")
+                    || folded.starts_with("date:")
             });
         if offset > 0 && (starts_tail(&folded) || outlook) {
             let own = &text[..offset];
@@ -178,8 +180,8 @@ mod tests {
 
     #[test]
     fn words_split_on_anything_else() {
-        let w: Vec<&str> = words("ya pague!! el 15/12, don't 🙏 ok").collect();
-        assert_eq!(w, ["ya", "pague", "el", "15", "12", "don't", "ok"]);
+        let found: Vec<&str> = words("ya pague!! el 15/12, don't 🙏 ok").collect();
+        assert_eq!(found, ["ya", "pague", "el", "15", "12", "don't", "ok"]);
     }
 
     #[test]
@@ -203,13 +205,13 @@ mod tests {
         /// either end, no double space; normalising never panics and stays bounded.
         #[test]
         fn folding_invariants(text in "\\PC{0,400}") {
-            let f = fold(&text);
-            proptest::prop_assert_eq!(fold(&f), f.clone());
-            proptest::prop_assert!(!f.chars().any(|c| c.is_ascii_uppercase()));
-            proptest::prop_assert!(!f.chars().any(|c| "áéíóúñçãõâêôàü".contains(c)));
-            proptest::prop_assert!(!f.starts_with(' ') && !f.ends_with(' ') && !f.contains("  "));
-            let n = normalize(&text);
-            proptest::prop_assert!(n.chars().count() <= MAX_CHARS * 3);
+            let folded = fold(&text);
+            proptest::prop_assert_eq!(fold(&folded), folded.clone());
+            proptest::prop_assert!(!folded.chars().any(|c| c.is_ascii_uppercase()));
+            proptest::prop_assert!(!folded.chars().any(|c| "áéíóúñçãõâêôàü".contains(c)));
+            proptest::prop_assert!(!folded.starts_with(' ') && !folded.ends_with(' ') && !folded.contains("  "));
+            let normalized = normalize(&text);
+            proptest::prop_assert!(normalized.chars().count() <= MAX_CHARS * 3);
         }
     }
 

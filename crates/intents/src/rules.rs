@@ -57,21 +57,21 @@ pub fn tokenize(normalized: &str, lang: Lang) -> Vec<Tok<'_>> {
         .split(['.', ',', ';', ':', '!', '?', '…'])
         .enumerate()
     {
-        for w in words(part) {
-            let mut sq = String::with_capacity(w.len());
-            for c in w.chars() {
-                if !sq.ends_with(c) {
-                    sq.push(c);
+        for word in words(part) {
+            let mut sq = String::with_capacity(word.len());
+            for ch in word.chars() {
+                if !sq.ends_with(ch) {
+                    sq.push(ch);
                 }
             }
-            let mapped = slang(lang, w).or_else(|| slang(lang, &sq));
-            let w = mapped.unwrap_or(w);
-            let concept = lexicon::concept(lang, w).or_else(|| lexicon::concept(lang, &sq));
+            let mapped = slang(lang, word).or_else(|| slang(lang, &sq));
+            let word = mapped.unwrap_or(word);
+            let concept = lexicon::concept(lang, word).or_else(|| lexicon::concept(lang, &sq));
             if mapped.is_some() {
-                sq = w.to_string();
+                sq = word.to_string();
             }
             out.push(Tok {
-                w,
+                w: word,
                 sq,
                 concept,
                 clause,
@@ -81,12 +81,12 @@ pub fn tokenize(normalized: &str, lang: Lang) -> Vec<Tok<'_>> {
     out
 }
 
-fn is(t: &Tok<'_>, c: Concept) -> bool {
-    t.concept == Some(c)
+fn is(tok: &Tok<'_>, concept: Concept) -> bool {
+    tok.concept == Some(concept)
 }
 
-fn one_of(t: &Tok<'_>, ws: &[&str]) -> bool {
-    ws.contains(&t.w) || ws.contains(&t.sq.as_str())
+fn one_of(tok: &Tok<'_>, ws: &[&str]) -> bool {
+    ws.contains(&tok.w) || ws.contains(&tok.sq.as_str())
 }
 
 /// Words that may stand around an opt-out keyword without changing it ("STOP please",
@@ -154,24 +154,24 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Whether `toks[i]` is a contact verb ("llamen", "liguem", "texting", "entre em contato").
-fn contact_at(toks: &[Tok<'_>], i: usize) -> bool {
-    let t = &toks[i];
-    if one_of(t, &["contato", "contacto"]) {
+fn contact_at(toks: &[Tok<'_>], pos: usize) -> bool {
+    let tok = &toks[pos];
+    if one_of(tok, &["contato", "contacto"]) {
         // "entre em contato", "ponerse en contacto" (but not "não tenho contato").
-        return i > 0 && one_of(&toks[i - 1], &["em", "en"]);
+        return pos > 0 && one_of(&toks[pos - 1], &["em", "en"]);
     }
-    if t.w == "contact" {
+    if tok.w == "contact" {
         // "do not contact me", "don't contact us" (not "my contact info").
-        return i > 0 && one_of(&toks[i - 1], &["not", "don't", "never", "ever"])
-            || toks.get(i + 1).is_some_and(|n| one_of(n, &["me", "us"]));
+        return pos > 0 && one_of(&toks[pos - 1], &["not", "don't", "never", "ever"])
+            || toks.get(pos + 1).is_some_and(|n| one_of(n, &["me", "us"]));
     }
-    is_contact_verb(t)
+    is_contact_verb(tok)
 }
 
 /// Contact verbs (and a few nouns for "no more X").
-fn is_contact_verb(t: &Tok<'_>) -> bool {
+fn is_contact_verb(tok: &Tok<'_>) -> bool {
     if one_of(
-        t,
+        tok,
         &[
             "contato", "contacto", "contact", "line", "phone", "telefono", "telefone", "ring",
             "llamo", "llama", "lama", "lamo",
@@ -180,9 +180,9 @@ fn is_contact_verb(t: &Tok<'_>) -> bool {
         // Nouns ("não tenho contato", "phone number") and "me llamo" (my name is).
         return false;
     }
-    matches!(t.concept, Some(Concept::Call | Concept::Contact))
+    matches!(tok.concept, Some(Concept::Call | Concept::Contact))
         || one_of(
-            t,
+            tok,
             &[
                 "manden",
                 "mandes",
@@ -225,11 +225,11 @@ fn is_contact_verb(t: &Tok<'_>) -> bool {
         )
 }
 
-fn is_message_noun(t: &Tok<'_>) -> bool {
-    is(t, Concept::Message)
-        || is(t, Concept::Reminder)
+fn is_message_noun(tok: &Tok<'_>) -> bool {
+    is(tok, Concept::Message)
+        || is(tok, Concept::Reminder)
         || one_of(
-            t,
+            tok,
             &[
                 "calls",
                 "llamadas",
@@ -252,8 +252,8 @@ fn is_message_noun(t: &Tok<'_>) -> bool {
         )
 }
 
-fn is_negation(t: &Tok<'_>) -> bool {
-    is(t, Concept::Neg) && !one_of(t, &["sin", "sem", "nada", "nothing", "ninguna", "ningun"])
+fn is_negation(tok: &Tok<'_>) -> bool {
+    is(tok, Concept::Neg) && !one_of(tok, &["sin", "sem", "nada", "nothing", "ninguna", "ningun"])
 }
 
 /// The opt-out rule that fires on `toks`, if any.
@@ -333,37 +333,40 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
         return Some("no more");
     }
 
-    for (i, t) in toks.iter().enumerate() {
-        let next = |k: usize| toks.get(i + k).filter(|n| n.clause == t.clause);
+    for (i, tok) in toks.iter().enumerate() {
+        let next = |k: usize| toks.get(i + k).filter(|n| n.clause == tok.clause);
         let window = |n: usize| (1..=n).filter_map(next);
         let prev = i.checked_sub(1).map(|j| &toks[j]);
         let prev2 = i.checked_sub(2).map(|j| &toks[j]);
         let negated_before = prev.is_some_and(|p| is_negation(p) || one_of(p, &["keep"]))
-            || prev2.is_some_and(|p| is_negation(p) && p.clause == t.clause);
+            || prev2.is_some_and(|p| is_negation(p) && p.clause == tok.clause);
 
         // 2. A stop verb, then a contact word: "dejen de llamar", "stop texting me",
         //    "parem de me mandar msg", "paren ya con los mensajes". Not negated, and not
         //    "stop payment" / "stop charging".
         let stop_verb = if one_of(
-            t,
+            tok,
             &["para", "dejen", "deja", "dejar", "dejes", "deixa", "deixem"],
         ) {
             // "para de ligar", "dejen de escribir" (not "para o meu email", "que me dejen").
             next(1).is_some_and(|n| one_of(n, &["de", "com", "con"]))
         } else {
-            is(t, Concept::Stop)
+            is(tok, Concept::Stop)
         };
         if stop_verb && !negated_before {
             let mut hit = false;
-            for n in window(5) {
-                if is(n, Concept::Pay)
-                    || is(n, Concept::Paid)
-                    || is(n, Concept::Charged)
-                    || is(n, Concept::Debt)
+            for later in window(5) {
+                if is(later, Concept::Pay)
+                    || is(later, Concept::Paid)
+                    || is(later, Concept::Charged)
+                    || is(later, Concept::Debt)
                 {
                     break;
                 }
-                if is_contact_verb(n) || is_message_noun(n) || is(n, Concept::LeaveAlone) {
+                if is_contact_verb(later)
+                    || is_message_noun(later)
+                    || is(later, Concept::LeaveAlone)
+                {
                     hit = true;
                     break;
                 }
@@ -372,19 +375,19 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
                 return Some("stop contacting");
             }
             // "parem!" / "por favor parem" at the end of a message (pt/es plural imperative).
-            if one_of(t, &["parem", "paren", "parenle"]) && next(1).is_none() {
+            if one_of(tok, &["parem", "paren", "parenle"]) && next(1).is_none() {
                 return Some("stop contacting");
             }
         }
 
         // 3. A negated contact verb: "no me escriban más", "não me liguem", "don't call me",
         //    "do not contact me", "nunca mais me liga", "ya no me marquen".
-        if is_negation(t) {
-            for (k, n) in window(4).enumerate() {
+        if is_negation(tok) {
+            for (offset, candidate) in window(4).enumerate() {
                 // Only pronouns and "more/again" may stand between the negation and the verb:
                 // "no me escriban", "não me ligue mais", "don't ever call", "no vuelvan a
                 // llamarme" (not "no me gusta escribir").
-                let between_ok = toks[i + 1..i + 1 + k].iter().all(|m| {
+                let between_ok = toks[i + 1..i + 1 + offset].iter().all(|m| {
                     one_of(
                         m,
                         &[
@@ -430,16 +433,16 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
                 if !between_ok {
                     continue;
                 }
-                if contact_at(toks, i + 1 + k) {
+                if contact_at(toks, i + 1 + offset) {
                     // "no me llegó", "don't call it" are not requests; require the person
                     // ("me" before), "more/again" after, an English imperative, or "again" in
                     // the verb.
-                    let me_before = k > 0
-                        && toks[i + 1..i + 1 + k].iter().any(|m| {
+                    let me_before = offset > 0
+                        && toks[i + 1..i + 1 + offset].iter().any(|m| {
                             one_of(m, &["me", "mi", "nos", "lo", "la", "le"])
                                 || is(m, Concept::More)
                         });
-                    let tail: Vec<&Tok<'_>> = (k + 2..k + 6).filter_map(next).collect();
+                    let tail: Vec<&Tok<'_>> = (offset + 2..offset + 6).filter_map(next).collect();
                     let more_after = tail.iter().any(|m| {
                         is(m, Concept::More)
                             || one_of(
@@ -447,17 +450,20 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
                                 &["me", "again", "anymore", "nunca", "this", "my", "numero"],
                             )
                     });
-                    let en_imperative = one_of(t, &["don't", "do", "not", "never"])
-                        && (k == 0 || one_of(&toks[i + 1], &["not", "ever"]));
+                    let en_imperative = one_of(tok, &["don't", "do", "not", "never"])
+                        && (offset == 0 || one_of(&toks[i + 1], &["not", "ever"]));
                     // "no vuelvan a llamarme", "não voltem a ligar": "again" in the verb.
-                    let again = one_of(n, &["vuelvan", "vuelva", "voltem", "volte"]);
+                    let again = one_of(candidate, &["vuelvan", "vuelva", "voltem", "volte"]);
                     if me_before || more_after || en_imperative || again {
                         return Some("do not contact");
                     }
                 }
-                if one_of(n, &["quiero", "quero", "want", "wish", "deseo", "desejo"]) {
+                if one_of(
+                    candidate,
+                    &["quiero", "quero", "want", "wish", "deseo", "desejo"],
+                ) {
                     // "no quiero recibir más mensajes", "não quero mais ligação".
-                    let wants: Vec<&Tok<'_>> = (k + 2..k + 7).filter_map(next).collect();
+                    let wants: Vec<&Tok<'_>> = (offset + 2..offset + 7).filter_map(next).collect();
                     if wants
                         .iter()
                         .any(|m| is_message_noun(m) || is_contact_verb(m))
@@ -476,7 +482,7 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
 
         // 4. Unsubscribe and removal from a list or of one's data.
         if one_of(
-            t,
+            tok,
             &[
                 "unsubscribe",
                 "unsub",
@@ -489,16 +495,16 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
                 "descadastramento",
                 "desinscrever",
             ],
-        ) || t.sq.starts_with("desuscri")
-            || t.sq.starts_with("descadastr")
-            || t.sq.starts_with("unsubscri") && !t.sq.ends_with("ed")
+        ) || tok.sq.starts_with("desuscri")
+            || tok.sq.starts_with("descadastr")
+            || tok.sq.starts_with("unsubscri") && !tok.sq.ends_with("ed")
         {
             return Some("unsubscribe");
         }
-        if t.w == "opt" && next(1).is_some_and(|n| n.w == "out") {
+        if tok.w == "opt" && next(1).is_some_and(|n| n.w == "out") {
             return Some("unsubscribe");
         }
-        if is(t, Concept::Remove) && !negated_before {
+        if is(tok, Concept::Remove) && !negated_before {
             // What is removed: the person, their number, address or data, or a list (not a
             // bare "my": "quiten mis intereses", "cancelen mi deuda").
             let objects = [
@@ -535,7 +541,7 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
                 "whatsapp",
                 "grupo",
             ];
-            let baja_ok = t.w != "baja"
+            let baja_ok = tok.w != "baja"
                 || window(5).any(|n| {
                     one_of(
                         n,
@@ -553,7 +559,7 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
                         ],
                     )
                 });
-            let take_ok = t.w != "take" || window(4).any(|n| n.w == "off");
+            let take_ok = tok.w != "take" || window(4).any(|n| n.w == "off");
             if baja_ok
                 && take_ok
                 && (window(3).any(|n| one_of(n, &objects) || is_message_noun(n))
@@ -563,13 +569,13 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
             }
         }
         // "quero sair da lista" (not "sair do Serasa").
-        if t.w == "sair"
+        if tok.w == "sair"
             && window(3).any(|n| one_of(n, &["lista", "list", "cadastro", "grupo", "base"]))
         {
             return Some("remove me");
         }
         // "cancel/cancelar" + notifications/reminders/subscription.
-        if t.sq.starts_with("cancel")
+        if tok.sq.starts_with("cancel")
             && !negated_before
             && window(4).any(|n| {
                 one_of(
@@ -592,10 +598,10 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
         }
 
         // 5. Leave me alone (not "para que me dejen en paz", a purpose).
-        if (t.w == "paz" && prev.is_some_and(|p| one_of(p, &["en", "em"])))
-            || (t.w == "alone" && prev.is_some_and(|p| one_of(p, &["me"])))
-            || t.w == "esquece"
-            || t.w == "esquecam"
+        if (tok.w == "paz" && prev.is_some_and(|p| one_of(p, &["en", "em"])))
+            || (tok.w == "alone" && prev.is_some_and(|p| one_of(p, &["me"])))
+            || tok.w == "esquece"
+            || tok.w == "esquecam"
         {
             let start = i.saturating_sub(5);
             let purpose = toks[start..i].windows(2).any(|p| {
@@ -609,7 +615,7 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
 
         // "se ligarem de novo eu vou no Procon", "si me vuelven a llamar los denuncio",
         // "call again and I'll report you".
-        if is_contact_verb(t)
+        if is_contact_verb(tok)
             && (window(3).any(|n| one_of(n, &["again", "novo", "nuevo"]))
                 || next(1).is_some_and(|n| n.w == "otra") && next(2).is_some_and(|n| n.w == "vez")
                 || toks[i.saturating_sub(2)..i]
@@ -621,21 +627,21 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
         }
 
         // 6. Legal: cease and desist, cease contact, privacy law, withdrawn consent.
-        if t.w == "cease"
+        if tok.w == "cease"
             && next(1).is_some_and(|n| n.w == "and")
             && next(2).is_some_and(|n| n.w == "desist")
         {
             return Some("cease and desist");
         }
         if one_of(
-            t,
+            tok,
             &["cease", "cese", "cesen", "cessem", "cessacao", "cessar"],
         ) && window(6).any(|n| is_message_noun(n) || is_contact_verb(n) || is(n, Concept::Call))
         {
             return Some("cease contact");
         }
-        let privacy_law = one_of(t, &["lgpd", "habeas", "arco", "ccpa", "lfpdppp", "gdpr"])
-            || (t.w == "ley" || t.w == "lei")
+        let privacy_law = one_of(tok, &["lgpd", "habeas", "arco", "ccpa", "lfpdppp", "gdpr"])
+            || (tok.w == "ley" || tok.w == "lei")
                 && toks[i..]
                     .iter()
                     .take(6)
@@ -659,21 +665,21 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
         if privacy_law && deletion_or_contact() {
             return Some("privacy law");
         }
-        if (one_of(t, &["consent", "autorizo", "permiso", "autorizacion"])
+        if (one_of(tok, &["consent", "autorizo", "permiso", "autorizacion"])
             && (negated_before || prev.is_some_and(|p| one_of(p, &["my", "revoke"]))))
-            || one_of(t, &["revoke"])
+            || one_of(tok, &["revoke"])
         {
             return Some("consent withdrawn");
         }
         // "delete my data", "eliminen mis datos", "apaguem meus dados".
-        if is(t, Concept::Remove)
+        if is(tok, Concept::Remove)
             && window(3).any(|n| one_of(n, &["datos", "dados", "data", "info", "informacion"]))
         {
             return Some("delete my data");
         }
         // "I'm represented by an attorney. Contact her", "diríjase a mi apoderado".
         if one_of(
-            t,
+            tok,
             &["attorney", "apoderado", "abogado", "advogado", "lawyer"],
         ) && toks.iter().any(|n| {
             one_of(
@@ -695,7 +701,7 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
             return Some("contact my attorney");
         }
         // "Only contact me by mail", "solo pueden contactarme por...".
-        if one_of(t, &["only", "solo", "so"])
+        if one_of(tok, &["only", "solo", "so"])
             && window(4).any(|n| is_contact_verb(n))
             && toks
                 .iter()
@@ -710,9 +716,10 @@ pub fn opt_out(toks: &[Tok<'_>]) -> Option<&'static str> {
 /// The debtor wants the reminders to go on: "no stop, sigan avisándome", "don't stop these",
 /// "não parem de mandar lembrete", "keep the reminders coming", "não cancela meus avisos".
 pub fn wants_reminders(toks: &[Tok<'_>]) -> Option<&'static str> {
-    for (i, t) in toks.iter().enumerate() {
+    for (i, tok) in toks.iter().enumerate() {
         let negated = toks[i.saturating_sub(2)..i].iter().any(is_negation);
-        let stopping = is(t, Concept::Stop) || t.sq.starts_with("cancel") || is(t, Concept::Remove);
+        let stopping =
+            is(tok, Concept::Stop) || tok.sq.starts_with("cancel") || is(tok, Concept::Remove);
         let object = toks[i + 1..].iter().take(5).any(|n| {
             is(n, Concept::Reminder)
                 || is_message_noun(n)
@@ -724,7 +731,9 @@ pub fn wants_reminders(toks: &[Tok<'_>]) -> Option<&'static str> {
                     ],
                 )
         });
-        if negated && stopping && (object || i + 1 == toks.len() || toks[i + 1].clause != t.clause)
+        if negated
+            && stopping
+            && (object || i + 1 == toks.len() || toks[i + 1].clause != tok.clause)
         {
             let money = toks[i + 1..]
                 .iter()
@@ -735,7 +744,7 @@ pub fn wants_reminders(toks: &[Tok<'_>]) -> Option<&'static str> {
             }
         }
         if one_of(
-            t,
+            tok,
             &[
                 "keep",
                 "sigan",
@@ -828,23 +837,23 @@ pub fn not_a_promise(toks: &[Tok<'_>]) -> Option<RuleHit> {
             }
         });
     }
-    for (i, t) in toks.iter().enumerate() {
-        if !is_negation(t) {
+    for (i, tok) in toks.iter().enumerate() {
+        if !is_negation(tok) {
             continue;
         }
         let win: Vec<&Tok<'_>> = toks[i + 1..]
             .iter()
             .take(4)
-            .filter(|n| n.clause == t.clause)
+            .filter(|n| n.clause == tok.clause)
             .collect();
         // "no creo que pueda", "não consigo pagar", "I won't be able", "can't pay".
         let able = win.iter().any(|n| is(n, Concept::Able))
-            || (one_of(t, &["can't", "cannot", "couldn't"])
+            || (one_of(tok, &["can't", "cannot", "couldn't"])
                 && win
                     .iter()
                     .take(2)
                     .any(|n| is(n, Concept::Pay) || n.w == "make"))
-            || (one_of(t, &["won't", "not"]) && win.iter().any(|n| n.w == "able"));
+            || (one_of(tok, &["won't", "not"]) && win.iter().any(|n| n.w == "able"));
         // "sexta não dá", "el lunes tampoco puedo" (negation after the day); but "el
         // miércoles le pago, hoy ya no alcanzo" promises in another clause.
         if able && !promise_with_day(toks) {
@@ -856,7 +865,7 @@ pub fn not_a_promise(toks: &[Tok<'_>]) -> Option<RuleHit> {
         // "no voy a pagar", "não vou pagar", "I'm not paying", "I won't pay": a refusal.
         let refusal = win.iter().take(3).any(|n| is(n, Concept::Will))
             && win.iter().any(|n| is(n, Concept::Pay))
-            || one_of(t, &["won't", "not"]) && win.first().is_some_and(|n| is(n, Concept::Pay));
+            || one_of(tok, &["won't", "not"]) && win.first().is_some_and(|n| is(n, Concept::Pay));
         if refusal {
             return Some(RuleHit {
                 intent: Intent::Other,
@@ -911,16 +920,16 @@ fn negated_ability(toks: &[Tok<'_>]) -> bool {
 
 /// A request for a plan, a discount or more time, or a lost job or illness.
 fn hardship_request(toks: &[Tok<'_>]) -> Option<&'static str> {
-    for (i, t) in toks.iter().enumerate() {
+    for (i, tok) in toks.iter().enumerate() {
         let near = |n: usize, ws: &[&str]| {
             toks[i + 1..]
                 .iter()
                 .take(n)
-                .filter(|m| m.clause == t.clause)
+                .filter(|m| m.clause == tok.clause)
                 .any(|m| one_of(m, ws))
         };
         let request = one_of(
-            t,
+            tok,
             &[
                 "cuotas",
                 "parcelar",
@@ -954,12 +963,12 @@ fn hardship_request(toks: &[Tok<'_>]) -> Option<&'static str> {
                 "negociar",
                 "settlement",
             ],
-        ) || t.w == "plan" && near(2, &["de", "pagos", "payment", "pago"])
-            || one_of(t, &["payment"]) && near(1, &["plan"])
-            || one_of(t, &["lump"]) && near(1, &["sum"])
-            || one_of(t, &["tirar", "quitar", "take"])
+        ) || tok.w == "plan" && near(2, &["de", "pagos", "payment", "pago"])
+            || one_of(tok, &["payment"]) && near(1, &["plan"])
+            || one_of(tok, &["lump"]) && near(1, &["sum"])
+            || one_of(tok, &["tirar", "quitar", "take"])
                 && near(4, &["juros", "intereses", "interest", "multa", "off"])
-            || one_of(t, &["more", "mas", "mais"])
+            || one_of(tok, &["more", "mas", "mais"])
                 && near(2, &["time", "tiempo", "tempo", "prazo", "plazo"]);
         if request {
             return Some("asks for a plan, a discount or more time");
@@ -967,7 +976,7 @@ fn hardship_request(toks: &[Tok<'_>]) -> Option<&'static str> {
         let third = toks
             .iter()
             .any(|n| is(n, Concept::ThirdPerson) || is(n, Concept::Relative));
-        if is(t, Concept::JobLoss) && !third {
+        if is(tok, Concept::JobLoss) && !third {
             return Some("lost job");
         }
     }
@@ -982,13 +991,13 @@ fn hardship_request(toks: &[Tok<'_>]) -> Option<&'static str> {
 
 /// A dispute: not my debt, not recognised, double charge, time-barred, "I dispute".
 fn dispute_marker(toks: &[Tok<'_>]) -> Option<&'static str> {
-    for (i, t) in toks.iter().enumerate() {
+    for (i, tok) in toks.iter().enumerate() {
         let win: Vec<&Tok<'_>> = toks[i + 1..]
             .iter()
             .take(3)
-            .filter(|n| n.clause == t.clause)
+            .filter(|n| n.clause == tok.clause)
             .collect();
-        if is_negation(t) {
+        if is_negation(tok) {
             // "no es mía", "não é meu", "not my debt", "isn't my account", "not mine".
             let mine = win.iter().enumerate().any(|(k, n)| {
                 one_of(n, &["mine", "mia", "mio", "meu", "minha"])
@@ -1015,8 +1024,8 @@ fn dispute_marker(toks: &[Tok<'_>]) -> Option<&'static str> {
             }
         }
         // "cobro indebido", "cobrança indevida", "this amount is wrong", "el monto está mal".
-        if is(t, Concept::Improper) || is(t, Concept::Wrong) {
-            let clause: Vec<&Tok<'_>> = toks.iter().filter(|n| n.clause == t.clause).collect();
+        if is(tok, Concept::Improper) || is(tok, Concept::Wrong) {
+            let clause: Vec<&Tok<'_>> = toks.iter().filter(|n| n.clause == tok.clause).collect();
             let about_money = clause
                 .iter()
                 .any(|n| is(n, Concept::Charged) || is(n, Concept::Debt) || is(n, Concept::Amount));
@@ -1030,19 +1039,19 @@ fn dispute_marker(toks: &[Tok<'_>]) -> Option<&'static str> {
             }
         }
         if one_of(
-            t,
+            tok,
             &["dispute", "disputing", "disputo", "impugnar", "impugno"],
         ) {
             return Some("disputes the debt");
         }
-        if is(t, Concept::Prescribed) && t.w != "sol" {
+        if is(tok, Concept::Prescribed) && tok.w != "sol" {
             return Some("time-barred");
         }
-        if is(t, Concept::Double)
+        if is(tok, Concept::Double)
             || i + 1 < toks.len()
-                && lexicon::phrase(Lang::Es, t.w, toks[i + 1].w) == Some(Concept::Double)
+                && lexicon::phrase(Lang::Es, tok.w, toks[i + 1].w) == Some(Concept::Double)
             || i + 1 < toks.len()
-                && lexicon::phrase(Lang::Pt, t.w, toks[i + 1].w) == Some(Concept::Double)
+                && lexicon::phrase(Lang::Pt, tok.w, toks[i + 1].w) == Some(Concept::Double)
         {
             return Some("charged twice");
         }
@@ -1053,14 +1062,14 @@ fn dispute_marker(toks: &[Tok<'_>]) -> Option<&'static str> {
 /// Asks for a person or a call.
 fn human_request(toks: &[Tok<'_>]) -> Option<&'static str> {
     let short = toks.len() <= 3;
-    for (i, t) in toks.iter().enumerate() {
+    for (i, tok) in toks.iter().enumerate() {
         let prev = i.checked_sub(1).map(|j| &toks[j]);
         let next = |k: usize| toks.get(i + k);
-        if is(t, Concept::Call) && !is_negation_before(toks, i) {
+        if is(tok, Concept::Call) && !is_negation_before(toks, i) {
             let me = prev.is_some_and(|p| one_of(p, &["me", "nos"]))
                 || next(1).is_some_and(|n| one_of(n, &["me", "us", "back"]))
                 || one_of(
-                    t,
+                    tok,
                     &[
                         "llamame",
                         "llamenme",
@@ -1071,13 +1080,13 @@ fn human_request(toks: &[Tok<'_>]) -> Option<&'static str> {
                         "callback",
                     ],
                 )
-                || t.w == "call" && prev.is_some_and(|p| one_of(p, &["a", "up"]))
-                || t.w == "ring" && prev.is_some_and(|p| p.w == "a");
+                || tok.w == "call" && prev.is_some_and(|p| one_of(p, &["a", "up"]))
+                || tok.w == "ring" && prev.is_some_and(|p| p.w == "a");
             if me {
                 return Some("asks for a call");
             }
         }
-        if is(t, Concept::Talk) {
+        if is(tok, Concept::Talk) {
             let person = toks[i + 1..]
                 .iter()
                 .take(5)
@@ -1088,11 +1097,11 @@ fn human_request(toks: &[Tok<'_>]) -> Option<&'static str> {
                 return Some("asks for a person");
             }
         }
-        if short && (is(t, Concept::Agent) || one_of(t, &["human", "humano", "person"])) {
+        if short && (is(tok, Concept::Agent) || one_of(tok, &["human", "humano", "person"])) {
             return Some("asks for a person");
         }
         if one_of(
-            t,
+            tok,
             &["bot", "robo", "robot", "automatico", "automated", "maquina"],
         ) && toks
             .iter()
@@ -1104,26 +1113,26 @@ fn human_request(toks: &[Tok<'_>]) -> Option<&'static str> {
     None
 }
 
-fn is_negation_before(toks: &[Tok<'_>], i: usize) -> bool {
-    toks[i.saturating_sub(3)..i].iter().any(is_negation)
+fn is_negation_before(toks: &[Tok<'_>], pos: usize) -> bool {
+    toks[pos.saturating_sub(3)..pos].iter().any(is_negation)
 }
 
 /// Not the person the message is for: wrong number, someone who died.
 fn wrong_person_marker(toks: &[Tok<'_>]) -> Option<(&'static str, bool)> {
-    for (i, t) in toks.iter().enumerate() {
-        if is(t, Concept::Wrong) {
+    for (i, tok) in toks.iter().enumerate() {
+        if is(tok, Concept::Wrong) {
             let around = toks[i.saturating_sub(3)..(i + 4).min(toks.len())]
                 .iter()
                 .any(|n| {
                     is(n, Concept::Number)
                         || one_of(n, &["person", "persona", "pessoa", "guy", "numero", "#"])
                 });
-            if around || toks.len() <= 2 || t.w == "engano" {
+            if around || toks.len() <= 2 || tok.w == "engano" {
                 return Some(("wrong number or person", true));
             }
         }
         // "that's not me", "no soy yo", "não sou eu".
-        let not_me = (one_of(t, &["not", "no", "nao"])
+        let not_me = (one_of(tok, &["not", "no", "nao"])
             && toks
                 .get(i + 1)
                 .is_some_and(|n| one_of(n, &["me", "yo", "eu"]))
@@ -1132,7 +1141,7 @@ fn wrong_person_marker(toks: &[Tok<'_>]) -> Option<(&'static str, bool)> {
                 &toks[i - 1],
                 &["that's", "thats", "it's", "its", "is", "this"],
             ))
-            || (one_of(t, &["soy", "sou"])
+            || (one_of(tok, &["soy", "sou"])
                 && i > 0
                 && one_of(&toks[i - 1], &["no", "nao"])
                 && toks.get(i + 1).is_some_and(|n| one_of(n, &["yo", "eu"])));
@@ -1161,28 +1170,28 @@ fn wrong_person_marker(toks: &[Tok<'_>]) -> Option<(&'static str, bool)> {
         }
         // A relative or someone else speaks: "soy la mamá", "sou a esposa dele", "this is his
         // wife", "I'm her roommate".
-        let speaker = one_of(t, &["soy", "sou", "i'm", "im"])
-            || t.w == "is" && i > 0 && one_of(&toks[i - 1], &["this", "here"]);
+        let speaker = one_of(tok, &["soy", "sou", "i'm", "im"])
+            || tok.w == "is" && i > 0 && one_of(&toks[i - 1], &["this", "here"]);
         if speaker {
-            let mut j = i + 1;
-            while j < toks.len()
+            let mut next_at = i + 1;
+            while next_at < toks.len()
                 && (one_of(
-                    &toks[j],
+                    &toks[next_at],
                     &["su", "his", "her", "their", "la", "el", "the", "o"],
-                ) || toks[j].w == "a" && t.w == "sou")
+                ) || toks[next_at].w == "a" && tok.w == "sou")
             {
-                j += 1;
+                next_at += 1;
             }
-            if (j > i + 1 || t.w == "sou")
-                && let Some(r) = toks.get(j)
-                && is(r, Concept::Relative)
-                && !one_of(r, &["ex"])
+            if (next_at > i + 1 || tok.w == "sou")
+                && let Some(relative) = toks.get(next_at)
+                && is(relative, Concept::Relative)
+                && !one_of(relative, &["ex"])
             {
                 return Some(("someone else answers", true));
             }
         }
-        if is(t, Concept::Died) && !one_of(t, &["late", "passed"])
-            || t.w == "passed" && toks.get(i + 1).is_some_and(|n| one_of(n, &["away", "in"]))
+        if is(tok, Concept::Died) && !one_of(tok, &["late", "passed"])
+            || tok.w == "passed" && toks.get(i + 1).is_some_and(|n| one_of(n, &["away", "in"]))
         {
             return Some(("the person died", false));
         }
@@ -1234,9 +1243,9 @@ fn promise_with_day(toks: &[Tok<'_>]) -> bool {
         return false;
     };
     (0..=last.clause).any(|clause| {
-        let c: Vec<&Tok<'_>> = toks.iter().filter(|t| t.clause == clause).collect();
-        let pays = c.iter().any(|t| is(t, Concept::Pay));
-        let day = c.windows(2).any(|p| {
+        let in_clause: Vec<&Tok<'_>> = toks.iter().filter(|t| t.clause == clause).collect();
+        let pays = in_clause.iter().any(|t| is(t, Concept::Pay));
+        let day = in_clause.windows(2).any(|p| {
             one_of(
                 p[0],
                 &[
@@ -1244,7 +1253,7 @@ fn promise_with_day(toks: &[Tok<'_>]) -> bool {
                 ],
             ) && one_of(p[1], &["week", "semana", "month", "mes"])
                 || one_of(p[0], &["semana", "week", "mes"]) && one_of(p[1], &["que", "entrante"])
-        }) || c.iter().any(|t| {
+        }) || in_clause.iter().any(|t| {
             one_of(t, &["quincena", "quinzena", "payday", "eom"])
                 || t.w.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d))
                 || one_of(
@@ -1279,7 +1288,7 @@ fn promise_with_day(toks: &[Tok<'_>]) -> bool {
                     ],
                 )
         });
-        let blocked = c.iter().any(|t| {
+        let blocked = in_clause.iter().any(|t| {
             is_negation(t)
                 || is(t, Concept::Maybe)
                 || one_of(
@@ -1547,13 +1556,13 @@ pub fn not_the_named_person(raw: &str, toks: &[Tok<'_>]) -> bool {
         "dona", "don", "seu", "dr",
     ];
     for i in 0..lower.len() {
-        for t in triggers {
-            if lower[i..].starts_with(&t.iter().map(|s| s.to_string()).collect::<Vec<_>>()) {
-                let mut j = i + t.len();
-                while j < ws.len() && articles.contains(&lower[j].as_str()) {
-                    j += 1;
+        for trigger in triggers {
+            if lower[i..].starts_with(&trigger.iter().map(|s| s.to_string()).collect::<Vec<_>>()) {
+                let mut name_at = i + trigger.len();
+                while name_at < ws.len() && articles.contains(&lower[name_at].as_str()) {
+                    name_at += 1;
                 }
-                if let Some(name) = ws.get(j) {
+                if let Some(name) = ws.get(name_at) {
                     let mut cs = name.chars();
                     let capital = cs.next().is_some_and(char::is_uppercase);
                     let rest_lower = cs.clone().count() > 0 && cs.all(|c| !c.is_uppercase());
@@ -1574,13 +1583,13 @@ mod tests {
     use crate::normalize::normalize;
 
     fn oo(text: &str) -> Option<&'static str> {
-        let n = normalize(text);
-        opt_out(&tokenize(&n, detect(&n)))
+        let normalized = normalize(text);
+        opt_out(&tokenize(&normalized, detect(&normalized)))
     }
 
     #[test]
     fn opt_outs() {
-        for t in [
+        for text in [
             "STOP",
             "Stop!!",
             "SAIR",
@@ -1611,13 +1620,13 @@ mod tests {
             "quiero desuscribirme",
             "denme de baja de la lista",
         ] {
-            assert!(oo(t).is_some(), "{t}");
+            assert!(oo(text).is_some(), "{text}");
         }
     }
 
     #[test]
     fn traps_are_not_opt_outs() {
-        for t in [
+        for text in [
             "no stop, sigan avisándome",
             "Don't stop these reminders",
             "no paren los recordatorios",
@@ -1633,7 +1642,7 @@ mod tests {
             "para pagar",
             "manda o boleto para mim",
         ] {
-            assert_eq!(oo(t), None, "{t}");
+            assert_eq!(oo(text), None, "{text}");
         }
     }
 }

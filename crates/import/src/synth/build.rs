@@ -41,8 +41,8 @@ impl Fields<'_> {
         self.next += 1;
     }
 
-    fn str(&mut self, s: &str) {
-        self.row.buf.push_str(s);
+    fn str(&mut self, text: &str) {
+        self.row.buf.push_str(text);
         self.end();
     }
 
@@ -50,42 +50,42 @@ impl Fields<'_> {
         self.end();
     }
 
-    fn date(&mut self, d: NaiveDate) {
-        push_date(&mut self.row.buf, d);
+    fn date(&mut self, date: NaiveDate) {
+        push_date(&mut self.row.buf, date);
         self.end();
     }
 }
 
-fn push_date(buf: &mut String, d: NaiveDate) {
-    push_num(buf, d.year() as u64, 4);
+fn push_date(buf: &mut String, date: NaiveDate) {
+    push_num(buf, date.year() as u64, 4);
     buf.push('-');
-    push_num(buf, u64::from(d.month()), 2);
+    push_num(buf, u64::from(date.month()), 2);
     buf.push('-');
-    push_num(buf, u64::from(d.day()), 2);
+    push_num(buf, u64::from(date.day()), 2);
 }
 
 /// Appends `n` in decimal, zero-padded to at least `width` digits (`write!` is slower, and
 /// this runs several times per row).
-fn push_num(buf: &mut String, mut n: u64, width: usize) {
+fn push_num(buf: &mut String, mut value: u64, width: usize) {
     let mut tmp = [b'0'; 20];
-    let mut i = tmp.len();
+    let mut pos = tmp.len();
     loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        pos -= 1;
+        tmp[pos] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
             break;
         }
     }
-    let start = i.min(tmp.len() - width.min(tmp.len()));
-    for &d in &tmp[start..] {
-        buf.push(char::from(d));
+    let start = pos.min(tmp.len() - width.min(tmp.len()));
+    for &digit in &tmp[start..] {
+        buf.push(char::from(digit));
     }
 }
 
 /// Folds the accented Latin letters of Portuguese and Spanish names to ASCII.
-fn fold(c: char) -> char {
-    match c {
+fn fold(ch: char) -> char {
+    match ch {
         'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
         'é' | 'è' | 'ê' | 'ë' => 'e',
         'í' | 'ì' | 'î' | 'ï' => 'i',
@@ -105,10 +105,10 @@ fn fold(c: char) -> char {
 }
 
 /// Appends `s` as lower-case ASCII letters and digits only (for email local parts and domains).
-fn push_slug(buf: &mut String, s: &str) {
-    for c in s.chars().map(fold) {
-        if c.is_ascii_alphanumeric() {
-            buf.push(c.to_ascii_lowercase());
+fn push_slug(buf: &mut String, text: &str) {
+    for ch in text.chars().map(fold) {
+        if ch.is_ascii_alphanumeric() {
+            buf.push(ch.to_ascii_lowercase());
         }
     }
 }
@@ -125,42 +125,42 @@ fn upper_from(buf: &mut String, start: usize) {
 }
 
 fn push_digits(buf: &mut String, digits: &[u8]) {
-    for &d in digits {
-        buf.push(char::from(b'0' + d));
+    for &digit in digits {
+        buf.push(char::from(b'0' + digit));
     }
 }
 
 fn random_digits<const N: usize>(rng: &mut Rng) -> [u8; N] {
-    let mut d = [0u8; N];
-    for x in &mut d {
-        *x = rng.below(10) as u8;
+    let mut digits = [0u8; N];
+    for digit in &mut digits {
+        *digit = rng.below(10) as u8;
     }
-    d
+    digits
 }
 
-fn digits_of<const N: usize>(mut n: u64) -> [u8; N] {
-    let mut d = [0u8; N];
-    for x in d.iter_mut().rev() {
-        *x = (n % 10) as u8;
-        n /= 10;
+fn digits_of<const N: usize>(mut value: u64) -> [u8; N] {
+    let mut digits = [0u8; N];
+    for digit in digits.iter_mut().rev() {
+        *digit = (value % 10) as u8;
+        value /= 10;
     }
-    d
+    digits
 }
 
 /// `12345678` → `12.345.678`.
-fn push_thousands(buf: &mut String, n: u32) {
-    if n >= 1_000_000 {
+fn push_thousands(buf: &mut String, number: u32) {
+    if number >= 1_000_000 {
         let _ = write!(
             buf,
             "{}.{:03}.{:03}",
-            n / 1_000_000,
-            n / 1000 % 1000,
-            n % 1000
+            number / 1_000_000,
+            number / 1000 % 1000,
+            number % 1000
         );
-    } else if n >= 1000 {
-        let _ = write!(buf, "{}.{:03}", n / 1000, n % 1000);
+    } else if number >= 1000 {
+        let _ = write!(buf, "{}.{:03}", number / 1000, number % 1000);
     } else {
-        let _ = write!(buf, "{n}");
+        let _ = write!(buf, "{number}");
     }
 }
 
@@ -229,20 +229,20 @@ impl PhoneNumber {
         }
     }
 
-    fn push(&mut self, d: u8) {
-        self.nsn[self.len] = b'0' + d;
+    fn push(&mut self, digit: u8) {
+        self.nsn[self.len] = b'0' + digit;
         self.len += 1;
     }
 
-    fn push_number(&mut self, n: u64, width: usize) {
+    fn push_number(&mut self, value: u64, width: usize) {
         let mut tmp = [0u8; 11];
-        let mut n = n;
-        for x in tmp[..width].iter_mut().rev() {
-            *x = (n % 10) as u8;
-            n /= 10;
+        let mut value = value;
+        for digit in tmp[..width].iter_mut().rev() {
+            *digit = (value % 10) as u8;
+            value /= 10;
         }
-        for &d in &tmp[..width] {
-            self.push(d);
+        for &digit in &tmp[..width] {
+            self.push(digit);
         }
     }
 
@@ -276,32 +276,32 @@ fn country_code(country: Country) -> &'static str {
 
 /// A valid mobile number of `country`, near `city` where numbers are geographic.
 fn mobile(rng: &mut Rng, country: Country, city: &City) -> PhoneNumber {
-    let mut p = PhoneNumber::new();
+    let mut phone = PhoneNumber::new();
     match country {
         Country::Br => {
-            p.push_number(u64::from(*rng.pick(city.area)), 2);
-            p.area_len = 2;
-            p.push(9);
-            p.push(rng.range(6, 9) as u8);
-            p.push_random(rng, 7);
+            phone.push_number(u64::from(*rng.pick(city.area)), 2);
+            phone.area_len = 2;
+            phone.push(9);
+            phone.push(rng.range(6, 9) as u8);
+            phone.push_random(rng, 7);
         }
         Country::Mx => {
             let area = *rng.pick(city.area);
             let width = if area < 100 { 2 } else { 3 };
-            p.push_number(u64::from(area), width);
-            p.area_len = width;
-            p.push(rng.range(1, 9) as u8);
-            p.push_random(rng, 10 - width - 1);
+            phone.push_number(u64::from(area), width);
+            phone.area_len = width;
+            phone.push(rng.range(1, 9) as u8);
+            phone.push_random(rng, 10 - width - 1);
         }
         Country::Co => {
             const PREFIXES: &[u16] = &[
                 300, 301, 302, 303, 304, 305, 310, 311, 312, 313, 314, 315, 316, 317, 318, 319,
                 320, 321, 322, 323, 350, 351,
             ];
-            p.push_number(u64::from(*rng.pick(PREFIXES)), 3);
-            p.area_len = 3;
-            p.push(rng.range(1, 9) as u8);
-            p.push_random(rng, 6);
+            phone.push_number(u64::from(*rng.pick(PREFIXES)), 3);
+            phone.area_len = 3;
+            phone.push(rng.range(1, 9) as u8);
+            phone.push_random(rng, 6);
         }
         Country::Cl => {
             // 9 then a block that libphonenumber knows as mobile.
@@ -309,133 +309,187 @@ fn mobile(rng: &mut Rng, country: Country, city: &City) -> PhoneNumber {
                 92, 94, 95, 98, 960, 961, 962, 963, 964, 965, 966, 967, 968, 971, 972, 973, 974,
                 975, 976, 977, 978, 979, 993, 994, 995, 996, 997, 998, 999,
             ];
-            let b = *rng.pick(BLOCKS);
-            let width = if b < 100 { 2 } else { 3 };
-            p.push_number(u64::from(b), width);
-            p.area_len = 1;
-            p.push_random(rng, 9 - width);
+            let block = *rng.pick(BLOCKS);
+            let width = if block < 100 { 2 } else { 3 };
+            phone.push_number(u64::from(block), width);
+            phone.area_len = 1;
+            phone.push_random(rng, 9 - width);
         }
         Country::Pe => {
-            p.push(9);
-            p.area_len = 3;
-            p.push_random(rng, 8);
+            phone.push(9);
+            phone.area_len = 3;
+            phone.push_random(rng, 8);
         }
         Country::Es => {
             if rng.chance(0.85) {
-                p.push(6);
+                phone.push(6);
             } else {
-                p.push(7);
-                p.push(rng.range(1, 4) as u8);
+                phone.push(7);
+                phone.push(rng.range(1, 4) as u8);
             }
-            p.area_len = 3;
-            let rest = 9 - p.len;
-            p.push_random(rng, rest);
+            phone.area_len = 3;
+            let rest = 9 - phone.len;
+            phone.push_random(rng, rest);
         }
         Country::Us => {
-            p.push_number(u64::from(*rng.pick(city.area)), 3);
-            p.area_len = 3;
+            phone.push_number(u64::from(*rng.pick(city.area)), 3);
+            phone.area_len = 3;
             // Exchange: 2-9 first, not N11, not 555 (reserved for fiction).
             loop {
                 let ex = rng.range(200, 999) as u64;
                 if ex % 100 != 11 && ex != 555 {
-                    p.push_number(ex, 3);
+                    phone.push_number(ex, 3);
                     break;
                 }
             }
-            p.push_random(rng, 4);
+            phone.push_random(rng, 4);
         }
         Country::Ar => {
             // International mobile form: 9, area code, subscriber starting 3-6.
-            p.push(9);
+            phone.push(9);
             let area = *rng.pick(city.area);
             let width = if area < 100 { 2 } else { 3 };
-            p.push_number(u64::from(area), width);
-            p.area_len = 1 + width;
-            p.push(rng.range(3, 6) as u8);
-            p.push_random(rng, 10 - width - 1);
+            phone.push_number(u64::from(area), width);
+            phone.area_len = 1 + width;
+            phone.push(rng.range(3, 6) as u8);
+            phone.push_random(rng, 10 - width - 1);
         }
     }
-    p
+    phone
 }
 
-/// Writes `p` in one of the ways people and systems write numbers of `country`; style 0 is the
+/// Writes `phone` in one of the ways people and systems write numbers of `country`; style 0 is the
 /// country's usual national format, 1 international with spaces, 2 bare digits, 3 E.164.
-fn push_phone(buf: &mut String, country: Country, p: &PhoneNumber, style: u32) {
+fn push_phone(buf: &mut String, country: Country, phone: &PhoneNumber, style: u32) {
     let cc = country_code(country);
-    let n = p.len;
-    let a = p.area_len;
+    let len = phone.len;
+    let area = phone.area_len;
     if style == 3 || (style == 2 && country == Country::Ar) {
-        let _ = write!(buf, "+{cc}{}", p.all());
+        let _ = write!(buf, "+{cc}{}", phone.all());
         return;
     }
     if style == 2 {
-        buf.push_str(p.all());
+        buf.push_str(phone.all());
         return;
     }
     let intl = style == 1;
     match country {
         Country::Br => {
             if intl {
-                let _ = write!(buf, "+55 {} {}-{}", p.s(0, 2), p.s(2, 7), p.s(7, n));
+                let _ = write!(
+                    buf,
+                    "+55 {} {}-{}",
+                    phone.s(0, 2),
+                    phone.s(2, 7),
+                    phone.s(7, len)
+                );
             } else {
-                let _ = write!(buf, "({}) {}-{}", p.s(0, 2), p.s(2, 7), p.s(7, n));
+                let _ = write!(
+                    buf,
+                    "({}) {}-{}",
+                    phone.s(0, 2),
+                    phone.s(2, 7),
+                    phone.s(7, len)
+                );
             }
         }
         Country::Mx => {
             if intl {
                 buf.push_str("+52 ");
             }
-            let mid = a + (n - a) / 2;
-            let _ = write!(buf, "{} {} {}", p.s(0, a), p.s(a, mid), p.s(mid, n));
+            let mid = area + (len - area) / 2;
+            let _ = write!(
+                buf,
+                "{} {} {}",
+                phone.s(0, area),
+                phone.s(area, mid),
+                phone.s(mid, len)
+            );
         }
         Country::Co => {
             if intl {
-                let _ = write!(buf, "+57 {} {}", p.s(0, 3), p.s(3, n));
+                let _ = write!(buf, "+57 {} {}", phone.s(0, 3), phone.s(3, len));
             } else {
-                let _ = write!(buf, "{} {} {}", p.s(0, 3), p.s(3, 6), p.s(6, n));
+                let _ = write!(
+                    buf,
+                    "{} {} {}",
+                    phone.s(0, 3),
+                    phone.s(3, 6),
+                    phone.s(6, len)
+                );
             }
         }
         Country::Cl => {
             if intl {
                 buf.push_str("+56 ");
             }
-            let _ = write!(buf, "{} {} {}", p.s(0, 1), p.s(1, 5), p.s(5, n));
+            let _ = write!(
+                buf,
+                "{} {} {}",
+                phone.s(0, 1),
+                phone.s(1, 5),
+                phone.s(5, len)
+            );
         }
         Country::Pe => {
             if intl {
                 buf.push_str("+51 ");
             }
-            let _ = write!(buf, "{} {} {}", p.s(0, 3), p.s(3, 6), p.s(6, n));
+            let _ = write!(
+                buf,
+                "{} {} {}",
+                phone.s(0, 3),
+                phone.s(3, 6),
+                phone.s(6, len)
+            );
         }
         Country::Es => {
             if intl {
                 let _ = write!(
                     buf,
                     "+34 {} {} {} {}",
-                    p.s(0, 3),
-                    p.s(3, 5),
-                    p.s(5, 7),
-                    p.s(7, n)
+                    phone.s(0, 3),
+                    phone.s(3, 5),
+                    phone.s(5, 7),
+                    phone.s(7, len)
                 );
             } else {
-                let _ = write!(buf, "{} {} {}", p.s(0, 3), p.s(3, 6), p.s(6, n));
+                let _ = write!(
+                    buf,
+                    "{} {} {}",
+                    phone.s(0, 3),
+                    phone.s(3, 6),
+                    phone.s(6, len)
+                );
             }
         }
         Country::Us => {
             if intl {
-                let _ = write!(buf, "+1 {}-{}-{}", p.s(0, 3), p.s(3, 6), p.s(6, n));
+                let _ = write!(
+                    buf,
+                    "+1 {}-{}-{}",
+                    phone.s(0, 3),
+                    phone.s(3, 6),
+                    phone.s(6, len)
+                );
             } else {
-                let _ = write!(buf, "({}) {}-{}", p.s(0, 3), p.s(3, 6), p.s(6, n));
+                let _ = write!(
+                    buf,
+                    "({}) {}-{}",
+                    phone.s(0, 3),
+                    phone.s(3, 6),
+                    phone.s(6, len)
+                );
             }
         }
         Country::Ar => {
-            let split = n - 4;
+            let split = len - 4;
             let _ = write!(
                 buf,
                 "+54 9 {} {}-{}",
-                p.s(1, a),
-                p.s(a, split),
-                p.s(split, n)
+                phone.s(1, area),
+                phone.s(area, split),
+                phone.s(split, len)
             );
         }
     }
@@ -446,20 +500,20 @@ fn phone_style(rng: &mut Rng) -> u32 {
 }
 
 fn consent(rng: &mut Rng) -> &'static str {
-    let x = rng.f64();
-    if x < 0.80 {
+    let draw = rng.f64();
+    if draw < 0.80 {
         "granted"
-    } else if x < 0.945 {
+    } else if draw < 0.945 {
         "unknown"
-    } else if x < 0.975 {
+    } else if draw < 0.975 {
         "opted_out"
     } else {
         "denied"
     }
 }
 
-fn days(n: i64) -> TimeDelta {
-    TimeDelta::days(n)
+fn days(count: i64) -> TimeDelta {
+    TimeDelta::days(count)
 }
 
 /// Age 18–85, skewed towards the 30s and 40s.
@@ -500,65 +554,65 @@ pub(super) fn debtor_rows(
     };
 
     let mut head = SynthRow::with_capacity(512);
-    let mut f = Fields {
+    let mut fields = Fields {
         row: &mut head,
         next: 0,
     };
-    write_debtor(&mut f, rng, &ctx, city, &identity, today);
-    debug_assert_eq!(f.next, DEBT_START);
+    write_debtor(&mut fields, rng, &ctx, city, &identity, today);
+    debug_assert_eq!(fields.next, DEBT_START);
 
     let n_debts = 1 + rng.weighted(&[80, 15, 5]);
     let products = data::products(country);
     let mut first: Option<(usize, NaiveDate, f64)> = None;
-    for k in 0..n_debts {
+    for index in 0..n_debts {
         let (product, due, amount) = match first {
-            Some((p, due0, amount0)) if rng.chance(0.6) => {
+            Some((product_index, due0, amount0)) if rng.chance(0.6) => {
                 // The same bill, an earlier or later month.
-                let back = due0 - days(30 * k as i64);
+                let back = due0 - days(30 * index as i64);
                 let due = if back >= today - days(180) {
                     back
                 } else {
-                    (due0 + days(30 * k as i64)).min(today + days(30))
+                    (due0 + days(30 * index as i64)).min(today + days(30))
                 };
-                (p, due, amount0 * (0.85 + 0.3 * rng.f64()))
+                (product_index, due, amount0 * (0.85 + 0.3 * rng.f64()))
             }
             _ => {
                 // Businesses do not owe tuition or medical bills.
-                let w: SmallWeights = products
+                let weights: SmallWeights = products
                     .iter()
                     .map(|x| match x.0 {
                         "tuition" | "medical" if ctx.business => 0,
                         _ => x.2,
                     })
                     .collect();
-                let p = rng.weighted(&w.0[..w.1]);
+                let product_index = rng.weighted(&weights.0[..weights.1]);
                 let due = today + days(rng.range(-180, 30));
                 let median = data::median_amount(country)
-                    * products[p].1
+                    * products[product_index].1
                     * if ctx.business { 5.0 } else { 1.0 };
                 let amount = rng
                     .lognormal(median, 0.85)
                     .clamp(median * 0.05, median * 40.0);
-                (p, due, amount)
+                (product_index, due, amount)
             }
         };
         if first.is_none() {
             first = Some((product, due, amount));
         }
-        let mut row = if k + 1 == n_debts {
+        let mut row = if index + 1 == n_debts {
             std::mem::replace(&mut head, SynthRow::with_capacity(0))
         } else {
             head.clone()
         };
-        let mut f = Fields {
+        let mut fields = Fields {
             row: &mut row,
             next: DEBT_START,
         };
         write_debt(
-            &mut f,
+            &mut fields,
             rng,
             &ctx,
-            k + 1,
+            index + 1,
             match products[product].0 {
                 "personal_loan" if ctx.business => "business_loan",
                 name => name,
@@ -575,12 +629,12 @@ struct SmallWeights([u32; 16], usize);
 
 impl FromIterator<u32> for SmallWeights {
     fn from_iter<I: IntoIterator<Item = u32>>(iter: I) -> Self {
-        let mut w = SmallWeights([0; 16], 0);
-        for x in iter.into_iter().take(16) {
-            w.0[w.1] = x;
-            w.1 += 1;
+        let mut weights = SmallWeights([0; 16], 0);
+        for weight in iter.into_iter().take(16) {
+            weights.0[weights.1] = weight;
+            weights.1 += 1;
         }
-        w
+        weights
     }
 }
 
@@ -633,8 +687,8 @@ fn identity(rng: &mut Rng, country: Country, today: NaiveDate) -> Identity {
         _ => 0.95,
     };
     let sur2 = if rng.chance(two_surnames) {
-        let s = *rng.pick(names.surnames);
-        (s != sur1).then_some(s)
+        let surname = *rng.pick(names.surnames);
+        (surname != sur1).then_some(surname)
     } else {
         None
     };
@@ -651,7 +705,7 @@ fn identity(rng: &mut Rng, country: Country, today: NaiveDate) -> Identity {
 }
 
 fn write_debtor(
-    f: &mut Fields<'_>,
+    fields: &mut Fields<'_>,
     rng: &mut Rng,
     ctx: &DebtorCtx,
     city: &City,
@@ -660,64 +714,68 @@ fn write_debtor(
 ) {
     let country = ctx.country;
     // debtor_external_id
-    let b = f.buf();
-    b.push_str(country.code());
-    b.push('-');
-    push_num(b, u64::from(ctx.seq), 6);
-    f.end();
+    let buf = fields.buf();
+    buf.push_str(country.code());
+    buf.push('-');
+    push_num(buf, u64::from(ctx.seq), 6);
+    fields.end();
 
     // debtor_name
-    let start = f.buf().len();
+    let start = fields.buf().len();
     let upper = match identity {
-        Identity::Person(p) => {
-            let b = f.buf();
-            b.push_str(p.given);
-            if let Some(g2) = p.given2 {
-                b.push(' ');
-                b.push_str(g2);
+        Identity::Person(person) => {
+            let buf = fields.buf();
+            buf.push_str(person.given);
+            if let Some(g2) = person.given2 {
+                buf.push(' ');
+                buf.push_str(g2);
             }
-            if let Some(m) = p.middle_initial {
-                b.push(' ');
-                b.push(m);
-                b.push('.');
+            if let Some(initial) = person.middle_initial {
+                buf.push(' ');
+                buf.push(initial);
+                buf.push('.');
             }
-            b.push(' ');
-            b.push_str(p.sur1);
-            if let Some(s2) = p.sur2 {
-                b.push(' ');
-                b.push_str(s2);
+            buf.push(' ');
+            buf.push_str(person.sur1);
+            if let Some(s2) = person.sur2 {
+                buf.push(' ');
+                buf.push_str(s2);
             }
             country != Country::Us && rng.chance(0.08)
         }
-        Identity::Business(c) => {
-            let b = f.buf();
-            b.push_str(c.prefix);
-            b.push_str(c.core);
-            b.push_str(c.suffix);
+        Identity::Business(business) => {
+            let buf = fields.buf();
+            buf.push_str(business.prefix);
+            buf.push_str(business.core);
+            buf.push_str(business.suffix);
             rng.chance(0.2)
         }
     };
     if upper {
-        upper_from(f.buf(), start);
+        upper_from(fields.buf(), start);
     }
-    f.end();
+    fields.end();
 
     // debtor_kind
-    f.str(if ctx.business { "business" } else { "person" });
+    fields.str(if ctx.business { "business" } else { "person" });
 
     // document_type, document_number
-    write_document(f, rng, country, city, identity);
+    write_document(fields, rng, country, city, identity);
 
     // birth_date
     match identity {
-        Identity::Person(p) => f.date(p.birth),
-        Identity::Business(_) => f.empty(),
+        Identity::Person(person) => fields.date(person.birth),
+        Identity::Business(_) => fields.empty(),
     }
 
     // country, language, timezone
-    f.str(country.code());
+    fields.str(country.code());
     let language = match (country, identity) {
-        (Country::Us, Identity::Person(p)) if p.group == Group::Es && rng.chance(0.45) => "es",
+        (Country::Us, Identity::Person(person))
+            if person.group == Group::Es && rng.chance(0.45) =>
+        {
+            "es"
+        }
         (Country::Us, _) => {
             if rng.chance(0.03) {
                 "es"
@@ -727,11 +785,11 @@ fn write_debtor(
         }
         _ => country.language().as_str(),
     };
-    f.str(language);
-    f.str(city.tz);
+    fields.str(language);
+    fields.str(city.tz);
 
     // segment
-    f.str(match (ctx.business, rng.chance(0.08)) {
+    fields.str(match (ctx.business, rng.chance(0.08)) {
         (false, false) => "retail",
         (true, false) => "sme",
         (_, true) => "premium",
@@ -739,32 +797,32 @@ fn write_debtor(
 
     // tags
     if rng.chance(0.25) {
-        let a = rng.index(data::TAGS.len());
-        f.buf().push_str(data::TAGS[a]);
+        let first_tag = rng.index(data::TAGS.len());
+        fields.buf().push_str(data::TAGS[first_tag]);
         if rng.chance(0.3) {
-            let b = rng.index(data::TAGS.len());
-            if b != a {
-                f.buf().push('|');
-                f.buf().push_str(data::TAGS[b]);
+            let second_tag = rng.index(data::TAGS.len());
+            if second_tag != first_tag {
+                fields.buf().push('|');
+                fields.buf().push_str(data::TAGS[second_tag]);
             }
         }
     }
-    f.end();
+    fields.end();
 
     // email
     let has_email = rng.chance(if ctx.business { 0.9 } else { 0.8 });
     if has_email {
-        write_email(f.buf(), rng, country, identity);
+        write_email(fields.buf(), rng, country, identity);
     }
-    f.end();
+    fields.end();
 
     // phone, whatsapp
     let phone = rng.chance(0.96).then(|| mobile(rng, country, city));
     let style = phone_style(rng);
-    if let Some(p) = &phone {
-        push_phone(f.buf(), country, p, style);
+    if let Some(phone_number) = &phone {
+        push_phone(fields.buf(), country, phone_number, style);
     }
-    f.end();
+    fields.end();
     let whatsapp_share = match (country, ctx.business) {
         (Country::Us, _) => 0.2,
         (_, true) => 0.5,
@@ -775,29 +833,29 @@ fn write_debtor(
         (Country::Es, _) => 0.75,
     };
     let mut has_whatsapp = false;
-    if let Some(p) = &phone
+    if let Some(phone_number) = &phone
         && rng.chance(whatsapp_share)
     {
         has_whatsapp = true;
         if rng.chance(0.05) {
             // Another number for WhatsApp.
             let other = mobile(rng, country, city);
-            push_phone(f.buf(), country, &other, 3);
+            push_phone(fields.buf(), country, &other, 3);
         } else if rng.chance(0.7) {
-            push_phone(f.buf(), country, p, style);
+            push_phone(fields.buf(), country, phone_number, style);
         } else {
-            push_phone(f.buf(), country, p, 3);
+            push_phone(fields.buf(), country, phone_number, 3);
         }
     }
-    f.end();
+    fields.end();
 
     // address_line1, address_line2, address_city, address_region, address_postal_code
     let has_address = rng.chance(0.85);
     if has_address {
-        write_address(f, rng, country, city);
+        write_address(fields, rng, country, city);
     } else {
         for _ in 0..5 {
-            f.empty();
+            fields.empty();
         }
     }
 
@@ -812,30 +870,30 @@ fn write_debtor(
         has_address,
     ] {
         if present && !legacy {
-            let c = consent(rng);
-            granted |= c == "granted";
-            f.buf().push_str(c);
+            let status = consent(rng);
+            granted |= status == "granted";
+            fields.buf().push_str(status);
         }
-        f.end();
+        fields.end();
     }
 
     // consent_source, consent_at
     if granted {
         let source = *rng.pick(&["contract", "contract", "signup_form", "app"]);
-        f.str(source);
-        let d = today - days(rng.range(200, 1800));
-        push_date(f.buf(), d);
-        let (h, m, s) = (rng.range(8, 21), rng.range(0, 59), rng.range(0, 59));
-        let b = f.buf();
-        for (sep, x) in [('T', h), (':', m), (':', s)] {
-            b.push(sep);
-            push_num(b, x as u64, 2);
+        fields.str(source);
+        let date = today - days(rng.range(200, 1800));
+        push_date(fields.buf(), date);
+        let (hour, minute, second) = (rng.range(8, 21), rng.range(0, 59), rng.range(0, 59));
+        let buf = fields.buf();
+        for (sep, value) in [('T', hour), (':', minute), (':', second)] {
+            buf.push(sep);
+            push_num(buf, value as u64, 2);
         }
-        b.push('Z');
-        f.end();
+        buf.push('Z');
+        fields.end();
     } else {
-        f.empty();
-        f.empty();
+        fields.empty();
+        fields.empty();
     }
 
     // preferred_channel
@@ -852,24 +910,25 @@ fn write_debtor(
             .map(|&(_, ok, w)| if ok { w } else { 0 })
             .collect();
         if weights.0.iter().any(|&w| w > 0) {
-            f.buf()
+            fields
+                .buf()
                 .push_str(options[rng.weighted(&weights.0[..weights.1])].0);
         }
     }
-    f.end();
+    fields.end();
 
     // paperless
-    let x = rng.f64();
-    match (has_email, x) {
-        (true, x) if x < 0.4 => f.str("true"),
-        (true, x) if x < 0.6 => f.str("false"),
-        (false, x) if x < 0.1 => f.str("false"),
-        _ => f.empty(),
+    let draw = rng.f64();
+    match (has_email, draw) {
+        (true, draw) if draw < 0.4 => fields.str("true"),
+        (true, draw) if draw < 0.6 => fields.str("false"),
+        (false, draw) if draw < 0.1 => fields.str("false"),
+        _ => fields.empty(),
     }
 }
 
 fn write_document(
-    f: &mut Fields<'_>,
+    fields: &mut Fields<'_>,
     rng: &mut Rng,
     country: Country,
     city: &City,
@@ -878,210 +937,215 @@ fn write_document(
     let pretty = rng.chance(0.7);
     match (country, identity) {
         (Country::Br, Identity::Person(_)) => {
-            f.str("cpf");
+            fields.str("cpf");
             let mut base: [u8; 9] = random_digits(rng);
-            if let Some(d) = city.code.bytes().next().filter(|_| rng.chance(0.8)) {
-                base[8] = d - b'0';
+            if let Some(digit) = city.code.bytes().next().filter(|_| rng.chance(0.8)) {
+                base[8] = digit - b'0';
             }
             if base.iter().all(|&d| d == base[0]) {
                 base[0] = (base[0] + 1) % 10;
             }
             let [c1, c2] = docs::cpf_check_digits(&base);
-            let b = f.buf();
+            let buf = fields.buf();
             if pretty {
-                push_digits(b, &base[..3]);
-                b.push('.');
-                push_digits(b, &base[3..6]);
-                b.push('.');
-                push_digits(b, &base[6..]);
-                b.push('-');
+                push_digits(buf, &base[..3]);
+                buf.push('.');
+                push_digits(buf, &base[3..6]);
+                buf.push('.');
+                push_digits(buf, &base[6..]);
+                buf.push('-');
             } else {
-                push_digits(b, &base);
+                push_digits(buf, &base);
             }
-            push_digits(b, &[c1, c2]);
-            f.end();
+            push_digits(buf, &[c1, c2]);
+            fields.end();
         }
         (Country::Br, Identity::Business(_)) => {
-            f.str("cnpj");
+            fields.str("cnpj");
             let mut base = [0u8; 12];
             base[..8].copy_from_slice(&random_digits::<8>(rng));
             base[0] = base[0].max(1);
             base[11] = if rng.chance(0.9) { 1 } else { 2 };
             let [c1, c2] = docs::cnpj_check_digits(&base);
-            let b = f.buf();
+            let buf = fields.buf();
             if pretty {
-                push_digits(b, &base[..2]);
-                b.push('.');
-                push_digits(b, &base[2..5]);
-                b.push('.');
-                push_digits(b, &base[5..8]);
-                b.push('/');
-                push_digits(b, &base[8..]);
-                b.push('-');
+                push_digits(buf, &base[..2]);
+                buf.push('.');
+                push_digits(buf, &base[2..5]);
+                buf.push('.');
+                push_digits(buf, &base[5..8]);
+                buf.push('/');
+                push_digits(buf, &base[8..]);
+                buf.push('-');
             } else {
-                push_digits(b, &base);
+                push_digits(buf, &base);
             }
-            push_digits(b, &[c1, c2]);
-            f.end();
+            push_digits(buf, &[c1, c2]);
+            fields.end();
         }
-        (Country::Mx, Identity::Person(p)) => {
-            f.str("curp");
-            push_curp(f.buf(), rng, p, city);
-            f.end();
+        (Country::Mx, Identity::Person(person)) => {
+            fields.str("curp");
+            push_curp(fields.buf(), rng, person, city);
+            fields.end();
         }
-        (Country::Mx, Identity::Business(c)) => {
-            f.str("rfc");
-            push_rfc(f.buf(), rng, c);
-            f.end();
+        (Country::Mx, Identity::Business(business)) => {
+            fields.str("rfc");
+            push_rfc(fields.buf(), rng, business);
+            fields.end();
         }
-        (Country::Co, Identity::Person(p)) => {
-            f.str("cc");
-            let n = if p.birth.year() >= 1987 {
+        (Country::Co, Identity::Person(person)) => {
+            fields.str("cc");
+            let number = if person.birth.year() >= 1987 {
                 rng.range(1_000_000_000, 1_130_000_000)
-            } else if p.female {
+            } else if person.female {
                 rng.range(20_000_000, 66_999_999)
             } else {
                 rng.range(70_000_000, 98_999_999)
             };
-            let _ = write!(f.buf(), "{n}");
-            f.end();
+            let _ = write!(fields.buf(), "{number}");
+            fields.end();
         }
         (Country::Co, Identity::Business(_)) => {
-            f.str("nit");
+            fields.str("nit");
             let base = rng.range(800_000_000, 901_999_999) as u64;
-            let d: [u8; 9] = digits_of(base);
-            let dv = docs::nit_check_digit(&d);
-            let b = f.buf();
+            let digits: [u8; 9] = digits_of(base);
+            let dv = docs::nit_check_digit(&digits);
+            let buf = fields.buf();
             if pretty {
-                let _ = write!(b, "{base}-{dv}");
+                let _ = write!(buf, "{base}-{dv}");
             } else if rng.chance(0.5) {
                 let _ = write!(
-                    b,
+                    buf,
                     "{}.{:03}.{:03}-{dv}",
                     base / 1_000_000,
                     base / 1000 % 1000,
                     base % 1000
                 );
             } else {
-                let _ = write!(b, "{base}{dv}");
+                let _ = write!(buf, "{base}{dv}");
             }
-            f.end();
+            fields.end();
         }
         (Country::Cl, identity) => {
-            f.str("rut");
+            fields.str("rut");
             let body = match identity {
-                Identity::Person(p) if rng.chance(0.95) => {
-                    let y = f64::from(p.birth.year() - 1930);
-                    let x = 2_500_000.0 + y * 270_000.0 + rng.normal(0.0, 800_000.0);
-                    x.clamp(3_000_000.0, 27_000_000.0) as u32
+                Identity::Person(person) if rng.chance(0.95) => {
+                    let years = f64::from(person.birth.year() - 1930);
+                    let estimate = 2_500_000.0 + years * 270_000.0 + rng.normal(0.0, 800_000.0);
+                    estimate.clamp(3_000_000.0, 27_000_000.0) as u32
                 }
                 Identity::Person(_) => rng.range(25_000_000, 28_500_000) as u32,
                 Identity::Business(_) => rng.range(76_000_000, 77_999_999) as u32,
             };
             let dv = docs::rut_check_digit(body);
-            let b = f.buf();
+            let buf = fields.buf();
             if pretty {
-                push_thousands(b, body);
+                push_thousands(buf, body);
             } else {
-                let _ = write!(b, "{body}");
+                let _ = write!(buf, "{body}");
             }
-            b.push('-');
-            b.push(dv);
-            f.end();
+            buf.push('-');
+            buf.push(dv);
+            fields.end();
         }
         (Country::Pe, Identity::Person(_)) => {
-            f.str("dni");
-            let n = rng.range(1_000_000, 79_999_999);
-            let _ = write!(f.buf(), "{n:08}");
-            f.end();
+            fields.str("dni");
+            let number = rng.range(1_000_000, 79_999_999);
+            let _ = write!(fields.buf(), "{number:08}");
+            fields.end();
         }
         (Country::Pe, Identity::Business(_)) => {
-            f.str("ruc");
+            fields.str("ruc");
             let mut base = [0u8; 10];
             base[0] = 2;
             base[2..].copy_from_slice(&random_digits::<8>(rng));
             base[2] = base[2].max(1);
             let dv = docs::ruc_check_digit(&base);
-            push_digits(f.buf(), &base);
-            push_digits(f.buf(), &[dv]);
-            f.end();
+            push_digits(fields.buf(), &base);
+            push_digits(fields.buf(), &[dv]);
+            fields.end();
         }
         (Country::Es, Identity::Person(_)) => {
             if rng.chance(0.12) {
-                f.str("nie");
+                fields.str("nie");
                 let prefix = *rng.pick(&['X', 'Y', 'Y', 'Z']);
-                let n = rng.range(0, 9_999_999) as u32;
-                let letter = docs::nie_letter(prefix, n).expect("valid prefix");
-                let _ = write!(f.buf(), "{prefix}{n:07}{letter}");
+                let number = rng.range(0, 9_999_999) as u32;
+                let letter = docs::nie_letter(prefix, number).expect("valid prefix");
+                let _ = write!(fields.buf(), "{prefix}{number:07}{letter}");
             } else {
-                f.str("dni");
-                let n = rng.range(1_000_000, 79_999_999) as u32;
-                let _ = write!(f.buf(), "{n:08}{}", docs::dni_es_letter(n));
+                fields.str("dni");
+                let number = rng.range(1_000_000, 79_999_999) as u32;
+                let _ = write!(fields.buf(), "{number:08}{}", docs::dni_es_letter(number));
             }
-            f.end();
+            fields.end();
         }
-        (Country::Es, Identity::Business(c)) => {
-            f.str("cif");
-            let org = if c.suffix.contains("S.A.") { 'A' } else { 'B' };
+        (Country::Es, Identity::Business(business)) => {
+            fields.str("cif");
+            let org = if business.suffix.contains("S.A.") {
+                'A'
+            } else {
+                'B'
+            };
             let base: [u8; 7] = random_digits(rng);
-            let (d, _) = docs::cif_check(&base);
-            f.buf().push(org);
-            push_digits(f.buf(), &base);
-            push_digits(f.buf(), &[d]);
-            f.end();
+            let (check, _) = docs::cif_check(&base);
+            fields.buf().push(org);
+            push_digits(fields.buf(), &base);
+            push_digits(fields.buf(), &[check]);
+            fields.end();
         }
         (Country::Us, Identity::Person(_)) => {
-            f.str("ssn_last4");
-            let n = rng.range(1, 9999);
-            let _ = write!(f.buf(), "{n:04}");
-            f.end();
+            fields.str("ssn_last4");
+            let number = rng.range(1, 9999);
+            let _ = write!(fields.buf(), "{number:04}");
+            fields.end();
         }
         (Country::Us, Identity::Business(_)) => {
             // EINs are not collected: no document.
-            f.empty();
-            f.empty();
+            fields.empty();
+            fields.empty();
         }
-        (Country::Ar, Identity::Person(p)) => {
-            f.str("dni");
-            let y = i64::from(p.birth.year() - 1940);
-            let n = (y * 700_000 + rng.range(-400_000, 400_000)).clamp(1_000_000, 49_999_999);
-            let _ = write!(f.buf(), "{n}");
-            f.end();
+        (Country::Ar, Identity::Person(person)) => {
+            fields.str("dni");
+            let years = i64::from(person.birth.year() - 1940);
+            let number =
+                (years * 700_000 + rng.range(-400_000, 400_000)).clamp(1_000_000, 49_999_999);
+            let _ = write!(fields.buf(), "{number}");
+            fields.end();
         }
         (Country::Ar, Identity::Business(_)) => {
-            f.str("cuit");
+            fields.str("cuit");
             loop {
                 let mut base = [0u8; 10];
                 base[0] = 3;
                 base[1] = if rng.chance(0.8) { 0 } else { 3 };
                 base[2..].copy_from_slice(&random_digits::<8>(rng));
-                let r = [5u32, 4, 3, 2, 7, 6, 5, 4, 3, 2]
+                let remainder = [5u32, 4, 3, 2, 7, 6, 5, 4, 3, 2]
                     .iter()
                     .zip(&base)
                     .map(|(w, &d)| w * u32::from(d))
                     .sum::<u32>()
                     % 11;
-                if r == 1 {
+                if remainder == 1 {
                     // AFIP never issues these; draw again.
                     continue;
                 }
                 let dv = docs::cuit_check_digit(&base);
-                let b = f.buf();
-                push_digits(b, &base[..2]);
-                b.push('-');
-                push_digits(b, &base[2..]);
-                b.push('-');
-                push_digits(b, &[dv]);
+                let buf = fields.buf();
+                push_digits(buf, &base[..2]);
+                buf.push('-');
+                push_digits(buf, &base[2..]);
+                buf.push('-');
+                push_digits(buf, &[dv]);
                 break;
             }
-            f.end();
+            fields.end();
         }
     }
 }
 
 /// Upper-case letters of a name for CURP/RFC: accents folded, `Ñ` → `X`, other signs dropped.
-fn curp_letters(s: &str) -> impl Iterator<Item = u8> + '_ {
-    s.chars().filter_map(|c| {
+fn curp_letters(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.chars().filter_map(|c| {
         let c = if matches!(c, 'ñ' | 'Ñ') {
             'X'
         } else {
@@ -1092,59 +1156,69 @@ fn curp_letters(s: &str) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
-fn is_vowel(c: &u8) -> bool {
-    matches!(c, b'A' | b'E' | b'I' | b'O' | b'U')
+fn is_vowel(letter: &u8) -> bool {
+    matches!(letter, b'A' | b'E' | b'I' | b'O' | b'U')
 }
 
-fn push_curp(buf: &mut String, rng: &mut Rng, p: &Person, city: &City) {
+fn push_curp(buf: &mut String, rng: &mut Rng, person: &Person, city: &City) {
     // Given name used: the second one when the first is José or María.
-    let given = match p.given2 {
-        Some(g2) if matches!(p.given, "José" | "María") => g2,
-        _ => p.given,
+    let given = match person.given2 {
+        Some(g2) if matches!(person.given, "José" | "María") => g2,
+        _ => person.given,
     };
-    let mut h = [b'X'; 17];
-    h[0] = curp_letters(p.sur1).next().unwrap_or(b'X');
-    h[1] = curp_letters(p.sur1).skip(1).find(is_vowel).unwrap_or(b'X');
-    h[2] = p.sur2.and_then(|s| curp_letters(s).next()).unwrap_or(b'X');
-    h[3] = curp_letters(given).next().unwrap_or(b'X');
+    let mut code = [b'X'; 17];
+    code[0] = curp_letters(person.sur1).next().unwrap_or(b'X');
+    code[1] = curp_letters(person.sur1)
+        .skip(1)
+        .find(is_vowel)
+        .unwrap_or(b'X');
+    code[2] = person
+        .sur2
+        .and_then(|s| curp_letters(s).next())
+        .unwrap_or(b'X');
+    code[3] = curp_letters(given).next().unwrap_or(b'X');
     if docs::CURP_FORBIDDEN_WORDS
         .iter()
-        .any(|w| w.as_bytes() == &h[..4])
+        .any(|w| w.as_bytes() == &code[..4])
     {
-        h[1] = b'X';
+        code[1] = b'X';
     }
-    let (y, m, d) = (p.birth.year(), p.birth.month(), p.birth.day());
+    let (year, month, day) = (
+        person.birth.year(),
+        person.birth.month(),
+        person.birth.day(),
+    );
     let date = [
-        (y % 100 / 10) as u8,
-        (y % 10) as u8,
-        (m / 10) as u8,
-        (m % 10) as u8,
-        (d / 10) as u8,
-        (d % 10) as u8,
+        (year % 100 / 10) as u8,
+        (year % 10) as u8,
+        (month / 10) as u8,
+        (month % 10) as u8,
+        (day / 10) as u8,
+        (day % 10) as u8,
     ];
-    for (i, x) in date.iter().enumerate() {
-        h[4 + i] = b'0' + x;
+    for (index, digit) in date.iter().enumerate() {
+        code[4 + index] = b'0' + digit;
     }
-    h[10] = if p.female { b'M' } else { b'H' };
+    code[10] = if person.female { b'M' } else { b'H' };
     let state = if rng.chance(0.85) {
         city.code
     } else if rng.chance(0.9) {
-        let s = *rng.pick(docs::CURP_STATES);
-        if s == "NE" { "DF" } else { s }
+        let state_code = *rng.pick(docs::CURP_STATES);
+        if state_code == "NE" { "DF" } else { state_code }
     } else {
         "NE"
     };
-    h[11..13].copy_from_slice(state.as_bytes());
+    code[11..13].copy_from_slice(state.as_bytes());
     let consonant = |s: &str| {
         curp_letters(s)
             .skip(1)
             .find(|c| !is_vowel(c))
             .unwrap_or(b'X')
     };
-    h[13] = consonant(p.sur1);
-    h[14] = p.sur2.map_or(b'X', consonant);
-    h[15] = consonant(given);
-    h[16] = if y < 2000 {
+    code[13] = consonant(person.sur1);
+    code[14] = person.sur2.map_or(b'X', consonant);
+    code[15] = consonant(given);
+    code[16] = if year < 2000 {
         if rng.chance(0.9) {
             b'0'
         } else {
@@ -1155,62 +1229,64 @@ fn push_curp(buf: &mut String, rng: &mut Rng, p: &Person, city: &City) {
     } else {
         b'A' + rng.below(26) as u8
     };
-    let head = std::str::from_utf8(&h).expect("ASCII");
+    let head = std::str::from_utf8(&code).expect("ASCII");
     let dv = docs::curp_check_digit(head).expect("CURP dictionary");
     buf.push_str(head);
     buf.push(char::from(b'0' + dv));
 }
 
-fn push_rfc(buf: &mut String, rng: &mut Rng, c: &Business) {
+fn push_rfc(buf: &mut String, rng: &mut Rng, business: &Business) {
     // Initials of the first three words of the name (without legal form and particles), or
     // the first letters of fewer words.
     let mut letters = [b'X'; 3];
-    let mut n = 0;
-    let words = c
+    let mut filled = 0;
+    let words = business
         .prefix
         .split_whitespace()
-        .chain(c.core.split_whitespace())
+        .chain(business.core.split_whitespace())
         .filter(|w| !matches!(*w, "de" | "del" | "la" | "las" | "los" | "el" | "y"));
     let mut word_list = [""; 4];
     let mut count = 0;
-    for w in words.take(4) {
-        word_list[count] = w;
+    for word in words.take(4) {
+        word_list[count] = word;
         count += 1;
     }
     match count {
         0 => {}
         1 => {
             for ch in curp_letters(word_list[0]).take(3) {
-                letters[n] = ch;
-                n += 1;
+                letters[filled] = ch;
+                filled += 1;
             }
         }
         2 => {
             letters[0] = curp_letters(word_list[0]).next().unwrap_or(b'X');
-            for (i, ch) in curp_letters(word_list[1]).take(2).enumerate() {
-                letters[1 + i] = ch;
+            for (index, ch) in curp_letters(word_list[1]).take(2).enumerate() {
+                letters[1 + index] = ch;
             }
         }
         _ => {
-            for (i, w) in word_list[..3].iter().enumerate() {
-                letters[i] = curp_letters(w).next().unwrap_or(b'X');
+            for (index, word) in word_list[..3].iter().enumerate() {
+                letters[index] = curp_letters(word).next().unwrap_or(b'X');
             }
         }
     }
-    let mut h = [b'0'; 11];
-    h[..3].copy_from_slice(&letters);
-    let d = c.founded;
+    let mut code = [b'0'; 11];
+    code[..3].copy_from_slice(&letters);
+    let founded = business.founded;
     let digits: [u8; 6] = digits_of(
-        u64::from(d.year() as u32 % 100) * 10_000 + u64::from(d.month()) * 100 + u64::from(d.day()),
+        u64::from(founded.year() as u32 % 100) * 10_000
+            + u64::from(founded.month()) * 100
+            + u64::from(founded.day()),
     );
-    for (i, x) in digits.iter().enumerate() {
-        h[3 + i] = b'0' + x;
+    for (index, digit) in digits.iter().enumerate() {
+        code[3 + index] = b'0' + digit;
     }
     const FIRST: &[u8] = b"123456789ABCDEFGHIJKLMNPQRSTUV";
     const SECOND: &[u8] = b"123456789ABCDEFGHIJKLMNPQRSTUVWXYZ";
-    h[9] = *rng.pick(FIRST);
-    h[10] = *rng.pick(SECOND);
-    let head = std::str::from_utf8(&h).expect("ASCII");
+    code[9] = *rng.pick(FIRST);
+    code[10] = *rng.pick(SECOND);
+    let head = std::str::from_utf8(&code).expect("ASCII");
     let dv = docs::rfc_check_digit(head).expect("RFC dictionary");
     buf.push_str(head);
     buf.push(dv);
@@ -1218,33 +1294,36 @@ fn push_rfc(buf: &mut String, rng: &mut Rng, c: &Business) {
 
 fn write_email(buf: &mut String, rng: &mut Rng, country: Country, identity: &Identity) {
     match identity {
-        Identity::Person(p) => {
-            let g = p.given;
-            let s1 = p.sur1;
-            let s2 = p.sur2.unwrap_or(p.sur1);
+        Identity::Person(person) => {
+            let given = person.given;
+            let s1 = person.sur1;
+            let s2 = person.sur2.unwrap_or(person.sur1);
             match rng.below(7) {
                 0 => {
-                    push_slug(buf, g);
+                    push_slug(buf, given);
                     buf.push('.');
                     push_slug(buf, s1);
                 }
                 1 => {
-                    push_slug(buf, g);
+                    push_slug(buf, given);
                     push_slug(buf, s1);
-                    let _ = write!(buf, "{:02}", p.birth.year() % 100);
+                    let _ = write!(buf, "{:02}", person.birth.year() % 100);
                 }
                 2 => {
-                    push_slug(buf, &g[..g.chars().next().map_or(0, char::len_utf8)]);
+                    push_slug(
+                        buf,
+                        &given[..given.chars().next().map_or(0, char::len_utf8)],
+                    );
                     buf.push('.');
                     push_slug(buf, s1);
-                    if let Some(s2) = p.sur2
+                    if let Some(s2) = person.sur2
                         && rng.chance(0.5)
                     {
                         push_slug(buf, s2);
                     }
                 }
                 3 => {
-                    push_slug(buf, g);
+                    push_slug(buf, given);
                     buf.push('_');
                     push_slug(buf, s1);
                     let _ = write!(buf, "{}", rng.range(1, 99));
@@ -1252,17 +1331,17 @@ fn write_email(buf: &mut String, rng: &mut Rng, country: Country, identity: &Ide
                 4 => {
                     push_slug(buf, s1);
                     buf.push('.');
-                    push_slug(buf, g);
+                    push_slug(buf, given);
                     let _ = write!(buf, "{}", rng.range(1, 999));
                 }
                 5 => {
-                    push_slug(buf, g);
+                    push_slug(buf, given);
                     buf.push('.');
                     push_slug(buf, s2);
-                    let _ = write!(buf, "{}", p.birth.year());
+                    let _ = write!(buf, "{}", person.birth.year());
                 }
                 _ => {
-                    push_slug(buf, g);
+                    push_slug(buf, given);
                     push_slug(buf, s1);
                     let _ = write!(buf, "{}", rng.range(1, 9999));
                 }
@@ -1270,45 +1349,50 @@ fn write_email(buf: &mut String, rng: &mut Rng, country: Country, identity: &Ide
             buf.push('@');
             buf.push_str(rng.pick_weighted(data::email_domains(country), |d| d.1).0);
         }
-        Identity::Business(c) => {
+        Identity::Business(business) => {
             let mailbox = *rng.pick(data::company_mailboxes(country));
             if rng.chance(0.75) {
                 buf.push_str(mailbox);
                 buf.push('@');
-                push_slug(buf, c.prefix);
-                push_slug(buf, c.core);
+                push_slug(buf, business.prefix);
+                push_slug(buf, business.core);
                 buf.push_str(data::company_tld(country));
             } else {
                 buf.push_str(mailbox);
                 buf.push('.');
-                push_slug(buf, c.core);
+                push_slug(buf, business.core);
                 buf.push_str("@gmail.com");
             }
         }
     }
 }
 
-fn write_address(f: &mut Fields<'_>, rng: &mut Rng, country: Country, city: &City) {
+fn write_address(fields: &mut Fields<'_>, rng: &mut Rng, country: Country, city: &City) {
     // address_line1, address_line2
-    let b = f.buf();
+    let buf = fields.buf();
     match country {
         Country::Br => {
-            let _ = write!(b, "{}, {}", rng.pick(data::BR_STREETS), rng.range(1, 3999));
+            let _ = write!(
+                buf,
+                "{}, {}",
+                rng.pick(data::BR_STREETS),
+                rng.range(1, 3999)
+            );
             if rng.chance(0.5) {
-                let _ = write!(b, " - {}", rng.pick(data::BR_DISTRICTS));
+                let _ = write!(buf, " - {}", rng.pick(data::BR_DISTRICTS));
             }
-            f.end();
-            let b = f.buf();
+            fields.end();
+            let buf = fields.buf();
             match rng.below(10) {
                 0..=3 => {
-                    let _ = write!(b, "Apto {}{:02}", rng.range(1, 22), rng.range(1, 8));
+                    let _ = write!(buf, "Apto {}{:02}", rng.range(1, 22), rng.range(1, 8));
                 }
                 4 => {
-                    let _ = write!(b, "Casa {}", rng.range(1, 4));
+                    let _ = write!(buf, "Casa {}", rng.range(1, 4));
                 }
                 5 => {
                     let _ = write!(
-                        b,
+                        buf,
                         "Bloco {}, Apto {}{:02}",
                         char::from(b'A' + rng.below(4) as u8),
                         rng.range(1, 12),
@@ -1317,19 +1401,19 @@ fn write_address(f: &mut Fields<'_>, rng: &mut Rng, country: Country, city: &Cit
                 }
                 _ => {}
             }
-            f.end();
+            fields.end();
         }
         Country::Mx => {
-            let _ = write!(b, "{} {}", rng.pick(data::MX_STREETS), rng.range(1, 2999));
+            let _ = write!(buf, "{} {}", rng.pick(data::MX_STREETS), rng.range(1, 2999));
             if rng.chance(0.25) {
-                let _ = write!(b, " Int. {}", rng.range(1, 40));
+                let _ = write!(buf, " Int. {}", rng.range(1, 40));
             }
-            f.end();
+            fields.end();
             if rng.chance(0.85) {
                 let colonia = *rng.pick(data::MX_COLONIAS);
-                f.buf().push_str(colonia);
+                fields.buf().push_str(colonia);
             }
-            f.end();
+            fields.end();
         }
         Country::Co => {
             let kind = *rng.pick(&[
@@ -1341,20 +1425,20 @@ fn write_address(f: &mut Fields<'_>, rng: &mut Rng, country: Country, city: &Cit
                 "Diagonal",
                 "Transversal",
             ]);
-            let _ = write!(b, "{kind} {}", rng.range(1, 170));
+            let _ = write!(buf, "{kind} {}", rng.range(1, 170));
             if rng.chance(0.2) {
-                b.push(char::from(b'A' + rng.below(3) as u8));
+                buf.push(char::from(b'A' + rng.below(3) as u8));
             }
-            let _ = write!(b, " # {}-{}", rng.range(1, 120), rng.range(1, 99));
-            f.end();
-            let b = f.buf();
+            let _ = write!(buf, " # {}-{}", rng.range(1, 120), rng.range(1, 99));
+            fields.end();
+            let buf = fields.buf();
             match rng.below(10) {
                 0..=4 => {
-                    let _ = write!(b, "Apto {}{:02}", rng.range(1, 20), rng.range(1, 6));
+                    let _ = write!(buf, "Apto {}{:02}", rng.range(1, 20), rng.range(1, 6));
                 }
                 5 | 6 => {
                     let _ = write!(
-                        b,
+                        buf,
                         "Torre {} Apto {}{:02}",
                         rng.range(1, 6),
                         rng.range(1, 20),
@@ -1363,121 +1447,146 @@ fn write_address(f: &mut Fields<'_>, rng: &mut Rng, country: Country, city: &Cit
                 }
                 _ => {}
             }
-            f.end();
+            fields.end();
         }
         Country::Cl => {
-            let _ = write!(b, "{} {}", rng.pick(data::CL_STREETS), rng.range(10, 9999));
-            f.end();
-            let b = f.buf();
+            let _ = write!(
+                buf,
+                "{} {}",
+                rng.pick(data::CL_STREETS),
+                rng.range(10, 9999)
+            );
+            fields.end();
+            let buf = fields.buf();
             match rng.below(10) {
                 0..=3 => {
-                    let _ = write!(b, "Depto {}{:02}", rng.range(1, 25), rng.range(1, 12));
+                    let _ = write!(buf, "Depto {}{:02}", rng.range(1, 25), rng.range(1, 12));
                 }
                 4 => {
-                    let _ = write!(b, "Casa {}", char::from(b'A' + rng.below(6) as u8));
+                    let _ = write!(buf, "Casa {}", char::from(b'A' + rng.below(6) as u8));
                 }
                 _ => {}
             }
-            f.end();
+            fields.end();
         }
         Country::Pe => {
             if rng.chance(0.2) {
                 let _ = write!(
-                    b,
+                    buf,
                     "{} Mz. {} Lt. {}",
                     rng.pick(data::PE_STREETS),
                     char::from(b'A' + rng.below(12) as u8),
                     rng.range(1, 30)
                 );
             } else {
-                let _ = write!(b, "{} {}", rng.pick(data::PE_STREETS), rng.range(100, 3999));
+                let _ = write!(
+                    buf,
+                    "{} {}",
+                    rng.pick(data::PE_STREETS),
+                    rng.range(100, 3999)
+                );
             }
-            f.end();
+            fields.end();
             if rng.chance(0.4) {
-                let _ = write!(f.buf(), "Dpto. {}{:02}", rng.range(1, 15), rng.range(1, 4));
+                let _ = write!(
+                    fields.buf(),
+                    "Dpto. {}{:02}",
+                    rng.range(1, 15),
+                    rng.range(1, 4)
+                );
             }
-            f.end();
+            fields.end();
         }
         Country::Es => {
-            let _ = write!(b, "{}, {}", rng.pick(data::ES_STREETS), rng.range(1, 180));
-            f.end();
-            let b = f.buf();
+            let _ = write!(buf, "{}, {}", rng.pick(data::ES_STREETS), rng.range(1, 180));
+            fields.end();
+            let buf = fields.buf();
             match rng.below(10) {
                 0..=6 => {
                     let _ = write!(
-                        b,
+                        buf,
                         "{}º {}",
                         rng.range(1, 9),
                         char::from(b'A' + rng.below(4) as u8)
                     );
                 }
                 7 => {
-                    let _ = write!(b, "Bajo {}", char::from(b'A' + rng.below(2) as u8));
+                    let _ = write!(buf, "Bajo {}", char::from(b'A' + rng.below(2) as u8));
                 }
                 _ => {}
             }
-            f.end();
+            fields.end();
         }
         Country::Us => {
-            let _ = write!(b, "{} {}", rng.range(100, 9999), rng.pick(data::US_STREETS));
-            f.end();
-            let b = f.buf();
+            let _ = write!(
+                buf,
+                "{} {}",
+                rng.range(100, 9999),
+                rng.pick(data::US_STREETS)
+            );
+            fields.end();
+            let buf = fields.buf();
             match rng.below(10) {
                 0..=2 => {
                     let _ = write!(
-                        b,
+                        buf,
                         "Apt {}{}",
                         rng.range(1, 30),
                         char::from(b'A' + rng.below(4) as u8)
                     );
                 }
                 3 => {
-                    let _ = write!(b, "Unit {}", rng.range(1, 300));
+                    let _ = write!(buf, "Unit {}", rng.range(1, 300));
                 }
                 _ => {}
             }
-            f.end();
+            fields.end();
         }
         Country::Ar => {
-            let _ = write!(b, "{} {}", rng.pick(data::AR_STREETS), rng.range(100, 5999));
-            f.end();
+            let _ = write!(
+                buf,
+                "{} {}",
+                rng.pick(data::AR_STREETS),
+                rng.range(100, 5999)
+            );
+            fields.end();
             if rng.chance(0.5) {
                 let _ = write!(
-                    f.buf(),
+                    fields.buf(),
                     "Piso {} Depto {}",
                     rng.range(1, 15),
                     char::from(b'A' + rng.below(6) as u8)
                 );
             }
-            f.end();
+            fields.end();
         }
     }
 
     // address_city, address_region, address_postal_code
-    f.str(city.name);
-    f.str(city.region);
+    fields.str(city.name);
+    fields.str(city.region);
     let pc = rng.range(i64::from(city.postal.0), i64::from(city.postal.1));
-    let b = f.buf();
+    let buf = fields.buf();
     let pc = pc as u64;
     match country {
         Country::Br => {
-            push_num(b, pc, 5);
-            b.push('-');
-            push_num(b, rng.range(0, 999) as u64, 3);
+            push_num(buf, pc, 5);
+            buf.push('-');
+            push_num(buf, rng.range(0, 999) as u64, 3);
         }
-        Country::Co => push_num(b, pc, 6),
-        Country::Cl => push_num(b, pc, 7),
-        Country::Ar => push_num(b, pc, 4),
-        Country::Mx | Country::Pe | Country::Es | Country::Us => push_num(b, pc, 5),
+        Country::Co => push_num(buf, pc, 6),
+        Country::Cl => push_num(buf, pc, 7),
+        Country::Ar => push_num(buf, pc, 4),
+        Country::Mx | Country::Pe | Country::Es | Country::Us => push_num(buf, pc, 5),
     }
-    f.end();
+    fields.end();
 }
 
 fn write_debt(
-    f: &mut Fields<'_>,
+    fields: &mut Fields<'_>,
     rng: &mut Rng,
     ctx: &DebtorCtx,
-    n: usize,
+    number: usize,
     product: &str,
     due: NaiveDate,
     amount: f64,
@@ -1485,16 +1594,16 @@ fn write_debt(
     let country = ctx.country;
     let currency = country.currency();
     // debt_external_id
-    let b = f.buf();
-    b.push_str("INV-");
-    b.push_str(country.code());
-    b.push('-');
-    push_num(b, u64::from(ctx.seq), 6);
-    b.push('-');
-    push_num(b, n as u64, 1);
-    f.end();
+    let buf = fields.buf();
+    buf.push_str("INV-");
+    buf.push_str(country.code());
+    buf.push('-');
+    push_num(buf, u64::from(ctx.seq), 6);
+    buf.push('-');
+    push_num(buf, number as u64, 1);
+    fields.end();
     // currency
-    f.str(currency.code());
+    fields.str(currency.code());
     // amount, balance: in cents, or whole pesos for CLP (no minor unit) and COP (by custom).
     let cents = !matches!(country, Country::Cl | Country::Co);
     let units = if cents {
@@ -1503,32 +1612,32 @@ fn write_debt(
         amount.round() as i64
     }
     .max(1);
-    let x = rng.f64();
-    let balance = if x < 0.03 {
+    let draw = rng.f64();
+    let balance = if draw < 0.03 {
         0
-    } else if x < 0.18 && units >= 2 {
+    } else if draw < 0.18 && units >= 2 {
         ((units as f64 * (0.05 + 0.9 * rng.f64())) as i64).clamp(1, units - 1)
     } else {
         units
     };
-    for v in [units, balance] {
-        let b = f.buf();
-        let v = v as u64;
+    for value in [units, balance] {
+        let buf = fields.buf();
+        let value = value as u64;
         if cents {
-            push_num(b, v / 100, 1);
-            b.push('.');
-            push_num(b, v % 100, 2);
+            push_num(buf, value / 100, 1);
+            buf.push('.');
+            push_num(buf, value % 100, 2);
         } else {
-            push_num(b, v, 1);
+            push_num(buf, value, 1);
         }
-        f.end();
+        fields.end();
     }
     // issued_date, due_date
-    f.date(due - days(rng.range(15, 30)));
-    f.date(due);
+    fields.date(due - days(rng.range(15, 30)));
+    fields.date(due);
     // product
-    f.str(product);
+    fields.str(product);
     // attr_contract (a debtor attribute: the same on every row of the debtor)
-    push_num(f.buf(), ctx.contract, 1);
-    f.end();
+    push_num(fields.buf(), ctx.contract, 1);
+    fields.end();
 }

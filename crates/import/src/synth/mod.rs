@@ -139,9 +139,9 @@ impl SynthRow {
             }
         };
         let mut has_attrs = false;
-        for (i, name) in COLUMNS.iter().enumerate() {
-            let v = self.field(i);
-            if v.is_empty() {
+        for (column, name) in COLUMNS.iter().enumerate() {
+            let value = self.field(column);
+            if value.is_empty() {
                 continue;
             }
             if name.starts_with("attr_") {
@@ -153,32 +153,32 @@ impl SynthRow {
             out.push(':');
             if *name == "tags" {
                 out.push('[');
-                for (j, t) in v.split('|').enumerate() {
-                    if j > 0 {
+                for (position, tag) in value.split('|').enumerate() {
+                    if position > 0 {
                         out.push(',');
                     }
-                    push_json_str(out, t);
+                    push_json_str(out, tag);
                 }
                 out.push(']');
             } else {
-                push_json_str(out, v);
+                push_json_str(out, value);
             }
         }
         if has_attrs {
             sep(out);
             out.push_str("\"attributes\":{");
             let mut first_attr = true;
-            for (i, name) in COLUMNS.iter().enumerate() {
-                let v = self.field(i);
+            for (column, name) in COLUMNS.iter().enumerate() {
+                let value = self.field(column);
                 if let Some(attr) = name.strip_prefix("attr_")
-                    && !v.is_empty()
+                    && !value.is_empty()
                 {
                     if !std::mem::take(&mut first_attr) {
                         out.push(',');
                     }
                     push_json_str(out, attr);
                     out.push(':');
-                    push_json_str(out, v);
+                    push_json_str(out, value);
                 }
             }
             out.push('}');
@@ -187,17 +187,17 @@ impl SynthRow {
     }
 }
 
-fn push_json_str(out: &mut String, s: &str) {
+fn push_json_str(out: &mut String, text: &str) {
     out.push('"');
-    let bytes = s.as_bytes();
+    let bytes = text.as_bytes();
     if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.push_str(s);
+        out.push_str(text);
         out.push('"');
         return;
     }
     let mut from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape = match b {
+    for (index, &byte) in bytes.iter().enumerate() {
+        let escape = match byte {
             b'"' => "\\\"",
             b'\\' => "\\\\",
             b'\n' => "\\n",
@@ -206,17 +206,17 @@ fn push_json_str(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        // Only ASCII bytes are escaped, so `from..i` is on character boundaries.
-        out.push_str(&s[from..i]);
+        // Only ASCII bytes are escaped, so `from..index` is on character boundaries.
+        out.push_str(&text[from..index]);
         if escape.is_empty() {
             use std::fmt::Write as _;
-            let _ = write!(out, "\\u{:04x}", b);
+            let _ = write!(out, "\\u{:04x}", byte);
         } else {
             out.push_str(escape);
         }
-        from = i + 1;
+        from = index + 1;
     }
-    out.push_str(&s[from..]);
+    out.push_str(&text[from..]);
     out.push('"');
 }
 
@@ -298,19 +298,19 @@ pub fn write_csv_rows<W: Write>(
     max_rows: usize,
     out: W,
 ) -> io::Result<GenStats> {
-    let mut w = csv::WriterBuilder::new()
+    let mut writer = csv::WriterBuilder::new()
         .buffer_capacity(1 << 16)
         .from_writer(out);
-    w.write_record(COLUMNS)?;
-    let mut n = 0;
+    writer.write_record(COLUMNS)?;
+    let mut count = 0;
     for row in rows(opts).take(max_rows) {
-        w.write_record(row.fields())?;
-        n += 1;
+        writer.write_record(row.fields())?;
+        count += 1;
     }
-    w.flush()?;
+    writer.flush()?;
     Ok(GenStats {
         debtors: opts.debtors,
-        rows: n,
+        rows: count,
     })
 }
 
@@ -318,18 +318,18 @@ pub fn write_csv_rows<W: Write>(
 pub fn write_jsonl<W: Write>(opts: &GenOptions, out: W) -> io::Result<GenStats> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut line = String::with_capacity(2048);
-    let mut n = 0;
+    let mut count = 0;
     for row in rows(opts) {
         line.clear();
         row.push_json(&mut line);
         line.push('\n');
         out.write_all(line.as_bytes())?;
-        n += 1;
+        count += 1;
     }
     out.flush()?;
     Ok(GenStats {
         debtors: opts.debtors,
-        rows: n,
+        rows: count,
     })
 }
 

@@ -15,6 +15,7 @@ impl SplitMix64 {
 
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        // `z` as in the reference SplitMix64 (Steele, Lea and Flood 2014).
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -31,25 +32,26 @@ pub struct Rng {
 impl Rng {
     pub fn new(seed: u64) -> Self {
         let mut sm = SplitMix64::new(seed);
-        let s = [sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()];
+        let state = [sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()];
         // SplitMix64 never yields four zeros in a row, but be explicit: all-zero state is fixed.
-        if s == [0; 4] {
+        if state == [0; 4] {
             return Rng { s: [1, 2, 3, 4] };
         }
-        Rng { s }
+        Rng { s: state }
     }
 
     /// An independent stream for item `index` of the run seeded with `seed`: generating item
     /// `i` does not depend on how many numbers items before it drew.
     pub fn for_stream(seed: u64, index: u64) -> Self {
         let mut sm = SplitMix64::new(seed ^ 0x6A09_E667_F3BC_C909);
-        let a = sm.next_u64();
-        let mut sm = SplitMix64::new(a ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mixed = sm.next_u64();
+        let mut sm = SplitMix64::new(mixed ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03));
         Rng::new(sm.next_u64())
     }
 
     pub fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        // `s` and `t` as in the reference xoshiro256** (Blackman and Vigna).
         let t = self.s[1] << 17;
         self.s[2] ^= self.s[0];
         self.s[3] ^= self.s[1];
@@ -97,9 +99,9 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// `true` with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.f64() < p
+    /// `true` with the given `probability`.
+    pub fn chance(&mut self, probability: f64) -> bool {
+        self.f64() < probability
     }
 
     /// A uniformly chosen element. `items` must not be empty.
@@ -110,13 +112,13 @@ impl Rng {
     /// An index chosen with probability proportional to `weights[i]`.
     pub fn weighted(&mut self, weights: &[u32]) -> usize {
         let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
-        let mut x = self.below(total.max(1));
-        for (i, &w) in weights.iter().enumerate() {
-            let w = u64::from(w);
-            if x < w {
-                return i;
+        let mut draw = self.below(total.max(1));
+        for (index, &weight) in weights.iter().enumerate() {
+            let weight = u64::from(weight);
+            if draw < weight {
+                return index;
             }
-            x -= w;
+            draw -= weight;
         }
         weights.len() - 1
     }
@@ -124,13 +126,13 @@ impl Rng {
     /// An element chosen by the weight `weight(item)`.
     pub fn pick_weighted<'a, T>(&mut self, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
         let total: u64 = items.iter().map(|i| u64::from(weight(i))).sum();
-        let mut x = self.below(total.max(1));
+        let mut draw = self.below(total.max(1));
         for item in items {
-            let w = u64::from(weight(item));
-            if x < w {
+            let item_weight = u64::from(weight(item));
+            if draw < item_weight {
                 return item;
             }
-            x -= w;
+            draw -= item_weight;
         }
         &items[items.len() - 1]
     }
@@ -164,19 +166,19 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream() {
-        let a: Vec<u64> = (0..10)
+        let first: Vec<u64> = (0..10)
             .map({
-                let mut r = Rng::new(7);
-                move |_| r.next_u64()
+                let mut rng = Rng::new(7);
+                move |_| rng.next_u64()
             })
             .collect();
-        let b: Vec<u64> = (0..10)
+        let second: Vec<u64> = (0..10)
             .map({
-                let mut r = Rng::new(7);
-                move |_| r.next_u64()
+                let mut rng = Rng::new(7);
+                move |_| rng.next_u64()
             })
             .collect();
-        assert_eq!(a, b);
+        assert_eq!(first, second);
         assert_ne!(Rng::new(7).next_u64(), Rng::new(8).next_u64());
         assert_ne!(
             Rng::for_stream(7, 0).next_u64(),
@@ -186,37 +188,37 @@ mod tests {
 
     #[test]
     fn ranges_stay_in_bounds_and_cover() {
-        let mut r = Rng::new(1);
+        let mut rng = Rng::new(1);
         let mut seen = [false; 7];
         for _ in 0..10_000 {
-            let x = r.range(-3, 3);
-            assert!((-3..=3).contains(&x));
-            seen[(x + 3) as usize] = true;
-            let f = r.f64();
-            assert!((0.0..1.0).contains(&f));
+            let value = rng.range(-3, 3);
+            assert!((-3..=3).contains(&value));
+            seen[(value + 3) as usize] = true;
+            let fraction = rng.f64();
+            assert!((0.0..1.0).contains(&fraction));
         }
         assert!(seen.iter().all(|&s| s));
-        assert_eq!(r.range(5, 5), 5);
+        assert_eq!(rng.range(5, 5), 5);
     }
 
     #[test]
     fn distributions_are_roughly_right() {
-        let mut r = Rng::new(42);
-        let n = 50_000;
-        let mean = (0..n).map(|_| r.normal(10.0, 2.0)).sum::<f64>() / n as f64;
+        let mut rng = Rng::new(42);
+        let count = 50_000;
+        let mean = (0..count).map(|_| rng.normal(10.0, 2.0)).sum::<f64>() / count as f64;
         assert!((mean - 10.0).abs() < 0.1, "{mean}");
-        let mut v: Vec<f64> = (0..n).map(|_| r.lognormal(250.0, 0.8)).collect();
-        v.sort_by(f64::total_cmp);
-        let median = v[n / 2];
+        let mut samples: Vec<f64> = (0..count).map(|_| rng.lognormal(250.0, 0.8)).collect();
+        samples.sort_by(f64::total_cmp);
+        let median = samples[count / 2];
         assert!((median / 250.0 - 1.0).abs() < 0.05, "{median}");
-        let hits = (0..n).filter(|_| r.chance(0.3)).count() as f64 / n as f64;
+        let hits = (0..count).filter(|_| rng.chance(0.3)).count() as f64 / count as f64;
         assert!((hits - 0.3).abs() < 0.01, "{hits}");
         let mut counts = [0u32; 3];
-        for _ in 0..n {
-            counts[r.weighted(&[1, 0, 3])] += 1;
+        for _ in 0..count {
+            counts[rng.weighted(&[1, 0, 3])] += 1;
         }
         assert_eq!(counts[1], 0);
-        let share = f64::from(counts[2]) / n as f64;
+        let share = f64::from(counts[2]) / count as f64;
         assert!((share - 0.75).abs() < 0.01, "{share}");
     }
 }

@@ -21,23 +21,23 @@ fn opts(debtors: usize, seed: u64, countries: &[Country]) -> GenOptions {
     }
 }
 
-fn csv_bytes(o: &GenOptions) -> (Vec<u8>, GenStats) {
+fn csv_bytes(options: &GenOptions) -> (Vec<u8>, GenStats) {
     let mut out = Vec::new();
-    let stats = write_csv(o, &mut out).unwrap();
+    let stats = write_csv(options, &mut out).unwrap();
     (out, stats)
 }
 
-fn jsonl_bytes(o: &GenOptions) -> Vec<u8> {
+fn jsonl_bytes(options: &GenOptions) -> Vec<u8> {
     let mut out = Vec::new();
-    write_jsonl(o, &mut out).unwrap();
+    write_jsonl(options, &mut out).unwrap();
     out
 }
 
 #[test]
 fn same_options_same_bytes() {
-    let o = opts(2_000, 7, &[]);
-    assert_eq!(csv_bytes(&o).0, csv_bytes(&o).0);
-    assert_eq!(jsonl_bytes(&o), jsonl_bytes(&o));
+    let options = opts(2_000, 7, &[]);
+    assert_eq!(csv_bytes(&options).0, csv_bytes(&options).0);
+    assert_eq!(jsonl_bytes(&options), jsonl_bytes(&options));
 }
 
 #[test]
@@ -50,9 +50,9 @@ fn different_seed_different_bytes() {
 
 #[test]
 fn country_order_and_repeats_do_not_matter() {
-    let a = csv_bytes(&opts(500, 3, &[Country::Co, Country::Br])).0;
-    let b = csv_bytes(&opts(500, 3, &[Country::Br, Country::Co, Country::Br])).0;
-    assert_eq!(a, b);
+    let first = csv_bytes(&opts(500, 3, &[Country::Co, Country::Br])).0;
+    let second = csv_bytes(&opts(500, 3, &[Country::Br, Country::Co, Country::Br])).0;
+    assert_eq!(first, second);
 }
 
 #[test]
@@ -65,14 +65,14 @@ fn a_prefix_of_debtors_is_stable() {
 
 #[test]
 fn stats_count_debtors_and_rows() {
-    let o = opts(3_000, 11, &[]);
-    let (bytes, stats) = csv_bytes(&o);
+    let options = opts(3_000, 11, &[]);
+    let (bytes, stats) = csv_bytes(&options);
     assert_eq!(stats.debtors, 3_000);
-    assert_eq!(stats.rows, rows(&o).count());
+    assert_eq!(stats.rows, rows(&options).count());
     assert!(stats.rows > stats.debtors && stats.rows < stats.debtors * 3 / 2);
     let lines = bytes.iter().filter(|&&b| b == b'\n').count();
     assert_eq!(lines, stats.rows + 1);
-    let jsonl = jsonl_bytes(&o);
+    let jsonl = jsonl_bytes(&options);
     assert_eq!(jsonl.iter().filter(|&&b| b == b'\n').count(), stats.rows);
     assert_eq!(GenStats::default().rows, 0);
     assert_eq!(rows(&opts(0, 1, &[])).count(), 0);
@@ -84,8 +84,8 @@ fn documented_fields() -> HashSet<String> {
     let mut fields = HashSet::new();
     for line in doc.lines().filter(|l| l.starts_with("| `")) {
         let cell = line.split('|').nth(1).unwrap();
-        for (i, part) in cell.split('`').enumerate() {
-            if i % 2 == 1 {
+        for (index, part) in cell.split('`').enumerate() {
+            if index % 2 == 1 {
                 fields.insert(part.to_string());
             }
         }
@@ -97,14 +97,14 @@ fn documented_fields() -> HashSet<String> {
 fn columns_are_the_documented_fields() {
     let documented = documented_fields();
     assert!(documented.len() > 30, "{documented:?}");
-    for c in COLUMNS {
+    for column in COLUMNS {
         assert!(
-            documented.contains(c) || c.starts_with("attr_"),
-            "{c} is not in docs/import.md"
+            documented.contains(column) || column.starts_with("attr_"),
+            "{column} is not in docs/import.md"
         );
     }
-    for d in &documented {
-        assert!(COLUMNS.contains(&d.as_str()), "{d} is not generated");
+    for name in &documented {
+        assert!(COLUMNS.contains(&name.as_str()), "{name} is not generated");
     }
     let unique: HashSet<_> = COLUMNS.iter().collect();
     assert_eq!(unique.len(), COLUMN_COUNT);
@@ -112,31 +112,31 @@ fn columns_are_the_documented_fields() {
 
 #[test]
 fn csv_reads_back_as_the_rows() {
-    let o = opts(300, 5, &[]);
-    let (bytes, _) = csv_bytes(&o);
-    let mut r = csv::Reader::from_reader(bytes.as_slice());
-    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let options = opts(300, 5, &[]);
+    let (bytes, _) = csv_bytes(&options);
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(header, COLUMNS);
-    let expected: Vec<SynthRow> = rows(&o).collect();
-    let mut n = 0;
-    for (rec, row) in r.records().zip(&expected) {
+    let expected: Vec<SynthRow> = rows(&options).collect();
+    let mut count = 0;
+    for (rec, row) in reader.records().zip(&expected) {
         let rec = rec.unwrap();
         assert_eq!(rec.iter().collect::<Vec<_>>(), row.fields());
-        n += 1;
+        count += 1;
     }
-    assert_eq!(n, expected.len());
+    assert_eq!(count, expected.len());
 }
 
 #[test]
 fn jsonl_lines_carry_the_same_values() {
-    let o = opts(300, 5, &[]);
-    let bytes = jsonl_bytes(&o);
+    let options = opts(300, 5, &[]);
+    let bytes = jsonl_bytes(&options);
     let text = String::from_utf8(bytes).unwrap();
-    for (line, row) in text.lines().zip(rows(&o)) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let obj = v.as_object().unwrap();
-        for (i, name) in COLUMNS.iter().enumerate() {
-            let field = row.field(i);
+    for (line, row) in text.lines().zip(rows(&options)) {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let obj = value.as_object().unwrap();
+        for (column, name) in COLUMNS.iter().enumerate() {
+            let field = row.field(column);
             if let Some(attr) = name.strip_prefix("attr_") {
                 assert_eq!(obj["attributes"][attr].as_str().unwrap(), field);
             } else if field.is_empty() {
@@ -158,22 +158,22 @@ fn jsonl_lines_carry_the_same_values() {
 
 #[test]
 fn json_strings_are_escaped() {
-    let mut s = String::new();
-    push_json_str(&mut s, "a\"b\\c\nd\u{1}é");
-    assert_eq!(s, r#""a\"b\\c\nd\u0001é""#);
-    let v: String = serde_json::from_str(&s).unwrap();
-    assert_eq!(v, "a\"b\\c\nd\u{1}é");
+    let mut out = String::new();
+    push_json_str(&mut out, "a\"b\\c\nd\u{1}é");
+    assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+    let parsed: String = serde_json::from_str(&out).unwrap();
+    assert_eq!(parsed, "a\"b\\c\nd\u{1}é");
 }
 
 #[test]
 fn country_filter_keeps_only_the_chosen_countries() {
-    let o = opts(2_000, 13, &[Country::Co, Country::Br]);
+    let options = opts(2_000, 13, &[Country::Co, Country::Br]);
     let mut seen = HashSet::new();
-    for row in rows(&o) {
-        let c = row.get("country").unwrap().to_string();
-        assert!(c == "CO" || c == "BR", "{c}");
-        assert!(row.get("debtor_external_id").unwrap().starts_with(&c));
-        seen.insert(c);
+    for row in rows(&options) {
+        let code = row.get("country").unwrap().to_string();
+        assert!(code == "CO" || code == "BR", "{code}");
+        assert!(row.get("debtor_external_id").unwrap().starts_with(&code));
+        seen.insert(code);
     }
     assert_eq!(seen.len(), 2);
 
@@ -190,8 +190,8 @@ fn country_filter_keeps_only_the_chosen_countries() {
     assert_eq!(all, want);
 }
 
-fn calling_code(c: Country) -> &'static str {
-    match c {
+fn calling_code(country: Country) -> &'static str {
+    match country {
         Country::Br => "+55",
         Country::Mx => "+52",
         Country::Co => "+57",
@@ -210,7 +210,7 @@ fn get<'a>(row: &'a SynthRow, name: &str) -> &'a str {
 /// Every row of every country (AR included) is importable and consistent.
 #[test]
 fn every_row_is_valid() {
-    let o = opts(25_000, 2024, &Country::ALL);
+    let options = opts(25_000, 2024, &Country::ALL);
     let today = today();
     let mut debt_ids = HashSet::new();
     let mut debtor_rows: HashMap<String, String> = HashMap::new();
@@ -218,7 +218,7 @@ fn every_row_is_valid() {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut count = |k: &'static str| *counts.entry(k).or_default() += 1;
     let mut n_rows = 0;
-    for row in rows(&o) {
+    for row in rows(&options) {
         n_rows += 1;
         let country: Country = get(&row, "country").parse().unwrap();
         let ctx = format!("{:?}", row.fields());
@@ -274,11 +274,11 @@ fn every_row_is_valid() {
         }
         let birth = get(&row, "birth_date");
         if kind == DebtorKind::Person {
-            let b = NaiveDate::parse_from_str(birth, "%Y-%m-%d").expect(&ctx);
-            let age = today.years_since(b).unwrap();
+            let born = NaiveDate::parse_from_str(birth, "%Y-%m-%d").expect(&ctx);
+            let age = today.years_since(born).unwrap();
             assert!((18..=85).contains(&age), "{ctx}");
             if doc_type == "curp" {
-                assert_eq!(&doc[4..10], b.format("%y%m%d").to_string(), "{ctx}");
+                assert_eq!(&doc[4..10], born.format("%y%m%d").to_string(), "{ctx}");
             }
         } else {
             assert!(birth.is_empty());
@@ -302,8 +302,8 @@ fn every_row_is_valid() {
         if email.is_empty() {
             assert!(get(&row, "email_consent").is_empty());
         } else {
-            let e = normalize_email(email).expect(&ctx);
-            assert!(e.is_ascii(), "{ctx}");
+            let normalized = normalize_email(email).expect(&ctx);
+            assert!(normalized.is_ascii(), "{ctx}");
         }
         let phone = get(&row, "phone");
         let whatsapp = get(&row, "whatsapp");
@@ -313,13 +313,13 @@ fn every_row_is_valid() {
                 "{ctx}"
             );
         } else {
-            let p = normalize_phone(phone, country).expect(&ctx);
-            assert!(p.starts_with(calling_code(country)), "{ctx}");
+            let phone_number = normalize_phone(phone, country).expect(&ctx);
+            assert!(phone_number.starts_with(calling_code(country)), "{ctx}");
             count("phone");
             if !whatsapp.is_empty() {
-                let w = normalize_phone(whatsapp, country).expect(&ctx);
+                let whatsapp_number = normalize_phone(whatsapp, country).expect(&ctx);
                 count("whatsapp");
-                if w == p {
+                if whatsapp_number == phone_number {
                     count("whatsapp_same");
                 }
                 if country == Country::Us {
@@ -351,12 +351,12 @@ fn every_row_is_valid() {
             assert!(get(&row, "letter_consent").is_empty());
         }
         let mut granted = false;
-        for c in ["email", "sms", "whatsapp", "voice", "letter"] {
-            let v = get(&row, &format!("{c}_consent"));
-            if !v.is_empty() {
-                let s: ConsentStatus = v.parse().unwrap();
-                granted |= s == ConsentStatus::Granted;
-                count(match s {
+        for channel in ["email", "sms", "whatsapp", "voice", "letter"] {
+            let value = get(&row, &format!("{channel}_consent"));
+            if !value.is_empty() {
+                let status: ConsentStatus = value.parse().unwrap();
+                granted |= status == ConsentStatus::Granted;
+                count(match status {
                     ConsentStatus::Granted => "granted",
                     ConsentStatus::Unknown => "unknown",
                     ConsentStatus::OptedOut => "opted_out",
@@ -370,8 +370,8 @@ fn every_row_is_valid() {
         assert_eq!(granted, !at.is_empty(), "{ctx}");
         if granted {
             assert!(["contract", "signup_form", "app"].contains(&source));
-            let t = DateTime::parse_from_rfc3339(at).expect(&ctx);
-            assert!(t.date_naive() < today, "{ctx}");
+            let timestamp = DateTime::parse_from_rfc3339(at).expect(&ctx);
+            assert!(timestamp.date_naive() < today, "{ctx}");
         }
         let pref = get(&row, "preferred_channel");
         if !pref.is_empty() {
@@ -424,7 +424,7 @@ fn every_row_is_valid() {
     let debtors = counts["debtors"] as f64;
     let rows = n_rows as f64;
     let share = |k: &str, of: f64| counts.get(k).copied().unwrap_or(0) as f64 / of;
-    assert_eq!(counts["debtors"], o.debtors);
+    assert_eq!(counts["debtors"], options.debtors);
     assert!(
         (0.08..0.12).contains(&share("business", rows)),
         "{counts:?}"
@@ -507,14 +507,14 @@ fn names_look_like_the_country() {
         n.ends_with("s.a.s.") || n.ends_with("ltda.")
     }));
     // Several time zones in BR, MX and US.
-    for c in [Country::Br, Country::Mx, Country::Us] {
-        let zones: HashSet<String> = super::rows(&opts(2_000, 4, &[c]))
+    for country in [Country::Br, Country::Mx, Country::Us] {
+        let zones: HashSet<String> = super::rows(&opts(2_000, 4, &[country]))
             .map(|r| r.get("timezone").unwrap().to_string())
             .collect();
-        assert!(zones.len() >= 4, "{c}: {zones:?}");
+        assert!(zones.len() >= 4, "{country}: {zones:?}");
         assert!(
-            zones.contains(c.default_timezone().name()),
-            "{c}: {zones:?}"
+            zones.contains(country.default_timezone().name()),
+            "{country}: {zones:?}"
         );
     }
 }
@@ -522,9 +522,9 @@ fn names_look_like_the_country() {
 #[test]
 fn some_debtors_have_several_debts() {
     let mut per_debtor: HashMap<String, usize> = HashMap::new();
-    for r in rows(&opts(5_000, 8, &[])) {
+    for row in rows(&opts(5_000, 8, &[])) {
         *per_debtor
-            .entry(r.get("debtor_external_id").unwrap().to_string())
+            .entry(row.get("debtor_external_id").unwrap().to_string())
             .or_default() += 1;
     }
     let max = per_debtor.values().max().copied().unwrap();
