@@ -29,7 +29,7 @@ by email, SMS, WhatsApp, voice and letter within each country's contact rules, r
 promises to pay and disputes, and keeps every event on the debt's timeline.</p>
 <h2>API</h2>
 <ul>
-  <li><a href="/api/docs">API documentation</a> (interactive)</li>
+  <li><a href="/api/docs">API reference</a>: every endpoint, its parameters and answers</li>
   <li><a href="/api/v1/openapi.json">OpenAPI 3.1 document</a></li>
   <li><a href="/api/v1/schemas/strategy.json">JSON Schema of strategy files</a></li>
 </ul>

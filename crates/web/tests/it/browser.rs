@@ -23,6 +23,7 @@ fn rendered_dom(url: &str) -> String {
             "--disable-component-update",
             "--disable-sync",
             "--virtual-time-budget=10000",
+            "--window-size=1280,800",
             "--dump-dom",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
@@ -80,8 +81,11 @@ async fn the_api_reference_and_home_page_render_in_a_browser() {
     for text in [
         "/api/v1/debts/{id}/payments",
         "/api/v1/imports",
-        "Bearer $RECAUDO_API_KEY",
+        // Double quotes: the shell expands the key (`&quot;` once serialized).
+        "-H \"Authorization: Bearer $RECAUDO_API_KEY\"",
         "debtor_external_id",
+        // Inline code in descriptions renders as code, not as backticks.
+        "<code>next_cursor</code>",
     ] {
         assert!(
             docs.contains(text),
@@ -92,6 +96,17 @@ async fn the_api_reference_and_home_page_render_in_a_browser() {
         !docs.contains("id=\"error\">openapi"),
         "the page reported an error"
     );
+    assert!(
+        !docs.contains("`next_cursor`"),
+        "a description still shows raw backticks"
+    );
+    let overflow: i64 = docs
+        .split("data-overflow-x=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the page measured its width");
+    assert_eq!(overflow, 0, "the reference scrolls sideways at 1280 px");
 
     let home = tokio::task::spawn_blocking({
         let url = format!("{base}/");
@@ -101,5 +116,7 @@ async fn the_api_reference_and_home_page_render_in_a_browser() {
     .unwrap();
     assert!(home.contains("Omnichannel debt collection."), "{home}");
     assert!(home.contains("href=\"/api/docs\""));
+    // The reference is a read-only page: the home page does not promise more.
+    assert!(!home.contains("interactive"), "{home}");
     server.abort();
 }
