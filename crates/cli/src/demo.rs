@@ -3,13 +3,15 @@
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use clap::Args;
-use recaudo_domain::{Clock, Country, SystemClock};
+use recaudo_domain::calendar::{HolidayCalendar, Jurisdiction};
+use recaudo_domain::{Clock, Country, OffsetClock, SystemClock};
 use recaudo_import::Format;
-use recaudo_import::synth::{GenOptions, write_csv, write_jsonl};
+use recaudo_import::synth::{GenOptions, Sector, write_csv, write_jsonl};
 use recaudo_store::{NewTenant, Store};
 
 use crate::config::{Config, DatabaseUrl};
@@ -35,6 +37,9 @@ pub struct GenArgs {
     /// The day due dates are spread around (default: today, UTC).
     #[arg(long)]
     pub today: Option<NaiveDate>,
+    /// The products of the debts: mixed, utility (bills) or lender (cards and loans).
+    #[arg(long, default_value = "mixed")]
+    pub sector: Sector,
 }
 
 pub fn generate(args: GenArgs) -> anyhow::Result<()> {
@@ -43,6 +48,7 @@ pub fn generate(args: GenArgs) -> anyhow::Result<()> {
         seed: args.seed,
         countries: args.country.clone(),
         today: args.today.unwrap_or_else(|| SystemClock.now().date_naive()),
+        sector: args.sector,
     };
     let format = args
         .format
@@ -79,13 +85,14 @@ pub struct DemoArgs {
     /// Address to serve on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// The demo database file (deleted and made anew).
-    #[arg(long, default_value = "recaudo-demo.db")]
-    pub database: PathBuf,
+    /// The demo database file, deleted and made anew (default recaudo-demo.db). A
+    /// `--database-url sqlite://FILE` names it too; the demo refuses any other database.
+    #[arg(long)]
+    pub database: Option<PathBuf>,
     /// Debtors generated per tenant.
     #[arg(long, default_value_t = 5000)]
     pub debtors: usize,
-    /// Build the demo database, print what serving would, and exit.
+    /// Build the demo database, print its keys and how to serve it, and exit.
     #[arg(long)]
     pub no_serve: bool,
 }
@@ -93,6 +100,9 @@ pub struct DemoArgs {
 struct DemoTenant {
     name: &'static str,
     country: Country,
+    /// The state whose law and holidays apply, if not the country's.
+    region: Option<&'static str>,
+    sector: Sector,
     seed: u64,
 }
 
@@ -100,34 +110,130 @@ const DEMO_TENANTS: [DemoTenant; 2] = [
     DemoTenant {
         name: "Energia Paulista (demo utility)",
         country: Country::Br,
+        region: Some("SP"),
+        sector: Sector::Utility,
         seed: 7,
     },
     DemoTenant {
         name: "Crédito Andino (demo lender)",
         country: Country::Co,
+        region: None,
+        sector: Sector::Lender,
         seed: 11,
     },
 ];
 
-pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
+impl DemoTenant {
+    fn jurisdiction(&self) -> anyhow::Result<Jurisdiction> {
+        Ok(Jurisdiction::from_parts(self.country.code(), self.region)?)
+    }
+}
+
+/// The demo's file: `--database`, or the file of an explicit `--database-url sqlite://FILE`.
+fn demo_database(args: &DemoArgs, url: Option<&DatabaseUrl>) -> anyhow::Result<PathBuf> {
+    let Some(url) = url else {
+        return Ok(args
+            .database
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("recaudo-demo.db")));
+    };
+    if args.database.is_some() {
+        anyhow::bail!(
+            "give the demo's database once: --database FILE or --database-url sqlite://FILE"
+        );
+    }
+    let file = url
+        .expose()
+        .strip_prefix("sqlite://")
+        .or_else(|| url.expose().strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|file| !file.is_empty() && *file != ":memory:");
+    match file {
+        Some(file) => Ok(PathBuf::from(file)),
+        None => anyhow::bail!(
+            "the demo builds its own SQLite file and deletes it first, so it does not run on {}: \
+             use --database FILE (or --database-url sqlite://FILE); for PostgreSQL, run \
+             `recaudo migrate`, `recaudo tenant create` and `recaudo serve`",
+            url.redacted()
+        ),
+    }
+}
+
+/// The hours (in Bogotá, 12:00–18:00 in São Paulo) when both demo tenants may contact
+/// debtors on a working day, whatever the channel: the demo's day starts inside them.
+const DEMO_HOURS: std::ops::Range<u32> = 10..16;
+
+/// `now` when it falls inside [`DEMO_HOURS`] of a weekday that is a working day for every
+/// calendar, else 10:00 Bogotá of the next such day: the demo's simulated day starts there,
+/// so its first plan meets open contact hours, not an empty outbox.
+pub fn demo_start(now: DateTime<Utc>, calendars: &[HolidayCalendar]) -> DateTime<Utc> {
+    let bogota = chrono_tz::America::Bogota;
+    let working = |day: NaiveDate| {
+        !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+            && calendars.iter().all(|calendar| !calendar.is_holiday(day))
+    };
+    let local = now.with_timezone(&bogota);
+    if working(local.date_naive()) && DEMO_HOURS.contains(&local.hour()) {
+        return now;
+    }
+    let mut day = local.date_naive();
+    if local.hour() >= DEMO_HOURS.start || !working(day) {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    while !working(day) {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    let start = day.and_hms_opt(DEMO_HOURS.start, 0, 0).unwrap_or_default();
+    // Bogotá keeps no daylight saving time: the local hour exists once.
+    start
+        .and_local_timezone(bogota)
+        .single()
+        .map_or(now, |at| at.with_timezone(&Utc))
+}
+
+pub async fn run(
+    args: DemoArgs,
+    config: &Config,
+    database_url: Option<DatabaseUrl>,
+) -> anyhow::Result<()> {
     crate::serve::init_tracing(&crate::config::LogConfig {
         level: "warn".into(),
         format: "text".into(),
     });
+    let database = demo_database(&args, database_url.as_ref())?;
     for suffix in ["", "-wal", "-shm"] {
-        let mut path = args.database.clone().into_os_string();
+        let mut path = database.clone().into_os_string();
         path.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(path));
     }
-    let url = format!("sqlite://{}", args.database.display());
+    let url = format!("sqlite://{}", database.display());
     let store = Store::open(&url).await?;
-    let now = SystemClock.now();
+    let calendars = DEMO_TENANTS
+        .iter()
+        .map(|tenant| Ok(HolidayCalendar::for_jurisdiction(tenant.jurisdiction()?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let clock = OffsetClock::starting_at(demo_start(SystemClock.now(), &calendars));
+    let now = clock.now();
+    if clock.offset() > chrono::Duration::minutes(1) {
+        eprintln!(
+            "outside contact hours now: the demo's day starts {} (Bogotá), {} ahead of this clock",
+            now.with_timezone(&chrono_tz::America::Bogota)
+                .format("%a %Y-%m-%d %H:%M"),
+            humanize(clock.offset())
+        );
+    }
     let workdir = std::env::temp_dir().join(format!("recaudo-demo-{}", std::process::id()));
     std::fs::create_dir_all(&workdir)?;
     let mut keys = vec![];
     for tenant in &DEMO_TENANTS {
         let tk = store
-            .create_tenant(NewTenant::in_country(tenant.name, tenant.country), now)
+            .create_tenant(
+                NewTenant {
+                    jurisdiction: Some(tenant.jurisdiction()?),
+                    ..NewTenant::in_country(tenant.name, tenant.country)
+                },
+                now,
+            )
             .await?;
         let file = workdir.join(format!("{}.csv", tenant.country.code().to_lowercase()));
         let out = std::fs::File::create(&file)?;
@@ -137,6 +243,7 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
                 seed: tenant.seed,
                 countries: vec![tenant.country],
                 today: now.date_naive(),
+                sector: tenant.sector,
             },
             Format::Csv,
             BufWriter::with_capacity(1 << 20, out),
@@ -168,25 +275,15 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
         )
         .await?;
         eprintln!(
-            "{}: planned {} debts: {:?}, {} contacts in the outbox",
-            tenant.name, plan.debts, plan.by_decision, plan.contacts_written
+            "{}: planned {} debtors' {} open debts, {} contacts in the outbox",
+            tenant.name, plan.debtors, plan.debts, plan.contacts_written
         );
+        eprint!("{}", crate::plan::outcomes(&plan));
         keys.push((tk.tenant, tk.api_key));
     }
     let _ = std::fs::remove_dir_all(&workdir);
 
-    let banner = move |local: std::net::SocketAddr| {
-        let base = format!("http://{local}");
-        println!();
-        println!("recaudo demo is running on {base}");
-        println!("  home          {base}/");
-        println!("  API docs      {base}/api/docs");
-        println!("  OpenAPI       {base}/api/v1/openapi.json");
-        println!("  health        {base}/healthz");
-        println!("  metrics       {base}/metrics");
-        println!(
-            "  strategies    {base}/api/v1/strategies (schema: {base}/api/v1/schemas/strategy.json)"
-        );
+    let keys_and_try = move |base: &str| {
         // The demo shows its keys on purpose: they are how the reader tries the API.
         for (tenant, key) in &keys {
             println!();
@@ -204,18 +301,141 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
                 key.expose_secret()
             );
         }
-        println!();
-        println!("Press Ctrl-C to stop.");
     };
     if args.no_serve {
         let addr: std::net::SocketAddr = args
             .addr
             .parse()
             .with_context(|| format!("--addr {}", args.addr))?;
-        banner(addr);
+        println!();
+        println!("recaudo demo database ready: {}", database.display());
+        println!(
+            "  serve it with: recaudo serve --database-url {url} --addr {addr} (then http://{addr}/api/docs)"
+        );
+        keys_and_try(&format!("http://{addr}"));
         return Ok(());
     }
+    let banner = move |local: std::net::SocketAddr| {
+        let base = format!("http://{local}");
+        println!();
+        println!("recaudo demo is running on {base}");
+        println!("  home          {base}/");
+        println!("  API docs      {base}/api/docs");
+        println!("  OpenAPI       {base}/api/v1/openapi.json");
+        println!("  health        {base}/healthz");
+        println!("  metrics       {base}/metrics");
+        println!(
+            "  strategies    {base}/api/v1/strategies (schema: {base}/api/v1/schemas/strategy.json)"
+        );
+        keys_and_try(&base);
+        println!();
+        println!("Press Ctrl-C to stop.");
+    };
     let mut cfg = config.clone();
     cfg.database_url = DatabaseUrl::from(url);
-    crate::serve::serve(store, &cfg, &args.addr, Some(Box::new(banner))).await
+    crate::serve::serve(
+        store,
+        &cfg,
+        &args.addr,
+        Arc::new(clock),
+        Some(Box::new(banner)),
+    )
+    .await
+}
+
+/// `1 day 3 h`, `5 h 20 min`: how far the demo's clock runs ahead.
+fn humanize(offset: chrono::Duration) -> String {
+    let minutes = offset.num_minutes();
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, _) => format!("{hours} h {minutes} min"),
+        (1, _) => format!("1 day {hours} h"),
+        _ => format!("{days} days {hours} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    /// The demo's day starts inside both tenants' contact hours, on a working day of both.
+    #[test]
+    fn the_demo_day_starts_inside_contact_hours() {
+        let calendars: Vec<HolidayCalendar> = DEMO_TENANTS
+            .iter()
+            .map(|tenant| HolidayCalendar::for_jurisdiction(tenant.jurisdiction().unwrap()))
+            .collect();
+        for (now, start) in [
+            // Monday 11:00 Bogotá: now.
+            ("2026-12-07T16:00:00Z", "2026-12-07T16:00:00Z"),
+            // Monday 07:00 Bogotá: 10:00 the same day.
+            ("2026-12-07T12:00:00Z", "2026-12-07T15:00:00Z"),
+            // Monday 17:00 Bogotá: Tuesday 10:00 (Tuesday 8 December is a holiday in CO:
+            // Wednesday).
+            ("2026-12-07T22:00:00Z", "2026-12-09T15:00:00Z"),
+            // Sunday: Monday 10:00.
+            ("2026-12-06T09:53:00Z", "2026-12-07T15:00:00Z"),
+            // Friday 23:00 Bogotá: Monday.
+            ("2026-12-12T04:00:00Z", "2026-12-14T15:00:00Z"),
+            // Christmas Day (holiday in both) at 11:00 Bogotá: the next working day.
+            ("2026-12-25T16:00:00Z", "2026-12-28T15:00:00Z"),
+        ] {
+            assert_eq!(demo_start(utc(now), &calendars), utc(start), "{now}");
+        }
+        // Every hour of a year lands inside the hours, on a working day, never earlier.
+        let mut now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        while now.year() == 2026 {
+            let start = demo_start(now, &calendars);
+            let local = start.with_timezone(&chrono_tz::America::Bogota);
+            assert!(
+                start >= now && start - now < chrono::Duration::days(6),
+                "{now}"
+            );
+            assert!(DEMO_HOURS.contains(&local.hour()), "{now} → {local}");
+            assert!(
+                calendars.iter().all(|c| !c.is_holiday(local.date_naive())),
+                "{now} → {local}"
+            );
+            now += chrono::Duration::hours(1);
+        }
+    }
+
+    #[test]
+    fn the_demo_takes_a_sqlite_url_and_refuses_others() {
+        let args = |database: Option<&str>| DemoArgs {
+            addr: "127.0.0.1:0".into(),
+            database: database.map(PathBuf::from),
+            debtors: 1,
+            no_serve: true,
+        };
+        let url = |text: &str| DatabaseUrl::from(text.to_string());
+        assert_eq!(
+            demo_database(&args(None), None).unwrap(),
+            PathBuf::from("recaudo-demo.db")
+        );
+        assert_eq!(
+            demo_database(&args(None), Some(&url("sqlite://x/demo.db?mode=rwc"))).unwrap(),
+            PathBuf::from("x/demo.db")
+        );
+        let refused = demo_database(&args(None), Some(&url("postgres://app:hunter2@db/recaudo")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("does not run on postgres://app:***@db/recaudo"),
+            "{refused}"
+        );
+        assert!(!refused.contains("hunter2"));
+        assert!(
+            demo_database(&args(Some("a.db")), Some(&url("sqlite://b.db")))
+                .unwrap_err()
+                .to_string()
+                .contains("once")
+        );
+    }
 }

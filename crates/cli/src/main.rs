@@ -18,6 +18,7 @@ mod sys;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -155,6 +156,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The demo makes its own database: it takes an explicit URL as its file, or refuses it.
+    let demo_url = cli.database_url.clone();
     if let Some(url) = &cli.database_url {
         config.database_url = url.clone();
     }
@@ -168,7 +171,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(command, config)) {
+    match runtime.block_on(run(command, config, demo_url)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // The whole chain: what was being done, then why it failed.
@@ -178,14 +181,18 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+async fn run(
+    command: Command,
+    config: Config,
+    demo_url: Option<DatabaseUrl>,
+) -> anyhow::Result<()> {
     let clock = SystemClock;
     match command {
         Command::Serve { addr } => {
             serve::init_tracing(&config.log);
             let store = open_store(&config).await?;
             let addr = addr.unwrap_or_else(|| config.server.addr.clone());
-            serve::serve(store, &config, &addr, None).await
+            serve::serve(store, &config, &addr, Arc::new(clock), None).await
         }
         Command::Migrate => {
             let store = open_store(&config).await?;
@@ -242,7 +249,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Gen(args) => demo::generate(args),
         Command::Import(args) => import::run(args, &config).await,
-        Command::Demo(args) => demo::run(args, &config).await,
+        Command::Demo(args) => demo::run(args, &config, demo_url).await,
         Command::Bench { command } => bench::run(command, &config).await,
         Command::Plan(args) => {
             let store = open_store(&config).await?;

@@ -155,6 +155,15 @@ fn summary(tenant: &Tenant, report: &PlanReport) -> serde_json::Value {
     value
 }
 
+/// What happened to each debt, one line per outcome; the lines add up to the debts planned.
+pub(crate) fn outcomes(report: &PlanReport) -> String {
+    let mut text = format!("  each of the {} debts today:\n", report.debts);
+    for (outcome, count) in &report.by_outcome {
+        text.push_str(&format!("    {outcome:<36} {count:>9}\n"));
+    }
+    text
+}
+
 /// Counts by channel and by reason, for people.
 fn table(tenant: &Tenant, report: &PlanReport) -> String {
     let mut text = format!(
@@ -198,6 +207,7 @@ fn table(tenant: &Tenant, report: &PlanReport) -> String {
             text.push_str(&format!("    {why:<22} {count:>9}\n"));
         }
     }
+    text.push_str(&outcomes(report));
     if !report.dry_run {
         text.push_str(&format!(
             "  written: {} contacts, {} strategy assignments, {} segments\n",

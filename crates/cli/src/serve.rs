@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use recaudo_domain::SystemClock;
+use recaudo_domain::Clock;
 use recaudo_store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -24,11 +24,13 @@ pub fn init_tracing(log: &LogConfig) {
     };
 }
 
-/// Serves until Ctrl-C. `on_ready` runs once the socket is bound (the demo prints its banner).
+/// Serves until Ctrl-C. `clock` is the API's and the planner's (the demo's runs ahead of the
+/// system's); `on_ready` runs once the socket is bound (the demo prints its banner).
 pub async fn serve(
     store: Store,
     config: &Config,
     addr: &str,
+    clock: Arc<dyn Clock>,
     on_ready: Option<Box<dyn FnOnce(std::net::SocketAddr) + Send>>,
 ) -> anyhow::Result<()> {
     // reqwest and others need one rustls provider; installing twice is harmless.
@@ -36,7 +38,7 @@ pub async fn serve(
     let store_for_planner = store.clone();
     let state = recaudo_web::AppState {
         store,
-        clock: Arc::new(SystemClock),
+        clock: Arc::clone(&clock),
         metrics: recaudo_web::install_metrics_recorder(),
         body_limit: config.server.body_limit_bytes,
         import_limit: config.server.import_limit_bytes,
@@ -46,7 +48,7 @@ pub async fn serve(
     let planner = config.planner.enabled.then(|| {
         tokio::spawn(recaudo_engine::plan_on_schedule(
             store_for_planner.clone(),
-            Arc::new(SystemClock),
+            clock,
             std::time::Duration::from_secs(config.planner.interval_seconds),
         ))
     });

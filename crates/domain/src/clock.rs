@@ -42,3 +42,30 @@ impl Clock for FixedClock {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// The system's clock moved by a fixed offset: a simulated day that passes in real time (the
+/// demo starts inside contact hours whatever the hour it is run at).
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    offset: Duration,
+}
+
+impl OffsetClock {
+    /// A clock that reads `start` now, and moves on from there with the system's.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        OffsetClock {
+            offset: start - Utc::now(),
+        }
+    }
+
+    /// How far ahead of (or behind) the system's clock it is.
+    pub fn offset(&self) -> Duration {
+        self.offset
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}

@@ -19,7 +19,7 @@ pub mod retry;
 pub mod secret;
 pub mod strategy;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, OffsetClock, SystemClock};
 pub use country::Country;
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError};

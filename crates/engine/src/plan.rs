@@ -8,12 +8,13 @@ use serde::Serialize;
 
 use futures::StreamExt;
 use recaudo_domain::Clock;
+use recaudo_domain::DebtId;
 use recaudo_domain::calendar::HolidayCalendar;
 use recaudo_domain::event::EventKind;
 use recaudo_domain::planner::{
     DebtorFile, DebtorPlan, PlanLine, PlanOptions, Planner, StrategyLibrary,
 };
-use recaudo_domain::policy::{Preset, TenantPolicy};
+use recaudo_domain::policy::{Decision, Preset, TenantPolicy};
 use recaudo_domain::portfolio::Tenant;
 use recaudo_domain::strategy::{self, CompiledStrategy, Segments};
 use recaudo_store::{DebtFilter, PlanWrite, PreparedPlans, Store, StoreError, TenantStore};
@@ -150,7 +151,24 @@ impl Default for PlanRunOptions {
 struct Tally {
     lines: std::collections::HashMap<(&'static str, &'static str, &'static str), u64>,
     quiet: std::collections::HashMap<&'static str, u64>,
+    /// (outcome, reason) → debts; see [`PlanReport::by_outcome`].
+    outcomes: std::collections::HashMap<(&'static str, &'static str), u64>,
+    /// The debtor's debts being summed up, reused from debtor to debtor.
+    scratch: Vec<(DebtId, u8, &'static str)>,
 }
+
+/// A debt's outcome from its lines: the best of them wins, so a debt sent on one channel and
+/// deferred on another counts once, as contacted.
+fn outcome_rank(line: &PlanLine) -> (u8, &'static str) {
+    match (&line.decision, &line.covered_by) {
+        (Decision::Send { .. }, None) => (0, ""),
+        (Decision::Send { .. }, Some(_)) => (1, ""),
+        (Decision::Defer { reason, .. }, _) => (2, reason.as_str()),
+        (Decision::Deny { reason }, _) => (3, reason.as_str()),
+    }
+}
+
+const OUTCOMES: [&str; 4] = ["contacted", "covered", "deferred", "denied"];
 
 /// How many conditions failing at run time are kept word for word in a report.
 const KEPT_ERRORS: usize = 20;
@@ -177,6 +195,10 @@ pub struct PlanReport {
     pub quiet: BTreeMap<String, u64>,
     /// Sends riding on another debt's message (one contact a day per debtor).
     pub covered: u64,
+    /// Every debt once, by what happened to it today: `contacted` (a contact of its own),
+    /// `covered` (rides on another debt's contact), `deferred: <reason>`, `denied: <reason>`,
+    /// or `no decision: <why>`. The counts add up to `debts`.
+    pub by_outcome: BTreeMap<String, u64>,
     /// What was written (zero on a dry run).
     pub contacts_written: u64,
     pub assignments_written: u64,
@@ -215,8 +237,31 @@ impl PlanReport {
                 self.covered += 1;
             }
         }
+        tally.scratch.clear();
+        for line in &plan.lines {
+            let (rank, reason) = outcome_rank(line);
+            match tally
+                .scratch
+                .iter_mut()
+                .find(|(debt, ..)| *debt == line.debt)
+            {
+                Some(best) if rank < best.1 => *best = (line.debt, rank, reason),
+                Some(_) => {}
+                None => tally.scratch.push((line.debt, rank, reason)),
+            }
+        }
+        for (_, rank, reason) in &tally.scratch {
+            *tally
+                .outcomes
+                .entry((OUTCOMES[usize::from(*rank)], *reason))
+                .or_default() += 1;
+        }
         for (_, quiet) in &plan.quiet {
             *tally.quiet.entry(quiet.as_str()).or_default() += 1;
+            *tally
+                .outcomes
+                .entry(("no decision", quiet.as_str()))
+                .or_default() += 1;
         }
         self.condition_errors += plan.errors.len() as u64;
         for error in &plan.errors {
@@ -244,6 +289,14 @@ impl PlanReport {
         }
         for (quiet, count) in tally.quiet {
             *self.quiet.entry(quiet.to_string()).or_default() += count;
+        }
+        for ((outcome, reason), count) in tally.outcomes {
+            let key = if reason.is_empty() {
+                outcome.to_string()
+            } else {
+                format!("{outcome}: {reason}")
+            };
+            *self.by_outcome.entry(key).or_default() += count;
         }
     }
 

@@ -272,6 +272,69 @@ fn demo_builds_two_tenants_and_prints_a_working_curl_line() {
     );
     assert_eq!(out.matches("api key rk_").count(), 2, "{out}");
     assert!(dir.path().join("demo.db").exists());
+    // Nothing is served: the demo says how to serve what it built, not that it runs.
+    assert!(!out.contains("is running"), "{out}");
+    assert!(
+        out.contains("recaudo serve --database-url sqlite://demo.db"),
+        "{out}"
+    );
+    // Each tenant's summary accounts for every debt, and contacts were planned.
+    let err = String::from_utf8_lossy(&o.stderr);
+    let mut summaries = 0;
+    for block in err.split("each of the ").skip(1) {
+        let debts: u64 = block.split(' ').next().unwrap().parse().unwrap();
+        let counts: Vec<(String, u64)> = block
+            .lines()
+            .skip(1)
+            .take_while(|line| line.starts_with("    "))
+            .map(|line| {
+                let (what, count) = line.trim().rsplit_once(' ').unwrap();
+                (what.trim().to_string(), count.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), debts, "{err}");
+        assert!(
+            counts.iter().any(|(what, n)| what == "contacted" && *n > 0),
+            "the demo's day is inside contact hours: {err}"
+        );
+        summaries += 1;
+    }
+    assert_eq!(summaries, 2, "{err}");
+}
+
+#[test]
+fn demo_refuses_a_database_it_would_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args([
+            "demo",
+            "--no-serve",
+            "--database-url",
+            "postgres://app:hunter2@127.0.0.1:5432/recaudo",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("does not run on postgres://app:***@"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    // A SQLite URL names the demo's file.
+    let o = Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args([
+            "demo",
+            "--no-serve",
+            "--debtors",
+            "20",
+            "--database-url",
+            "sqlite://mine.db",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.path().join("mine.db").exists());
+    assert!(!dir.path().join("recaudo-demo.db").exists());
 }
 
 #[tokio::test]

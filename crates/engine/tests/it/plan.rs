@@ -286,6 +286,11 @@ async fn a_tenant_without_strategies_plans_nothing_and_says_why() {
         let r = reports[0].1.as_ref().unwrap();
         assert_eq!(r.decisions, 0, "{db}");
         assert_eq!(r.quiet.get("no_strategy"), Some(&1), "{db}: {r:?}");
+        assert_eq!(
+            r.by_outcome,
+            [("no decision: no_strategy".to_string(), 1)].into(),
+            "{db}"
+        );
     }
 }
 
@@ -326,11 +331,23 @@ async fn small_batches_plan_as_one() {
         assert_eq!(small_lines, one_lines, "{db}");
         let (written, _) = run(3, false).await;
         assert_eq!(written.contacts_written, 7, "{db}: {written:?}");
+        // Every debt once in the outcomes.
+        assert_eq!(
+            written.by_outcome.values().sum::<u64>(),
+            written.debts,
+            "{db}: {written:?}"
+        );
+        assert_eq!(written.by_outcome.get("contacted"), Some(&7), "{db}");
         assert_eq!(contacts(&co).await.len(), 7, "{db}");
         // The same day again in batches of one debtor: seven writes queued for one writer,
         // nothing planned twice.
         let (again, _) = run(1, false).await;
         assert_eq!(again.contacts_written, 0, "{db}: {again:?}");
+        assert_eq!(
+            again.by_outcome.values().sum::<u64>(),
+            again.debts,
+            "{db}: {again:?}"
+        );
         assert_eq!(contacts(&co).await.len(), 7, "{db}");
 
         // Batches of one debtor written on a fresh tenant: the decisions of one batch, in

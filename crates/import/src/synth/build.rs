@@ -542,6 +542,7 @@ pub(super) fn debtor_rows(
     country: Country,
     seq: u32,
     today: NaiveDate,
+    sector: super::Sector,
     out: &mut VecDeque<SynthRow>,
 ) {
     let city = rng.pick_weighted(data::cities(country), |c| c.weight);
@@ -582,6 +583,7 @@ pub(super) fn debtor_rows(
                     .iter()
                     .map(|x| match x.0 {
                         "tuition" | "medical" if ctx.business => 0,
+                        name if !sector.sells(name) => 0,
                         _ => x.2,
                     })
                     .collect();

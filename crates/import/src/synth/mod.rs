@@ -36,6 +36,58 @@ pub struct GenOptions {
     pub countries: Vec<Country>,
     /// Dates (due, issued, birth, consent) are relative to this day.
     pub today: NaiveDate,
+    /// Which products the debts are of.
+    pub sector: Sector,
+}
+
+/// The line of business a portfolio comes from: it decides the products its debts are of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sector {
+    /// Every product of the country, as a collection agency's mixed book.
+    #[default]
+    Mixed,
+    /// Bills: electricity, water, gas, mobile, broadband.
+    Utility,
+    /// Credit: cards, personal and business loans, retail instalments.
+    Lender,
+}
+
+impl Sector {
+    pub const ALL: [Sector; 3] = [Sector::Mixed, Sector::Utility, Sector::Lender];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sector::Mixed => "mixed",
+            Sector::Utility => "utility",
+            Sector::Lender => "lender",
+        }
+    }
+
+    /// Whether a product (`data::products`) belongs to the sector.
+    pub fn sells(self, product: &str) -> bool {
+        match self {
+            Sector::Mixed => true,
+            Sector::Utility => matches!(
+                product,
+                "electricity" | "water" | "gas" | "mobile" | "broadband"
+            ),
+            Sector::Lender => matches!(
+                product,
+                "credit_card" | "personal_loan" | "retail_installment"
+            ),
+        }
+    }
+}
+
+impl std::str::FromStr for Sector {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Sector, String> {
+        Sector::ALL
+            .into_iter()
+            .find(|sector| sector.as_str() == text)
+            .ok_or_else(|| format!("unknown sector `{text}`: expected mixed, utility or lender"))
+    }
 }
 
 impl GenOptions {
@@ -46,6 +98,7 @@ impl GenOptions {
             seed,
             countries: Vec::new(),
             today,
+            sector: Sector::Mixed,
         }
     }
 
@@ -235,6 +288,7 @@ pub fn rows(opts: &GenOptions) -> impl Iterator<Item = SynthRow> + use<> {
     Rows {
         seed: opts.seed,
         today: opts.today,
+        sector: opts.sector,
         total: opts.debtors,
         next: 0,
         countries,
@@ -247,6 +301,7 @@ pub fn rows(opts: &GenOptions) -> impl Iterator<Item = SynthRow> + use<> {
 struct Rows {
     seed: u64,
     today: NaiveDate,
+    sector: Sector,
     total: usize,
     next: usize,
     countries: Vec<Country>,
@@ -281,6 +336,7 @@ impl Iterator for Rows {
                 country,
                 self.seq[slot],
                 self.today,
+                self.sector,
                 &mut self.pending,
             );
         }

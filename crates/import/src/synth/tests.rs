@@ -18,6 +18,7 @@ fn opts(debtors: usize, seed: u64, countries: &[Country]) -> GenOptions {
         seed,
         countries: countries.to_vec(),
         today: today(),
+        sector: Default::default(),
     }
 }
 
@@ -543,4 +544,47 @@ fn birth_years_use_full_range() {
         .collect();
     let (min, max) = (years.iter().min().unwrap(), years.iter().max().unwrap());
     assert!(*min <= 1950 && *max >= 2005, "{min}..{max}");
+}
+
+/// A utility's book holds bills and a lender's holds credit, in every country.
+#[test]
+fn a_sector_keeps_its_products() {
+    for country in Country::ALL {
+        for (sector, allowed) in [
+            (
+                super::Sector::Utility,
+                &["electricity", "water", "gas", "mobile", "broadband"][..],
+            ),
+            (
+                super::Sector::Lender,
+                &[
+                    "credit_card",
+                    "personal_loan",
+                    "business_loan",
+                    "retail_installment",
+                ][..],
+            ),
+        ] {
+            let options = GenOptions {
+                sector,
+                ..opts(300, 5, &[country])
+            };
+            let (bytes, stats) = csv_bytes(&options);
+            assert!(stats.rows >= 300, "{country:?} {sector:?}");
+            let mut reader = csv::Reader::from_reader(&bytes[..]);
+            let column = reader
+                .headers()
+                .unwrap()
+                .iter()
+                .position(|h| h == "product")
+                .expect("a product column");
+            for row in reader.records() {
+                let product = row.unwrap()[column].to_string();
+                assert!(
+                    allowed.contains(&product.as_str()),
+                    "{country:?} {sector:?}: {product}"
+                );
+            }
+        }
+    }
 }

@@ -328,6 +328,7 @@ async fn an_import_runs_while_the_api_writes_to_the_same_tenant() {
                 seed: 3,
                 countries: vec![Country::Br],
                 today: t0().date_naive(),
+                sector: Default::default(),
             },
             &mut csv,
         )
@@ -451,6 +452,7 @@ async fn two_imports_of_the_same_file_at_once_both_succeed() {
                 seed: 5,
                 countries: vec![Country::Br],
                 today: t0().date_naive(),
+                sector: Default::default(),
             },
             &mut csv,
         )
