@@ -62,6 +62,7 @@ impl Planner<'_> {
             step,
             arm,
             pauses,
+            instead_of,
         } = *planned;
         let mut line = PlanLine {
             debt: debt.id,
@@ -77,6 +78,7 @@ impl Planner<'_> {
             },
             arm: arm.map(str::to_string),
             covered_by: None,
+            instead_of: instead_of.map(str::to_string),
         };
         let mut first_channel = None;
         // The best refusal so far: a defer beats a denial, an earlier defer a later one, a
@@ -143,13 +145,19 @@ impl Planner<'_> {
                 explainer.say(|| format!("{channel}: the message chosen today for debt {by} cannot cover this debt ({})", describe(&alone)));
             }
             let Some(point) = point else {
-                explainer.say(|| {
-                    format!("{channel}: no usable contact point → deny (no_contact_point)")
-                });
-                let denial = Decision::Deny {
-                    reason: ReasonCode::NoContactPoint,
+                // A paperless debtor's address is not missing: it is not for letters.
+                let reason = if channel == Channel::Letter && debtor.preferences.paperless {
+                    explainer
+                        .say(|| format!("{channel}: the debtor is paperless → deny (paperless)"));
+                    ReasonCode::Paperless
+                } else {
+                    explainer.say(|| {
+                        format!("{channel}: no usable contact point → deny (no_contact_point)")
+                    });
+                    ReasonCode::NoContactPoint
                 };
-                if fallback_outcome.is_none() {
+                let denial = Decision::Deny { reason };
+                if better_refusal(fallback_outcome.as_ref().map(|(_, d)| d), &denial) {
                     fallback_outcome = Some((channel, denial));
                 }
                 continue;
@@ -198,7 +206,7 @@ impl Planner<'_> {
                         queue: message.queue.map(str::to_string),
                         scheduled_for: at,
                         local_date: today,
-                        reason: contact_reason(strat, step, arm),
+                        reason: contact_reason(strat, step, arm, instead_of),
                     });
                     line.channel = channel;
                     line.decision = decision;
@@ -207,26 +215,7 @@ impl Planner<'_> {
                 }
                 other => {
                     explainer.say(|| format!("{channel}: {}", describe(&other)));
-                    let better = match (&fallback_outcome, &other) {
-                        (None, _) => true,
-                        (Some((_, Decision::Deny { .. })), Decision::Defer { .. }) => true,
-                        (
-                            Some((_, Decision::Defer { until: a, .. })),
-                            Decision::Defer { until: b, .. },
-                        ) => b < a,
-                        // A policy's reason (opted out, no consent) says more than a missing
-                        // contact point on an earlier channel.
-                        (
-                            Some((
-                                _,
-                                Decision::Deny {
-                                    reason: ReasonCode::NoContactPoint,
-                                },
-                            )),
-                            Decision::Deny { .. },
-                        ) => true,
-                        _ => false,
-                    };
+                    let better = better_refusal(fallback_outcome.as_ref().map(|(_, d)| d), &other);
                     if better {
                         fallback_outcome = Some((channel, other));
                     }
@@ -247,8 +236,32 @@ impl Planner<'_> {
     }
 }
 
-/// Why a contact was planned, as its outbox row says: `strategy S vN, step X[, arm A]`.
-fn contact_reason(strat: &strategy::Strategy, step: &Step, arm: Option<&str>) -> String {
+/// Whether `refusal` says more than `so_far`, the best refusal of the channels tried before:
+/// a defer beats a denial, an earlier defer a later one, and a denial with a reason (opted out,
+/// no consent, paperless) one for want of a contact point.
+fn better_refusal(so_far: Option<&Decision>, refusal: &Decision) -> bool {
+    match (so_far, refusal) {
+        (None, _) => true,
+        (Some(Decision::Deny { .. }), Decision::Defer { .. }) => true,
+        (Some(Decision::Defer { until: a, .. }), Decision::Defer { until: b, .. }) => b < a,
+        (
+            Some(Decision::Deny {
+                reason: ReasonCode::NoContactPoint,
+            }),
+            Decision::Deny { reason },
+        ) => *reason != ReasonCode::NoContactPoint,
+        _ => false,
+    }
+}
+
+/// Why a contact was planned, as its outbox row says: `strategy S vN, step X[, arm A][, instead
+/// of step Y]`.
+fn contact_reason(
+    strat: &strategy::Strategy,
+    step: &Step,
+    arm: Option<&str>,
+    instead_of: Option<&str>,
+) -> String {
     use std::fmt::Write;
     let mut reason = String::with_capacity(32 + strat.id.len() + step.id.len());
     reason.push_str("strategy ");
@@ -258,6 +271,10 @@ fn contact_reason(strat: &strategy::Strategy, step: &Step, arm: Option<&str>) ->
     if let Some(arm) = arm {
         reason.push_str(", arm ");
         reason.push_str(arm);
+    }
+    if let Some(due) = instead_of {
+        reason.push_str(", instead of step ");
+        reason.push_str(due);
     }
     reason
 }

@@ -110,6 +110,9 @@ struct StepToday<'s> {
     arm: Option<&'s str>,
     /// The debt's pauses its strategy honours.
     pauses: &'s [Pause],
+    /// The step due, when this earlier step goes out in its place (it was denied on every
+    /// channel).
+    instead_of: Option<&'s str>,
 }
 
 impl<'a> Planner<'a> {
