@@ -9,7 +9,7 @@ use crate::DebtId;
 use crate::outbox::NewContact;
 use crate::policy::{Decision, PastContact, ProposedContact, ReasonCode, RuntimeState};
 use crate::portfolio::{Channel, ConsentStatus, ContactPoint, Debtor};
-use crate::strategy::{self, ChannelChoice, Step};
+use crate::strategy::{self, ChannelChoice, ChannelSet, Fallback, Step};
 
 /// The order `channel: best` tries channels in when the debtor has no preferred channel (until
 /// a learner ranks them).
@@ -25,14 +25,31 @@ pub const BEST_CHANNEL_ORDER: [Channel; 5] = [
 /// borrowed from the strategy.
 pub(super) struct Message<'s> {
     pub(super) first: ChannelChoice,
-    pub(super) fallback: &'s [Channel],
+    pub(super) fallback: &'s [Fallback],
     pub(super) template: Option<&'s str>,
+    /// The channels `template` has a variant for.
+    pub(super) variants: ChannelSet,
     pub(super) queue: Option<&'s str>,
 }
 
-impl Message<'_> {
-    fn channels(&self) -> impl Iterator<Item = ChannelChoice> + '_ {
-        std::iter::once(self.first).chain(self.fallback.iter().map(|c| ChannelChoice::Channel(*c)))
+impl<'s> Message<'s> {
+    /// Each channel tried, with the template it sends and the channels that template has a
+    /// variant for.
+    fn channels(&self) -> impl Iterator<Item = (ChannelChoice, Option<&'s str>, ChannelSet)> + '_ {
+        std::iter::once((self.first, self.template, self.variants)).chain(self.fallback.iter().map(
+            |f| match &f.template {
+                Some(own) => (
+                    ChannelChoice::Channel(f.channel),
+                    Some(own.as_str()),
+                    f.variants.unwrap_or(ChannelSet::ALL),
+                ),
+                None => (
+                    ChannelChoice::Channel(f.channel),
+                    self.template,
+                    self.variants,
+                ),
+            },
+        ))
     }
 }
 
@@ -84,15 +101,28 @@ impl Planner<'_> {
         // The best refusal so far: a defer beats a denial, an earlier defer a later one, a
         // policy's denial one for want of a contact point.
         let mut fallback_outcome: Option<(Channel, Decision)> = None;
-        for choice in message.channels() {
+        for (choice, template, variants) in message.channels() {
             let channel = match choice {
                 ChannelChoice::Channel(named) => Some(named),
-                ChannelChoice::Best => best_channel(debtor, &file.contact_points),
+                ChannelChoice::Best => best_channel_of(debtor, &file.contact_points, variants),
             };
             let Some(channel) = channel else {
-                explainer.say(|| "channel best: no usable contact point on any channel".into());
+                explainer.say(|| {
+                    format!("channel best: no usable contact point on any channel of the template ({variants})")
+                });
                 continue;
             };
+            // A template is only sent on a channel it has a variant for: validation refuses
+            // others, but a version stored before it checked them may still name one.
+            if !variants.contains(channel) {
+                explainer.say(|| {
+                    format!(
+                        "{channel}: template {} has no {channel} variant: skipped",
+                        template.unwrap_or_default()
+                    )
+                });
+                continue;
+            }
             first_channel.get_or_insert(channel);
             let point = contact_point(debtor, &file.contact_points, channel);
             // A message already chosen today on this channel covers this debt as well, if the
@@ -202,7 +232,7 @@ impl Planner<'_> {
                         step: step.id.clone(),
                         arm: arm.map(str::to_string),
                         channel,
-                        template: message.template.map(str::to_string),
+                        template: template.map(str::to_string),
                         queue: message.queue.map(str::to_string),
                         scheduled_for: at,
                         local_date: today,
@@ -318,9 +348,20 @@ pub fn contact_point<'p>(
 /// `channel: best`: the debtor's preferred channel when it has a usable point, otherwise the
 /// first of [`BEST_CHANNEL_ORDER`] that has one.
 pub fn best_channel(debtor: &Debtor, points: &[ContactPoint]) -> Option<Channel> {
+    best_channel_of(debtor, points, ChannelSet::ALL)
+}
+
+/// [`best_channel`] among `channels` (those the message's template has a variant for).
+pub fn best_channel_of(
+    debtor: &Debtor,
+    points: &[ContactPoint],
+    channels: ChannelSet,
+) -> Option<Channel> {
     let usable = |c: Channel| {
-        contact_point(debtor, points, c)
-            .is_some_and(|p| p.opted_out_at.is_none() && p.consent.status != ConsentStatus::Denied)
+        channels.contains(c)
+            && contact_point(debtor, points, c).is_some_and(|p| {
+                p.opted_out_at.is_none() && p.consent.status != ConsentStatus::Denied
+            })
     };
     debtor
         .preferences

@@ -50,7 +50,7 @@ use crate::portfolio::{Channel, Debtor, StrategyAssignment};
 use crate::strategy::{self, CompiledStrategy, EvalContext, Segments, Step, Strategy};
 
 use channel::Message;
-pub use channel::{BEST_CHANNEL_ORDER, best_channel, contact_point};
+pub use channel::{BEST_CHANNEL_ORDER, best_channel, best_channel_of, contact_point};
 pub use decision::{DebtorPlan, PlanLine, Quiet};
 use explain::{Explainer, describe};
 pub use input::{DebtFile, DebtorFile, PlanOptions, PriorContact};

@@ -12,7 +12,7 @@ use crate::event::EventKind;
 use crate::outbox::ContactState;
 use crate::policy::{PastContact, Pause, PauseKind};
 use crate::portfolio::{Channel, DebtStatus};
-use crate::strategy::{self, Action, ChannelChoice, Experiment, Placement, Step};
+use crate::strategy::{self, Action, ChannelChoice, ChannelSet, Experiment, Placement, Step};
 
 /// A step due for a debt, with when it became due.
 struct Due<'s> {
@@ -261,6 +261,7 @@ impl Planner<'_> {
                         arm.and_then(|a| a.template.as_deref())
                             .unwrap_or(&s.template),
                     ),
+                    variants: arm.and_then(|a| a.variants).unwrap_or(s.variants),
                     queue: None,
                 })
                 .collect(),
@@ -268,6 +269,7 @@ impl Planner<'_> {
                 first: ChannelChoice::Channel(Channel::Voice),
                 fallback: &[],
                 template: task.script.as_deref(),
+                variants: ChannelSet::ALL,
                 queue: Some(&task.queue),
             }],
         };

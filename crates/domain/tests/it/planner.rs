@@ -23,7 +23,7 @@ use recaudo_domain::portfolio::{
     Channel, Consent, ConsentStatus, ContactPoint, Debt, DebtStatus, Debtor, DebtorKind,
     Preferences, StrategyAssignment,
 };
-use recaudo_domain::strategy::{CompiledStrategy, Segments, is_builtin_template, parse_strategy};
+use recaudo_domain::strategy::{CompiledStrategy, Segments, TemplateCatalogue, parse_strategy};
 use recaudo_domain::{ContactPointId, Country, DebtId, DebtorId, EventId, Money};
 
 // ---------------------------------------------------------------------------------------------
@@ -33,8 +33,10 @@ fn date(s: &str) -> NaiveDate {
     NaiveDate::from_str(s).unwrap_or_else(|e| panic!("bad test date {s}: {e}"))
 }
 
+/// A test strategy, checked against the open catalogue: these tests send templates on any
+/// channel to exercise the planner's rules (`strategy.rs` tests the variants).
 fn strategy(yaml: &str) -> CompiledStrategy {
-    parse_strategy(yaml, &is_builtin_template).unwrap_or_else(|e| {
+    parse_strategy(yaml, TemplateCatalogue::open()).unwrap_or_else(|e| {
         panic!(
             "test strategy does not validate:\n{}",
             e.iter()
@@ -1411,4 +1413,53 @@ fn a_fallback_step_goes_out_once_and_the_backlog_stays_quiet() {
         ("late-3-call", None, deny(ReasonCode::NoContactPoint))
     );
     assert!(day3.contacts.is_empty(), "{:#?}", day3.contacts);
+}
+
+/// A fallback sends its own template (the issue's `channel: sms, template: ivr_overdue` no
+/// more), and `channel: best` only picks a channel its template has a variant for.
+#[test]
+fn a_contact_sends_a_template_its_channel_has_a_variant_for() {
+    let yaml = r#"
+id: tpl
+steps:
+  - { id: call, at: due, send: { channel: voice, template: ivr_overdue, fallback: [{ channel: sms, template: overdue_soft }] } }
+  - { id: best, at: due+1d, send: { channel: best, template: due_today } }
+"#;
+    let compiled = parse_strategy(yaml, TemplateCatalogue::builtin()).expect("valid");
+    let fx = Fx {
+        jurisdiction: Jurisdiction::Mx,
+        tenant: TenantPolicy::default(),
+        calendar: HolidayCalendar::for_jurisdiction(Jurisdiction::Mx),
+        library: StrategyLibrary::new(vec![compiled], Vec::new()),
+        options: PlanOptions::default(),
+    };
+    // No voice point: the SMS fallback goes, with its own template.
+    let f = file(1, MX, Country::Mx, &[Channel::Sms], &["2026-11-20"]);
+    let plan = fx.plan(&f, t("2026-11-20T10:00:00-06:00"));
+    let sent: Vec<(Channel, Option<&str>)> = plan
+        .contacts
+        .iter()
+        .map(|c| (c.channel, c.template.as_deref()))
+        .collect();
+    assert_eq!(sent, vec![(Channel::Sms, Some("overdue_soft"))]);
+    // `best` with only a voice point: `due_today` has no voice variant, so the step has no
+    // channel; the earlier call goes out instead, on voice with its script.
+    let f = file(1, MX, Country::Mx, &[Channel::Voice], &["2026-11-19"]);
+    let plan = fx.plan_explain(&f, t("2026-11-20T10:00:00-06:00"), Some(debt_id(&f, 0)));
+    let l = line(&plan, debt_id(&f, 0));
+    assert_eq!(
+        (l.step.as_str(), l.instead_of.as_deref()),
+        ("call", Some("best"))
+    );
+    let sent: Vec<(Channel, Option<&str>)> = plan
+        .contacts
+        .iter()
+        .map(|c| (c.channel, c.template.as_deref()))
+        .collect();
+    assert_eq!(sent, vec![(Channel::Voice, Some("ivr_overdue"))]);
+    let text = plan.explain.join("\n");
+    assert!(
+        text.contains("channel best: no usable contact point on any channel of the template (email, sms, whatsapp)"),
+        "{text}"
+    );
 }
