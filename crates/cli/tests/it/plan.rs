@@ -685,3 +685,95 @@ async fn a_writing_plan_in_the_future_needs_allow_future() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 }
+
+/// The issue's case: a 3,200,000 COP loan 67 days past due, WhatsApp and SMS consent granted,
+/// the last step a letter the debtor gave no consent for. It is not left silent: one earlier
+/// step goes out instead, once, and `--explain` says which step was due and why it was denied.
+#[tokio::test]
+async fn a_late_loaded_debt_whose_letter_is_denied_gets_one_earlier_step() {
+    for url in database_urls().await {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| recaudo(&url, args, dir.path());
+        let ok = |args: &[&str]| {
+            let o = run(args);
+            assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+            o
+        };
+        ok(&["migrate"]);
+        ok(&["tenant", "create", "--name", "Acme", "--country", "CO"]);
+        let lender = examples().join("lender.yaml");
+        ok(&[
+            "strategy",
+            "put",
+            lender.to_str().unwrap(),
+            "--tenant",
+            "Acme",
+        ]);
+        let file = dir.path().join("late.csv");
+        std::fs::write(
+            &file,
+            "\
+debtor_external_id,debtor_name,debtor_kind,phone,sms_consent,whatsapp,whatsapp_consent,address_line1,address_city,debt_external_id,currency,amount,due_date,product
+LATE-1,Rosa Tarde,person,3001234567,granted,3001234567,granted,Calle 10 # 5-20,Medellín,LATE-1-A,COP,3200000,2026-09-26,personal_loan
+",
+        )
+        .unwrap();
+        let imported = last_json(&ok(&["import", file.to_str().unwrap(), "--tenant", "Acme"]));
+        assert_eq!(imported["imported"], 1, "{imported}");
+
+        let o = ok(&[
+            "plan",
+            "--tenant",
+            "Acme",
+            "--at",
+            WEDNESDAY,
+            "--explain",
+            "LATE-1-A",
+        ]);
+        let out = stdout(&o);
+        assert!(
+            out.contains("step final: denied on every channel (letter: no_consent)"),
+            "{out}"
+        );
+        assert!(out.contains("planned instead of step final"), "{out}");
+        let line: Value = out
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(decision)
+            .next()
+            .unwrap_or_else(|| panic!("no decision line: {out}"));
+        assert_eq!(line["decision"], "send", "{line}");
+        assert_eq!(line["instead_of"], "final", "{line}");
+        assert!(
+            ["sms", "whatsapp"].contains(&line["channel"].as_str().unwrap_or_default()),
+            "{line}"
+        );
+
+        // Written once: one contact; the next day nothing more for the steps left behind.
+        let s = last_json(&ok(&[
+            "plan",
+            "--tenant",
+            "Acme",
+            "--at",
+            WEDNESDAY,
+            "--allow-future",
+        ]));
+        assert_eq!(s["contacts_written"], 1, "{s}");
+        let thursday = "2026-12-03T15:00:00Z";
+        let (_, lines) = {
+            let o = ok(&[
+                "plan",
+                "--tenant",
+                "Acme",
+                "--at",
+                thursday,
+                "--dry-run",
+                "--json",
+            ]);
+            let out = stdout(&o);
+            let lines: Vec<Value> = out.lines().map(decision).collect();
+            (out, lines)
+        };
+        assert!(lines.iter().all(|l| l["decision"] != "send"), "{lines:#?}");
+    }
+}
