@@ -41,7 +41,9 @@ pub enum BenchCommand {
         /// again. The copy is synced to disk first and removed afterwards.
         #[arg(long, value_name = "FILE", conflicts_with = "db")]
         from: Option<PathBuf>,
-        /// The instant planned (default: 10:00 in Bogotá today).
+        /// The instant planned (default: Wednesday 2026-12-02, 10:00 in Bogotá: a working day,
+        /// so that the figure always measures a day on which Colombia's law lets contacts go
+        /// out, whatever day the bench runs on).
         #[arg(long, value_name = "RFC3339", value_parser = crate::plan::parse_at)]
         at: Option<chrono::DateTime<chrono::Utc>>,
         /// Plan without writing the outbox.
@@ -133,6 +135,11 @@ fn classify(messages: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The day `bench plan` plans by default: a Wednesday, 10:00 in Bogotá (UTC-5, no DST), not a
+/// Colombian holiday. A day taken from the clock would be a Sunday or a holiday now and then,
+/// when the law defers every contact and nothing is written: another workload.
+pub const DEFAULT_PLAN_AT: &str = "2026-12-02T15:00:00Z";
+
 /// Where `bench plan` finds its database.
 enum PlanDb {
     /// Generated and imported into a temporary file.
@@ -154,11 +161,10 @@ async fn plan(
 ) -> anyhow::Result<()> {
     use std::sync::Arc;
 
-    let at = at.unwrap_or_else(|| {
-        let today = SystemClock.now().date_naive();
-        // 10:00 in Bogotá (UTC-5, no DST).
-        today.and_hms_opt(15, 0, 0).expect("valid time").and_utc()
-    });
+    let at = match at {
+        Some(at) => at,
+        None => crate::plan::parse_at(DEFAULT_PLAN_AT)?,
+    };
     let dir = TempDir(std::env::temp_dir().join(format!("recaudo-bench-{}", ulid_like())));
     std::fs::create_dir_all(&dir.0)?;
     let db_path = match &source {
@@ -279,6 +285,9 @@ async fn plan(
             "bench": "plan",
             "database": "sqlite",
             "at": at.to_rfc3339(),
+            // The day in Bogotá, where the bench's debtors live: a Sunday or a holiday writes
+            // no contact.
+            "local_weekday": at.with_timezone(&chrono_tz::America::Bogota).format("%A").to_string(),
             "day": days_seconds.len(),
             "days_seconds": days_seconds,
             "debts": report.debts,

@@ -4,7 +4,10 @@
 //! - `--dry-run`: the same decisions and counts, nothing written;
 //! - `--json`: one decision per line (`{"debt","debtor","step","channel","decision","reason",
 //!   "send_at"}`), the summary on stderr;
-//! - `--explain DEBT`: everything considered for one debt (by its external id); writes nothing.
+//! - `--explain DEBT`: everything considered for one debt (by its external id); writes nothing;
+//! - `--at`: as of another instant; one more than a day ahead of now is refused unless the run
+//!   writes nothing (`--dry-run`, `--explain`) or says `--allow-future`, since a real plan in the
+//!   future writes outbox rows and starts strategies that have not begun yet.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -29,6 +32,9 @@ pub struct PlanArgs {
     /// Decide and count, write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Let `--at` be more than a day after now while writing (tests and replays).
+    #[arg(long)]
+    pub allow_future: bool,
     /// One decision per line as JSON (the summary goes to stderr).
     #[arg(long)]
     pub json: bool,
@@ -62,11 +68,31 @@ pub fn line_json(line: &PlanLine) -> serde_json::Value {
         "send_at": line.decision.send_at().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "arm": line.arm,
         "covered_by": line.covered_by,
+        "instead_of": line.instead_of,
     })
+}
+
+/// How far ahead of now `--at` may be in a run that writes without `--allow-future`: a day, so
+/// that planning "today" in any time zone is never refused.
+pub const FUTURE_MARGIN: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Refuses a writing run more than [`FUTURE_MARGIN`] after `now`.
+fn check_future(args: &PlanArgs, at: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<()> {
+    if args.dry_run || args.explain.is_some() || args.allow_future || at <= now + FUTURE_MARGIN {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "--at {} is more than a day after now ({}): a plan then would write real outbox rows \
+         and start strategies in the future. Add --dry-run to see that day's decisions without \
+         writing, or --allow-future to write them anyway (tests, replays)",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
 }
 
 pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     let at = args.at.unwrap_or(now);
+    check_future(&args, at, now)?;
     let tenants: Vec<Tenant> = match &args.tenant {
         Some(id) => vec![find_tenant(store, id).await?],
         None => store.list_tenants().await?,

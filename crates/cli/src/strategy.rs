@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use recaudo_domain::strategy::{StrategyError, is_builtin_template, parse_strategy};
+use recaudo_domain::strategy::{StrategyError, TemplateCatalogue, parse_strategy};
 use recaudo_domain::{Clock, SystemClock};
 use recaudo_store::{StoreError, StoredStrategy, TenantStore};
 
@@ -142,7 +142,7 @@ pub fn validate(file: &Path) -> ExitCode {
         }
     };
     // Templates are not managed yet: the built-in names are the known ones.
-    match parse_strategy(&source, &is_builtin_template) {
+    match parse_strategy(&source, TemplateCatalogue::builtin()) {
         Ok(compiled) => {
             let strategy = &compiled.strategy;
             let steps = strategy.steps.len();

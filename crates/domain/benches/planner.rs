@@ -17,7 +17,7 @@ use recaudo_domain::portfolio::{
     Channel, Consent, ConsentStatus, ContactPoint, Debt, DebtStatus, Debtor, DebtorKind, Language,
     Preferences,
 };
-use recaudo_domain::strategy::{Segments, is_builtin_template, parse_strategy};
+use recaudo_domain::strategy::{Segments, TemplateCatalogue, parse_strategy};
 use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, Money};
 
 /// The allocator the `recaudo` binary plans with.
@@ -134,7 +134,8 @@ fn bench(c: &mut Criterion) {
         .single()
         .expect("instant");
     let files = portfolio(now);
-    let compile = |s: &str| parse_strategy(s, &is_builtin_template).expect("valid strategy");
+    let compile =
+        |s: &str| parse_strategy(s, TemplateCatalogue::builtin()).expect("valid strategy");
     let examples = StrategyLibrary::new(EXAMPLES.iter().map(|s| compile(s)).collect(), vec![]);
     let plain = StrategyLibrary::new(vec![compile(PLAIN)], vec![]);
     let preset = Preset::for_jurisdiction(Jurisdiction::Co);

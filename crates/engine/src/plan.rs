@@ -61,8 +61,8 @@ impl PlanSetup {
     pub async fn load(ts: &TenantStore) -> Result<PlanSetup, PlanError> {
         let jurisdiction = ts.tenant().jurisdiction;
         let compile = |id: &str, version: u32, source: &str| {
-            strategy::parse_strategy(source, &strategy::is_builtin_template).map_err(|errors| {
-                PlanError::Strategy {
+            strategy::parse_stored_strategy(source, strategy::TemplateCatalogue::builtin()).map_err(
+                |errors| PlanError::Strategy {
                     id: id.to_string(),
                     version,
                     message: errors
@@ -70,8 +70,8 @@ impl PlanSetup {
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join("; "),
-                }
-            })
+                },
+            )
         };
         let active_keys: Vec<(String, u32)>;
         let mut active: Vec<CompiledStrategy> = Vec::new();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use recaudo_domain::DebtId;
 use recaudo_domain::event::{EventKind, NewEvent};
 use recaudo_domain::portfolio::Debt;
-use recaudo_domain::strategy::{is_builtin_template, parse_strategy};
+use recaudo_domain::strategy::{TemplateCatalogue, parse_strategy};
 
 use crate::events::insert_event;
 use crate::sql::{Sql, fetch_all, fetch_optional};
@@ -82,8 +82,8 @@ impl TenantStore {
     /// is returned with `created: false`. A different source under a stored version, or a version
     /// below the latest stored one, is a [`StoreError::VersionConflict`]: a change needs a new version.
     pub async fn put_strategy(&self, source: &str, now: DateTime<Utc>) -> Result<PutStrategy> {
-        let compiled =
-            parse_strategy(source, &is_builtin_template).map_err(StoreError::InvalidStrategy)?;
+        let compiled = parse_strategy(source, TemplateCatalogue::builtin())
+            .map_err(StoreError::InvalidStrategy)?;
         let compiled_strategy = compiled.strategy;
         let new = StoredStrategy {
             strategy_id: compiled_strategy.id,

@@ -93,3 +93,19 @@ fn bench_plan_from_plans_a_fresh_day_on_a_copy_and_refuses_a_planned_database() 
     assert!(!missing.status.success());
     assert!(fixtures::stderr(&missing).contains("no such database file"));
 }
+
+/// Without `--at`, `bench plan` plans a fixed working day (Wednesday 2026-12-02, 10:00 in
+/// Bogotá), not the day it runs on: a run on a Sunday still writes contacts, and its JSON says
+/// the day and how many contacts it wrote.
+#[test]
+fn bench_plan_plans_a_fixed_weekday_by_default() {
+    let out = Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args(["bench", "plan", "--debts", "200"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", fixtures::stderr(&out));
+    let v = fixtures::last_json(&out);
+    assert_eq!(v["at"], "2026-12-02T15:00:00+00:00", "{v}");
+    assert_eq!(v["local_weekday"], "Wednesday", "{v}");
+    assert!(v["contacts_written"].as_u64().is_some_and(|c| c > 0), "{v}");
+}

@@ -113,7 +113,7 @@ impl Portfolio {
 
     /// A real `plan --tenant Acme --at AT`: its JSON summary (the last line).
     fn plan(&self, at: &str) -> Value {
-        let s = last_json(&self.ok(&["plan", "--tenant", "Acme", "--at", at]));
+        let s = last_json(&self.ok(&["plan", "--tenant", "Acme", "--at", at, "--allow-future"]));
         assert_eq!(s["dry_run"], false, "{s}");
         s
     }
@@ -549,9 +549,15 @@ NC-5,Eva Sin Papel,person,Calle 1 # 2-3,Cali,granted,true,NC-5-A,COP,800000,2026
                 let debt = format!("NC-{n}-A");
                 let mine: Vec<&Value> = lines.iter().filter(|l| l["debt"] == debt).collect();
                 assert!(!mine.is_empty(), "no decision for {debt}");
+                // NC-5 has an address but is paperless: its letter is denied for that.
+                let reason = if n == 5 {
+                    "paperless"
+                } else {
+                    "no_contact_point"
+                };
                 for l in mine {
                     assert_eq!(l["decision"], "deny", "{l}");
-                    assert_eq!(l["reason"], "no_contact_point", "{l}");
+                    assert_eq!(l["reason"], reason, "{l}");
                     assert!(l["send_at"].is_null(), "{l}");
                     strategies.insert(l["strategy"].as_str().unwrap_or_default().to_string());
                 }
@@ -585,6 +591,25 @@ NC-5,Eva Sin Papel,person,Calle 1 # 2-3,Cali,granted,true,NC-5-A,COP,800000,2026
         let out = stdout(&o);
         assert!(out.contains("no usable contact point"), "{out}");
         assert!(out.contains("decision: deny (no_contact_point)"), "{out}");
+
+        // A paperless debtor with a full address: the letter is refused as paperless, not for
+        // want of a contact point.
+        let o = p.ok(&[
+            "plan",
+            "--explain",
+            "NC-5-A",
+            "--tenant",
+            "Acme",
+            "--at",
+            WEDNESDAY,
+        ]);
+        let out = stdout(&o);
+        assert!(
+            out.contains("letter: the debtor is paperless → deny (paperless)"),
+            "{out}"
+        );
+        assert!(!out.contains("letter: no usable contact point"), "{out}");
+        assert!(out.contains(r#""reason":"paperless""#), "{out}");
     }
 }
 
@@ -615,5 +640,140 @@ async fn a_covered_debt_is_not_contacted_again_for_the_same_step() {
                 );
             }
         }
+    }
+}
+
+/// A plan that writes, more than a day after now, is refused with a message that says what to
+/// do; `--dry-run` and `--allow-future` let it through. The instants are far from the wall
+/// clock on both sides, so the test does not depend on when it runs.
+#[tokio::test]
+async fn a_writing_plan_in_the_future_needs_allow_future() {
+    for url in database_urls().await {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| recaudo(&url, args, dir.path());
+        assert!(run(&["migrate"]).status.success());
+        assert!(
+            run(&["tenant", "create", "--name", "Acme", "--country", "CO"])
+                .status
+                .success()
+        );
+        let future = "2099-12-02T15:00:00Z";
+        let o = run(&["plan", "--tenant", "Acme", "--at", future]);
+        assert!(!o.status.success(), "{}", stdout(&o));
+        let e = stderr(&o);
+        for needle in [
+            "--at 2099-12-02T15:00:00Z is more than a day after now",
+            "--dry-run",
+            "--allow-future",
+        ] {
+            assert!(e.contains(needle), "`{needle}` not in {e}");
+        }
+        assert!(stdout(&o).is_empty(), "nothing planned: {}", stdout(&o));
+
+        let o = run(&["plan", "--tenant", "Acme", "--at", future, "--dry-run"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(last_json(&o)["dry_run"], true);
+
+        let o = run(&["plan", "--tenant", "Acme", "--at", future, "--allow-future"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(last_json(&o)["dry_run"], false);
+
+        // The past, and now, need no flag.
+        let o = run(&["plan", "--tenant", "Acme", "--at", "2020-01-02T15:00:00Z"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = run(&["plan", "--tenant", "Acme"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}
+
+/// The issue's case: a 3,200,000 COP loan 67 days past due, WhatsApp and SMS consent granted,
+/// the last step a letter the debtor gave no consent for. It is not left silent: one earlier
+/// step goes out instead, once, and `--explain` says which step was due and why it was denied.
+#[tokio::test]
+async fn a_late_loaded_debt_whose_letter_is_denied_gets_one_earlier_step() {
+    for url in database_urls().await {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| recaudo(&url, args, dir.path());
+        let ok = |args: &[&str]| {
+            let o = run(args);
+            assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+            o
+        };
+        ok(&["migrate"]);
+        ok(&["tenant", "create", "--name", "Acme", "--country", "CO"]);
+        let lender = examples().join("lender.yaml");
+        ok(&[
+            "strategy",
+            "put",
+            lender.to_str().unwrap(),
+            "--tenant",
+            "Acme",
+        ]);
+        let file = dir.path().join("late.csv");
+        std::fs::write(
+            &file,
+            "\
+debtor_external_id,debtor_name,debtor_kind,phone,sms_consent,whatsapp,whatsapp_consent,address_line1,address_city,debt_external_id,currency,amount,due_date,product
+LATE-1,Rosa Tarde,person,3001234567,granted,3001234567,granted,Calle 10 # 5-20,Medellín,LATE-1-A,COP,3200000,2026-09-26,personal_loan
+",
+        )
+        .unwrap();
+        let imported = last_json(&ok(&["import", file.to_str().unwrap(), "--tenant", "Acme"]));
+        assert_eq!(imported["imported"], 1, "{imported}");
+
+        let o = ok(&[
+            "plan",
+            "--tenant",
+            "Acme",
+            "--at",
+            WEDNESDAY,
+            "--explain",
+            "LATE-1-A",
+        ]);
+        let out = stdout(&o);
+        assert!(
+            out.contains("step final: denied on every channel (letter: no_consent)"),
+            "{out}"
+        );
+        assert!(out.contains("planned instead of step final"), "{out}");
+        let line: Value = out
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(decision)
+            .next()
+            .unwrap_or_else(|| panic!("no decision line: {out}"));
+        assert_eq!(line["decision"], "send", "{line}");
+        assert_eq!(line["instead_of"], "final", "{line}");
+        assert!(
+            ["sms", "whatsapp"].contains(&line["channel"].as_str().unwrap_or_default()),
+            "{line}"
+        );
+
+        // Written once: one contact; the next day nothing more for the steps left behind.
+        let s = last_json(&ok(&[
+            "plan",
+            "--tenant",
+            "Acme",
+            "--at",
+            WEDNESDAY,
+            "--allow-future",
+        ]));
+        assert_eq!(s["contacts_written"], 1, "{s}");
+        let thursday = "2026-12-03T15:00:00Z";
+        let (_, lines) = {
+            let o = ok(&[
+                "plan",
+                "--tenant",
+                "Acme",
+                "--at",
+                thursday,
+                "--dry-run",
+                "--json",
+            ]);
+            let out = stdout(&o);
+            let lines: Vec<Value> = out.lines().map(decision).collect();
+            (out, lines)
+        };
+        assert!(lines.iter().all(|l| l["decision"] != "send"), "{lines:#?}");
     }
 }

@@ -9,7 +9,7 @@ use crate::DebtId;
 use crate::outbox::NewContact;
 use crate::policy::{Decision, PastContact, ProposedContact, ReasonCode, RuntimeState};
 use crate::portfolio::{Channel, ConsentStatus, ContactPoint, Debtor};
-use crate::strategy::{self, ChannelChoice, Step};
+use crate::strategy::{self, ChannelChoice, ChannelSet, Fallback, Step};
 
 /// The order `channel: best` tries channels in when the debtor has no preferred channel (until
 /// a learner ranks them).
@@ -25,14 +25,31 @@ pub const BEST_CHANNEL_ORDER: [Channel; 5] = [
 /// borrowed from the strategy.
 pub(super) struct Message<'s> {
     pub(super) first: ChannelChoice,
-    pub(super) fallback: &'s [Channel],
+    pub(super) fallback: &'s [Fallback],
     pub(super) template: Option<&'s str>,
+    /// The channels `template` has a variant for.
+    pub(super) variants: ChannelSet,
     pub(super) queue: Option<&'s str>,
 }
 
-impl Message<'_> {
-    fn channels(&self) -> impl Iterator<Item = ChannelChoice> + '_ {
-        std::iter::once(self.first).chain(self.fallback.iter().map(|c| ChannelChoice::Channel(*c)))
+impl<'s> Message<'s> {
+    /// Each channel tried, with the template it sends and the channels that template has a
+    /// variant for.
+    fn channels(&self) -> impl Iterator<Item = (ChannelChoice, Option<&'s str>, ChannelSet)> + '_ {
+        std::iter::once((self.first, self.template, self.variants)).chain(self.fallback.iter().map(
+            |f| match &f.template {
+                Some(own) => (
+                    ChannelChoice::Channel(f.channel),
+                    Some(own.as_str()),
+                    f.variants.unwrap_or(ChannelSet::ALL),
+                ),
+                None => (
+                    ChannelChoice::Channel(f.channel),
+                    self.template,
+                    self.variants,
+                ),
+            },
+        ))
     }
 }
 
@@ -62,6 +79,7 @@ impl Planner<'_> {
             step,
             arm,
             pauses,
+            instead_of,
         } = *planned;
         let mut line = PlanLine {
             debt: debt.id,
@@ -77,20 +95,34 @@ impl Planner<'_> {
             },
             arm: arm.map(str::to_string),
             covered_by: None,
+            instead_of: instead_of.map(str::to_string),
         };
         let mut first_channel = None;
         // The best refusal so far: a defer beats a denial, an earlier defer a later one, a
         // policy's denial one for want of a contact point.
         let mut fallback_outcome: Option<(Channel, Decision)> = None;
-        for choice in message.channels() {
+        for (choice, template, variants) in message.channels() {
             let channel = match choice {
                 ChannelChoice::Channel(named) => Some(named),
-                ChannelChoice::Best => best_channel(debtor, &file.contact_points),
+                ChannelChoice::Best => best_channel_of(debtor, &file.contact_points, variants),
             };
             let Some(channel) = channel else {
-                explainer.say(|| "channel best: no usable contact point on any channel".into());
+                explainer.say(|| {
+                    format!("channel best: no usable contact point on any channel of the template ({variants})")
+                });
                 continue;
             };
+            // A template is only sent on a channel it has a variant for: validation refuses
+            // others, but a version stored before it checked them may still name one.
+            if !variants.contains(channel) {
+                explainer.say(|| {
+                    format!(
+                        "{channel}: template {} has no {channel} variant: skipped",
+                        template.unwrap_or_default()
+                    )
+                });
+                continue;
+            }
             first_channel.get_or_insert(channel);
             let point = contact_point(debtor, &file.contact_points, channel);
             // A message already chosen today on this channel covers this debt as well, if the
@@ -143,13 +175,19 @@ impl Planner<'_> {
                 explainer.say(|| format!("{channel}: the message chosen today for debt {by} cannot cover this debt ({})", describe(&alone)));
             }
             let Some(point) = point else {
-                explainer.say(|| {
-                    format!("{channel}: no usable contact point → deny (no_contact_point)")
-                });
-                let denial = Decision::Deny {
-                    reason: ReasonCode::NoContactPoint,
+                // A paperless debtor's address is not missing: it is not for letters.
+                let reason = if channel == Channel::Letter && debtor.preferences.paperless {
+                    explainer
+                        .say(|| format!("{channel}: the debtor is paperless → deny (paperless)"));
+                    ReasonCode::Paperless
+                } else {
+                    explainer.say(|| {
+                        format!("{channel}: no usable contact point → deny (no_contact_point)")
+                    });
+                    ReasonCode::NoContactPoint
                 };
-                if fallback_outcome.is_none() {
+                let denial = Decision::Deny { reason };
+                if better_refusal(fallback_outcome.as_ref().map(|(_, d)| d), &denial) {
                     fallback_outcome = Some((channel, denial));
                 }
                 continue;
@@ -194,11 +232,11 @@ impl Planner<'_> {
                         step: step.id.clone(),
                         arm: arm.map(str::to_string),
                         channel,
-                        template: message.template.map(str::to_string),
+                        template: template.map(str::to_string),
                         queue: message.queue.map(str::to_string),
                         scheduled_for: at,
                         local_date: today,
-                        reason: contact_reason(strat, step, arm),
+                        reason: contact_reason(strat, step, arm, instead_of),
                     });
                     line.channel = channel;
                     line.decision = decision;
@@ -207,26 +245,7 @@ impl Planner<'_> {
                 }
                 other => {
                     explainer.say(|| format!("{channel}: {}", describe(&other)));
-                    let better = match (&fallback_outcome, &other) {
-                        (None, _) => true,
-                        (Some((_, Decision::Deny { .. })), Decision::Defer { .. }) => true,
-                        (
-                            Some((_, Decision::Defer { until: a, .. })),
-                            Decision::Defer { until: b, .. },
-                        ) => b < a,
-                        // A policy's reason (opted out, no consent) says more than a missing
-                        // contact point on an earlier channel.
-                        (
-                            Some((
-                                _,
-                                Decision::Deny {
-                                    reason: ReasonCode::NoContactPoint,
-                                },
-                            )),
-                            Decision::Deny { .. },
-                        ) => true,
-                        _ => false,
-                    };
+                    let better = better_refusal(fallback_outcome.as_ref().map(|(_, d)| d), &other);
                     if better {
                         fallback_outcome = Some((channel, other));
                     }
@@ -247,8 +266,32 @@ impl Planner<'_> {
     }
 }
 
-/// Why a contact was planned, as its outbox row says: `strategy S vN, step X[, arm A]`.
-fn contact_reason(strat: &strategy::Strategy, step: &Step, arm: Option<&str>) -> String {
+/// Whether `refusal` says more than `so_far`, the best refusal of the channels tried before:
+/// a defer beats a denial, an earlier defer a later one, and a denial with a reason (opted out,
+/// no consent, paperless) one for want of a contact point.
+fn better_refusal(so_far: Option<&Decision>, refusal: &Decision) -> bool {
+    match (so_far, refusal) {
+        (None, _) => true,
+        (Some(Decision::Deny { .. }), Decision::Defer { .. }) => true,
+        (Some(Decision::Defer { until: a, .. }), Decision::Defer { until: b, .. }) => b < a,
+        (
+            Some(Decision::Deny {
+                reason: ReasonCode::NoContactPoint,
+            }),
+            Decision::Deny { reason },
+        ) => *reason != ReasonCode::NoContactPoint,
+        _ => false,
+    }
+}
+
+/// Why a contact was planned, as its outbox row says: `strategy S vN, step X[, arm A][, instead
+/// of step Y]`.
+fn contact_reason(
+    strat: &strategy::Strategy,
+    step: &Step,
+    arm: Option<&str>,
+    instead_of: Option<&str>,
+) -> String {
     use std::fmt::Write;
     let mut reason = String::with_capacity(32 + strat.id.len() + step.id.len());
     reason.push_str("strategy ");
@@ -258,6 +301,10 @@ fn contact_reason(strat: &strategy::Strategy, step: &Step, arm: Option<&str>) ->
     if let Some(arm) = arm {
         reason.push_str(", arm ");
         reason.push_str(arm);
+    }
+    if let Some(due) = instead_of {
+        reason.push_str(", instead of step ");
+        reason.push_str(due);
     }
     reason
 }
@@ -301,9 +348,20 @@ pub fn contact_point<'p>(
 /// `channel: best`: the debtor's preferred channel when it has a usable point, otherwise the
 /// first of [`BEST_CHANNEL_ORDER`] that has one.
 pub fn best_channel(debtor: &Debtor, points: &[ContactPoint]) -> Option<Channel> {
+    best_channel_of(debtor, points, ChannelSet::ALL)
+}
+
+/// [`best_channel`] among `channels` (those the message's template has a variant for).
+pub fn best_channel_of(
+    debtor: &Debtor,
+    points: &[ContactPoint],
+    channels: ChannelSet,
+) -> Option<Channel> {
     let usable = |c: Channel| {
-        contact_point(debtor, points, c)
-            .is_some_and(|p| p.opted_out_at.is_none() && p.consent.status != ConsentStatus::Denied)
+        channels.contains(c)
+            && contact_point(debtor, points, c).is_some_and(|p| {
+                p.opted_out_at.is_none() && p.consent.status != ConsentStatus::Denied
+            })
     };
     debtor
         .preferences

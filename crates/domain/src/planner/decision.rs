@@ -25,6 +25,9 @@ pub struct PlanLine {
     /// When the message is one already chosen today for another debt of the debtor, that
     /// debt's external id: this debt rides along (no second contact).
     pub covered_by: Option<String>,
+    /// When this step goes out in place of the step due, denied on every channel (see
+    /// `docs/planner.md`, *When the step due cannot go out*): that step's id.
+    pub instead_of: Option<String>,
 }
 
 impl PlanLine {

@@ -50,7 +50,7 @@ use crate::portfolio::{Channel, Debtor, StrategyAssignment};
 use crate::strategy::{self, CompiledStrategy, EvalContext, Segments, Step, Strategy};
 
 use channel::Message;
-pub use channel::{BEST_CHANNEL_ORDER, best_channel, contact_point};
+pub use channel::{BEST_CHANNEL_ORDER, best_channel, best_channel_of, contact_point};
 pub use decision::{DebtorPlan, PlanLine, Quiet};
 use explain::{Explainer, describe};
 pub use input::{DebtFile, DebtorFile, PlanOptions, PriorContact};
@@ -110,6 +110,9 @@ struct StepToday<'s> {
     arm: Option<&'s str>,
     /// The debt's pauses its strategy honours.
     pauses: &'s [Pause],
+    /// The step due, when this earlier step goes out in its place (it was denied on every
+    /// channel).
+    instead_of: Option<&'s str>,
 }
 
 impl<'a> Planner<'a> {

@@ -5,14 +5,14 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use super::{
-    Chosen, DebtAt, DebtFile, DebtorPlan, Explainer, Message, Planner, PriorContact, Quiet,
-    StepToday,
+    Chosen, DebtAt, DebtFile, DebtorPlan, Explainer, Message, PlanLine, Planner, PriorContact,
+    Quiet, StepToday,
 };
 use crate::event::EventKind;
 use crate::outbox::ContactState;
 use crate::policy::{PastContact, Pause, PauseKind};
 use crate::portfolio::{Channel, DebtStatus};
-use crate::strategy::{self, Action, ChannelChoice, Experiment, Placement, Step};
+use crate::strategy::{self, Action, ChannelChoice, ChannelSet, Experiment, Placement, Step};
 
 /// A step due for a debt, with when it became due.
 struct Due<'s> {
@@ -117,8 +117,8 @@ impl Planner<'_> {
         // The latest due first (file order among steps due the same day): the first whose
         // `if:` holds and that became due after the debt's latest contact is planned.
         due.sort_by_key(|d| std::cmp::Reverse(d.since));
-        let mut picked: Option<&Due<'_>> = None;
-        for candidate in &due {
+        let mut picked: Option<usize> = None;
+        for (position, candidate) in due.iter().enumerate() {
             if picked.is_some() {
                 explainer.say(|| {
                     format!(
@@ -144,20 +144,106 @@ impl Planner<'_> {
                     continue;
                 }
             }
-            picked = Some(candidate);
+            picked = Some(position);
         }
-        let Some(pick) = picked else {
+        let Some(position) = picked else {
             plan.quiet.push((debt.id, Quiet::NothingDue));
             return;
         };
-        let step = pick.step;
+        let pick = &due[position];
         explainer.say(|| {
             format!(
                 "step {}: due since {} ({}): planned",
-                step.id, pick.since, pick.why
+                pick.step.id, pick.since, pick.why
             )
         });
+        let lines = self.plan_step(
+            at, chosen, pick.step, None, &pauses, history, plan, explainer,
+        );
+        if !denied_everywhere(&lines) {
+            plan.lines.extend(lines);
+            return;
+        }
 
+        // 3b. The step due cannot go out on any of its channels: the latest earlier step that
+        // can goes out instead (one contact, not every step left behind).
+        let denied = denial_reasons(&lines);
+        explainer.say(|| {
+            format!(
+                "step {}: denied on every channel ({denied}): trying the earlier steps due, latest first",
+                pick.step.id
+            )
+        });
+        for candidate in &due[position + 1..] {
+            if last_contact.is_some_and(|last| candidate.since <= last) {
+                continue;
+            }
+            if let Some(condition) = compiled.step_condition(candidate.index) {
+                let ok = eval(condition, plan);
+                explainer.say(|| {
+                    format!(
+                        "step {}: due since {}; if {} → {ok}",
+                        candidate.step.id, candidate.since, condition.source
+                    )
+                });
+                if !ok {
+                    continue;
+                }
+            }
+            let instead = self.plan_step(
+                at,
+                chosen,
+                candidate.step,
+                Some(&pick.step.id),
+                &pauses,
+                history,
+                plan,
+                explainer,
+            );
+            if !denied_everywhere(&instead) {
+                explainer.say(|| {
+                    format!(
+                        "step {}: planned instead of step {} (denied: {denied})",
+                        candidate.step.id, pick.step.id
+                    )
+                });
+                plan.lines.extend(instead);
+                return;
+            }
+            explainer.say(|| {
+                format!(
+                    "step {}: denied too ({})",
+                    candidate.step.id,
+                    denial_reasons(&instead)
+                )
+            });
+        }
+        explainer.say(|| {
+            format!(
+                "no earlier step can go out: step {} stays denied ({denied})",
+                pick.step.id
+            )
+        });
+        plan.lines.extend(lines);
+    }
+
+    /// Decides the messages of `step` for the debt: the lines, in the step's order (the sends
+    /// among them are in `plan.contacts` and `history` already). `instead_of`: the step due,
+    /// when `step` goes out in its place.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_step(
+        &self,
+        at: &DebtAt<'_, '_>,
+        chosen: &Chosen<'_>,
+        step: &Step,
+        instead_of: Option<&str>,
+        pauses: &[Pause],
+        history: &mut Vec<PastContact>,
+        plan: &mut DebtorPlan,
+        explainer: &mut Explainer,
+    ) -> Vec<PlanLine> {
+        let strat = &chosen.compiled.strategy;
+        let assignment = chosen.assignment;
         // 4. Messages and channels.
         let experiment: Option<(&Experiment, &String)> = strat
             .experiments
@@ -175,6 +261,7 @@ impl Planner<'_> {
                         arm.and_then(|a| a.template.as_deref())
                             .unwrap_or(&s.template),
                     ),
+                    variants: arm.and_then(|a| a.variants).unwrap_or(s.variants),
                     queue: None,
                 })
                 .collect(),
@@ -182,6 +269,7 @@ impl Planner<'_> {
                 first: ChannelChoice::Channel(Channel::Voice),
                 fallback: &[],
                 template: task.script.as_deref(),
+                variants: ChannelSet::ALL,
                 queue: Some(&task.queue),
             }],
         };
@@ -189,13 +277,39 @@ impl Planner<'_> {
             strategy: strat,
             step,
             arm: experiment.map(|(_, name)| name.as_str()),
-            pauses: &pauses,
+            pauses,
+            instead_of,
         };
-        for message in messages {
-            let line = self.decide_message(at, &planned, &message, history, plan, explainer);
-            plan.lines.push(line);
-        }
+        messages
+            .iter()
+            .map(|message| self.decide_message(at, &planned, message, history, plan, explainer))
+            .collect()
     }
+}
+
+/// Whether every message of a step was denied for a reason no wait lifts (consent, opt-out,
+/// no contact point, paperless): then an earlier step may go out instead. A pause is not such
+/// a reason (every step is paused alike), nor is a defer (the step goes out later).
+fn denied_everywhere(lines: &[PlanLine]) -> bool {
+    !lines.is_empty()
+        && lines.iter().all(
+            |l| matches!(l.decision, crate::policy::Decision::Deny { reason } if reason.is_permanent()),
+        )
+}
+
+/// `letter: no_consent, email: no_contact_point`, for `--explain`.
+fn denial_reasons(lines: &[PlanLine]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{}: {}",
+                l.channel,
+                l.reason().map(|r| r.as_str()).unwrap_or("send")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// When `step` became due for the debt (a local date, with the reason), or `None` when it

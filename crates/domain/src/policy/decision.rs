@@ -47,6 +47,8 @@ pub enum ReasonCode {
     NoWindow,
     /// The debtor has no usable contact point on the channel (nor on any fallback).
     NoContactPoint,
+    /// A letter to a debtor who chose to receive no paper (whatever address they have).
+    Paperless,
 }
 
 impl ReasonCode {
@@ -69,6 +71,7 @@ impl ReasonCode {
         ReasonCode::PausedPlan,
         ReasonCode::NoWindow,
         ReasonCode::NoContactPoint,
+        ReasonCode::Paperless,
     ];
 
     /// The code as written in JSON and logs (`cap_weekly_channels`).
@@ -92,6 +95,7 @@ impl ReasonCode {
             ReasonCode::PausedPlan => "paused_plan",
             ReasonCode::NoWindow => "no_window",
             ReasonCode::NoContactPoint => "no_contact_point",
+            ReasonCode::Paperless => "paperless",
         }
     }
 
@@ -100,7 +104,10 @@ impl ReasonCode {
     pub fn is_permanent(self) -> bool {
         matches!(
             self,
-            ReasonCode::NoConsent | ReasonCode::OptedOut | ReasonCode::NoContactPoint
+            ReasonCode::NoConsent
+                | ReasonCode::OptedOut
+                | ReasonCode::NoContactPoint
+                | ReasonCode::Paperless
         )
     }
 }

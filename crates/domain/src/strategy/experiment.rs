@@ -60,6 +60,7 @@ mod tests {
                     name: n.to_string(),
                     channel: None,
                     template: None,
+                    variants: None,
                 })
                 .collect(),
             split: split.to_vec(),

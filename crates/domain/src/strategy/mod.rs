@@ -29,6 +29,7 @@ mod fast;
 mod locate;
 mod raw;
 mod segment;
+mod templates;
 mod validate;
 
 use std::fmt;
@@ -43,7 +44,8 @@ pub use duration::{DueOffset, MAX_SPAN_AMOUNT, Span, Unit};
 pub use experiment::bucket;
 pub use locate::{Seg, YamlPath, locate};
 pub use segment::{SEGMENT_ROOTS, Segment, Segments, SegmentsError};
-pub use validate::{MAX_CEL_CHARS, MAX_CEL_DEPTH, parse_strategy};
+pub use templates::{CatalogueError, ChannelSet, TemplateCatalogue};
+pub use validate::{MAX_CEL_CHARS, MAX_CEL_DEPTH, parse_stored_strategy, parse_strategy};
 
 use crate::event::EventKind;
 use crate::portfolio::Channel;
@@ -51,32 +53,15 @@ use crate::portfolio::Channel;
 /// The variables a CEL condition may read. Anything else is an error at validation.
 pub const CEL_ROOTS: &[&str] = &["debtor", "debt", "score", "events", "now"];
 
-/// The message templates every installation has, until tenants manage their own templates:
-/// the names GUIDE §5 and `docs/strategies.md` use. The CLI validates against this list.
-pub const BUILTIN_TEMPLATES: &[&str] = &[
-    "reminder_soft",
-    "due_today",
-    "overdue_soft",
-    "overdue_firm",
-    "ivr_overdue",
-    "formal_notice",
-    "payment_link",
-    "promise_reminder",
-    "invoice_copy",
-    "statement",
-    "final_notice",
-    "disconnection_notice",
-];
-
 /// The JSON Schema (draft 2020-12) of a strategy document, for editors and clients: every key,
 /// type and enumeration, and the syntax of offsets and durations. [`parse_strategy`] checks more
 /// (references, cycles, splits, CEL, templates). Served at `/api/v1/schemas/strategy.json`; the test
 /// `crates/domain/tests/it/strategy_schema.rs` keeps it equal to what `raw.rs` reads.
 pub const STRATEGY_JSON_SCHEMA: &str = include_str!("../../data/schemas/strategy.schema.json");
 
-/// Whether `name` is one of [`BUILTIN_TEMPLATES`].
+/// Whether `name` is in the shipped template catalogue ([`TemplateCatalogue::builtin`]).
 pub fn is_builtin_template(name: &str) -> bool {
-    BUILTIN_TEMPLATES.contains(&name)
+    TemplateCatalogue::builtin().channels(name).is_some()
 }
 
 /// A checked strategy.
@@ -155,8 +140,20 @@ pub enum Action {
 pub struct SendSpec {
     pub channel: ChannelChoice,
     pub template: String,
+    /// The channels `template` has a variant for (`channel: best` picks among them).
+    pub variants: ChannelSet,
     /// Channels tried in order when the first cannot be used or fails.
-    pub fallback: Vec<Channel>,
+    pub fallback: Vec<Fallback>,
+}
+
+/// A fallback channel of a message, with the template it sends there: its own, or the
+/// message's when `None` (`fallback: [sms, {channel: email, template: due_email}]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    pub channel: Channel,
+    pub template: Option<String>,
+    /// The channels its own `template` has a variant for.
+    pub variants: Option<ChannelSet>,
 }
 
 /// A fixed channel, or `best`: the learner picks the best allowed channel.
@@ -208,6 +205,8 @@ pub struct Arm {
     pub name: String,
     pub channel: Option<ChannelChoice>,
     pub template: Option<String>,
+    /// The channels the arm's `template` has a variant for.
+    pub variants: Option<ChannelSet>,
 }
 
 /// A CEL condition compiled once, with the place it came from.

@@ -79,7 +79,25 @@ pub(super) struct RawSend {
     pub channel: String,
     pub template: String,
     #[serde(default)]
-    pub fallback: Vec<String>,
+    pub fallback: Vec<RawFallback>,
+}
+
+/// A fallback: a channel name (the message's template), or `{channel, template}`.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a channel name or a mapping `{channel, template}`"
+)]
+pub(super) enum RawFallback {
+    Channel(String),
+    WithTemplate(RawFallbackTemplate),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFallbackTemplate {
+    pub channel: String,
+    pub template: String,
 }
 
 #[derive(Deserialize)]

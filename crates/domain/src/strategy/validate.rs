@@ -6,10 +6,11 @@ use std::collections::{BTreeSet, HashMap};
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 
 use super::locate::{YamlPath, locate};
-use super::raw::{OneOrMany, RawSend, RawStep, RawStrategy};
+use super::raw::{OneOrMany, RawFallback, RawSend, RawStep, RawStrategy};
 use super::{
-    Action, Arm, CEL_ROOTS, ChannelChoice, CompiledStrategy, Condition, DueOffset, Experiment,
-    Placement, SendSpec, Span, Step, Strategy, StrategyError, TaskSpec, WaitFor,
+    Action, Arm, CEL_ROOTS, ChannelChoice, ChannelSet, CompiledStrategy, Condition, DueOffset,
+    Experiment, Fallback, Placement, SendSpec, Span, Step, Strategy, StrategyError, TaskSpec,
+    TemplateCatalogue, WaitFor,
 };
 use crate::event::EventKind;
 use crate::portfolio::Channel;
@@ -29,13 +30,34 @@ const CEL_BUILTIN_IDENTS: &[&str] = &[
     "dyn",
 ];
 
-/// Parses and checks a strategy document. `known_template` says whether a template name exists.
+/// Parses and checks a strategy document against the template catalogue `templates`: every
+/// template name must be in it, with a variant for every channel it can be sent on (the first
+/// channel, each fallback, each experiment arm).
 ///
 /// On failure, returns every error found, sorted by position. A document serde cannot read (bad
 /// YAML, an unknown key, a wrong type) yields that one error, since nothing can be checked past it.
 pub fn parse_strategy(
     source: &str,
-    known_template: &dyn Fn(&str) -> bool,
+    templates: &TemplateCatalogue,
+) -> Result<CompiledStrategy, Vec<StrategyError>> {
+    parse(source, templates, true)
+}
+
+/// Parses a strategy version stored before its templates' channels were checked: as
+/// [`parse_strategy`], except that a channel a template has no variant for is not an error. The
+/// planner never sends a template on such a channel (it skips it, as one without a contact
+/// point), so a debt that follows an old version keeps planning.
+pub fn parse_stored_strategy(
+    source: &str,
+    templates: &TemplateCatalogue,
+) -> Result<CompiledStrategy, Vec<StrategyError>> {
+    parse(source, templates, false)
+}
+
+fn parse(
+    source: &str,
+    templates: &TemplateCatalogue,
+    check_variants: bool,
 ) -> Result<CompiledStrategy, Vec<StrategyError>> {
     let raw: RawStrategy = match yaml_serde::from_str(source) {
         Ok(parsed) => parsed,
@@ -44,7 +66,8 @@ pub fn parse_strategy(
     let mut validator = Validator {
         errors: Vec::new(),
         conditions: Vec::new(),
-        known_template,
+        templates,
+        check_variants,
     };
     let strategy = validator.strategy(raw);
     if validator.errors.is_empty() {
@@ -123,7 +146,10 @@ fn second_document(source: &str) -> Option<(usize, usize)> {
 struct Validator<'t> {
     errors: Vec<(YamlPath, String)>,
     conditions: Vec<Condition>,
-    known_template: &'t dyn Fn(&str) -> bool,
+    templates: &'t TemplateCatalogue,
+    /// Whether a channel without a variant of its template is an error (see
+    /// [`parse_stored_strategy`]).
+    check_variants: bool,
 }
 
 impl Validator<'_> {
@@ -254,14 +280,18 @@ impl Validator<'_> {
                     .channel
                     .as_deref()
                     .and_then(|c| self.channel_choice(ap.key("channel"), c));
-                if let Some(template) = &arm.template {
-                    self.template(ap.key("template"), template);
-                }
-                arms.push(Arm {
+                let variants = arm
+                    .template
+                    .as_ref()
+                    .and_then(|template| self.template(ap.key("template"), template));
+                let arm = Arm {
                     name: name.clone(),
                     channel,
-                    template: arm.template.clone(),
-                });
+                    template: arm.template.as_ref().map(|t| t.trim().to_string()),
+                    variants,
+                };
+                self.arm_variants(&ap, &raw_experiment.step, &arm, &steps);
+                arms.push(arm);
             }
             let mut split = Vec::with_capacity(raw_experiment.split.len());
             let mut sum: i64 = 0;
@@ -391,7 +421,7 @@ impl Validator<'_> {
                 }
                 Action::Send(
                     list.into_iter()
-                        .map(|(mp, message)| self.send(&mp, message))
+                        .map(|(mp, message)| self.send(&mp, raw_step.id.trim(), message))
                         .collect(),
                 )
             }
@@ -449,28 +479,102 @@ impl Validator<'_> {
         }
     }
 
-    fn send(&mut self, path: &YamlPath, raw_send: &RawSend) -> SendSpec {
+    fn send(&mut self, path: &YamlPath, step: &str, raw_send: &RawSend) -> SendSpec {
         let channel = self
             .channel_choice(path.key("channel"), &raw_send.channel)
             .unwrap_or(ChannelChoice::Best);
-        self.template(path.key("template"), &raw_send.template);
+        let variants = self.template(path.key("template"), &raw_send.template);
+        if let ChannelChoice::Channel(first) = channel {
+            self.variant(
+                path.key("channel"),
+                step,
+                first,
+                &raw_send.template,
+                variants,
+                "",
+            );
+        }
         let mut fallback = Vec::with_capacity(raw_send.fallback.len());
-        for (position, name) in raw_send.fallback.iter().enumerate() {
-            match name.parse::<Channel>() {
-                Ok(channel) => fallback.push(channel),
-                Err(_) => self.err(
-                    path.key("fallback").index(position),
-                    format!(
-                        "unknown channel `{name}` (a fallback is one of: {})",
-                        channel_names()
-                    ),
-                ),
+        for (position, entry) in raw_send.fallback.iter().enumerate() {
+            let fp = path.key("fallback").index(position);
+            let (name, own) = match entry {
+                RawFallback::Channel(name) => (name, None),
+                RawFallback::WithTemplate(with) => (&with.channel, Some(&with.template)),
+            };
+            let parsed = match name.parse::<Channel>() {
+                Ok(parsed) => parsed,
+                Err(_) => {
+                    let at = if own.is_some() { fp.key("channel") } else { fp };
+                    self.err(
+                        at,
+                        format!(
+                            "unknown channel `{name}` (a fallback is one of: {})",
+                            channel_names()
+                        ),
+                    );
+                    continue;
+                }
+            };
+            match own {
+                Some(template) => {
+                    let own_variants = self.template(fp.key("template"), template);
+                    self.variant(fp, step, parsed, template, own_variants, "");
+                    fallback.push(Fallback {
+                        channel: parsed,
+                        template: Some(template.trim().to_string()),
+                        variants: own_variants,
+                    });
+                }
+                None => {
+                    let hint =
+                        format!(": name one that has, as in `{{channel: {parsed}, template: …}}`");
+                    self.variant(fp, step, parsed, &raw_send.template, variants, &hint);
+                    fallback.push(Fallback {
+                        channel: parsed,
+                        template: None,
+                        variants: None,
+                    });
+                }
             }
         }
         SendSpec {
             channel,
             template: raw_send.template.trim().to_string(),
+            variants: variants.unwrap_or(ChannelSet::ALL),
             fallback,
+        }
+    }
+
+    /// An arm's channel and template, over each message of its step: the template sent (the
+    /// arm's or the message's) needs a variant on the channel used (the arm's or the
+    /// message's), and an arm's own template one on each fallback that has no template of its
+    /// own.
+    fn arm_variants(&mut self, path: &YamlPath, step_id: &str, arm: &Arm, steps: &[Step]) {
+        let Some(Step {
+            action: Action::Send(specs),
+            ..
+        }) = steps.iter().find(|s| s.id == step_id)
+        else {
+            return;
+        };
+        for spec in specs {
+            let template = arm.template.as_deref().unwrap_or(&spec.template);
+            let variants = arm.variants.or(Some(spec.variants));
+            if let ChannelChoice::Channel(channel) = arm.channel.unwrap_or(spec.channel) {
+                self.variant(path.clone(), step_id, channel, template, variants, "");
+            }
+            if arm.template.is_some() {
+                for fallback in spec.fallback.iter().filter(|f| f.template.is_none()) {
+                    self.variant(
+                        path.clone(),
+                        step_id,
+                        fallback.channel,
+                        template,
+                        variants,
+                        " (a fallback of the step)",
+                    );
+                }
+            }
         }
     }
 
@@ -579,12 +683,42 @@ impl Validator<'_> {
         self.err(path, format!("unknown step `{id}`"));
     }
 
-    fn template(&mut self, path: YamlPath, name: &str) {
+    /// Checks a template name; its channels when it is in the catalogue.
+    fn template(&mut self, path: YamlPath, name: &str) -> Option<ChannelSet> {
         let trimmed = name.trim();
         if trimmed.is_empty() {
             self.err(path, "the template name is empty");
-        } else if !(self.known_template)(trimmed) {
+            return None;
+        }
+        let channels = self.templates.channels(trimmed);
+        if channels.is_none() {
             self.err(path, format!("unknown template `{trimmed}`"));
+        }
+        channels
+    }
+
+    /// A contact on `channel` with `template` (whose channels are `variants`) needs the
+    /// template's variant for that channel.
+    fn variant(
+        &mut self,
+        path: YamlPath,
+        step: &str,
+        channel: Channel,
+        template: &str,
+        variants: Option<ChannelSet>,
+        hint: &str,
+    ) {
+        if let Some(variants) = variants
+            && self.check_variants
+            && !variants.contains(channel)
+        {
+            self.err(
+                path,
+                format!(
+                    "step `{step}`: template `{}` has no {channel} variant (it has: {variants}), so it cannot go out on {channel}{hint}",
+                    template.trim()
+                ),
+            );
         }
     }
 

@@ -425,7 +425,8 @@ fn shipped_conditions_are_direct() {
             include_str!("../../../../examples/strategies/consumer.yaml"),
         ),
     ] {
-        let compiled = parse_strategy(yaml, &|_| true).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let compiled = parse_strategy(yaml, recaudo_domain::strategy::TemplateCatalogue::open())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         for c in &compiled.conditions {
             assert!(
                 EvalContext::is_direct(c),

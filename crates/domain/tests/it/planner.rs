@@ -23,7 +23,7 @@ use recaudo_domain::portfolio::{
     Channel, Consent, ConsentStatus, ContactPoint, Debt, DebtStatus, Debtor, DebtorKind,
     Preferences, StrategyAssignment,
 };
-use recaudo_domain::strategy::{CompiledStrategy, Segments, is_builtin_template, parse_strategy};
+use recaudo_domain::strategy::{CompiledStrategy, Segments, TemplateCatalogue, parse_strategy};
 use recaudo_domain::{ContactPointId, Country, DebtId, DebtorId, EventId, Money};
 
 // ---------------------------------------------------------------------------------------------
@@ -33,8 +33,10 @@ fn date(s: &str) -> NaiveDate {
     NaiveDate::from_str(s).unwrap_or_else(|e| panic!("bad test date {s}: {e}"))
 }
 
+/// A test strategy, checked against the open catalogue: these tests send templates on any
+/// channel to exercise the planner's rules (`strategy.rs` tests the variants).
 fn strategy(yaml: &str) -> CompiledStrategy {
-    parse_strategy(yaml, &is_builtin_template).unwrap_or_else(|e| {
+    parse_strategy(yaml, TemplateCatalogue::open()).unwrap_or_else(|e| {
         panic!(
             "test strategy does not validate:\n{}",
             e.iter()
@@ -1275,4 +1277,189 @@ fn a_channel_uses_its_lowest_priority_point_then_the_oldest_id() {
     );
     assert_eq!(pick(&[opted_out.clone()]), Some(opted_out.id));
     assert_eq!(pick(&[]), None);
+}
+
+/// When the step due is denied on every channel, the latest earlier step that can go out goes
+/// out instead, once; `--explain` says which step was due, why it was denied and which one was
+/// used (or that none could). Debt due 2026-09-26, planned on Wednesday 2026-12-02 in Bogotá
+/// (67 days past due): `letter` (due+30d) is the step due.
+#[test]
+fn a_step_denied_everywhere_falls_back_to_the_latest_earlier_step_that_can_go_out() {
+    let fx = Fx::new(Jurisdiction::Co, &[STD]);
+    let now = t("2026-12-02T10:00:00-05:00");
+    let granted = |c: Channel| (c, ConsentStatus::Granted);
+    // (points with their consent, paperless, the step and channel decided, instead of, the
+    // decision, the explain line that says what happened)
+    type Case = (
+        Vec<(Channel, ConsentStatus)>,
+        bool,
+        (&'static str, Channel),
+        Option<&'static str>,
+        Decision,
+        &'static str,
+    );
+    let table: Vec<Case> = vec![
+        // The issue's case: WhatsApp and SMS granted, the letter denied for consent. The email
+        // step and the agent's call have no point; late-3 on WhatsApp goes out instead.
+        (
+            vec![
+                granted(Channel::Whatsapp),
+                granted(Channel::Sms),
+                (Channel::Letter, ConsentStatus::Denied),
+            ],
+            false,
+            ("late-3", Channel::Whatsapp),
+            Some("letter"),
+            Decision::Send { at: now },
+            "step late-3: planned instead of step letter (denied: letter: no_consent)",
+        ),
+        // A paperless debtor with an address: the letter is denied `paperless`, the email of
+        // late-15 goes out instead.
+        (
+            vec![granted(Channel::Email), granted(Channel::Letter)],
+            true,
+            ("late-15", Channel::Email),
+            Some("letter"),
+            Decision::Send { at: now },
+            "step late-15: planned instead of step letter (denied: letter: paperless)",
+        ),
+        // The step due can go out: no fallback.
+        (
+            vec![granted(Channel::Whatsapp), granted(Channel::Letter)],
+            false,
+            ("letter", Channel::Letter),
+            None,
+            Decision::Send { at: now },
+            "step letter: due since 2026-10-26 (at due+30d): planned",
+        ),
+        // No earlier step can go out either: the step due stays denied, with its reason.
+        (
+            vec![(Channel::Letter, ConsentStatus::Denied)],
+            false,
+            ("letter", Channel::Letter),
+            None,
+            deny(ReasonCode::NoConsent),
+            "no earlier step can go out: step letter stays denied (letter: no_consent)",
+        ),
+    ];
+    for (points, paperless, (step, channel), instead_of, decision, said) in table {
+        let channels: Vec<Channel> = points.iter().map(|(c, _)| *c).collect();
+        let mut f = file(1, CO, Country::Co, &channels, &["2026-09-26"]);
+        for (p, (_, consent)) in f.contact_points.iter_mut().zip(&points) {
+            p.consent.status = *consent;
+        }
+        f.debtor.preferences.paperless = paperless;
+        let id = debt_id(&f, 0);
+        let plan = fx.plan_explain(&f, now, Some(id));
+        let l = line(&plan, id);
+        let case = format!("{points:?} paperless {paperless}");
+        assert_eq!(
+            (
+                l.step.as_str(),
+                l.channel,
+                l.instead_of.as_deref(),
+                l.decision
+            ),
+            (step, channel, instead_of, decision),
+            "{case}"
+        );
+        let text = plan.explain.join("\n");
+        assert!(text.contains(said), "{case}: `{said}` not in\n{text}");
+        let contacts: Vec<(&str, Channel)> = plan
+            .contacts
+            .iter()
+            .map(|c| (c.step.as_str(), c.channel))
+            .collect();
+        let want: Vec<(&str, Channel)> = match decision {
+            Decision::Send { .. } => vec![(step, channel)],
+            _ => Vec::new(),
+        };
+        assert_eq!(contacts, want, "{case}: one contact at most");
+        if let Some(due) = instead_of {
+            assert!(
+                plan.contacts[0]
+                    .reason
+                    .ends_with(&format!(", instead of step {due}")),
+                "{case}: {}",
+                plan.contacts[0].reason
+            );
+        }
+    }
+}
+
+/// The fallback step goes out once: the next days, the step left behind is passed over (the
+/// debt was contacted after it became due) and no other missed step is sent.
+#[test]
+fn a_fallback_step_goes_out_once_and_the_backlog_stays_quiet() {
+    let fx = Fx::new(Jurisdiction::Co, &[STD]);
+    let mut f = file(1, CO, Country::Co, &[Channel::Sms], &["2026-09-26"]);
+    let id = debt_id(&f, 0);
+    let day1 = run(&fx, &mut f, t("2026-12-02T10:00:00-05:00"));
+    // late-3 (WhatsApp, then SMS, then email) is the latest step with a channel: its SMS goes.
+    let l = line(&day1, id);
+    assert_eq!(
+        (l.step.as_str(), l.channel, l.instead_of.as_deref()),
+        ("late-3", Channel::Sms, Some("letter"))
+    );
+    let day2 = run(&fx, &mut f, t("2026-12-03T10:00:00-05:00"));
+    assert!(day2.lines.is_empty(), "{:#?}", day2.lines);
+    assert_eq!(day2.quiet, vec![(id, Quiet::NothingDue)]);
+    // Two days without an answer: late-3's call is due. It has no voice point and no earlier
+    // step became due after the SMS, so it stays denied and nothing goes out.
+    let day3 = run(&fx, &mut f, t("2026-12-04T10:00:00-05:00"));
+    let l = line(&day3, id);
+    assert_eq!(
+        (l.step.as_str(), l.instead_of.as_deref(), l.decision),
+        ("late-3-call", None, deny(ReasonCode::NoContactPoint))
+    );
+    assert!(day3.contacts.is_empty(), "{:#?}", day3.contacts);
+}
+
+/// A fallback sends its own template (the issue's `channel: sms, template: ivr_overdue` no
+/// more), and `channel: best` only picks a channel its template has a variant for.
+#[test]
+fn a_contact_sends_a_template_its_channel_has_a_variant_for() {
+    let yaml = r#"
+id: tpl
+steps:
+  - { id: call, at: due, send: { channel: voice, template: ivr_overdue, fallback: [{ channel: sms, template: overdue_soft }] } }
+  - { id: best, at: due+1d, send: { channel: best, template: due_today } }
+"#;
+    let compiled = parse_strategy(yaml, TemplateCatalogue::builtin()).expect("valid");
+    let fx = Fx {
+        jurisdiction: Jurisdiction::Mx,
+        tenant: TenantPolicy::default(),
+        calendar: HolidayCalendar::for_jurisdiction(Jurisdiction::Mx),
+        library: StrategyLibrary::new(vec![compiled], Vec::new()),
+        options: PlanOptions::default(),
+    };
+    // No voice point: the SMS fallback goes, with its own template.
+    let f = file(1, MX, Country::Mx, &[Channel::Sms], &["2026-11-20"]);
+    let plan = fx.plan(&f, t("2026-11-20T10:00:00-06:00"));
+    let sent: Vec<(Channel, Option<&str>)> = plan
+        .contacts
+        .iter()
+        .map(|c| (c.channel, c.template.as_deref()))
+        .collect();
+    assert_eq!(sent, vec![(Channel::Sms, Some("overdue_soft"))]);
+    // `best` with only a voice point: `due_today` has no voice variant, so the step has no
+    // channel; the earlier call goes out instead, on voice with its script.
+    let f = file(1, MX, Country::Mx, &[Channel::Voice], &["2026-11-19"]);
+    let plan = fx.plan_explain(&f, t("2026-11-20T10:00:00-06:00"), Some(debt_id(&f, 0)));
+    let l = line(&plan, debt_id(&f, 0));
+    assert_eq!(
+        (l.step.as_str(), l.instead_of.as_deref()),
+        ("call", Some("best"))
+    );
+    let sent: Vec<(Channel, Option<&str>)> = plan
+        .contacts
+        .iter()
+        .map(|c| (c.channel, c.template.as_deref()))
+        .collect();
+    assert_eq!(sent, vec![(Channel::Voice, Some("ivr_overdue"))]);
+    let text = plan.explain.join("\n");
+    assert!(
+        text.contains("channel best: no usable contact point on any channel of the template (email, sms, whatsapp)"),
+        "{text}"
+    );
 }

@@ -40,7 +40,7 @@ use recaudo_domain::portfolio::{
     Channel, Consent, ConsentStatus, ContactPoint, Debt, DebtStatus, Debtor, DebtorKind,
     HourWindow, Preferences, WeekdayName,
 };
-use recaudo_domain::strategy::{Segments, is_builtin_template, parse_strategy};
+use recaudo_domain::strategy::{Segments, TemplateCatalogue, parse_strategy};
 use recaudo_domain::{ContactPointId, Country, DebtId, DebtorId, EventId, Money};
 
 // ---------------------------------------------------------------------------------------------
@@ -635,7 +635,7 @@ fn simulate(sc: &Scenario) -> (Outcome, Vec<Behaviour>) {
     let library = StrategyLibrary::new(
         [PERSONS, BUSINESSES]
             .iter()
-            .map(|s| parse_strategy(s, &is_builtin_template).expect("strategy"))
+            .map(|s| parse_strategy(s, TemplateCatalogue::open()).expect("strategy"))
             .collect(),
         Vec::new(),
     );

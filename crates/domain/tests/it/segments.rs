@@ -211,7 +211,8 @@ steps:
   - { id: c, at: due+2d, if: "score.missing > 0.5", send: { channel: sms, template: due_today } }
   - { id: d, at: due+3d, if: "debt.balance + 1.0", send: { channel: sms, template: due_today } }
 "#;
-    let s = parse_strategy(src, &|_| true).expect("valid");
+    let s =
+        parse_strategy(src, recaudo_domain::strategy::TemplateCatalogue::open()).expect("valid");
     let d = debtor(None);
     let dt = debt(&d, "1234.56", Currency::Cop, date(2026, 11, 20));
     let score = BTreeMap::from([("ptp".to_string(), 0.25)]);
@@ -469,7 +470,7 @@ fn the_docs_segment_example_validates() {
         .expect("example in docs/strategies.md");
     let len = doc[start..].find("```").expect("end of block");
     let src = format!("id: segment-demo\n{}", &doc[start..start + len]);
-    let s = parse_strategy(&src, &recaudo_domain::strategy::is_builtin_template)
+    let s = parse_strategy(&src, recaudo_domain::strategy::TemplateCatalogue::builtin())
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(s.strategy.steps.len(), 3);
 }

@@ -6,7 +6,7 @@ use recaudo_domain::portfolio::Channel;
 use recaudo_domain::strategy::*;
 
 fn parse(src: &str) -> Result<CompiledStrategy, Vec<StrategyError>> {
-    parse_strategy(src, &is_builtin_template)
+    parse_strategy(src, TemplateCatalogue::builtin())
 }
 
 /// The errors of a document that must fail, as `LINE:COL: path: message` strings.
@@ -71,7 +71,8 @@ fn the_guide_sketch_parses() {
     match &late.action {
         Action::Send(list) => {
             assert_eq!(list[0].channel, ChannelChoice::Channel(Channel::Whatsapp));
-            assert_eq!(list[0].fallback, vec![Channel::Sms, Channel::Email]);
+            let channels: Vec<Channel> = list[0].fallback.iter().map(|f| f.channel).collect();
+            assert_eq!(channels, vec![Channel::Sms, Channel::Email]);
         }
         other => panic!("{other:?}"),
     }
@@ -253,7 +254,7 @@ steps:
         )
     );
     // The caller decides which templates exist.
-    assert!(parse_strategy(src, &|_| true).is_ok());
+    assert!(parse_strategy(src, recaudo_domain::strategy::TemplateCatalogue::open()).is_ok());
 }
 
 #[test]
@@ -484,4 +485,122 @@ proptest! {
         let _ = text.parse::<DueOffset>();
         let _ = text.parse::<Span>();
     }
+}
+
+/// A template is sent only on channels it has a variant for: the first channel, each fallback
+/// (with the message's template or its own) and each experiment arm. Validation refuses the
+/// rest, naming the step and the channel; a stored version still loads
+/// (`parse_stored_strategy`) and the planner skips such a channel.
+#[test]
+fn a_channel_needs_a_variant_of_its_template() {
+    use recaudo_domain::strategy::{ChannelSet, TemplateCatalogue, parse_stored_strategy};
+    // (step, error or none)
+    let table: [(&str, Option<(&str, &str)>); 7] = [
+        // The issue's case: a voice step falling back to SMS with the IVR script.
+        (
+            "{ id: call, at: due, send: { channel: voice, template: ivr_overdue, fallback: [sms] } }",
+            Some((
+                "steps[0].send.fallback[0]",
+                "step `call`: template `ivr_overdue` has no sms variant (it has: voice), so it cannot go out on sms: name one that has, as in `{channel: sms, template: …}`",
+            )),
+        ),
+        // The fix: the fallback names its own template.
+        (
+            "{ id: call, at: due, send: { channel: voice, template: ivr_overdue, fallback: [{ channel: sms, template: overdue_soft }] } }",
+            None,
+        ),
+        // Its own template needs the variant too.
+        (
+            "{ id: call, at: due, send: { channel: voice, template: ivr_overdue, fallback: [{ channel: sms, template: statement }] } }",
+            Some((
+                "steps[0].send.fallback[0]",
+                "step `call`: template `statement` has no sms variant (it has: email, letter), so it cannot go out on sms",
+            )),
+        ),
+        // The first channel.
+        (
+            "{ id: due, at: due, send: { channel: voice, template: due_today } }",
+            Some((
+                "steps[0].send.channel",
+                "step `due`: template `due_today` has no voice variant (it has: email, sms, whatsapp), so it cannot go out on voice",
+            )),
+        ),
+        // `best` picks among the template's channels: nothing to refuse.
+        (
+            "{ id: due, at: due, send: { channel: best, template: ivr_overdue } }",
+            None,
+        ),
+        (
+            "{ id: due, at: due, send: { channel: sms, template: due_today, fallback: [email, whatsapp] } }",
+            None,
+        ),
+        // An unknown channel is reported as such, not as a missing variant.
+        (
+            "{ id: due, at: due, send: { channel: sms, template: due_today, fallback: [{ channel: fax, template: due_today }] } }",
+            Some(("steps[0].send.fallback[0].channel", "unknown channel `fax`")),
+        ),
+    ];
+    for (step, want) in table {
+        let src = format!("id: x\nsteps:\n  - {step}\n");
+        match (parse_strategy(&src, TemplateCatalogue::builtin()), want) {
+            (Ok(_), None) => {}
+            (Err(errors), Some((path, message))) => {
+                assert_eq!(errors.len(), 1, "{step}: {errors:#?}");
+                assert_eq!(errors[0].path, path, "{step}");
+                assert!(
+                    errors[0].message.starts_with(message),
+                    "{step}: {}",
+                    errors[0].message
+                );
+            }
+            (got, want) => panic!("{step}: got {got:?}, want {want:?}"),
+        }
+    }
+    // An experiment arm: SMS with the IVR script of its step.
+    let src = "\
+id: x
+steps:
+  - { id: call, at: due, send: { channel: voice, template: ivr_overdue } }
+experiments:
+  - { id: e, step: call, arms: { A: {channel: voice}, B: {channel: sms} }, split: [50, 50] }
+";
+    let errors = parse_strategy(src, TemplateCatalogue::builtin()).expect_err("arm B");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].path, "experiments[0].arms.B");
+    assert!(
+        errors[0]
+            .message
+            .starts_with("step `call`: template `ivr_overdue` has no sms variant"),
+        "{}",
+        errors[0].message
+    );
+
+    // A version stored before the check still loads, with what it says.
+    let old = "id: x\nsteps:\n  - { id: call, at: due, send: { channel: voice, template: ivr_overdue, fallback: [sms] } }\n";
+    let loaded = parse_stored_strategy(old, TemplateCatalogue::builtin()).expect("loads");
+    let recaudo_domain::strategy::Action::Send(specs) = &loaded.strategy.steps[0].action else {
+        panic!("a send");
+    };
+    assert_eq!(specs[0].variants, ChannelSet::from_iter([Channel::Voice]));
+}
+
+/// The shipped catalogue reads, names every template the examples use, and the channel bits
+/// follow `Channel::ALL`.
+#[test]
+fn the_shipped_catalogue_reads_and_channel_sets_follow_channel_all() {
+    use recaudo_domain::strategy::{ChannelSet, TemplateCatalogue};
+    let catalogue = TemplateCatalogue::builtin();
+    assert!(catalogue.iter().count() >= 12);
+    assert_eq!(
+        catalogue.channels("ivr_overdue"),
+        Some(ChannelSet::from_iter([Channel::Voice]))
+    );
+    for (index, channel) in Channel::ALL.iter().enumerate() {
+        assert_eq!(*channel as usize, index, "{channel}");
+        let one = ChannelSet::from_iter([*channel]);
+        assert_eq!(one.iter().collect::<Vec<_>>(), vec![*channel]);
+    }
+    assert_eq!(ChannelSet::ALL.iter().count(), Channel::ALL.len());
+    assert!(TemplateCatalogue::from_yaml("x: [fax]").is_err());
+    assert!(TemplateCatalogue::from_yaml("x: []").is_err());
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use recaudo_domain::event::EventKind;
 use recaudo_domain::portfolio::Channel;
-use recaudo_domain::strategy::{STRATEGY_JSON_SCHEMA, is_builtin_template, parse_strategy};
+use recaudo_domain::strategy::{STRATEGY_JSON_SCHEMA, TemplateCatalogue, parse_strategy};
 use serde_json::{Map, Value};
 
 fn schema() -> Value {
@@ -225,7 +225,7 @@ fn schema_errors(text: &str) -> Vec<String> {
 /// The names serde lists after "expected" in an unknown field or variant error: exactly the keys
 /// (or variants) the type reads, with their renames.
 fn serde_names(doc: &str) -> BTreeSet<String> {
-    let errs = match parse_strategy(doc, &is_builtin_template) {
+    let errs = match parse_strategy(doc, TemplateCatalogue::builtin()) {
         Ok(_) => panic!("`{doc}` parsed"),
         Err(e) => e,
     };
@@ -357,7 +357,7 @@ fn every_example_validates_against_the_schema() {
         }
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(
-            parse_strategy(&text, &is_builtin_template).is_ok(),
+            parse_strategy(&text, TemplateCatalogue::builtin()).is_ok(),
             "{}",
             path.display()
         );
@@ -378,14 +378,14 @@ fn other_valid_shapes_validate_too() {
         "id: x\nversion: 3\nname: X\napplies_if: \"debt.balance > 1.0\"\npriority: -2\n\
          stop_when: [\"debt.balance <= 0.0\"]\npause_while: [promise_active]\nsteps:\n\
          \x20 - id: a\n    at: due-36h\n    if: \"true\"\n\
-         \x20   send: [ { channel: best, template: due_today, fallback: [sms, letter] } ]\n\
+         \x20   send: [ { channel: best, template: due_today, fallback: [sms, { channel: letter, template: overdue_soft }] } ]\n\
          \x20   wait_for: { any: [opened], within: 90m, otherwise: b }\n\
          \x20 - { id: b, task: { queue: agents, script: call } }\n\
          \x20 - { id: c, after: { event: promise_broken, step: a, delay: 0d }, send: { channel: email, template: promise_reminder } }\n\
          experiments:\n  - { id: e, step: a, arms: { A: {channel: sms}, B: {template: overdue_soft, channel: best} }, split: [0, 100] }\n"
             .to_string(),
     ] {
-        if let Err(e) = parse_strategy(&doc, &is_builtin_template) {
+        if let Err(e) = parse_strategy(&doc, TemplateCatalogue::builtin()) {
             panic!("the parser refuses {doc}: {e:#?}");
         }
         let errs = schema_errors(&doc);
@@ -496,7 +496,7 @@ fn documents_with_structural_mistakes_fail_the_schema_and_the_parser() {
     ];
     for (what, doc) in cases {
         assert!(
-            parse_strategy(&doc, &is_builtin_template).is_err(),
+            parse_strategy(&doc, TemplateCatalogue::builtin()).is_err(),
             "{what}: the parser accepts\n{doc}"
         );
         assert!(

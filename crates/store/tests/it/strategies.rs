@@ -49,7 +49,7 @@ async fn debt(ts: &TenantStore, ext: &str) -> Debt {
 fn doc(id: &str, version: u32, priority: i64, template: &str) -> String {
     format!(
         "id: {id}\nversion: {version}\nname: Strategy {id}\npriority: {priority}\nsteps:\n  \
-         - {{ id: due, at: due, send: {{ channel: sms, template: {template} }} }}\n"
+         - {{ id: due, at: due, send: {{ channel: email, template: {template} }} }}\n"
     )
 }
 
@@ -97,7 +97,7 @@ async fn put_is_versioned_and_idempotent() {
         let v3 = doc("basic", 3, 7, "overdue_firm");
         assert!(ts.put_strategy(&v3, t0()).await.unwrap().created);
         // Below the latest: a conflict, even when that version was never stored…
-        let gap = "id: basic\nsteps:\n  - { id: a, at: due, send: { channel: sms, template: statement } }\n";
+        let gap = "id: basic\nsteps:\n  - { id: a, at: due, send: { channel: email, template: statement } }\n";
         assert!(matches!(
             ts.put_strategy(gap, t0()).await.unwrap_err(),
             StoreError::VersionConflict { .. }

@@ -616,7 +616,7 @@ experiments:
         // Versions: another document under a stored version, or below the latest: 409.
         let doc = |v: u32, template: &str| {
             format!(
-                "id: s\nversion: {v}\nsteps:\n  - {{ id: a, at: due, send: {{ channel: sms, template: {template} }} }}\n"
+                "id: s\nversion: {v}\nsteps:\n  - {{ id: a, at: due, send: {{ channel: email, template: {template} }} }}\n"
             )
         };
         for (v, t) in [(1, "due_today"), (3, "due_today")] {

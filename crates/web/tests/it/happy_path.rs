@@ -446,7 +446,7 @@ async fn every_endpoint_in_a_day_of_collection() {
 fn strategy(id: &str, v: u32, priority: i64, template: &str) -> String {
     format!(
         "id: {id}\nversion: {v}\nname: {id} strategy\npriority: {priority}\nsteps:\n  \
-         - {{ id: due, at: due, send: {{ channel: sms, template: {template} }} }}\n"
+         - {{ id: due, at: due, send: {{ channel: email, template: {template} }} }}\n"
     )
 }
 

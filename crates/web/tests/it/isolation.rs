@@ -307,7 +307,7 @@ async fn another_tenants_objects_are_not_found_anywhere() {
 
         // B's own strategy of the same name is B's: A's stays as it is, and neither can move the
         // other's debts to it.
-        let theirs = STRATEGY.replace("due_today", "statement");
+        let theirs = STRATEGY.replace("due_today", "overdue_soft");
         let own = req("POST", "/api/v1/strategies")
             .key(&app.b)
             .raw("application/yaml", theirs.as_str())
