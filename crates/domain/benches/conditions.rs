@@ -43,6 +43,7 @@ fn portfolio(now: DateTime<Utc>) -> Vec<Row> {
                 timezone: "America/Bogota".into(),
                 country: Country::Co,
                 segment: None,
+                computed_segment: None,
                 tags: vec!["retail".into()],
                 attributes: serde_json::json!({"plan": "basic"}),
                 preferences: Preferences::default(),

@@ -66,6 +66,7 @@ fn portfolio(now: DateTime<Utc>) -> Vec<DebtorFile> {
                 timezone: "America/Bogota".into(),
                 country: Country::Co,
                 segment: None,
+                computed_segment: None,
                 tags: vec![],
                 attributes: serde_json::json!({}),
                 preferences: Preferences::default(),

@@ -262,7 +262,13 @@ pub struct Debtor {
     /// IANA time zone, e.g. `America/Bogota`.
     pub timezone: String,
     pub country: Country,
+    /// The tenant's segment (from an import or the API), if it gave one: it wins over
+    /// `computed_segment` wherever a segment is read (strategies, filters).
     pub segment: Option<String>,
+    /// The segment the planner last assigned from the segment rules (`None`: not planned yet,
+    /// or no rule holds). Read only; the tenant's `segment` overrides it.
+    #[serde(default)]
+    pub computed_segment: Option<String>,
     pub tags: Vec<String>,
     /// Free attributes from the tenant's systems (a JSON object).
     #[schema(value_type = Object)]
@@ -270,6 +276,13 @@ pub struct Debtor {
     pub preferences: Preferences,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Debtor {
+    /// The segment strategies read: the tenant's when it gave one, else the planner's.
+    pub fn effective_segment(&self) -> Option<&str> {
+        self.segment.as_deref().or(self.computed_segment.as_deref())
+    }
 }
 
 /// Checks an IANA zone name.

@@ -269,17 +269,6 @@ impl TenantStore {
                 now,
             )?;
             tx.write_sets(plan.sets).await?;
-            if !plan.segments_set.is_empty() {
-                // A segment the import sets is the debtor's from now on: the planner's earlier
-                // one no longer shadows it (as a change through the API, `update_debtor`).
-                let mut sql = Sql::new("");
-                let ids = sql.arg(Arg::Text(serde_json::json!(plan.segments_set).to_string()));
-                sql.text = format!(
-                    "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL WHERE plan_debtor_id IN ({})",
-                    crate::dialect::json_array_texts(SQLITE, &ids)
-                );
-                crate::sql::exec!(sql, &mut *tx);
-            }
             tx.commit().await?;
             Ok(plan.outcome)
         })
@@ -382,8 +371,6 @@ impl WriteSets for sqlx::Transaction<'_, sqlx::Postgres> {
 
 struct BatchPlan {
     sets: Vec<RowSet>,
-    /// Debtors already there whose row sets a segment.
-    segments_set: Vec<DebtorId>,
     outcome: BatchOutcome,
 }
 
@@ -430,19 +417,13 @@ fn plan_batch(
 
     // Debtors.
     let mut debtor_ids: HashMap<&str, DebtorId> = HashMap::new();
-    let mut segments_set = vec![];
     let mut debtor_values = vec![];
     let mut ext_sorted: Vec<&&str> = debtor_rows.keys().collect();
     ext_sorted.sort();
     for ext in ext_sorted {
         let debtor = &debtor_rows[*ext].debtor;
         let id = match existing_debtors.get(*ext) {
-            Some(&id) => {
-                if debtor.segment.is_some() {
-                    segments_set.push(id);
-                }
-                id
-            }
+            Some(&id) => id,
             None => {
                 let id = DebtorId::generate();
                 let data = DebtorCreated {
@@ -630,9 +611,5 @@ fn plan_batch(
         tail: "",
         rows: events,
     });
-    Ok(BatchPlan {
-        sets,
-        segments_set,
-        outcome,
-    })
+    Ok(BatchPlan { sets, outcome })
 }

@@ -181,6 +181,7 @@ impl TenantStore {
             timezone,
             country,
             segment: new.segment,
+            computed_segment: None,
             tags: new.tags,
             attributes,
             preferences: new.preferences.unwrap_or_default(),
@@ -309,9 +310,6 @@ impl TenantStore {
             return Err(invalid("attributes", "must be a JSON object"));
         }
         updated.updated_at = now;
-        // The segment is only the tenant's when this change sets it: a debtor read with the
-        // planner's segment and patched elsewhere keeps the planner's.
-        let segment_set = self.get_debtor(updated.id).await?.segment != updated.segment;
         let mut sql = Sql::new("UPDATE debtors SET kind = ");
         sql.push_arg(updated.kind.as_str())
             .push(", name = ")
@@ -328,13 +326,9 @@ impl TenantStore {
             .push_arg(updated.timezone.clone())
             .push(", country = ")
             .push_arg(updated.country.code())
-            .push(", segment = ");
-        if segment_set {
-            sql.push_arg(updated.segment.clone());
-        } else {
-            sql.push("segment");
-        }
-        sql.push(", tags = ")
+            .push(", segment = ")
+            .push_arg(updated.segment.clone())
+            .push(", tags = ")
             .push_arg(serde_json::json!(updated.tags))
             .push(", attributes = ")
             .push_arg(updated.attributes.clone())
@@ -356,18 +350,7 @@ impl TenantStore {
                 data: serde_json::json!({}),
             },
         );
-        // A segment this change sets is now the debtor's: the planner's earlier one no longer
-        // shadows it (the planner assigns it again on its next run).
-        let mut statements = vec![sql, event];
-        if segment_set {
-            let mut forget = Sql::new(
-                "UPDATE debtor_plans SET planned_segment = NULL, planned_at = NULL \
-                 WHERE plan_debtor_id = ",
-            );
-            forget.push_arg(updated.id);
-            statements.push(forget);
-        }
-        let count = self.run_tx_counting_first(statements).await?;
+        let count = self.run_tx_counting_first(vec![sql, event]).await?;
         if count == 0 {
             return Err(StoreError::not_found(Entity::Debtor, updated.id));
         }

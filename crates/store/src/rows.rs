@@ -86,18 +86,16 @@ macro_rules! debtor_columns {
     };
 }
 pub(crate) use debtor_columns;
-/// [`DEBTOR_SEGMENT`] as a literal, for `concat!`.
-macro_rules! debtor_segment {
-    () => {
-        "CASE WHEN planned_at IS NULL THEN segment ELSE planned_segment END"
-    };
-}
+/// The stored debtor columns (`segment` is the tenant's).
 pub(crate) const DEBTOR_COLUMNS: &str = debtor_columns!("segment");
-/// A debtor's segment: the planner's (`debtor_plans`) once it assigned one, else the tenant's.
-pub(crate) const DEBTOR_SEGMENT: &str = debtor_segment!();
-/// [`DEBTOR_COLUMNS`] as read, from [`DEBTORS_FROM`]: the segment is [`DEBTOR_SEGMENT`].
-pub(crate) const DEBTOR_READ_COLUMNS: &str =
-    debtor_columns!(concat!(debtor_segment!(), " AS segment"));
+/// A debtor's segment as strategies and filters read it: the tenant's when it gave one, else the
+/// planner's (`debtor_plans`), as `Debtor::effective_segment`.
+pub(crate) const DEBTOR_SEGMENT: &str = "COALESCE(segment, planned_segment)";
+/// [`DEBTOR_COLUMNS`] as read, from [`DEBTORS_FROM`], then the planner's segment.
+pub(crate) const DEBTOR_READ_COLUMNS: &str = concat!(
+    debtor_columns!("segment"),
+    ", planned_segment AS computed_segment"
+);
 /// Debtors with the segment the planner assigned them (`debtor_plans`, migration 0008).
 pub(crate) const DEBTORS_FROM: &str = "debtors LEFT JOIN debtor_plans ON plan_debtor_id = id";
 
@@ -119,6 +117,7 @@ pub(crate) struct DebtorRow {
     pub preferences: Json<Preferences>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub computed_segment: Option<String>,
 }
 
 impl DebtorRow {
@@ -135,6 +134,7 @@ impl DebtorRow {
             timezone: self.timezone,
             country: parse("country", &self.country)?,
             segment: self.segment,
+            computed_segment: self.computed_segment,
             tags: self.tags.0,
             attributes: self.attributes.0,
             preferences: self.preferences.0,

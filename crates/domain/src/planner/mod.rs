@@ -163,8 +163,8 @@ impl<'a> Planner<'a> {
                 .then_with(|| a.debt.id.cmp(&b.debt.id))
         });
 
-        // The segment, on the most overdue debt. A new one is `plan.segment`, and the
-        // conditions of every debt read it.
+        // The segment, on the most overdue debt. A new one is `plan.segment`; the conditions
+        // of every debt read it unless the tenant gave the debtor a segment, which wins.
         let debtor = &file.debtor;
         // The context of the first debt, reused by its strategy's conditions.
         let mut first_ctx: Option<(DebtId, EvalContext<'_>)> = None;
@@ -173,8 +173,10 @@ impl<'a> Planner<'a> {
             match self.segments.assign(&ctx) {
                 Ok(seg) => {
                     let id = seg.map(|s| s.id.clone());
-                    if id != debtor.segment {
-                        ctx.set_segment(id.clone());
+                    if id != debtor.computed_segment {
+                        if debtor.segment.is_none() {
+                            ctx.set_segment(id.clone());
+                        }
                         plan.segment = Some(id);
                     }
                 }

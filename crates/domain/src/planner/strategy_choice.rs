@@ -42,12 +42,21 @@ impl Planner<'_> {
                 now.to_rfc3339(),
             )
         });
-        let segment = plan.segment.clone();
-        explainer.say(|| {
-            let s = segment
-                .as_ref()
-                .map_or(debtor.segment.as_deref(), |s| s.as_deref());
-            format!("segment: {}", s.unwrap_or("(none)"))
+        // A segment assigned today, unless the tenant's wins.
+        let segment = plan.segment.clone().filter(|_| debtor.segment.is_none());
+        explainer.say(|| match (&debtor.segment, &plan.segment) {
+            (Some(own), Some(computed)) => format!(
+                "segment: {own} (the tenant's; the rules give {})",
+                computed.as_deref().unwrap_or("none")
+            ),
+            (Some(own), None) => format!("segment: {own} (the tenant's)"),
+            (None, Some(computed)) => {
+                format!("segment: {}", computed.as_deref().unwrap_or("(none)"))
+            }
+            (None, None) => format!(
+                "segment: {}",
+                debtor.computed_segment.as_deref().unwrap_or("(none)")
+            ),
         });
         let mut eval = |condition: &strategy::Condition, plan: &mut DebtorPlan| -> bool {
             let ctx = ctx.get_or_insert_with(|| {

@@ -126,7 +126,7 @@ impl<'a> EvalContext<'a> {
     fn segment(&self) -> Option<&str> {
         match &self.segment {
             Some(segment) => segment.as_deref(),
-            None => self.input.debtor.segment.as_deref(),
+            None => self.input.debtor.effective_segment(),
         }
     }
 
@@ -583,6 +583,7 @@ mod tests {
                     timezone: "America/Bogota".into(),
                     country: crate::Country::Co,
                     segment: None,
+                    computed_segment: None,
                     tags: vec![],
                     attributes: serde_json::json!({}),
                     preferences: Default::default(),

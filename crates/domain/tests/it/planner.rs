@@ -158,6 +158,7 @@ fn file(n: u128, zone: &str, country: Country, channels: &[Channel], dues: &[&st
         timezone: zone.into(),
         country,
         segment: None,
+        computed_segment: None,
         tags: Vec::new(),
         attributes: serde_json::json!({}),
         preferences: Preferences::default(),

@@ -479,6 +479,7 @@ fn portfolio(sc: &Scenario, rng: &mut Lcg) -> (Vec<DebtorFile>, Vec<Behaviour>) 
             timezone: zone_name.into(),
             country: sc.country,
             segment: None,
+            computed_segment: None,
             tags: Vec::new(),
             attributes: serde_json::json!({}),
             preferences,

@@ -39,6 +39,7 @@ fn debtor(birth: Option<NaiveDate>) -> Debtor {
         timezone: "America/Bogota".into(),
         country: Country::Co,
         segment: Some("young".into()),
+        computed_segment: None,
         tags: vec!["vip".into(), "app_user".into()],
         attributes: serde_json::json!({"plan": "gold", "limit": 1500, "nested": {"x": true}}),
         preferences: Preferences::default(),

@@ -401,15 +401,21 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
         let r = run(now).await;
         assert_eq!((r.segments_written, r.assignments_written), (3, 3), "{db}");
 
-        // Each debtor reads with the segment the planner gave, and is found by it.
+        // Each debtor reads with the segment the planner gave beside the tenant's (none), and
+        // is found by it.
         let all = DebtorFilter {
             limit: Some(10),
             ..Default::default()
         };
         let debtors = ts.list_debtors(&all).await.unwrap().items;
-        let segment = debtors[0].segment.clone().expect("the planner's segment");
+        let segment = debtors[0]
+            .computed_segment
+            .clone()
+            .expect("the planner's segment");
         assert!(
-            debtors.iter().all(|d| d.segment.as_ref() == Some(&segment)),
+            debtors
+                .iter()
+                .all(|d| d.computed_segment.as_ref() == Some(&segment) && d.segment.is_none()),
             "{db}"
         );
         let found = ts
@@ -447,7 +453,7 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
         ts.reset_plans().await.unwrap();
         assert!(!ts.has_plans().await.unwrap(), "{db}");
         assert_eq!(
-            ts.get_debtor(renamed.id).await.unwrap().segment,
+            ts.get_debtor(renamed.id).await.unwrap().computed_segment,
             None,
             "{db}"
         );
@@ -455,16 +461,26 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
         assert_eq!(r.segments_written, 3, "{db}");
         assert!(ts.has_plans().await.unwrap(), "{db}");
 
-        // The tenant's own segment shows until the planner's next run assigns its own again.
+        // The tenant's own segment wins and stays after the planner's next run, which keeps
+        // its own beside it (unchanged, so not written again); filters find the tenant's.
         let mut first = debtors[0].clone();
         first.segment = Some("vip".into());
         ts.update_debtor(&first, now).await.unwrap();
         let read = ts.get_debtor(first.id).await.unwrap();
         assert_eq!(read.segment.as_deref(), Some("vip"), "{db}");
         let r = run(now + Duration::days(1)).await;
-        assert_eq!(r.segments_written, 1, "{db}");
+        assert_eq!(r.segments_written, 0, "{db}");
         let read = ts.get_debtor(first.id).await.unwrap();
-        assert_eq!(read.segment.as_ref(), Some(&segment), "{db}");
+        assert_eq!(read.segment.as_deref(), Some("vip"), "{db}");
+        assert_eq!(read.computed_segment.as_ref(), Some(&segment), "{db}");
+        let vips = ts
+            .list_debtors(&DebtorFilter {
+                segment: Some("vip".into()),
+                ..all.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(vips.items.len(), 1, "{db}");
 
         // The timeline merges the stored events with the planned contacts, in id order, and
         // reads the same page by page.
@@ -552,7 +568,7 @@ async fn the_planners_state_reads_back_with_the_portfolio() {
 }
 
 #[tokio::test]
-async fn an_import_that_sets_a_segment_shows_it_until_the_planner_runs_again() {
+async fn an_imported_segment_wins_over_the_planners_and_both_show() {
     let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
     for (db, store) in stores().await {
         let ts = tenant(&store, "seg", Country::Co, 2, due).await;
@@ -561,7 +577,10 @@ async fn an_import_that_sets_a_segment_shows_it_until_the_planner_runs_again() {
         let run = |at: DateTime<Utc>| plan_day(&ts, &setup, at);
         assert_eq!(run(now).await.segments_written, 2, "{db}");
         let debtor = ts.get_debtor_by_external_id("seg-0").await.unwrap();
-        let planned = debtor.segment.clone().expect("the planner's segment");
+        let planned = debtor
+            .computed_segment
+            .clone()
+            .expect("the planner's segment");
         assert_ne!(planned, "vip");
         let other = ts.get_debtor_by_external_id("seg-1").await.unwrap();
 
@@ -605,13 +624,17 @@ async fn an_import_that_sets_a_segment_shows_it_until_the_planner_runs_again() {
         ts.import_batch(&batch, now).await.unwrap();
         let read = ts.get_debtor(debtor.id).await.unwrap();
         assert_eq!(read.segment.as_deref(), Some("vip"), "{db}");
+        assert_eq!(read.computed_segment.as_ref(), Some(&planned), "{db}");
         let untouched = ts.get_debtor(other.id).await.unwrap();
-        assert_eq!(untouched.segment.as_ref(), Some(&planned), "{db}");
+        assert_eq!(untouched.segment, None, "{db}");
+        assert_eq!(untouched.computed_segment.as_ref(), Some(&planned), "{db}");
 
-        // The planner's next run assigns its own again, to that debtor only.
+        // The planner's next run leaves the imported segment in place (the issue: a row with
+        // `segment = young` read back as the planner's after planning) and writes nothing new.
         let r = run(now + Duration::days(1)).await;
-        assert_eq!(r.segments_written, 1, "{db}");
+        assert_eq!(r.segments_written, 0, "{db}");
         let read = ts.get_debtor(debtor.id).await.unwrap();
-        assert_eq!(read.segment.as_ref(), Some(&planned), "{db}");
+        assert_eq!(read.segment.as_deref(), Some("vip"), "{db}");
+        assert_eq!(read.computed_segment.as_ref(), Some(&planned), "{db}");
     }
 }

@@ -78,10 +78,13 @@ const PLANNER_CONTACT_POINT_COLUMNS: &str = crate::rows::contact_point_columns!(
 /// They are read from `debtors` alone, with the segment the tenant gave: the planner's own
 /// (`debtor_plans`) is read for the batch's range of ids and put in its place
 /// ([`TenantStore::files_for`]), as [`DEBTOR_SEGMENT`](crate::rows::DEBTOR_SEGMENT) does.
-const PLANNER_DEBTOR_COLUMNS: &str = crate::rows::debtor_columns!(
-    segment: "segment",
-    name: "'' AS name",
-    document: "NULL AS document_type, NULL AS document_number"
+const PLANNER_DEBTOR_COLUMNS: &str = concat!(
+    crate::rows::debtor_columns!(
+        segment: "segment",
+        name: "'' AS name",
+        document: "NULL AS document_type, NULL AS document_number"
+    ),
+    ", NULL AS computed_segment"
 );
 
 /// Timeline kinds the planner does not read: bookkeeping of the portfolio itself, written in
@@ -185,11 +188,11 @@ from_columns!(PlanStateRead {
 });
 
 impl PlanStateRead {
-    /// Puts the state into the debtor's file: the planner's segment over the tenant's once it
-    /// assigned one, and each debt's strategy (its member of the object).
+    /// Puts the state into the debtor's file: the segment the planner last assigned (beside the
+    /// tenant's, which wins), and each debt's strategy (its member of the object).
     fn apply(self, file: &mut DebtorFile) -> Result<()> {
         if self.planned_at.is_some() {
-            file.debtor.segment = self.planned_segment;
+            file.debtor.computed_segment = self.planned_segment;
         }
         let object = &self.strategies.0;
         if object.len() > 2 {
@@ -623,8 +626,8 @@ mod tests {
 
     #[test]
     fn the_planners_debtor_columns_keep_the_decoders_order() {
-        // The stored columns: the planner puts its own segment in place itself.
-        let all: Vec<&str> = crate::rows::DEBTOR_COLUMNS.split(", ").collect();
+        // The columns as read: the planner puts its own segment in place itself.
+        let all: Vec<&str> = crate::rows::DEBTOR_READ_COLUMNS.split(", ").collect();
         let read: Vec<&str> = PLANNER_DEBTOR_COLUMNS.split(", ").collect();
         // `plan_inputs` replaces this to leave the attributes out.
         assert!(PLANNER_DEBTOR_COLUMNS.contains(", attributes,"));
@@ -633,7 +636,10 @@ mod tests {
             assert!(
                 planner_column == column
                     || *planner_column == format!("NULL AS {column}")
-                    || *planner_column == format!("'' AS {column}"),
+                    || *planner_column == format!("'' AS {column}")
+                    // The planner's segment: read from `debtor_plans` for the whole batch.
+                    || (*planner_column == "NULL AS computed_segment"
+                        && column.ends_with(" AS computed_segment")),
                 "{planner_column} in the place of {column}"
             );
         }

@@ -275,16 +275,20 @@ async fn planner_state_reads_the_same_once_moved_to_a_row_per_debtor() {
             }),
             "{db}"
         );
-        let segments: Vec<Option<String>> = {
-            let mut out = Vec::new();
-            for d in &debtors {
-                out.push(ts.get_debtor(*d).await.unwrap().segment);
-            }
-            out
-        };
+        // The tenant's segments stay as they were; the planner's read beside them.
+        let mut segments = Vec::new();
+        for d in &debtors {
+            let debtor = ts.get_debtor(*d).await.unwrap();
+            segments.push((debtor.segment, debtor.computed_segment));
+        }
+        let some = |s: &str| Some(s.to_string());
         assert_eq!(
             segments,
-            [Some("young".to_string()), Some("own-b".to_string()), None],
+            [
+                (None, some("young")),
+                (some("own-b"), None),
+                (some("own-c"), None)
+            ],
             "{db}"
         );
         let gone =

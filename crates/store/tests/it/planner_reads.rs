@@ -179,7 +179,14 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             }
         }
         let file = ts.plan_input(full.id, now).await.unwrap().unwrap();
-        assert_eq!(file.debtor.segment.as_deref(), Some("high_balance"), "{db}");
+        // The planner's segment beside the tenant's, which wins.
+        assert_eq!(file.debtor.segment.as_deref(), Some("sme"), "{db}");
+        assert_eq!(
+            file.debtor.computed_segment.as_deref(),
+            Some("high_balance"),
+            "{db}"
+        );
+        assert_eq!(file.debtor.effective_segment(), Some("sme"), "{db}");
         assert_eq!(file.contact_points.len(), 3, "{db}");
         let assigned = file
             .debts
@@ -229,7 +236,11 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             "{db}"
         );
         assert_eq!(
-            ts.get_debtor(full.id).await.unwrap().segment.as_deref(),
+            ts.get_debtor(full.id)
+                .await
+                .unwrap()
+                .computed_segment
+                .as_deref(),
             Some("high_balance"),
             "{db}"
         );
@@ -304,8 +315,8 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
             };
             assert_eq!(replies, want, "{db}");
         }
-        // "No segment applies" from the planner shadows the tenant's own (`sme`) in a batch
-        // as in a single read; the debts keep their strategies.
+        // "No segment applies" from the planner reads beside the tenant's own (`sme`), which
+        // stays, in a batch as in a single read; the debts keep their strategies.
         let none = DebtorPlan {
             debtor: Some(full.id),
             segment: Some(None),
@@ -314,8 +325,20 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
         ts.write_plans(&[none], None, t0).await.unwrap();
         let files = ts.plan_inputs(batch, now, None, true).await.unwrap();
         let f = files.iter().find(|f| f.debtor.id == full.id).unwrap();
-        assert_eq!(f.debtor.segment, None, "{db}");
-        assert_eq!(ts.get_debtor(full.id).await.unwrap().segment, None, "{db}");
+        assert_eq!(
+            (
+                f.debtor.segment.as_deref(),
+                f.debtor.computed_segment.as_deref()
+            ),
+            (Some("sme"), None),
+            "{db}"
+        );
+        let read = ts.get_debtor(full.id).await.unwrap();
+        assert_eq!(
+            (read.segment.as_deref(), read.computed_segment.as_deref()),
+            (Some("sme"), None),
+            "{db}"
+        );
         assert_eq!(
             f.debts.iter().filter(|d| d.debt.strategy.is_some()).count(),
             2,
