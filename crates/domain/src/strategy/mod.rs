@@ -42,8 +42,10 @@ pub use context::{
 pub use duration::{DueOffset, MAX_SPAN_AMOUNT, Span, Unit};
 pub use experiment::bucket;
 pub use locate::{Seg, YamlPath, locate};
+pub(crate) use segment::RawSegment;
 pub use segment::{SEGMENT_ROOTS, Segment, Segments, SegmentsError};
 pub use validate::{MAX_CEL_CHARS, MAX_CEL_DEPTH, parse_strategy};
+pub(crate) use validate::{located, serde_error};
 
 use crate::event::EventKind;
 use crate::portfolio::Channel;

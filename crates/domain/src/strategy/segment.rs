@@ -42,7 +42,7 @@ struct RawSegments {
     deny_unknown_fields,
     expecting = "a segment (a mapping with `id`, `name` and `if`)"
 )]
-struct RawSegment {
+pub(crate) struct RawSegment {
     id: String,
     #[serde(default)]
     name: Option<String>,
@@ -113,13 +113,23 @@ impl Segments {
         let raw: RawSegments =
             yaml_serde::from_str(text).map_err(|e| fail(vec![serde_error(text, &e)]))?;
         let root = YamlPath::default().key("segments");
+        Segments::from_raw(raw.segments, &root)
+            .map_err(|errors| fail(super::validate::located(text, errors)))
+    }
+
+    /// Checks segments read as part of a larger document (a tenant's contact rules), whose list
+    /// is at `root`; the errors carry their paths, for the caller to locate in its text.
+    pub(crate) fn from_raw(
+        raw_segments: Vec<RawSegment>,
+        root: &YamlPath,
+    ) -> Result<Segments, Vec<(YamlPath, String)>> {
         let mut errors: Vec<(YamlPath, String)> = Vec::new();
-        if raw.segments.is_empty() {
+        if raw_segments.is_empty() {
             errors.push((root.clone(), "the list of segments is empty".into()));
         }
         let mut seen: HashMap<String, usize> = HashMap::new();
-        let mut segments = Vec::with_capacity(raw.segments.len());
-        for (index, raw_segment) in raw.segments.into_iter().enumerate() {
+        let mut segments = Vec::with_capacity(raw_segments.len());
+        for (index, raw_segment) in raw_segments.into_iter().enumerate() {
             let path = root.index(index);
             let id = raw_segment.id.trim().to_string();
             if id.is_empty() {
@@ -158,7 +168,7 @@ impl Segments {
         if errors.is_empty() {
             return Ok(Segments { segments });
         }
-        Err(fail(super::validate::located(text, errors)))
+        Err(errors)
     }
 
     /// The segments, in priority order.
