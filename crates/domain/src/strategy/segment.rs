@@ -8,8 +8,10 @@
 //!   - { id: young, name: Under 30, if: "debtor.age != null && debtor.age < 30" }
 //! ```
 //!
-//! The built-in list is `data/segments/default.yaml`; a tenant may bring their own
-//! ([`Segments::from_yaml`]). Errors have the strategies' form: line, column, path, message.
+//! The built-in list is `data/segments/default.yaml`; a tenant may bring their own, as the
+//! `segments` of its contact rules ([`crate::policy::ContactRules`], read with
+//! `Segments::from_raw`) or as a file of its own ([`Segments::from_yaml`]). Errors have the
+//! strategies' form: line, column, path, message.
 
 use std::collections::HashMap;
 use std::fmt;
