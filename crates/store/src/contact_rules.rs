@@ -117,6 +117,22 @@ impl TenantStore {
         row.map(ContactRulesRow::into_domain).transpose()
     }
 
+    /// The rules in force, read: the latest version (with its number) checked against the
+    /// tenant's jurisdiction, or the preset alone (`None`, [`ContactRules::default`]) when none
+    /// was set. What depends on the tenant's rules outside the planner (a promise's grace days)
+    /// reads them here. A stored version that no longer validates (the preset was tightened
+    /// since) is [`StoreError::InvalidContactRules`].
+    pub async fn contact_rules_in_force(&self) -> Result<(Option<u32>, ContactRules)> {
+        let Some(stored) = self.contact_rules().await? else {
+            return Ok((None, ContactRules::default()));
+        };
+        let preset = Preset::try_for_jurisdiction(self.tenant.jurisdiction)
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        let rules =
+            ContactRules::parse(&stored.source, preset).map_err(StoreError::InvalidContactRules)?;
+        Ok((Some(stored.version), rules))
+    }
+
     /// Every stored version of the tenant's contact rules, oldest first.
     pub async fn contact_rules_versions(&self) -> Result<Vec<StoredContactRules>> {
         let mut sql =

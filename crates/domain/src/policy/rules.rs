@@ -113,10 +113,21 @@ impl ContactRules {
         // Windows: `all` first, then each channel's own over it.
         let mut all: Option<WeekWindows> = None;
         let mut own: BTreeMap<Channel, WeekWindows> = BTreeMap::new();
+        // `all` stands for the channels without an entry of their own.
+        let listed: Vec<Channel> = raw
+            .windows
+            .keys()
+            .filter_map(|k| k.parse::<Channel>().ok())
+            .collect();
         for (key, week) in &raw.windows {
             let path = format!("windows.{key}");
             let (channels, is_all) = if key == "all" {
-                (Channel::ALL.to_vec(), true)
+                let rest: Vec<Channel> = Channel::ALL
+                    .iter()
+                    .copied()
+                    .filter(|c| !listed.contains(c))
+                    .collect();
+                (rest, true)
             } else {
                 match key.parse::<Channel>() {
                     Ok(channel) => (vec![channel], false),

@@ -104,6 +104,19 @@ fn never_looser_than_the_law_per_jurisdiction() {
             "windows:\n  email:\n    mon-sun: [\"07:00-22:00\"]\n",
             None,
         ),
+        // `all` covers the channels without their own entry: voice keeps to the law here.
+        (
+            Cl,
+            "windows:\n  all:\n    mon-sun: [\"07:00-22:00\"]\n  voice:\n    mon-sat: [\"09:00-18:00\"]\n    sun: []\n",
+            None,
+        ),
+        (
+            Cl,
+            "windows:\n  all:\n    mon-sun: [\"07:00-22:00\"]\n",
+            Some(
+                "3:15: windows.all.mon-sun[0]: opens 07:00 on Monday, earlier than 08:00 allowed for voice by CL Ley 19.496 art. 37 (Ley 21.320)",
+            ),
+        ),
         (
             Cl,
             "limits:\n  - { id: written, channels: [email, sms], count: per_debtor, per_7_days: 3, min_gap: { days: 1 } }\n",

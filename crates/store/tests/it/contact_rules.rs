@@ -25,6 +25,8 @@ async fn contact_rules_are_versioned_checked_and_tenant_scoped() {
         let co = tenant(&store, "Crédito Andino", Country::Co).await;
         assert_eq!(co.contact_rules().await.unwrap(), None, "{db}");
         assert!(co.contact_rules_versions().await.unwrap().is_empty());
+        let (version, rules) = co.contact_rules_in_force().await.unwrap();
+        assert_eq!((version, rules.promise_grace_days), (None, 0), "{db}");
 
         let v1 = co.put_contact_rules(NARROW, t0()).await.unwrap();
         assert!(v1.created, "{db}");
@@ -51,6 +53,8 @@ async fn contact_rules_are_versioned_checked_and_tenant_scoped() {
             .unwrap();
         assert_eq!(v2.rules.version, 2, "{db}");
         assert_eq!(co.contact_rules().await.unwrap(), Some(v2.rules.clone()));
+        let (version, rules) = co.contact_rules_in_force().await.unwrap();
+        assert_eq!((version, rules.promise_grace_days), (Some(2), 3), "{db}");
         let versions = co.contact_rules_versions().await.unwrap();
         assert_eq!(versions, vec![v1.rules.clone(), v2.rules.clone()], "{db}");
 
