@@ -11,6 +11,7 @@ mod examples;
 mod import;
 mod intents;
 mod plan;
+mod rules;
 mod serve;
 mod strategy;
 #[allow(unsafe_code)]
@@ -98,6 +99,12 @@ enum Command {
     Strategy {
         #[command(subcommand)]
         command: strategy::StrategyCommand,
+    },
+    /// The tenant's own contact rules: windows per channel, caps, days without contact, promise
+    /// grace days, segments; never looser than the jurisdiction's law (docs/policy.md).
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
     },
 }
 
@@ -257,6 +264,7 @@ async fn run(
         }
         Command::Calendar { command } => calendar::run(command, &clock),
         Command::Strategy { command } => strategy::run(command, &config).await,
+        Command::Rules { command } => rules::run(command, &config).await,
         // `main` answers these before reading any configuration; the same here.
         Command::Classify(args) => match classify::run(&args, clock.now()) {
             code if code == ExitCode::SUCCESS => Ok(()),

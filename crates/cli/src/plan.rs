@@ -108,6 +108,19 @@ pub async fn run(args: PlanArgs, store: &Store, now: DateTime<Utc>) -> anyhow::R
         let setup = PlanSetup::load(&ts).await?;
         let plan = explain_debt(&ts, &setup, at, debt).await?;
         let mut out = std::io::stdout().lock();
+        // Which rules of the tenant's were planned with, before what they decided.
+        match setup.rules_version {
+            Some(version) => writeln!(
+                out,
+                "contact rules: the tenant's v{version}, within {}",
+                setup.preset.name()
+            )?,
+            None => writeln!(
+                out,
+                "contact rules: {} (the tenant set none of its own)",
+                setup.preset.name()
+            )?,
+        }
         for line in &plan.explain {
             writeln!(out, "{line}")?;
         }

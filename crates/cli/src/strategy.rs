@@ -103,7 +103,10 @@ fn summary(stored: &StoredStrategy) -> serde_json::Value {
 }
 
 /// The store of the tenant named, or of the only tenant when none is named.
-async fn tenant_store(config: &Config, tenant: Option<&str>) -> anyhow::Result<TenantStore> {
+pub(crate) async fn tenant_store(
+    config: &Config,
+    tenant: Option<&str>,
+) -> anyhow::Result<TenantStore> {
     let store = crate::open_store(config).await?;
     let tenant = match tenant {
         Some(name) => find_tenant(&store, name).await?,
@@ -124,7 +127,7 @@ async fn tenant_store(config: &Config, tenant: Option<&str>) -> anyhow::Result<T
 }
 
 /// `FILE:LINE:COL: path: message`, one line per error, on standard error.
-fn print_errors(file: &Path, errors: &[StrategyError]) {
+pub(crate) fn print_errors(file: &Path, errors: &[StrategyError]) {
     let mut out = String::new();
     for error in errors {
         out.push_str(&format!("{}:{error}\n", file.display()));

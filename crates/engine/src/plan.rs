@@ -14,7 +14,7 @@ use recaudo_domain::event::EventKind;
 use recaudo_domain::planner::{
     DebtorFile, DebtorPlan, PlanLine, PlanOptions, Planner, StrategyLibrary,
 };
-use recaudo_domain::policy::{Decision, Preset, TenantPolicy};
+use recaudo_domain::policy::{ContactRules, Decision, Preset, TenantPolicy};
 use recaudo_domain::portfolio::Tenant;
 use recaudo_domain::strategy::{self, CompiledStrategy, Segments};
 use recaudo_store::{DebtFilter, PlanWrite, PreparedPlans, Store, StoreError, TenantStore};
@@ -37,6 +37,8 @@ pub enum PlanError {
         version: u32,
         message: String,
     },
+    #[error("stored contact rules version {version} no longer validate: {message}")]
+    ContactRules { version: u32, message: String },
     #[error("no debt with external id `{0}`")]
     UnknownDebt(String),
     /// A reading, planning or writing task panicked or was cancelled.
@@ -49,17 +51,36 @@ pub struct PlanSetup {
     pub preset: &'static Preset,
     pub calendar: HolidayCalendar,
     pub library: StrategyLibrary,
-    pub segments: &'static Segments,
+    /// The tenant's own segments (its contact rules'); `None`: the built-in ones.
+    pub tenant_segments: Option<Segments>,
     pub tenant_policy: TenantPolicy,
     pub options: PlanOptions,
+    /// The version of the tenant's contact rules planned with; `None`: the preset alone.
+    pub rules_version: Option<u32>,
 }
 
 impl PlanSetup {
     /// The tenant's preset (from its jurisdiction), holidays, strategies (every stored version:
-    /// active ones for new debts, all for debts already following one) and the built-in
-    /// segments.
+    /// active ones for new debts, all for debts already following one) and the latest version
+    /// of its contact rules (windows, limits, days without contact, one contact a day, promise
+    /// grace days and segments; without one, the preset alone and the built-in segments).
     pub async fn load(ts: &TenantStore) -> Result<PlanSetup, PlanError> {
         let jurisdiction = ts.tenant().jurisdiction;
+        let preset = Preset::for_jurisdiction(jurisdiction);
+        let stored_rules = ts.contact_rules().await?;
+        let rules = match &stored_rules {
+            None => ContactRules::default(),
+            Some(stored) => ContactRules::parse(&stored.source, preset).map_err(|errors| {
+                PlanError::ContactRules {
+                    version: stored.version,
+                    message: errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                }
+            })?,
+        };
         let compile = |id: &str, version: u32, source: &str| {
             strategy::parse_stored_strategy(source, strategy::TemplateCatalogue::builtin()).map_err(
                 |errors| PlanError::Strategy {
@@ -103,14 +124,23 @@ impl PlanSetup {
                 }
             }
         }
+        let options = rules.plan_options();
         Ok(PlanSetup {
-            preset: Preset::for_jurisdiction(jurisdiction),
+            preset,
             calendar: HolidayCalendar::for_jurisdiction(jurisdiction),
             library: StrategyLibrary::new(active, others),
-            segments: Segments::builtin(),
-            tenant_policy: TenantPolicy::default(),
-            options: PlanOptions::default(),
+            tenant_segments: rules.segments,
+            tenant_policy: rules.policy,
+            options,
+            rules_version: stored_rules.map(|r| r.version),
         })
+    }
+
+    /// The segments planned with: the tenant's own, else the built-in ones.
+    pub fn segments(&self) -> &Segments {
+        self.tenant_segments
+            .as_ref()
+            .unwrap_or_else(|| Segments::builtin())
     }
 
     pub fn planner(&self) -> Planner<'_> {
@@ -119,7 +149,7 @@ impl PlanSetup {
             &self.tenant_policy,
             &self.calendar,
             &self.library,
-            self.segments,
+            self.segments(),
             self.options,
         )
     }
@@ -355,9 +385,9 @@ pub async fn plan_tenant(
     // Only the events planning can depend on are read.
     let kinds: Option<Arc<[EventKind]>> = setup
         .library
-        .event_kinds(setup.segments)
+        .event_kinds(setup.segments())
         .map(|k| k.into_iter().collect());
-    let attributes = setup.library.reads_attributes(setup.segments);
+    let attributes = setup.library.reads_attributes(setup.segments());
     let writer = (!opts.dry_run).then(|| ts.plan_writer(now));
     let preparer = writer.as_ref().map(|w| w.preparer());
     let reads = futures::stream::iter(batches)

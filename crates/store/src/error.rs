@@ -15,6 +15,7 @@ pub enum Entity {
     Contact,
     Strategy,
     StrategyVersion,
+    ContactRules,
 }
 
 impl Entity {
@@ -30,6 +31,7 @@ impl Entity {
             Entity::Contact => "contact",
             Entity::Strategy => "strategy",
             Entity::StrategyVersion => "strategy version",
+            Entity::ContactRules => "contact rules",
         }
     }
 }
@@ -53,6 +55,10 @@ pub enum StoreError {
     /// A strategy document that does not validate: every error, with its line and column.
     #[error("the strategy is not valid: {}", strategy_errors(.0))]
     InvalidStrategy(Vec<StrategyError>),
+    /// Contact rules that do not validate (a value looser than the law's included): every error,
+    /// with its line and column.
+    #[error("the contact rules are not valid: {}", strategy_errors(.0))]
+    InvalidContactRules(Vec<StrategyError>),
     /// A write checked against what it read found it changed each time it tried (optimistic
     /// concurrency gave up); trying again later may succeed.
     #[error("the {entity} kept changing while this was recorded; try again")]

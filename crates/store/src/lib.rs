@@ -8,6 +8,7 @@
 
 #![deny(unsafe_code)]
 
+mod contact_rules;
 mod dialect;
 mod error;
 mod events;
@@ -33,6 +34,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use contact_rules::{PutContactRules, StoredContactRules};
 pub use error::{Entity, StoreError};
 pub use events::TimelineQuery;
 pub use idempotency::StoredResponse;
@@ -127,6 +129,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "debtor_plans",
         include_str!("../migrations/sqlite/0008_debtor_plans.sql"),
     ),
+    (
+        12,
+        "contact_rules",
+        include_str!("../migrations/sqlite/0012_contact_rules.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -168,6 +175,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         8,
         "debtor_plans",
         include_str!("../migrations/postgres/0008_debtor_plans.sql"),
+    ),
+    (
+        12,
+        "contact_rules",
+        include_str!("../migrations/postgres/0012_contact_rules.sql"),
     ),
 ];
 

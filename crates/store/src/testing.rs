@@ -170,3 +170,11 @@ pub async fn insert_contact_point(ts: &TenantStore, cp: &ContactPoint) -> Result
     sql.push_values(crate::portfolio::contact_point_values(&ts.tid, cp)?);
     ts.run_tx(vec![sql]).await
 }
+
+/// The versions of the store's migrations, in order (the same on both databases).
+pub fn migration_versions() -> Vec<i64> {
+    crate::POSTGRES_MIGRATIONS
+        .iter()
+        .map(|(v, _, _)| *v)
+        .collect()
+}

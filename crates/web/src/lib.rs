@@ -75,8 +75,8 @@ impl AppState {
 /// (API only) authentication → body limit → idempotency → handler.
 pub fn router(state: AppState) -> Router {
     use api::{
-        contact_points, debtors, debts, disputes, imports, payments, promises, strategies,
-        timelines,
+        contact_points, contact_rules, debtors, debts, disputes, imports, payments, promises,
+        strategies, timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -125,6 +125,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/strategies/{id}/retire", post(strategies::retire))
         .route("/api/v1/promises/{id}", patch(promises::patch))
         .route("/api/v1/disputes/{id}", patch(disputes::patch))
+        .route(
+            "/api/v1/contact-rules",
+            get(contact_rules::get).put(contact_rules::put),
+        )
+        .route(
+            "/api/v1/contact-rules/versions",
+            get(contact_rules::versions),
+        )
         .layer(from_fn_with_state(idem.clone(), idempotency::middleware))
         .layer(RequestBodyLimitLayer::new(state.body_limit))
         .layer(DefaultBodyLimit::disable());

@@ -20,7 +20,8 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
     info(
         title = "recaudo API",
         description = "Omnichannel debt collection: debtors, contact points, debts, payments, \
-                       promises, disputes, timelines, imports and collection strategies. Every \
+                       promises, disputes, timelines, imports, collection strategies and the \
+                       tenant's contact rules. Every \
                        request carries an API key (`Authorization: Bearer <key>`) that scopes it \
                        to one tenant (the documents at `/api/v1/openapi.json` and \
                        `/api/v1/schemas/strategy.json` are public). Errors \
@@ -57,6 +58,9 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::strategies::retire,
         api::strategies::move_debt,
         api::strategies::schema,
+        api::contact_rules::get,
+        api::contact_rules::put,
+        api::contact_rules::versions,
     ),
     components(schemas(Problem, ProblemError)),
     modifiers(&Conventions),
@@ -71,6 +75,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         (name = "timelines", description = "Everything that happened, oldest first"),
         (name = "imports", description = "CSV and JSONL files of debts"),
         (name = "strategies", description = "Versioned collection strategies (YAML), the strategy a debt follows, and the strategy JSON Schema"),
+        (name = "contact rules", description = "The tenant's own contact windows, caps, days without contact, grace days and segments (YAML, versioned), never looser than the jurisdiction's law"),
     )
 )]
 pub struct ApiDoc;

@@ -145,6 +145,30 @@ impl Problem {
         .with_errors(errors.iter().map(ProblemError::from).collect())
     }
 
+    /// Contact rules that do not validate (422 `invalid-contact-rules`), listing every error
+    /// with its line and column; a value looser than the law names the law's limit.
+    pub fn invalid_contact_rules(errors: &[StrategyError]) -> Self {
+        let detail = match errors {
+            [] => "the contact rules are not valid".to_string(),
+            [one] => format!("the contact rules are not valid: {one}"),
+            [first, ..] => format!(
+                "the contact rules have {} errors (all in `errors`); the first: {first}",
+                errors.len()
+            ),
+        };
+        let problem = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-contact-rules",
+            "Invalid contact rules",
+        )
+        .with_detail(detail)
+        .with_errors(errors.iter().map(ProblemError::from).collect());
+        match errors {
+            [first, ..] => problem.with_field(first.path.clone()),
+            [] => problem,
+        }
+    }
+
     /// The slug of the problem type (`not-found`, `invalid-field`, …).
     pub fn slug(&self) -> &str {
         self.kind.strip_prefix(PROBLEM_BASE).unwrap_or(&self.kind)
@@ -288,6 +312,7 @@ impl From<StoreError> for Problem {
             StoreError::Rule(rule) => rule_problem(rule),
             StoreError::Invalid { field, message } => Problem::invalid_field(field, message),
             StoreError::InvalidStrategy(errors) => Problem::invalid_strategy(&errors),
+            StoreError::InvalidContactRules(errors) => Problem::invalid_contact_rules(&errors),
             // The store's optimistic concurrency gave up: the same request a moment later
             // usually goes through.
             error @ StoreError::Contention { .. } => {

@@ -7,4 +7,5 @@ mod classify;
 mod cli;
 mod fixtures;
 mod plan;
+mod rules;
 mod strategy;

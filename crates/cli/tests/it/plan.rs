@@ -421,6 +421,10 @@ async fn explain_shows_one_debt_and_refuses_what_it_cannot_find() {
                 WEDNESDAY,
             ]);
             let out = stdout(&o);
+            assert!(
+                out.starts_with("contact rules: Colombia — Ley 2300 de 2023 (the tenant set none"),
+                "{out}"
+            );
             assert!(out.contains("strategy"), "{out}");
             assert!(out.contains("step"), "{out}");
             assert!(out.contains(debt), "{out}");

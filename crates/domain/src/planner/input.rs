@@ -14,14 +14,19 @@ use crate::portfolio::{Channel, ContactPoint, Debt, Debtor};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanOptions {
     /// At most one contact a day per debtor across all their debts, on every channel (one
-    /// message covers the debts due for contact on the same channel):     /// [`one_contact_a_day`](super::one_contact_per_day_limit). On by default.
+    /// message covers the debts due for contact on the same channel):
+    /// [`one_contact_a_day`](super::one_contact_per_day_limit). On by default.
     pub one_contact_per_day: bool,
+    /// Days after a promise's date that the promise still pauses the debt (the tenant's
+    /// `promise_grace_days`): the pause lasts to the end of the promised date plus these days.
+    pub promise_grace_days: u32,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             one_contact_per_day: true,
+            promise_grace_days: 0,
         }
     }
 }

@@ -80,6 +80,8 @@ pub struct Planner<'a> {
     calendar: &'a HolidayCalendar,
     library: &'a StrategyLibrary,
     segments: &'a Segments,
+    /// Days a promise pauses the debt after its date ([`PlanOptions::promise_grace_days`]).
+    promise_grace_days: u32,
 }
 
 /// One debt being planned, with what every step of its planning reads.
@@ -135,6 +137,7 @@ impl<'a> Planner<'a> {
             calendar,
             library,
             segments,
+            promise_grace_days: options.promise_grace_days,
         }
     }
 

@@ -63,7 +63,7 @@ impl Planner<'_> {
                 return;
             }
         }
-        let pauses = pauses(debt_file, strat, tz);
+        let pauses = pauses(debt_file, strat, tz, self.promise_grace_days);
         for pause in &pauses {
             explainer.say(|| {
                 format!(
@@ -472,16 +472,24 @@ fn step_since(
     }
 }
 
-/// The pauses of a debt that its strategy honours.
-fn pauses(debt_file: &DebtFile, strat: &strategy::Strategy, tz: Tz) -> Vec<Pause> {
+/// The pauses of a debt that its strategy honours. A promise pauses to the end of its date
+/// plus the tenant's grace days.
+fn pauses(
+    debt_file: &DebtFile,
+    strat: &strategy::Strategy,
+    tz: Tz,
+    promise_grace_days: u32,
+) -> Vec<Pause> {
     use strategy::Pause as Listed;
     let (listed, kind, until) = match debt_file.debt.status {
         DebtStatus::Promised => (
             Listed::PromiseActive,
             PauseKind::Promise,
-            debt_file
-                .promise_due
-                .and_then(|day| start_of_day(day.succ_opt()?, tz)),
+            debt_file.promise_due.and_then(|day| {
+                let end =
+                    day.checked_add_days(chrono::Days::new(u64::from(promise_grace_days) + 1))?;
+                start_of_day(end, tz)
+            }),
         ),
         DebtStatus::Disputed => (Listed::DisputeOpen, PauseKind::Dispute, None),
         DebtStatus::Plan => (Listed::PlanCurrent, PauseKind::Plan, None),

@@ -28,6 +28,7 @@ mod decision;
 mod evaluate;
 mod input;
 mod preset;
+mod rules;
 
 use std::sync::LazyLock;
 
@@ -40,6 +41,7 @@ pub use preset::{
     ChannelRule, ChannelSet, CountScope, Limit, MinGap, Preset, TimeWindow, WeekWindows,
     WindowBasis,
 };
+pub use rules::{ContactRules, MAX_PROMISE_GRACE_DAYS};
 
 /// Errors of the policy presets: a file that is not valid YAML for a preset, or a value that
 /// breaks a rule, with the path inside the file.

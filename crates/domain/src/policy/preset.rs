@@ -42,7 +42,7 @@ use crate::portfolio::Channel;
 const MINUTES_PER_DAY: u16 = 24 * 60;
 
 /// Weekdays in file order, Monday first (the index is `num_days_from_monday`).
-const WEEKDAYS: [Weekday; 7] = [
+pub(super) const WEEKDAYS: [Weekday; 7] = [
     Weekday::Mon,
     Weekday::Tue,
     Weekday::Wed,
@@ -240,6 +240,11 @@ impl ChannelSet {
 
     pub fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// Whether every channel of `self` is in `other`.
+    pub fn is_subset_of(self, other: ChannelSet) -> bool {
+        self.0 & !other.0 == 0
     }
 
     pub fn iter(self) -> impl Iterator<Item = Channel> {
@@ -477,7 +482,7 @@ struct PartialRule {
 }
 
 /// A problem at a path inside a file: (path, message).
-type Fault = (String, String);
+pub(super) type Fault = (String, String);
 
 impl RawChannel {
     fn resolve_partial(&self, path: &str) -> Result<PartialRule, Fault> {
@@ -548,7 +553,10 @@ impl PartialRule {
 
 /// Parses a `windows` map: every weekday exactly once, each window well-formed, sorted and
 /// not overlapping.
-fn parse_week(map: &BTreeMap<String, Vec<String>>, path: &str) -> Result<WeekWindows, Fault> {
+pub(super) fn parse_week(
+    map: &BTreeMap<String, Vec<String>>,
+    path: &str,
+) -> Result<WeekWindows, Fault> {
     let err = |p: String, message: String| (p, message);
     let mut days: [Option<(Vec<TimeWindow>, &str)>; 7] = Default::default();
     for (key, list) in map {
@@ -599,7 +607,7 @@ fn parse_week(map: &BTreeMap<String, Vec<String>>, path: &str) -> Result<WeekWin
 }
 
 /// `mon` → (0, 0); `mon-fri` → (0, 4).
-fn parse_day_key(key: &str) -> Result<(usize, usize), String> {
+pub(super) fn parse_day_key(key: &str) -> Result<(usize, usize), String> {
     let day = |s: &str| {
         DAY_KEYS.iter().position(|d| *d == s.trim()).ok_or_else(|| {
             format!("`{s}` is not a weekday key (mon, tue, wed, thu, fri, sat, sun, or a range such as mon-fri)")
@@ -620,7 +628,7 @@ fn parse_day_key(key: &str) -> Result<(usize, usize), String> {
 }
 
 /// `"08:00-21:00"` → [08:00, 21:00); `24:00` is allowed as an end.
-fn parse_window(text: &str) -> Result<TimeWindow, String> {
+pub(super) fn parse_window(text: &str) -> Result<TimeWindow, String> {
     let (from_text, to_text) = text
         .split_once('-')
         .ok_or_else(|| format!("`{text}` is not a window `HH:MM-HH:MM`"))?;
@@ -652,7 +660,7 @@ fn parse_hhmm(text: &str) -> Result<u16, String> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawLimit {
+pub(super) struct RawLimit {
     id: String,
     channels: RawChannels,
     count: CountScope,
@@ -681,7 +689,7 @@ struct RawGap {
 }
 
 impl RawLimit {
-    fn resolve(self, path: &str) -> Result<Limit, Fault> {
+    pub(super) fn resolve(self, path: &str) -> Result<Limit, Fault> {
         let at = |k: &str| format!("{path}.{k}");
         let id = self.id.trim().to_string();
         if id.is_empty() {

@@ -43,9 +43,11 @@ pub use context::{
 pub use duration::{DueOffset, MAX_SPAN_AMOUNT, Span, Unit};
 pub use experiment::bucket;
 pub use locate::{Seg, YamlPath, locate};
+pub(crate) use segment::RawSegment;
 pub use segment::{SEGMENT_ROOTS, Segment, Segments, SegmentsError};
 pub use templates::{CatalogueError, ChannelSet, TemplateCatalogue};
 pub use validate::{MAX_CEL_CHARS, MAX_CEL_DEPTH, parse_stored_strategy, parse_strategy};
+pub(crate) use validate::{located, serde_error};
 
 use crate::event::EventKind;
 use crate::portfolio::Channel;

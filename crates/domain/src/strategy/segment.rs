@@ -8,8 +8,10 @@
 //!   - { id: young, name: Under 30, if: "debtor.age != null && debtor.age < 30" }
 //! ```
 //!
-//! The built-in list is `data/segments/default.yaml`; a tenant may bring their own
-//! ([`Segments::from_yaml`]). Errors have the strategies' form: line, column, path, message.
+//! The built-in list is `data/segments/default.yaml`; a tenant may bring their own, as the
+//! `segments` of its contact rules ([`crate::policy::ContactRules`], read with
+//! `Segments::from_raw`) or as a file of its own ([`Segments::from_yaml`]). Errors have the
+//! strategies' form: line, column, path, message.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -42,7 +44,7 @@ struct RawSegments {
     deny_unknown_fields,
     expecting = "a segment (a mapping with `id`, `name` and `if`)"
 )]
-struct RawSegment {
+pub(crate) struct RawSegment {
     id: String,
     #[serde(default)]
     name: Option<String>,
@@ -113,13 +115,23 @@ impl Segments {
         let raw: RawSegments =
             yaml_serde::from_str(text).map_err(|e| fail(vec![serde_error(text, &e)]))?;
         let root = YamlPath::default().key("segments");
+        Segments::from_raw(raw.segments, &root)
+            .map_err(|errors| fail(super::validate::located(text, errors)))
+    }
+
+    /// Checks segments read as part of a larger document (a tenant's contact rules), whose list
+    /// is at `root`; the errors carry their paths, for the caller to locate in its text.
+    pub(crate) fn from_raw(
+        raw_segments: Vec<RawSegment>,
+        root: &YamlPath,
+    ) -> Result<Segments, Vec<(YamlPath, String)>> {
         let mut errors: Vec<(YamlPath, String)> = Vec::new();
-        if raw.segments.is_empty() {
+        if raw_segments.is_empty() {
             errors.push((root.clone(), "the list of segments is empty".into()));
         }
         let mut seen: HashMap<String, usize> = HashMap::new();
-        let mut segments = Vec::with_capacity(raw.segments.len());
-        for (index, raw_segment) in raw.segments.into_iter().enumerate() {
+        let mut segments = Vec::with_capacity(raw_segments.len());
+        for (index, raw_segment) in raw_segments.into_iter().enumerate() {
             let path = root.index(index);
             let id = raw_segment.id.trim().to_string();
             if id.is_empty() {
@@ -158,7 +170,7 @@ impl Segments {
         if errors.is_empty() {
             return Ok(Segments { segments });
         }
-        Err(fail(super::validate::located(text, errors)))
+        Err(errors)
     }
 
     /// The segments, in priority order.

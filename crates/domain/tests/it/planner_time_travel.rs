@@ -652,6 +652,7 @@ fn simulate(sc: &Scenario) -> (Outcome, Vec<Behaviour>) {
         Segments::builtin(),
         PlanOptions {
             one_contact_per_day: sc.one_contact_per_day,
+            ..PlanOptions::default()
         },
     );
     let tenant_tz = zone(sc.tenant_zone);

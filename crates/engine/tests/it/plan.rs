@@ -638,3 +638,103 @@ async fn an_imported_segment_wins_over_the_planners_and_both_show() {
         assert_eq!(read.computed_segment.as_ref(), Some(&planned), "{db}");
     }
 }
+
+/// Plans the tenant at `now` without writing; its decisions.
+async fn decide(ts: &TenantStore, now: DateTime<Utc>) -> Vec<recaudo_domain::planner::PlanLine> {
+    let setup = Arc::new(PlanSetup::load(ts).await.unwrap());
+    let mut lines = vec![];
+    let options = PlanRunOptions {
+        dry_run: true,
+        ..PlanRunOptions::default()
+    };
+    plan_tenant(ts, setup, now, options, |l| lines.push(l.clone()))
+        .await
+        .unwrap();
+    lines
+}
+
+#[tokio::test]
+async fn the_tenants_stored_contact_rules_change_the_decisions() {
+    let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (db, store) in stores().await {
+        let co = tenant(&store, "rules", Country::Co, 2, due).await;
+        // Wednesday 2 December, 10:00 in Bogotá: both debts' `due` SMS go out now.
+        let now = at("2026-12-02T15:00:00Z");
+        let lines = decide(&co, now).await;
+        assert_eq!(lines.len(), 2, "{db}");
+        for l in &lines {
+            assert_eq!(
+                (l.decision.kind(), l.channel),
+                ("send", Channel::Sms),
+                "{db}"
+            );
+            assert_eq!(l.decision.send_at(), Some(now), "{db}");
+        }
+        assert_eq!(PlanSetup::load(&co).await.unwrap().rules_version, None);
+
+        // The tenant's SMS window opens at 11:00: the SMS goes at 11:00, not 10:00.
+        co.put_contact_rules(
+            "windows:\n  sms:\n    mon-fri: [\"11:00-18:00\"]\n    sat-sun: []\n",
+            now,
+        )
+        .await
+        .unwrap();
+        for l in decide(&co, now).await {
+            assert_eq!(
+                (l.decision.kind(), l.channel),
+                ("send", Channel::Sms),
+                "{db}"
+            );
+            assert_eq!(
+                l.decision.send_at(),
+                Some(at("2026-12-02T16:00:00Z")),
+                "{db}"
+            );
+        }
+
+        // A day without contact: deferred, with the tenant's reason.
+        co.put_contact_rules("do_not_contact_days: [2026-12-02]\n", now)
+            .await
+            .unwrap();
+        assert_eq!(PlanSetup::load(&co).await.unwrap().rules_version, Some(2));
+        for l in decide(&co, now).await {
+            assert_eq!(l.decision.kind(), "defer", "{db}: {l:?}");
+            assert_eq!(
+                l.reason().map(|r| r.as_str()),
+                Some("do_not_contact_day"),
+                "{db}"
+            );
+        }
+
+        // Grace days: a promise for the 10th pauses its debt to the end of the 13th.
+        co.put_contact_rules("promise_grace_days: 3\n", now)
+            .await
+            .unwrap();
+        let debts = co.list_debts(&DebtFilter::default()).await.unwrap().items;
+        co.create_promise(
+            debts[0].id,
+            NewPromise {
+                amount: debts[0].balance,
+                due_on: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+                channel: None,
+            },
+            now,
+            now.date_naive(),
+        )
+        .await
+        .unwrap();
+        let lines = decide(&co, now).await;
+        let paused = lines.iter().find(|l| l.debt == debts[0].id).unwrap();
+        assert_eq!(
+            paused.reason().map(|r| r.as_str()),
+            Some("paused_promise"),
+            "{db}"
+        );
+        // Monday 14 December, 07:00 in Bogotá: the first allowed instant after the grace.
+        assert_eq!(
+            paused.decision.send_at(),
+            Some(at("2026-12-14T12:00:00Z")),
+            "{db}: {paused:?}"
+        );
+    }
+}

@@ -325,9 +325,12 @@ async fn a_postgres_database_without_0007_takes_it_at_its_next_migration() {
             .await
             .unwrap();
     pool.close().await;
+    // Every version of the list, 7 included, applied once.
+    assert!(versions.contains(&(7, true)), "{versions:?}");
+    assert!(versions.iter().all(|(_, success)| *success), "{versions:?}");
     assert_eq!(
-        versions,
-        (1..=8).map(|v| (v, true)).collect::<Vec<_>>(),
+        versions.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+        recaudo_store::testing::migration_versions(),
         "every version applied once"
     );
 }

@@ -2,6 +2,7 @@
 //! tenant-scoped store of the [`Ctx`](crate::extract::Ctx) it is given.
 
 pub mod contact_points;
+pub mod contact_rules;
 pub mod debtors;
 pub mod debts;
 pub mod disputes;

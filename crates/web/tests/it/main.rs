@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod contact_rules;
 mod docs_and_ops;
 mod fixtures;
 mod happy_path;
