@@ -54,13 +54,14 @@ pub struct TimelineQuery {
 }
 
 impl TenantStore {
-    /// Every event of a debtor (their own and their debts'), oldest first.
+    /// Every event of a debtor (their own and their debts'), oldest first; an erased debtor's
+    /// too (anonymised).
     pub async fn debtor_timeline(
         &self,
         debtor_id: DebtorId,
         q: &TimelineQuery,
     ) -> Result<Page<Event>> {
-        self.get_debtor(debtor_id).await?;
+        self.check_debtor_on_record(debtor_id).await?;
         self.timeline(Some(debtor_id), None, q).await
     }
 
@@ -82,7 +83,7 @@ impl TenantStore {
         debt_id: Option<DebtId>,
         query: &TimelineQuery,
     ) -> Result<Page<Event>> {
-        let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+        let limit = crate::portfolio::page_limit_within(query.limit, 100, 1000)?;
         let rows = on_pool!(self.store, |pool| {
             let mut sql = Sql::new("SELECT * FROM (");
             for (index, from) in [

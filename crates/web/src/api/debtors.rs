@@ -32,7 +32,10 @@ pub struct DebtorQuery {
     #[serde(default, deserialize_with = "parsed")]
     #[param(value_type = Option<DebtorKind>)]
     pub kind: Option<DebtorKind>,
-    /// Part of the name (case-sensitive).
+    /// What an agent typed: part of the name, without regard to case or accents (`maria` finds
+    /// "María"); a document number with or without its dots and dashes; a phone (local or
+    /// international format, read in the tenant's country) or an email address, as the import
+    /// accepts them.
     #[serde(default, deserialize_with = "non_empty")]
     pub q: Option<String>,
     /// `next_cursor` of the previous page.
@@ -185,7 +188,7 @@ pub async fn list(
         country: query.country,
         segment: query.segment,
         kind: query.kind,
-        name_contains: query.q,
+        search: query.q,
         cursor: query.cursor,
         limit: query.limit,
     };
