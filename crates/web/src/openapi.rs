@@ -32,6 +32,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::debtors::create,
         api::debtors::get,
         api::debtors::patch,
+        api::debtors::erase,
         api::contact_points::list,
         api::contact_points::create,
         api::contact_points::patch,
@@ -57,6 +58,8 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::strategies::retire,
         api::strategies::move_debt,
         api::strategies::schema,
+        api::api_keys::list,
+        api::api_keys::revoke,
     ),
     components(schemas(Problem, ProblemError)),
     modifiers(&Conventions),
@@ -71,6 +74,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         (name = "timelines", description = "Everything that happened, oldest first"),
         (name = "imports", description = "CSV and JSONL files of debts"),
         (name = "strategies", description = "Versioned collection strategies (YAML), the strategy a debt follows, and the strategy JSON Schema"),
+        (name = "api keys", description = "The tenant's API keys: list (never the key itself) and revoke"),
     )
 )]
 pub struct ApiDoc;

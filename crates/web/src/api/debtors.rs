@@ -246,3 +246,17 @@ pub async fn patch(
     let updated = ctx.ts.update_debtor(&body.apply(current), ctx.now).await?;
     Ok(Json(updated))
 }
+
+/// Erases the debtor's personal data (Habeas Data, LGPD, GDPR): name, document, birth date,
+/// tags, attributes, preferences, the tenant's external id for the debtor and the contact
+/// points' addresses; personal members of the debtor's events. The debts, payments, promises,
+/// disputes and contacts stay, anonymised (amounts, dates, channels, states), as does the
+/// timeline, which records `debtor_erased`; contacts not yet sent are cancelled. The debtor is
+/// then not found, listed, searched or planned (docs/api.md, "Erasure").
+#[utoipa::path(delete, path = "/api/v1/debtors/{id}", operation_id = "erase_debtor", tag = "debtors",
+    params(("id" = DebtorId, Path, description = "Debtor id")),
+    responses((status = 204, description = "Erased")))]
+pub async fn erase(ctx: Ctx, Id(id): Id<DebtorId>) -> Result<StatusCode, Problem> {
+    ctx.ts.erase_debtor(id, ctx.now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
