@@ -9,8 +9,10 @@ ALTER TABLE debtors ADD COLUMN document_key TEXT;
 -- When the debtor's personal data was erased (NULL: never). An erased debtor is left out of
 -- search, lists and planning; its debts, payments and contacts stay, anonymised.
 ALTER TABLE debtors ADD COLUMN erased_at TEXT;
--- A debtor who calls in is found by their document or by the phone or email they call from:
--- exact lookups, each through its own index. (A name is matched anywhere in it, which no
--- B-tree answers: that is a scan of plain folded text.)
-CREATE INDEX debtors_by_document ON debtors (document_key) WHERE document_key IS NOT NULL;
-CREATE INDEX contact_points_by_address ON contact_points (address);
+-- No index on these nor on contact point addresses: a search reads the tenant's debtors (and,
+-- for a phone or an email, their contact points), about half a second for a million debtors
+-- that do not match, while an index keyed by name, document or address is written in random
+-- order by every import batch: on SQLite it made inserting contact points four times as slow
+-- (300,000 rows in batches of 2,000, 1.8-2.4 s without, 8.0-8.9 s with), and the import of a
+-- million rows must stay near 45 s (docs/benchmarks.md). A part of a name can be anywhere in
+-- it, which no B-tree answers anyway.
