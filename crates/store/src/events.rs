@@ -1,4 +1,6 @@
-//! The append-only timeline. Events are only ever inserted, never updated or deleted.
+//! The append-only timeline. Events are only ever inserted, never deleted; the one update is the
+//! erasure of a debtor, which removes the members that may name the person and keeps the events
+//! (`TenantStore::erase_debtor`).
 
 use chrono::{DateTime, Utc};
 use recaudo_domain::event::{Event, EventKind, NewEvent};
