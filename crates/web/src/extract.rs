@@ -197,11 +197,12 @@ pub fn field_detail(field: Option<&str>, msg: &str, given: Option<&serde_json::V
 }
 
 /// The format a date or time field takes: a valid date refused means an instant was expected;
-/// otherwise the field's name tells (`…_at` fields are instants, the others dates).
+/// otherwise the field's name tells (`at` and `…_at` fields are instants, the others dates).
 fn time_format(field: &str, text: &str) -> &'static str {
     const DATE: &str = "a date as YYYY-MM-DD";
     const INSTANT: &str = "a date-time as RFC 3339, e.g. 2026-12-15T14:30:00Z";
-    if text.trim().parse::<NaiveDate>().is_ok() || field.ends_with("_at") {
+    let name = field.rsplit('.').next().unwrap_or(field);
+    if text.trim().parse::<NaiveDate>().is_ok() || name == "at" || name.ends_with("_at") {
         INSTANT
     } else {
         DATE
@@ -361,7 +362,13 @@ mod tests {
                 Some("consent.at"),
                 "input contains invalid characters",
                 Some(json!("ayer")),
-                r#"consent.at: expected a date as YYYY-MM-DD, got "ayer""#,
+                r#"consent.at: expected a date-time as RFC 3339, e.g. 2026-12-15T14:30:00Z, got "ayer""#,
+            ),
+            (
+                Some("birth_date"),
+                "input contains invalid characters",
+                Some(json!("17/05/1990")),
+                r#"birth_date: expected a date as YYYY-MM-DD, got "17/05/1990""#,
             ),
             (
                 Some("kind"),
