@@ -24,8 +24,8 @@ pub enum DebtorCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum KeyCommand {
-    /// List the tenant's API keys as JSON lines: id, prefix, created_at, revoked_at (never the
-    /// key). `recaudo tenant key` makes a new one.
+    /// List the tenant's API keys as JSON lines: id, prefix, created_at, revoked_at,
+    /// last_used_at (never the key). `recaudo tenant key` makes a new one.
     List {
         /// Tenant id or exact name.
         #[arg(long)]

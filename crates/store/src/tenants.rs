@@ -171,6 +171,41 @@ impl Store {
         row.map(TenantRow::into_domain).transpose()
     }
 
+    /// As [`Store::authenticate`], and records when the key was used: the first use after a
+    /// minute without one writes `now` (a write per key a minute at most, not one per request).
+    pub async fn authenticate_at(
+        &self,
+        api_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Tenant>> {
+        #[derive(sqlx::FromRow)]
+        struct KeyUse {
+            id: String,
+            tenant_id: TenantId,
+            last_used_at: Option<DateTime<Utc>>,
+        }
+        if !api_key.starts_with(KEY_PREFIX) {
+            return Ok(None);
+        }
+        let mut sql = Sql::new(
+            "SELECT id, tenant_id, last_used_at FROM api_keys WHERE revoked_at IS NULL \
+             AND key_hash = ",
+        );
+        sql.push_arg(hash_api_key(api_key));
+        let Some(key) = on_pool!(self, |pool| fetch_optional!(KeyUse, sql, pool)) else {
+            return Ok(None);
+        };
+        if key
+            .last_used_at
+            .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
+        {
+            let mut used = Sql::new("UPDATE api_keys SET last_used_at = ");
+            used.push_arg(now).push(" WHERE id = ").push_arg(key.id);
+            on_pool!(self, |pool| exec!(used, pool));
+        }
+        self.get_tenant(key.tenant_id).await.map(Some)
+    }
+
     pub async fn get_tenant(&self, id: TenantId) -> Result<Tenant> {
         let mut sql = Sql::new(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = "));
         sql.push_arg(id);
@@ -206,9 +241,11 @@ pub struct ApiKeyInfo {
     pub created_at: DateTime<Utc>,
     /// When it was revoked; `null` while it is valid.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it last authenticated a request through the API, to the minute; `null`: never.
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
-const API_KEY_COLUMNS: &str = "id, prefix, created_at, revoked_at";
+const API_KEY_COLUMNS: &str = "id, prefix, created_at, revoked_at, last_used_at";
 
 impl TenantStore {
     /// The tenant's API keys, revoked ones too, oldest first.

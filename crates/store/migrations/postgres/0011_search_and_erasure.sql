@@ -1,4 +1,4 @@
--- Search and erasure (issue 23, points 10 and 12; docs/api.md).
+-- Search, erasure and API key use (issue 23, points 10 and 12; docs/api.md).
 -- `search_name`: the name folded for search (lower case, no accents, spaces collapsed) and
 -- `document_key`: the document number's letters and digits, upper-cased. Both are computed in
 -- Rust (`recaudo_domain::search`) on every write of a debtor, the bulk import included; rows
@@ -9,6 +9,8 @@ ALTER TABLE debtors ADD COLUMN document_key TEXT;
 -- When the debtor's personal data was erased (NULL: never). An erased debtor is left out of
 -- search, lists and planning; its debts, payments and contacts stay, anonymised.
 ALTER TABLE debtors ADD COLUMN erased_at TIMESTAMPTZ;
+-- When an API key last authenticated a request, to the minute (`Store::authenticate_at`).
+ALTER TABLE api_keys ADD COLUMN last_used_at TIMESTAMPTZ;
 -- No index on these nor on contact point addresses: a search reads the tenant's debtors (and,
 -- for a phone or an email, their contact points), about half a second for a million debtors
 -- that do not match, while an index keyed by name, document or address is written in random

@@ -482,5 +482,35 @@ async fn api_keys_are_listed_without_secrets_and_revoked() {
             Some(t0()),
             "{db}: the first revocation stays"
         );
+        assert!(
+            store
+                .authenticate_at(second.expose_secret(), t0())
+                .await
+                .unwrap()
+                .is_none(),
+            "{db}"
+        );
+
+        // A key's use is recorded to the minute.
+        let last_use = |keys: &[ApiKeyInfo]| {
+            keys.iter()
+                .find(|k| first.api_key.expose_secret().starts_with(&k.prefix))
+                .unwrap()
+                .last_used_at
+        };
+        assert_eq!(last_use(&ts.list_api_keys().await.unwrap()), None, "{db}");
+        for (seconds, recorded) in [(0, 0), (59, 0), (60, 60), (90, 60)] {
+            let at = t0() + Duration::seconds(seconds);
+            let tenant = store
+                .authenticate_at(first.api_key.expose_secret(), at)
+                .await
+                .unwrap();
+            assert_eq!(tenant.map(|t| t.id), Some(first.tenant.id), "{db}");
+            assert_eq!(
+                last_use(&ts.list_api_keys().await.unwrap()),
+                Some(t0() + Duration::seconds(recorded)),
+                "{db}: used at +{seconds}s"
+            );
+        }
     }
 }

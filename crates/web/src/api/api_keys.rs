@@ -9,8 +9,8 @@ use super::ApiKeyList;
 use crate::extract::{Ctx, Id};
 use crate::problem::Problem;
 
-/// Lists the tenant's API keys, revoked ones too, oldest first: id, prefix, when made and when
-/// revoked.
+/// Lists the tenant's API keys, revoked ones too, oldest first: id, prefix, when made, when
+/// revoked and when last used (to the minute); never the key nor its hash.
 #[utoipa::path(get, path = "/api/v1/api_keys", operation_id = "list_api_keys", tag = "api keys",
     responses((status = 200, description = "The tenant's API keys", body = ApiKeyList)))]
 pub async fn list(ctx: Ctx) -> Result<Json<ApiKeyList>, Problem> {

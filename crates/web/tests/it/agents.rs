@@ -320,3 +320,28 @@ async fn api_keys_are_listed_and_a_revoked_one_gets_401() {
             .ok(200);
     }
 }
+
+#[tokio::test]
+async fn a_keys_last_use_is_recorded_to_the_minute() {
+    use crate::fixtures::t0;
+    use chrono::{Duration, SecondsFormat};
+    let when =
+        |at: chrono::DateTime<chrono::Utc>| json!(at.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+    for app in apps().await {
+        let r = &app.router;
+        let last_used = |keys: &Value| keys["items"][0]["last_used_at"].clone();
+        let keys = req("GET", "/api/v1/api_keys").key(&app.b).send(r).await;
+        assert_eq!(last_used(keys.ok(200)), when(t0()), "{}", app.db);
+        // Within the minute, nothing is written again.
+        app.clock.advance(Duration::seconds(30));
+        let keys = req("GET", "/api/v1/api_keys").key(&app.b).send(r).await;
+        assert_eq!(last_used(keys.ok(200)), when(t0()), "{}", app.db);
+        app.clock.advance(Duration::seconds(90));
+        let keys = req("GET", "/api/v1/api_keys").key(&app.b).send(r).await;
+        let later = t0() + Duration::minutes(2);
+        assert_eq!(last_used(keys.ok(200)), when(later), "{}", app.db);
+        // Tenant A's key has its own record: first used now.
+        let keys = req("GET", "/api/v1/api_keys").key(&app.a).send(r).await;
+        assert_eq!(last_used(keys.ok(200)), when(later), "{}", app.db);
+    }
+}
