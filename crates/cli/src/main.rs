@@ -2,6 +2,7 @@
 
 #![deny(unsafe_code)]
 
+mod admin;
 mod bench;
 mod calendar;
 mod classify;
@@ -67,6 +68,16 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// A tenant's debtors: erase one's personal data.
+    Debtor {
+        #[command(subcommand)]
+        command: admin::DebtorCommand,
+    },
+    /// A tenant's API keys: list them, revoke one (`recaudo tenant key` makes one).
+    Key {
+        #[command(subcommand)]
+        command: admin::KeyCommand,
     },
     /// Write a synthetic, realistic portfolio as an import file.
     Gen(demo::GenArgs),
@@ -253,6 +264,14 @@ async fn run(
                 }
             }
             Ok(())
+        }
+        Command::Debtor { command } => {
+            let store = open_store(&config).await?;
+            admin::debtor(command, &store, clock.now()).await
+        }
+        Command::Key { command } => {
+            let store = open_store(&config).await?;
+            admin::key(command, &store, clock.now()).await
         }
         Command::Gen(args) => demo::generate(args),
         Command::Import(args) => import::run(args, &config).await,

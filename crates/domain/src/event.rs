@@ -10,6 +10,9 @@ string_enum!(/// What happened. Stable snake_case names: strategies, KPIs and th
 EventKind, "event kind" {
     DebtorCreated => "debtor_created",
     DebtorUpdated => "debtor_updated",
+    // The debtor's personal data was erased on request (Habeas Data, LGPD, GDPR): what stays
+    // is anonymised (docs/api.md, "Erasure").
+    DebtorErased => "debtor_erased",
     ContactPointAdded => "contact_point_added",
     ConsentChanged => "consent_changed",
     OptedOut => "opted_out",

@@ -16,6 +16,7 @@ pub mod planner;
 pub mod policy;
 pub mod portfolio;
 pub mod retry;
+pub mod search;
 pub mod secret;
 pub mod strategy;
 

@@ -90,6 +90,18 @@ pub(crate) fn rows_by_external_ids(
     }
 }
 
+/// The JSON object in `column` without the members named `keys` (SQL-safe names written by
+/// the store itself): `json_remove` on SQLite, `-` on `jsonb`.
+pub(crate) fn json_without_keys(sqlite: bool, column: &str, keys: &[&str]) -> String {
+    if sqlite {
+        let paths: Vec<String> = keys.iter().map(|k| format!("'$.{k}'")).collect();
+        format!("json_remove({column}, {})", paths.join(", "))
+    } else {
+        let names: Vec<String> = keys.iter().map(|k| format!("'{k}'")).collect();
+        format!("{column} - ARRAY[{}]::text[]", names.join(", "))
+    }
+}
+
 /// The function giving the 1-based position of a text in another, 0 when absent:
 /// `{position}(haystack, needle)`.
 pub(crate) const fn position(sqlite: bool) -> &'static str {
@@ -122,5 +134,13 @@ mod tests {
         assert!(json_array_texts(false, "$1").contains("$1::jsonb"));
         assert!(rows_by_external_ids(true, "debts", "id", "$1", "$2").ends_with("json_each($2))"));
         assert_eq!(insert_or_ignore(true).1, "");
+        assert_eq!(
+            json_without_keys(true, "data", &["a", "b"]),
+            "json_remove(data, '$.a', '$.b')"
+        );
+        assert_eq!(
+            json_without_keys(false, "data", &["a"]),
+            "data - ARRAY['a']::text[]"
+        );
     }
 }

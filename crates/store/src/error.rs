@@ -6,6 +6,7 @@ use recaudo_domain::strategy::StrategyError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
     Tenant,
+    ApiKey,
     Debtor,
     ContactPoint,
     Debt,
@@ -22,6 +23,7 @@ impl Entity {
     pub fn as_str(self) -> &'static str {
         match self {
             Entity::Tenant => "tenant",
+            Entity::ApiKey => "API key",
             Entity::Debtor => "debtor",
             Entity::ContactPoint => "contact point",
             Entity::Debt => "debt",

@@ -1,4 +1,6 @@
-//! The append-only timeline. Events are only ever inserted, never updated or deleted.
+//! The append-only timeline. Events are only ever inserted, never deleted; the one update is the
+//! erasure of a debtor, which removes the members that may name the person and keeps the events
+//! (`TenantStore::erase_debtor`).
 
 use chrono::{DateTime, Utc};
 use recaudo_domain::event::{Event, EventKind, NewEvent};
@@ -54,13 +56,14 @@ pub struct TimelineQuery {
 }
 
 impl TenantStore {
-    /// Every event of a debtor (their own and their debts'), oldest first.
+    /// Every event of a debtor (their own and their debts'), oldest first; an erased debtor's
+    /// too (anonymised).
     pub async fn debtor_timeline(
         &self,
         debtor_id: DebtorId,
         q: &TimelineQuery,
     ) -> Result<Page<Event>> {
-        self.get_debtor(debtor_id).await?;
+        self.check_debtor_on_record(debtor_id).await?;
         self.timeline(Some(debtor_id), None, q).await
     }
 
@@ -82,7 +85,7 @@ impl TenantStore {
         debt_id: Option<DebtId>,
         query: &TimelineQuery,
     ) -> Result<Page<Event>> {
-        let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+        let limit = crate::portfolio::page_limit_within(query.limit, 100, 1000)?;
         let rows = on_pool!(self.store, |pool| {
             let mut sql = Sql::new("SELECT * FROM (");
             for (index, from) in [

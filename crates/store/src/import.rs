@@ -434,7 +434,7 @@ fn plan_batch(
                 id
             }
         };
-        debtor_values.push(vec![
+        let mut values = vec![
             tid.to_string().into(),
             id.into(),
             debtor.external_id.clone().into(),
@@ -452,16 +452,27 @@ fn plan_batch(
             json(&debtor.preferences)?.into(),
             now.into(),
             now.into(),
-        ]);
+        ];
+        // The search keys, computed here once per row (no statement of their own).
+        values.extend(crate::rows::debtor_search_values(
+            &debtor.name,
+            debtor.document_number.as_deref(),
+        ));
+        debtor_values.push(values);
         debtor_ids.insert(ext, id);
     }
     sets.push(RowSet {
-        head: format!("INSERT INTO debtors (tenant_id, {})", crate::rows::DEBTOR_COLUMNS),
+        head: format!(
+            "INSERT INTO debtors (tenant_id, {}, {})",
+            crate::rows::DEBTOR_COLUMNS,
+            crate::rows::DEBTOR_SEARCH_COLUMNS
+        ),
         tail: " ON CONFLICT (tenant_id, external_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
          document_type = excluded.document_type, document_number = excluded.document_number, \
          birth_date = excluded.birth_date, language = excluded.language, timezone = excluded.timezone, \
          country = excluded.country, segment = excluded.segment, tags = excluded.tags, \
-         attributes = excluded.attributes, updated_at = excluded.updated_at",
+         attributes = excluded.attributes, updated_at = excluded.updated_at, \
+         search_name = excluded.search_name, document_key = excluded.document_key",
         rows: debtor_values,
     });
 

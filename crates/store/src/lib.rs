@@ -48,11 +48,12 @@ pub use planning::{
     PreparedPlans, WriteStats,
 };
 pub use portfolio::{
-    DebtFilter, DebtorFilter, NewContactPoint, NewDebt, NewDebtor, Page, normalize_contact_address,
+    DebtFilter, DebtorFilter, ERASED_EVENT_KEYS, NewContactPoint, NewDebt, NewDebtor, Page,
+    normalize_contact_address,
 };
 pub use sqlite::planning::PlanRows;
 pub use strategies::{PutStrategy, StoredStrategy};
-pub use tenants::{NewTenant, TenantKey, hash_api_key};
+pub use tenants::{ApiKeyInfo, NewTenant, TenantKey, hash_api_key};
 
 use recaudo_domain::portfolio::Tenant;
 use recaudo_domain::secret::redact_url;
@@ -130,6 +131,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         include_str!("../migrations/sqlite/0008_debtor_plans.sql"),
     ),
     (
+        11,
+        "search_and_erasure",
+        include_str!("../migrations/sqlite/0011_search_and_erasure.sql"),
+    ),
+    (
         12,
         "contact_rules",
         include_str!("../migrations/sqlite/0012_contact_rules.sql"),
@@ -175,6 +181,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         8,
         "debtor_plans",
         include_str!("../migrations/postgres/0008_debtor_plans.sql"),
+    ),
+    (
+        11,
+        "search_and_erasure",
+        include_str!("../migrations/postgres/0011_search_and_erasure.sql"),
     ),
     (
         12,
@@ -295,13 +306,52 @@ impl Store {
         Ok(store)
     }
 
-    /// Applies the embedded migrations of this backend.
+    /// Applies the embedded migrations of this backend, then computes the search keys of
+    /// debtors written before they existed (migration 0011).
     pub async fn migrate(&self) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(pool) => migrator(SQLITE_MIGRATIONS).run(pool).await?,
             Backend::Postgres(pool) => migrator(POSTGRES_MIGRATIONS).run(pool).await?,
         }
-        Ok(())
+        self.fill_search_keys().await
+    }
+
+    /// Gives every debtor without search keys (`search_name IS NULL`: written before migration
+    /// 0011) the keys its name and document give, a thousand debtors a transaction. The folding
+    /// is Rust's ([`recaudo_domain::search`]), which no SQL function of either database repeats.
+    async fn fill_search_keys(&self) -> Result<()> {
+        #[derive(sqlx::FromRow)]
+        struct Unkeyed {
+            id: String,
+            name: String,
+            document_number: Option<String>,
+        }
+        loop {
+            let select = sql::Sql::new(
+                "SELECT id, name, document_number FROM debtors WHERE search_name IS NULL \
+                 ORDER BY id LIMIT 1000",
+            );
+            let rows = on_pool!(self, |pool| sql::fetch_all!(Unkeyed, select, pool));
+            if rows.is_empty() {
+                return Ok(());
+            }
+            on_pool!(self, |pool| {
+                let mut tx = sql::begin!(pool);
+                for row in rows {
+                    let [search_name, document_key] =
+                        rows::debtor_search_values(&row.name, row.document_number.as_deref());
+                    let mut update = sql::Sql::new("UPDATE debtors SET search_name = ");
+                    update
+                        .push_arg(search_name)
+                        .push(", document_key = ")
+                        .push_arg(document_key)
+                        .push(" WHERE id = ")
+                        .push_arg(row.id);
+                    sql::exec!(update, &mut *tx);
+                }
+                tx.commit().await?;
+            });
+        }
     }
 
     pub fn kind(&self) -> DatabaseKind {

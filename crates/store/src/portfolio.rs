@@ -13,7 +13,8 @@ use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, Money}
 use crate::events::insert_event;
 use crate::rows::{
     CONTACT_POINT_COLUMNS, ContactPointRow, DEBT_COLUMNS, DEBT_STRATEGY_COLUMNS, DEBTOR_COLUMNS,
-    DEBTOR_READ_COLUMNS, DEBTOR_SEGMENT, DEBTORS_FROM, DEBTS_FROM, DebtRow, DebtorRow, convert,
+    DEBTOR_READ_COLUMNS, DEBTOR_SEARCH_COLUMNS, DEBTOR_SEGMENT, DEBTORS_FROM, DEBTS_FROM, DebtRow,
+    DebtorRow, convert, debtor_search_values,
 };
 use crate::sql::{Arg, Sql, exec, fetch_all, fetch_optional};
 use crate::{Entity, Result, StoreError, TenantStore, on_pool};
@@ -28,8 +29,22 @@ pub struct Page<T> {
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 500;
 
-fn page_limit(limit: Option<i64>) -> i64 {
-    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
+/// The page size asked for, or `default`. One outside 1 to `max` is refused naming `limit` and
+/// the bounds, rather than quietly changed: a client asking for 1,000 rows and given 500 would
+/// take the page for the whole list.
+pub(crate) fn page_limit_within(limit: Option<i64>, default: i64, max: i64) -> Result<i64> {
+    match limit {
+        None => Ok(default),
+        Some(limit) if (1..=max).contains(&limit) => Ok(limit),
+        Some(limit) => Err(invalid(
+            "limit",
+            format!("must be 1 to {max} (the largest page), not {limit}"),
+        )),
+    }
+}
+
+fn page_limit(limit: Option<i64>) -> Result<i64> {
+    page_limit_within(limit, DEFAULT_PAGE, MAX_PAGE)
 }
 
 /// Cuts the extra row fetched to learn whether a next page exists.
@@ -105,8 +120,10 @@ pub struct DebtorFilter {
     pub country: Option<Country>,
     pub segment: Option<String>,
     pub kind: Option<DebtorKind>,
-    /// Case-sensitive substring of the name.
-    pub name_contains: Option<String>,
+    /// What an agent typed: part of the name (without regard to case or accents), a document
+    /// number, a phone or an email in any format the import accepts
+    /// ([`search_terms`](recaudo_domain::search::search_terms)).
+    pub search: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
@@ -189,8 +206,10 @@ impl TenantStore {
             updated_at: now,
         };
         let mut sql = Sql::new(&format!(
-            "INSERT INTO debtors (tenant_id, {DEBTOR_COLUMNS}) VALUES "
+            "INSERT INTO debtors (tenant_id, {DEBTOR_COLUMNS}, {DEBTOR_SEARCH_COLUMNS}) VALUES "
         ));
+        let [search_name, document_key] =
+            debtor_search_values(&debtor.name, debtor.document_number.as_deref());
         sql.push_values(vec![
             self.tid.clone().into(),
             debtor.id.into(),
@@ -211,6 +230,8 @@ impl TenantStore {
                 .into(),
             now.into(),
             now.into(),
+            search_name,
+            document_key,
         ]);
         let event = insert_event(
             &self.tid,
@@ -240,7 +261,7 @@ impl TenantStore {
             "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
-            .push(" AND id = ")
+            .push(" AND erased_at IS NULL AND id = ")
             .push_arg(id);
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtorRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found(Entity::Debtor, id))?
@@ -252,7 +273,7 @@ impl TenantStore {
             "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
-            .push(" AND external_id = ")
+            .push(" AND erased_at IS NULL AND external_id = ")
             .push_arg(external_id.to_string());
         let row = on_pool!(self.store, |pool| fetch_optional!(DebtorRow, sql, pool));
         row.ok_or_else(|| StoreError::not_found(Entity::Debtor, external_id))?
@@ -260,11 +281,12 @@ impl TenantStore {
     }
 
     pub async fn list_debtors(&self, filter: &DebtorFilter) -> Result<Page<Debtor>> {
-        let limit = page_limit(filter.limit);
+        let limit = page_limit(filter.limit)?;
         let mut sql = Sql::new(&format!(
             "SELECT {DEBTOR_READ_COLUMNS} FROM {DEBTORS_FROM} WHERE tenant_id = "
         ));
-        sql.push_arg(self.tid.clone());
+        sql.push_arg(self.tid.clone())
+            .push(" AND erased_at IS NULL");
         if let Some(value) = &filter.external_id {
             sql.push(" AND external_id = ").push_arg(value.clone());
         }
@@ -278,10 +300,8 @@ impl TenantStore {
         if let Some(value) = filter.kind {
             sql.push(" AND kind = ").push_arg(value.as_str());
         }
-        if let Some(value) = &filter.name_contains {
-            let needle = sql.arg(value.clone());
-            let position = crate::dialect::position(self.is_sqlite());
-            sql.push(&format!(" AND {position}(name, {needle}) > 0"));
+        if let Some(text) = &filter.search {
+            self.push_search(&mut sql, text);
         }
         if let Some(cursor) = &filter.cursor {
             sql.push(" AND id > ").push_arg(cursor.clone());
@@ -293,6 +313,50 @@ impl TenantStore {
             limit,
             |d| d.id.to_string(),
         ))
+    }
+
+    /// Whether the debtor is on record, erased or not: an erased debtor's timeline stays
+    /// readable (the anonymised record of what happened).
+    pub(crate) async fn check_debtor_on_record(&self, id: DebtorId) -> Result<()> {
+        let mut sql = Sql::new("SELECT id FROM debtors WHERE tenant_id = ");
+        sql.push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id);
+        let row = on_pool!(self.store, |pool| fetch_optional!(
+            crate::outbox::IdRow<DebtorId>,
+            sql,
+            pool
+        ));
+        row.map(|_| ())
+            .ok_or_else(|| StoreError::not_found(Entity::Debtor, id))
+    }
+
+    /// ` AND (…)`: the debtors [`search_terms`](recaudo_domain::search::search_terms) of `text`
+    /// match, by folded name, document key or a contact point's address.
+    fn push_search(&self, sql: &mut Sql, text: &str) {
+        let terms = recaudo_domain::search::search_terms(text, self.tenant.country);
+        let mut any = Vec::new();
+        if let Some(name) = terms.name {
+            let needle = sql.arg(name);
+            let position = crate::dialect::position(self.is_sqlite());
+            any.push(format!("{position}(search_name, {needle}) > 0"));
+        }
+        if let Some(document) = terms.document {
+            any.push(format!("document_key = {}", sql.arg(document)));
+        }
+        if let Some(address) = terms.address {
+            let tenant = sql.arg(self.tid.clone());
+            let address = sql.arg(address);
+            any.push(format!(
+                "id IN (SELECT debtor_id FROM contact_points WHERE tenant_id = {tenant} \
+                 AND address = {address})"
+            ));
+        }
+        if any.is_empty() {
+            // Nothing to look for (only spaces): nothing matches, as no name contains it.
+            any.push("1 = 0".to_string());
+        }
+        sql.push(&format!(" AND ({})", any.join(" OR ")));
     }
 
     /// Replaces the editable fields of a debtor (the caller merges a patch into the current one).
@@ -335,10 +399,16 @@ impl TenantStore {
             .push(", preferences = ")
             .push_arg(serde_json::to_value(&updated.preferences).map_err(StoreError::corrupt)?)
             .push(", updated_at = ")
-            .push_arg(now)
+            .push_arg(now);
+        let [search_name, document_key] =
+            debtor_search_values(&updated.name, updated.document_number.as_deref());
+        sql.push(", search_name = ")
+            .push_arg(search_name)
+            .push(", document_key = ")
+            .push_arg(document_key)
             .push(" WHERE tenant_id = ")
             .push_arg(self.tid.clone())
-            .push(" AND id = ")
+            .push(" AND erased_at IS NULL AND id = ")
             .push_arg(updated.id);
         let event = insert_event(
             &self.tid,
@@ -355,6 +425,93 @@ impl TenantStore {
             return Err(StoreError::not_found(Entity::Debtor, updated.id));
         }
         Ok(updated)
+    }
+
+    /// Erases a debtor's personal data (Habeas Data, LGPD, GDPR), in one transaction, and
+    /// records `debtor_erased`. Gone: the name, the document, the birth date, tags, attributes and
+    /// preferences, the tenant's external id for the debtor (it may be the document number, as
+    /// imports without an id column make it: it becomes `erased:<debtor id>`), the addresses of
+    /// the contact points (each becomes `erased:<contact point id>`) and, in the debtor's
+    /// events, the members that may hold personal data ([`ERASED_EVENT_KEYS`]), and the kept
+    /// API answers that name the debtor (idempotency replays). Kept, anonymised, for the
+    /// tenant's accounts and the contact-record duty: the debts (amounts, dates, statuses, their
+    /// external ids), payments, promises, disputes, the contacts (channels, dates, states) and
+    /// the contact points' channels and consent records. Contacts still `planned` are
+    /// cancelled. From then on the debtor is not found, listed, searched or planned; debts and
+    /// their timelines stay readable. An erased or unknown debtor is `NotFound`.
+    pub async fn erase_debtor(&self, id: DebtorId, now: DateTime<Utc>) -> Result<()> {
+        let sqlite = self.is_sqlite();
+        let empty_object = crate::dialect::empty_json_object(sqlite);
+        let empty_array = if sqlite { "'[]'" } else { "'[]'::jsonb" };
+        let mut debtor = Sql::new(&format!(
+            "UPDATE debtors SET external_id = 'erased:' || id, name = '', document_type = NULL, \
+             document_number = NULL, birth_date = NULL, tags = {empty_array}, \
+             attributes = {empty_object}, preferences = {empty_object}, search_name = '', \
+             document_key = NULL, erased_at = "
+        ));
+        debtor
+            .push_arg(now)
+            .push(", updated_at = ")
+            .push_arg(now)
+            .push(" WHERE tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND erased_at IS NULL AND id = ")
+            .push_arg(id);
+        let mut points = Sql::new(
+            "UPDATE contact_points SET address = 'erased:' || id, postal = NULL WHERE tenant_id = ",
+        );
+        points
+            .push_arg(self.tid.clone())
+            .push(" AND debtor_id = ")
+            .push_arg(id);
+        // A debtor's own events (no debt) lose the external id too: it is the debtor's.
+        let debtor_keys: Vec<&str> = ERASED_EVENT_KEYS
+            .iter()
+            .copied()
+            .chain(["external_id"])
+            .collect();
+        let mut events = Sql::new(&format!(
+            "UPDATE events SET data = CASE WHEN debt_id IS NULL THEN {} ELSE {} END \
+             WHERE tenant_id = ",
+            crate::dialect::json_without_keys(sqlite, "data", &debtor_keys),
+            crate::dialect::json_without_keys(sqlite, "data", ERASED_EVENT_KEYS)
+        ));
+        events
+            .push_arg(self.tid.clone())
+            .push(" AND debtor_id = ")
+            .push_arg(id);
+        let mut contacts = Sql::new("UPDATE contacts SET state = 'cancelled', updated_at = ");
+        contacts
+            .push_arg(now)
+            .push(" WHERE tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND debtor_id = ")
+            .push_arg(id)
+            .push(" AND state = 'planned'");
+        let mut replays = Sql::new("DELETE FROM idempotency_keys WHERE tenant_id = ");
+        let tenant = replays.arg(self.tid.clone());
+        let needle = replays.arg(id);
+        replays.push(&format!(
+            "{tenant} AND {}(response, {needle}) > 0",
+            crate::dialect::position(sqlite)
+        ));
+        let erased = insert_event(
+            &self.tid,
+            NewEvent {
+                debtor_id: id,
+                debt_id: None,
+                kind: EventKind::DebtorErased,
+                at: now,
+                data: serde_json::json!({}),
+            },
+        );
+        let count = self
+            .run_tx_counting_first(vec![debtor, points, events, contacts, replays, erased])
+            .await?;
+        if count == 0 {
+            return Err(StoreError::not_found(Entity::Debtor, id));
+        }
+        Ok(())
     }
 
     // ---- contact points ----
@@ -583,7 +740,7 @@ impl TenantStore {
     }
 
     pub async fn list_debts(&self, filter: &DebtFilter) -> Result<Page<Debt>> {
-        let limit = page_limit(filter.limit);
+        let limit = page_limit(filter.limit)?;
         let mut sql = Sql::new(&format!(
             "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM {DEBTS_FROM} WHERE tenant_id = "
         ));
@@ -646,6 +803,22 @@ impl TenantStore {
         })
     }
 }
+
+/// The members of an event's data that may hold personal data, removed when its debtor is
+/// erased: message texts and addresses of replies and deliveries, and a consent's source (free
+/// text). The debtor's own events (`debtor_created`) also lose `external_id`; a debt's events
+/// keep the debt's.
+pub const ERASED_EVENT_KEYS: &[&str] = &[
+    "text",
+    "body",
+    "message",
+    "from",
+    "to",
+    "address",
+    "name",
+    "document_number",
+    "source",
+];
 
 /// The values of a contact point row, in `CONTACT_POINT_COLUMNS` order after the tenant.
 pub(crate) fn contact_point_values(tid: &str, cp: &ContactPoint) -> Result<Vec<Arg>> {

@@ -96,6 +96,22 @@ pub(crate) const DEBTOR_READ_COLUMNS: &str = concat!(
     debtor_columns!("segment"),
     ", planned_segment AS computed_segment"
 );
+/// The search keys written beside [`DEBTOR_COLUMNS`] (migration 0011), never read back into a
+/// debtor: [`debtor_search_values`] gives their values.
+pub(crate) const DEBTOR_SEARCH_COLUMNS: &str = "search_name, document_key";
+
+/// The values of [`DEBTOR_SEARCH_COLUMNS`] for a debtor's name and document number.
+pub(crate) fn debtor_search_values(
+    name: &str,
+    document_number: Option<&str>,
+) -> [crate::sql::Arg; 2] {
+    use recaudo_domain::search::{document_key, fold_name};
+    [
+        fold_name(name).into(),
+        document_number.and_then(document_key).into(),
+    ]
+}
+
 /// Debtors with the segment the planner assigned them (`debtor_plans`, migration 0008).
 pub(crate) const DEBTORS_FROM: &str = "debtors LEFT JOIN debtor_plans ON plan_debtor_id = id";
 

@@ -11,7 +11,7 @@ use recaudo_domain::{ApiKeyId, Country, Currency, Secret, TenantId};
 
 use crate::rows::TenantRow;
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
-use crate::{Entity, Result, Store, StoreError, on_pool};
+use crate::{Entity, Result, Store, StoreError, TenantStore, on_pool};
 
 /// A tenant to create; unset fields default from the country.
 #[derive(Debug, Clone)]
@@ -171,6 +171,41 @@ impl Store {
         row.map(TenantRow::into_domain).transpose()
     }
 
+    /// As [`Store::authenticate`], and records when the key was used: the first use after a
+    /// minute without one writes `now` (a write per key a minute at most, not one per request).
+    pub async fn authenticate_at(
+        &self,
+        api_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Tenant>> {
+        #[derive(sqlx::FromRow)]
+        struct KeyUse {
+            id: String,
+            tenant_id: TenantId,
+            last_used_at: Option<DateTime<Utc>>,
+        }
+        if !api_key.starts_with(KEY_PREFIX) {
+            return Ok(None);
+        }
+        let mut sql = Sql::new(
+            "SELECT id, tenant_id, last_used_at FROM api_keys WHERE revoked_at IS NULL \
+             AND key_hash = ",
+        );
+        sql.push_arg(hash_api_key(api_key));
+        let Some(key) = on_pool!(self, |pool| fetch_optional!(KeyUse, sql, pool)) else {
+            return Ok(None);
+        };
+        if key
+            .last_used_at
+            .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
+        {
+            let mut used = Sql::new("UPDATE api_keys SET last_used_at = ");
+            used.push_arg(now).push(" WHERE id = ").push_arg(key.id);
+            on_pool!(self, |pool| exec!(used, pool));
+        }
+        self.get_tenant(key.tenant_id).await.map(Some)
+    }
+
     pub async fn get_tenant(&self, id: TenantId) -> Result<Tenant> {
         let mut sql = Sql::new(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = "));
         sql.push_arg(id);
@@ -183,5 +218,66 @@ impl Store {
         let sql = Sql::new(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"));
         let rows = on_pool!(self, |pool| fetch_all!(TenantRow, sql, pool));
         rows.into_iter().map(TenantRow::into_domain).collect()
+    }
+}
+
+/// What is shown of an API key: never the key nor its hash.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::FromRow,
+    utoipa::ToSchema,
+)]
+pub struct ApiKeyInfo {
+    #[schema(value_type = String, example = "key_01JD0000000000000000000000")]
+    pub id: ApiKeyId,
+    /// The key's first characters (`rk_` and six more), to tell keys apart.
+    #[schema(example = "rk_Ab3dE9")]
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked; `null` while it is valid.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it last authenticated a request through the API, to the minute; `null`: never.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+const API_KEY_COLUMNS: &str = "id, prefix, created_at, revoked_at, last_used_at";
+
+impl TenantStore {
+    /// The tenant's API keys, revoked ones too, oldest first.
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone()).push(" ORDER BY id");
+        Ok(on_pool!(self.store, |pool| fetch_all!(
+            ApiKeyInfo, sql, pool
+        )))
+    }
+
+    /// Revokes one of the tenant's API keys: from now on it authenticates nothing (401).
+    /// Revoking a revoked key keeps its first revocation time.
+    pub async fn revoke_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> Result<ApiKeyInfo> {
+        let mut sql = Sql::new("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ");
+        sql.push_arg(now)
+            .push(") WHERE tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id);
+        if self.run_tx_counting_first(vec![sql]).await? == 0 {
+            return Err(StoreError::not_found(Entity::ApiKey, id));
+        }
+        let mut read = Sql::new(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = "
+        ));
+        read.push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(id);
+        let row = on_pool!(self.store, |pool| fetch_optional!(ApiKeyInfo, read, pool));
+        row.ok_or_else(|| StoreError::not_found(Entity::ApiKey, id))
     }
 }

@@ -178,3 +178,42 @@ pub fn migration_versions() -> Vec<i64> {
         .map(|(v, _, _)| *v)
         .collect()
 }
+
+/// Writes a debtor row as the store wrote debtors before migration 0011 (no search keys, no
+/// erasure), with an event-less insert: for tests that migrate from an older schema. Returns
+/// its id.
+#[doc(hidden)]
+pub async fn insert_debtor_before_0011(
+    ts: &TenantStore,
+    external_id: &str,
+    name: &str,
+    segment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<recaudo_domain::DebtorId> {
+    let id = recaudo_domain::DebtorId::generate();
+    let mut sql = Sql::new(&format!(
+        "INSERT INTO debtors (tenant_id, {}) VALUES ",
+        crate::rows::DEBTOR_COLUMNS
+    ));
+    sql.push_values(vec![
+        ts.tid.clone().into(),
+        id.into(),
+        external_id.to_string().into(),
+        "person".into(),
+        name.to_string().into(),
+        Arg::OptText(None),
+        Arg::OptText(None),
+        Arg::OptDate(None),
+        ts.tenant.language.as_str().into(),
+        ts.tenant.timezone.clone().into(),
+        ts.tenant.country.code().into(),
+        segment.map(str::to_string).into(),
+        serde_json::json!([]).into(),
+        serde_json::json!({}).into(),
+        serde_json::json!({}).into(),
+        now.into(),
+        now.into(),
+    ]);
+    ts.run_tx(vec![sql]).await?;
+    Ok(id)
+}

@@ -30,7 +30,11 @@ pub async fn require_tenant(
             .with_field("Authorization")
             .into_response();
     };
-    match state.store.authenticate(key.expose_secret()).await {
+    match state
+        .store
+        .authenticate_at(key.expose_secret(), state.clock.now())
+        .await
+    {
         Ok(Some(tenant)) => {
             req.extensions_mut().insert(Authenticated(tenant));
             next.run(req).await

@@ -141,7 +141,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let inner = e.into_inner();
         let msg = inner.to_string();
         if inner.classify() == serde_json::error::Category::Data {
-            return Problem::bad_field(field_at(&path, &msg), msg);
+            let field = field_at(&path, &msg);
+            let given = serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .and_then(|body| value_at(&body, &path).cloned());
+            let detail = field_detail(field.as_deref(), &msg, given.as_ref());
+            return Problem::bad_field(field, detail);
         }
         // serde_json reports some type errors (a number where an enum is expected) as syntax
         // errors: in a body that is valid JSON, a field is at fault, not the syntax.
@@ -160,6 +165,77 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     de.end()
         .map_err(|e| Problem::malformed_json(e.to_string()))?;
     Ok(value)
+}
+
+/// The texts of chrono's parse errors: a date or time that does not read.
+const TIME_PARSE_ERRORS: &[&str] = &[
+    "input contains invalid characters",
+    "premature end of input",
+    "trailing input",
+    "input is out of range",
+    "input is not enough for unique date and time",
+    "no possible date and time matching input",
+];
+
+/// What a client reads about a field whose value was refused: the field, what was expected and
+/// what was given, without the parser's position in the body (`at line 1 column 40` says
+/// nothing the field does not say better). A date or time that does not read names the format
+/// expected: `due_on: expected a date as YYYY-MM-DD, got "15/12/2026"`.
+pub fn field_detail(field: Option<&str>, msg: &str, given: Option<&serde_json::Value>) -> String {
+    let msg = without_position(msg);
+    let said = match (given.and_then(serde_json::Value::as_str), field) {
+        (Some(text), Some(field)) if TIME_PARSE_ERRORS.contains(&msg) => {
+            format!("expected {}, got {:?}", time_format(field, text), text)
+        }
+        _ => msg.to_string(),
+    };
+    match field {
+        // Errors about a missing or unknown field name it already.
+        Some(field) if !said.contains(&format!("`{field}`")) => format!("{field}: {said}"),
+        _ => said,
+    }
+}
+
+/// The format a date or time field takes: a valid date refused means an instant was expected;
+/// otherwise the field's name tells (`at` and `…_at` fields are instants, the others dates).
+fn time_format(field: &str, text: &str) -> &'static str {
+    const DATE: &str = "a date as YYYY-MM-DD";
+    const INSTANT: &str = "a date-time as RFC 3339, e.g. 2026-12-15T14:30:00Z";
+    let name = field.rsplit('.').next().unwrap_or(field);
+    if text.trim().parse::<NaiveDate>().is_ok() || name == "at" || name.ends_with("_at") {
+        INSTANT
+    } else {
+        DATE
+    }
+}
+
+/// `msg` without serde_json's ` at line L column C`.
+fn without_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(at) if msg[at..].contains(" column ") => &msg[..at],
+        _ => msg,
+    }
+}
+
+/// The value at a `serde_path_to_error` path (`a.b[0].c`; `.` for the root) in `body`.
+fn value_at<'a>(body: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    if path == "." || path.is_empty() {
+        return Some(body);
+    }
+    let mut here = body;
+    for part in path.split('.') {
+        let (name, indexes) = match part.find('[') {
+            Some(at) => (&part[..at], &part[at..]),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            here = here.get(name)?;
+        }
+        for index in indexes.split(['[', ']']).filter(|i| !i.is_empty()) {
+            here = here.get(index.parse::<usize>().ok()?)?;
+        }
+    }
+    Some(here)
 }
 
 /// The field a deserialization error is about: the path where it happened, completed with the
@@ -208,7 +284,16 @@ where
             .map_err(|e| {
                 let path = e.path().to_string();
                 let msg = e.into_inner().to_string();
-                Problem::bad_field(field_at(&path, &msg), msg)
+                let field = field_at(&path, &msg);
+                let given = field.as_deref().and_then(|field| {
+                    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                        .ok()?
+                        .into_iter()
+                        .find(|(name, _)| name == field)
+                        .map(|(_, value)| serde_json::Value::String(value))
+                });
+                let detail = field_detail(field.as_deref(), &msg, given.as_ref());
+                Problem::bad_field(field, detail)
             })
     }
 }
@@ -250,6 +335,68 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_values_are_told_with_their_field_and_format() {
+        use serde_json::json;
+        let cases = [
+            (
+                Some("due_on"),
+                "input contains invalid characters at line 1 column 40",
+                Some(json!("15/12/2026")),
+                r#"due_on: expected a date as YYYY-MM-DD, got "15/12/2026""#,
+            ),
+            (
+                Some("due_on"),
+                "trailing input",
+                Some(json!("2026-12-15T10:00:00Z")),
+                r#"due_on: expected a date as YYYY-MM-DD, got "2026-12-15T10:00:00Z""#,
+            ),
+            (
+                Some("received_at"),
+                "premature end of input at line 1 column 30",
+                Some(json!("2026-12-15")),
+                r#"received_at: expected a date-time as RFC 3339, e.g. 2026-12-15T14:30:00Z, got "2026-12-15""#,
+            ),
+            (
+                Some("consent.at"),
+                "input contains invalid characters",
+                Some(json!("ayer")),
+                r#"consent.at: expected a date-time as RFC 3339, e.g. 2026-12-15T14:30:00Z, got "ayer""#,
+            ),
+            (
+                Some("birth_date"),
+                "input contains invalid characters",
+                Some(json!("17/05/1990")),
+                r#"birth_date: expected a date as YYYY-MM-DD, got "17/05/1990""#,
+            ),
+            (
+                Some("kind"),
+                "unknown variant `robot`, expected `person` or `business` at line 1 column 15",
+                Some(json!("robot")),
+                "kind: unknown variant `robot`, expected `person` or `business`",
+            ),
+            (
+                Some("name"),
+                "missing field `name` at line 1 column 2",
+                None,
+                "missing field `name`",
+            ),
+            (
+                None,
+                "invalid type: sequence, expected struct X",
+                None,
+                "invalid type: sequence, expected struct X",
+            ),
+        ];
+        for (field, msg, given, want) in cases {
+            assert_eq!(field_detail(field, msg, given.as_ref()), want, "{msg}");
+        }
+        let body = json!({"a": {"b": [1, {"c": "x"}]}});
+        assert_eq!(value_at(&body, "a.b[1].c"), Some(&json!("x")));
+        assert_eq!(value_at(&body, "."), Some(&body));
+        assert_eq!(value_at(&body, "a.z"), None);
+    }
 
     #[test]
     fn names_the_field_of_an_error() {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use metrics_exporter_prometheus::PrometheusHandle;
 use recaudo_store::Store;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -75,8 +75,8 @@ impl AppState {
 /// (API only) authentication → body limit → idempotency → handler.
 pub fn router(state: AppState) -> Router {
     use api::{
-        contact_points, contact_rules, debtors, debts, disputes, imports, payments, promises,
-        strategies, timelines,
+        api_keys, contact_points, contact_rules, debtors, debts, disputes, imports, payments,
+        promises, strategies, timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -85,7 +85,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/debtors", get(debtors::list).post(debtors::create))
         .route(
             "/api/v1/debtors/{id}",
-            get(debtors::get).patch(debtors::patch),
+            get(debtors::get)
+                .patch(debtors::patch)
+                .delete(debtors::erase),
         )
         .route(
             "/api/v1/debtors/{id}/contact_points",
@@ -133,6 +135,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/contact-rules/versions",
             get(contact_rules::versions),
         )
+        .route("/api/v1/api_keys", get(api_keys::list))
+        .route("/api/v1/api_keys/{id}", delete(api_keys::revoke))
         .layer(from_fn_with_state(idem.clone(), idempotency::middleware))
         .layer(RequestBodyLimitLayer::new(state.body_limit))
         .layer(DefaultBodyLimit::disable());

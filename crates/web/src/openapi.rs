@@ -33,6 +33,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::debtors::create,
         api::debtors::get,
         api::debtors::patch,
+        api::debtors::erase,
         api::contact_points::list,
         api::contact_points::create,
         api::contact_points::patch,
@@ -61,6 +62,8 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::contact_rules::get,
         api::contact_rules::put,
         api::contact_rules::versions,
+        api::api_keys::list,
+        api::api_keys::revoke,
     ),
     components(schemas(Problem, ProblemError)),
     modifiers(&Conventions),
@@ -76,6 +79,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         (name = "imports", description = "CSV and JSONL files of debts"),
         (name = "strategies", description = "Versioned collection strategies (YAML), the strategy a debt follows, and the strategy JSON Schema"),
         (name = "contact rules", description = "The tenant's own contact windows, caps, days without contact, grace days and segments (YAML, versioned), never looser than the jurisdiction's law"),
+        (name = "api keys", description = "The tenant's API keys: list (never the key itself) and revoke"),
     )
 )]
 pub struct ApiDoc;

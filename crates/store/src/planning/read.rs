@@ -346,7 +346,9 @@ impl TenantStore {
             )
         };
         let mut sql = Sql::new(&format!("SELECT {columns} FROM debtors WHERE tenant_id = "));
-        sql.push_arg(self.tid.clone());
+        // An erased debtor is never planned (docs/api.md, "Erasure").
+        sql.push_arg(self.tid.clone())
+            .push(" AND erased_at IS NULL");
         if let Some(after) = batch.after {
             sql.push(" AND id > ").push_arg(after);
         }

@@ -6,5 +6,6 @@ mod fixtures;
 mod migrations;
 mod planner_reads;
 mod rules;
+mod search_and_erasure;
 mod strategies;
 mod suite;

@@ -2,7 +2,7 @@
 //! (written as the older schema held them, then migrated) keep what those rows said.
 
 use recaudo_store::testing::{self, Pool, Statement, TEST_DATABASE_ENV, fresh_postgres_url};
-use recaudo_store::{NewContactPoint, NewDebtor, NewTenant, Store};
+use recaudo_store::{NewContactPoint, NewTenant, Store};
 
 #[tokio::test]
 async fn new_sqlite_databases_have_the_stores_page_size_and_a_wal() {
@@ -61,15 +61,7 @@ async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
     let ts = store.tenant(&tk.tenant);
     let mut points = Vec::new();
     for name in ["A", "B"] {
-        let d = ts
-            .create_debtor(
-                NewDebtor {
-                    external_id: name.into(),
-                    name: name.into(),
-                    ..Default::default()
-                },
-                now,
-            )
+        let d_id = testing::insert_debtor_before_0011(&ts, name, name, None, now)
             .await
             .unwrap();
         // Written as the store of that schema wrote them: the store's own calls now
@@ -84,7 +76,7 @@ async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
         {
             let cp = ContactPoint {
                 id: recaudo_domain::ContactPointId::generate(),
-                debtor_id: d.id,
+                debtor_id: d_id,
                 channel,
                 address: address.into(),
                 postal: None,
@@ -173,19 +165,10 @@ async fn planner_state_reads_the_same_once_moved_to_a_row_per_debtor() {
         let ts = store.tenant(&tk.tenant);
         let mut debtors = Vec::new();
         for (name, own) in [("A", None), ("B", Some("own-b")), ("C", Some("own-c"))] {
-            let d = ts
-                .create_debtor(
-                    NewDebtor {
-                        external_id: name.into(),
-                        name: name.into(),
-                        segment: own.map(Into::into),
-                        ..Default::default()
-                    },
-                    now,
-                )
+            let id = testing::insert_debtor_before_0011(&ts, name, name, own, now)
                 .await
                 .unwrap();
-            debtors.push(d.id);
+            debtors.push(id);
         }
         // Debts as the store of that schema wrote them: A's first follows a strategy with
         // an experiment arm, A's second none, B's one without arms; C has no debt.

@@ -249,7 +249,7 @@ async fn debtors_round_trip_and_paginate() {
         assert_eq!(seen.len(), 8, "{db}: {seen:?}");
         let filtered = ts
             .list_debtors(&DebtorFilter {
-                name_contains: Some("María".into()),
+                search: Some("María".into()),
                 ..Default::default()
             })
             .await

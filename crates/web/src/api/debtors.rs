@@ -32,13 +32,16 @@ pub struct DebtorQuery {
     #[serde(default, deserialize_with = "parsed")]
     #[param(value_type = Option<DebtorKind>)]
     pub kind: Option<DebtorKind>,
-    /// Part of the name (case-sensitive).
+    /// What an agent typed: part of the name, without regard to case or accents (`maria` finds
+    /// "María"); a document number with or without its dots and dashes; a phone (local or
+    /// international format, read in the tenant's country) or an email address, as the import
+    /// accepts them.
     #[serde(default, deserialize_with = "non_empty")]
     pub q: Option<String>,
     /// `next_cursor` of the previous page.
     #[serde(default, deserialize_with = "non_empty")]
     pub cursor: Option<String>,
-    /// Page size, 1 to 500 (default 50).
+    /// Page size, 1 to 500 (default 50); a value outside is refused (422, `field`: `limit`).
     #[serde(default, deserialize_with = "parsed")]
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -185,7 +188,7 @@ pub async fn list(
         country: query.country,
         segment: query.segment,
         kind: query.kind,
-        name_contains: query.q,
+        search: query.q,
         cursor: query.cursor,
         limit: query.limit,
     };
@@ -242,4 +245,18 @@ pub async fn patch(
     let current = ctx.ts.get_debtor(id).await?;
     let updated = ctx.ts.update_debtor(&body.apply(current), ctx.now).await?;
     Ok(Json(updated))
+}
+
+/// Erases the debtor's personal data (Habeas Data, LGPD, GDPR): name, document, birth date,
+/// tags, attributes, preferences, the tenant's external id for the debtor and the contact
+/// points' addresses; personal members of the debtor's events. The debts, payments, promises,
+/// disputes and contacts stay, anonymised (amounts, dates, channels, states), as does the
+/// timeline, which records `debtor_erased`; contacts not yet sent are cancelled. The debtor is
+/// then not found, listed, searched or planned (docs/api.md, "Erasure").
+#[utoipa::path(delete, path = "/api/v1/debtors/{id}", operation_id = "erase_debtor", tag = "debtors",
+    params(("id" = DebtorId, Path, description = "Debtor id")),
+    responses((status = 204, description = "Erased")))]
+pub async fn erase(ctx: Ctx, Id(id): Id<DebtorId>) -> Result<StatusCode, Problem> {
+    ctx.ts.erase_debtor(id, ctx.now).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -41,7 +41,7 @@ pub struct DebtQuery {
     /// `next_cursor` of the previous page.
     #[serde(default, deserialize_with = "non_empty")]
     pub cursor: Option<String>,
-    /// Page size, 1 to 500 (default 50).
+    /// Page size, 1 to 500 (default 50); a value outside is refused (422, `field`: `limit`).
     #[serde(default, deserialize_with = "parsed")]
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: one module per resource. Every handler works through the
 //! tenant-scoped store of the [`Ctx`](crate::extract::Ctx) it is given.
 
+pub mod api_keys;
 pub mod contact_points;
 pub mod contact_rules;
 pub mod debtors;
@@ -17,7 +18,7 @@ use std::fmt;
 use recaudo_domain::event::Event;
 use recaudo_domain::portfolio::{ContactPoint, Debt, Debtor, Dispute, Payment, Promise};
 use recaudo_domain::{Currency, Money};
-use recaudo_store::StoredStrategy;
+use recaudo_store::{ApiKeyInfo, StoredStrategy};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -162,3 +163,5 @@ list_type!(/// The disputes of a debt, oldest first.
     DisputeList, Dispute);
 list_type!(/// Strategies: the latest version of each, or the versions of one.
     StrategyList, StoredStrategy);
+list_type!(/// The tenant's API keys, oldest first.
+    ApiKeyList, ApiKeyInfo);

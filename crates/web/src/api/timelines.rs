@@ -18,7 +18,7 @@ pub struct TimelineParams {
     /// `next_cursor` of the previous page.
     #[serde(default, deserialize_with = "non_empty")]
     pub cursor: Option<String>,
-    /// Page size, 1 to 1000 (default 100).
+    /// Page size, 1 to 1000 (default 100); a value outside is refused (422, `field`: `limit`).
     #[serde(default, deserialize_with = "parsed")]
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,

@@ -26,6 +26,7 @@ const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/debtors/{id}",
         Some(r#"{"name": "Taken Over"}"#),
     ),
+    ("DELETE", "/api/v1/debtors/{id}", None),
     ("GET", "/api/v1/debtors/{id}/contact_points", None),
     (
         "POST",
@@ -77,6 +78,7 @@ const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api/v1/strategies/{id}/versions", None),
     ("GET", "/api/v1/strategies/{id}/versions/{version}", None),
     ("POST", "/api/v1/strategies/{id}/retire", None),
+    ("DELETE", "/api/v1/api_keys/{id}", None),
 ];
 
 /// Tenant A's objects, one of each kind.
@@ -87,6 +89,7 @@ struct Objects {
     promise: String,
     dispute: String,
     strategy: String,
+    api_key: String,
 }
 
 impl Objects {
@@ -104,6 +107,7 @@ impl Objects {
             "promises" => &self.promise,
             "disputes" => &self.dispute,
             "strategies" => &self.strategy,
+            "api_keys" => &self.api_key,
             other => panic!("no object of tenant A for `{other}` ({template}): add one"),
         }
     }
@@ -163,6 +167,8 @@ async fn seed(app: &App) -> Objects {
         .send(r)
         .await;
     assert_eq!(s.ok(201)["strategy_id"], STRATEGY_ID);
+    let keys = req("GET", "/api/v1/api_keys").key(k).send(r).await;
+    let api_key = id(&keys.ok(200)["items"][0]);
     Objects {
         debtor,
         contact_point,
@@ -170,6 +176,7 @@ async fn seed(app: &App) -> Objects {
         promise,
         dispute,
         strategy: STRATEGY_ID.to_string(),
+        api_key,
     }
 }
 
@@ -184,6 +191,7 @@ async fn snapshot(r: &Router, key: &str, o: &Objects) -> Value {
         "/api/v1/debts".to_string(),
         "/api/v1/strategies".to_string(),
         format!("/api/v1/strategies/{}/versions", o.strategy),
+        "/api/v1/api_keys".to_string(),
     ];
     let debts = req("GET", "/api/v1/debts").key(key).send(r).await;
     for d in debts.ok(200)["items"].as_array().expect("items") {
