@@ -576,6 +576,7 @@ fn portfolio(sc: &Scenario, rng: &mut Lcg) -> (Vec<DebtorFile>, Vec<Behaviour>) 
                 debt_id: Some(d.debt.id),
                 kind: EventKind::InvoiceIssued,
                 at: created,
+                recorded_at: created,
                 data: serde_json::json!({}),
             })
             .collect();
@@ -698,6 +699,7 @@ fn simulate(sc: &Scenario) -> (Outcome, Vec<Behaviour>) {
                             debt_id: Some(d.debt.id),
                             kind: EventKind::PromiseBroken,
                             at: now,
+                            recorded_at: now,
                             data: serde_json::json!({}),
                         });
                     }
@@ -840,6 +842,7 @@ fn simulate(sc: &Scenario) -> (Outcome, Vec<Behaviour>) {
                                 debt_id: Some(c.debt_id),
                                 kind: EventKind::Opened,
                                 at: c.scheduled_for + Duration::minutes(90),
+                                recorded_at: c.scheduled_for + Duration::minutes(90),
                                 data: serde_json::json!({"channel": c.channel.as_str()}),
                             },
                         ));
@@ -856,6 +859,7 @@ fn simulate(sc: &Scenario) -> (Outcome, Vec<Behaviour>) {
                                 debt_id: Some(c.debt_id),
                                 kind: EventKind::Replied,
                                 at,
+                                recorded_at: at,
                                 data: serde_json::json!({"channel": "voice"}),
                             },
                         ));

@@ -174,6 +174,7 @@ async fn the_scheduled_run_plans_every_tenant_once_a_day() {
                 method: "pix".into(),
                 provider_ref: None,
                 received_at: None,
+                allow_overpayment: false,
             },
             now,
         )

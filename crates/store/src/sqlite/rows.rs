@@ -636,6 +636,7 @@ from_columns!(EventRow {
     debt_id,
     kind,
     at,
+    recorded_at,
     data
 });
 from_columns!(PromiseRow {
@@ -646,7 +647,10 @@ from_columns!(PromiseRow {
     due_on,
     channel,
     status,
-    created_at
+    created_at,
+    closed_at,
+    closed_by,
+    close_reason
 });
 
 #[cfg(test)]

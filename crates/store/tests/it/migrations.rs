@@ -2,7 +2,7 @@
 //! (written as the older schema held them, then migrated) keep what those rows said.
 
 use recaudo_store::testing::{self, Pool, Statement, TEST_DATABASE_ENV, fresh_postgres_url};
-use recaudo_store::{NewContactPoint, NewDebtor, NewTenant, Store};
+use recaudo_store::{NewContactPoint, NewTenant, Store, TenantStore};
 
 #[tokio::test]
 async fn new_sqlite_databases_have_the_stores_page_size_and_a_wal() {
@@ -37,6 +37,42 @@ async fn new_sqlite_databases_have_the_stores_page_size_and_a_wal() {
     let _ = std::fs::remove_file(path);
 }
 
+/// A debtor written as the store of the first schemas wrote them, without its event: the
+/// store's own calls now write columns of later migrations.
+async fn old_debtor(
+    ts: &TenantStore,
+    name: &str,
+    segment: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> recaudo_domain::DebtorId {
+    let id = recaudo_domain::DebtorId::generate();
+    testing::run_tx(
+        ts,
+        vec![
+            Statement::new(
+                "INSERT INTO debtors (id, tenant_id, external_id, kind, name, language, \
+                 timezone, country, segment, created_at, updated_at) VALUES ",
+            )
+            .values(vec![
+                id.to_string().into(),
+                ts.tenant().id.to_string().into(),
+                name.into(),
+                "person".into(),
+                name.into(),
+                "es".into(),
+                "America/Bogota".into(),
+                "CO".into(),
+                segment.map(String::from).into(),
+                now.into(),
+                now.into(),
+            ]),
+        ],
+    )
+    .await
+    .unwrap();
+    id
+}
+
 /// Migration 7 rebuilds `contact_points` keyed by debtor: what was there before is there
 /// after, found by debtor and by id, and the key still refuses a second equal address.
 #[tokio::test]
@@ -61,17 +97,7 @@ async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
     let ts = store.tenant(&tk.tenant);
     let mut points = Vec::new();
     for name in ["A", "B"] {
-        let d = ts
-            .create_debtor(
-                NewDebtor {
-                    external_id: name.into(),
-                    name: name.into(),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await
-            .unwrap();
+        let debtor_id = old_debtor(&ts, name, None, now).await;
         // Written as the store of that schema wrote them: the store's own calls now
         // read through tables of later migrations.
         for (priority, (channel, address, status)) in [
@@ -84,7 +110,7 @@ async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
         {
             let cp = ContactPoint {
                 id: recaudo_domain::ContactPointId::generate(),
-                debtor_id: d.id,
+                debtor_id,
                 channel,
                 address: address.into(),
                 postal: None,
@@ -173,19 +199,7 @@ async fn planner_state_reads_the_same_once_moved_to_a_row_per_debtor() {
         let ts = store.tenant(&tk.tenant);
         let mut debtors = Vec::new();
         for (name, own) in [("A", None), ("B", Some("own-b")), ("C", Some("own-c"))] {
-            let d = ts
-                .create_debtor(
-                    NewDebtor {
-                        external_id: name.into(),
-                        name: name.into(),
-                        segment: own.map(Into::into),
-                        ..Default::default()
-                    },
-                    now,
-                )
-                .await
-                .unwrap();
-            debtors.push(d.id);
+            debtors.push(old_debtor(&ts, name, own, now).await);
         }
         // Debts as the store of that schema wrote them: A's first follows a strategy with
         // an experiment arm, A's second none, B's one without arms; C has no debt.
@@ -321,9 +335,12 @@ async fn a_postgres_database_without_0007_takes_it_at_its_next_migration() {
             .await
             .unwrap();
     pool.close().await;
-    assert_eq!(
-        versions,
-        (1..=8).map(|v| (v, true)).collect::<Vec<_>>(),
-        "every version applied once"
+    // Every version once (the list has gaps: numbers are handed out to work done in parallel),
+    // 7 among them, all applied.
+    assert!(versions.contains(&(7, true)), "{versions:?}");
+    assert!(versions.iter().all(|(_, ok)| *ok), "{versions:?}");
+    assert!(
+        versions.windows(2).all(|pair| pair[0].0 < pair[1].0),
+        "{versions:?}"
     );
 }
