@@ -2,6 +2,7 @@
 //! holds what they share.
 
 mod fixtures;
+mod ledger;
 mod migrations;
 mod planner_reads;
 mod rules;
