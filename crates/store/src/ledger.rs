@@ -167,11 +167,18 @@ impl TenantStore {
         .await
     }
 
-    /// The promises and payments of a debt.
+    /// The promises and payments of a debt; no payments when no promise is pending, as then
+    /// there is nothing to settle.
     async fn ledger(&self, debt_id: DebtId) -> Result<Ledger> {
         let sql = self.by_debt(PROMISE_COLUMNS, "promises", debt_id);
         let rows = on_pool!(self.store, |pool| fetch_all!(PromiseRow, sql, pool));
         let promises = convert(rows, PromiseRow::into_domain)?;
+        if !promises.iter().any(|p| p.status == PromiseStatus::Pending) {
+            return Ok(Ledger {
+                promises,
+                payments: vec![],
+            });
+        }
         let sql = self.by_debt(PAYMENT_COLUMNS, "payments", debt_id);
         let rows = on_pool!(self.store, |pool| fetch_all!(PaymentRow, sql, pool));
         let payments = convert(rows, PaymentRow::into_domain)?;

@@ -142,3 +142,35 @@ async fn payments_settle_promises_and_the_timeline_keeps_when_things_happened() 
         );
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_ledger_shapes() {
+    let app = apps().await.remove(0);
+    let doc = req("GET", "/api/v1/openapi.json").send(&app.router).await;
+    let schemas = &doc.ok(200)["components"]["schemas"];
+    let properties = |name: &str| -> Vec<String> {
+        let mut keys: Vec<String> = schemas[name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} in {}", doc.text))
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert!(properties("Event").contains(&"occurred_at".to_string()));
+    assert!(properties("Event").contains(&"recorded_at".to_string()));
+    assert!(!properties("Event").contains(&"at".to_string()));
+    assert!(properties("Payment").contains(&"credit".to_string()));
+    assert!(properties("CreatePayment").contains(&"allow_overpayment".to_string()));
+    for field in ["closed_at", "closed_by", "close_reason"] {
+        assert!(
+            properties("Promise").contains(&field.to_string()),
+            "{field}"
+        );
+    }
+    assert_eq!(
+        schemas["PatchPromise"]["required"],
+        json!(["status", "reason"])
+    );
+}
