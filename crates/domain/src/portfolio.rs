@@ -538,13 +538,16 @@ pub struct PromiseSettlement {
 /// that completed it; one still short after its `deadline` (`due_on` + `grace_days`, local days
 /// in `tz`) while `today` is later, is broken at the end of that day, and what it had taken is
 /// left for the later promises. Any other promise stays pending. Cancelled, broken and manually
-/// closed promises take no part.
+/// closed promises take no part. When the debt is paid off (`paid_off`: when its balance reached
+/// zero), nothing more is owed: a pending promise made by then whose deadline that day is not
+/// past is kept then, even if it named more than was left to pay.
 pub fn settle_promises(
     promises: &[Promise],
     payments: &[Payment],
     grace_days: u32,
     today: NaiveDate,
     tz: chrono_tz::Tz,
+    paid_off: Option<DateTime<Utc>>,
 ) -> Vec<PromiseSettlement> {
     let local = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
     let mut taking: Vec<&Promise> = promises
@@ -589,6 +592,9 @@ pub fn settle_promises(
             if need <= rust_decimal::Decimal::ZERO {
                 completed_at = Some(payment.received_at);
             }
+        }
+        if completed_at.is_none() {
+            completed_at = paid_off.filter(|at| (made_on..=deadline).contains(&local(*at)));
         }
         let brought: rust_decimal::Decimal = taken.iter().map(|(_, take)| *take).sum();
         let brought = Money::new(brought, promise.amount.currency);
@@ -1113,7 +1119,7 @@ mod tests {
                 .collect();
             let payments: Vec<Payment> = payments.into_iter().map(|(a, d)| paid(a, d)).collect();
             let today = NaiveDate::from_ymd_opt(2026, 3, today).unwrap();
-            let got = settle_promises(&promises, &payments, grace, today, tz);
+            let got = settle_promises(&promises, &payments, grace, today, tz, None);
             let got: Vec<Option<PromiseStatus>> = promises
                 .iter()
                 .map(|p| got.iter().find(|s| s.promise_id == p.id).map(|s| s.status))
@@ -1132,6 +1138,7 @@ mod tests {
             1,
             NaiveDate::from_ymd_opt(2026, 3, 6).unwrap(),
             tz,
+            None,
         );
         assert_eq!(kept.len(), 1);
         assert_eq!((kept[0].status, kept[0].at), (PromiseStatus::Kept, noon(6)));
@@ -1142,6 +1149,7 @@ mod tests {
             1,
             NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
             tz,
+            None,
         );
         // The end of the 11th in São Paulo (UTC-3).
         assert_eq!(
@@ -1156,6 +1164,24 @@ mod tests {
             broken[0].deadline,
             NaiveDate::from_ymd_opt(2026, 3, 11).unwrap()
         );
+    }
+
+    #[test]
+    fn a_debt_paid_off_keeps_its_pending_promises() {
+        let tz = chrono_tz::America::Sao_Paulo;
+        // A promise of 100 on a debt whose last 80 were paid on the 6th.
+        let promises = [promise(100, 10, 1, PromiseStatus::Pending)];
+        let payments = [paid(80, 6)];
+        let today = NaiveDate::from_ymd_opt(2026, 3, 6).unwrap();
+        let kept = settle_promises(&promises, &payments, 0, today, tz, Some(noon(6)));
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].status, kept[0].at), (PromiseStatus::Kept, noon(6)));
+        // Not paid off: the promise waits for the rest.
+        assert!(settle_promises(&promises, &payments, 0, today, tz, None).is_empty());
+        // Paid off after its date: too late, it is broken.
+        let late = NaiveDate::from_ymd_opt(2026, 3, 12).unwrap();
+        let broken = settle_promises(&promises, &[paid(80, 12)], 0, late, tz, Some(noon(12)));
+        assert_eq!(broken[0].status, PromiseStatus::Broken);
     }
 
     #[test]

@@ -213,7 +213,13 @@ impl TenantStore {
         let grace = self.promise_grace_days();
         let mut payments = ledger.payments.clone();
         payments.extend(extra.cloned());
-        let settled = settle_promises(&ledger.promises, &payments, grace, today, tz);
+        // Paid off: when the latest payment came, if the balance is now zero.
+        let paid_off = debt
+            .balance
+            .is_zero_or_less()
+            .then(|| payments.iter().map(|p| p.received_at).max())
+            .flatten();
+        let settled = settle_promises(&ledger.promises, &payments, grace, today, tz, paid_off);
         let mut out = vec![];
         for settlement in &settled {
             let Some(promise) = ledger
@@ -224,13 +230,15 @@ impl TenantStore {
                 continue;
             };
             let (closed_by, kind, reason) = if settlement.status == PromiseStatus::Kept {
+                let on = settlement.at.with_timezone(&tz).date_naive();
                 (
                     CLOSED_BY_PAYMENTS,
                     EventKind::PromiseKept,
-                    format!(
-                        "paid in full on {}",
-                        settlement.at.with_timezone(&tz).date_naive()
-                    ),
+                    if settlement.paid.amount >= promise.amount.amount {
+                        format!("paid in full on {on}")
+                    } else {
+                        format!("the debt was paid off on {on}")
+                    },
                 )
             } else {
                 (

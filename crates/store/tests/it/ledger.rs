@@ -376,3 +376,24 @@ async fn a_timeline_is_in_the_order_things_happened() {
         );
     }
 }
+
+#[tokio::test]
+async fn paying_off_the_debt_keeps_a_promise_of_more() {
+    for (db, store) in stores().await {
+        let (ts, debt) = one_debt(&store, Currency::Brl, 50_000).await;
+        let more = promise(&ts, &debt, brl(60_000), 10, 2).await;
+        let (_, after) = ts
+            .record_payment(debt.id, pay(brl(50_000), day(5)), day(5))
+            .await
+            .unwrap();
+        assert_eq!(after.status, DebtStatus::Paid, "{db}");
+        let kept = ts.get_promise(more.id).await.unwrap();
+        assert_eq!(kept.status, PromiseStatus::Kept, "{db}");
+        assert_eq!(
+            kept.close_reason.as_deref(),
+            Some("the debt was paid off on 2026-11-05"),
+            "{db}"
+        );
+        assert!(ts.settle_due_promises(day(20)).await.unwrap().is_empty());
+    }
+}
