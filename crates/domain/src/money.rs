@@ -205,12 +205,17 @@ impl Money {
     /// The amount rounded (half-even) to the currency's minor unit and written with exactly
     /// its decimals: `"0.00"` for zero pesos, `"15000"` for CLP.
     pub fn amount_text(&self) -> String {
+        self.rounded().to_string()
+    }
+
+    /// The amount rounded (half-even) to the currency's minor unit, at exactly its scale.
+    fn rounded(&self) -> Decimal {
         let dp = self.currency.minor_units();
         let mut rounded = self
             .amount
             .round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
         rounded.rescale(dp);
-        rounded.to_string()
+        rounded
     }
 
     pub fn is_zero_or_less(&self) -> bool {
@@ -229,15 +234,23 @@ impl Money {
 impl fmt::Display for Money {
     /// `1234.50 BRL`, rounded to the minor unit.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.amount_text(), self.currency)
+        write!(f, "{} {}", self.rounded(), self.currency)
     }
 }
 
 impl Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
+        /// The amount as a JSON string, written straight from the decimal (an import writes
+        /// two a row, a million rows at a time).
+        struct Amount(Decimal);
+        impl Serialize for Amount {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&self.0)
+            }
+        }
         let mut money = serializer.serialize_struct("Money", 2)?;
-        money.serialize_field("amount", &self.amount_text())?;
+        money.serialize_field("amount", &Amount(self.rounded()))?;
         money.serialize_field("currency", &self.currency)?;
         money.end()
     }
