@@ -78,6 +78,7 @@ fn portfolio(now: DateTime<Utc>) -> Vec<Row> {
                         EventKind::ContactSent
                     },
                     at: now - Duration::days(i64::from(k) + 1),
+                    recorded_at: now - Duration::days(i64::from(k) + 1),
                     data: serde_json::json!({"channel": "sms"}),
                 })
                 .collect();

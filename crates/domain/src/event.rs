@@ -35,14 +35,21 @@ EventKind, "event kind" {
     DisputeResolved => "dispute_resolved",
 });
 
-/// One immutable entry of a timeline.
+/// One immutable entry of a timeline. Timelines are in the order things happened
+/// (`occurred_at`, then id), not in the order they were recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: EventId,
     pub debtor_id: DebtorId,
     pub debt_id: Option<DebtId>,
     pub kind: EventKind,
+    /// When it happened (a payment's `received_at`, a promise's settlement), written
+    /// `occurred_at`.
+    #[serde(rename = "occurred_at")]
     pub at: DateTime<Utc>,
+    /// When the store recorded it (a payment entered on the 6th for the 5th was recorded on the
+    /// 6th).
+    pub recorded_at: DateTime<Utc>,
     /// Details of the event (amounts, channel, source …).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
@@ -54,6 +61,9 @@ pub struct NewEvent {
     pub debtor_id: DebtorId,
     pub debt_id: Option<DebtId>,
     pub kind: EventKind,
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// When it is recorded: the injected clock's `now`.
+    pub recorded_at: DateTime<Utc>,
     pub data: serde_json::Value,
 }

@@ -122,9 +122,14 @@ impl FromStr for Currency {
 }
 
 /// An amount of money in one currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+///
+/// It serializes as `{"amount": "1234.50", "currency": "BRL"}`, the amount always written with
+/// the currency's minor-unit decimals (`"0.00"` in COP, `"15000"` in CLP): every API answer and
+/// every event writes money through this one impl ([`Money::amount_text`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, utoipa::ToSchema)]
 pub struct Money {
-    /// Decimal amount as a string, e.g. `"1234.50"`.
+    /// Decimal amount as a string with the currency's decimals, e.g. `"1234.50"` (`"15000"` in
+    /// CLP).
     #[schema(value_type = String, example = "1234.50")]
     pub amount: Decimal,
     pub currency: Currency,
@@ -197,6 +202,22 @@ impl Money {
         ))
     }
 
+    /// The amount rounded (half-even) to the currency's minor unit and written with exactly
+    /// its decimals: `"0.00"` for zero pesos, `"15000"` for CLP.
+    pub fn amount_text(&self) -> String {
+        self.rounded().to_string()
+    }
+
+    /// The amount rounded (half-even) to the currency's minor unit, at exactly its scale.
+    fn rounded(&self) -> Decimal {
+        let dp = self.currency.minor_units();
+        let mut rounded = self
+            .amount
+            .round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
+        rounded.rescale(dp);
+        rounded
+    }
+
     pub fn is_zero_or_less(&self) -> bool {
         self.amount <= Decimal::ZERO
     }
@@ -213,12 +234,25 @@ impl Money {
 impl fmt::Display for Money {
     /// `1234.50 BRL`, rounded to the minor unit.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dp = self.currency.minor_units();
-        let mut rounded = self
-            .amount
-            .round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
-        rounded.rescale(dp);
-        write!(f, "{} {}", rounded, self.currency)
+        write!(f, "{} {}", self.rounded(), self.currency)
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        /// The amount as a JSON string, written straight from the decimal (an import writes
+        /// two a row, a million rows at a time).
+        struct Amount(Decimal);
+        impl Serialize for Amount {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&self.0)
+            }
+        }
+        let mut money = serializer.serialize_struct("Money", 2)?;
+        money.serialize_field("amount", &Amount(self.rounded()))?;
+        money.serialize_field("currency", &self.currency)?;
+        money.end()
     }
 }
 
@@ -277,6 +311,31 @@ mod tests {
             Money::from_minor(15000, Currency::Clp).to_string(),
             "15000 CLP"
         );
+    }
+
+    #[test]
+    fn serializes_with_the_currencys_decimals() {
+        // (amount, currency, written)
+        let cases = [
+            (Decimal::ZERO, Currency::Cop, "0.00"),
+            (Decimal::ZERO, Currency::Clp, "0"),
+            (Decimal::new(10, 0), Currency::Usd, "10.00"),
+            (Decimal::new(105, 1), Currency::Brl, "10.50"),
+            (Decimal::new(15000, 0), Currency::Clp, "15000"),
+            (Decimal::new(1500000, 2), Currency::Clp, "15000"),
+            (Decimal::new(12345, 3), Currency::Eur, "12.34"),
+            (Decimal::new(12355, 3), Currency::Eur, "12.36"),
+        ];
+        for (amount, currency, written) in cases {
+            let json = serde_json::to_value(Money::new(amount, currency)).unwrap();
+            assert_eq!(
+                json,
+                serde_json::json!({"amount": written, "currency": currency.code()}),
+                "{amount} {currency}"
+            );
+            let back: Money = serde_json::from_value(json).unwrap();
+            assert_eq!(back.amount_text(), written);
+        }
     }
 
     proptest! {

@@ -353,6 +353,10 @@ pub enum DebtRuleError {
     WrongStatus(DebtStatus, &'static str),
     #[error("promise date {0} is before today ({1})")]
     PromiseInPast(NaiveDate, NaiveDate),
+    #[error(
+        "the payment of {amount} is above the balance of {balance}; send `allow_overpayment: true` to keep the difference as the debtor's credit"
+    )]
+    Overpayment { amount: Money, balance: Money },
 }
 
 /// What recording a payment did to a debt.
@@ -360,8 +364,9 @@ pub enum DebtRuleError {
 pub struct PaymentEffect {
     pub balance_before: Money,
     pub balance_after: Money,
-    /// The part of the payment above the balance (kept as a credit, never a negative balance).
-    pub overpaid: Money,
+    /// The part of the payment above the balance (kept as the debtor's credit, never a negative
+    /// balance); zero unless the overpayment was allowed.
+    pub credit: Money,
     pub became_paid: bool,
 }
 
@@ -376,7 +381,14 @@ impl Debt {
     }
 
     /// Records a payment: lowers the balance (never below zero); a debt at zero becomes paid.
-    pub fn apply_payment(&mut self, amount: Money) -> Result<PaymentEffect, DebtRuleError> {
+    ///
+    /// **Rule: a payment above the balance is refused** ([`DebtRuleError::Overpayment`]) unless
+    /// `allow_overpayment`: then the difference is the debtor's credit ([`PaymentEffect::credit`]).
+    pub fn apply_payment(
+        &mut self,
+        amount: Money,
+        allow_overpayment: bool,
+    ) -> Result<PaymentEffect, DebtRuleError> {
         if amount.amount <= rust_decimal::Decimal::ZERO {
             return Err(DebtRuleError::NotPositive);
         }
@@ -385,7 +397,13 @@ impl Debt {
         }
         let before = self.balance;
         let raw = before.checked_sub(amount)?;
-        let (after, overpaid) = if raw.amount < rust_decimal::Decimal::ZERO {
+        let (after, credit) = if raw.amount < rust_decimal::Decimal::ZERO {
+            if !allow_overpayment {
+                return Err(DebtRuleError::Overpayment {
+                    amount,
+                    balance: before,
+                });
+            }
             (
                 Money::zero(before.currency),
                 Money::new(-raw.amount, before.currency),
@@ -401,7 +419,7 @@ impl Debt {
         Ok(PaymentEffect {
             balance_before: before,
             balance_after: after,
-            overpaid,
+            credit,
             became_paid,
         })
     }
@@ -454,9 +472,11 @@ impl Debt {
         };
     }
 
-    /// A promise ended (kept, broken or cancelled): a promised debt returns to open unless paid.
-    pub fn apply_promise_ended(&mut self) {
-        if self.status == DebtStatus::Promised {
+    /// A promise ended (kept, broken or cancelled). **Rule: a debt leaves `promised` only when
+    /// no other promise of it is still pending** (`others_pending`); then it returns to open, or
+    /// to paid at a zero balance.
+    pub fn apply_promise_ended(&mut self, others_pending: bool) {
+        if self.status == DebtStatus::Promised && !others_pending {
             self.status = if self.balance.is_zero_or_less() {
                 DebtStatus::Paid
             } else {
@@ -476,6 +496,9 @@ pub struct Payment {
     pub method: String,
     pub provider_ref: Option<String>,
     pub received_at: DateTime<Utc>,
+    /// The part of the payment above the balance, kept as the debtor's credit (only when the
+    /// request allowed an overpayment); `null` otherwise.
+    pub credit: Option<Money>,
 }
 
 /// A debtor's promise to pay an amount by a date.
@@ -488,6 +511,137 @@ pub struct Promise {
     pub channel: Option<Channel>,
     pub status: PromiseStatus,
     pub created_at: DateTime<Utc>,
+    /// When the promise stopped being pending; `null` while it is.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed it: `payments` (paid in full by its date plus the grace days), `schedule`
+    /// (not paid in full by then), or the operator (`api_key:<key prefix>`) who overrode it.
+    pub closed_by: Option<String>,
+    /// Why: the settlement's explanation, or the reason the operator gave.
+    pub close_reason: Option<String>,
+}
+
+/// The days after a promise's date during which a payment still keeps it, while the tenant's
+/// contact rules do not set their own: none, the promise is due on its date.
+pub const DEFAULT_PROMISE_GRACE_DAYS: u32 = 0;
+
+/// Who closes a promise that payments kept.
+pub const CLOSED_BY_PAYMENTS: &str = "payments";
+/// Who closes a promise that was not paid in full by its date plus the grace days.
+pub const CLOSED_BY_SCHEDULE: &str = "schedule";
+
+/// What settling a debt's promises decided for one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromiseSettlement {
+    pub promise_id: PromiseId,
+    /// `kept` or `broken`.
+    pub status: PromiseStatus,
+    /// When it happened: the payment that completed it, or the end of its last grace day.
+    pub at: DateTime<Utc>,
+    /// What the payments brought to it.
+    pub paid: Money,
+    /// The last day (local) a payment counts for it: its date plus the grace days.
+    pub deadline: NaiveDate,
+}
+
+/// **Rule: a promise is kept by payments, in full, by its date plus the grace days; broken
+/// otherwise.** Of a debt's `promises` (pending ones are decided; ones `payments` already kept
+/// take their share first) and its `payments`, each payment counts for the promises, earliest
+/// due first, made on or before the (local) day it was received, until its amount is used up: a
+/// payment is never counted twice. A pending promise its payments cover is kept at the payment
+/// that completed it; one still short after its `deadline` (`due_on` + `grace_days`, local days
+/// in `tz`) while `today` is later, is broken at the end of that day, and what it had taken is
+/// left for the later promises. Any other promise stays pending. Cancelled, broken and manually
+/// closed promises take no part. When the debt is paid off (`paid_off`: when its balance reached
+/// zero), nothing more is owed: a pending promise made by then whose deadline that day is not
+/// past is kept then, even if it named more than was left to pay.
+pub fn settle_promises(
+    promises: &[Promise],
+    payments: &[Payment],
+    grace_days: u32,
+    today: NaiveDate,
+    tz: chrono_tz::Tz,
+    paid_off: Option<DateTime<Utc>>,
+) -> Vec<PromiseSettlement> {
+    let local = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
+    let mut taking: Vec<&Promise> = promises
+        .iter()
+        .filter(|p| {
+            p.status == PromiseStatus::Pending
+                || (p.status == PromiseStatus::Kept
+                    && p.closed_by.as_deref() == Some(CLOSED_BY_PAYMENTS))
+        })
+        .collect();
+    taking.sort_by_key(|p| (p.due_on, p.created_at, p.id));
+    let mut paid: Vec<&Payment> = payments.iter().collect();
+    paid.sort_by_key(|p| (p.received_at, p.id));
+    // What is left of each payment (payments in another currency count for nothing).
+    let mut left: Vec<rust_decimal::Decimal> = paid.iter().map(|p| p.amount.amount).collect();
+    let mut out = vec![];
+    for promise in taking {
+        let deadline = promise
+            .due_on
+            .checked_add_days(chrono::Days::new(u64::from(grace_days)))
+            .unwrap_or(promise.due_on);
+        let made_on = local(promise.created_at);
+        let mut need = promise.amount.amount;
+        let mut taken = vec![];
+        let mut completed_at = None;
+        for (index, payment) in paid.iter().enumerate() {
+            if need <= rust_decimal::Decimal::ZERO {
+                break;
+            }
+            let day = local(payment.received_at);
+            if payment.amount.currency != promise.amount.currency
+                || day < made_on
+                || day > deadline
+                || left[index] <= rust_decimal::Decimal::ZERO
+            {
+                continue;
+            }
+            let take = left[index].min(need);
+            left[index] -= take;
+            need -= take;
+            taken.push((index, take));
+            if need <= rust_decimal::Decimal::ZERO {
+                completed_at = Some(payment.received_at);
+            }
+        }
+        if completed_at.is_none() {
+            completed_at = paid_off.filter(|at| (made_on..=deadline).contains(&local(*at)));
+        }
+        let brought: rust_decimal::Decimal = taken.iter().map(|(_, take)| *take).sum();
+        let brought = Money::new(brought, promise.amount.currency);
+        if promise.status != PromiseStatus::Pending {
+            continue;
+        }
+        if let Some(at) = completed_at {
+            out.push(PromiseSettlement {
+                promise_id: promise.id,
+                status: PromiseStatus::Kept,
+                at,
+                paid: brought,
+                deadline,
+            });
+        } else if today > deadline {
+            for (index, take) in taken {
+                left[index] += take;
+            }
+            let end = deadline
+                .succ_opt()
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .and_then(|midnight| midnight.and_local_timezone(tz).earliest())
+                .map(|at| at.with_timezone(&Utc))
+                .unwrap_or(promise.created_at);
+            out.push(PromiseSettlement {
+                promise_id: promise.id,
+                status: PromiseStatus::Broken,
+                at: end,
+                paid: brought,
+                deadline,
+            });
+        }
+    }
+    out
 }
 
 /// A debtor's objection to a debt.
@@ -751,34 +905,307 @@ mod tests {
 
     #[test]
     fn payments_lower_the_balance_and_close_the_debt_at_zero() {
-        // (balance, payment, balance after, overpaid, status after)
+        // (balance, payment, overpayment allowed, balance after, credit, status after)
         let cases = [
-            (10_000, 2_500, 7_500, 0, DebtStatus::Open),
-            (10_000, 10_000, 0, 0, DebtStatus::Paid),
-            (10_000, 12_000, 0, 2_000, DebtStatus::Paid),
-            (1, 1, 0, 0, DebtStatus::Paid),
+            (10_000, 2_500, false, 7_500, 0, DebtStatus::Open),
+            (10_000, 10_000, false, 0, 0, DebtStatus::Paid),
+            (10_000, 12_000, true, 0, 2_000, DebtStatus::Paid),
+            (10_000, 10_000, true, 0, 0, DebtStatus::Paid),
+            (1, 1, false, 0, 0, DebtStatus::Paid),
         ];
-        for (bal, pay, after, over, status) in cases {
+        for (bal, pay, allow, after, credit, status) in cases {
             let mut d = debt(bal);
             let eff = d
-                .apply_payment(Money::from_minor(pay, Currency::Brl))
+                .apply_payment(Money::from_minor(pay, Currency::Brl), allow)
                 .unwrap();
             assert_eq!(d.balance, Money::from_minor(after, Currency::Brl));
-            assert_eq!(eff.overpaid, Money::from_minor(over, Currency::Brl));
+            assert_eq!(eff.credit, Money::from_minor(credit, Currency::Brl));
             assert_eq!(d.status, status);
             assert_eq!(eff.became_paid, status == DebtStatus::Paid);
         }
     }
 
     #[test]
+    fn a_payment_above_the_balance_is_refused_unless_allowed() {
+        // (balance, payment, refused)
+        let cases = [
+            (10_000, 10_001, true),
+            (0, 1, true),
+            (10_000, 10_000, false),
+        ];
+        for (bal, pay, refused) in cases {
+            let mut d = debt(bal);
+            let before = d.clone();
+            let got = d.apply_payment(Money::from_minor(pay, Currency::Brl), false);
+            if refused {
+                assert_eq!(
+                    got,
+                    Err(DebtRuleError::Overpayment {
+                        amount: Money::from_minor(pay, Currency::Brl),
+                        balance: Money::from_minor(bal, Currency::Brl),
+                    }),
+                    "{bal} {pay}"
+                );
+                assert_eq!(d, before, "a refused payment changes nothing");
+            } else {
+                assert!(got.is_ok(), "{bal} {pay}: {got:?}");
+            }
+        }
+    }
+
+    fn promise(amount: i64, due: u32, made: u32, status: PromiseStatus) -> Promise {
+        Promise {
+            id: PromiseId::generate(),
+            debt_id: DebtId::generate(),
+            amount: Money::from_minor(amount, Currency::Brl),
+            due_on: NaiveDate::from_ymd_opt(2026, 3, due).unwrap(),
+            channel: None,
+            status,
+            created_at: noon(made),
+            closed_at: None,
+            closed_by: (status == PromiseStatus::Kept).then(|| CLOSED_BY_PAYMENTS.to_string()),
+            close_reason: None,
+        }
+    }
+
+    /// Noon of a March 2026 day in São Paulo (15:00 UTC).
+    fn noon(day: u32) -> DateTime<Utc> {
+        NaiveDate::from_ymd_opt(2026, 3, day)
+            .unwrap()
+            .and_hms_opt(15, 0, 0)
+            .unwrap()
+            .and_utc()
+    }
+
+    fn paid(amount: i64, day: u32) -> Payment {
+        Payment {
+            id: PaymentId::generate(),
+            debt_id: DebtId::generate(),
+            amount: Money::from_minor(amount, Currency::Brl),
+            method: "pix".into(),
+            provider_ref: None,
+            received_at: noon(day),
+            credit: None,
+        }
+    }
+
+    #[test]
+    fn promises_are_kept_by_payments_in_full_by_their_date_plus_grace() {
+        use PromiseStatus::{Broken, Kept, Pending};
+        let tz = chrono_tz::America::Sao_Paulo;
+        // (promises (amount, due day, made day, status), payments (amount, day), grace days,
+        //  today, what each promise becomes (None: unchanged), why)
+        type Case = (
+            Vec<(i64, u32, u32, PromiseStatus)>,
+            Vec<(i64, u32)>,
+            u32,
+            u32,
+            Vec<Option<PromiseStatus>>,
+            &'static str,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                vec![(100, 10, 1, Pending)],
+                vec![(100, 9)],
+                0,
+                9,
+                vec![Some(Kept)],
+                "paid in full before the date",
+            ),
+            (
+                vec![(100, 10, 1, Pending)],
+                vec![(60, 5), (40, 10)],
+                0,
+                10,
+                vec![Some(Kept)],
+                "two payments add up",
+            ),
+            (
+                vec![(100, 10, 1, Pending)],
+                vec![(60, 5)],
+                0,
+                10,
+                vec![None],
+                "short, the day is not over",
+            ),
+            (
+                vec![(100, 10, 1, Pending)],
+                vec![(60, 5)],
+                0,
+                11,
+                vec![Some(Broken)],
+                "short after the date",
+            ),
+            (
+                vec![(100, 10, 1, Pending)],
+                vec![],
+                2,
+                12,
+                vec![None],
+                "inside the grace days",
+            ),
+            (
+                vec![(100, 10, 1, Pending)],
+                vec![],
+                2,
+                13,
+                vec![Some(Broken)],
+                "after the grace days",
+            ),
+            (
+                vec![(100, 10, 1, Pending)],
+                vec![(100, 12)],
+                2,
+                13,
+                vec![Some(Kept)],
+                "paid on the last grace day",
+            ),
+            (
+                vec![(100, 10, 1, Pending)],
+                vec![(100, 13)],
+                2,
+                13,
+                vec![Some(Broken)],
+                "paid a day too late",
+            ),
+            (
+                vec![(100, 10, 5, Pending)],
+                vec![(100, 4)],
+                0,
+                11,
+                vec![Some(Broken)],
+                "a payment before the promise does not count",
+            ),
+            (
+                vec![(100, 10, 1, Pending), (100, 20, 1, Pending)],
+                vec![(100, 9)],
+                0,
+                9,
+                vec![Some(Kept), None],
+                "the earliest promise takes the payment; the other stays pending",
+            ),
+            (
+                vec![(100, 20, 1, Pending), (100, 10, 1, Pending)],
+                vec![(150, 9)],
+                0,
+                9,
+                vec![None, Some(Kept)],
+                "earliest due first, whatever the order given",
+            ),
+            (
+                vec![(100, 10, 1, Kept), (100, 20, 1, Pending)],
+                vec![(100, 9)],
+                0,
+                21,
+                vec![None, Some(Broken)],
+                "a payment is not counted twice",
+            ),
+            (
+                vec![(100, 10, 1, Pending), (100, 20, 1, Pending)],
+                vec![(60, 9)],
+                0,
+                21,
+                vec![Some(Broken), Some(Broken)],
+                "a broken promise leaves its part to the later one, still short",
+            ),
+            (
+                vec![(100, 10, 1, Pending), (100, 20, 1, Pending)],
+                vec![(60, 9), (40, 15)],
+                0,
+                11,
+                vec![Some(Broken), Some(Kept)],
+                "a broken promise leaves its part to the later one, now paid",
+            ),
+            (
+                vec![(100, 10, 1, PromiseStatus::Cancelled)],
+                vec![],
+                0,
+                20,
+                vec![None],
+                "a cancelled promise is not settled",
+            ),
+        ];
+        for (promises, payments, grace, today, want, why) in cases {
+            let promises: Vec<Promise> = promises
+                .into_iter()
+                .map(|(amount, due, made, status)| promise(amount, due, made, status))
+                .collect();
+            let payments: Vec<Payment> = payments.into_iter().map(|(a, d)| paid(a, d)).collect();
+            let today = NaiveDate::from_ymd_opt(2026, 3, today).unwrap();
+            let got = settle_promises(&promises, &payments, grace, today, tz, None);
+            let got: Vec<Option<PromiseStatus>> = promises
+                .iter()
+                .map(|p| got.iter().find(|s| s.promise_id == p.id).map(|s| s.status))
+                .collect();
+            assert_eq!(got, want, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_settlement_says_when_it_happened() {
+        let tz = chrono_tz::America::Sao_Paulo;
+        let promises = [promise(100, 10, 1, PromiseStatus::Pending)];
+        let kept = settle_promises(
+            &promises,
+            &[paid(30, 3), paid(70, 6)],
+            1,
+            NaiveDate::from_ymd_opt(2026, 3, 6).unwrap(),
+            tz,
+            None,
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].status, kept[0].at), (PromiseStatus::Kept, noon(6)));
+        assert_eq!(kept[0].paid, Money::from_minor(100, Currency::Brl));
+        let broken = settle_promises(
+            &promises,
+            &[paid(30, 3)],
+            1,
+            NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
+            tz,
+            None,
+        );
+        // The end of the 11th in São Paulo (UTC-3).
+        assert_eq!(
+            (broken[0].status, broken[0].at.to_rfc3339()),
+            (
+                PromiseStatus::Broken,
+                "2026-03-12T03:00:00+00:00".to_string()
+            )
+        );
+        assert_eq!(broken[0].paid, Money::from_minor(30, Currency::Brl));
+        assert_eq!(
+            broken[0].deadline,
+            NaiveDate::from_ymd_opt(2026, 3, 11).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_debt_paid_off_keeps_its_pending_promises() {
+        let tz = chrono_tz::America::Sao_Paulo;
+        // A promise of 100 on a debt whose last 80 were paid on the 6th.
+        let promises = [promise(100, 10, 1, PromiseStatus::Pending)];
+        let payments = [paid(80, 6)];
+        let today = NaiveDate::from_ymd_opt(2026, 3, 6).unwrap();
+        let kept = settle_promises(&promises, &payments, 0, today, tz, Some(noon(6)));
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].status, kept[0].at), (PromiseStatus::Kept, noon(6)));
+        // Not paid off: the promise waits for the rest.
+        assert!(settle_promises(&promises, &payments, 0, today, tz, None).is_empty());
+        // Paid off after its date: too late, it is broken.
+        let late = NaiveDate::from_ymd_opt(2026, 3, 12).unwrap();
+        let broken = settle_promises(&promises, &[paid(80, 12)], 0, late, tz, Some(noon(12)));
+        assert_eq!(broken[0].status, PromiseStatus::Broken);
+    }
+
+    #[test]
     fn payment_rules_refuse_bad_amounts() {
         let mut d = debt(100);
         assert_eq!(
-            d.apply_payment(Money::from_minor(0, Currency::Brl)),
+            d.apply_payment(Money::from_minor(0, Currency::Brl), false),
             Err(DebtRuleError::NotPositive)
         );
         assert!(matches!(
-            d.apply_payment(Money::from_minor(10, Currency::Usd)),
+            d.apply_payment(Money::from_minor(10, Currency::Usd), false),
             Err(DebtRuleError::Money(MoneyError::CurrencyMismatch(..)))
         ));
         assert_eq!(d.balance, Money::from_minor(100, Currency::Brl));
@@ -791,7 +1218,9 @@ mod tests {
         d.apply_promise(Money::from_minor(5_000, Currency::Brl), today, today)
             .unwrap();
         assert_eq!(d.status, DebtStatus::Promised);
-        d.apply_promise_ended();
+        d.apply_promise_ended(true);
+        assert_eq!(d.status, DebtStatus::Promised, "another promise is pending");
+        d.apply_promise_ended(false);
         assert_eq!(d.status, DebtStatus::Open);
         assert!(matches!(
             d.apply_promise(

@@ -381,6 +381,15 @@ pub async fn plan_tenant(
     };
     let mut tally = Tally::default();
     let batch = opts.batch.max(1);
+    // Promises whose date plus grace days has passed are settled first (kept if payments
+    // covered them, broken otherwise), so that a broken promise's debt is collected again today.
+    // A dry run writes nothing, so it plans with them as they are.
+    if !opts.dry_run {
+        let settled = ts.settle_due_promises(now).await?;
+        if !settled.is_empty() {
+            tracing::info!(tenant = %ts.tenant().id, promises = settled.len(), "promises settled");
+        }
+    }
     let batches = ts.plan_batches(batch).await?;
     // Only the events planning can depend on are read.
     let kinds: Option<Arc<[EventKind]>> = setup

@@ -2,14 +2,14 @@
 //! erasure of a debtor, which removes the members that may name the person and keeps the events
 //! (`TenantStore::erase_debtor`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use recaudo_domain::event::{Event, EventKind, NewEvent};
 use recaudo_domain::{DebtId, DebtorId, EventId};
 
 use crate::portfolio::Page;
 use crate::rows::{EVENT_COLUMNS, EventRow, convert};
 use crate::sql::{Arg, Sql, fetch_all};
-use crate::{Result, TenantStore, on_pool};
+use crate::{Result, StoreError, TenantStore, on_pool};
 
 /// The statement that appends one event for a tenant.
 pub(crate) fn insert_event(tid: &str, event: NewEvent) -> Sql {
@@ -23,18 +23,21 @@ pub(crate) fn insert_event(tid: &str, event: NewEvent) -> Sql {
         event.debt_id.as_ref(),
         event.kind,
         event.at,
+        event.recorded_at,
         data,
     ));
     sql
 }
 
-/// The values of a new event row (`tenant_id, {EVENT_COLUMNS}`), its data already JSON.
+/// The values of a new event row (`tenant_id, {EVENT_COLUMNS}`), its data already JSON: what
+/// happened `at`, recorded at `recorded_at`.
 pub(crate) fn event_row(
     tid: &str,
     debtor_id: &DebtorId,
     debt_id: Option<&DebtId>,
     kind: EventKind,
     at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
     data: Arg,
 ) -> Vec<Arg> {
     vec![
@@ -44,6 +47,7 @@ pub(crate) fn event_row(
         debt_id.copied().into(),
         kind.as_str().into(),
         at.into(),
+        recorded_at.into(),
         data,
     ]
 }
@@ -55,9 +59,48 @@ pub struct TimelineQuery {
     pub limit: Option<i64>,
 }
 
+/// Where a timeline page starts: after the event that happened at `at` with id `id`. Written
+/// `<at, RFC 3339 with nanoseconds>~<event id>`; clients pass it back as they got it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    at: DateTime<Utc>,
+    id: String,
+}
+
+impl Cursor {
+    fn of(event: &Event) -> Cursor {
+        Cursor {
+            at: event.at,
+            id: event.id.to_string(),
+        }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "{}~{}",
+            self.at.to_rfc3339_opts(SecondsFormat::Nanos, true),
+            self.id
+        )
+    }
+
+    fn parse(text: &str) -> Result<Cursor> {
+        let invalid = || StoreError::Invalid {
+            field: "cursor".into(),
+            message: "not a cursor of this timeline: pass `next_cursor` as it was given".into(),
+        };
+        let (at, id) = text.split_once('~').ok_or_else(invalid)?;
+        let at = DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?;
+        id.parse::<EventId>().map_err(|_| invalid())?;
+        Ok(Cursor {
+            at: at.with_timezone(&Utc),
+            id: id.to_string(),
+        })
+    }
+}
+
 impl TenantStore {
-    /// Every event of a debtor (their own and their debts'), oldest first; an erased debtor's
-    /// too (anonymised).
+    /// Every event of a debtor (their own and their debts'), in the order they happened; an
+    /// erased debtor's too (anonymised).
     pub async fn debtor_timeline(
         &self,
         debtor_id: DebtorId,
@@ -67,7 +110,7 @@ impl TenantStore {
         self.timeline(Some(debtor_id), None, q).await
     }
 
-    /// The events of one debt, oldest first.
+    /// The events of one debt, in the order they happened.
     pub async fn debt_timeline(
         &self,
         debt_id: DebtId,
@@ -78,7 +121,8 @@ impl TenantStore {
     }
 
     /// The stored events of a debtor (or of one of their debts) and the `contact_planned` events
-    /// read from the outbox rows (see [`planned_events`]), merged in id order.
+    /// read from the outbox rows (see [`planned_events`]), merged in the order they happened
+    /// (`at`; the id, a ULID, among events of the same instant).
     async fn timeline(
         &self,
         debtor_id: Option<DebtorId>,
@@ -86,6 +130,7 @@ impl TenantStore {
         query: &TimelineQuery,
     ) -> Result<Page<Event>> {
         let limit = crate::portfolio::page_limit_within(query.limit, 100, 1000)?;
+        let cursor = query.cursor.as_deref().map(Cursor::parse).transpose()?;
         let rows = on_pool!(self.store, |pool| {
             let mut sql = Sql::new("SELECT * FROM (");
             for (index, from) in [
@@ -118,16 +163,22 @@ impl TenantStore {
                 }
             }
             sql.push(") t");
-            if let Some(cursor) = &query.cursor {
-                sql.push(" WHERE id > ").push_arg(cursor.clone());
+            if let Some(cursor) = &cursor {
+                sql.push(" WHERE (at > ")
+                    .push_arg(cursor.at)
+                    .push(" OR (at = ")
+                    .push_arg(cursor.at)
+                    .push(" AND id > ")
+                    .push_arg(cursor.id.clone())
+                    .push("))");
             }
-            sql.push(" ORDER BY id LIMIT ").push_arg(limit + 1);
+            sql.push(" ORDER BY at, id LIMIT ").push_arg(limit + 1);
             fetch_all!(EventRow, sql, pool)
         });
         let mut items = convert(rows, EventRow::into_domain)?;
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|e| e.id.to_string())
+            items.last().map(|e| Cursor::of(e).text())
         } else {
             None
         };
@@ -143,8 +194,7 @@ impl TenantStore {
 /// The `contact_planned` events, as [`EVENT_COLUMNS`], read from the outbox rows: a contact's
 /// planned fields never change once written, so its event is the row itself rather than a second
 /// copy (the planner's first day writes hundreds of thousands). The event's id is the contact's
-/// ULID with the event prefix, so it sorts among the stored events by time; `at` is when it was
-/// planned.
+/// ULID with the event prefix; `at` and `recorded_at` are when it was planned.
 pub(crate) fn planned_events(sqlite: bool) -> String {
     let fields = "'contact_id', id, 'step', step, 'channel', channel, 'scheduled_for', \
                   scheduled_for, 'idempotency_key', idempotency_key, 'strategy', strategy, \
@@ -156,6 +206,6 @@ pub(crate) fn planned_events(sqlite: bool) -> String {
     );
     format!(
         "SELECT 'evt_' || substr(id, 5) AS id, debtor_id, debt_id, 'contact_planned' AS kind, \
-         created_at AS at, {data} AS data FROM contacts"
+         created_at AS at, created_at AS recorded_at, {data} AS data FROM contacts"
     )
 }

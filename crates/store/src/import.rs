@@ -11,7 +11,7 @@ use recaudo_domain::event::EventKind;
 use recaudo_domain::portfolio::{
     Channel, Consent, DebtorKind, Language, PostalAddress, Preferences,
 };
-use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, ImportId};
+use recaudo_domain::{ContactPointId, Country, Currency, DebtId, DebtorId, ImportId, Money};
 use serde_json::value::RawValue;
 
 use crate::events::event_row;
@@ -382,18 +382,18 @@ struct DebtorCreated<'a> {
     import_id: &'a str,
 }
 
+// Money is written as everywhere else (`{"amount": "1234.50", "currency": "COP"}`).
 #[derive(Serialize)]
 struct DebtUpdated<'a> {
-    balance_minor_after: i64,
-    balance_minor_before: i64,
+    balance_after: Money,
+    balance_before: Money,
     import_id: &'a str,
 }
 
 #[derive(Serialize)]
 struct InvoiceIssued<'a> {
-    amount_minor: i64,
-    balance_minor: i64,
-    currency: Currency,
+    amount: Money,
+    balance: Money,
     due_on: NaiveDate,
     external_id: &'a str,
     import_id: &'a str,
@@ -412,7 +412,7 @@ fn plan_batch(
     let mut sets = vec![];
     let mut events: Vec<Vec<Arg>> = vec![];
     let mut event = |debtor: &DebtorId, debt: Option<&DebtId>, kind, data: Box<RawValue>| {
-        events.push(event_row(tid, debtor, debt, kind, now, data.into()));
+        events.push(event_row(tid, debtor, debt, kind, now, now, data.into()));
     };
 
     // Debtors.
@@ -542,8 +542,8 @@ fn plan_batch(
                 }
                 if ex.balance_minor != debt.balance_minor {
                     let data = DebtUpdated {
-                        balance_minor_after: debt.balance_minor,
-                        balance_minor_before: ex.balance_minor,
+                        balance_after: Money::from_minor(debt.balance_minor, debt.currency),
+                        balance_before: Money::from_minor(ex.balance_minor, debt.currency),
                         import_id,
                     };
                     event(
@@ -558,9 +558,8 @@ fn plan_batch(
             None => {
                 let id = DebtId::generate();
                 let data = InvoiceIssued {
-                    amount_minor: debt.original_minor,
-                    balance_minor: debt.balance_minor,
-                    currency: debt.currency,
+                    amount: Money::from_minor(debt.original_minor, debt.currency),
+                    balance: Money::from_minor(debt.balance_minor, debt.currency),
                     due_on: debt.due_on,
                     external_id: &debt.external_id,
                     import_id,

@@ -5,14 +5,17 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use recaudo_domain::event::{EventKind, NewEvent};
 use recaudo_domain::portfolio::{
-    Channel, Debt, DebtStatus, Dispute, DisputeStatus, Payment, Promise, PromiseStatus,
+    CLOSED_BY_PAYMENTS, CLOSED_BY_SCHEDULE, Channel, DEFAULT_PROMISE_GRACE_DAYS, Debt, DebtStatus,
+    Dispute, DisputeStatus, Payment, Promise, PromiseStatus, parse_timezone, settle_promises,
 };
 use recaudo_domain::{DebtId, DisputeId, Money, PaymentId, PromiseId};
 
 use crate::events::insert_event;
+use crate::outbox::IdRow;
 use crate::retry::{Jitter, RetryPolicy, retry};
 use crate::rows::{
     DISPUTE_COLUMNS, DisputeRow, PAYMENT_COLUMNS, PROMISE_COLUMNS, PaymentRow, PromiseRow, convert,
@@ -26,6 +29,9 @@ pub struct NewPayment {
     pub method: String,
     pub provider_ref: Option<String>,
     pub received_at: Option<DateTime<Utc>>,
+    /// Whether a payment above the balance is taken, the difference kept as the debtor's credit
+    /// (refused otherwise).
+    pub allow_overpayment: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +57,34 @@ fn minor(money: Money, field: &str) -> Result<i64> {
     })
 }
 
+/// Who may close a promise by hand, and why: the API key (or other actor) and a reason.
+#[derive(Debug, Clone)]
+pub struct PromiseOverride {
+    /// `kept`, `broken` or `cancelled`.
+    pub status: PromiseStatus,
+    /// Who: `api_key:<key prefix>` for a request of the API.
+    pub actor: String,
+    /// Why; required, 1 to 500 characters.
+    pub reason: String,
+}
+
+/// A debt's promises and payments, as one change of the debt reads them.
+struct Ledger {
+    promises: Vec<Promise>,
+    payments: Vec<Payment>,
+    /// The tenant's grace days, read with the payments (only when a promise is pending).
+    grace_days: u32,
+}
+
+impl Ledger {
+    fn pending(&self) -> i64 {
+        self.promises
+            .iter()
+            .filter(|p| p.status == PromiseStatus::Pending)
+            .count() as i64
+    }
+}
+
 impl TenantStore {
     /// Reads the debt, lets `change` apply a rule and name the rows to write with it, and writes
     /// the new balance and status only if nobody changed them meanwhile.
@@ -60,7 +94,31 @@ impl TenantStore {
         now: DateTime<Utc>,
         change: impl Fn(&mut Debt) -> Result<(T, Vec<Sql>)>,
     ) -> Result<(T, Debt)> {
-        let change = &change;
+        self.change_debt_with(
+            debt_id,
+            now,
+            || async { Ok(()) },
+            |debt, _| change(debt).map(|(out, rows)| (out, rows, None)),
+        )
+        .await
+    }
+
+    /// [`change_debt`](Self::change_debt) for a change that also reads something else of the
+    /// debt (`load`, read again on each try): when `change` returns how many promises of the
+    /// debt it found pending, the write also requires that count to be unchanged, so that a
+    /// promise made or closed meanwhile makes it try again. A change that writes no row and
+    /// leaves the debt as it was writes nothing.
+    async fn change_debt_with<C, T, F>(
+        &self,
+        debt_id: DebtId,
+        now: DateTime<Utc>,
+        load: impl Fn() -> F,
+        change: impl Fn(&mut Debt, &C) -> Result<(T, Vec<Sql>, Option<i64>)>,
+    ) -> Result<(T, Debt)>
+    where
+        F: std::future::Future<Output = Result<C>>,
+    {
+        let (change, load) = (&change, &load);
         let lost = || StoreError::Contention {
             entity: Entity::Debt,
             id: debt_id.to_string(),
@@ -70,8 +128,12 @@ impl TenantStore {
             |e| matches!(e, StoreError::Contention { .. }),
             move |_| async move {
                 let before = self.get_debt(debt_id).await?;
+                let context = load().await?;
                 let mut after = before.clone();
-                let (out, rows) = change(&mut after)?;
+                let (out, rows, pending) = change(&mut after, &context)?;
+                if rows.is_empty() && after == before {
+                    return Ok((out, after));
+                }
                 after.updated_at = now;
                 let mut cas = Sql::new("UPDATE debts SET balance_minor = ");
                 cas.push_arg(minor(after.balance, "amount")?)
@@ -87,6 +149,14 @@ impl TenantStore {
                     .push_arg(minor(before.balance, "amount")?)
                     .push(" AND status = ")
                     .push_arg(before.status.as_str());
+                if let Some(pending) = pending {
+                    cas.push(" AND (SELECT COUNT(*) FROM promises WHERE tenant_id = ")
+                        .push_arg(self.tid.clone())
+                        .push(" AND debt_id = ")
+                        .push_arg(debt_id.to_string())
+                        .push(" AND status = 'pending') = ")
+                        .push_arg(pending);
+                }
                 let mut stmts = vec![cas];
                 stmts.extend(rows);
                 if self.run_tx_counting_first(stmts).await? == 1 {
@@ -99,8 +169,164 @@ impl TenantStore {
         .await
     }
 
+    /// The promises and payments of a debt; no payments when no promise is pending, as then
+    /// there is nothing to settle.
+    async fn ledger(&self, debt_id: DebtId) -> Result<Ledger> {
+        let sql = self.by_debt(PROMISE_COLUMNS, "promises", debt_id);
+        let rows = on_pool!(self.store, |pool| fetch_all!(PromiseRow, sql, pool));
+        let promises = convert(rows, PromiseRow::into_domain)?;
+        if !promises.iter().any(|p| p.status == PromiseStatus::Pending) {
+            return Ok(Ledger {
+                promises,
+                payments: vec![],
+                grace_days: DEFAULT_PROMISE_GRACE_DAYS,
+            });
+        }
+        let sql = self.by_debt(PAYMENT_COLUMNS, "payments", debt_id);
+        let rows = on_pool!(self.store, |pool| fetch_all!(PaymentRow, sql, pool));
+        let payments = convert(rows, PaymentRow::into_domain)?;
+        Ok(Ledger {
+            promises,
+            payments,
+            grace_days: self.promise_grace_days().await?,
+        })
+    }
+
+    /// The tenant's time zone, for the local days promises are settled in.
+    fn timezone(&self) -> Tz {
+        let tenant = self.tenant();
+        parse_timezone(&tenant.timezone).unwrap_or_else(|_| tenant.country.default_timezone())
+    }
+
+    /// The days after a promise's date during which a payment still keeps it: the tenant's
+    /// contact rules' `promise_grace_days`, or [`DEFAULT_PROMISE_GRACE_DAYS`]. Stored rules that
+    /// no longer validate (a preset tightened since) fall back to the default, logged: a
+    /// payment is never refused for them.
+    async fn promise_grace_days(&self) -> Result<u32> {
+        match self.contact_rules_in_force().await {
+            Ok((_, rules)) => Ok(rules.promise_grace_days),
+            Err(StoreError::InvalidContactRules(errors)) => {
+                tracing::warn!(
+                    tenant = %self.tid,
+                    errors = errors.len(),
+                    "the stored contact rules no longer validate: promises use the default grace days"
+                );
+                Ok(DEFAULT_PROMISE_GRACE_DAYS)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The writes that settle a debt's promises (see [`settle_promises`]) as of `now`, the
+    /// payments `extra` included: each promise that payments kept or whose time ran out is
+    /// closed, with its event (at the time it happened, recorded `now`). The debt leaves
+    /// `promised` only when none stays pending. Returns the closed promises' new state.
+    fn settlement_rows(
+        &self,
+        debt: &mut Debt,
+        ledger: &Ledger,
+        extra: Option<&Payment>,
+        now: DateTime<Utc>,
+    ) -> Vec<(Promise, Vec<Sql>)> {
+        let tz = self.timezone();
+        let today = now.with_timezone(&tz).date_naive();
+        let grace = ledger.grace_days;
+        let mut payments = ledger.payments.clone();
+        payments.extend(extra.cloned());
+        // Paid off: when the latest payment came, if the balance is now zero.
+        let paid_off = debt
+            .balance
+            .is_zero_or_less()
+            .then(|| payments.iter().map(|p| p.received_at).max())
+            .flatten();
+        let settled = settle_promises(&ledger.promises, &payments, grace, today, tz, paid_off);
+        let mut out = vec![];
+        for settlement in &settled {
+            let Some(promise) = ledger
+                .promises
+                .iter()
+                .find(|p| p.id == settlement.promise_id)
+            else {
+                continue;
+            };
+            let (closed_by, kind, reason) = if settlement.status == PromiseStatus::Kept {
+                let on = settlement.at.with_timezone(&tz).date_naive();
+                (
+                    CLOSED_BY_PAYMENTS,
+                    EventKind::PromiseKept,
+                    if settlement.paid.amount >= promise.amount.amount {
+                        format!("paid in full on {on}")
+                    } else {
+                        format!("the debt was paid off on {on}")
+                    },
+                )
+            } else {
+                (
+                    CLOSED_BY_SCHEDULE,
+                    EventKind::PromiseBroken,
+                    format!(
+                        "{} of {} paid by {} (due {} plus {grace} grace days)",
+                        settlement.paid, promise.amount, settlement.deadline, promise.due_on
+                    ),
+                )
+            };
+            let mut closed = promise.clone();
+            closed.status = settlement.status;
+            closed.closed_at = Some(settlement.at);
+            closed.closed_by = Some(closed_by.to_string());
+            closed.close_reason = Some(reason.clone());
+            let data = serde_json::json!({
+                "promise_id": promise.id, "amount": promise.amount, "paid": settlement.paid,
+                "due_on": promise.due_on, "deadline": settlement.deadline, "grace_days": grace,
+                "closed_by": closed_by, "reason": reason,
+            });
+            let rows = vec![
+                self.close_promise_row(&closed),
+                insert_event(
+                    &self.tid,
+                    NewEvent {
+                        debtor_id: debt.debtor_id,
+                        debt_id: Some(debt.id),
+                        kind,
+                        at: settlement.at,
+                        recorded_at: now,
+                        data,
+                    },
+                ),
+            ];
+            out.push((closed, rows));
+        }
+        let pending_after = ledger.pending() - out.len() as i64;
+        if !out.is_empty() {
+            debt.apply_promise_ended(pending_after > 0);
+        }
+        out
+    }
+
+    /// The update that closes a pending promise (nothing when it is no longer pending).
+    fn close_promise_row(&self, closed: &Promise) -> Sql {
+        let mut upd = Sql::new("UPDATE promises SET status = ");
+        upd.push_arg(closed.status.as_str())
+            .push(", closed_at = ")
+            .push_arg(closed.closed_at)
+            .push(", closed_by = ")
+            .push_arg(closed.closed_by.clone())
+            .push(", close_reason = ")
+            .push_arg(closed.close_reason.clone())
+            .push(" WHERE tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(closed.id)
+            .push(" AND status = 'pending'");
+        upd
+    }
+
     /// Records a payment: lowers the balance, marks the debt paid at zero, and appends
-    /// `payment_received` (and `debt_paid`).
+    /// `payment_received` (and `debt_paid`) at the time it was received. A payment above the
+    /// balance is refused ([`DebtRuleError::Overpayment`](recaudo_domain::portfolio::DebtRuleError))
+    /// unless `allow_overpayment`: then the difference is recorded as the debtor's credit (the
+    /// payment's `credit`, and `credit` in the event). In the same transaction, the promises the
+    /// payments now keep are closed as kept ([`settle_promises`]).
     pub async fn record_payment(
         &self,
         debt_id: DebtId,
@@ -115,64 +341,127 @@ impl TenantStore {
             });
         }
         let received_at = new.received_at.unwrap_or(now);
-        let payment = Payment {
-            id: PaymentId::generate(),
-            debt_id,
-            amount: new.amount,
-            method,
-            provider_ref: new.provider_ref,
-            received_at,
-        };
         let tid = self.tid.clone();
-        let (_, debt) = self
-            .change_debt(debt_id, now, |debt| {
-                let effect = debt.apply_payment(payment.amount)?;
-                let mut ins = Sql::new(&format!(
-                    "INSERT INTO payments (tenant_id, {PAYMENT_COLUMNS}) VALUES "
-                ));
-                ins.push_values(vec![
-                    tid.clone().into(),
-                    payment.id.into(),
-                    debt_id.into(),
-                    payment.amount.currency.code().into(),
-                    minor(payment.amount, "amount")?.into(),
-                    payment.method.clone().into(),
-                    payment.provider_ref.clone().into(),
-                    received_at.into(),
-                ]);
-                let mut rows = vec![
-                    ins,
-                    insert_event(
-                        &tid,
-                        NewEvent {
-                            debtor_id: debt.debtor_id,
-                            debt_id: Some(debt_id),
-                            kind: EventKind::PaymentReceived,
-                            at: received_at,
-                            data: serde_json::json!({
-                                "payment_id": payment.id, "amount": payment.amount,
-                                "method": payment.method, "balance_before": effect.balance_before,
-                                "balance_after": effect.balance_after, "overpaid": effect.overpaid,
-                            }),
-                        },
-                    ),
-                ];
-                if effect.became_paid {
-                    rows.push(insert_event(
-                        &tid,
-                        NewEvent {
-                            debtor_id: debt.debtor_id,
-                            debt_id: Some(debt_id),
-                            kind: EventKind::DebtPaid,
-                            at: received_at,
-                            data: serde_json::json!({"payment_id": payment.id}),
-                        },
+        let (payment, debt) = self
+            .change_debt_with(
+                debt_id,
+                now,
+                || self.ledger(debt_id),
+                |debt, ledger| {
+                    let effect = debt.apply_payment(new.amount, new.allow_overpayment)?;
+                    let credit = (!effect.credit.is_zero_or_less()).then_some(effect.credit);
+                    let payment = Payment {
+                        id: PaymentId::generate(),
+                        debt_id,
+                        amount: new.amount,
+                        method: method.clone(),
+                        provider_ref: new.provider_ref.clone(),
+                        received_at,
+                        credit,
+                    };
+                    let mut ins = Sql::new(&format!(
+                        "INSERT INTO payments (tenant_id, {PAYMENT_COLUMNS}) VALUES "
                     ));
-                }
-                Ok(((), rows))
-            })
+                    ins.push_values(vec![
+                        tid.clone().into(),
+                        payment.id.into(),
+                        debt_id.into(),
+                        payment.amount.currency.code().into(),
+                        minor(payment.amount, "amount")?.into(),
+                        payment.method.clone().into(),
+                        payment.provider_ref.clone().into(),
+                        received_at.into(),
+                        minor(effect.credit, "amount")?.into(),
+                    ]);
+                    let mut rows = vec![
+                        ins,
+                        insert_event(
+                            &tid,
+                            NewEvent {
+                                debtor_id: debt.debtor_id,
+                                debt_id: Some(debt_id),
+                                kind: EventKind::PaymentReceived,
+                                at: received_at,
+                                recorded_at: now,
+                                data: serde_json::json!({
+                                    "payment_id": payment.id, "amount": payment.amount,
+                                    "method": payment.method, "balance_before": effect.balance_before,
+                                    "balance_after": effect.balance_after, "credit": credit,
+                                }),
+                            },
+                        ),
+                    ];
+                    if effect.became_paid {
+                        rows.push(insert_event(
+                            &tid,
+                            NewEvent {
+                                debtor_id: debt.debtor_id,
+                                debt_id: Some(debt_id),
+                                kind: EventKind::DebtPaid,
+                                at: received_at,
+                                recorded_at: now,
+                                data: serde_json::json!({"payment_id": payment.id}),
+                            },
+                        ));
+                    }
+                    for (_, settled) in self.settlement_rows(debt, ledger, Some(&payment), now) {
+                        rows.extend(settled);
+                    }
+                    Ok((payment, rows, Some(ledger.pending())))
+                },
+            )
             .await?;
         Ok((payment, debt))
+    }
+
+    /// Settles the promises of every debt with a pending promise whose date plus the grace days
+    /// has passed (local days in the tenant's time zone): kept if payments covered it, broken
+    /// otherwise ([`settle_promises`]). The planner's tick calls it before planning, so that a
+    /// broken promise resumes collection the day after its last grace day. Returns the promises
+    /// closed.
+    pub async fn settle_due_promises(&self, now: DateTime<Utc>) -> Result<Vec<Promise>> {
+        let today = now.with_timezone(&self.timezone()).date_naive();
+        let grace = self.promise_grace_days().await?;
+        let Some(last_due) = today.checked_sub_days(chrono::Days::new(u64::from(grace) + 1)) else {
+            return Ok(vec![]);
+        };
+        let mut sql = Sql::new("SELECT DISTINCT debt_id AS id FROM promises WHERE tenant_id = ");
+        sql.push_arg(self.tid.clone())
+            .push(" AND status = 'pending' AND due_on <= ")
+            .push_arg(last_due)
+            .push(" ORDER BY debt_id");
+        let debts = on_pool!(self.store, |pool| fetch_all!(IdRow<DebtId>, sql, pool));
+        let mut closed = vec![];
+        for row in debts {
+            closed.extend(self.settle_promises(row.id, now).await?);
+        }
+        Ok(closed)
+    }
+
+    /// Settles one debt's pending promises as of `now` ([`settle_promises`]); returns those it
+    /// closed.
+    pub async fn settle_promises(
+        &self,
+        debt_id: DebtId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Promise>> {
+        let (closed, _) = self
+            .change_debt_with(
+                debt_id,
+                now,
+                || self.ledger(debt_id),
+                |debt, ledger| {
+                    let mut closed = vec![];
+                    let mut rows = vec![];
+                    for (promise, settled) in self.settlement_rows(debt, ledger, None, now) {
+                        closed.push(promise);
+                        rows.extend(settled);
+                    }
+                    Ok((closed, rows, Some(ledger.pending())))
+                },
+            )
+            .await?;
+        Ok(closed)
     }
 
     pub async fn list_payments(&self, debt_id: DebtId) -> Result<Vec<Payment>> {
@@ -198,6 +487,9 @@ impl TenantStore {
             channel: new.channel,
             status: PromiseStatus::Pending,
             created_at: now,
+            closed_at: None,
+            closed_by: None,
+            close_reason: None,
         };
         let tid = self.tid.clone();
         let (_, debt) = self
@@ -216,6 +508,9 @@ impl TenantStore {
                     promise.channel.map(|c| c.as_str().to_string()).into(),
                     promise.status.as_str().into(),
                     now.into(),
+                    None::<DateTime<Utc>>.into(),
+                    None::<String>.into(),
+                    None::<String>.into(),
                 ]);
                 let ev = insert_event(
                     &tid,
@@ -224,6 +519,7 @@ impl TenantStore {
                         debt_id: Some(debt_id),
                         kind: EventKind::PromiseMade,
                         at: now,
+                        recorded_at: now,
                         data: serde_json::json!({"promise_id": promise.id, "amount": promise.amount, "due_on": promise.due_on, "channel": promise.channel}),
                     },
                 );
@@ -252,56 +548,79 @@ impl TenantStore {
             .into_domain()
     }
 
-    /// Closes a pending promise as kept, broken or cancelled; the debt leaves `promised`.
+    /// Closes a pending promise by hand, overriding what payments say: kept, broken or
+    /// cancelled, recording who (`actor`) and why (a required reason) on the promise and in its
+    /// event. The debt leaves `promised` only when no other promise of it is still pending.
     pub async fn close_promise(
         &self,
         id: PromiseId,
-        status: PromiseStatus,
+        by: PromiseOverride,
         now: DateTime<Utc>,
     ) -> Result<(Promise, Debt)> {
+        let status = by.status;
         if status == PromiseStatus::Pending {
             return Err(StoreError::Invalid {
                 field: "status".into(),
                 message: "a promise can be closed as kept, broken or cancelled".into(),
             });
         }
-        let mut promise = self.get_promise(id).await?;
-        if promise.status != PromiseStatus::Pending {
+        let reason = by.reason.trim().to_string();
+        if reason.is_empty() || reason.chars().count() > 500 {
             return Err(StoreError::Invalid {
-                field: "status".into(),
-                message: format!("the promise is already {}", promise.status),
+                field: "reason".into(),
+                message: "say why the promise is closed by hand: 1 to 500 characters".into(),
             });
         }
+        let promise = self.get_promise(id).await?;
         let tid = self.tid.clone();
-        let (_, debt) = self
-            .change_debt(promise.debt_id, now, |debt| {
-                debt.apply_promise_ended();
-                let mut upd = Sql::new("UPDATE promises SET status = ");
-                upd.push_arg(status.as_str())
-                    .push(" WHERE tenant_id = ")
-                    .push_arg(tid.clone())
-                    .push(" AND id = ")
-                    .push_arg(id);
-                let kind = match status {
-                    PromiseStatus::Kept => EventKind::PromiseKept,
-                    PromiseStatus::Broken => EventKind::PromiseBroken,
-                    _ => EventKind::PromiseCancelled,
-                };
-                let ev = insert_event(
-                    &tid,
-                    NewEvent {
-                        debtor_id: debt.debtor_id,
-                        debt_id: Some(debt.id),
-                        kind,
-                        at: now,
-                        data: serde_json::json!({"promise_id": id}),
-                    },
-                );
-                Ok(((), vec![upd, ev]))
-            })
+        let (closed, debt) = self
+            .change_debt_with(
+                promise.debt_id,
+                now,
+                || self.ledger(promise.debt_id),
+                |debt, ledger| {
+                    let current = ledger
+                        .promises
+                        .iter()
+                        .find(|p| p.id == id)
+                        .ok_or_else(|| StoreError::not_found(Entity::Promise, id))?;
+                    if current.status != PromiseStatus::Pending {
+                        return Err(StoreError::Invalid {
+                            field: "status".into(),
+                            message: format!("the promise is already {}", current.status),
+                        });
+                    }
+                    debt.apply_promise_ended(ledger.pending() > 1);
+                    let mut closed = current.clone();
+                    closed.status = status;
+                    closed.closed_at = Some(now);
+                    closed.closed_by = Some(by.actor.clone());
+                    closed.close_reason = Some(reason.clone());
+                    let kind = match status {
+                        PromiseStatus::Kept => EventKind::PromiseKept,
+                        PromiseStatus::Broken => EventKind::PromiseBroken,
+                        _ => EventKind::PromiseCancelled,
+                    };
+                    let ev = insert_event(
+                        &tid,
+                        NewEvent {
+                            debtor_id: debt.debtor_id,
+                            debt_id: Some(debt.id),
+                            kind,
+                            at: now,
+                            recorded_at: now,
+                            data: serde_json::json!({
+                                "promise_id": id, "amount": closed.amount, "due_on": closed.due_on,
+                                "closed_by": by.actor, "reason": reason, "override": true,
+                            }),
+                        },
+                    );
+                    let rows = vec![self.close_promise_row(&closed), ev];
+                    Ok((closed, rows, Some(ledger.pending())))
+                },
+            )
             .await?;
-        promise.status = status;
-        Ok((promise, debt))
+        Ok((closed, debt))
     }
 
     /// Opens a dispute; the debt becomes `disputed` and collection stops.
@@ -349,6 +668,7 @@ impl TenantStore {
                         debt_id: Some(debt_id),
                         kind: EventKind::DisputeOpened,
                         at: now,
+                        recorded_at: now,
                         data: serde_json::json!({"dispute_id": dispute.id, "reason": dispute.reason}),
                     },
                 );
@@ -419,6 +739,7 @@ impl TenantStore {
                         debt_id: Some(debt.id),
                         kind: EventKind::DisputeResolved,
                         at: now,
+                        recorded_at: now,
                         data: serde_json::json!({"dispute_id": id, "status": status}),
                     },
                 );

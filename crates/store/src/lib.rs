@@ -42,7 +42,7 @@ pub use import::{
     BatchOutcome, ImportBatch, ImportContact, ImportDebt, ImportDebtor, ImportRow, RowOutcome,
 };
 
-pub use ledger::{NewPayment, NewPromise};
+pub use ledger::{NewPayment, NewPromise, PromiseOverride};
 pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
     PreparedPlans, WriteStats,
@@ -131,6 +131,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         include_str!("../migrations/sqlite/0008_debtor_plans.sql"),
     ),
     (
+        10,
+        "ledger",
+        include_str!("../migrations/sqlite/0010_ledger.sql"),
+    ),
+    (
         11,
         "search_and_erasure",
         include_str!("../migrations/sqlite/0011_search_and_erasure.sql"),
@@ -181,6 +186,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         8,
         "debtor_plans",
         include_str!("../migrations/postgres/0008_debtor_plans.sql"),
+    ),
+    (
+        10,
+        "ledger",
+        include_str!("../migrations/postgres/0010_ledger.sql"),
     ),
     (
         11,

@@ -240,6 +240,7 @@ impl TenantStore {
                 debt_id: None,
                 kind: EventKind::DebtorCreated,
                 at: now,
+                recorded_at: now,
                 data: serde_json::json!({"external_id": debtor.external_id}),
             },
         );
@@ -417,6 +418,7 @@ impl TenantStore {
                 debt_id: None,
                 kind: EventKind::DebtorUpdated,
                 at: now,
+                recorded_at: now,
                 data: serde_json::json!({}),
             },
         );
@@ -502,6 +504,7 @@ impl TenantStore {
                 debt_id: None,
                 kind: EventKind::DebtorErased,
                 at: now,
+                recorded_at: now,
                 data: serde_json::json!({}),
             },
         );
@@ -558,6 +561,7 @@ impl TenantStore {
                 debt_id: None,
                 kind: EventKind::ContactPointAdded,
                 at: now,
+                recorded_at: now,
                 data: serde_json::json!({"contact_point_id": cp.id, "channel": cp.channel, "consent": cp.consent.status}),
             },
         );
@@ -636,6 +640,7 @@ impl TenantStore {
                     EventKind::ConsentChanged
                 },
                 at: now,
+                recorded_at: now,
                 data: serde_json::json!({"contact_point_id": cp.id, "channel": cp.channel, "consent": cp.consent.status, "source": cp.consent.source}),
             },
         );
@@ -711,7 +716,8 @@ impl TenantStore {
                 debt_id: Some(debt.id),
                 kind: EventKind::InvoiceIssued,
                 at: now,
-                data: serde_json::json!({"external_id": debt.external_id, "amount": debt.original, "due_on": debt.due_on}),
+                recorded_at: now,
+                data: serde_json::json!({"external_id": debt.external_id, "amount": debt.original, "balance": debt.balance, "due_on": debt.due_on}),
             },
         );
         self.run_tx(vec![sql, event]).await.map_err(|e| {

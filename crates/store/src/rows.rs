@@ -313,7 +313,7 @@ impl DebtRow {
 }
 
 pub(crate) const PAYMENT_COLUMNS: &str =
-    "id, debt_id, currency, amount_minor, method, provider_ref, received_at";
+    "id, debt_id, currency, amount_minor, method, provider_ref, received_at, credit_minor";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PaymentRow {
@@ -324,23 +324,26 @@ pub(crate) struct PaymentRow {
     pub method: String,
     pub provider_ref: Option<String>,
     pub received_at: DateTime<Utc>,
+    pub credit_minor: i64,
 }
 
 impl PaymentRow {
     pub fn into_domain(self) -> Result<Payment> {
+        let currency = parse("currency", &self.currency)?;
         Ok(Payment {
             id: self.id,
             debt_id: self.debt_id,
-            amount: Money::from_minor(self.amount_minor, parse("currency", &self.currency)?),
+            amount: Money::from_minor(self.amount_minor, currency),
             method: self.method,
             provider_ref: self.provider_ref,
             received_at: self.received_at,
+            credit: (self.credit_minor != 0)
+                .then(|| Money::from_minor(self.credit_minor, currency)),
         })
     }
 }
 
-pub(crate) const PROMISE_COLUMNS: &str =
-    "id, debt_id, currency, amount_minor, due_on, channel, status, created_at";
+pub(crate) const PROMISE_COLUMNS: &str = "id, debt_id, currency, amount_minor, due_on, channel, status, created_at, closed_at, closed_by, close_reason";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PromiseRow {
@@ -352,6 +355,9 @@ pub(crate) struct PromiseRow {
     pub channel: Option<String>,
     pub status: String,
     pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<String>,
+    pub close_reason: Option<String>,
 }
 
 impl PromiseRow {
@@ -364,6 +370,9 @@ impl PromiseRow {
             channel: parse_opt("channel", self.channel.as_deref())?,
             status: parse("promise status", &self.status)?,
             created_at: self.created_at,
+            closed_at: self.closed_at,
+            closed_by: self.closed_by,
+            close_reason: self.close_reason,
         })
     }
 }
@@ -393,7 +402,7 @@ impl DisputeRow {
     }
 }
 
-pub(crate) const EVENT_COLUMNS: &str = "id, debtor_id, debt_id, kind, at, data";
+pub(crate) const EVENT_COLUMNS: &str = "id, debtor_id, debt_id, kind, at, recorded_at, data";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
@@ -402,6 +411,7 @@ pub(crate) struct EventRow {
     pub debt_id: Option<DebtId>,
     pub kind: String,
     pub at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
     pub data: Json<serde_json::Value>,
 }
 
@@ -413,6 +423,7 @@ impl EventRow {
             debt_id: self.debt_id,
             kind: parse::<EventKind>("event kind", &self.kind)?,
             at: self.at,
+            recorded_at: self.recorded_at,
             data: self.data.0,
         })
     }

@@ -336,6 +336,7 @@ impl TenantStore {
                 debt_id: Some(debt_id),
                 kind: EventKind::DebtUpdated,
                 at: now,
+                recorded_at: now,
                 data: serde_json::json!({
                     "strategy": target.strategy_id,
                     "version": target.version,

@@ -12,7 +12,7 @@ use crate::extract::Authenticated;
 use crate::problem::Problem;
 
 /// The API key of a request, if it carries one in `Authorization: Bearer …`.
-fn bearer(headers: &HeaderMap) -> Option<Secret<&str>> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<Secret<&str>> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, key) = value.split_once(' ')?;
     let key = key.trim();

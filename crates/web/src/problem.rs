@@ -340,6 +340,7 @@ pub fn rule_problem(rule: DebtRuleError) -> Problem {
         DebtRuleError::Money(MoneyError::CurrencyMismatch(..)) => Some("currency"),
         DebtRuleError::Money(_) => Some("amount"),
         DebtRuleError::PromiseInPast(..) => Some("due_on"),
+        DebtRuleError::Overpayment { .. } => Some("amount"),
         DebtRuleError::WrongStatus(..) => None,
     };
     let problem = Problem::new(

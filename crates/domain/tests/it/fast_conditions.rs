@@ -162,6 +162,7 @@ fn world() -> impl Strategy<Value = World> {
                         },
                         kind,
                         at: now - Duration::days(i as i64 + 1),
+                        recorded_at: now - Duration::days(i as i64 + 1),
                         data: if channel {
                             serde_json::json!({"channel": "sms"})
                         } else {

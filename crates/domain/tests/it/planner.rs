@@ -253,6 +253,7 @@ fn event(f: &DebtorFile, debt: Option<DebtId>, kind: EventKind, at: &str) -> Eve
         debt_id: debt,
         kind,
         at: t(at),
+        recorded_at: t(at),
         data: serde_json::json!({}),
     }
 }

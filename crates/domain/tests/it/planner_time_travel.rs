@@ -577,6 +577,7 @@ fn portfolio(sc: &Scenario, rng: &mut Lcg) -> (Vec<DebtorFile>, Vec<Behaviour>) 
                 debt_id: Some(d.debt.id),
                 kind: EventKind::InvoiceIssued,
                 at: created,
+                recorded_at: created,
                 data: serde_json::json!({}),
             })
             .collect();
@@ -700,6 +701,7 @@ fn simulate(sc: &Scenario) -> (Outcome, Vec<Behaviour>) {
                             debt_id: Some(d.debt.id),
                             kind: EventKind::PromiseBroken,
                             at: now,
+                            recorded_at: now,
                             data: serde_json::json!({}),
                         });
                     }
@@ -842,6 +844,7 @@ fn simulate(sc: &Scenario) -> (Outcome, Vec<Behaviour>) {
                                 debt_id: Some(c.debt_id),
                                 kind: EventKind::Opened,
                                 at: c.scheduled_for + Duration::minutes(90),
+                                recorded_at: c.scheduled_for + Duration::minutes(90),
                                 data: serde_json::json!({"channel": c.channel.as_str()}),
                             },
                         ));
@@ -858,6 +861,7 @@ fn simulate(sc: &Scenario) -> (Outcome, Vec<Behaviour>) {
                                 debt_id: Some(c.debt_id),
                                 kind: EventKind::Replied,
                                 at,
+                                recorded_at: at,
                                 data: serde_json::json!({"channel": "voice"}),
                             },
                         ));

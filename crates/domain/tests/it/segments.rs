@@ -73,6 +73,7 @@ fn event(d: &Debtor, debt: Option<DebtId>, kind: EventKind, at: DateTime<Utc>) -
         debt_id: debt,
         kind,
         at,
+        recorded_at: at,
         data: serde_json::json!({"channel": "sms", "n": 2}),
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use recaudo_domain::event::EventKind;
-use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, DebtStatus};
+use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, DebtStatus, PromiseStatus};
 use recaudo_domain::{Country, Currency, Money};
 use recaudo_engine::{PlanRunOptions, PlanSetup, plan_all, plan_tenant};
 use recaudo_store::testing::stores;
@@ -174,6 +174,7 @@ async fn the_scheduled_run_plans_every_tenant_once_a_day() {
                 method: "pix".into(),
                 provider_ref: None,
                 received_at: None,
+                allow_overpayment: false,
             },
             now,
         )
@@ -242,6 +243,47 @@ async fn the_scheduled_run_plans_every_tenant_once_a_day() {
         .unwrap();
         assert_eq!(r.contacts_written, 4, "{db}: {r:?}");
         assert_eq!(r.by_reason.get("paused_promise"), Some(&1), "{db}: {r:?}");
+
+        // A dry run on the 11th leaves the unpaid promise as it is; the run breaks it first
+        // (its date, the 10th, is over), and the debt is collected again that same run.
+        let dry = plan_tenant(
+            &co,
+            Arc::new(PlanSetup::load(&co).await.unwrap()),
+            at("2026-12-11T15:00:00Z"),
+            PlanRunOptions {
+                dry_run: true,
+                ..PlanRunOptions::default()
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(dry.contacts_written, 0, "{db}");
+        assert_eq!(
+            co.list_promises(promised.id).await.unwrap()[0].status,
+            PromiseStatus::Pending,
+            "{db}"
+        );
+        let mut lines = vec![];
+        let r = plan_tenant(
+            &co,
+            Arc::new(PlanSetup::load(&co).await.unwrap()),
+            at("2026-12-11T15:00:00Z"),
+            PlanRunOptions::default(),
+            |l| lines.push(l.clone()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.by_reason.get("paused_promise"), None, "{db}: {r:?}");
+        assert!(lines.iter().any(|l| l.debt == promised.id), "{db}");
+        let promise = &co.list_promises(promised.id).await.unwrap()[0];
+        assert_eq!(promise.status, PromiseStatus::Broken, "{db}");
+        assert_eq!(promise.closed_by.as_deref(), Some("schedule"), "{db}");
+        assert_eq!(
+            co.get_debt(promised.id).await.unwrap().status,
+            DebtStatus::Open,
+            "{db}"
+        );
     }
 }
 

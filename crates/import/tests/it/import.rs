@@ -408,8 +408,10 @@ async fn an_import_records_its_events_with_their_data() {
                 "invoice_issued",
                 Some(debt.id),
                 &serde_json::json!({
-                    "external_id": "INV-1", "currency": "BRL", "amount_minor": 10050,
-                    "balance_minor": 8025, "due_on": "2026-11-01", "import_id": import_id,
+                    "external_id": "INV-1",
+                    "amount": {"amount": "100.50", "currency": "BRL"},
+                    "balance": {"amount": "80.25", "currency": "BRL"},
+                    "due_on": "2026-11-01", "import_id": import_id,
                 })
             ),
             "{db}"
@@ -431,7 +433,8 @@ async fn an_import_records_its_events_with_their_data() {
                 "debt_updated",
                 Some(debt.id),
                 &serde_json::json!({
-                    "balance_minor_before": 8025, "balance_minor_after": 3000,
+                    "balance_before": {"amount": "80.25", "currency": "BRL"},
+                    "balance_after": {"amount": "30.00", "currency": "BRL"},
                     "import_id": import_id,
                 })
             ),

@@ -638,6 +638,7 @@ from_columns!(EventRow {
     debt_id,
     kind,
     at,
+    recorded_at,
     data
 });
 from_columns!(PromiseRow {
@@ -648,7 +649,10 @@ from_columns!(PromiseRow {
     due_on,
     channel,
     status,
-    created_at
+    created_at,
+    closed_at,
+    closed_by,
+    close_reason
 });
 
 #[cfg(test)]

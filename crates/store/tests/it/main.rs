@@ -3,6 +3,7 @@
 
 mod contact_rules;
 mod fixtures;
+mod ledger;
 mod migrations;
 mod planner_reads;
 mod rules;

@@ -2,7 +2,7 @@
 //! (written as the older schema held them, then migrated) keep what those rows said.
 
 use recaudo_store::testing::{self, Pool, Statement, TEST_DATABASE_ENV, fresh_postgres_url};
-use recaudo_store::{NewContactPoint, NewTenant, Store};
+use recaudo_store::{NewContactPoint, NewTenant, Store, TenantStore};
 
 #[tokio::test]
 async fn new_sqlite_databases_have_the_stores_page_size_and_a_wal() {
@@ -37,6 +37,19 @@ async fn new_sqlite_databases_have_the_stores_page_size_and_a_wal() {
     let _ = std::fs::remove_file(path);
 }
 
+/// A debtor written as the store of the first schemas wrote them, without its event: the
+/// store's own calls now write columns of later migrations.
+async fn old_debtor(
+    ts: &TenantStore,
+    name: &str,
+    segment: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> recaudo_domain::DebtorId {
+    testing::insert_debtor_before_0011(ts, name, name, segment, now)
+        .await
+        .unwrap()
+}
+
 /// Migration 7 rebuilds `contact_points` keyed by debtor: what was there before is there
 /// after, found by debtor and by id, and the key still refuses a second equal address.
 #[tokio::test]
@@ -61,9 +74,7 @@ async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
     let ts = store.tenant(&tk.tenant);
     let mut points = Vec::new();
     for name in ["A", "B"] {
-        let d_id = testing::insert_debtor_before_0011(&ts, name, name, None, now)
-            .await
-            .unwrap();
+        let debtor_id = old_debtor(&ts, name, None, now).await;
         // Written as the store of that schema wrote them: the store's own calls now
         // read through tables of later migrations.
         for (priority, (channel, address, status)) in [
@@ -76,7 +87,7 @@ async fn contact_points_keep_their_rows_when_rebuilt_in_debtor_order() {
         {
             let cp = ContactPoint {
                 id: recaudo_domain::ContactPointId::generate(),
-                debtor_id: d_id,
+                debtor_id,
                 channel,
                 address: address.into(),
                 postal: None,
@@ -165,10 +176,7 @@ async fn planner_state_reads_the_same_once_moved_to_a_row_per_debtor() {
         let ts = store.tenant(&tk.tenant);
         let mut debtors = Vec::new();
         for (name, own) in [("A", None), ("B", Some("own-b")), ("C", Some("own-c"))] {
-            let id = testing::insert_debtor_before_0011(&ts, name, name, own, now)
-                .await
-                .unwrap();
-            debtors.push(id);
+            debtors.push(old_debtor(&ts, name, own, now).await);
         }
         // Debts as the store of that schema wrote them: A's first follows a strategy with
         // an experiment arm, A's second none, B's one without arms; C has no debt.
@@ -316,4 +324,114 @@ async fn a_postgres_database_without_0007_takes_it_at_its_next_migration() {
         recaudo_store::testing::migration_versions(),
         "every version applied once"
     );
+}
+
+/// Migration 10 writes the money of the events imports wrote in minor units as every other
+/// event does, with the currency's decimals, and gives old events a recording time.
+#[tokio::test]
+async fn old_import_events_read_with_one_money_format() {
+    let mut urls = vec![testing::fresh_sqlite_url()];
+    urls.extend(testing::fresh_postgres_url().await.unwrap());
+    for url in urls {
+        let store = Store::connect(&url).await.unwrap();
+        testing::migrate_to(&store, 8).await.unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let tk = store
+            .create_tenant(
+                NewTenant::in_country("money", recaudo_domain::Country::Co),
+                now,
+            )
+            .await
+            .unwrap();
+        let ts = store.tenant(&tk.tenant);
+        let debtor = old_debtor(&ts, "A", None, now).await;
+        let mut statements = vec![];
+        let mut debts = vec![];
+        for (i, (currency, minor)) in [("COP", 150_050i64), ("CLP", 15_000)].iter().enumerate() {
+            let debt = recaudo_domain::DebtId::generate();
+            debts.push(debt);
+            statements.push(
+                Statement::new(
+                    "INSERT INTO debts (id, tenant_id, debtor_id, external_id, currency, \
+                     original_minor, balance_minor, issued_on, due_on, product, status, \
+                     created_at, updated_at) VALUES ",
+                )
+                .values(vec![
+                    debt.to_string().into(),
+                    tk.tenant.id.to_string().into(),
+                    debtor.to_string().into(),
+                    format!("D{i}").into(),
+                    (*currency).into(),
+                    (*minor).into(),
+                    (*minor).into(),
+                    now.date_naive().into(),
+                    now.date_naive().into(),
+                    None::<String>.into(),
+                    "open".into(),
+                    now.into(),
+                    now.into(),
+                ]),
+            );
+            for (kind, data) in [
+                (
+                    "invoice_issued",
+                    serde_json::json!({"amount_minor": minor, "balance_minor": minor,
+                        "currency": currency, "due_on": "2026-12-01", "external_id": format!("D{i}"),
+                        "import_id": "imp_1"}),
+                ),
+                (
+                    "debt_updated",
+                    serde_json::json!({"balance_minor_after": 5, "balance_minor_before": minor,
+                        "import_id": "imp_2"}),
+                ),
+            ] {
+                statements.push(
+                    Statement::new(
+                        "INSERT INTO events (id, tenant_id, debtor_id, debt_id, kind, at, data) \
+                         VALUES ",
+                    )
+                    .values(vec![
+                        recaudo_domain::EventId::generate().to_string().into(),
+                        tk.tenant.id.to_string().into(),
+                        debtor.to_string().into(),
+                        Some(debt.to_string()).into(),
+                        kind.into(),
+                        now.into(),
+                        data.into(),
+                    ]),
+                );
+            }
+        }
+        testing::run_tx(&ts, statements).await.unwrap();
+        store.migrate().await.unwrap();
+        let money = |amount: &str, currency: &str| serde_json::json!({"amount": amount, "currency": currency});
+        for (debt, currency, full, five) in [
+            (debts[0], "COP", "1500.50", "0.05"),
+            (debts[1], "CLP", "15000", "5"),
+        ] {
+            let events = ts
+                .debt_timeline(debt, &recaudo_store::TimelineQuery::default())
+                .await
+                .unwrap()
+                .items;
+            assert_eq!(events.len(), 2, "{url}");
+            let issued = &events[0].data;
+            assert_eq!(
+                issued,
+                &serde_json::json!({"amount": money(full, currency), "balance": money(full, currency),
+                    "due_on": "2026-12-01", "external_id": issued["external_id"], "import_id": "imp_1"}),
+                "{url}"
+            );
+            assert_eq!(
+                events[1].data,
+                serde_json::json!({"balance_before": money(full, currency),
+                    "balance_after": money(five, currency), "import_id": "imp_2"}),
+                "{url}"
+            );
+            assert!(events.iter().all(|e| e.recorded_at == now), "{url}");
+        }
+        store.close().await;
+    }
 }

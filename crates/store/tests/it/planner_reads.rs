@@ -257,6 +257,7 @@ async fn the_planners_reads_give_what_the_store_reads_give() {
                 debt_id: None,
                 kind: EventKind::Replied,
                 at: now - Duration::hours(10 - i as i64),
+                recorded_at: now,
                 data: serde_json::json!({"n": i}),
             })
             .await

@@ -302,6 +302,7 @@ async fn an_erased_debtor_keeps_an_anonymous_record_and_is_found_nowhere() {
                 method: "pse".into(),
                 provider_ref: None,
                 received_at: None,
+                allow_overpayment: false,
             },
             t0(),
         )

@@ -386,6 +386,7 @@ async fn payments_lower_the_balance_until_paid() {
                     method: "pix".into(),
                     provider_ref: Some("E123".into()),
                     received_at: None,
+                    allow_overpayment: false,
                 },
                 t0(),
             )
@@ -401,6 +402,7 @@ async fn payments_lower_the_balance_until_paid() {
                     method: "card".into(),
                     provider_ref: None,
                     received_at: None,
+                    allow_overpayment: false,
                 },
                 t0(),
             )
@@ -415,6 +417,7 @@ async fn payments_lower_the_balance_until_paid() {
                     method: "pix".into(),
                     provider_ref: None,
                     received_at: None,
+                    allow_overpayment: false,
                 },
                 t0(),
             )
@@ -462,6 +465,7 @@ async fn concurrent_payments_are_all_counted() {
                         method: "cash".into(),
                         provider_ref: None,
                         received_at: None,
+                        allow_overpayment: false,
                     },
                     t0(),
                 )
@@ -506,14 +510,19 @@ async fn promises_and_disputes() {
             vec![p.clone()],
             "{db}"
         );
+        let by = |status| PromiseOverride {
+            status,
+            actor: "api_key:rk_abc123".into(),
+            reason: "the debtor called: lost their job".into(),
+        };
         let (closed, after) = ts
-            .close_promise(p.id, PromiseStatus::Broken, t0())
+            .close_promise(p.id, by(PromiseStatus::Broken), t0())
             .await
             .unwrap();
         assert_eq!(closed.status, PromiseStatus::Broken);
         assert_eq!(after.status, DebtStatus::Open, "{db}");
         assert!(
-            ts.close_promise(p.id, PromiseStatus::Kept, t0())
+            ts.close_promise(p.id, by(PromiseStatus::Kept), t0())
                 .await
                 .is_err()
         );
@@ -577,7 +586,8 @@ async fn every_read_and_write_is_tenant_scoped() {
                     amount: brl(1),
                     method: "x".into(),
                     provider_ref: None,
-                    received_at: None
+                    received_at: None,
+                    allow_overpayment: false,
                 },
                 t0()
             )

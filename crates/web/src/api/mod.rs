@@ -151,7 +151,7 @@ page_type!(/// One page of debtors.
     DebtorPage, Debtor);
 page_type!(/// One page of debts.
     DebtPage, Debt);
-page_type!(/// One page of a timeline, oldest event first.
+page_type!(/// One page of a timeline, in the order things happened (`occurred_at`, then id).
     EventPage, Event);
 list_type!(/// The contact points of a debtor.
     ContactPointList, ContactPoint);

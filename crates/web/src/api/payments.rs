@@ -25,8 +25,13 @@ pub struct CreatePayment {
     pub method: Option<String>,
     /// The payment's reference at the provider.
     pub provider_ref: Option<String>,
-    /// Default: now.
+    /// When the money was received (the payment's place on the timeline). Default: now.
     pub received_at: Option<DateTime<Utc>>,
+    /// Take a payment above the balance, keeping the difference as the debtor's credit
+    /// (`credit` of the payment and of its `payment_received` event). Default `false`: such a
+    /// payment is refused with `rule-violation` naming `amount`.
+    #[serde(default)]
+    pub allow_overpayment: bool,
 }
 
 /// A payment recorded, and the debt after it.
@@ -44,11 +49,14 @@ pub async fn list(ctx: Ctx, Id(id): Id<DebtId>) -> Result<Json<PaymentList>, Pro
     Ok(Json(ctx.ts.list_payments(id).await?.into()))
 }
 
-/// Records a payment: the balance goes down, and a debt at zero becomes `paid`.
+/// Records a payment: the balance goes down, and a debt at zero becomes `paid`. A payment above
+/// the balance is refused unless `allow_overpayment`. The promises the payments now cover in
+/// full are closed as kept.
 #[utoipa::path(post, path = "/api/v1/debts/{id}/payments", operation_id = "create_payment", tag = "payments",
     params(("id" = DebtId, Path, description = "Debt id")),
     request_body = CreatePayment,
     responses((status = 201, description = "The payment and the debt after it", body = PaymentResult),
+        (status = 422, description = "`rule-violation` naming `amount`: the payment is above the balance and `allow_overpayment` is not `true`", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`contention`: the debt kept changing meanwhile; send the request again", body = crate::problem::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u16, description = "Seconds to wait before sending it again")))))]
 pub async fn create(
@@ -64,6 +72,7 @@ pub async fn create(
         method: body.method.unwrap_or_else(|| "manual".to_string()),
         provider_ref: body.provider_ref,
         received_at: body.received_at,
+        allow_overpayment: body.allow_overpayment,
     };
     let (payment, debt) = ctx.ts.record_payment(id, new, ctx.now).await?;
     Ok((StatusCode::CREATED, Json(PaymentResult { payment, debt })))

@@ -1,11 +1,13 @@
 //! Promises to pay.
 
 use axum::Json;
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use chrono::NaiveDate;
 use recaudo_domain::portfolio::{Channel, Debt, Promise, PromiseStatus};
 use recaudo_domain::{Currency, DebtId, PromiseId};
-use recaudo_store::NewPromise;
+use recaudo_store::{NewPromise, PromiseOverride};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,12 +30,33 @@ pub struct CreatePromise {
     pub channel: Option<Channel>,
 }
 
-/// How a promise ended.
+/// An operator's override of how a promise ended. Payments settle promises on their own (kept
+/// when paid in full by the date plus the grace days, broken otherwise); this closes a pending
+/// one by hand, recording the API key that did it and why.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchPromise {
     /// `kept`, `broken` or `cancelled`.
     pub status: PromiseStatus,
+    /// Why the promise is closed by hand (1 to 500 characters); kept on the promise
+    /// (`close_reason`) and in its event.
+    pub reason: String,
+}
+
+/// Who makes a request: `api_key:<the key's first 9 characters>`, the prefix the key is listed
+/// by (never the key itself).
+pub struct Actor(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Actor {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        let key = crate::auth::bearer(&parts.headers)
+            .ok_or_else(|| Problem::unauthorized("an API key is required"))?;
+        let key = key.expose_secret();
+        let prefix: String = key.chars().take(9).collect();
+        Ok(Actor(format!("api_key:{prefix}")))
+    }
 }
 
 /// A promise, and its debt after the change.
@@ -75,18 +98,27 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(PromiseResult { promise, debt })))
 }
 
-/// Closes a pending promise as kept, broken or cancelled.
+/// Closes a pending promise by hand as kept, broken or cancelled, with a reason; the API key is
+/// recorded as `closed_by`. The debt leaves `promised` only when no other promise of it is
+/// pending.
 #[utoipa::path(patch, path = "/api/v1/promises/{id}", operation_id = "patch_promise", tag = "promises",
     params(("id" = PromiseId, Path, description = "Promise id")),
     request_body = PatchPromise,
     responses((status = 200, description = "The promise and its debt after the change", body = PromiseResult),
+        (status = 422, description = "`invalid-field`: no `reason`, or the promise is no longer pending (`status`)", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`contention`: the debt kept changing meanwhile; send the request again", body = crate::problem::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u16, description = "Seconds to wait before sending it again")))))]
 pub async fn patch(
     ctx: Ctx,
+    Actor(actor): Actor,
     Id(id): Id<PromiseId>,
     ApiJson(body): ApiJson<PatchPromise>,
 ) -> Result<Json<PromiseResult>, Problem> {
-    let (promise, debt) = ctx.ts.close_promise(id, body.status, ctx.now).await?;
+    let by = PromiseOverride {
+        status: body.status,
+        actor,
+        reason: body.reason,
+    };
+    let (promise, debt) = ctx.ts.close_promise(id, by, ctx.now).await?;
     Ok(Json(PromiseResult { promise, debt }))
 }

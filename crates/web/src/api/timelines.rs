@@ -1,4 +1,5 @@
-//! Timelines: the events of a debtor or of a debt, oldest first.
+//! Timelines: the events of a debtor or of a debt, in the order they happened (`occurred_at`),
+//! each with the time it was recorded (`recorded_at`).
 
 use axum::Json;
 use recaudo_domain::{DebtId, DebtorId};

@@ -242,16 +242,59 @@ async fn malformed_and_mistyped_bodies_name_the_field() {
             .to_string();
         let resp = req("PATCH", format!("/api/v1/promises/{prm}"))
             .key(k)
-            .json(&json!({"status": "pending"}))
+            .json(&json!({"status": "pending", "reason": "back to pending"}))
             .send(r)
             .await;
         assert_eq!(resp.problem(422, "invalid-field")["field"], "status");
         let resp = req("PATCH", format!("/api/v1/promises/{prm}"))
             .key(k)
-            .json(&json!({"status": "someday"}))
+            .json(&json!({"status": "someday", "reason": "the debtor called"}))
             .send(r)
             .await;
         assert_eq!(resp.problem(400, "invalid-field")["field"], "status");
+        // An override says why.
+        let resp = req("PATCH", format!("/api/v1/promises/{prm}"))
+            .key(k)
+            .json(&json!({"status": "kept"}))
+            .send(r)
+            .await;
+        assert_eq!(resp.problem(400, "invalid-field")["field"], "reason");
+        let resp = req("PATCH", format!("/api/v1/promises/{prm}"))
+            .key(k)
+            .json(&json!({"status": "kept", "reason": " "}))
+            .send(r)
+            .await;
+        assert_eq!(resp.problem(422, "invalid-field")["field"], "reason");
+        // A payment above the balance.
+        let resp = req("POST", pay.as_str())
+            .key(k)
+            .json(&json!({"amount": "1000000.00"}))
+            .send(r)
+            .await;
+        let problem = resp.problem(422, "rule-violation");
+        assert_eq!(problem["field"], "amount");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("allow_overpayment")),
+            "{}",
+            resp.text
+        );
+        let resp = req("POST", pay.as_str())
+            .key(k)
+            .json(&json!({"amount": "1.00", "allow_overpayment": "yes"}))
+            .send(r)
+            .await;
+        assert_eq!(
+            resp.problem(400, "invalid-field")["field"],
+            "allow_overpayment"
+        );
+        // A cursor that is not one.
+        let resp = req("GET", format!("/api/v1/debts/{debt}/timeline?cursor=evt_1"))
+            .key(k)
+            .send(r)
+            .await;
+        assert_eq!(resp.problem(422, "invalid-field")["field"], "cursor");
 
         // Query strings.
         for (uri, field) in [

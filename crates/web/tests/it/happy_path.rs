@@ -254,10 +254,15 @@ async fn every_endpoint_in_a_day_of_collection() {
         assert_eq!(list.ok(200)["items"][0]["id"], prm_id.as_str());
         let kept = req("PATCH", format!("/api/v1/promises/{prm_id}"))
             .key(k)
-            .json(&json!({"status": "kept"}))
+            .json(&json!({"status": "kept", "reason": "paid at the branch"}))
             .send(r)
             .await;
         assert_eq!(kept.ok(200)["promise"]["status"], "kept");
+        assert_eq!(kept.json["promise"]["close_reason"], "paid at the branch");
+        assert_eq!(
+            kept.json["promise"]["closed_by"],
+            format!("api_key:{}", &k[..9])
+        );
         assert_eq!(kept.json["debt"]["status"], "open");
 
         // Payments until paid.

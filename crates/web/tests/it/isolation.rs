@@ -62,7 +62,7 @@ const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
     (
         "PATCH",
         "/api/v1/promises/{id}",
-        Some(r#"{"status": "broken"}"#),
+        Some(r#"{"status": "broken", "reason": "the debtor called"}"#),
     ),
     (
         "PATCH",
@@ -341,7 +341,7 @@ async fn another_tenants_objects_are_not_found_anywhere() {
         // And A still works with its ids.
         let resp = req("PATCH", format!("/api/v1/promises/{}", objects.promise))
             .key(&app.a)
-            .json(&json!({"status": "broken"}))
+            .json(&json!({"status": "broken", "reason": "the debtor called"}))
             .send(r)
             .await;
         resp.ok(200);

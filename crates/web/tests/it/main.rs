@@ -9,3 +9,4 @@ mod docs_and_ops;
 mod fixtures;
 mod happy_path;
 mod isolation;
+mod ledger;
