@@ -39,6 +39,13 @@ async fn every_endpoint_in_a_day_of_collection() {
         assert!(id(&ana).starts_with("dbr_"));
         assert_eq!(ana["country"], "BR");
         assert_eq!(ana["timezone"], "America/Sao_Paulo");
+        // The tenant's segment, and beside it the planner's (none until it plans).
+        assert_eq!(ana["segment"], "retail");
+        assert!(
+            ana.as_object().unwrap().contains_key("computed_segment")
+                && ana["computed_segment"].is_null(),
+            "{ana}"
+        );
         assert_eq!(
             ana["preferences"]["allowed_weekdays"],
             json!(["mon", "tue"])
