@@ -218,9 +218,24 @@ mod tests {
             ("(11) 3456-7890", Country::Br, PhoneKind::FixedLine, false),
             ("(11) 98765-4321", Country::Br, PhoneKind::Mobile, true),
             // Chile's plan cannot tell these ranges apart: either number may take texts.
-            ("2 2345 6789", Country::Cl, PhoneKind::FixedLineOrMobile, true),
-            ("9 6123 4567", Country::Cl, PhoneKind::FixedLineOrMobile, true),
-            ("(212) 555-0123", Country::Us, PhoneKind::FixedLineOrMobile, true),
+            (
+                "2 2345 6789",
+                Country::Cl,
+                PhoneKind::FixedLineOrMobile,
+                true,
+            ),
+            (
+                "9 6123 4567",
+                Country::Cl,
+                PhoneKind::FixedLineOrMobile,
+                true,
+            ),
+            (
+                "(212) 555-0123",
+                Country::Us,
+                PhoneKind::FixedLineOrMobile,
+                true,
+            ),
             ("612 345 678", Country::Es, PhoneKind::Mobile, true),
             ("912 345 678", Country::Es, PhoneKind::FixedLine, false),
         ];
