@@ -69,7 +69,7 @@ enum Command {
     /// Write a synthetic, realistic portfolio as an import file.
     Gen(demo::GenArgs),
     /// Import a CSV or JSONL file of debts (format: docs/import.md).
-    Import(import::ImportArgs),
+    Import(import::ImportCommand),
     /// Create a demo database with two tenants and serve it on http://127.0.0.1:8080.
     Demo(demo::DemoArgs),
     /// Measure end-to-end figures; the last line of output is a JSON object.
@@ -241,7 +241,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Gen(args) => demo::generate(args),
-        Command::Import(args) => import::run(args, &config).await,
+        Command::Import(command) => import::run(command, &config).await,
         Command::Demo(args) => demo::run(args, &config).await,
         Command::Bench { command } => bench::run(command, &config).await,
         Command::Plan(args) => {

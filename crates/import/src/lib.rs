@@ -561,6 +561,7 @@ fn read_csv<R: Read>(
         .has_headers(true)
         .flexible(true)
         .delimiter(separator)
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(head_text.as_bytes());
     let headers = sample
         .headers()
@@ -669,6 +670,9 @@ fn infer_formats(
     (numbers, dates, from)
 }
 
+/// Reads every row. Records end at `\n` alone, so that a row's line is right in Windows
+/// files too (with `\r\n` as one terminator the reader counts each row's line one short); the
+/// `\r` left at the end of the last field is trimmed with the rest of its blanks.
 fn read_rows<R: Read>(
     reader: R,
     separator: u8,
@@ -680,6 +684,7 @@ fn read_rows<R: Read>(
         .has_headers(true)
         .flexible(true)
         .delimiter(separator)
+        .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(1 << 16)
         .from_reader(reader);
     rdr.headers()
