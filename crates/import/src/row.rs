@@ -475,11 +475,11 @@ pub fn parse_row(
         // points stand: only the address is dropped.
         (Some(_), None) => check.warn(
             "address_line1",
-            "the address has no city (address_city): no letter contact point",
+            "has no city (address_city) beside it: the address is dropped, no letter contact point",
         ),
         (None, Some(_)) => check.warn(
             "address_city",
-            "the address has no street (address_line1): no letter contact point",
+            "has no street (address_line1) beside it: the address is dropped, no letter contact point",
         ),
         (None, None) => {}
     }

@@ -6,5 +6,6 @@ mod calendar;
 mod classify;
 mod cli;
 mod fixtures;
+mod import;
 mod plan;
 mod strategy;
