@@ -112,6 +112,9 @@ pub async fn run(command: ImportCommand, config: &Config) -> anyhow::Result<()> 
     let ts = store.tenant(&tenant);
     let report = import_file_reading(&ts, &command.args, &command.reading, true).await?;
     println!("{}", report.summary_json());
+    if report.rows == 0 {
+        anyhow::bail!("no row was imported: the file has no data rows");
+    }
     if report.imported + report.updated == 0 {
         let errors_path = command
             .args

@@ -718,13 +718,15 @@ fn read_rows<R: Read>(
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return Err(ImportError::Read(e.to_string()));
-                }
-                out.bad(vec![whole_row_problem(
-                    line,
-                    format!("unreadable row: {e}"),
-                )]);
+                let reason = match e.kind() {
+                    csv::ErrorKind::Io(_) => return Err(ImportError::Read(e.to_string())),
+                    // The head was UTF-8 but this row is not: a file saved from two sources.
+                    csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text; if the file is in \
+                         Windows-1252 or Latin-1, say so (--encoding windows-1252)"
+                        .to_string(),
+                    _ => format!("unreadable row: {e}"),
+                };
+                out.bad(vec![whole_row_problem(line, reason)]);
             }
         }
         if out.closed() {

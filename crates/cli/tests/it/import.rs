@@ -111,6 +111,21 @@ async fn an_import_that_imports_nothing_fails_and_says_where_the_errors_are() {
         assert!(errors_file.exists());
         assert_eq!(last_json(&o)["imported"], 0);
 
+        // A file with a header and no rows imports nothing either.
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, "cedula,nombre,factura,valor,vencimiento\n").unwrap();
+        let o = recaudo(
+            &url,
+            &["import", empty.to_str().unwrap(), "--tenant", &tenant_id],
+            dir.path(),
+        );
+        assert!(!o.status.success());
+        assert!(
+            stderr(&o).contains("no row was imported: the file has no data rows"),
+            "{}",
+            stderr(&o)
+        );
+
         // The locale says the order: both rows import.
         let o = recaudo(
             &url,

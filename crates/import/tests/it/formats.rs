@@ -392,3 +392,42 @@ fn check_tells_how_a_file_is_read_without_writing() {
     );
     assert_eq!(shape.formats_from, FormatsFrom::Locale(Locale::PtBr));
 }
+
+#[tokio::test]
+async fn a_single_byte_row_after_a_utf8_head_names_the_encoding_option() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store, Country::Co).await;
+        let mut file =
+            b"debtor_external_id,debtor_name,debt_external_id,amount,due_date\n".to_vec();
+        let mut rows = 0u64;
+        while file.len() < 70 * 1024 {
+            rows += 1;
+            file.extend_from_slice(
+                format!("D-{rows},Ana Gómez,F-{rows},1000,2026-12-01\n").as_bytes(),
+            );
+        }
+        // Past the head: a name in Windows-1252 (0xE9 is é).
+        file.extend_from_slice(b"D-X,Jos\xe9 Pe\xf1a,F-X,1000,2026-12-01\n");
+        let report = import_reader(
+            &ts,
+            Format::Csv,
+            std::io::Cursor::new(file),
+            &ImportOptions::default(),
+            t0(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (report.imported, report.errors),
+            (rows, 1),
+            "{db}: {report:?}"
+        );
+        let bad = &report.problems[0];
+        assert_eq!(bad.line, rows + 2, "{db}");
+        assert!(
+            bad.reason.contains("--encoding windows-1252"),
+            "{}",
+            bad.reason
+        );
+    }
+}
