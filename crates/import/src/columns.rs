@@ -405,8 +405,12 @@ impl Layout {
                     }
                 }
                 ReadAs::Field(field) => {
-                    if layout.header.insert(field.to_string(), column).is_some() {
-                        duplicated.push(title.to_string());
+                    if let Some(first) = layout.header.insert(field.to_string(), column) {
+                        // Both titles: "Teléfono" and "Celular" are both `phone`.
+                        duplicated.push(format!(
+                            "{} and {title} (both {field})",
+                            layout.columns[first].0
+                        ));
                     }
                 }
                 ReadAs::Attribute(name) => layout.attr_columns.push((name.clone(), column)),
@@ -566,6 +570,27 @@ mod tests {
         let err = ColumnMap::from_toml("[columns]\nX = \"saldo_total\"\n").unwrap_err();
         assert!(err.contains("`X` is mapped to `saldo_total`"), "{err}");
         assert!(ColumnMap::from_toml("[colums]\n").is_err());
+
+        // Two columns of one field: refused, naming both, until a mapping sets one apart.
+        let titles = [
+            "Cédula",
+            "Nombre",
+            "Factura",
+            "Valor",
+            "Vencimiento",
+            "Teléfono",
+            "Celular",
+        ];
+        match Layout::from_headers(titles, &ColumnMap::default()) {
+            Err(crate::ImportError::Columns { duplicated, .. }) => {
+                assert_eq!(duplicated, vec!["Teléfono and Celular (both phone)"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut map = ColumnMap::default();
+        map.insert("teléfono", "attr_telefono_fijo").unwrap();
+        let layout = Layout::from_headers(titles, &map).unwrap();
+        assert_eq!(layout.header["phone"], 6);
 
         match Layout::from_headers(["Cédula", "Observaciones"], &ColumnMap::default()) {
             Err(crate::ImportError::Columns {

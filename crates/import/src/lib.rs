@@ -158,7 +158,11 @@ fn columns_message(missing: &[String], unknown: &[String], duplicated: &[String]
         ));
     }
     if !duplicated.is_empty() {
-        parts.push(format!("repeated column(s): {}", duplicated.join(", ")));
+        parts.push(format!(
+            "repeated column(s): {} (map all but one elsewhere with --map mapping.toml, or to \
+             `ignore`)",
+            duplicated.join(", ")
+        ));
     }
     parts.join("; ")
 }
