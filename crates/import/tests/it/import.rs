@@ -87,6 +87,26 @@ async fn good_rows_are_imported_and_bad_rows_reported_by_line_and_column() {
             "{}",
             bad_amount.reason
         );
+        // Each value is given once: in `value`, not again inside the reason.
+        for p in &report.problems {
+            assert!(
+                p.value.is_empty() || !p.reason.contains(&p.value),
+                "{db}: {p:?}"
+            );
+        }
+        let consent = report
+            .problems
+            .iter()
+            .find(|p| p.line == 7 && p.column == "sms_consent")
+            .unwrap();
+        assert_eq!(consent.value, "maybe");
+        assert!(
+            consent
+                .reason
+                .starts_with("unknown consent status (expected one of"),
+            "{}",
+            consent.reason
+        );
 
         let debtor = ts.get_debtor_by_external_id("BR-1").await.unwrap();
         assert_eq!(debtor.attributes["contract"], "C-1", "{db}");
