@@ -282,6 +282,12 @@ pub fn parse_date(text: &str, order: DateOrder) -> Result<NaiveDate, &'static st
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(date);
     }
+    // Year first is never ambiguous: `2026/12/15`.
+    if text.len() == 10
+        && let Ok(date) = NaiveDate::parse_from_str(text, "%Y/%m/%d")
+    {
+        return Ok(date);
+    }
     let not_a_date = match order {
         DateOrder::Unknown => "is not a date YYYY-MM-DD (or the date does not exist)",
         DateOrder::DayFirst => "is not a date dd/mm/yyyy or YYYY-MM-DD (or it does not exist)",
@@ -372,6 +378,7 @@ mod tests {
             ("12/15/2026", Unknown, d(2026, 12, 15)),
             ("15.12.2026 00:00:00", DayFirst, d(2026, 12, 15)),
             ("15-12-2026", DayFirst, d(2026, 12, 15)),
+            ("2026/12/15", Unknown, d(2026, 12, 15)),
         ] {
             assert_eq!(parse_date(text, order), Ok(want), "{text} {order:?}");
         }
