@@ -82,7 +82,7 @@ enum Command {
     /// Write a synthetic, realistic portfolio as an import file.
     Gen(demo::GenArgs),
     /// Import a CSV or JSONL file of debts (format: docs/import.md).
-    Import(import::ImportArgs),
+    Import(import::ImportCommand),
     /// Create a demo database with two tenants and serve it on http://127.0.0.1:8080.
     Demo(demo::DemoArgs),
     /// Measure end-to-end figures; the last line of output is a JSON object.
@@ -274,7 +274,7 @@ async fn run(
             admin::key(command, &store, clock.now()).await
         }
         Command::Gen(args) => demo::generate(args),
-        Command::Import(args) => import::run(args, &config).await,
+        Command::Import(command) => import::run(command, &config).await,
         Command::Demo(args) => demo::run(args, &config, demo_url).await,
         Command::Bench { command } => bench::run(command, &config).await,
         Command::Plan(args) => {

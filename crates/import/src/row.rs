@@ -6,21 +6,53 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use recaudo_domain::contact::{normalize_email, normalize_phone};
+use recaudo_domain::contact::{PhoneKind, normalize_email, parse_phone};
 use recaudo_domain::portfolio::{
     Channel, Consent, ConsentStatus, DebtorKind, Language, PostalAddress, Preferences, Tenant,
     parse_timezone,
 };
-use recaudo_domain::{Country, Currency, Money};
+use recaudo_domain::{Country, Currency, Money, MoneyError};
 use recaudo_store::{ImportContact, ImportDebt, ImportDebtor, ImportRow};
 
 use crate::columns::ATTRIBUTE_PREFIX;
+use crate::locale::{DateOrder, NumberStyle, parse_date, plain_amount};
 use crate::report::{RowProblem, Severity};
+
+/// What every row of a file is read with: the tenant's defaults and the file's formats.
+#[derive(Debug, Clone, Copy)]
+pub struct RowContext<'a> {
+    pub tenant: &'a Tenant,
+    pub numbers: NumberStyle,
+    pub dates: DateOrder,
+    /// The document type of rows that give none (a `Cédula` column says `cc`).
+    pub document_type: Option<&'a str>,
+}
+
+impl<'a> RowContext<'a> {
+    /// Plain numbers and ISO dates, as the documented format has them.
+    pub fn new(tenant: &'a Tenant) -> Self {
+        RowContext {
+            tenant,
+            numbers: NumberStyle::Unknown,
+            dates: DateOrder::Unknown,
+            document_type: None,
+        }
+    }
+}
+
+/// A valid row, with the warnings it raised (what was dropped from it, and why).
+#[derive(Debug)]
+pub struct ParsedRow {
+    pub row: ImportRow,
+    pub warnings: Vec<RowProblem>,
+}
 
 /// Read access to the fields of one row, whatever the encoding.
 pub trait Fields {
     /// The field's text, `None` when absent or empty.
     fn get(&self, name: &str) -> Option<Cow<'_, str>>;
+    /// Whether the file has the field at all (a column, or a key in this object).
+    fn has(&self, name: &str) -> bool;
     /// Tags (CSV: `a|b`; JSONL: an array or the same string form).
     fn tags(&self) -> Result<Vec<String>, String>;
     /// Free attributes (CSV: `attr_*` columns; JSONL: the `attributes` object).
@@ -30,6 +62,7 @@ pub trait Fields {
 /// A CSV record seen through its header.
 pub struct CsvFields<'a> {
     pub header: &'a HashMap<String, usize>,
+    /// Free attributes: (attribute name, without `attr_`; column).
     pub attr_columns: &'a [(String, usize)],
     pub record: &'a csv::StringRecord,
 }
@@ -38,6 +71,10 @@ impl Fields for CsvFields<'_> {
     fn get(&self, name: &str) -> Option<Cow<'_, str>> {
         let value = self.record.get(*self.header.get(name)?)?.trim();
         (!value.is_empty()).then_some(Cow::Borrowed(value))
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.header.contains_key(name)
     }
 
     fn tags(&self) -> Result<Vec<String>, String> {
@@ -53,10 +90,7 @@ impl Fields for CsvFields<'_> {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
             {
-                attributes.insert(
-                    name[ATTRIBUTE_PREFIX.len()..].to_string(),
-                    serde_json::Value::String(value.to_string()),
-                );
+                attributes.insert(name.clone(), serde_json::Value::String(value.to_string()));
             }
         }
         Ok(attributes)
@@ -86,6 +120,10 @@ impl Fields for JsonFields<'_> {
             serde_json::Value::Bool(flag) => Some(Cow::Owned(flag.to_string())),
             other => Some(Cow::Owned(other.to_string())),
         }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
     }
 
     fn tags(&self) -> Result<Vec<String>, String> {
@@ -124,23 +162,51 @@ impl Fields for JsonFields<'_> {
 struct Check<'a> {
     line: u64,
     fields: &'a dyn Fields,
+    ctx: &'a RowContext<'a>,
     problems: Vec<RowProblem>,
+    warnings: Vec<RowProblem>,
+}
+
+/// A reason without the value it is about: the problem carries the value beside it, and
+/// error texts made for other places (`` `abc` is not a number``) quote it again.
+fn without_value(reason: String, value: &str) -> String {
+    if value.is_empty() {
+        return reason;
+    }
+    let quoted = format!("`{value}`");
+    if !reason.contains(&quoted) {
+        return reason;
+    }
+    reason
+        .replace(&format!("{quoted} "), "")
+        .replace(&format!(" {quoted}"), "")
+        .replace(&quoted, "")
 }
 
 impl Check<'_> {
-    fn fail(&mut self, column: &str, reason: impl ToString) {
+    fn problem(&self, column: &str, reason: impl ToString, severity: Severity) -> RowProblem {
         let value = self
             .fields
             .get(column)
             .map(|v| v.into_owned())
             .unwrap_or_default();
-        self.problems.push(RowProblem {
+        RowProblem {
             line: self.line,
             column: column.to_string(),
+            reason: without_value(reason.to_string(), &value),
             value,
-            reason: reason.to_string(),
-            severity: Severity::Error,
-        });
+            severity,
+        }
+    }
+
+    fn fail(&mut self, column: &str, reason: impl ToString) {
+        let problem = self.problem(column, reason, Severity::Error);
+        self.problems.push(problem);
+    }
+
+    fn warn(&mut self, column: &str, reason: impl ToString) {
+        let problem = self.problem(column, reason, Severity::Warning);
+        self.warnings.push(problem);
     }
 
     fn text(&self, column: &str) -> Option<String> {
@@ -185,46 +251,60 @@ impl Check<'_> {
     }
 
     fn date(&mut self, column: &str) -> Option<NaiveDate> {
-        let value = self.text(column)?;
-        match NaiveDate::parse_from_str(&value, "%Y-%m-%d") {
+        let value = self.fields.get(column)?;
+        match parse_date(&value, self.ctx.dates) {
             Ok(date) if (1900..=2200).contains(&chrono::Datelike::year(&date)) => Some(date),
             Ok(_) => {
                 self.fail(column, "year out of range 1900–2200");
                 None
             }
-            Err(_) => {
-                self.fail(
-                    column,
-                    "is not a date YYYY-MM-DD (or the date does not exist)",
-                );
+            Err(reason) => {
+                self.fail(column, reason);
                 None
             }
         }
     }
 
     fn amount(&mut self, column: &str, currency: Option<Currency>) -> Option<i64> {
-        let value = self.text(column)?;
+        let value = self.fields.get(column)?;
         let currency = currency?;
-        match Money::parse_amount(&value, currency).and_then(|m| m.to_minor()) {
+        let parsed = plain_amount(&value, self.ctx.numbers)
+            .map_err(str::to_string)
+            .and_then(|plain| {
+                Money::parse_amount(&plain, currency)
+                    .and_then(|m| m.to_minor())
+                    .map_err(|e| match e {
+                        MoneyError::NotANumber(_) => "is not a number".to_string(),
+                        MoneyError::Negative(_) => "must not be negative".to_string(),
+                        MoneyError::TooPrecise {
+                            currency, allowed, ..
+                        } => format!("has more decimals than {currency} allows ({allowed})"),
+                        other => other.to_string(),
+                    })
+            });
+        match parsed {
             Ok(minor) => Some(minor),
-            Err(e) => {
-                self.fail(column, e);
+            Err(reason) => {
+                self.fail(column, reason);
                 None
             }
         }
     }
 }
 
-/// Validates a row against the format, with the tenant's defaults.
+/// Validates a row against the format, with the tenant's defaults and the file's formats.
 pub fn parse_row(
     line: u64,
     fields: &dyn Fields,
-    tenant: &Tenant,
-) -> Result<ImportRow, Vec<RowProblem>> {
+    ctx: &RowContext,
+) -> Result<ParsedRow, Vec<RowProblem>> {
+    let tenant = ctx.tenant;
     let mut check = Check {
         line,
         fields,
+        ctx,
         problems: vec![],
+        warnings: vec![],
     };
 
     // Debtor.
@@ -252,7 +332,8 @@ pub fn parse_row(
     let birth_date = check.date("birth_date");
     let document_type = check
         .optional_text("document_type", 20)
-        .map(|s| s.to_lowercase());
+        .map(|s| s.to_lowercase())
+        .or_else(|| ctx.document_type.map(str::to_string));
     let document_number = check
         .optional_text("document_number", 40)
         .map(|s| s.split_whitespace().collect::<String>());
@@ -327,19 +408,24 @@ pub fn parse_row(
         }
     }
     if let Some(raw) = check.text("phone") {
-        match normalize_phone(&raw, country) {
-            Ok(address) => {
+        match parse_phone(&raw, country) {
+            Ok(phone) => {
                 let sms = consent(&mut check, "sms_consent");
                 let voice = consent(&mut check, "voice_consent");
-                contacts.push(ImportContact {
-                    channel: Channel::Sms,
-                    address: address.clone(),
-                    postal: None,
-                    consent: sms,
-                });
+                if phone.kind.allows(Channel::Sms) {
+                    contacts.push(ImportContact {
+                        channel: Channel::Sms,
+                        address: phone.e164.clone(),
+                        postal: None,
+                        consent: sms,
+                    });
+                } else {
+                    let reason = not_textable(phone.kind, Channel::Sms);
+                    check.warn("phone", format!("{reason}: it is kept for voice only"));
+                }
                 contacts.push(ImportContact {
                     channel: Channel::Voice,
-                    address,
+                    address: phone.e164,
                     postal: None,
                     consent: voice,
                 });
@@ -348,15 +434,19 @@ pub fn parse_row(
         }
     }
     if let Some(raw) = check.text("whatsapp") {
-        match normalize_phone(&raw, country) {
-            Ok(address) => {
+        match parse_phone(&raw, country) {
+            Ok(phone) if phone.kind.allows(Channel::Whatsapp) => {
                 let consent = consent(&mut check, "whatsapp_consent");
                 contacts.push(ImportContact {
                     channel: Channel::Whatsapp,
-                    address,
+                    address: phone.e164,
                     postal: None,
                     consent,
                 });
+            }
+            Ok(phone) => {
+                let reason = not_textable(phone.kind, Channel::Whatsapp);
+                check.warn("whatsapp", format!("{reason}: no whatsapp contact point"));
             }
             Err(e) => check.fail("whatsapp", e),
         }
@@ -381,14 +471,24 @@ pub fn parse_row(
                 consent,
             });
         }
-        (Some(_), None) => check.fail("address_city", "is required when address_line1 is given"),
-        (None, Some(_)) => check.fail("address_line1", "is required when address_city is given"),
+        // An incomplete address cannot carry a letter, but the row's debt and other contact
+        // points stand: only the address is dropped.
+        (Some(_), None) => check.warn(
+            "address_line1",
+            "has no city (address_city) beside it: the address is dropped, no letter contact point",
+        ),
+        (None, Some(_)) => check.warn(
+            "address_city",
+            "has no street (address_line1) beside it: the address is dropped, no letter contact point",
+        ),
         (None, None) => {}
     }
 
     // Debt.
     let debt_external_id = check.required("debt_external_id", 128);
     let currency = match check.text("currency") {
+        // A file without a currency column is in the tenant's currency.
+        None if !fields.has("currency") => Some(tenant.currency),
         None => {
             check.fail("currency", "is required");
             None
@@ -438,7 +538,8 @@ pub fn parse_row(
             severity: Severity::Error,
         }]);
     };
-    Ok(ImportRow {
+    let warnings = check.warnings;
+    let row = ImportRow {
         line,
         debtor: ImportDebtor {
             external_id: debtor_external_id,
@@ -465,5 +566,10 @@ pub fn parse_row(
             due_on,
             product,
         },
-    })
+    };
+    Ok(ParsedRow { row, warnings })
+}
+
+fn not_textable(kind: PhoneKind, channel: Channel) -> String {
+    format!("is a {kind} number, which cannot receive {channel}")
 }

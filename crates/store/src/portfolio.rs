@@ -147,11 +147,12 @@ pub fn normalize_contact_address(
     postal: Option<&PostalAddress>,
     region: Country,
 ) -> Result<String> {
-    use recaudo_domain::contact::{normalize_email, normalize_phone};
+    use recaudo_domain::contact::{normalize_email, normalize_phone_for};
     match channel {
         Channel::Email => normalize_email(address.unwrap_or("")).map_err(|e| invalid("address", e)),
         Channel::Sms | Channel::Whatsapp | Channel::Voice => {
-            normalize_phone(address.unwrap_or(""), region).map_err(|e| invalid("address", e))
+            normalize_phone_for(channel, address.unwrap_or(""), region)
+                .map_err(|e| invalid("address", e))
         }
         Channel::Letter => {
             let postal =

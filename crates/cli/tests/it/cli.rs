@@ -86,7 +86,21 @@ async fn tenant_gen_import_round_trip() {
         assert_eq!(report["errors"], 1, "{report}");
         assert_eq!(report["imported"], total_rows as u64 - 1, "{report}");
         let stderr = String::from_utf8_lossy(&imp.stderr);
-        assert!(stderr.contains("line 3, column amount: `doce`"), "{stderr}");
+        assert!(
+            stderr.contains("error: line 3, column amount: `doce` is not a number"),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.matches("doce").count(),
+            1,
+            "the value once: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "1 of {total_rows} rows failed and were not imported"
+            )),
+            "{stderr}"
+        );
         let errors_file = dir.path().join("co.csv.errors.csv");
         let errors = std::fs::read_to_string(&errors_file).unwrap();
         assert!(
@@ -215,7 +229,7 @@ fn bad_input_gets_clear_errors() {
         dir.path(),
     ));
     let f = dir.path().join("wrong.csv");
-    std::fs::write(&f, "debtor_external_id,nombre\nA,B\n").unwrap();
+    std::fs::write(&f, "debtor_external_id,nombre,colour\nA,B,red\n").unwrap();
     let o = recaudo(
         &url,
         &[
@@ -229,10 +243,10 @@ fn bad_input_gets_clear_errors() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("missing required column(s): debtor_name"),
+        err.contains("missing required column(s): debt_external_id, amount, due_date"),
         "{err}"
     );
-    assert!(err.contains("unknown column(s): nombre"), "{err}");
+    assert!(err.contains("unknown column(s): colour"), "{err}");
 
     let o = recaudo(
         &url,

@@ -7,6 +7,7 @@ mod calendar;
 mod classify;
 mod cli;
 mod fixtures;
+mod import;
 mod plan;
 mod rules;
 mod strategy;

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use recaudo_domain::portfolio::{Language, Tenant};
 use recaudo_domain::{Country, Currency, TenantId};
 use recaudo_import::columns::{FIELDS, REQUIRED};
-use recaudo_import::{CsvFields, parse_row};
+use recaudo_import::{CsvFields, RowContext, parse_row};
 
 fn tenant() -> Tenant {
     Tenant {
@@ -52,7 +52,8 @@ fn check(row: &[String]) -> Result<(), Vec<String>> {
         attr_columns: &[],
         record: &record,
     };
-    parse_row(2, &fields, &tenant())
+    let tenant = tenant();
+    parse_row(2, &fields, &RowContext::new(&tenant))
         .map(|_| ())
         .map_err(|ps| ps.into_iter().map(|p| p.column).collect())
 }

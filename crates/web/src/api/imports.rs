@@ -5,7 +5,9 @@ use std::io::Cursor;
 
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode, header};
-use recaudo_import::{Format, ImportError, ImportOptions, ImportReport, import_reader};
+use recaudo_import::{
+    Encoding, Format, ImportError, ImportOptions, ImportReport, Locale, import_reader,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -21,6 +23,51 @@ pub struct ImportParams {
     /// `application/jsonl`).
     #[serde(default, deserialize_with = "non_empty")]
     pub format: Option<String>,
+    /// `utf-8`, `windows-1252` or `latin-1`; default: told from the file.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub encoding: Option<String>,
+    /// How numbers and dates are written: `es-CO`, `pt-BR`, `es-CL` (1.500.000,50 and
+    /// dd/mm/yyyy), `es-MX` (1,500,000.50 and dd/mm/yyyy) or `en-US` (mm/dd/yyyy); default: told
+    /// from the file where its values leave no doubt.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub locale: Option<String>,
+    /// The CSV separator: `,`, `;`, `tab` or `|`; default: told from the header line.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub separator: Option<String>,
+}
+
+/// The reading options the query gives.
+fn reading_options(query: &ImportParams) -> Result<ImportOptions, Problem> {
+    let mut opts = ImportOptions::default();
+    if let Some(encoding) = &query.encoding {
+        opts.encoding = Some(
+            encoding
+                .parse::<Encoding>()
+                .map_err(|e| Problem::bad_field(Some("encoding".into()), e))?,
+        );
+    }
+    if let Some(locale) = &query.locale {
+        opts.locale = Some(
+            locale
+                .parse::<Locale>()
+                .map_err(|e| Problem::bad_field(Some("locale".into()), e))?,
+        );
+    }
+    if let Some(separator) = &query.separator {
+        opts.separator = Some(match separator.as_str() {
+            "," | "comma" => b',',
+            ";" | "semicolon" => b';',
+            "\t" | "tab" => b'\t',
+            "|" | "pipe" => b'|',
+            other => {
+                return Err(Problem::bad_field(
+                    Some("separator".into()),
+                    format!("unknown separator `{other}` (expected `,`, `;`, `tab` or `|`)"),
+                ));
+            }
+        });
+    }
+    Ok(opts)
 }
 
 /// The format of the body: `?format=` first, then the Content-Type.
@@ -98,14 +145,9 @@ pub async fn create(
     RawBody(body): RawBody,
 ) -> Result<Json<ImportReport>, Problem> {
     let format = format_of(query.format.as_deref(), &headers)?;
-    let report = import_reader(
-        &ctx.ts,
-        format,
-        Cursor::new(body),
-        &ImportOptions::default(),
-        ctx.now,
-    )
-    .await
-    .map_err(import_problem)?;
+    let opts = reading_options(&query)?;
+    let report = import_reader(&ctx.ts, format, Cursor::new(body), &opts, ctx.now)
+        .await
+        .map_err(import_problem)?;
     Ok(Json(report))
 }

@@ -116,6 +116,17 @@ async fn malformed_and_mistyped_bodies_name_the_field() {
             ),
             (json!({"channel": "sms", "address": "12"}), 422, "address"),
             (json!({"channel": "letter"}), 422, "postal"),
+            // A Medellín landline takes calls, not texts.
+            (
+                json!({"channel": "sms", "address": "+57 604 444 5566"}),
+                422,
+                "address",
+            ),
+            (
+                json!({"channel": "whatsapp", "address": "+57 604 444 5566"}),
+                422,
+                "address",
+            ),
         ] {
             let resp = req("POST", cp.as_str()).key(k).json(&body).send(r).await;
             assert_eq!(
@@ -124,6 +135,19 @@ async fn malformed_and_mistyped_bodies_name_the_field() {
                 "{body}"
             );
         }
+        let landline = req("POST", cp.as_str())
+            .key(k)
+            .json(&json!({"channel": "sms", "address": "+57 604 444 5566"}))
+            .send(r)
+            .await;
+        let detail = landline.problem(422, "invalid-field")["detail"].to_string();
+        assert!(detail.contains("landline"), "{detail}");
+        let voice = req("POST", cp.as_str())
+            .key(k)
+            .json(&json!({"channel": "voice", "address": "+57 604 444 5566"}))
+            .send(r)
+            .await;
+        assert_eq!(voice.ok(201)["address"], "+576044445566", "{}", voice.text);
 
         // Debts: currency and amounts.
         let base = json!({"debtor_id": debtor, "external_id": "D-1", "amount": "10.00", "currency": "BRL", "due_on": "2026-11-01"});
