@@ -332,6 +332,46 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// A YAML document sent as the body itself (`application/yaml`, `text/yaml`, `text/plain`, or no
+/// Content-Type) or as the `source` of a JSON body (`{"source": "<YAML>"}`): strategies and
+/// contact rules. `what` names the document in errors ("the strategy").
+pub fn yaml_document(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    what: &str,
+) -> Result<String, Problem> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Source {
+        source: String,
+    }
+    let essence = media_type(headers);
+    match essence.as_str() {
+        "" | "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
+        | "text/plain" => String::from_utf8(body.to_vec()).map_err(|_| {
+            Problem::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "bad-request",
+                "Bad request",
+            )
+            .with_detail(format!("{what} is not UTF-8 text"))
+        }),
+        json if json == "application/json" || json.ends_with("+json") => {
+            parse_json::<Source>(body).map(|s| s.source)
+        }
+        _ => {
+            let ct = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            Err(Problem::unsupported_media_type(format!(
+                "send {what} as `application/yaml` (the file itself) or as `application/json` \
+                 (`{{\"source\": \"…\"}}`); Content-Type was `{ct}`"
+            )))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

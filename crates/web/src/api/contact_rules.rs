@@ -2,13 +2,13 @@
 //! list the versions (docs/policy.md, "The tenant's rules"; docs/api.md).
 
 use axum::Json;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use recaudo_domain::policy::Preset;
 use recaudo_store::StoredContactRules;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::extract::{Ctx, RawBody, parse_json};
+use crate::extract::{Ctx, RawBody};
 use crate::problem::Problem;
 
 /// Contact rules sent as JSON: the YAML document as a string.
@@ -60,29 +60,6 @@ fn view(ctx: &Ctx, stored: Option<StoredContactRules>) -> ContactRulesView {
     }
 }
 
-/// The YAML of a `PUT /contact-rules` body: the body itself (`application/yaml`, `text/yaml`,
-/// `text/plain`, or no Content-Type) or the `source` of a JSON body.
-fn source_of(headers: &HeaderMap, body: &[u8]) -> Result<String, Problem> {
-    let essence = crate::extract::media_type(headers);
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match essence.as_str() {
-        "" | "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
-        | "text/plain" => String::from_utf8(body.to_vec()).map_err(|_| {
-            Problem::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request")
-                .with_detail("the contact rules are not UTF-8 text")
-        }),
-        "application/json" => parse_json::<ContactRulesSource>(body).map(|s| s.source),
-        e if e.ends_with("+json") => parse_json::<ContactRulesSource>(body).map(|s| s.source),
-        _ => Err(Problem::unsupported_media_type(format!(
-            "send the contact rules as `application/yaml` (the file itself) or as \
-             `application/json` (`{{\"source\": \"…\"}}`); Content-Type was `{ct}`"
-        ))),
-    }
-}
-
 /// Reads the tenant's contact rules in force (the latest version), with its jurisdiction.
 #[utoipa::path(get, path = "/api/v1/contact-rules", operation_id = "get_contact_rules", tag = "contact rules",
     responses((status = 200, description = "The rules in force; `version: null` when the tenant never set any", body = ContactRulesView)))]
@@ -111,7 +88,7 @@ pub async fn put(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<ContactRulesView>), Problem> {
-    let source = source_of(&headers, &body)?;
+    let source = crate::extract::yaml_document(&headers, &body, "the contact rules")?;
     let put = ctx.ts.put_contact_rules(&source, ctx.now).await?;
     let status = if put.created {
         StatusCode::CREATED

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::StrategyList;
-use crate::extract::{ApiJson, Ctx, Id, RawBody, parse_json};
+use crate::extract::{ApiJson, Ctx, Id, RawBody};
 use crate::problem::Problem;
 
 /// The media type the strategy schema is served with.
@@ -39,29 +39,6 @@ pub struct MoveStrategy {
     /// A stored version that is not retired; default: the latest that is not.
     #[schema(minimum = 1)]
     pub version: Option<u32>,
-}
-
-/// The YAML of a `POST /strategies` body: the body itself (`application/yaml`, `text/yaml`,
-/// `text/plain`, or no Content-Type) or the `source` of a JSON body.
-fn source_of(headers: &HeaderMap, body: &[u8]) -> Result<String, Problem> {
-    let essence = crate::extract::media_type(headers);
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match essence.as_str() {
-        "" | "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
-        | "text/plain" => String::from_utf8(body.to_vec()).map_err(|_| {
-            Problem::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request")
-                .with_detail("the strategy is not UTF-8 text")
-        }),
-        "application/json" => parse_json::<StrategySource>(body).map(|s| s.source),
-        e if e.ends_with("+json") => parse_json::<StrategySource>(body).map(|s| s.source),
-        _ => Err(Problem::unsupported_media_type(format!(
-            "send the strategy as `application/yaml` (the file itself) or as `application/json` \
-             (`{{\"source\": \"…\"}}`); Content-Type was `{ct}`"
-        ))),
-    }
 }
 
 /// A strategy id from the path (any text; one that cannot be read is one that does not exist).
@@ -91,7 +68,7 @@ pub async fn put(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<StoredStrategy>), Problem> {
-    let source = source_of(&headers, &body)?;
+    let source = crate::extract::yaml_document(&headers, &body, "the strategy")?;
     let put = ctx.ts.put_strategy(&source, ctx.now).await?;
     let status = if put.created {
         StatusCode::CREATED
