@@ -259,6 +259,7 @@ pub async fn run(
                 show: 0,
             },
             false,
+            now,
         )
         .await?;
         eprintln!("{}: {}", tenant.name, report.summary_json());

@@ -110,7 +110,14 @@ pub async fn run(command: ImportCommand, config: &Config) -> anyhow::Result<()> 
         return check(&command, &tenant);
     }
     let ts = store.tenant(&tenant);
-    let report = import_file_reading(&ts, &command.args, &command.reading, true).await?;
+    let report = import_file_reading(
+        &ts,
+        &command.args,
+        &command.reading,
+        true,
+        SystemClock.now(),
+    )
+    .await?;
     println!("{}", report.summary_json());
     if report.rows == 0 {
         anyhow::bail!("no row was imported: the file has no data rows");
@@ -278,8 +285,9 @@ pub async fn import_file(
     ts: &TenantStore,
     args: &ImportArgs,
     interactive: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<ImportReport> {
-    import_file_reading(ts, args, &ReadingArgs::default(), interactive).await
+    import_file_reading(ts, args, &ReadingArgs::default(), interactive, now).await
 }
 
 /// Imports a file, read as `reading` says.
@@ -288,6 +296,7 @@ pub async fn import_file_reading(
     args: &ImportArgs,
     reading: &ReadingArgs,
     interactive: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<ImportReport> {
     let format = format_of(args)?;
     let file =
@@ -325,7 +334,7 @@ pub async fn import_file_reading(
         ..ImportOptions::default()
     };
     reading.apply(&mut opts)?;
-    let report = recaudo_import::import_with(ts, format, file, &opts, SystemClock.now(), &mut sink)
+    let report = recaudo_import::import_with(ts, format, file, &opts, now, &mut sink)
         .await
         .with_context(|| args.file.display().to_string())?;
     if let Some(bar) = bar {
