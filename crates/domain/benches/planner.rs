@@ -157,11 +157,16 @@ fn bench(c: &mut Criterion) {
             segments,
             PlanOptions::default(),
         );
-        let decisions: usize = files
+        let (decisions, contacts) = files
             .iter()
-            .map(|f| planner.plan_debtor(f, now, None).lines.len())
-            .sum();
-        eprintln!("planner/{name}: {decisions} decisions per 1,000 debtors");
+            .map(|f| {
+                let plan = planner.plan_debtor(f, now, None);
+                (plan.lines.len(), plan.contacts.len())
+            })
+            .fold((0, 0), |(d, c), (dd, cc)| (d + dd, c + cc));
+        eprintln!(
+            "planner/{name}: {decisions} decisions and {contacts} contacts per 1,000 debtors"
+        );
         group.throughput(Throughput::Elements(files.len() as u64));
         group.bench_function(name, |b| {
             b.iter(|| {

@@ -157,13 +157,16 @@ impl Planner<'_> {
                 pick.step.id, pick.since, pick.why
             )
         });
-        let lines = self.plan_step(
+        // The lines go straight into the plan; only a step denied everywhere takes them out
+        // again, while the earlier steps are tried.
+        let start = plan.lines.len();
+        self.plan_step(
             at, chosen, pick.step, None, &pauses, history, plan, explainer,
         );
-        if !denied_everywhere(&lines) {
-            plan.lines.extend(lines);
+        if !denied_everywhere(&plan.lines[start..]) {
             return;
         }
+        let lines: Vec<PlanLine> = plan.lines.drain(start..).collect();
 
         // 3b. The step due cannot go out on any of its channels: the latest earlier step that
         // can goes out instead (one contact, not every step left behind).
@@ -190,7 +193,8 @@ impl Planner<'_> {
                     continue;
                 }
             }
-            let instead = self.plan_step(
+            let start = plan.lines.len();
+            self.plan_step(
                 at,
                 chosen,
                 candidate.step,
@@ -200,23 +204,24 @@ impl Planner<'_> {
                 plan,
                 explainer,
             );
-            if !denied_everywhere(&instead) {
+            let instead = &plan.lines[start..];
+            if !denied_everywhere(instead) {
                 explainer.say(|| {
                     format!(
                         "step {}: planned instead of step {} (denied: {denied})",
                         candidate.step.id, pick.step.id
                     )
                 });
-                plan.lines.extend(instead);
                 return;
             }
             explainer.say(|| {
                 format!(
                     "step {}: denied too ({})",
                     candidate.step.id,
-                    denial_reasons(&instead)
+                    denial_reasons(instead)
                 )
             });
+            plan.lines.truncate(start);
         }
         explainer.say(|| {
             format!(
@@ -227,9 +232,9 @@ impl Planner<'_> {
         plan.lines.extend(lines);
     }
 
-    /// Decides the messages of `step` for the debt: the lines, in the step's order (the sends
-    /// among them are in `plan.contacts` and `history` already). `instead_of`: the step due,
-    /// when `step` goes out in its place.
+    /// Decides the messages of `step` for the debt and pushes their lines onto `plan.lines`, in
+    /// the step's order (the sends among them are in `plan.contacts` and `history` too).
+    /// `instead_of`: the step due, when `step` goes out in its place.
     #[allow(clippy::too_many_arguments)]
     fn plan_step(
         &self,
@@ -241,7 +246,7 @@ impl Planner<'_> {
         history: &mut Vec<PastContact>,
         plan: &mut DebtorPlan,
         explainer: &mut Explainer,
-    ) -> Vec<PlanLine> {
+    ) {
         let strat = &chosen.compiled.strategy;
         let assignment = chosen.assignment;
         // 4. Messages and channels.
@@ -280,10 +285,10 @@ impl Planner<'_> {
             pauses,
             instead_of,
         };
-        messages
-            .iter()
-            .map(|message| self.decide_message(at, &planned, message, history, plan, explainer))
-            .collect()
+        for message in &messages {
+            let line = self.decide_message(at, &planned, message, history, plan, explainer);
+            plan.lines.push(line);
+        }
     }
 }
 
