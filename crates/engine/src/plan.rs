@@ -14,7 +14,7 @@ use recaudo_domain::event::EventKind;
 use recaudo_domain::planner::{
     DebtorFile, DebtorPlan, PlanLine, PlanOptions, Planner, StrategyLibrary,
 };
-use recaudo_domain::policy::{ContactRules, Decision, Preset, TenantPolicy};
+use recaudo_domain::policy::{Decision, Preset, TenantPolicy};
 use recaudo_domain::portfolio::Tenant;
 use recaudo_domain::strategy::{self, CompiledStrategy, Segments};
 use recaudo_store::{DebtFilter, PlanWrite, PreparedPlans, Store, StoreError, TenantStore};
@@ -67,19 +67,21 @@ impl PlanSetup {
     pub async fn load(ts: &TenantStore) -> Result<PlanSetup, PlanError> {
         let jurisdiction = ts.tenant().jurisdiction;
         let preset = Preset::for_jurisdiction(jurisdiction);
-        let stored_rules = ts.contact_rules().await?;
-        let rules = match &stored_rules {
-            None => ContactRules::default(),
-            Some(stored) => ContactRules::parse(&stored.source, preset).map_err(|errors| {
-                PlanError::ContactRules {
-                    version: stored.version,
+        let (rules_version, rules) = match ts.contact_rules_in_force().await {
+            Ok(in_force) => in_force,
+            Err(StoreError::InvalidContactRules(errors)) => {
+                // Only on this path: which version no longer validates, for the message.
+                let version = ts.contact_rules().await?.map_or(0, |stored| stored.version);
+                return Err(PlanError::ContactRules {
+                    version,
                     message: errors
                         .iter()
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join("; "),
-                }
-            })?,
+                });
+            }
+            Err(error) => return Err(error.into()),
         };
         let compile = |id: &str, version: u32, source: &str| {
             strategy::parse_stored_strategy(source, strategy::TemplateCatalogue::builtin()).map_err(
@@ -132,7 +134,7 @@ impl PlanSetup {
             tenant_segments: rules.segments,
             tenant_policy: rules.policy,
             options,
-            rules_version: stored_rules.map(|r| r.version),
+            rules_version,
         })
     }
 
