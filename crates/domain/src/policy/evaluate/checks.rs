@@ -156,17 +156,11 @@ impl Evaluator<'_> {
             }
         }
         if let Some(cap) = limit.per_7_days {
-            // Every run of 7 consecutive local days that contains `date`.
-            let worst = (0..7)
-                .map(|back| {
-                    let first = date - Duration::days(back);
-                    let last = first + Duration::days(6);
-                    scoped()
-                        .filter(|s| first <= s.date && s.date <= last)
-                        .count()
-                })
-                .max()
-                .unwrap_or(0);
+            let worst = busiest_week(date, |first, last| {
+                scoped()
+                    .filter(|s| first <= s.date && s.date <= last)
+                    .count()
+            });
             if recorder.check(
                 active.layer,
                 || name("per_7_days"),
@@ -196,19 +190,14 @@ impl Evaluator<'_> {
             }
         }
         if let Some(cap) = limit.max_channels_per_7_days {
-            let worst = (0..7)
-                .map(|back| {
-                    let first = date - Duration::days(back);
-                    let last = first + Duration::days(6);
-                    scoped()
-                        .filter(|s| first <= s.date && s.date <= last)
-                        .map(|s| s.contact.channel)
-                        .chain([prepared.contact.channel])
-                        .collect::<ChannelSet>()
-                        .len()
-                })
-                .max()
-                .unwrap_or(1);
+            let worst = busiest_week(date, |first, last| {
+                scoped()
+                    .filter(|s| first <= s.date && s.date <= last)
+                    .map(|s| s.contact.channel)
+                    .chain([prepared.contact.channel])
+                    .collect::<ChannelSet>()
+                    .len()
+            });
             if recorder.check(
                 active.layer,
                 || name("max_channels_per_7_days"),
@@ -276,6 +265,18 @@ impl Evaluator<'_> {
 }
 
 /// Why `time` on `day` is outside `windows`, if it is.
+/// The largest `measure(first, last)` over every run of 7 consecutive local days (`first` to
+/// `last`, both included) that contains `date`: a weekly cap holds in each of them.
+fn busiest_week(date: NaiveDate, measure: impl Fn(NaiveDate, NaiveDate) -> usize) -> usize {
+    (0..7)
+        .map(|back| {
+            let first = date - Duration::days(back);
+            measure(first, first + Duration::days(6))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 fn window_failure(windows: &WeekWindows, day: Weekday, time: NaiveTime) -> Option<ReasonCode> {
     let list = windows.on(day);
     if list.is_empty() {
