@@ -261,8 +261,7 @@ impl Provider {
             engaged_at = after("opened-at", 600, 6 * 3600);
             events.push(event(EventKind::Opened, engaged_at));
             if draw("clicked") < rates.clicked {
-                engaged_at =
-                    engaged_at + Duration::seconds(30 + (draw("clicked-at") * 600.0) as i64);
+                engaged_at += Duration::seconds(30 + (draw("clicked-at") * 600.0) as i64);
                 events.push(event(EventKind::Clicked { url: None }, engaged_at));
             }
         } else if rates.opened == 0.0 && draw("clicked") < rates.clicked {
