@@ -59,6 +59,30 @@ pub struct ProviderEnv {
     pub public_url: Option<String>,
 }
 
+impl ProviderEnv {
+    /// An environment with one pooled HTTP client (10 s to connect, 30 s a request).
+    pub fn new(letters_dir: PathBuf, public_url: Option<String>) -> ProviderEnv {
+        ProviderEnv {
+            http: http_client(),
+            letters_dir,
+            public_url,
+        }
+    }
+}
+
+/// The HTTP client providers share: rustls with the ring provider (installed once; reqwest
+/// panics without one), pooled connections, bounded waits.
+pub fn http_client() -> reqwest::Client {
+    // Err means a provider is installed already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
 /// Declares the providers: one line each, `Variant => module, "kind"`. Each module has a
 /// `Config` (`Deserialize` with secrets as [`recaudo_domain::Secret`], `Serialize` masking
 /// them, `validate`) and a `Provider` (`new(Config, &ProviderEnv)`, [`ChannelProvider`]).
