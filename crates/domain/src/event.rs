@@ -23,6 +23,16 @@ EventKind, "event kind" {
     Delivered => "delivered",
     Opened => "opened",
     Clicked => "clicked",
+    // A contact that will not reach the debtor: the provider refused it for good or it ran out
+    // of retries (`failed`), the address bounced (`bounced`), or it was called off before it
+    // left (`cancelled`: paid, paused, opted out, outside the rules at send time).
+    ContactFailed => "failed",
+    Bounced => "bounced",
+    ContactCancelled => "cancelled",
+    NotAnswered => "not_answered",
+    DigitsPressed => "digits_pressed",
+    TaskCreated => "task_created",
+    TaskResolved => "task_resolved",
     Replied => "replied",
     IntentDetected => "intent_detected",
     PromiseMade => "promise_made",

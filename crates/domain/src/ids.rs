@@ -246,6 +246,8 @@ prefixed_id!(/// An API key.
     ApiKeyId, "key", "api key");
 prefixed_id!(/// An import run.
     ImportId, "imp", "import");
+prefixed_id!(/// An agent task (a strategy's `task:` step).
+    TaskId, "tsk", "task");
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@
 
 mod contact_rules;
 mod dialect;
+mod dispatch;
 mod error;
 mod events;
 mod idempotency;
@@ -35,6 +36,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use contact_rules::{PutContactRules, StoredContactRules};
+pub use dispatch::{
+    Applied, ContactRef, DispatchOutcome, OutboxCounts, OutboxEntry, OutboxFilter, RecordStats,
+    TrackKind, Tracked, UNUSABLE_AFTER_HARD_FAILURES,
+};
 pub use error::{Entity, StoreError};
 pub use events::TimelineQuery;
 pub use idempotency::StoredResponse;
@@ -145,6 +150,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "contact_rules",
         include_str!("../migrations/sqlite/0012_contact_rules.sql"),
     ),
+    (
+        13,
+        "dispatch",
+        include_str!("../migrations/sqlite/0013_dispatch.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -201,6 +211,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         12,
         "contact_rules",
         include_str!("../migrations/postgres/0012_contact_rules.sql"),
+    ),
+    (
+        13,
+        "dispatch",
+        include_str!("../migrations/postgres/0013_dispatch.sql"),
     ),
 ];
 

@@ -127,7 +127,8 @@ id_args!(
     EventId,
     ContactId,
     ApiKeyId,
-    ImportId
+    ImportId,
+    TaskId
 );
 
 /// SQL text with its arguments; `arg` appends a value and returns its `$n` placeholder.
