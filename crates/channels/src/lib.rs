@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod error;
+pub mod links;
 pub mod message;
 pub mod providers;
 pub mod seal;

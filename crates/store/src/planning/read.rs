@@ -380,6 +380,30 @@ impl TenantStore {
             .next())
     }
 
+    /// What the dispatcher re-checks a claimed contact against: the files of `debtors` read
+    /// whole, as [`TenantStore::plan_input`] reads one (debtors without an active debt are left
+    /// out: their contacts are called off).
+    pub async fn dispatch_inputs(
+        &self,
+        debtors: &[DebtorId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DebtorFile>> {
+        let mut files = Vec::with_capacity(debtors.len());
+        for chunk in debtors.chunks(500) {
+            let mut sql = Sql::new(&format!(
+                "SELECT {} FROM debtors WHERE tenant_id = ",
+                crate::rows::DEBTOR_READ_COLUMNS
+            ));
+            sql.push_arg(self.tid.clone()).push(" AND id IN ");
+            sql.push_values(chunk.iter().map(|&d| d.into()).collect());
+            let mut read = Vec::new();
+            read_each!(self, Debtor, DebtorRow, sql, |d: Debtor| read
+                .push(empty_file(d)));
+            files.extend(self.files_for(read, now, None, false).await?);
+        }
+        Ok(files)
+    }
+
     /// Fills the files of debtors ([`empty_file`]s), leaving out those without an active debt.
     /// `lean`: contact points without what no decision reads ([`PLANNER_CONTACT_POINT_COLUMNS`]).
     async fn files_for(
@@ -399,11 +423,21 @@ impl TenantStore {
             return Ok(Vec::new());
         };
         let (lo, hi) = (first.debtor.id.to_string(), last.debtor.id.to_string());
-        let range = |sql: &mut Sql, column: &str| {
-            sql.push(&format!(" AND {column} >= "))
-                .push_arg(lo.clone())
-                .push(&format!(" AND {column} <= "))
-                .push_arg(hi.clone());
+        // A batch of the planner is a range of ids; the dispatcher's debtors are scattered
+        // over the tenant, so it names them.
+        let scattered: Option<Vec<crate::sql::Arg>> =
+            (!lean).then(|| files.iter().map(|f| f.debtor.id.into()).collect());
+        let range = |sql: &mut Sql, column: &str| match &scattered {
+            Some(ids) => {
+                sql.push(&format!(" AND {column} IN "));
+                sql.push_values(ids.clone());
+            }
+            None => {
+                sql.push(&format!(" AND {column} >= "))
+                    .push_arg(lo.clone())
+                    .push(&format!(" AND {column} <= "))
+                    .push_arg(hi.clone());
+            }
         };
 
         // The debts alone: their strategies are read with the debtors' planner state below
@@ -549,12 +583,10 @@ impl TenantStore {
         // The planner's state of the batch's debtors: one range of `debtor_plans` (ids are
         // unique across tenants; rows of other tenants' debtors in the range match no file).
         let mut sql = Sql::new(&format!(
-            "SELECT {PLAN_STATE_COLUMNS} FROM debtor_plans WHERE plan_debtor_id >= "
+            "SELECT {PLAN_STATE_COLUMNS} FROM debtor_plans WHERE 1 = 1"
         ));
-        sql.push_arg(lo.clone())
-            .push(" AND plan_debtor_id <= ")
-            .push_arg(hi.clone())
-            .push(" ORDER BY plan_debtor_id");
+        range(&mut sql, "plan_debtor_id");
+        sql.push(" ORDER BY plan_debtor_id");
         let mut states = Buckets::new(1);
         for row in read_rows!(self, PlanStateRead, sql) {
             states.push(row.plan_debtor_id, row);
