@@ -171,7 +171,16 @@ pub struct ContactPoint {
     pub created_at: DateTime<Utc>,
 }
 
+/// Hard failures (bounces, invalid numbers) after which a contact point is not used any more.
+pub const UNUSABLE_AFTER_HARD_FAILURES: i32 = 3;
+
 impl ContactPoint {
+    /// **Rule: a point that failed hard [`UNUSABLE_AFTER_HARD_FAILURES`] times is not used**:
+    /// neither planned on nor sent to; the step falls back to another channel.
+    pub fn is_unusable(&self) -> bool {
+        self.bounce_count >= UNUSABLE_AFTER_HARD_FAILURES
+    }
+
     /// **Rule: an opt-out is sticky across imports.** What an import that brings `incoming`
     /// for this stored point leaves on it: a point whose consent is `opted_out` keeps its
     /// consent (status, source and time) whatever the import says, any other takes the

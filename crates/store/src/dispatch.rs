@@ -24,8 +24,7 @@ use crate::outbox::{CONTACT_COLUMNS, ContactRow};
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
 use crate::{Result, StoreError, TenantStore, on_pool};
 
-/// Hard failures after which a contact point is not used any more.
-pub const UNUSABLE_AFTER_HARD_FAILURES: i64 = 3;
+use recaudo_domain::portfolio::UNUSABLE_AFTER_HARD_FAILURES;
 
 /// Which contact an outcome is about (what its events need).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,6 +25,7 @@ mod rows;
 mod sql;
 mod sqlite;
 mod strategies;
+mod templates;
 mod tenants;
 pub mod testing;
 
@@ -38,7 +39,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use contact_rules::{PutContactRules, StoredContactRules};
 pub use dispatch::{
     Applied, ContactRef, DispatchOutcome, OutboxCounts, OutboxEntry, OutboxFilter, RecordStats,
-    TrackKind, Tracked, UNUSABLE_AFTER_HARD_FAILURES,
+    TrackKind, Tracked,
 };
 pub use error::{Entity, StoreError};
 pub use events::TimelineQuery;
@@ -58,6 +59,7 @@ pub use portfolio::{
 };
 pub use sqlite::planning::PlanRows;
 pub use strategies::{PutStrategy, StoredStrategy};
+pub use templates::StoredTemplate;
 pub use tenants::{ApiKeyInfo, NewTenant, TenantKey, hash_api_key};
 
 use recaudo_domain::portfolio::Tenant;

@@ -334,7 +334,7 @@ pub fn contact_point<'p>(
     }
     points
         .iter()
-        .filter(|p| p.channel == channel && p.debtor_id == debtor.id)
+        .filter(|p| p.channel == channel && p.debtor_id == debtor.id && !p.is_unusable())
         .min_by_key(|p| {
             (
                 p.opted_out_at.is_some(),

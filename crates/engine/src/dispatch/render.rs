@@ -1,0 +1,163 @@
+//! A claimed contact as the message the debtor gets: the template in the debtor's language with
+//! the debts it covers, the signed links, and where the provider reports back.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use recaudo_channels::links::{LinkPurpose, LinkSigner};
+use recaudo_channels::templates::{DebtLine, PromiseLine, TemplateContext, TemplateOverride, TemplateSet, locale_tag};
+use recaudo_channels::{Content, OutboundMessage};
+use recaudo_domain::Money;
+use recaudo_domain::outbox::Contact;
+use recaudo_domain::planner::DebtorFile;
+use recaudo_domain::portfolio::{Channel, ContactPoint, Tenant};
+use recaudo_store::TenantStore;
+
+/// Renders a tenant's messages: the built-in templates with its overrides.
+pub struct Renderer {
+    templates: TemplateSet,
+    links: LinkSigner,
+}
+
+impl Renderer {
+    /// The tenant's templates (an override that no longer validates is skipped, logged).
+    pub async fn load(ts: &TenantStore, links: LinkSigner) -> recaudo_store::Result<Renderer> {
+        let mut overrides = Vec::new();
+        for stored in ts.list_message_templates().await? {
+            match serde_json::from_value::<TemplateOverride>(stored.body.clone()) {
+                Ok(o) => overrides.push(o),
+                Err(error) => tracing::error!(
+                    tenant = %ts.tenant().id, template = %stored.name, %error,
+                    "a stored template override does not read"
+                ),
+            }
+        }
+        let templates = match TemplateSet::with_overrides(overrides) {
+            Ok(set) => set,
+            Err(error) => {
+                tracing::error!(tenant = %ts.tenant().id, %error, "template overrides left out");
+                TemplateSet::builtin().clone()
+            }
+        };
+        Ok(Renderer { templates, links })
+    }
+
+    pub fn templates(&self) -> &TemplateSet {
+        &self.templates
+    }
+
+    /// What the template context of `contact` is at `now`.
+    pub fn context(
+        &self,
+        tenant: &Tenant,
+        contact: &Contact,
+        file: &DebtorFile,
+        now: DateTime<Utc>,
+    ) -> Result<TemplateContext, String> {
+        let tz: Tz = file
+            .debtor
+            .timezone
+            .parse()
+            .map_err(|_| format!("bad time zone {:?}", file.debtor.timezone))?;
+        let today = now.with_timezone(&tz).date_naive();
+        let mut debts = Vec::new();
+        let mut promise = None;
+        let mut total: Option<Money> = None;
+        for id in std::iter::once(&contact.debt_id).chain(&contact.covers) {
+            let Some(entry) = file.debts.iter().find(|d| d.debt.id == *id) else {
+                continue;
+            };
+            let debt = &entry.debt;
+            if let Some(date) = entry.promise_due {
+                promise.get_or_insert(PromiseLine {
+                    amount: debt.balance,
+                    date,
+                });
+            }
+            total = Some(match total {
+                None => debt.balance,
+                Some(sum) if sum.currency == debt.balance.currency => {
+                    Money::new(sum.amount + debt.balance.amount, sum.currency)
+                }
+                // A message is in one currency: debts in another are listed, not summed.
+                Some(sum) => sum,
+            });
+            debts.push(DebtLine {
+                reference: debt.external_id.clone(),
+                description: debt.product.clone(),
+                amount_due: debt.balance,
+                due_date: debt.due_on,
+                days_overdue: (today - debt.due_on).num_days(),
+            });
+        }
+        let total = total.ok_or("none of the contact's debts is open")?;
+        let pay_url = match contact.channel {
+            // Email links go through the click counter, which leads to the portal.
+            Channel::Email => self.links.url(LinkPurpose::Click, contact.id),
+            _ => self.links.url(LinkPurpose::Portal, contact.id),
+        };
+        Ok(TemplateContext {
+            tenant_name: tenant.name.clone(),
+            debtor_name: file.debtor.name.clone(),
+            language: file.debtor.language,
+            country: file.debtor.country,
+            debts,
+            total,
+            pay_url,
+            unsubscribe_url: (contact.channel == Channel::Email)
+                .then(|| self.links.url(LinkPurpose::Unsubscribe, contact.id)),
+            promise,
+            today,
+        })
+    }
+
+    /// The message for `contact` to `point`, sent through account `account` at `now`.
+    pub fn message(
+        &self,
+        tenant: &Tenant,
+        contact: &Contact,
+        file: &DebtorFile,
+        point: &ContactPoint,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> Result<OutboundMessage, String> {
+        let template = contact
+            .template
+            .as_deref()
+            .ok_or("the contact names no template")?;
+        let context = self.context(tenant, contact, file, now)?;
+        let mut content = self
+            .templates
+            .render(template, contact.channel, &context, tenant.language)
+            .map_err(|e| e.to_string())?;
+        if let Content::Email(email) = &mut content {
+            let pixel = format!(
+                "<img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">",
+                self.links.url(LinkPurpose::Open, contact.id)
+            );
+            match email.html.rfind("</body>") {
+                Some(at) => email.html.insert_str(at, &pixel),
+                None => email.html.push_str(&pixel),
+            }
+        }
+        let base = self.links.base_url();
+        let hooks = format!("{base}/hooks/{}/{account}", tenant.id);
+        let language = file.debtor.language;
+        Ok(OutboundMessage {
+            contact_id: contact.id,
+            idempotency_key: contact.idempotency_key.clone(),
+            channel: contact.channel,
+            to: point.address.clone(),
+            postal: point.postal.as_deref().cloned(),
+            recipient_name: file.debtor.name.clone(),
+            language,
+            locale: locale_tag(language, file.debtor.country).to_string(),
+            sender_name: tenant.name.clone(),
+            content,
+            status_callback: Some(hooks.clone()),
+            gather_callback: Some(format!("{hooks}/gather?lang={language}")),
+            segment: file.debtor.effective_segment().map(str::to_string),
+            now,
+        })
+    }
+}
