@@ -165,7 +165,7 @@ fn wa_number(to: &str) -> Option<String> {
         .chars()
         .filter(|c| !matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'))
         .collect();
-    let plausible = (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    let plausible = (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
     plausible.then_some(digits)
 }
 

@@ -179,6 +179,11 @@ pub fn classify(code: i64, text: &str) -> ErrorClass {
 
 fn names_recipient(text: &str) -> bool {
     let text = text.to_ascii_lowercase();
+    // The sender's own phone number id being wrong is the tenant's configuration, not the
+    // debtor's number.
+    if text.contains("phone number id") || text.contains("phone_number_id") {
+        return false;
+    }
     [
         "recipient",
         "phone number",
@@ -443,6 +448,11 @@ mod tests {
             (
                 100,
                 "(#100) Invalid parameter: template",
+                ErrorClass::Permanent,
+            ),
+            (
+                100,
+                "(#100) Invalid parameter: phone number id 123 does not exist",
                 ErrorClass::Permanent,
             ),
             (131047, "", ErrorClass::Permanent),
