@@ -172,4 +172,6 @@ macro_rules! providers {
 
 providers! {
     Sandbox => sandbox, "sandbox";
+    WhatsappCloud => whatsapp_cloud, "whatsapp_cloud";
+    Webhook => webhook, "webhook";
 }

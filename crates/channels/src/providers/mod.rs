@@ -1,6 +1,8 @@
 //! One module per provider: its configuration, wire types and the mapping to ours.
 
 pub mod sandbox;
+pub mod webhook;
+pub mod whatsapp_cloud;
 
 use recaudo_domain::Secret;
 

@@ -2,3 +2,5 @@
 //! server (wiremock for HTTP, a real SMTP server for email), and the templates.
 
 mod sandbox;
+mod webhook;
+mod whatsapp_cloud;
