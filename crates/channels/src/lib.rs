@@ -16,6 +16,7 @@ pub mod message;
 pub mod providers;
 pub mod seal;
 pub mod signature;
+pub mod templates;
 
 use std::future::Future;
 use std::path::PathBuf;
