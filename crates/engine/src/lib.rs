@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod dispatch;
 mod plan;
 
 pub use plan::{

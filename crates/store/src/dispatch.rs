@@ -801,3 +801,22 @@ enum ClaimKind {
     Expired,
     Due,
 }
+
+#[derive(sqlx::FromRow)]
+struct TenantOfRow {
+    tenant_id: recaudo_domain::TenantId,
+}
+
+impl crate::Store {
+    /// The tenant of a contact, for what names a contact alone (a signed link): `None` when no
+    /// contact has this id.
+    pub async fn tenant_of_contact(&self, id: ContactId) -> Result<Option<TenantStore>> {
+        let mut sql = Sql::new("SELECT tenant_id FROM contacts WHERE id = ");
+        sql.push_arg(id);
+        let row = on_pool!(self, |pool| fetch_optional!(TenantOfRow, sql, pool));
+        match row {
+            Some(row) => Ok(Some(self.tenant(&self.get_tenant(row.tenant_id).await?))),
+            None => Ok(None),
+        }
+    }
+}

@@ -206,7 +206,7 @@ impl Dispatcher {
     pub async fn run_once(&self) -> Result<DispatchReport, DispatchError> {
         let mut report = DispatchReport::default();
         for tenant in self.store.list_tenants().await? {
-            let ts = self.store.tenant(tenant);
+            let ts = self.store.tenant(&tenant);
             let (claimed, stats) = self.dispatch_tenant(&ts).await?;
             report.claimed += claimed;
             report.add(stats);
