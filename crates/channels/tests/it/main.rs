@@ -2,3 +2,4 @@
 //! server (wiremock for HTTP, a real SMTP server for email), and the templates.
 
 mod sandbox;
+mod templates;
