@@ -90,7 +90,7 @@ fn group_digits(digits: &str, group: char) -> String {
     let len = digits.chars().count();
     let mut out = String::with_capacity(len + len / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (len - i) % 3 == 0 {
+        if i > 0 && (len - i).is_multiple_of(3) {
             out.push(group);
         }
         out.push(c);

@@ -2,5 +2,6 @@
 //! server (wiremock for HTTP, a real SMTP server for email), and the templates.
 
 mod sandbox;
+mod templates;
 mod webhook;
 mod whatsapp_cloud;
