@@ -1,8 +1,12 @@
 //! One module per provider: its configuration, wire types and the mapping to ours.
 
+pub mod http_sms;
 pub mod sandbox;
 pub mod webhook;
 pub mod whatsapp_cloud;
+pub mod twilio;
+pub mod twilio_sms;
+pub mod twilio_voice;
 
 use recaudo_domain::Secret;
 

@@ -4,3 +4,4 @@
 mod sandbox;
 mod webhook;
 mod whatsapp_cloud;
+mod twilio_sms;
