@@ -220,11 +220,30 @@ impl Config {
                 check_secret("auth.value", value)?;
             }
         }
-        if self.fields.to.is_empty() {
-            return Err(ConfigError::missing("fields.to"));
+        // Two fields of one name would overwrite each other in the request.
+        let mut names = vec![
+            ("fields.to", &self.fields.to),
+            ("fields.body", &self.fields.body),
+        ];
+        if let Some(from) = &self.fields.from {
+            names.push(("fields.from", from));
         }
-        if self.fields.body.is_empty() {
-            return Err(ConfigError::missing("fields.body"));
+        if let Some(reference) = &self.fields.reference {
+            names.push(("fields.reference", reference));
+        }
+        for (i, (field, name)) in names.iter().enumerate() {
+            if name.is_empty() {
+                return Err(ConfigError::missing(*field));
+            }
+            if names[..i].iter().any(|(_, earlier)| earlier == name) {
+                return Err(ConfigError::new(*field, format!("{name:?} is used twice")));
+            }
+            if self.static_fields.contains_key(name.as_str()) {
+                return Err(ConfigError::new(
+                    format!("static_fields.{name}"),
+                    format!("{name:?} is already {field}"),
+                ));
+            }
         }
         if self.from.is_some() && self.fields.from.is_none() {
             return Err(ConfigError::new(

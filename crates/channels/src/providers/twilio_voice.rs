@@ -264,10 +264,11 @@ impl Provider {
                     code,
                 }
             }
+            // A status Twilio adds later is news to us, not a broken request: Twilio would
+            // retry a refusal for nothing.
             other => {
-                return Err(WebhookError::Malformed(format!(
-                    "unknown CallStatus {other:?}"
-                )));
+                tracing::warn!(status = other, sid, "a Twilio call status we do not map");
+                return Ok(None);
             }
         };
         Ok(Some(ProviderEvent {

@@ -350,6 +350,24 @@ fn the_configuration_names_the_field_at_fault_and_masks_every_secret() {
         Err("status_webhook.statuses".into())
     );
 
+    assert_eq!(
+        field(Config {
+            fields: Fields {
+                body: "to".into(),
+                ..Fields::default()
+            },
+            ..base.clone()
+        }),
+        Err("fields.body".into())
+    );
+    assert_eq!(
+        field(Config {
+            static_fields: BTreeMap::from([("to".to_string(), serde_json::json!("x"))]),
+            ..base.clone()
+        }),
+        Err("static_fields.to".into())
+    );
+
     let saved: ProviderConfig = serde_json::from_value(serde_json::json!({
         "kind": "http_sms",
         "url": "https://gw.example/sms",
