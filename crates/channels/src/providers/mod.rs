@@ -2,11 +2,11 @@
 
 pub mod http_sms;
 pub mod sandbox;
-pub mod webhook;
-pub mod whatsapp_cloud;
 pub mod twilio;
 pub mod twilio_sms;
 pub mod twilio_voice;
+pub mod webhook;
+pub mod whatsapp_cloud;
 
 use recaudo_domain::Secret;
 

@@ -3,7 +3,7 @@
 
 mod http_sms;
 mod sandbox;
-mod webhook;
-mod whatsapp_cloud;
 mod twilio_sms;
 mod twilio_voice;
+mod webhook;
+mod whatsapp_cloud;
