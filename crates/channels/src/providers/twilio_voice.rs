@@ -147,11 +147,17 @@ fn menu_again(language: Language) -> &'static str {
     }
 }
 
-/// `url` with `name=value` added to its query.
+/// `url` with `name=value` in its query, replacing any `name` there already (the dispatcher
+/// may have put a bare language where the `<Say>` tag belongs).
 fn with_param(url: &str, name: &str, value: &str) -> String {
     let pair = serde_urlencoded::to_string([(name, value)]).unwrap_or_default();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{pair}")
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(name))
+        .collect();
+    kept.push(&pair);
+    format!("{path}?{}", kept.join("&"))
 }
 
 fn say(tag: &str, text: &str) -> String {
@@ -373,6 +379,14 @@ mod tests {
         assert_eq!(
             with_param("https://x.example/g?c=1", "lang", "pt-BR"),
             "https://x.example/g?c=1&lang=pt-BR"
+        );
+        assert_eq!(
+            with_param(
+                "https://x.example/g?lang=pt&c=1&language=x",
+                "lang",
+                "pt-BR"
+            ),
+            "https://x.example/g?c=1&language=x&lang=pt-BR"
         );
     }
 }

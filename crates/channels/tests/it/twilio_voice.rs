@@ -19,7 +19,8 @@ const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "voice-token-456";
 const CALLS_PATH: &str = "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Calls.json";
 const STATUS_URL: &str = "https://collect.example.com/webhooks/voice/status";
-const GATHER_URL: &str = "https://collect.example.com/webhooks/voice/gather?c=ctc_01";
+/// As the dispatcher writes it: the bare language, which the provider turns into the `<Say>` tag.
+const GATHER_URL: &str = "https://collect.example.com/webhooks/voice/gather?c=ctc_01&lang=es";
 const XML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
 fn config(base_url: &str) -> Config {
