@@ -332,7 +332,11 @@ impl Provider {
         out
     }
 
-    fn request(&self, message: &OutboundMessage, body: &str) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        message: &OutboundMessage,
+        body: &str,
+    ) -> Result<reqwest::RequestBuilder, SendError> {
         let fields = self.fields(message, body);
         let request = self
             .http
@@ -354,19 +358,21 @@ impl Provider {
                         (name, text)
                     })
                     .collect();
+                let form = serde_urlencoded::to_string(pairs)
+                    .map_err(|e| SendError::permanent("encoding", e.to_string()))?;
                 request
                     .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(serde_urlencoded::to_string(pairs).unwrap_or_default())
+                    .body(form)
             }
         };
-        match &self.config.auth {
+        Ok(match &self.config.auth {
             Auth::None => request,
             Auth::Bearer { token } => request.bearer_auth(token.expose_secret()),
             Auth::Basic { username, password } => {
                 request.basic_auth(username, Some(password.expose_secret()))
             }
             Auth::Header { name, value } => request.header(name.as_str(), value.expose_secret()),
-        }
+        })
     }
 
     /// An error answer: 429 and 5xx are worth another try; another 4xx is permanent with the
@@ -427,7 +433,7 @@ impl ChannelProvider for Provider {
             return Err(SendError::bad_address("no_address", "no number to send to"));
         }
         let response = self
-            .request(message, &sms.body)
+            .request(message, &sms.body)?
             .send()
             .await
             .map_err(transport_error)?;

@@ -582,3 +582,15 @@ fn a_malformed_report_is_refused_without_panicking() {
         );
     }
 }
+
+proptest::proptest! {
+    // Each case builds a provider (and its HTTP client): a few dozen cases cover the parser.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    #[test]
+    fn any_report_is_read_or_refused_without_panicking(body in ".{0,200}") {
+        let provider = reporting();
+        let request = signed(&body);
+        proptest::prop_assert_eq!(provider.verify(&request), Ok(()));
+        let _ = provider.parse_webhook(&request);
+    }
+}

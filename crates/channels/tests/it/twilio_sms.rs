@@ -624,3 +624,16 @@ fn a_malformed_callback_is_refused_without_panicking() {
     garbage.body = bytes::Bytes::from_static(&[0xff, 0xfe, b'=', 0x00]);
     assert!(provider.parse_webhook(&garbage).is_err());
 }
+
+proptest::proptest! {
+    // Each case builds a provider (and its HTTP client): a few dozen cases cover the parser.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    #[test]
+    fn any_body_is_read_or_refused_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+        let provider = build(config("https://api.twilio.com"));
+        let mut request = signed(&[]);
+        request.body = body.into();
+        let _ = provider.verify(&request);
+        let _ = provider.parse_webhook(&request);
+    }
+}

@@ -426,3 +426,22 @@ fn forged_unsigned_and_malformed_callbacks_are_refused() {
         );
     }
 }
+
+proptest::proptest! {
+    // Each case builds a provider (and its HTTP client): a few dozen cases cover the parser.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    #[test]
+    fn any_gather_or_status_body_is_read_or_refused_without_panicking(
+        body in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+        lang in ".{0,20}",
+    ) {
+        let provider = build(config("https://api.twilio.com"));
+        let mut request = request(STATUS_URL, &[], None);
+        request.body = body.into();
+        request.query.insert("lang".into(), lang);
+        let _ = provider.verify(&request);
+        if let Ok((_, reply)) = provider.parse_webhook(&request) {
+            proptest::prop_assert!(reply.body.starts_with(XML));
+        }
+    }
+}
