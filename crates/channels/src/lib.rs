@@ -175,4 +175,7 @@ providers! {
     Sandbox => sandbox, "sandbox";
     WhatsappCloud => whatsapp_cloud, "whatsapp_cloud";
     Webhook => webhook, "webhook";
+    TwilioSms => twilio_sms, "twilio_sms";
+    TwilioVoice => twilio_voice, "twilio_voice";
+    HttpSms => http_sms, "http_sms";
 }

@@ -1,6 +1,10 @@
 //! One module per provider: its configuration, wire types and the mapping to ours.
 
+pub mod http_sms;
 pub mod sandbox;
+pub mod twilio;
+pub mod twilio_sms;
+pub mod twilio_voice;
 pub mod webhook;
 pub mod whatsapp_cloud;
 

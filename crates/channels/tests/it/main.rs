@@ -1,7 +1,10 @@
 //! The channels crate's integration tests: each provider's exact wire exchange against a local
 //! server (wiremock for HTTP, a real SMTP server for email), and the templates.
 
+mod http_sms;
 mod sandbox;
 mod templates;
+mod twilio_sms;
+mod twilio_voice;
 mod webhook;
 mod whatsapp_cloud;

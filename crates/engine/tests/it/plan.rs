@@ -11,11 +11,11 @@ use recaudo_engine::{PlanRunOptions, PlanSetup, plan_all, plan_tenant};
 use recaudo_store::testing::stores;
 use recaudo_store::*;
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(crate) fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().to_utc()
 }
 
-const STRATEGY: &str = "id: simple\nversion: 1\npriority: 1\n\
+pub(crate) const STRATEGY: &str = "id: simple\nversion: 1\npriority: 1\n\
 stop_when: [\"debt.balance <= 0.0\"]\n\
 pause_while: [promise_active, dispute_open]\n\
 steps:\n\
@@ -24,7 +24,7 @@ steps:\n\
 
 /// A tenant with one strategy and `n` debtors, each with an SMS and an email point (consent
 /// granted) and one debt due on `due`.
-async fn tenant(
+pub(crate) async fn tenant(
     store: &Store,
     name: &str,
     country: Country,
@@ -95,7 +95,7 @@ async fn tenant(
     ts
 }
 
-async fn contacts(ts: &TenantStore) -> Vec<recaudo_domain::outbox::Contact> {
+pub(crate) async fn contacts(ts: &TenantStore) -> Vec<recaudo_domain::outbox::Contact> {
     let mut all = vec![];
     let page = ts
         .list_debtors(&DebtorFilter {

@@ -391,10 +391,12 @@ impl TenantStore {
         let mut files = Vec::with_capacity(debtors.len());
         for chunk in debtors.chunks(500) {
             let mut sql = Sql::new(&format!(
-                "SELECT {} FROM debtors WHERE tenant_id = ",
-                crate::rows::DEBTOR_READ_COLUMNS
+                "SELECT {} FROM {} WHERE tenant_id = ",
+                crate::rows::DEBTOR_READ_COLUMNS,
+                crate::rows::DEBTORS_FROM
             ));
-            sql.push_arg(self.tid.clone()).push(" AND id IN ");
+            sql.push_arg(self.tid.clone())
+                .push(" AND erased_at IS NULL AND id IN ");
             sql.push_values(chunk.iter().map(|&d| d.into()).collect());
             let mut read = Vec::new();
             read_each!(self, Debtor, DebtorRow, sql, |d: Debtor| read
