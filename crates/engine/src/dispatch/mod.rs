@@ -246,7 +246,12 @@ impl Dispatcher {
     ) -> Result<(u64, RecordStats), DispatchError> {
         let now = self.clock.now();
         let claimed = ts
-            .claim_contacts(now, self.options.batch, self.options.lease, &self.options.worker)
+            .claim_contacts(
+                now,
+                self.options.batch,
+                self.options.lease,
+                &self.options.worker,
+            )
             .await?;
         if claimed.is_empty() {
             return Ok((0, RecordStats::default()));
@@ -310,11 +315,22 @@ impl Dispatcher {
             let Some(account) = setup.providers.for_channel(contact.channel) else {
                 outcomes.push((
                     reference,
-                    self.failed(setup, contact, file, now, "no_provider", "no provider account sends this channel".into(), false),
+                    self.failed(
+                        setup,
+                        contact,
+                        file,
+                        now,
+                        "no_provider",
+                        "no provider account sends this channel".into(),
+                        false,
+                    ),
                 ));
                 continue;
             };
-            match setup.renderer.message(ts.tenant(), contact, file, point, &account.name, now) {
+            match setup
+                .renderer
+                .message(ts.tenant(), contact, file, point, &account.name, now)
+            {
                 Ok(message) => sends.push((contact, file, account.clone(), message)),
                 Err(error) => outcomes.push((
                     reference,
@@ -349,7 +365,11 @@ impl Dispatcher {
                     retry_after,
                 }) => {
                     let draw = rand::random::<f64>();
-                    match self.options.retry.delay(contact.attempts, draw, retry_after) {
+                    match self
+                        .options
+                        .retry
+                        .delay(contact.attempts, draw, retry_after)
+                    {
                         Some(wait) => DispatchOutcome::Retry {
                             at: now
                                 + chrono::Duration::from_std(wait)

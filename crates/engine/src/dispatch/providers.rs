@@ -122,7 +122,10 @@ impl Providers {
     }
 
     /// A sandbox account for every channel (the demo's, and a development install's).
-    pub fn sandbox(env: &ProviderEnv, config: recaudo_channels::providers::sandbox::Config) -> Providers {
+    pub fn sandbox(
+        env: &ProviderEnv,
+        config: recaudo_channels::providers::sandbox::Config,
+    ) -> Providers {
         let mut providers = Providers::default();
         let settings = AccountSettings {
             channels: vec![
@@ -181,9 +184,7 @@ pub fn open_account(
     key: Option<&SealingKey>,
 ) -> Result<ProviderAccount, String> {
     let key = key.ok_or("no secrets key is configured ([secrets] key)")?;
-    let config = key
-        .open(&stored.config_sealed)
-        .map_err(|e| e.to_string())?;
+    let config = key.open(&stored.config_sealed).map_err(|e| e.to_string())?;
     let config: ProviderConfig =
         serde_json::from_slice(&config).map_err(|e| format!("config: {e}"))?;
     let settings: AccountSettings =

@@ -5,14 +5,14 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use recaudo_domain::calendar::HolidayCalendar;
 use recaudo_domain::outbox::{Contact, ContactState};
 use recaudo_domain::planner::DebtorFile;
+use recaudo_domain::policy::Preset;
 use recaudo_domain::policy::{
     Decision, Evaluator, PastContact, ProposedContact, RuntimeState, TenantPolicy,
 };
 use recaudo_domain::portfolio::{ConsentStatus, ContactPoint, DebtStatus};
-use recaudo_domain::calendar::HolidayCalendar;
-use recaudo_domain::policy::Preset;
 
 /// Whether a claimed contact may go now.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +20,10 @@ pub enum Check<'a> {
     /// Send to this contact point.
     Go(&'a ContactPoint),
     /// Not now: try at `until`.
-    Defer { until: DateTime<Utc>, reason: String },
+    Defer {
+        until: DateTime<Utc>,
+        reason: String,
+    },
     /// Not at all.
     Cancel(String),
 }

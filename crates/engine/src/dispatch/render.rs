@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use recaudo_channels::links::{LinkPurpose, LinkSigner};
-use recaudo_channels::templates::{DebtLine, PromiseLine, TemplateContext, TemplateOverride, TemplateSet, locale_tag};
+use recaudo_channels::templates::{
+    DebtLine, PromiseLine, TemplateContext, TemplateOverride, TemplateSet, locale_tag,
+};
 use recaudo_channels::{Content, OutboundMessage};
 use recaudo_domain::Money;
 use recaudo_domain::outbox::Contact;

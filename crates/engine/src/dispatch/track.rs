@@ -39,10 +39,9 @@ pub fn to_tracked(event: &ProviderEvent) -> Option<Tracked> {
             TrackKind::Replied,
             serde_json::json!({ "from": from, "text": text }),
         ),
-        EventKind::Digits { digits } => (
-            TrackKind::Digits,
-            serde_json::json!({ "digits": digits }),
-        ),
+        EventKind::Digits { digits } => {
+            (TrackKind::Digits, serde_json::json!({ "digits": digits }))
+        }
         EventKind::Unsubscribed { address } => (
             TrackKind::Unsubscribed,
             serde_json::json!({ "address": address, "source": "unsubscribe" }),

@@ -21,7 +21,12 @@ use recaudo_store::*;
 
 use crate::plan::{at, contacts, tenant};
 
-fn dispatcher(store: &Store, clock: Arc<FixedClock>, worker: &str, config: sandbox::Config) -> Dispatcher {
+fn dispatcher(
+    store: &Store,
+    clock: Arc<FixedClock>,
+    worker: &str,
+    config: sandbox::Config,
+) -> Dispatcher {
     Dispatcher::new(
         store.clone(),
         clock,
@@ -63,8 +68,21 @@ async fn planned_contacts_are_sent_once_fail_over_and_come_back_delivered_and_pa
 
         let clock = Arc::new(FixedClock::new(now));
         // Debtor 0's mobile number is refused for good: its step goes on by email.
+        // Every SMS arrives and is paid, so the test does not hang on the draws.
         let config = sandbox::Config {
             reject_addresses_containing: Some("+573012850000".into()),
+            rates: [(
+                Channel::Sms,
+                sandbox::Rates {
+                    delivered: 1.0,
+                    hard_bounce: 0.0,
+                    opened: 0.0,
+                    clicked: 0.5,
+                    replied: 0.5,
+                    paid: 1.0,
+                },
+            )]
+            .into(),
             ..sandbox::Config::default()
         };
         let d = dispatcher(&store, clock.clone(), "w1", config);
@@ -75,11 +93,18 @@ async fn planned_contacts_are_sent_once_fail_over_and_come_back_delivered_and_pa
         assert_eq!(first.recorded.fallbacks, 1, "{db}: {first:?}");
         // The fallback is due at once.
         let second = d.run_once().await.unwrap();
-        assert_eq!((second.claimed, second.recorded.sent), (1, 1), "{db}: {second:?}");
+        assert_eq!(
+            (second.claimed, second.recorded.sent),
+            (1, 1),
+            "{db}: {second:?}"
+        );
         assert_eq!(d.run_once().await.unwrap().claimed, 0, "{db}: nothing left");
 
         let all = contacts(&ts).await;
-        let failed: Vec<_> = all.iter().filter(|c| c.state == ContactState::Failed).collect();
+        let failed: Vec<_> = all
+            .iter()
+            .filter(|c| c.state == ContactState::Failed)
+            .collect();
         assert_eq!(failed.len(), 1, "{db}");
         assert_eq!(failed[0].channel, Channel::Sms);
         let email = all
@@ -114,13 +139,18 @@ async fn planned_contacts_are_sent_once_fail_over_and_come_back_delivered_and_pa
         let later = d.run_once().await.unwrap();
         assert!(later.tracked >= 8, "{db}: {later:?}");
         let counts = ts.outbox_counts().await.unwrap();
-        assert!(counts.delivered >= 6, "{db}: {counts:?}");
-        assert_eq!(counts.sent_by_channel.values().sum::<i64>(), 8, "{db}: {counts:?}");
-        let debts = ts.list_debts(&DebtFilter::default()).await.unwrap().items;
-        assert!(
-            debts.iter().any(|d| d.status == DebtStatus::Paid),
-            "{db}: some debtor paid"
+        assert!(counts.delivered >= 7, "{db}: {counts:?}");
+        assert_eq!(
+            counts.sent_by_channel.values().sum::<i64>(),
+            8,
+            "{db}: {counts:?}"
         );
+        let debts = ts.list_debts(&DebtFilter::default()).await.unwrap().items;
+        let paid = debts
+            .iter()
+            .filter(|d| d.status == DebtStatus::Paid)
+            .count();
+        assert!(paid >= 7, "{db}: every SMS debtor paid: {paid}");
         // A replay of the sandbox's reports changes nothing.
         assert_eq!(d.run_once().await.unwrap().tracked, 0, "{db}");
     }
@@ -141,10 +171,18 @@ async fn a_contact_held_by_a_dead_dispatcher_is_sent_again_under_the_same_key() 
         assert_eq!(held.len(), 3, "{db}");
         let clock = Arc::new(FixedClock::new(now));
         let d = dispatcher(&store, clock.clone(), "alive", sandbox::Config::default());
-        assert_eq!(d.run_once().await.unwrap().claimed, 0, "{db}: the lease holds");
+        assert_eq!(
+            d.run_once().await.unwrap().claimed,
+            0,
+            "{db}: the lease holds"
+        );
         clock.set(now + chrono::Duration::minutes(2));
         let report = d.run_once().await.unwrap();
-        assert_eq!((report.claimed, report.recorded.sent), (3, 3), "{db}: {report:?}");
+        assert_eq!(
+            (report.claimed, report.recorded.sent),
+            (3, 3),
+            "{db}: {report:?}"
+        );
         for c in contacts(&ts).await {
             assert_eq!(c.state, ContactState::Sent, "{db}");
             assert_eq!(c.attempts, 2, "{db}: claimed twice");
