@@ -171,4 +171,6 @@ macro_rules! providers {
 
 providers! {
     Sandbox => sandbox, "sandbox";
+    Smtp => smtp, "smtp";
+    Letter => letter, "letter";
 }

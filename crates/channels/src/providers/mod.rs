@@ -1,6 +1,8 @@
 //! One module per provider: its configuration, wire types and the mapping to ours.
 
+pub mod letter;
 pub mod sandbox;
+pub mod smtp;
 
 use recaudo_domain::Secret;
 
