@@ -18,8 +18,8 @@ use recaudo_domain::portfolio::PostalAddress;
 use recaudo_domain::{ContactId, Country};
 
 use crate::{
-    Capabilities, ChannelProvider, ConfigError, Content, OutboundMessage, ProviderAck,
-    ProviderEnv, ProviderEvent, SendError, WebhookError, WebhookReply, WebhookRequest,
+    Capabilities, ChannelProvider, ConfigError, Content, OutboundMessage, ProviderAck, ProviderEnv,
+    ProviderEvent, SendError, WebhookError, WebhookReply, WebhookRequest,
 };
 
 /// The paper the letters are printed on.
@@ -216,7 +216,14 @@ pub fn layout(record: &LetterRecord) -> Vec<pdf::Page> {
 
     for (i, line) in record.sender_lines.iter().enumerate() {
         let (size, bold) = if i == 0 { (10.0, true) } else { (9.0, false) };
-        put(&mut runs, MARGIN_LEFT, y, size, bold, line.trim().to_string());
+        put(
+            &mut runs,
+            MARGIN_LEFT,
+            y,
+            size,
+            bold,
+            line.trim().to_string(),
+        );
         y -= 12.0;
     }
     y -= 8.0;
@@ -334,13 +341,12 @@ pub fn daily_batch(dir: &Path, date: NaiveDate) -> Result<(PathBuf, PathBuf), io
         if !is_sidecar {
             continue;
         }
-        let record: LetterRecord =
-            serde_json::from_slice(&fs::read(&path)?).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
-                )
-            })?;
+        let record: LetterRecord = serde_json::from_slice(&fs::read(&path)?).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        })?;
         records.push(record);
     }
     if records.is_empty() {
@@ -349,7 +355,7 @@ pub fn daily_batch(dir: &Path, date: NaiveDate) -> Result<(PathBuf, PathBuf), io
             format!("no letters in {}", day.display()),
         ));
     }
-    records.sort_by(|a, b| (a.sent_at, a.contact_id).cmp(&(b.sent_at, b.contact_id)));
+    records.sort_by_key(|record| (record.sent_at, record.contact_id));
 
     let mut pages = vec![];
     let mut manifest = String::from(

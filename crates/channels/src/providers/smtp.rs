@@ -27,9 +27,8 @@ use recaudo_domain::{ContactId, Secret};
 use crate::providers::mask_optional_secret;
 use crate::signature::constant_time_eq;
 use crate::{
-    Capabilities, ChannelProvider, ConfigError, Content, EventKind,
-    OutboundMessage, ProviderAck, ProviderEnv, ProviderEvent, SendError, WebhookError,
-    WebhookReply, WebhookRequest,
+    Capabilities, ChannelProvider, ConfigError, Content, EventKind, OutboundMessage, ProviderAck,
+    ProviderEnv, ProviderEvent, SendError, WebhookError, WebhookReply, WebhookRequest,
 };
 
 pub use dsn::normalize_message_id;
@@ -218,11 +217,17 @@ pub fn message_id(idempotency_key: &str, domain: &str) -> String {
 }
 
 pub struct Provider {
-    config: Config,
-    builder: AsyncSmtpTransportBuilder,
+    /// Boxed: the transport's settings and a signing key are large, and providers sit side by
+    /// side in one enum.
+    inner: Box<Inner>,
     /// Built on the first send: lettre's pool spawns its reaper on the running Tokio runtime,
     /// and a provider may be built (to check a configuration) where there is none.
     transport: OnceCell<AsyncSmtpTransport<Tokio1Executor>>,
+}
+
+struct Inner {
+    config: Config,
+    builder: AsyncSmtpTransportBuilder,
     from: Mailbox,
     reply_to: Option<Mailbox>,
     domain: String,
@@ -294,13 +299,15 @@ impl Provider {
         };
         let domain = config.message_id_domain();
         Ok(Provider {
-            config,
-            builder,
+            inner: Box::new(Inner {
+                config,
+                builder,
+                from,
+                reply_to,
+                domain,
+                dkim,
+            }),
             transport: OnceCell::new(),
-            from,
-            reply_to,
-            domain,
-            dkim,
         })
     }
 
@@ -323,9 +330,9 @@ impl Provider {
         })?;
         let name = message.recipient_name.trim();
         let to = Mailbox::new((!name.is_empty()).then(|| name.to_string()), address);
-        let message_id = message_id(&message.idempotency_key, &self.domain);
+        let message_id = message_id(&message.idempotency_key, &self.inner.domain);
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(self.inner.from.clone())
             .to(to)
             .subject(email.subject.clone())
             .message_id(Some(message_id))
@@ -334,7 +341,7 @@ impl Provider {
                 HeaderName::new_from_ascii_str("X-Recaudo-Contact"),
                 message.contact_id.to_string(),
             ));
-        if let Some(reply_to) = &self.reply_to {
+        if let Some(reply_to) = &self.inner.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
         if let Some(url) = &email.unsubscribe_url {
@@ -346,7 +353,7 @@ impl Provider {
                 email.html.clone(),
             ))
             .map_err(|e| SendError::permanent("invalid_message", e.to_string()))?;
-        if let Some(dkim) = &self.dkim {
+        if let Some(dkim) = &self.inner.dkim {
             built.sign(dkim);
         }
         Ok(built)
@@ -354,7 +361,7 @@ impl Provider {
 
     async fn transport(&self) -> &AsyncSmtpTransport<Tokio1Executor> {
         self.transport
-            .get_or_init(|| async { self.builder.clone().build() })
+            .get_or_init(|| async { self.inner.builder.clone().build() })
             .await
     }
 
@@ -469,7 +476,7 @@ impl ChannelProvider for Provider {
             two_way: false,
             templates_required: false,
             max_length: None,
-            delivery_reports: self.config.bounce_token.is_some(),
+            delivery_reports: self.inner.config.bounce_token.is_some(),
         }
     }
 
@@ -479,7 +486,7 @@ impl ChannelProvider for Provider {
             .headers()
             .get_raw("Message-ID")
             .map(str::to_string)
-            .unwrap_or_else(|| message_id(&message.idempotency_key, &self.domain));
+            .unwrap_or_else(|| message_id(&message.idempotency_key, &self.inner.domain));
         let transport = self.transport().await;
         match transport.send(email).await {
             Ok(_) => Ok(ProviderAck {
@@ -492,7 +499,7 @@ impl ChannelProvider for Provider {
     }
 
     fn verify(&self, request: &WebhookRequest) -> Result<(), WebhookError> {
-        let Some(expected) = &self.config.bounce_token else {
+        let Some(expected) = &self.inner.config.bounce_token else {
             return Err(WebhookError::NotSupported);
         };
         let given = request.query.get("token").map(String::as_str).or_else(|| {
@@ -509,7 +516,9 @@ impl ChannelProvider for Provider {
         if constant_time_eq(expected.expose_secret().as_bytes(), given.as_bytes()) {
             Ok(())
         } else {
-            Err(WebhookError::Forged("the bounce token does not match".into()))
+            Err(WebhookError::Forged(
+                "the bounce token does not match".into(),
+            ))
         }
     }
 
@@ -517,7 +526,7 @@ impl ChannelProvider for Provider {
         &self,
         request: &WebhookRequest,
     ) -> Result<(Vec<ProviderEvent>, WebhookReply), WebhookError> {
-        if self.config.bounce_token.is_none() {
+        if self.inner.config.bounce_token.is_none() {
             return Err(WebhookError::NotSupported);
         }
         if request.body.len() > MAX_BOUNCE_BYTES {

@@ -26,7 +26,9 @@ pub struct Bounce {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Will not be delivered; `hard` when the address is at fault (5.x.x), soft otherwise.
-    Failed { hard: bool },
+    Failed {
+        hard: bool,
+    },
     /// Still being tried.
     Delayed,
     Delivered,
@@ -60,7 +62,13 @@ pub fn parse_dsn(content_type: &str, body: &[u8]) -> Result<Vec<Bounce>, String>
         let (headers, rest) = split_headers(body);
         let inner = header(&headers, "content-type").unwrap_or("text/plain");
         found.report_date = header(&headers, "date").and_then(parse_date);
-        walk(inner, header(&headers, "content-transfer-encoding"), rest, &mut found, 0);
+        walk(
+            inner,
+            header(&headers, "content-transfer-encoding"),
+            rest,
+            &mut found,
+            0,
+        );
     }
     let Some(status) = found.delivery_status else {
         return Err("no message/delivery-status part in the report".into());
@@ -135,7 +143,11 @@ fn json_bounce(item: &serde_json::Value) -> Result<Bounce, String> {
         }
     };
     let message_id = text("message_id").ok_or("a bounce without message_id")?;
-    let action = match text("type").as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let action = match text("type")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("hard") => Action::Failed { hard: true },
         Some("soft") => Action::Failed { hard: false },
         Some(other) => return Err(format!("unknown bounce type {other:?} (hard or soft)")),
@@ -163,7 +175,11 @@ fn json_bounce(item: &serde_json::Value) -> Result<Bounce, String> {
 
 /// `<id@domain>` whatever the report wrote (with or without brackets, padded).
 pub fn normalize_message_id(raw: &str) -> String {
-    let id = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    let id = raw
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
     format!("<{id}>")
 }
 
@@ -204,15 +220,15 @@ fn walk(content_type: &str, encoding: Option<&str>, body: &[u8], found: &mut Fou
                 walk_multipart(boundary, body, found, depth + 1);
             }
         }
-        "message/delivery-status" | "message/global-delivery-status" => {
-            if found.delivery_status.is_none() {
-                found.delivery_status = Some(String::from_utf8_lossy(body).into_owned());
-            }
+        "message/delivery-status" | "message/global-delivery-status"
+            if found.delivery_status.is_none() =>
+        {
+            found.delivery_status = Some(String::from_utf8_lossy(body).into_owned());
         }
-        "message/rfc822" | "text/rfc822-headers" | "message/global" | "message/global-headers" => {
-            if found.original_headers.is_none() {
-                found.original_headers = Some(split_headers(body).0);
-            }
+        "message/rfc822" | "text/rfc822-headers" | "message/global" | "message/global-headers"
+            if found.original_headers.is_none() =>
+        {
+            found.original_headers = Some(split_headers(body).0);
         }
         _ => {}
     }
