@@ -123,19 +123,15 @@ fn content_stream(page: &Page) -> Vec<u8> {
     out
 }
 
-/// A string's bytes escaped for a PDF literal string: `(`, `)` and `\` take a backslash; line
-/// ends become spaces (a run is one line).
+/// WinAnsi bytes escaped for a PDF literal string: `(`, `)` and `\` take a backslash. Line
+/// ends never get here: [`win_ansi`] maps control characters to `?`.
 fn escape(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + 8);
     for &byte in bytes {
-        match byte {
-            b'(' | b')' | b'\\' => {
-                out.push(b'\\');
-                out.push(byte);
-            }
-            b'\r' | b'\n' => out.push(b' '),
-            _ => out.push(byte),
+        if matches!(byte, b'(' | b')' | b'\\') {
+            out.push(b'\\');
         }
+        out.push(byte);
     }
     out
 }
@@ -324,6 +320,35 @@ mod tests {
             assert!(text_width(line, 10.0, false) <= 120.0, "{line}");
         }
         assert_eq!(lines.join(" ").replace(' ', ""), text.replace(' ', ""));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wrapped_lines_fit_and_keep_every_word(text in "\\PC{0,300}", width in 20f32..400.0) {
+            let lines = wrap(&text, width, 10.0, false);
+            for line in &lines {
+                // A single character wider than the line is the only overflow allowed.
+                proptest::prop_assert!(
+                    text_width(line, 10.0, false) <= width || line.chars().count() == 1
+                );
+            }
+            let joined: String = lines.concat().split_whitespace().collect();
+            let expected: String = text.split_whitespace().collect();
+            proptest::prop_assert_eq!(joined, expected);
+        }
+
+        #[test]
+        fn content_bytes_never_hold_an_unescaped_parenthesis(text in "\\PC{0,100}") {
+            let escaped = escape(&encode(&text));
+            let mut previous_backslashes = 0usize;
+            for &byte in &escaped {
+                if matches!(byte, b'(' | b')') {
+                    proptest::prop_assert!(previous_backslashes % 2 == 1);
+                }
+                previous_backslashes = if byte == b'\\' { previous_backslashes + 1 } else { 0 };
+                proptest::prop_assert!(byte >= 0x20);
+            }
+        }
     }
 
     #[test]

@@ -508,6 +508,39 @@ mod tests {
         assert_eq!(parts, vec![&b"A: 1\r\n\r\none"[..], &b"\r\ntwo"[..]]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_or_fail_without_panicking(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1500),
+            boundary in "[a-z]{1,3}",
+        ) {
+            let _ = parse_dsn("message/rfc822", &body);
+            let _ = parse_dsn(&format!("multipart/report; boundary={boundary}"), &body);
+            let _ = parse_json(&body);
+        }
+
+        #[test]
+        fn mangled_reports_parse_or_fail_without_panicking(cut in 0usize..900, flip in 0usize..900) {
+            let mut report = SAMPLE.as_bytes().to_vec();
+            if let Some(byte) = report.get_mut(flip) {
+                *byte ^= 0x5a;
+            }
+            report.truncate(cut.max(1));
+            let _ = parse_dsn("message/rfc822", &report);
+        }
+    }
+
+    const SAMPLE: &str = "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; a@b.c\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: base64\r\n\r\nTWVzc2FnZS1JRDogPHhAeT4NCg==\r\n--b--\r\n";
+
+    #[test]
+    fn the_sample_report_reads_its_base64_headers() {
+        let bounces = parse_dsn("message/rfc822", SAMPLE.as_bytes()).expect("parses");
+        assert_eq!(bounces.len(), 1);
+        assert_eq!(bounces[0].message_id.as_deref(), Some("<x@y>"));
+        assert_eq!(bounces[0].recipient.as_deref(), Some("a@b.c"));
+        assert_eq!(bounces[0].action, Action::Failed { hard: true });
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for body in [
