@@ -274,7 +274,8 @@ impl Provider {
                 dkim.domain.trim().to_string(),
                 signing_key(dkim.private_key.expose_secret())?,
                 // RFC 8058 asks for both unsubscribe headers to be signed; a header a message
-                // lacks is signed as absent.
+                // lacks is signed as absent. Not Content-Type: lettre writes a multipart's
+                // with the body, after signing, so a receiver would see it changed.
                 [
                     "From",
                     "To",
@@ -285,7 +286,6 @@ impl Provider {
                     "List-Unsubscribe",
                     "List-Unsubscribe-Post",
                     "MIME-Version",
-                    "Content-Type",
                 ]
                 .into_iter()
                 .map(HeaderName::new_from_ascii_str)
