@@ -178,4 +178,6 @@ providers! {
     TwilioSms => twilio_sms, "twilio_sms";
     TwilioVoice => twilio_voice, "twilio_voice";
     HttpSms => http_sms, "http_sms";
+    Smtp => smtp, "smtp";
+    Letter => letter, "letter";
 }

@@ -1,7 +1,9 @@
 //! One module per provider: its configuration, wire types and the mapping to ours.
 
 pub mod http_sms;
+pub mod letter;
 pub mod sandbox;
+pub mod smtp;
 pub mod twilio;
 pub mod twilio_sms;
 pub mod twilio_voice;

@@ -2,7 +2,9 @@
 //! server (wiremock for HTTP, a real SMTP server for email), and the templates.
 
 mod http_sms;
+mod letter;
 mod sandbox;
+mod smtp;
 mod templates;
 mod twilio_sms;
 mod twilio_voice;
