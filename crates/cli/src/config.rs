@@ -21,6 +21,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub log: LogConfig,
     pub planner: PlannerConfig,
+    pub dispatch: DispatchConfig,
 }
 
 /// The database URL. It may carry a password (`postgres://USER:PASSWORD@HOST/DB`, or a
@@ -77,6 +78,43 @@ pub struct PlannerConfig {
     pub interval_seconds: u64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// Whether `serve` sends what the planner planned.
+    pub enabled: bool,
+    /// Channels without a provider account of the tenant go to the built-in sandbox (which
+    /// sends nothing anywhere). Off: such contacts fail as `no_provider`.
+    pub sandbox: bool,
+    /// Contacts claimed at a time.
+    pub batch: usize,
+    /// Sends in flight at once.
+    pub concurrency: usize,
+    /// Seconds a claim holds before another worker may take the contact over.
+    pub lease_seconds: u64,
+    /// Milliseconds between passes when there is nothing to send.
+    pub idle_millis: u64,
+    /// Where the installation is reached from outside (links in messages, provider callbacks).
+    pub public_url: Option<String>,
+    /// Where letters' PDFs and daily batches are written.
+    pub letters_dir: std::path::PathBuf,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            enabled: true,
+            sandbox: false,
+            batch: 500,
+            concurrency: 64,
+            lease_seconds: 120,
+            idle_millis: 1000,
+            public_url: None,
+            letters_dir: "letters".into(),
+        }
+    }
+}
+
 impl Default for PlannerConfig {
     fn default() -> Self {
         PlannerConfig {
@@ -113,6 +151,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             log: LogConfig::default(),
             planner: PlannerConfig::default(),
+            dispatch: DispatchConfig::default(),
         }
     }
 }

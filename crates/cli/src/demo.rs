@@ -95,6 +95,10 @@ pub struct DemoArgs {
     /// Build the demo database, print its keys and how to serve it, and exit.
     #[arg(long)]
     pub no_serve: bool,
+    /// How much faster than real time the demo's clock runs: 8640 is one simulated day every
+    /// 10 seconds.
+    #[arg(long, default_value_t = 8640.0)]
+    pub speed: f64,
 }
 
 struct DemoTenant {
@@ -334,14 +338,76 @@ pub async fn run(
     };
     let mut cfg = config.clone();
     cfg.database_url = DatabaseUrl::from(url);
-    crate::serve::serve(
-        store,
-        &cfg,
-        &args.addr,
-        Arc::new(clock),
-        Some(Box::new(banner)),
-    )
-    .await
+    // Simulated days: the planner runs every few simulated hours, the dispatcher sends to the
+    // sandbox, whose debtors read, answer and pay as the days go by.
+    let speed = if args.speed.is_finite() && args.speed >= 1.0 {
+        args.speed
+    } else {
+        anyhow::bail!("--speed must be at least 1 (real time), not {}", args.speed);
+    };
+    let clock: Arc<dyn Clock> = Arc::new(recaudo_domain::ScaledClock::new(now, speed));
+    cfg.planner.enabled = true;
+    cfg.planner.interval_seconds = ((6.0 * 3600.0 / speed) as u64).max(1);
+    cfg.dispatch.enabled = true;
+    cfg.dispatch.sandbox = true;
+    cfg.dispatch.idle_millis = 250;
+    let status = tokio::spawn(report_progress(store.clone(), Arc::clone(&clock)));
+    let served = crate::serve::serve(store, &cfg, &args.addr, clock, Some(Box::new(banner))).await;
+    status.abort();
+    served
+}
+
+/// Every ten seconds, what the demo did so far: the simulated day, what left by channel, what
+/// came back, what was paid.
+async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let Ok(tenants) = store.list_tenants().await else {
+            continue;
+        };
+        let day = clock
+            .now()
+            .with_timezone(&chrono_tz::America::Bogota)
+            .format("%a %Y-%m-%d %H:%M");
+        for tenant in tenants {
+            let ts = store.tenant(&tenant);
+            let Ok(counts) = ts.outbox_counts().await else {
+                continue;
+            };
+            let sent: Vec<String> = counts
+                .sent_by_channel
+                .iter()
+                .map(|(channel, n)| format!("{channel} {n}"))
+                .collect();
+            let paid = ts
+                .list_debts(&recaudo_store::DebtFilter {
+                    status: Some(recaudo_domain::portfolio::DebtStatus::Paid),
+                    limit: Some(1000),
+                    ..Default::default()
+                })
+                .await
+                .map(|page| page.items.len())
+                .unwrap_or(0);
+            println!(
+                "[{day}] {}: planned {}, sent {} ({}), delivered {}, opened {}, replied {}, paid debts {}{}",
+                tenant.name,
+                counts.by_state.get("planned").copied().unwrap_or(0),
+                counts.sent_by_channel.values().sum::<i64>(),
+                if sent.is_empty() {
+                    "none yet".to_string()
+                } else {
+                    sent.join(", ")
+                },
+                counts.delivered,
+                counts.opened,
+                counts.replied,
+                paid,
+                if paid >= 1000 { "+" } else { "" },
+            );
+        }
+    }
 }
 
 /// `1 day 3 h`, `5 h 20 min`: how far the demo's clock runs ahead.
@@ -414,6 +480,7 @@ mod tests {
             database: database.map(PathBuf::from),
             debtors: 1,
             no_serve: true,
+            speed: 8640.0,
         };
         let url = |text: &str| DatabaseUrl::from(text.to_string());
         assert_eq!(

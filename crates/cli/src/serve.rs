@@ -36,6 +36,7 @@ pub async fn serve(
     // reqwest and others need one rustls provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store_for_planner = store.clone();
+    let dispatch_clock = Arc::clone(&clock);
     let state = recaudo_web::AppState {
         store,
         clock: Arc::clone(&clock),
@@ -56,6 +57,35 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
+    // The dispatcher sends what the planner planned, stopped with the server.
+    let (stop_dispatch, stopped) = tokio::sync::watch::channel(false);
+    let dispatcher = config.dispatch.enabled.then(|| {
+        let d = &config.dispatch;
+        let base = d
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"));
+        let options = recaudo_engine::dispatch::DispatchOptions {
+            batch: d.batch.max(1),
+            concurrency: d.concurrency.max(1),
+            lease: std::time::Duration::from_secs(d.lease_seconds.max(1)),
+            sandbox: d
+                .sandbox
+                .then(recaudo_channels::providers::sandbox::Config::default),
+            ..Default::default()
+        };
+        let env = recaudo_channels::ProviderEnv::new(d.letters_dir.clone(), d.public_url.clone());
+        let dispatcher = recaudo_engine::dispatch::Dispatcher::new(
+            store_for_planner.clone(),
+            Arc::clone(&dispatch_clock),
+            options,
+            env,
+            None,
+            recaudo_channels::links::LinkSigner::new(&link_key(), &base),
+        );
+        let idle = std::time::Duration::from_millis(d.idle_millis.max(10));
+        tokio::spawn(async move { dispatcher.run(idle, stopped).await })
+    });
     tracing::info!(%local, "listening");
     if let Some(on_ready) = on_ready {
         on_ready(local);
@@ -69,5 +99,27 @@ pub async fn serve(
     if let Some(planner) = planner {
         planner.abort();
     }
+    let _ = stop_dispatch.send(true);
+    if let Some(dispatcher) = dispatcher {
+        let _ = dispatcher.await;
+    }
     served
+}
+
+/// The key links in messages are signed with. Until the installation configures one, each
+/// process makes its own: links sent before a restart then no longer open.
+fn link_key() -> Vec<u8> {
+    match std::env::var("RECAUDO_LINK_KEY") {
+        Ok(key) if key.len() >= 16 => key.into_bytes(),
+        _ => {
+            tracing::warn!(
+                "RECAUDO_LINK_KEY is not set: message links last until the next restart"
+            );
+            let mut key = vec![0u8; 32];
+            for b in key.iter_mut() {
+                *b = rand::random();
+            }
+            key
+        }
+    }
 }

@@ -64,6 +64,40 @@ impl OffsetClock {
     }
 }
 
+/// A clock that reads `start` now and runs `speed` times as fast as the system's: the demo's
+/// simulated days.
+#[derive(Debug, Clone, Copy)]
+pub struct ScaledClock {
+    start: DateTime<Utc>,
+    real_start: DateTime<Utc>,
+    speed: f64,
+}
+
+impl ScaledClock {
+    pub fn new(start: DateTime<Utc>, speed: f64) -> Self {
+        ScaledClock {
+            start,
+            real_start: Utc::now(),
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
+        }
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+}
+
+impl Clock for ScaledClock {
+    fn now(&self) -> DateTime<Utc> {
+        let real = (Utc::now() - self.real_start).num_milliseconds() as f64;
+        self.start + Duration::milliseconds((real * self.speed) as i64)
+    }
+}
+
 impl Clock for OffsetClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.offset

@@ -21,7 +21,7 @@ pub mod secret;
 pub mod strategy;
 pub mod tasks;
 
-pub use clock::{Clock, FixedClock, OffsetClock, SystemClock};
+pub use clock::{Clock, FixedClock, OffsetClock, ScaledClock, SystemClock};
 pub use country::Country;
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError};

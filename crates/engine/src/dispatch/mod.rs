@@ -338,18 +338,23 @@ impl Dispatcher {
                 )),
             }
         }
-        let results: Vec<_> = futures::stream::iter(sends)
-            .map(|(contact, file, account, message)| async move {
-                account.slot().await;
-                let started = std::time::Instant::now();
-                let result = account.provider.send(&message).await;
-                metrics::histogram!(PROVIDER_SECONDS, "provider" => account.provider.kind().as_str())
-                    .record(started.elapsed().as_secs_f64());
-                (contact, file, account, message, result)
-            })
+        // The sends own what they use (an index back into `sends` names the rest), so the
+        // stream's futures borrow nothing of this call.
+        let jobs: Vec<(usize, Arc<Account>, recaudo_channels::OutboundMessage)> = sends
+            .iter()
+            .enumerate()
+            .map(|(i, (_, _, account, message))| (i, account.clone(), message.clone()))
+            .collect();
+        let mut results: Vec<_> = futures::stream::iter(jobs)
+            .map(send_one)
             .buffer_unordered(self.options.concurrency.max(1))
             .collect()
             .await;
+        results.sort_by_key(|(i, _, _)| *i);
+        let results = results.into_iter().map(|(i, message, result)| {
+            let (contact, file, account, _) = &sends[i];
+            (*contact, *file, account.clone(), message, result)
+        });
         for (contact, file, account, message, result) in results {
             let reference = ContactRef::from(contact);
             let outcome = match result {
@@ -426,6 +431,22 @@ impl Dispatcher {
             fallback,
         }
     }
+}
+
+/// Sends one message through its account, within the account's rate.
+async fn send_one(
+    (index, account, message): (usize, Arc<Account>, recaudo_channels::OutboundMessage),
+) -> (
+    usize,
+    recaudo_channels::OutboundMessage,
+    Result<recaudo_channels::ProviderAck, SendError>,
+) {
+    account.slot().await;
+    let started = std::time::Instant::now();
+    let result = account.provider.send(&message).await;
+    metrics::histogram!(PROVIDER_SECONDS, "provider" => account.provider.kind().as_str())
+        .record(started.elapsed().as_secs_f64());
+    (index, message, result)
 }
 
 fn outcome_name(outcome: &DispatchOutcome) -> &'static str {
