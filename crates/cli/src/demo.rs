@@ -384,7 +384,7 @@ async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
             let paid = ts
                 .list_debts(&recaudo_store::DebtFilter {
                     status: Some(recaudo_domain::portfolio::DebtStatus::Paid),
-                    limit: Some(1000),
+                    limit: Some(recaudo_store::MAX_PAGE),
                     ..Default::default()
                 })
                 .await
@@ -404,7 +404,11 @@ async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
                 counts.opened,
                 counts.replied,
                 paid,
-                if paid >= 1000 { "+" } else { "" },
+                if paid as i64 >= recaudo_store::MAX_PAGE {
+                    "+"
+                } else {
+                    ""
+                },
             );
         }
     }
