@@ -19,6 +19,7 @@ pub mod retry;
 pub mod search;
 pub mod secret;
 pub mod strategy;
+pub mod tasks;
 
 pub use clock::{Clock, FixedClock, OffsetClock, SystemClock};
 pub use country::Country;

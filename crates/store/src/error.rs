@@ -17,6 +17,8 @@ pub enum Entity {
     Strategy,
     StrategyVersion,
     ContactRules,
+    ProviderAccount,
+    Task,
 }
 
 impl Entity {
@@ -34,6 +36,8 @@ impl Entity {
             Entity::Strategy => "strategy",
             Entity::StrategyVersion => "strategy version",
             Entity::ContactRules => "contact rules",
+            Entity::ProviderAccount => "provider account",
+            Entity::Task => "task",
         }
     }
 }
@@ -73,6 +77,14 @@ pub enum StoreError {
         strategy_id: String,
         version: u32,
         latest: u32,
+    },
+    /// The change does not fit the state the thing is in (a task claimed by another agent, or
+    /// resolved already); `reason` says which, for a human.
+    #[error("{what} `{id}`: {reason}")]
+    Conflict {
+        what: Entity,
+        id: String,
+        reason: String,
     },
     #[error("configuration: {0}")]
     Config(String),

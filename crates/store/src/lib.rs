@@ -8,6 +8,7 @@
 
 #![deny(unsafe_code)]
 
+mod accounts;
 mod contact_rules;
 mod dialect;
 mod dispatch;
@@ -25,6 +26,7 @@ mod rows;
 mod sql;
 mod sqlite;
 mod strategies;
+mod tasks;
 mod tenants;
 pub mod testing;
 
@@ -35,6 +37,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use accounts::StoredAccount;
 pub use contact_rules::{PutContactRules, StoredContactRules};
 pub use dispatch::{
     Applied, ContactRef, DispatchOutcome, OutboxCounts, OutboxEntry, OutboxFilter, RecordStats,
@@ -58,6 +61,7 @@ pub use portfolio::{
 };
 pub use sqlite::planning::PlanRows;
 pub use strategies::{PutStrategy, StoredStrategy};
+pub use tasks::{TASK_NAME_MAX, TASK_NOTE_MAX, TaskFilter};
 pub use tenants::{ApiKeyInfo, NewTenant, TenantKey, hash_api_key};
 
 use recaudo_domain::portfolio::Tenant;

@@ -1,6 +1,7 @@
 //! The crate's integration tests, one module per area, linked as one test binary; `fixtures`
 //! holds what they share.
 
+mod accounts_and_tasks;
 mod contact_rules;
 mod fixtures;
 mod ledger;
