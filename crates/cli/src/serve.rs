@@ -42,6 +42,7 @@ pub async fn serve(
         metrics: recaudo_web::install_metrics_recorder(),
         body_limit: config.server.body_limit_bytes,
         import_limit: config.server.import_limit_bytes,
+        sealing_key: config.secrets.sealing_key()?,
     };
     let app = recaudo_web::router(state);
     // The planner on its schedule, stopped with the server.
