@@ -22,6 +22,39 @@ pub struct Config {
     pub log: LogConfig,
     pub planner: PlannerConfig,
     pub dispatch: DispatchConfig,
+    pub secrets: SecretsConfig,
+}
+
+/// Keys of the installation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// The key that seals provider accounts' credentials at rest: 32 bytes as 64 hex digits or
+    /// base64 (`recaudo secrets new-key` makes one). Without it, provider accounts cannot be
+    /// saved.
+    pub key: Option<Secret<String>>,
+}
+
+impl PartialEq for SecretsConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.key.as_ref().map(Secret::expose_secret)
+            == other.key.as_ref().map(Secret::expose_secret)
+    }
+}
+
+impl SecretsConfig {
+    /// The sealing key, read; `None` when none is configured, an error naming the key when it
+    /// does not read (never showing it).
+    pub fn sealing_key(
+        &self,
+    ) -> anyhow::Result<Option<std::sync::Arc<recaudo_channels::seal::SealingKey>>> {
+        let Some(text) = &self.key else {
+            return Ok(None);
+        };
+        let key = recaudo_channels::seal::SealingKey::parse(text)
+            .map_err(|e| anyhow::anyhow!("configuration: secrets.key: {e}"))?;
+        Ok(Some(std::sync::Arc::new(key)))
+    }
 }
 
 /// The database URL. It may carry a password (`postgres://USER:PASSWORD@HOST/DB`, or a
@@ -152,6 +185,7 @@ impl Default for Config {
             log: LogConfig::default(),
             planner: PlannerConfig::default(),
             dispatch: DispatchConfig::default(),
+            secrets: SecretsConfig::default(),
         }
     }
 }

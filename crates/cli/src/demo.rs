@@ -351,6 +351,10 @@ pub async fn run(
     cfg.dispatch.enabled = true;
     cfg.dispatch.sandbox = true;
     cfg.dispatch.idle_millis = 250;
+    // A key of the demo's own: provider accounts can be saved, and links are signed.
+    if cfg.secrets.key.is_none() {
+        cfg.secrets.key = Some(recaudo_channels::seal::SealingKey::generate_hex());
+    }
     let status = tokio::spawn(report_progress(store.clone(), Arc::clone(&clock)));
     let served = crate::serve::serve(store, &cfg, &args.addr, clock, Some(Box::new(banner))).await;
     status.abort();

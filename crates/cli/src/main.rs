@@ -12,6 +12,7 @@ mod examples;
 mod import;
 mod intents;
 mod plan;
+mod providers;
 mod rules;
 mod serve;
 mod strategy;
@@ -117,6 +118,22 @@ enum Command {
         #[command(subcommand)]
         command: rules::RulesCommand,
     },
+    /// Keys of the installation: `new-key` prints a fresh `[secrets] key`.
+    Secrets {
+        #[command(subcommand)]
+        command: providers::SecretsCommand,
+    },
+    /// A tenant's provider accounts (SMTP, Twilio, WhatsApp Cloud, …): add from a file (its
+    /// credentials sealed with `[secrets] key`), list (masked), remove (docs/providers.md).
+    Provider {
+        #[command(subcommand)]
+        command: providers::ProviderCommand,
+    },
+    /// A tenant's agent tasks, from strategies' `task:` steps.
+    Task {
+        #[command(subcommand)]
+        command: providers::TaskCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -165,6 +182,15 @@ fn main() -> ExitCode {
         } => return strategy::validate(&file),
         Command::Classify(args) => return classify::run(&args, SystemClock.now()),
         Command::Intents { command } => return intents::run(command),
+        Command::Secrets { command } => {
+            return match providers::secrets(command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         command => command,
     };
     let mut config = match Config::load(cli.config.as_deref()) {
@@ -284,6 +310,9 @@ async fn run(
         Command::Calendar { command } => calendar::run(command, &clock),
         Command::Strategy { command } => strategy::run(command, &config).await,
         Command::Rules { command } => rules::run(command, &config).await,
+        Command::Secrets { command } => providers::secrets(command),
+        Command::Provider { command } => providers::provider(command, &config).await,
+        Command::Task { command } => providers::task(command, &config).await,
         // `main` answers these before reading any configuration; the same here.
         Command::Classify(args) => match classify::run(&args, clock.now()) {
             code if code == ExitCode::SUCCESS => Ok(()),

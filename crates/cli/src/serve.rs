@@ -37,12 +37,15 @@ pub async fn serve(
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store_for_planner = store.clone();
     let dispatch_clock = Arc::clone(&clock);
+    let sealing_key = config.secrets.sealing_key()?;
+    let link_key = link_key(config.secrets.key.as_ref());
     let state = recaudo_web::AppState {
         store,
         clock: Arc::clone(&clock),
         metrics: recaudo_web::install_metrics_recorder(),
         body_limit: config.server.body_limit_bytes,
         import_limit: config.server.import_limit_bytes,
+        sealing_key: sealing_key.clone(),
     };
     let app = recaudo_web::router(state);
     // The planner on its schedule, stopped with the server.
@@ -80,8 +83,8 @@ pub async fn serve(
             Arc::clone(&dispatch_clock),
             options,
             env,
-            None,
-            recaudo_channels::links::LinkSigner::new(&link_key(), &base),
+            sealing_key.clone(),
+            recaudo_channels::links::LinkSigner::new(&link_key, &base),
         );
         let idle = std::time::Duration::from_millis(d.idle_millis.max(10));
         tokio::spawn(async move { dispatcher.run(idle, stopped).await })
@@ -106,15 +109,14 @@ pub async fn serve(
     served
 }
 
-/// The key links in messages are signed with. Until the installation configures one, each
-/// process makes its own: links sent before a restart then no longer open.
-fn link_key() -> Vec<u8> {
-    match std::env::var("RECAUDO_LINK_KEY") {
-        Ok(key) if key.len() >= 16 => key.into_bytes(),
-        _ => {
-            tracing::warn!(
-                "RECAUDO_LINK_KEY is not set: message links last until the next restart"
-            );
+/// The key links in messages are signed with: derived from `[secrets] key` (the signer hashes
+/// it with its own label, so it is not the sealing key). Without one, each process makes its
+/// own, and links sent before a restart no longer open.
+fn link_key(secrets_key: Option<&recaudo_domain::Secret<String>>) -> Vec<u8> {
+    match secrets_key {
+        Some(key) => key.expose_secret().as_bytes().to_vec(),
+        None => {
+            tracing::warn!("[secrets] key is not set: message links last until the next restart");
             let mut key = vec![0u8; 32];
             for b in key.iter_mut() {
                 *b = rand::random();

@@ -54,6 +54,9 @@ pub struct AppState {
     /// The largest import file accepted by `POST /api/v1/imports`, in bytes
     /// ([`IMPORT_BODY_LIMIT`]).
     pub import_limit: usize,
+    /// Seals and opens provider accounts' credentials (`[secrets] key`); without one, provider
+    /// accounts cannot be saved (409) and are listed without their configuration.
+    pub sealing_key: Option<Arc<recaudo_channels::seal::SealingKey>>,
 }
 
 impl AppState {
@@ -65,7 +68,14 @@ impl AppState {
             metrics: install_metrics_recorder(),
             body_limit: DEFAULT_BODY_LIMIT,
             import_limit: IMPORT_BODY_LIMIT,
+            sealing_key: None,
         }
+    }
+
+    /// The same state with the key that seals provider accounts' credentials.
+    pub fn with_sealing_key(mut self, key: Arc<recaudo_channels::seal::SealingKey>) -> Self {
+        self.sealing_key = Some(key);
+        self
     }
 }
 
@@ -75,8 +85,8 @@ impl AppState {
 /// (API only) authentication → body limit → idempotency → handler.
 pub fn router(state: AppState) -> Router {
     use api::{
-        api_keys, contact_points, contact_rules, debtors, debts, disputes, imports, payments,
-        promises, strategies, timelines,
+        api_keys, contact_points, contact_rules, debtors, debts, disputes, imports, outbox,
+        payments, promises, provider_accounts, strategies, tasks, timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -135,6 +145,21 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/contact-rules/versions",
             get(contact_rules::versions),
         )
+        .route(
+            "/api/v1/provider-accounts",
+            get(provider_accounts::list).post(provider_accounts::put),
+        )
+        .route(
+            "/api/v1/provider-accounts/{name}",
+            get(provider_accounts::get).delete(provider_accounts::delete),
+        )
+        .route("/api/v1/tasks", get(tasks::list))
+        .route("/api/v1/tasks/{id}", get(tasks::get))
+        .route("/api/v1/tasks/{id}/claim", post(tasks::claim))
+        .route("/api/v1/tasks/{id}/resolve", post(tasks::resolve))
+        .route("/api/v1/outbox", get(outbox::list))
+        .route("/api/v1/outbox/counts", get(outbox::counts))
+        .route("/api/v1/outbox/{id}", get(outbox::get))
         .route("/api/v1/api_keys", get(api_keys::list))
         .route("/api/v1/api_keys/{id}", delete(api_keys::revoke))
         .layer(from_fn_with_state(idem.clone(), idempotency::middleware))

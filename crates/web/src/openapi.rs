@@ -21,7 +21,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         title = "recaudo API",
         description = "Omnichannel debt collection: debtors, contact points, debts, payments, \
                        promises, disputes, timelines, imports, collection strategies and the \
-                       tenant's contact rules. Every \
+                       tenant's contact rules, provider accounts, agent tasks and the outbox. Every \
                        request carries an API key (`Authorization: Bearer <key>`) that scopes it \
                        to one tenant (the documents at `/api/v1/openapi.json` and \
                        `/api/v1/schemas/strategy.json` are public). Errors \
@@ -62,6 +62,17 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::contact_rules::get,
         api::contact_rules::put,
         api::contact_rules::versions,
+        api::provider_accounts::list,
+        api::provider_accounts::put,
+        api::provider_accounts::get,
+        api::provider_accounts::delete,
+        api::tasks::list,
+        api::tasks::get,
+        api::tasks::claim,
+        api::tasks::resolve,
+        api::outbox::list,
+        api::outbox::get,
+        api::outbox::counts,
         api::api_keys::list,
         api::api_keys::revoke,
     ),
@@ -79,6 +90,9 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         (name = "imports", description = "CSV and JSONL files of debts"),
         (name = "strategies", description = "Versioned collection strategies (YAML), the strategy a debt follows, and the strategy JSON Schema"),
         (name = "contact rules", description = "The tenant's own contact windows, caps, days without contact, grace days and segments (YAML, versioned), never looser than the jurisdiction's law"),
+        (name = "provider accounts", description = "The tenant's accounts with sending providers (SMTP, Twilio, WhatsApp Cloud, …): credentials sealed at rest, never answered"),
+        (name = "tasks", description = "Agent tasks from strategies' `task:` steps: list, claim, resolve"),
+        (name = "outbox", description = "Contacts as sent: provider, cost, delivery times, the message as the debtor got it, and counts"),
         (name = "api keys", description = "The tenant's API keys: list (never the key itself) and revoke"),
     )
 )]

@@ -320,6 +320,8 @@ impl From<StoreError> for Problem {
                     .with_detail(error.to_string())
                     .with_retry_after(1)
             }
+            // A task claimed by another agent, or resolved already.
+            error @ StoreError::Conflict { .. } => Problem::conflict(error.to_string()),
             error @ StoreError::VersionConflict { .. } => {
                 Problem::new(StatusCode::CONFLICT, "version-conflict", "Version conflict")
                     .with_detail(error.to_string())

@@ -9,5 +9,6 @@ mod cli;
 mod fixtures;
 mod import;
 mod plan;
+mod providers;
 mod rules;
 mod strategy;

@@ -8,9 +8,12 @@ pub mod debtors;
 pub mod debts;
 pub mod disputes;
 pub mod imports;
+pub mod outbox;
 pub mod payments;
 pub mod promises;
+pub mod provider_accounts;
 pub mod strategies;
+pub mod tasks;
 pub mod timelines;
 
 use std::fmt;

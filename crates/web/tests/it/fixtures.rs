@@ -57,6 +57,7 @@ pub async fn apps_with_limits(body_limit: usize, import_limit: usize) -> Vec<App
             metrics: recaudo_web::install_metrics_recorder(),
             body_limit,
             import_limit,
+            sealing_key: None,
         };
         let b = keys.pop().expect("key B");
         let a = keys.pop().expect("key A");

@@ -7,8 +7,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::fixtures::{App, apps, id, req};
+use crate::fixtures::{App, apps, id, req, t0};
 use axum::Router;
+use recaudo_domain::outbox::NewContact;
+use recaudo_domain::portfolio::Channel;
+use recaudo_store::{ContactRef, DispatchOutcome, TaskFilter};
 use serde_json::{Value, json};
 
 /// The id of tenant A's strategy (see [`STRATEGY`]).
@@ -79,6 +82,18 @@ const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api/v1/strategies/{id}/versions/{version}", None),
     ("POST", "/api/v1/strategies/{id}/retire", None),
     ("DELETE", "/api/v1/api_keys/{id}", None),
+    ("GET", "/api/v1/tasks/{id}", None),
+    (
+        "POST",
+        "/api/v1/tasks/{id}/claim",
+        Some(r#"{"assignee": "intruder"}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/{id}/resolve",
+        Some(r#"{"outcome": "paid"}"#),
+    ),
+    ("GET", "/api/v1/outbox/{id}", None),
 ];
 
 /// Tenant A's objects, one of each kind.
@@ -90,6 +105,8 @@ struct Objects {
     dispute: String,
     strategy: String,
     api_key: String,
+    task: String,
+    contact: String,
 }
 
 impl Objects {
@@ -108,6 +125,8 @@ impl Objects {
             "disputes" => &self.dispute,
             "strategies" => &self.strategy,
             "api_keys" => &self.api_key,
+            "tasks" => &self.task,
+            "outbox" => &self.contact,
             other => panic!("no object of tenant A for `{other}` ({template}): add one"),
         }
     }
@@ -169,6 +188,7 @@ async fn seed(app: &App) -> Objects {
     assert_eq!(s.ok(201)["strategy_id"], STRATEGY_ID);
     let keys = req("GET", "/api/v1/api_keys").key(k).send(r).await;
     let api_key = id(&keys.ok(200)["items"][0]);
+    let (task, contact) = seed_task(app, &debtor, &debts[0]).await;
     Objects {
         debtor,
         contact_point,
@@ -177,7 +197,50 @@ async fn seed(app: &App) -> Objects {
         dispute,
         strategy: STRATEGY_ID.to_string(),
         api_key,
+        task,
+        contact,
     }
+}
+
+/// A `task:` step's contact of tenant A dispatched into an agent task (only a dispatcher makes
+/// tasks): the task's id and the contact's.
+async fn seed_task(app: &App, debtor: &str, debt: &str) -> (String, String) {
+    let tenants = app.store.list_tenants().await.expect("tenants");
+    let tenant = tenants
+        .iter()
+        .find(|t| t.name == "Luz do Vale")
+        .expect("tenant A");
+    let ts = app.store.tenant(tenant);
+    let planned = NewContact {
+        debtor_id: debtor.parse().expect("debtor id"),
+        debt_id: debt.parse().expect("debt id"),
+        covers: vec![],
+        contact_point_id: None,
+        strategy: Some(STRATEGY_ID.into()),
+        strategy_version: Some(1),
+        step: "agent".into(),
+        arm: None,
+        channel: Channel::Voice,
+        template: None,
+        queue: Some("agents".into()),
+        scheduled_for: t0(),
+        local_date: t0().date_naive(),
+        reason: "step agent due".into(),
+    };
+    let contact = ts.plan_contacts(&[planned], t0()).await.expect("planned")[0];
+    let claimed = ts
+        .claim_contacts(t0(), 1, std::time::Duration::from_secs(60), "w")
+        .await
+        .expect("claimed");
+    let outcome = DispatchOutcome::Task {
+        queue: "agents".into(),
+        script: "negotiate".into(),
+    };
+    ts.record_dispatch("w", vec![(ContactRef::from(&claimed[0]), outcome)], t0())
+        .await
+        .expect("recorded");
+    let tasks = ts.list_tasks(&TaskFilter::default()).await.expect("tasks");
+    (tasks[0].id.to_string(), contact.to_string())
 }
 
 /// Everything tenant A can see of its objects.
@@ -192,6 +255,11 @@ async fn snapshot(r: &Router, key: &str, o: &Objects) -> Value {
         "/api/v1/strategies".to_string(),
         format!("/api/v1/strategies/{}/versions", o.strategy),
         "/api/v1/api_keys".to_string(),
+        "/api/v1/tasks".to_string(),
+        format!("/api/v1/tasks/{}", o.task),
+        "/api/v1/outbox".to_string(),
+        format!("/api/v1/outbox/{}", o.contact),
+        "/api/v1/outbox/counts".to_string(),
     ];
     let debts = req("GET", "/api/v1/debts").key(key).send(r).await;
     for d in debts.ok(200)["items"].as_array().expect("items") {

@@ -5,6 +5,7 @@ mod agents;
 mod bad_input;
 mod browser;
 mod contact_rules;
+mod dispatch_api;
 mod docs_and_ops;
 mod fixtures;
 mod happy_path;
