@@ -62,6 +62,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         messages: usize,
     },
+    /// Send N planned contacts through the whole path (claim, re-check, render, send, record)
+    /// to a local counterpart it starts (smtp-sink for email, an HTTP mock for SMS and
+    /// WhatsApp), and the same messages through the provider's client alone: durable sends a
+    /// second and their ratio to the bare client's (goals: ≥ 2,000/s for email, ratio ≥ 0.5).
+    Dispatch {
+        #[arg(long, value_enum, default_value = "email")]
+        channel: crate::bench_dispatch::BenchChannel,
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        /// Send email to this SMTP sink (HOST:PORT) instead of starting smtp-sink.
+        #[arg(long, value_name = "HOST:PORT")]
+        smtp: Option<String>,
+        /// Contacts claimed at a time.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Sends in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
 }
 
 pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
@@ -89,6 +108,22 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
             plan(debts, seed, source, at, dry_run, batch, days).await
         }
         BenchCommand::Classify { messages } => classify(messages),
+        BenchCommand::Dispatch {
+            channel,
+            n,
+            smtp,
+            batch,
+            concurrency,
+        } => {
+            crate::bench_dispatch::run(crate::bench_dispatch::DispatchBench {
+                channel,
+                n,
+                smtp,
+                batch,
+                concurrency,
+            })
+            .await
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bench_dispatch;
 mod calendar;
 mod classify;
 mod config;

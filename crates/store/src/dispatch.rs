@@ -820,3 +820,20 @@ impl crate::Store {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+struct CountOnly {
+    n: i64,
+}
+
+impl TenantStore {
+    /// Sent contacts that were claimed more than once: re-sends after a lost lease (a crash) or
+    /// retries after a temporary failure.
+    pub async fn contacts_claimed_more_than_once(&self) -> Result<u64> {
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = ");
+        sql.push_arg(self.tid.clone())
+            .push(" AND attempts > 1 AND sent_at IS NOT NULL");
+        let row = on_pool!(self.store, |pool| fetch_optional!(CountOnly, sql, pool));
+        Ok(row.map_or(0, |r| u64::try_from(r.n).unwrap_or(0)))
+    }
+}
