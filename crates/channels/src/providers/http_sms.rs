@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use recaudo_domain::Secret;
 
+use super::http::{clip, retry_after, transport_error, validate_http_url};
 use super::mask_secret;
-use super::twilio::{clip, retry_after, transport_error, validate_http_url};
 use crate::signature::verify_sha256_hex;
 use crate::{
     Capabilities, ChannelProvider, ConfigError, Content, EventKind, OutboundMessage, ProviderAck,

@@ -1,5 +1,6 @@
 //! One module per provider: its configuration, wire types and the mapping to ours.
 
+mod http;
 pub mod http_sms;
 pub mod letter;
 pub mod sandbox;

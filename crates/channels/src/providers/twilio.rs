@@ -13,6 +13,7 @@ use serde::Deserialize;
 use recaudo_domain::clock::{Clock, SystemClock};
 use recaudo_domain::{Currency, Money, Secret};
 
+use super::http::{clip, retry_after, transport_error, validate_http_url};
 use crate::signature::{constant_time_eq, hmac_sha1};
 use crate::{ConfigError, SendError, WebhookError, WebhookRequest};
 
@@ -21,9 +22,6 @@ pub const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
 
 /// The header Twilio signs its webhooks with.
 pub const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
-
-/// The longest provider answer kept in an error, in characters.
-const MAX_ERROR_TEXT: usize = 500;
 
 pub(crate) fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_string()
@@ -65,23 +63,6 @@ pub(crate) fn validate_account(
         return Err(ConfigError::missing("auth_token"));
     }
     validate_http_url("base_url", base_url)
-}
-
-/// Checks that a configured URL is absolute http(s) with a host.
-pub(crate) fn validate_http_url(field: &str, url: &str) -> Result<(), ConfigError> {
-    if url.is_empty() {
-        return Err(ConfigError::missing(field));
-    }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(' ') => Ok(()),
-        _ => Err(ConfigError::new(
-            field,
-            "must be an absolute http:// or https:// URL",
-        )),
-    }
 }
 
 /// Twilio's REST API for one account.
@@ -202,41 +183,6 @@ pub(crate) fn error_for(
             message: format!("Twilio answered {status} with a body that does not parse: {message}"),
             retry_after,
         },
-    }
-}
-
-/// Timeouts, refused connections and broken answers are worth another try.
-pub(crate) fn transport_error(error: reqwest::Error) -> SendError {
-    if error.is_builder() {
-        return SendError::permanent("request", error.to_string());
-    }
-    let what = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    SendError::retryable(format!("{what}: {error}"))
-}
-
-/// `Retry-After` in seconds, when the answer has it in that form.
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-/// At most [`MAX_ERROR_TEXT`] characters of a provider's answer, for the contact's record.
-pub(crate) fn clip(text: &str) -> String {
-    match text.char_indices().nth(MAX_ERROR_TEXT) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
     }
 }
 
@@ -484,14 +430,6 @@ mod tests {
         );
         assert!(error_for(503, None, "<html>down</html>", &[]).is_retryable());
         assert!(error_for(400, None, "<html>bad gateway thing</html>", &[]).is_retryable());
-    }
-
-    #[test]
-    fn clip_keeps_short_texts_and_cuts_long_ones_on_a_char_boundary() {
-        assert_eq!(clip("abc"), "abc");
-        let long = "é".repeat(600);
-        let clipped = clip(&long);
-        assert_eq!(clipped.chars().count(), MAX_ERROR_TEXT + 1);
     }
 
     #[test]

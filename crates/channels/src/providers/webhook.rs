@@ -12,8 +12,8 @@
 //! holds a clock (the trait's `verify` has none and does not read the wall clock, so that tests
 //! and the demo's simulated time see the same behaviour).
 
+use super::http::{clip, retry_after};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -305,27 +305,6 @@ impl Provider {
     }
 }
 
-/// `Retry-After` in seconds.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-/// At most this much of an answer goes into an error's message.
-fn excerpt(text: &str) -> String {
-    const MAX: usize = 500;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
-
 impl ChannelProvider for Provider {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
@@ -391,7 +370,7 @@ impl ChannelProvider for Provider {
                 artifact: None,
             });
         }
-        let what = format!("the webhook answered {status}: {}", excerpt(&text));
+        let what = format!("the webhook answered {status}: {}", clip(&text));
         match status.as_u16() {
             408 | 425 | 429 | 500..=599 => Err(SendError::Retryable {
                 message: what,

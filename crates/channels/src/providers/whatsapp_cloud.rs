@@ -5,7 +5,7 @@
 
 mod transformers;
 
-use std::time::Duration;
+use super::http::{clip, retry_after};
 
 use serde::{Deserialize, Serialize};
 
@@ -169,27 +169,6 @@ fn wa_number(to: &str) -> Option<String> {
     plausible.then_some(digits)
 }
 
-/// `Retry-After` in seconds (Meta and proxies in front of it send seconds, not dates).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-/// At most this much of an answer goes into an error's message.
-fn excerpt(text: &str) -> String {
-    const MAX: usize = 500;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
-
 fn whatsapp_content(message: &OutboundMessage) -> Result<&WhatsappContent, SendError> {
     match &message.content {
         Content::Whatsapp(content) => Ok(content),
@@ -252,7 +231,7 @@ impl ChannelProvider for Provider {
                 }),
                 None => Err(SendError::retryable(format!(
                     "WhatsApp Cloud API answered {status} without a message id: {}",
-                    excerpt(&text)
+                    clip(&text)
                 ))),
             };
         }
@@ -260,7 +239,7 @@ impl ChannelProvider for Provider {
         if status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408 {
             let what = match &graph {
                 Some(answer) => format!("{} {}", answer.error.code, answer.error.message),
-                None => excerpt(&text),
+                None => clip(&text),
             };
             return Err(SendError::Retryable {
                 message: format!("WhatsApp Cloud API answered {status}: {what}"),
@@ -277,7 +256,7 @@ impl ChannelProvider for Provider {
             }),
             None => Err(SendError::permanent(
                 status.as_u16().to_string(),
-                format!("WhatsApp Cloud API answered {status}: {}", excerpt(&text)),
+                format!("WhatsApp Cloud API answered {status}: {}", clip(&text)),
             )),
         }
     }
@@ -363,8 +342,8 @@ mod tests {
     #[test]
     fn an_excerpt_cuts_long_answers_on_a_character_boundary() {
         let long = "é".repeat(600);
-        let cut = excerpt(&long);
+        let cut = clip(&long);
         assert_eq!(cut.chars().count(), 501);
-        assert_eq!(excerpt("short"), "short");
+        assert_eq!(clip("short"), "short");
     }
 }
