@@ -132,6 +132,13 @@ impl Renderer {
             .templates
             .render(template, contact.channel, &context, tenant.language)
             .map_err(|e| e.to_string())?;
+        if let Content::Whatsapp(wa) = &mut content
+            && in_whatsapp_window(file, now)
+        {
+            // Inside the 24 hours after the debtor last wrote on WhatsApp, Meta takes free
+            // text (no template fee); outside, only the approved template.
+            wa.free_text = Some(wa.preview.clone());
+        }
         if let Content::Email(email) = &mut content {
             let pixel = format!(
                 "<img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">",
@@ -161,5 +168,70 @@ impl Renderer {
             segment: file.debtor.effective_segment().map(str::to_string),
             now,
         })
+    }
+}
+
+/// Whether the debtor wrote on WhatsApp in the 24 hours before `now` (Meta's customer service
+/// window).
+pub fn in_whatsapp_window(file: &DebtorFile, now: DateTime<Utc>) -> bool {
+    file.events.iter().any(|event| {
+        event.kind == recaudo_domain::event::EventKind::Replied
+            && event.data.get("channel").and_then(|c| c.as_str()) == Some("whatsapp")
+            && event.at <= now
+            && now - event.at < chrono::Duration::hours(24)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recaudo_domain::event::{Event, EventKind};
+    use recaudo_domain::portfolio::Debtor;
+    use recaudo_domain::{DebtorId, EventId};
+
+    fn file_with_reply(channel: &str, at: DateTime<Utc>) -> DebtorFile {
+        let debtor: Debtor = serde_json::from_value(serde_json::json!({
+            "id": DebtorId::generate(), "external_id": "D1", "kind": "person", "name": "Ana",
+            "document_type": null, "document_number": null, "birth_date": null,
+            "language": "es", "timezone": "America/Bogota", "country": "CO", "segment": null,
+            "tags": [], "attributes": {}, "preferences": {},
+            "created_at": at, "updated_at": at,
+        }))
+        .expect("a debtor");
+        DebtorFile {
+            events: vec![Event {
+                id: EventId::generate(),
+                debtor_id: debtor.id,
+                debt_id: None,
+                kind: EventKind::Replied,
+                at,
+                recorded_at: at,
+                data: serde_json::json!({ "channel": channel, "text": "Pago el viernes" }),
+            }],
+            debtor,
+            contact_points: vec![],
+            debts: vec![],
+            contacts: vec![],
+            score: Default::default(),
+        }
+    }
+
+    #[test]
+    fn free_text_goes_only_inside_the_24_hours_after_a_whatsapp_reply() {
+        let replied: DateTime<Utc> = "2026-12-02T15:00:00Z".parse().expect("time");
+        let wa = file_with_reply("whatsapp", replied);
+        let hours = chrono::Duration::hours;
+        assert!(in_whatsapp_window(&wa, replied + hours(1)));
+        assert!(in_whatsapp_window(&wa, replied + hours(23)));
+        assert!(!in_whatsapp_window(&wa, replied + hours(24)));
+        assert!(
+            !in_whatsapp_window(&wa, replied - hours(1)),
+            "not before the reply"
+        );
+        let sms = file_with_reply("sms", replied);
+        assert!(
+            !in_whatsapp_window(&sms, replied + hours(1)),
+            "an SMS opens no window"
+        );
     }
 }
