@@ -88,8 +88,10 @@ async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Some(ts) = tenant_store(&state, &tenant).await else {
-        return Problem::not_found("no such webhook").into_response();
+    let ts = match tenant_store(&state, &tenant).await {
+        Ok(Some(ts)) => ts,
+        Ok(None) => return Problem::not_found("no such webhook").into_response(),
+        Err(error) => return Problem::from(error).into_response(),
     };
     let providers = match providers(&state, &ts, &account).await {
         Ok(Some(providers)) => providers,
@@ -144,15 +146,14 @@ async fn handle(
 }
 
 /// The tenant a path names, if it exists.
-async fn tenant_store(state: &AppState, tenant: &str) -> Option<TenantStore> {
-    let id: TenantId = tenant.parse().ok()?;
+async fn tenant_store(state: &AppState, tenant: &str) -> Result<Option<TenantStore>, StoreError> {
+    let Ok(id) = tenant.parse::<TenantId>() else {
+        return Ok(None);
+    };
     match state.store.get_tenant(id).await {
-        Ok(tenant) => Some(state.store.tenant(&tenant)),
-        Err(StoreError::NotFound { .. }) => None,
-        Err(error) => {
-            tracing::error!(%tenant, %error, "webhook: the tenant could not be read");
-            None
-        }
+        Ok(tenant) => Ok(Some(state.store.tenant(&tenant))),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
