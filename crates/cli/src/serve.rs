@@ -39,14 +39,29 @@ pub async fn serve(
     let dispatch_clock = Arc::clone(&clock);
     let sealing_key = config.secrets.sealing_key()?;
     let link_key = link_key(config.secrets.key.as_ref());
-    let state = recaudo_web::AppState {
-        store,
-        clock: Arc::clone(&clock),
-        metrics: recaudo_web::install_metrics_recorder(),
-        body_limit: config.server.body_limit_bytes,
-        import_limit: config.server.import_limit_bytes,
-        sealing_key: sealing_key.clone(),
-    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let d = &config.dispatch;
+    // One signer and one provider environment for the dispatcher (the links and callbacks it
+    // puts in messages) and the web app (which checks them when they come back).
+    let base = d
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let links = recaudo_channels::links::LinkSigner::new(&link_key, &base);
+    let env = recaudo_channels::ProviderEnv::new(d.letters_dir.clone(), d.public_url.clone());
+    let mut state = recaudo_web::AppState::new(store, Arc::clone(&clock))
+        .with_links(links.clone())
+        .with_provider_env(env.clone());
+    // Without a configured public URL, webhooks are taken to have come to the `Host` they name.
+    if let Some(url) = &d.public_url {
+        state = state.with_public_url(url.clone());
+    }
+    state.body_limit = config.server.body_limit_bytes;
+    state.import_limit = config.server.import_limit_bytes;
+    state.sealing_key = sealing_key.clone();
     let app = recaudo_web::router(state);
     // The planner on its schedule, stopped with the server.
     let planner = config.planner.enabled.then(|| {
@@ -56,18 +71,9 @@ pub async fn serve(
             std::time::Duration::from_secs(config.planner.interval_seconds),
         ))
     });
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let local = listener.local_addr()?;
     // The dispatcher sends what the planner planned, stopped with the server.
     let (stop_dispatch, stopped) = tokio::sync::watch::channel(false);
-    let dispatcher = config.dispatch.enabled.then(|| {
-        let d = &config.dispatch;
-        let base = d
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{local}"));
+    let dispatcher = d.enabled.then(|| {
         let options = recaudo_engine::dispatch::DispatchOptions {
             batch: d.batch.max(1),
             concurrency: d.concurrency.max(1),
@@ -77,14 +83,13 @@ pub async fn serve(
                 .then(recaudo_channels::providers::sandbox::Config::default),
             ..Default::default()
         };
-        let env = recaudo_channels::ProviderEnv::new(d.letters_dir.clone(), d.public_url.clone());
         let dispatcher = recaudo_engine::dispatch::Dispatcher::new(
             store_for_planner.clone(),
             Arc::clone(&dispatch_clock),
             options,
             env,
             sealing_key.clone(),
-            recaudo_channels::links::LinkSigner::new(&link_key, &base),
+            links,
         );
         let idle = std::time::Duration::from_millis(d.idle_millis.max(10));
         tokio::spawn(async move { dispatcher.run(idle, stopped).await })

@@ -14,11 +14,14 @@
 pub mod api;
 mod auth;
 pub mod extract;
+mod hooks;
 mod idempotency;
 pub mod openapi;
 mod pages;
+mod portal;
 pub mod problem;
 mod telemetry;
+mod tracking;
 
 use std::sync::Arc;
 
@@ -57,6 +60,16 @@ pub struct AppState {
     /// Seals and opens provider accounts' credentials (`[secrets] key`); without one, provider
     /// accounts cannot be saved (409) and are listed without their configuration.
     pub sealing_key: Option<Arc<recaudo_channels::seal::SealingKey>>,
+    /// Signs and checks the links messages carry (portal, open pixel, click, unsubscribe); the
+    /// dispatcher's signer. Without one, `/p/…` and `/t/…` answer 404.
+    pub links: Option<recaudo_channels::links::LinkSigner>,
+    /// What building a tenant's providers uses, to verify and read their webhooks.
+    pub provider_env: recaudo_channels::ProviderEnv,
+    /// Where providers reach this installation (`https://collect.example.com`): Twilio signs the
+    /// full URL it called. Without one, the request's `Host` over plain HTTP is assumed.
+    pub public_url: Option<String>,
+    /// Tenants' providers built for webhooks, kept a few seconds.
+    hook_providers: Arc<hooks::ProviderCache>,
 }
 
 impl AppState {
@@ -69,12 +82,34 @@ impl AppState {
             body_limit: DEFAULT_BODY_LIMIT,
             import_limit: IMPORT_BODY_LIMIT,
             sealing_key: None,
+            links: None,
+            provider_env: recaudo_channels::ProviderEnv::new("letters".into(), None),
+            public_url: None,
+            hook_providers: Arc::default(),
         }
     }
 
     /// The same state with the key that seals provider accounts' credentials.
     pub fn with_sealing_key(mut self, key: Arc<recaudo_channels::seal::SealingKey>) -> Self {
         self.sealing_key = Some(key);
+        self
+    }
+
+    /// The same state with the signer of the links messages carry.
+    pub fn with_links(mut self, links: recaudo_channels::links::LinkSigner) -> Self {
+        self.links = Some(links);
+        self
+    }
+
+    /// The same state with the environment providers are built in for webhooks.
+    pub fn with_provider_env(mut self, env: recaudo_channels::ProviderEnv) -> Self {
+        self.provider_env = env;
+        self
+    }
+
+    /// The same state with the public base URL (no trailing slash needed).
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into().trim_end_matches('/').to_string());
         self
     }
 }
@@ -184,12 +219,36 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/schemas/strategy.json", get(strategies::schema))
         .route("/api/docs", get(pages::api_docs));
 
+    // Providers' callbacks: outside the API's authentication, each verified by its provider.
+    let hooks = Router::new()
+        .route(
+            "/hooks/{tenant}/{account}",
+            get(hooks::receive).post(hooks::receive),
+        )
+        .route(
+            "/hooks/{tenant}/{account}/{*rest}",
+            get(hooks::receive_rest).post(hooks::receive_rest),
+        )
+        .layer(DefaultBodyLimit::max(hooks::BODY_LIMIT));
+
+    // The debtor's pages answer HTML, errors included, so they stay outside `problemize`.
+    let debtor_pages = Router::new()
+        .route("/p/{token}", get(portal::page))
+        .route("/t/o/{token}", get(tracking::open))
+        .route("/t/c/{token}", get(tracking::click))
+        .route(
+            "/t/u/{token}",
+            get(tracking::unsubscribe_page).post(tracking::unsubscribe),
+        );
+
     Router::new()
         .merge(api)
         .merge(public)
+        .merge(hooks)
         .fallback(problem::fallback)
-        .layer(from_fn(telemetry::track))
         .layer(from_fn(problem::problemize))
+        .merge(debtor_pages)
+        .layer(from_fn(telemetry::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

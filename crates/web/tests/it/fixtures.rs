@@ -51,14 +51,9 @@ pub async fn apps_with_limits(body_limit: usize, import_limit: usize) -> Vec<App
                 .expect("create tenant");
             keys.push(tk.api_key.expose_secret().clone());
         }
-        let state = AppState {
-            store: store.clone(),
-            clock: clock.clone(),
-            metrics: recaudo_web::install_metrics_recorder(),
-            body_limit,
-            import_limit,
-            sealing_key: None,
-        };
+        let mut state = AppState::new(store.clone(), clock.clone());
+        state.body_limit = body_limit;
+        state.import_limit = import_limit;
         let b = keys.pop().expect("key B");
         let a = keys.pop().expect("key A");
         out.push(App {

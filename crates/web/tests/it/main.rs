@@ -9,5 +9,6 @@ mod dispatch_api;
 mod docs_and_ops;
 mod fixtures;
 mod happy_path;
+mod hooks;
 mod isolation;
 mod ledger;
