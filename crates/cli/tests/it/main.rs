@@ -6,6 +6,7 @@ mod bench;
 mod calendar;
 mod classify;
 mod cli;
+mod crash;
 mod fixtures;
 mod import;
 mod plan;

@@ -1,4 +1,5 @@
 //! The crate's integration tests, one module per area, linked as one test binary.
 
 mod dispatch;
+mod dispatch_failures;
 mod plan;
