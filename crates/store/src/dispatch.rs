@@ -837,3 +837,28 @@ impl TenantStore {
         Ok(row.map_or(0, |r| u64::try_from(r.n).unwrap_or(0)))
     }
 }
+
+impl TenantStore {
+    /// Extends the lease `owner` holds on `contacts` to `until` (a dispatcher still sending a
+    /// batch keeps it, so no other node takes the contacts over). Returns how many it still held.
+    pub async fn extend_lease(
+        &self,
+        contacts: &[ContactId],
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut extended = 0;
+        for chunk in contacts.chunks(500) {
+            let mut sql = Sql::new("UPDATE contacts SET lease_until = ");
+            sql.push_arg(until)
+                .push(" WHERE tenant_id = ")
+                .push_arg(self.tid.clone())
+                .push(" AND state = 'sending' AND lease_owner = ")
+                .push_arg(owner.to_string())
+                .push(" AND id IN ");
+            sql.push_values(chunk.iter().map(|&id| id.into()).collect());
+            extended += on_pool!(self.store, |pool| exec!(sql, pool));
+        }
+        Ok(extended)
+    }
+}

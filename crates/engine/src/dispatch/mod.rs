@@ -42,6 +42,10 @@ pub const DISPATCHED_TOTAL: &str = "recaudo_contacts_dispatched_total";
 /// Seconds a provider took to answer a send.
 pub const PROVIDER_SECONDS: &str = "recaudo_provider_send_seconds";
 
+/// Claims beyond the retry policy's attempts a contact may take when its dispatcher died
+/// holding it; after them it fails `too_many_attempts` instead of being sent again.
+pub const MAX_CRASH_RECLAIMS: u32 = 3;
+
 /// How a dispatcher works.
 #[derive(Debug, Clone)]
 pub struct DispatchOptions {
@@ -257,7 +261,24 @@ impl Dispatcher {
             return Ok((0, RecordStats::default()));
         }
         let setup = self.setup(ts).await?;
-        let outcomes = self.process(ts, &setup, &claimed, now).await?;
+        // While the batch is out (a slow provider, a low rate limit), the lease is renewed, so
+        // no other node takes these contacts over and sends them a second time.
+        let ids: Vec<_> = claimed.iter().map(|c| c.id).collect();
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.options.lease / 3).await;
+                let until = self.clock.now()
+                    + chrono::Duration::from_std(self.options.lease)
+                        .unwrap_or(chrono::Duration::minutes(2));
+                if let Err(error) = ts.extend_lease(&ids, &self.options.worker, until).await {
+                    tracing::warn!(%error, "could not renew a dispatch lease");
+                }
+            }
+        };
+        let outcomes = tokio::select! {
+            outcomes = self.process(ts, &setup, &claimed, now) => outcomes?,
+            () = renew => unreachable!("the renewal loop never ends"),
+        };
         let stats = ts
             .record_dispatch(&self.options.worker, outcomes, self.clock.now())
             .await?;
@@ -286,6 +307,20 @@ impl Dispatcher {
         for contact in claimed {
             let file = files.get(&contact.debtor_id).copied();
             let reference = ContactRef::from(contact);
+            // A contact claimed again and again without a record (it crashes its dispatcher
+            // each time) stops being sent.
+            if contact.attempts > self.options.retry.max_attempts + MAX_CRASH_RECLAIMS {
+                outcomes.push((
+                    reference,
+                    DispatchOutcome::Failed {
+                        code: "too_many_attempts".into(),
+                        error: format!("claimed {} times without an outcome", contact.attempts),
+                        address_unusable: false,
+                        fallback: None,
+                    },
+                ));
+                continue;
+            }
             if let Some(queue) = &contact.queue {
                 let script = fallback::task_script(&setup.setup.library, contact);
                 outcomes.push((
