@@ -11,3 +11,4 @@ mod fixtures;
 mod happy_path;
 mod isolation;
 mod ledger;
+mod templates;
