@@ -18,6 +18,7 @@ mod serve;
 mod strategy;
 #[allow(unsafe_code)]
 mod sys;
+mod templates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -128,6 +129,12 @@ enum Command {
     Provider {
         #[command(subcommand)]
         command: providers::ProviderCommand,
+    },
+    /// A tenant's message templates: list, set (checked, refusals at FILE:LINE:COLUMN), reset
+    /// to the default, preview what would go out.
+    Template {
+        #[command(subcommand)]
+        command: templates::TemplateCommand,
     },
     /// A tenant's agent tasks, from strategies' `task:` steps.
     Task {
@@ -313,6 +320,7 @@ async fn run(
         Command::Secrets { command } => providers::secrets(command),
         Command::Provider { command } => providers::provider(command, &config).await,
         Command::Task { command } => providers::task(command, &config).await,
+        Command::Template { command } => templates::run(command, &config).await,
         // `main` answers these before reading any configuration; the same here.
         Command::Classify(args) => match classify::run(&args, clock.now()) {
             code if code == ExitCode::SUCCESS => Ok(()),

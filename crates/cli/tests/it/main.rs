@@ -12,3 +12,4 @@ mod plan;
 mod providers;
 mod rules;
 mod strategy;
+mod templates;
