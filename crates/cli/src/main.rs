@@ -58,7 +58,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the REST API (and, in later versions, the dashboard and the portal).
+    /// Serve the REST API, the dashboard on `/`, the planner and the dispatcher.
     Serve {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long)]
