@@ -288,6 +288,12 @@ pub async fn run(
     }
     let _ = std::fs::remove_dir_all(&workdir);
 
+    // The dashboard opens with the first tenant's key in the fragment, which the browser never
+    // sends to the server.
+    let dashboard_key = keys
+        .first()
+        .map(|(_, key)| key.expose_secret().clone())
+        .unwrap_or_default();
     let keys_and_try = move |base: &str| {
         // The demo shows its keys on purpose: they are how the reader tries the API.
         for (tenant, key) in &keys {
@@ -317,6 +323,7 @@ pub async fn run(
         println!(
             "  serve it with: recaudo serve --database-url {url} --addr {addr} (then http://{addr}/api/docs)"
         );
+        println!("  the dashboard then: http://{addr}/#key={dashboard_key}");
         keys_and_try(&format!("http://{addr}"));
         return Ok(());
     }
@@ -324,7 +331,7 @@ pub async fn run(
         let base = format!("http://{local}");
         println!();
         println!("recaudo demo is running on {base}");
-        println!("  home          {base}/");
+        println!("  dashboard     {base}/#key={dashboard_key}");
         println!("  API docs      {base}/api/docs");
         println!("  OpenAPI       {base}/api/v1/openapi.json");
         println!("  health        {base}/healthz");

@@ -19,6 +19,7 @@ mod serve;
 mod strategy;
 #[allow(unsafe_code)]
 mod sys;
+mod templates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,7 +59,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the REST API (and, in later versions, the dashboard and the portal).
+    /// Serve the REST API, the dashboard on `/`, the planner and the dispatcher.
     Serve {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long)]
@@ -129,6 +130,12 @@ enum Command {
     Provider {
         #[command(subcommand)]
         command: providers::ProviderCommand,
+    },
+    /// A tenant's message templates: list, set (checked, refusals at FILE:LINE:COLUMN), reset
+    /// to the default, preview what would go out.
+    Template {
+        #[command(subcommand)]
+        command: templates::TemplateCommand,
     },
     /// A tenant's agent tasks, from strategies' `task:` steps.
     Task {
@@ -314,6 +321,7 @@ async fn run(
         Command::Secrets { command } => providers::secrets(command),
         Command::Provider { command } => providers::provider(command, &config).await,
         Command::Task { command } => providers::task(command, &config).await,
+        Command::Template { command } => templates::run(command, &config).await,
         // `main` answers these before reading any configuration; the same here.
         Command::Classify(args) => match classify::run(&args, clock.now()) {
             code if code == ExitCode::SUCCESS => Ok(()),

@@ -761,3 +761,65 @@ impl TenantStore {
         sql
     }
 }
+
+/// What the tenant collected: payments summed per currency, and how many debts are paid.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Collected {
+    /// The payments received, one sum per currency, by currency code.
+    pub by_currency: Vec<CurrencyTotal>,
+    /// Debts whose status is `paid`.
+    pub paid_debts: i64,
+}
+
+/// The payments received in one currency.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CurrencyTotal {
+    pub total: Money,
+    pub payments: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CollectedRow {
+    currency: String,
+    total_minor: i64,
+    payments: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PaidRow {
+    n: i64,
+}
+
+impl TenantStore {
+    /// The payments received per currency (sum and count) and the number of paid debts, for
+    /// the dashboard.
+    pub async fn collected(&self) -> Result<Collected> {
+        // PostgreSQL sums BIGINT as NUMERIC: cast back so both databases answer an integer.
+        let mut sums = Sql::new(
+            "SELECT currency, CAST(SUM(amount_minor) AS BIGINT) AS total_minor, \
+             COUNT(*) AS payments FROM payments WHERE tenant_id = ",
+        );
+        sums.push_arg(self.tid.clone())
+            .push(" GROUP BY currency ORDER BY currency");
+        let rows = on_pool!(self.store, |pool| fetch_all!(CollectedRow, sums, pool));
+        let mut paid = Sql::new("SELECT COUNT(*) AS n FROM debts WHERE tenant_id = ");
+        paid.push_arg(self.tid.clone())
+            .push(" AND status = ")
+            .push_arg(DebtStatus::Paid.as_str());
+        let paid = on_pool!(self.store, |pool| fetch_optional!(PaidRow, paid, pool));
+        let mut by_currency = Vec::with_capacity(rows.len());
+        for row in rows {
+            let currency = row.currency.parse().map_err(|_| {
+                StoreError::corrupt(format!("a payment in unknown currency {:?}", row.currency))
+            })?;
+            by_currency.push(CurrencyTotal {
+                total: Money::from_minor(row.total_minor, currency),
+                payments: row.payments,
+            });
+        }
+        Ok(Collected {
+            by_currency,
+            paid_debts: paid.map_or(0, |row| row.n),
+        })
+    }
+}

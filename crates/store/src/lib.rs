@@ -51,7 +51,7 @@ pub use import::{
     BatchOutcome, ImportBatch, ImportContact, ImportDebt, ImportDebtor, ImportRow, RowOutcome,
 };
 
-pub use ledger::{NewPayment, NewPromise, PromiseOverride};
+pub use ledger::{Collected, CurrencyTotal, NewPayment, NewPromise, PromiseOverride};
 pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
     PreparedPlans, WriteStats,

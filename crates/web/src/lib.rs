@@ -121,7 +121,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     use api::{
         api_keys, contact_points, contact_rules, debtors, debts, disputes, imports, outbox,
-        payments, promises, provider_accounts, strategies, tasks, timelines,
+        payments, promises, provider_accounts, strategies, tasks, templates, timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -194,6 +194,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tasks/{id}/resolve", post(tasks::resolve))
         .route("/api/v1/outbox", get(outbox::list))
         .route("/api/v1/outbox/counts", get(outbox::counts))
+        .route("/api/v1/outbox/summary", get(outbox::summary))
+        .route("/api/v1/templates", get(templates::list))
+        .route(
+            "/api/v1/templates/{name}/{channel}/{language}",
+            put(templates::put).delete(templates::delete),
+        )
+        .route(
+            "/api/v1/templates/{name}/{channel}/{language}/preview",
+            post(templates::render),
+        )
         .route("/api/v1/outbox/{id}", get(outbox::get))
         .route("/api/v1/api_keys", get(api_keys::list))
         .route("/api/v1/api_keys/{id}", delete(api_keys::revoke))

@@ -1,4 +1,5 @@
-//! The public, unauthenticated endpoints: the home page, health and metrics.
+//! The public, unauthenticated endpoints: the home page (with the dashboard, which reads the
+//! API with the key the operator gives it), health and metrics.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,38 +9,13 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::AppState;
 use crate::problem::Problem;
 
-const HOME: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>recaudo</title>
-<style>
-  body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #1d232a; }
-  h1 { margin-bottom: 0.2rem; }
-  .tag { color: #5b6570; margin-top: 0; }
-  code { background: #f1f3f5; padding: 0.1rem 0.3rem; border-radius: 3px; }
-</style>
-</head>
-<body>
-<h1>recaudo</h1>
-<p class="tag">Omnichannel debt collection.</p>
-<p>recaudo keeps a portfolio of debtors and their debts, plans reminders and collection contacts
-by email, SMS, WhatsApp, voice and letter within each country's contact rules, records payments,
-promises to pay and disputes, and keeps every event on the debt's timeline.</p>
-<h2>API</h2>
-<ul>
-  <li><a href="/api/docs">API reference</a>: every endpoint, its parameters and answers</li>
-  <li><a href="/api/v1/openapi.json">OpenAPI 3.1 document</a></li>
-  <li><a href="/api/v1/schemas/strategy.json">JSON Schema of strategy files</a></li>
-</ul>
-<p>Every <code>/api/v1</code> request carries an API key: <code>Authorization: Bearer &lt;key&gt;</code>.</p>
-<p><a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></p>
-</body>
-</html>
-"#;
+/// The home page: what recaudo is, where its API is described, and the operator's live view
+/// of a tenant's outbox once an API key is given (in the fragment, `/#key=rk_…`, never sent to
+/// the server in a URL, or typed in). The page reads the API with the key through `fetch`, and
+/// loads nothing from outside the server.
+const HOME: &str = include_str!("../assets/home.html");
 
-/// `GET /`: what recaudo is, and where its API is described.
+/// `GET /`: what recaudo is, where its API is described, and the live dashboard.
 pub async fn home() -> Html<&'static str> {
     Html(HOME)
 }

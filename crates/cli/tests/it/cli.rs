@@ -372,8 +372,12 @@ async fn demo_serves_and_the_printed_curl_returns_debtors() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut curl = None;
+    let mut dashboard = None;
     for line in lines.by_ref() {
         let line = line.unwrap();
+        if let Some(url) = line.trim_start().strip_prefix("dashboard") {
+            dashboard = Some(url.trim().to_string());
+        }
         if line.trim_start().starts_with("curl ") {
             curl = Some(line.trim().to_string());
         }
@@ -397,6 +401,18 @@ async fn demo_serves_and_the_printed_curl_returns_debtors() {
     let body: serde_json::Value = resp.json().await.unwrap();
     // The planner runs on its own at start: its figures reach /metrics.
     let base = url.split("/api/").next().unwrap();
+    // The dashboard opens with the first tenant's key in the fragment.
+    assert_eq!(
+        dashboard.as_deref(),
+        Some(
+            format!(
+                "{base}/#key={}",
+                auth.trim_start_matches("Authorization: Bearer ")
+            )
+            .as_str()
+        ),
+        "the demo prints the dashboard with the key"
+    );
     let mut metrics = String::new();
     for _ in 0..300 {
         metrics = reqwest::get(format!("{base}/metrics"))

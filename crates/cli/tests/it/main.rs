@@ -13,3 +13,4 @@ mod plan;
 mod providers;
 mod rules;
 mod strategy;
+mod templates;

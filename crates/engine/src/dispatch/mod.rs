@@ -32,7 +32,7 @@ use recaudo_store::{ContactRef, DispatchOutcome, RecordStats, Store, StoreError,
 
 pub use providers::{Account, Providers, open_account, sealing_key};
 pub use recheck::{Check, Rules, recheck};
-pub use render::Renderer;
+pub use render::{MessageLinks, Renderer, template_context};
 pub use track::{apply_provider_events, pump_sandboxes, to_tracked};
 
 use crate::plan::{PlanError, PlanSetup};

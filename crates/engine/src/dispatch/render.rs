@@ -11,9 +11,75 @@ use recaudo_channels::templates::{
 use recaudo_channels::{Content, OutboundMessage};
 use recaudo_domain::Money;
 use recaudo_domain::outbox::Contact;
-use recaudo_domain::planner::DebtorFile;
-use recaudo_domain::portfolio::{Channel, ContactPoint, Tenant};
+use recaudo_domain::planner::{DebtFile, DebtorFile};
+use recaudo_domain::portfolio::{Channel, ContactPoint, Debtor, Tenant};
 use recaudo_store::TenantStore;
+
+/// The links a message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageLinks {
+    /// Where the debtor pays (the portal, or the click counter that leads to it).
+    pub pay_url: String,
+    /// The one-click unsubscribe link, on channels that have one (email).
+    pub unsubscribe_url: Option<String>,
+}
+
+/// The template context of a message to `debtor` about `debts` at `now`, in the debtor's time
+/// zone and language: what the dispatcher renders, and what a template preview renders (one
+/// place, so a preview shows what would go out). Debts in another currency than the first are
+/// listed, not summed (a message is in one currency).
+pub fn template_context(
+    tenant: &Tenant,
+    debtor: &Debtor,
+    debts: &[&DebtFile],
+    links: MessageLinks,
+    now: DateTime<Utc>,
+) -> Result<TemplateContext, String> {
+    let tz: Tz = debtor
+        .timezone
+        .parse()
+        .map_err(|_| format!("bad time zone {:?}", debtor.timezone))?;
+    let today = now.with_timezone(&tz).date_naive();
+    let mut lines = Vec::new();
+    let mut promise = None;
+    let mut total: Option<Money> = None;
+    for entry in debts {
+        let debt = &entry.debt;
+        if let Some(date) = entry.promise_due {
+            promise.get_or_insert(PromiseLine {
+                amount: debt.balance,
+                date,
+            });
+        }
+        total = Some(match total {
+            None => debt.balance,
+            Some(sum) if sum.currency == debt.balance.currency => {
+                Money::new(sum.amount + debt.balance.amount, sum.currency)
+            }
+            Some(sum) => sum,
+        });
+        lines.push(DebtLine {
+            reference: debt.external_id.clone(),
+            description: debt.product.clone(),
+            amount_due: debt.balance,
+            due_date: debt.due_on,
+            days_overdue: (today - debt.due_on).num_days(),
+        });
+    }
+    let total = total.ok_or("none of the contact's debts is open")?;
+    Ok(TemplateContext {
+        tenant_name: tenant.name.clone(),
+        debtor_name: debtor.name.clone(),
+        language: debtor.language,
+        country: debtor.country,
+        debts: lines,
+        total,
+        pay_url: links.pay_url,
+        unsubscribe_url: links.unsubscribe_url,
+        promise,
+        today,
+    })
+}
 
 /// Renders a tenant's messages: the built-in templates with its overrides.
 pub struct Renderer {
@@ -48,7 +114,8 @@ impl Renderer {
         &self.templates
     }
 
-    /// What the template context of `contact` is at `now`.
+    /// What the template context of `contact` is at `now`: its debt and the debts it covers
+    /// that are still in the debtor's file, with the contact's signed links.
     pub fn context(
         &self,
         tenant: &Tenant,
@@ -56,61 +123,20 @@ impl Renderer {
         file: &DebtorFile,
         now: DateTime<Utc>,
     ) -> Result<TemplateContext, String> {
-        let tz: Tz = file
-            .debtor
-            .timezone
-            .parse()
-            .map_err(|_| format!("bad time zone {:?}", file.debtor.timezone))?;
-        let today = now.with_timezone(&tz).date_naive();
-        let mut debts = Vec::new();
-        let mut promise = None;
-        let mut total: Option<Money> = None;
-        for id in std::iter::once(&contact.debt_id).chain(&contact.covers) {
-            let Some(entry) = file.debts.iter().find(|d| d.debt.id == *id) else {
-                continue;
-            };
-            let debt = &entry.debt;
-            if let Some(date) = entry.promise_due {
-                promise.get_or_insert(PromiseLine {
-                    amount: debt.balance,
-                    date,
-                });
-            }
-            total = Some(match total {
-                None => debt.balance,
-                Some(sum) if sum.currency == debt.balance.currency => {
-                    Money::new(sum.amount + debt.balance.amount, sum.currency)
-                }
-                // A message is in one currency: debts in another are listed, not summed.
-                Some(sum) => sum,
-            });
-            debts.push(DebtLine {
-                reference: debt.external_id.clone(),
-                description: debt.product.clone(),
-                amount_due: debt.balance,
-                due_date: debt.due_on,
-                days_overdue: (today - debt.due_on).num_days(),
-            });
-        }
-        let total = total.ok_or("none of the contact's debts is open")?;
-        let pay_url = match contact.channel {
-            // Email links go through the click counter, which leads to the portal.
-            Channel::Email => self.links.url(LinkPurpose::Click, contact.id),
-            _ => self.links.url(LinkPurpose::Portal, contact.id),
-        };
-        Ok(TemplateContext {
-            tenant_name: tenant.name.clone(),
-            debtor_name: file.debtor.name.clone(),
-            language: file.debtor.language,
-            country: file.debtor.country,
-            debts,
-            total,
-            pay_url,
+        let debts: Vec<&DebtFile> = std::iter::once(&contact.debt_id)
+            .chain(&contact.covers)
+            .filter_map(|id| file.debts.iter().find(|d| d.debt.id == *id))
+            .collect();
+        let links = MessageLinks {
+            pay_url: match contact.channel {
+                // Email links go through the click counter, which leads to the portal.
+                Channel::Email => self.links.url(LinkPurpose::Click, contact.id),
+                _ => self.links.url(LinkPurpose::Portal, contact.id),
+            },
             unsubscribe_url: (contact.channel == Channel::Email)
                 .then(|| self.links.url(LinkPurpose::Unsubscribe, contact.id)),
-            promise,
-            today,
-        })
+        };
+        template_context(tenant, &file.debtor, &debts, links, now)
     }
 
     /// The message for `contact` to `point`, sent through account `account` at `now`.

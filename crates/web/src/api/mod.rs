@@ -14,6 +14,7 @@ pub mod promises;
 pub mod provider_accounts;
 pub mod strategies;
 pub mod tasks;
+pub mod templates;
 pub mod timelines;
 
 use std::fmt;

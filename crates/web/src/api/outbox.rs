@@ -97,3 +97,35 @@ pub async fn get(ctx: Ctx, Id(id): Id<ContactId>) -> Result<Json<OutboxMessage>,
 pub async fn counts(ctx: Ctx) -> Result<Json<OutboxCounts>, Problem> {
     Ok(Json(ctx.ts.outbox_counts().await?))
 }
+
+/// What the dashboard shows: the outbox's counts, the debts paid and the money collected.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "counts": {"by_state": {"planned": 120, "sent": 30, "delivered": 52}, "sent_by_channel": {"email": 50, "sms": 32},
+               "delivered": 52, "opened": 20, "clicked": 6, "replied": 3},
+    "paid_debts": 4,
+    "collected": [{"total": {"amount": "3702.40", "currency": "BRL"}, "payments": 5}]
+}))]
+pub struct OutboxSummary {
+    pub counts: OutboxCounts,
+    /// Debts whose status is `paid`.
+    pub paid_debts: i64,
+    /// Payments received, one sum per currency (amounts with the currency's decimals), by
+    /// currency code.
+    #[schema(value_type = Vec<Object>)]
+    pub collected: Vec<recaudo_store::CurrencyTotal>,
+}
+
+/// Counts the outbox (as `/api/v1/outbox/counts`) and sums what was collected: the paid debts
+/// and the payments per currency.
+#[utoipa::path(get, path = "/api/v1/outbox/summary", operation_id = "outbox_summary", tag = "outbox",
+    responses((status = 200, description = "Counts, paid debts and money collected", body = OutboxSummary)))]
+pub async fn summary(ctx: Ctx) -> Result<Json<OutboxSummary>, Problem> {
+    let counts = ctx.ts.outbox_counts().await?;
+    let collected = ctx.ts.collected().await?;
+    Ok(Json(OutboxSummary {
+        counts,
+        paid_debts: collected.paid_debts,
+        collected: collected.by_currency,
+    }))
+}

@@ -120,3 +120,238 @@ async fn the_api_reference_and_home_page_render_in_a_browser() {
     assert!(!home.contains("interactive"), "{home}");
     server.abort();
 }
+
+/// The text between `id="{id}">` and the next `<`.
+fn text_of<'a>(dom: &'a str, id: &str) -> &'a str {
+    dom.split(&format!("id=\"{id}\">"))
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no element #{id} in:\n{dom}"))
+}
+
+/// Tenant A with a debtor, two debts, an SMS and an e-mail sent, one contact still planned
+/// and one debt paid; the ids of the SMS and the e-mail.
+async fn sent_outbox(app: &fixtures::App) -> (recaudo_store::TenantStore, String, String) {
+    use chrono::NaiveDate;
+    use recaudo_channels::{Content, EmailContent, SmsContent, SmsEncoding};
+    use recaudo_domain::outbox::NewContact;
+    use recaudo_domain::portfolio::Channel;
+    use recaudo_domain::{Currency, Money};
+    use recaudo_store::{ContactRef, DispatchOutcome, NewDebt, NewDebtor, NewPayment};
+
+    let t0 = fixtures::t0();
+    let tenant = app
+        .store
+        .list_tenants()
+        .await
+        .expect("tenants")
+        .into_iter()
+        .find(|t| t.name == "Luz do Vale")
+        .expect("tenant A");
+    let ts = app.store.tenant(&tenant);
+    let debtor = ts
+        .create_debtor(
+            NewDebtor {
+                external_id: "BR-1".into(),
+                name: "Maria Souza".into(),
+                ..Default::default()
+            },
+            t0,
+        )
+        .await
+        .expect("debtor");
+    let mut debts = vec![];
+    for (external_id, minor) in [("INV-1", 90_000), ("INV-2", 12_345)] {
+        let debt = ts
+            .create_debt(
+                NewDebt {
+                    debtor_id: debtor.id,
+                    external_id: external_id.into(),
+                    amount: Money::from_minor(minor, Currency::Brl),
+                    balance: None,
+                    issued_on: None,
+                    due_on: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+                    product: None,
+                },
+                t0,
+            )
+            .await
+            .expect("debt");
+        debts.push(debt);
+    }
+    let day = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    let sms = NewContact {
+        debtor_id: debtor.id,
+        debt_id: debts[0].id,
+        covers: vec![],
+        contact_point_id: None,
+        strategy: Some("consumer-default".into()),
+        strategy_version: Some(1),
+        step: "due".into(),
+        arm: None,
+        channel: Channel::Sms,
+        template: Some("due_today".into()),
+        queue: None,
+        scheduled_for: t0,
+        local_date: day,
+        reason: "step due".into(),
+    };
+    let email = NewContact {
+        debt_id: debts[1].id,
+        channel: Channel::Email,
+        template: Some("overdue_soft".into()),
+        ..sms.clone()
+    };
+    let later = NewContact {
+        step: "late-3".into(),
+        scheduled_for: t0 + chrono::Duration::days(3),
+        local_date: day + chrono::Duration::days(3),
+        ..sms.clone()
+    };
+    ts.plan_contacts(&[sms, email, later], t0)
+        .await
+        .expect("planned");
+    let claimed = ts
+        .claim_contacts(t0, 10, std::time::Duration::from_secs(60), "w1")
+        .await
+        .expect("claimed");
+    assert_eq!(claimed.len(), 2, "the SMS and the e-mail are due");
+    let mut ids = (String::new(), String::new());
+    let outcomes = claimed
+        .iter()
+        .map(|contact| {
+            let content = if contact.channel == Channel::Sms {
+                ids.0 = contact.id.to_string();
+                Content::Sms(SmsContent {
+                    body: "Luz do Vale: Olá Maria Souza, seu pagamento de R$ 900,00 vence hoje. Responda SAIR para não receber mais mensagens.".into(),
+                    encoding: SmsEncoding::Ucs2,
+                    segments: 2,
+                })
+            } else {
+                ids.1 = contact.id.to_string();
+                Content::Email(EmailContent {
+                    subject: "Seu pagamento está em aberto".into(),
+                    text: "Olá Maria Souza, seu pagamento de R$ 123,45 está em aberto.".into(),
+                    html: "<html><body><p>Olá Maria Souza, seu pagamento de <b>R$ 123,45</b> está em aberto.</p><script>parent.document.title='pwned'</script></body></html>".into(),
+                    unsubscribe_url: None,
+                })
+            };
+            let outcome = DispatchOutcome::Sent {
+                provider: "sandbox".into(),
+                provider_message_id: format!("sbx-{}", contact.id),
+                cost: None,
+                content: serde_json::to_value(&content).expect("content"),
+                template: contact.template.clone(),
+            };
+            (ContactRef::from(contact), outcome)
+        })
+        .collect();
+    ts.record_dispatch("w1", outcomes, t0)
+        .await
+        .expect("recorded");
+    ts.record_payment(
+        debts[1].id,
+        NewPayment {
+            amount: Money::from_minor(12_345, Currency::Brl),
+            method: "pix".into(),
+            provider_ref: None,
+            received_at: None,
+            allow_overpayment: false,
+        },
+        t0,
+    )
+    .await
+    .expect("paid");
+    (ts, ids.0, ids.1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_live_counts_and_the_messages_as_sent() {
+    if !chromium_available() {
+        return;
+    }
+    let app = fixtures::apps()
+        .await
+        .into_iter()
+        .next()
+        .expect("a sqlite app");
+    let (ts, sms, email) = sent_outbox(&app).await;
+    let counts = ts.outbox_counts().await.expect("counts");
+    let collected = ts.collected().await.expect("collected");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(axum::serve(listener, app.router.clone()).into_future());
+    let base = format!("http://{addr}");
+    let open = |fragment: String| {
+        let url = format!("{base}/#{fragment}");
+        tokio::task::spawn_blocking(move || rendered_dom(&url))
+    };
+
+    // The SMS opened: counts as the store has them, the table, the bubble.
+    let dom = open(format!("key={}&msg={sms}", app.a)).await.unwrap();
+    assert!(
+        dom.contains("data-refreshed=\""),
+        "the dashboard never refreshed:\n{dom}"
+    );
+    let state = |s: &str| counts.by_state.get(s).copied().unwrap_or(0).to_string();
+    let sent: i64 = counts.sent_by_channel.values().sum();
+    for (id, want) in [
+        ("n-planned", state("planned")),
+        ("n-sending", state("sending")),
+        ("n-sent", sent.to_string()),
+        ("n-delivered", counts.delivered.to_string()),
+        ("n-opened", counts.opened.to_string()),
+        ("n-failed", state("failed")),
+        ("n-cancelled", state("cancelled")),
+        ("n-paid", collected.paid_debts.to_string()),
+    ] {
+        assert_eq!(text_of(&dom, id), want, "#{id}");
+    }
+    assert_eq!((sent, state("planned").as_str()), (2, "1"));
+    assert_eq!(collected.paid_debts, 1);
+    assert!(text_of(&dom, "by-channel").contains("email 1"), "{dom}");
+    // R$ 123.45 in the browser's locale; the currency is named for the test to find.
+    let amount = dom
+        .split("data-currency=\"BRL\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no amount in BRL:\n{dom}"));
+    assert!(amount.contains("123") && amount.contains("45"), "{amount}");
+    assert!(dom.contains("<small>1 payment</small>"), "{dom}");
+    assert_eq!(dom.matches("<tr tabindex=\"0\"").count(), 2, "{dom}");
+    assert!(dom.contains("<td>Maria Souza</td>"), "{dom}");
+    assert!(dom.contains("<td>due_today</td>"), "{dom}");
+    assert!(dom.contains("<td>sandbox</td>"), "{dom}");
+    assert!(
+        dom.contains("class=\"bubble\">Luz do Vale: Olá Maria Souza, seu pagamento de R$ 900,00"),
+        "{dom}"
+    );
+    assert!(dom.contains("UCS-2, 2 segments"), "{dom}");
+    let overflow: i64 = dom
+        .split("data-overflow-x=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the page measured its width");
+    assert_eq!(overflow, 0, "the dashboard scrolls sideways at 1280 px");
+
+    // The e-mail: its subject and its HTML in a sandboxed frame, whose script did not run.
+    let dom = open(format!("key={}&msg={email}", app.a)).await.unwrap();
+    assert!(
+        dom.contains("class=\"subject\">Seu pagamento está em aberto<"),
+        "{dom}"
+    );
+    assert!(dom.contains("sandbox=\"\""), "{dom}");
+    assert!(
+        dom.contains("srcdoc=\"<html><body><p>Olá Maria Souza, seu pagamento de <b>R$ 123,45</b>")
+            || dom.contains("srcdoc=\"&lt;html&gt;&lt;body&gt;&lt;p&gt;Olá Maria Souza"),
+        "{dom}"
+    );
+    assert!(dom.contains("<title>recaudo</title>"), "{dom}");
+
+    // A refused key: back to the key field, saying so; no key: the home page with the field.
+    let dom = open("key=rk_not_a_key".into()).await.unwrap();
+    assert!(dom.contains("The API key was refused."), "{dom}");
+    assert!(dom.contains("id=\"keyform\""), "{dom}");
+    server.abort();
+}

@@ -553,3 +553,49 @@ async fn tasks_are_claimed_once_and_resolved_and_the_outbox_shows_what_went_out(
         assert_eq!(resp.ok(200)["by_state"], json!({}), "{db}");
     }
 }
+
+#[tokio::test]
+async fn the_outbox_summary_counts_paid_debts_and_sums_payments_per_currency() {
+    for app in apps().await {
+        let db = app.db;
+        let r = &app.router;
+        let ts = tenant_a(&app).await;
+        let (debtor, debt) = debtor_and_debt(&ts).await;
+        let resp = req("GET", "/api/v1/outbox/summary")
+            .key(&app.a)
+            .send(r)
+            .await;
+        assert_eq!(
+            (&resp.ok(200)["paid_debts"], &resp.json["collected"]),
+            (&json!(0), &json!([])),
+            "{db}"
+        );
+        dispatch_two(&ts, &debtor, &debt).await;
+        for amount in ["100.10", "799.90"] {
+            req("POST", format!("/api/v1/debts/{}/payments", debt.id))
+                .key(&app.a)
+                .json(&json!({"amount": amount, "method": "pix"}))
+                .send(r)
+                .await
+                .ok(201);
+        }
+        let resp = req("GET", "/api/v1/outbox/summary")
+            .key(&app.a)
+            .send(r)
+            .await;
+        let summary = resp.ok(200);
+        assert_eq!(summary["paid_debts"], 1, "{db}: {summary}");
+        assert_eq!(
+            summary["collected"],
+            json!([{"total": {"amount": "900.00", "currency": "BRL"}, "payments": 2}]),
+            "{db}"
+        );
+        assert_eq!(summary["counts"]["sent_by_channel"]["sms"], 1, "{db}");
+        // Tenant B collected nothing.
+        let resp = req("GET", "/api/v1/outbox/summary")
+            .key(&app.b)
+            .send(r)
+            .await;
+        assert_eq!(resp.ok(200)["collected"], json!([]), "{db}");
+    }
+}

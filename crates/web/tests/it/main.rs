@@ -12,3 +12,4 @@ mod happy_path;
 mod hooks;
 mod isolation;
 mod ledger;
+mod templates;
