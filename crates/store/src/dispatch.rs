@@ -339,13 +339,52 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<RecordStats> {
         let mut stats = RecordStats::default();
-        let mut work = Vec::with_capacity(outcomes.len());
+        let mut work = Vec::new();
+        let mut sent = Vec::new();
         for (contact, outcome) in outcomes {
-            work.push(self.outcome_statements(owner, &contact, outcome, now, &mut stats)?);
+            match outcome {
+                // The common case, written a chunk of rows to a statement (a statement per row
+                // is a round trip each, which was most of a batch's time).
+                DispatchOutcome::Sent {
+                    provider,
+                    provider_message_id,
+                    cost,
+                    content,
+                    template,
+                } => sent.push(SentRow {
+                    contact,
+                    provider,
+                    provider_message_id,
+                    cost,
+                    content,
+                    template,
+                }),
+                outcome => {
+                    work.push(self.outcome_statements(owner, &contact, outcome, now, &mut stats)?)
+                }
+            }
         }
+        let sent_count = sent.len() as u64;
         let lost = on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
             let mut lost = 0u64;
+            for chunk in sent.chunks(SENT_CHUNK) {
+                let update = self.sent_update(owner, chunk, now);
+                let applied: Vec<(ContactId,)> = fetch_all!((ContactId,), update, &mut *tx);
+                lost += (chunk.len() - applied.len()) as u64;
+                if applied.is_empty() {
+                    continue;
+                }
+                let applied: std::collections::HashSet<ContactId> =
+                    applied.into_iter().map(|(id,)| id).collect();
+                let rows: Vec<&SentRow> = chunk
+                    .iter()
+                    .filter(|row| applied.contains(&row.contact.id))
+                    .collect();
+                let (messages, events) = self.sent_inserts(&rows, now)?;
+                exec!(messages, &mut *tx);
+                exec!(events, &mut *tx);
+            }
             for (guarded, rest) in work {
                 if exec!(guarded, &mut *tx) == 0 {
                     lost += 1;
@@ -358,8 +397,86 @@ impl TenantStore {
             tx.commit().await?;
             lost
         });
+        stats.sent += sent_count;
+        stats.sent -= lost.min(stats.sent);
         stats.lost_lease = lost;
         Ok(stats)
+    }
+
+    /// One statement that records a chunk of sent contacts, each only while `owner` holds
+    /// its lease; it returns the ids it recorded.
+    fn sent_update(&self, owner: &str, rows: &[SentRow], now: DateTime<Utc>) -> Sql {
+        let mut sql = Sql::new(
+            "UPDATE contacts SET state = 'sent', outcome = NULL, last_error = NULL, \
+             lease_owner = NULL, lease_until = NULL, provider = v.column2, \
+             provider_message_id = v.column3, cost = v.column4, cost_currency = v.column5, \
+             sent_at = ",
+        );
+        sql.push_arg(now)
+            .push(", updated_at = ")
+            .push_arg(now)
+            .push(" FROM (VALUES ");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push_values(vec![
+                row.contact.id.into(),
+                row.provider.clone().into(),
+                row.provider_message_id.clone().into(),
+                row.cost.map(|c| c.amount.to_string()).into(),
+                row.cost.map(|c| c.currency.to_string()).into(),
+            ]);
+        }
+        sql.push(") AS v WHERE contacts.id = v.column1 AND contacts.tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND contacts.state = 'sending' AND contacts.lease_owner = ")
+            .push_arg(owner.to_string())
+            .push(" RETURNING contacts.id");
+        sql
+    }
+
+    /// The rendered messages and the `contact_sent` events of recorded contacts, a statement
+    /// each.
+    fn sent_inserts(&self, rows: &[&SentRow], now: DateTime<Utc>) -> Result<(Sql, Sql)> {
+        let mut messages = Sql::new(
+            "INSERT INTO contact_messages (contact_id, tenant_id, content, created_at) VALUES ",
+        );
+        let mut events = Sql::new(&format!(
+            "INSERT INTO events (tenant_id, {}) VALUES ",
+            crate::rows::EVENT_COLUMNS
+        ));
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                messages.push(", ");
+                events.push(", ");
+            }
+            messages.push_values(vec![
+                row.contact.id.into(),
+                self.tid.clone().into(),
+                crate::sql::raw_json(&row.content)?.into(),
+                now.into(),
+            ]);
+            let data = serde_json::json!({
+                "contact_id": row.contact.id.to_string(),
+                "channel": row.contact.channel.as_str(),
+                "provider": row.provider,
+                "provider_message_id": row.provider_message_id,
+                "template": row.template,
+                "cost": row.cost,
+            });
+            events.push_values(event_row(
+                &self.tid,
+                &row.contact.debtor_id,
+                Some(&row.contact.debt_id),
+                EventKind::ContactSent,
+                now,
+                now,
+                crate::sql::raw_json(&data)?.into(),
+            ));
+        }
+        messages.push(" ON CONFLICT (contact_id) DO NOTHING");
+        Ok((messages, events))
     }
 
     /// The guarded update of one outcome and the statements that follow it when it applies.
@@ -400,45 +517,12 @@ impl TenantStore {
             data
         };
         match outcome {
-            DispatchOutcome::Sent {
-                provider,
-                provider_message_id,
-                cost,
-                content,
-                template,
-            } => {
-                stats.sent += 1;
-                update
-                    .push("state = 'sent', outcome = NULL, last_error = NULL, provider = ")
-                    .push_arg(provider.clone())
-                    .push(", provider_message_id = ")
-                    .push_arg(provider_message_id.clone())
-                    .push(", cost = ")
-                    .push_arg(cost.map(|c| c.amount.to_string()))
-                    .push(", cost_currency = ")
-                    .push_arg(cost.map(|c| c.currency.to_string()))
-                    .push(", sent_at = ")
-                    .push_arg(now);
-                let mut message = Sql::new(
-                    "INSERT INTO contact_messages (contact_id, tenant_id, content, created_at) VALUES ",
-                );
-                message.push_values(vec![
-                    contact.id.into(),
-                    self.tid.clone().into(),
-                    content.into(),
-                    now.into(),
-                ]);
-                message.push(" ON CONFLICT (contact_id) DO NOTHING");
-                rest.push(message);
-                rest.push(event(
-                    EventKind::ContactSent,
-                    base(serde_json::json!({
-                        "provider": provider,
-                        "provider_message_id": provider_message_id,
-                        "template": template,
-                        "cost": cost,
-                    })),
-                ));
+            // Recorded in bulk by `record_dispatch`, never one by one.
+            DispatchOutcome::Sent { .. } => {
+                return Err(StoreError::Invalid {
+                    field: "outcome".into(),
+                    message: "sent contacts are recorded in bulk".into(),
+                });
             }
             DispatchOutcome::Retry { at, error } => {
                 stats.retried += 1;
@@ -794,6 +878,20 @@ impl TenantStore {
         let row = on_pool!(self.store, |pool| fetch_optional!(ContentRow, sql, pool));
         Ok(row.map(|r| r.content.0))
     }
+}
+
+/// Sent contacts recorded by one statement: at five values a row, well under either
+/// database's limit of bound parameters.
+const SENT_CHUNK: usize = 500;
+
+/// A sent contact on its way to the outbox.
+struct SentRow {
+    contact: ContactRef,
+    provider: String,
+    provider_message_id: String,
+    cost: Option<Money>,
+    content: serde_json::Value,
+    template: Option<String>,
 }
 
 #[derive(Clone, Copy)]
