@@ -101,7 +101,7 @@ pub async fn run(bench: DispatchBench) -> anyhow::Result<()> {
             (None, format!("http://{}", mock.addr), Some(mock))
         }
     };
-    let config = provider_config(bench.channel, &target)?;
+    let config = provider_config(bench.channel, &target, bench.concurrency)?;
 
     // The portfolio: one debtor, one contact point, one debt due today each; one strategy step.
     eprintln!("bench dispatch: preparing {} planned contacts…", bench.n);
@@ -180,7 +180,7 @@ pub async fn run(bench: DispatchBench) -> anyhow::Result<()> {
     let mut sent = 0u64;
     let mut failed = 0u64;
     loop {
-        let (claimed, stats) = dispatcher.dispatch_tenant(&ts).await?;
+        let (claimed, stats) = dispatcher.dispatch_batches(&ts).await?;
         sent += stats.sent;
         failed += stats.failed;
         if claimed == 0 {
@@ -212,7 +212,8 @@ pub async fn run(bench: DispatchBench) -> anyhow::Result<()> {
             let provider = &provider;
             async move { provider.send(&message).await.is_ok() }
         })
-        .buffer_unordered(bench.concurrency.max(1))
+        // As many in flight as the dispatcher's workers have together.
+        .buffer_unordered(bench.concurrency.max(1) * DispatchOptions::default().workers.max(1))
         .filter(|ok| std::future::ready(*ok))
         .count()
         .await;
@@ -249,6 +250,7 @@ fn round3(value: f64) -> f64 {
 fn provider_config(
     channel: BenchChannel,
     target: &str,
+    connections: usize,
 ) -> anyhow::Result<(ProviderConfig, serde_json::Value)> {
     let json = match channel {
         BenchChannel::Email => {
@@ -262,7 +264,8 @@ fn provider_config(
                 "security": "none",
                 "from_email": "cobranza@bench.example",
                 "from_name": "Bench",
-                "pool_size": 16,
+                // A connection for each send a worker has in flight.
+                "pool_size": connections.clamp(1, 256),
             })
         }
         BenchChannel::Sms => serde_json::json!({

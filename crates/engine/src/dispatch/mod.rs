@@ -55,8 +55,11 @@ pub struct DispatchOptions {
     pub batch: usize,
     /// How long a claim holds: a contact not recorded by then is claimed again.
     pub lease: Duration,
-    /// Sends in flight at once.
+    /// Sends in flight at once, per worker.
     pub concurrency: usize,
+    /// Batches a pass works on at once: while one batch is being written, the next is read,
+    /// rendered and sent.
+    pub workers: usize,
     pub retry: RetryPolicy,
     /// How often a tenant's providers, templates and rules are read again.
     pub refresh: Duration,
@@ -72,6 +75,7 @@ impl Default for DispatchOptions {
             batch: 500,
             lease: Duration::from_secs(120),
             concurrency: 64,
+            workers: 2,
             retry: RetryPolicy {
                 max_attempts: 6,
                 base: Duration::from_secs(30),
@@ -211,7 +215,7 @@ impl Dispatcher {
         let mut report = DispatchReport::default();
         for tenant in self.store.list_tenants().await? {
             let ts = self.store.tenant(&tenant);
-            let (claimed, stats) = self.dispatch_tenant(&ts).await?;
+            let (claimed, stats) = self.dispatch_batches(&ts).await?;
             report.claimed += claimed;
             report.add(stats);
             let setup = self.setup(&ts).await?;
@@ -241,6 +245,25 @@ impl Dispatcher {
                 }
             }
         }
+    }
+
+    /// Claims and sends [`DispatchOptions::workers`] batches of a tenant's due contacts at once
+    /// (each claim takes contacts no other holds).
+    pub async fn dispatch_batches(
+        &self,
+        ts: &TenantStore,
+    ) -> Result<(u64, RecordStats), DispatchError> {
+        let batches = futures::future::join_all(
+            (0..self.options.workers.max(1)).map(|_| self.dispatch_tenant(ts)),
+        )
+        .await;
+        let mut report = DispatchReport::default();
+        for batch in batches {
+            let (claimed, stats) = batch?;
+            report.claimed += claimed;
+            report.add(stats);
+        }
+        Ok((report.claimed, report.recorded))
     }
 
     /// Claims and sends one batch of a tenant's due contacts.
