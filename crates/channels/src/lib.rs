@@ -59,6 +59,9 @@ pub struct ProviderEnv {
     pub letters_dir: PathBuf,
     /// The installation's public base URL (`https://collect.example.com`), for status callbacks.
     pub public_url: Option<String>,
+    /// Accounts of the installation itself (`[[providers]]` in `recaudo.toml`, for a
+    /// single-tenant install): every tenant may send through them, after its own.
+    pub installation_accounts: std::sync::Arc<Vec<ProviderAccount>>,
 }
 
 impl ProviderEnv {
@@ -68,6 +71,7 @@ impl ProviderEnv {
             http: http_client(),
             letters_dir,
             public_url,
+            installation_accounts: Default::default(),
         }
     }
 }

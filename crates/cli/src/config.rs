@@ -23,6 +23,9 @@ pub struct Config {
     pub planner: PlannerConfig,
     pub dispatch: DispatchConfig,
     pub secrets: SecretsConfig,
+    /// Provider accounts of the installation (`[[providers]]`), for a single-tenant install:
+    /// each as a tenant saves one (`name`, `channels`, …, `config`), checked at start.
+    pub providers: Vec<serde_json::Value>,
 }
 
 /// Keys of the installation.
@@ -148,6 +151,32 @@ impl Default for DispatchConfig {
     }
 }
 
+impl Config {
+    /// The installation's provider accounts, each checked; an error names the account and the
+    /// field (`providers[0].config.auth_token: is required`).
+    pub fn provider_accounts(&self) -> anyhow::Result<Vec<recaudo_channels::ProviderAccount>> {
+        let mut accounts = Vec::with_capacity(self.providers.len());
+        for (i, value) in self.providers.iter().enumerate() {
+            let account: recaudo_channels::ProviderAccount =
+                serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+                    // The settings are flattened into the account: serde names no path there.
+                    let path = e.path().to_string();
+                    let at = if path == "." {
+                        String::new()
+                    } else {
+                        format!(".{path}")
+                    };
+                    anyhow::anyhow!("configuration: providers[{i}]{at}: {}", e.inner())
+                })?;
+            account
+                .validate()
+                .map_err(|e| anyhow::anyhow!("configuration: providers[{i}].{e}"))?;
+            accounts.push(account);
+        }
+        Ok(accounts)
+    }
+}
+
 impl Default for PlannerConfig {
     fn default() -> Self {
         PlannerConfig {
@@ -186,6 +215,7 @@ impl Default for Config {
             planner: PlannerConfig::default(),
             dispatch: DispatchConfig::default(),
             secrets: SecretsConfig::default(),
+            providers: Vec::new(),
         }
     }
 }
@@ -242,6 +272,31 @@ mod tests {
         let text = include_str!("../../../recaudo.example.toml");
         let parsed: Config = toml_parse(text);
         assert_eq!(parsed, Config::default(), "the example shows the defaults");
+    }
+
+    #[test]
+    fn installation_accounts_are_checked_naming_the_field() {
+        let config = toml_parse(
+            "[[providers]]\nname = \"house-sms\"\nchannels = [\"sms\"]\n[providers.config]\nkind = \"twilio_sms\"\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"\"\nfrom = \"+15005550006\"\n",
+        );
+        let error = config
+            .provider_accounts()
+            .expect_err("no token")
+            .to_string();
+        assert!(error.contains("providers[0].config.auth_token"), "{error}");
+        let config = toml_parse(
+            "[[providers]]\nname = \"house\"\nchannels = [\"email\"]\n[providers.config]\nkind = \"sandbox\"\n",
+        );
+        let accounts = config.provider_accounts().expect("valid");
+        assert_eq!(accounts[0].name, "house");
+        let config = toml_parse(
+            "[[providers]]\nname = \"x\"\nchannels = [\"fax\"]\n[providers.config]\nkind = \"sandbox\"\n",
+        );
+        let error = config.provider_accounts().expect_err("no fax").to_string();
+        assert!(
+            error.contains("providers[0]: unknown variant `fax`"),
+            "{error}"
+        );
     }
 
     fn toml_parse(text: &str) -> Config {

@@ -51,7 +51,8 @@ pub async fn serve(
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
     let links = recaudo_channels::links::LinkSigner::new(&link_key, &base);
-    let env = recaudo_channels::ProviderEnv::new(d.letters_dir.clone(), d.public_url.clone());
+    let mut env = recaudo_channels::ProviderEnv::new(d.letters_dir.clone(), d.public_url.clone());
+    env.installation_accounts = Arc::new(config.provider_accounts()?);
     let mut state = recaudo_web::AppState::new(store, Arc::clone(&clock))
         .with_links(links.clone())
         .with_provider_env(env.clone());

@@ -393,6 +393,7 @@ async fn an_unreachable_or_slow_api_is_retried() {
             .expect("a client"),
         letters_dir: std::env::temp_dir(),
         public_url: None,
+        installation_accounts: Default::default(),
     };
     let result = provider_with(&server.uri(), &impatient)
         .send(&message(content()))

@@ -174,9 +174,30 @@ impl Providers {
                 ),
             }
         }
+        // The installation's own accounts come after the tenant's, and a tenant's account of
+        // the same name wins.
+        for account in env.installation_accounts.iter() {
+            if providers.by_name(&account.name).is_some() {
+                continue;
+            }
+            let mut settings = account.settings.clone();
+            settings.priority = settings.priority.saturating_add(INSTALLATION_PRIORITY);
+            match account.config.clone().build(env) {
+                Ok(provider) => {
+                    providers.add(Account::new(account.name.clone(), settings, provider))
+                }
+                Err(error) => tracing::error!(
+                    account = %account.name, %error,
+                    "an installation provider account cannot be used"
+                ),
+            }
+        }
         Ok(providers)
     }
 }
+
+/// How far behind a tenant's own accounts the installation's come.
+const INSTALLATION_PRIORITY: i32 = 1_000_000;
 
 /// A stored account back as the tenant saved it.
 pub fn open_account(

@@ -238,3 +238,39 @@ async fn two_dispatchers_on_one_database_never_send_the_same_contact() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_installation_account_sends_for_a_tenant_that_has_none() {
+    let due = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (db, store) in stores().await {
+        let ts = tenant(&store, "co", Country::Co, 4, due).await;
+        let now = at("2026-12-02T15:00:00Z");
+        plan_all(&store, now).await.unwrap();
+        let mut env = ProviderEnv::new(std::env::temp_dir(), None);
+        env.installation_accounts = Arc::new(vec![
+            serde_json::from_value(serde_json::json!({
+                "name": "house",
+                "channels": ["sms", "email"],
+                "config": { "kind": "sandbox" },
+            }))
+            .unwrap(),
+        ]);
+        let d = Dispatcher::new(
+            store.clone(),
+            Arc::new(FixedClock::new(now)),
+            DispatchOptions {
+                sandbox: None,
+                ..DispatchOptions::default()
+            },
+            env,
+            None,
+            LinkSigner::new(b"test links", "http://127.0.0.1:8080"),
+        );
+        let report = d.run_once().await.unwrap();
+        assert_eq!(report.recorded.sent, 4, "{db}: {report:?}");
+        for c in contacts(&ts).await {
+            let entry = ts.outbox_entry(c.id).await.unwrap();
+            assert_eq!(entry.provider.as_deref(), Some("house"), "{db}");
+        }
+    }
+}
