@@ -124,8 +124,10 @@ pub struct DispatchConfig {
     pub sandbox: bool,
     /// Contacts claimed at a time.
     pub batch: usize,
-    /// Sends in flight at once.
+    /// Sends in flight at once, per worker.
     pub concurrency: usize,
+    /// Batches worked on at once (one is written while the next is read, rendered and sent).
+    pub workers: usize,
     /// Seconds a claim holds before another worker may take the contact over.
     pub lease_seconds: u64,
     /// Milliseconds between passes when there is nothing to send.
@@ -143,6 +145,7 @@ impl Default for DispatchConfig {
             sandbox: false,
             batch: 500,
             concurrency: 64,
+            workers: 2,
             lease_seconds: 120,
             idle_millis: 1000,
             public_url: None,

@@ -142,6 +142,26 @@ enum Command {
         #[command(subcommand)]
         command: providers::TaskCommand,
     },
+    /// Letters written by the letter provider: a day's batch PDF and CSV manifest for a print
+    /// house.
+    Letters {
+        #[command(subcommand)]
+        command: LettersCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LettersCommand {
+    /// Write `batch.pdf` (every letter of the day, in the order they were sent) and
+    /// `manifest.csv` into the day's folder, and print their paths.
+    Batch {
+        /// The day (YYYY-MM-DD) whose letters to gather.
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// The letters folder (default: `[dispatch] letters_dir`).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -321,6 +341,16 @@ async fn run(
         Command::Secrets { command } => providers::secrets(command),
         Command::Provider { command } => providers::provider(command, &config).await,
         Command::Task { command } => providers::task(command, &config).await,
+        Command::Letters {
+            command: LettersCommand::Batch { date, dir },
+        } => {
+            let dir = dir.unwrap_or_else(|| config.dispatch.letters_dir.clone());
+            let (pdf, manifest) = recaudo_channels::providers::letter::daily_batch(&dir, date)
+                .with_context(|| format!("no letters of {date} under {}", dir.display()))?;
+            println!("{}", pdf.display());
+            println!("{}", manifest.display());
+            Ok(())
+        }
         Command::Template { command } => templates::run(command, &config).await,
         // `main` answers these before reading any configuration; the same here.
         Command::Classify(args) => match classify::run(&args, clock.now()) {

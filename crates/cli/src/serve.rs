@@ -78,6 +78,7 @@ pub async fn serve(
         let options = recaudo_engine::dispatch::DispatchOptions {
             batch: d.batch.max(1),
             concurrency: d.concurrency.max(1),
+            workers: d.workers.max(1),
             lease: std::time::Duration::from_secs(d.lease_seconds.max(1)),
             sandbox: d
                 .sandbox

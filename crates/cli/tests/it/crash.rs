@@ -34,6 +34,8 @@ const CONTACTS_POSTGRES: usize = 2_000;
 const KILLS: usize = 5;
 /// The dispatcher's batch: at most this many contacts are in flight when it dies.
 const BATCH: usize = 100;
+/// Batches a node works on at once.
+const WORKERS: usize = 2;
 const TENANT: &str = "Crash Test Lending";
 
 /// The local SMS gateway: what `http_sms` posts to. It records each request's key as it
@@ -279,7 +281,7 @@ async fn killed_and_restarted(url: &str) {
         cwd.join("recaudo.toml"),
         format!(
             "[secrets]\nkey = \"{key}\"\n\n[planner]\nenabled = false\n\n[log]\nlevel = \"warn\"\n\n\
-             [dispatch]\nenabled = true\nsandbox = false\nbatch = {BATCH}\nconcurrency = 16\n\
+             [dispatch]\nenabled = true\nsandbox = false\nbatch = {BATCH}\nworkers = {WORKERS}\nconcurrency = 16\n\
              lease_seconds = 2\nidle_millis = 50\n"
         ),
     )
@@ -388,8 +390,8 @@ async fn killed_and_restarted(url: &str) {
     }
     let resends = requests.len() - seen.len();
     assert!(
-        resends <= KILLS * BATCH,
-        "{db}: {resends} re-sends after {KILLS} kills of batches of {BATCH}"
+        resends <= KILLS * BATCH * WORKERS,
+        "{db}: {resends} re-sends after {KILLS} kills of {WORKERS} batches of {BATCH}"
     );
     store.close().await;
     eprintln!(

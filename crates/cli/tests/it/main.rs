@@ -12,5 +12,6 @@ mod import;
 mod plan;
 mod providers;
 mod rules;
+mod sending;
 mod strategy;
 mod templates;
