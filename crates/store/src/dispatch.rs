@@ -289,14 +289,11 @@ impl TenantStore {
         if limit == 0 {
             return Ok(vec![]);
         }
-        let mut sql = Sql::new("UPDATE contacts SET state = 'sending', lease_owner = ");
-        sql.push_arg(owner.to_string())
-            .push(", lease_until = ")
-            .push_arg(now + lease)
-            .push(", attempts = attempts + 1, updated_at = ")
-            .push_arg(now)
-            .push(" WHERE id IN (SELECT id FROM contacts WHERE tenant_id = ")
-            .push_arg(self.tid.clone());
+        // The rows are picked once, in a CTE (PostgreSQL locks them there and skips those
+        // another claim holds), then updated: an `IN (subquery … LIMIT)` could be planned to
+        // run the subquery more than once.
+        let mut sql = Sql::new("WITH claim AS (SELECT id FROM contacts WHERE tenant_id = ");
+        sql.push_arg(self.tid.clone());
         match kind {
             ClaimKind::Expired => sql
                 .push(" AND state = 'sending' AND lease_until < ")
@@ -313,7 +310,15 @@ impl TenantStore {
         if !self.is_sqlite() {
             sql.push(" FOR UPDATE SKIP LOCKED");
         }
-        sql.push(&format!(") RETURNING {CONTACT_COLUMNS}"));
+        sql.push(") UPDATE contacts SET state = 'sending', lease_owner = ")
+            .push_arg(owner.to_string())
+            .push(", lease_until = ")
+            .push_arg(now + lease)
+            .push(", attempts = attempts + 1, updated_at = ")
+            .push_arg(now)
+            .push(&format!(
+                " WHERE id IN (SELECT id FROM claim) RETURNING {CONTACT_COLUMNS}"
+            ));
         let rows = on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
             let rows = fetch_all!(ContactRow, sql, &mut *tx);

@@ -146,6 +146,9 @@ pub struct Dispatcher {
     key: Option<Arc<SealingKey>>,
     links: LinkSigner,
     tenants: RwLock<HashMap<String, Arc<TenantSetup>>>,
+    /// One build of a tenant's setup at a time: workers starting together share it (and its
+    /// sandbox, which keeps what it has to report in memory).
+    building: tokio::sync::Mutex<()>,
 }
 
 impl Dispatcher {
@@ -165,6 +168,7 @@ impl Dispatcher {
             key,
             links,
             tenants: RwLock::new(HashMap::new()),
+            building: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -178,12 +182,24 @@ impl Dispatcher {
         Ok(self.setup(ts).await?.providers.clone())
     }
 
+    async fn fresh_setup(&self, id: &str) -> Option<Arc<TenantSetup>> {
+        self.tenants
+            .read()
+            .await
+            .get(id)
+            .filter(|setup| setup.loaded_at.elapsed() < self.options.refresh)
+            .cloned()
+    }
+
     async fn setup(&self, ts: &TenantStore) -> Result<Arc<TenantSetup>, DispatchError> {
         let id = ts.tenant().id.to_string();
-        if let Some(setup) = self.tenants.read().await.get(&id)
-            && setup.loaded_at.elapsed() < self.options.refresh
-        {
-            return Ok(setup.clone());
+        if let Some(setup) = self.fresh_setup(&id).await {
+            return Ok(setup);
+        }
+        let _building = self.building.lock().await;
+        // Another worker may have built it while this one waited.
+        if let Some(setup) = self.fresh_setup(&id).await {
+            return Ok(setup);
         }
         let setup = PlanSetup::load(ts).await?;
         let mut providers = Providers::load(ts, self.key.as_deref(), &self.env).await?;

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::sync::Mutex;
 
@@ -67,7 +69,7 @@ impl Limiter {
             *next = slot + self.spacing;
             slot
         };
-        tokio::time::sleep_until(slot.into()).await;
+        tokio::time::sleep_until(slot).await;
     }
 }
 
@@ -220,4 +222,21 @@ pub fn open_account(
 /// The sealing key from its configured text.
 pub fn sealing_key(text: &Secret<String>) -> Result<SealingKey, recaudo_channels::seal::SealError> {
     SealingKey::parse(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limit_spaces_sends_evenly() {
+        let limiter = Limiter::new(4);
+        let start = Instant::now();
+        let mut at = vec![];
+        for _ in 0..5 {
+            limiter.wait().await;
+            at.push(start.elapsed().as_millis());
+        }
+        assert_eq!(at, vec![0, 250, 500, 750, 1000]);
+    }
 }

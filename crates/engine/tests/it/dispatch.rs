@@ -86,18 +86,16 @@ async fn planned_contacts_are_sent_once_fail_over_and_come_back_delivered_and_pa
             ..sandbox::Config::default()
         };
         let d = dispatcher(&store, clock.clone(), "w1", config);
-        let first = d.run_once().await.unwrap();
-        assert_eq!(first.claimed, 8, "{db}: {first:?}");
-        assert_eq!(first.recorded.sent, 7, "{db}: {first:?}");
-        assert_eq!(first.recorded.failed, 1, "{db}: {first:?}");
-        assert_eq!(first.recorded.fallbacks, 1, "{db}: {first:?}");
-        // The fallback is due at once.
-        let second = d.run_once().await.unwrap();
-        assert_eq!(
-            (second.claimed, second.recorded.sent),
-            (1, 1),
-            "{db}: {second:?}"
-        );
+        // The fallback is due at once: the same pass's other worker may take it, or the next.
+        let (mut claimed, mut sent, mut failed, mut fallbacks) = (0, 0, 0, 0);
+        for _ in 0..3 {
+            let pass = d.run_once().await.unwrap();
+            claimed += pass.claimed;
+            sent += pass.recorded.sent;
+            failed += pass.recorded.failed;
+            fallbacks += pass.recorded.fallbacks;
+        }
+        assert_eq!((claimed, sent, failed, fallbacks), (9, 8, 1, 1), "{db}");
         assert_eq!(d.run_once().await.unwrap().claimed, 0, "{db}: nothing left");
 
         let all = contacts(&ts).await;
@@ -228,7 +226,7 @@ async fn two_dispatchers_on_one_database_never_send_the_same_contact() {
                 break;
             }
         }
-        assert_eq!(sent, 120, "{db}");
+        assert_eq!(sent, 120, "{db}: {:?}", ts.outbox_counts().await.unwrap());
         let ka = sandbox_keys(&a, &ts).await;
         let kb = sandbox_keys(&b, &ts).await;
         assert_eq!(ka.len() + kb.len(), 120, "{db}");
@@ -251,6 +249,7 @@ async fn an_installation_account_sends_for_a_tenant_that_has_none() {
             serde_json::from_value(serde_json::json!({
                 "name": "house",
                 "channels": ["sms", "email"],
+                "cost": { "sms": { "amount": "0.0075", "currency": "USD" } },
                 "config": { "kind": "sandbox" },
             }))
             .unwrap(),
@@ -271,6 +270,15 @@ async fn an_installation_account_sends_for_a_tenant_that_has_none() {
         for c in contacts(&ts).await {
             let entry = ts.outbox_entry(c.id).await.unwrap();
             assert_eq!(entry.provider.as_deref(), Some("house"), "{db}");
+            let cost = entry.cost.expect("the account's cost per SMS");
+            assert_eq!(
+                (
+                    cost.amount.to_string().as_str(),
+                    cost.currency.to_string().as_str()
+                ),
+                ("0.0075", "USD"),
+                "{db}"
+            );
         }
     }
 }
