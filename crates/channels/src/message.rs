@@ -231,6 +231,9 @@ pub struct WebhookRequest {
     pub headers: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
     pub body: bytes::Bytes,
+    /// When it reached us, on the injected clock: the time of events whose provider sends none
+    /// (Twilio's callbacks). `None`: the system's clock.
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 impl WebhookRequest {

@@ -234,6 +234,7 @@ fn webhook_request(
         headers: lowered,
         query,
         body,
+        received_at: Some(state.clock.now()),
     })
 }
 

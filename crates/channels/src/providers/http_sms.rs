@@ -540,7 +540,7 @@ impl ChannelProvider for Provider {
             provider_message_id: Some(id),
             contact_id: None,
             kind,
-            at: super::twilio::received_at(),
+            at: super::twilio::received_at(request),
         };
         Ok((vec![event], WebhookReply::default()))
     }

@@ -201,22 +201,32 @@ pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> St
 }
 
 /// A form webhook's parameters in the order sent.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Form(Vec<(String, String)>);
+#[derive(Debug, Clone)]
+pub(crate) struct Form {
+    fields: Vec<(String, String)>,
+    /// When the request reached us (Twilio's forms carry no time of their own).
+    at: DateTime<Utc>,
+}
 
 impl Form {
     /// Reads a request's POST parameters (none for a GET).
     pub fn of(request: &WebhookRequest) -> Result<Form, WebhookError> {
+        let at = received_at(request);
         if request.method.eq_ignore_ascii_case("GET") || request.body.is_empty() {
-            return Ok(Form::default());
+            return Ok(Form { fields: vec![], at });
         }
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&request.body)
-            .map(Form)
+            .map(|fields| Form { fields, at })
             .map_err(|e| WebhookError::Malformed(format!("the form body does not parse: {e}")))
     }
 
+    /// When its events happened: when it reached us.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.fields
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
@@ -230,7 +240,7 @@ impl Form {
     }
 
     pub fn pairs(&self) -> &[(String, String)] {
-        &self.0
+        &self.fields
     }
 }
 
@@ -283,10 +293,9 @@ fn without_default_port(url: &str) -> Option<String> {
     Some(format!("{scheme}{authority}{}", &rest[authority_end..]))
 }
 
-/// When a webhook's event happened: Twilio's form callbacks carry no time, so it is when we read
-/// them.
-pub(crate) fn received_at() -> DateTime<Utc> {
-    SystemClock.now()
+/// When a callback that carries no time of its own happened: when it reached us.
+pub(crate) fn received_at(request: &WebhookRequest) -> DateTime<Utc> {
+    request.received_at.unwrap_or_else(|| SystemClock.now())
 }
 
 /// Escapes text for an XML element or attribute.

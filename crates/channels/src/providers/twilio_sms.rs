@@ -127,7 +127,7 @@ impl Provider {
             contact_id: None,
             dedupe_key: format!("twilio:{sid}:{status}"),
             kind,
-            at: twilio::received_at(),
+            at: form.at(),
         }))
     }
 
@@ -137,7 +137,7 @@ impl Provider {
         let sid = form.require("MessageSid")?;
         let from = form.require("From")?;
         let text = form.get("Body").unwrap_or_default();
-        let at = twilio::received_at();
+        let at = form.at();
         let mut events = vec![ProviderEvent {
             provider_message_id: Some(sid.to_string()),
             contact_id: None,

@@ -236,7 +236,7 @@ impl Provider {
             kind: EventKind::Digits {
                 digits: digits.to_string(),
             },
-            at: twilio::received_at(),
+            at: form.at(),
         };
         Ok((
             vec![event],
@@ -282,7 +282,7 @@ impl Provider {
             contact_id: None,
             dedupe_key: format!("twilio:{sid}:{status}"),
             kind,
-            at: twilio::received_at(),
+            at: form.at(),
         }))
     }
 }

@@ -274,6 +274,7 @@ fn report(body: &str, id: &str, timestamp: &str, signature: Option<String>) -> W
         headers,
         query: BTreeMap::new(),
         body: bytes::Bytes::from(body.to_string()),
+        received_at: None,
     }
 }
 

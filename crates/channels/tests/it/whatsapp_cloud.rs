@@ -451,6 +451,7 @@ fn get(query: &[(&str, &str)]) -> WebhookRequest {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         body: bytes::Bytes::new(),
+        received_at: None,
     }
 }
 
@@ -475,6 +476,7 @@ fn post(body: &str, signature: Option<String>) -> WebhookRequest {
         headers,
         query: BTreeMap::new(),
         body: bytes::Bytes::from(body.to_string()),
+        received_at: None,
     }
 }
 

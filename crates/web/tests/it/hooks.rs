@@ -294,6 +294,12 @@ async fn signed_provider_callbacks_apply_once_and_the_rest_are_refused() {
             ("delivered".to_string(), 1),
             "{db}"
         );
+        // Twilio's callbacks carry no time: it is when the request came, on the injected clock.
+        assert_eq!(
+            ts.outbox_entry(sent.sms.id).await.unwrap().delivered_at,
+            Some(recaudo_domain::Clock::now(app.clock.as_ref())),
+            "{db}"
+        );
         // The same callback again: 200, nothing new.
         status(&signed().send(r).await, 200);
         assert_eq!(
