@@ -491,6 +491,18 @@ impl TenantStore {
             .push(" AND debtor_id = ")
             .push_arg(id)
             .push(" AND state = 'planned'");
+        // The messages as sent name the debtor and their address; an agent's note may too.
+        let mut messages = Sql::new("DELETE FROM contact_messages WHERE tenant_id = ");
+        messages
+            .push_arg(self.tid.clone())
+            .push(" AND contact_id IN (SELECT id FROM contacts WHERE debtor_id = ")
+            .push_arg(id)
+            .push(")");
+        let mut notes = Sql::new("UPDATE tasks SET note = NULL WHERE tenant_id = ");
+        notes
+            .push_arg(self.tid.clone())
+            .push(" AND debtor_id = ")
+            .push_arg(id);
         let mut replays = Sql::new("DELETE FROM idempotency_keys WHERE tenant_id = ");
         let tenant = replays.arg(self.tid.clone());
         let needle = replays.arg(id);
@@ -510,7 +522,9 @@ impl TenantStore {
             },
         );
         let count = self
-            .run_tx_counting_first(vec![debtor, points, events, contacts, replays, erased])
+            .run_tx_counting_first(vec![
+                debtor, points, events, contacts, messages, notes, replays, erased,
+            ])
             .await?;
         if count == 0 {
             return Err(StoreError::not_found(Entity::Debtor, id));

@@ -324,7 +324,57 @@ async fn an_erased_debtor_keeps_an_anonymous_record_and_is_found_nowhere() {
             local_date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             reason: "step due".into(),
         };
-        let contact = ts.plan_contacts(&[planned], t0()).await.unwrap()[0];
+        let sent_one = NewContact {
+            step: "due".into(),
+            scheduled_for: t0(),
+            local_date: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+            ..planned.clone()
+        };
+        let task_one = NewContact {
+            step: "call".into(),
+            channel: Channel::Voice,
+            contact_point_id: None,
+            queue: Some("agents".into()),
+            scheduled_for: t0(),
+            ..planned.clone()
+        };
+        let ids = ts
+            .plan_contacts(&[planned, sent_one, task_one], t0())
+            .await
+            .unwrap();
+        let contact = ids[0];
+        // One message went out naming her, and an agent noted something of hers on a task.
+        let claimed = ts
+            .claim_contacts(t0(), 10, std::time::Duration::from_secs(60), "w")
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 2, "{db}");
+        let outcomes = claimed
+            .iter()
+            .map(|c| {
+                let outcome = if c.queue.is_some() {
+                    DispatchOutcome::Task {
+                        queue: "agents".into(),
+                        script: "Call".into(),
+                    }
+                } else {
+                    DispatchOutcome::Sent {
+                        provider: "sandbox".into(),
+                        provider_message_id: "sbx_1".into(),
+                        cost: None,
+                        content: serde_json::json!({"kind": "sms", "body": "Hola María Pérez"}),
+                        template: Some("due_today".into()),
+                    }
+                };
+                (ContactRef::from(c), outcome)
+            })
+            .collect();
+        ts.record_dispatch("w", outcomes, t0()).await.unwrap();
+        let task = ts.list_tasks(&TaskFilter::default()).await.unwrap()[0].clone();
+        ts.resolve_task(task.id, "callback", Some("María prefiere las tardes"), t0())
+            .await
+            .unwrap();
+        assert!(ts.contact_message(ids[1]).await.unwrap().is_some(), "{db}");
         ts.set_consent(
             sms.id,
             Consent {
@@ -386,6 +436,11 @@ async fn an_erased_debtor_keeps_an_anonymous_record_and_is_found_nowhere() {
             (ContactState::Cancelled, Channel::Sms),
             "{db}"
         );
+        // Nor the message as sent, nor the agent's note.
+        assert_eq!(ts.contact_message(ids[1]).await.unwrap(), None, "{db}");
+        let task = ts.get_task(task.id).await.unwrap();
+        assert_eq!(task.note, None, "{db}");
+        assert_eq!(task.outcome.as_deref(), Some("callback"), "{db}");
         let sms_after = ts.get_contact_point(sms.id).await.unwrap();
         assert_eq!(sms_after.address, format!("erased:{}", sms.id), "{db}");
         assert_eq!(sms_after.consent.status, ConsentStatus::OptedOut, "{db}");
