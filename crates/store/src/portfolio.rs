@@ -498,6 +498,11 @@ impl TenantStore {
             .push(" AND contact_id IN (SELECT id FROM contacts WHERE debtor_id = ")
             .push_arg(id)
             .push(")");
+        let mut errors = Sql::new("UPDATE contacts SET last_error = NULL WHERE tenant_id = ");
+        errors
+            .push_arg(self.tid.clone())
+            .push(" AND debtor_id = ")
+            .push_arg(id);
         let mut notes = Sql::new("UPDATE tasks SET note = NULL WHERE tenant_id = ");
         notes
             .push_arg(self.tid.clone())
@@ -523,7 +528,7 @@ impl TenantStore {
         );
         let count = self
             .run_tx_counting_first(vec![
-                debtor, points, events, contacts, messages, notes, replays, erased,
+                debtor, points, events, contacts, messages, errors, notes, replays, erased,
             ])
             .await?;
         if count == 0 {
@@ -826,8 +831,8 @@ impl TenantStore {
 }
 
 /// The members of an event's data that may hold personal data, removed when its debtor is
-/// erased: message texts and addresses of replies and deliveries, and a consent's source (free
-/// text). The debtor's own events (`debtor_created`) also lose `external_id`; a debt's events
+/// erased: message texts and addresses of replies and deliveries, providers' error texts (which
+/// may quote the address), and a consent's source (free text). The debtor's own events (`debtor_created`) also lose `external_id`; a debt's events
 /// keep the debt's.
 pub const ERASED_EVENT_KEYS: &[&str] = &[
     "text",
@@ -839,6 +844,7 @@ pub const ERASED_EVENT_KEYS: &[&str] = &[
     "name",
     "document_number",
     "source",
+    "error",
 ];
 
 /// The values of a contact point row, in `CONTACT_POINT_COLUMNS` order after the tenant.
