@@ -369,7 +369,7 @@ pub async fn run(
 }
 
 /// Every ten seconds, what the demo did so far: the simulated day, what left by channel, what
-/// came back, what was paid.
+/// came back, how many debts were paid and how much was collected.
 async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
     tick.tick().await;
@@ -392,17 +392,21 @@ async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
                 .iter()
                 .map(|(channel, n)| format!("{channel} {n}"))
                 .collect();
-            let paid = ts
-                .list_debts(&recaudo_store::DebtFilter {
-                    status: Some(recaudo_domain::portfolio::DebtStatus::Paid),
-                    limit: Some(recaudo_store::MAX_PAGE),
-                    ..Default::default()
+            let collected = ts.collected().await.ok();
+            let paid = collected.as_ref().map_or(0, |c| c.paid_debts);
+            let amounts: Vec<String> = collected
+                .iter()
+                .flat_map(|c| &c.by_currency)
+                .map(|t| {
+                    recaudo_channels::templates::format_money(
+                        &t.total,
+                        tenant.language,
+                        tenant.country,
+                    )
                 })
-                .await
-                .map(|page| page.items.len())
-                .unwrap_or(0);
+                .collect();
             println!(
-                "[{day}] {}: planned {}, sent {} ({}), delivered {}, opened {}, replied {}, paid debts {}{}",
+                "[{day}] {}: planned {}, sent {} ({}), delivered {}, opened {}, replied {}, paid debts {paid}, collected {}",
                 tenant.name,
                 counts.by_state.get("planned").copied().unwrap_or(0),
                 counts.sent_by_channel.values().sum::<i64>(),
@@ -414,11 +418,10 @@ async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
                 counts.delivered,
                 counts.opened,
                 counts.replied,
-                paid,
-                if paid as i64 >= recaudo_store::MAX_PAGE {
-                    "+"
+                if amounts.is_empty() {
+                    "nothing yet".to_string()
                 } else {
-                    ""
+                    amounts.join(", ")
                 },
             );
         }

@@ -57,8 +57,8 @@ pub use planning::{
     PreparedPlans, WriteStats,
 };
 pub use portfolio::{
-    DebtFilter, DebtorFilter, ERASED_EVENT_KEYS, MAX_PAGE, NewContactPoint, NewDebt, NewDebtor,
-    Page, normalize_contact_address,
+    DebtFilter, DebtorFilter, ERASED_EVENT_KEYS, NewContactPoint, NewDebt, NewDebtor, Page,
+    normalize_contact_address,
 };
 pub use sqlite::planning::PlanRows;
 pub use strategies::{PutStrategy, StoredStrategy};
