@@ -132,7 +132,7 @@ pub enum TrackKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
     /// Applied to this contact.
-    Contact(Box<Contact>),
+    Contact(ContactId),
     /// Seen before: nothing changed.
     Duplicate,
     /// No contact of this tenant matches.
@@ -806,9 +806,7 @@ impl TenantStore {
         if !applied {
             return Ok(Applied::Duplicate);
         }
-        Ok(Applied::Contact(Box::new(
-            self.get_contact(target.id).await?,
-        )))
+        Ok(Applied::Contact(target.id))
     }
 
     /// The outbox's counts per state and channel, and how many sent contacts were delivered,

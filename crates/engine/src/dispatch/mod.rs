@@ -343,6 +343,7 @@ impl Dispatcher {
         };
         let mut outcomes = Vec::with_capacity(claimed.len());
         let mut sends = Vec::new();
+        let mut jobs: Vec<(usize, Arc<Account>, recaudo_channels::OutboundMessage)> = Vec::new();
         for contact in claimed {
             let file = files.get(&contact.debtor_id).copied();
             let reference = ContactRef::from(contact);
@@ -374,8 +375,8 @@ impl Dispatcher {
                 ));
                 continue;
             }
-            let point = match recheck(contact, file, &rules, now) {
-                Check::Go(point) => point,
+            let (file, point) = match recheck(contact, file, &rules, now) {
+                Check::Go(file, point) => (file, point),
                 Check::Defer { until, reason } => {
                     outcomes.push((reference, DispatchOutcome::Deferred { until, reason }));
                     continue;
@@ -385,7 +386,6 @@ impl Dispatcher {
                     continue;
                 }
             };
-            let Some(file) = file else { continue };
             let Some(account) = setup.providers.for_channel(contact.channel) else {
                 outcomes.push((
                     reference,
@@ -405,20 +405,18 @@ impl Dispatcher {
                 .renderer
                 .message(ts.tenant(), contact, file, point, &account.name, now)
             {
-                Ok(message) => sends.push((contact, file, account.clone(), message)),
+                Ok(message) => {
+                    jobs.push((sends.len(), account.clone(), message));
+                    sends.push((contact, file, account.clone()));
+                }
                 Err(error) => outcomes.push((
                     reference,
                     self.failed(setup, contact, file, now, "render_error", error, false),
                 )),
             }
         }
-        // The sends own what they use (an index back into `sends` names the rest), so the
+        // The sends own their messages (an index back into `sends` names the rest), so the
         // stream's futures borrow nothing of this call.
-        let jobs: Vec<(usize, Arc<Account>, recaudo_channels::OutboundMessage)> = sends
-            .iter()
-            .enumerate()
-            .map(|(i, (_, _, account, message))| (i, account.clone(), message.clone()))
-            .collect();
         let mut results: Vec<_> = futures::stream::iter(jobs)
             .map(send_one)
             .buffer_unordered(self.options.concurrency.max(1))
@@ -426,7 +424,7 @@ impl Dispatcher {
             .await;
         results.sort_by_key(|(i, _, _)| *i);
         let results = results.into_iter().map(|(i, message, result)| {
-            let (contact, file, account, _) = &sends[i];
+            let (contact, file, account) = &sends[i];
             (*contact, *file, account.clone(), message, result)
         });
         for (contact, file, account, message, result) in results {

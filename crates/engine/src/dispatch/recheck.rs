@@ -17,8 +17,8 @@ use recaudo_domain::portfolio::{ConsentStatus, ContactPoint, DebtStatus};
 /// Whether a claimed contact may go now.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check<'a> {
-    /// Send to this contact point.
-    Go(&'a ContactPoint),
+    /// Send to this contact point, with the debtor's file as read now.
+    Go(&'a DebtorFile, &'a ContactPoint),
     /// Not now: try at `until`.
     Defer {
         until: DateTime<Utc>,
@@ -103,7 +103,7 @@ pub fn recheck<'a>(
         history: &history,
     };
     match evaluator.evaluate(&proposed, &state, now) {
-        Decision::Send { .. } => Check::Go(point),
+        Decision::Send { .. } => Check::Go(file, point),
         Decision::Defer { until, reason } => Check::Defer {
             until,
             reason: reason.as_str().to_string(),
