@@ -18,6 +18,9 @@ pub enum LinkPurpose {
     Open,
     Click,
     Unsubscribe,
+    /// An email's reply address (`r+TOKEN@…`): not a URL, and case-insensitive (mail servers
+    /// may fold the local part), see [`LinkSigner::reply_token`].
+    Reply,
 }
 
 impl LinkPurpose {
@@ -27,6 +30,7 @@ impl LinkPurpose {
             LinkPurpose::Open => b"open",
             LinkPurpose::Click => b"click",
             LinkPurpose::Unsubscribe => b"unsubscribe",
+            LinkPurpose::Reply => b"reply",
         }
     }
 
@@ -37,12 +41,16 @@ impl LinkPurpose {
             LinkPurpose::Open => "/t/o/",
             LinkPurpose::Click => "/t/c/",
             LinkPurpose::Unsubscribe => "/t/u/",
+            LinkPurpose::Reply => "",
         }
     }
 }
 
 /// Bytes of HMAC kept in a token: 96 bits, 16 characters.
 const MAC_BYTES: usize = 12;
+
+/// Bytes of HMAC kept in a reply token: 80 bits, 20 hex characters.
+const REPLY_MAC_BYTES: usize = 10;
 
 /// Signs and checks link tokens under the installation's link key.
 #[derive(Clone)]
@@ -99,6 +107,37 @@ impl LinkSigner {
         )
     }
 
+    /// The token of a contact's email reply address: the ULID and 80 bits of MAC in lower-case
+    /// hex (46 characters), which survive a mail server folding the address's case.
+    pub fn reply_token(&self, contact: ContactId) -> String {
+        let id = contact.to_string();
+        let ulid = id.trim_start_matches("ctc_").to_ascii_lowercase();
+        let mac = self.mac(LinkPurpose::Reply, &ulid);
+        let hex: String = mac[..REPLY_MAC_BYTES]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("{ulid}{hex}")
+    }
+
+    /// The contact a reply token names, if it is genuine (any case).
+    pub fn verify_reply(&self, token: &str) -> Option<ContactId> {
+        if token.len() != 26 + 2 * REPLY_MAC_BYTES || !token.is_ascii() {
+            return None;
+        }
+        let token = token.to_ascii_lowercase();
+        let (ulid, given) = token.split_at(26);
+        let mac = self.mac(LinkPurpose::Reply, ulid);
+        let expected: String = mac[..REPLY_MAC_BYTES]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+            return None;
+        }
+        format!("ctc_{}", ulid.to_ascii_uppercase()).parse().ok()
+    }
+
     /// The contact a token names, if it is genuine and for `purpose`.
     pub fn verify(&self, purpose: LinkPurpose, token: &str) -> Option<ContactId> {
         if token.len() != 26 + 16 || !token.is_ascii() {
@@ -132,6 +171,12 @@ mod tests {
         assert_eq!(signer.verify(LinkPurpose::Portal, &forged), None);
         assert_eq!(signer.verify(LinkPurpose::Portal, "short"), None);
         assert_eq!(signer.verify(LinkPurpose::Portal, &"é".repeat(21)), None);
+        let reply = signer.reply_token(contact);
+        assert_eq!(reply.len(), 46);
+        assert_eq!(signer.verify_reply(&reply), Some(contact));
+        assert_eq!(signer.verify_reply(&reply.to_ascii_uppercase()), Some(contact));
+        assert_eq!(other.verify_reply(&reply), None);
+        assert_eq!(signer.verify_reply(&token), None);
         assert!(
             signer
                 .url(LinkPurpose::Open, contact)

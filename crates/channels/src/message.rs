@@ -34,6 +34,9 @@ pub struct OutboundMessage {
     pub status_callback: Option<String>,
     /// Where a voice call posts the digits the debtor pressed.
     pub gather_callback: Option<String>,
+    /// The signed token an email's reply address carries (`r+TOKEN@reply domain`), so a reply
+    /// finds its contact ([`crate::links::LinkSigner::reply_token`]).
+    pub reply_token: Option<String>,
     /// The debtor's segment (the sandbox's rates may differ by it).
     pub segment: Option<String>,
     /// When the dispatcher sends it, on the injected clock.
@@ -185,11 +188,23 @@ pub enum EventKind {
     },
     /// The debtor wrote back (an inbound SMS, a WhatsApp message, an email reply).
     Replied {
+        /// The sender as the provider names it (a phone number, an email address).
         from: String,
+        /// What they wrote, as received (an email's quoted history included: the engine
+        /// leaves it out before reading).
         text: String,
+        /// The token of an email's reply address (`r+TOKEN@…`, [`crate::links::LinkSigner::reply_token`]):
+        /// the contact it answers.
+        reply_token: Option<String>,
     },
-    /// The debtor pressed keys on a call.
+    /// The debtor pressed keys on a call's menu (1: the payment link, 2: an agent, 3: a
+    /// promise).
     Digits {
+        digits: String,
+    },
+    /// The debtor keyed the day they will pay, after choosing the menu's promise: `DDMM`
+    /// (2512 is the 25th of December).
+    PromiseDigits {
         digits: String,
     },
     /// The debtor asked to receive no more messages on this address.
@@ -213,7 +228,7 @@ impl EventKind {
             EventKind::Bounced { .. } => "bounced",
             EventKind::Failed { .. } => "failed",
             EventKind::Replied { .. } => "replied",
-            EventKind::Digits { .. } => "digits_pressed",
+            EventKind::Digits { .. } | EventKind::PromiseDigits { .. } => "digits_pressed",
             EventKind::Unsubscribed { .. } => "opted_out",
             EventKind::NotAnswered => "not_answered",
             EventKind::Paid => "payment_received",

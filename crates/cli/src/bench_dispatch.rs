@@ -354,6 +354,7 @@ async fn sample_messages(ts: &TenantStore, n: usize) -> anyhow::Result<Vec<Outbo
             content: content.clone(),
             status_callback: None,
             gather_callback: None,
+            reply_token: None,
             segment: None,
             now: at,
         })

@@ -274,6 +274,7 @@ impl Provider {
                 EventKind::Replied {
                     from: message.to.clone(),
                     text: text.to_string(),
+                    reply_token: None,
                 },
                 after("replied-at", 900, 8 * 3600),
             ));

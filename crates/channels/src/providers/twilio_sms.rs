@@ -145,6 +145,7 @@ impl Provider {
             kind: EventKind::Replied {
                 from: from.to_string(),
                 text: text.to_string(),
+                reply_token: None,
             },
             at,
         }];

@@ -449,6 +449,7 @@ impl ChannelProvider for Provider {
                 text: data.text.ok_or_else(|| {
                     WebhookError::Malformed("contact.replied has no data.text".into())
                 })?,
+                reply_token: None,
             },
             other => {
                 return Err(WebhookError::Malformed(format!(

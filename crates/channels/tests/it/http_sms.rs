@@ -63,6 +63,7 @@ fn sms() -> OutboundMessage {
         }),
         status_callback: None,
         gather_callback: None,
+        reply_token: None,
         segment: None,
         now: Utc.with_ymd_and_hms(2026, 12, 2, 13, 0, 0).unwrap(),
     }

@@ -55,6 +55,7 @@ fn letter_to(name: &str, body: &str, now: DateTime<Utc>) -> OutboundMessage {
         }),
         status_callback: None,
         gather_callback: None,
+        reply_token: None,
         segment: None,
         now,
     }

@@ -32,6 +32,7 @@ fn sms(key: &str, now: DateTime<Utc>) -> OutboundMessage {
         }),
         status_callback: None,
         gather_callback: None,
+        reply_token: None,
         segment: None,
         now,
     }

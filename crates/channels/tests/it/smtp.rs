@@ -214,6 +214,7 @@ fn email(to: &str, key: &str) -> OutboundMessage {
         }),
         status_callback: None,
         gather_callback: None,
+        reply_token: None,
         segment: None,
         now: now(),
     }

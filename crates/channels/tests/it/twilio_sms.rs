@@ -63,6 +63,7 @@ fn sms(body: &str) -> OutboundMessage {
         }),
         status_callback: Some(CALLBACK.into()),
         gather_callback: None,
+        reply_token: None,
         segment: None,
         now: Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap(),
     }
@@ -572,6 +573,7 @@ fn an_inbound_message_is_a_reply_and_an_opt_out_word_also_unsubscribes() {
         EventKind::Replied {
             from: "+573001234567".into(),
             text: "Ya pagué ayer, ¿pueden verificar?".into(),
+            reply_token: None,
         }
     );
     assert_eq!(events[0].dedupe_key, "twilio:SM9999:replied");

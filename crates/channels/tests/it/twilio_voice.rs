@@ -59,6 +59,7 @@ fn call(script: &str, say_language: &str, menu: &str) -> OutboundMessage {
         }),
         status_callback: Some(STATUS_URL.into()),
         gather_callback: Some(GATHER_URL.into()),
+        reply_token: None,
         segment: None,
         now: Utc.with_ymd_and_hms(2026, 12, 2, 17, 0, 0).unwrap(),
     }

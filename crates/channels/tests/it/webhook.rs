@@ -68,6 +68,7 @@ fn message(contact_id: ContactId) -> OutboundMessage {
         }),
         status_callback: None,
         gather_callback: None,
+        reply_token: None,
         segment: None,
         now: now(),
     }
@@ -337,6 +338,7 @@ fn signed_reports_become_events_keyed_by_their_webhook_id() {
             EventKind::Replied {
                 from: "+5511987654321".into(),
                 text: "Posso parcelar em duas vezes?".into(),
+                reply_token: None,
             },
         ),
     ];

@@ -69,6 +69,7 @@ fn message(content: WhatsappContent) -> OutboundMessage {
         content: Content::Whatsapp(content),
         status_callback: None,
         gather_callback: None,
+        reply_token: None,
         segment: None,
         now: Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap(),
     }
@@ -673,6 +674,7 @@ fn signed_messages_become_replies_with_their_text() {
     let replied = |text: &str| EventKind::Replied {
         from: "+573001234567".into(),
         text: text.into(),
+        reply_token: None,
     };
     assert_eq!(
         seen,

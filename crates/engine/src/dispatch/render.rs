@@ -191,6 +191,7 @@ impl Renderer {
             content,
             status_callback: Some(hooks.clone()),
             gather_callback: Some(format!("{hooks}/gather?lang={language}")),
+            reply_token: None,
             segment: file.debtor.effective_segment().map(str::to_string),
             now,
         })

@@ -35,13 +35,17 @@ pub fn to_tracked(event: &ProviderEvent) -> Option<Tracked> {
             },
             serde_json::json!({ "code": code, "error": message }),
         ),
-        EventKind::Replied { from, text } => (
+        EventKind::Replied { from, text, .. } => (
             TrackKind::Replied,
             serde_json::json!({ "from": from, "text": text }),
         ),
         EventKind::Digits { digits } => {
             (TrackKind::Digits, serde_json::json!({ "digits": digits }))
         }
+        EventKind::PromiseDigits { digits } => (
+            TrackKind::Digits,
+            serde_json::json!({ "digits": digits, "menu": "promise_date" }),
+        ),
         EventKind::Unsubscribed { address } => (
             TrackKind::Unsubscribed,
             serde_json::json!({ "address": address, "source": "unsubscribe" }),

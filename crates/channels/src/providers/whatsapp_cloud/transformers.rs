@@ -423,7 +423,11 @@ impl InboundMessage {
             contact_id: None,
             at: self.timestamp.to_utc()?,
             dedupe_key: self.id.clone(),
-            kind: EventKind::Replied { from, text },
+            kind: EventKind::Replied {
+                from,
+                text,
+                reply_token: None,
+            },
         })
     }
 }
