@@ -172,6 +172,7 @@ pub async fn task(command: TaskCommand, config: &Config) -> anyhow::Result<()> {
                 state,
                 queue,
                 limit,
+                debtor: None,
             };
             for task in ts.list_tasks(&filter).await? {
                 println!("{}", serde_json::to_string(&task)?);

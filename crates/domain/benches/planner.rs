@@ -118,6 +118,7 @@ fn portfolio(now: DateTime<Utc>) -> Vec<DebtorFile> {
                 debts: vec![DebtFile {
                     debt,
                     promise_due: None,
+                    held_until: None,
                 }],
                 events: vec![],
                 contacts: vec![],

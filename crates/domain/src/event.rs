@@ -43,6 +43,10 @@ EventKind, "event kind" {
     DebtPaid => "debt_paid",
     DisputeOpened => "dispute_opened",
     DisputeResolved => "dispute_resolved",
+    // The debtor said a contact point is not theirs: it is not used again.
+    WrongParty => "wrong_party",
+    // Collection waits a few days (the debtor says the debt is paid: the receipt is checked).
+    CollectionHeld => "collection_held",
 });
 
 /// One immutable entry of a timeline. Timelines are in the order things happened

@@ -246,8 +246,12 @@ prefixed_id!(/// An API key.
     ApiKeyId, "key", "api key");
 prefixed_id!(/// An import run.
     ImportId, "imp", "import");
-prefixed_id!(/// An agent task (a strategy's `task:` step).
+prefixed_id!(/// An agent task (a strategy's `task:` step, or a message to read).
     TaskId, "tsk", "task");
+prefixed_id!(/// A message of a conversation (what a debtor wrote, or an answer).
+    MessageId, "msg", "message");
+prefixed_id!(/// An agent's note on a task.
+    NoteId, "note", "task note");
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod clock;
 pub mod contact;
+pub mod conversation;
 pub mod country;
 pub mod documents;
 pub mod event;

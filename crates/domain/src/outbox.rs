@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::portfolio::{Channel, string_enum};
-use crate::{ContactId, ContactPointId, DebtId, DebtorId};
+use crate::{ContactId, ContactPointId, DebtId, DebtorId, MessageId};
 
 string_enum!(/// Where a contact is in its life: planned by the planner, claimed by a dispatcher, handed to
 /// the provider, confirmed delivered, failed for good, or cancelled before it left (payment,
@@ -135,6 +135,13 @@ pub struct Contact {
     pub reason: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The debtor's message this contact answers (an automatic answer or an agent's reply):
+    /// it goes despite caps (answering is not a new contact), inside the contact hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
+    /// An agent's own words, sent instead of a template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
 }
 
 #[cfg(test)]

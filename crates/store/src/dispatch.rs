@@ -20,7 +20,7 @@ use recaudo_domain::portfolio::Channel;
 use recaudo_domain::{ContactId, ContactPointId, Currency, DebtId, DebtorId, Money, TaskId};
 
 use crate::events::event_row;
-use crate::outbox::{CONTACT_COLUMNS, ContactRow};
+use crate::outbox::{CONTACT_READ_COLUMNS, ContactRow};
 use crate::sql::{Sql, exec, fetch_all, fetch_optional};
 use crate::{Result, StoreError, TenantStore, on_pool};
 
@@ -317,7 +317,7 @@ impl TenantStore {
             .push(", attempts = attempts + 1, updated_at = ")
             .push_arg(now)
             .push(&format!(
-                " WHERE id IN (SELECT id FROM claim) RETURNING {CONTACT_COLUMNS}"
+                " WHERE id IN (SELECT id FROM claim) RETURNING {CONTACT_READ_COLUMNS}"
             ));
         let rows = on_pool!(self.store, |pool| {
             let mut tx = crate::sql::begin!(pool);
@@ -837,7 +837,7 @@ impl TenantStore {
     /// Contacts of the outbox with what happened when they were sent, newest first.
     pub async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxEntry>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {CONTACT_COLUMNS}, {DELIVERY_COLUMNS} FROM contacts WHERE tenant_id = "
+            "SELECT {CONTACT_READ_COLUMNS}, {DELIVERY_COLUMNS} FROM contacts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone());
         if let Some(state) = &filter.state {
@@ -862,7 +862,7 @@ impl TenantStore {
     /// One contact of the outbox with what happened when it was sent.
     pub async fn outbox_entry(&self, id: ContactId) -> Result<OutboxEntry> {
         let mut sql = Sql::new(&format!(
-            "SELECT {CONTACT_COLUMNS}, {DELIVERY_COLUMNS} FROM contacts WHERE tenant_id = "
+            "SELECT {CONTACT_READ_COLUMNS}, {DELIVERY_COLUMNS} FROM contacts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")

@@ -19,6 +19,7 @@ pub enum Entity {
     ContactRules,
     ProviderAccount,
     Task,
+    Message,
 }
 
 impl Entity {
@@ -38,6 +39,7 @@ impl Entity {
             Entity::ContactRules => "contact rules",
             Entity::ProviderAccount => "provider account",
             Entity::Task => "task",
+            Entity::Message => "message",
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod contact_rules;
+mod conversations;
 mod dialect;
 mod dispatch;
 mod error;
@@ -51,6 +52,10 @@ pub use import::{
     BatchOutcome, ImportBatch, ImportContact, ImportDebt, ImportDebtor, ImportRow, RowOutcome,
 };
 
+pub use conversations::{
+    AddressOwner, KeptPromise, MESSAGE_TEXT_MAX, MessageOutcome, NewMessage, NewMessageTask,
+    NewReply, TaskNote, truncate,
+};
 pub use ledger::{Collected, CurrencyTotal, NewPayment, NewPromise, PromiseOverride};
 pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,

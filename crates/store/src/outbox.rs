@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
 use recaudo_domain::outbox::{Contact, NewContact};
-use recaudo_domain::{ContactId, ContactPointId, DebtId, DebtorId};
+use recaudo_domain::{ContactId, ContactPointId, DebtId, DebtorId, MessageId};
 
 use crate::rows::parse;
 use crate::sql::{Sql, fetch_all, fetch_optional, raw_json};
@@ -13,6 +13,11 @@ use crate::{Entity, Result, StoreError, TenantStore, on_pool};
 pub(crate) const CONTACT_COLUMNS: &str = "id, debtor_id, debt_id, covers, contact_point_id, strategy, \
      strategy_version, step, arm, channel, template, scheduled_for, local_date, state, attempts, \
      idempotency_key, reason, created_at, updated_at, queue";
+/// What a contact is read with: [`CONTACT_COLUMNS`] and, for an answer to a debtor's message,
+/// the message and an agent's own text (the planner writes neither).
+pub(crate) const CONTACT_READ_COLUMNS: &str = "id, debtor_id, debt_id, covers, contact_point_id, \
+     strategy, strategy_version, step, arm, channel, template, scheduled_for, local_date, state, \
+     attempts, idempotency_key, reason, created_at, updated_at, queue, reply_to, body";
 
 /// How a planned contact is stored: `{head} VALUES (…){CONTACT_INSERT_TAIL}`, the tenant
 /// first and then [`CONTACT_COLUMNS`]; a contact whose key is in the outbox already is skipped.
@@ -56,6 +61,8 @@ pub(crate) struct ContactRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     queue: Option<String>,
+    reply_to: Option<MessageId>,
+    body: Option<String>,
 }
 
 impl ContactRow {
@@ -84,6 +91,8 @@ impl ContactRow {
             reason: self.reason,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            reply_to: self.reply_to,
+            body: self.body,
         })
     }
 }
@@ -108,7 +117,9 @@ crate::sqlite::rows::from_columns!(ContactRow {
     reason,
     created_at,
     updated_at,
-    queue
+    queue,
+    reply_to,
+    body
 });
 
 /// A row of one id column: a statement's `RETURNING id`, the planner's batch bounds.
@@ -217,7 +228,7 @@ impl TenantStore {
         since: DateTime<Utc>,
     ) -> Result<Vec<Contact>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = "
+            "SELECT {CONTACT_READ_COLUMNS} FROM contacts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND debtor_id = ")
@@ -232,7 +243,7 @@ impl TenantStore {
     /// One contact of this tenant.
     pub async fn get_contact(&self, id: ContactId) -> Result<Contact> {
         let mut sql = Sql::new(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = "
+            "SELECT {CONTACT_READ_COLUMNS} FROM contacts WHERE tenant_id = "
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND id = ")

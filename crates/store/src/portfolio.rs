@@ -498,7 +498,20 @@ impl TenantStore {
             .push(" AND contact_id IN (SELECT id FROM contacts WHERE debtor_id = ")
             .push_arg(id)
             .push(")");
-        let mut errors = Sql::new("UPDATE contacts SET last_error = NULL WHERE tenant_id = ");
+        // What the debtor wrote, and agents' notes about it.
+        let mut inbound = Sql::new("DELETE FROM messages WHERE tenant_id = ");
+        inbound
+            .push_arg(self.tid.clone())
+            .push(" AND debtor_id = ")
+            .push_arg(id);
+        let mut task_notes = Sql::new("DELETE FROM task_notes WHERE tenant_id = ");
+        task_notes
+            .push_arg(self.tid.clone())
+            .push(" AND task_id IN (SELECT id FROM tasks WHERE debtor_id = ")
+            .push_arg(id)
+            .push(")");
+        let mut errors =
+            Sql::new("UPDATE contacts SET last_error = NULL, body = NULL WHERE tenant_id = ");
         errors
             .push_arg(self.tid.clone())
             .push(" AND debtor_id = ")
@@ -528,7 +541,8 @@ impl TenantStore {
         );
         let count = self
             .run_tx_counting_first(vec![
-                debtor, points, events, contacts, messages, errors, notes, replays, erased,
+                debtor, points, events, contacts, messages, inbound, task_notes, errors, notes,
+                replays, erased,
             ])
             .await?;
         if count == 0 {

@@ -128,7 +128,9 @@ id_args!(
     ContactId,
     ApiKeyId,
     ImportId,
-    TaskId
+    TaskId,
+    MessageId,
+    NoteId
 );
 
 /// SQL text with its arguments; `arg` appends a value and returns its `$n` placeholder.

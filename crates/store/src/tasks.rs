@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use recaudo_domain::event::EventKind;
 use recaudo_domain::tasks::{Task, TaskState};
-use recaudo_domain::{ContactId, DebtId, DebtorId, TaskId};
+use recaudo_domain::{ContactId, DebtId, DebtorId, MessageId, TaskId};
+use sqlx::types::Json;
 
 use crate::events::event_row;
 use crate::rows::parse;
@@ -23,19 +24,21 @@ pub const TASK_NOTE_MAX: usize = 4000;
 pub struct TaskFilter {
     pub state: Option<TaskState>,
     pub queue: Option<String>,
+    /// One debtor's tasks.
+    pub debtor: Option<DebtorId>,
     /// At most this many (1 to 1000; 0 means 100).
     pub limit: i64,
 }
 
 const TASK_COLUMNS: &str = "id, contact_id, debtor_id, debt_id, queue, script, state, assignee, \
-     claimed_at, resolved_at, outcome, note, created_at, updated_at";
+     claimed_at, resolved_at, outcome, note, created_at, updated_at, message_id, reason, candidates";
 
 #[derive(sqlx::FromRow)]
 struct TaskRow {
     id: TaskId,
-    contact_id: ContactId,
-    debtor_id: DebtorId,
-    debt_id: DebtId,
+    contact_id: Option<ContactId>,
+    debtor_id: Option<DebtorId>,
+    debt_id: Option<DebtId>,
     queue: String,
     script: String,
     state: String,
@@ -46,6 +49,9 @@ struct TaskRow {
     note: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    message_id: Option<MessageId>,
+    reason: Option<String>,
+    candidates: Json<Vec<DebtorId>>,
 }
 
 impl TaskRow {
@@ -65,12 +71,15 @@ impl TaskRow {
             note: self.note,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            message_id: self.message_id,
+            reason: self.reason,
+            candidates: self.candidates.0,
         })
     }
 }
 
 /// `text` trimmed, refused (naming `field`) when empty or longer than `max` characters.
-fn required(field: &str, text: &str, max: usize) -> Result<String> {
+pub(crate) fn required(field: &str, text: &str, max: usize) -> Result<String> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > max {
         return Err(StoreError::Invalid {
@@ -93,6 +102,9 @@ impl TenantStore {
         }
         if let Some(queue) = &filter.queue {
             sql.push(" AND queue = ").push_arg(queue.clone());
+        }
+        if let Some(debtor) = filter.debtor {
+            sql.push(" AND debtor_id = ").push_arg(debtor);
         }
         let limit = if filter.limit == 0 {
             100
@@ -203,27 +215,33 @@ impl TenantStore {
             .push_arg(id)
             .push(" AND state = ")
             .push_arg(task.state.as_str());
-        let mut event = Sql::new(&format!(
-            "INSERT INTO events (tenant_id, {}) VALUES ",
-            crate::rows::EVENT_COLUMNS
-        ));
-        event.push_values(event_row(
-            &self.tid,
-            &task.debtor_id,
-            Some(&task.debt_id),
-            EventKind::TaskResolved,
-            now,
-            now,
-            serde_json::json!({
-                "task_id": id.to_string(),
-                "contact_id": task.contact_id.to_string(),
-                "queue": task.queue,
-                "assignee": task.assignee,
-                "outcome": outcome,
-            })
-            .into(),
-        ));
-        if self.run_tx_counting_first(vec![update, event]).await? == 0 {
+        let mut statements = vec![update];
+        // A task about nobody yet (an unknown sender) has no timeline to go on.
+        if let Some(debtor) = &task.debtor_id {
+            let mut event = Sql::new(&format!(
+                "INSERT INTO events (tenant_id, {}) VALUES ",
+                crate::rows::EVENT_COLUMNS
+            ));
+            event.push_values(event_row(
+                &self.tid,
+                debtor,
+                task.debt_id.as_ref(),
+                EventKind::TaskResolved,
+                now,
+                now,
+                serde_json::json!({
+                    "task_id": id.to_string(),
+                    "contact_id": task.contact_id.map(|c| c.to_string()),
+                    "message_id": task.message_id.map(|m| m.to_string()),
+                    "queue": task.queue,
+                    "assignee": task.assignee,
+                    "outcome": outcome,
+                })
+                .into(),
+            ));
+            statements.push(event);
+        }
+        if self.run_tx_counting_first(statements).await? == 0 {
             // Claimed or resolved by someone else between the read and the write.
             return Err(StoreError::Contention {
                 entity: Entity::Task,

@@ -38,6 +38,8 @@ pub struct DebtFile {
     /// The date of the promise to pay that is running, when the debt is `promised`: the pause
     /// lasts to the end of that local day.
     pub promise_due: Option<NaiveDate>,
+    /// Until when collection of the debt is held (the latest running hold), if it is.
+    pub held_until: Option<DateTime<Utc>>,
 }
 
 /// A contact already in the outbox for the debtor (any debt).

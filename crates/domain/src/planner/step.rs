@@ -486,6 +486,11 @@ fn pauses(
     promise_grace_days: u32,
 ) -> Vec<Pause> {
     use strategy::Pause as Listed;
+    // A hold is honoured whatever the strategy lists: a person asked for it.
+    let hold = debt_file.held_until.map(|until| Pause {
+        kind: PauseKind::Hold,
+        until: Some(until),
+    });
     let (listed, kind, until) = match debt_file.debt.status {
         DebtStatus::Promised => (
             Listed::PromiseActive,
@@ -498,13 +503,13 @@ fn pauses(
         ),
         DebtStatus::Disputed => (Listed::DisputeOpen, PauseKind::Dispute, None),
         DebtStatus::Plan => (Listed::PlanCurrent, PauseKind::Plan, None),
-        _ => return Vec::new(),
+        _ => return hold.into_iter().collect(),
     };
     if !strat.pause_while.contains(&listed) {
-        return Vec::new();
+        return hold.into_iter().collect();
     }
     // A promise without a date pauses until it is kept or broken.
-    vec![Pause { kind, until }]
+    std::iter::once(Pause { kind, until }).chain(hold).collect()
 }
 
 /// The first instant of a local date (the first valid one on a DST gap).

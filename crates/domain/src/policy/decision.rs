@@ -43,6 +43,8 @@ pub enum ReasonCode {
     PausedDispute,
     /// A payment plan is running.
     PausedPlan,
+    /// Collection is held a few days (the debtor says it is paid: the receipt is checked).
+    PausedHold,
     /// No allowed instant within the search horizon.
     NoWindow,
     /// The debtor has no usable contact point on the channel (nor on any fallback).
@@ -69,6 +71,7 @@ impl ReasonCode {
         ReasonCode::PausedPromise,
         ReasonCode::PausedDispute,
         ReasonCode::PausedPlan,
+        ReasonCode::PausedHold,
         ReasonCode::NoWindow,
         ReasonCode::NoContactPoint,
         ReasonCode::Paperless,
@@ -93,6 +96,7 @@ impl ReasonCode {
             ReasonCode::PausedPromise => "paused_promise",
             ReasonCode::PausedDispute => "paused_dispute",
             ReasonCode::PausedPlan => "paused_plan",
+            ReasonCode::PausedHold => "paused_hold",
             ReasonCode::NoWindow => "no_window",
             ReasonCode::NoContactPoint => "no_contact_point",
             ReasonCode::Paperless => "paperless",

@@ -33,6 +33,8 @@ pub enum PauseKind {
     Promise,
     Dispute,
     Plan,
+    /// A hold of a few days, whatever the strategy lists (a person checks something first).
+    Hold,
 }
 
 impl PauseKind {
@@ -41,6 +43,7 @@ impl PauseKind {
             PauseKind::Promise => ReasonCode::PausedPromise,
             PauseKind::Dispute => ReasonCode::PausedDispute,
             PauseKind::Plan => ReasonCode::PausedPlan,
+            PauseKind::Hold => ReasonCode::PausedHold,
         }
     }
 
@@ -50,6 +53,7 @@ impl PauseKind {
             PauseKind::Dispute => 0,
             PauseKind::Plan => 1,
             PauseKind::Promise => 2,
+            PauseKind::Hold => 3,
         }
     }
 }

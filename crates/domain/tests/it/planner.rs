@@ -176,6 +176,7 @@ fn file(n: u128, zone: &str, country: Country, channels: &[Channel], dues: &[&st
         .map(|(k, due)| DebtFile {
             debt: debt_of(&debtor, n * 100 + k as u128, &format!("F-{n}-{k}"), due),
             promise_due: None,
+            held_until: None,
         })
         .collect();
     DebtorFile {

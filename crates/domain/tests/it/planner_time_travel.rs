@@ -557,7 +557,11 @@ fn portfolio(sc: &Scenario, rng: &mut Lcg) -> (Vec<DebtorFile>, Vec<Behaviour>) 
             if status == DebtStatus::Open && rng.chance(5) {
                 disputed_on.insert(debt.id, start + Duration::days(rng.below(60) as i64));
             }
-            debts.push(DebtFile { debt, promise_due });
+            debts.push(DebtFile {
+                debt,
+                promise_due,
+                held_until: None,
+            });
         }
         behaviours.push(Behaviour {
             tz: zone(zone_name),

@@ -465,6 +465,7 @@ impl TenantStore {
                 DebtFile {
                     debt: d,
                     promise_due: None,
+                    held_until: None,
                 },
             )
         });
@@ -489,6 +490,28 @@ impl TenantStore {
         if !promise_due.is_empty() {
             for entry in debts.buckets.iter_mut().flat_map(|(_, d)| d.iter_mut()) {
                 entry.promise_due = promise_due.get(&entry.debt.id).copied();
+            }
+        }
+
+        // Holds still running: few (a debtor said it is paid), so one read of the tenant's
+        // running holds, not a look-up per debt.
+        let mut sql = Sql::new(
+            "SELECT debt_id, MAX(held_until) AS held_until FROM debt_holds WHERE tenant_id = ",
+        );
+        sql.push_arg(self.tid.clone())
+            .push(" AND held_until > ")
+            .push_arg(now)
+            .push(" GROUP BY debt_id");
+        let held: HashMap<DebtId, DateTime<Utc>> = crate::on_pool!(
+            self.store,
+            |pool| crate::sql::fetch_all!(crate::conversations::HoldRow, sql, pool)
+        )
+        .into_iter()
+        .map(|row| (row.debt_id, row.held_until))
+        .collect();
+        if !held.is_empty() {
+            for entry in debts.buckets.iter_mut().flat_map(|(_, d)| d.iter_mut()) {
+                entry.held_until = held.get(&entry.debt.id).copied();
             }
         }
 

@@ -11,7 +11,7 @@ use recaudo_domain::portfolio::{
     Consent, ContactPoint, Debt, Debtor, PostalAddress, Preferences, StrategyAssignment,
 };
 use recaudo_domain::{
-    ContactId, ContactPointId, Currency, DebtId, DebtorId, EventId, Money, PromiseId,
+    ContactId, ContactPointId, Currency, DebtId, DebtorId, EventId, MessageId, Money, PromiseId,
 };
 
 use super::ffi::Columns;
@@ -100,7 +100,8 @@ id_col!(
     DebtId,
     EventId,
     PromiseId,
-    ContactId
+    ContactId,
+    MessageId
 );
 
 impl Col for String {
@@ -862,7 +863,7 @@ mod column_order {
         assert_eq!(columns(&[EVENT_COLUMNS]), EventRow::FIELD_ORDER);
         assert_eq!(columns(&[PROMISE_COLUMNS]), PromiseRow::FIELD_ORDER);
         assert_eq!(
-            columns(&[crate::outbox::CONTACT_COLUMNS]),
+            columns(&[crate::outbox::CONTACT_READ_COLUMNS]),
             crate::outbox::ContactRow::FIELD_ORDER
         );
     }

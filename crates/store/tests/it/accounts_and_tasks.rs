@@ -231,7 +231,10 @@ async fn dispatched_task(ts: &TenantStore, ext: &str, queue: &str) -> Task {
         })
         .await
         .unwrap();
-    tasks.into_iter().find(|t| t.contact_id == id).unwrap()
+    tasks
+        .into_iter()
+        .find(|t| t.contact_id == Some(id))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -340,7 +343,10 @@ async fn tasks_are_listed_claimed_once_and_resolved_on_the_timeline() {
             "{db}"
         );
         let timeline = ts
-            .debt_timeline(task.debt_id, &TimelineQuery::default())
+            .debt_timeline(
+                task.debt_id.expect("a step's task has its debt"),
+                &TimelineQuery::default(),
+            )
             .await
             .unwrap();
         let events: Vec<_> = timeline

@@ -73,6 +73,7 @@ pub async fn list(
     let filter = TaskFilter {
         state: query.state,
         queue: query.queue,
+        debtor: None,
         limit,
     };
     Ok(Json(TaskList {

@@ -362,6 +362,7 @@ pub async fn preview(ts: &TenantStore, request: PreviewRequest<'_>) -> Result<Pr
                 DebtFile {
                     debt: found,
                     promise_due,
+                    held_until: None,
                 },
             )
         }
@@ -451,7 +452,14 @@ fn sample(
         updated_at: now,
     };
     let promise_due = (template == "promise_reminder").then(|| today + Duration::days(2));
-    (debtor, DebtFile { debt, promise_due })
+    (
+        debtor,
+        DebtFile {
+            debt,
+            promise_due,
+            held_until: None,
+        },
+    )
 }
 
 /// `http://{Host}`: where the request came to, for the links of a preview.
