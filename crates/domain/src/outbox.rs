@@ -112,6 +112,10 @@ impl NewContact {
     }
 }
 
+/// The step of an answer to a debtor's message (an automatic answer, an agent's reply,
+/// thanks for a kept promise).
+pub const ANSWER_STEP: &str = "reply";
+
 /// A stored contact (an outbox row).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
@@ -142,6 +146,13 @@ pub struct Contact {
     /// An agent's own words, sent instead of a template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+}
+
+impl Contact {
+    /// Whether it answers the debtor (see [`ANSWER_STEP`]) rather than a strategy's step.
+    pub fn is_answer(&self) -> bool {
+        self.step == ANSWER_STEP
+    }
 }
 
 #[cfg(test)]

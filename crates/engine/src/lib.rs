@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dispatch;
+pub mod inbound;
 mod plan;
 
 pub use plan::{

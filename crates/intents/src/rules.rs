@@ -1576,6 +1576,60 @@ pub fn not_the_named_person(raw: &str, toks: &[Tok<'_>]) -> bool {
     false
 }
 
+/// Phrases of an opt-out that asks for silence everywhere, not only on the channel it came on
+/// ("no me contacten por ningún medio", "não quero mais contato", "stop all messages"). Folded
+/// (lower case, no accents), whole words.
+const EVERYWHERE: &[&str] = &[
+    // es
+    "ningun medio",
+    "ningun canal",
+    "ninguna via",
+    "ninguna forma",
+    "todos los medios",
+    "todos los canales",
+    "no me contacten",
+    "no me contacte",
+    "no me llamen ni",
+    "dejen de contactarme",
+    "no vuelvan a contactarme",
+    // pt
+    "nenhum meio",
+    "nenhum canal",
+    "todos os canais",
+    "todos os meios",
+    "nao me contatem",
+    "nao me contactem",
+    "nao entrem em contato",
+    "parem de me contatar",
+    // en
+    "any channel",
+    "all channels",
+    "any means",
+    "all messages",
+    "any way",
+    "do not contact me",
+    "dont contact me",
+    "don t contact me",
+    "stop contacting me",
+    "never contact me",
+];
+
+/// Whether an opt-out asks for no contact on any channel (else it is for the channel it came
+/// on).
+pub fn opt_out_everywhere(text: &str) -> bool {
+    let folded = crate::normalize::fold(crate::normalize::strip_email(text));
+    let joined = format!(
+        " {} ",
+        crate::normalize::words(&folded)
+            .map(|w| w.replace('\'', " "))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    EVERYWHERE
+        .iter()
+        .any(|phrase| joined.contains(&format!(" {phrase} ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1643,6 +1697,22 @@ mod tests {
             "manda o boleto para mim",
         ] {
             assert_eq!(oo(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_opt_out_is_for_every_channel_only_when_it_says_so() {
+        for text in [
+            "No me contacten por ningún medio",
+            "STOP all messages please",
+            "Não quero contato por nenhum meio",
+            "don't contact me again",
+            "Por favor dejen de contactarme",
+        ] {
+            assert!(super::opt_out_everywhere(text), "{text}");
+        }
+        for text in ["BAJA", "STOP", "SAIR", "no más SMS", "unsubscribe"] {
+            assert!(!super::opt_out_everywhere(text), "{text}");
         }
     }
 }

@@ -76,7 +76,8 @@ pub struct NewReply {
     /// A template (automatic answers) or the agent's own words.
     pub template: Option<String>,
     pub body: Option<String>,
-    pub reply_to: MessageId,
+    /// The message it answers (none for thanks after a kept promise).
+    pub reply_to: Option<MessageId>,
     /// Unique per answer: the same answer queued twice is one contact.
     pub idempotency_key: String,
     pub local_date: NaiveDate,
@@ -469,7 +470,7 @@ impl TenantStore {
             reply.contact_point_id.into(),
             None::<String>.into(),
             None::<i64>.into(),
-            "reply".into(),
+            recaudo_domain::outbox::ANSWER_STEP.into(),
             None::<String>.into(),
             reply.channel.as_str().into(),
             reply.template.clone().into(),
@@ -482,7 +483,7 @@ impl TenantStore {
             now.into(),
             now.into(),
             None::<String>.into(),
-            reply.reply_to.into(),
+            reply.reply_to.map(|m| m.to_string()).into(),
             reply.body.clone().into(),
         ]);
         sql.push(crate::outbox::CONTACT_INSERT_TAIL);
@@ -496,7 +497,7 @@ impl TenantStore {
                 recorded_at: now,
                 data: serde_json::json!({
                     "contact_id": id, "channel": reply.channel, "template": reply.template,
-                    "reply_to": reply.reply_to, "step": "reply",
+                    "reply_to": reply.reply_to, "step": recaudo_domain::outbox::ANSWER_STEP,
                 }),
             },
         );
@@ -514,9 +515,13 @@ impl TenantStore {
         debts: &[DebtId],
         until: DateTime<Utc>,
         reason: &str,
-        message: Option<MessageId>,
+        origin: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let message = origin
+            .get("message_id")
+            .and_then(|m| m.as_str())
+            .map(str::to_string);
         let mut statements = Vec::new();
         for &debt in debts {
             let mut sql = Sql::new(
@@ -527,7 +532,7 @@ impl TenantStore {
                 debt.into(),
                 until.into(),
                 reason.to_string().into(),
-                message.map(|m| m.to_string()).into(),
+                message.clone().into(),
                 now.into(),
             ]);
             statements.push(sql);
@@ -539,7 +544,10 @@ impl TenantStore {
                     kind: EventKind::CollectionHeld,
                     at: now,
                     recorded_at: now,
-                    data: serde_json::json!({ "until": until, "reason": reason, "message_id": message }),
+                    data: crate::ledger::with_origin(
+                        serde_json::json!({ "until": until, "reason": reason }),
+                        origin,
+                    ),
                 },
             ));
         }
@@ -556,7 +564,7 @@ impl TenantStore {
         &self,
         debtor: DebtorId,
         points: &[ContactPointId],
-        message: MessageId,
+        origin: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<Vec<ContactPointId>> {
         let mut changed = Vec::new();
@@ -584,10 +592,12 @@ impl TenantStore {
                     kind: EventKind::OptedOut,
                     at: now,
                     recorded_at: now,
-                    data: serde_json::json!({
-                        "contact_point_id": point, "channel": cp.channel, "source": "reply",
-                        "message_id": message,
-                    }),
+                    data: crate::ledger::with_origin(
+                        serde_json::json!({
+                            "contact_point_id": point, "channel": cp.channel, "source": "reply",
+                        }),
+                        origin,
+                    ),
                 },
             );
             if self.run_tx_counting_first(vec![sql, event]).await? > 0 {
@@ -603,7 +613,7 @@ impl TenantStore {
         &self,
         debtor: DebtorId,
         point: ContactPointId,
-        message: MessageId,
+        origin: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut sql = Sql::new("UPDATE contact_points SET unusable_at = COALESCE(unusable_at, ");
@@ -620,7 +630,10 @@ impl TenantStore {
                 kind: EventKind::WrongParty,
                 at: now,
                 recorded_at: now,
-                data: serde_json::json!({ "contact_point_id": point, "message_id": message }),
+                data: crate::ledger::with_origin(
+                    serde_json::json!({ "contact_point_id": point }),
+                    origin,
+                ),
             },
         );
         self.run_tx(vec![sql, event]).await

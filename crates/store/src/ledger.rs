@@ -479,6 +479,20 @@ impl TenantStore {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<(Promise, Debt)> {
+        self.create_promise_from(debt_id, new, &serde_json::Value::Null, now, today)
+            .await
+    }
+
+    /// [`create_promise`](Self::create_promise), with what caused it (`{"message_id": …,
+    /// "intent": …}`) added to its `promise_made` event.
+    pub async fn create_promise_from(
+        &self,
+        debt_id: DebtId,
+        new: NewPromise,
+        origin: &serde_json::Value,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<(Promise, Debt)> {
         let promise = Promise {
             id: PromiseId::generate(),
             debt_id,
@@ -520,7 +534,10 @@ impl TenantStore {
                         kind: EventKind::PromiseMade,
                         at: now,
                         recorded_at: now,
-                        data: serde_json::json!({"promise_id": promise.id, "amount": promise.amount, "due_on": promise.due_on, "channel": promise.channel}),
+                        data: with_origin(
+                            serde_json::json!({"promise_id": promise.id, "amount": promise.amount, "due_on": promise.due_on, "channel": promise.channel}),
+                            origin,
+                        ),
                     },
                 );
                 Ok(((), vec![ins, ev]))
@@ -630,6 +647,19 @@ impl TenantStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(Dispute, Debt)> {
+        self.open_dispute_from(debt_id, reason, &serde_json::Value::Null, now)
+            .await
+    }
+
+    /// [`open_dispute`](Self::open_dispute), with what caused it added to its
+    /// `dispute_opened` event.
+    pub async fn open_dispute_from(
+        &self,
+        debt_id: DebtId,
+        reason: &str,
+        origin: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<(Dispute, Debt)> {
         let reason = reason.trim().to_string();
         if reason.is_empty() || reason.chars().count() > 2000 {
             return Err(StoreError::Invalid {
@@ -669,7 +699,10 @@ impl TenantStore {
                         kind: EventKind::DisputeOpened,
                         at: now,
                         recorded_at: now,
-                        data: serde_json::json!({"dispute_id": dispute.id, "reason": dispute.reason}),
+                        data: with_origin(
+                            serde_json::json!({"dispute_id": dispute.id, "reason": dispute.reason}),
+                            origin,
+                        ),
                     },
                 );
                 Ok(((), vec![ins, ev]))
@@ -822,4 +855,17 @@ impl TenantStore {
             paid_debts: paid.map_or(0, |row| row.n),
         })
     }
+}
+
+/// `data` with the members of `origin` (an object; anything else adds nothing) added.
+pub(crate) fn with_origin(
+    mut data: serde_json::Value,
+    origin: &serde_json::Value,
+) -> serde_json::Value {
+    if let (Some(map), Some(extra)) = (data.as_object_mut(), origin.as_object()) {
+        for (key, value) in extra {
+            map.insert(key.clone(), value.clone());
+        }
+    }
+    data
 }

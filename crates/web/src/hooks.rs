@@ -132,7 +132,8 @@ async fn handle(
         Err(error) => return refuse(&tenant, &account, &error),
     };
     let count = events.len();
-    match apply_provider_events(&ts, events, state.clock.now()).await {
+    let conversations = recaudo_engine::inbound::Conversations::new(state.links.clone());
+    match apply_provider_events(&ts, &conversations, Some(built), events, state.clock.now()).await {
         Ok(applied) => {
             tracing::info!(%tenant, %account, events = count, applied, "webhook applied");
         }

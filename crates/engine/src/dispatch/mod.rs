@@ -33,7 +33,7 @@ use recaudo_store::{ContactRef, DispatchOutcome, RecordStats, Store, StoreError,
 pub use providers::{Account, Providers, open_account, sealing_key};
 pub use recheck::{Check, Rules, recheck};
 pub use render::{MessageLinks, Renderer, template_context};
-pub use track::{apply_provider_events, pump_sandboxes, to_tracked};
+pub use track::{apply_provider_events, pump_sandboxes, to_inbound, to_tracked};
 
 use crate::plan::{PlanError, PlanSetup};
 
@@ -113,6 +113,8 @@ pub struct DispatchReport {
     pub recorded: RecordStats,
     /// Provider events applied (sandbox or polled).
     pub tracked: u64,
+    /// Thanks queued for promises kept.
+    pub thanked: u64,
 }
 
 impl DispatchReport {
@@ -235,7 +237,13 @@ impl Dispatcher {
             report.claimed += claimed;
             report.add(stats);
             let setup = self.setup(&ts).await?;
-            report.tracked += pump_sandboxes(&ts, &setup.providers, self.clock.now()).await?;
+            let conversations = crate::inbound::Conversations::new(self.links.clone());
+            let now = self.clock.now();
+            report.tracked += pump_sandboxes(&ts, &conversations, &setup.providers, now).await?;
+            // Promises made in a conversation and kept in the last week are thanked, once.
+            report.thanked +=
+                crate::inbound::thank_kept_promises(&ts, now - chrono::Duration::days(7), now)
+                    .await?;
         }
         Ok(report)
     }

@@ -14,6 +14,8 @@ use recaudo_domain::policy::{
 };
 use recaudo_domain::portfolio::{ConsentStatus, ContactPoint, DebtStatus};
 
+use crate::inbound::settings::templates;
+
 /// Whether a claimed contact may go now.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check<'a> {
@@ -42,7 +44,10 @@ pub fn recheck<'a>(
     rules: &Rules<'_>,
     now: DateTime<Utc>,
 ) -> Check<'a> {
-    if let Some(reason) = debt_check(contact, file) {
+    // An answer goes whatever the debt's state (it confirms the promise or the dispute that
+    // paused it, or thanks for the payment that closed it).
+    let answer = contact.is_answer();
+    if !answer && let Some(reason) = debt_check(contact, file) {
         return Check::Cancel(reason);
     }
     let Some(file) = file else {
@@ -54,10 +59,15 @@ pub fn recheck<'a>(
     let Some(point) = point else {
         return Check::Cancel("no_contact_point".into());
     };
-    if point.opted_out_at.is_some() || point.consent.status == ConsentStatus::OptedOut {
+    let template = contact.template.as_deref();
+    let opted_out = point.opted_out_at.is_some() || point.consent.status == ConsentStatus::OptedOut;
+    // The confirmation of an opt-out goes to the point just opted out; the apology to a wrong
+    // person to the point just marked wrong. Nothing else does.
+    let confirming_opt_out = answer && template == Some(templates::OPT_OUT);
+    if opted_out && !confirming_opt_out {
         return Check::Cancel("opted_out".into());
     }
-    if point.is_unusable() {
+    if point.is_unusable() && !(answer && template == Some(templates::WRONG_PERSON)) {
         return Check::Cancel("contact_point_unusable".into());
     }
     let Ok(tz) = file.debtor.timezone.parse::<Tz>() else {
@@ -65,9 +75,11 @@ pub fn recheck<'a>(
     };
     // What left already counts toward caps and gaps; this contact and what is only planned
     // do not.
+    // An answer is no new contact: no cap or gap applies, only the hours and days.
     let history: Vec<PastContact> = file
         .contacts
         .iter()
+        .filter(|_| !answer)
         .filter(|c| {
             matches!(
                 c.state,
@@ -95,8 +107,13 @@ pub fn recheck<'a>(
     let proposed = ProposedContact {
         channel: contact.channel,
         debt: contact.debt_id,
-        consent: point.consent.status,
-        opted_out: point.opted_out_at.is_some(),
+        // The confirmation of an opt-out is the one message the point still gets.
+        consent: if confirming_opt_out {
+            ConsentStatus::Granted
+        } else {
+            point.consent.status
+        },
+        opted_out: point.opted_out_at.is_some() && !confirming_opt_out,
     };
     let state = RuntimeState {
         pauses: &[],

@@ -12,7 +12,7 @@ use recaudo_channels::{Content, OutboundMessage};
 use recaudo_domain::Money;
 use recaudo_domain::outbox::Contact;
 use recaudo_domain::planner::{DebtFile, DebtorFile};
-use recaudo_domain::portfolio::{Channel, ContactPoint, Debtor, Tenant};
+use recaudo_domain::portfolio::{Channel, ContactPoint, Debtor, Language, Tenant};
 use recaudo_store::TenantStore;
 
 /// The links a message carries.
@@ -27,7 +27,8 @@ pub struct MessageLinks {
 /// The template context of a message to `debtor` about `debts` at `now`, in the debtor's time
 /// zone and language: what the dispatcher renders, and what a template preview renders (one
 /// place, so a preview shows what would go out). Debts in another currency than the first are
-/// listed, not summed (a message is in one currency).
+/// listed, not summed (a message is in one currency). Without debts (an answer after the last
+/// was paid) the total is zero in the tenant's currency.
 pub fn template_context(
     tenant: &Tenant,
     debtor: &Debtor,
@@ -66,7 +67,8 @@ pub fn template_context(
             days_overdue: (today - debt.due_on).num_days(),
         });
     }
-    let total = total.ok_or("none of the contact's debts is open")?;
+    // An answer may go once nothing is open any more (thanks for the payment): no total.
+    let total = total.unwrap_or_else(|| Money::zero(tenant.currency));
     Ok(TemplateContext {
         tenant_name: tenant.name.clone(),
         debtor_name: debtor.name.clone(),
@@ -149,15 +151,17 @@ impl Renderer {
         account: &str,
         now: DateTime<Utc>,
     ) -> Result<OutboundMessage, String> {
-        let template = contact
-            .template
-            .as_deref()
-            .ok_or("the contact names no template")?;
-        let context = self.context(tenant, contact, file, now)?;
-        let mut content = self
-            .templates
-            .render(template, contact.channel, &context, tenant.language)
-            .map_err(|e| e.to_string())?;
+        let mut content = match (&contact.body, contact.template.as_deref()) {
+            // An agent's own words.
+            (Some(body), _) => free_text(contact.channel, body, &tenant.name, file, now)?,
+            (None, Some(template)) => {
+                let context = self.context(tenant, contact, file, now)?;
+                self.templates
+                    .render(template, contact.channel, &context, tenant.language)
+                    .map_err(|e| e.to_string())?
+            }
+            (None, None) => return Err("the contact names no template".into()),
+        };
         if let Content::Whatsapp(wa) = &mut content
             && in_whatsapp_window(file, now)
         {
@@ -191,11 +195,69 @@ impl Renderer {
             content,
             status_callback: Some(hooks.clone()),
             gather_callback: Some(format!("{hooks}/gather?lang={language}")),
-            reply_token: None,
+            // An email's replies come back to an address that names this contact.
+            reply_token: (contact.channel == Channel::Email)
+                .then(|| self.links.reply_token(contact.id)),
             segment: file.debtor.effective_segment().map(str::to_string),
             now,
         })
     }
+}
+
+/// An agent's own words as the channel carries them. WhatsApp takes free text only inside the
+/// 24 hours after the debtor last wrote there.
+fn free_text(
+    channel: Channel,
+    body: &str,
+    tenant_name: &str,
+    file: &DebtorFile,
+    now: DateTime<Utc>,
+) -> Result<Content, String> {
+    use recaudo_channels::templates::sms_encoding;
+    use recaudo_channels::{EmailContent, SmsContent, WhatsappContent};
+    Ok(match channel {
+        Channel::Sms => {
+            let (encoding, segments) = sms_encoding(body);
+            Content::Sms(SmsContent {
+                body: body.to_string(),
+                encoding,
+                segments,
+            })
+        }
+        Channel::Whatsapp => {
+            if !in_whatsapp_window(file, now) {
+                return Err(
+                    "outside the 24 hours after the debtor's last WhatsApp message, only approved templates go".into(),
+                );
+            }
+            Content::Whatsapp(WhatsappContent {
+                template: String::new(),
+                language_code: String::new(),
+                parameters: vec![],
+                button_url_suffix: None,
+                preview: body.to_string(),
+                free_text: Some(body.to_string()),
+            })
+        }
+        Channel::Email => {
+            let escaped = body
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('\n', "<br>\n");
+            Content::Email(EmailContent {
+                subject: match file.debtor.language {
+                    Language::Es => format!("Respuesta de {tenant_name}"),
+                    Language::Pt => format!("Resposta de {tenant_name}"),
+                    Language::En => format!("Reply from {tenant_name}"),
+                },
+                text: body.to_string(),
+                html: format!("<!DOCTYPE html><html><body><p>{escaped}</p></body></html>"),
+                unsubscribe_url: None,
+            })
+        }
+        other => return Err(format!("an agent's text cannot go by {other}")),
+    })
 }
 
 /// Whether the debtor wrote on WhatsApp in the 24 hours before `now` (Meta's customer service

@@ -7,7 +7,9 @@ use recaudo_channels::{EventKind, Provider, ProviderEvent};
 use recaudo_domain::DebtId;
 use recaudo_store::{Applied, NewPayment, StoreError, TenantStore, TrackKind, Tracked};
 
-use super::Providers;
+use super::{Account, Providers};
+use crate::inbound::{Conversations, Inbound, InboundError, Said};
+use recaudo_domain::portfolio::Channel;
 
 /// The store's form of a provider's report; `None` for the sandbox's payments, which are
 /// recorded as payments instead.
@@ -63,15 +65,64 @@ pub fn to_tracked(event: &ProviderEvent) -> Option<Tracked> {
     })
 }
 
-/// Applies a provider's reports; returns how many changed something.
+/// What the debtor said in a provider's report, as a message to take through the
+/// conversation: a reply, or keys pressed on a call.
+pub fn to_inbound(event: &ProviderEvent, account: Option<&Account>) -> Option<Inbound> {
+    let (said, from, reply_token) = match &event.kind {
+        EventKind::Replied {
+            from,
+            text,
+            reply_token,
+        } => (Said::Text(text.clone()), from.clone(), reply_token.clone()),
+        EventKind::Digits { digits } => (Said::MenuKey(digits.clone()), String::new(), None),
+        EventKind::PromiseDigits { digits } => {
+            (Said::PromiseDigits(digits.clone()), String::new(), None)
+        }
+        _ => return None,
+    };
+    let channel = match &event.kind {
+        EventKind::Replied { .. } => account.and_then(|a| match a.settings.channels.as_slice() {
+            // An account of one channel says where it came on; the sandbox's (every channel)
+            // leaves it to the contact.
+            [only] => Some(*only),
+            _ => None,
+        }),
+        _ => Some(Channel::Voice),
+    };
+    Some(Inbound {
+        channel,
+        from,
+        said,
+        contact_id: event.contact_id,
+        reply_token,
+        in_reply_to: event.provider_message_id.clone(),
+        provider: account.map(|a| a.name.clone()),
+        dedupe_key: event.dedupe_key.clone(),
+        at: event.at,
+    })
+}
+
+/// Applies a provider's reports (through `account`, when known): statuses to the outbox, what
+/// the debtor said through the conversation ([`crate::inbound::receive`]). Returns how many
+/// changed something.
 pub async fn apply_provider_events(
     ts: &TenantStore,
+    conversations: &Conversations,
+    account: Option<&Account>,
     events: Vec<ProviderEvent>,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let mut applied = 0;
     let mut tracked = Vec::with_capacity(events.len());
+    let mut said = Vec::new();
     for event in &events {
+        if let Some(inbound) = to_inbound(event, account) {
+            said.push(inbound);
+            // A reply's `replied` is recorded by the conversation (naming its message).
+            if matches!(event.kind, EventKind::Replied { .. }) {
+                continue;
+            }
+        }
         match to_tracked(event) {
             Some(t) => tracked.push(t),
             None => applied += u64::from(sandbox_payment(ts, event, now).await?),
@@ -80,6 +131,16 @@ pub async fn apply_provider_events(
     for result in ts.apply_tracked(tracked).await? {
         if matches!(result, Applied::Contact(_)) {
             applied += 1;
+        }
+    }
+    for inbound in said {
+        match crate::inbound::receive(ts, conversations, inbound, now).await {
+            Ok(report) if !report.duplicate => applied += 1,
+            Ok(_) => {}
+            Err(InboundError::Store(error)) => return Err(error),
+            Err(error) => {
+                tracing::warn!(tenant = %ts.tenant().id, %error, "a message could not be acted on")
+            }
         }
     }
     Ok(applied)
@@ -128,6 +189,7 @@ async fn sandbox_payment(
 /// Reports the sandbox accounts have due at `now`, applied.
 pub async fn pump_sandboxes(
     ts: &TenantStore,
+    conversations: &Conversations,
     providers: &Providers,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
@@ -136,7 +198,8 @@ pub async fn pump_sandboxes(
         if let Provider::Sandbox(sandbox) = &account.provider {
             let due = sandbox.due_events(now);
             if !due.is_empty() {
-                applied += apply_provider_events(ts, due, now).await?;
+                applied +=
+                    apply_provider_events(ts, conversations, Some(account), due, now).await?;
             }
         }
     }

@@ -401,7 +401,19 @@ impl TenantStore {
             let mut read = Vec::new();
             read_each!(self, Debtor, DebtorRow, sql, |d: Debtor| read
                 .push(empty_file(d)));
-            files.extend(self.files_for(read, now, None, false).await?);
+            let debtors: Vec<Debtor> = read.iter().map(|f| f.debtor.clone()).collect();
+            let filled = self.files_for(read, now, None, false).await?;
+            // A debtor with no open debt left is still answered (thanks for a payment): their
+            // file is their contact points alone.
+            for debtor in debtors {
+                if !filled.iter().any(|f| f.debtor.id == debtor.id) {
+                    let points = self.list_contact_points(debtor.id).await?;
+                    let mut file = empty_file(debtor);
+                    file.contact_points = points;
+                    files.push(file);
+                }
+            }
+            files.extend(filled);
         }
         Ok(files)
     }
@@ -600,7 +612,12 @@ impl TenantStore {
         range(&mut sql, "debtor_id");
         sql.push(" AND scheduled_for >= ")
             .push_arg(now - Duration::days(PLAN_CONTACT_DAYS))
-            .push(" ORDER BY debtor_id, scheduled_for, id");
+            // Answers to the debtor's own messages are no contact of the strategy's: they
+            // count toward no cap and take no step's place.
+            .push(&format!(
+                " AND step <> '{}' ORDER BY debtor_id, scheduled_for, id",
+                recaudo_domain::outbox::ANSWER_STEP
+            ));
         let mut contacts = Buckets::new(4);
         read_each!(self, Prior, PriorRow, sql, |Prior(d, c)| contacts
             .push(d, c));
