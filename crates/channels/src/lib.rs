@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod error;
+pub mod inbound_email;
 pub mod links;
 pub mod message;
 pub mod providers;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 
 pub use account::{AccountSettings, ProviderAccount};
 pub use error::{ConfigError, SendError, WebhookError};
+pub use inbound_email::InboundEmail;
 pub use message::{
     Capabilities, Content, EmailContent, EventKind, LetterContent, OutboundMessage, ProviderAck,
     ProviderEvent, SmsContent, SmsEncoding, VoiceContent, WebhookReply, WebhookRequest,

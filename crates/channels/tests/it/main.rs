@@ -1,7 +1,8 @@
 //! The channels crate's integration tests: each provider's exact wire exchange against a local
-//! server (wiremock for HTTP, a real SMTP server for email), and the templates.
+//! server (wiremock for HTTP, a real SMTP server for email, a real SMTP client for the built-in receiver), and the templates.
 
 mod http_sms;
+mod inbound_email;
 mod letter;
 mod sandbox;
 mod smtp;
