@@ -17,6 +17,7 @@ pub mod message;
 pub mod providers;
 pub mod seal;
 pub mod signature;
+pub mod smtp_receiver;
 pub mod templates;
 
 use std::future::Future;

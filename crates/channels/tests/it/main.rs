@@ -6,6 +6,7 @@ mod inbound_email;
 mod letter;
 mod sandbox;
 mod smtp;
+mod smtp_receiver;
 mod templates;
 mod twilio_sms;
 mod twilio_voice;
