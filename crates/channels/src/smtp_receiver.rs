@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -68,6 +68,11 @@ pub enum Refusal {
     TryLater(String),
 }
 
+/// How long, and how much, a closing connection is read (see `Session::drain`).
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+const DRAIN_PAUSE: Duration = Duration::from_millis(200);
+const MAX_DRAIN_BYTES: usize = 1024 * 1024;
+
 /// Connections served at once; one more is answered `421` and closed.
 const MAX_CONNECTIONS: usize = 256;
 
@@ -118,11 +123,23 @@ pub async fn serve(
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
-            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            Some(ended) = sessions.join_next(), if !sessions.is_empty() => log_panic(ended),
         }
     }
     drop(listener);
-    while sessions.join_next().await.is_some() {}
+    while let Some(ended) = sessions.join_next().await {
+        log_panic(ended);
+    }
+}
+
+/// A session that panicked (a handler's bug) lost only its connection: the client was not
+/// answered 250 and sends again. It is logged, never hidden.
+fn log_panic(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = ended
+        && error.is_panic()
+    {
+        tracing::error!(%error, "smtp receiver: a connection's task panicked");
+    }
 }
 
 async fn refuse_busy(mut stream: TcpStream, hostname: String) {
@@ -141,6 +158,7 @@ enum Line {
 }
 
 /// Why a session ends.
+#[derive(Clone, Copy)]
 enum End {
     Quit,
     Closed,
@@ -212,6 +230,29 @@ impl Session {
             let _ = self.reply(&farewell).await;
         }
         let _ = self.writer.shutdown().await;
+        if !matches!(end, End::Closed | End::Io) {
+            self.drain().await;
+        }
+    }
+
+    /// Reads what the client still sends, briefly and bounded, before the socket is dropped:
+    /// closing with unread bytes resets the connection, and the client could lose the last
+    /// reply (a `421`) before reading it.
+    async fn drain(&mut self) {
+        let mut buffer = [0u8; 4096];
+        let mut total = 0usize;
+        let drain = async {
+            // Until the client closes, pauses, or has sent too much.
+            while let Ok(Ok(n @ 1..)) =
+                tokio::time::timeout(DRAIN_PAUSE, self.reader.read(&mut buffer)).await
+            {
+                total += n;
+                if total > MAX_DRAIN_BYTES {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
     }
 
     async fn commands(&mut self) -> End {

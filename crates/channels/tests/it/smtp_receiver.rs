@@ -479,3 +479,79 @@ async fn stopping_closes_open_connections_with_421_and_stops_listening() {
         "no longer listening"
     );
 }
+
+/// What a client sends: commands in and out of order, header lines, dots and raw bytes.
+fn garbage() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let piece = prop_oneof![
+        Just(b"EHLO fuzz.example".to_vec()),
+        Just(b"HELO".to_vec()),
+        Just(b"MAIL FROM:<ana@example.net> SIZE=12".to_vec()),
+        Just(b"MAIL FROM:<>".to_vec()),
+        Just(b"RCPT TO:<r+abc123@reply.acueducto.example>".to_vec()),
+        Just(b"RCPT TO:<@a,@b:x@y>".to_vec()),
+        Just(b"DATA".to_vec()),
+        Just(b"RSET".to_vec()),
+        Just(b".".to_vec()),
+        Just(b"..".to_vec()),
+        Just(b"From: ana@example.net".to_vec()),
+        Just(b"Content-Type: multipart/mixed; boundary=b".to_vec()),
+        Just(b"--b".to_vec()),
+        Just(Vec::new()),
+        proptest::collection::vec(any::<u8>(), 0..80),
+    ];
+    proptest::collection::vec(piece, 0..30).prop_map(|pieces| pieces.join(&b"\r\n"[..]))
+}
+
+#[test]
+fn any_bytes_a_client_sends_get_answers_and_a_clean_end() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let receiver = runtime.block_on(Receiver::start(
+        ReceiverOptions {
+            max_message_bytes: 2048,
+            idle_timeout: Duration::from_secs(5),
+            ..options()
+        },
+        accept,
+    ));
+    let port = receiver.port;
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 48,
+        ..proptest::test_runner::Config::default()
+    });
+    runner
+        .run(&garbage(), |bytes| {
+            let transcript = runtime.block_on(async {
+                let mut stream = TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .expect("connects");
+                let mut sent = bytes.clone();
+                // Ends a message left open, then leaves.
+                sent.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+                // The server may close first (QUIT among the bytes, too many errors).
+                let _ = stream.write_all(&sent).await;
+                let _ = stream.shutdown().await;
+                let mut transcript = Vec::new();
+                let read = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut transcript);
+                let _ = tokio::time::timeout(Duration::from_secs(20), read)
+                    .await
+                    .expect("the server ends the conversation");
+                String::from_utf8_lossy(&transcript).into_owned()
+            });
+            let last = transcript.lines().last().unwrap_or_default();
+            proptest::prop_assert!(
+                transcript.starts_with("220 ")
+                    && (last.starts_with("221 ") || last.starts_with("421 ")),
+                "sent {:?}, got {:?}",
+                String::from_utf8_lossy(&bytes),
+                transcript
+            );
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    runtime.block_on(receiver.stop());
+}
