@@ -169,7 +169,8 @@ impl InboundEmail {
 
     /// The reply as an event: `Replied` from the sender with the text and the reply token,
     /// about our message it answers (`In-Reply-To`), deduplicated by its `Message-ID` (or the
-    /// digest of the message when it has none).
+    /// digest of the message when it has none). An `automatic` message is no reply: the
+    /// receiver and the webhook drop it instead of calling this.
     pub fn to_event(&self, at: DateTime<Utc>) -> ProviderEvent {
         let dedupe_key = match &self.message_id {
             Some(id) => format!("email:{id}"),
