@@ -11,11 +11,13 @@
 
 pub mod account;
 pub mod error;
+pub mod inbound_email;
 pub mod links;
 pub mod message;
 pub mod providers;
 pub mod seal;
 pub mod signature;
+pub mod smtp_receiver;
 pub mod templates;
 
 use std::future::Future;
@@ -23,6 +25,7 @@ use std::path::PathBuf;
 
 pub use account::{AccountSettings, ProviderAccount};
 pub use error::{ConfigError, SendError, WebhookError};
+pub use inbound_email::InboundEmail;
 pub use message::{
     Capabilities, Content, EmailContent, EventKind, LetterContent, OutboundMessage, ProviderAck,
     ProviderEvent, SmsContent, SmsEncoding, VoiceContent, WebhookReply, WebhookRequest,

@@ -3,8 +3,15 @@
 //! same message to every mail system that deduplicates on it), RFC 8058 one-click
 //! unsubscribe headers and optional DKIM signing. Bounces come back as a DSN or a provider's
 //! JSON bounce posted to our webhook with a shared token.
+//!
+//! Replies: with a `reply_domain`, each message's `Reply-To` is `r+{token}@{reply_domain}`
+//! (the contact's signed reply token), so the reply names what it answers whichever mail
+//! client wrote it. Replies come back through a mail provider's inbound-parse JSON posted to
+//! the webhook's `/inbound` path (same token), or through the built-in SMTP receiver
+//! ([`crate::smtp_receiver`]).
 
 mod dsn;
+mod postmark;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
@@ -93,9 +100,20 @@ pub struct Config {
     pub message_id_domain: Option<String>,
     #[serde(default)]
     pub dkim: Option<Dkim>,
-    /// The shared token a bounce webhook carries (`?token=` or `Authorization: Bearer`).
-    #[serde(default, serialize_with = "mask_optional_secret")]
-    pub bounce_token: Option<Secret<String>>,
+    /// The shared token the account's webhooks carry (`?token=`, `Authorization: Bearer`, or
+    /// the password of `Authorization: Basic`): bounces, and replies at `/inbound`. Also read
+    /// under its former name `bounce_token`.
+    #[serde(
+        default,
+        alias = "bounce_token",
+        serialize_with = "mask_optional_secret"
+    )]
+    pub webhook_token: Option<Secret<String>>,
+    /// The domain of the reply addresses (`r+{token}@{reply_domain}`): its mail must reach
+    /// recaudo (the built-in receiver, or a provider's inbound parse). Set, it replaces
+    /// `reply_to` on every message that carries a reply token.
+    #[serde(default)]
+    pub reply_domain: Option<String>,
 }
 
 fn default_pool_size() -> u32 {
@@ -108,7 +126,10 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// A bounce report larger than this is refused (it carries at most the original message).
 pub const MAX_BOUNCE_BYTES: usize = 4 * 1024 * 1024;
 
-/// The shortest bounce token accepted: it is the webhook's only credential.
+/// An inbound-parse JSON larger than this is refused (it carries the attachments, base64).
+pub const MAX_INBOUND_BYTES: usize = 16 * 1024 * 1024;
+
+/// The shortest webhook token accepted: it is the webhook's only credential.
 const MIN_TOKEN_LEN: usize = 16;
 
 impl Config {
@@ -163,12 +184,20 @@ impl Config {
             }
             signing_key(dkim.private_key.expose_secret())?;
         }
-        if let Some(token) = &self.bounce_token
+        if let Some(token) = &self.webhook_token
             && token.expose_secret().len() < MIN_TOKEN_LEN
         {
             return Err(ConfigError::new(
-                "bounce_token",
+                "webhook_token",
                 format!("must be at least {MIN_TOKEN_LEN} characters"),
+            ));
+        }
+        if let Some(domain) = &self.reply_domain
+            && !is_host_name(domain.trim())
+        {
+            return Err(ConfigError::new(
+                "reply_domain",
+                "must be a domain name such as reply.example.com (letters, digits and hyphens, at least two labels)",
             ));
         }
         Ok(())
@@ -192,6 +221,21 @@ fn is_plain_domain(text: &str) -> bool {
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+}
+
+/// A domain mail can be addressed to: two or more labels of letters, digits and inner hyphens.
+fn is_host_name(text: &str) -> bool {
+    let labels: Vec<&str> = text.split('.').collect();
+    text.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 fn signing_key(key: &str) -> Result<DkimSigningKey, ConfigError> {
@@ -230,6 +274,8 @@ struct Inner {
     builder: AsyncSmtpTransportBuilder,
     from: Mailbox,
     reply_to: Option<Mailbox>,
+    /// Lower-cased.
+    reply_domain: Option<String>,
     domain: String,
     dkim: Option<DkimConfig>,
 }
@@ -298,12 +344,17 @@ impl Provider {
             None => None,
         };
         let domain = config.message_id_domain();
+        let reply_domain = config
+            .reply_domain
+            .as_deref()
+            .map(|d| d.trim().to_ascii_lowercase());
         Ok(Provider {
             inner: Box::new(Inner {
                 config,
                 builder,
                 from,
                 reply_to,
+                reply_domain,
                 domain,
                 dkim,
             }),
@@ -341,8 +392,8 @@ impl Provider {
                 HeaderName::new_from_ascii_str("X-Recaudo-Contact"),
                 message.contact_id.to_string(),
             ));
-        if let Some(reply_to) = &self.inner.reply_to {
-            builder = builder.reply_to(reply_to.clone());
+        if let Some(reply_to) = self.reply_to(message)? {
+            builder = builder.reply_to(reply_to);
         }
         if let Some(url) = &email.unsubscribe_url {
             builder = unsubscribe_headers(builder, url)?;
@@ -357,6 +408,33 @@ impl Provider {
             built.sign(dkim);
         }
         Ok(built)
+    }
+
+    /// The message's `Reply-To`: its own reply address when the account has a reply domain and
+    /// the message a token (named as the configured `reply_to`, or the sender), else `reply_to`.
+    fn reply_to(&self, message: &OutboundMessage) -> Result<Option<Mailbox>, SendError> {
+        let (Some(domain), Some(token)) = (&self.inner.reply_domain, &message.reply_token) else {
+            return Ok(self.inner.reply_to.clone());
+        };
+        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(SendError::permanent(
+                "invalid_reply_token",
+                format!("the reply token {token:?} is not letters and digits"),
+            ));
+        }
+        let address = Address::new(format!("r+{token}"), domain.as_str()).map_err(|e| {
+            SendError::permanent(
+                "invalid_reply_token",
+                format!("r+{token}@{domain} is not an address: {e}"),
+            )
+        })?;
+        let name = self
+            .inner
+            .reply_to
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .or_else(|| self.inner.from.name.clone());
+        Ok(Some(Mailbox::new(name, address)))
     }
 
     async fn transport(&self) -> &AsyncSmtpTransport<Tokio1Executor> {
@@ -408,6 +486,66 @@ impl Provider {
             })
             .collect()
     }
+}
+
+impl Provider {
+    /// A reply posted to `/inbound` as Postmark's inbound JSON: one `Replied` event, dated when
+    /// it reached us (the sender's `Date` is the sender's word). An automatic message (an
+    /// out-of-office) is no reply: it is taken and yields nothing.
+    fn inbound_events(
+        &self,
+        request: &WebhookRequest,
+    ) -> Result<(Vec<ProviderEvent>, WebhookReply), WebhookError> {
+        if request.body.len() > MAX_INBOUND_BYTES {
+            return Err(WebhookError::TooLarge(request.body.len()));
+        }
+        let content_type = request
+            .header("content-type")
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if !(content_type.is_empty()
+            || content_type.starts_with("application/json")
+            || content_type.contains("+json"))
+        {
+            return Err(WebhookError::Malformed(format!(
+                "unsupported content type {content_type:?}: an inbound email is posted as JSON"
+            )));
+        }
+        let email = postmark::parse(&request.body)?;
+        if email.automatic {
+            tracing::info!(from = %email.from, "automatic email reply ignored");
+            return Ok((vec![], WebhookReply::default()));
+        }
+        let at = request.received_at.unwrap_or_else(chrono::Utc::now);
+        Ok((vec![email.to_event(at)], WebhookReply::default()))
+    }
+}
+
+/// Whether the webhook's URL path ends with `/inbound` (the query left out).
+fn is_inbound_path(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    path.trim_end_matches('/').ends_with("/inbound")
+}
+
+/// The token of an `Authorization` header: a bearer token, or a basic password (what a
+/// provider sends for a webhook URL written `https://user:TOKEN@host/…`).
+fn authorization_token(value: &str) -> Option<String> {
+    use base64::Engine;
+    let (scheme, credentials) = value.trim().split_once(' ')?;
+    let credentials = credentials.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(credentials.to_string());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(credentials)
+            .ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let (_, password) = decoded.split_once(':')?;
+        return Some(password.to_string());
+    }
+    None
 }
 
 fn unsubscribe_headers(
@@ -473,10 +611,10 @@ fn blames_something_else(reply: &str) -> bool {
 impl ChannelProvider for Provider {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            two_way: false,
+            two_way: self.inner.reply_domain.is_some(),
             templates_required: false,
             max_length: None,
-            delivery_reports: self.inner.config.bounce_token.is_some(),
+            delivery_reports: self.inner.config.webhook_token.is_some(),
         }
     }
 
@@ -499,25 +637,24 @@ impl ChannelProvider for Provider {
     }
 
     fn verify(&self, request: &WebhookRequest) -> Result<(), WebhookError> {
-        let Some(expected) = &self.inner.config.bounce_token else {
+        let Some(expected) = &self.inner.config.webhook_token else {
             return Err(WebhookError::NotSupported);
         };
-        let given = request.query.get("token").map(String::as_str).or_else(|| {
-            request.header("authorization").and_then(|value| {
-                let (scheme, token) = value.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
+        let given = request.query.get("token").cloned().or_else(|| {
+            request
+                .header("authorization")
+                .and_then(authorization_token)
         });
         let Some(given) = given else {
             return Err(WebhookError::Unsigned(
-                "no token query parameter or bearer token".into(),
+                "no token query parameter, bearer token or basic password".into(),
             ));
         };
         if constant_time_eq(expected.expose_secret().as_bytes(), given.as_bytes()) {
             Ok(())
         } else {
             Err(WebhookError::Forged(
-                "the bounce token does not match".into(),
+                "the webhook token does not match".into(),
             ))
         }
     }
@@ -526,8 +663,11 @@ impl ChannelProvider for Provider {
         &self,
         request: &WebhookRequest,
     ) -> Result<(Vec<ProviderEvent>, WebhookReply), WebhookError> {
-        if self.inner.config.bounce_token.is_none() {
+        if self.inner.config.webhook_token.is_none() {
             return Err(WebhookError::NotSupported);
+        }
+        if is_inbound_path(&request.url) {
+            return self.inbound_events(request);
         }
         if request.body.len() > MAX_BOUNCE_BYTES {
             return Err(WebhookError::TooLarge(request.body.len()));

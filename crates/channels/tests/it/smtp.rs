@@ -13,6 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeZone, Utc};
 
+use recaudo_channels::inbound_email::reply_token_of;
+use recaudo_channels::links::LinkSigner;
 use recaudo_channels::providers::smtp::{self, message_id};
 use recaudo_channels::{
     ChannelProvider, ConfigError, Content, EmailContent, EventKind, OutboundMessage,
@@ -445,6 +447,54 @@ async fn an_email_reaches_a_real_smtp_server_with_its_headers_and_both_parts() {
 }
 
 #[tokio::test]
+async fn with_a_reply_domain_the_reply_to_carries_the_contacts_token() {
+    let sink = Sink::start();
+    let mut config = sink.config();
+    config.reply_domain = Some("Reply.Acueducto.example".into());
+    let provider = build(config);
+    assert!(provider.capabilities().two_way, "replies come back");
+    assert!(!build(sink.config()).capabilities().two_way);
+
+    let signer = LinkSigner::new(b"a key of the installation", "https://collect.example.com");
+    let mut message = email("ana.gomez@example.net", "ctc_2:reminder_soft:2026-12-02");
+    let token = signer.reply_token(message.contact_id);
+    message.reply_token = Some(token.clone());
+    provider.send(&message).await.expect("the server takes it");
+    // Without a token (a message the engine sent before reply tokens), the configured reply_to.
+    provider
+        .send(&email(
+            "ana.gomez@example.net",
+            "ctc_3:reminder_soft:2026-12-02",
+        ))
+        .await
+        .expect("the server takes it");
+
+    let received = sink.received();
+    assert_eq!(received.len(), 2);
+    let reply_to = decode_words(Parsed::new(&received[0].1).get("reply-to"));
+    assert_eq!(
+        reply_to,
+        format!("Atención al cliente <r+{token}@reply.acueducto.example>")
+    );
+    // What the debtor's reply is addressed to finds the contact again.
+    let found = reply_token_of(&reply_to).expect("a reply address");
+    assert_eq!(signer.verify_reply(&found), Some(message.contact_id));
+    assert_eq!(
+        decode_words(Parsed::new(&received[1].1).get("reply-to")),
+        "Atención al cliente <atencion@acueducto.example>"
+    );
+
+    // A token that is not letters and digits is refused before anything is sent.
+    let mut bad = email("ana.gomez@example.net", "ctc_4:reminder_soft:2026-12-02");
+    bad.reply_token = Some("abc@evil.example".into());
+    assert!(matches!(
+        provider.send(&bad).await,
+        Err(SendError::Permanent { code, .. }) if code == "invalid_reply_token"
+    ));
+    assert_eq!(sink.received().len(), 2);
+}
+
+#[tokio::test]
 async fn refusals_map_to_bad_address_permanent_or_retryable() {
     let sink = Sink::start();
     let provider = build(sink.config());
@@ -683,10 +733,29 @@ fn a_configuration_names_the_field_at_fault_and_masks_its_secrets() {
         field(with(serde_json::json!({"pool_size": 0}))),
         "pool_size"
     );
+    // The token's former name is still read, and named by its present one.
     assert_eq!(
         field(with(serde_json::json!({"bounce_token": "short"}))),
-        "bounce_token"
+        "webhook_token"
     );
+    assert_eq!(
+        field(with(serde_json::json!({"webhook_token": "short"}))),
+        "webhook_token"
+    );
+    for domain in [
+        "",
+        "localhost",
+        "reply..example",
+        "-reply.example",
+        "reply_x.example",
+        "r eply.example",
+    ] {
+        assert_eq!(
+            field(with(serde_json::json!({"reply_domain": domain}))),
+            "reply_domain",
+            "{domain:?}"
+        );
+    }
     assert_eq!(
         field(with(serde_json::json!({"reply_to": "nope"}))),
         "reply_to"
@@ -727,7 +796,7 @@ const TOKEN: &str = "bounce-token-0123456789";
 
 fn bounce_provider(token: Option<&str>) -> smtp::Provider {
     let mut config = Sink::config_for_port(2525);
-    config.bounce_token = token.map(|t| t.to_string().into());
+    config.webhook_token = token.map(|t| t.to_string().into());
     build(config)
 }
 
