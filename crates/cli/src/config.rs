@@ -22,6 +22,7 @@ pub struct Config {
     pub log: LogConfig,
     pub planner: PlannerConfig,
     pub dispatch: DispatchConfig,
+    pub inbound_smtp: InboundSmtpConfig,
     pub secrets: SecretsConfig,
     /// Provider accounts of the installation (`[[providers]]`), for a single-tenant install:
     /// each as a tenant saves one (`name`, `channels`, …, `config`), checked at start.
@@ -101,6 +102,36 @@ impl PartialEq for DatabaseUrl {
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.redacted())
+    }
+}
+
+/// The built-in SMTP receiver: debtors' email replies, addressed `r+TOKEN@` the accounts'
+/// `reply_domain` (whose MX, or a relaying MTA, points here). No TLS and no AUTH: listen on
+/// localhost behind the MTA, or on a private network.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InboundSmtpConfig {
+    /// Whether `serve` runs it.
+    pub enabled: bool,
+    pub listen: String,
+    /// The name it greets with.
+    pub hostname: String,
+    /// The largest message taken, in bytes (a larger one is refused with 552).
+    pub max_message_bytes: usize,
+    /// The tenant (`ten_…`) that takes mail whose address names no contact (a single-tenant
+    /// install); without it such mail is refused with 550.
+    pub tenant: Option<String>,
+}
+
+impl Default for InboundSmtpConfig {
+    fn default() -> Self {
+        InboundSmtpConfig {
+            enabled: false,
+            listen: "127.0.0.1:2525".into(),
+            hostname: "localhost".into(),
+            max_message_bytes: 10 << 20,
+            tenant: None,
+        }
     }
 }
 
@@ -217,6 +248,7 @@ impl Default for Config {
             log: LogConfig::default(),
             planner: PlannerConfig::default(),
             dispatch: DispatchConfig::default(),
+            inbound_smtp: InboundSmtpConfig::default(),
             secrets: SecretsConfig::default(),
             providers: Vec::new(),
         }

@@ -74,6 +74,8 @@ pub async fn serve(
     });
     // The dispatcher sends what the planner planned, stopped with the server.
     let (stop_dispatch, stopped) = tokio::sync::watch::channel(false);
+    let links_for_mail = links.clone();
+    let stop_mail = stopped.clone();
     let dispatcher = d.enabled.then(|| {
         let options = recaudo_engine::dispatch::DispatchOptions {
             batch: d.batch.max(1),
@@ -96,6 +98,19 @@ pub async fn serve(
         let idle = std::time::Duration::from_millis(d.idle_millis.max(10));
         tokio::spawn(async move { dispatcher.run(idle, stopped).await })
     });
+    let receiver = match config.inbound_smtp.enabled {
+        true => Some(
+            inbound_smtp(
+                &config.inbound_smtp,
+                store_for_planner.clone(),
+                Arc::clone(&dispatch_clock),
+                links_for_mail,
+                stop_mail,
+            )
+            .await?,
+        ),
+        false => None,
+    };
     tracing::info!(%local, "listening");
     if let Some(on_ready) = on_ready {
         on_ready(local);
@@ -113,7 +128,62 @@ pub async fn serve(
     if let Some(dispatcher) = dispatcher {
         let _ = dispatcher.await;
     }
+    if let Some(receiver) = receiver {
+        let _ = receiver.await;
+    }
     served
+}
+
+/// Starts the built-in SMTP receiver: each email is taken through the conversation before it
+/// is acknowledged (a failure to store it answers 451, so the sender tries again).
+async fn inbound_smtp(
+    config: &crate::config::InboundSmtpConfig,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    links: recaudo_channels::links::LinkSigner,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use recaudo_channels::smtp_receiver::{self, Deliver, ReceiverOptions, Refusal};
+    use recaudo_engine::inbound::{Conversations, MailError, receive_email};
+    let default_tenant = match &config.tenant {
+        Some(text) => Some(
+            text.parse::<recaudo_domain::TenantId>()
+                .map_err(|e| anyhow::anyhow!("[inbound_smtp] tenant: {e}"))?,
+        ),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("[inbound_smtp] cannot listen on {}", config.listen))?;
+    tracing::info!(listen = %config.listen, "SMTP receiver listening");
+    let conversations = Conversations::new(links);
+    let deliver: Deliver = Arc::new(move |email, _raw| {
+        let store = store.clone();
+        let clock = Arc::clone(&clock);
+        let conversations = conversations.clone();
+        Box::pin(async move {
+            match receive_email(&store, &conversations, default_tenant, &email, clock.now()).await
+            {
+                Ok(report) => {
+                    tracing::info!(message = ?report.message_id, intent = ?report.intent, "email received");
+                    Ok(())
+                }
+                Err(MailError::NoMailbox) => Err(Refusal::NoSuchMailbox),
+                Err(error) => {
+                    tracing::error!(%error, "an email could not be stored");
+                    Err(Refusal::TryLater("the message could not be stored".into()))
+                }
+            }
+        })
+    });
+    let options = ReceiverOptions {
+        hostname: config.hostname.clone(),
+        max_message_bytes: config.max_message_bytes.max(1024),
+        ..Default::default()
+    };
+    Ok(tokio::spawn(smtp_receiver::serve(
+        listener, options, deliver, stop,
+    )))
 }
 
 /// The key links in messages are signed with: derived from `[secrets] key` (the signer hashes

@@ -140,6 +140,12 @@ pub fn strip_email(text: &str) -> &str {
     let mut lines = text.split_inclusive('\n').peekable();
     while let Some(line) = lines.next() {
         let folded = fold(line);
+        // Gmail wraps a long "El lun, … <r+…@…>) escribió:" line in two.
+        let wrapped_header = ["on ", "el ", "em "].iter().any(|p| folded.starts_with(p))
+            && lines.peek().is_some_and(|next| {
+                let both = fold(&format!("{} {next}", line.trim_end()));
+                starts_tail(both.trim_end())
+            });
         let outlook = (folded.starts_with("from:") || folded.starts_with("de:"))
             && lines.peek().is_some_and(|next| {
                 let folded = fold(next);
@@ -147,7 +153,7 @@ pub fn strip_email(text: &str) -> &str {
                     || folded.starts_with("enviado:")
                     || folded.starts_with("date:")
             });
-        if offset > 0 && (starts_tail(&folded) || outlook) {
+        if offset > 0 && (starts_tail(&folded) || outlook || wrapped_header) {
             let own = &text[..offset];
             if !own.trim().is_empty() {
                 return own;
@@ -195,6 +201,8 @@ mod tests {
         assert_eq!(strip_email(sig), "Pago na sexta\n");
         let phone = "Te pago mañana\nEnviado desde mi iPhone";
         assert_eq!(strip_email(phone), "Te pago mañana\n");
+        let wrapped = "Pago el viernes\n\nEl lun, 1 dic 2026 a las 10:00, Recaudo (<\nr+01abc@reply.example.com>) escribió:\n> Su saldo vence\n";
+        assert_eq!(strip_email(wrapped), "Pago el viernes\n\n");
         // Nothing before the quote: keep it all.
         let only_quote = "> pay now\nok";
         assert_eq!(strip_email(only_quote), only_quote);

@@ -66,6 +66,18 @@ pub async fn receive(
     handle(state, tenant, account, method, uri, headers, body).await
 }
 
+/// `/hooks/{tenant}/{account}/inbound`: a mail provider's inbound-parse JSON (a larger body).
+pub async fn receive_inbound_mail(
+    State(state): State<AppState>,
+    Path((tenant, account)): Path<(String, String)>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(state, tenant, account, method, uri, headers, body).await
+}
+
 /// `/hooks/{tenant}/{account}/{*rest}` (Twilio's `<Gather>` answers at `…/gather`).
 pub async fn receive_rest(
     State(state): State<AppState>,

@@ -240,6 +240,15 @@ pub fn router(state: AppState) -> Router {
             get(hooks::receive_rest).post(hooks::receive_rest),
         )
         .layer(DefaultBodyLimit::max(hooks::BODY_LIMIT));
+    // An inbound email's JSON carries its attachments (a photo of the receipt).
+    let inbound_mail = Router::new()
+        .route(
+            "/hooks/{tenant}/{account}/inbound",
+            post(hooks::receive_inbound_mail),
+        )
+        .layer(DefaultBodyLimit::max(
+            recaudo_channels::providers::smtp::MAX_INBOUND_BYTES,
+        ));
 
     // The debtor's pages answer HTML, errors included, so they stay outside `problemize`.
     let debtor_pages = Router::new()
@@ -255,6 +264,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(public)
         .merge(hooks)
+        .merge(inbound_mail)
         .fallback(problem::fallback)
         .layer(from_fn(problem::problemize))
         .merge(debtor_pages)

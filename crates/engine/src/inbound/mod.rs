@@ -242,3 +242,58 @@ pub async fn receive(
     ts.set_message_outcome(message.id, &outcome).await?;
     Ok(report)
 }
+
+/// Why the built-in SMTP receiver could not take an email.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// No recipient names a contact of ours and no tenant takes mail without one.
+    #[error("no mailbox here")]
+    NoMailbox,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Inbound(#[from] InboundError),
+}
+
+/// Takes an email the built-in SMTP receiver got: its reply address names the contact (and so
+/// the tenant); without one, it goes to `default_tenant` (a single-tenant install), matched by
+/// its sender.
+pub async fn receive_email(
+    store: &recaudo_store::Store,
+    conversations: &Conversations,
+    default_tenant: Option<recaudo_domain::TenantId>,
+    email: &recaudo_channels::inbound_email::InboundEmail,
+    now: DateTime<Utc>,
+) -> Result<InboundReport, MailError> {
+    let contact = email
+        .reply_token
+        .as_deref()
+        .zip(conversations.links.as_ref())
+        .and_then(|(token, links)| links.verify_reply(token));
+    let ts = match contact {
+        Some(contact) => store.tenant_of_contact(contact).await?,
+        None => None,
+    };
+    let ts = match (ts, default_tenant) {
+        (Some(ts), _) => ts,
+        (None, Some(tenant)) => match store.get_tenant(tenant).await {
+            Ok(tenant) => store.tenant(&tenant),
+            Err(StoreError::NotFound { .. }) => return Err(MailError::NoMailbox),
+            Err(error) => return Err(error.into()),
+        },
+        (None, None) => return Err(MailError::NoMailbox),
+    };
+    let event = email.to_event(now);
+    let inbound = Inbound {
+        channel: Some(Channel::Email),
+        from: email.from.clone(),
+        said: Said::Text(email.text.clone()),
+        contact_id: None,
+        reply_token: email.reply_token.clone(),
+        in_reply_to: event.provider_message_id.clone(),
+        provider: Some("smtp-receiver".into()),
+        dedupe_key: event.dedupe_key,
+        at: event.at,
+    };
+    Ok(receive(&ts, conversations, inbound, now).await?)
+}
