@@ -16,6 +16,11 @@
 //!   parse or uses an unknown variable (with line and column), an email without subject and an
 //!   SMS or WhatsApp text without the opt-out keyword, so nothing fails at send time.
 //! - [`locale`]: money and date formatting; [`sms`]: GSM-7/UCS-2 and segment counting.
+//! - [`REPLIES_WITHOUT_DEBT`]: the answers to a debtor's message that are about no debt (an
+//!   opt-out confirmation, a thanks for the last payment…). They render for a message that
+//!   covers no debt, may not use the debt's names ([`DEBT_VARIABLES`]), get neither the debts nor
+//!   the pay link from the email layout and have no WhatsApp URL button.
+//!   [`REPLIES_TO_A_STRANGER`] (`reply_wrong_person`) does not name the debtor either.
 //!
 //! # How each channel's text is written
 //!
@@ -65,7 +70,7 @@ pub struct TemplateContext {
     pub language: Language,
     /// The debtor's country: it decides number and date formats.
     pub country: Country,
-    /// The debts the message is about (at least one).
+    /// The debts the message is about: at least one, except for [`REPLIES_WITHOUT_DEBT`].
     pub debts: Vec<DebtLine>,
     /// What the debtor owes on them in all.
     pub total: Money,
@@ -147,6 +152,54 @@ pub const KNOWN_VARIABLES: &[&str] = &[
 /// Functions minijinja provides that a template may call.
 const ALLOWED_GLOBALS: &[&str] = &["range", "dict", "namespace"];
 
+/// Answers to a debtor's message that are about no debt: they may go out when no debt is open
+/// any more (a thanks for the last payment, an opt-out confirmation), so they render without
+/// debts, use none of [`DEBT_VARIABLES`], get neither the debts nor the pay link from the email
+/// layout, and their WhatsApp template has no URL button.
+pub const REPLIES_WITHOUT_DEBT: &[&str] = &[
+    "reply_opt_out",
+    "reply_promise_ask_date",
+    "reply_already_paid",
+    "reply_dispute_received",
+    "reply_hardship",
+    "reply_thanks",
+    "reply_wrong_person",
+];
+
+/// Answers read by someone who said they are not the debtor: besides being about no debt, they
+/// do not name the debtor (the email layout greets without a name).
+pub const REPLIES_TO_A_STRANGER: &[&str] = &["reply_wrong_person"];
+
+/// The names that show a debt: what [`REPLIES_WITHOUT_DEBT`] may not use.
+pub const DEBT_VARIABLES: &[&str] = &[
+    "debts",
+    "debt_count",
+    "total",
+    "total_value",
+    "due_date",
+    "due_date_long",
+    "days_overdue",
+    "pay_url",
+    "promise",
+];
+
+/// Whether template `name` may render for a message that covers no debt.
+pub fn is_without_debt(name: &str) -> bool {
+    REPLIES_WITHOUT_DEBT.contains(&name)
+}
+
+/// Why template `name` may not use the variable `variable`, when it may not.
+fn why_not(name: &str, variable: &str) -> Option<&'static str> {
+    let shows_a_debt = DEBT_VARIABLES.contains(&variable);
+    if REPLIES_TO_A_STRANGER.contains(&name) && (shows_a_debt || variable == "debtor_name") {
+        Some("it answers someone who is not the debtor, so it names no one and shows no debt")
+    } else if is_without_debt(name) && shows_a_debt {
+        Some("it may go out when no debt is open")
+    } else {
+        None
+    }
+}
+
 /// A template refused when saved, or a message that could not be rendered. `field` is the
 /// override's field at fault (`subject`, `body`, `html`, or `layout` for the shared frame).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -191,6 +244,17 @@ pub enum TemplateError {
         channel: Channel,
         keyword: &'static str,
     },
+    /// A name a template may not use, e.g. the total in an answer that may go out when no debt
+    /// is open.
+    #[error("{field}, line {line}, column {column}: `{template}` cannot use `{name}`: {reason}")]
+    NotForThisTemplate {
+        field: &'static str,
+        line: usize,
+        column: usize,
+        name: String,
+        template: String,
+        reason: &'static str,
+    },
     #[error("the message covers no debt")]
     NoDebts,
     #[error("a negative amount ({0}) is not a debt")]
@@ -210,6 +274,7 @@ impl TemplateError {
             TemplateError::Syntax { field, .. }
             | TemplateError::UnknownVariable { field, .. }
             | TemplateError::Render { field, .. }
+            | TemplateError::NotForThisTemplate { field, .. }
             | TemplateError::UnusedField { field, .. } => field,
             TemplateError::UnknownTemplate(_) | TemplateError::Missing { .. } => "name",
             TemplateError::ChannelNotListed { .. } => "channel",
@@ -224,7 +289,8 @@ impl TemplateError {
         match self {
             TemplateError::Syntax { line, column, .. }
             | TemplateError::UnknownVariable { line, column, .. }
-            | TemplateError::Render { line, column, .. } => Some((*line, *column)),
+            | TemplateError::Render { line, column, .. }
+            | TemplateError::NotForThisTemplate { line, column, .. } => Some((*line, *column)),
             _ => None,
         }
     }
@@ -568,7 +634,7 @@ impl TemplateSet {
                 channel,
             });
         }
-        check_context(context)?;
+        check_context(name, context)?;
         let (language, source) = self.pick(name, channel, context.language, tenant_language)?;
         let view = View::new(context, language);
         self.render_view(name, channel, language, source, &view)
@@ -684,7 +750,8 @@ impl TemplateSet {
                     }
                     _ => None,
                 };
-                let frame = Frame::new(view, language, &message, message_html);
+                let framed = layout_view(name, view);
+                let frame = Frame::new(&framed, language, &message, message_html);
                 EmailContent {
                     subject,
                     text: tidy(&self.render_layout("layout/email.txt", &frame)?),
@@ -724,7 +791,11 @@ impl TemplateSet {
                     template: format!("recaudo_{name}"),
                     language_code: whatsapp_language_code(language).to_string(),
                     parameters,
-                    button_url_suffix: portal_token(&view.pay_url),
+                    button_url_suffix: if is_without_debt(name) {
+                        None
+                    } else {
+                        portal_token(&view.pay_url)
+                    },
                     preview,
                     free_text: None,
                 }
@@ -764,6 +835,21 @@ impl From<VoiceContent> for Content {
     fn from(c: VoiceContent) -> Content {
         Content::Voice(c)
     }
+}
+
+/// What the email layout sees of a message: an answer about no debt shows no debts (so the
+/// layout leaves out the debts and the pay link), and one to a stranger no name either.
+fn layout_view<'a>(name: &str, view: &'a View) -> std::borrow::Cow<'a, View> {
+    if !is_without_debt(name) {
+        return std::borrow::Cow::Borrowed(view);
+    }
+    let mut framed = view.clone();
+    framed.debts.clear();
+    framed.debt_count = 0;
+    if REPLIES_TO_A_STRANGER.contains(&name) {
+        framed.debtor_name.clear();
+    }
+    std::borrow::Cow::Owned(framed)
 }
 
 /// The token at the end of a portal link (`…/p/{token}`): a WhatsApp URL button's suffix.
@@ -810,8 +896,8 @@ fn one_paragraph(text: &str) -> String {
     one_line(text)
 }
 
-fn check_context(context: &TemplateContext) -> Result<(), TemplateError> {
-    if context.debts.is_empty() {
+fn check_context(name: &str, context: &TemplateContext) -> Result<(), TemplateError> {
+    if context.debts.is_empty() && !is_without_debt(name) {
         return Err(TemplateError::NoDebts);
     }
     let amounts = context
@@ -1143,6 +1229,24 @@ pub fn validate_override_in(
                 line,
                 column,
                 name,
+            });
+        }
+        let mut refused: Vec<(String, &'static str)> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter_map(|v| why_not(&o.name, &v).map(|reason| (v, reason)))
+            .collect();
+        refused.sort_by_key(|(v, _)| locate_identifier(source, v).unwrap_or(usize::MAX));
+        if let Some((name, reason)) = refused.into_iter().next() {
+            let (line, column) = locate_identifier(source, &name)
+                .map_or((1, 1), |offset| line_column(source, offset));
+            return Err(TemplateError::NotForThisTemplate {
+                field: part.field(),
+                line,
+                column,
+                name,
+                template: o.name.clone(),
+                reason,
             });
         }
         // Runs it on messages of every shape (one debt and several, with and without a

@@ -6,8 +6,9 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use recaudo_channels::templates::{
-    DebtLine, KNOWN_VARIABLES, PromiseLine, TemplateContext, TemplateError, TemplateOverride,
-    TemplateSet, builtin_pairs, builtin_text, format_date, format_date_long, format_money,
+    DEBT_VARIABLES, DebtLine, KNOWN_VARIABLES, PromiseLine, REPLIES_TO_A_STRANGER,
+    REPLIES_WITHOUT_DEBT, TemplateContext, TemplateError, TemplateOverride, TemplateSet,
+    builtin_pairs, builtin_text, format_date, format_date_long, format_money, is_without_debt,
     opt_out_keyword, sms_encoding, validate_override,
 };
 use recaudo_channels::{Content, SmsEncoding};
@@ -110,9 +111,14 @@ fn every_default_renders_in_every_language() {
         for debts in [1, 3] {
             let ctx = context(language, debts);
             for (name, channel) in builtin_pairs(language) {
-                // A promise reminder recalls the promised amount; every other message the total.
+                if is_without_debt(name) {
+                    // Checked by `replies_without_debt_show_none`.
+                    continue;
+                }
+                // A promise reminder or confirmation recalls the promised amount; every other
+                // message the total.
                 let shown = match (&ctx.promise, name) {
-                    (Some(p), "promise_reminder") => &p.amount,
+                    (Some(p), "promise_reminder" | "reply_promise_confirmed") => &p.amount,
                     _ => &ctx.total,
                 };
                 let total = format_money(shown, language, ctx.country);
@@ -219,6 +225,344 @@ fn one_sms_in_spanish_reads_as_written() {
     // GSM-7 all through; the link makes it a little longer than one message.
     assert_eq!(sms.encoding, SmsEncoding::Gsm7);
     assert_eq!(sms.segments, 2);
+}
+
+/// Everything a message shows: the email's subject, text and HTML, the SMS, the WhatsApp preview
+/// and parameters.
+fn shown_text(content: &Content) -> String {
+    match content {
+        Content::Email(email) => format!("{}\n{}\n{}", email.subject, email.text, email.html),
+        Content::Sms(sms) => sms.body.clone(),
+        Content::Whatsapp(wa) => format!("{}\n{}", wa.preview, wa.parameters.join("\n")),
+        other => other.preview().to_string(),
+    }
+}
+
+#[test]
+fn the_replies_are_in_the_catalogue_on_every_two_way_channel() {
+    let catalogue = TemplateCatalogue::builtin();
+    let replies = [
+        "reply_opt_out",
+        "reply_promise_confirmed",
+        "reply_promise_ask_date",
+        "reply_already_paid",
+        "reply_dispute_received",
+        "reply_hardship",
+        "reply_thanks",
+        "reply_wrong_person",
+    ];
+    for name in replies {
+        let channels = catalogue.channels(name).expect(name);
+        for channel in [Channel::Email, Channel::Sms, Channel::Whatsapp] {
+            assert!(channels.contains(channel), "{name} on {channel}");
+        }
+    }
+    for name in REPLIES_WITHOUT_DEBT.iter().chain(REPLIES_TO_A_STRANGER) {
+        assert!(replies.contains(name), "{name}");
+    }
+    for name in REPLIES_TO_A_STRANGER {
+        assert!(is_without_debt(name), "{name}");
+    }
+}
+
+#[test]
+fn replies_without_debt_show_none() {
+    // Rendered when every debt is paid (no debts, a zero total, no promise) and while debts are
+    // open: either way no amount, date, reference or pay link, on any channel.
+    let set = TemplateSet::builtin();
+    for language in LANGUAGES {
+        let open = context(language, 3);
+        let mut settled = context(language, 1);
+        settled.debts.clear();
+        settled.total = Money::zero(settled.total.currency);
+        settled.promise = None;
+        for ctx in [&settled, &open] {
+            for name in REPLIES_WITHOUT_DEBT {
+                for channel in [Channel::Email, Channel::Sms, Channel::Whatsapp] {
+                    let what = format!("{name}/{channel}/{language}/{} debts", ctx.debts.len());
+                    let content = set
+                        .render(name, channel, ctx, Language::Es)
+                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                    let shown = shown_text(&content);
+                    assert!(!shown.contains("{{") && !shown.contains("{%"), "{what}");
+                    assert!(
+                        !shown.contains("tok_9f3a"),
+                        "{what}: no pay link in {shown}"
+                    );
+                    for amount in open
+                        .debts
+                        .iter()
+                        .map(|d| &d.amount_due)
+                        .chain([&open.total])
+                    {
+                        let amount = format_money(amount, language, open.country);
+                        assert!(!shown.contains(&amount), "{what}: {amount} in {shown}");
+                    }
+                    for d in &open.debts {
+                        assert!(!shown.contains(&d.reference), "{what}: {}", d.reference);
+                        let due = format_date(d.due_date, language, open.country);
+                        assert!(!shown.contains(&due), "{what}: {due}");
+                    }
+                    let stranger = REPLIES_TO_A_STRANGER.contains(name);
+                    assert_eq!(!shown.contains("Ana María"), stranger, "{what}: the name");
+                    assert!(shown.contains("Energía del Valle"), "{what}");
+                    match &content {
+                        Content::Email(email) => {
+                            let t = email.text.as_str();
+                            for word in ["Details:", "Detalle:", "Total", "pay securely"] {
+                                assert!(!t.contains(word), "{what}: {word} in {t}");
+                            }
+                            assert!(
+                                !email.html.contains(
+                                    "<table role=\"presentation\" width=\"100%\" cellpadding=\"6\""
+                                ),
+                                "{what}"
+                            );
+                            assert!(email.text.contains("https://collect.example.com/u/uns_77"));
+                            let greeting = t.lines().next().unwrap_or_default();
+                            assert_eq!(greeting.ends_with("Ana María,"), !stranger, "{what}");
+                        }
+                        Content::Sms(sms) => {
+                            assert!(sms.body.starts_with("Energía del Valle:"), "{what}");
+                            assert!(sms.body.contains(opt_out_keyword(language)), "{what}");
+                        }
+                        Content::Whatsapp(wa) => {
+                            assert_eq!(wa.button_url_suffix, None, "{what}: no URL button");
+                            assert!(wa.preview.contains(opt_out_keyword(language)), "{what}");
+                            assert_eq!(wa.template, format!("recaudo_{name}"));
+                        }
+                        other => panic!("{what}: {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+    // Every other template still needs a debt.
+    let mut ctx = context(Language::En, 1);
+    ctx.debts.clear();
+    for name in ["reply_promise_confirmed", "payment_link"] {
+        assert_eq!(
+            set.render(name, Channel::Sms, &ctx, Language::En),
+            Err(TemplateError::NoDebts),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_opt_out_confirmation_says_how_to_come_back() {
+    let set = TemplateSet::builtin();
+    for (language, resume) in [
+        (Language::Es, "ALTA"),
+        (Language::Pt, "ATIVAR"),
+        (Language::En, "START"),
+    ] {
+        for channel in [Channel::Email, Channel::Sms, Channel::Whatsapp] {
+            let content = set
+                .render("reply_opt_out", channel, &context(language, 1), language)
+                .expect("renders");
+            let shown = shown_text(&content);
+            assert!(shown.contains(resume), "{channel}/{language}: {shown}");
+        }
+    }
+    let Content::Sms(sms) = set
+        .render(
+            "reply_opt_out",
+            Channel::Sms,
+            &TemplateContext {
+                tenant_name: "Acme".into(),
+                debtor_name: "Ana".into(),
+                ..context(Language::Es, 1)
+            },
+            Language::Es,
+        )
+        .expect("renders")
+    else {
+        panic!("an SMS")
+    };
+    assert_eq!(
+        sms.body,
+        "Acme: Hola Ana, confirmamos su BAJA: no le enviaremos otros mensajes por este medio. \
+         Si desea volver a recibirlos, responda ALTA."
+    );
+    assert_eq!((sms.encoding, sms.segments), (SmsEncoding::Gsm7, 1));
+}
+
+#[test]
+fn a_promise_is_confirmed_with_or_without_its_terms() {
+    let set = TemplateSet::builtin();
+    let ctx = context(Language::Es, 1);
+    let Content::Sms(sms) = set
+        .render("reply_promise_confirmed", Channel::Sms, &ctx, Language::Es)
+        .expect("renders")
+    else {
+        panic!("an SMS")
+    };
+    assert_eq!(
+        sms.body,
+        "Energía del Valle: Gracias, Ana María. Confirmamos su compromiso de pago de $ 1.234.567 \
+         el 20/12/2026. Pague en https://collect.example.com/p/tok_9f3a Responda BAJA si no desea \
+         recibir mensajes."
+    );
+    let ctx = TemplateContext {
+        promise: None,
+        ..context(Language::Es, 1)
+    };
+    let Content::Sms(sms) = set
+        .render("reply_promise_confirmed", Channel::Sms, &ctx, Language::Es)
+        .expect("renders")
+    else {
+        panic!("an SMS")
+    };
+    assert!(
+        sms.body
+            .contains("Confirmamos su compromiso de pago. Pague en"),
+        "{}",
+        sms.body
+    );
+    for (language, date) in [
+        (Language::Es, "día acordado"),
+        (Language::Pt, "combinada"),
+        (Language::En, "the agreed date"),
+    ] {
+        let ctx = TemplateContext {
+            promise: None,
+            ..context(language, 1)
+        };
+        let Content::Whatsapp(wa) = set
+            .render("reply_promise_confirmed", Channel::Whatsapp, &ctx, language)
+            .expect("renders")
+        else {
+            panic!("a WhatsApp message")
+        };
+        let total = format_money(&ctx.total, language, ctx.country);
+        assert_eq!(wa.parameters[2..], [total, date.to_string()], "{language}");
+        assert_eq!(wa.button_url_suffix.as_deref(), Some("tok_9f3a"));
+        let Content::Email(email) = set
+            .render("reply_promise_confirmed", Channel::Email, &ctx, language)
+            .expect("renders")
+        else {
+            panic!("an email")
+        };
+        assert!(email.text.contains(&ctx.pay_url), "{language}");
+    }
+}
+
+#[test]
+fn the_date_asked_for_has_an_example_in_the_local_form() {
+    let set = TemplateSet::builtin();
+    for (language, example) in [
+        (Language::Es, "15/12"),
+        (Language::Pt, "15/12"),
+        (Language::En, "December 15"),
+    ] {
+        for channel in [Channel::Email, Channel::Sms, Channel::Whatsapp] {
+            let content = set
+                .render(
+                    "reply_promise_ask_date",
+                    channel,
+                    &context(language, 1),
+                    language,
+                )
+                .expect("renders");
+            let shown = shown_text(&content);
+            assert!(shown.contains(example), "{channel}/{language}: {shown}");
+        }
+    }
+}
+
+#[test]
+fn reply_sms_fit_in_two_gsm7_segments() {
+    // A typical tenant and debtor name without accents: each reply stays GSM-7 (Portuguese ones
+    // too, with their shorter opt-out line) and within two segments, pay link included.
+    let set = TemplateSet::builtin();
+    for language in LANGUAGES {
+        let ctx = TemplateContext {
+            tenant_name: "Acme Servicios".into(),
+            debtor_name: "Ana Torres".into(),
+            ..context(language, 1)
+        };
+        for (name, channel) in builtin_pairs(language) {
+            if channel != Channel::Sms || !name.starts_with("reply_") {
+                continue;
+            }
+            let Content::Sms(sms) = set
+                .render(name, channel, &ctx, language)
+                .unwrap_or_else(|e| panic!("{name}/{language}: {e}"))
+            else {
+                panic!("an SMS")
+            };
+            assert_eq!(
+                sms.encoding,
+                SmsEncoding::Gsm7,
+                "{name}/{language}: {}",
+                sms.body
+            );
+            assert!(sms.segments <= 2, "{name}/{language}: {}", sms.body);
+            if name != "reply_opt_out" {
+                assert!(
+                    sms.body.contains(opt_out_keyword(language)),
+                    "{name}/{language}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_override_of_a_reply_without_debt_cannot_show_one() {
+    let thanks = TemplateOverride {
+        name: "reply_thanks".into(),
+        channel: Channel::Sms,
+        language: Language::En,
+        subject: None,
+        body: "Thanks {{ debtor_name }}!\nYou paid {{ total }}. Reply STOP to opt out.".into(),
+        html: None,
+    };
+    let err = validate_override(&thanks).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            TemplateError::NotForThisTemplate { field: "body", line: 2, column: 13, ref name, .. }
+                if name == "total"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.field(), "body");
+    assert!(err.to_string().contains("no debt is open"), "{err}");
+    for name in DEBT_VARIABLES {
+        let o = TemplateOverride {
+            body: format!("{{{{ {name} }}}} Reply STOP to opt out."),
+            ..thanks.clone()
+        };
+        assert!(
+            matches!(
+                validate_override(&o),
+                Err(TemplateError::NotForThisTemplate { .. })
+            ),
+            "{name}"
+        );
+    }
+    // The wrong person is not told the debtor's name either.
+    let wrong = TemplateOverride {
+        name: "reply_wrong_person".into(),
+        channel: Channel::Email,
+        language: Language::Es,
+        subject: Some("Disculpe, {{ debtor_name }}".into()),
+        body: "Gracias por avisarnos.".into(),
+        html: None,
+    };
+    let err = validate_override(&wrong).expect_err("refused");
+    assert_eq!(err.field(), "subject");
+    assert_eq!(err.position(), Some((1, 14)));
+    // What they may use still passes.
+    assert_eq!(
+        validate_override(&TemplateOverride {
+            body: "Thanks {{ debtor_name }}, from {{ tenant_name }}. Reply STOP to opt out.".into(),
+            ..thanks
+        }),
+        Ok(())
+    );
 }
 
 #[test]
