@@ -174,7 +174,10 @@ mod tests {
         let reply = signer.reply_token(contact);
         assert_eq!(reply.len(), 46);
         assert_eq!(signer.verify_reply(&reply), Some(contact));
-        assert_eq!(signer.verify_reply(&reply.to_ascii_uppercase()), Some(contact));
+        assert_eq!(
+            signer.verify_reply(&reply.to_ascii_uppercase()),
+            Some(contact)
+        );
         assert_eq!(other.verify_reply(&reply), None);
         assert_eq!(signer.verify_reply(&token), None);
         assert!(

@@ -124,7 +124,8 @@ pub struct VoiceContent {
     pub script: String,
     /// The `<Say language="…">` tag (`es-MX`, `pt-BR`, `en-US`).
     pub say_language: String,
-    /// The menu read after the script (1: the payment link by SMS, 2: an agent).
+    /// The menu read after the script (1: the payment link by SMS, 2: an agent, 3: a promise
+    /// to pay on a date).
     pub menu: String,
 }
 
