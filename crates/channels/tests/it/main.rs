@@ -2,6 +2,7 @@
 //! server (wiremock for HTTP, a real SMTP server for email), and the templates.
 
 mod http_sms;
+mod inbound;
 mod letter;
 mod sandbox;
 mod smtp;
