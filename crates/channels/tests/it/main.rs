@@ -3,6 +3,7 @@
 
 mod http_sms;
 mod inbound;
+mod inbound_props;
 mod letter;
 mod sandbox;
 mod smtp;
