@@ -14,6 +14,7 @@ use recaudo_domain::portfolio::Language;
 
 use super::mask_secret;
 use super::twilio::{self, Form, xml_escape};
+use crate::templates::locale::month_name;
 use crate::{
     Capabilities, ChannelProvider, ConfigError, Content, EventKind, OutboundMessage, ProviderAck,
     ProviderEnv, ProviderEvent, SendError, VoiceContent, WebhookError, WebhookReply,
@@ -200,57 +201,13 @@ fn promise_day(digits: &str) -> Option<(u32, u32)> {
 /// The thanks for a promise, the date read back so a wrong key is heard: the confirmation (or
 /// a question, if the engine cannot take that date) follows by message.
 fn promise_thanks(language: Language, day: u32, month: u32) -> String {
-    const ES: [&str; 12] = [
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ];
-    const PT: [&str; 12] = [
-        "janeiro",
-        "fevereiro",
-        "março",
-        "abril",
-        "maio",
-        "junho",
-        "julho",
-        "agosto",
-        "setembro",
-        "outubro",
-        "novembro",
-        "dezembro",
-    ];
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let index = (month.clamp(1, 12) - 1) as usize;
+    let month_name = month_name(month, language);
     match language {
         Language::Es => format!(
-            "Gracias. Tomamos nota de su pago para el {day} de {}. En breve le enviaremos la confirmación por mensaje.",
-            ES[index]
+            "Gracias. Tomamos nota de su pago para el {day} de {month_name}. En breve le enviaremos la confirmación por mensaje."
         ),
         Language::Pt => format!(
-            "Obrigado. Anotamos o seu pagamento para {day} de {}. Em breve enviaremos a confirmação por mensagem.",
-            PT[index]
+            "Obrigado. Anotamos o seu pagamento para {day} de {month_name}. Em breve enviaremos a confirmação por mensagem."
         ),
         Language::En => {
             let suffix = match (day % 10, day % 100) {
@@ -261,8 +218,7 @@ fn promise_thanks(language: Language, day: u32, month: u32) -> String {
                 _ => "th",
             };
             format!(
-                "Thank you. We have noted your payment for the {day}{suffix} of {}. We will send you a confirmation by message shortly.",
-                EN[index]
+                "Thank you. We have noted your payment for the {day}{suffix} of {month_name}. We will send you a confirmation by message shortly."
             )
         }
     }
