@@ -27,9 +27,9 @@ pub use account::{AccountSettings, ProviderAccount};
 pub use error::{ConfigError, SendError, WebhookError};
 pub use inbound_email::InboundEmail;
 pub use message::{
-    Capabilities, Content, EmailContent, EventKind, LetterContent, OutboundMessage, ProviderAck,
-    ProviderEvent, SmsContent, SmsEncoding, VoiceContent, WebhookReply, WebhookRequest,
-    WhatsappContent,
+    Capabilities, Content, EmailContent, EventKind, LetterContent, MAX_REPLY_BYTES,
+    OutboundMessage, ProviderAck, ProviderEvent, SmsContent, SmsEncoding, VoiceContent,
+    WebhookReply, WebhookRequest, WhatsappContent, bounded_reply_text,
 };
 
 /// One protocol to the outside world.

@@ -124,7 +124,8 @@ pub struct VoiceContent {
     pub script: String,
     /// The `<Say language="…">` tag (`es-MX`, `pt-BR`, `en-US`).
     pub say_language: String,
-    /// The menu read after the script (1: the payment link by SMS, 2: an agent).
+    /// The menu read after the script (1: the payment link by SMS, 2: an agent, 3: a promise
+    /// to pay on a date).
     pub menu: String,
 }
 
@@ -217,7 +218,35 @@ pub enum EventKind {
     Paid,
 }
 
+/// The most of a reply's text kept, in bytes. No debtor writes more (an SMS is at most 1,600
+/// characters, a WhatsApp text 4,096); a longer text from a verified provider is cut rather than
+/// refused, because a refused webhook is retried for days and the reply (it may be a dispute)
+/// would never be read.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024;
+
+/// `text` cut to at most [`MAX_REPLY_BYTES`] bytes, on a character boundary.
+pub fn bounded_reply_text(text: &str) -> &str {
+    if text.len() <= MAX_REPLY_BYTES {
+        return text;
+    }
+    let mut end = MAX_REPLY_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 impl EventKind {
+    /// A reply, its text bounded by [`bounded_reply_text`]: every provider's inbound message
+    /// becomes one through here.
+    pub fn replied(from: impl Into<String>, text: &str, reply_token: Option<String>) -> EventKind {
+        EventKind::Replied {
+            from: from.into(),
+            text: bounded_reply_text(text).to_string(),
+            reply_token,
+        }
+    }
+
     /// The event's name on the timeline.
     pub fn name(&self) -> &'static str {
         match self {
@@ -277,4 +306,26 @@ pub struct Capabilities {
     pub max_length: Option<usize>,
     /// The provider reports delivery by webhook.
     pub delivery_reports: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_texts_are_cut_on_a_character_boundary() {
+        assert_eq!(bounded_reply_text("hola"), "hola");
+        let exact = "a".repeat(MAX_REPLY_BYTES);
+        assert_eq!(bounded_reply_text(&exact), exact);
+        // Two-byte characters after one byte: the limit falls inside a character.
+        let long = format!("a{}", "é".repeat(MAX_REPLY_BYTES));
+        let cut = bounded_reply_text(&long);
+        assert_eq!(cut.len(), MAX_REPLY_BYTES - 1);
+        assert!(long.starts_with(cut));
+        let EventKind::Replied { text, .. } = EventKind::replied("+573001234567", &long, None)
+        else {
+            panic!("a reply");
+        };
+        assert_eq!(text, cut);
+    }
 }

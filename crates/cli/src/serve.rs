@@ -162,8 +162,7 @@ async fn inbound_smtp(
         let clock = Arc::clone(&clock);
         let conversations = conversations.clone();
         Box::pin(async move {
-            match receive_email(&store, &conversations, default_tenant, &email, clock.now()).await
-            {
+            match receive_email(&store, &conversations, default_tenant, &email, clock.now()).await {
                 Ok(report) => {
                     tracing::info!(message = ?report.message_id, intent = ?report.intent, "email received");
                     Ok(())

@@ -1,6 +1,7 @@
 //! A configurable HTTP SMS gateway, for the local aggregators Twilio does not replace: one POST
-//! a message, as JSON or a form, with the field names the gateway uses, and a status webhook
-//! signed with HMAC-SHA256 of its raw body, read through JSON pointers.
+//! a message, as JSON or a form, with the field names the gateway uses; a status webhook, and
+//! optionally an inbound webhook for the debtors' answers (at the account's hook URL followed
+//! by `/inbound`), each signed with HMAC-SHA256 of its raw body and read through JSON pointers.
 
 use std::collections::BTreeMap;
 
@@ -124,6 +125,28 @@ pub struct StatusWebhook {
     pub statuses: BTreeMap<String, Status>,
 }
 
+/// The debtors' answers the gateway forwards (the SMS a debtor sends to the sending number),
+/// POSTed to the account's hook URL followed by `/inbound`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboundWebhook {
+    /// The key of the HMAC-SHA256 (hex) of the raw body the gateway signs them with.
+    #[serde(serialize_with = "mask_secret")]
+    pub secret: Secret<String>,
+    /// The header that carries the signature (a `sha256=` prefix is accepted).
+    #[serde(default = "default_signature_header")]
+    pub signature_header: String,
+    /// Where the message gives the sender's number (digits without `+` are taken as E.164).
+    pub from_pointer: String,
+    /// Where it gives the text.
+    pub text_pointer: String,
+    /// Where it gives the gateway's id of the inbound message (what makes a retry the same).
+    pub id_pointer: String,
+}
+
+/// The last path segment of the URL the gateway posts inbound messages to.
+pub const INBOUND_PATH: &str = "inbound";
+
 fn default_signature_header() -> String {
     "X-Signature".into()
 }
@@ -161,6 +184,9 @@ pub struct Config {
     /// Boxed: it is the larger part of the configuration, and many gateways send no reports.
     #[serde(default)]
     pub status_webhook: Option<Box<StatusWebhook>>,
+    /// The debtors' answers, when the gateway forwards them: the account is then two-way.
+    #[serde(default)]
+    pub inbound_webhook: Option<Box<InboundWebhook>>,
 }
 
 /// Checks a configured JSON pointer.
@@ -279,6 +305,16 @@ impl Config {
                 return Err(ConfigError::missing("status_webhook.statuses"));
             }
         }
+        if let Some(webhook) = &self.inbound_webhook {
+            check_secret("inbound_webhook.secret", &webhook.secret)?;
+            check_header_name(
+                "inbound_webhook.signature_header",
+                &webhook.signature_header,
+            )?;
+            check_pointer("inbound_webhook.from_pointer", &webhook.from_pointer)?;
+            check_pointer("inbound_webhook.text_pointer", &webhook.text_pointer)?;
+            check_pointer("inbound_webhook.id_pointer", &webhook.id_pointer)?;
+        }
         Ok(())
     }
 }
@@ -286,6 +322,63 @@ impl Config {
 pub struct Provider {
     config: Config,
     http: reqwest::Client,
+}
+
+/// Whether a webhook was posted to the inbound URL (`…/inbound`, any query after it).
+fn is_inbound(request: &WebhookRequest) -> bool {
+    let path = request.url.split(['?', '#']).next().unwrap_or_default();
+    path.trim_end_matches('/').rsplit('/').next() == Some(INBOUND_PATH)
+}
+
+/// A webhook's body as JSON: a form is read as a flat object of strings, so the same pointers
+/// (`/status`) work for both.
+fn body_value(request: &WebhookRequest) -> Result<Value, WebhookError> {
+    let is_form = request
+        .header("content-type")
+        .is_some_and(|kind| kind.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&request.body)
+            .map_err(|e| WebhookError::Malformed(format!("the form does not parse: {e}")))?;
+        Ok(Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ))
+    } else {
+        serde_json::from_slice(&request.body)
+            .map_err(|e| WebhookError::Malformed(format!("the JSON does not parse: {e}")))
+    }
+}
+
+/// Checks the HMAC-SHA256 (hex, `sha256=` prefix optional) of the body in `header`.
+fn verify_hmac(
+    secret: &Secret<String>,
+    header: &str,
+    request: &WebhookRequest,
+) -> Result<(), WebhookError> {
+    let given = request
+        .header(header)
+        .map(str::trim)
+        .filter(|given| !given.is_empty())
+        .ok_or_else(|| WebhookError::Unsigned(header.to_string()))?;
+    let given = given.strip_prefix("sha256=").unwrap_or(given);
+    if verify_sha256_hex(secret.expose_secret().as_bytes(), &request.body, given) {
+        Ok(())
+    } else {
+        Err(WebhookError::Forged(header.to_string()))
+    }
+}
+
+/// A sender as our contact points store it: a bare run of 7 to 15 digits (as gateways write
+/// numbers) gets its `+`; anything else is kept as sent.
+fn sender(from: &str) -> String {
+    let from = from.trim();
+    if (7..=15).contains(&from.len()) && from.bytes().all(|b| b.is_ascii_digit()) {
+        format!("+{from}")
+    } else {
+        from.to_string()
+    }
 }
 
 /// A JSON value as text: strings as they are, numbers and booleans written out.
@@ -375,6 +468,49 @@ impl Provider {
         })
     }
 
+    /// A debtor's SMS the gateway forwards: a reply from the number at `from_pointer`. It names
+    /// no message of ours (gateways do not say which one it answers): the sender does.
+    fn inbound_event(
+        &self,
+        request: &WebhookRequest,
+    ) -> Result<(Vec<ProviderEvent>, WebhookReply), WebhookError> {
+        let webhook = self
+            .config
+            .inbound_webhook
+            .as_ref()
+            .ok_or(WebhookError::NotSupported)?;
+        let message = body_value(request)?;
+        let read = |pointer: &str, what: &str| {
+            message
+                .pointer(pointer)
+                .and_then(as_text)
+                .ok_or_else(|| WebhookError::Malformed(format!("no {what} at {pointer}")))
+        };
+        let id = read(&webhook.id_pointer, "id")?;
+        let from = read(&webhook.from_pointer, "sender")?;
+        // An empty SMS is still an answer; a text that is no text (an object) is not.
+        let text = match message.pointer(&webhook.text_pointer) {
+            Some(Value::String(text)) => text.clone(),
+            Some(other) => as_text(other).ok_or_else(|| {
+                WebhookError::Malformed(format!("no text at {}", webhook.text_pointer))
+            })?,
+            None => {
+                return Err(WebhookError::Malformed(format!(
+                    "no text at {}",
+                    webhook.text_pointer
+                )));
+            }
+        };
+        let event = ProviderEvent {
+            dedupe_key: format!("http_sms:{id}:replied"),
+            provider_message_id: None,
+            contact_id: None,
+            kind: EventKind::replied(sender(&from), &text, None),
+            at: super::twilio::received_at(request),
+        };
+        Ok((vec![event], WebhookReply::default()))
+    }
+
     /// An error answer: 429 and 5xx are worth another try; another 4xx is permanent with the
     /// gateway's code (or `http_<status>`).
     fn error_for(
@@ -412,7 +548,7 @@ impl Provider {
 impl ChannelProvider for Provider {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            two_way: false,
+            two_way: self.config.inbound_webhook.is_some(),
             templates_required: false,
             max_length: None,
             delivery_reports: self.config.status_webhook.is_some(),
@@ -466,55 +602,35 @@ impl ChannelProvider for Provider {
     }
 
     fn verify(&self, request: &WebhookRequest) -> Result<(), WebhookError> {
+        if is_inbound(request) {
+            let webhook = self
+                .config
+                .inbound_webhook
+                .as_ref()
+                .ok_or(WebhookError::NotSupported)?;
+            return verify_hmac(&webhook.secret, &webhook.signature_header, request);
+        }
         let webhook = self
             .config
             .status_webhook
             .as_ref()
             .ok_or(WebhookError::NotSupported)?;
-        let header = &webhook.signature_header;
-        let given = request
-            .header(header)
-            .map(str::trim)
-            .filter(|given| !given.is_empty())
-            .ok_or_else(|| WebhookError::Unsigned(header.clone()))?;
-        let given = given.strip_prefix("sha256=").unwrap_or(given);
-        if verify_sha256_hex(
-            webhook.secret.expose_secret().as_bytes(),
-            &request.body,
-            given,
-        ) {
-            Ok(())
-        } else {
-            Err(WebhookError::Forged(header.clone()))
-        }
+        verify_hmac(&webhook.secret, &webhook.signature_header, request)
     }
 
     fn parse_webhook(
         &self,
         request: &WebhookRequest,
     ) -> Result<(Vec<ProviderEvent>, WebhookReply), WebhookError> {
+        if is_inbound(request) {
+            return self.inbound_event(request);
+        }
         let webhook = self
             .config
             .status_webhook
             .as_ref()
             .ok_or(WebhookError::NotSupported)?;
-        let is_form = request
-            .header("content-type")
-            .is_some_and(|kind| kind.starts_with("application/x-www-form-urlencoded"));
-        // A form report is read as a flat JSON object, so the same pointers (`/status`) work.
-        let report: Value = if is_form {
-            let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&request.body)
-                .map_err(|e| WebhookError::Malformed(format!("the form does not parse: {e}")))?;
-            Value::Object(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect(),
-            )
-        } else {
-            serde_json::from_slice(&request.body)
-                .map_err(|e| WebhookError::Malformed(format!("the JSON does not parse: {e}")))?
-        };
+        let report = body_value(request)?;
         let read = |pointer: &str| report.pointer(pointer).and_then(as_text);
         let id = read(&webhook.id_pointer)
             .ok_or_else(|| WebhookError::Malformed(format!("no id at {}", webhook.id_pointer)))?;

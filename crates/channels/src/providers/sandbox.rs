@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use recaudo_domain::portfolio::{Channel, Language};
@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// How likely each outcome is on a channel, each given the one before (opened given delivered,
-/// clicked given opened, …).
+/// clicked given opened, …). On a voice call `replied` is the debtor keying the menu.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rates {
@@ -59,12 +59,13 @@ impl Rates {
                 replied: 0.18,
                 paid: 0.2,
             },
+            // On a call, `replied` is keying the menu (1, 2 or 3 and a promise's date).
             Channel::Voice => Rates {
                 delivered: 0.7,
                 hard_bounce: 0.3,
                 opened: 0.0,
                 clicked: 0.0,
-                replied: 0.0,
+                replied: 0.35,
                 paid: 0.1,
             },
             Channel::Letter => Rates {
@@ -268,7 +269,37 @@ impl Provider {
             engaged_at = after("clicked-at", 300, 4 * 3600);
             events.push(event(EventKind::Clicked { url: None }, engaged_at));
         }
-        if draw("replied") < rates.replied * factor {
+        if draw("replied") < rates.replied * factor && message.channel == Channel::Voice {
+            // Keys come while the call is on: a minute or so after it is answered.
+            let keyed_at = delivered_at + Duration::seconds(20 + (draw("keyed-at") * 60.0) as i64);
+            let key = match draw("keyed") {
+                d if d < 0.4 => "1",
+                d if d < 0.6 => "2",
+                _ => "3",
+            };
+            events.push(event(
+                EventKind::Digits {
+                    digits: key.to_string(),
+                },
+                keyed_at,
+            ));
+            if key == "3" {
+                // A date two to ten days ahead, as the debtor would key it (DDMM). The UTC
+                // date is close enough to the debtor's for a made-up promise.
+                let days = 2 + (draw("promise-days") * 9.0) as i64;
+                let date = (message.now + Duration::days(days)).date_naive();
+                events.push(ProviderEvent {
+                    provider_message_id: Some(id.to_string()),
+                    contact_id: Some(message.contact_id),
+                    // Digits and PromiseDigits share a timeline name, not a key.
+                    dedupe_key: format!("{id}:promise_digits"),
+                    kind: EventKind::PromiseDigits {
+                        digits: format!("{:02}{:02}", date.day(), date.month()),
+                    },
+                    at: keyed_at + Duration::seconds(15 + (draw("promise-at") * 25.0) as i64),
+                });
+            }
+        } else if draw("replied") < rates.replied * factor {
             let text = reply_text(message.language, draw("reply-text"));
             events.push(event(
                 EventKind::Replied {

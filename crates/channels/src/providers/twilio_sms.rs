@@ -142,11 +142,7 @@ impl Provider {
             provider_message_id: Some(sid.to_string()),
             contact_id: None,
             dedupe_key: format!("twilio:{sid}:replied"),
-            kind: EventKind::Replied {
-                from: from.to_string(),
-                text: text.to_string(),
-                reply_token: None,
-            },
+            kind: EventKind::replied(from, text, None),
             at,
         }];
         let word = text.trim().trim_end_matches(['.', '!']).to_uppercase();

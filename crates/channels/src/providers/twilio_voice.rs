@@ -1,7 +1,11 @@
 //! Twilio Programmable Voice: an IVR call through `POST /2010-04-01/Accounts/{Sid}/Calls.json`
 //! with inline TwiML (the script in the debtor's language, then a one-digit `<Gather>`: 1 → the
-//! payment link by SMS, 2 → an advisor calls back), its status callback, and the digits the
-//! debtor pressed, answered with TwiML in the call's language.
+//! payment link by SMS, 2 → an advisor calls back, 3 → a promise to pay on a date), its status
+//! callback, and the digits the debtor pressed, answered with TwiML in the call's language.
+//!
+//! Choosing 3 opens a second, four-digit `<Gather>` whose URL carries `step=date`: the day and
+//! month of the promise as `DDMM` (2512 is the 25th of December), reported as
+//! [`EventKind::PromiseDigits`]. Each `<Gather>` is offered at most twice (`attempt=2`).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +14,7 @@ use recaudo_domain::portfolio::Language;
 
 use super::mask_secret;
 use super::twilio::{self, Form, xml_escape};
+use crate::templates::locale::month_name;
 use crate::{
     Capabilities, ChannelProvider, ConfigError, Content, EventKind, OutboundMessage, ProviderAck,
     ProviderEnv, ProviderEvent, SendError, VoiceContent, WebhookError, WebhookReply,
@@ -24,6 +29,11 @@ const BAD_ADDRESS_CODES: &[u64] = &[13223, 13224, 21211, 21214, 21217];
 const LANG_PARAM: &str = "lang";
 /// The gather URL's query parameter that marks the menu's second (and last) offer.
 const ATTEMPT_PARAM: &str = "attempt";
+/// The gather URL's query parameter that names the step a gather answers (`date`: the
+/// promise's day and month); the menu has none.
+const STEP_PARAM: &str = "step";
+/// [`STEP_PARAM`]'s value for the promise's date.
+const DATE_STEP: &str = "date";
 /// How long the debtor has to press a key, in seconds.
 const GATHER_TIMEOUT_S: u32 = 8;
 
@@ -136,13 +146,80 @@ fn not_an_option(language: Language) -> &'static str {
 fn menu_again(language: Language) -> &'static str {
     match language {
         Language::Es => {
-            "Marque 1 para recibir el enlace de pago por mensaje de texto, o 2 para que un asesor le devuelva la llamada."
+            "Marque 1 para recibir el enlace de pago por mensaje de texto, 2 para que un asesor le devuelva la llamada, o 3 para indicarnos la fecha en que pagará."
         }
         Language::Pt => {
-            "Digite 1 para receber o link de pagamento por mensagem de texto, ou 2 para que um atendente retorne a sua ligação."
+            "Digite 1 para receber o link de pagamento por mensagem de texto, 2 para que um atendente retorne a sua ligação, ou 3 para nos informar a data em que vai pagar."
         }
         Language::En => {
-            "Press 1 to receive the payment link by text message, or 2 to have an advisor call you back."
+            "Press 1 to receive the payment link by text message, 2 to have an advisor call you back, or 3 to tell us the date you will pay."
+        }
+    }
+}
+
+/// The menu's promise (3): how to key the date, read inside the four-digit `<Gather>`.
+fn ask_for_date(language: Language) -> &'static str {
+    match language {
+        Language::Es => {
+            "Marque el día y el mes en que realizará el pago, con cuatro dígitos. Por ejemplo, 2512 para el 25 de diciembre."
+        }
+        Language::Pt => {
+            "Digite o dia e o mês em que fará o pagamento, com quatro dígitos. Por exemplo, 2512 para 25 de dezembro."
+        }
+        Language::En => {
+            "Please enter the day and month you will pay, as four digits. For example, 2512 for the 25th of December."
+        }
+    }
+}
+
+/// What the call says to keys that are not a date.
+fn not_a_date(language: Language) -> &'static str {
+    match language {
+        Language::Es => "Disculpe, no reconocimos esa fecha.",
+        Language::Pt => "Desculpe, não reconhecemos essa data.",
+        Language::En => "Sorry, we did not recognise that date.",
+    }
+}
+
+/// The day and month of `DDMM` digits, when they are four ASCII digits naming a day of a
+/// month (the 29th of February included: the year is the engine's to pick).
+fn promise_day(digits: &str) -> Option<(u32, u32)> {
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let day: u32 = digits.get(..2)?.parse().ok()?;
+    let month: u32 = digits.get(2..)?.parse().ok()?;
+    let days_in_month = match month {
+        2 => 29,
+        4 | 6 | 9 | 11 => 30,
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        _ => return None,
+    };
+    (1..=days_in_month).contains(&day).then_some((day, month))
+}
+
+/// The thanks for a promise, the date read back so a wrong key is heard: the confirmation (or
+/// a question, if the engine cannot take that date) follows by message.
+fn promise_thanks(language: Language, day: u32, month: u32) -> String {
+    let month_name = month_name(month, language);
+    match language {
+        Language::Es => format!(
+            "Gracias. Tomamos nota de su pago para el {day} de {month_name}. En breve le enviaremos la confirmación por mensaje."
+        ),
+        Language::Pt => format!(
+            "Obrigado. Anotamos o seu pagamento para {day} de {month_name}. Em breve enviaremos a confirmação por mensagem."
+        ),
+        Language::En => {
+            let suffix = match (day % 10, day % 100) {
+                (_, 11..=13) => "th",
+                (1, _) => "st",
+                (2, _) => "nd",
+                (3, _) => "rd",
+                _ => "th",
+            };
+            format!(
+                "Thank you. We have noted your payment for the {day}{suffix} of {month_name}. We will send you a confirmation by message shortly."
+            )
         }
     }
 }
@@ -160,6 +237,22 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
     format!("{path}?{}", kept.join("&"))
 }
 
+/// `url` without `name` in its query.
+fn without_param(url: &str, name: &str) -> String {
+    let Some((path, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(name))
+        .collect();
+    if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
 fn say(tag: &str, text: &str) -> String {
     format!(
         "<Say language=\"{}\">{}</Say>",
@@ -168,9 +261,14 @@ fn say(tag: &str, text: &str) -> String {
     )
 }
 
+/// A `<Gather>` of one key (the menu).
 fn gather(action: &str, inner: &str) -> String {
+    gather_digits(1, action, inner)
+}
+
+fn gather_digits(digits: u32, action: &str, inner: &str) -> String {
     format!(
-        "<Gather numDigits=\"1\" action=\"{}\" method=\"POST\" timeout=\"{GATHER_TIMEOUT_S}\">{inner}</Gather>",
+        "<Gather numDigits=\"{digits}\" action=\"{}\" method=\"POST\" timeout=\"{GATHER_TIMEOUT_S}\">{inner}</Gather>",
         xml_escape(action)
     )
 }
@@ -193,7 +291,11 @@ pub fn twiml(voice: &VoiceContent, gather_callback: Option<&str>) -> String {
 }
 
 impl Provider {
-    /// The digits the debtor pressed: the event, and what the call says next.
+    /// The digits the debtor pressed: the event, and what the call says next. The menu's keys
+    /// are [`EventKind::Digits`]; the promise's date (a gather with `step=date`) is
+    /// [`EventKind::PromiseDigits`] when it names a day, and nothing otherwise (the keys are
+    /// asked for once more instead: a menu key read as a date, or the reverse, would act on
+    /// what the debtor did not choose).
     fn gather_answer(
         request: &WebhookRequest,
         form: &Form,
@@ -209,37 +311,89 @@ impl Provider {
         );
         let language = language_of(tag);
         let second_offer = request.query.contains_key(ATTEMPT_PARAM);
-        let response = match answer_to(digits, language) {
-            Some(answer) => format!("{}{}", say(tag, answer), say(tag, goodbye(language))),
-            None if !second_offer => {
-                let action = with_param(&request.url, ATTEMPT_PARAM, "2");
-                format!(
-                    "{}{}{}",
-                    say(tag, not_an_option(language)),
-                    gather(&action, &say(tag, menu_again(language))),
-                    say(tag, goodbye(language))
-                )
-            }
-            None => format!(
-                "{}{}",
-                say(tag, not_an_option(language)),
-                say(tag, goodbye(language))
-            ),
-        };
-        let event = ProviderEvent {
+        let attempt = if second_offer { 2 } else { 1 };
+        let date_step = request.query.get(STEP_PARAM).map(String::as_str) == Some(DATE_STEP);
+        let event = |step: &str, kind: EventKind| ProviderEvent {
             provider_message_id: Some(sid.to_string()),
             contact_id: None,
-            dedupe_key: format!(
-                "twilio:{sid}:digits:{}:{digits}",
-                if second_offer { 2 } else { 1 }
-            ),
-            kind: EventKind::Digits {
-                digits: digits.to_string(),
-            },
+            dedupe_key: format!("twilio:{sid}:{step}:{attempt}:{digits}"),
+            kind,
             at: form.at(),
         };
+        let (events, response) = if date_step {
+            match promise_day(digits) {
+                Some((day, month)) => (
+                    vec![event(
+                        "date",
+                        EventKind::PromiseDigits {
+                            digits: digits.to_string(),
+                        },
+                    )],
+                    format!(
+                        "{}{}",
+                        say(tag, &promise_thanks(language, day, month)),
+                        say(tag, goodbye(language))
+                    ),
+                ),
+                None if !second_offer => {
+                    let action = with_param(&request.url, ATTEMPT_PARAM, "2");
+                    (
+                        vec![],
+                        format!(
+                            "{}{}{}",
+                            say(tag, not_a_date(language)),
+                            gather_digits(4, &action, &say(tag, ask_for_date(language))),
+                            say(tag, goodbye(language))
+                        ),
+                    )
+                }
+                None => (
+                    vec![],
+                    format!(
+                        "{}{}",
+                        say(tag, not_a_date(language)),
+                        say(tag, goodbye(language))
+                    ),
+                ),
+            }
+        } else {
+            let response = match answer_to(digits, language) {
+                Some(answer) => format!("{}{}", say(tag, answer), say(tag, goodbye(language))),
+                None if digits == "3" => {
+                    // The date's gather starts its own count of offers.
+                    let action = with_param(
+                        &with_param(&without_param(&request.url, ATTEMPT_PARAM), LANG_PARAM, tag),
+                        STEP_PARAM,
+                        DATE_STEP,
+                    );
+                    format!(
+                        "{}{}",
+                        gather_digits(4, &action, &say(tag, ask_for_date(language))),
+                        say(tag, goodbye(language))
+                    )
+                }
+                None if !second_offer => {
+                    let action = with_param(&request.url, ATTEMPT_PARAM, "2");
+                    format!(
+                        "{}{}{}",
+                        say(tag, not_an_option(language)),
+                        gather(&action, &say(tag, menu_again(language))),
+                        say(tag, goodbye(language))
+                    )
+                }
+                None => format!(
+                    "{}{}",
+                    say(tag, not_an_option(language)),
+                    say(tag, goodbye(language))
+                ),
+            };
+            let kind = EventKind::Digits {
+                digits: digits.to_string(),
+            };
+            (vec![event("digits", kind)], response)
+        };
         Ok((
-            vec![event],
+            events,
             twilio::twiml_reply(format!("<Response>{response}</Response>")),
         ))
     }
@@ -368,6 +522,54 @@ mod tests {
         assert_eq!(language_of("pt-BR"), Language::Pt);
         assert_eq!(language_of("es"), Language::Es);
         assert_eq!(language_of("fr-FR"), Language::En);
+    }
+
+    #[test]
+    fn a_promise_day_is_four_digits_naming_a_day_of_a_month() {
+        assert_eq!(promise_day("2512"), Some((25, 12)));
+        assert_eq!(promise_day("0103"), Some((1, 3)));
+        assert_eq!(promise_day("2902"), Some((29, 2)));
+        assert_eq!(promise_day("3101"), Some((31, 1)));
+        for bad in [
+            "3102",
+            "3104",
+            "0012",
+            "0100",
+            "1513",
+            "251",
+            "25122",
+            "25a2",
+            "２５１２",
+            "+512",
+            "",
+        ] {
+            assert_eq!(promise_day(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_thanks_read_the_date_back() {
+        assert!(promise_thanks(Language::En, 1, 1).contains("the 1st of January"));
+        assert!(promise_thanks(Language::En, 12, 5).contains("the 12th of May"));
+        assert!(promise_thanks(Language::En, 22, 8).contains("the 22nd of August"));
+        assert!(promise_thanks(Language::Es, 3, 9).contains("el 3 de septiembre"));
+        assert!(promise_thanks(Language::Pt, 31, 3).contains("31 de março"));
+    }
+
+    #[test]
+    fn params_are_removed_from_the_query() {
+        assert_eq!(
+            without_param("https://x.example/g?c=1&attempt=2&lang=es", "attempt"),
+            "https://x.example/g?c=1&lang=es"
+        );
+        assert_eq!(
+            without_param("https://x.example/g?attempt=2", "attempt"),
+            "https://x.example/g"
+        );
+        assert_eq!(
+            without_param("https://x.example/g", "attempt"),
+            "https://x.example/g"
+        );
     }
 
     #[test]

@@ -444,13 +444,13 @@ impl ChannelProvider for Provider {
                 message: data.message,
                 address_unusable: data.address_unusable,
             },
-            "contact.replied" => EventKind::Replied {
-                from: data.from.unwrap_or_default(),
-                text: data.text.ok_or_else(|| {
+            "contact.replied" => EventKind::replied(
+                data.from.unwrap_or_default(),
+                &data.text.ok_or_else(|| {
                     WebhookError::Malformed("contact.replied has no data.text".into())
                 })?,
-                reply_token: None,
-            },
+                None,
+            ),
             other => {
                 return Err(WebhookError::Malformed(format!(
                     "type {other:?} is none of contact.delivered, contact.opened, \

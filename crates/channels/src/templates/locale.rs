@@ -111,14 +111,25 @@ pub fn format_date(date: NaiveDate, language: Language, country: Country) -> Str
 /// A date written out, for letters and emails: `15 de diciembre de 2026`, `15 de dezembro de
 /// 2026`, `December 15, 2026` (en-US; `15 December 2026` elsewhere).
 pub fn format_date_long(date: NaiveDate, language: Language, country: Country) -> String {
-    let month = date.month0() as usize;
+    let month = month_name(date.month(), language);
     match language {
-        Language::Es => format!("{} de {} de {}", date.day(), MONTHS_ES[month], date.year()),
-        Language::Pt => format!("{} de {} de {}", date.day(), MONTHS_PT[month], date.year()),
+        Language::Es => format!("{} de {month} de {}", date.day(), date.year()),
+        Language::Pt => format!("{} de {month} de {}", date.day(), date.year()),
         Language::En if country == Country::Us => {
-            format!("{} {}, {}", MONTHS_EN[month], date.day(), date.year())
+            format!("{month} {}, {}", date.day(), date.year())
         }
-        Language::En => format!("{} {} {}", date.day(), MONTHS_EN[month], date.year()),
+        Language::En => format!("{} {month} {}", date.day(), date.year()),
+    }
+}
+
+/// The name of `month` (1 to 12; another number reads as December) in `language`, as a date
+/// is written or spoken (`diciembre`, `dezembro`, `December`).
+pub fn month_name(month: u32, language: Language) -> &'static str {
+    let index = (month.clamp(1, 12) - 1) as usize;
+    match language {
+        Language::Es => MONTHS_ES[index],
+        Language::Pt => MONTHS_PT[index],
+        Language::En => MONTHS_EN[index],
     }
 }
 

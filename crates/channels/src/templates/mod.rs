@@ -29,8 +29,8 @@
 //!   button in HTML), the sign-off and the footer with the unsubscribe link. An override may
 //!   give an `html` fragment to use instead of the paragraphs in the HTML part.
 //! - **letter**: `subject` and `body` (paragraphs), framed by the letter layout the same way.
-//! - **sms**, **voice**: the whole text. The voice menu (1: the pay link by SMS, 2: an advisor)
-//!   is the same for every script of a language.
+//! - **sms**, **voice**: the whole text. The voice menu (1: the pay link by SMS, 2: an advisor,
+//!   3: a promise to pay on a date) is the same for every script of a language.
 //! - **whatsapp**: the whole text, with each value Meta fills in marked by the `param` filter
 //!   (`{{ total | param }}`): the marked values become the template's parameters, in order, and
 //!   the text with them filled in is the preview. The pay link goes in the template's URL

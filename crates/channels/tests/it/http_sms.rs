@@ -34,6 +34,7 @@ fn config(url: String) -> Config {
         error_code_pointer: None,
         bad_address_codes: vec![],
         status_webhook: None,
+        inbound_webhook: None,
     }
 }
 

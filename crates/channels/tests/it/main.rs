@@ -2,7 +2,9 @@
 //! server (wiremock for HTTP, a real SMTP server for email, a real SMTP client for the built-in receiver), and the templates.
 
 mod http_sms;
+mod inbound;
 mod inbound_email;
+mod inbound_props;
 mod letter;
 mod sandbox;
 mod smtp;

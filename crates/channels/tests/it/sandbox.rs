@@ -143,3 +143,106 @@ async fn rates_and_rejections_are_the_configurations() {
         .expect_err("refused");
     assert_eq!(err.field, "rates.email.delivered");
 }
+
+fn voice_call(key: &str, now: DateTime<Utc>) -> OutboundMessage {
+    OutboundMessage {
+        channel: Channel::Voice,
+        to: "+5215512345678".into(),
+        content: Content::Voice(recaudo_channels::VoiceContent {
+            script: "Hola Ana".into(),
+            say_language: "es-CO".into(),
+            menu: "Marque 1, 2 o 3".into(),
+        }),
+        ..sms(key, now)
+    }
+}
+
+#[tokio::test]
+async fn answered_calls_sometimes_key_the_menu_and_promise_a_date_a_few_days_ahead() {
+    let now = Utc.with_ymd_and_hms(2026, 12, 28, 15, 0, 0).unwrap();
+    let run = || async {
+        let provider = build(sandbox::Config::default());
+        for i in 0..300 {
+            provider
+                .send(&voice_call(&format!("call{i}"), now))
+                .await
+                .expect("placed");
+        }
+        provider.due_events(now + Duration::days(1))
+    };
+    let events = run().await;
+    let seen = |events: &[recaudo_channels::ProviderEvent]| {
+        events
+            .iter()
+            .map(|e| (e.dedupe_key.clone(), e.kind.clone(), e.at))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        seen(&events) == seen(&run().await),
+        "the same seed keys the same digits"
+    );
+    let keyed: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Digits { digits } => Some(digits.as_str()),
+            _ => None,
+        })
+        .collect();
+    for key in ["1", "2", "3"] {
+        assert!(keyed.contains(&key), "some debtors press {key}: {keyed:?}");
+    }
+    assert!(
+        keyed.iter().all(|key| ["1", "2", "3"].contains(key)),
+        "{keyed:?}"
+    );
+    let answered = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Delivered)
+        .count();
+    assert!(
+        (answered / 5..=answered / 2).contains(&keyed.len()),
+        "about a third of answered calls key the menu: {} of {answered}",
+        keyed.len()
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| !matches!(e.kind, EventKind::Replied { .. })),
+        "a call has no written reply"
+    );
+    let mut keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), events.len(), "every event has its own key");
+
+    let promises: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PromiseDigits { digits } => Some((e, digits.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        promises.len(),
+        keyed.iter().filter(|key| **key == "3").count(),
+        "each 3 is followed by a date"
+    );
+    let ahead: Vec<String> = (2..=10)
+        .map(|days| (now + Duration::days(days)).format("%d%m").to_string())
+        .collect();
+    for (promise, digits) in &promises {
+        assert!(ahead.contains(digits), "{digits} is 2 to 10 days after now");
+        let chose = events
+            .iter()
+            .find(|e| {
+                e.provider_message_id == promise.provider_message_id
+                    && e.kind == EventKind::Digits { digits: "3".into() }
+            })
+            .expect("the menu's 3 of the same call");
+        assert!(chose.at < promise.at, "the date is keyed after the 3");
+    }
+    assert!(
+        promises.iter().any(|(_, digits)| digits.ends_with("01")),
+        "dates cross into January as the calendar does: {promises:?}"
+    );
+}

@@ -381,7 +381,7 @@ fn another_key_offers_the_menu_once_more_then_says_goodbye() {
         format!(
             "{XML}<Response><Say language=\"en-US\">Sorry, that option is not available.</Say>\
              <Gather numDigits=\"1\" action=\"https://collect.example.com/webhooks/voice/gather?c=ctc_01&amp;lang=en-US&amp;attempt=2\" method=\"POST\" timeout=\"8\">\
-             <Say language=\"en-US\">Press 1 to receive the payment link by text message, or 2 to have an advisor call you back.</Say></Gather>\
+             <Say language=\"en-US\">Press 1 to receive the payment link by text message, 2 to have an advisor call you back, or 3 to tell us the date you will pay.</Say></Gather>\
              <Say language=\"en-US\">Thank you for your time. Have a good day.</Say></Response>"
         )
     );
@@ -390,6 +390,168 @@ fn another_key_offers_the_menu_once_more_then_says_goodbye() {
     assert_eq!(events[0].dedupe_key, "twilio:CA0123:digits:2:7");
     assert!(!reply.body.contains("<Gather"), "{}", reply.body);
     assert!(reply.body.contains("Have a good day."), "{}", reply.body);
+}
+
+#[test]
+fn pressing_3_asks_for_the_date_as_four_digits_in_the_calls_language() {
+    let (events, reply) = gather(
+        "https://collect.example.com/webhooks/voice/gather?c=ctc_01&lang=es-MX",
+        "3",
+    );
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, EventKind::Digits { digits: "3".into() });
+    assert_eq!(events[0].dedupe_key, "twilio:CA0123:digits:1:3");
+    assert_eq!(events[0].provider_message_id.as_deref(), Some("CA0123"));
+    assert_eq!(reply.content_type.as_deref(), Some("text/xml"));
+    assert_eq!(
+        reply.body,
+        format!(
+            "{XML}<Response>\
+             <Gather numDigits=\"4\" action=\"https://collect.example.com/webhooks/voice/gather?c=ctc_01&amp;lang=es-MX&amp;step=date\" method=\"POST\" timeout=\"8\">\
+             <Say language=\"es-MX\">Marque el día y el mes en que realizará el pago, con cuatro dígitos. Por ejemplo, 2512 para el 25 de diciembre.</Say></Gather>\
+             <Say language=\"es-MX\">Gracias por su atención. Que tenga un buen día.</Say></Response>"
+        )
+    );
+
+    // Chosen on the menu's second offer, the date still gets its own two offers; without a
+    // language in the URL, the date's gather names the English the call fell back to.
+    let (_, reply) = gather(
+        "https://collect.example.com/webhooks/voice/gather?c=ctc_01&attempt=2",
+        "3",
+    );
+    assert_eq!(
+        reply.body,
+        format!(
+            "{XML}<Response>\
+             <Gather numDigits=\"4\" action=\"https://collect.example.com/webhooks/voice/gather?c=ctc_01&amp;lang=en-US&amp;step=date\" method=\"POST\" timeout=\"8\">\
+             <Say language=\"en-US\">Please enter the day and month you will pay, as four digits. For example, 2512 for the 25th of December.</Say></Gather>\
+             <Say language=\"en-US\">Thank you for your time. Have a good day.</Say></Response>"
+        )
+    );
+
+    let (_, reply) = gather(
+        "https://collect.example.com/webhooks/voice/gather?c=ctc_01&lang=pt-BR",
+        "3",
+    );
+    assert!(
+        reply.body.contains(
+            "<Say language=\"pt-BR\">Digite o dia e o mês em que fará o pagamento, com quatro dígitos. Por exemplo, 2512 para 25 de dezembro.</Say>"
+        ),
+        "{}",
+        reply.body
+    );
+}
+
+const DATE_URL: &str =
+    "https://collect.example.com/webhooks/voice/gather?c=ctc_01&lang=es-MX&step=date";
+
+#[test]
+fn the_keyed_date_is_a_promise_and_the_call_thanks_the_debtor() {
+    let (events, reply) = gather(DATE_URL, "2512");
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].kind,
+        EventKind::PromiseDigits {
+            digits: "2512".into()
+        }
+    );
+    assert_eq!(events[0].provider_message_id.as_deref(), Some("CA0123"));
+    assert_eq!(events[0].dedupe_key, "twilio:CA0123:date:1:2512");
+    assert_eq!(
+        reply.body,
+        format!(
+            "{XML}<Response>\
+             <Say language=\"es-MX\">Gracias. Tomamos nota de su pago para el 25 de diciembre. En breve le enviaremos la confirmación por mensaje.</Say>\
+             <Say language=\"es-MX\">Gracias por su atención. Que tenga un buen día.</Say></Response>"
+        )
+    );
+    let (again, _) = gather(DATE_URL, "2512");
+    assert_eq!(
+        again[0].dedupe_key, events[0].dedupe_key,
+        "Twilio's retry of the same request is the same event"
+    );
+
+    let (events, reply) = gather(
+        "https://collect.example.com/webhooks/voice/gather?c=ctc_01&lang=en-US&step=date",
+        "0103",
+    );
+    assert_eq!(
+        events[0].kind,
+        EventKind::PromiseDigits {
+            digits: "0103".into()
+        }
+    );
+    assert!(
+        reply.body.contains(
+            "<Say language=\"en-US\">Thank you. We have noted your payment for the 1st of March. We will send you a confirmation by message shortly.</Say>"
+        ),
+        "{}",
+        reply.body
+    );
+    let (_, reply) = gather(
+        "https://collect.example.com/webhooks/voice/gather?c=ctc_01&lang=pt-BR&step=date",
+        "1509",
+    );
+    assert!(
+        reply.body.contains(
+            "Obrigado. Anotamos o seu pagamento para 15 de setembro. Em breve enviaremos a confirmação por mensagem."
+        ),
+        "{}",
+        reply.body
+    );
+}
+
+#[test]
+fn keys_that_are_not_a_date_are_asked_for_once_more_then_goodbye() {
+    // "1" is what Twilio posts when the debtor keys 1 and then #: on the date's gather it is
+    // no menu choice, so no payment link goes out for it.
+    for keyed in ["1", "25", "3213", "2599", "25123"] {
+        let (events, reply) = gather(DATE_URL, keyed);
+        assert_eq!(events, vec![], "{keyed}: no event");
+        assert_eq!(
+            reply.body,
+            format!(
+                "{XML}<Response><Say language=\"es-MX\">Disculpe, no reconocimos esa fecha.</Say>\
+                 <Gather numDigits=\"4\" action=\"https://collect.example.com/webhooks/voice/gather?c=ctc_01&amp;lang=es-MX&amp;step=date&amp;attempt=2\" method=\"POST\" timeout=\"8\">\
+                 <Say language=\"es-MX\">Marque el día y el mes en que realizará el pago, con cuatro dígitos. Por ejemplo, 2512 para el 25 de diciembre.</Say></Gather>\
+                 <Say language=\"es-MX\">Gracias por su atención. Que tenga un buen día.</Say></Response>"
+            ),
+            "{keyed}"
+        );
+    }
+    let second = format!("{DATE_URL}&attempt=2");
+    let (events, reply) = gather(&second, "99");
+    assert_eq!(events, vec![]);
+    assert_eq!(
+        reply.body,
+        format!(
+            "{XML}<Response><Say language=\"es-MX\">Disculpe, no reconocimos esa fecha.</Say>\
+             <Say language=\"es-MX\">Gracias por su atención. Que tenga un buen día.</Say></Response>"
+        )
+    );
+    let (events, _) = gather(&second, "0402");
+    assert_eq!(
+        events[0].kind,
+        EventKind::PromiseDigits {
+            digits: "0402".into()
+        }
+    );
+    assert_eq!(events[0].dedupe_key, "twilio:CA0123:date:2:0402");
+}
+
+#[test]
+fn the_date_gathers_answer_is_verified_like_every_callback() {
+    let provider = build(config("https://api.twilio.com"));
+    let params = [("CallSid", "CA0123"), ("Digits", "2512")];
+    let signed = request(DATE_URL, &params, Some(twilio_signature(DATE_URL, &params)));
+    assert_eq!(provider.verify(&signed), Ok(()));
+    // The step is part of the URL Twilio signs: a menu answer replayed as a date is refused.
+    let menu_url = "https://collect.example.com/webhooks/voice/gather?c=ctc_01&lang=es-MX";
+    let replayed = request(DATE_URL, &params, Some(twilio_signature(menu_url, &params)));
+    assert!(matches!(
+        provider.verify(&replayed),
+        Err(WebhookError::Forged(_))
+    ));
 }
 
 #[test]

@@ -396,12 +396,14 @@ impl InboundMessage {
         let text = match self.kind.as_str() {
             "text" => self.text.as_ref().map(|t| t.body.clone()),
             "button" => self.button.as_ref().map(|b| b.text.clone()),
-            "interactive" => self.interactive.as_ref().and_then(|i| {
-                i.button_reply
+            // A button or list reply reads as its title; another kind (a Flow's answer) is
+            // still the debtor answering, shown by its kind.
+            "interactive" => Some(
+                self.interactive
                     .as_ref()
-                    .or(i.list_reply.as_ref())
-                    .map(|r| r.title.clone())
-            }),
+                    .and_then(|i| i.button_reply.as_ref().or(i.list_reply.as_ref()))
+                    .map_or_else(|| "[interactive]".to_string(), |r| r.title.clone()),
+            ),
             // An image, a voice note, a location, a reaction: still the debtor answering; the
             // timeline shows what kind it was.
             other => Some(format!("[{other}]")),
@@ -423,11 +425,7 @@ impl InboundMessage {
             contact_id: None,
             at: self.timestamp.to_utc()?,
             dedupe_key: self.id.clone(),
-            kind: EventKind::Replied {
-                from,
-                text,
-                reply_token: None,
-            },
+            kind: EventKind::replied(from, &text, None),
         })
     }
 }
