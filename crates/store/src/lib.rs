@@ -166,6 +166,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "dispatch",
         include_str!("../migrations/sqlite/0013_dispatch.sql"),
     ),
+    (
+        14,
+        "conversations",
+        include_str!("../migrations/sqlite/0014_conversations.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -227,6 +232,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         13,
         "dispatch",
         include_str!("../migrations/postgres/0013_dispatch.sql"),
+    ),
+    (
+        14,
+        "conversations",
+        include_str!("../migrations/postgres/0014_conversations.sql"),
     ),
 ];
 
