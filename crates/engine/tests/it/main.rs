@@ -1,5 +1,6 @@
 //! The crate's integration tests, one module per area, linked as one test binary.
 
+mod conversations;
 mod dispatch;
 mod dispatch_failures;
 mod plan;
