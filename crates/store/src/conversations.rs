@@ -616,7 +616,12 @@ impl TenantStore {
         origin: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut sql = Sql::new("UPDATE contact_points SET unusable_at = COALESCE(unusable_at, ");
+        // Counted as failed for good, so neither the planner nor the dispatcher uses it.
+        let mut sql = Sql::new(&format!(
+            "UPDATE contact_points SET bounce_count = CASE WHEN bounce_count < {n} THEN {n} \
+             ELSE bounce_count END, unusable_at = COALESCE(unusable_at, ",
+            n = recaudo_domain::portfolio::UNUSABLE_AFTER_HARD_FAILURES
+        ));
         sql.push_arg(now)
             .push(") WHERE tenant_id = ")
             .push_arg(self.tid.clone())

@@ -280,18 +280,21 @@ impl Act<'_> {
     }
 
     async fn wrong_person(&mut self) -> Result<(), InboundError> {
-        if let Some(point) = self.matched.point {
-            // Answered first (the point is not used after), then marked.
+        if self.matched.point.is_some() {
+            // Answered first (the points are not used after), then marked: every point of the
+            // debtor's with this address (a phone number is SMS, WhatsApp and calls alike).
             self.reply(&self.settings.wrong_person.clone(), Intent::WrongPerson)
                 .await?;
-            self.ts
-                .mark_wrong_party(
-                    self.debtor.id,
-                    point,
-                    &self.origin(Intent::WrongPerson),
-                    self.now,
-                )
-                .await?;
+            let points = self.ts.list_contact_points(self.debtor.id).await?;
+            let origin = self.origin(Intent::WrongPerson);
+            for point in points
+                .iter()
+                .filter(|p| Some(p.id) == self.matched.point || p.address == self.matched.address)
+            {
+                self.ts
+                    .mark_wrong_party(self.debtor.id, point.id, &origin, self.now)
+                    .await?;
+            }
             self.done.push("wrong_party".into());
         }
         self.task(

@@ -698,3 +698,182 @@ async fn unknown_and_shared_senders_go_to_a_person_never_guessed() {
         assert!(shared.intent.is_none(), "{db}: nothing decided for nobody");
     }
 }
+
+#[tokio::test]
+async fn each_intent_gets_its_action_its_answer_and_its_task() {
+    // (what the debtor writes, the intent, the first action, the answer's template, the task's
+    // queue)
+    let table: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
+        (
+            "Ya pagué ayer, ¿pueden verificar?",
+            "already_paid",
+            "held_until",
+            Some("reply_already_paid"),
+            Some("inbox"),
+        ),
+        (
+            "Estoy sin trabajo, ¿puedo pagar en cuotas?",
+            "hardship",
+            "reply_queued",
+            Some("reply_hardship"),
+            Some("negotiation"),
+        ),
+        (
+            "Me mandan el link de pago por favor",
+            "payment_link",
+            "reply_queued",
+            Some("payment_link"),
+            None,
+        ),
+        (
+            "Quiero hablar con un asesor",
+            "human",
+            "task",
+            None,
+            Some("inbox"),
+        ),
+        (
+            "Este número no es de Ana, número equivocado",
+            "wrong_person",
+            "reply_queued",
+            Some("reply_wrong_person"),
+            Some("inbox"),
+        ),
+        (
+            "Voy a pagar pronto",
+            "promise_to_pay",
+            "promise_without_date",
+            Some("reply_promise_ask_date"),
+            None,
+        ),
+        (
+            "Pago el 3 de marzo de 2027",
+            "promise_to_pay",
+            "promise_date_refused",
+            Some("reply_promise_ask_date"),
+            None,
+        ),
+    ];
+    for (db, store) in stores().await {
+        for (i, (said, intent, action, answer, queue)) in table.iter().enumerate() {
+            let (ts, debtor, debt) = setup(&store, &format!("intent{i}")).await;
+            let now = at("2026-12-07T14:00:00Z");
+            let report = receive(
+                &ts,
+                &Conversations::new(links()),
+                text(PHONE, Channel::Whatsapp, said, now, &format!("wamid.t{i}")),
+                now,
+            )
+            .await
+            .unwrap();
+            let case = format!("{db}: {said:?} → {report:?}");
+            assert_eq!(report.intent.as_deref(), Some(*intent), "{case}");
+            assert!(report.actions[0].starts_with(action), "{case}");
+            let answers: Vec<Contact> = all_contacts(&ts, debtor)
+                .await
+                .into_iter()
+                .filter(Contact::is_answer)
+                .collect();
+            assert_eq!(
+                answers.first().and_then(|c| c.template.as_deref()),
+                *answer,
+                "{case}"
+            );
+            if let Some(answer) = answers.first() {
+                assert_eq!(answer.reply_to, report.message_id, "{case}");
+                assert_eq!(answer.channel, Channel::Whatsapp, "{case}");
+            }
+            match queue {
+                Some(queue) => {
+                    let task = ts.get_task(report.task_id.expect("a task")).await.unwrap();
+                    assert_eq!(task.queue, *queue, "{case}");
+                    assert_eq!(task.debtor_id, Some(debtor), "{case}");
+                }
+                None => assert_eq!(report.task_id, None, "{case}"),
+            }
+            let status = ts.get_debt(debt).await.unwrap().status;
+            assert_eq!(status, DebtStatus::Open, "{case}: no promise, no dispute");
+            if *intent == "wrong_person" {
+                let points = ts.list_contact_points(debtor).await.unwrap();
+                let wa = points
+                    .iter()
+                    .find(|p| p.channel == Channel::Whatsapp)
+                    .unwrap();
+                assert!(wa.is_unusable(), "{case}: not used again");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn keys_pressed_on_a_call_send_the_link_by_sms_or_promise_a_date() {
+    for (db, store) in stores().await {
+        let (ts, debtor, debt) = setup(&store, "voice").await;
+        let now = at("2026-12-07T14:00:00Z");
+        let conversations = Conversations::new(links());
+        let keyed = |said: Said, key: &str| Inbound {
+            channel: Some(Channel::Voice),
+            from: PHONE.into(),
+            said,
+            contact_id: None,
+            reply_token: None,
+            in_reply_to: None,
+            provider: Some("twilio-voice".into()),
+            dedupe_key: key.into(),
+            at: now,
+        };
+        let link = receive(
+            &ts,
+            &conversations,
+            keyed(Said::MenuKey("1".into()), "CA1:1"),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(link.intent.as_deref(), Some("payment_link"), "{db}");
+        let answers: Vec<Contact> = all_contacts(&ts, debtor)
+            .await
+            .into_iter()
+            .filter(Contact::is_answer)
+            .collect();
+        assert_eq!(answers.len(), 1, "{db}");
+        assert_eq!(
+            answers[0].channel,
+            Channel::Sms,
+            "{db}: a call's answer goes by SMS"
+        );
+        assert_eq!(answers[0].template.as_deref(), Some("payment_link"), "{db}");
+
+        // 3, then 2512: a promise for the 25th of December.
+        let date = receive(
+            &ts,
+            &conversations,
+            keyed(Said::PromiseDigits("2512".into()), "CA1:date"),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            date.promised_on,
+            Some(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()),
+            "{db}"
+        );
+        let promises = ts.list_promises(debt).await.unwrap();
+        assert_eq!(promises.len(), 1, "{db}");
+        assert_eq!(promises[0].channel, Some(Channel::Voice), "{db}");
+        // A keyed day that does not exist is asked again, nothing stored.
+        let bad = receive(
+            &ts,
+            &conversations,
+            keyed(Said::PromiseDigits("3102".into()), "CA2:date"),
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(
+            bad.actions[0].starts_with("promise_without_date"),
+            "{db}: {bad:?}"
+        );
+        assert_eq!(ts.list_promises(debt).await.unwrap().len(), 1, "{db}");
+    }
+}
