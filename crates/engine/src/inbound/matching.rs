@@ -105,26 +105,26 @@ pub(super) async fn find(
         .or(found.as_ref().map(|c| c.channel))
         .unwrap_or(Channel::Sms);
     let address = normalize_sender(channel, &inbound.from, ts.tenant().country);
-    if let Some(contact) = found {
-        if let Some(debtor) = debtor(ts, contact.debtor_id).await? {
-            let owners = ts
-                .owners_of_address(&address, same_address_channels(channel))
-                .await?;
-            // The debtor's own point on this channel with this address, else the contact's.
-            let point = owners
-                .iter()
-                .find(|o| o.debtor_id == debtor.id && o.channel == channel.as_str())
-                .map(|o| o.contact_point_id)
-                .or(contact.contact_point_id);
-            return Ok(Match {
-                by,
-                debtor: Some(debtor),
-                contact: Some(contact),
-                point,
-                address,
-                candidates: vec![],
-            });
-        }
+    if let Some(contact) = found
+        && let Some(debtor) = debtor(ts, contact.debtor_id).await?
+    {
+        let owners = ts
+            .owners_of_address(&address, same_address_channels(channel))
+            .await?;
+        // The debtor's own point on this channel with this address, else the contact's.
+        let point = owners
+            .iter()
+            .find(|o| o.debtor_id == debtor.id && o.channel == channel.as_str())
+            .map(|o| o.contact_point_id)
+            .or(contact.contact_point_id);
+        return Ok(Match {
+            by,
+            debtor: Some(debtor),
+            contact: Some(contact),
+            point,
+            address,
+            candidates: vec![],
+        });
     }
     let owners = ts
         .owners_of_address(&address, same_address_channels(channel))

@@ -132,7 +132,7 @@ fn dispatcher(store: &Store, clock: Arc<FixedClock>) -> Dispatcher {
                     Channel::Voice,
                 ]
                 .into_iter()
-                .map(|c| (c, quiet.clone()))
+                .map(|c| (c, quiet))
                 .collect(),
                 ..sandbox::Config::default()
             }),
@@ -167,14 +167,13 @@ fn text(from: &str, channel: Channel, body: &str, at_: DateTime<Utc>, key: &str)
 /// What the sandbox sent of a contact.
 async fn sent_content(d: &Dispatcher, ts: &TenantStore, contact: &Contact) -> Content {
     for account in d.providers(ts).await.unwrap().accounts() {
-        if let Provider::Sandbox(s) = &account.provider {
-            if let Some(m) = s
+        if let Provider::Sandbox(s) = &account.provider
+            && let Some(m) = s
                 .messages()
                 .into_iter()
                 .find(|m| m.message.contact_id == contact.id)
-            {
-                return m.message.content;
-            }
+        {
+            return m.message.content;
         }
     }
     panic!("contact {} was not sent", contact.id)
@@ -703,7 +702,8 @@ async fn unknown_and_shared_senders_go_to_a_person_never_guessed() {
 async fn each_intent_gets_its_action_its_answer_and_its_task() {
     // (what the debtor writes, the intent, the first action, the answer's template, the task's
     // queue)
-    let table: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
+    type Case<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+    let table: &[Case] = &[
         (
             "Ya pagué ayer, ¿pueden verificar?",
             "already_paid",
