@@ -25,6 +25,20 @@ pub struct Match {
     pub candidates: Vec<DebtorId>,
 }
 
+impl Match {
+    /// A sender nobody has.
+    fn nobody(address: String) -> Match {
+        Match {
+            by: "unknown",
+            debtor: None,
+            contact: None,
+            point: None,
+            address,
+            candidates: vec![],
+        }
+    }
+}
+
 /// The sender's address as contact points store it: E.164 for phones (read in the tenant's
 /// country when it has no country code), the bare lower-cased address for email. An address
 /// that does not read is kept as given (trimmed): it matches nobody.
@@ -132,24 +146,10 @@ pub(super) async fn find(
     let mut debtors: Vec<DebtorId> = owners.iter().map(|o| o.debtor_id).collect();
     debtors.dedup();
     match debtors.as_slice() {
-        [] => Ok(Match {
-            by: "unknown",
-            debtor: None,
-            contact: None,
-            point: None,
-            address,
-            candidates: vec![],
-        }),
+        [] => Ok(Match::nobody(address)),
         [only] => {
             let Some(debtor) = debtor(ts, *only).await? else {
-                return Ok(Match {
-                    by: "unknown",
-                    debtor: None,
-                    contact: None,
-                    point: None,
-                    address,
-                    candidates: vec![],
-                });
+                return Ok(Match::nobody(address));
             };
             let point = owners
                 .iter()

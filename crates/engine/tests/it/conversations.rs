@@ -150,6 +150,15 @@ async fn all_contacts(ts: &TenantStore, debtor: recaudo_domain::DebtorId) -> Vec
         .unwrap()
 }
 
+/// The answers queued for the debtor.
+async fn answers(ts: &TenantStore, debtor: recaudo_domain::DebtorId) -> Vec<Contact> {
+    all_contacts(ts, debtor)
+        .await
+        .into_iter()
+        .filter(Contact::is_answer)
+        .collect()
+}
+
 fn text(from: &str, channel: Channel, body: &str, at_: DateTime<Utc>, key: &str) -> Inbound {
     Inbound {
         channel: Some(channel),
@@ -280,11 +289,7 @@ async fn a_whatsapp_promise_pauses_until_friday_plus_grace_then_the_broken_step_
 
         // The confirmation goes at once, on WhatsApp, as free text inside the 24 hours.
         d.run_once().await.unwrap();
-        let answers: Vec<Contact> = all_contacts(&ts, debtor)
-            .await
-            .into_iter()
-            .filter(Contact::is_answer)
-            .collect();
+        let answers: Vec<Contact> = answers(&ts, debtor).await;
         assert_eq!(answers.len(), 1, "{db}: {answers:?}");
         assert_eq!(
             answers[0].template.as_deref(),
@@ -445,11 +450,7 @@ async fn stop_by_sms_opts_out_confirms_once_and_nothing_more_goes_by_sms() {
         );
         // The confirmation goes, to the point just opted out, once.
         d.run_once().await.unwrap();
-        let answers: Vec<Contact> = all_contacts(&ts, debtor)
-            .await
-            .into_iter()
-            .filter(Contact::is_answer)
-            .collect();
+        let answers: Vec<Contact> = answers(&ts, debtor).await;
         assert_eq!(answers.len(), 1, "{db}: {answers:?}");
         assert_eq!(
             answers[0].template.as_deref(),
@@ -831,11 +832,7 @@ async fn keys_pressed_on_a_call_send_the_link_by_sms_or_promise_a_date() {
         .await
         .unwrap();
         assert_eq!(link.intent.as_deref(), Some("payment_link"), "{db}");
-        let answers: Vec<Contact> = all_contacts(&ts, debtor)
-            .await
-            .into_iter()
-            .filter(Contact::is_answer)
-            .collect();
+        let answers: Vec<Contact> = answers(&ts, debtor).await;
         assert_eq!(answers.len(), 1, "{db}");
         assert_eq!(
             answers[0].channel,
