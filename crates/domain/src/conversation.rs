@@ -10,8 +10,8 @@ use crate::{ContactId, DebtorId, MessageId, TaskId};
 
 string_enum!(/// Which way a message went.
 Direction, "message direction" {
-    Inbound => "in",
-    Outbound => "out",
+    Inbound => "inbound",
+    Outbound => "outbound",
 });
 
 /// A message a debtor wrote, as stored, with what was understood and done.
@@ -19,7 +19,7 @@ Direction, "message direction" {
 #[schema(example = json!({
     "id": "msg_01JDX3S0Y6V3J6Q5X8W4B1C2D3",
     "debtor_id": "dbr_01JDX3S0Y6V3J6Q5X8W4B1C2D5",
-    "direction": "in",
+    "direction": "inbound",
     "channel": "whatsapp",
     "address": "+573001234567",
     "body": "Pago el viernes",

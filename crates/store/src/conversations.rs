@@ -487,21 +487,8 @@ impl TenantStore {
             reply.body.clone().into(),
         ]);
         sql.push(crate::outbox::CONTACT_INSERT_TAIL);
-        let planned = insert_event(
-            &self.tid,
-            NewEvent {
-                debtor_id: reply.debtor_id,
-                debt_id: Some(reply.debt_id),
-                kind: EventKind::ContactPlanned,
-                at: now,
-                recorded_at: now,
-                data: serde_json::json!({
-                    "contact_id": id, "channel": reply.channel, "template": reply.template,
-                    "reply_to": reply.reply_to, "step": recaudo_domain::outbox::ANSWER_STEP,
-                }),
-            },
-        );
-        if self.run_tx_counting_first(vec![sql, planned]).await? == 0 {
+        // Its `contact_planned` is read from the row, as the planner's are.
+        if self.run_tx_counting_first(vec![sql]).await? == 0 {
             return Ok(None);
         }
         Ok(Some(id))
