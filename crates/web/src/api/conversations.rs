@@ -39,11 +39,11 @@ pub struct ConversationQuery {
 /// A debtor's conversation, oldest first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({"items": [
-    {"direction": "out", "channel": "sms", "at": "2026-12-07T13:00:00Z",
+    {"direction": "outbound", "channel": "sms", "at": "2026-12-07T13:00:00Z",
      "text": "Hola Ana, su factura de diciembre vence el 10/12.", "message_id": null,
      "contact_id": "ctc_01JDX3S0Y6V3J6Q5X8W4B1C2D4", "template": "reminder",
      "state": "delivered", "intent": null, "action": null},
-    {"direction": "in", "channel": "sms", "at": "2026-12-07T14:03:00Z",
+    {"direction": "inbound", "channel": "sms", "at": "2026-12-07T14:03:00Z",
      "text": "Pago el viernes", "message_id": "msg_01JDX3S0Y6V3J6Q5X8W4B1C2D3",
      "contact_id": "ctc_01JDX3S0Y6V3J6Q5X8W4B1C2D4", "template": null, "state": null,
      "intent": "promise_to_pay", "action": "promise_made"}
@@ -133,8 +133,13 @@ fn read_settings(body: &serde_json::Value) -> Result<ReplySettings, Problem> {
         let named = message
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next());
+        // An unknown key is reported at its own path by some versions, at its parent's by
+        // others: name it once either way.
         let field = match (path.as_str(), named) {
             (".", Some(name)) => name.to_string(),
+            (path, Some(name)) if path == name || path.ends_with(&format!(".{name}")) => {
+                path.to_string()
+            }
             (path, Some(name)) => format!("{path}.{name}"),
             (path, None) => path.to_string(),
         };

@@ -186,7 +186,7 @@ pub async fn resolve(
     },
     "message": null,
     "thread": [{
-        "direction": "in", "channel": "sms", "at": "2026-12-07T14:03:00Z",
+        "direction": "inbound", "channel": "sms", "at": "2026-12-07T14:03:00Z",
         "text": "No reconozco esta deuda", "message_id": "msg_01JDX3S0Y6V3J6Q5X8W4B1C2D7",
         "contact_id": null, "template": null, "state": null,
         "intent": "dispute", "action": "dispute_opened"
