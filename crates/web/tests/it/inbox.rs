@@ -660,3 +660,42 @@ async fn reply_settings_round_trip_and_are_checked() {
         assert_eq!(read.ok(200), &saved, "{db}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_inbox_with_examples() {
+    let app = apps().await.remove(0);
+    let doc = req("GET", "/api/v1/openapi.json").send(&app.router).await;
+    let doc = doc.ok(200);
+    for (path, method) in [
+        ("/api/v1/tasks/{id}", "get"),
+        ("/api/v1/tasks/{id}/reply", "post"),
+        ("/api/v1/tasks/{id}/notes", "post"),
+        ("/api/v1/tasks/{id}/promise", "post"),
+        ("/api/v1/tasks/{id}/payment", "post"),
+        ("/api/v1/tasks/{id}/dispute", "post"),
+        ("/api/v1/debtors/{id}/conversation", "get"),
+        ("/api/v1/reply-settings", "get"),
+        ("/api/v1/reply-settings", "put"),
+        ("/api/v1/messages/inbound", "post"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} documented");
+        let text = op.to_string();
+        let schemas = &doc["components"]["schemas"];
+        // An example on the operation, or on the schemas it names.
+        let named_example = text
+            .split("#/components/schemas/")
+            .skip(1)
+            .filter_map(|piece| piece.split('"').next())
+            .any(|name| {
+                let s = &schemas[name];
+                !s["example"].is_null() || !s["examples"].is_null()
+            });
+        assert!(
+            text.contains("\"example") || named_example,
+            "{method} {path} has an example: {text}"
+        );
+    }
+    let params = doc["paths"]["/api/v1/tasks"]["get"]["parameters"].to_string();
+    assert!(params.contains("debtor_id"), "{params}");
+}
