@@ -130,11 +130,12 @@ fn read_settings(body: &serde_json::Value) -> Result<ReplySettings, Problem> {
     serde_path_to_error::deserialize::<_, ReplySettings>(body).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
-        let named = message
-            .strip_prefix("unknown field `")
+        let named = ["unknown field `", "missing field `"]
+            .iter()
+            .find_map(|prefix| message.strip_prefix(prefix))
             .and_then(|rest| rest.split('`').next());
-        // An unknown key is reported at its own path by some versions, at its parent's by
-        // others: name it once either way.
+        // An unknown or missing key may be reported at its own path or at its parent's: name
+        // it once either way.
         let field = match (path.as_str(), named) {
             (".", Some(name)) => name.to_string(),
             (path, Some(name)) if path == name || path.ends_with(&format!(".{name}")) => {
@@ -233,6 +234,89 @@ pub async fn inbound(
         Err(error @ InboundError::BadTimezone(_)) => {
             tracing::error!(%error, "an inbound message could not be read");
             Err(Problem::internal())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// Keys a settings document has, and some it has not.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("min_confidence".to_string()),
+            Just("max_promise_days".to_string()),
+            Just("hold_days".to_string()),
+            Just("opt_out_confirm_on".to_string()),
+            Just("queue".to_string()),
+            Just("dispute".to_string()),
+            Just("thanks".to_string()),
+            Just("enabled".to_string()),
+            Just("reply".to_string()),
+            "[a-z_]{1,12}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-2.0f64..400.0).prop_map(Value::from),
+            prop_oneof![
+                Just("sms".to_string()),
+                Just("reply_dispute_received".to_string()),
+                ".{0,8}"
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(key(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever JSON comes, a settings document reads, or is refused with a 422 naming a
+        /// field; what reads writes back to the same settings.
+        #[test]
+        fn any_document_reads_or_is_refused_naming_a_field(
+            doc in prop::collection::btree_map(key(), value(), 0..6)
+        ) {
+            let doc = Value::Object(doc.into_iter().collect());
+            match read_settings(&doc) {
+                Ok(settings) => {
+                    let again = serde_json::to_value(&settings).expect("serialises");
+                    prop_assert_eq!(read_settings(&again).expect("reads back"), settings);
+                }
+                Err(problem) => {
+                    prop_assert_eq!(problem.status, 422);
+                    prop_assert!(problem.field.is_some_and(|f| !f.is_empty()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_faulty_key_is_named_where_it_is() {
+        for (doc, field) in [
+            (json!({"hold": 1}), "hold"),
+            (
+                json!({"dispute": {"enabled": true, "reply": null, "x": 1}}),
+                "dispute.x",
+            ),
+            (json!({"hold_days": "3"}), "hold_days"),
+            (json!({"dispute": {"reply": null}}), "dispute.enabled"),
+            (json!(3), "."),
+        ] {
+            let problem = read_settings(&doc).expect_err("refused");
+            assert_eq!(problem.field.as_deref(), Some(field), "{doc}");
         }
     }
 }
