@@ -749,16 +749,20 @@ impl TenantStore {
         body: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut delete = Sql::new("DELETE FROM reply_settings WHERE tenant_id = ");
-        delete.push_arg(self.tid.clone());
-        let mut insert =
+        // One statement: a transaction whose first statement touches no row is not committed,
+        // so a delete-then-insert would drop a tenant's first save.
+        let mut upsert =
             Sql::new("INSERT INTO reply_settings (tenant_id, body, updated_at) VALUES ");
-        insert.push_values(vec![
+        upsert.push_values(vec![
             self.tid.clone().into(),
             body.clone().into(),
             now.into(),
         ]);
-        self.run_tx(vec![delete, insert]).await
+        upsert.push(
+            " ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body, \
+             updated_at = excluded.updated_at",
+        );
+        self.run_tx(vec![upsert]).await
     }
 
     /// Promises kept since `since` made through a channel (a conversation) whose debtor was

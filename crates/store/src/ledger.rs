@@ -333,6 +333,19 @@ impl TenantStore {
         new: NewPayment,
         now: DateTime<Utc>,
     ) -> Result<(Payment, Debt)> {
+        self.record_payment_from(debt_id, new, &serde_json::Value::Null, now)
+            .await
+    }
+
+    /// [`record_payment`](Self::record_payment), with what caused it (`{"task_id": …}`) added
+    /// to its `payment_received` event.
+    pub async fn record_payment_from(
+        &self,
+        debt_id: DebtId,
+        new: NewPayment,
+        origin: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<(Payment, Debt)> {
         let method = new.method.trim().to_string();
         if method.is_empty() || method.len() > 40 {
             return Err(StoreError::Invalid {
@@ -383,11 +396,14 @@ impl TenantStore {
                                 kind: EventKind::PaymentReceived,
                                 at: received_at,
                                 recorded_at: now,
-                                data: serde_json::json!({
-                                    "payment_id": payment.id, "amount": payment.amount,
-                                    "method": payment.method, "balance_before": effect.balance_before,
-                                    "balance_after": effect.balance_after, "credit": credit,
-                                }),
+                                data: with_origin(
+                                    serde_json::json!({
+                                        "payment_id": payment.id, "amount": payment.amount,
+                                        "method": payment.method, "balance_before": effect.balance_before,
+                                        "balance_after": effect.balance_after, "credit": credit,
+                                    }),
+                                    origin,
+                                ),
                             },
                         ),
                     ];

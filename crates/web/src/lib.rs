@@ -120,8 +120,8 @@ impl AppState {
 /// (API only) authentication → body limit → idempotency → handler.
 pub fn router(state: AppState) -> Router {
     use api::{
-        api_keys, contact_points, contact_rules, debtors, debts, disputes, imports, outbox,
-        payments, promises, provider_accounts, strategies, tasks, templates, timelines,
+        api_keys, contact_points, contact_rules, conversations, debtors, debts, disputes, imports,
+        outbox, payments, promises, provider_accounts, strategies, tasks, templates, timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -192,6 +192,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tasks/{id}", get(tasks::get))
         .route("/api/v1/tasks/{id}/claim", post(tasks::claim))
         .route("/api/v1/tasks/{id}/resolve", post(tasks::resolve))
+        .route("/api/v1/tasks/{id}/reply", post(tasks::reply))
+        .route("/api/v1/tasks/{id}/notes", post(tasks::add_note))
+        .route("/api/v1/tasks/{id}/promise", post(tasks::promise))
+        .route("/api/v1/tasks/{id}/payment", post(tasks::payment))
+        .route("/api/v1/tasks/{id}/dispute", post(tasks::dispute))
+        .route(
+            "/api/v1/debtors/{id}/conversation",
+            get(conversations::conversation),
+        )
+        .route(
+            "/api/v1/reply-settings",
+            get(conversations::get_settings).put(conversations::put_settings),
+        )
+        .route("/api/v1/messages/inbound", post(conversations::inbound))
         .route("/api/v1/outbox", get(outbox::list))
         .route("/api/v1/outbox/counts", get(outbox::counts))
         .route("/api/v1/outbox/summary", get(outbox::summary))

@@ -21,7 +21,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         title = "recaudo API",
         description = "Omnichannel debt collection: debtors, contact points, debts, payments, \
                        promises, disputes, timelines, imports, collection strategies and the \
-                       tenant's contact rules, provider accounts, agent tasks, message templates and the outbox. Every \
+                       tenant's contact rules, provider accounts, agent tasks and the agent inbox, conversations with debtors and the reply settings, message templates and the outbox. Every \
                        request carries an API key (`Authorization: Bearer <key>`) that scopes it \
                        to one tenant (the documents at `/api/v1/openapi.json` and \
                        `/api/v1/schemas/strategy.json` are public). Errors \
@@ -70,6 +70,15 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::tasks::get,
         api::tasks::claim,
         api::tasks::resolve,
+        api::tasks::reply,
+        api::tasks::add_note,
+        api::tasks::promise,
+        api::tasks::payment,
+        api::tasks::dispute,
+        api::conversations::conversation,
+        api::conversations::get_settings,
+        api::conversations::put_settings,
+        api::conversations::inbound,
         api::outbox::list,
         api::outbox::get,
         api::outbox::counts,
@@ -96,7 +105,8 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         (name = "strategies", description = "Versioned collection strategies (YAML), the strategy a debt follows, and the strategy JSON Schema"),
         (name = "contact rules", description = "The tenant's own contact windows, caps, days without contact, grace days and segments (YAML, versioned), never looser than the jurisdiction's law"),
         (name = "provider accounts", description = "The tenant's accounts with sending providers (SMTP, Twilio, WhatsApp Cloud, …): credentials sealed at rest, never answered"),
-        (name = "tasks", description = "Agent tasks from strategies' `task:` steps: list, claim, resolve"),
+        (name = "tasks", description = "Agent tasks from strategies' `task:` steps and from debtors' messages (the agent inbox): list, read with the conversation, claim, answer, take notes, record a promise, payment or dispute, resolve"),
+        (name = "conversations", description = "What debtors write and what they are sent, one thread per debtor; the tenant's reply settings; a message fed in by hand"),
         (name = "outbox", description = "Contacts as sent: provider, cost, delivery times, the message as the debtor got it, and counts"),
         (name = "templates", description = "Message templates per channel and language: the defaults, the tenant's overrides (checked on save, with line and column), and previews of what would go out"),
         (name = "api keys", description = "The tenant's API keys: list (never the key itself) and revoke"),

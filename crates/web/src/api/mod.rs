@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod contact_points;
 pub mod contact_rules;
+pub mod conversations;
 pub mod debtors;
 pub mod debts;
 pub mod disputes;

@@ -64,6 +64,18 @@ pub async fn create(
     Id(id): Id<DebtId>,
     ApiJson(body): ApiJson<CreatePayment>,
 ) -> Result<(StatusCode, Json<PaymentResult>), Problem> {
+    let result = record(&ctx, id, body, &serde_json::Value::Null).await?;
+    Ok((StatusCode::CREATED, Json(result)))
+}
+
+/// Records a payment on a debt, checked as every payment is, with what caused it (`origin`) on
+/// its `payment_received` event: the one place payments are taken over the API.
+pub(crate) async fn record(
+    ctx: &Ctx,
+    id: DebtId,
+    body: CreatePayment,
+    origin: &serde_json::Value,
+) -> Result<PaymentResult, Problem> {
     let debt = ctx.ts.get_debt(id).await?;
     let cur = same_currency("currency", body.currency.as_deref(), &debt)?;
     let amount = body.amount.money("amount", cur)?;
@@ -74,6 +86,6 @@ pub async fn create(
         received_at: body.received_at,
         allow_overpayment: body.allow_overpayment,
     };
-    let (payment, debt) = ctx.ts.record_payment(id, new, ctx.now).await?;
-    Ok((StatusCode::CREATED, Json(PaymentResult { payment, debt })))
+    let (payment, debt) = ctx.ts.record_payment_from(id, new, origin, ctx.now).await?;
+    Ok(PaymentResult { payment, debt })
 }

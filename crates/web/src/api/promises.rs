@@ -87,15 +87,46 @@ pub async fn create(
     ApiJson(body): ApiJson<CreatePromise>,
 ) -> Result<(StatusCode, Json<PromiseResult>), Problem> {
     let debt = ctx.ts.get_debt(id).await?;
-    let cur = same_currency("currency", body.currency.as_deref(), &debt)?;
-    let amount = body.amount.money("amount", cur)?;
+    let result = record(
+        &ctx,
+        &debt,
+        Some(&body.amount),
+        body.currency.as_deref(),
+        body.due_on,
+        body.channel,
+        &serde_json::Value::Null,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(result)))
+}
+
+/// Records a promise on `debt` (without an amount: its balance), checked as every promise is,
+/// with what caused it (`origin`) on its `promise_made` event: the one place promises are made
+/// over the API.
+pub(crate) async fn record(
+    ctx: &Ctx,
+    debt: &Debt,
+    amount: Option<&Amount>,
+    currency: Option<&str>,
+    due_on: NaiveDate,
+    channel: Option<Channel>,
+    origin: &serde_json::Value,
+) -> Result<PromiseResult, Problem> {
+    let cur = same_currency("currency", currency, debt)?;
+    let amount = match amount {
+        Some(amount) => amount.money("amount", cur)?,
+        None => debt.balance,
+    };
     let new = NewPromise {
         amount,
-        due_on: body.due_on,
-        channel: body.channel,
+        due_on,
+        channel,
     };
-    let (promise, debt) = ctx.ts.create_promise(id, new, ctx.now, ctx.today()).await?;
-    Ok((StatusCode::CREATED, Json(PromiseResult { promise, debt })))
+    let (promise, debt) = ctx
+        .ts
+        .create_promise_from(debt.id, new, origin, ctx.now, ctx.today())
+        .await?;
+    Ok(PromiseResult { promise, debt })
 }
 
 /// Closes a pending promise by hand as kept, broken or cancelled, with a reason; the API key is

@@ -355,7 +355,16 @@ async fn tasks_are_claimed_once_and_resolved_and_the_outbox_shows_what_went_out(
             .key(a)
             .send(r)
             .await;
-        assert_eq!(resp.ok(200), task, "{db}");
+        let view = resp.ok(200);
+        assert_eq!(&view["task"], task, "{db}");
+        // A strategy's task has no message; its view still shows the debtor's debts.
+        assert_eq!(view["message"], json!(null), "{db}");
+        assert_eq!(view["notes"], json!([]), "{db}");
+        assert_eq!(
+            view["debts"].as_array().map(|d| d[0]["id"].clone()),
+            Some(json!(debt.id.to_string())),
+            "{db}"
+        );
 
         // Tenant B can neither see nor touch it.
         let resp = req("GET", "/api/v1/tasks").key(b).send(r).await;

@@ -93,6 +93,32 @@ const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/tasks/{id}/resolve",
         Some(r#"{"outcome": "paid"}"#),
     ),
+    (
+        "POST",
+        "/api/v1/tasks/{id}/reply",
+        Some(r#"{"assignee": "intruder", "text": "hola"}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/{id}/notes",
+        Some(r#"{"author": "intruder", "note": "seen"}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/{id}/promise",
+        Some(r#"{"due_on": "2026-12-01"}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/{id}/payment",
+        Some(r#"{"amount": "1.00"}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/{id}/dispute",
+        Some(r#"{"reason": "not mine"}"#),
+    ),
+    ("GET", "/api/v1/debtors/{id}/conversation", None),
     ("GET", "/api/v1/outbox/{id}", None),
 ];
 
@@ -257,6 +283,8 @@ async fn snapshot(r: &Router, key: &str, o: &Objects) -> Value {
         "/api/v1/api_keys".to_string(),
         "/api/v1/tasks".to_string(),
         format!("/api/v1/tasks/{}", o.task),
+        format!("/api/v1/debtors/{}/conversation", o.debtor),
+        "/api/v1/reply-settings".to_string(),
         "/api/v1/outbox".to_string(),
         format!("/api/v1/outbox/{}", o.contact),
         "/api/v1/outbox/counts".to_string(),

@@ -10,6 +10,7 @@ mod docs_and_ops;
 mod fixtures;
 mod happy_path;
 mod hooks;
+mod inbox;
 mod isolation;
 mod ledger;
 mod templates;
