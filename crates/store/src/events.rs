@@ -194,11 +194,13 @@ impl TenantStore {
 /// The `contact_planned` events, as [`EVENT_COLUMNS`], read from the outbox rows: a contact's
 /// planned fields never change once written, so its event is the row itself rather than a second
 /// copy (the planner's first day writes hundreds of thousands). The event's id is the contact's
-/// ULID with the event prefix; `at` and `recorded_at` are when it was planned.
+/// ULID with the event prefix; `at` and `recorded_at` are when it was planned. An answer's names
+/// the message it answers (`reply_to`).
 pub(crate) fn planned_events(sqlite: bool) -> String {
     let fields = "'contact_id', id, 'step', step, 'channel', channel, 'scheduled_for', \
                   scheduled_for, 'idempotency_key', idempotency_key, 'strategy', strategy, \
-                  'version', strategy_version, 'arm', arm, 'template', template, 'queue', queue";
+                  'version', strategy_version, 'arm', arm, 'template', template, 'queue', queue, \
+                  'reply_to', reply_to";
     let data = format!(
         "{}({fields}, 'covers', {})",
         crate::dialect::json_build_object(sqlite),

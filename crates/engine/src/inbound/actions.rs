@@ -197,12 +197,11 @@ impl Act<'_> {
     pub(super) async fn run(&mut self, reading: &Reading) -> Result<(), InboundError> {
         let s = self.settings;
         let intent = reading.intent;
-        // A message from an address the debtor opted out of is read (it may be a dispute),
-        // acted on, but answered on no channel of theirs automatically.
-        if intent != Intent::OptOut
-            && reading.confidence < s.min_confidence
-            && intent != Intent::Other
-        {
+        // What the classifier is unsure of, a person reads (an opt-out is acted on whatever
+        // its confidence: stopping is always safe). A message from an address the debtor opted
+        // out of is read and acted on too (it may be a dispute), but answered on no channel of
+        // theirs automatically (see `reply`).
+        if intent != Intent::OptOut && reading.confidence < s.min_confidence {
             let why = format!(
                 "{} at confidence {:.2}, below {:.2}",
                 intent, reading.confidence, s.min_confidence
