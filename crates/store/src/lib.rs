@@ -53,8 +53,8 @@ pub use import::{
 };
 
 pub use conversations::{
-    AddressOwner, KeptPromise, MESSAGE_TEXT_MAX, MessageOutcome, NewMessage, NewMessageTask,
-    NewReply, TaskNote, truncate,
+    AddressOwner, KeptPromise, MESSAGE_TEXT_MAX, MessageCounts, MessageOutcome, NewMessage,
+    NewMessageTask, NewReply, TaskNote, truncate,
 };
 pub use ledger::{Collected, CurrencyTotal, NewPayment, NewPromise, PromiseOverride};
 pub use planning::{
@@ -166,6 +166,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "dispatch",
         include_str!("../migrations/sqlite/0013_dispatch.sql"),
     ),
+    (
+        14,
+        "conversations",
+        include_str!("../migrations/sqlite/0014_conversations.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -227,6 +232,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         13,
         "dispatch",
         include_str!("../migrations/postgres/0013_dispatch.sql"),
+    ),
+    (
+        14,
+        "conversations",
+        include_str!("../migrations/postgres/0014_conversations.sql"),
     ),
 ];
 
