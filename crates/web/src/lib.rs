@@ -120,8 +120,8 @@ impl AppState {
 /// (API only) authentication → body limit → idempotency → handler.
 pub fn router(state: AppState) -> Router {
     use api::{
-        api_keys, contact_points, contact_rules, debtors, debts, disputes, imports, outbox,
-        payments, promises, provider_accounts, strategies, tasks, templates, timelines,
+        api_keys, contact_points, contact_rules, debtors, debts, disputes, imports, messages,
+        outbox, payments, promises, provider_accounts, strategies, tasks, templates, timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -192,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tasks/{id}", get(tasks::get))
         .route("/api/v1/tasks/{id}/claim", post(tasks::claim))
         .route("/api/v1/tasks/{id}/resolve", post(tasks::resolve))
+        .route("/api/v1/messages", get(messages::list))
         .route("/api/v1/outbox", get(outbox::list))
         .route("/api/v1/outbox/counts", get(outbox::counts))
         .route("/api/v1/outbox/summary", get(outbox::summary))

@@ -12,4 +12,5 @@ mod happy_path;
 mod hooks;
 mod isolation;
 mod ledger;
+mod messages;
 mod templates;
