@@ -11,6 +11,11 @@ use crate::fixtures::{apps, req, t0};
 
 /// Tenant A (Brazil) with Maria Souza, who has an SMS contact point at `+5511987654321`.
 pub async fn maria_with_sms(store: &recaudo_store::Store) -> TenantStore {
+    debtor_with_sms(store, "Maria Souza", "+55 11 98765-4321").await
+}
+
+/// Tenant A (Brazil) with a debtor named `name` who has an SMS contact point at `phone`.
+pub async fn debtor_with_sms(store: &recaudo_store::Store, name: &str, phone: &str) -> TenantStore {
     let tenant = store
         .list_tenants()
         .await
@@ -22,8 +27,8 @@ pub async fn maria_with_sms(store: &recaudo_store::Store) -> TenantStore {
     let debtor = ts
         .create_debtor(
             NewDebtor {
-                external_id: "BR-SMS".into(),
-                name: "Maria Souza".into(),
+                external_id: format!("BR-{phone}"),
+                name: name.into(),
                 ..Default::default()
             },
             t0(),
@@ -34,7 +39,7 @@ pub async fn maria_with_sms(store: &recaudo_store::Store) -> TenantStore {
         debtor.id,
         NewContactPoint {
             channel: Channel::Sms,
-            address: Some("+55 11 98765-4321".into()),
+            address: Some(phone.into()),
             postal: None,
             consent: Default::default(),
             priority: None,
