@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod fixtures;
 mod import;
+mod inbound;
 mod plan;
 mod providers;
 mod rules;
