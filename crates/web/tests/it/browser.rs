@@ -362,9 +362,9 @@ async fn the_dashboard_shows_live_counts_and_the_messages_as_sent() {
         "data-intent=\"promise_to_pay\">Promise to pay<small>",
         "data-intent=\"opt_out\">Opt-out<small>",
         "data-action=\"opted_out\">Opted out</td>",
-        "data-action=\"unmatched\">Unknown sender: agent task<small>tsk_",
-        "<td>João Lima<small>dbr_",
-        "<td>+5531911112222<small>msg_",
+        "data-action=\"unmatched\">Unknown sender: agent task<small class=\"id\">tsk_",
+        "<td>João Lima<small class=\"id\">dbr_",
+        "<td>+5531911112222<small class=\"id\">msg_",
         "<li data-intent=\"opt_out\">Opt-out <b>1</b></li>",
         "<li data-intent=\"promise_to_pay\">Promise to pay <b>1</b></li>",
     ] {
