@@ -170,3 +170,115 @@ fn bad_flags_are_refused_naming_the_flag() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no tenant yet"), "{}", stderr(&o));
 }
+
+/// An email contact planned for the only tenant's debtor `BR-1` (it needs a debt): the contact a
+/// reply address names.
+async fn email_contact(url: &str) -> recaudo_domain::ContactId {
+    use recaudo_domain::outbox::NewContact;
+    use recaudo_domain::{Currency, Money};
+    use recaudo_store::NewDebt;
+    let store = Store::open(url).await.unwrap();
+    let tenant = store.list_tenants().await.unwrap().remove(0);
+    let ts = store.tenant(&tenant);
+    let now = Utc::now();
+    let debtor = ts
+        .list_debtors(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let debt = ts
+        .create_debt(
+            NewDebt {
+                debtor_id: debtor.id,
+                external_id: "INV-1".into(),
+                amount: Money::from_minor(50_000, Currency::Brl),
+                balance: None,
+                issued_on: None,
+                due_on: now.date_naive(),
+                product: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let planned = NewContact {
+        debtor_id: debtor.id,
+        debt_id: debt.id,
+        covers: vec![],
+        contact_point_id: None,
+        strategy: None,
+        strategy_version: None,
+        step: "due".into(),
+        arm: None,
+        channel: Channel::Email,
+        template: Some("due_today".into()),
+        queue: None,
+        scheduled_for: now,
+        local_date: now.date_naive(),
+        reason: "step due".into(),
+    };
+    ts.plan_contacts(&[planned], now).await.unwrap().remove(0)
+}
+
+#[tokio::test]
+async fn an_email_reply_is_matched_by_its_reply_address_with_the_secrets_key() {
+    let url = recaudo_store::testing::fresh_sqlite_url();
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let o = recaudo(
+        &url,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Luz do Vale",
+            "--country",
+            "BR",
+        ],
+        cwd,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let debtor = debtor_with_sms(&url).await;
+    let contact = email_contact(&url).await;
+    let key = "9f".repeat(32);
+    let token = recaudo_channels::links::LinkSigner::new(key.as_bytes(), "http://localhost")
+        .reply_token(contact);
+    let to = format!("Luz do Vale <r+{token}@reply.example.com>");
+    // From the debtor's work address, which no contact point has: only the token says who.
+    let args = |text: &str| {
+        vec![
+            "inbound".to_string(),
+            "--channel".into(),
+            "email".into(),
+            "--from".into(),
+            "Maria <maria@trabalho.example.com>".into(),
+            "--to".into(),
+            to.clone(),
+            "--text".into(),
+            text.into(),
+        ]
+    };
+    let run = |args: Vec<String>, with_key: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_recaudo"));
+        command
+            .args(&args)
+            .env("RECAUDO_DATABASE_URL", &url)
+            .env_remove("RECAUDO_SECRETS__KEY")
+            .current_dir(cwd);
+        if with_key {
+            command.env("RECAUDO_SECRETS__KEY", &key);
+        }
+        let o = command.output().expect("run recaudo");
+        assert!(o.status.success(), "{}", stderr(&o));
+        last_json(&o)
+    };
+    let report = run(args("Já paguei ontem, podem conferir?"), true);
+    assert_eq!(report["matched_by"], "reply_token", "{report}");
+    assert_eq!(report["debtor_id"], json!(debtor), "{report}");
+    assert_eq!(report["contact_id"], json!(contact.to_string()), "{report}");
+    assert_eq!(report["intent"], "already_paid", "{report}");
+    // Without the key the token is not read: the sender is nobody's.
+    let report = run(args("Alguém pode me ligar?"), false);
+    assert_eq!(report["matched_by"], "unknown", "{report}");
+}
