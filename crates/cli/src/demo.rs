@@ -369,7 +369,8 @@ pub async fn run(
 }
 
 /// Every ten seconds, what the demo did so far: the simulated day, what left by channel, what
-/// came back, how many debts were paid and how much was collected.
+/// came back, what debtors wrote and what was done about it, how many debts were paid and how
+/// much was collected.
 async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
     tick.tick().await;
@@ -405,8 +406,9 @@ async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
                     )
                 })
                 .collect();
+            let messages = ts.message_counts().await.ok().unwrap_or_default();
             println!(
-                "[{day}] {}: planned {}, sent {} ({}), delivered {}, opened {}, replied {}, paid debts {paid}, collected {}",
+                "[{day}] {}: planned {}, sent {} ({}), delivered {}, opened {}, replied {}, {}, paid debts {paid}, collected {}",
                 tenant.name,
                 counts.by_state.get("planned").copied().unwrap_or(0),
                 counts.sent_by_channel.values().sum::<i64>(),
@@ -418,6 +420,7 @@ async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
                 counts.delivered,
                 counts.opened,
                 counts.replied,
+                conversation_line(&messages),
                 if amounts.is_empty() {
                     "nothing yet".to_string()
                 } else {
@@ -426,6 +429,19 @@ async fn report_progress(store: Store, clock: Arc<dyn Clock>) {
             );
         }
     }
+}
+
+/// `messages received 12 (promises 4, opt-outs 1, agent tasks 3)`: what debtors wrote and
+/// what was done about it.
+fn conversation_line(counts: &recaudo_store::MessageCounts) -> String {
+    let action = |name: &str| counts.by_action.get(name).copied().unwrap_or(0);
+    format!(
+        "messages received {} (promises {}, opt-outs {}, agent tasks {})",
+        counts.received,
+        action("promise_made"),
+        action("opted_out"),
+        counts.tasks
+    )
 }
 
 /// `1 day 3 h`, `5 h 20 min`: how far the demo's clock runs ahead.
@@ -489,6 +505,28 @@ mod tests {
             );
             now += chrono::Duration::hours(1);
         }
+    }
+
+    #[test]
+    fn the_progress_line_counts_messages_and_what_was_done() {
+        let counts = recaudo_store::MessageCounts {
+            received: 12,
+            by_intent: [("promise_to_pay".to_string(), 5)].into(),
+            by_action: [
+                ("promise_made".to_string(), 4),
+                ("opted_out".to_string(), 1),
+            ]
+            .into(),
+            tasks: 3,
+        };
+        assert_eq!(
+            conversation_line(&counts),
+            "messages received 12 (promises 4, opt-outs 1, agent tasks 3)"
+        );
+        assert_eq!(
+            conversation_line(&Default::default()),
+            "messages received 0 (promises 0, opt-outs 0, agent tasks 0)"
+        );
     }
 
     #[test]

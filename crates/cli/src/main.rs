@@ -11,6 +11,7 @@ mod config;
 mod demo;
 mod examples;
 mod import;
+mod inbound;
 mod intents;
 mod plan;
 mod providers;
@@ -96,6 +97,9 @@ enum Command {
     /// Decide today's contacts for every open debt: send (when), defer (until, why) or deny
     /// (why); writes the outbox unless --dry-run (docs/planner.md).
     Plan(plan::PlanArgs),
+    /// Take one debtor's message as a provider's webhook would (matched, stored, read, acted
+    /// on) and print what was understood and done as one JSON line.
+    Inbound(inbound::InboundArgs),
     /// Classify debtors' replies read from stdin, one per line (plain text or {"text": …}):
     /// one JSON line each with the intent, the promised date and the language (docs/intents.md).
     Classify(classify::ClassifyArgs),
@@ -341,6 +345,7 @@ async fn run(
         Command::Secrets { command } => providers::secrets(command),
         Command::Provider { command } => providers::provider(command, &config).await,
         Command::Task { command } => providers::task(command, &config).await,
+        Command::Inbound(args) => inbound::run(args, &config, clock.now()).await,
         Command::Letters {
             command: LettersCommand::Batch { date, dir },
         } => {

@@ -2,6 +2,8 @@
 //! the answers (contacts that name the message they answer), holds, opt-outs by reply, and the
 //! tasks and notes of the agent inbox.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
@@ -22,6 +24,26 @@ use crate::{Entity, Result, StoreError, TenantStore, on_pool};
 
 /// The longest text kept of a message, in bytes (a longer one is cut on a character boundary).
 pub const MESSAGE_TEXT_MAX: usize = 64 * 1024;
+
+/// How many messages debtors wrote, what they were read as and what was done about them: the
+/// dashboard's counters and the demo's progress lines.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "received": 7,
+    "by_intent": {"promise_to_pay": 3, "opt_out": 1, "dispute": 1, "payment_link": 1},
+    "by_action": {"promise_made": 3, "opted_out": 1, "dispute_opened": 1, "reply_queued": 1, "unmatched": 1},
+    "tasks": 2
+}))]
+pub struct MessageCounts {
+    /// Every message debtors wrote (matched or not).
+    pub received: i64,
+    /// Messages per intent read (unmatched messages are not read, so not counted here).
+    pub by_intent: BTreeMap<String, i64>,
+    /// Messages per first thing done about them (`promise_made`, `opted_out`, `task`, …).
+    pub by_action: BTreeMap<String, i64>,
+    /// Messages that went to a person (an agent task made or joined).
+    pub tasks: i64,
+}
 
 /// A running hold of a debt, as the planner reads it.
 #[derive(sqlx::FromRow)]
@@ -318,6 +340,38 @@ impl TenantStore {
         ));
         let rows = on_pool!(self.store, |pool| fetch_all!(MessageRow, sql, pool));
         rows.into_iter().map(MessageRow::into_domain).collect()
+    }
+
+    /// How many messages debtors wrote, per intent and per action.
+    pub async fn message_counts(&self) -> Result<MessageCounts> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            intent: Option<String>,
+            action: Option<String>,
+            n: i64,
+            tasks: i64,
+        }
+        let mut sql = Sql::new(
+            "SELECT intent, action, COUNT(*) AS n, COUNT(task_id) AS tasks FROM messages \
+             WHERE tenant_id = ",
+        );
+        sql.push_arg(self.tid.clone())
+            .push(" AND direction = ")
+            .push_arg(Direction::Inbound.as_str())
+            .push(" GROUP BY intent, action");
+        let rows = on_pool!(self.store, |pool| fetch_all!(Row, sql, pool));
+        let mut counts = MessageCounts::default();
+        for row in rows {
+            counts.received += row.n;
+            counts.tasks += row.tasks;
+            if let Some(intent) = row.intent {
+                *counts.by_intent.entry(intent).or_default() += row.n;
+            }
+            if let Some(action) = row.action {
+                *counts.by_action.entry(action).or_default() += row.n;
+            }
+        }
+        Ok(counts)
     }
 
     /// The contact points with this address (already normalised) on any of `channels`, of

@@ -53,8 +53,8 @@ pub use import::{
 };
 
 pub use conversations::{
-    AddressOwner, KeptPromise, MESSAGE_TEXT_MAX, MessageOutcome, NewMessage, NewMessageTask,
-    NewReply, TaskNote, truncate,
+    AddressOwner, KeptPromise, MESSAGE_TEXT_MAX, MessageCounts, MessageOutcome, NewMessage,
+    NewMessageTask, NewReply, TaskNote, truncate,
 };
 pub use ledger::{Collected, CurrencyTotal, NewPayment, NewPromise, PromiseOverride};
 pub use planning::{

@@ -121,7 +121,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     use api::{
         api_keys, contact_points, contact_rules, conversations, debtors, debts, disputes, imports,
-        outbox, payments, promises, provider_accounts, strategies, tasks, templates, timelines,
+        messages, outbox, payments, promises, provider_accounts, strategies, tasks, templates,
+        timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -206,6 +207,7 @@ pub fn router(state: AppState) -> Router {
             get(conversations::get_settings).put(conversations::put_settings),
         )
         .route("/api/v1/messages/inbound", post(conversations::inbound))
+        .route("/api/v1/messages", get(messages::list))
         .route("/api/v1/outbox", get(outbox::list))
         .route("/api/v1/outbox/counts", get(outbox::counts))
         .route("/api/v1/outbox/summary", get(outbox::summary))

@@ -21,7 +21,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         title = "recaudo API",
         description = "Omnichannel debt collection: debtors, contact points, debts, payments, \
                        promises, disputes, timelines, imports, collection strategies and the \
-                       tenant's contact rules, provider accounts, agent tasks and the agent inbox, conversations with debtors and the reply settings, message templates and the outbox. Every \
+                       tenant's contact rules, provider accounts, agent tasks and the agent inbox, conversations with debtors, the messages they wrote and the reply settings, message templates and the outbox. Every \
                        request carries an API key (`Authorization: Bearer <key>`) that scopes it \
                        to one tenant (the documents at `/api/v1/openapi.json` and \
                        `/api/v1/schemas/strategy.json` are public). Errors \
@@ -79,6 +79,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::conversations::get_settings,
         api::conversations::put_settings,
         api::conversations::inbound,
+        api::messages::list,
         api::outbox::list,
         api::outbox::get,
         api::outbox::counts,
@@ -107,6 +108,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         (name = "provider accounts", description = "The tenant's accounts with sending providers (SMTP, Twilio, WhatsApp Cloud, …): credentials sealed at rest, never answered"),
         (name = "tasks", description = "Agent tasks from strategies' `task:` steps and from debtors' messages (the agent inbox): list, read with the conversation, claim, answer, take notes, record a promise, payment or dispute, resolve"),
         (name = "conversations", description = "What debtors write and what they are sent, one thread per debtor; the tenant's reply settings; a message fed in by hand"),
+        (name = "messages", description = "What debtors wrote, newest first: the intent read in each, what was done about it, and counts per intent and action"),
         (name = "outbox", description = "Contacts as sent: provider, cost, delivery times, the message as the debtor got it, and counts"),
         (name = "templates", description = "Message templates per channel and language: the defaults, the tenant's overrides (checked on save, with line and column), and previews of what would go out"),
         (name = "api keys", description = "The tenant's API keys: list (never the key itself) and revoke"),

@@ -98,7 +98,10 @@ async fn serve_takes_an_email_reply_over_smtp_and_acts_on_it() {
             let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
             panic!("recaudo serve exited ({status}): {log}");
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "the receiver never listened");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the receiver never listened"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let script = format!(
@@ -145,7 +148,10 @@ async fn serve_takes_an_email_reply_over_smtp_and_acts_on_it() {
     assert_eq!(message.channel, Channel::Email);
     assert_eq!(message.debtor_id, Some(debtor.id), "matched by the sender");
     assert_eq!(message.intent.as_deref(), Some("dispute"), "{message:?}");
-    assert!(!message.text.contains("Pague antes"), "read without the quote");
+    assert!(
+        !message.text.contains("Pague antes"),
+        "read without the quote"
+    );
     assert_eq!(
         ts.get_debt(debt.id).await.unwrap().status,
         DebtStatus::Disputed

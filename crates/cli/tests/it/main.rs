@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod fixtures;
 mod import;
+mod inbound;
 mod inbound_smtp;
 mod plan;
 mod providers;

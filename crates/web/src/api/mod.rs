@@ -9,6 +9,7 @@ pub mod debtors;
 pub mod debts;
 pub mod disputes;
 pub mod imports;
+pub mod messages;
 pub mod outbox;
 pub mod payments;
 pub mod promises;

@@ -276,6 +276,19 @@ async fn the_dashboard_shows_live_counts_and_the_messages_as_sent() {
         .next()
         .expect("a sqlite app");
     let (ts, sms, email) = sent_outbox(&app).await;
+    // João writes back four times (once trying to slip markup into the page) and a stranger
+    // once, each taken through the conversation engine as a provider's webhook hands it over.
+    let joao = "+5521998765432";
+    crate::messages::debtor_with_sms(&app.store, "João Lima", "+55 21 99876-5432").await;
+    let minute = |n: i64| fixtures::t0() + chrono::Duration::minutes(n);
+    for (n, from, text) in [
+        (1, joao, "Vou pagar dia 10"),
+        (2, joao, "<img src=x onerror=\"document.title='pwned'\">"),
+        (3, joao, "STOP"),
+        (4, "+5531911112222", "quem é?"),
+    ] {
+        crate::messages::sms(&ts, from, text, minute(n)).await;
+    }
     let counts = ts.outbox_counts().await.expect("counts");
     let collected = ts.collected().await.expect("collected");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -327,6 +340,39 @@ async fn the_dashboard_shows_live_counts_and_the_messages_as_sent() {
         "{dom}"
     );
     assert!(dom.contains("UCS-2, 2 segments"), "{dom}");
+    // The Conversations panel: the latest messages, newest first, with intent and action.
+    assert_eq!(text_of(&dom, "n-received"), "4 messages");
+    assert_eq!(dom.matches("<tr data-message=\"msg_").count(), 4, "{dom}");
+    let said: Vec<&str> = dom
+        .split("class=\"said\">")
+        .skip(1)
+        .filter_map(|rest| rest.split("</td>").next())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "quem é?",
+            "STOP",
+            "&lt;img src=x onerror=\"document.title='pwned'\"&gt;",
+            "Vou pagar dia 10",
+        ],
+        "{dom}"
+    );
+    for cell in [
+        "data-intent=\"promise_to_pay\">Promise to pay<small>",
+        "data-intent=\"opt_out\">Opt-out<small>",
+        "data-action=\"opted_out\">Opted out</td>",
+        "data-action=\"unmatched\">Unknown sender: agent task<small class=\"id\">tsk_",
+        "<td>João Lima<small class=\"id\">dbr_",
+        "<td>+5531911112222<small class=\"id\">msg_",
+        "<li data-intent=\"opt_out\">Opt-out <b>1</b></li>",
+        "<li data-intent=\"promise_to_pay\">Promise to pay <b>1</b></li>",
+    ] {
+        assert!(dom.contains(cell), "`{cell}` missing:\n{dom}");
+    }
+    // The debtor's markup stayed text: no image, and its handler never ran.
+    assert!(!dom.contains("<img"), "{dom}");
+    assert!(dom.contains("<title>recaudo</title>"), "{dom}");
     let overflow: i64 = dom
         .split("data-overflow-x=\"")
         .nth(1)

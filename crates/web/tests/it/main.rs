@@ -13,4 +13,5 @@ mod hooks;
 mod inbox;
 mod isolation;
 mod ledger;
+mod messages;
 mod templates;
