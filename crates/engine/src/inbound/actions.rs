@@ -21,6 +21,7 @@ use super::{InboundError, Said};
 /// What a message was read as.
 #[derive(Debug, Clone)]
 pub(super) struct Reading {
+    pub said: Said,
     pub intent: Intent,
     pub date: Option<NaiveDate>,
     pub confidence: f32,
@@ -32,6 +33,7 @@ pub(super) struct Reading {
 /// keys of a call's menu as what they stand for.
 pub(super) fn read(said: &Said, text: &str, today: NaiveDate, _: &ReplySettings) -> Reading {
     let keyed = |intent: Intent, date: Option<NaiveDate>, why: String| Reading {
+        said: said.clone(),
         intent,
         date,
         confidence: 1.0,
@@ -42,6 +44,7 @@ pub(super) fn read(said: &Said, text: &str, today: NaiveDate, _: &ReplySettings)
         Said::Text(_) => {
             let c = recaudo_intents::classify(text, today);
             Reading {
+                said: said.clone(),
                 intent: c.intent,
                 date: c.date,
                 confidence: c.confidence,
@@ -227,7 +230,10 @@ impl Act<'_> {
                 self.reply(&s.payment_link, intent).await
             }
             Intent::Other => {
-                self.done.push("none".into());
+                // Key 3 of a call's menu: the date follows, keyed.
+                let awaiting = matches!(&reading.said, Said::MenuKey(key) if key == "3");
+                self.done
+                    .push(if awaiting { "awaiting_date" } else { "none" }.into());
                 Ok(())
             }
             // `human`, or an action the tenant turned off: a person reads it.

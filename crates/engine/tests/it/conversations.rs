@@ -842,6 +842,15 @@ async fn keys_pressed_on_a_call_send_the_link_by_sms_or_promise_a_date() {
         assert_eq!(answers[0].template.as_deref(), Some("payment_link"), "{db}");
 
         // 3, then 2512: a promise for the 25th of December.
+        let three = receive(
+            &ts,
+            &conversations,
+            keyed(Said::MenuKey("3".into()), "CA1:3"),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(three.actions, vec!["awaiting_date".to_string()], "{db}");
         let date = receive(
             &ts,
             &conversations,
