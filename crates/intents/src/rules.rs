@@ -1047,12 +1047,14 @@ fn dispute_marker(toks: &[Tok<'_>]) -> Option<&'static str> {
         if is(tok, Concept::Prescribed) && tok.w != "sol" {
             return Some("time-barred");
         }
-        if is(tok, Concept::Double)
+        // "Cobraram duas vezes" is a double charge; "posso parcelar em duas vezes" (pay in two
+        // instalments) is not.
+        let double = is(tok, Concept::Double)
             || i + 1 < toks.len()
                 && lexicon::phrase(Lang::Es, tok.w, toks[i + 1].w) == Some(Concept::Double)
             || i + 1 < toks.len()
-                && lexicon::phrase(Lang::Pt, tok.w, toks[i + 1].w) == Some(Concept::Double)
-        {
+                && lexicon::phrase(Lang::Pt, tok.w, toks[i + 1].w) == Some(Concept::Double);
+        if double && !toks.iter().any(|t| is(t, Concept::Plan)) {
             return Some("charged twice");
         }
     }
@@ -1713,6 +1715,22 @@ mod tests {
         }
         for text in ["BAJA", "STOP", "SAIR", "no más SMS", "unsubscribe"] {
             assert!(!super::opt_out_everywhere(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn two_instalments_are_no_double_charge() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        for (text, intent) in [
+            ("Posso parcelar em duas vezes?", crate::Intent::Hardship),
+            ("¿Puedo pagar en dos cuotas?", crate::Intent::Hardship),
+            (
+                "Me cobraram duas vezes a mesma fatura",
+                crate::Intent::Dispute,
+            ),
+            ("Me cobraron dos veces este mes", crate::Intent::Dispute),
+        ] {
+            assert_eq!(crate::classify(text, today).intent, intent, "{text}");
         }
     }
 }
