@@ -114,6 +114,8 @@ pub struct NewMessageTask {
     pub queue: String,
     pub script: String,
     pub message_id: MessageId,
+    /// The intent read in the message, when it was read.
+    pub intent: Option<String>,
     pub reason: String,
     pub candidates: Vec<DebtorId>,
 }
@@ -724,7 +726,7 @@ impl TenantStore {
                     recorded_at: now,
                     data: serde_json::json!({
                         "task_id": id, "queue": new.queue, "message_id": new.message_id,
-                        "reason": new.reason,
+                        "intent": new.intent, "reason": new.reason,
                     }),
                 },
             ));

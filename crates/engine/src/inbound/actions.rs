@@ -168,6 +168,7 @@ pub(super) async fn task_for_unmatched(
                 queue,
                 script: "identify_sender".into(),
                 message_id: message.id,
+                intent: None,
                 reason,
                 candidates: matched.candidates.clone(),
             },
@@ -187,6 +188,8 @@ pub(super) struct Act<'a> {
     pub channel: Channel,
     pub today: NaiveDate,
     pub now: DateTime<Utc>,
+    /// The intent acted on (set by `run`).
+    pub intent: Option<Intent>,
     /// What was done, in order.
     pub done: Vec<String>,
     pub task: Option<TaskId>,
@@ -200,6 +203,7 @@ impl Act<'_> {
     pub(super) async fn run(&mut self, reading: &Reading) -> Result<(), InboundError> {
         let s = self.settings;
         let intent = reading.intent;
+        self.intent = Some(intent);
         // What the classifier is unsure of, a person reads (an opt-out is acted on whatever
         // its confidence: stopping is always safe). A message from an address the debtor opted
         // out of is read and acted on too (it may be a dispute), but answered on no channel of
@@ -466,6 +470,7 @@ impl Act<'_> {
                     queue: queue.to_string(),
                     script: script.to_string(),
                     message_id: self.message.id,
+                    intent: self.intent.map(|i| i.as_str().to_string()),
                     reason,
                     candidates: vec![],
                 },

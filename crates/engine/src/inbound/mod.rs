@@ -228,6 +228,7 @@ pub async fn receive(
         channel,
         today,
         now,
+        intent: None,
         done: Vec::new(),
         task: None,
     };

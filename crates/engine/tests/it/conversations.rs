@@ -536,6 +536,26 @@ async fn not_my_debt_opens_a_dispute_pauses_and_makes_a_task() {
         assert_eq!(task.queue, "disputes", "{db}");
         assert_eq!(task.debtor_id, Some(debtor), "{db}");
         assert_eq!(task.message_id, report.message_id, "{db}");
+        let timeline = ts
+            .debtor_timeline(debtor, &TimelineQuery::default())
+            .await
+            .unwrap()
+            .items;
+        let created = timeline
+            .iter()
+            .find(|e| e.kind == EventKind::TaskCreated)
+            .expect("task_created");
+        assert_eq!(created.data["intent"], "dispute", "{db}");
+        let opened = timeline
+            .iter()
+            .find(|e| e.kind == EventKind::DisputeOpened)
+            .expect("dispute_opened");
+        assert_eq!(opened.data["intent"], "dispute", "{db}");
+        assert_eq!(
+            opened.data["message_id"],
+            report.message_id.unwrap().to_string().as_str(),
+            "{db}"
+        );
         let disputes = ts.list_disputes(debt).await.unwrap();
         assert_eq!(disputes.len(), 1, "{db}");
         assert!(disputes[0].reason.contains("nunca compré"), "{db}");
