@@ -181,6 +181,16 @@ impl ContactPoint {
         self.bounce_count >= UNUSABLE_AFTER_HARD_FAILURES
     }
 
+    /// Whether the debtor opted out of it (stamped, or by its consent).
+    pub fn is_opted_out(&self) -> bool {
+        self.opted_out_at.is_some() || self.consent.status == ConsentStatus::OptedOut
+    }
+
+    /// Whether a message may go to it at all: not opted out and not unusable.
+    pub fn is_reachable(&self) -> bool {
+        !self.is_opted_out() && !self.is_unusable()
+    }
+
     /// **Rule: an opt-out is sticky across imports.** What an import that brings `incoming`
     /// for this stored point leaves on it: a point whose consent is `opted_out` keeps its
     /// consent (status, source and time) whatever the import says, any other takes the

@@ -60,7 +60,7 @@ pub fn recheck<'a>(
         return Check::Cancel("no_contact_point".into());
     };
     let template = contact.template.as_deref();
-    let opted_out = point.opted_out_at.is_some() || point.consent.status == ConsentStatus::OptedOut;
+    let opted_out = point.is_opted_out();
     // The confirmation of an opt-out goes to the point just opted out; the apology to a wrong
     // person to the point just marked wrong. Nothing else does.
     let confirming_opt_out = answer && template == Some(templates::OPT_OUT);

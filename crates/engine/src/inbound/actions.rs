@@ -16,7 +16,7 @@ use recaudo_store::{
 
 use super::matching::Match;
 use super::settings::{Action, ReplySettings, templates};
-use super::{InboundError, Said};
+use super::{InboundError, Said, answer_channel};
 
 /// What a message was read as.
 #[derive(Debug, Clone)]
@@ -489,18 +489,15 @@ impl Act<'_> {
             return Ok(());
         };
         let points = self.ts.list_contact_points(self.debtor.id).await?;
-        let (channel, point) = if self.channel == Channel::Voice {
-            let sms = points.iter().find(|p| {
-                p.channel == Channel::Sms && p.opted_out_at.is_none() && !p.is_unusable()
-            });
-            (Channel::Sms, sms)
+        let channel = answer_channel(self.channel);
+        let point = if channel == self.channel {
+            self.matched
+                .point
+                .and_then(|id| points.iter().find(|p| p.id == id))
         } else {
-            (
-                self.channel,
-                self.matched
-                    .point
-                    .and_then(|id| points.iter().find(|p| p.id == id)),
-            )
+            points
+                .iter()
+                .find(|p| p.channel == channel && p.is_reachable())
         };
         let Some(point) = point else {
             self.done
@@ -584,21 +581,15 @@ pub async fn thank_kept_promises(
         else {
             continue;
         };
-        let channel = if channel == Channel::Voice {
-            Channel::Sms
-        } else {
-            channel
-        };
+        let channel = answer_channel(channel);
         if builtin_text(&template, channel, Language::Es).is_none() {
             continue;
         }
         let points = ts.list_contact_points(kept.debtor_id).await?;
-        let Some(point) = points.iter().find(|p| {
-            p.channel == channel
-                && p.opted_out_at.is_none()
-                && p.consent.status != ConsentStatus::OptedOut
-                && !p.is_unusable()
-        }) else {
+        let Some(point) = points
+            .iter()
+            .find(|p| p.channel == channel && p.is_reachable())
+        else {
             continue;
         };
         let debtor = ts.get_debtor(kept.debtor_id).await?;

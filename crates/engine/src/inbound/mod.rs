@@ -33,6 +33,15 @@ pub use actions::thank_kept_promises;
 pub use matching::{Match, normalize_sender};
 pub use settings::{ReplySettings, SettingsError};
 
+/// The channel an answer to a message on `channel` goes on: the channel itself, except that
+/// keys pressed on a call are answered by SMS.
+pub fn answer_channel(channel: Channel) -> Channel {
+    match channel {
+        Channel::Voice => Channel::Sms,
+        other => other,
+    }
+}
+
 /// What the debtor did: wrote, or pressed keys on a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Said {

@@ -7,9 +7,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use recaudo_domain::conversation::{ConversationEntry, Direction, Message};
-use recaudo_domain::portfolio::{
-    Channel, ConsentStatus, ContactPoint, Debt, DebtStatus, parse_timezone,
-};
+use recaudo_domain::portfolio::{Channel, ContactPoint, Debt, DebtStatus, parse_timezone};
 use recaudo_domain::tasks::{Task, TaskState};
 use recaudo_domain::{ContactId, Currency, DebtId, DebtorId, TaskId};
 use recaudo_store::{DebtFilter, NewReply, TaskFilter, TaskNote};
@@ -586,13 +584,6 @@ fn is_open(debt: &Debt) -> bool {
     !matches!(debt.status, DebtStatus::Paid | DebtStatus::WrittenOff)
 }
 
-/// Whether a point may carry an answer: not opted out, not unusable.
-fn usable(point: &ContactPoint) -> bool {
-    point.opted_out_at.is_none()
-        && point.consent.status != ConsentStatus::OptedOut
-        && !point.is_unusable()
-}
-
 /// The channel and point an answer goes to: `asked`, else the channel the debtor wrote on
 /// (a call's keys are answered by SMS), else the first usable SMS, WhatsApp or email point. On
 /// the message's channel the point they wrote from comes first.
@@ -602,10 +593,7 @@ fn reply_point<'a>(
     message: Option<&Message>,
 ) -> Result<(Channel, &'a ContactPoint), Problem> {
     const TEXT: [Channel; 3] = [Channel::Sms, Channel::Whatsapp, Channel::Email];
-    let wrote_on = message.map(|m| match m.channel {
-        Channel::Voice => Channel::Sms,
-        other => other,
-    });
+    let wrote_on = message.map(|m| recaudo_engine::inbound::answer_channel(m.channel));
     let channel = match asked.or(wrote_on) {
         Some(channel) if TEXT.contains(&channel) => channel,
         Some(channel) => {
@@ -616,7 +604,7 @@ fn reply_point<'a>(
         }
         None => TEXT
             .into_iter()
-            .find(|c| points.iter().any(|p| p.channel == *c && usable(p)))
+            .find(|c| points.iter().any(|p| p.channel == *c && p.is_reachable()))
             .ok_or_else(|| {
                 Problem::invalid_field(
                     "channel",
@@ -629,7 +617,7 @@ fn reply_point<'a>(
         .map(|m| m.address.as_str());
     let mut candidates: Vec<&ContactPoint> = points
         .iter()
-        .filter(|p| p.channel == channel && usable(p))
+        .filter(|p| p.channel == channel && p.is_reachable())
         .collect();
     candidates.sort_by_key(|p| (Some(p.address.as_str()) != from, p.priority));
     let point = candidates.first().copied().ok_or_else(|| {
