@@ -95,6 +95,8 @@ pub(super) async fn record_replied(
     message: &Message,
     channel: Channel,
 ) -> Result<(), StoreError> {
+    // On the reply's own channel (the contact's may differ: an SMS answering an email), which
+    // is what opens that channel's window (WhatsApp's 24 hours).
     let data = serde_json::json!({
         "message_id": message.id, "channel": channel, "text": message.text,
         "from": message.address,
@@ -106,20 +108,11 @@ pub(super) async fn record_replied(
             kind: TrackKind::Replied,
             at: message.at,
             dedupe_key: format!("message:{}", message.id),
-            data: {
-                let mut data = data;
-                // The reply's own channel (the contact's may differ: an SMS answering an email).
-                data["reply_channel"] = channel.as_str().into();
-                data
-            },
+            data,
         }])
         .await?;
-        if contact.channel == channel {
-            return Ok(());
-        }
+        return Ok(());
     }
-    // A reply on another channel than the contact's (or with no contact) still opens that
-    // channel's window (WhatsApp's 24 hours) and shows on the timeline.
     let Some(debtor) = &matched.debtor else {
         return Ok(());
     };
@@ -129,10 +122,7 @@ pub(super) async fn record_replied(
         kind: EventKind::Replied,
         at: message.at,
         recorded_at: message.recorded_at,
-        data: serde_json::json!({
-            "message_id": message.id, "channel": channel, "text": message.text,
-            "from": message.address,
-        }),
+        data,
     })
     .await
 }

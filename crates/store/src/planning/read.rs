@@ -405,8 +405,10 @@ impl TenantStore {
             let filled = self.files_for(read, now, None, false).await?;
             // A debtor with no open debt left is still answered (thanks for a payment): their
             // file is their contact points alone.
+            let with_debts: std::collections::HashSet<DebtorId> =
+                filled.iter().map(|f| f.debtor.id).collect();
             for debtor in debtors {
-                if !filled.iter().any(|f| f.debtor.id == debtor.id) {
+                if !with_debts.contains(&debtor.id) {
                     let points = self.list_contact_points(debtor.id).await?;
                     let mut file = empty_file(debtor);
                     file.contact_points = points;
