@@ -47,6 +47,16 @@ EventKind, "event kind" {
     WrongParty => "wrong_party",
     // Collection waits a few days (the debtor says the debt is paid: the receipt is checked).
     CollectionHeld => "collection_held",
+    // The debtor opened their portal (once a link a local day): strategies may wait for it.
+    PortalVisited => "portal_visited",
+    // An instalment plan: accepted, one instalment covered, broken (an instalment unpaid past
+    // its date and the grace days: collection resumes as after a broken promise), completed.
+    PlanAccepted => "plan_accepted",
+    InstalmentPaid => "instalment_paid",
+    PlanBroken => "plan_broken",
+    PlanCompleted => "plan_completed",
+    // The debtor chose how to be contacted (portal or API): days, hours, channel, language.
+    PreferencesChanged => "preferences_changed",
 });
 
 /// One immutable entry of a timeline. Timelines are in the order things happened
