@@ -234,6 +234,8 @@ prefixed_id!(/// A debt.
     DebtId, "debt", "debt");
 prefixed_id!(/// A payment.
     PaymentId, "pay", "payment");
+prefixed_id!(/// What a debtor set out to pay through a payment provider (a PIX charge, a checkout).
+    PaymentIntentId, "pin", "payment intent");
 prefixed_id!(/// A promise to pay.
     PromiseId, "prm", "promise");
 prefixed_id!(/// A dispute.

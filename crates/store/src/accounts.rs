@@ -1,7 +1,7 @@
-//! A tenant's provider accounts (docs/providers.md, "Provider accounts"): the settings every
-//! account has (channels, priority, rate, cost) in the clear, and the provider's configuration
-//! sealed by the caller (it holds the credentials; the store never sees them in the clear). One
-//! row per account name; saving a name again replaces it.
+//! A tenant's provider accounts (docs/providers.md, "Provider accounts") and payment accounts
+//! (docs/payments.md): the settings every account has in the clear, and the provider's
+//! configuration sealed by the caller (it holds the credentials; the store never sees them in
+//! the clear). One row per account name and table; saving a name again replaces it.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -52,12 +52,36 @@ impl From<AccountRow> for StoredAccount {
 
 const ACCOUNT_COLUMNS: &str = "name, kind, settings, config_sealed, created_at, updated_at";
 
+/// Which accounts: the channels' or the payments'. Both are kept the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountTable {
+    Provider,
+    Payment,
+}
+
+impl AccountTable {
+    fn table(self) -> &'static str {
+        match self {
+            AccountTable::Provider => "provider_accounts",
+            AccountTable::Payment => "payment_accounts",
+        }
+    }
+
+    fn entity(self) -> Entity {
+        match self {
+            AccountTable::Provider => Entity::ProviderAccount,
+            AccountTable::Payment => Entity::PaymentAccount,
+        }
+    }
+}
+
 impl TenantStore {
-    /// Saves a provider account under `name`, replacing the one of that name (its creation time
+    /// Saves an account under `name`, replacing the one of that name (its creation time
     /// is kept). `created` tells whether the name was new. The caller has checked the account
     /// and sealed its configuration.
-    pub async fn put_provider_account(
+    pub async fn put_account(
         &self,
+        table: AccountTable,
         name: &str,
         kind: &str,
         settings: serde_json::Value,
@@ -70,9 +94,10 @@ impl TenantStore {
                 message: "must be 1 to 64 characters".into(),
             });
         }
-        let existed = self.find_provider_account(name).await?.is_some();
+        let existed = self.find_account(table, name).await?.is_some();
         let mut sql = Sql::new(&format!(
-            "INSERT INTO provider_accounts (tenant_id, {ACCOUNT_COLUMNS}) VALUES "
+            "INSERT INTO {} (tenant_id, {ACCOUNT_COLUMNS}) VALUES ",
+            table.table()
         ));
         sql.push_values(vec![
             self.tid.clone().into(),
@@ -89,31 +114,33 @@ impl TenantStore {
              updated_at = excluded.updated_at",
         );
         on_pool!(self.store, |pool| exec!(sql, pool));
-        let stored = self.get_provider_account(name).await?;
+        let stored = self.get_account(table, name).await?;
         Ok((stored, !existed))
     }
 
-    /// The tenant's provider accounts, by name.
-    pub async fn list_provider_accounts(&self) -> Result<Vec<StoredAccount>> {
+    /// The tenant's accounts of a table, by name.
+    pub async fn list_accounts(&self, table: AccountTable) -> Result<Vec<StoredAccount>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM provider_accounts WHERE tenant_id = "
+            "SELECT {ACCOUNT_COLUMNS} FROM {} WHERE tenant_id = ",
+            table.table()
         ));
         sql.push_arg(self.tid.clone()).push(" ORDER BY name");
         let rows = on_pool!(self.store, |pool| fetch_all!(AccountRow, sql, pool));
         Ok(rows.into_iter().map(StoredAccount::from).collect())
     }
 
-    /// One provider account by name; [`StoreError::NotFound`] when the tenant has none of
+    /// One account by name; [`StoreError::NotFound`] when the tenant has none of
     /// that name.
-    pub async fn get_provider_account(&self, name: &str) -> Result<StoredAccount> {
-        self.find_provider_account(name)
+    pub async fn get_account(&self, table: AccountTable, name: &str) -> Result<StoredAccount> {
+        self.find_account(table, name)
             .await?
-            .ok_or_else(|| StoreError::not_found(Entity::ProviderAccount, name))
+            .ok_or_else(|| StoreError::not_found(table.entity(), name))
     }
 
-    async fn find_provider_account(&self, name: &str) -> Result<Option<StoredAccount>> {
+    async fn find_account(&self, table: AccountTable, name: &str) -> Result<Option<StoredAccount>> {
         let mut sql = Sql::new(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM provider_accounts WHERE tenant_id = "
+            "SELECT {ACCOUNT_COLUMNS} FROM {} WHERE tenant_id = ",
+            table.table()
         ));
         sql.push_arg(self.tid.clone())
             .push(" AND name = ")
@@ -122,16 +149,48 @@ impl TenantStore {
         Ok(row.map(StoredAccount::from))
     }
 
-    /// Deletes a provider account; [`StoreError::NotFound`] when there is none of that name.
-    pub async fn delete_provider_account(&self, name: &str) -> Result<()> {
-        let mut sql = Sql::new("DELETE FROM provider_accounts WHERE tenant_id = ");
+    /// Deletes an account; [`StoreError::NotFound`] when there is none of that name.
+    pub async fn delete_account(&self, table: AccountTable, name: &str) -> Result<()> {
+        let mut sql = Sql::new(&format!("DELETE FROM {} WHERE tenant_id = ", table.table()));
         sql.push_arg(self.tid.clone())
             .push(" AND name = ")
             .push_arg(name.to_string());
         let deleted = on_pool!(self.store, |pool| exec!(sql, pool));
         if deleted == 0 {
-            return Err(StoreError::not_found(Entity::ProviderAccount, name));
+            return Err(StoreError::not_found(table.entity(), name));
         }
         Ok(())
+    }
+
+    /// A channel provider account ([`put_account`](Self::put_account) on the providers' table).
+    pub async fn put_provider_account(
+        &self,
+        name: &str,
+        kind: &str,
+        settings: serde_json::Value,
+        config_sealed: String,
+        now: DateTime<Utc>,
+    ) -> Result<(StoredAccount, bool)> {
+        self.put_account(
+            AccountTable::Provider,
+            name,
+            kind,
+            settings,
+            config_sealed,
+            now,
+        )
+        .await
+    }
+
+    pub async fn list_provider_accounts(&self) -> Result<Vec<StoredAccount>> {
+        self.list_accounts(AccountTable::Provider).await
+    }
+
+    pub async fn get_provider_account(&self, name: &str) -> Result<StoredAccount> {
+        self.get_account(AccountTable::Provider, name).await
+    }
+
+    pub async fn delete_provider_account(&self, name: &str) -> Result<()> {
+        self.delete_account(AccountTable::Provider, name).await
     }
 }

@@ -18,6 +18,8 @@ pub enum Entity {
     StrategyVersion,
     ContactRules,
     ProviderAccount,
+    PaymentAccount,
+    PaymentIntent,
     Task,
     Message,
 }
@@ -38,6 +40,8 @@ impl Entity {
             Entity::StrategyVersion => "strategy version",
             Entity::ContactRules => "contact rules",
             Entity::ProviderAccount => "provider account",
+            Entity::PaymentAccount => "payment account",
+            Entity::PaymentIntent => "payment",
             Entity::Task => "task",
             Entity::Message => "message",
         }

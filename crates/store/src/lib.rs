@@ -20,6 +20,7 @@ mod import;
 
 mod ledger;
 mod outbox;
+mod payments;
 mod planning;
 mod portfolio;
 pub mod retry;
@@ -39,7 +40,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use accounts::StoredAccount;
+pub use accounts::{AccountTable, StoredAccount};
 pub use contact_rules::{PutContactRules, StoredContactRules};
 pub use dispatch::{
     Applied, ContactRef, DispatchOutcome, OutboxCounts, OutboxEntry, OutboxFilter, RecordStats,
@@ -57,6 +58,7 @@ pub use conversations::{
     NewMessageTask, NewReply, TaskNote, truncate,
 };
 pub use ledger::{Collected, CurrencyTotal, NewPayment, NewPromise, PromiseOverride};
+pub use payments::{Allocation, Claim, IntentStatus, NewIntent, PaymentIntent, txid_of};
 pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
     PreparedPlans, WriteStats,
@@ -171,6 +173,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "conversations",
         include_str!("../migrations/sqlite/0014_conversations.sql"),
     ),
+    (
+        16,
+        "payments",
+        include_str!("../migrations/sqlite/0016_payments.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -237,6 +244,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         14,
         "conversations",
         include_str!("../migrations/postgres/0014_conversations.sql"),
+    ),
+    (
+        16,
+        "payments",
+        include_str!("../migrations/postgres/0016_payments.sql"),
     ),
 ];
 
