@@ -571,39 +571,66 @@ pub async fn thank_kept_promises(
         else {
             continue;
         };
-        let channel = answer_channel(channel);
-        if builtin_text(&template, channel, Language::Es).is_none() {
-            continue;
-        }
-        let points = ts.list_contact_points(kept.debtor_id).await?;
-        let Some(point) = points
-            .iter()
-            .find(|p| p.channel == channel && p.is_reachable())
-        else {
-            continue;
-        };
-        let debtor = ts.get_debtor(kept.debtor_id).await?;
-        let today = debtor
-            .timezone
-            .parse::<chrono_tz::Tz>()
-            .map(|tz| now.with_timezone(&tz).date_naive())
-            .unwrap_or_else(|_| now.date_naive());
-        let reply = NewReply {
+        let note = Note {
             debtor_id: kept.debtor_id,
             debt_id: kept.debt_id,
-            covers: vec![],
-            contact_point_id: point.id,
             channel,
-            template: Some(template.clone()),
-            body: None,
-            reply_to: None,
+            template: &template,
             idempotency_key: format!("thanks:{}", kept.promise_id),
-            local_date: today,
             reason: format!("promise {} kept", kept.promise_id),
         };
-        if ts.enqueue_reply(reply, now).await?.is_some() {
+        if queue_note(ts, note, now).await? {
             queued += 1;
         }
     }
     Ok(queued)
+}
+
+/// A message of ours that answers nothing the debtor wrote (a thanks, a confirmation).
+pub struct Note<'a> {
+    pub debtor_id: recaudo_domain::DebtorId,
+    pub debt_id: recaudo_domain::DebtId,
+    /// The channel the debtor used (a call is answered by SMS).
+    pub channel: Channel,
+    pub template: &'a str,
+    /// The same note queued twice is one contact.
+    pub idempotency_key: String,
+    pub reason: String,
+}
+
+/// Queues `note` to the debtor's reachable point on its channel, as an answer (no cap counts
+/// it; the dispatcher re-checks the contact hours and opt-outs). `false` when the template has
+/// no text for that channel, no point is reachable there, or it was queued before.
+pub async fn queue_note(ts: &TenantStore, note: Note<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let channel = answer_channel(note.channel);
+    if builtin_text(note.template, channel, Language::Es).is_none() {
+        return Ok(false);
+    }
+    let points = ts.list_contact_points(note.debtor_id).await?;
+    let Some(point) = points
+        .iter()
+        .find(|p| p.channel == channel && p.is_reachable())
+    else {
+        return Ok(false);
+    };
+    let debtor = ts.get_debtor(note.debtor_id).await?;
+    let today = debtor
+        .timezone
+        .parse::<chrono_tz::Tz>()
+        .map(|tz| now.with_timezone(&tz).date_naive())
+        .unwrap_or_else(|_| now.date_naive());
+    let reply = NewReply {
+        debtor_id: note.debtor_id,
+        debt_id: note.debt_id,
+        covers: vec![],
+        contact_point_id: point.id,
+        channel,
+        template: Some(note.template.to_string()),
+        body: None,
+        reply_to: None,
+        idempotency_key: note.idempotency_key,
+        local_date: today,
+        reason: note.reason,
+    };
+    Ok(ts.enqueue_reply(reply, now).await?.is_some())
 }

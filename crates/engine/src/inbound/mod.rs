@@ -29,7 +29,7 @@ use recaudo_domain::portfolio::Channel;
 use recaudo_domain::{ContactId, DebtorId, MessageId, TaskId};
 use recaudo_store::{MessageOutcome, NewMessage, StoreError, TenantStore};
 
-pub use actions::thank_kept_promises;
+pub use actions::{Note, queue_note, thank_kept_promises};
 pub use matching::{Match, normalize_sender};
 pub use settings::{ReplySettings, SettingsError};
 
