@@ -10,6 +10,7 @@
 
 pub mod dispatch;
 pub mod inbound;
+pub mod payments;
 mod plan;
 
 pub use plan::{

@@ -59,7 +59,7 @@ fn enabled() -> bool {
 }
 
 /// A payment account as saved: `{"name": "pix-main", "priority": 0, "config": {"kind": "pix", …}}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentAccountInput {
     pub name: String,
@@ -531,8 +531,15 @@ async fn pay_intent(
         report.cancelled_contacts = ts.cancel_planned_contacts(&paid_debts, "paid", now).await?;
         let first = intent.allocations.first().map(|a| a.debt_id);
         if let Some(debt) = first
-            && thank(ts, intent.debtor_id, debt, intent.contact_id(), &intent.id.to_string(), now)
-                .await?
+            && thank(
+                ts,
+                intent.debtor_id,
+                debt,
+                intent.contact_id(),
+                &intent.id.to_string(),
+                now,
+            )
+            .await?
         {
             report.thanked += 1;
         }

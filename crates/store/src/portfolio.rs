@@ -779,6 +779,18 @@ impl TenantStore {
             .into_domain()
     }
 
+    /// The debt the tenant knows by `external_id`, if any.
+    pub async fn find_debt_by_external_id(&self, external_id: &str) -> Result<Option<Debt>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {DEBT_COLUMNS}, {DEBT_STRATEGY_COLUMNS} FROM {DEBTS_FROM} WHERE tenant_id = "
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND external_id = ")
+            .push_arg(external_id.trim().to_string());
+        let row = on_pool!(self.store, |pool| fetch_optional!(DebtRow, sql, pool));
+        row.map(DebtRow::into_domain).transpose()
+    }
+
     pub async fn list_debts(&self, filter: &DebtFilter) -> Result<Page<Debt>> {
         let limit = page_limit(filter.limit)?;
         let mut sql = Sql::new(&format!(

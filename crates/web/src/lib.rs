@@ -18,6 +18,7 @@ mod hooks;
 mod idempotency;
 pub mod openapi;
 mod pages;
+mod payhooks;
 mod portal;
 pub mod problem;
 mod telemetry;
@@ -68,6 +69,8 @@ pub struct AppState {
     /// Where providers reach this installation (`https://collect.example.com`): Twilio signs the
     /// full URL it called. Without one, the request's `Host` over plain HTTP is assumed.
     pub public_url: Option<String>,
+    /// Whether tenants without a payment account pay through the sandbox (the demo).
+    pub payments_sandbox: bool,
     /// Tenants' providers built for webhooks, kept a few seconds.
     hook_providers: Arc<hooks::ProviderCache>,
 }
@@ -85,6 +88,7 @@ impl AppState {
             links: None,
             provider_env: recaudo_channels::ProviderEnv::new("letters".into(), None),
             public_url: None,
+            payments_sandbox: false,
             hook_providers: Arc::default(),
         }
     }
@@ -108,6 +112,11 @@ impl AppState {
     }
 
     /// The same state with the public base URL (no trailing slash needed).
+    pub fn with_payments_sandbox(mut self, on: bool) -> Self {
+        self.payments_sandbox = on;
+        self
+    }
+
     pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
         self.public_url = Some(url.into().trim_end_matches('/').to_string());
         self
@@ -121,8 +130,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     use api::{
         api_keys, contact_points, contact_rules, conversations, debtors, debts, disputes, imports,
-        messages, outbox, payments, promises, provider_accounts, strategies, tasks, templates,
-        timelines,
+        messages, outbox, payment_accounts, payments, promises, provider_accounts, strategies,
+        tasks, templates, timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -188,6 +197,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/provider-accounts/{name}",
             get(provider_accounts::get).delete(provider_accounts::delete),
+        )
+        .route(
+            "/api/v1/payment-accounts",
+            get(payment_accounts::list).post(payment_accounts::put),
+        )
+        .route(
+            "/api/v1/payment-accounts/{name}",
+            get(payment_accounts::get).delete(payment_accounts::delete),
+        )
+        .route(
+            "/api/v1/payments/reconciliation",
+            post(payment_accounts::reconcile),
         )
         .route("/api/v1/tasks", get(tasks::list))
         .route("/api/v1/tasks/{id}", get(tasks::get))
@@ -255,6 +276,7 @@ pub fn router(state: AppState) -> Router {
             "/hooks/{tenant}/{account}/{*rest}",
             get(hooks::receive_rest).post(hooks::receive_rest),
         )
+        .route("/payhooks/{tenant}/{account}", post(payhooks::receive))
         .layer(DefaultBodyLimit::max(hooks::BODY_LIMIT));
     // An inbound email's JSON carries its attachments (a photo of the receipt).
     let inbound_mail = Router::new()

@@ -601,7 +601,11 @@ pub struct Note<'a> {
 /// Queues `note` to the debtor's reachable point on its channel, as an answer (no cap counts
 /// it; the dispatcher re-checks the contact hours and opt-outs). `false` when the template has
 /// no text for that channel, no point is reachable there, or it was queued before.
-pub async fn queue_note(ts: &TenantStore, note: Note<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn queue_note(
+    ts: &TenantStore,
+    note: Note<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let channel = answer_channel(note.channel);
     if builtin_text(note.template, channel, Language::Es).is_none() {
         return Ok(false);

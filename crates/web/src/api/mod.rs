@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod imports;
 pub mod messages;
 pub mod outbox;
+pub mod payment_accounts;
 pub mod payments;
 pub mod promises;
 pub mod provider_accounts;
