@@ -3,4 +3,5 @@
 mod conversations;
 mod dispatch;
 mod dispatch_failures;
+mod payments;
 mod plan;

@@ -26,7 +26,7 @@ CREATE TABLE payment_intents (
     txid TEXT NOT NULL,
     provider_ref TEXT,
     -- The BR Code (PIX) or the provider's page (a redirect) the debtor was shown.
-    action TEXT NOT NULL,
+    action JSONB NOT NULL,
     status TEXT NOT NULL,
     origin JSONB NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
