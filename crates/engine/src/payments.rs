@@ -257,18 +257,31 @@ pub fn allocations_for(debtor: &Debtor, debts: &[Debt]) -> Result<Vec<Allocation
     Ok(out)
 }
 
+/// A payment about to start: whose, what of which debts, and where it started.
+pub struct PaymentStart<'a> {
+    pub debtor: &'a Debtor,
+    pub allocations: Vec<Allocation>,
+    /// What the provider's page says it is for (`Fatura F-123 · Empresa`).
+    pub description: String,
+    /// `{"source": "portal", "contact_id": …}`.
+    pub origin: serde_json::Value,
+}
+
 /// Starts a payment: stores the intent, asks the provider for its checkout (a BR Code is made
 /// here, offline) and records what the debtor is to be shown.
 pub async fn start_payment(
     ts: &TenantStore,
     account: &PaymentAccount,
-    debtor: &Debtor,
-    allocations: Vec<Allocation>,
-    description: String,
-    origin: serde_json::Value,
+    start: PaymentStart<'_>,
     urls: impl Fn(&PaymentIntent) -> CheckoutUrls,
     now: DateTime<Utc>,
 ) -> Result<PaymentIntent, PaymentFailure> {
+    let PaymentStart {
+        debtor,
+        allocations,
+        description,
+        origin,
+    } = start;
     let currency = allocations
         .first()
         .map(|a| a.amount.currency)

@@ -8,8 +8,8 @@ use recaudo_domain::outbox::ContactState;
 use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, DebtStatus};
 use recaudo_domain::{Country, Money, Secret};
 use recaudo_engine::payments::{
-    CheckoutUrls, PaymentAccount, PaymentSettings, allocations_for, apply_payment_events,
-    reconcile, start_payment,
+    CheckoutUrls, PaymentAccount, PaymentSettings, PaymentStart, allocations_for,
+    apply_payment_events, reconcile, start_payment,
 };
 use recaudo_payments::providers::pix::SIGNATURE_HEADER;
 use recaudo_payments::{PaymentConfig, PixConfig, Provider};
@@ -171,10 +171,12 @@ async fn a_pix_paid_lowers_balances_cancels_contacts_and_thanks_once() {
         let intent = start_payment(
             &ts,
             &account,
-            &debtor,
-            allocations,
-            "Faturas".into(),
-            serde_json::json!({"source": "portal"}),
+            PaymentStart {
+                debtor: &debtor,
+                allocations,
+                description: "Faturas".into(),
+                origin: serde_json::json!({"source": "portal"}),
+            },
             urls,
             now,
         )
@@ -259,10 +261,12 @@ async fn a_partial_payment_pays_debts_in_order_and_a_forged_report_is_refused() 
         let intent = start_payment(
             &ts,
             &account,
-            &debtor,
-            allocations_for(&debtor, &debts).unwrap(),
-            "Faturas".into(),
-            serde_json::json!({}),
+            PaymentStart {
+                debtor: &debtor,
+                allocations: allocations_for(&debtor, &debts).unwrap(),
+                description: "Faturas".into(),
+                origin: serde_json::json!({}),
+            },
             urls,
             now,
         )
@@ -309,10 +313,12 @@ async fn a_reconciliation_file_pays_by_txid_and_by_reference_once() {
         let intent = start_payment(
             &ts,
             &account,
-            &debtor,
-            allocations_for(&debtor, &debts[..1]).unwrap(),
-            "Fatura".into(),
-            serde_json::json!({}),
+            PaymentStart {
+                debtor: &debtor,
+                allocations: allocations_for(&debtor, &debts[..1]).unwrap(),
+                description: "Fatura".into(),
+                origin: serde_json::json!({}),
+            },
             urls,
             now,
         )
