@@ -197,6 +197,12 @@ fn bad_configs_name_the_field() {
     assert!(!format!("{config:?}").contains("TOPSECRET"));
     let provider = Provider::from_config(&config, http()).expect("valid");
     assert!(!format!("{provider:?}").contains("TOPSECRET"));
+    assert_eq!(
+        serde_json::to_value(&config).expect("serializes"),
+        serde_json::json!({
+            "kind": "stripe", "secret_key": "***", "webhook_secret": "***", "api_base": null
+        })
+    );
 }
 
 /// A `checkout.session.completed` event as Stripe sends it (trimmed of fields we do not read
@@ -378,4 +384,46 @@ fn event_types_map_to_statuses() {
         parse_event(bad_currency.as_bytes()),
         Err(WebhookError::Malformed(m)) if m.contains("currency")
     ));
+}
+
+mod properties {
+    use proptest::prelude::*;
+    use recaudo_payments::WebhookError;
+    use recaudo_payments::providers::stripe::{sign, verify_signature};
+
+    use crate::fixtures::now;
+
+    proptest! {
+        #[test]
+        fn what_is_signed_in_time_verifies_and_nothing_else(
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+            skew in -600i64..600,
+            flip in any::<prop::sample::Index>(),
+        ) {
+            let secret = b"whsec_prop";
+            let t = now().timestamp() + skew;
+            let header = sign(secret, t, &body);
+            let verdict = verify_signature(secret, Some(&header), &body, now());
+            if skew.abs() <= 300 {
+                prop_assert_eq!(verdict, Ok(()));
+            } else {
+                prop_assert_eq!(verdict, Err(WebhookError::Unauthorized("timestamp")));
+            }
+            if !body.is_empty() {
+                let mut tampered = body.clone();
+                let at = flip.index(tampered.len());
+                tampered[at] ^= 0x01;
+                prop_assert_eq!(
+                    verify_signature(secret, Some(&header), &tampered, now()),
+                    Err(WebhookError::Unauthorized("signature"))
+                );
+            }
+        }
+
+        #[test]
+        fn any_header_text_is_refused_without_panicking(header in "\\PC{0,120}") {
+            let verdict = verify_signature(b"s", Some(&header), b"{}", now());
+            prop_assert!(verdict.is_err());
+        }
+    }
 }
