@@ -116,3 +116,16 @@ async fn paid_notifications_round_trip_and_undated_ones_take_the_clock() {
         );
     }
 }
+
+/// The web layer shares a built account across tasks and awaits it inside axum handlers.
+#[test]
+fn providers_and_their_futures_can_cross_threads() {
+    fn shareable<T: Send + Sync + 'static>(_: &T) {}
+    fn sendable<T: Send>(_: T) {}
+    let provider = provider();
+    shareable(&provider);
+    let req = request(money("1.00", Currency::Brl));
+    let h = headers(&[]);
+    sendable(provider.create_checkout(&req));
+    sendable(provider.parse_webhook(&h, "", b"{}"));
+}
