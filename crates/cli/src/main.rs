@@ -13,6 +13,7 @@ mod examples;
 mod import;
 mod inbound;
 mod intents;
+mod pix;
 mod plan;
 mod providers;
 mod rules;
@@ -152,6 +153,8 @@ enum Command {
         #[command(subcommand)]
         command: LettersCommand,
     },
+    /// Print a PIX BR Code ("copia e cola") for one payment; --png also writes its QR image.
+    Pix(pix::PixArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -340,6 +343,7 @@ async fn run(
             plan::run(args, &store, clock.now()).await
         }
         Command::Calendar { command } => calendar::run(command, &clock),
+        Command::Pix(args) => pix::run(args),
         Command::Strategy { command } => strategy::run(command, &config).await,
         Command::Rules { command } => rules::run(command, &config).await,
         Command::Secrets { command } => providers::secrets(command),

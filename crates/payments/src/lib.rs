@@ -21,7 +21,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use recaudo_domain::Money;
 use recaudo_domain::portfolio::Language;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 pub use error::{ConfigError, PaymentError, WebhookError};
 pub use providers::mercadopago::{MercadoPago, MercadoPagoConfig};
@@ -169,8 +169,9 @@ pub trait PaymentProvider {
     ) -> impl Future<Output = Result<Vec<PaymentEvent>, WebhookError>> + Send;
 }
 
-/// A payment account's configuration as a tenant saves it: `{"kind": "stripe", …}`.
-#[derive(Debug, Clone, Deserialize)]
+/// A payment account's configuration as a tenant saves it: `{"kind": "stripe", …}`. It
+/// serializes with every secret written `"***"` (for API answers and listings).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PaymentConfig {
     Pix(PixConfig),
@@ -334,5 +335,24 @@ pub(crate) fn check_secret(
         Err(ConfigError::new(field, "must not be empty"))
     } else {
         Ok(())
+    }
+}
+
+/// Writes a secret as `"***"`: configurations are shown, never their credentials.
+pub(crate) fn mask_secret<S: Serializer>(
+    _secret: &recaudo_domain::Secret<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str("***")
+}
+
+/// [`mask_secret`] for an optional secret (`null` stays `null`).
+pub(crate) fn mask_optional_secret<S: Serializer>(
+    secret: &Option<recaudo_domain::Secret<String>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => serializer.serialize_str("***"),
+        None => serializer.serialize_none(),
     }
 }

@@ -18,12 +18,14 @@ use crate::{
 pub const DEFAULT_API_BASE: &str = "https://api.mercadopago.com";
 
 /// A Mercado Pago account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MercadoPagoConfig {
     /// `APP_USR-…` (or `TEST-…`).
+    #[serde(serialize_with = "crate::mask_secret")]
     pub access_token: Secret<String>,
     /// The secret of the account's webhook ("Webhooks" in the application's settings).
+    #[serde(serialize_with = "crate::mask_secret")]
     pub webhook_secret: Secret<String>,
     /// Default `https://api.mercadopago.com`; tests point it at a mock.
     #[serde(default)]

@@ -10,7 +10,7 @@ pub mod brcode;
 use chrono::{DateTime, Utc};
 use recaudo_domain::{Currency, Money, Secret};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::signature::{header, verify_sha256_header};
 use crate::{
@@ -23,7 +23,7 @@ use brcode::{BrCode, BrCodeError};
 pub const SIGNATURE_HEADER: &str = "x-pix-signature";
 
 /// A PIX account: the key payments go to, the name and city the payer's app shows.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PixConfig {
     /// E-mail, `+55` phone, CPF/CNPJ digits or random (EVP) key.
@@ -33,6 +33,7 @@ pub struct PixConfig {
     /// Receiver city (≤ 15 after folding accents off).
     pub merchant_city: String,
     /// Signs the PSP's webhook (`X-Pix-Signature`).
+    #[serde(serialize_with = "crate::mask_secret")]
     pub webhook_secret: Secret<String>,
 }
 

@@ -22,10 +22,10 @@ pub const SIGNATURE_HEADER: &str = "x-sandbox-signature";
 /// the sandbox moves no money, so its signature only keeps stray requests out.
 pub const DEFAULT_WEBHOOK_SECRET: &str = "recaudo-sandbox-webhook-secret";
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SandboxConfig {
-    #[serde(default)]
+    #[serde(default, serialize_with = "crate::mask_optional_secret")]
     pub webhook_secret: Option<Secret<String>>,
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use recaudo_domain::portfolio::Language;
 use recaudo_domain::{Currency, Money, Secret};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::signature::{header, verify_sha256_hex};
 use crate::{
@@ -18,12 +18,14 @@ pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
 
 /// A Stripe account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StripeConfig {
     /// `sk_live_…` / `sk_test_…` (or a restricted `rk_…` key allowed to create sessions).
+    #[serde(serialize_with = "crate::mask_secret")]
     pub secret_key: Secret<String>,
     /// The endpoint's signing secret, `whsec_…`.
+    #[serde(serialize_with = "crate::mask_secret")]
     pub webhook_secret: Secret<String>,
     /// Default `https://api.stripe.com`; tests point it at a mock.
     #[serde(default)]
