@@ -917,3 +917,62 @@ async fn the_portal_page_reads_on_a_phone_in_es_and_pt() -> Result<(), CdpError>
     server.abort();
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_script_refuses_a_wrong_key_on_a_phone() -> Result<(), CdpError> {
+    let Some(browser) = Browser::shared() else {
+        return Ok(());
+    };
+    let app = fixtures::apps()
+        .await
+        .into_iter()
+        .next()
+        .expect("a sqlite app");
+    let (base, server) = serve(app.router.clone()).await;
+    let page = browser.page_phone().await?;
+    page.goto(&format!("{base}/")).await?;
+    page.fill("#key", "rk_not_a_key").await?;
+    // The form is the script's: no new page loads, the page changes in place.
+    page.click("#keyform button[type=submit]").await?;
+    page.wait_for(
+        "document.body.innerText.includes('The API key was refused.')",
+        crate::cdp::WAIT,
+    )
+    .await?;
+    assert_eq!(page.url().await?, format!("{base}/"));
+    page.screenshot("home-refused-key").await?;
+    let findings = a11y::audit(&page).await?;
+    assert!(findings.is_empty(), "{}", a11y::report(&findings));
+    let never = page
+        .wait_for(
+            "document.title === 'never'",
+            std::time::Duration::from_millis(300),
+        )
+        .await;
+    assert!(
+        matches!(&never, Err(CdpError::Timeout { what, .. }) if what.contains("document.title === 'never'") && what.contains(&base)),
+        "{never:?}"
+    );
+    server.abort();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launched_browser_stops_when_dropped() -> Result<(), CdpError> {
+    let Some(browser) = Browser::launch() else {
+        return Ok(());
+    };
+    assert!(browser.version().await?.starts_with("Chrome/"));
+    let profile = browser.profile().to_path_buf();
+    let pid = browser.chromium_pid().await?;
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    drop(browser);
+    // The process may linger as a zombie of the watchdog for an instant: gone or dead.
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        state.is_empty() || state.contains(") Z"),
+        "Chromium {pid} still runs: {state}"
+    );
+    assert!(!profile.exists(), "{} was left behind", profile.display());
+    Ok(())
+}

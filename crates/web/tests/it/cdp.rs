@@ -26,7 +26,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// How long a command or a page load may take before the test fails saying what it waited for.
-const WAIT: Duration = Duration::from_secs(20);
+pub const WAIT: Duration = Duration::from_secs(20);
 
 /// The phone the pages are seen on: a 390×844 CSS px screen at 2× (a current mid-size phone).
 pub const PHONE_WIDTH: u32 = 390;
@@ -255,6 +255,8 @@ fn dispatch(text: &str, pending: &Pending, events: &broadcast::Sender<Event>) {
 /// A headless Chromium and the connection to it. Dropping it stops Chromium.
 pub struct Browser {
     conn: Arc<Conn>,
+    /// Chromium's profile, removed by the watchdog once Chromium stops.
+    profile: PathBuf,
     watchdog: Child,
     /// Closing it tells the watchdog to stop Chromium.
     lifeline: Option<ChildStdin>,
@@ -384,9 +386,45 @@ rm -rf "$RECAUDO_CDP_PROFILE""#;
         let conn = Conn::open(&ws_url)?;
         Ok(Browser {
             conn,
+            profile,
             watchdog,
             lifeline,
         })
+    }
+
+    /// Chromium's profile directory (gone once the browser is dropped).
+    pub fn profile(&self) -> &Path {
+        &self.profile
+    }
+
+    /// The process id of Chromium's browser process.
+    pub async fn chromium_pid(&self) -> Result<u32> {
+        let answer = self
+            .conn
+            .call(None, "SystemInfo.getProcessInfo", json!({}))
+            .await?;
+        answer
+            .get("processInfo")
+            .and_then(Value::as_array)
+            .and_then(|all| {
+                all.iter()
+                    .find(|p| p.get("type").and_then(Value::as_str) == Some("browser"))
+            })
+            .and_then(|p| p.get("id").and_then(Value::as_u64))
+            .and_then(|id| u32::try_from(id).ok())
+            .ok_or_else(|| CdpError::Answer {
+                method: "SystemInfo.getProcessInfo".into(),
+                answer: answer.to_string(),
+            })
+    }
+
+    /// The browser's version (`Browser.getVersion`'s `product`, `Chrome/…`).
+    pub async fn version(&self) -> Result<String> {
+        let answer = self
+            .conn
+            .call(None, "Browser.getVersion", json!({}))
+            .await?;
+        string_field(&answer, "product", "Browser.getVersion")
     }
 
     /// A new tab in a browser context of its own (its own cookies and storage), seen as a phone:
@@ -443,7 +481,8 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // Closing the lifeline makes the watchdog stop Chromium and remove its profile.
         drop(self.lifeline.take());
-        for _ in 0..50 {
+        // Chromium may take a few seconds to stop on a busy machine.
+        for _ in 0..WAIT.as_millis() / 100 {
             if matches!(self.watchdog.try_wait(), Ok(Some(_))) {
                 return;
             }
@@ -607,6 +646,26 @@ impl Page {
             .pointer("/result/value")
             .cloned()
             .unwrap_or(Value::Null))
+    }
+
+    /// Waits until the JavaScript expression `condition` is truthy (a page whose script
+    /// answers without loading a new page); checked every 50 ms, at most `within`
+    /// ([`WAIT`] is a good bound).
+    pub async fn wait_for(&self, condition: &str, within: Duration) -> Result<()> {
+        let check = format!("Boolean({condition})");
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if self.eval(&check).await? == Value::Bool(true) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(CdpError::Timeout {
+                    what: format!("`{condition}` on {}", self.current_url().await),
+                    secs: within.as_secs(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The URL for an error message; never fails.
