@@ -727,7 +727,9 @@ impl Page {
                 if (document.activeElement !== el) return { problem: "cannot take the focus" };
                 const set = ["date", "time", "datetime-local", "month", "week", "color", "range"];
                 if (set.includes(el.type)) return "set";
-                el.select();
+                // Emptied first (select() does not apply to every input type), then typed.
+                el.value = "";
+                el.dispatchEvent(new Event("input", { bubbles: true }));
                 return "type";
                 "#,
             )
@@ -743,19 +745,7 @@ impl Page {
                 ),
             )
             .await?;
-        } else {
-            if value.is_empty() {
-                self.call(
-                    "Input.dispatchKeyEvent",
-                    json!({ "type": "keyDown", "key": "Delete", "code": "Delete", "windowsVirtualKeyCode": 46 }),
-                )
-                .await?;
-                self.call(
-                    "Input.dispatchKeyEvent",
-                    json!({ "type": "keyUp", "key": "Delete", "code": "Delete", "windowsVirtualKeyCode": 46 }),
-                )
-                .await?;
-            }
+        } else if !value.is_empty() {
             self.call("Input.insertText", json!({ "text": value }))
                 .await?;
         }
