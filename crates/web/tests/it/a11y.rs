@@ -107,74 +107,197 @@ pub async fn labels(page: &Page) -> Result<Vec<Finding>> {
     .await
 }
 
+/// A colour as CSS computes it, 0–255 per channel, alpha 0–1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rgba {
+    pub r: f64,
+    pub g: f64,
+    pub b: f64,
+    pub a: f64,
+}
+
+impl Rgba {
+    pub const WHITE: Rgba = Rgba {
+        r: 255.0,
+        g: 255.0,
+        b: 255.0,
+        a: 1.0,
+    };
+
+    /// Parses a computed colour: `rgb(r, g, b)`, `rgba(r, g, b, a)` (commas or spaces, `/`
+    /// before alpha, alpha as a number or a percentage) or `color(srgb r g b [/ a])`.
+    pub fn parse(css: &str) -> Option<Rgba> {
+        let css = css.trim();
+        let (body, scale) = if let Some(rest) = css
+            .strip_prefix("rgba(")
+            .or_else(|| css.strip_prefix("rgb("))
+        {
+            (rest.strip_suffix(')')?, 1.0)
+        } else {
+            (css.strip_prefix("color(srgb ")?.strip_suffix(')')?, 255.0)
+        };
+        let parts: Vec<&str> = body
+            .split(|c: char| c == ',' || c == '/' || c.is_whitespace())
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.len() != 3 && parts.len() != 4 {
+            return None;
+        }
+        let number = |p: &str| p.parse::<f64>().ok().filter(|v| v.is_finite());
+        let channel = |p: &str| number(p).map(|v| (v * scale).clamp(0.0, 255.0));
+        let a = match parts.get(3) {
+            None => 1.0,
+            Some(p) => match p.strip_suffix('%') {
+                Some(percent) => number(percent)? / 100.0,
+                None => number(p)?,
+            }
+            .clamp(0.0, 1.0),
+        };
+        Some(Rgba {
+            r: channel(parts[0])?,
+            g: channel(parts[1])?,
+            b: channel(parts[2])?,
+            a,
+        })
+    }
+
+    /// This colour painted over `below` (which is opaque).
+    pub fn over(self, below: Rgba) -> Rgba {
+        let mix = |top: f64, bottom: f64| top * self.a + bottom * (1.0 - self.a);
+        Rgba {
+            r: mix(self.r, below.r),
+            g: mix(self.g, below.g),
+            b: mix(self.b, below.b),
+            a: 1.0,
+        }
+    }
+
+    /// WCAG 2.x relative luminance.
+    pub fn luminance(self) -> f64 {
+        let linear = |v: f64| {
+            let v = v / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * linear(self.r) + 0.7152 * linear(self.g) + 0.0722 * linear(self.b)
+    }
+
+    pub fn hex(self) -> String {
+        let byte = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+        format!(
+            "#{:02x}{:02x}{:02x}",
+            byte(self.r),
+            byte(self.g),
+            byte(self.b)
+        )
+    }
+}
+
+/// The WCAG 2.x contrast ratio of two opaque colours, from 1 to 21.
+pub fn contrast_ratio(one: Rgba, other: Rgba) -> f64 {
+    let (a, b) = (one.luminance(), other.luminance());
+    (a.max(b) + 0.05) / (a.min(b) + 0.05)
+}
+
+/// The least contrast text needs: 3:1 when large (≥ 24 px, or ≥ 18.66 px bold), else 4.5:1.
+pub fn required_ratio(font_px: f64, weight: u32) -> f64 {
+    if font_px >= 24.0 || (weight >= 700 && font_px >= 18.66) {
+        3.0
+    } else {
+        4.5
+    }
+}
+
+/// What the page says about one element with text of its own.
+#[derive(Debug, Deserialize)]
+struct TextStyle {
+    selector: String,
+    color: String,
+    /// Background colours from the element up to the first opaque one.
+    backgrounds: Vec<String>,
+    size: f64,
+    weight: u32,
+}
+
 /// The WCAG 2.x contrast of every visible element with text of its own, against the first
 /// opaque background up the tree (semi-transparent ones composited over it; white below all):
 /// at least 4.5:1, or 3:1 for large text (≥ 24 px, or ≥ 18.66 px bold). Disabled controls are
 /// exempt, as WCAG has it; text over a background image is not judged.
 pub async fn contrast(page: &Page) -> Result<Vec<Finding>> {
-    findings(
-        page,
-        r##"
-  function parse(c) {
-    let m = /^rgba?\(([^)]*)\)$/.exec(c);
-    if (m) {
-      const p = m[1].split(/[\s,\/]+/).filter(Boolean);
-      const alpha = p.length > 3 ? (p[3].endsWith("%") ? parseFloat(p[3]) / 100 : parseFloat(p[3])) : 1;
-      return { r: parseFloat(p[0]), g: parseFloat(p[1]), b: parseFloat(p[2]), a: alpha };
-    }
-    m = /^color\(srgb ([^)]*)\)$/.exec(c);
-    if (m) {
-      const p = m[1].split(/[\s\/]+/).filter(Boolean).map(parseFloat);
-      return { r: p[0] * 255, g: p[1] * 255, b: p[2] * 255, a: p.length > 3 ? p[3] : 1 };
-    }
-    return null;
-  }
-  function over(top, bottom) {
-    const a = top.a;
-    return { r: top.r * a + bottom.r * (1 - a), g: top.g * a + bottom.g * (1 - a), b: top.b * a + bottom.b * (1 - a), a: 1 };
-  }
-  function luminance(c) {
-    const f = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
-  }
-  function hex(c) {
-    return "#" + [c.r, c.g, c.b].map(v => Math.round(v).toString(16).padStart(2, "0")).join("");
-  }
+    let js = format!(
+        r##"(() => {{ {DESCRIBE_JS}
+{VISIBLE_JS}
   const out = [];
   const skip = ["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "OPTION", "TITLE", "HEAD"];
-  for (const el of document.querySelectorAll("body, body *")) {
+  for (const el of document.querySelectorAll("body, body *")) {{
     if (skip.includes(el.tagName) || !visible(el) || el.disabled) continue;
     const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim() !== "");
     if (!own) continue;
     const cs = getComputedStyle(el);
-    const color = parse(cs.color);
-    if (!color) { out.push({ check: "contrast", selector: cssPath(el), detail: "unreadable colour " + cs.color }); continue; }
-    const layers = [];
+    const backgrounds = [];
     let image = false;
-    for (let n = el; n; n = n.parentElement) {
+    for (let n = el; n; n = n.parentElement) {{
       const s = getComputedStyle(n);
-      if (s.backgroundImage && s.backgroundImage !== "none") { image = true; break; }
-      const bg = parse(s.backgroundColor);
-      if (bg && bg.a > 0) { layers.push(bg); if (bg.a >= 1) break; }
-    }
+      if (s.backgroundImage && s.backgroundImage !== "none") {{ image = true; break; }}
+      backgrounds.push(s.backgroundColor);
+      if (/^rgb\(/.test(s.backgroundColor)) break;
+    }}
     if (image) continue;
-    let background = { r: 255, g: 255, b: 255, a: 1 };
-    for (let i = layers.length - 1; i >= 0; i--) background = over(layers[i], background);
-    const fg = color.a < 1 ? over(color, background) : color;
-    const [l1, l2] = [luminance(fg), luminance(background)].sort((x, y) => y - x);
-    const ratio = (l1 + 0.05) / (l2 + 0.05);
-    const size = parseFloat(cs.fontSize);
-    const bold = parseInt(cs.fontWeight, 10) >= 700;
-    const large = size >= 24 || (bold && size >= 18.66);
-    const need = large ? 3 : 4.5;
-    if (ratio < need)
-      out.push({ check: "contrast", selector: cssPath(el), detail: hex(fg) + " on " + hex(background)
-        + " is " + ratio.toFixed(2) + ":1, needs " + need + ":1 (" + size + "px" + (bold ? " bold" : "") + ")" });
-  }
+    out.push({{ selector: cssPath(el), color: cs.color, backgrounds,
+      size: parseFloat(cs.fontSize), weight: parseInt(cs.fontWeight, 10) || 400 }});
+  }}
   return out;
-"##,
-    )
-    .await
+}})()"##
+    );
+    let value = page.eval(&js).await?;
+    let styles: Vec<TextStyle> =
+        serde_json::from_value(value.clone()).map_err(|_| CdpError::Answer {
+            method: "the contrast check".into(),
+            answer: value.to_string(),
+        })?;
+    let mut findings = Vec::new();
+    for style in styles {
+        let unreadable = |css: &str| Finding {
+            check: "contrast".into(),
+            selector: style.selector.clone(),
+            detail: format!("unreadable colour {css}"),
+        };
+        let Some(color) = Rgba::parse(&style.color) else {
+            findings.push(unreadable(&style.color));
+            continue;
+        };
+        let mut background = Rgba::WHITE;
+        let mut layers = Vec::new();
+        for css in &style.backgrounds {
+            match Rgba::parse(css) {
+                Some(layer) => layers.push(layer),
+                None => findings.push(unreadable(css)),
+            }
+        }
+        for layer in layers.iter().rev() {
+            background = layer.over(background);
+        }
+        let text = color.over(background);
+        let ratio = contrast_ratio(text, background);
+        let need = required_ratio(style.size, style.weight);
+        if ratio < need {
+            findings.push(Finding {
+                check: "contrast".into(),
+                selector: style.selector,
+                detail: format!(
+                    "{} on {} is {ratio:.2}:1, needs {need}:1 ({} px, weight {})",
+                    text.hex(),
+                    background.hex(),
+                    style.size,
+                    style.weight
+                ),
+            });
+        }
+    }
+    Ok(findings)
 }
 
 /// Buttons and links in forms are at least [`TAP_TARGET`] CSS px wide and high.
@@ -324,4 +447,100 @@ pub async fn audit(page: &Page) -> Result<Vec<Finding>> {
     all.extend(contrast(page).await?);
     all.extend(tap_targets(page).await?);
     Ok(all)
+}
+
+/// The colour arithmetic, without a browser.
+mod arithmetic {
+    use super::{Rgba, contrast_ratio, required_ratio};
+    use proptest::prelude::*;
+
+    fn rgb(r: f64, g: f64, b: f64) -> Rgba {
+        Rgba { r, g, b, a: 1.0 }
+    }
+
+    #[test]
+    fn computed_colours_parse() {
+        assert_eq!(Rgba::parse("rgb(29, 35, 42)"), Some(rgb(29.0, 35.0, 42.0)));
+        assert_eq!(
+            Rgba::parse("rgba(0, 0, 0, 0)"),
+            Some(Rgba {
+                a: 0.0,
+                ..rgb(0.0, 0.0, 0.0)
+            })
+        );
+        assert_eq!(
+            Rgba::parse("rgb(255 128 0 / 50%)"),
+            Some(Rgba {
+                a: 0.5,
+                ..rgb(255.0, 128.0, 0.0)
+            })
+        );
+        assert_eq!(
+            Rgba::parse("color(srgb 1 0.5 0 / 0.25)"),
+            Some(Rgba {
+                a: 0.25,
+                ..rgb(255.0, 127.5, 0.0)
+            })
+        );
+        for bad in [
+            "",
+            "red",
+            "rgb(1, 2)",
+            "rgb(1, 2, 3, 4, 5)",
+            "rgb(a, b, c)",
+            "oklch(0.5 0.1 30)",
+            "rgb(1, 2, 3",
+        ] {
+            assert_eq!(Rgba::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn wcag_reference_ratios() {
+        let white = Rgba::WHITE;
+        let black = rgb(0.0, 0.0, 0.0);
+        assert!((contrast_ratio(black, white) - 21.0).abs() < 1e-9);
+        assert!((contrast_ratio(white, white) - 1.0).abs() < 1e-9);
+        // #767676 is the lightest grey that passes 4.5:1 on white; #777777 fails.
+        assert!(contrast_ratio(rgb(118.0, 118.0, 118.0), white) >= 4.5);
+        assert!(contrast_ratio(rgb(119.0, 119.0, 119.0), white) < 4.5);
+        // Half-transparent black on white is #808080.
+        let half = Rgba { a: 0.5, ..black }.over(white);
+        assert_eq!(half.hex(), "#808080");
+        assert_eq!(required_ratio(16.0, 400), 4.5);
+        assert_eq!(required_ratio(18.66, 700), 3.0);
+        assert_eq!(required_ratio(18.66, 400), 4.5);
+        assert_eq!(required_ratio(24.0, 400), 3.0);
+    }
+
+    proptest! {
+        #[test]
+        fn printed_colours_parse_back(r in 0u8.., g in 0u8.., b in 0u8.., alpha in 0u8..=100) {
+            let a = f64::from(alpha) / 100.0;
+            let want = Rgba { r: f64::from(r), g: f64::from(g), b: f64::from(b), a };
+            prop_assert_eq!(Rgba::parse(&format!("rgba({r}, {g}, {b}, {a})")), Some(want));
+            prop_assert_eq!(Rgba::parse(&format!("rgb({r} {g} {b} / {alpha}%)")), Some(want));
+            prop_assert_eq!(Rgba::parse(&format!("rgb({r}, {g}, {b})")), Some(Rgba { a: 1.0, ..want }));
+        }
+
+        #[test]
+        fn ratios_are_symmetric_and_bounded(a in any::<[u8; 3]>(), b in any::<[u8; 3]>()) {
+            let one = rgb(a[0].into(), a[1].into(), a[2].into());
+            let other = rgb(b[0].into(), b[1].into(), b[2].into());
+            let ratio = contrast_ratio(one, other);
+            prop_assert!((1.0..=21.0 + 1e-9).contains(&ratio));
+            prop_assert!((ratio - contrast_ratio(other, one)).abs() < 1e-12);
+        }
+
+        #[test]
+        fn compositing_stays_between_the_colours(top in any::<[u8; 3]>(), below in any::<[u8; 3]>(), alpha in 0.0f64..=1.0) {
+            let layer = Rgba { r: top[0].into(), g: top[1].into(), b: top[2].into(), a: alpha };
+            let base = rgb(below[0].into(), below[1].into(), below[2].into());
+            let mixed = layer.over(base);
+            for (m, t, b) in [(mixed.r, layer.r, base.r), (mixed.g, layer.g, base.g), (mixed.b, layer.b, base.b)] {
+                prop_assert!(m >= t.min(b) - 1e-9 && m <= t.max(b) + 1e-9);
+            }
+            prop_assert_eq!(mixed.a, 1.0);
+        }
+    }
 }

@@ -410,7 +410,7 @@ async fn the_dashboard_shows_live_counts_and_the_messages_as_sent() {
 // ---- accessibility checks (`a11y`) and screenshots kept as artifacts.
 
 /// Serves `router` on a loopback port; the base URL and the server's task.
-async fn serve(router: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
+pub async fn serve(router: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -635,7 +635,7 @@ async fn the_accessibility_checks_find_each_fault() -> Result<(), CdpError> {
 
 /// A debtor of the tenant called `tenant` in `language`, with two open debts and an e-mail
 /// sent about both; the app (with links signed by `signer`) and that e-mail's contact.
-async fn debtor_with_email(
+pub async fn debtor_with_email(
     app: &fixtures::App,
     tenant: &str,
     language: recaudo_domain::portfolio::Language,
@@ -747,7 +747,7 @@ async fn debtor_with_email(
 }
 
 /// The app of the first test store with links signed for `base`, served; the signer too.
-async fn linked_site() -> (
+pub async fn linked_site() -> (
     fixtures::App,
     String,
     recaudo_channels::links::LinkSigner,
