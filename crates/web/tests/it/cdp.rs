@@ -328,7 +328,6 @@ rm -rf "$RECAUDO_CDP_PROFILE""#;
                 "--mute-audio",
                 "--force-color-profile=srgb",
                 "--remote-debugging-port=0",
-                "--remote-allow-origins=*",
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
