@@ -1,5 +1,6 @@
 //! Accessibility checks run inside a page ([`crate::cdp::Page`]): labels and names, focus order
-//! by real Tab presses, text contrast (WCAG 2.x) and tap target size. Each returns findings; a
+//! by real Tab presses, text contrast (WCAG 2.x), tap target size and reflow to the phone's
+//! width. Each returns findings; a
 //! test asserts there are none (`assert!(f.is_empty(), "{}", report(&f))`).
 
 use std::fmt;
@@ -15,7 +16,7 @@ pub const TAP_TARGET: f64 = 44.0;
 /// One problem a check found.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Finding {
-    /// `label`, `name`, `alt`, `lang`, `focus`, `contrast` or `tap-target`.
+    /// `label`, `name`, `alt`, `lang`, `focus`, `contrast`, `tap-target` or `reflow`.
     pub check: String,
     /// A CSS path to the element (`html` for the page).
     pub selector: String,
@@ -323,6 +324,37 @@ pub async fn tap_targets(page: &Page) -> Result<Vec<Finding>> {
     .await
 }
 
+/// The page fits the phone's width (WCAG 1.4.10, reflow): laid out at the screen's width (a
+/// page without `<meta name="viewport">` is laid out at 980 px and shrunk), and nothing makes
+/// it scroll sideways (the widest offenders are named).
+pub async fn reflow(page: &Page) -> Result<Vec<Finding>> {
+    findings(
+        page,
+        r##"
+  const out = [];
+  // The layout viewport: a phone zooms out to show a too-wide page, so innerWidth grows with it.
+  const width = document.documentElement.clientWidth;
+  if (width > screen.width)
+    out.push({ check: "reflow", selector: "html", detail: "laid out " + width + " px wide on a "
+      + screen.width + " px screen (a viewport meta tag is missing?)" });
+  const scroll = document.documentElement.scrollWidth;
+  if (scroll > width) {
+    const wide = Array.from(document.querySelectorAll("body *"))
+      .filter(el => visible(el) && el.getBoundingClientRect().right > width + 0.5)
+      .filter(el => !Array.from(el.children).some(c => c.getBoundingClientRect().right > width + 0.5))
+      .slice(0, 5);
+    for (const el of wide)
+      out.push({ check: "reflow", selector: cssPath(el), detail: "reaches " + Math.round(el.getBoundingClientRect().right)
+        + " px: the page scrolls sideways (" + scroll + " px wide, the screen " + width + " px)" });
+    if (!wide.length)
+      out.push({ check: "reflow", selector: "html", detail: "the page scrolls sideways (" + scroll + " px wide, the screen " + width + " px)" });
+  }
+  return out;
+"##,
+    )
+    .await
+}
+
 /// The focus order as Tab presses found it.
 #[derive(Debug, Clone)]
 pub struct FocusOrder {
@@ -440,12 +472,13 @@ pub async fn focus_order(page: &Page) -> Result<FocusOrder> {
     Ok(FocusOrder { reached, findings })
 }
 
-/// All four checks: labels, focus order, contrast and tap targets.
+/// All the checks: labels, focus order, contrast, tap targets and reflow.
 pub async fn audit(page: &Page) -> Result<Vec<Finding>> {
     let mut all = labels(page).await?;
     all.extend(focus_order(page).await?.findings);
     all.extend(contrast(page).await?);
     all.extend(tap_targets(page).await?);
+    all.extend(reflow(page).await?);
     Ok(all)
 }
 

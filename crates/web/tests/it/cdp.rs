@@ -299,13 +299,21 @@ impl Browser {
             what: format!("create the profile {}", profile.display()),
             source,
         })?;
-        // The watchdog runs Chromium in the background and waits for its stdin to close.
+        // The watchdog runs Chromium in a process group of its own and waits for its stdin to
+        // close; then it stops the whole group (renderers and helpers write to the profile as
+        // they stop, so all of them), killing what still runs after 5 s, and removes the profile.
         let script = r#"chromium="$1"; shift
-"$chromium" "$@" </dev/null &
+setsid "$chromium" "$@" </dev/null &
 pid=$!
 read -r _ignored
-kill "$pid" 2>/dev/null
+kill -TERM -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
+tries=0
+while kill -0 -- -"$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do
+  sleep 0.1
+  tries=$((tries + 1))
+done
+kill -KILL -- -"$pid" 2>/dev/null
 rm -rf "$RECAUDO_CDP_PROFILE""#;
         let mut watchdog = Command::new("sh")
             .arg("-c")
