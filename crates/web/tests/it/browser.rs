@@ -1000,3 +1000,43 @@ async fn a_launched_browser_stops_when_dropped() -> Result<(), CdpError> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_passes_the_accessibility_checks_on_a_phone() -> Result<(), CdpError> {
+    let Some(browser) = Browser::shared() else {
+        return Ok(());
+    };
+    let app = fixtures::apps()
+        .await
+        .into_iter()
+        .next()
+        .expect("a sqlite app");
+    sent_outbox(&app).await;
+    let (base, server) = serve(app.router.clone()).await;
+    let page = browser.page_phone().await?;
+    page.goto(&format!("{base}/#key={}", app.a)).await?;
+    page.wait_for(
+        "document.querySelector('[data-refreshed]') && document.querySelectorAll('#outbox tr').length === 2",
+        crate::cdp::WAIT,
+    )
+    .await?;
+    page.screenshot("dashboard-phone").await?;
+    // The sent messages are rows a keyboard reaches, before the button that forgets the key.
+    let order = a11y::focus_order(&page).await?;
+    let rows: Vec<usize> = order
+        .reached
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.tag == "tr")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(rows.len(), 2, "{:?}", order.reached);
+    let forget = order
+        .position(|f| f.text == "Forget the key")
+        .expect("the Forget button");
+    assert!(rows.iter().all(|&row| row < forget), "{:?}", order.reached);
+    let findings = a11y::audit(&page).await?;
+    assert!(findings.is_empty(), "{}", a11y::report(&findings));
+    server.abort();
+    Ok(())
+}
