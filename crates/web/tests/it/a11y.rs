@@ -361,7 +361,8 @@ pub struct FocusOrder {
     /// The elements in the order Tab reached them (the page's end excluded).
     pub reached: Vec<FocusedElement>,
     /// Positive `tabindex`, a focusable element never reached or reached twice, an element
-    /// reached out of document order.
+    /// reached out of document order, an element that looks the same with the focus (WCAG
+    /// 2.4.7).
     pub findings: Vec<Finding>,
 }
 
@@ -392,6 +393,13 @@ pub async fn focus_order(page: &Page) -> Result<FocusOrder> {
   document.body.prepend(start);
   start.focus();
   start.remove();
+  // How each element looks without the focus, to tell whether the focus shows.
+  const look = el => {{
+    const s = getComputedStyle(el);
+    return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.backgroundColor,
+      s.color, s.borderTopColor, s.borderBottomColor, s.borderBottomWidth, s.textDecorationLine].join("|");
+  }};
+  window.__a11yFocus = {{ all, look, before: all.map(look) }};
   return {{ expected: all.map(cssPath), positive }};
 }})()"##
         ))
@@ -433,6 +441,18 @@ pub async fn focus_order(page: &Page) -> Result<FocusOrder> {
         if reached.iter().any(|r| r.selector == focused.selector) {
             // Back to the start: the page's end was passed without leaving it.
             break;
+        }
+        let shows = page
+            .eval(
+                "(() => { const f = window.__a11yFocus, el = document.activeElement,                  i = f.all.indexOf(el); return i < 0 || f.look(el) !== f.before[i]; })()",
+            )
+            .await?;
+        if shows == Value::Bool(false) {
+            findings.push(Finding {
+                check: "focus".into(),
+                selector: focused.selector.clone(),
+                detail: "shows no sign of having the focus (outline, shadow, colours)".into(),
+            });
         }
         reached.push(focused);
     }

@@ -444,6 +444,7 @@ button { min-width: 48px; min-height: 48px; }</style></head>
 const FIXTURE_FAULTS: &str = r##"<!doctype html>
 <html><head><meta charset="utf-8"><title>Faults</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<style>#tiny:focus { outline: none; }</style>
 <body style="background: #ffffff">
 <form>
 <input id="nolabel" name="x">
@@ -630,6 +631,15 @@ async fn the_accessibility_checks_find_each_fault() -> Result<(), CdpError> {
     let order = a11y::focus_order(&page).await?;
     let ids: Vec<&str> = order.reached.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["nolabel", "tiny", "empty"]);
+    assert!(
+        order
+            .findings
+            .iter()
+            .any(|f| f.selector == "#tiny"
+                && f.detail.starts_with("shows no sign of having the focus")),
+        "{}",
+        a11y::report(&order.findings)
+    );
     let details: Vec<&str> = order
         .findings
         .iter()
@@ -645,7 +655,7 @@ async fn the_accessibility_checks_find_each_fault() -> Result<(), CdpError> {
         "{}",
         a11y::report(&order.findings)
     );
-    assert_eq!(order.findings.len(), 2, "{}", a11y::report(&order.findings));
+    assert_eq!(order.findings.len(), 3, "{}", a11y::report(&order.findings));
     server.abort();
     Ok(())
 }
