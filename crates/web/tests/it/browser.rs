@@ -466,6 +466,20 @@ fn fixture_router() -> axum::Router {
         .route("/form", get(|| async { Html(FIXTURE_FORM) }))
         .route("/faults", get(|| async { Html(FIXTURE_FAULTS) }))
         .route(
+            "/language",
+            get(|headers: axum::http::HeaderMap| async move {
+                let language = headers
+                    .get("accept-language")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;");
+                Html(format!(
+                    "<!doctype html><html lang=\"en\"><title>Language</title><p id=\"language\">{language}</p></html>"
+                ))
+            }),
+        )
+        .route(
             "/echo",
             axum::routing::post(|body: String| async move {
                 let body = body
@@ -560,6 +574,13 @@ async fn the_harness_fills_and_submits_a_form_on_a_phone() -> Result<(), CdpErro
         "{}",
         reflow[0]
     );
+
+    // A phone set to Colombian Spanish asks for it.
+    page.set_locale("es-CO").await?;
+    page.goto(&format!("{base}/language")).await?;
+    let asked = page.text("#language").await?;
+    assert!(asked.starts_with("es-CO"), "{asked}");
+    assert_eq!(page.eval("navigator.language").await?, "es-CO");
 
     // What a missing element says: its selector and the page.
     let missing = page.text("#nowhere").await.expect_err("no such element");
@@ -868,6 +889,7 @@ async fn the_unsubscribe_page_is_used_on_a_phone_in_es_and_pt() -> Result<(), Cd
             ),
         };
         let page = browser.page_phone().await?;
+        page.set_locale(lang).await?;
         page.goto(&format!(
             "{base}/t/u/{}",
             links.token(LinkPurpose::Unsubscribe, contact)
@@ -922,12 +944,19 @@ async fn the_portal_page_reads_on_a_phone_in_es_and_pt() -> Result<(), CdpError>
             ),
         };
         let page = browser.page_phone().await?;
+        page.set_locale(lang).await?;
         page.goto(&format!(
             "{base}/p/{}",
             links.token(LinkPurpose::Portal, contact)
         ))
         .await?;
         assert_eq!(page.eval("document.documentElement.lang").await?, lang);
+        // The phone is set to the debtor's language, as the debtor's own would be.
+        assert_eq!(page.eval("navigator.language").await?, lang);
+        assert_eq!(
+            page.eval("new Intl.NumberFormat().format(1234.5)").await?,
+            "1.234,5"
+        );
         assert_eq!(page.text("h1").await?, title);
         assert!(page.text("main").await?.contains(hello), "{code}");
         let shown = page.text(".total").await?;

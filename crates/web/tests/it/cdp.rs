@@ -607,6 +607,26 @@ impl Page {
         }
     }
 
+    /// Makes the phone speak `locale` (a BCP 47 tag, `pt-BR`): `navigator.language`, `Intl`
+    /// formats and the `Accept-Language` header of its requests.
+    pub async fn set_locale(&self, locale: &str) -> Result<()> {
+        self.call(
+            "Emulation.setLocaleOverride",
+            json!({ "locale": locale.replace('-', "_") }),
+        )
+        .await?;
+        self.call(
+            "Emulation.setUserAgentOverride",
+            json!({
+                "userAgent": PHONE_USER_AGENT,
+                "platform": "Android",
+                "acceptLanguage": locale,
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Opens `url` and waits for its load event.
     pub async fn goto(&self, url: &str) -> Result<()> {
         let mut events = self.conn.subscribe();
