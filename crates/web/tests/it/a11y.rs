@@ -1,7 +1,7 @@
 //! Accessibility checks run inside a page ([`crate::cdp::Page`]): labels and names, focus order
 //! by real Tab presses, text contrast (WCAG 2.x), tap target size and reflow to the phone's
-//! width. Each returns findings; a
-//! test asserts there are none (`assert!(f.is_empty(), "{}", report(&f))`).
+//! width. Each returns findings; a test asserts there are none
+//! (`assert!(f.is_empty(), "{}", report(&f))`).
 
 use std::fmt;
 

@@ -41,8 +41,8 @@ pub enum CdpError {
     Launch(String),
     #[error("{method} failed: {message}")]
     Protocol { method: String, message: String },
-    #[error("timed out after {secs} s waiting for {what}")]
-    Timeout { what: String, secs: u64 },
+    #[error("timed out after {after:?} waiting for {what}")]
+    Timeout { what: String, after: Duration },
     #[error("the browser closed the connection while waiting for {0}")]
     Closed(String),
     #[error("`{selector}` matches nothing on {url}")]
@@ -169,7 +169,7 @@ impl Conn {
             Ok(Err(message)) => Err(CdpError::Launch(message)),
             Err(_) => Err(CdpError::Timeout {
                 what: format!("the websocket {ws_url}"),
-                secs: WAIT.as_secs(),
+                after: WAIT,
             }),
         }
     }
@@ -211,7 +211,7 @@ impl Conn {
                 }
                 Err(CdpError::Timeout {
                     what: format!("the answer to {method}"),
-                    secs: WAIT.as_secs(),
+                    after: WAIT,
                 })
             }
         }
@@ -602,7 +602,7 @@ impl Page {
             Ok(result) => result,
             Err(_) => Err(CdpError::Timeout {
                 what: what.to_string(),
-                secs: WAIT.as_secs(),
+                after: WAIT,
             }),
         }
     }
@@ -688,7 +688,7 @@ impl Page {
             if tokio::time::Instant::now() >= deadline {
                 return Err(CdpError::Timeout {
                     what: format!("`{condition}` on {}", self.current_url().await),
-                    secs: within.as_secs(),
+                    after: within,
                 });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
