@@ -908,6 +908,7 @@ async fn the_unsubscribe_page_is_used_on_a_phone_in_es_and_pt() -> Result<(), Cd
         assert_ne!(cp.consent.status, ConsentStatus::OptedOut, "{code}");
 
         page.submit_and_wait("button[type=submit]").await?;
+        assert_eq!(page.status().await?, 200, "{code}");
         assert_eq!(page.text("h1").await?, done_title, "{code}");
         assert!(page.text("main").await?.contains(done), "{code}");
         page.screenshot(&format!("unsubscribe-{code}-done")).await?;
@@ -1076,6 +1077,45 @@ async fn the_dashboard_passes_the_accessibility_checks_on_a_phone() -> Result<()
     assert!(rows.iter().all(|&row| row < forget), "{:?}", order.reached);
     let findings = a11y::audit(&page).await?;
     assert!(findings.is_empty(), "{}", a11y::report(&findings));
+    server.abort();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_link_shows_the_neutral_page_on_a_phone() -> Result<(), CdpError> {
+    use recaudo_channels::links::LinkPurpose;
+
+    let Some(browser) = Browser::shared() else {
+        return Ok(());
+    };
+    let (app, base, links, server) = linked_site().await;
+    let (_, contact, _) = debtor_with_email(
+        &app,
+        "Luz do Vale",
+        recaudo_domain::portfolio::Language::Pt,
+        "Maria Souza",
+    )
+    .await;
+    let mut forged = links.token(LinkPurpose::Portal, contact);
+    let last = if forged.ends_with('A') { "B" } else { "A" };
+    forged.replace_range(forged.len() - 1.., last);
+    let page = browser.page_phone().await?;
+    page.set_locale("pt-BR").await?;
+    page.goto(&format!("{base}/p/{forged}")).await?;
+    assert_eq!(page.status().await?, 404);
+    let text = page.text("main").await?;
+    assert!(text.contains("Este link não é válido"), "{text}");
+    assert!(!text.contains("Maria"), "{text}");
+    page.screenshot("portal-forged-link").await?;
+    let findings = a11y::audit(&page).await?;
+    assert!(findings.is_empty(), "{}", a11y::report(&findings));
+    // The genuine link answers 200.
+    page.goto(&format!(
+        "{base}/p/{}",
+        links.token(LinkPurpose::Portal, contact)
+    ))
+    .await?;
+    assert_eq!(page.status().await?, 200);
     server.abort();
     Ok(())
 }

@@ -911,6 +911,20 @@ impl Page {
         Ok(url.as_str().unwrap_or_default().to_string())
     }
 
+    /// The HTTP status of the page's document (as its navigation timing has it).
+    pub async fn status(&self) -> Result<u16> {
+        let status = self
+            .eval("performance.getEntriesByType('navigation').map(n => n.responseStatus)[0]")
+            .await?;
+        status
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .ok_or_else(|| CdpError::Answer {
+                method: "PerformanceNavigationTiming.responseStatus".into(),
+                answer: status.to_string(),
+            })
+    }
+
     /// The document as it is now (after scripts), serialized.
     pub async fn html(&self) -> Result<String> {
         let html = self.eval("document.documentElement.outerHTML").await?;
