@@ -1,9 +1,11 @@
 //! The crate's integration tests, one module per area, linked as one test binary; `fixtures`
 //! holds what they share.
 
+mod a11y;
 mod agents;
 mod bad_input;
 mod browser;
+mod cdp;
 mod contact_rules;
 mod dispatch_api;
 mod docs_and_ops;
