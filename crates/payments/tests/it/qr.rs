@@ -60,7 +60,7 @@ fn the_image_has_a_quiet_zone_and_the_asked_scale() {
     assert_eq!(info.width, info.height);
     // Version 1 is 21 modules; 4 of quiet zone each side; 3 pixels a module.
     assert_eq!(info.width, (21 + 8) * 3);
-    let mut pixels = vec![0; reader.output_buffer_size()];
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a bounded image")];
     reader.next_frame(&mut pixels).expect("pixels");
     let side = info.width as usize;
     let quiet = 4 * 3;
