@@ -21,6 +21,7 @@ mod import;
 mod ledger;
 mod outbox;
 mod planning;
+mod portal;
 mod portfolio;
 pub mod retry;
 mod rows;
@@ -60,6 +61,10 @@ pub use ledger::{Collected, CurrencyTotal, NewPayment, NewPromise, PromiseOverri
 pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
     PreparedPlans, WriteStats,
+};
+pub use portal::{
+    DEFAULT_LINK_DAYS, EvidenceInfo, LOGO_MAX_BYTES, NewEvidence, NewPortalTask, PortalSettings,
+    PutPortalSettings, image_type,
 };
 pub use portfolio::{
     DebtFilter, DebtorFilter, ERASED_EVENT_KEYS, NewContactPoint, NewDebt, NewDebtor, Page,
@@ -171,6 +176,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "conversations",
         include_str!("../migrations/sqlite/0014_conversations.sql"),
     ),
+    (
+        17,
+        "portal",
+        include_str!("../migrations/sqlite/0017_portal.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -237,6 +247,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         14,
         "conversations",
         include_str!("../migrations/postgres/0014_conversations.sql"),
+    ),
+    (
+        17,
+        "portal",
+        include_str!("../migrations/postgres/0017_portal.sql"),
     ),
 ];
 
