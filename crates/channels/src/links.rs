@@ -7,7 +7,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use recaudo_domain::ContactId;
+use chrono::{DateTime, Utc};
+use recaudo_domain::{ContactId, DebtorId};
 
 use crate::signature::{constant_time_eq, hmac_sha256};
 
@@ -21,6 +22,9 @@ pub enum LinkPurpose {
     /// An email's reply address (`r+TOKEN@…`): not a URL, and case-insensitive (mail servers
     /// may fold the local part), see [`LinkSigner::reply_token`].
     Reply,
+    /// A debtor's portal link an agent sends by hand: it names the debtor and when it was
+    /// issued (see [`LinkSigner::debtor_token`]), and is served under `/p/` like `Portal`.
+    Debtor,
 }
 
 impl LinkPurpose {
@@ -31,6 +35,7 @@ impl LinkPurpose {
             LinkPurpose::Click => b"click",
             LinkPurpose::Unsubscribe => b"unsubscribe",
             LinkPurpose::Reply => b"reply",
+            LinkPurpose::Debtor => b"debtor",
         }
     }
 
@@ -42,6 +47,7 @@ impl LinkPurpose {
             LinkPurpose::Click => "/t/c/",
             LinkPurpose::Unsubscribe => "/t/u/",
             LinkPurpose::Reply => "",
+            LinkPurpose::Debtor => "/p/",
         }
     }
 }
@@ -138,6 +144,58 @@ impl LinkSigner {
         format!("ctc_{}", ulid.to_ascii_uppercase()).parse().ok()
     }
 
+    /// The token of a debtor's own portal link, issued at `issued` (whole seconds): the
+    /// debtor's ULID, the issue time as 8 hex digits of Unix seconds, and the MAC of both
+    /// (50 characters, so it never reads as a contact's 42-character token).
+    pub fn debtor_token(&self, debtor: DebtorId, issued: DateTime<Utc>) -> String {
+        let id = debtor.to_string();
+        let ulid = id.trim_start_matches("dbr_");
+        let seconds = u32::try_from(issued.timestamp().max(0)).unwrap_or(u32::MAX);
+        let payload = format!("{ulid}{seconds:08x}");
+        let mac = URL_SAFE_NO_PAD.encode(self.mac(LinkPurpose::Debtor, &payload));
+        format!("{payload}{mac}")
+    }
+
+    /// The full URL of a debtor's own portal link.
+    pub fn debtor_url(&self, debtor: DebtorId, issued: DateTime<Utc>) -> String {
+        format!("{}/p/{}", self.base_url, self.debtor_token(debtor, issued))
+    }
+
+    /// The debtor and issue time a debtor token names, if it is genuine.
+    pub fn verify_debtor(&self, token: &str) -> Option<(DebtorId, DateTime<Utc>)> {
+        if token.len() != 26 + 8 + 16 || !token.is_ascii() {
+            return None;
+        }
+        let (payload, mac) = token.split_at(34);
+        let given = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        if !constant_time_eq(&self.mac(LinkPurpose::Debtor, payload), &given) {
+            return None;
+        }
+        let (ulid, seconds) = payload.split_at(26);
+        let seconds = u32::from_str_radix(seconds, 16).ok()?;
+        let issued = DateTime::from_timestamp(i64::from(seconds), 0)?;
+        Some((format!("dbr_{ulid}").parse().ok()?, issued))
+    }
+
+    /// A form's anti-forgery value: HMAC of "csrf", the page's token, the form's name and the
+    /// hour it was issued (hours since the Unix epoch), as 22 URL-safe characters.
+    pub fn csrf(&self, token: &str, form: &str, hour: i64) -> String {
+        let mut message = b"csrf:".to_vec();
+        message.extend_from_slice(token.as_bytes());
+        message.push(b':');
+        message.extend_from_slice(form.as_bytes());
+        message.push(b':');
+        message.extend_from_slice(hour.to_string().as_bytes());
+        let mut mac = hmac_sha256(&self.key, &message);
+        mac.truncate(16);
+        URL_SAFE_NO_PAD.encode(mac)
+    }
+
+    /// Whether `given` is the anti-forgery value of this form issued at `hour` (constant time).
+    pub fn csrf_matches(&self, token: &str, form: &str, hour: i64, given: &str) -> bool {
+        constant_time_eq(self.csrf(token, form, hour).as_bytes(), given.as_bytes())
+    }
+
     /// The contact a token names, if it is genuine and for `purpose`.
     pub fn verify(&self, purpose: LinkPurpose, token: &str) -> Option<ContactId> {
         if token.len() != 26 + 16 || !token.is_ascii() {
@@ -185,5 +243,34 @@ mod tests {
                 .url(LinkPurpose::Open, contact)
                 .starts_with("http://127.0.0.1:8080/t/o/")
         );
+    }
+
+    #[test]
+    fn a_debtor_token_names_its_debtor_and_issue_time() {
+        let signer = LinkSigner::new(b"key", "http://127.0.0.1:8080");
+        let other = LinkSigner::new(b"other key", "http://127.0.0.1:8080");
+        let debtor = DebtorId::generate();
+        let issued = DateTime::from_timestamp(1_795_000_000, 0).expect("a time");
+        let token = signer.debtor_token(debtor, issued);
+        assert_eq!(token.len(), 50);
+        assert_eq!(signer.verify_debtor(&token), Some((debtor, issued)));
+        assert_eq!(other.verify_debtor(&token), None);
+        assert_eq!(signer.verify(LinkPurpose::Portal, &token), None);
+        // Moving the issue time (to escape expiry) breaks the MAC.
+        let mut later = token.clone();
+        later.replace_range(26..34, &format!("{:08x}", 1_795_000_000u32 + 86_400));
+        assert_eq!(signer.verify_debtor(&later), None);
+        let contact = signer.token(LinkPurpose::Portal, ContactId::generate());
+        assert_eq!(signer.verify_debtor(&contact), None);
+        assert!(
+            signer
+                .debtor_url(debtor, issued)
+                .starts_with("http://127.0.0.1:8080/p/")
+        );
+        let csrf = signer.csrf(&token, "promise", 10);
+        assert!(signer.csrf_matches(&token, "promise", 10, &csrf));
+        assert!(!signer.csrf_matches(&token, "promise", 11, &csrf));
+        assert!(!signer.csrf_matches(&token, "dispute", 10, &csrf));
+        assert!(!other.csrf_matches(&token, "promise", 10, &csrf));
     }
 }

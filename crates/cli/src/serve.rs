@@ -115,12 +115,16 @@ pub async fn serve(
     if let Some(on_ready) = on_ready {
         on_ready(local);
     }
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving");
+    // The portal limits requests per client IP: the peer address reaches handlers.
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("serving");
     if let Some(planner) = planner {
         planner.abort();
     }

@@ -610,44 +610,8 @@ impl TenantStore {
         origin: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<Vec<ContactPointId>> {
-        let mut changed = Vec::new();
-        for &point in points {
-            let cp = self.get_contact_point(point).await?;
-            if cp.opted_out_at.is_some() {
-                continue;
-            }
-            let mut sql = Sql::new(
-                "UPDATE contact_points SET consent_status = 'opted_out', consent_source = 'reply', consent_at = ",
-            );
-            sql.push_arg(now)
-                .push(", opted_out_at = ")
-                .push_arg(now)
-                .push(" WHERE tenant_id = ")
-                .push_arg(self.tid.clone())
-                .push(" AND id = ")
-                .push_arg(point)
-                .push(" AND opted_out_at IS NULL");
-            let event = insert_event(
-                &self.tid,
-                NewEvent {
-                    debtor_id: debtor,
-                    debt_id: None,
-                    kind: EventKind::OptedOut,
-                    at: now,
-                    recorded_at: now,
-                    data: crate::ledger::with_origin(
-                        serde_json::json!({
-                            "contact_point_id": point, "channel": cp.channel, "source": "reply",
-                        }),
-                        origin,
-                    ),
-                },
-            );
-            if self.run_tx_counting_first(vec![sql, event]).await? > 0 {
-                changed.push(point);
-            }
-        }
-        Ok(changed)
+        self.opt_out_points(debtor, points, "reply", origin, now)
+            .await
     }
 
     /// Marks a contact point as not the debtor's (the person who answered is someone else): it

@@ -22,6 +22,7 @@ pub enum Entity {
     PaymentIntent,
     Task,
     Message,
+    Evidence,
 }
 
 impl Entity {
@@ -44,6 +45,7 @@ impl Entity {
             Entity::PaymentIntent => "payment",
             Entity::Task => "task",
             Entity::Message => "message",
+            Entity::Evidence => "evidence",
         }
     }
 }

@@ -109,6 +109,7 @@ enum Column {
     Date(Vec<Option<NaiveDate>>),
     Time(Vec<Option<DateTime<Utc>>>),
     Json(Vec<Option<sqlx::types::Json<Box<serde_json::value::RawValue>>>>),
+    Bytes(Vec<Vec<u8>>),
 }
 
 impl Column {
@@ -123,6 +124,7 @@ impl Column {
                 (Column::Time(Vec::with_capacity(len)), "timestamptz[]")
             }
             Arg::Json(_) | Arg::OptJson(_) => (Column::Json(Vec::with_capacity(len)), "jsonb[]"),
+            Arg::Bytes(_) => (Column::Bytes(Vec::with_capacity(len)), "bytea[]"),
         }
     }
 
@@ -140,6 +142,7 @@ impl Column {
             (Column::Time(values), Arg::OptTime(value)) => values.push(value),
             (Column::Json(values), Arg::Json(value)) => values.push(Some(Json(value))),
             (Column::Json(values), Arg::OptJson(value)) => values.push(value.map(Json)),
+            (Column::Bytes(values), Arg::Bytes(value)) => values.push(value),
             _ => return Err(StoreError::Bulk("rows of one set differ in shape".into())),
         }
         Ok(())
@@ -361,6 +364,7 @@ impl WriteSets for sqlx::Transaction<'_, sqlx::Postgres> {
                     Column::Date(values) => query.bind(values),
                     Column::Time(values) => query.bind(values),
                     Column::Json(values) => query.bind(values),
+                    Column::Bytes(values) => query.bind(values),
                 };
             }
             query.execute(&mut **self).await?;

@@ -22,6 +22,7 @@ mod ledger;
 mod outbox;
 mod payments;
 mod planning;
+mod portal;
 mod portfolio;
 pub mod retry;
 mod rows;
@@ -62,6 +63,10 @@ pub use payments::{Allocation, Claim, IntentStatus, NewIntent, PaymentIntent, tx
 pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
     PreparedPlans, WriteStats,
+};
+pub use portal::{
+    DEFAULT_LINK_DAYS, EvidenceInfo, LOGO_MAX_BYTES, NewEvidence, NewPortalTask, PortalSettings,
+    PutPortalSettings, image_type,
 };
 pub use portfolio::{
     DebtFilter, DebtorFilter, ERASED_EVENT_KEYS, NewContactPoint, NewDebt, NewDebtor, Page,
@@ -178,6 +183,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "payments",
         include_str!("../migrations/sqlite/0016_payments.sql"),
     ),
+    (
+        17,
+        "portal",
+        include_str!("../migrations/sqlite/0017_portal.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -249,6 +259,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         16,
         "payments",
         include_str!("../migrations/postgres/0016_payments.sql"),
+    ),
+    (
+        17,
+        "portal",
+        include_str!("../migrations/postgres/0017_portal.sql"),
     ),
 ];
 

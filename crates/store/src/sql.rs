@@ -18,6 +18,8 @@ pub(crate) enum Arg {
     /// JSON text, already serialized (it is written as is by both drivers).
     Json(Box<RawValue>),
     OptJson(Option<Box<RawValue>>),
+    /// Raw bytes (BLOB in SQLite, BYTEA in PostgreSQL).
+    Bytes(Vec<u8>),
 }
 
 /// The JSON text of `v`.
@@ -28,6 +30,12 @@ pub(crate) fn raw_json<T: serde::Serialize + ?Sized>(value: &T) -> crate::Result
 /// The JSON text of a `Value` (which always serializes).
 fn raw_value(value: &serde_json::Value) -> Box<RawValue> {
     raw_json(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(v)
+    }
 }
 
 impl From<&str> for Arg {
@@ -245,6 +253,7 @@ macro_rules! bind_args {
                 $crate::sql::Arg::OptTime(v) => query.bind(v),
                 $crate::sql::Arg::Json(v) => query.bind(sqlx::types::Json(v)),
                 $crate::sql::Arg::OptJson(v) => query.bind(v.map(sqlx::types::Json)),
+                $crate::sql::Arg::Bytes(v) => query.bind(v),
             };
         }
         query

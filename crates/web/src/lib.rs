@@ -37,6 +37,7 @@ use tower_http::trace::TraceLayer;
 
 pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 pub use openapi::ApiDoc;
+pub use portal::PortalLimits;
 pub use problem::Problem;
 pub use telemetry::install_metrics_recorder;
 
@@ -73,6 +74,10 @@ pub struct AppState {
     pub payments_sandbox: bool,
     /// Tenants' providers built for webhooks, kept a few seconds.
     hook_providers: Arc<hooks::ProviderCache>,
+    /// The debtor portal's rate limits (tests set them low).
+    pub portal_limits: PortalLimits,
+    /// The portal's request counters.
+    portal_rates: Arc<portal::RateLimiter>,
 }
 
 impl AppState {
@@ -90,6 +95,8 @@ impl AppState {
             public_url: None,
             payments_sandbox: false,
             hook_providers: Arc::default(),
+            portal_limits: PortalLimits::default(),
+            portal_rates: Arc::default(),
         }
     }
 
@@ -128,6 +135,7 @@ impl AppState {
 /// Layers, outermost first: tracing → problem documents for bare error statuses → metrics →
 /// (API only) authentication → body limit → idempotency → handler.
 pub fn router(state: AppState) -> Router {
+    use api::portal as portal_api;
     use api::{
         api_keys, contact_points, contact_rules, conversations, debtors, debts, disputes, imports,
         messages, outbox, payment_accounts, payments, promises, provider_accounts, strategies,
@@ -242,6 +250,23 @@ pub fn router(state: AppState) -> Router {
             post(templates::render),
         )
         .route("/api/v1/outbox/{id}", get(outbox::get))
+        .route(
+            "/api/v1/portal-settings",
+            get(portal_api::get_settings).put(portal_api::put_settings),
+        )
+        .route(
+            "/api/v1/debtors/{id}/portal-links/revoke",
+            post(portal_api::revoke),
+        )
+        .route("/api/v1/debtors/{id}/portal-link", post(portal_api::issue))
+        .route(
+            "/api/v1/disputes/{id}/evidence",
+            get(portal_api::evidence_list),
+        )
+        .route(
+            "/api/v1/disputes/{id}/evidence/{evidence_id}",
+            get(portal_api::evidence_get),
+        )
         .route("/api/v1/api_keys", get(api_keys::list))
         .route("/api/v1/api_keys/{id}", delete(api_keys::revoke))
         .layer(from_fn_with_state(idem.clone(), idempotency::middleware))
@@ -289,8 +314,7 @@ pub fn router(state: AppState) -> Router {
         ));
 
     // The debtor's pages answer HTML, errors included, so they stay outside `problemize`.
-    let debtor_pages = Router::new()
-        .route("/p/{token}", get(portal::page))
+    let debtor_pages = portal::routes()
         .route("/t/o/{token}", get(tracking::open))
         .route("/t/c/{token}", get(tracking::click))
         .route(

@@ -95,6 +95,12 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::templates::render,
         api::api_keys::list,
         api::api_keys::revoke,
+        api::portal::get_settings,
+        api::portal::put_settings,
+        api::portal::revoke,
+        api::portal::issue,
+        api::portal::evidence_list,
+        api::portal::evidence_get,
     ),
     components(schemas(Problem, ProblemError)),
     modifiers(&Conventions),
@@ -118,6 +124,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         (name = "outbox", description = "Contacts as sent: provider, cost, delivery times, the message as the debtor got it, and counts"),
         (name = "templates", description = "Message templates per channel and language: the defaults, the tenant's overrides (checked on save, with line and column), and previews of what would go out"),
         (name = "api keys", description = "The tenant's API keys: list (never the key itself) and revoke"),
+        (name = "portal", description = "The debtor portal: the tenant's branding and link lifetime, a debtor's links (issue by hand, revoke)"),
     )
 )]
 pub struct ApiDoc;

@@ -152,7 +152,7 @@ impl Statement {
                 // Only present optional values were converted above.
                 Arg::OptDate(date) => date.and_then(|_| converted.next().map(String::as_str)),
                 Arg::OptTime(time) => time.and_then(|_| converted.next().map(String::as_str)),
-                Arg::Int(_) | Arg::OptInt(_) | Arg::Bool(_) => None,
+                Arg::Int(_) | Arg::OptInt(_) | Arg::Bool(_) | Arg::Bytes(_) => None,
             };
             // SAFETY: `stmt` is a live prepared statement with at least `row.len()` parameters
             // (same shape as the statement text); text pointers stay valid until after step.
@@ -162,6 +162,13 @@ impl Statement {
                         ffi::sqlite3_bind_int64(stmt, idx, *value)
                     }
                     (Arg::Bool(value), _) => ffi::sqlite3_bind_int64(stmt, idx, i64::from(*value)),
+                    (Arg::Bytes(value), _) => ffi::sqlite3_bind_blob(
+                        stmt,
+                        idx,
+                        value.as_ptr() as *const std::ffi::c_void,
+                        value.len() as c_int,
+                        ffi::SQLITE_STATIC(),
+                    ),
                     (_, Some(value)) => ffi::sqlite3_bind_text(
                         stmt,
                         idx,

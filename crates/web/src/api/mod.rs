@@ -13,6 +13,7 @@ pub mod messages;
 pub mod outbox;
 pub mod payment_accounts;
 pub mod payments;
+pub mod portal;
 pub mod promises;
 pub mod provider_accounts;
 pub mod strategies;

@@ -16,4 +16,5 @@ mod inbox;
 mod isolation;
 mod ledger;
 mod messages;
+mod portal;
 mod templates;
