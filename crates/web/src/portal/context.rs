@@ -287,6 +287,14 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         Ok(debts) => debts,
         Err(error) => return Err(LinkError::Store(error).into_page()),
     };
+    // Paying is offered when an account takes the currency of the debts to pay.
+    let can_pay = match debts.iter().find(|d| !d.balance.is_zero_or_less()) {
+        Some(debt) => match crate::payhooks::accounts(state, &ts).await {
+            Ok(accounts) => !accounts.for_currency(debt.balance.currency).is_empty(),
+            Err(error) => return Err(LinkError::Store(error).into_page()),
+        },
+        None => false,
+    };
     let form = request
         .subpath
         .rsplit('/')
@@ -311,7 +319,7 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         now,
         today,
         tz,
-        can_pay: false,
+        can_pay,
         can_plan: false,
         form,
         subpath: request.subpath.to_string(),

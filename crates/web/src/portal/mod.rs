@@ -18,6 +18,7 @@ pub mod context;
 mod home;
 pub mod layout;
 mod optout;
+mod pay;
 // mod preferences;
 mod promise;
 pub mod security;
@@ -27,7 +28,7 @@ pub mod text;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub(crate) use context::{LinkError, Linked, linked};
 pub(crate) use layout::{escape, html_page};
@@ -47,5 +48,9 @@ pub(crate) fn routes() -> Router<AppState> {
             get(promise::form).post(promise::submit),
         )
         .route("/p/{token}/opt-out", get(optout::form).post(optout::submit))
+        .route("/p/{token}/pay", get(pay::form).post(pay::submit))
+        .route("/p/{token}/pay/{intent}", get(pay::intent_page))
+        .route("/p/{token}/pay/{intent}/qr.png", get(pay::qr))
+        .route("/p/{token}/pay/{intent}/simulate", post(pay::simulate))
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
