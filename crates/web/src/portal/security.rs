@@ -123,6 +123,12 @@ fn cross_site(ctx: &PortalCtx) -> bool {
         return true;
     };
     let origin = origin.trim_end_matches('/');
+    // The portal's `Referrer-Policy: no-referrer` makes browsers send `Origin: null` with its
+    // own form posts: then only `Sec-Fetch-Site: same-origin` (checked above when present)
+    // tells them from a post of another site or a sandboxed frame.
+    if origin == "null" {
+        return headers.get("sec-fetch-site").is_none();
+    }
     let mut own: Vec<String> = vec![origin_of(ctx.signer.base_url())];
     if let Some(public) = &ctx.state.public_url {
         own.push(origin_of(public));

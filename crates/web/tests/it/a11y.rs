@@ -382,9 +382,19 @@ pub async fn focus_order(page: &Page) -> Result<FocusOrder> {
         .eval(&format!(
             r##"(() => {{ {DESCRIBE_JS}
 {VISIBLE_JS}
+  // A radio group is one Tab stop (its checked radio, or its first when none is): the
+  // arrow keys move within it.
+  const radioStop = el => {{
+    if (el.type !== "radio" || !el.name) return true;
+    const group = Array.from((el.form || document).querySelectorAll('input[type="radio"]'))
+      .filter(r => r.name === el.name && r.form === el.form && !r.disabled && visible(r));
+    const checked = group.find(r => r.checked);
+    return el === (checked || group[0]);
+  }};
   const focusable = 'a[href], area[href], button, input:not([type="hidden"]), select, textarea, iframe, summary, [tabindex], [contenteditable=""], [contenteditable="true"]';
   const all = Array.from(document.querySelectorAll(focusable))
-    .filter(el => !el.disabled && el.tabIndex >= 0 && visible(el) && !el.closest("[inert]"));
+    .filter(el => !el.disabled && el.tabIndex >= 0 && visible(el) && !el.closest("[inert]"))
+    .filter(radioStop);
   const positive = Array.from(document.querySelectorAll("[tabindex]"))
     .filter(el => el.tabIndex > 0).map(cssPath);
   // Tab starts from a focus point at the top of the body that Tab itself never visits.

@@ -17,4 +17,5 @@ mod isolation;
 mod ledger;
 mod messages;
 mod portal;
+mod portal_browser;
 mod templates;

@@ -240,7 +240,14 @@ async fn home_renders_in_three_languages_with_headers_and_one_visit_a_day() {
             assert_eq!(resp.headers[name], value, "{db}: {name}");
         }
         // Days late from the debtor's today (23 November): 13 and none.
-        contains(&resp, db, &["<td class=\"num\">13</td>", "Em dia"]);
+        contains(
+            &resp,
+            db,
+            &[
+                "data-label=\"Dias de atraso\"><span>13</span></td>",
+                "Em dia",
+            ],
+        );
         for (lang, shown) in [
             (
                 "es",
