@@ -25,8 +25,8 @@ const SECRET_FIELDS: &[&str] = &["secret_key", "webhook_secret", "access_token"]
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "name": "pix-main", "kind": "pix", "priority": 0, "enabled": true,
-    "config": {"kind": "pix", "key": "cobranca@example.com.br", "name": "EMPRESA EXEMPLO",
-               "city": "SAO PAULO", "webhook_secret": "***"},
+    "config": {"kind": "pix", "key": "cobranca@example.com.br", "merchant_name": "EMPRESA EXEMPLO",
+               "merchant_city": "SAO PAULO", "webhook_secret": "***"},
     "webhook_url": "/payhooks/ten_01J…/pix-main",
     "created_at": "2026-12-01T12:00:00Z", "updated_at": "2026-12-01T12:00:00Z"
 }))]

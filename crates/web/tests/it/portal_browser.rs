@@ -353,6 +353,20 @@ async fn a_debtor_pays_by_pix_on_a_phone_in_pt() -> Result<(), CdpError> {
     let payments = ts.list_payments(debt.id).await.expect("payments");
     assert_eq!(payments.len(), 1);
     assert_eq!(payments[0].amount, debt.balance);
+    // The PSP sends its report again: nothing changes.
+    let (status, _) = http(
+        &site.base,
+        "POST",
+        &hook,
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Pix-Signature", &signature),
+        ],
+        &report,
+    )
+    .await;
+    assert_eq!(status, 200, "a replay is acknowledged");
+    assert_eq!(ts.list_payments(debt.id).await.expect("payments").len(), 1);
     let other = ts.get_debt(debts[1].id).await.expect("debt");
     assert_eq!(other.status, DebtStatus::Open, "the other debt stays open");
     site.server.abort();
