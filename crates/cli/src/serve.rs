@@ -55,7 +55,10 @@ pub async fn serve(
     env.installation_accounts = Arc::new(config.provider_accounts()?);
     let mut state = recaudo_web::AppState::new(store, Arc::clone(&clock))
         .with_links(links.clone())
-        .with_provider_env(env.clone());
+        .with_provider_env(env.clone())
+        // Tenants without a payment account of their own pay through the sandbox where the
+        // channels are the sandbox's too (the demo, a trial).
+        .with_payments_sandbox(d.sandbox);
     // Without a configured public URL, webhooks are taken to have come to the `Host` they name.
     if let Some(url) = &d.public_url {
         state = state.with_public_url(url.clone());
