@@ -20,6 +20,7 @@ pub enum Entity {
     ProviderAccount,
     Task,
     Message,
+    Plan,
 }
 
 impl Entity {
@@ -40,6 +41,7 @@ impl Entity {
             Entity::ProviderAccount => "provider account",
             Entity::Task => "task",
             Entity::Message => "message",
+            Entity::Plan => "plan",
         }
     }
 }

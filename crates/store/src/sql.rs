@@ -130,7 +130,8 @@ id_args!(
     ImportId,
     TaskId,
     MessageId,
-    NoteId
+    NoteId,
+    PlanId
 );
 
 /// SQL text with its arguments; `arg` appends a value and returns its `$n` placeholder.
