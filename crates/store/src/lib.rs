@@ -21,6 +21,7 @@ mod import;
 mod ledger;
 mod outbox;
 mod planning;
+mod plans;
 mod portfolio;
 pub mod retry;
 mod rows;
@@ -61,6 +62,7 @@ pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
     PreparedPlans, WriteStats,
 };
+pub use plans::{InstalmentDue, PlanSettled};
 pub use portfolio::{
     DebtFilter, DebtorFilter, ERASED_EVENT_KEYS, NewContactPoint, NewDebt, NewDebtor, Page,
     normalize_contact_address,
@@ -171,6 +173,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "conversations",
         include_str!("../migrations/sqlite/0014_conversations.sql"),
     ),
+    (
+        15,
+        "plans",
+        include_str!("../migrations/sqlite/0015_plans.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -237,6 +244,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         14,
         "conversations",
         include_str!("../migrations/postgres/0014_conversations.sql"),
+    ),
+    (
+        15,
+        "plans",
+        include_str!("../migrations/postgres/0015_plans.sql"),
     ),
 ];
 
