@@ -11,6 +11,7 @@
 pub mod dispatch;
 pub mod inbound;
 mod plan;
+pub mod plans;
 
 pub use plan::{
     CONTACTS_WRITTEN_TOTAL, DECISIONS_TOTAL, DEFAULT_BATCH, PlanError, PlanReport, PlanRunOptions,

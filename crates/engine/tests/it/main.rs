@@ -4,3 +4,4 @@ mod conversations;
 mod dispatch;
 mod dispatch_failures;
 mod plan;
+mod plans;
