@@ -267,9 +267,15 @@ async fn a_missed_instalment_breaks_the_plan_and_collection_resumes() {
         let mut rules = ts.plan_rules().await.unwrap();
         rules.enabled = false;
         ts.put_plan_rules(&rules, day(12, 22)).await.unwrap();
-        let err = quote_for(&ts, &debtor, &[after.clone()], &request(), date(12, 22))
-            .await
-            .unwrap_err();
+        let err = quote_for(
+            &ts,
+            &debtor,
+            std::slice::from_ref(&after),
+            &request(),
+            date(12, 22),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, PlanFailure::Disabled), "{db}: {err}");
         rules.enabled = true;
         ts.put_plan_rules(&rules, day(12, 22)).await.unwrap();
