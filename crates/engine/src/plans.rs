@@ -36,7 +36,7 @@ pub enum PlanFailure {
 }
 
 /// The local day of a debtor (the tenant's zone when theirs does not parse).
-fn local_today(ts: &TenantStore, debtor: &Debtor, now: DateTime<Utc>) -> NaiveDate {
+pub fn debtor_today(ts: &TenantStore, debtor: &Debtor, now: DateTime<Utc>) -> NaiveDate {
     debtor
         .timezone
         .parse::<Tz>()
@@ -96,7 +96,7 @@ pub async fn accept(
     origin: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<Plan, PlanFailure> {
-    let today = local_today(ts, debtor, now);
+    let today = debtor_today(ts, debtor, now);
     let quote = quote_for(ts, debtor, debts, request, today).await?;
     let ids: Vec<DebtId> = debts.iter().map(|d| d.id).collect();
     let plan = ts.create_plan(debtor.id, &ids, &quote, origin, now).await?;
@@ -196,7 +196,7 @@ pub async fn settle_and_remind(
                         body: None,
                         reply_to: None,
                         idempotency_key: reminder_key(&due.plan_id.to_string(), due.number),
-                        local_date: local_today(ts, &debtor, now),
+                        local_date: debtor_today(ts, &debtor, now),
                         reason: format!(
                             "instalment {} of {} of plan {}: {} due {}",
                             due.number, due.of, due.plan_id, due.amount, due.due_on

@@ -12,6 +12,7 @@ pub mod imports;
 pub mod messages;
 pub mod outbox;
 pub mod payments;
+pub mod plans;
 pub mod promises;
 pub mod provider_accounts;
 pub mod strategies;

@@ -14,4 +14,5 @@ mod inbox;
 mod isolation;
 mod ledger;
 mod messages;
+mod plans;
 mod templates;
