@@ -6,9 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use recaudo_channels::templates::InstalmentLine;
+use recaudo_domain::outbox::Contact;
 use recaudo_domain::plans::{Plan, PlanQuote, PlanRequest, PlanStatus, quote, round_minor};
 use recaudo_domain::portfolio::{Channel, ContactPoint, Debt, DebtStatus, Debtor};
-use recaudo_domain::{DebtId, Money, MoneyError};
+use recaudo_domain::{DebtId, Money, MoneyError, PlanId};
 use recaudo_store::{NewReply, StoreError, TenantStore};
 
 /// The template of the message that confirms an accepted plan.
@@ -214,6 +216,50 @@ pub async fn settle_and_remind(
             .await?;
     }
     Ok(report)
+}
+
+/// The instalment a plan's message (`plan_confirmed`: the first after the down payment;
+/// `instalment_reminder`: the one its key names) is about, read from the plan its idempotency
+/// key names; none for any other contact, or when the plan is gone.
+pub async fn instalment_line(
+    ts: &TenantStore,
+    contact: &Contact,
+) -> Result<Option<InstalmentLine>, StoreError> {
+    let template = contact.template.as_deref();
+    if !matches!(template, Some(PLAN_CONFIRMED | INSTALMENT_REMINDER)) {
+        return Ok(None);
+    }
+    let mut parts = contact.idempotency_key.split(':');
+    let (Some("plan"), Some(plan), Some(which)) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let Ok(plan_id) = plan.parse::<PlanId>() else {
+        return Ok(None);
+    };
+    let number = if which == "confirmed" {
+        1
+    } else {
+        match which.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => return Ok(None),
+        }
+    };
+    let plan = match ts.get_plan(plan_id).await {
+        Ok(plan) => plan,
+        Err(StoreError::NotFound { .. }) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let of = plan.instalments.iter().filter(|i| i.number > 0).count() as u32;
+    Ok(plan
+        .instalments
+        .iter()
+        .find(|i| i.number == number)
+        .map(|i| InstalmentLine {
+            number,
+            of,
+            amount: i.amount,
+            date: i.due_on,
+        }))
 }
 
 /// The idempotency key of an instalment's reminder.

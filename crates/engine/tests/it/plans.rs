@@ -3,17 +3,20 @@
 //! paused, instalments reminded two days before and paid, the plan completed; or an instalment
 //! missed past grace, the plan broken and collection resumed.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use recaudo_domain::event::EventKind;
 use recaudo_domain::outbox::Contact;
 use recaudo_domain::plans::{InstalmentStatus, PlanRequest, PlanStatus};
 use recaudo_domain::portfolio::{Channel, Consent, ConsentStatus, Debt, DebtStatus, Debtor};
-use recaudo_domain::{Country, Currency, Money};
+use recaudo_domain::{Country, Currency, FixedClock, Money};
 use recaudo_engine::plan_all;
 use recaudo_engine::plans::{INSTALMENT_REMINDER, PLAN_CONFIRMED, PlanFailure, accept, quote_for};
 use recaudo_store::testing::stores;
 use recaudo_store::*;
 
+use crate::conversations::{dispatcher, sent_content};
 use crate::plan::at;
 
 const STRATEGY: &str = "id: plans\nversion: 1\npriority: 1\n\
@@ -156,6 +159,16 @@ async fn an_accepted_plan_pauses_collection_is_reminded_paid_and_completed() {
         let sent = contacts(&ts, &debtor).await;
         assert_eq!(sent.len(), 1, "{db}: {sent:?}");
         assert_eq!(sent[0].template.as_deref(), Some(PLAN_CONFIRMED), "{db}");
+        // The confirmation goes out with the plan's balance (the down payment is in) and its
+        // first instalment.
+        let clock = Arc::new(FixedClock::new(day(12, 2)));
+        let d = dispatcher(&store, clock.clone());
+        d.run_once().await.unwrap();
+        let text = sent_content(&d, &ts, &sent[0]).await.preview().to_string();
+        assert!(
+            text.contains("135.000") && text.contains("1 de 3") && text.contains("45.000"),
+            "{db}: {text}"
+        );
 
         // Past the due date the strategy stays paused; the reminder of 20 December goes on the
         // 18th, not before.
@@ -179,6 +192,16 @@ async fn an_accepted_plan_pauses_collection_is_reminded_paid_and_completed() {
         assert_eq!(
             reminders[0].idempotency_key,
             format!("plan:{}:1:reminder", plan.id)
+        );
+        clock.set(day(12, 19));
+        d.run_once().await.unwrap();
+        let text = sent_content(&d, &ts, &reminders[0])
+            .await
+            .preview()
+            .to_string();
+        assert!(
+            text.contains("(1 de 3)") && text.contains("45.000") && text.contains("20/12/2026"),
+            "{db}: {text}"
         );
 
         pay(&ts, &debt, 45_000, day(12, 19)).await;
