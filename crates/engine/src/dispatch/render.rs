@@ -146,7 +146,9 @@ impl Renderer {
         Ok(context)
     }
 
-    /// The message for `contact` to `point`, sent through account `account` at `now`.
+    /// The message for `contact` to `point`, sent through account `account` at `now`, with the
+    /// plan instalment it is about, if any.
+    #[allow(clippy::too_many_arguments)]
     pub fn message(
         &self,
         tenant: &Tenant,
