@@ -23,6 +23,7 @@ mod outbox;
 mod payments;
 mod planning;
 mod portal;
+mod plans;
 mod portfolio;
 pub mod retry;
 mod rows;
@@ -68,6 +69,7 @@ pub use portal::{
     DEFAULT_LINK_DAYS, EvidenceInfo, LOGO_MAX_BYTES, NewEvidence, NewPortalTask, PortalSettings,
     PutPortalSettings, image_type,
 };
+pub use plans::{InstalmentDue, PlanSettled};
 pub use portfolio::{
     DebtFilter, DebtorFilter, ERASED_EVENT_KEYS, NewContactPoint, NewDebt, NewDebtor, Page,
     normalize_contact_address,
@@ -179,6 +181,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         include_str!("../migrations/sqlite/0014_conversations.sql"),
     ),
     (
+        15,
+        "plans",
+        include_str!("../migrations/sqlite/0015_plans.sql"),
+    ),
+    (
         16,
         "payments",
         include_str!("../migrations/sqlite/0016_payments.sql"),
@@ -254,6 +261,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         14,
         "conversations",
         include_str!("../migrations/postgres/0014_conversations.sql"),
+    ),
+    (
+        15,
+        "plans",
+        include_str!("../migrations/postgres/0015_plans.sql"),
     ),
     (
         16,

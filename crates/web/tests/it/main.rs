@@ -16,5 +16,6 @@ mod inbox;
 mod isolation;
 mod ledger;
 mod messages;
+mod plans;
 mod portal;
 mod templates;
