@@ -16,5 +16,6 @@ mod inbox;
 mod isolation;
 mod ledger;
 mod messages;
+mod payhooks;
 mod portal;
 mod templates;
