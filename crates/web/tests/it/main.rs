@@ -17,5 +17,6 @@ mod isolation;
 mod ledger;
 mod messages;
 mod plans;
+mod payhooks;
 mod portal;
 mod templates;
