@@ -716,6 +716,16 @@ async fn dispute_with_pdf_png_and_refused_files() {
             assert_eq!(resp.status.as_u16(), 422, "{db}: {message}");
             contains(&resp, db, &[message, "id=\"error\""]);
         }
+        // A body over the route's limit (6 MiB) is cut off: 422, nothing stored.
+        let huge = vec![b'%'; 6 * 1024 * 1024];
+        let resp = p
+            .dispute(
+                &[("csrf", &csrf), ("reason", "other")],
+                Some(("huge.pdf", "application/pdf", &huge)),
+            )
+            .await;
+        assert_eq!(resp.status.as_u16(), 422, "{db}");
+        contains(&resp, db, &["O arquivo não pode passar de 5 MB."]);
         assert!(p.events("dispute_opened").await.is_empty(), "{db}");
         // A forged value: 403, nothing stored.
         let resp = p
