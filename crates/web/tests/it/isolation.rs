@@ -120,6 +120,10 @@ const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     ("GET", "/api/v1/debtors/{id}/conversation", None),
     ("GET", "/api/v1/outbox/{id}", None),
+    ("POST", "/api/v1/debtors/{id}/portal-link", None),
+    ("POST", "/api/v1/debtors/{id}/portal-links/revoke", None),
+    ("GET", "/api/v1/disputes/{id}/evidence", None),
+    ("GET", "/api/v1/disputes/{id}/evidence/{evidence_id}", None),
 ];
 
 /// Tenant A's objects, one of each kind.
