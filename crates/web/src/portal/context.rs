@@ -295,6 +295,14 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         },
         None => false,
     };
+    // A plan is offered when the tenant's rules allow plans and a debt can enter one.
+    let can_plan = debts
+        .iter()
+        .any(|d| matches!(d.status, DebtStatus::Open | DebtStatus::Promised))
+        && match ts.plan_rules().await {
+            Ok(rules) => rules.enabled,
+            Err(error) => return Err(LinkError::Store(error).into_page()),
+        };
     let form = request
         .subpath
         .rsplit('/')
@@ -320,7 +328,7 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         today,
         tz,
         can_pay,
-        can_plan: false,
+        can_plan,
         form,
         subpath: request.subpath.to_string(),
         headers: request.headers.clone(),

@@ -19,6 +19,7 @@ mod home;
 pub mod layout;
 mod optout;
 mod pay;
+mod plan;
 mod preferences;
 mod promise;
 pub mod security;
@@ -53,6 +54,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/p/{token}/opt-out", get(optout::form).post(optout::submit))
         .route("/p/{token}/pay", get(pay::form).post(pay::submit))
+        .route("/p/{token}/plan", get(plan::form).post(plan::submit))
         .route("/p/{token}/pay/{intent}", get(pay::intent_page))
         .route("/p/{token}/pay/{intent}/qr.png", get(pay::qr))
         .route("/p/{token}/pay/{intent}/simulate", post(pay::simulate))
