@@ -22,8 +22,8 @@ mod ledger;
 mod outbox;
 mod payments;
 mod planning;
-mod portal;
 mod plans;
+mod portal;
 mod portfolio;
 pub mod retry;
 mod rows;
@@ -65,11 +65,11 @@ pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
     PreparedPlans, WriteStats,
 };
+pub use plans::{InstalmentDue, PlanSettled};
 pub use portal::{
     DEFAULT_LINK_DAYS, EvidenceInfo, LOGO_MAX_BYTES, NewEvidence, NewPortalTask, PortalSettings,
     PutPortalSettings, image_type,
 };
-pub use plans::{InstalmentDue, PlanSettled};
 pub use portfolio::{
     DebtFilter, DebtorFilter, ERASED_EVENT_KEYS, NewContactPoint, NewDebt, NewDebtor, Page,
     normalize_contact_address,

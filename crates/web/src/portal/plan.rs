@@ -227,7 +227,8 @@ fn typed(fields: &[(String, String)]) -> Typed {
 
 /// The least down payment on `balance` (before any discount: the rule's floor is shown).
 fn least_down(rules: &PlanRules, balance: Money) -> Money {
-    let pct = rules.min_down_payment_pct * (rust_decimal::Decimal::ONE_HUNDRED - rules.discount_pct)
+    let pct = rules.min_down_payment_pct
+        * (rust_decimal::Decimal::ONE_HUNDRED - rules.discount_pct)
         / rust_decimal::Decimal::from(10_000);
     let minor = balance.currency.minor_units();
     Money::new((balance.amount * pct).round_dp(minor), balance.currency)
@@ -257,7 +258,10 @@ fn form_page(
     }
     body.push_str(&form_start(ctx, "/plan"));
     body.push_str(&debt_choice(ctx, &debts, text.debts, "plan"));
-    let count = typed.instalments.parse::<u32>().unwrap_or(rules.max_instalments.min(3));
+    let count = typed
+        .instalments
+        .parse::<u32>()
+        .unwrap_or(rules.max_instalments.min(3));
     let mut options = String::new();
     for n in 1..=rules.max_instalments {
         options.push_str(&format!(
@@ -473,7 +477,16 @@ pub async fn submit(ctx: PortalCtx, body: Bytes) -> Response {
         }
     };
     if field(&fields, "action") == Some("accept") {
-        match accept(&ctx.ts, &ctx.debtor, &debts, &request, ctx.origin(), ctx.now).await {
+        match accept(
+            &ctx.ts,
+            &ctx.debtor,
+            &debts,
+            &request,
+            ctx.origin(),
+            ctx.now,
+        )
+        .await
+        {
             Ok(plan) => {
                 tracing::info!(debtor = %ctx.debtor.id, plan = %plan.id, "plan accepted in the portal");
                 see_other(&format!("{}&done={}", ctx.href("/plan"), plan.id))

@@ -933,16 +933,8 @@ async fn the_portal_page_reads_on_a_phone_in_es_and_pt() -> Result<(), CdpError>
         let (_, contact, _) = debtor_with_email(&app, tenant, language, name).await;
         let code = language.as_str();
         let (title, hello, total) = match code {
-            "es" => (
-                "Sus pagos pendientes con Agua Clara",
-                "Hola, Lucía:",
-                "57.500,50",
-            ),
-            _ => (
-                "Seus pagamentos pendentes com Luz do Vale",
-                "Olá, Maria!",
-                "57.500,50",
-            ),
+            "es" => ("Sus cuentas con Agua Clara", "Hola, Lucía:", "57.500,50"),
+            _ => ("Suas contas com Luz do Vale", "Olá, Maria!", "57.500,50"),
         };
         let page = browser.page_phone().await?;
         page.set_locale(lang).await?;

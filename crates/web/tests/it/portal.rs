@@ -204,6 +204,7 @@ async fn home_renders_in_three_languages_with_headers_and_one_visit_a_day() {
                 "R$ 623,45",
                 "10/11/2026",
                 "Combinar uma data de pagamento",
+                "/plan",
                 "/debts/",
                 "invoice.pdf",
                 "?lang=es",
@@ -214,8 +215,8 @@ async fn home_renders_in_three_languages_with_headers_and_one_visit_a_day() {
             "Prado",
             "Lima",
             "joana@example.com",
+            // No payment account: paying is not offered (plans are, by default).
             "/pay",
-            "/plan",
             "<script",
             "style=",
         ] {
