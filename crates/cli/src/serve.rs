@@ -195,7 +195,7 @@ async fn inbound_smtp(
 /// The key links in messages are signed with: derived from `[secrets] key` (the signer hashes
 /// it with its own label, so it is not the sealing key). Without one, each process makes its
 /// own, and links sent before a restart no longer open.
-fn link_key(secrets_key: Option<&recaudo_domain::Secret<String>>) -> Vec<u8> {
+pub(crate) fn link_key(secrets_key: Option<&recaudo_domain::Secret<String>>) -> Vec<u8> {
     match secrets_key {
         Some(key) => key.expose_secret().as_bytes().to_vec(),
         None => {
