@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::provider_accounts::no_sealing_key;
-use crate::extract::{ApiJson, Ctx, parse_json};
+use crate::api::provider_accounts::{check_document, no_sealing_key, seal_config};
+use crate::extract::{ApiJson, Ctx};
 use crate::problem::Problem;
 
 /// The configuration fields that are credentials: answered as `"***"`.
@@ -73,12 +73,9 @@ pub struct PaymentAccountDocument {
 /// Reads and checks a payment account document (JSON), naming the field at fault: 400 for a
 /// field of the wrong shape, 422 for a value refused (`config.key`).
 pub fn check(document: &serde_json::Value) -> Result<PaymentAccountInput, Problem> {
-    let text = serde_json::to_vec(document).map_err(|e| Problem::malformed_json(e.to_string()))?;
-    let account: PaymentAccountInput = parse_json(&text)?;
-    account
-        .validate()
-        .map_err(|e| Problem::invalid_field(e.field.clone(), e.message.clone()))?;
-    Ok(account)
+    check_document(document, |account: &PaymentAccountInput| {
+        account.validate().map_err(|e| (e.field, e.message))
+    })
 }
 
 /// Checks a payment account document and seals its configuration exactly as sent (serializing
@@ -88,11 +85,7 @@ pub fn check_and_seal(
     key: &SealingKey,
 ) -> Result<(PaymentAccountInput, String), Problem> {
     let account = check(document)?;
-    let config = document
-        .get("config")
-        .ok_or_else(|| Problem::bad_field(Some("config".into()), "missing field `config`"))?;
-    let plain = serde_json::to_vec(config).map_err(|e| Problem::malformed_json(e.to_string()))?;
-    Ok((account, key.seal(&plain)))
+    Ok((account, seal_config(document, key)?))
 }
 
 fn masked(mut config: serde_json::Value) -> serde_json::Value {
