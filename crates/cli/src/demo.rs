@@ -108,6 +108,9 @@ struct DemoTenant {
     region: Option<&'static str>,
     sector: Sector,
     seed: u64,
+    /// The portal's colour and contact line.
+    colour: &'static str,
+    support: &'static str,
 }
 
 const DEMO_TENANTS: [DemoTenant; 2] = [
@@ -117,6 +120,8 @@ const DEMO_TENANTS: [DemoTenant; 2] = [
         region: Some("SP"),
         sector: Sector::Utility,
         seed: 7,
+        colour: "#0b6e4f",
+        support: "0800 000 1234 · atendimento@energia-paulista.example",
     },
     DemoTenant {
         name: "Crédito Andino (demo lender)",
@@ -124,6 +129,8 @@ const DEMO_TENANTS: [DemoTenant; 2] = [
         region: None,
         sector: Sector::Lender,
         seed: 11,
+        colour: "#7a1f5c",
+        support: "601 000 1234 · servicio@credito-andino.example",
     },
 ];
 
@@ -270,6 +277,19 @@ pub async fn run(
         // The example strategies, and today's plan written to the outbox.
         let ts = store.tenant(&tk.tenant);
         crate::examples::put_examples(&ts, now).await?;
+        // The portal in the tenant's colours; links last the longest allowed, a year of the
+        // demo's fast days.
+        ts.put_portal_settings(
+            &recaudo_store::PutPortalSettings {
+                display_name: None,
+                colour: Some(tenant.colour.into()),
+                logo: None,
+                support: Some(tenant.support.into()),
+                link_days: Some(365),
+            },
+            now,
+        )
+        .await?;
         let setup = std::sync::Arc::new(recaudo_engine::PlanSetup::load(&ts).await?);
         let plan = recaudo_engine::plan_tenant(
             &ts,
@@ -287,6 +307,29 @@ pub async fn run(
         keys.push((tk.tenant, tk.api_key));
     }
     let _ = std::fs::remove_dir_all(&workdir);
+    // A debtor of the first tenant whose portal the banner links to (a link issued now, as an
+    // agent's `POST /api/v1/debtors/{id}/portal-link` would).
+    let portal_debtor = match keys.first() {
+        Some((tenant, _)) => store
+            .tenant(tenant)
+            .list_debtors(&recaudo_store::DebtorFilter {
+                limit: Some(1),
+                ..Default::default()
+            })
+            .await?
+            .items
+            .into_iter()
+            .next()
+            .map(|d| d.id),
+        None => None,
+    };
+    // A key of the demo's own: provider accounts can be saved, and links are signed.
+    let secrets_key = config
+        .secrets
+        .key
+        .clone()
+        .unwrap_or_else(recaudo_channels::seal::SealingKey::generate_hex);
+    let link_key = crate::serve::link_key(Some(&secrets_key));
 
     // The dashboard opens with the first tenant's key in the fragment, which the browser never
     // sends to the server.
@@ -332,6 +375,13 @@ pub async fn run(
         println!();
         println!("recaudo demo is running on {base}");
         println!("  dashboard     {base}/#key={dashboard_key}");
+        if let Some(debtor) = portal_debtor {
+            let links = recaudo_channels::links::LinkSigner::new(&link_key, &base);
+            println!(
+                "  a portal      {} (a debtor's page: pay, promise, plan, dispute)",
+                links.debtor_url(debtor, now)
+            );
+        }
         println!("  API docs      {base}/api/docs");
         println!("  OpenAPI       {base}/api/v1/openapi.json");
         println!("  health        {base}/healthz");
@@ -358,10 +408,7 @@ pub async fn run(
     cfg.dispatch.enabled = true;
     cfg.dispatch.sandbox = true;
     cfg.dispatch.idle_millis = 250;
-    // A key of the demo's own: provider accounts can be saved, and links are signed.
-    if cfg.secrets.key.is_none() {
-        cfg.secrets.key = Some(recaudo_channels::seal::SealingKey::generate_hex());
-    }
+    cfg.secrets.key = Some(secrets_key);
     let status = tokio::spawn(report_progress(store.clone(), Arc::clone(&clock)));
     let served = crate::serve::serve(store, &cfg, &args.addr, clock, Some(Box::new(banner))).await;
     status.abort();

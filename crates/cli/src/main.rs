@@ -13,6 +13,7 @@ mod examples;
 mod import;
 mod inbound;
 mod intents;
+mod payments;
 mod pix;
 mod plan;
 mod providers;
@@ -155,6 +156,13 @@ enum Command {
     },
     /// Print a PIX BR Code ("copia e cola") for one payment; --png also writes its QR image.
     Pix(pix::PixArgs),
+    /// A tenant's payment accounts (PIX, Stripe, Mercado Pago): list, put from a file (its
+    /// credentials sealed with `[secrets] key`), delete; and reconciliation files
+    /// (docs/payments.md).
+    Payments {
+        #[command(subcommand)]
+        command: payments::PaymentsCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -344,6 +352,7 @@ async fn run(
         }
         Command::Calendar { command } => calendar::run(command, &clock),
         Command::Pix(args) => pix::run(args),
+        Command::Payments { command } => payments::run(command, &config, clock.now()).await,
         Command::Strategy { command } => strategy::run(command, &config).await,
         Command::Rules { command } => rules::run(command, &config).await,
         Command::Secrets { command } => providers::secrets(command),

@@ -81,7 +81,7 @@ pub fn secrets(command: SecretsCommand) -> anyhow::Result<()> {
 }
 
 /// A provider account file as JSON: `.toml` files are read as TOML, anything else as JSON.
-fn read_account(file: &Path) -> anyhow::Result<serde_json::Value> {
+pub(crate) fn read_account(file: &Path) -> anyhow::Result<serde_json::Value> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let is_toml = file
@@ -98,7 +98,7 @@ fn read_account(file: &Path) -> anyhow::Result<serde_json::Value> {
 }
 
 /// A refusal of the account, as a line naming the file and the field.
-fn refused(file: &Path, problem: &Problem) -> anyhow::Error {
+pub(crate) fn refused(file: &Path, problem: &Problem) -> anyhow::Error {
     let detail = problem.detail.as_deref().unwrap_or(&problem.title);
     match &problem.field {
         Some(field) if !detail.starts_with(field.as_str()) => {

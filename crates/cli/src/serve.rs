@@ -55,7 +55,10 @@ pub async fn serve(
     env.installation_accounts = Arc::new(config.provider_accounts()?);
     let mut state = recaudo_web::AppState::new(store, Arc::clone(&clock))
         .with_links(links.clone())
-        .with_provider_env(env.clone());
+        .with_provider_env(env.clone())
+        // Tenants without a payment account of their own pay through the sandbox where the
+        // channels are the sandbox's too (the demo, a trial).
+        .with_payments_sandbox(d.sandbox);
     // Without a configured public URL, webhooks are taken to have come to the `Host` they name.
     if let Some(url) = &d.public_url {
         state = state.with_public_url(url.clone());
@@ -192,7 +195,7 @@ async fn inbound_smtp(
 /// The key links in messages are signed with: derived from `[secrets] key` (the signer hashes
 /// it with its own label, so it is not the sealing key). Without one, each process makes its
 /// own, and links sent before a restart no longer open.
-fn link_key(secrets_key: Option<&recaudo_domain::Secret<String>>) -> Vec<u8> {
+pub(crate) fn link_key(secrets_key: Option<&recaudo_domain::Secret<String>>) -> Vec<u8> {
     match secrets_key {
         Some(key) => key.expose_secret().as_bytes().to_vec(),
         None => {

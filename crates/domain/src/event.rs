@@ -55,6 +55,8 @@ EventKind, "event kind" {
     InstalmentPaid => "instalment_paid",
     PlanBroken => "plan_broken",
     PlanCompleted => "plan_completed",
+    // An operator called a plan off: the debts return to collection as after a broken plan.
+    PlanCancelled => "plan_cancelled",
     // The debtor chose how to be contacted (portal or API): days, hours, channel, language.
     PreferencesChanged => "preferences_changed",
 });

@@ -254,6 +254,8 @@ prefixed_id!(/// A message of a conversation (what a debtor wrote, or an answer)
     MessageId, "msg", "message");
 prefixed_id!(/// An agent's note on a task.
     NoteId, "note", "task note");
+prefixed_id!(/// An instalment plan a debtor accepted.
+    PlanId, "pln", "plan");
 
 #[cfg(test)]
 mod tests {

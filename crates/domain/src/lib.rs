@@ -14,6 +14,7 @@ pub mod ids;
 pub mod money;
 pub mod outbox;
 pub mod planner;
+pub mod plans;
 pub mod policy;
 pub mod portfolio;
 pub mod retry;

@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod inbound;
 pub mod payments;
 mod plan;
+pub mod plans;
 
 pub use plan::{
     CONTACTS_WRITTEN_TOTAL, DECISIONS_TOTAL, DEFAULT_BATCH, PlanError, PlanReport, PlanRunOptions,

@@ -540,24 +540,52 @@ async fn pay_intent(
         event.at.min(now),
     )
     .await?;
-    if report.applied > 0 {
-        report.cancelled_contacts = ts.cancel_planned_contacts(&paid_debts, "paid", now).await?;
-        let first = intent.allocations.first().map(|a| a.debt_id);
-        if let Some(debt) = first
-            && thank(
-                ts,
-                intent.debtor_id,
-                debt,
-                intent.contact_id(),
-                &intent.id.to_string(),
-                now,
-            )
-            .await?
-        {
-            report.thanked += 1;
-        }
+    if report.applied > 0
+        && let Some(first) = intent.allocations.first()
+    {
+        let after = after_payment(
+            ts,
+            AfterPayment {
+                debtor: intent.debtor_id,
+                debt: first.debt_id,
+                paid_debts: &paid_debts,
+                contact: intent.contact_id(),
+                key: &intent.id.to_string(),
+            },
+            now,
+        )
+        .await?;
+        report.cancelled_contacts = after.0;
+        report.thanked += u32::from(after.1);
     }
     Ok(report)
+}
+
+/// What follows a payment, whoever recorded it (a provider, a file, an agent).
+pub struct AfterPayment<'a> {
+    pub debtor: recaudo_domain::DebtorId,
+    /// The debt the thanks is about.
+    pub debt: DebtId,
+    /// The debts the payment left at zero.
+    pub paid_debts: &'a [DebtId],
+    /// The message whose link the debtor followed, if any.
+    pub contact: Option<recaudo_domain::ContactId>,
+    /// Unique per payment: the debtor is thanked once for it.
+    pub key: &'a str,
+}
+
+/// Calls off what was still planned for the debts the payment left paid, and thanks the debtor
+/// once. Returns (contacts called off, whether a thanks was queued).
+pub async fn after_payment(
+    ts: &TenantStore,
+    after: AfterPayment<'_>,
+    now: DateTime<Utc>,
+) -> Result<(u64, bool), StoreError> {
+    let cancelled = ts
+        .cancel_planned_contacts(after.paid_debts, "paid", now)
+        .await?;
+    let thanked = thank(ts, after.debtor, after.debt, after.contact, after.key, now).await?;
+    Ok((cancelled, thanked))
 }
 
 /// Thanks the debtor for a payment, once per payment, on the channel of the message whose link
@@ -708,12 +736,24 @@ async fn pay_debt_by_reference(
             .record_payment_from(debt.id, payment, &origin, now)
             .await?;
         report.applied += 1;
-        if paid.status == DebtStatus::Paid {
-            report.cancelled_contacts = ts.cancel_planned_contacts(&[paid.id], "paid", now).await?;
-        }
-        if thank(ts, debt.debtor_id, debt.id, None, provider_ref, now).await? {
-            report.thanked += 1;
-        }
+        let paid_debts: Vec<DebtId> = (paid.status == DebtStatus::Paid)
+            .then_some(paid.id)
+            .into_iter()
+            .collect();
+        let after = after_payment(
+            ts,
+            AfterPayment {
+                debtor: debt.debtor_id,
+                debt: debt.id,
+                paid_debts: &paid_debts,
+                contact: None,
+                key: provider_ref,
+            },
+            now,
+        )
+        .await?;
+        report.cancelled_contacts = after.0;
+        report.thanked += u32::from(after.1);
         "applied"
     };
     ts.finish_notification(RECONCILIATION_ACCOUNT, event_id, None, outcome)

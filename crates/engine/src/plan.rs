@@ -391,6 +391,12 @@ pub async fn plan_tenant(
         if !settled.is_empty() {
             tracing::info!(tenant = %ts.tenant().id, promises = settled.len(), "promises settled");
         }
+        // Plans likewise: a broken plan's debts are collected again today, and the
+        // instalments due soon are reminded.
+        let plans = crate::plans::settle_and_remind(ts, now).await?;
+        if plans != crate::plans::PlanPassReport::default() {
+            tracing::info!(tenant = %ts.tenant().id, ?plans, "plans settled");
+        }
     }
     let batches = ts.plan_batches(batch).await?;
     // Only the events planning can depend on are read.

@@ -23,6 +23,7 @@ pub enum Entity {
     Task,
     Message,
     Evidence,
+    Plan,
 }
 
 impl Entity {
@@ -46,6 +47,7 @@ impl Entity {
             Entity::Task => "task",
             Entity::Message => "message",
             Entity::Evidence => "evidence",
+            Entity::Plan => "plan",
         }
     }
 }

@@ -43,14 +43,14 @@ pub struct NewPromise {
 
 /// Eight tries a few milliseconds apart: a concurrent change of the same debt commits within
 /// one, and the jitter keeps the losers from meeting again.
-const CHANGE_RETRY: RetryPolicy = RetryPolicy::new(
+pub(crate) const CHANGE_RETRY: RetryPolicy = RetryPolicy::new(
     8,
     Duration::from_millis(1),
     Duration::from_millis(20),
     Jitter::Full,
 );
 
-fn minor(money: Money, field: &str) -> Result<i64> {
+pub(crate) fn minor(money: Money, field: &str) -> Result<i64> {
     money.to_minor().map_err(|e| StoreError::Invalid {
         field: field.to_string(),
         message: e.to_string(),
@@ -69,15 +69,15 @@ pub struct PromiseOverride {
 }
 
 /// A debt's promises and payments, as one change of the debt reads them.
-struct Ledger {
-    promises: Vec<Promise>,
+pub(crate) struct Ledger {
+    pub(crate) promises: Vec<Promise>,
     payments: Vec<Payment>,
     /// The tenant's grace days, read with the payments (only when a promise is pending).
     grace_days: u32,
 }
 
 impl Ledger {
-    fn pending(&self) -> i64 {
+    pub(crate) fn pending(&self) -> i64 {
         self.promises
             .iter()
             .filter(|p| p.status == PromiseStatus::Pending)
@@ -135,28 +135,7 @@ impl TenantStore {
                     return Ok((out, after));
                 }
                 after.updated_at = now;
-                let mut cas = Sql::new("UPDATE debts SET balance_minor = ");
-                cas.push_arg(minor(after.balance, "amount")?)
-                    .push(", status = ")
-                    .push_arg(after.status.as_str())
-                    .push(", updated_at = ")
-                    .push_arg(now)
-                    .push(" WHERE tenant_id = ")
-                    .push_arg(self.tid.clone())
-                    .push(" AND id = ")
-                    .push_arg(debt_id.to_string())
-                    .push(" AND balance_minor = ")
-                    .push_arg(minor(before.balance, "amount")?)
-                    .push(" AND status = ")
-                    .push_arg(before.status.as_str());
-                if let Some(pending) = pending {
-                    cas.push(" AND (SELECT COUNT(*) FROM promises WHERE tenant_id = ")
-                        .push_arg(self.tid.clone())
-                        .push(" AND debt_id = ")
-                        .push_arg(debt_id.to_string())
-                        .push(" AND status = 'pending') = ")
-                        .push_arg(pending);
-                }
+                let cas = self.debt_cas(&before, &after, now, pending)?;
                 let mut stmts = vec![cas];
                 stmts.extend(rows);
                 if self.run_tx_counting_first(stmts).await? == 1 {
@@ -169,9 +148,45 @@ impl TenantStore {
         .await
     }
 
+    /// The update that writes `after`'s balance and status only if the stored debt still has
+    /// `before`'s (and, with `pending`, that many pending promises): the compare-and-set every
+    /// change of a debt goes through. It touches one row, or none when someone else changed the
+    /// debt meanwhile.
+    pub(crate) fn debt_cas(
+        &self,
+        before: &Debt,
+        after: &Debt,
+        now: DateTime<Utc>,
+        pending: Option<i64>,
+    ) -> Result<Sql> {
+        let mut cas = Sql::new("UPDATE debts SET balance_minor = ");
+        cas.push_arg(minor(after.balance, "amount")?)
+            .push(", status = ")
+            .push_arg(after.status.as_str())
+            .push(", updated_at = ")
+            .push_arg(now)
+            .push(" WHERE tenant_id = ")
+            .push_arg(self.tid.clone())
+            .push(" AND id = ")
+            .push_arg(before.id.to_string())
+            .push(" AND balance_minor = ")
+            .push_arg(minor(before.balance, "amount")?)
+            .push(" AND status = ")
+            .push_arg(before.status.as_str());
+        if let Some(pending) = pending {
+            cas.push(" AND (SELECT COUNT(*) FROM promises WHERE tenant_id = ")
+                .push_arg(self.tid.clone())
+                .push(" AND debt_id = ")
+                .push_arg(before.id.to_string())
+                .push(" AND status = 'pending') = ")
+                .push_arg(pending);
+        }
+        Ok(cas)
+    }
+
     /// The promises and payments of a debt; no payments when no promise is pending, as then
     /// there is nothing to settle.
-    async fn ledger(&self, debt_id: DebtId) -> Result<Ledger> {
+    pub(crate) async fn ledger(&self, debt_id: DebtId) -> Result<Ledger> {
         let sql = self.by_debt(PROMISE_COLUMNS, "promises", debt_id);
         let rows = on_pool!(self.store, |pool| fetch_all!(PromiseRow, sql, pool));
         let promises = convert(rows, PromiseRow::into_domain)?;
@@ -193,7 +208,7 @@ impl TenantStore {
     }
 
     /// The tenant's time zone, for the local days promises are settled in.
-    fn timezone(&self) -> Tz {
+    pub(crate) fn timezone(&self) -> Tz {
         let tenant = self.tenant();
         parse_timezone(&tenant.timezone).unwrap_or_else(|_| tenant.country.default_timezone())
     }
@@ -202,7 +217,7 @@ impl TenantStore {
     /// contact rules' `promise_grace_days`, or [`DEFAULT_PROMISE_GRACE_DAYS`]. Stored rules that
     /// no longer validate (a preset tightened since) fall back to the default, logged: a
     /// payment is never refused for them.
-    async fn promise_grace_days(&self) -> Result<u32> {
+    pub async fn promise_grace_days(&self) -> Result<u32> {
         match self.contact_rules_in_force().await {
             Ok((_, rules)) => Ok(rules.promise_grace_days),
             Err(StoreError::InvalidContactRules(errors)) => {
@@ -304,7 +319,7 @@ impl TenantStore {
     }
 
     /// The update that closes a pending promise (nothing when it is no longer pending).
-    fn close_promise_row(&self, closed: &Promise) -> Sql {
+    pub(crate) fn close_promise_row(&self, closed: &Promise) -> Sql {
         let mut upd = Sql::new("UPDATE promises SET status = ");
         upd.push_arg(closed.status.as_str())
             .push(", closed_at = ")

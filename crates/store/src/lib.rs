@@ -22,6 +22,7 @@ mod ledger;
 mod outbox;
 mod payments;
 mod planning;
+mod plans;
 mod portal;
 mod portfolio;
 pub mod retry;
@@ -64,6 +65,7 @@ pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
     PreparedPlans, WriteStats,
 };
+pub use plans::{InstalmentDue, PlanSettled};
 pub use portal::{
     DEFAULT_LINK_DAYS, EvidenceInfo, LOGO_MAX_BYTES, NewEvidence, NewPortalTask, PortalSettings,
     PutPortalSettings, image_type,
@@ -179,6 +181,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         include_str!("../migrations/sqlite/0014_conversations.sql"),
     ),
     (
+        15,
+        "plans",
+        include_str!("../migrations/sqlite/0015_plans.sql"),
+    ),
+    (
         16,
         "payments",
         include_str!("../migrations/sqlite/0016_payments.sql"),
@@ -254,6 +261,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         14,
         "conversations",
         include_str!("../migrations/postgres/0014_conversations.sql"),
+    ),
+    (
+        15,
+        "plans",
+        include_str!("../migrations/postgres/0015_plans.sql"),
     ),
     (
         16,

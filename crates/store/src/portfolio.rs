@@ -834,6 +834,26 @@ impl TenantStore {
         self.run_tx_counting_first(stmts).await.map(|_| ())
     }
 
+    /// Runs `guards` then `rest` in one transaction, committed only if every guard touched
+    /// exactly one row (a compare-and-set of several rows at once); false when one did not, and
+    /// nothing is written.
+    pub(crate) async fn run_tx_guarded(&self, guards: Vec<Sql>, rest: Vec<Sql>) -> Result<bool> {
+        on_pool!(self.store, |pool| {
+            let mut tx = crate::sql::begin!(pool);
+            for statement in guards {
+                if exec!(statement, &mut *tx) != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+            }
+            for statement in rest {
+                exec!(statement, &mut *tx);
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     /// Runs statements in one transaction; returns the rows the first one touched. When the first
     /// touches none, nothing is committed.
     pub(crate) async fn run_tx_counting_first(&self, stmts: Vec<Sql>) -> Result<u64> {

@@ -139,7 +139,8 @@ id_args!(
     TaskId,
     MessageId,
     NoteId,
-    PaymentIntentId
+    PaymentIntentId,
+    PlanId
 );
 
 /// SQL text with its arguments; `arg` appends a value and returns its `$n` placeholder.

@@ -138,8 +138,8 @@ pub fn router(state: AppState) -> Router {
     use api::portal as portal_api;
     use api::{
         api_keys, contact_points, contact_rules, conversations, debtors, debts, disputes, imports,
-        messages, outbox, payment_accounts, payments, promises, provider_accounts, strategies,
-        tasks, templates, timelines,
+        messages, outbox, payment_accounts, payments, plans, promises, provider_accounts,
+        strategies, tasks, templates, timelines,
     };
 
     let idem = idempotency::Idempotency::new(state.clone());
@@ -235,6 +235,17 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/reply-settings",
             get(conversations::get_settings).put(conversations::put_settings),
         )
+        .route(
+            "/api/v1/plan-rules",
+            get(plans::get_rules).put(plans::put_rules),
+        )
+        .route("/api/v1/debtors/{id}/plans/quote", post(plans::quote))
+        .route(
+            "/api/v1/debtors/{id}/plans",
+            get(plans::list).post(plans::create),
+        )
+        .route("/api/v1/plans/{id}", get(plans::get))
+        .route("/api/v1/plans/{id}/cancel", post(plans::cancel))
         .route("/api/v1/messages/inbound", post(conversations::inbound))
         .route("/api/v1/messages", get(messages::list))
         .route("/api/v1/outbox", get(outbox::list))

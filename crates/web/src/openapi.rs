@@ -20,7 +20,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
     info(
         title = "recaudo API",
         description = "Omnichannel debt collection: debtors, contact points, debts, payments, \
-                       promises, disputes, timelines, imports, collection strategies and the \
+                       promises, instalment plans, disputes, timelines, imports, collection strategies and the \
                        tenant's contact rules, provider accounts, agent tasks and the agent inbox, conversations with debtors, the messages they wrote and the reply settings, message templates and the outbox. Every \
                        request carries an API key (`Authorization: Bearer <key>`) that scopes it \
                        to one tenant (the documents at `/api/v1/openapi.json` and \
@@ -45,6 +45,13 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         api::promises::list,
         api::promises::create,
         api::promises::patch,
+        api::plans::get_rules,
+        api::plans::put_rules,
+        api::plans::quote,
+        api::plans::create,
+        api::plans::list,
+        api::plans::get,
+        api::plans::cancel,
         api::disputes::list,
         api::disputes::create,
         api::disputes::patch,
@@ -111,6 +118,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemError};
         (name = "debts", description = "Money owed by a debtor"),
         (name = "payments", description = "Money received against a debt"),
         (name = "promises", description = "Promises to pay"),
+        (name = "plans", description = "Instalment plans: the tenant's rules per segment, quotes, accepted plans (paid, completed, broken) and their cancellation"),
         (name = "disputes", description = "Objections to a debt"),
         (name = "timelines", description = "Everything that happened, oldest first"),
         (name = "imports", description = "CSV and JSONL files of debts"),

@@ -80,6 +80,10 @@ pub struct TemplateContext {
     pub unsubscribe_url: Option<String>,
     /// The promise a `promise_reminder` recalls.
     pub promise: Option<PromiseLine>,
+    /// The instalment of a plan a `plan_confirmed` (the first) or an `instalment_reminder`
+    /// (the one due soon) is about.
+    #[serde(default)]
+    pub instalment: Option<InstalmentLine>,
     /// Today, in the debtor's time zone.
     pub today: NaiveDate,
 }
@@ -99,6 +103,16 @@ pub struct DebtLine {
 /// A promise to pay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PromiseLine {
+    pub amount: Money,
+    pub date: NaiveDate,
+}
+
+/// One instalment of an accepted plan: its number (1 is the first after the down payment) of
+/// how many, its amount and its date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstalmentLine {
+    pub number: u32,
+    pub of: u32,
     pub amount: Money,
     pub date: NaiveDate,
 }
@@ -127,6 +141,7 @@ pub struct TemplateOverride {
 /// - `due_date`, `due_date_long`: the earliest due date; `days_overdue`: the largest
 /// - `pay_url`, `unsubscribe_url` (may be none)
 /// - `promise` (may be none): `amount`, `amount_value`, `date`, `date_long`
+/// - `instalment` (may be none): `number`, `of`, `amount`, `amount_value`, `date`, `date_long`
 /// - `today`, `today_long`
 pub const KNOWN_VARIABLES: &[&str] = &[
     "tenant_name",
@@ -145,6 +160,7 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "pay_url",
     "unsubscribe_url",
     "promise",
+    "instalment",
     "today",
     "today_long",
 ];
@@ -181,6 +197,7 @@ pub const DEBT_VARIABLES: &[&str] = &[
     "days_overdue",
     "pay_url",
     "promise",
+    "instalment",
 ];
 
 /// Whether template `name` may render for a message that covers no debt.
@@ -905,7 +922,8 @@ fn check_context(name: &str, context: &TemplateContext) -> Result<(), TemplateEr
         .iter()
         .map(|d| &d.amount_due)
         .chain(std::iter::once(&context.total))
-        .chain(context.promise.iter().map(|p| &p.amount));
+        .chain(context.promise.iter().map(|p| &p.amount))
+        .chain(context.instalment.iter().map(|i| &i.amount));
     for money in amounts {
         if money.amount.is_sign_negative() && !money.amount.is_zero() {
             return Err(TemplateError::NegativeAmount(money.to_string()));
@@ -935,6 +953,7 @@ struct View {
     pay_url: String,
     unsubscribe_url: Option<String>,
     promise: Option<PromiseView>,
+    instalment: Option<InstalmentView>,
     today: String,
     today_long: String,
 }
@@ -949,6 +968,16 @@ struct DebtView {
     due_date_long: String,
     days_overdue: i64,
     overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct InstalmentView {
+    number: u32,
+    of: u32,
+    amount: String,
+    amount_value: String,
+    date: String,
+    date_long: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1007,6 +1036,14 @@ impl View {
                 amount_value: p.amount.amount_text(),
                 date: short(p.date),
                 date_long: long(p.date),
+            }),
+            instalment: ctx.instalment.as_ref().map(|i| InstalmentView {
+                number: i.number,
+                of: i.of,
+                amount: money(&i.amount),
+                amount_value: i.amount.amount_text(),
+                date: short(i.date),
+                date_long: long(i.date),
             }),
             today: short(ctx.today),
             today_long: long(ctx.today),
@@ -1300,6 +1337,12 @@ fn sample_views(language: Language) -> Vec<View> {
             amount: money(50_000),
             date: day(6, 20),
         }),
+        instalment: Some(InstalmentLine {
+            number: 2,
+            of: 6,
+            amount: money(20_576),
+            date: day(6, 20),
+        }),
         today: day(6, 15),
     };
     let three = TemplateContext {
@@ -1311,6 +1354,7 @@ fn sample_views(language: Language) -> Vec<View> {
         total: money(60_000),
         unsubscribe_url: None,
         promise: None,
+        instalment: None,
         ..one.clone()
     };
     vec![View::new(&one, language), View::new(&three, language)]

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use recaudo_channels::templates::{
-    DEBT_VARIABLES, DebtLine, KNOWN_VARIABLES, PromiseLine, REPLIES_TO_A_STRANGER,
+    DEBT_VARIABLES, DebtLine, InstalmentLine, KNOWN_VARIABLES, PromiseLine, REPLIES_TO_A_STRANGER,
     REPLIES_WITHOUT_DEBT, TemplateContext, TemplateError, TemplateOverride, TemplateSet,
     builtin_pairs, builtin_text, format_date, format_date_long, format_money, is_without_debt,
     opt_out_keyword, sms_encoding, validate_override,
@@ -65,6 +65,12 @@ fn context(language: Language, debts: usize) -> TemplateContext {
             amount: money(amounts[0], currency),
             date: day(2026, 12, 20),
         }),
+        instalment: Some(InstalmentLine {
+            number: 2,
+            of: 3,
+            amount: money(amounts[1], currency),
+            date: day(2026, 12, 20),
+        }),
         today: day(2026, 12, 18),
     }
 }
@@ -115,10 +121,11 @@ fn every_default_renders_in_every_language() {
                     // Checked by `replies_without_debt_show_none`.
                     continue;
                 }
-                // A promise reminder or confirmation recalls the promised amount; every other
-                // message the total.
-                let shown = match (&ctx.promise, name) {
-                    (Some(p), "promise_reminder" | "reply_promise_confirmed") => &p.amount,
+                // A promise reminder or confirmation recalls the promised amount, an instalment
+                // reminder the instalment's; every other message the total.
+                let shown = match (&ctx.promise, &ctx.instalment, name) {
+                    (Some(p), _, "promise_reminder" | "reply_promise_confirmed") => &p.amount,
+                    (_, Some(i), "instalment_reminder") => &i.amount,
                     _ => &ctx.total,
                 };
                 let total = format_money(shown, language, ctx.country);

@@ -349,6 +349,13 @@ impl Dispatcher {
             tenant: &setup.setup.tenant_policy,
             calendar: &setup.setup.calendar,
         };
+        // The instalment a plan's message is about, read here (the rendering reads no store).
+        let mut instalments = BTreeMap::new();
+        for contact in claimed {
+            if let Some(line) = crate::plans::instalment_line(ts, contact).await? {
+                instalments.insert(contact.id, line);
+            }
+        }
         let mut outcomes = Vec::with_capacity(claimed.len());
         let mut sends = Vec::new();
         let mut jobs: Vec<(usize, Arc<Account>, recaudo_channels::OutboundMessage)> = Vec::new();
@@ -409,10 +416,15 @@ impl Dispatcher {
                 ));
                 continue;
             };
-            match setup
-                .renderer
-                .message(ts.tenant(), contact, file, point, &account.name, now)
-            {
+            match setup.renderer.message(
+                ts.tenant(),
+                contact,
+                file,
+                point,
+                &account.name,
+                instalments.get(&contact.id),
+                now,
+            ) {
                 Ok(message) => {
                     jobs.push((sends.len(), account.clone(), message));
                     sends.push((contact, file, account.clone()));

@@ -6,7 +6,8 @@ use chrono_tz::Tz;
 
 use recaudo_channels::links::{LinkPurpose, LinkSigner};
 use recaudo_channels::templates::{
-    DebtLine, PromiseLine, TemplateContext, TemplateOverride, TemplateSet, locale_tag,
+    DebtLine, InstalmentLine, PromiseLine, TemplateContext, TemplateOverride, TemplateSet,
+    locale_tag,
 };
 use recaudo_channels::{Content, OutboundMessage};
 use recaudo_domain::Money;
@@ -79,6 +80,7 @@ pub fn template_context(
         pay_url: links.pay_url,
         unsubscribe_url: links.unsubscribe_url,
         promise,
+        instalment: None,
         today,
     })
 }
@@ -123,6 +125,7 @@ impl Renderer {
         tenant: &Tenant,
         contact: &Contact,
         file: &DebtorFile,
+        instalment: Option<&InstalmentLine>,
         now: DateTime<Utc>,
     ) -> Result<TemplateContext, String> {
         let debts: Vec<&DebtFile> = std::iter::once(&contact.debt_id)
@@ -138,10 +141,14 @@ impl Renderer {
             unsubscribe_url: (contact.channel == Channel::Email)
                 .then(|| self.links.url(LinkPurpose::Unsubscribe, contact.id)),
         };
-        template_context(tenant, &file.debtor, &debts, links, now)
+        let mut context = template_context(tenant, &file.debtor, &debts, links, now)?;
+        context.instalment = instalment.cloned();
+        Ok(context)
     }
 
-    /// The message for `contact` to `point`, sent through account `account` at `now`.
+    /// The message for `contact` to `point`, sent through account `account` at `now`, with the
+    /// plan instalment it is about, if any.
+    #[allow(clippy::too_many_arguments)]
     pub fn message(
         &self,
         tenant: &Tenant,
@@ -149,13 +156,14 @@ impl Renderer {
         file: &DebtorFile,
         point: &ContactPoint,
         account: &str,
+        instalment: Option<&InstalmentLine>,
         now: DateTime<Utc>,
     ) -> Result<OutboundMessage, String> {
         let mut content = match (&contact.body, contact.template.as_deref()) {
             // An agent's own words.
             (Some(body), _) => free_text(contact.channel, body, &tenant.name, file, now)?,
             (None, Some(template)) => {
-                let context = self.context(tenant, contact, file, now)?;
+                let context = self.context(tenant, contact, file, instalment, now)?;
                 self.templates
                     .render(template, contact.channel, &context, tenant.language)
                     .map_err(|e| e.to_string())?

@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use recaudo_channels::{EventKind, Provider, ProviderEvent};
-use recaudo_domain::DebtId;
-use recaudo_store::{Applied, NewPayment, StoreError, TenantStore, TrackKind, Tracked};
+use recaudo_store::{Applied, StoreError, TenantStore, TrackKind, Tracked};
 
 use super::{Account, Providers};
 use crate::inbound::{Conversations, Inbound, InboundError, Said};
@@ -125,7 +124,7 @@ pub async fn apply_provider_events(
         }
         match to_tracked(event) {
             Some(t) => tracked.push(t),
-            None => applied += u64::from(sandbox_payment(ts, event, now).await?),
+            None => applied += u64::from(sandbox_payment(ts, conversations, event, now).await?),
         }
     }
     for result in ts.apply_tracked(tracked).await? {
@@ -146,12 +145,20 @@ pub async fn apply_provider_events(
     Ok(applied)
 }
 
-/// The sandbox's debtor pays the contact's debts in full (what is left of them).
+/// The sandbox's debtor pays the contact's debts in full (what is left of them), the way a
+/// debtor does: they open the message's portal link (`portal_visited`), start a payment on the
+/// sandbox payment account, and the sandbox's PSP reports it paid through the same
+/// verification, reading and application as a real provider's report.
 async fn sandbox_payment(
     ts: &TenantStore,
+    conversations: &Conversations,
     event: &ProviderEvent,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    use crate::payments::{
+        CheckoutUrls, PaymentAccount, PaymentSettings, PaymentStart, SANDBOX_ACCOUNT,
+        allocations_for, apply_payment_events, start_payment,
+    };
     let Some(contact) = event.contact_id else {
         return Ok(false);
     };
@@ -160,30 +167,99 @@ async fn sandbox_payment(
         Err(StoreError::NotFound { .. }) => return Ok(false),
         Err(error) => return Err(error),
     };
-    let mut paid = false;
-    let debts: Vec<DebtId> = std::iter::once(contact.debt_id)
-        .chain(contact.covers.iter().copied())
-        .collect();
-    for debt in debts {
-        let current = ts.get_debt(debt).await?;
-        if current.balance.amount.is_zero() || current.balance.amount.is_sign_negative() {
-            continue;
-        }
-        let payment = NewPayment {
-            amount: current.balance,
-            method: "sandbox".into(),
-            provider_ref: Some(event.dedupe_key.clone()),
-            received_at: Some(event.at.min(now)),
-            allow_overpayment: false,
-        };
-        match ts.record_payment(debt, payment, now).await {
-            Ok(_) => paid = true,
-            // Paid or closed meanwhile: nothing left to pay.
-            Err(StoreError::Rule(_)) | Err(StoreError::Invalid { .. }) => {}
+    let debtor = match ts.get_debtor(contact.debtor_id).await {
+        Ok(debtor) => debtor,
+        Err(StoreError::NotFound { .. }) => return Ok(false),
+        Err(error) => return Err(error),
+    };
+    let mut debts = Vec::new();
+    for id in std::iter::once(contact.debt_id).chain(contact.covers.iter().copied()) {
+        match ts.get_debt(id).await {
+            Ok(debt) => debts.push(debt),
+            Err(StoreError::NotFound { .. }) => {}
             Err(error) => return Err(error),
         }
     }
-    Ok(paid)
+    // Paid or closed meanwhile: nothing left to pay.
+    let Ok(allocations) = allocations_for(&debtor, &debts) else {
+        return Ok(false);
+    };
+    let at = event.at.min(now);
+    let link = serde_json::json!({ "contact_id": contact.id, "link": "contact" });
+    ts.record_portal_visit(
+        debtor.id,
+        Some(contact.debt_id),
+        link,
+        at - chrono::Duration::hours(24),
+        at,
+    )
+    .await?;
+    let sandbox = recaudo_payments::Sandbox::new(recaudo_payments::SandboxConfig::default());
+    let account = PaymentAccount {
+        name: SANDBOX_ACCOUNT.into(),
+        settings: PaymentSettings::default(),
+        provider: recaudo_payments::Provider::Sandbox(sandbox),
+    };
+    let portal = conversations
+        .links
+        .as_ref()
+        .map(|l| l.url(recaudo_channels::links::LinkPurpose::Portal, contact.id))
+        .unwrap_or_default();
+    let urls = |intent: &recaudo_store::PaymentIntent| CheckoutUrls {
+        success: format!("{portal}/pay/{}", intent.id),
+        cancel: format!("{portal}/pay"),
+        notification: format!("/payhooks/{}/{SANDBOX_ACCOUNT}", ts.tenant().id),
+    };
+    let start = PaymentStart {
+        debtor: &debtor,
+        allocations,
+        description: debts
+            .iter()
+            .map(|d| d.external_id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        origin: serde_json::json!({
+            "source": "portal", "contact_id": contact.id, "link": "contact", "simulated": true,
+        }),
+    };
+    let intent = match start_payment(ts, &account, start, urls, at).await {
+        Ok(intent) => intent,
+        Err(crate::payments::PaymentFailure::Store(error)) => return Err(error),
+        Err(error) => {
+            tracing::warn!(%error, "the sandbox's debtor could not start a payment");
+            return Ok(false);
+        }
+    };
+    let recaudo_payments::Provider::Sandbox(sandbox) = &account.provider else {
+        return Ok(false);
+    };
+    let (body, signature) = sandbox.paid_notification(
+        &intent.id.to_string(),
+        intent.amount,
+        &format!("sandbox:{}", event.dedupe_key),
+        at,
+    );
+    let mut headers = http::HeaderMap::new();
+    let Ok(value) = http::HeaderValue::from_str(&signature) else {
+        return Ok(false);
+    };
+    headers.insert(
+        recaudo_payments::providers::sandbox::SIGNATURE_HEADER,
+        value,
+    );
+    let parsed = match account.provider.verify_webhook(&headers, "", &body, now) {
+        Ok(()) => account.provider.parse_webhook(&headers, "", &body).await,
+        Err(error) => Err(error),
+    };
+    let events = match parsed {
+        Ok(events) => events,
+        Err(error) => {
+            tracing::warn!(%error, "the sandbox's payment report was refused");
+            return Ok(false);
+        }
+    };
+    let report = apply_payment_events(ts, SANDBOX_ACCOUNT, events, now).await?;
+    Ok(report.applied > 0)
 }
 
 /// Reports the sandbox accounts have due at `now`, applied.

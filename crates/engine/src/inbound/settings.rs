@@ -46,7 +46,8 @@ pub struct ReplySettings {
     /// Below this confidence (0 to 1) a person reads the message, whatever it seems to say.
     pub min_confidence: f32,
     /// The latest promise date accepted, in days after the debtor's today; a later one (or a
-    /// past one) is asked again.
+    /// past one) is asked again. The one limit of promises: the debtor portal's promise form
+    /// takes the same (docs/portal.md).
     pub max_promise_days: u32,
     /// Days collection waits after "I already paid", while the receipt is checked.
     pub hold_days: u32,

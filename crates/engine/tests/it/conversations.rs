@@ -108,7 +108,7 @@ async fn setup(
 
 /// A dispatcher on `clock` whose sandbox delivers everything and makes up nothing (no replies,
 /// no payments): the test says what the debtor does.
-fn dispatcher(store: &Store, clock: Arc<FixedClock>) -> Dispatcher {
+pub(crate) fn dispatcher(store: &Store, clock: Arc<FixedClock>) -> Dispatcher {
     let quiet = sandbox::Rates {
         delivered: 1.0,
         hard_bounce: 0.0,
@@ -174,7 +174,7 @@ fn text(from: &str, channel: Channel, body: &str, at_: DateTime<Utc>, key: &str)
 }
 
 /// What the sandbox sent of a contact.
-async fn sent_content(d: &Dispatcher, ts: &TenantStore, contact: &Contact) -> Content {
+pub(crate) async fn sent_content(d: &Dispatcher, ts: &TenantStore, contact: &Contact) -> Content {
     for account in d.providers(ts).await.unwrap().accounts() {
         if let Provider::Sandbox(s) = &account.provider
             && let Some(m) = s

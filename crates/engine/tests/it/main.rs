@@ -5,3 +5,4 @@ mod dispatch;
 mod dispatch_failures;
 mod payments;
 mod plan;
+mod plans;

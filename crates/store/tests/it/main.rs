@@ -7,6 +7,7 @@ mod fixtures;
 mod ledger;
 mod migrations;
 mod planner_reads;
+mod plans;
 mod rules;
 mod search_and_erasure;
 mod strategies;

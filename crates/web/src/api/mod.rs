@@ -13,6 +13,7 @@ pub mod messages;
 pub mod outbox;
 pub mod payment_accounts;
 pub mod payments;
+pub mod plans;
 pub mod portal;
 pub mod promises;
 pub mod provider_accounts;

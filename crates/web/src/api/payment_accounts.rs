@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::provider_accounts::no_sealing_key;
-use crate::extract::{ApiJson, Ctx, parse_json};
+use crate::api::provider_accounts::{check_document, no_sealing_key, seal_config};
+use crate::extract::{ApiJson, Ctx};
 use crate::problem::Problem;
 
 /// The configuration fields that are credentials: answered as `"***"`.
@@ -70,13 +70,22 @@ pub struct PaymentAccountDocument {
     pub config: serde_json::Value,
 }
 
-fn check(document: &serde_json::Value) -> Result<PaymentAccountInput, Problem> {
-    let text = serde_json::to_vec(document).map_err(|e| Problem::malformed_json(e.to_string()))?;
-    let account: PaymentAccountInput = parse_json(&text)?;
-    account
-        .validate()
-        .map_err(|e| Problem::invalid_field(e.field.clone(), e.message.clone()))?;
-    Ok(account)
+/// Reads and checks a payment account document (JSON), naming the field at fault: 400 for a
+/// field of the wrong shape, 422 for a value refused (`config.key`).
+pub fn check(document: &serde_json::Value) -> Result<PaymentAccountInput, Problem> {
+    check_document(document, |account: &PaymentAccountInput| {
+        account.validate().map_err(|e| (e.field, e.message))
+    })
+}
+
+/// Checks a payment account document and seals its configuration exactly as sent (serializing
+/// the checked configuration would mask its credentials). The CLI saves accounts through it.
+pub fn check_and_seal(
+    document: &serde_json::Value,
+    key: &SealingKey,
+) -> Result<(PaymentAccountInput, String), Problem> {
+    let account = check(document)?;
+    Ok((account, seal_config(document, key)?))
 }
 
 fn masked(mut config: serde_json::Value) -> serde_json::Value {
@@ -92,7 +101,9 @@ fn masked(mut config: serde_json::Value) -> serde_json::Value {
     config
 }
 
-fn view(stored: StoredAccount, key: Option<&SealingKey>, ts_id: &str) -> PaymentAccountView {
+/// The view of a stored account of tenant `ts_id`: its configuration opened with `key` and its
+/// credentials masked.
+pub fn view(stored: StoredAccount, key: Option<&SealingKey>, ts_id: &str) -> PaymentAccountView {
     let settings: PaymentSettings = serde_json::from_value(stored.settings).unwrap_or_default();
     let config = key
         .and_then(|key| key.open(&stored.config_sealed).ok())
@@ -143,15 +154,12 @@ pub async fn put(
     ctx: Ctx,
     ApiJson(document): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<PaymentAccountView>), Problem> {
-    let account = check(&document)?;
+    // Checked before the key is looked for, so a bad document is told its fault either way.
+    check(&document)?;
     let Some(key) = state.sealing_key.as_deref() else {
         return Err(no_sealing_key());
     };
-    // The configuration as sent: it holds the credentials, sealed.
-    let config = document
-        .get("config")
-        .ok_or_else(|| Problem::bad_field(Some("config".into()), "missing field `config`"))?;
-    let plain = serde_json::to_vec(config).map_err(|e| Problem::malformed_json(e.to_string()))?;
+    let (account, sealed) = check_and_seal(&document, key)?;
     let settings = serde_json::to_value(&account.settings).map_err(|e| {
         tracing::error!(error = %e, "serialising payment account settings");
         Problem::internal()
@@ -163,7 +171,7 @@ pub async fn put(
             &account.name,
             account.config.kind(),
             settings,
-            key.seal(&plain),
+            sealed,
             ctx.now,
         )
         .await?;

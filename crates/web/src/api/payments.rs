@@ -87,5 +87,23 @@ pub(crate) async fn record(
         allow_overpayment: body.allow_overpayment,
     };
     let (payment, debt) = ctx.ts.record_payment_from(id, new, origin, ctx.now).await?;
+    // As after a provider's payment: nothing more is sent for a paid debt, and the debtor is
+    // thanked once.
+    let paid: Vec<DebtId> = (debt.status == recaudo_domain::portfolio::DebtStatus::Paid)
+        .then_some(debt.id)
+        .into_iter()
+        .collect();
+    recaudo_engine::payments::after_payment(
+        &ctx.ts,
+        recaudo_engine::payments::AfterPayment {
+            debtor: debt.debtor_id,
+            debt: debt.id,
+            paid_debts: &paid,
+            contact: None,
+            key: &payment.id.to_string(),
+        },
+        ctx.now,
+    )
+    .await?;
     Ok(PaymentResult { payment, debt })
 }

@@ -122,11 +122,11 @@ pub async fn issue(
     ctx: Ctx,
     Id(id): Id<DebtorId>,
 ) -> Result<(StatusCode, Json<PortalLinkBody>), Problem> {
+    ctx.ts.get_debtor(id).await?;
     let signer = state
         .links
         .as_ref()
         .ok_or_else(|| Problem::conflict("this installation has no link key ([links] key)"))?;
-    ctx.ts.get_debtor(id).await?;
     // Whole seconds, after any revocation (a link issued in the second of a revocation would
     // otherwise die with it).
     let mut issued = ctx
@@ -178,6 +178,7 @@ pub async fn evidence_get(
     let id: DisputeId = id
         .parse()
         .map_err(|_| Problem::not_found("dispute not found"))?;
+    ctx.ts.get_dispute(id).await?;
     let (info, bytes) = ctx.ts.get_dispute_evidence(id, &evidence).await?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();

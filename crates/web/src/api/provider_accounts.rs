@@ -97,12 +97,31 @@ pub fn no_sealing_key() -> Problem {
 /// Reads and checks a provider account document (JSON), naming the field at fault: 400 for a
 /// field of the wrong shape, 422 for a value refused (`config.auth_token`).
 pub fn check(document: &serde_json::Value) -> Result<ProviderAccount, Problem> {
+    check_document(document, |account: &ProviderAccount| {
+        account.validate().map_err(|e| (e.field, e.message))
+    })
+}
+
+/// Reads an account document (channel or payment) as `T` and checks it with `validate`, which
+/// names the field at fault: 400 for a field of the wrong shape, 422 for a value refused.
+pub fn check_document<T: serde::de::DeserializeOwned>(
+    document: &serde_json::Value,
+    validate: impl FnOnce(&T) -> Result<(), (String, String)>,
+) -> Result<T, Problem> {
     let text = serde_json::to_vec(document).map_err(|e| Problem::malformed_json(e.to_string()))?;
-    let account: ProviderAccount = parse_json(&text)?;
-    account
-        .validate()
-        .map_err(|e| Problem::invalid_field(e.field.clone(), e.message.clone()))?;
+    let account: T = parse_json(&text)?;
+    validate(&account).map_err(|(field, message)| Problem::invalid_field(field, message))?;
     Ok(account)
+}
+
+/// An account document's `config` exactly as sent, sealed under `key` (serializing the checked
+/// configuration would mask its credentials).
+pub fn seal_config(document: &serde_json::Value, key: &SealingKey) -> Result<String, Problem> {
+    let config = document
+        .get("config")
+        .ok_or_else(|| Problem::bad_field(Some("config".into()), "missing field `config`"))?;
+    let plain = serde_json::to_vec(config).map_err(|e| Problem::malformed_json(e.to_string()))?;
+    Ok(key.seal(&plain))
 }
 
 /// Checks a provider account document (JSON) and seals its configuration: the account as read
@@ -113,12 +132,7 @@ pub fn check_and_seal(
     key: &SealingKey,
 ) -> Result<(ProviderAccount, String), Problem> {
     let account = check(document)?;
-    // The configuration as sent: serializing `account.config` would mask its credentials.
-    let config = document
-        .get("config")
-        .ok_or_else(|| Problem::bad_field(Some("config".into()), "missing field `config`"))?;
-    let plain = serde_json::to_vec(config).map_err(|e| Problem::malformed_json(e.to_string()))?;
-    Ok((account, key.seal(&plain)))
+    Ok((account, seal_config(document, key)?))
 }
 
 /// The view of a stored account; its configuration opened with `key` and masked.

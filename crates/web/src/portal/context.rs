@@ -295,6 +295,14 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         },
         None => false,
     };
+    // A plan is offered when the tenant's rules allow plans and a debt can enter one.
+    let can_plan = debts
+        .iter()
+        .any(|d| matches!(d.status, DebtStatus::Open | DebtStatus::Promised))
+        && match ts.plan_rules().await {
+            Ok(rules) => rules.enabled,
+            Err(error) => return Err(LinkError::Store(error).into_page()),
+        };
     let form = request
         .subpath
         .rsplit('/')
@@ -320,7 +328,7 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         today,
         tz,
         can_pay,
-        can_plan: false,
+        can_plan,
         form,
         subpath: request.subpath.to_string(),
         headers: request.headers.clone(),
@@ -354,7 +362,9 @@ async fn find(
             (ts, debtor, PortalLink::Debtor, issued)
         } else {
             let linked = linked(state, LinkPurpose::Portal, token).await?;
-            let issued = ulid_time(linked.contact.id);
+            // A message's link lasts from when the message was due to leave, by the injected
+            // clock (the id's own time is the machine's, not the clock's).
+            let issued = linked.contact.scheduled_for.max(linked.contact.created_at);
             let debtor = linked.debtor.id;
             (
                 linked.ts,
@@ -384,12 +394,6 @@ async fn find(
         expires_at,
         settings,
     })
-}
-
-/// When a contact (and so its link) was made: its ULID's time.
-fn ulid_time(contact: ContactId) -> DateTime<Utc> {
-    let ms = contact.ulid().timestamp_ms();
-    DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(i64::MAX)).unwrap_or_default()
 }
 
 /// The debtor's open debts (the contact's first, in the message's order) and paid ones.

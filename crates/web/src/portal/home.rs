@@ -47,7 +47,7 @@ pub async fn page_home(ctx: PortalCtx) -> Response {
         body.push_str(&format!("<p>{}</p>\n", text.common.no_open_debts));
     } else {
         body.push_str(&format!(
-            "<p>{}</p>\n<table class=\"debts\">\n<thead><tr><th scope=\"col\">{}</th>\
+            "<p>{}</p>\n<table>\n<thead><tr><th scope=\"col\">{}</th>\
              <th scope=\"col\" class=\"num\">{}</th><th scope=\"col\">{}</th>\
              <th scope=\"col\" class=\"num\">{}</th></tr></thead>\n<tbody>\n",
             h.intro, h.reference, h.amount, h.due, h.days_late
@@ -66,15 +66,8 @@ pub async fn page_home(ctx: PortalCtx) -> Response {
                 _ => String::new(),
             };
             body.push_str(&format!(
-                "<tr><td data-label=\"{h_ref}\"><span>{ref}{status}<br>\
-                 <a href=\"{invoice}\">{invoice_label}</a></span></td>\
-                 <td class=\"num\" data-label=\"{h_amount}\"><span>{amount}</span></td>\
-                 <td data-label=\"{h_due}\"><span>{due}</span></td>\
-                 <td class=\"num\" data-label=\"{h_late}\"><span>{late}</span></td></tr>\n",
-                h_ref = h.reference,
-                h_amount = h.amount,
-                h_due = h.due,
-                h_late = h.days_late,
+                "<tr><td>{ref}{status}<br><a href=\"{invoice}\">{invoice_label}</a></td>\
+                 <td class=\"num\">{amount}</td><td>{due}</td><td class=\"num\">{late}</td></tr>\n",
                 r#ref = escape(&debt.external_id),
                 invoice = escape(&ctx.href(&format!("/debts/{}/invoice.pdf", debt.id))),
                 invoice_label = h.invoice,

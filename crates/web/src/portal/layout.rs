@@ -204,7 +204,6 @@ pub fn form_start(ctx: &PortalCtx, action_path: &str) -> String {
 }
 
 /// [`form_start`] for a form that uploads files (`multipart/form-data`).
-#[allow(dead_code)]
 pub fn form_start_multipart(ctx: &PortalCtx, action_path: &str) -> String {
     form_open(ctx, action_path, " enctype=\"multipart/form-data\"")
 }

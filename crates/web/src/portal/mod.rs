@@ -13,17 +13,16 @@
 //! - answer [`layout::page`]`(&ctx, title, body)` (security headers set).
 
 pub mod context;
-// mod dispute;
-// mod documents;
+mod dispute;
+mod documents;
 mod home;
 pub mod layout;
 mod optout;
 mod pay;
-// mod preferences;
+mod plan;
+mod preferences;
 mod promise;
 pub mod security;
-// Pages still to come use the rest of the texts and the multipart form.
-#[allow(dead_code)]
 pub mod text;
 
 use axum::Router;
@@ -38,6 +37,12 @@ use crate::AppState;
 
 /// The portal's routes, to merge outside the API's problem documents (they answer HTML).
 pub(crate) fn routes() -> Router<AppState> {
+    let upload = Router::new()
+        .route(
+            "/p/{token}/dispute",
+            get(dispute::form).post(dispute::submit),
+        )
+        .layer(DefaultBodyLimit::max(dispute::BODY_LIMIT));
     Router::new()
         .route("/p/assets/portal.css", get(layout::css))
         .route("/p/assets/theme/{file}", get(layout::theme))
@@ -49,8 +54,22 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/p/{token}/opt-out", get(optout::form).post(optout::submit))
         .route("/p/{token}/pay", get(pay::form).post(pay::submit))
+        .route("/p/{token}/plan", get(plan::form).post(plan::submit))
         .route("/p/{token}/pay/{intent}", get(pay::intent_page))
         .route("/p/{token}/pay/{intent}/qr.png", get(pay::qr))
         .route("/p/{token}/pay/{intent}/simulate", post(pay::simulate))
+        .route(
+            "/p/{token}/preferences",
+            get(preferences::form).post(preferences::submit),
+        )
+        .route(
+            "/p/{token}/debts/{debt_id}/invoice.pdf",
+            get(documents::invoice),
+        )
+        .route(
+            "/p/{token}/payments/{payment_id}/receipt.pdf",
+            get(documents::receipt),
+        )
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .merge(upload)
 }

@@ -364,7 +364,13 @@ pub async fn intent_page(ctx: PortalCtx, Path((_, id)): Path<(String, String)>) 
                     escape(brcode),
                     text.pix_after,
                 ));
-            } else if let Some(url) = intent.action.get("redirect").and_then(|v| v.as_str()) {
+            } else if let Some(url) = intent
+                .action
+                .get("redirect")
+                .and_then(|v| v.as_str())
+                // The sandbox has no page of its own: its payment is simulated below.
+                .filter(|_| intent.provider != "sandbox")
+            {
                 body.push_str(&format!(
                     "<h1>{}</h1>\n<p>{}</p>\n{amount}\
                      <p><a class=\"button\" id=\"pay-continue\" href=\"{}\" rel=\"noreferrer\">{}</a></p>\n",
@@ -373,6 +379,9 @@ pub async fn intent_page(ctx: PortalCtx, Path((_, id)): Path<(String, String)>) 
                     escape(url),
                     text.redirect_go
                 ));
+            } else if intent.provider == "sandbox" {
+                // Without a page of its own the sandbox still says what is being paid.
+                body.push_str(&format!("<h1>{}</h1>\n{amount}", text.title));
             }
             if intent.provider == "sandbox" {
                 body.push_str(&form_start(&ctx, &format!("/pay/{}/simulate", intent.id)));

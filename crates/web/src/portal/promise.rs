@@ -19,9 +19,10 @@ use super::layout::{escape, field_error, form_start, page, page_status, unavaila
 use super::security::{CSRF_FIELD, check_csrf, field, form_fields, see_other};
 use super::text::t;
 
+/// `?done=` after a promise: its date (anything else shows the form).
 #[derive(Debug, Deserialize)]
 pub struct Done {
-    done: Option<NaiveDate>,
+    done: Option<String>,
 }
 
 /// The latest date a promise may take, from the tenant's reply settings.
@@ -129,7 +130,10 @@ fn form_page(
 /// `GET /p/{token}/promise`: the form, or (after a post) the confirmation.
 pub async fn form(ctx: PortalCtx, Query(done): Query<Done>) -> Response {
     let text = &t(ctx.lang).promise;
-    if let Some(date) = done.done {
+    if let Some(date) = done
+        .done
+        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+    {
         let body = format!(
             "<div id=\"confirmation\" role=\"status\">\n<h1>{}</h1>\n<p>{}</p>\n</div>\n",
             text.done_title,

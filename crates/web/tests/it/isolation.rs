@@ -120,6 +120,27 @@ const ID_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     ("GET", "/api/v1/debtors/{id}/conversation", None),
     ("GET", "/api/v1/outbox/{id}", None),
+    ("POST", "/api/v1/debtors/{id}/portal-link", None),
+    ("POST", "/api/v1/debtors/{id}/portal-links/revoke", None),
+    ("GET", "/api/v1/disputes/{id}/evidence", None),
+    ("GET", "/api/v1/disputes/{id}/evidence/{evidence_id}", None),
+    ("GET", "/api/v1/debtors/{id}/plans", None),
+    (
+        "POST",
+        "/api/v1/debtors/{id}/plans/quote",
+        Some(r#"{"instalments": 2, "down_payment": "10.00", "first_due_on": "2026-12-10"}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/debtors/{id}/plans",
+        Some(r#"{"instalments": 2, "down_payment": "10.00", "first_due_on": "2026-12-10"}"#),
+    ),
+    ("GET", "/api/v1/plans/{id}", None),
+    (
+        "POST",
+        "/api/v1/plans/{id}/cancel",
+        Some(r#"{"reason": "taken over"}"#),
+    ),
 ];
 
 /// Tenant A's objects, one of each kind.
@@ -133,6 +154,7 @@ struct Objects {
     api_key: String,
     task: String,
     contact: String,
+    plan: String,
 }
 
 impl Objects {
@@ -153,6 +175,7 @@ impl Objects {
             "api_keys" => &self.api_key,
             "tasks" => &self.task,
             "outbox" => &self.contact,
+            "plans" => &self.plan,
             other => panic!("no object of tenant A for `{other}` ({template}): add one"),
         }
     }
@@ -215,6 +238,22 @@ async fn seed(app: &App) -> Objects {
     let keys = req("GET", "/api/v1/api_keys").key(k).send(r).await;
     let api_key = id(&keys.ok(200)["items"][0]);
     let (task, contact) = seed_task(app, &debtor, &debts[0]).await;
+    // A plan over a debt of its own, so the others keep their state.
+    let d = req("POST", "/api/v1/debts")
+        .key(k)
+        .json(&json!({"debtor_id": debtor, "external_id": "A-D3", "amount": "100.00", "currency": "BRL", "due_on": "2026-11-01"}))
+        .send(r)
+        .await;
+    let plan_debt = id(d.ok(201));
+    let plan = req("POST", format!("/api/v1/debtors/{debtor}/plans"))
+        .key(k)
+        .json(
+            &json!({"debts": [plan_debt], "instalments": 2, "down_payment": "10.00",
+            "first_due_on": "2026-12-10"}),
+        )
+        .send(r)
+        .await;
+    let plan = id(plan.ok(201));
     Objects {
         debtor,
         contact_point,
@@ -225,6 +264,7 @@ async fn seed(app: &App) -> Objects {
         api_key,
         task,
         contact,
+        plan,
     }
 }
 
@@ -288,6 +328,9 @@ async fn snapshot(r: &Router, key: &str, o: &Objects) -> Value {
         "/api/v1/outbox".to_string(),
         format!("/api/v1/outbox/{}", o.contact),
         "/api/v1/outbox/counts".to_string(),
+        format!("/api/v1/debtors/{}/plans", o.debtor),
+        format!("/api/v1/plans/{}", o.plan),
+        "/api/v1/plan-rules".to_string(),
     ];
     let debts = req("GET", "/api/v1/debts").key(key).send(r).await;
     for d in debts.ok(200)["items"].as_array().expect("items") {

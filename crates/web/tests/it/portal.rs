@@ -204,6 +204,7 @@ async fn home_renders_in_three_languages_with_headers_and_one_visit_a_day() {
                 "R$ 623,45",
                 "10/11/2026",
                 "Combinar uma data de pagamento",
+                "/plan",
                 "/debts/",
                 "invoice.pdf",
                 "?lang=es",
@@ -214,8 +215,8 @@ async fn home_renders_in_three_languages_with_headers_and_one_visit_a_day() {
             "Prado",
             "Lima",
             "joana@example.com",
+            // No payment account: paying is not offered (plans are, by default).
             "/pay",
-            "/plan",
             "<script",
             "style=",
         ] {
@@ -240,14 +241,7 @@ async fn home_renders_in_three_languages_with_headers_and_one_visit_a_day() {
             assert_eq!(resp.headers[name], value, "{db}: {name}");
         }
         // Days late from the debtor's today (23 November): 13 and none.
-        contains(
-            &resp,
-            db,
-            &[
-                "data-label=\"Dias de atraso\"><span>13</span></td>",
-                "Em dia",
-            ],
-        );
+        contains(&resp, db, &["<td class=\"num\">13</td>", "Em dia"]);
         for (lang, shown) in [
             (
                 "es",
@@ -611,5 +605,539 @@ async fn opt_out_per_channel_and_from_all() {
             assert_eq!(resp.status.as_u16(), 422, "{db}");
         }
         assert_eq!(p.events("opted_out").await.len(), 2, "{db}");
+    }
+}
+
+/// An evidence file: name, declared type, bytes.
+type Upload<'a> = (&'a str, &'a str, &'a [u8]);
+
+/// A dispute post that is refused: its fields, its file, the message shown.
+type Case<'a> = (Vec<(&'a str, &'a str)>, Option<Upload<'a>>, &'a str);
+
+/// A multipart body of text fields and an optional file; returns (content type, body).
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----recaudo-test-boundary-7d9f";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, declared, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; \
+                 filename=\"{filename}\"\r\nContent-Type: {declared}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Portal {
+    async fn dispute(&self, fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> Resp {
+        let (content_type, body) = multipart(fields, file);
+        req("POST", self.path("/dispute"))
+            .header("sec-fetch-site", "same-origin")
+            .raw(&content_type, body)
+            .send(&self.r)
+            .await
+    }
+}
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+#[tokio::test]
+async fn dispute_with_pdf_png_and_refused_files() {
+    for p in portals().await {
+        let db = p.db();
+        let form = p.get("/dispute").await;
+        contains(
+            &form,
+            db,
+            &[
+                "enctype=\"multipart/form-data\"",
+                "id=\"dispute-reason\"",
+                "id=\"dispute-text\"",
+                "id=\"dispute-evidence\"",
+                "<label for=\"dispute-evidence\">",
+                "Fazer uma contestação",
+            ],
+        );
+        let csrf = p.csrf("/dispute").await;
+        let first = p.debts[0].id.to_string();
+        // Refused: an EXE-ish blob named .pdf, over 5 MiB, no reason, a text too long.
+        let exe: &[u8] = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0 this program cannot be run";
+        let big = {
+            let mut b = b"%PDF-1.4\n".to_vec();
+            b.resize(5 * 1024 * 1024 + 1, b'0');
+            b
+        };
+        let long = "x".repeat(2001);
+        let cases: Vec<Case> = vec![
+            (
+                vec![
+                    ("csrf", &csrf),
+                    ("reason", "already_paid"),
+                    ("debt", &first),
+                ],
+                Some(("receipt.pdf", "application/pdf", exe)),
+                "O arquivo deve ser um PDF, PNG ou JPEG.",
+            ),
+            (
+                vec![
+                    ("csrf", &csrf),
+                    ("reason", "already_paid"),
+                    ("debt", &first),
+                ],
+                Some(("big.pdf", "application/pdf", &big)),
+                "O arquivo não pode passar de 5 MB.",
+            ),
+            (
+                vec![("csrf", &csrf), ("reason", "because"), ("debt", &first)],
+                None,
+                "Escolha um motivo.",
+            ),
+            (
+                vec![("csrf", &csrf), ("reason", "other"), ("text", &long)],
+                None,
+                "O texto não pode passar de 2000 caracteres.",
+            ),
+        ];
+        for (fields, file, message) in cases {
+            let resp = p.dispute(&fields, file).await;
+            assert_eq!(resp.status.as_u16(), 422, "{db}: {message}");
+            contains(&resp, db, &[message, "id=\"error\""]);
+        }
+        // A body over the route's limit (6 MiB) is cut off: 422, nothing stored.
+        let huge = vec![b'%'; 6 * 1024 * 1024];
+        let resp = p
+            .dispute(
+                &[("csrf", &csrf), ("reason", "other")],
+                Some(("huge.pdf", "application/pdf", &huge)),
+            )
+            .await;
+        assert_eq!(resp.status.as_u16(), 422, "{db}");
+        contains(&resp, db, &["O arquivo não pode passar de 5 MB."]);
+        assert!(p.events("dispute_opened").await.is_empty(), "{db}");
+        // A forged value: 403, nothing stored.
+        let resp = p
+            .dispute(
+                &[("csrf", "forged"), ("reason", "other")],
+                Some(("a.png", "image/png", PNG)),
+            )
+            .await;
+        assert_eq!(resp.status.as_u16(), 403, "{db}");
+        // A PDF on the first debt.
+        let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+        let resp = p
+            .dispute(
+                &[
+                    ("csrf", &csrf),
+                    ("reason", "already_paid"),
+                    ("text", "Paguei no dia 5 <b>pelo banco</b>."),
+                    ("debt", &first),
+                ],
+                Some(("comprovante.pdf", "application/octet-stream", pdf)),
+            )
+            .await;
+        assert_eq!(resp.status.as_u16(), 303, "{db}: {}", resp.text);
+        let done = req("GET", resp.headers["location"].to_str().expect("location"))
+            .send(&p.r)
+            .await;
+        contains(
+            &done,
+            db,
+            &["id=\"confirmation\"", "Recebemos sua contestação"],
+        );
+        let disputes = p.ts.list_disputes(p.debts[0].id).await.expect("disputes");
+        assert_eq!(disputes.len(), 1, "{db}");
+        assert!(
+            disputes[0]
+                .reason
+                .starts_with("already_paid: Paguei no dia 5"),
+            "{db}"
+        );
+        assert_eq!(
+            p.ts.get_debt(p.debts[0].id).await.expect("debt").status,
+            DebtStatus::Disputed,
+            "{db}"
+        );
+        // The agent reads the evidence through the API.
+        let list = req(
+            "GET",
+            format!("/api/v1/disputes/{}/evidence", disputes[0].id),
+        )
+        .key(&p.app.a)
+        .send(&p.r)
+        .await;
+        let items = list.ok(200)["items"].as_array().expect("items").clone();
+        assert_eq!(items.len(), 1, "{db}");
+        assert_eq!(items[0]["content_type"], "application/pdf", "{db}");
+        assert_eq!(items[0]["size"], pdf.len(), "{db}");
+        let file = req(
+            "GET",
+            format!(
+                "/api/v1/disputes/{}/evidence/{}",
+                disputes[0].id,
+                items[0]["id"].as_str().expect("id")
+            ),
+        )
+        .key(&p.app.a)
+        .send(&p.r)
+        .await;
+        assert_eq!(file.status.as_u16(), 200, "{db}");
+        assert_eq!(file.text.as_bytes(), pdf, "{db}");
+        assert_eq!(file.headers["x-content-type-options"], "nosniff", "{db}");
+        assert!(
+            file.headers["content-disposition"]
+                .to_str()
+                .expect("text")
+                .starts_with("attachment; filename=\"comprovante.pdf\""),
+            "{db}"
+        );
+        // Another tenant sees none of it.
+        let other = req(
+            "GET",
+            format!("/api/v1/disputes/{}/evidence", disputes[0].id),
+        )
+        .key(&p.app.b)
+        .send(&p.r)
+        .await;
+        other.problem(404, "not-found");
+        // A task waits in the disputes queue.
+        let tasks = req("GET", "/api/v1/tasks?queue=disputes")
+            .key(&p.app.a)
+            .send(&p.r)
+            .await;
+        let tasks = tasks.ok(200)["items"].as_array().expect("tasks").clone();
+        assert_eq!(tasks.len(), 1, "{db}: {tasks:?}");
+        // A PNG on the remaining debt (the disputed one is no longer offered).
+        let resp = p
+            .dispute(
+                &[("csrf", &csrf), ("reason", "wrong_amount"), ("debt", "all")],
+                Some(("foto.jpg", "image/jpeg", PNG)),
+            )
+            .await;
+        assert_eq!(resp.status.as_u16(), 303, "{db}: {}", resp.text);
+        let disputes = p.ts.list_disputes(p.debts[1].id).await.expect("disputes");
+        assert_eq!(disputes.len(), 1, "{db}");
+        let items =
+            p.ts.list_dispute_evidence(disputes[0].id)
+                .await
+                .expect("evidence");
+        assert_eq!(items[0].content_type, "image/png", "{db}");
+        assert_eq!(p.events("dispute_opened").await.len(), 2, "{db}");
+    }
+}
+
+#[tokio::test]
+async fn every_page_renders_in_three_languages_with_labels() {
+    for p in portals().await {
+        let db = p.db();
+        for lang in ["es", "pt", "en"] {
+            for path in ["", "/promise", "/dispute", "/preferences", "/opt-out"] {
+                let resp = p.get(&format!("{path}?lang={lang}")).await;
+                assert_eq!(resp.status.as_u16(), 200, "{db} {lang} {path}");
+                contains(
+                    &resp,
+                    db,
+                    &[&format!("<html lang=\"{lang}-"), "name=\"viewport\""],
+                );
+                assert!(!resp.text.contains("tabindex=\"1"), "{db}");
+                // Every input but hidden ones has a label.
+                for (i, _) in resp.text.match_indices("<input ") {
+                    let tag = &resp.text[i..i + resp.text[i..].find('>').expect("tag end")];
+                    if tag.contains("type=\"hidden\"") {
+                        continue;
+                    }
+                    let id_at = tag.find("id=\"").expect("an input id") + 4;
+                    let id = &tag[id_at..id_at + tag[id_at..].find('"').expect("id end")];
+                    assert!(
+                        resp.text.contains(&format!("<label for=\"{id}\"")),
+                        "{db} {lang} {path}: no label for {id}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn preferences_are_saved_and_honoured_by_the_next_plan() {
+    const STRATEGY: &str = "id: portal-test\nversion: 1\npriority: 1\n\
+stop_when: [\"debt.balance <= 0.0\"]\n\
+steps:\n\
+  - { id: late, at: due+13d, send: { channel: sms, template: overdue_soft, fallback: [email] } }\n";
+    for p in portals().await {
+        let db = p.db();
+        p.ts.put_strategy(STRATEGY, t0()).await.expect("strategy");
+        let form = p.get("/preferences?lang=en").await;
+        contains(
+            &form,
+            db,
+            &[
+                "id=\"pref-channel-email\"",
+                "id=\"pref-channel-sms\"",
+                "id=\"pref-day-mon\"",
+                "id=\"pref-from\"",
+                "id=\"pref-language\"",
+                "id=\"pref-paperless\"",
+            ],
+        );
+        let csrf = p.csrf("/preferences?lang=en").await;
+        let every_day: Vec<(&str, &str)> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .map(|d| ("weekday", *d))
+            .collect();
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("channel", "sms"),
+            ("channel", "email"),
+            ("language", "pt"),
+        ];
+        fields.extend(every_day.iter().copied());
+        let resp = p.post("/preferences?lang=en", &fields).await;
+        assert_eq!(resp.status.as_u16(), 303, "{db}: {}", resp.text);
+        let sends = |lines: &[recaudo_domain::planner::PlanLine]| {
+            lines
+                .iter()
+                .filter(|l| l.debtor == p.debtor.id)
+                .map(|l| (l.decision.kind().to_string(), l.channel))
+                .collect::<Vec<_>>()
+        };
+        let plan = || async {
+            let setup =
+                std::sync::Arc::new(recaudo_engine::PlanSetup::load(&p.ts).await.expect("setup"));
+            let mut lines = vec![];
+            recaudo_engine::plan_tenant(
+                &p.ts,
+                setup,
+                t0(),
+                recaudo_engine::PlanRunOptions {
+                    dry_run: true,
+                    ..Default::default()
+                },
+                |line| lines.push(line.clone()),
+            )
+            .await
+            .expect("plan");
+            lines
+        };
+        let before = sends(&plan().await);
+        assert!(before.iter().any(|(d, _)| d == "send"), "{db}: {before:?}");
+        // Weekdays without Monday (today), hours, paperless, no SMS, English.
+        let fields = vec![
+            ("csrf", csrf.as_str()),
+            ("channel", "email"),
+            ("preferred", "email"),
+            ("weekday", "tue"),
+            ("weekday", "wed"),
+            ("from", "14:00"),
+            ("to", "18:00"),
+            ("language", "en"),
+            ("paperless", "1"),
+        ];
+        let resp = p.post("/preferences", &fields).await;
+        assert_eq!(resp.status.as_u16(), 303, "{db}: {}", resp.text);
+        let debtor = p.ts.get_debtor(p.debtor.id).await.expect("debtor");
+        let prefs = serde_json::to_value(&debtor.preferences).expect("json");
+        assert_eq!(
+            prefs["allowed_weekdays"],
+            serde_json::json!(["tue", "wed"]),
+            "{db}"
+        );
+        assert_eq!(prefs["allowed_hours"]["from"], "14:00:00", "{db}: {prefs}");
+        assert_eq!(prefs["preferred_channel"], "email", "{db}");
+        assert_eq!(prefs["language"], "en", "{db}");
+        assert_eq!(prefs["paperless"], true, "{db}");
+        let points = p.ts.list_contact_points(p.debtor.id).await.expect("points");
+        for point in &points {
+            let opted_out = point.consent.status == ConsentStatus::OptedOut;
+            assert_eq!(opted_out, point.channel == Channel::Sms, "{db}: {point:?}");
+        }
+        assert_eq!(p.events("preferences_changed").await.len(), 2, "{db}");
+        let after = sends(&plan().await);
+        assert!(!after.iter().any(|(d, _)| d == "send"), "{db}: {after:?}");
+        assert!(after.iter().any(|(d, _)| d == "defer"), "{db}: {after:?}");
+        // Bad hours: 422, nothing changed.
+        let resp = p
+            .post(
+                "/preferences",
+                &[
+                    ("csrf", &csrf),
+                    ("channel", "email"),
+                    ("from", "18:00"),
+                    ("to", "09:00"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status.as_u16(), 422, "{db}");
+        assert_eq!(p.events("preferences_changed").await.len(), 2, "{db}");
+    }
+}
+
+#[tokio::test]
+async fn documents_only_for_the_debtors_own_ids() {
+    for p in portals().await {
+        let db = p.db();
+        let invoice = p
+            .get(&format!("/debts/{}/invoice.pdf?lang=en", p.debts[0].id))
+            .await;
+        assert_eq!(invoice.status.as_u16(), 200, "{db}");
+        assert_eq!(invoice.content_type(), "application/pdf", "{db}");
+        assert!(invoice.text.starts_with("%PDF-1.4"), "{db}");
+        contains(
+            &invoice,
+            db,
+            &["Invoice", "INV-10", "Joana Prado Lima", "Luz do Vale"],
+        );
+        // A payment: its receipt.
+        let payment =
+            p.ts.record_payment(
+                p.debts[0].id,
+                recaudo_store::NewPayment {
+                    amount: Money::from_minor(2_345, Currency::Brl),
+                    method: "pix".into(),
+                    provider_ref: None,
+                    received_at: Some(t0()),
+                    allow_overpayment: false,
+                },
+                t0(),
+            )
+            .await
+            .expect("payment")
+            .0;
+        let home = p.get("").await;
+        contains(
+            &home,
+            db,
+            &[&format!("/payments/{}/receipt.pdf", payment.id)],
+        );
+        let receipt = p
+            .get(&format!("/payments/{}/receipt.pdf", payment.id))
+            .await;
+        assert_eq!(receipt.status.as_u16(), 200, "{db}");
+        contains(&receipt, db, &["Recibo de pagamento", "pix"]);
+        // Another debtor's debt and payment: the neutral page.
+        let other =
+            p.ts.create_debtor(
+                NewDebtor {
+                    external_id: "BR-10".into(),
+                    name: "Outra Pessoa".into(),
+                    ..Default::default()
+                },
+                t0(),
+            )
+            .await
+            .expect("debtor");
+        let debt =
+            p.ts.create_debt(
+                NewDebt {
+                    debtor_id: other.id,
+                    external_id: "INV-99".into(),
+                    amount: Money::from_minor(1_000, Currency::Brl),
+                    balance: None,
+                    issued_on: None,
+                    due_on: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+                    product: None,
+                },
+                t0(),
+            )
+            .await
+            .expect("debt");
+        for path in [
+            format!("/debts/{}/invoice.pdf", debt.id),
+            "/debts/debt_nonsense/invoice.pdf".to_string(),
+            format!(
+                "/payments/{}/receipt.pdf",
+                recaudo_domain::PaymentId::generate()
+            ),
+        ] {
+            let resp = p.get(&path).await;
+            assert_eq!(resp.status.as_u16(), 404, "{db}: {path}");
+            assert!(
+                !resp.text.contains("INV-99") && !resp.text.contains("Outra"),
+                "{db}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn portal_settings_brand_the_pages_and_bad_values_name_the_field() {
+    for p in portals().await {
+        let db = p.db();
+        let get = req("GET", "/api/v1/portal-settings")
+            .key(&p.app.a)
+            .send(&p.r)
+            .await;
+        assert_eq!(get.ok(200)["link_days"], 60, "{db}");
+        use base64::Engine;
+        let logo = base64::engine::general_purpose::STANDARD.encode(PNG);
+        for (body, field) in [
+            (serde_json::json!({"colour": "red"}), "colour"),
+            (serde_json::json!({"colour": "#12345g"}), "colour"),
+            (serde_json::json!({"logo": "not base64!"}), "logo"),
+            (
+                serde_json::json!({"logo": base64::engine::general_purpose::STANDARD.encode(b"GIF89a....")}),
+                "logo",
+            ),
+            (
+                serde_json::json!({"logo": base64::engine::general_purpose::STANDARD.encode(vec![0xffu8; 200 * 1024 + 1])}),
+                "logo",
+            ),
+            (serde_json::json!({"link_days": 0}), "link_days"),
+            (
+                serde_json::json!({"display_name": "x".repeat(101)}),
+                "display_name",
+            ),
+        ] {
+            let resp = req("PUT", "/api/v1/portal-settings")
+                .key(&p.app.a)
+                .json(&body)
+                .send(&p.r)
+                .await;
+            let problem = resp.problem(422, "invalid-field");
+            assert_eq!(problem["field"], field, "{db}: {problem}");
+        }
+        let body = serde_json::json!({
+            "display_name": "Luz do Vale Energia",
+            "colour": "#FFE066",
+            "logo": logo,
+            "support": "0800 123 4567",
+            "link_days": 10,
+        });
+        let resp = req("PUT", "/api/v1/portal-settings")
+            .key(&p.app.a)
+            .json(&body)
+            .send(&p.r)
+            .await;
+        let saved = resp.ok(200).clone();
+        assert_eq!(saved["colour"], "#ffe066", "{db}");
+        let home = p.get("").await;
+        contains(
+            &home,
+            db,
+            &[
+                "Luz do Vale Energia",
+                "/p/assets/theme/ffe066.css",
+                "/logo\"",
+                "0800 123 4567",
+            ],
+        );
+        let image = p.get("/logo").await;
+        assert_eq!(image.content_type(), "image/png", "{db}");
+        // The shorter lifetime applies to links already issued: 10 days after issue.
+        p.app.clock.set(issued() + Duration::days(10));
+        assert_eq!(p.get("").await.status.as_u16(), 404, "{db}");
     }
 }

@@ -573,3 +573,216 @@ async fn a_form_post_with_a_null_origin_needs_sec_fetch_site() {
         assert_eq!(p.events("promise_made").await.len(), 2, "{db}: both debts");
     }
 }
+
+/// A small PDF (what the dispute page recognises by its first bytes).
+const EVIDENCE_PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debtor_disputes_with_evidence_on_a_phone_in_es_and_pt() -> Result<(), CdpError> {
+    use recaudo_store::TaskFilter;
+
+    let Some(browser) = Browser::shared() else {
+        return Ok(());
+    };
+    let site = Site::start(false).await;
+    let files = tempfile::tempdir().expect("a temporary dir");
+    let pdf = files.path().join("recibo.pdf");
+    std::fs::write(&pdf, EVIDENCE_PDF).expect("PDF written");
+    let text_file = files.path().join("nota.txt");
+    std::fs::write(&text_file, "not a PDF").expect("text written");
+    for (tenant, language, name, locale, words, bad_file, done) in [
+        (
+            "Agua Clara",
+            Language::Es,
+            "Lucía Fernández",
+            "es-CO",
+            "Pagué esta factura el 5 de noviembre en la sucursal.",
+            "El archivo debe ser un PDF, PNG o JPEG.",
+            "Recibimos su reclamo",
+        ),
+        (
+            "Luz do Vale",
+            Language::Pt,
+            "Maria Souza",
+            "pt-BR",
+            "Paguei esta fatura em 5 de novembro na agência.",
+            "O arquivo deve ser um PDF, PNG ou JPEG.",
+            "Recebemos sua contestação",
+        ),
+    ] {
+        let code = language.as_str();
+        let (ts, contact, _, debtor, debts) = debtor(&site.app, tenant, language, name).await;
+        let shot = format!("dispute-{code}");
+        let page = open_action(browser, &site.home(contact), locale, "/dispute", &shot).await?;
+        page.screenshot(&format!("{shot}-form")).await?;
+        assert_field_first(&page, "dispute-reason", &shot).await?;
+        assert_clean(&page, &format!("{shot} form")).await?;
+
+        // A file that is not a PDF, PNG or JPEG: the form again with the message.
+        page.select("#dispute-reason", "already_paid").await?;
+        page.fill("#dispute-text", words).await?;
+        page.set_file("#dispute-evidence", &text_file).await?;
+        page.submit_and_wait("form button[type=submit]").await?;
+        assert_eq!(page.status().await?, 422, "{code}");
+        assert_eq!(page.text(".error").await?, bad_file, "{code}");
+        page.screenshot(&format!("{shot}-bad-file")).await?;
+        assert_field_first(&page, "dispute-reason", &shot).await?;
+        assert_clean(&page, &format!("{shot} bad file")).await?;
+        for debt in &debts {
+            let disputes = ts.list_disputes(debt.id).await.expect("disputes");
+            assert!(disputes.is_empty(), "{code}: nothing stored: {disputes:?}");
+        }
+
+        // The form keeps the reason and the words; the PDF is chosen again, for one debt.
+        let debt = &debts[1];
+        let radio = "#dispute-debt-1";
+        let value = page
+            .eval(&format!("document.querySelector('{radio}').value"))
+            .await?;
+        assert_eq!(value, debt.id.to_string(), "{code}");
+        page.select("#dispute-reason", "already_paid").await?;
+        page.fill("#dispute-text", words).await?;
+        page.set_file("#dispute-evidence", &pdf).await?;
+        page.check(radio).await?;
+        page.submit_and_wait("form button[type=submit]").await?;
+        assert_eq!(
+            page.status().await?,
+            200,
+            "{code}: {}",
+            page.text("main").await?
+        );
+        let thanks = page.text("#confirmation").await?;
+        assert!(thanks.contains(done), "{code}: {thanks}");
+        page.screenshot(&format!("{shot}-done")).await?;
+        assert_clean(&page, &format!("{shot} done")).await?;
+
+        let disputes = ts.list_disputes(debt.id).await.expect("disputes");
+        assert_eq!(disputes.len(), 1, "{code}");
+        assert_eq!(disputes[0].reason, format!("already_paid: {words}"));
+        let evidence = ts
+            .list_dispute_evidence(disputes[0].id)
+            .await
+            .expect("evidence");
+        assert_eq!(evidence.len(), 1, "{code}");
+        assert_eq!(evidence[0].filename, "recibo.pdf");
+        assert_eq!(evidence[0].content_type, "application/pdf");
+        assert_eq!(evidence[0].size, EVIDENCE_PDF.len() as i64);
+        assert_eq!(
+            ts.get_debt(debt.id).await.expect("debt").status,
+            DebtStatus::Disputed
+        );
+        let other = &debts[0];
+        assert!(
+            ts.list_disputes(other.id)
+                .await
+                .expect("disputes")
+                .is_empty()
+        );
+        let tasks = ts
+            .list_tasks(&TaskFilter {
+                queue: Some("disputes".into()),
+                debtor: Some(debtor),
+                ..Default::default()
+            })
+            .await
+            .expect("tasks");
+        assert_eq!(tasks.len(), 1, "{code}: one task for the team");
+    }
+    site.server.abort();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debtor_changes_preferences_on_a_phone_in_es_and_pt() -> Result<(), CdpError> {
+    use chrono::{NaiveTime, Weekday};
+    use recaudo_domain::portfolio::{Channel, HourWindow, Preferences, WeekdayName};
+
+    let Some(browser) = Browser::shared() else {
+        return Ok(());
+    };
+    let site = Site::start(false).await;
+    for (tenant, language, name, locale, done) in [
+        (
+            "Agua Clara",
+            Language::Es,
+            "Lucía Fernández",
+            "es-CO",
+            "Guardamos sus preferencias",
+        ),
+        (
+            "Luz do Vale",
+            Language::Pt,
+            "Maria Souza",
+            "pt-BR",
+            "Salvamos suas preferências",
+        ),
+    ] {
+        let code = language.as_str();
+        let (ts, contact, point, debtor, _) = debtor(&site.app, tenant, language, name).await;
+        let shot = format!("preferences-{code}");
+        let page = open_action(browser, &site.home(contact), locale, "/preferences", &shot).await?;
+        page.screenshot(&format!("{shot}-form")).await?;
+        assert_field_first(&page, "pref-channel-email", &shot).await?;
+        assert_clean(&page, &format!("{shot} form")).await?;
+        let before = ts.get_debtor(debtor).await.expect("debtor");
+        assert_eq!(before.preferences, Preferences::default(), "{code}");
+
+        page.check("#pref-channel-email").await?;
+        page.select("#pref-preferred", "email").await?;
+        // Every day comes ticked (no restriction): the weekend is unticked.
+        for day in ["#pref-day-sat", "#pref-day-sun"] {
+            page.click(day).await?;
+            let ticked = page
+                .eval(&format!("document.querySelector('{day}').checked"))
+                .await?;
+            assert_eq!(ticked, false, "{code}: {day}");
+        }
+        page.fill("#pref-from", "09:00").await?;
+        page.fill("#pref-to", "18:00").await?;
+        page.select("#pref-language", code).await?;
+        page.check("#pref-paperless").await?;
+        page.screenshot(&format!("{shot}-filled")).await?;
+        page.submit_and_wait("form button[type=submit]").await?;
+        assert_eq!(
+            page.status().await?,
+            200,
+            "{code}: {}",
+            page.text("main").await?
+        );
+        let thanks = page.text("#confirmation").await?;
+        assert!(thanks.contains(done), "{code}: {thanks}");
+        page.screenshot(&format!("{shot}-done")).await?;
+        assert_clean(&page, &format!("{shot} done")).await?;
+
+        let after = ts.get_debtor(debtor).await.expect("debtor");
+        let time = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("time");
+        assert_eq!(
+            after.preferences,
+            Preferences {
+                allowed_weekdays: [
+                    Weekday::Mon,
+                    Weekday::Tue,
+                    Weekday::Wed,
+                    Weekday::Thu,
+                    Weekday::Fri
+                ]
+                .into_iter()
+                .map(WeekdayName)
+                .collect(),
+                allowed_hours: Some(HourWindow {
+                    from: time(9),
+                    to: time(18),
+                }),
+                preferred_channel: Some(Channel::Email),
+                language: Some(language),
+                paperless: true,
+            },
+            "{code}"
+        );
+        let point = ts.get_contact_point(point).await.expect("point");
+        assert_ne!(point.consent.status, ConsentStatus::OptedOut, "{code}");
+    }
+    site.server.abort();
+    Ok(())
+}
