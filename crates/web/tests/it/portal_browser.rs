@@ -786,3 +786,112 @@ async fn a_debtor_changes_preferences_on_a_phone_in_es_and_pt() -> Result<(), Cd
     site.server.abort();
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debtor_accepts_an_instalment_plan_on_a_phone_in_es_and_pt() -> Result<(), CdpError> {
+    use recaudo_domain::plans::PlanStatus;
+
+    let Some(browser) = Browser::shared() else {
+        return Ok(());
+    };
+    let site = Site::start(false).await;
+    // The default rules: up to 6 instalments, at least 10 % down, no interest.
+    for (tenant, language, name, locale, too_low, schedule, done) in [
+        (
+            "Agua Clara",
+            Language::Es,
+            "Lucía Fernández",
+            "es-CO",
+            "El pago inicial debe ser de al menos",
+            "Su calendario de pagos",
+            "Plan de pagos aceptado",
+        ),
+        (
+            "Luz do Vale",
+            Language::Pt,
+            "Maria Souza",
+            "pt-BR",
+            "A entrada deve ser de pelo menos",
+            "Seu calendário de pagamentos",
+            "Plano de pagamento aceito",
+        ),
+    ] {
+        let code = language.as_str();
+        let (ts, contact, _, debtor, debts) = debtor(&site.app, tenant, language, name).await;
+        let shot = format!("plan-{code}");
+        let page = open_action(browser, &site.home(contact), locale, "/plan", &shot).await?;
+        page.screenshot(&format!("{shot}-form")).await?;
+        assert_field_first(&page, "plan-instalments", &shot).await?;
+        assert_clean(&page, &format!("{shot} form")).await?;
+
+        // A down payment under the rule's floor: the form again with the rule said.
+        page.select("#plan-instalments", "4").await?;
+        page.fill("#plan-down", "1,00").await?;
+        page.submit_and_wait("form button[type=submit]").await?;
+        assert_eq!(page.status().await?, 422, "{code}");
+        let error = page.text(".error").await?;
+        assert!(error.starts_with(too_low), "{code}: {error}");
+        page.screenshot(&format!("{shot}-too-low")).await?;
+        assert_field_first(&page, "plan-instalments", &shot).await?;
+        assert_clean(&page, &format!("{shot} too low")).await?;
+        assert!(
+            ts.plans_of_debtor(debtor).await.expect("plans").is_empty(),
+            "{code}: nothing stored"
+        );
+
+        // 10 % of 57.500,50 down, then four instalments: the schedule first.
+        page.select("#plan-instalments", "4").await?;
+        page.fill("#plan-down", "5750.05").await?;
+        page.submit_and_wait("form button[type=submit]").await?;
+        assert_eq!(
+            page.status().await?,
+            200,
+            "{code}: {}",
+            page.text("main").await?
+        );
+        assert_eq!(page.text("h1").await?, schedule, "{code}");
+        let rows = page
+            .eval("document.querySelectorAll('#plan-schedule tbody tr').length")
+            .await?;
+        assert_eq!(rows, 5, "{code}: the down payment and four instalments");
+        let shown = page.text("#plan-schedule").await?;
+        assert!(shown.contains("5.750,05"), "{code}: {shown}");
+        page.screenshot(&format!("{shot}-schedule")).await?;
+        assert_clean(&page, &format!("{shot} schedule")).await?;
+        assert!(ts.plans_of_debtor(debtor).await.expect("plans").is_empty());
+
+        page.submit_and_wait("#plan-accept").await?;
+        assert_eq!(
+            page.status().await?,
+            200,
+            "{code}: {}",
+            page.text("main").await?
+        );
+        let thanks = page.text("#confirmation").await?;
+        assert!(thanks.contains(done), "{code}: {thanks}");
+        page.screenshot(&format!("{shot}-done")).await?;
+        assert_clean(&page, &format!("{shot} done")).await?;
+
+        let plans = ts.plans_of_debtor(debtor).await.expect("plans");
+        assert_eq!(plans.len(), 1, "{code}");
+        let plan = &plans[0];
+        assert_eq!(plan.status, PlanStatus::Active, "{code}");
+        assert_eq!(plan.instalments.len(), 5, "{code}");
+        assert_eq!(plan.instalments[0].number, 0);
+        assert_eq!(plan.instalments[0].amount.amount, Decimal::new(575_005, 2));
+        let sum: Decimal = plan.instalments.iter().map(|i| i.amount.amount).sum();
+        assert_eq!(sum, plan.total.amount, "{code}");
+        assert_eq!(plan.total.amount, Decimal::new(5_750_050, 2), "{code}");
+        for debt in &debts {
+            let debt = ts.get_debt(debt.id).await.expect("debt");
+            assert_eq!(
+                debt.status,
+                DebtStatus::Plan,
+                "{code}: {}",
+                debt.external_id
+            );
+        }
+    }
+    site.server.abort();
+    Ok(())
+}
