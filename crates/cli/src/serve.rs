@@ -58,7 +58,8 @@ pub async fn serve(
         .with_provider_env(env.clone())
         // Tenants without a payment account of their own pay through the sandbox where the
         // channels are the sandbox's too (the demo, a trial).
-        .with_payments_sandbox(d.sandbox);
+        .with_payments_sandbox(d.sandbox)
+        .with_wall_clock(Arc::new(recaudo_domain::SystemClock));
     // Without a configured public URL, webhooks are taken to have come to the `Host` they name.
     if let Some(url) = &d.public_url {
         state = state.with_public_url(url.clone());

@@ -28,6 +28,10 @@ use recaudo_store::{
 
 use crate::inbound::{Note, queue_note};
 
+/// Provider reports and reconciliation rows acted on, by account kind and outcome (`applied`,
+/// `duplicate`, `unmatched`, `failed`, …).
+pub const PAYMENT_REPORTS_TOTAL: &str = "recaudo_payment_reports_total";
+
 /// The account name reconciliation files are claimed under.
 pub const RECONCILIATION_ACCOUNT: &str = "reconciliation";
 
@@ -449,6 +453,8 @@ async fn apply_one(
     };
     ts.finish_notification(account, &event.event_id, Some(intent.id), outcome)
         .await?;
+    metrics::counter!(PAYMENT_REPORTS_TOTAL, "provider" => intent.provider.clone(), "outcome" => outcome)
+        .increment(1);
     Ok(report)
 }
 

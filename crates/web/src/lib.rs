@@ -52,6 +52,10 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
 pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn recaudo_domain::Clock>,
+    /// The time security windows run on (the portal's anti-forgery values and rate limits):
+    /// the injected clock by default, the machine's where the injected one runs fast (the
+    /// demo), so a form filled by a person stays valid for the hour it is meant to.
+    pub wall_clock: Arc<dyn recaudo_domain::Clock>,
     /// Renders `/metrics`; get it from [`install_metrics_recorder`].
     pub metrics: PrometheusHandle,
     /// The largest JSON body accepted, in bytes ([`DEFAULT_BODY_LIMIT`]).
@@ -85,6 +89,7 @@ impl AppState {
     pub fn new(store: Store, clock: Arc<dyn recaudo_domain::Clock>) -> Self {
         AppState {
             store,
+            wall_clock: Arc::clone(&clock),
             clock,
             metrics: install_metrics_recorder(),
             body_limit: DEFAULT_BODY_LIMIT,
@@ -119,6 +124,11 @@ impl AppState {
     }
 
     /// The same state with the public base URL (no trailing slash needed).
+    pub fn with_wall_clock(mut self, clock: Arc<dyn recaudo_domain::Clock>) -> Self {
+        self.wall_clock = clock;
+        self
+    }
+
     pub fn with_payments_sandbox(mut self, on: bool) -> Self {
         self.payments_sandbox = on;
         self

@@ -136,6 +136,8 @@ pub struct PortalCtx {
     pub lang: Language,
     pub country: Country,
     pub now: DateTime<Utc>,
+    /// The security windows' time ([`AppState::wall_clock`]).
+    pub wall_now: DateTime<Utc>,
     /// The debtor's today, in their time zone.
     pub today: NaiveDate,
     pub tz: chrono_tz::Tz,
@@ -238,12 +240,13 @@ pub struct PortalRequest<'a> {
 /// limits first. `Err` is the page to answer: 429, the neutral 404, or 503.
 pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<PortalCtx, Response> {
     let now = state.clock.now();
+    let wall_now = state.wall_clock.now();
     let limits = state.portal_limits;
     if let Err(retry) = state.portal_rates.hit(
         &format!("ip:{}", request.ip),
         limits.ip_per_minute,
         60,
-        now.timestamp(),
+        wall_now.timestamp(),
     ) {
         tracing::warn!("portal requests over the per-IP limit");
         return Err(too_many_page(retry));
@@ -258,7 +261,7 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
             &format!("token:{}", request.token),
             limits.posts_per_hour,
             3600,
-            now.timestamp(),
+            wall_now.timestamp(),
         )
     {
         tracing::warn!(debtor = %found.debtor.id, "portal posts over the per-link limit");
@@ -325,6 +328,7 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         settings,
         lang,
         now,
+        wall_now,
         today,
         tz,
         can_pay,

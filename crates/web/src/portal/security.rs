@@ -99,7 +99,7 @@ pub fn harden(headers: &mut HeaderMap, cache: &'static str) {
 
 /// Hours since the Unix epoch: the anti-forgery value's time step.
 fn hour(ctx: &PortalCtx) -> i64 {
-    ctx.now.timestamp().div_euclid(3600)
+    ctx.wall_now.timestamp().div_euclid(3600)
 }
 
 /// The anti-forgery value of a form of this page, issued now.

@@ -174,3 +174,48 @@ async fn plan_post(
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     p.post("/plan", &pairs).await
 }
+
+#[tokio::test]
+async fn a_messages_link_ages_by_the_clock_from_when_it_was_due() {
+    use chrono::Duration;
+    use recaudo_channels::links::LinkPurpose;
+    use recaudo_domain::portfolio::Channel;
+    use recaudo_store::NewReply;
+
+    use crate::fixtures::t0;
+    use crate::portal::signer;
+
+    for p in portals().await {
+        let db = p.db();
+        let points = p.ts.list_contact_points(p.debtor.id).await.unwrap();
+        let contact =
+            p.ts.enqueue_reply(
+                NewReply {
+                    debtor_id: p.debtor.id,
+                    debt_id: p.debts[0].id,
+                    covers: vec![],
+                    contact_point_id: points[0].id,
+                    channel: Channel::Email,
+                    template: Some("reply_thanks".into()),
+                    body: None,
+                    reply_to: None,
+                    idempotency_key: "link-age".into(),
+                    local_date: t0().date_naive(),
+                    reason: "test".into(),
+                },
+                t0(),
+            )
+            .await
+            .unwrap()
+            .expect("queued");
+        let path = format!("/p/{}", signer().token(LinkPurpose::Portal, contact));
+        // The id's own time is the machine's; the link lasts 60 days from the clock's t0.
+        p.app.clock.set(t0() + Duration::days(59));
+        let open = req("GET", path.clone()).send(&p.r).await;
+        assert_eq!(open.status.as_u16(), 200, "{db}: {}", open.text);
+        p.app.clock.set(t0() + Duration::days(61));
+        let expired = req("GET", path).send(&p.r).await;
+        assert_eq!(expired.status.as_u16(), 404, "{db}");
+        p.app.clock.set(t0());
+    }
+}
