@@ -122,10 +122,8 @@ pub struct PortalCtx {
     pub ts: TenantStore,
     pub debtor: Debtor,
     pub link: PortalLink,
-    /// When the link was issued, and when it stops working.
+    /// When the link was issued.
     pub issued_at: DateTime<Utc>,
-    #[allow(dead_code)]
-    pub expires_at: DateTime<Utc>,
     /// ALL the debtor's open debts (neither paid nor written off), the message's first.
     pub debts: Vec<Debt>,
     /// The debtor's debts already paid, for their receipts.
@@ -199,12 +197,6 @@ impl PortalCtx {
         format_date(date, self.lang, self.country)
     }
 
-    /// One of the debtor's open debts.
-    #[allow(dead_code)]
-    pub fn debt(&self, id: DebtId) -> Option<&Debt> {
-        self.debts.iter().find(|d| d.id == id)
-    }
-
     /// The start of the debtor's today, in UTC.
     pub fn today_start(&self) -> DateTime<Utc> {
         self.tz
@@ -272,7 +264,6 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         debtor,
         link,
         issued_at,
-        expires_at,
         settings,
     } = found;
     let query: HashMap<String, String> = request
@@ -322,7 +313,6 @@ pub async fn load(state: &AppState, request: PortalRequest<'_>) -> Result<Portal
         debtor,
         link,
         issued_at,
-        expires_at,
         debts,
         paid,
         settings,
@@ -344,7 +334,6 @@ struct Found {
     debtor: Debtor,
     link: PortalLink,
     issued_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
     settings: PortalSettings,
 }
 
@@ -395,7 +384,6 @@ async fn find(
         debtor,
         link,
         issued_at,
-        expires_at,
         settings,
     })
 }
