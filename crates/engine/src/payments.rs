@@ -633,6 +633,44 @@ async fn thank(
     Ok(false)
 }
 
+/// Why the sandbox's report of a payment could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxPayError {
+    #[error("{0} is not a sandbox account")]
+    NotSandbox(String),
+    #[error("the sandbox's report was refused: {0}")]
+    Refused(#[from] recaudo_payments::WebhookError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The sandbox's PSP reports `intent` paid at `at` (notification `event_id`): the signed report
+/// goes through the same verification, reading and application as a real provider's.
+pub async fn simulate_sandbox_paid(
+    ts: &TenantStore,
+    account: &PaymentAccount,
+    intent: &PaymentIntent,
+    event_id: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<ApplyReport, SandboxPayError> {
+    let Provider::Sandbox(sandbox) = &account.provider else {
+        return Err(SandboxPayError::NotSandbox(account.name.clone()));
+    };
+    let (body, signature) =
+        sandbox.paid_notification(&intent.id.to_string(), intent.amount, event_id, at);
+    let mut headers = http::HeaderMap::new();
+    let value = http::HeaderValue::from_str(&signature)
+        .map_err(|_| recaudo_payments::WebhookError::Malformed("the sandbox's signature".into()))?;
+    headers.insert(
+        recaudo_payments::providers::sandbox::SIGNATURE_HEADER,
+        value,
+    );
+    account.provider.verify_webhook(&headers, "", &body, now)?;
+    let events = account.provider.parse_webhook(&headers, "", &body).await?;
+    Ok(apply_payment_events(ts, &account.name, events, now).await?)
+}
+
 /// What a reconciliation file did, line by line where something was not applied.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReconcileReport {

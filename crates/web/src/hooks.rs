@@ -158,8 +158,11 @@ async fn handle(
     reply_with(reply)
 }
 
-/// The tenant a path names, if it exists.
-async fn tenant_store(state: &AppState, tenant: &str) -> Result<Option<TenantStore>, StoreError> {
+/// The tenant a webhook's path names, if it exists (channel and payment webhooks).
+pub(crate) async fn tenant_store(
+    state: &AppState,
+    tenant: &str,
+) -> Result<Option<TenantStore>, StoreError> {
     let Ok(id) = tenant.parse::<TenantId>() else {
         return Ok(None);
     };

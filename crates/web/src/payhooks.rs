@@ -11,7 +11,6 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use recaudo_domain::TenantId;
 use recaudo_engine::payments::{PaymentAccounts, apply_payment_events};
 use recaudo_payments::WebhookError;
 use recaudo_store::{StoreError, TenantStore};
@@ -27,7 +26,7 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ts = match tenant_store(&state, &tenant).await {
+    let ts = match crate::hooks::tenant_store(&state, &tenant).await {
         Ok(Some(ts)) => ts,
         Ok(None) => return Problem::not_found("no such webhook").into_response(),
         Err(error) => return Problem::from(error).into_response(),
@@ -75,17 +74,6 @@ pub(crate) async fn accounts(
         state.payments_sandbox,
     )
     .await
-}
-
-async fn tenant_store(state: &AppState, tenant: &str) -> Result<Option<TenantStore>, StoreError> {
-    let Ok(id) = tenant.parse::<TenantId>() else {
-        return Ok(None);
-    };
-    match state.store.get_tenant(id).await {
-        Ok(tenant) => Ok(Some(state.store.tenant(&tenant))),
-        Err(StoreError::NotFound { .. }) => Ok(None),
-        Err(error) => Err(error),
-    }
 }
 
 fn refuse(tenant: &str, account: &str, error: &WebhookError) -> Response {

@@ -157,7 +157,7 @@ async fn sandbox_payment(
 ) -> Result<bool, StoreError> {
     use crate::payments::{
         CheckoutUrls, PaymentAccount, PaymentSettings, PaymentStart, SANDBOX_ACCOUNT,
-        allocations_for, apply_payment_events, start_payment,
+        SandboxPayError, allocations_for, simulate_sandbox_paid, start_payment,
     };
     let Some(contact) = event.contact_id else {
         return Ok(false);
@@ -230,36 +230,15 @@ async fn sandbox_payment(
             return Ok(false);
         }
     };
-    let recaudo_payments::Provider::Sandbox(sandbox) = &account.provider else {
-        return Ok(false);
-    };
-    let (body, signature) = sandbox.paid_notification(
-        &intent.id.to_string(),
-        intent.amount,
-        &format!("sandbox:{}", event.dedupe_key),
-        at,
-    );
-    let mut headers = http::HeaderMap::new();
-    let Ok(value) = http::HeaderValue::from_str(&signature) else {
-        return Ok(false);
-    };
-    headers.insert(
-        recaudo_payments::providers::sandbox::SIGNATURE_HEADER,
-        value,
-    );
-    let parsed = match account.provider.verify_webhook(&headers, "", &body, now) {
-        Ok(()) => account.provider.parse_webhook(&headers, "", &body).await,
-        Err(error) => Err(error),
-    };
-    let events = match parsed {
-        Ok(events) => events,
+    let event_id = format!("sandbox:{}", event.dedupe_key);
+    match simulate_sandbox_paid(ts, &account, &intent, &event_id, at, now).await {
+        Ok(report) => Ok(report.applied > 0),
+        Err(SandboxPayError::Store(error)) => Err(error),
         Err(error) => {
-            tracing::warn!(%error, "the sandbox's payment report was refused");
-            return Ok(false);
+            tracing::warn!(%error, "the sandbox's payment could not be applied");
+            Ok(false)
         }
-    };
-    let report = apply_payment_events(ts, SANDBOX_ACCOUNT, events, now).await?;
-    Ok(report.applied > 0)
+    }
 }
 
 /// Reports the sandbox accounts have due at `now`, applied.

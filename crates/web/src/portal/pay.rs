@@ -17,7 +17,7 @@ use recaudo_domain::PaymentIntentId;
 use recaudo_domain::portfolio::{Debt, Language};
 use recaudo_engine::payments::{
     CheckoutUrls, PaymentAccount, PaymentFailure, PaymentStart, allocations_for,
-    apply_payment_events, start_payment,
+    simulate_sandbox_paid, start_payment,
 };
 use recaudo_store::{IntentStatus, PaymentIntent, StoreError};
 
@@ -464,30 +464,8 @@ async fn simulate_paid(ctx: &PortalCtx, intent: &PaymentIntent) -> Result<(), St
     let account = accounts
         .by_name(&intent.account)
         .ok_or("the sandbox account is gone")?;
-    let recaudo_payments::Provider::Sandbox(sandbox) = &account.provider else {
-        return Err("not a sandbox account".into());
-    };
-    let (body, signature) = sandbox.paid_notification(
-        &intent.id.to_string(),
-        intent.amount,
-        &format!("sandbox:{}", intent.id),
-        ctx.now,
-    );
-    let mut headers = axum::http::HeaderMap::new();
-    headers.insert(
-        recaudo_payments::providers::sandbox::SIGNATURE_HEADER,
-        HeaderValue::from_str(&signature).map_err(|e| e.to_string())?,
-    );
-    account
-        .provider
-        .verify_webhook(&headers, "", &body, ctx.now)
-        .map_err(|e| e.to_string())?;
-    let events = account
-        .provider
-        .parse_webhook(&headers, "", &body)
-        .await
-        .map_err(|e| e.to_string())?;
-    apply_payment_events(&ctx.ts, &account.name, events, ctx.now)
+    let event_id = format!("sandbox:{}", intent.id);
+    simulate_sandbox_paid(&ctx.ts, account, intent, &event_id, ctx.now, ctx.now)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())
