@@ -132,6 +132,35 @@ impl PlanRuleSet {
 }
 
 impl PlanRules {
+    /// The least down payment on `balance` (the debts' sum, at the minor unit): the discount's
+    /// rest times `min_down_payment_pct`, rounded up. What the portal shows and `quote` checks.
+    pub fn min_down_payment(&self, balance: Money) -> Result<Money, PlanError> {
+        let (_, min_down) = self.discount_and_min_down(balance)?;
+        Ok(Money::new(min_down, balance.currency))
+    }
+
+    /// The discount on `balance` (rounded at the minor unit) and the least down payment after
+    /// it (rounded up: a down payment a fraction of a cent below the percentage falls short).
+    fn discount_and_min_down(&self, balance: Money) -> Result<(Decimal, Decimal), PlanError> {
+        let currency = balance.currency;
+        let hundred = Decimal::ONE_HUNDRED;
+        let discount = round_minor(
+            balance
+                .amount
+                .checked_mul(self.discount_pct)
+                .ok_or(MoneyError::Overflow)?
+                / hundred,
+            currency,
+        );
+        let discounted = balance.amount - discount;
+        if discounted <= Decimal::ZERO {
+            return Err(PlanError::NothingToPlan);
+        }
+        let min_down = (discounted * self.min_down_payment_pct / hundred)
+            .round_dp_with_strategy(currency.minor_units(), RoundingStrategy::AwayFromZero);
+        Ok((discount, min_down))
+    }
+
     fn validate(&self, prefix: &str) -> Result<(), PlanRuleError> {
         let err = |field: &str, message: String| PlanRuleError {
             field: format!("{prefix}.{field}"),
@@ -299,22 +328,8 @@ pub fn quote(
             max: rules.max_instalments,
         });
     }
-    let hundred = Decimal::ONE_HUNDRED;
-    let discount = round_minor(
-        balance
-            .amount
-            .checked_mul(rules.discount_pct)
-            .ok_or(MoneyError::Overflow)?
-            / hundred,
-        currency,
-    );
+    let (discount, min_down) = rules.discount_and_min_down(balance)?;
     let discounted = balance.amount - discount;
-    if discounted <= Decimal::ZERO {
-        return Err(PlanError::NothingToPlan);
-    }
-    // Rounded up: a down payment a fraction of a cent below the percentage still falls short.
-    let min_down = (discounted * rules.min_down_payment_pct / hundred)
-        .round_dp_with_strategy(allowed, RoundingStrategy::AwayFromZero);
     if down < min_down || down < Decimal::ZERO {
         return Err(PlanError::DownPaymentTooLow {
             min: Money::new(min_down, currency),
@@ -334,7 +349,9 @@ pub fn quote(
     }
     let financed = discounted - down;
     let n = request.instalments;
-    let rate = rules.period.rate(rules.monthly_interest_pct / hundred);
+    let rate = rules
+        .period
+        .rate(rules.monthly_interest_pct / Decimal::ONE_HUNDRED);
     let payment = french_payment(financed, rate, n).ok_or(MoneyError::Overflow)?;
     let regular = floor_minor(payment, currency);
     let interest = round_minor(payment * Decimal::from(n) - financed, currency).max(Decimal::ZERO);

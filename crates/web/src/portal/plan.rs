@@ -225,15 +225,6 @@ fn typed(fields: &[(String, String)]) -> Typed {
     }
 }
 
-/// The least down payment on `balance` (before any discount: the rule's floor is shown).
-fn least_down(rules: &PlanRules, balance: Money) -> Money {
-    let pct = rules.min_down_payment_pct
-        * (rust_decimal::Decimal::ONE_HUNDRED - rules.discount_pct)
-        / rust_decimal::Decimal::from(10_000);
-    let minor = balance.currency.minor_units();
-    Money::new((balance.amount * pct).round_dp(minor), balance.currency)
-}
-
 fn form_page(
     ctx: &PortalCtx,
     status: StatusCode,
@@ -269,8 +260,11 @@ fn form_page(
             if n == count { " selected" } else { "" }
         ));
     }
+    let least_down = rules
+        .min_down_payment(balance)
+        .unwrap_or(Money::zero(balance.currency));
     let down = if typed.down_payment.is_empty() {
-        least_down(rules, balance).amount_text()
+        least_down.amount_text()
     } else {
         typed.down_payment.clone()
     };
@@ -294,7 +288,7 @@ fn form_page(
         text.instalments_hint
             .replace("{max}", &rules.max_instalments.to_string()),
         text.down_payment,
-        escape(&text.down_payment_hint.replace("{min}", &ctx.money(&least_down(rules, balance)))),
+        escape(&text.down_payment_hint.replace("{min}", &ctx.money(&least_down))),
         escape(&down),
         text.first_due,
         escape(&text.first_due_hint.replace("{date}", &ctx.date(latest))),
