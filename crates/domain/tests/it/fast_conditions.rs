@@ -13,7 +13,9 @@ use rust_decimal::Decimal;
 
 use recaudo_domain::event::{Event, EventKind};
 use recaudo_domain::portfolio::{Debt, DebtStatus, Debtor, DebtorKind, Language, Preferences};
-use recaudo_domain::strategy::{Condition, EvalContext, EvalInput, Segments, parse_strategy};
+use recaudo_domain::strategy::{
+    Condition, EvalContext, EvalInput, MAX_CEL_CHARS, Segments, parse_strategy,
+};
 use recaudo_domain::{Country, Currency, DebtId, DebtorId, EventId, Money};
 
 fn utc(y: i32, mo: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -354,6 +356,9 @@ proptest! {
 
     #[test]
     fn direct_evaluation_agrees_with_cel(w in world(), src in expression()) {
+        // Strategies refuse longer expressions before compiling them; the generator's rare
+        // longest ones are outside what the evaluators are ever given.
+        prop_assume!(src.chars().count() <= MAX_CEL_CHARS);
         let cond = Condition::compile("test", &src)
             .unwrap_or_else(|e| panic!("{src} does not compile: {e}"));
         let cel = w.context().evaluate_with_cel(&cond);
