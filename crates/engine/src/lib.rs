@@ -13,6 +13,7 @@ pub mod inbound;
 pub mod payments;
 mod plan;
 pub mod plans;
+pub mod preview;
 
 pub use plan::{
     CONTACTS_WRITTEN_TOTAL, DECISIONS_TOTAL, DEFAULT_BATCH, PlanError, PlanReport, PlanRunOptions,
