@@ -9,6 +9,8 @@ pub(crate) mod assets;
 pub(crate) mod layout;
 pub(crate) mod login;
 pub(crate) mod session;
+pub(crate) mod strategies;
+pub(crate) mod templates;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -22,4 +24,21 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
         .route("/app/assets/{file}", get(assets::serve))
+        .route(
+            "/app/strategies",
+            get(strategies::list).post(strategies::post),
+        )
+        .route("/app/strategies.csv", get(strategies::list_csv))
+        .route("/app/strategies/new", get(strategies::new))
+        .route("/app/strategies/{id}", get(strategies::edit))
+        .route("/app/templates", get(templates::list))
+        .route("/app/templates.csv", get(templates::list_csv))
+        .route(
+            "/app/templates/{name}/{channel}/{language}",
+            get(templates::edit).post(templates::post),
+        )
+        .route(
+            "/app/templates/{name}/{channel}/{language}/preview",
+            post(templates::preview_post),
+        )
 }
