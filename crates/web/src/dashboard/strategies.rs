@@ -90,6 +90,12 @@ fn with_lines(source: &str, mut errors: Vec<StrategyError>) -> Vec<StrategyError
     errors
 }
 
+/// `path` with the page's language (`?lang=`), so that the answer to a form speaks it too.
+pub fn in_language(op: &Operator, path: &str) -> String {
+    let join = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{join}lang={}", op.language.as_str())
+}
+
 /// `text` as one segment of a URL path: unreserved characters as they are, the rest
 /// percent-encoded (a strategy id may hold `/` or `?`).
 pub fn path_segment(text: &str) -> String {
@@ -321,10 +327,13 @@ pub async fn post(op: Operator, State(state): State<AppState>, body: Bytes) -> R
     let outcome = match action {
         "save" => match op.tenant.put_strategy(&source, now).await {
             Ok(put) => {
-                return see_other(&format!(
-                    "/app/strategies/{}?saved={}",
-                    path_segment(&put.strategy.strategy_id),
-                    put.strategy.version
+                return see_other(&in_language(
+                    &op,
+                    &format!(
+                        "/app/strategies/{}?saved={}",
+                        path_segment(&put.strategy.strategy_id),
+                        put.strategy.version
+                    ),
                 ));
             }
             Err(StoreError::InvalidStrategy(errors)) => {
@@ -466,7 +475,7 @@ fn render(op: &Operator, editor: Editor<'_>) -> Response {
         Outcome::None | Outcome::Preview(_) => {}
     }
     let lines = editor.source.lines().count().max(1);
-    body.push_str(&form_start(op, EDITOR_ACTION));
+    body.push_str(&form_start(op, &in_language(op, EDITOR_ACTION)));
     body.push_str(&format!(
         "<input type=\"hidden\" name=\"strategy\" value=\"{}\">",
         escape(editor.strategy.unwrap_or(""))
@@ -611,6 +620,9 @@ fn counts_html(
     rows: &BTreeMap<String, u64>,
     name: impl Fn(&str) -> String,
 ) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
     let mut out = format!(
         "<table class=\"editor-table editor-compact\"><thead><tr><th>{}</th><th class=\"editor-num\">#</th></tr>\
          </thead><tbody>",

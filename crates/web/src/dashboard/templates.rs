@@ -16,6 +16,7 @@ use recaudo_domain::portfolio::{Channel, Language};
 
 use super::layout::{self, Nav, csv_response, escape, form_start, page};
 use super::session::{Operator, Role};
+use super::strategies::in_language;
 use crate::AppState;
 use crate::api::templates::{
     PreviewRequest, Refusal, TemplateText, TemplateView, in_catalogue, list_views, preview, save,
@@ -317,7 +318,7 @@ pub async fn post(
             .delete_message_template(&name, channel.as_str(), language.as_str())
             .await
         {
-            Ok(_) => return see_other(&format!("{here}?saved=reset")),
+            Ok(_) => return see_other(&in_language(&op, &format!("{here}?saved=reset"))),
             Err(error) => return failure(&op, &error),
         }
     } else {
@@ -328,7 +329,7 @@ pub async fn post(
         )
         .await
         {
-            Ok(_) => return see_other(&format!("{here}?saved=1")),
+            Ok(_) => return see_other(&in_language(&op, &format!("{here}?saved=1"))),
             Err(refusal) => refusal,
         }
     };
@@ -633,7 +634,7 @@ fn render(op: &Operator, editor: Editor<'_>) -> Response {
         .and_then(|r| r.problem().field.clone())
         .unwrap_or_default();
     let here = editor_path(name, channel, language);
-    let preview_route = format!("{here}/preview");
+    let preview_route = in_language(op, &format!("{here}/preview"));
     // Each input posts the whole form to the preview route as the operator types.
     let live = format!(
         "hx-post=\"{}\" hx-trigger=\"input changed delay:400ms\" hx-target=\"#preview\" \
@@ -641,7 +642,7 @@ fn render(op: &Operator, editor: Editor<'_>) -> Response {
         escape(&preview_route)
     );
     body.push_str("<div class=\"editor-split\"><div>");
-    body.push_str(&form_start(op, &here));
+    body.push_str(&form_start(op, &in_language(op, &here)));
     if let Some(subject) = &text.subject {
         body.push_str(&field_html(
             op,
