@@ -494,6 +494,14 @@ async fn dashboard_editor_browser_strategy_mistake_fix_preview_save() {
     assert_eq!(page.status().await.expect("status"), 200);
     let preview = page.text("#preview").await.expect("the preview");
     assert!(preview.contains("INV-1"), "{preview}");
+    // The editor's own content (the shell around it is the layout's).
+    let findings: Vec<_> = crate::a11y::audit(&page)
+        .await
+        .expect("the audit")
+        .into_iter()
+        .filter(|f| f.selector.starts_with("#main"))
+        .collect();
+    assert!(findings.is_empty(), "{findings:#?}");
     page.screenshot("dashboard-strategy")
         .await
         .expect("screenshot");
@@ -563,6 +571,14 @@ async fn dashboard_editor_browser_template_preview_follows_the_typing() {
     )
     .await
     .expect("the preview follows");
+    // The editor's own content (the shell around it is the layout's).
+    let findings: Vec<_> = crate::a11y::audit(&page)
+        .await
+        .expect("the audit")
+        .into_iter()
+        .filter(|f| f.selector.starts_with("#main"))
+        .collect();
+    assert!(findings.is_empty(), "{findings:#?}");
     page.screenshot("dashboard-template")
         .await
         .expect("screenshot");
