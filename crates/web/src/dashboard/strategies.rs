@@ -806,6 +806,12 @@ experiments:
     }
 
     #[test]
+    fn the_starter_document_is_valid() {
+        let compiled = parse_strategy(STARTER, TemplateCatalogue::builtin());
+        assert!(compiled.is_ok(), "{:?}", compiled.err());
+    }
+
+    #[test]
     fn path_segment_escapes_what_a_path_cannot_hold() {
         assert_eq!(
             path_segment("consumer-default_2.x~"),

@@ -426,6 +426,42 @@ async fn dashboard_editor_template_saved_by_an_admin_not_by_a_viewer() {
 }
 
 #[tokio::test]
+async fn dashboard_editor_templates_list_and_csv() {
+    let site = Site::start().await;
+    let viewer = site.cookie("viewer@a.test").await;
+    let list = site.get(&viewer, "/app/templates?language=en").await;
+    assert_eq!(list.status.as_u16(), 200);
+    assert!(
+        list.text.contains(&format!("href=\"{TEMPLATE}\"")),
+        "{}",
+        list.text
+    );
+    assert!(
+        !list.text.contains("/due_today/email/es\""),
+        "{}",
+        list.text
+    );
+    let csv = site.get(&viewer, "/app/templates.csv?language=en").await;
+    assert_eq!(csv.status.as_u16(), 200);
+    assert!(
+        csv.content_type().starts_with("text/csv"),
+        "{}",
+        csv.content_type()
+    );
+    let rows: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        rows.first().copied(),
+        Some("name,channel,language,source,version,updated_at,subject,body")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("due_today,email,en,default,,,")),
+        "{}",
+        csv.text
+    );
+}
+
+#[tokio::test]
 async fn dashboard_editor_template_preview_fragment_renders_the_sample() {
     let site = Site::start().await;
     let viewer = site.cookie("viewer@a.test").await;
