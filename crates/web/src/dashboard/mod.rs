@@ -6,8 +6,10 @@
 //! configuration the page puts in a `data-chart` attribute (no inline script, strict CSP).
 
 pub(crate) mod assets;
+pub(crate) mod debtors;
 pub(crate) mod layout;
 pub(crate) mod login;
+pub(crate) mod queue;
 pub(crate) mod session;
 
 use axum::Router;
@@ -22,4 +24,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
         .route("/app/assets/{file}", get(assets::serve))
+        .route("/app/debtors", get(debtors::list))
+        .route("/app/debtors.csv", get(debtors::list_csv))
+        .route("/app/debtors/{id}", get(debtors::show))
+        .route("/app/queue", get(queue::list))
+        .route("/app/queue.csv", get(queue::list_csv))
+        .route("/app/queue/{task}", get(queue::show))
+        .route("/app/queue/{task}/{action}", post(queue::act))
 }
