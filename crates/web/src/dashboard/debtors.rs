@@ -1124,7 +1124,7 @@ fn summary_values(data: &serde_json::Value, named: bool) -> String {
     };
     let mut parts = Vec::new();
     for (key, value) in members {
-        if key.ends_with("_id") || key == "id" {
+        if key.ends_with("_id") || key == "id" || key == "idempotency_key" {
             continue;
         }
         let text = match plain(value) {

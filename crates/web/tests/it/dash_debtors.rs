@@ -233,392 +233,399 @@ fn forms(debt: &Debt) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     ]
 }
 
+/// A form, fields with a bad value, and the id of the message expected at the field.
+type BadCase<'a> = (&'static str, Vec<(&'static str, &'a str)>, &'static str);
+
 fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 #[tokio::test]
 async fn dashboard_debtor_search_finds_by_each_key() {
-    let site = Site::start().await;
-    let f = fixture(&site).await;
-    let cookie = site.cookie("viewer@a.test").await;
-    let link = format!("/app/debtors/{}", f.debtor);
-    for q in [
-        "maria",
-        "SOUZA",
-        "BR-77",
-        "12345678909",
-        "123.456.789-09",
-        "maria.souza@exemplo.com.br",
-        "(11) 98765-4321",
-        "+5511987654321",
-    ] {
-        let path = format!(
-            "/app/debtors?{}",
-            serde_urlencoded::to_string([("q", q), ("lang", "pt")]).expect("query")
-        );
-        let resp = site.get(&cookie, &path).await;
-        assert_eq!(resp.status, 200, "{q}: {}", resp.text);
-        assert!(resp.text.contains(&link), "{q} finds María: {}", resp.text);
-        assert!(!resp.text.contains("João Lima"), "{q} finds only María");
-        // Her open balance is on the row, as Portuguese writes it.
-        assert!(resp.text.contains("900,00 BRL"), "{q}: {}", resp.text);
-    }
-    let none = site.get(&cookie, "/app/debtors?q=nobody-here").await;
-    assert_eq!(none.status, 200);
-    assert!(!none.text.contains(&link));
+    for site in Site::every_store().await {
+        let f = fixture(&site).await;
+        let cookie = site.cookie("viewer@a.test").await;
+        let link = format!("/app/debtors/{}", f.debtor);
+        for q in [
+            "maria",
+            "SOUZA",
+            "BR-77",
+            "12345678909",
+            "123.456.789-09",
+            "maria.souza@exemplo.com.br",
+            "(11) 98765-4321",
+            "+5511987654321",
+        ] {
+            let path = format!(
+                "/app/debtors?{}",
+                serde_urlencoded::to_string([("q", q), ("lang", "pt")]).expect("query")
+            );
+            let resp = site.get(&cookie, &path).await;
+            assert_eq!(resp.status, 200, "{q}: {}", resp.text);
+            assert!(resp.text.contains(&link), "{q} finds María: {}", resp.text);
+            assert!(!resp.text.contains("João Lima"), "{q} finds only María");
+            // Her open balance is on the row, as Portuguese writes it.
+            assert!(resp.text.contains("900,00 BRL"), "{q}: {}", resp.text);
+        }
+        let none = site.get(&cookie, "/app/debtors?q=nobody-here").await;
+        assert_eq!(none.status, 200);
+        assert!(!none.text.contains(&link));
 
-    let csv = site.get(&cookie, "/app/debtors.csv?q=maria").await;
-    assert_eq!(csv.status, 200);
-    assert!(
-        csv.content_type().starts_with("text/csv"),
-        "{:?}",
-        csv.headers
-    );
-    assert!(
-        csv.headers
-            .get("content-disposition")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("attachment")),
-        "{:?}",
-        csv.headers
-    );
-    let lines: Vec<&str> = csv.text.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", csv.text);
-    assert!(lines[1].contains("BR-77") && lines[1].contains("900.00 BRL"));
+        let csv = site.get(&cookie, "/app/debtors.csv?q=maria").await;
+        assert_eq!(csv.status, 200);
+        assert!(
+            csv.content_type().starts_with("text/csv"),
+            "{:?}",
+            csv.headers
+        );
+        assert!(
+            csv.headers
+                .get("content-disposition")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("attachment")),
+            "{:?}",
+            csv.headers
+        );
+        let lines: Vec<&str> = csv.text.lines().collect();
+        assert_eq!(lines.len(), 2, "{}", csv.text);
+        assert!(lines[1].contains("BR-77") && lines[1].contains("900.00 BRL"));
+    }
 }
 
 #[tokio::test]
 async fn dashboard_debtor_timeline_shows_both_sides_in_order() {
-    let site = Site::start().await;
-    let f = fixture(&site).await;
-    let cookie = site.cookie("viewer@a.test").await;
-    let resp = site
-        .get(&cookie, &format!("/app/debtors/{}", f.debtor))
-        .await;
-    assert_eq!(resp.status, 200, "{}", resp.text);
-    let page = &resp.text;
-    let sent = page.find(SENT).expect("the SMS sent is on the timeline");
-    let wrote = page
-        .find(WROTE)
-        .expect("the debtor's answer is on the timeline");
-    assert!(
-        sent < wrote,
-        "the SMS (12:00 UTC) comes before the answer (13:00 UTC)"
-    );
-    assert!(page.contains("class=\"tl-out\"") && page.contains("class=\"tl-in\""));
-    // In the debtor's zone (São Paulo, UTC−3): 09:00 and 10:00.
-    assert!(page.contains("2026-11-23 09:00") && page.contains("2026-11-23 10:00"));
-    assert!(page.contains("America/Sao_Paulo"));
-    // The debt, its status and days late (22 on 2026-11-23), the contact points with consent.
-    assert!(page.contains("FAT-1") && page.contains(">22<"), "{page}");
-    assert!(page.contains("maria.souza@exemplo.com.br"));
+    for site in Site::every_store().await {
+        let f = fixture(&site).await;
+        let cookie = site.cookie("viewer@a.test").await;
+        let resp = site
+            .get(&cookie, &format!("/app/debtors/{}", f.debtor))
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.text);
+        let page = &resp.text;
+        let sent = page.find(SENT).expect("the SMS sent is on the timeline");
+        let wrote = page
+            .find(WROTE)
+            .expect("the debtor's answer is on the timeline");
+        assert!(
+            sent < wrote,
+            "the SMS (12:00 UTC) comes before the answer (13:00 UTC)"
+        );
+        assert!(page.contains("class=\"tl-out\"") && page.contains("class=\"tl-in\""));
+        // In the debtor's zone (São Paulo, UTC−3): 09:00 and 10:00.
+        assert!(page.contains("2026-11-23 09:00") && page.contains("2026-11-23 10:00"));
+        assert!(page.contains("America/Sao_Paulo"));
+        // The debt, its status and days late (22 on 2026-11-23), the contact points with consent.
+        assert!(page.contains("FAT-1") && page.contains(">22<"), "{page}");
+        assert!(page.contains("maria.souza@exemplo.com.br"));
 
-    let csv = site
-        .get(
-            &cookie,
-            &format!("/app/debtors/{}.csv?table=timeline", f.debtor),
-        )
-        .await;
-    assert_eq!(csv.status, 200);
-    assert!(csv.content_type().starts_with("text/csv"));
-    let sent = csv.text.find(SENT).expect("sent in the CSV");
-    let wrote = csv.text.find(WROTE).expect("answer in the CSV");
-    assert!(sent < wrote);
-    let debts = site
-        .get(
-            &cookie,
-            &format!("/app/debtors/{}.csv?table=debts", f.debtor),
-        )
-        .await;
-    assert!(debts.text.contains("FAT-1,") && debts.text.contains("900.00"));
+        let csv = site
+            .get(
+                &cookie,
+                &format!("/app/debtors/{}.csv?table=timeline", f.debtor),
+            )
+            .await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.content_type().starts_with("text/csv"));
+        let sent = csv.text.find(SENT).expect("sent in the CSV");
+        let wrote = csv.text.find(WROTE).expect("answer in the CSV");
+        assert!(sent < wrote);
+        let debts = site
+            .get(
+                &cookie,
+                &format!("/app/debtors/{}.csv?table=debts", f.debtor),
+            )
+            .await;
+        assert!(debts.text.contains("FAT-1,") && debts.text.contains("900.00"));
 
-    // Tenant B sees neither the debtor nor the task; nor does anyone an id that does not read.
-    let other = site.cookie("admin@b.test").await;
-    for path in [
-        format!("/app/debtors/{}", f.debtor),
-        format!("/app/debtors/{}.csv", f.debtor),
-        format!("/app/queue/{}", f.task),
-        "/app/debtors/dbr_nonsense".to_string(),
-    ] {
-        let resp = site.get(&other, &path).await;
-        assert_eq!(resp.status, 404, "{path}");
-        assert!(!resp.text.contains("María"), "{path}");
+        // Tenant B sees neither the debtor nor the task; nor does anyone an id that does not read.
+        let other = site.cookie("admin@b.test").await;
+        for path in [
+            format!("/app/debtors/{}", f.debtor),
+            format!("/app/debtors/{}.csv", f.debtor),
+            format!("/app/queue/{}", f.task),
+            "/app/debtors/dbr_nonsense".to_string(),
+        ] {
+            let resp = site.get(&other, &path).await;
+            assert_eq!(resp.status, 404, "{path}");
+            assert!(!resp.text.contains("María"), "{path}");
+        }
+        let agent_b = site
+            .post_form(&other, &format!("/app/queue/{}/claim", f.task), &[])
+            .await;
+        assert_eq!(agent_b.status, 404);
+        assert_eq!(
+            f.ts.get_task(f.task).await.expect("task").state,
+            TaskState::Open
+        );
     }
-    let agent_b = site
-        .post_form(&other, &format!("/app/queue/{}/claim", f.task), &[])
-        .await;
-    assert_eq!(agent_b.status, 404);
-    assert_eq!(
-        f.ts.get_task(f.task).await.expect("task").state,
-        TaskState::Open
-    );
 }
 
 #[tokio::test]
 async fn dashboard_queue_forms_refuse_a_viewer_and_a_post_without_its_token() {
-    let site = Site::start().await;
-    let f = fixture(&site).await;
-    let viewer = site.cookie("viewer@a.test").await;
-    let agent = site.cookie("agent@a.test").await;
-    let before = snapshot(&f).await;
+    for site in Site::every_store().await {
+        let f = fixture(&site).await;
+        let viewer = site.cookie("viewer@a.test").await;
+        let agent = site.cookie("agent@a.test").await;
+        let before = snapshot(&f).await;
 
-    // The viewer reads the queue and the task, without the forms.
-    let queue = site.get(&viewer, "/app/queue").await;
-    assert_eq!(queue.status, 200);
-    assert!(queue.text.contains(&format!("/app/queue/{}", f.task)));
-    let task = site.get(&viewer, &format!("/app/queue/{}", f.task)).await;
-    assert_eq!(task.status, 200);
-    assert!(task.text.contains(SENT) && task.text.contains(WROTE));
-    assert!(!task.text.contains("/claim\""), "no forms for a viewer");
+        // The viewer reads the queue and the task, without the forms.
+        let queue = site.get(&viewer, "/app/queue").await;
+        assert_eq!(queue.status, 200);
+        assert!(queue.text.contains(&format!("/app/queue/{}", f.task)));
+        let task = site.get(&viewer, &format!("/app/queue/{}", f.task)).await;
+        assert_eq!(task.status, 200);
+        assert!(task.text.contains(SENT) && task.text.contains(WROTE));
+        assert!(!task.text.contains("/claim\""), "no forms for a viewer");
 
-    for (form, fields) in forms(&f.debt) {
-        let path = format!("/app/queue/{}/{form}", f.task);
-        let resp = site.post_form(&viewer, &path, &pairs(&fields)).await;
-        assert_eq!(resp.status, 403, "a viewer's {form}: {}", resp.text);
-        assert_eq!(snapshot(&f).await, before, "after a viewer's {form}");
+        for (form, fields) in forms(&f.debt) {
+            let path = format!("/app/queue/{}/{form}", f.task);
+            let resp = site.post_form(&viewer, &path, &pairs(&fields)).await;
+            assert_eq!(resp.status, 403, "a viewer's {form}: {}", resp.text);
+            assert_eq!(snapshot(&f).await, before, "after a viewer's {form}");
 
-        // An agent's post without the anti-forgery value.
-        let mut body: Vec<(&str, &str)> = pairs(&fields);
-        body.retain(|(k, _)| *k != "csrf");
-        let resp = req("POST", path.as_str())
-            .header("cookie", &agent)
-            .raw(
-                "application/x-www-form-urlencoded",
-                serde_urlencoded::to_string(&body).expect("form"),
-            )
-            .send(&site.router)
-            .await;
-        assert_eq!(resp.status, 403, "an agent's {form} without csrf");
-        assert_eq!(snapshot(&f).await, before, "after {form} without csrf");
+            // An agent's post without the anti-forgery value.
+            let mut body: Vec<(&str, &str)> = pairs(&fields);
+            body.retain(|(k, _)| *k != "csrf");
+            let resp = req("POST", path.as_str())
+                .header("cookie", &agent)
+                .raw(
+                    "application/x-www-form-urlencoded",
+                    serde_urlencoded::to_string(&body).expect("form"),
+                )
+                .send(&site.router)
+                .await;
+            assert_eq!(resp.status, 403, "an agent's {form} without csrf");
+            assert_eq!(snapshot(&f).await, before, "after {form} without csrf");
+        }
     }
 }
 
 #[tokio::test]
 async fn dashboard_queue_forms_work_for_an_agent_and_name_the_bad_field() {
-    let site = Site::start().await;
-    let f = fixture(&site).await;
-    let agent = site.cookie("agent@a.test").await;
-    let task_path = format!("/app/queue/{}", f.task);
-    let post = |form: &str| format!("{task_path}/{form}");
-    let debt = f.debt.id.to_string();
+    for site in Site::every_store().await {
+        let f = fixture(&site).await;
+        let agent = site.cookie("agent@a.test").await;
+        let task_path = format!("/app/queue/{}", f.task);
+        let post = |form: &str| format!("{task_path}/{form}");
+        let debt = f.debt.id.to_string();
 
-    // Answering before claiming: 409, nothing queued.
-    let before = snapshot(&f).await;
-    let early = site
-        .post_form(&agent, &post("reply"), &[("text", "Olá María")])
-        .await;
-    assert_eq!(early.status, 409, "{}", early.text);
-    assert_eq!(snapshot(&f).await, before);
+        // Answering before claiming: 409, nothing queued.
+        let before = snapshot(&f).await;
+        let early = site
+            .post_form(&agent, &post("reply"), &[("text", "Olá María")])
+            .await;
+        assert_eq!(early.status, 409, "{}", early.text);
+        assert_eq!(snapshot(&f).await, before);
 
-    let claimed = site.post_form(&agent, &post("claim"), &[]).await;
-    assert_eq!(claimed.status, 303, "{}", claimed.text);
-    assert_eq!(
-        claimed
-            .headers
-            .get("location")
-            .and_then(|v| v.to_str().ok()),
-        Some(format!("{task_path}?done=claimed").as_str())
-    );
-    let task = f.ts.get_task(f.task).await.expect("task");
-    assert_eq!(
-        (task.state, task.assignee.as_deref()),
-        (TaskState::Claimed, Some("agent@a.test"))
-    );
-
-    // The answer goes out through the outbox, as the API's does.
-    let contacts = snapshot(&f).await.contacts;
-    let replied = site
-        .post_form(
-            &agent,
-            &post("reply"),
-            &[("text", "Olá María, obrigada pelo retorno.")],
-        )
-        .await;
-    assert_eq!(replied.status, 303, "{}", replied.text);
-    assert_eq!(snapshot(&f).await.contacts, contacts + 1);
-
-    // Bad input: 422 with the message at the field, nothing stored.
-    let before = snapshot(&f).await;
-    let cases: [(&str, Vec<(&str, &str)>, &str); 6] = [
-        (
-            "promise",
-            vec![("debt_id", &debt), ("amount", ""), ("due_on", "2026-11-26")],
-            "promise-amount-error",
-        ),
-        (
-            "promise",
-            vec![
-                ("debt_id", &debt),
-                ("amount", "abc"),
-                ("due_on", "2026-11-26"),
-            ],
-            "promise-amount-error",
-        ),
-        (
-            "promise",
-            vec![
-                ("debt_id", &debt),
-                ("amount", "100.00"),
-                ("due_on", "2026-11-20"),
-            ],
-            "promise-due_on-error",
-        ),
-        (
-            "payment",
-            vec![
-                ("debt_id", &debt),
-                ("amount", "1000.00"),
-                ("received_on", "2026-11-23"),
-                ("method", "transfer"),
-            ],
-            "payment-amount-error",
-        ),
-        (
-            "payment",
-            vec![
-                ("debt_id", &debt),
-                ("amount", "10.00"),
-                ("received_on", "2026-12-30"),
-                ("method", "transfer"),
-            ],
-            "payment-received_on-error",
-        ),
-        ("note", vec![("note", "   ")], "note-note-error"),
-    ];
-    for (form, fields, error) in cases {
-        let resp = site.post_form(&agent, &post(form), &fields).await;
-        assert_eq!(resp.status, 422, "{form} {fields:?}: {}", resp.text);
-        assert!(
-            resp.text.contains(&format!("id=\"{error}\"")),
-            "{form} {fields:?} names the field: {}",
-            resp.text
-        );
-        // What was typed is kept.
-        for (name, value) in &fields {
-            if *name != "debt_id" && !value.trim().is_empty() {
-                assert!(resp.text.contains(value), "{form} keeps {name}={value}");
-            }
-        }
+        let claimed = site.post_form(&agent, &post("claim"), &[]).await;
+        assert_eq!(claimed.status, 303, "{}", claimed.text);
         assert_eq!(
-            snapshot(&f).await,
-            before,
-            "{form} {fields:?} changed nothing"
+            claimed
+                .headers
+                .get("location")
+                .and_then(|v| v.to_str().ok()),
+            Some(format!("{task_path}?done=claimed").as_str())
         );
+        let task = f.ts.get_task(f.task).await.expect("task");
+        assert_eq!(
+            (task.state, task.assignee.as_deref()),
+            (TaskState::Claimed, Some("agent@a.test"))
+        );
+
+        // The answer goes out through the outbox, as the API's does.
+        let contacts = snapshot(&f).await.contacts;
+        let replied = site
+            .post_form(
+                &agent,
+                &post("reply"),
+                &[("text", "Olá María, obrigada pelo retorno.")],
+            )
+            .await;
+        assert_eq!(replied.status, 303, "{}", replied.text);
+        assert_eq!(snapshot(&f).await.contacts, contacts + 1);
+
+        // Bad input: 422 with the message at the field, nothing stored.
+        let before = snapshot(&f).await;
+        let cases: [BadCase; 6] = [
+            (
+                "promise",
+                vec![("debt_id", &debt), ("amount", ""), ("due_on", "2026-11-26")],
+                "promise-amount-error",
+            ),
+            (
+                "promise",
+                vec![
+                    ("debt_id", &debt),
+                    ("amount", "abc"),
+                    ("due_on", "2026-11-26"),
+                ],
+                "promise-amount-error",
+            ),
+            (
+                "promise",
+                vec![
+                    ("debt_id", &debt),
+                    ("amount", "100.00"),
+                    ("due_on", "2026-11-20"),
+                ],
+                "promise-due_on-error",
+            ),
+            (
+                "payment",
+                vec![
+                    ("debt_id", &debt),
+                    ("amount", "1000.00"),
+                    ("received_on", "2026-11-23"),
+                    ("method", "transfer"),
+                ],
+                "payment-amount-error",
+            ),
+            (
+                "payment",
+                vec![
+                    ("debt_id", &debt),
+                    ("amount", "10.00"),
+                    ("received_on", "2026-12-30"),
+                    ("method", "transfer"),
+                ],
+                "payment-received_on-error",
+            ),
+            ("note", vec![("note", "   ")], "note-note-error"),
+        ];
+        for (form, fields, error) in cases {
+            let resp = site.post_form(&agent, &post(form), &fields).await;
+            assert_eq!(resp.status, 422, "{form} {fields:?}: {}", resp.text);
+            assert!(
+                resp.text.contains(&format!("id=\"{error}\"")),
+                "{form} {fields:?} names the field: {}",
+                resp.text
+            );
+            // What was typed is kept.
+            for (name, value) in &fields {
+                if *name != "debt_id" && !value.trim().is_empty() {
+                    assert!(resp.text.contains(value), "{form} keeps {name}={value}");
+                }
+            }
+            assert_eq!(
+                snapshot(&f).await,
+                before,
+                "{form} {fields:?} changed nothing"
+            );
+        }
+
+        // A promise, a payment (the balance goes down), a note, a dispute, then resolved.
+        let promised = site
+            .post_form(
+                &agent,
+                &post("promise"),
+                &[
+                    ("debt_id", &debt),
+                    ("amount", "100.00"),
+                    ("due_on", "2026-11-26"),
+                ],
+            )
+            .await;
+        assert_eq!(promised.status, 303, "{}", promised.text);
+        let promises = f.ts.list_promises(f.debt.id).await.expect("promises");
+        assert_eq!(promises.len(), 1);
+        assert_eq!(promises[0].amount, Money::from_minor(10_000, Currency::Brl));
+        assert_eq!(
+            promises[0].due_on,
+            NaiveDate::from_ymd_opt(2026, 11, 26).expect("date")
+        );
+
+        let paid = site
+            .post_form(
+                &agent,
+                &post("payment"),
+                &[
+                    ("debt_id", &debt),
+                    ("amount", "50.00"),
+                    ("received_on", "2026-11-22"),
+                    ("method", "cash"),
+                ],
+            )
+            .await;
+        assert_eq!(paid.status, 303, "{}", paid.text);
+        let payments = f.ts.list_payments(f.debt.id).await.expect("payments");
+        assert_eq!(payments.len(), 1);
+        assert_eq!(payments[0].method, "cash");
+        assert_eq!(
+            payments[0].received_at.date_naive(),
+            NaiveDate::from_ymd_opt(2026, 11, 22).expect("date")
+        );
+        assert_eq!(
+            f.ts.get_debt(f.debt.id).await.expect("debt").balance,
+            Money::from_minor(85_000, Currency::Brl)
+        );
+
+        let noted = site
+            .post_form(&agent, &post("note"), &[("note", "Ligar de novo na sexta")])
+            .await;
+        assert_eq!(noted.status, 303);
+        let notes = f.ts.task_notes(f.task).await.expect("notes");
+        assert_eq!((notes.len(), notes[0].author.as_str()), (1, "agent@a.test"));
+
+        let disputed = site
+            .post_form(
+                &agent,
+                &post("dispute"),
+                &[
+                    ("debt_id", &debt),
+                    ("reason", "wrong_amount"),
+                    ("text", "Diz que o valor está errado"),
+                ],
+            )
+            .await;
+        assert_eq!(disputed.status, 303, "{}", disputed.text);
+        let disputes = f.ts.list_disputes(f.debt.id).await.expect("disputes");
+        assert_eq!(disputes.len(), 1);
+        assert!(disputes[0].reason.starts_with("wrong_amount: Diz"));
+        assert_eq!(
+            f.ts.get_debt(f.debt.id).await.expect("debt").status,
+            DebtStatus::Disputed
+        );
+
+        // The page says what was done, and shows the note and the promise on the debtor's page.
+        let shown = site
+            .get(&agent, &format!("{task_path}?done=noted&lang=en"))
+            .await;
+        assert!(shown.text.contains("The note is saved.") && shown.text.contains("Ligar de novo"));
+        let debtor = site
+            .get(&agent, &format!("/app/debtors/{}", f.debtor))
+            .await;
+        assert!(debtor.text.contains("26/11/2026") || debtor.text.contains("2026-11-26"));
+
+        let resolved = site
+            .post_form(
+                &agent,
+                &post("resolve"),
+                &[
+                    ("outcome", "dispute"),
+                    ("note", "Enviado ao time de contestações"),
+                ],
+            )
+            .await;
+        assert_eq!(resolved.status, 303);
+        let task = f.ts.get_task(f.task).await.expect("task");
+        assert_eq!(
+            (task.state, task.outcome.as_deref()),
+            (TaskState::Resolved, Some("dispute"))
+        );
+
+        // The queue lists the task among the resolved ones, and exports it.
+        let open = site.get(&agent, "/app/queue?queue=agents").await;
+        assert!(!open.text.contains(&task_path));
+        let done = site
+            .get(&agent, "/app/queue?queue=agents&state=resolved")
+            .await;
+        assert!(done.text.contains(&task_path));
+        let csv = site
+            .get(&agent, "/app/queue.csv?queue=agents&state=resolved")
+            .await;
+        assert!(csv.content_type().starts_with("text/csv"));
+        assert!(csv.text.contains(&f.task.to_string()) && csv.text.contains(",dispute"));
     }
-
-    // A promise, a payment (the balance goes down), a note, a dispute, then resolved.
-    let promised = site
-        .post_form(
-            &agent,
-            &post("promise"),
-            &[
-                ("debt_id", &debt),
-                ("amount", "100.00"),
-                ("due_on", "2026-11-26"),
-            ],
-        )
-        .await;
-    assert_eq!(promised.status, 303, "{}", promised.text);
-    let promises = f.ts.list_promises(f.debt.id).await.expect("promises");
-    assert_eq!(promises.len(), 1);
-    assert_eq!(promises[0].amount, Money::from_minor(10_000, Currency::Brl));
-    assert_eq!(
-        promises[0].due_on,
-        NaiveDate::from_ymd_opt(2026, 11, 26).expect("date")
-    );
-
-    let paid = site
-        .post_form(
-            &agent,
-            &post("payment"),
-            &[
-                ("debt_id", &debt),
-                ("amount", "50.00"),
-                ("received_on", "2026-11-22"),
-                ("method", "cash"),
-            ],
-        )
-        .await;
-    assert_eq!(paid.status, 303, "{}", paid.text);
-    let payments = f.ts.list_payments(f.debt.id).await.expect("payments");
-    assert_eq!(payments.len(), 1);
-    assert_eq!(payments[0].method, "cash");
-    assert_eq!(
-        payments[0].received_at.date_naive(),
-        NaiveDate::from_ymd_opt(2026, 11, 22).expect("date")
-    );
-    assert_eq!(
-        f.ts.get_debt(f.debt.id).await.expect("debt").balance,
-        Money::from_minor(85_000, Currency::Brl)
-    );
-
-    let noted = site
-        .post_form(&agent, &post("note"), &[("note", "Ligar de novo na sexta")])
-        .await;
-    assert_eq!(noted.status, 303);
-    let notes = f.ts.task_notes(f.task).await.expect("notes");
-    assert_eq!((notes.len(), notes[0].author.as_str()), (1, "agent@a.test"));
-
-    let disputed = site
-        .post_form(
-            &agent,
-            &post("dispute"),
-            &[
-                ("debt_id", &debt),
-                ("reason", "wrong_amount"),
-                ("text", "Diz que o valor está errado"),
-            ],
-        )
-        .await;
-    assert_eq!(disputed.status, 303, "{}", disputed.text);
-    let disputes = f.ts.list_disputes(f.debt.id).await.expect("disputes");
-    assert_eq!(disputes.len(), 1);
-    assert!(disputes[0].reason.starts_with("wrong_amount: Diz"));
-    assert_eq!(
-        f.ts.get_debt(f.debt.id).await.expect("debt").status,
-        DebtStatus::Disputed
-    );
-
-    // The page says what was done, and shows the note and the promise on the debtor's page.
-    let shown = site
-        .get(&agent, &format!("{task_path}?done=noted&lang=en"))
-        .await;
-    assert!(shown.text.contains("The note is saved.") && shown.text.contains("Ligar de novo"));
-    let debtor = site
-        .get(&agent, &format!("/app/debtors/{}", f.debtor))
-        .await;
-    assert!(debtor.text.contains("26/11/2026") || debtor.text.contains("2026-11-26"));
-
-    let resolved = site
-        .post_form(
-            &agent,
-            &post("resolve"),
-            &[
-                ("outcome", "dispute"),
-                ("note", "Enviado ao time de contestações"),
-            ],
-        )
-        .await;
-    assert_eq!(resolved.status, 303);
-    let task = f.ts.get_task(f.task).await.expect("task");
-    assert_eq!(
-        (task.state, task.outcome.as_deref()),
-        (TaskState::Resolved, Some("dispute"))
-    );
-
-    // The queue lists the task among the resolved ones, and exports it.
-    let open = site.get(&agent, "/app/queue?queue=agents").await;
-    assert!(!open.text.contains(&task_path));
-    let done = site
-        .get(&agent, "/app/queue?queue=agents&state=resolved")
-        .await;
-    assert!(done.text.contains(&task_path));
-    let csv = site
-        .get(&agent, "/app/queue.csv?queue=agents&state=resolved")
-        .await;
-    assert!(csv.content_type().starts_with("text/csv"));
-    assert!(csv.text.contains(&f.task.to_string()) && csv.text.contains(",dispute"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
