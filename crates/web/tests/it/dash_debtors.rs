@@ -9,7 +9,7 @@ use recaudo_domain::outbox::NewContact;
 use recaudo_domain::portfolio::{Channel, Debt, DebtStatus};
 use recaudo_domain::tasks::TaskState;
 use recaudo_domain::{Currency, DebtorId, Money, TaskId};
-use recaudo_store::{ContactRef, DispatchOutcome, TaskFilter, TenantStore};
+use recaudo_store::{ContactRef, DispatchOutcome, NewDebtor, TaskFilter, TenantStore};
 use serde_json::json;
 
 use crate::cdp::{Browser, CdpError};
@@ -290,6 +290,50 @@ async fn dashboard_debtor_search_finds_by_each_key() {
         assert_eq!(lines.len(), 2, "{}", csv.text);
         assert!(lines[1].contains("BR-77") && lines[1].contains("900.00 BRL"));
     }
+}
+
+#[tokio::test]
+async fn dashboard_debtor_search_pages_with_a_cursor() {
+    let site = Site::start().await;
+    let ts = site.tenant(0);
+    for n in 0..27 {
+        ts.create_debtor(
+            NewDebtor {
+                external_id: format!("PG-{n:02}"),
+                name: format!("Paula Gomes {n:02}"),
+                ..Default::default()
+            },
+            t0(),
+        )
+        .await
+        .expect("a debtor");
+    }
+    let cookie = site.cookie("viewer@a.test").await;
+    let rows = |html: &str| html.matches("<tr><td><a href=\"/app/debtors/dbr_").count();
+    let first = site.get(&cookie, "/app/debtors?q=paula").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(rows(&first.text), 25, "{}", first.text);
+    let marker = "rel=\"next\" href=\"";
+    let at = first.text.find(marker).expect("a next page") + marker.len();
+    let next = &first.text[at..];
+    let next = next[..next.find('"').expect("end of the link")].replace("&amp;", "&");
+    assert!(next.starts_with("/app/debtors?q=paula&cursor="), "{next}");
+    let second = site.get(&cookie, &next).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(rows(&second.text), 2, "{}", second.text);
+    assert!(!second.text.contains("rel=\"next\""));
+    // Every debtor once over the two pages.
+    for n in 0..27 {
+        let name = format!("Paula Gomes {n:02}");
+        assert_eq!(
+            first.text.matches(&name).count() + second.text.matches(&name).count(),
+            1,
+            "{name}"
+        );
+    }
+    // The export holds them all, past the page size.
+    let csv = site.get(&cookie, "/app/debtors.csv?q=paula").await;
+    assert_eq!(csv.text.lines().count(), 28, "{}", csv.text);
 }
 
 #[tokio::test]
