@@ -9,6 +9,7 @@ pub(crate) mod assets;
 pub(crate) mod layout;
 pub(crate) mod login;
 pub(crate) mod session;
+pub(crate) mod team;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -21,5 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/logout", post(login::logout))
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
+        .route("/app/team", get(team::page).post(team::add))
+        .route("/app/team/disable", post(team::disable))
         .route("/app/assets/{file}", get(assets::serve))
 }
