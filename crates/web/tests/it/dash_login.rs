@@ -3,6 +3,7 @@
 //! the browser's cross-site signals, the language switcher, the assets and their CSP, and a
 //! session that sees only its own tenant. Then the same in a real Chromium.
 
+use crate::a11y;
 use crate::cdp::{Browser, CdpError};
 use crate::dash::{PASSWORD, Site, form};
 use crate::fixtures::req;
@@ -279,6 +280,9 @@ async fn an_operator_signs_in_with_a_browser_after_a_wrong_password() -> Result<
         "{error}"
     );
     page.screenshot("dashboard-login").await?;
+    let mut findings = a11y::labels(&page).await?;
+    findings.extend(a11y::contrast(&page).await?);
+    assert!(findings.is_empty(), "{}", a11y::report(&findings));
 
     page.fill("#password", PASSWORD).await?;
     page.submit_and_wait("form button[type=submit]").await?;
@@ -294,6 +298,9 @@ async fn an_operator_signs_in_with_a_browser_after_a_wrong_password() -> Result<
         .eval("typeof htmx === 'object' && typeof Chart === 'function'")
         .await?;
     assert_eq!(loaded, serde_json::Value::Bool(true));
+    let mut findings = a11y::labels(&page).await?;
+    findings.extend(a11y::contrast(&page).await?);
+    assert!(findings.is_empty(), "{}", a11y::report(&findings));
 
     // Signing out through the shell's button ends the session.
     page.submit_and_wait("header.top form button").await?;
