@@ -11,6 +11,7 @@ pub(crate) mod layout;
 pub(crate) mod login;
 pub(crate) mod queue;
 pub(crate) mod session;
+pub(crate) mod team;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -23,6 +24,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/logout", post(login::logout))
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
+        .route("/app/team", get(team::page).post(team::add))
+        .route("/app/team/disable", post(team::disable))
         .route("/app/assets/{file}", get(assets::serve))
         .route("/app/debtors", get(debtors::list))
         .route("/app/debtors.csv", get(debtors::list_csv))
