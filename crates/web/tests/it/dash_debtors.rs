@@ -12,7 +12,8 @@ use recaudo_domain::{Currency, DebtorId, Money, TaskId};
 use recaudo_store::{ContactRef, DispatchOutcome, NewDebtor, TaskFilter, TenantStore};
 use serde_json::json;
 
-use crate::cdp::{Browser, CdpError};
+use crate::a11y;
+use crate::cdp::{Browser, CdpError, Page};
 use crate::dash::{self, Site};
 use crate::fixtures::{id, req, t0};
 
@@ -686,6 +687,7 @@ async fn dashboard_browser_search_opens_the_debtor_and_the_timeline() -> Result<
     page.fill("#q", "maria").await?;
     page.submit_and_wait("form.search button").await?;
     assert_eq!(page.status().await?, 200);
+    assert_accessible(&page).await?;
     page.submit_and_wait(&format!(
         "table.debtors a[href='/app/debtors/{}']",
         f.debtor
@@ -695,6 +697,7 @@ async fn dashboard_browser_search_opens_the_debtor_and_the_timeline() -> Result<
     assert!(page.text(".timeline .tl-out").await?.contains(SENT));
     assert!(page.text(".timeline .tl-in").await?.contains(WROTE));
     page.screenshot("dashboard-debtor").await?;
+    assert_accessible(&page).await?;
     Ok(())
 }
 
@@ -710,6 +713,7 @@ async fn dashboard_browser_queue_claim_and_promise_show_on_the_debtor() -> Resul
     page.goto(&format!("{}/app/language/es?back=/app/queue", site.base))
         .await?;
     assert_eq!(page.status().await?, 200);
+    assert_accessible(&page).await?;
     page.submit_and_wait(&format!("table.queue a[href='/app/queue/{}']", f.task))
         .await?;
     page.submit_and_wait("#form-claim button").await?;
@@ -720,12 +724,26 @@ async fn dashboard_browser_queue_claim_and_promise_show_on_the_debtor() -> Resul
     assert_eq!(page.status().await?, 200, "{}", page.url().await?);
     assert!(page.text(".flash").await?.contains("promesa"));
     page.screenshot("dashboard-queue").await?;
+    assert_accessible(&page).await?;
     page.goto(&format!("{}/app/debtors/{}", site.base, f.debtor))
         .await?;
     let promises = page.text("table.promises").await?;
     assert!(
         promises.contains("120,00 BRL") && promises.contains("2026-11-27"),
         "{promises}"
+    );
+    Ok(())
+}
+
+/// Every field has its label and every text contrasts enough.
+async fn assert_accessible(page: &Page) -> Result<(), CdpError> {
+    let mut findings = a11y::labels(page).await?;
+    findings.extend(a11y::contrast(page).await?);
+    assert!(
+        findings.is_empty(),
+        "{}: {}",
+        page.url().await?,
+        a11y::report(&findings)
     );
     Ok(())
 }
