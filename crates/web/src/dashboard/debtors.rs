@@ -1296,3 +1296,73 @@ fn event_label(op: &Operator, kind: &str) -> String {
     };
     text.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recaudo_domain::Currency;
+    use serde_json::json;
+
+    fn debt(balance: i64, currency: Currency, status: DebtStatus) -> Debt {
+        let at = DateTime::<Utc>::from_timestamp(1_790_000_000, 0).expect("an instant");
+        Debt {
+            id: DebtId::generate(),
+            debtor_id: DebtorId::generate(),
+            external_id: "F-1".into(),
+            original: Money::from_minor(balance, currency),
+            balance: Money::from_minor(balance, currency),
+            issued_on: NaiveDate::from_ymd_opt(2026, 10, 1).expect("date"),
+            due_on: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+            product: None,
+            status,
+            strategy: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn an_event_reads_on_one_line_without_ids() {
+        let data = json!({
+            "payment_id": "pay_01", "amount": {"amount": "150.00", "currency": "BRL"},
+            "method": "pix", "credit": null, "idempotency_key": "k", "segments": 2,
+            "nested": {"a": 1, "b": 2, "c": 3}
+        });
+        assert_eq!(
+            summary(&data),
+            "amount: 150.00 BRL · method: pix · segments: 2"
+        );
+        assert_eq!(summary(&serde_json::Value::Null), "");
+    }
+
+    #[test]
+    fn days_late_and_open_balance_count_only_debts_still_owed() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let open = debt(90_000, Currency::Brl, DebtStatus::Open);
+        let promised = debt(10_000, Currency::Brl, DebtStatus::Promised);
+        let paid = debt(0, Currency::Brl, DebtStatus::Paid);
+        let dollars = debt(2_500, Currency::Usd, DebtStatus::Disputed);
+        assert_eq!(days_late(&open, today), 22);
+        assert_eq!(days_late(&paid, today), 0);
+        let early = NaiveDate::from_ymd_opt(2026, 10, 20).expect("date");
+        assert_eq!(days_late(&open, early), 0);
+        let sums = open_balance(&[open, promised, paid, dollars]);
+        assert_eq!(
+            sums,
+            vec![
+                Money::from_minor(100_000, Currency::Brl),
+                Money::from_minor(2_500, Currency::Usd)
+            ]
+        );
+        assert_eq!(moneys_plain(&sums), "1000.00 BRL + 25.00 USD");
+    }
+
+    #[test]
+    fn an_export_path_names_the_debtor_and_only_it() {
+        let id = DebtorId::generate();
+        assert_eq!(debtor_id(&id.to_string()), Some((id, false)));
+        assert_eq!(debtor_id(&format!("{id}.csv")), Some((id, true)));
+        assert_eq!(debtor_id("dbr_nonsense"), None);
+        assert_eq!(debtor_id(&format!("{id}.pdf")), None);
+    }
+}
