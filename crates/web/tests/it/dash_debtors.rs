@@ -476,6 +476,25 @@ async fn dashboard_queue_forms_work_for_an_agent_and_name_the_bad_field() {
             (task.state, task.assignee.as_deref()),
             (TaskState::Claimed, Some("agent@a.test"))
         );
+        // Another operator cannot take it over: 409, the page says so, the task stays.
+        let admin = site.cookie("admin@a.test").await;
+        let taken = site
+            .post_form(&admin, &format!("{}?lang=en", post("claim")), &[])
+            .await;
+        assert_eq!(taken.status, 409, "{}", taken.text);
+        assert!(
+            taken.text.contains("class=\"form-error\"") && taken.text.contains("agent@a.test"),
+            "{}",
+            taken.text
+        );
+        assert_eq!(
+            f.ts.get_task(f.task)
+                .await
+                .expect("task")
+                .assignee
+                .as_deref(),
+            Some("agent@a.test")
+        );
 
         // The answer goes out through the outbox, as the API's does.
         let contacts = snapshot(&f).await.contacts;
@@ -657,6 +676,9 @@ async fn dashboard_queue_forms_work_for_an_agent_and_name_the_bad_field() {
             (task.state, task.outcome.as_deref()),
             (TaskState::Resolved, Some("dispute"))
         );
+        let closed = site.get(&agent, &task_path).await;
+        assert_eq!(closed.status, 200);
+        assert!(!closed.text.contains("/claim\"") && !closed.text.contains("/promise\""));
 
         // The queue lists the task among the resolved ones, and exports it.
         let open = site.get(&agent, "/app/queue?queue=agents").await;
