@@ -1358,6 +1358,19 @@ mod tests {
     }
 
     #[test]
+    fn a_debt_shows_its_strategy_version_and_arms() {
+        let mut d = debt(100, Currency::Brl, DebtStatus::Open);
+        assert_eq!(strategy(&d), "—");
+        d.strategy = Some(recaudo_domain::portfolio::StrategyAssignment {
+            strategy: "consumer-default".into(),
+            version: 3,
+            arms: [("tone".to_string(), "friendly".to_string())].into(),
+            started_at: d.created_at,
+        });
+        assert_eq!(strategy(&d), "consumer-default v3 · tone: friendly");
+    }
+
+    #[test]
     fn an_export_path_names_the_debtor_and_only_it() {
         let id = DebtorId::generate();
         assert_eq!(debtor_id(&id.to_string()), Some((id, false)));
