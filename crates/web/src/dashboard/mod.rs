@@ -6,10 +6,13 @@
 //! configuration the page puts in a `data-chart` attribute (no inline script, strict CSP).
 
 pub(crate) mod assets;
+pub(crate) mod debtors;
 pub(crate) mod layout;
 pub(crate) mod login;
+pub(crate) mod queue;
 pub(crate) mod session;
 pub(crate) mod strategies;
+pub(crate) mod team;
 pub(crate) mod templates;
 
 use axum::Router;
@@ -23,6 +26,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/logout", post(login::logout))
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
+        .route("/app/team", get(team::page).post(team::add))
+        .route("/app/team/disable", post(team::disable))
         .route("/app/assets/{file}", get(assets::serve))
         .route(
             "/app/strategies",
@@ -41,4 +46,11 @@ pub(crate) fn routes() -> Router<AppState> {
             "/app/templates/{name}/{channel}/{language}/preview",
             post(templates::preview_post),
         )
+        .route("/app/debtors", get(debtors::list))
+        .route("/app/debtors.csv", get(debtors::list_csv))
+        .route("/app/debtors/{id}", get(debtors::show))
+        .route("/app/queue", get(queue::list))
+        .route("/app/queue.csv", get(queue::list_csv))
+        .route("/app/queue/{task}", get(queue::show))
+        .route("/app/queue/{task}/{action}", post(queue::act))
 }

@@ -8,6 +8,7 @@ mod browser;
 mod cdp;
 mod contact_rules;
 mod dash;
+mod dash_debtors;
 mod dash_editors;
 mod dash_login;
 mod dispatch_api;
