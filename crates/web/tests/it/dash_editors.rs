@@ -521,6 +521,9 @@ async fn dashboard_editor_browser_strategy_mistake_fix_preview_save() {
     let errors = page.text(".editor-errors").await.expect("the errors");
     assert!(names_line(&errors, 5), "{errors}");
     assert!(errors.contains("steps[0].send.channel"), "{errors}");
+    page.screenshot("dashboard-strategy-error")
+        .await
+        .expect("screenshot");
 
     let fixed = mistaken.replace("pigeon", "email");
     page.fill("#source", &fixed).await.expect("type");
