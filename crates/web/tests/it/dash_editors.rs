@@ -480,6 +480,22 @@ async fn dashboard_editor_template_preview_fragment_renders_the_sample() {
     assert!(resp.text.contains("About Jane Doe"), "{}", resp.text);
     assert!(resp.text.contains("Dear Jane Doe, "), "{}", resp.text);
     assert!(!resp.text.contains("<html"), "{}", resp.text);
+    // Or one of the tenant's debts, chosen by its external id.
+    debt_on_strategy(&site).await;
+    let resp = site
+        .post_form(
+            &viewer,
+            &format!("{TEMPLATE}/preview"),
+            &[
+                ("subject", "About {{ debtor_name }}"),
+                ("body", "Dear {{ debtor_name }}, {{ total }} is due."),
+                ("debt", "INV-1"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status.as_u16(), 200, "{}", resp.text);
+    assert!(resp.text.contains("About Ana Souza"), "{}", resp.text);
+    assert!(resp.text.contains("<code>INV-1</code>"), "{}", resp.text);
     // A mistake shows in the fragment with its line.
     let resp = site
         .post_form(
