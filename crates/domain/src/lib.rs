@@ -12,6 +12,7 @@ pub mod documents;
 pub mod event;
 pub mod ids;
 pub mod money;
+pub mod operators;
 pub mod outbox;
 pub mod planner;
 pub mod plans;

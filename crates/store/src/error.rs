@@ -24,6 +24,7 @@ pub enum Entity {
     Message,
     Evidence,
     Plan,
+    Operator,
     Import,
 }
 
@@ -49,6 +50,7 @@ impl Entity {
             Entity::Message => "message",
             Entity::Evidence => "evidence",
             Entity::Plan => "plan",
+            Entity::Operator => "operator",
             Entity::Import => "import",
         }
     }
