@@ -6,8 +6,10 @@
 //! configuration the page puts in a `data-chart` attribute (no inline script, strict CSP).
 
 pub(crate) mod assets;
+pub(crate) mod imports;
 pub(crate) mod layout;
 pub(crate) mod login;
+pub(crate) mod outbox;
 pub(crate) mod session;
 
 use axum::Router;
@@ -22,4 +24,18 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
         .route("/app/assets/{file}", get(assets::serve))
+        .route("/app/outbox", get(outbox::list))
+        .route("/app/outbox.csv", get(outbox::csv))
+        .route("/app/outbox/retry", post(outbox::retry_many))
+        .route("/app/outbox/{id}", get(outbox::detail))
+        .route("/app/outbox/{id}/retry", post(outbox::retry))
+        .route(
+            "/app/imports",
+            get(imports::list)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/app/imports.csv", get(imports::list_csv))
+        .route("/app/imports/{id}", get(imports::detail))
+        .route("/app/imports/{id}/errors.csv", get(imports::errors_csv))
 }

@@ -9,6 +9,7 @@ mod cdp;
 mod contact_rules;
 mod dash;
 mod dash_login;
+mod dash_ops;
 mod dispatch_api;
 mod docs_and_ops;
 mod fixtures;
