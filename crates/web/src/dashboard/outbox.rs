@@ -548,12 +548,17 @@ fn table(
         if op.can_write() && contact.state == ContactState::Failed {
             actions = format!(
                 "<a href=\"/app/outbox/{}\">{}</a> {}<input type=\"hidden\" name=\"back\" value=\"{}\">\
-                 <button type=\"submit\" class=\"secondary small\" id=\"retry-{}\">{}</button></form>",
+                 <button type=\"submit\" class=\"secondary small\" id=\"retry-{}\" aria-label=\"{}\">{}</button></form>",
                 contact.id,
                 op.t("Details", "Detalle", "Detalhes"),
                 form_start(op, &op_path(contact.id)),
                 escape(&back),
                 contact.id,
+                escape(&format!(
+                    "{}: {}",
+                    op.t("Retry", "Reintentar", "Tentar de novo"),
+                    label.map(|l| l.debtor_name.as_str()).unwrap_or("")
+                )),
                 op.t("Retry", "Reintentar", "Tentar de novo"),
             );
         }

@@ -625,5 +625,29 @@ async fn dashboard_outbox_retry_and_import_upload_in_a_browser() -> Result<(), C
     assert!(problems.contains("amount"), "{problems}");
     assert!(problems.contains("not-a-number"), "{problems}");
     admin.screenshot("dashboard-imports").await?;
+
+    // A run still going: its page asks for itself again until the run ends.
+    let running = a.start_import("running.csv", t0()).await.expect("run");
+    a.import_progress(running, serde_json::json!({"rows": 1, "total": 2}))
+        .await
+        .expect("progress");
+    admin
+        .goto(&format!("{}/app/imports/{running}", site.base))
+        .await?;
+    assert!(admin.text("#import-rows").await?.contains('1'));
+    a.finish_import(
+        running,
+        serde_json::json!({"rows": 2, "imported": 2, "updated": 0, "errors": 0, "warnings": 0}),
+        t0(),
+    )
+    .await
+    .expect("finished");
+    admin
+        .wait_for(
+            "document.querySelector('#import-imported') !== null",
+            std::time::Duration::from_secs(10),
+        )
+        .await?;
+    assert_eq!(admin.text("#import-imported").await?, "2");
     Ok(())
 }
