@@ -376,7 +376,7 @@ pub async fn upload(
         Err(_) => None,
     };
     // Unreadable: the anti-forgery value was not read either, so nothing is trusted.
-    let sent = sent.unwrap_or_default();
+    let mut sent = sent.unwrap_or_default();
     if let Err(refused) = op.check_form(&sent.fields, Role::Admin) {
         return refused;
     }
@@ -449,7 +449,9 @@ pub async fn upload(
     };
     opts.source = source_name(filename);
     let total = row_estimate(format, bytes);
-    let body = axum::body::Bytes::from(bytes.clone());
+    // The file moves to the import as it is (no copy of what may be hundreds of megabytes).
+    let body =
+        axum::body::Bytes::from(sent.file.take().map(|(_, bytes)| bytes).unwrap_or_default());
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let job = tokio::spawn(run_import(
         op.tenant.clone(),
