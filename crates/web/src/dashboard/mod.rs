@@ -6,11 +6,14 @@
 //! configuration the page puts in a `data-chart` attribute (no inline script, strict CSP).
 
 pub(crate) mod assets;
+pub(crate) mod debtors;
 pub(crate) mod imports;
 pub(crate) mod layout;
 pub(crate) mod login;
 pub(crate) mod outbox;
+pub(crate) mod queue;
 pub(crate) mod session;
+pub(crate) mod team;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -23,7 +26,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/logout", post(login::logout))
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
+        .route("/app/team", get(team::page).post(team::add))
+        .route("/app/team/disable", post(team::disable))
         .route("/app/assets/{file}", get(assets::serve))
+        .route("/app/debtors", get(debtors::list))
+        .route("/app/debtors.csv", get(debtors::list_csv))
+        .route("/app/debtors/{id}", get(debtors::show))
+        .route("/app/queue", get(queue::list))
+        .route("/app/queue.csv", get(queue::list_csv))
+        .route("/app/queue/{task}", get(queue::show))
+        .route("/app/queue/{task}/{action}", post(queue::act))
         .route("/app/outbox", get(outbox::list))
         .route("/app/outbox.csv", get(outbox::csv))
         .route("/app/outbox/retry", post(outbox::retry_many))

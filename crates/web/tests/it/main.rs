@@ -8,6 +8,7 @@ mod browser;
 mod cdp;
 mod contact_rules;
 mod dash;
+mod dash_debtors;
 mod dash_login;
 mod dash_ops;
 mod dispatch_api;
