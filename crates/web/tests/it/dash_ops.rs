@@ -613,6 +613,7 @@ async fn dashboard_outbox_retry_and_import_upload_in_a_browser() -> Result<(), C
     let file = std::env::temp_dir().join(format!("recaudo-dash-import-{}.csv", std::process::id()));
     std::fs::write(&file, BAD_ROW_CSV).expect("write the file");
     admin.set_file("#import-file", &file).await?;
+    admin.screenshot("dashboard-imports-upload").await?;
     admin.submit_and_wait("#import-submit").await?;
     let _ = std::fs::remove_file(&file);
     admin
