@@ -28,8 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
-use recaudo_domain::Currency;
 use recaudo_domain::portfolio::Tenant;
+use recaudo_domain::{Currency, ImportId};
 use recaudo_store::{ImportBatch, ImportRow, RowOutcome, StoreError, TenantStore};
 
 pub use columns::{ColumnMap, Layout, ReadAs};
@@ -169,6 +169,8 @@ fn columns_message(missing: &[String], unknown: &[String], duplicated: &[String]
 
 /// Receives every problem (the report keeps only the first ones) and progress.
 pub trait ImportSink: Send {
+    /// The run is recorded under `id` (before any row is written).
+    fn started(&mut self, _id: ImportId) {}
     /// How the CSV file is read, once its head is read (before any row).
     fn shape(&mut self, _shape: &FileShape) {}
     fn problem(&mut self, _problem: &RowProblem) {}
@@ -240,6 +242,7 @@ pub async fn import_with<R: Read + Send + 'static>(
     });
 
     let import_id = ts.start_import(&opts.source, now).await?;
+    sink.started(import_id);
     let mut report = ImportReport::default();
     let keep = |report: &mut ImportReport, sink: &mut dyn ImportSink, p: RowProblem| {
         sink.problem(&p);
@@ -301,9 +304,10 @@ pub async fn import_with<R: Read + Send + 'static>(
     producer
         .await
         .map_err(|e| ImportError::Read(format!("the reader stopped: {e}")))?;
+    // The counts and the problems kept, for whoever looks at the run later (the dashboard).
     ts.finish_import(
         import_id,
-        serde_json::from_str(&report.summary_json()).unwrap_or_default(),
+        serde_json::to_value(&report).unwrap_or_default(),
         now,
     )
     .await?;

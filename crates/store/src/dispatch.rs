@@ -225,7 +225,66 @@ pub struct OutboxFilter {
     pub debtor_id: Option<DebtorId>,
     /// Only contacts that left (sent, delivered, failed after sending).
     pub sent_only: bool,
+    /// Only contacts scheduled at or after this time.
+    pub scheduled_from: Option<DateTime<Utc>>,
+    /// Only contacts scheduled before this time.
+    pub scheduled_to: Option<DateTime<Utc>>,
+    /// Newest scheduled first (otherwise newest changed first, or newest sent first with
+    /// `sent_only`).
+    pub by_schedule: bool,
+    /// Only contacts after this one in the list's order: the last of the previous page.
+    pub after: Option<OutboxCursor>,
     pub limit: i64,
+}
+
+/// Where a page of the outbox list ends: the time the list is ordered by (the last change,
+/// the sending or the schedule) and the id of its last contact. Written `<rfc3339>~<id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxCursor {
+    pub at: DateTime<Utc>,
+    pub id: ContactId,
+}
+
+impl OutboxCursor {
+    /// The cursor after `entry` in the order `filter` lists (`None` for a sent-only list's
+    /// entry that was never sent, which that list never holds).
+    pub fn after(entry: &OutboxEntry, filter: &OutboxFilter) -> Option<OutboxCursor> {
+        let at = if filter.by_schedule {
+            entry.contact.scheduled_for
+        } else if filter.sent_only {
+            entry.sent_at?
+        } else {
+            entry.contact.updated_at
+        };
+        Some(OutboxCursor {
+            at,
+            id: entry.contact.id,
+        })
+    }
+}
+
+impl std::fmt::Display for OutboxCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}~{}",
+            self.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            self.id
+        )
+    }
+}
+
+impl std::str::FromStr for OutboxCursor {
+    type Err = String;
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        let bad = || format!("`{text}` is not an outbox cursor");
+        let (at, id) = text.split_once('~').ok_or_else(bad)?;
+        let at = DateTime::parse_from_rfc3339(at)
+            .map_err(|_| bad())?
+            .to_utc();
+        let id = id.parse::<ContactId>().map_err(|_| bad())?;
+        Ok(OutboxCursor { at, id })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -843,6 +902,30 @@ impl TenantStore {
         if let Some(state) = &filter.state {
             sql.push(" AND state = ").push_arg(state.clone());
         }
+        self.push_outbox_filter(&mut sql, filter);
+        let order = if filter.by_schedule {
+            "scheduled_for"
+        } else if filter.sent_only {
+            "sent_at"
+        } else {
+            "updated_at"
+        };
+        if let Some(after) = filter.after {
+            let at = sql.arg(after.at);
+            let same_at = sql.arg(after.at);
+            let id = sql.arg(after.id);
+            sql.push(&format!(
+                " AND ({order} < {at} OR ({order} = {same_at} AND id < {id}))"
+            ));
+        }
+        sql.push(&format!(" ORDER BY {order} DESC, id DESC"));
+        sql.push(&format!(" LIMIT {}", filter.limit.clamp(1, 1000)));
+        let rows = on_pool!(self.store, |pool| fetch_all!(DeliveryRow, sql, pool));
+        rows.into_iter().map(DeliveryRow::into_domain).collect()
+    }
+
+    /// ` AND …` for the filter's channel, debtor, sending and schedule (not its state).
+    pub(crate) fn push_outbox_filter(&self, sql: &mut Sql, filter: &OutboxFilter) {
         if let Some(channel) = filter.channel {
             sql.push(" AND channel = ").push_arg(channel.as_str());
         }
@@ -850,13 +933,14 @@ impl TenantStore {
             sql.push(" AND debtor_id = ").push_arg(debtor);
         }
         if filter.sent_only {
-            sql.push(" AND sent_at IS NOT NULL ORDER BY sent_at DESC, id DESC");
-        } else {
-            sql.push(" ORDER BY updated_at DESC, id DESC");
+            sql.push(" AND sent_at IS NOT NULL");
         }
-        sql.push(&format!(" LIMIT {}", filter.limit.clamp(1, 1000)));
-        let rows = on_pool!(self.store, |pool| fetch_all!(DeliveryRow, sql, pool));
-        rows.into_iter().map(DeliveryRow::into_domain).collect()
+        if let Some(from) = filter.scheduled_from {
+            sql.push(" AND scheduled_for >= ").push_arg(from);
+        }
+        if let Some(to) = filter.scheduled_to {
+            sql.push(" AND scheduled_for < ").push_arg(to);
+        }
     }
 
     /// One contact of the outbox with what happened when it was sent.

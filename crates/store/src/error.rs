@@ -25,6 +25,7 @@ pub enum Entity {
     Evidence,
     Plan,
     Operator,
+    Import,
 }
 
 impl Entity {
@@ -50,6 +51,7 @@ impl Entity {
             Entity::Evidence => "evidence",
             Entity::Plan => "plan",
             Entity::Operator => "operator",
+            Entity::Import => "import",
         }
     }
 }

@@ -11,6 +11,7 @@
 mod accounts;
 mod contact_rules;
 mod conversations;
+mod dashboard;
 mod dialect;
 mod dispatch;
 mod error;
@@ -45,9 +46,10 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{AccountTable, StoredAccount};
 pub use contact_rules::{PutContactRules, StoredContactRules};
+pub use dashboard::{ImportRun, OutboxLabel};
 pub use dispatch::{
-    Applied, ContactRef, DispatchOutcome, OutboxCounts, OutboxEntry, OutboxFilter, RecordStats,
-    TrackKind, Tracked,
+    Applied, ContactRef, DispatchOutcome, OutboxCounts, OutboxCursor, OutboxEntry, OutboxFilter,
+    RecordStats, TrackKind, Tracked,
 };
 pub use error::{Entity, StoreError};
 pub use events::TimelineQuery;

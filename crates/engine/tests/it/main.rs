@@ -6,3 +6,4 @@ mod dispatch_failures;
 mod payments;
 mod plan;
 mod plans;
+mod retry;

@@ -7,6 +7,7 @@ mod fixtures;
 mod ledger;
 mod migrations;
 mod operators;
+mod outbox_ops;
 mod planner_reads;
 mod plans;
 mod rules;

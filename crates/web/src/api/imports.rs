@@ -6,8 +6,9 @@ use std::io::Cursor;
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode, header};
 use recaudo_import::{
-    Encoding, Format, ImportError, ImportOptions, ImportReport, Locale, import_reader,
+    Encoding, Format, ImportError, ImportOptions, ImportReport, ImportSink, Locale, import_with,
 };
+use recaudo_store::TenantStore;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -36,8 +37,8 @@ pub struct ImportParams {
     pub separator: Option<String>,
 }
 
-/// The reading options the query gives.
-fn reading_options(query: &ImportParams) -> Result<ImportOptions, Problem> {
+/// The reading options the query gives (the dashboard's upload form gives the same fields).
+pub(crate) fn reading_options(query: &ImportParams) -> Result<ImportOptions, Problem> {
     let mut opts = ImportOptions::default();
     if let Some(encoding) = &query.encoding {
         opts.encoding = Some(
@@ -97,7 +98,7 @@ fn format_of(param: Option<&str>, headers: &HeaderMap) -> Result<Format, Problem
     }
 }
 
-fn import_problem(error: ImportError) -> Problem {
+pub(crate) fn import_problem(error: ImportError) -> Problem {
     match error {
         ImportError::Columns {
             ref missing,
@@ -146,8 +147,28 @@ pub async fn create(
 ) -> Result<Json<ImportReport>, Problem> {
     let format = format_of(query.format.as_deref(), &headers)?;
     let opts = reading_options(&query)?;
-    let report = import_reader(&ctx.ts, format, Cursor::new(body), &opts, ctx.now)
-        .await
-        .map_err(import_problem)?;
+    let report = run(
+        &ctx.ts,
+        format,
+        body,
+        &opts,
+        ctx.now,
+        &mut recaudo_import::NoSink,
+    )
+    .await
+    .map_err(import_problem)?;
     Ok(Json(report))
+}
+
+/// Imports a file held in memory: the one path of `POST /api/v1/imports` and of the
+/// dashboard's upload (which watches it through `sink`).
+pub(crate) async fn run(
+    ts: &TenantStore,
+    format: Format,
+    body: axum::body::Bytes,
+    opts: &ImportOptions,
+    now: chrono::DateTime<chrono::Utc>,
+    sink: &mut dyn ImportSink,
+) -> Result<ImportReport, ImportError> {
+    import_with(ts, format, Cursor::new(body), opts, now, sink).await
 }

@@ -74,6 +74,7 @@ pub async fn list(
         debtor_id: query.debtor_id,
         sent_only: query.sent.unwrap_or(false),
         limit,
+        ..OutboxFilter::default()
     };
     Ok(Json(OutboxList {
         items: ctx.ts.list_outbox(&filter).await?,

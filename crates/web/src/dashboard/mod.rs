@@ -7,8 +7,10 @@
 
 pub(crate) mod assets;
 pub(crate) mod debtors;
+pub(crate) mod imports;
 pub(crate) mod layout;
 pub(crate) mod login;
+pub(crate) mod outbox;
 pub(crate) mod queue;
 pub(crate) mod session;
 pub(crate) mod strategies;
@@ -53,4 +55,18 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/queue.csv", get(queue::list_csv))
         .route("/app/queue/{task}", get(queue::show))
         .route("/app/queue/{task}/{action}", post(queue::act))
+        .route("/app/outbox", get(outbox::list))
+        .route("/app/outbox.csv", get(outbox::csv))
+        .route("/app/outbox/retry", post(outbox::retry_many))
+        .route("/app/outbox/{id}", get(outbox::detail))
+        .route("/app/outbox/{id}/retry", post(outbox::retry))
+        .route(
+            "/app/imports",
+            get(imports::list)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/app/imports.csv", get(imports::list_csv))
+        .route("/app/imports/{id}", get(imports::detail))
+        .route("/app/imports/{id}/errors.csv", get(imports::errors_csv))
 }

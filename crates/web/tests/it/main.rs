@@ -11,6 +11,7 @@ mod dash;
 mod dash_debtors;
 mod dash_editors;
 mod dash_login;
+mod dash_ops;
 mod dispatch_api;
 mod docs_and_ops;
 mod fixtures;
