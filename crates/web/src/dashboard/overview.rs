@@ -720,19 +720,20 @@ fn cards(op: &Operator, currency: Currency, f: &KpiFigures) -> Vec<Card> {
         Card {
             key: "contacts_per_collected_unit",
             label: op.t(
-                "Contacts per unit collected",
-                "Contactos por unidad recaudada",
-                "Contatos por unidade arrecadada",
+                "Contacts per 1,000 collected",
+                "Contactos por cada 1.000 recaudados",
+                "Contatos a cada 1.000 arrecadados",
             ),
+            // Per unit the figure is tiny (0.0004): per thousand it reads at a glance.
             value: f
                 .contacts_per_collected_unit
                 .filter(|v| v.is_finite())
-                .map(|v| number(op, v, 4))
+                .map(|v| number(op, v * 1000.0, 2))
                 .unwrap_or_else(|| NO_FIGURE.to_string()),
             hint: op.t(
-                "Contacts sent ÷ amount collected",
-                "Contactos enviados ÷ monto recaudado",
-                "Contatos enviados ÷ valor arrecadado",
+                "Contacts sent ÷ amount collected × 1,000",
+                "Contactos enviados ÷ monto recaudado × 1.000",
+                "Contatos enviados ÷ valor arrecadado × 1.000",
             ),
         },
         Card {
