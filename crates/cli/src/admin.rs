@@ -1,10 +1,13 @@
-//! `recaudo debtor erase` and `recaudo key list|revoke`: what a tenant's administrator does
-//! without the API (docs/api.md, "Erasure" and "API keys").
+//! `recaudo debtor erase`, `recaudo key list|revoke` and `recaudo user create|list|disable`:
+//! what a tenant's administrator does without the API (docs/api.md, "Erasure" and "API keys";
+//! docs/dashboard.md, "Operators").
 
 use anyhow::Context;
 use clap::Subcommand;
-use recaudo_domain::{ApiKeyId, DebtorId};
-use recaudo_store::Store;
+use recaudo_domain::operators::OperatorRole;
+use recaudo_domain::portfolio::Language;
+use recaudo_domain::{ApiKeyId, DebtorId, Secret};
+use recaudo_store::{NewOperator, Store};
 
 use crate::find_tenant;
 
@@ -39,6 +42,128 @@ pub enum KeyCommand {
         #[arg(long)]
         tenant: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an operator of the dashboard and print {"id", "email", "role", "tenant_id"}.
+    /// The password is read from the environment variable named by --password-env, or from
+    /// the first line of stdin with --password-stdin; otherwise one is made and printed once
+    /// (as "password").
+    Create {
+        /// Tenant id or exact name.
+        #[arg(long)]
+        tenant: String,
+        /// The address they sign in with (one account per address).
+        #[arg(long)]
+        email: String,
+        /// Their name as the dashboard shows it.
+        #[arg(long)]
+        name: String,
+        /// viewer (reads), agent (also works debtors) or admin (also changes the set-up).
+        #[arg(long)]
+        role: OperatorRole,
+        /// es, pt or en (default: the tenant's).
+        #[arg(long)]
+        language: Option<Language>,
+        /// Read the password from this environment variable.
+        #[arg(long, value_name = "VAR", conflicts_with = "password_stdin")]
+        password_env: Option<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the tenant's operators as JSON lines (never a password).
+    List {
+        /// Tenant id or exact name.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Disable an operator: they can no longer sign in, and their sessions end.
+    Disable {
+        /// Tenant id or exact name.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+pub async fn user(
+    command: UserCommand,
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Create {
+            tenant,
+            email,
+            name,
+            role,
+            language,
+            password_env,
+            password_stdin,
+        } => {
+            let tenant = find_tenant(store, &tenant).await?;
+            let (password, made) = if let Some(var) = password_env {
+                let value = std::env::var(&var)
+                    .with_context(|| format!("the environment variable {var} is not set"))?;
+                (Secret::new(value), false)
+            } else if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from stdin")?;
+                (
+                    Secret::new(line.trim_end_matches(['\r', '\n']).to_string()),
+                    false,
+                )
+            } else {
+                (recaudo_store::new_password(), true)
+            };
+            let operator = store
+                .create_operator(
+                    tenant.id,
+                    NewOperator {
+                        email,
+                        name,
+                        role,
+                        language,
+                        password: password.clone(),
+                    },
+                    now,
+                )
+                .await
+                .context("creating the operator")?;
+            let mut out = serde_json::json!({
+                "id": operator.id,
+                "email": operator.email,
+                "role": operator.role,
+                "tenant_id": operator.tenant_id,
+            });
+            if made {
+                out["password"] = password.expose_secret().clone().into();
+            }
+            println!("{out}");
+            Ok(())
+        }
+        UserCommand::List { tenant } => {
+            let tenant = find_tenant(store, &tenant).await?;
+            for operator in store.list_operators(tenant.id).await? {
+                println!("{}", serde_json::to_string(&operator)?);
+            }
+            Ok(())
+        }
+        UserCommand::Disable { tenant, email } => {
+            let tenant = find_tenant(store, &tenant).await?;
+            store
+                .disable_operator(tenant.id, &email, now)
+                .await
+                .with_context(|| format!("disabling {email}"))?;
+            println!("{}", serde_json::json!({"email": email, "disabled": true}));
+            Ok(())
+        }
+    }
 }
 
 pub async fn debtor(

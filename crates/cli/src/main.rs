@@ -62,7 +62,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the REST API, the dashboard on `/`, the planner and the dispatcher.
+    /// Serve the REST API, the operators' dashboard on `/app`, the debtor portal, the planner
+    /// and the dispatcher.
     Serve {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long)]
@@ -84,6 +85,11 @@ enum Command {
     Key {
         #[command(subcommand)]
         command: admin::KeyCommand,
+    },
+    /// A tenant's operators of the dashboard (admin, agent, viewer): create, list, disable.
+    User {
+        #[command(subcommand)]
+        command: admin::UserCommand,
     },
     /// Write a synthetic, realistic portfolio as an import file.
     Gen(demo::GenArgs),
@@ -341,6 +347,10 @@ async fn run(
         Command::Key { command } => {
             let store = open_store(&config).await?;
             admin::key(command, &store, clock.now()).await
+        }
+        Command::User { command } => {
+            let store = open_store(&config).await?;
+            admin::user(command, &store, clock.now()).await
         }
         Command::Gen(args) => demo::generate(args),
         Command::Import(command) => import::run(command, &config).await,

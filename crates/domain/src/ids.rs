@@ -256,6 +256,8 @@ prefixed_id!(/// An agent's note on a task.
     NoteId, "note", "task note");
 prefixed_id!(/// An instalment plan a debtor accepted.
     PlanId, "pln", "plan");
+prefixed_id!(/// A person of a tenant's collections team who signs in to the dashboard.
+    OperatorId, "opr", "operator");
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ pub mod event;
 pub mod ids;
 pub mod kpis;
 pub mod money;
+pub mod operators;
 pub mod outbox;
 pub mod planner;
 pub mod plans;

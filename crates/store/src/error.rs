@@ -24,6 +24,7 @@ pub enum Entity {
     Message,
     Evidence,
     Plan,
+    Operator,
 }
 
 impl Entity {
@@ -48,6 +49,7 @@ impl Entity {
             Entity::Message => "message",
             Entity::Evidence => "evidence",
             Entity::Plan => "plan",
+            Entity::Operator => "operator",
         }
     }
 }

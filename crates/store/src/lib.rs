@@ -19,6 +19,7 @@ mod idempotency;
 mod import;
 
 mod ledger;
+mod operators;
 mod outbox;
 mod payments;
 mod planning;
@@ -60,6 +61,10 @@ pub use conversations::{
     NewMessageTask, NewReply, TaskNote, truncate,
 };
 pub use ledger::{Collected, CurrencyTotal, NewPayment, NewPromise, PromiseOverride};
+pub use operators::{
+    MIN_PASSWORD_CHARS, NewOperator, Operator, SESSION_HOURS, check_password, new_password,
+    normalise_email,
+};
 pub use payments::{Allocation, Claim, IntentStatus, NewIntent, PaymentIntent, txid_of};
 pub use planning::{
     PLAN_CONTACT_DAYS, PLAN_EVENT_DAYS, PlanBatch, PlanPreparer, PlanWrite, PlanWriter,
@@ -195,6 +200,11 @@ const SQLITE_MIGRATIONS: Migrations = &[
         "portal",
         include_str!("../migrations/sqlite/0017_portal.sql"),
     ),
+    (
+        18,
+        "operators",
+        include_str!("../migrations/sqlite/0018_operators.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Migrations = &[
     (
@@ -276,6 +286,11 @@ const POSTGRES_MIGRATIONS: Migrations = &[
         17,
         "portal",
         include_str!("../migrations/postgres/0017_portal.sql"),
+    ),
+    (
+        18,
+        "operators",
+        include_str!("../migrations/postgres/0018_operators.sql"),
     ),
 ];
 

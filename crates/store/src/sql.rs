@@ -126,6 +126,7 @@ macro_rules! id_args {
 }
 id_args!(
     TenantId,
+    OperatorId,
     DebtorId,
     ContactPointId,
     DebtId,

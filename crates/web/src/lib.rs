@@ -13,6 +13,8 @@
 
 pub mod api;
 mod auth;
+#[allow(dead_code)] // the pages that use all of the shell are merged next
+mod dashboard;
 pub mod extract;
 mod hooks;
 mod idempotency;
@@ -82,6 +84,8 @@ pub struct AppState {
     pub portal_limits: PortalLimits,
     /// The portal's request counters.
     portal_rates: Arc<portal::RateLimiter>,
+    /// The dashboard's sign-in attempt counters.
+    dashboard_rates: Arc<portal::RateLimiter>,
 }
 
 impl AppState {
@@ -102,6 +106,7 @@ impl AppState {
             hook_providers: Arc::default(),
             portal_limits: PortalLimits::default(),
             portal_rates: Arc::default(),
+            dashboard_rates: Arc::default(),
         }
     }
 
@@ -305,7 +310,8 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), auth::require_tenant));
 
     let public = Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(pages::to_dashboard))
+        .route("/about", get(pages::home))
         .route("/healthz", get(pages::healthz))
         .route("/metrics", get(pages::metrics))
         .route("/api/v1/openapi.json", get(openapi::document))
@@ -351,6 +357,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(problem::fallback)
         .layer(from_fn(problem::problemize))
         .merge(debtor_pages)
+        .merge(dashboard::routes())
         .layer(from_fn(telemetry::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,5 +1,6 @@
-//! The public, unauthenticated endpoints: the home page (with the dashboard, which reads the
-//! API with the key the operator gives it), health and metrics.
+//! The public, unauthenticated endpoints: `/` (to the operators' dashboard), the about page
+//! (with the outbox's live view, which reads the API with the key the operator gives it),
+//! health and metrics.
 
 use axum::Json;
 use axum::extract::State;
@@ -15,9 +16,19 @@ use crate::problem::Problem;
 /// loads nothing from outside the server.
 const HOME: &str = include_str!("../assets/home.html");
 
-/// `GET /`: what recaudo is, where its API is described, and the live dashboard.
+/// `GET /about`: what recaudo is, where its API is described, and the outbox's live view for
+/// an API key holder.
 pub async fn home() -> Html<&'static str> {
     Html(HOME)
+}
+
+/// `GET /`: the operators' dashboard (its sign-in page without a session).
+pub async fn to_dashboard() -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response
+        .headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static("/app"));
+    response
 }
 
 /// The API reference page: renders `/api/v1/openapi.json` with its own inline script, loading

@@ -6,6 +6,7 @@ mod contact_rules;
 mod fixtures;
 mod ledger;
 mod migrations;
+mod operators;
 mod planner_reads;
 mod plans;
 mod rules;

@@ -113,7 +113,7 @@ async fn the_api_reference_and_home_page_render_in_a_browser() {
     assert_eq!(overflow, 0, "the reference scrolls sideways at 1280 px");
 
     let home = tokio::task::spawn_blocking({
-        let url = format!("{base}/");
+        let url = format!("{base}/about");
         move || rendered_dom(&url)
     })
     .await
@@ -300,7 +300,7 @@ async fn the_dashboard_shows_live_counts_and_the_messages_as_sent() {
     let server = tokio::spawn(axum::serve(listener, app.router.clone()).into_future());
     let base = format!("http://{addr}");
     let open = |fragment: String| {
-        let url = format!("{base}/#{fragment}");
+        let url = format!("{base}/about#{fragment}");
         tokio::task::spawn_blocking(move || rendered_dom(&url))
     };
 
@@ -833,7 +833,7 @@ async fn the_home_page_passes_the_accessibility_checks_on_a_phone() -> Result<()
         .expect("a sqlite app");
     let (base, server) = serve(app.router.clone()).await;
     let page = browser.page_phone().await?;
-    page.goto(&format!("{base}/")).await?;
+    page.goto(&format!("{base}/about")).await?;
     page.screenshot("home-phone").await?;
     let order = a11y::focus_order(&page).await?;
     let key = order.position(|f| f.id == "key").expect("the key field");
@@ -974,7 +974,7 @@ async fn the_home_page_script_refuses_a_wrong_key_on_a_phone() -> Result<(), Cdp
         .expect("a sqlite app");
     let (base, server) = serve(app.router.clone()).await;
     let page = browser.page_phone().await?;
-    page.goto(&format!("{base}/")).await?;
+    page.goto(&format!("{base}/about")).await?;
     page.fill("#key", "rk_not_a_key").await?;
     // The form is the script's: no new page loads, the page changes in place.
     page.click("#keyform button[type=submit]").await?;
@@ -983,7 +983,7 @@ async fn the_home_page_script_refuses_a_wrong_key_on_a_phone() -> Result<(), Cdp
         crate::cdp::WAIT,
     )
     .await?;
-    assert_eq!(page.url().await?, format!("{base}/"));
+    assert_eq!(page.url().await?, format!("{base}/about"));
     page.screenshot("home-refused-key").await?;
     let findings = a11y::audit(&page).await?;
     assert!(findings.is_empty(), "{}", a11y::report(&findings));
@@ -1046,7 +1046,7 @@ async fn the_dashboard_passes_the_accessibility_checks_on_a_phone() -> Result<()
     sent_outbox(&app).await;
     let (base, server) = serve(app.router.clone()).await;
     let page = browser.page_phone().await?;
-    page.goto(&format!("{base}/#key={}", app.a)).await?;
+    page.goto(&format!("{base}/about#key={}", app.a)).await?;
     page.wait_for(
         "document.querySelector('[data-refreshed]') && document.querySelectorAll('#outbox tr').length === 2",
         crate::cdp::WAIT,

@@ -31,6 +31,8 @@ pub const WAIT: Duration = Duration::from_secs(20);
 /// The phone the pages are seen on: a 390×844 CSS px screen at 2× (a current mid-size phone).
 pub const PHONE_WIDTH: u32 = 390;
 pub const PHONE_HEIGHT: u32 = 844;
+pub const DESKTOP_WIDTH: u32 = 1280;
+pub const DESKTOP_HEIGHT: u32 = 800;
 const PHONE_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
      (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36";
 
@@ -437,6 +439,44 @@ rm -rf "$RECAUDO_CDP_PROFILE""#;
     /// A new tab in a browser context of its own (its own cookies and storage), seen as a phone:
     /// 390×844 CSS px at 2×, mobile, with a phone's user agent.
     pub async fn page_phone(&self) -> Result<Page> {
+        let page = self.new_page().await?;
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({
+                "width": PHONE_WIDTH,
+                "height": PHONE_HEIGHT,
+                "deviceScaleFactor": 2,
+                "mobile": true,
+            }),
+        )
+        .await?;
+        page.call(
+            "Emulation.setUserAgentOverride",
+            json!({ "userAgent": PHONE_USER_AGENT, "platform": "Android" }),
+        )
+        .await?;
+        Ok(page)
+    }
+
+    /// A new tab in a browser context of its own, seen as an office screen: 1280×800 CSS px at
+    /// 1×, not mobile (the operators' dashboard).
+    pub async fn page_desktop(&self) -> Result<Page> {
+        let page = self.new_page().await?;
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({
+                "width": DESKTOP_WIDTH,
+                "height": DESKTOP_HEIGHT,
+                "deviceScaleFactor": 1,
+                "mobile": false,
+            }),
+        )
+        .await?;
+        Ok(page)
+    }
+
+    /// A blank tab in a fresh browser context, its page and runtime domains on.
+    async fn new_page(&self) -> Result<Page> {
         let conn = &self.conn;
         let context = conn
             .call(None, "Target.createBrowserContext", json!({}))
@@ -465,21 +505,6 @@ rm -rf "$RECAUDO_CDP_PROFILE""#;
         };
         page.call("Page.enable", json!({})).await?;
         page.call("Runtime.enable", json!({})).await?;
-        page.call(
-            "Emulation.setDeviceMetricsOverride",
-            json!({
-                "width": PHONE_WIDTH,
-                "height": PHONE_HEIGHT,
-                "deviceScaleFactor": 2,
-                "mobile": true,
-            }),
-        )
-        .await?;
-        page.call(
-            "Emulation.setUserAgentOverride",
-            json!({ "userAgent": PHONE_USER_AGENT, "platform": "Android" }),
-        )
-        .await?;
         Ok(page)
     }
 }

@@ -122,7 +122,11 @@ async fn docs_home_health_and_metrics() {
             docs.text
         );
 
-        let home = req("GET", "/").send(r).await;
+        // `/` leads to the operators' dashboard; the about page tells what recaudo is.
+        let root = req("GET", "/").send(r).await;
+        assert_eq!(root.status.as_u16(), 303);
+        assert_eq!(root.headers["location"], "/app");
+        let home = req("GET", "/about").send(r).await;
         assert_eq!(home.status.as_u16(), 200);
         assert!(home.content_type().starts_with("text/html"));
         assert!(home.text.contains("href=\"/api/docs\""));

@@ -7,6 +7,8 @@ mod bad_input;
 mod browser;
 mod cdp;
 mod contact_rules;
+mod dash;
+mod dash_login;
 mod dispatch_api;
 mod docs_and_ops;
 mod fixtures;
