@@ -10,6 +10,14 @@ pub(crate) mod layout;
 pub(crate) mod login;
 pub(crate) mod session;
 
+// The KPI pages.
+pub(crate) mod aging;
+pub(crate) mod experiments;
+pub(crate) mod funnel;
+pub(crate) mod heatmap;
+pub(crate) mod overview;
+pub(crate) mod rolls;
+
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -22,4 +30,17 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
         .route("/app/assets/{file}", get(assets::serve))
+        .route("/app", get(overview::show))
+        .route("/app/overview.csv", get(overview::csv))
+        .route("/app/fragments/cards", get(overview::cards_fragment))
+        .route("/app/aging", get(aging::show))
+        .route("/app/aging.csv", get(aging::csv))
+        .route("/app/rolls", get(rolls::show))
+        .route("/app/rolls.csv", get(rolls::csv))
+        .route("/app/funnel", get(funnel::show))
+        .route("/app/funnel.csv", get(funnel::csv))
+        .route("/app/heatmap", get(heatmap::show))
+        .route("/app/heatmap.csv", get(heatmap::csv))
+        .route("/app/experiments", get(experiments::show))
+        .route("/app/experiments.csv", get(experiments::csv))
 }

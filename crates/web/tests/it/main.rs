@@ -8,6 +8,7 @@ mod browser;
 mod cdp;
 mod contact_rules;
 mod dash;
+mod dash_kpis;
 mod dash_login;
 mod dispatch_api;
 mod docs_and_ops;
