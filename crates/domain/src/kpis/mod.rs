@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Currency;
 
+pub mod compute;
 pub mod facts;
 
+pub use compute::compute;
 pub use facts::{Facts, FactsBuilder};
 
 /// What a report may be broken down by.
@@ -322,3 +324,6 @@ pub struct ArmResult {
     pub paid_within_30: u64,
     pub rate: Option<f64>,
 }
+
+#[cfg(test)]
+mod tests;
