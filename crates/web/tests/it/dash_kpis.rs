@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use recaudo_domain::portfolio::Language;
 use serde_json::{Value, json};
 
+use crate::a11y;
 use crate::browser::debtor_with_email;
 use crate::cdp::{Browser, CdpError, Page};
 use crate::dash::{self, Site};
@@ -29,12 +29,6 @@ const PAGES: [(&str, &str); 6] = [
     ("/app/heatmap", "/app/heatmap.csv"),
     ("/app/experiments", "/app/experiments.csv"),
 ];
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .expect("a valid time")
-        .to_utc()
-}
 
 /// Tenant A (Brazil, BRL): Ana's two debts of the browser fixture (45 000,00 and 12 500,50,
 /// due 2026-11-10, one e-mail sent about them at the clock's now), and Bruno's old debt of
@@ -65,8 +59,10 @@ async fn portfolio(site: &Site) -> String {
     let bruno = id(bruno.ok(201));
     let old = req("POST", "/api/v1/debts")
         .key(a)
-        .json(&json!({"debtor_id": bruno, "external_id": "FAC-2001", "amount": "1000.00",
-                      "currency": "BRL", "issued_on": "2026-06-01", "due_on": "2026-07-01"}))
+        .json(
+            &json!({"debtor_id": bruno, "external_id": "FAC-2001", "amount": "1000.00",
+                      "currency": "BRL", "issued_on": "2026-06-01", "due_on": "2026-07-01"}),
+        )
         .send(r)
         .await;
     let old = id(old.ok(201));
@@ -90,8 +86,10 @@ async fn portfolio(site: &Site) -> String {
     let carla = id(carla.ok(201));
     let debt_b = req("POST", "/api/v1/debts")
         .key(b)
-        .json(&json!({"debtor_id": carla, "external_id": "FAC-B1", "amount": "777777",
-                      "currency": "COP", "issued_on": "2026-09-01", "due_on": "2026-10-01"}))
+        .json(
+            &json!({"debtor_id": carla, "external_id": "FAC-B1", "amount": "777777",
+                      "currency": "COP", "issued_on": "2026-09-01", "due_on": "2026-10-01"}),
+        )
         .send(r)
         .await;
     let debt_b = id(debt_b.ok(201));
@@ -117,9 +115,7 @@ async fn api_report(site: &Site, extra: &str) -> Value {
 /// (`2.600,00 BRL`).
 fn pt_money(text: &str, currency: &str) -> String {
     let (int, frac) = text.split_once('.').unwrap_or((text, ""));
-    let (sign, int) = int
-        .strip_prefix('-')
-        .map_or(("", int), |rest| ("-", rest));
+    let (sign, int) = int.strip_prefix('-').map_or(("", int), |rest| ("-", rest));
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i).is_multiple_of(3) {
@@ -170,7 +166,10 @@ fn csv_rows(resp: &Resp, what: &str) -> Vec<Vec<String>> {
         .get("content-disposition")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    assert!(disposition.starts_with("attachment"), "{what}: {disposition}");
+    assert!(
+        disposition.starts_with("attachment"),
+        "{what}: {disposition}"
+    );
     let rows = parse_csv(&resp.text);
     assert!(!rows.is_empty(), "{what}: no header");
     let width = rows[0].len();
@@ -238,7 +237,10 @@ async fn dashboard_kpi_pages_show_a_viewer_the_reports_figures() {
     assert!(aging.text.contains("900,00 BRL"), "{}", aging.text);
     for row in total["aging"].as_array().expect("aging rows") {
         let amount = pt_money(row["amount"].as_str().expect("amount"), "BRL");
-        assert!(aging.text.contains(&amount), "{amount} missing from the aging page");
+        assert!(
+            aging.text.contains(&amount),
+            "{amount} missing from the aging page"
+        );
     }
 
     let rolls = site.get(&viewer, "/app/rolls?lang=en").await;
@@ -255,7 +257,11 @@ async fn dashboard_kpi_pages_show_a_viewer_the_reports_figures() {
         .find(|r| r["channel"] == "email")
         .expect("the e-mail sent in the fixture is in the funnel");
     assert!(email["sent"].as_u64().unwrap_or(0) >= 1, "{email}");
-    assert!(funnel.text.contains("data-channel=\"email\""), "{}", funnel.text);
+    assert!(
+        funnel.text.contains("data-channel=\"email\""),
+        "{}",
+        funnel.text
+    );
     assert!(funnel.text.contains("E-mail"));
 
     let heatmap = site.get(&viewer, "/app/heatmap?lang=es").await;
@@ -319,12 +325,17 @@ async fn dashboard_kpi_csv_exports_match_the_report() {
     assert_eq!(cohorts.len(), 1 + api_cohorts.len());
     for (row, api) in cohorts[1..].iter().zip(api_cohorts) {
         assert_eq!(row[0], api["cohort"].as_str().expect("cohort"));
-        assert_eq!(dec(&row[2]), dec(api["collected"].as_str().expect("collected")));
+        assert_eq!(
+            dec(&row[2]),
+            dec(api["collected"].as_str().expect("collected"))
+        );
         assert_eq!(row[3], pct(&api["rate"]));
     }
 
     let overview = csv_rows(
-        &site.get(&viewer, &format!("/app/overview.csv{query}")).await,
+        &site
+            .get(&viewer, &format!("/app/overview.csv{query}"))
+            .await,
         "overview",
     );
     assert_eq!(overview.len(), 2, "{overview:?}");
@@ -403,7 +414,9 @@ async fn dashboard_kpi_filter_refuses_a_bad_field_with_422_naming_it() {
             .await;
         assert_eq!(resp.status.as_u16(), 422, "{page}: {}", resp.text);
         assert!(
-            resp.text.contains("id=\"kpi-from\" name=\"from\" value=\"2026-13-45\" aria-invalid=\"true\""),
+            resp.text.contains(
+                "id=\"kpi-from\" name=\"from\" value=\"2026-13-45\" aria-invalid=\"true\""
+            ),
             "{page}: {}",
             resp.text
         );
@@ -416,7 +429,10 @@ async fn dashboard_kpi_filter_refuses_a_bad_field_with_422_naming_it() {
         .get(&viewer, "/app/rolls?from=2026-11-20&to=2026-11-01&lang=pt")
         .await;
     assert_eq!(resp.status.as_u16(), 422, "{}", resp.text);
-    assert!(resp.text.contains("A data inicial não pode ser posterior à final."));
+    assert!(
+        resp.text
+            .contains("A data inicial não pode ser posterior à final.")
+    );
     let resp = site.get(&viewer, "/app/aging.csv?currency=XYZ").await;
     assert_eq!(resp.status.as_u16(), 422, "{}", resp.text);
     assert!(resp.text.starts_with("currency:"), "{}", resp.text);
@@ -438,7 +454,10 @@ async fn dashboard_kpi_pages_show_only_the_operators_tenant() {
     assert!(!page_a.text.contains("7.777"), "{}", page_a.text);
     // Asking B's pages for A's currency finds none of A's debts.
     let aging = site
-        .get(&b, &format!("/app/aging.csv?from={FROM}&to={TO}&currency=BRL"))
+        .get(
+            &b,
+            &format!("/app/aging.csv?from={FROM}&to={TO}&currency=BRL"),
+        )
         .await;
     let rows = csv_rows(&aging, "B's aging in BRL");
     assert!(rows[1..].iter().all(|r| r[1] == "0"), "{rows:?}");
@@ -548,8 +567,11 @@ async fn dashboard_overview_draws_cards_and_chart_and_refreshes_in_a_browser()
         .await
         .ok(201);
     site.app.clock.advance(chrono::Duration::seconds(30));
-    page.wait_for(&format!("{collected} === '3.000,00 BRL'"), Duration::from_secs(15))
-        .await?;
+    page.wait_for(
+        &format!("{collected} === '3.000,00 BRL'"),
+        Duration::from_secs(15),
+    )
+    .await?;
     assert_scripts_ok(&page, "overview after a refresh").await?;
     Ok(())
 }
@@ -566,14 +588,30 @@ async fn dashboard_kpi_pages_render_in_three_languages_in_a_browser() -> Result<
     // A word of each page's title per language.
     let titles: [(&str, [&str; 3]); 6] = [
         ("/app", ["Overview", "Resumen", "Visão geral"]),
-        ("/app/aging", ["Aging", "Antigüedad de saldos", "Aging da carteira"]),
-        ("/app/rolls", ["Roll rates", "Tasas de rodamiento", "Taxas de rolagem"]),
-        ("/app/funnel", ["Channel funnel", "Embudo por canal", "Funil por canal"]),
+        (
+            "/app/aging",
+            ["Aging", "Antigüedad de saldos", "Aging da carteira"],
+        ),
+        (
+            "/app/rolls",
+            ["Roll rates", "Tasas de rodamiento", "Taxas de rolagem"],
+        ),
+        (
+            "/app/funnel",
+            ["Channel funnel", "Embudo por canal", "Funil por canal"],
+        ),
         (
             "/app/heatmap",
-            ["Response heatmap", "Mapa de calor de respuestas", "Mapa de calor de respostas"],
+            [
+                "Response heatmap",
+                "Mapa de calor de respuestas",
+                "Mapa de calor de respostas",
+            ],
         ),
-        ("/app/experiments", ["Experiments", "Experimentos", "Experimentos"]),
+        (
+            "/app/experiments",
+            ["Experiments", "Experimentos", "Experimentos"],
+        ),
     ];
     for (path, [en, es, pt]) in titles {
         for (lang, title) in [("es", es), ("pt", pt), ("en", en)] {
@@ -594,6 +632,9 @@ async fn dashboard_kpi_pages_render_in_three_languages_in_a_browser() -> Result<
                 .await?;
             }
             assert_scripts_ok(&page, &url).await?;
+            let mut findings = a11y::labels(&page).await?;
+            findings.extend(a11y::contrast(&page).await?);
+            assert!(findings.is_empty(), "{url}:\n{}", a11y::report(&findings));
             if lang == "en" {
                 let name = match path {
                     "/app" => "overview",
