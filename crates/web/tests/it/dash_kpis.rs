@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
+use chrono::DateTime;
 use recaudo_domain::portfolio::Language;
+use recaudo_store::{TrackKind, Tracked};
 use serde_json::{Value, json};
 
 use crate::a11y;
@@ -31,18 +33,41 @@ const PAGES: [(&str, &str); 6] = [
 ];
 
 /// Tenant A (Brazil, BRL): Ana's two debts of the browser fixture (45 000,00 and 12 500,50,
-/// due 2026-11-10, one e-mail sent about them at the clock's now), and Bruno's old debt of
+/// due 2026-11-10, one e-mail sent about them at the clock's now, then delivered, opened,
+/// clicked and replied to), and Bruno's old debt of
 /// 1 000,00 due 2026-07-01; payments of 2 500,00 on Ana's first debt (2026-11-15) and 100,00
 /// on Bruno's (2026-11-20). Tenant B (Colombia, COP): one debt of 777 777 and a payment of
 /// 7 777 (2026-11-18).
 ///
 /// By hand, for 2026-10-25..=2026-11-23 in A: collected 2 500 + 100 = 2 600,00 in 2 payments;
 /// open at 2026-11-23: 1–30 days late 42 500,00 + 12 500,50 = 55 000,50 (2 debts), 120+ days
-/// late 1 000 − 100 = 900,00 (1 debt).
+/// late 1 000 − 100 = 900,00 (1 debt); e-mail funnel 1 sent, 1 delivered, 1 opened, 1 clicked,
+/// 1 replied, 0 paid (both payments came before the e-mail); heatmap: 2 responses (the click
+/// and the reply) on Monday at 10 h local, nothing elsewhere.
 async fn portfolio(site: &Site) -> String {
     let app = &site.app;
     let (r, a, b) = (&app.router, app.a.as_str(), app.b.as_str());
-    debtor_with_email(app, "Luz do Vale", Language::Pt, "Ana Souza").await;
+    let (ts, contact, _) = debtor_with_email(app, "Luz do Vale", Language::Pt, "Ana Souza").await;
+    // The e-mail (sent at 12:00 UTC on Monday 2026-11-23) is delivered, opened, clicked and
+    // answered; the click and the reply fall at 10 h in São Paulo (UTC−3).
+    let tracked = [
+        (TrackKind::Delivered, "2026-11-23T12:01:00Z"),
+        (TrackKind::Opened, "2026-11-23T12:30:00Z"),
+        (TrackKind::Clicked, "2026-11-23T13:05:00Z"),
+        (TrackKind::Replied, "2026-11-23T13:20:00Z"),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (kind, at))| Tracked {
+        provider_message_id: None,
+        contact_id: Some(contact),
+        kind,
+        at: DateTime::parse_from_rfc3339(at).expect("a time").to_utc(),
+        dedupe_key: format!("dash-kpis-{i}"),
+        data: json!({}),
+    })
+    .collect();
+    ts.apply_tracked(tracked).await.expect("tracked");
     let debts = req("GET", "/api/v1/debts").key(a).send(r).await;
     let ana_first = debts.ok(200)["items"]
         .as_array()
@@ -256,7 +281,16 @@ async fn dashboard_kpi_pages_show_a_viewer_the_reports_figures() {
         .iter()
         .find(|r| r["channel"] == "email")
         .expect("the e-mail sent in the fixture is in the funnel");
-    assert!(email["sent"].as_u64().unwrap_or(0) >= 1, "{email}");
+    for (stage, n) in [
+        ("sent", 1),
+        ("delivered", 1),
+        ("opened", 1),
+        ("clicked", 1),
+        ("replied", 1),
+        ("paid", 0),
+    ] {
+        assert_eq!(email[stage], n, "{stage}: {email}");
+    }
     assert!(
         funnel.text.contains("data-channel=\"email\""),
         "{}",
@@ -266,7 +300,9 @@ async fn dashboard_kpi_pages_show_a_viewer_the_reports_figures() {
 
     let heatmap = site.get(&viewer, "/app/heatmap?lang=es").await;
     assert_eq!(heatmap.status.as_u16(), 200, "{}", heatmap.text);
-    assert!(heatmap.text.contains("<caption>") || heatmap.text.contains("empty-state"));
+    // Monday (the first row) at 10 h: the click and the reply.
+    assert!(heatmap.text.contains("lunes 10:00 · 2"), "{}", heatmap.text);
+    assert!(heatmap.text.contains("2 en total"), "{}", heatmap.text);
 
     let experiments = site.get(&viewer, "/app/experiments?lang=es").await;
     assert_eq!(experiments.status.as_u16(), 200, "{}", experiments.text);
@@ -382,6 +418,12 @@ async fn dashboard_kpi_csv_exports_match_the_report() {
     let api_heatmap = report["heatmap"].as_array().expect("heatmap");
     assert_eq!(heatmap.len(), 1 + 7 * api_heatmap.len());
     assert_eq!(heatmap[0].len(), 2 + 24);
+    // By hand: 2 responses on Monday at 10 h in the e-mail's grid.
+    let monday = heatmap
+        .iter()
+        .find(|r| r[0] == "email" && r[1] == "mon")
+        .expect("e-mail's Monday");
+    assert_eq!(monday[2 + 10], "2", "{monday:?}");
     for (i, row) in heatmap[1..].iter().enumerate() {
         let api = &api_heatmap[i / 7]["counts"][i % 7];
         for hour in 0..24 {
