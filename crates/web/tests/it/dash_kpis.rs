@@ -5,9 +5,12 @@
 //! chart, its cards refresh through htmx, every page speaks es/pt/en; each page is
 //! photographed as `dashboard-{page}.png`.
 
+use std::collections::BTreeMap;
+use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::DateTime;
+use recaudo_domain::DebtId;
 use recaudo_domain::portfolio::Language;
 use recaudo_store::{TrackKind, Tracked};
 use serde_json::{Value, json};
@@ -16,7 +19,7 @@ use crate::a11y;
 use crate::browser::debtor_with_email;
 use crate::cdp::{Browser, CdpError, Page};
 use crate::dash::{self, Site};
-use crate::fixtures::{Resp, id, req};
+use crate::fixtures::{self, Resp, id, req};
 
 /// The default period at the fixtures' clock (2026-11-23 in São Paulo): the last 30 days.
 const FROM: &str = "2026-10-25";
@@ -625,6 +628,7 @@ async fn dashboard_kpi_pages_render_in_three_languages_in_a_browser() -> Result<
     };
     let site = Site::start().await;
     portfolio(&site).await;
+    trial(&site).await;
     let page = browser.page_desktop().await?;
     dash::login(&page, &site, "viewer@a.test").await?;
     // A word of each page's title per language.
@@ -695,4 +699,144 @@ async fn dashboard_kpi_pages_render_in_three_languages_in_a_browser() -> Result<
         "heatmap in pt"
     );
     Ok(())
+}
+
+/// A strategy with a 50/50 experiment (`tone`: arms A and B) for the `trial` product.
+const TRIAL_STRATEGY: &str = "id: trial
+version: 1
+name: Trial
+applies_if: \"debt.product == 'trial'\"
+priority: 5
+steps:
+  - { id: due, at: due+1d, send: { channel: email, template: reminder_soft } }
+experiments:
+  - { id: tone, step: due, arms: { A: {template: reminder_soft}, B: {template: overdue_soft} }, split: [50, 50] }
+";
+
+/// Twelve debts of 100,00 on the `trial` strategy, their arms drawn by the planner at the
+/// clock's now, the first five paid six hours later; the arms' (debts, paid) by hand.
+async fn trial(site: &Site) -> BTreeMap<&'static str, (u64, u64)> {
+    let app = &site.app;
+    let (r, a) = (&app.router, app.a.as_str());
+    let stored = req("POST", "/api/v1/strategies")
+        .key(a)
+        .raw("application/yaml", TRIAL_STRATEGY)
+        .send(r)
+        .await;
+    assert!(stored.status.is_success(), "{}", stored.text);
+    let mut debts = vec![];
+    for n in 0..12 {
+        let debtor = req("POST", "/api/v1/debtors")
+            .key(a)
+            .json(&json!({"external_id": format!("T-{n}"), "name": format!("Trial {n}")}))
+            .send(r)
+            .await;
+        let debtor = id(debtor.ok(201));
+        let debt = req("POST", "/api/v1/debts")
+            .key(a)
+            .json(
+                &json!({"debtor_id": debtor, "external_id": format!("TR-{n}"),
+                          "amount": "100.00", "currency": "BRL", "product": "trial",
+                          "issued_on": "2026-10-01", "due_on": "2026-11-01"}),
+            )
+            .send(r)
+            .await;
+        debts.push(id(debt.ok(201)));
+    }
+    // The planner chooses the strategy and draws each debt's arm (at the clock's now).
+    let ts = site.tenant(0);
+    let setup = std::sync::Arc::new(recaudo_engine::PlanSetup::load(&ts).await.expect("setup"));
+    recaudo_engine::plan_tenant(
+        &ts,
+        setup,
+        fixtures::t0(),
+        recaudo_engine::PlanRunOptions::default(),
+        |_| {},
+    )
+    .await
+    .expect("the plan");
+    // Later that day the first five debts are paid.
+    app.clock.advance(chrono::Duration::hours(6));
+    for debt in &debts[..5] {
+        req("POST", format!("/api/v1/debts/{debt}/payments"))
+            .key(a)
+            .json(&json!({"amount": "100.00", "received_at": "2026-11-23T17:00:00Z"}))
+            .send(r)
+            .await
+            .ok(201);
+    }
+    // By hand: each debt's arm is its bucket of the experiment (A below 50, B from 50).
+    let mut expected: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for (i, debt) in debts.iter().enumerate() {
+        let debt = DebtId::from_str(debt).expect("a debt id");
+        let arm = if recaudo_domain::strategy::bucket("tone", debt) < 50 {
+            "A"
+        } else {
+            "B"
+        };
+        let entry = expected.entry(arm).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(i < 5);
+    }
+
+    expected
+}
+
+#[tokio::test]
+async fn dashboard_experiments_page_shows_each_arm_and_the_verdict() {
+    let site = Site::start().await;
+    let expected = trial(&site).await;
+    let viewer = site.cookie("viewer@a.test").await;
+    let page = site.get(&viewer, "/app/experiments?lang=en").await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.text);
+    assert!(page.text.contains("trial · tone"), "{}", page.text);
+    for (arm, (n, paid)) in &expected {
+        let row = format!("<tr><th scope=\"row\">{arm}");
+        let at = page
+            .text
+            .find(&row)
+            .unwrap_or_else(|| panic!("arm {arm}: {}", page.text));
+        let cells = &page.text[at..];
+        let cells = &cells[..cells.find("</tr>").expect("the row's end")];
+        assert!(
+            cells.contains(&format!(
+                "<td class=\"num\">{n}</td><td class=\"num\">{paid}</td>"
+            )),
+            "arm {arm}: {cells}"
+        );
+    }
+    let verdicts = [
+        "Significant at 95 %",
+        "Not yet significant",
+        "Not enough data yet",
+    ];
+    assert!(
+        verdicts.iter().any(|v| page.text.contains(v)),
+        "{}",
+        page.text
+    );
+
+    let csv = csv_rows(
+        &site
+            .get(
+                &viewer,
+                &format!("/app/experiments.csv?from={FROM}&to={TO}"),
+            )
+            .await,
+        "experiments",
+    );
+    assert_eq!(csv.len(), 1 + expected.len(), "{csv:?}");
+    for row in &csv[1..] {
+        let (n, paid) = expected[row[2].as_str()];
+        assert_eq!(
+            row[..5],
+            [
+                "trial",
+                "tone",
+                row[2].as_str(),
+                &n.to_string(),
+                &paid.to_string()
+            ]
+        );
+    }
 }
