@@ -73,7 +73,7 @@ impl KpiCache {
 
     fn slot(&self, tenant: &TenantId) -> Slot {
         let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
-        tenants.entry(tenant.clone()).or_default().clone()
+        tenants.entry(*tenant).or_default().clone()
     }
 
     /// Forgets a tenant's facts: the next report loads them again.
@@ -98,7 +98,9 @@ impl KpiCache {
         };
         match guard.as_mut() {
             Some(loaded) if stale && loaded.took >= SYNC_RELOAD => {
-                if !loaded.reloading {
+                if loaded.reloading {
+                    // One reload at a time: the stale facts answer meanwhile.
+                } else {
                     loaded.reloading = true;
                     let (slot, tenant) = (slot.clone(), tenant.clone());
                     tokio::spawn(async move {
