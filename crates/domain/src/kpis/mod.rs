@@ -143,7 +143,7 @@ impl Bucket {
 }
 
 /// What a report covers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KpiQuery {
     pub from: NaiveDate,
     /// Inclusive.
