@@ -111,6 +111,9 @@ struct DemoTenant {
     /// The portal's colour and contact line.
     colour: &'static str,
     support: &'static str,
+    /// The domain of its operators' e-mails, and their names (admin, agent, viewer).
+    team_domain: &'static str,
+    team: [&'static str; 3],
 }
 
 const DEMO_TENANTS: [DemoTenant; 2] = [
@@ -122,6 +125,8 @@ const DEMO_TENANTS: [DemoTenant; 2] = [
         seed: 7,
         colour: "#0b6e4f",
         support: "0800 000 1234 · atendimento@energia-paulista.example",
+        team_domain: "energia.demo",
+        team: ["Ana Souza", "Bruno Lima", "Carla Dias"],
     },
     DemoTenant {
         name: "Crédito Andino (demo lender)",
@@ -131,6 +136,8 @@ const DEMO_TENANTS: [DemoTenant; 2] = [
         seed: 11,
         colour: "#7a1f5c",
         support: "601 000 1234 · servicio@credito-andino.example",
+        team_domain: "credito.demo",
+        team: ["Andrés Gómez", "Beatriz Ruiz", "Camilo Rojas"],
     },
 ];
 
@@ -236,6 +243,8 @@ pub async fn run(
     let workdir = std::env::temp_dir().join(format!("recaudo-demo-{}", std::process::id()));
     std::fs::create_dir_all(&workdir)?;
     let mut keys = vec![];
+    // One password for the demo's operators, made afresh each run and shown in the banner.
+    let team_password = recaudo_store::new_password();
     for tenant in &DEMO_TENANTS {
         let tk = store
             .create_tenant(
@@ -290,6 +299,29 @@ pub async fn run(
             now,
         )
         .await?;
+        // The collections team: an administrator, an agent and a viewer.
+        for (role, name) in [
+            recaudo_domain::operators::OperatorRole::Admin,
+            recaudo_domain::operators::OperatorRole::Agent,
+            recaudo_domain::operators::OperatorRole::Viewer,
+        ]
+        .into_iter()
+        .zip(tenant.team)
+        {
+            store
+                .create_operator(
+                    tk.tenant.id,
+                    recaudo_store::NewOperator {
+                        email: format!("{role}@{}", tenant.team_domain),
+                        name: name.into(),
+                        role,
+                        language: None,
+                        password: team_password.clone(),
+                    },
+                    now,
+                )
+                .await?;
+        }
         let setup = std::sync::Arc::new(recaudo_engine::PlanSetup::load(&ts).await?);
         let plan = recaudo_engine::plan_tenant(
             &ts,
@@ -366,7 +398,11 @@ pub async fn run(
         println!(
             "  serve it with: recaudo serve --database-url {url} --addr {addr} (then http://{addr}/api/docs)"
         );
-        println!("  the dashboard then: http://{addr}/#key={dashboard_key}");
+        println!(
+            "  the dashboard then: http://{addr}/app, signed in as admin@{} with password {}",
+            DEMO_TENANTS[0].team_domain,
+            team_password.expose_secret()
+        );
         keys_and_try(&format!("http://{addr}"));
         return Ok(());
     }
@@ -374,7 +410,16 @@ pub async fn run(
         let base = format!("http://{local}");
         println!();
         println!("recaudo demo is running on {base}");
-        println!("  dashboard     {base}/#key={dashboard_key}");
+        println!(
+            "  dashboard     {base}/app  sign in as admin@{} with password {}",
+            DEMO_TENANTS[0].team_domain,
+            team_password.expose_secret()
+        );
+        println!(
+            "                (also agent@… and viewer@…; admin@{} for the other tenant; same password)",
+            DEMO_TENANTS[1].team_domain
+        );
+        println!("  outbox by key {base}/about#key={dashboard_key}");
         if let Some(debtor) = portal_debtor {
             let links = recaudo_channels::links::LinkSigner::new(&link_key, &base);
             println!(

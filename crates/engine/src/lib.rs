@@ -14,6 +14,7 @@ pub mod kpis;
 pub mod payments;
 mod plan;
 pub mod plans;
+pub mod preview;
 
 pub use plan::{
     CONTACTS_WRITTEN_TOTAL, DECISIONS_TOTAL, DEFAULT_BATCH, PlanError, PlanReport, PlanRunOptions,

@@ -65,6 +65,16 @@ impl PlanSetup {
     /// of its contact rules (windows, limits, days without contact, one contact a day, promise
     /// grace days and segments; without one, the preset alone and the built-in segments).
     pub async fn load(ts: &TenantStore) -> Result<PlanSetup, PlanError> {
+        PlanSetup::load_with_draft(ts, None).await
+    }
+
+    /// As [`PlanSetup::load`], with `draft` (a strategy not stored) standing in for the active
+    /// version of its strategy: first in the library, so that it also shadows a stored version
+    /// with its number (for previews: `crate::preview`).
+    pub async fn load_with_draft(
+        ts: &TenantStore,
+        draft: Option<CompiledStrategy>,
+    ) -> Result<PlanSetup, PlanError> {
         let jurisdiction = ts.tenant().jurisdiction;
         let preset = Preset::for_jurisdiction(jurisdiction);
         let (rules_version, rules) = match ts.contact_rules_in_force().await {
@@ -125,6 +135,15 @@ impl PlanSetup {
                     )?);
                 }
             }
+        }
+        if let Some(draft) = draft {
+            if let Some(stored) = active
+                .iter()
+                .position(|s| s.strategy.id == draft.strategy.id)
+            {
+                others.push(active.remove(stored));
+            }
+            active.insert(0, draft);
         }
         let options = rules.plan_options();
         Ok(PlanSetup {

@@ -6,10 +6,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use recaudo_domain::DebtId;
 use recaudo_domain::event::{EventKind, NewEvent};
 use recaudo_domain::portfolio::Debt;
 use recaudo_domain::strategy::{TemplateCatalogue, parse_strategy};
+use recaudo_domain::{DebtId, DebtorId};
 
 use crate::events::insert_event;
 use crate::sql::{Sql, fetch_all, fetch_optional};
@@ -355,5 +355,60 @@ impl TenantStore {
         });
         debt.updated_at = now;
         Ok(debt)
+    }
+}
+
+/// The strategy id a debt follows, read from its debtor's planner state (`debtor_plans`, joined
+/// as in [`crate::rows::DEBTS_FROM`]); NULL for a debt without one. `->` and `->>` read JSON
+/// alike in SQLite and PostgreSQL.
+const FOLLOWED_STRATEGY: &str = "(strategies -> id ->> 0)";
+
+impl TenantStore {
+    /// How many active debts (neither paid nor written off) follow each strategy, any version,
+    /// by strategy id. Strategies no active debt follows are absent.
+    pub async fn strategy_debt_counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {FOLLOWED_STRATEGY} AS strategy_id, COUNT(*) AS debts FROM {} \
+             WHERE tenant_id = ",
+            crate::rows::DEBTS_FROM
+        ));
+        sql.push_arg(self.tid.clone()).push(&format!(
+            " AND status NOT IN ('paid', 'written_off') AND {FOLLOWED_STRATEGY} IS NOT NULL \
+             GROUP BY {FOLLOWED_STRATEGY}"
+        ));
+        let rows = on_pool!(self.store, |pool| fetch_all!((String, i64), sql, pool));
+        Ok(rows
+            .into_iter()
+            .map(|(id, count)| (id, u64::try_from(count).unwrap_or(0)))
+            .collect())
+    }
+
+    /// Up to `limit` active debts (neither paid nor written off), by id, as (debtor, debt):
+    /// those following `strategy_id` (any version), or any active debt when it is `None`.
+    pub async fn active_debts_following(
+        &self,
+        strategy_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(DebtorId, DebtId)>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT debtor_id, id FROM {} WHERE tenant_id = ",
+            crate::rows::DEBTS_FROM
+        ));
+        sql.push_arg(self.tid.clone())
+            .push(" AND status NOT IN ('paid', 'written_off')");
+        if let Some(strategy_id) = strategy_id {
+            sql.push(&format!(" AND {FOLLOWED_STRATEGY} = "))
+                .push_arg(strategy_id.to_string());
+        }
+        sql.push(" ORDER BY id LIMIT ").push_arg(i64::from(limit));
+        let rows = on_pool!(self.store, |pool| fetch_all!((String, String), sql, pool));
+        rows.into_iter()
+            .map(|(debtor, debt)| {
+                Ok((
+                    debtor.parse().map_err(StoreError::corrupt)?,
+                    debt.parse().map_err(StoreError::corrupt)?,
+                ))
+            })
+            .collect()
     }
 }

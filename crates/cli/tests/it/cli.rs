@@ -373,10 +373,14 @@ async fn demo_serves_and_the_printed_curl_returns_debtors() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut curl = None;
     let mut dashboard = None;
+    let mut outbox = None;
     for line in lines.by_ref() {
         let line = line.unwrap();
-        if let Some(url) = line.trim_start().strip_prefix("dashboard") {
-            dashboard = Some(url.trim().to_string());
+        if let Some(rest) = line.trim_start().strip_prefix("dashboard") {
+            dashboard = Some(rest.trim().to_string());
+        }
+        if let Some(url) = line.trim_start().strip_prefix("outbox by key") {
+            outbox = Some(url.trim().to_string());
         }
         if line.trim_start().starts_with("curl ") {
             curl = Some(line.trim().to_string());
@@ -401,18 +405,57 @@ async fn demo_serves_and_the_printed_curl_returns_debtors() {
     let body: serde_json::Value = resp.json().await.unwrap();
     // The planner runs on its own at start: its figures reach /metrics.
     let base = url.split("/api/").next().unwrap();
-    // The dashboard opens with the first tenant's key in the fragment.
+    // The outbox's live view opens with the first tenant's key in the fragment.
     assert_eq!(
-        dashboard.as_deref(),
+        outbox.as_deref(),
         Some(
             format!(
-                "{base}/#key={}",
+                "{base}/about#key={}",
                 auth.trim_start_matches("Authorization: Bearer ")
             )
             .as_str()
         ),
-        "the demo prints the dashboard with the key"
+        "the demo prints the outbox's view with the key"
     );
+    // The dashboard's line: `{base}/app  sign in as EMAIL with password PASSWORD`, and the
+    // login it prints signs in.
+    let dashboard = dashboard.expect("the demo prints the dashboard");
+    let words: Vec<&str> = dashboard.split_whitespace().collect();
+    assert_eq!(words[0], format!("{base}/app"), "{dashboard}");
+    let (email, password) = (words[4], words[7]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed = client
+        .post(format!("{base}/app/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("email={email}&password={password}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        signed.status(),
+        303,
+        "the printed login signs in: {dashboard}"
+    );
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let account = client
+        .get(format!("{base}/app/account"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("Energia Paulista"), "{account}");
     let mut metrics = String::new();
     for _ in 0..300 {
         metrics = reqwest::get(format!("{base}/metrics"))

@@ -380,3 +380,67 @@ async fn strategies_are_the_tenants_own() {
         );
     }
 }
+
+#[tokio::test]
+async fn debts_following_a_strategy_are_counted_and_listed_per_tenant() {
+    for (db, store) in stores().await {
+        let ts = tenant(&store, "Luz").await;
+        let other = tenant(&store, "Agua").await;
+        ts.put_strategy(&doc("alpha", 1, 0, "due_today"), t0())
+            .await
+            .unwrap();
+        ts.put_strategy(&doc("beta", 1, 0, "due_today"), t0())
+            .await
+            .unwrap();
+        let d1 = debt(&ts, "D1").await;
+        let d2 = debt(&ts, "D2").await;
+        let d3 = debt(&ts, "D3").await;
+        let _unassigned = debt(&ts, "D4").await;
+        for (d, s) in [(&d1, "alpha"), (&d2, "alpha"), (&d3, "beta")] {
+            ts.move_debt_strategy(d.id, s, None, t0()).await.unwrap();
+        }
+        let counts = ts.strategy_debt_counts().await.unwrap();
+        assert_eq!(
+            counts.into_iter().collect::<Vec<_>>(),
+            vec![("alpha".to_string(), 2), ("beta".to_string(), 1)],
+            "{db}"
+        );
+        let mut alpha = vec![(d1.debtor_id, d1.id), (d2.debtor_id, d2.id)];
+        alpha.sort_by_key(|(_, debt)| *debt);
+        assert_eq!(
+            ts.active_debts_following(Some("alpha"), 10).await.unwrap(),
+            alpha,
+            "{db}"
+        );
+        assert_eq!(
+            ts.active_debts_following(Some("alpha"), 1).await.unwrap(),
+            alpha[..1].to_vec(),
+            "{db}"
+        );
+        assert_eq!(
+            ts.active_debts_following(None, 10).await.unwrap().len(),
+            4,
+            "{db}"
+        );
+        assert!(
+            ts.active_debts_following(Some("gamma"), 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{db}"
+        );
+        // Another tenant sees none of it.
+        assert!(
+            other.strategy_debt_counts().await.unwrap().is_empty(),
+            "{db}"
+        );
+        assert!(
+            other
+                .active_debts_following(None, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{db}"
+        );
+    }
+}

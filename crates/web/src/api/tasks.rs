@@ -110,6 +110,11 @@ pub async fn list(
     params(("id" = TaskId, Path, description = "Task id (`tsk_…`)")),
     responses((status = 200, description = "The task, its message, the debtor's conversation, debts and the notes", body = TaskView)))]
 pub async fn get(ctx: Ctx, Id(id): Id<TaskId>) -> Result<Json<TaskView>, Problem> {
+    Ok(Json(view(&ctx, id).await?))
+}
+
+/// A task with what an agent needs to work it: the one read of the API and the dashboard.
+pub(crate) async fn view(ctx: &Ctx, id: TaskId) -> Result<TaskView, Problem> {
     let task = ctx.ts.get_task(id).await?;
     let message = match task.message_id {
         Some(message) => Some(ctx.ts.get_message(message).await?),
@@ -118,19 +123,19 @@ pub async fn get(ctx: Ctx, Id(id): Id<TaskId>) -> Result<Json<TaskView>, Problem
     let (thread, debts) = match task.debtor_id {
         Some(debtor) => (
             ctx.ts.conversation(debtor, THREAD_LENGTH).await?,
-            debtor_debts(&ctx, debtor).await?,
+            debtor_debts(ctx, debtor).await?,
         ),
         // An unknown sender: what they wrote is all there is.
         None => (message.iter().map(entry_of).collect(), Vec::new()),
     };
     let notes = ctx.ts.task_notes(id).await?;
-    Ok(Json(TaskView {
+    Ok(TaskView {
         task,
         message,
         thread,
         debts,
         notes,
-    }))
+    })
 }
 
 /// Claims an open task for an agent. The same agent claiming again changes nothing; a task
@@ -311,6 +316,18 @@ pub async fn reply(
     Id(id): Id<TaskId>,
     ApiJson(body): ApiJson<ReplyTask>,
 ) -> Result<(StatusCode, Json<ReplyQueued>), Problem> {
+    let queued = answer(&ctx, id, body).await?;
+    let status = if queued.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((status, Json(queued)))
+}
+
+/// Queues an agent's answer to the debtor of task `id` through the outbox: the one way the API
+/// and the dashboard answer.
+pub(crate) async fn answer(ctx: &Ctx, id: TaskId, body: ReplyTask) -> Result<ReplyQueued, Problem> {
     let task = ctx.ts.get_task(id).await?;
     held_by(&task, &body.assignee)?;
     let text = body.text.trim();
@@ -338,7 +355,7 @@ pub async fn reply(
     let (debt_id, covers) = match task.debt_id {
         Some(debt) => (debt, Vec::new()),
         None => {
-            let debts = debtor_debts(&ctx, debtor_id).await?;
+            let debts = debtor_debts(ctx, debtor_id).await?;
             let open: Vec<DebtId> = debts.iter().filter(|d| is_open(d)).map(|d| d.id).collect();
             match open.split_first() {
                 Some((first, rest)) => (*first, rest.to_vec()),
@@ -375,21 +392,9 @@ pub async fn reply(
             ctx.now,
         )
         .await?;
-    Ok(match queued {
-        Some(contact) => (
-            StatusCode::ACCEPTED,
-            Json(ReplyQueued {
-                contact_id: Some(contact),
-                duplicate: false,
-            }),
-        ),
-        None => (
-            StatusCode::OK,
-            Json(ReplyQueued {
-                contact_id: None,
-                duplicate: true,
-            }),
-        ),
+    Ok(ReplyQueued {
+        contact_id: queued,
+        duplicate: queued.is_none(),
     })
 }
 
@@ -425,15 +430,28 @@ pub async fn promise(
     Id(id): Id<TaskId>,
     ApiJson(body): ApiJson<TaskPromise>,
 ) -> Result<(StatusCode, Json<PromiseResult>), Problem> {
+    Ok((
+        StatusCode::CREATED,
+        Json(record_promise(&ctx, id, body).await?),
+    ))
+}
+
+/// Records the promise the debtor made to the agent working task `id`: the one way the API and
+/// the dashboard do.
+pub(crate) async fn record_promise(
+    ctx: &Ctx,
+    id: TaskId,
+    body: TaskPromise,
+) -> Result<PromiseResult, Problem> {
     let task = ctx.ts.get_task(id).await?;
-    let debt = task_debt(&ctx, &task, body.debt_id).await?;
+    let debt = task_debt(ctx, &task, body.debt_id).await?;
     let channel = match (body.channel, task.message_id) {
         (Some(channel), _) => Some(channel),
         (None, Some(message)) => Some(ctx.ts.get_message(message).await?.channel),
         (None, None) => None,
     };
-    let result = super::promises::record(
-        &ctx,
+    super::promises::record(
+        ctx,
         &debt,
         body.amount.as_ref(),
         body.currency.as_deref(),
@@ -441,8 +459,7 @@ pub async fn promise(
         channel,
         &origin(&task),
     )
-    .await?;
-    Ok((StatusCode::CREATED, Json(result)))
+    .await
 }
 
 /// Records the payment the debtor reports, on the task's debt (or `debt_id`);
@@ -458,8 +475,21 @@ pub async fn payment(
     Id(id): Id<TaskId>,
     ApiJson(body): ApiJson<TaskPayment>,
 ) -> Result<(StatusCode, Json<PaymentResult>), Problem> {
+    Ok((
+        StatusCode::CREATED,
+        Json(record_payment(&ctx, id, body).await?),
+    ))
+}
+
+/// Records the payment the debtor reports to the agent working task `id`: the one way the API
+/// and the dashboard do.
+pub(crate) async fn record_payment(
+    ctx: &Ctx,
+    id: TaskId,
+    body: TaskPayment,
+) -> Result<PaymentResult, Problem> {
     let task = ctx.ts.get_task(id).await?;
-    let debt = task_debt(&ctx, &task, body.debt_id).await?;
+    let debt = task_debt(ctx, &task, body.debt_id).await?;
     let payment = CreatePayment {
         amount: body.amount,
         currency: body.currency,
@@ -468,8 +498,7 @@ pub async fn payment(
         received_at: body.received_at,
         allow_overpayment: false,
     };
-    let result = super::payments::record(&ctx, debt.id, payment, &origin(&task)).await?;
-    Ok((StatusCode::CREATED, Json(result)))
+    super::payments::record(ctx, debt.id, payment, &origin(&task)).await
 }
 
 /// Opens the dispute the debtor raises, on the task's debt (or `debt_id`); `dispute_opened`
@@ -485,13 +514,26 @@ pub async fn dispute(
     Id(id): Id<TaskId>,
     ApiJson(body): ApiJson<TaskDispute>,
 ) -> Result<(StatusCode, Json<DisputeResult>), Problem> {
+    Ok((
+        StatusCode::CREATED,
+        Json(open_dispute(&ctx, id, body).await?),
+    ))
+}
+
+/// Opens the dispute the debtor raises with the agent working task `id`: the one way the API
+/// and the dashboard do.
+pub(crate) async fn open_dispute(
+    ctx: &Ctx,
+    id: TaskId,
+    body: TaskDispute,
+) -> Result<DisputeResult, Problem> {
     let task = ctx.ts.get_task(id).await?;
-    let debt = task_debt(&ctx, &task, body.debt_id).await?;
+    let debt = task_debt(ctx, &task, body.debt_id).await?;
     let (dispute, debt) = ctx
         .ts
         .open_dispute_from(debt.id, &body.reason, &origin(&task), ctx.now)
         .await?;
-    Ok((StatusCode::CREATED, Json(DisputeResult { dispute, debt })))
+    Ok(DisputeResult { dispute, debt })
 }
 
 /// What an action taken on a task names on its event.

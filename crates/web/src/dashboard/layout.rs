@@ -33,12 +33,13 @@ pub enum Nav {
     Strategies,
     Templates,
     Imports,
+    Team,
     /// The operator's own account (not in the navigation bar).
     Account,
 }
 
 impl Nav {
-    const BAR: [Nav; 12] = [
+    const BAR: [Nav; 13] = [
         Nav::Overview,
         Nav::Aging,
         Nav::Rolls,
@@ -51,6 +52,7 @@ impl Nav {
         Nav::Strategies,
         Nav::Templates,
         Nav::Imports,
+        Nav::Team,
     ];
 
     pub fn path(self) -> &'static str {
@@ -67,6 +69,7 @@ impl Nav {
             Nav::Strategies => "/app/strategies",
             Nav::Templates => "/app/templates",
             Nav::Imports => "/app/imports",
+            Nav::Team => "/app/team",
             Nav::Account => "/app/account",
         }
     }
@@ -85,6 +88,7 @@ impl Nav {
             Nav::Strategies => ("Strategies", "Estrategias", "Estratégias"),
             Nav::Templates => ("Templates", "Plantillas", "Modelos"),
             Nav::Imports => ("Imports", "Importaciones", "Importações"),
+            Nav::Team => ("Team", "Equipo", "Equipe"),
             Nav::Account => ("My account", "Mi cuenta", "Minha conta"),
         };
         pick(lang, en, es, pt)

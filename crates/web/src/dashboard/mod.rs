@@ -6,9 +6,14 @@
 //! configuration the page puts in a `data-chart` attribute (no inline script, strict CSP).
 
 pub(crate) mod assets;
+pub(crate) mod debtors;
 pub(crate) mod layout;
 pub(crate) mod login;
+pub(crate) mod queue;
 pub(crate) mod session;
+pub(crate) mod strategies;
+pub(crate) mod team;
+pub(crate) mod templates;
 
 // The KPI pages.
 pub(crate) mod aging;
@@ -29,7 +34,33 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/logout", post(login::logout))
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
+        .route("/app/team", get(team::page).post(team::add))
+        .route("/app/team/disable", post(team::disable))
         .route("/app/assets/{file}", get(assets::serve))
+        .route(
+            "/app/strategies",
+            get(strategies::list).post(strategies::post),
+        )
+        .route("/app/strategies.csv", get(strategies::list_csv))
+        .route("/app/strategies/new", get(strategies::new))
+        .route("/app/strategies/{id}", get(strategies::edit))
+        .route("/app/templates", get(templates::list))
+        .route("/app/templates.csv", get(templates::list_csv))
+        .route(
+            "/app/templates/{name}/{channel}/{language}",
+            get(templates::edit).post(templates::post),
+        )
+        .route(
+            "/app/templates/{name}/{channel}/{language}/preview",
+            post(templates::preview_post),
+        )
+        .route("/app/debtors", get(debtors::list))
+        .route("/app/debtors.csv", get(debtors::list_csv))
+        .route("/app/debtors/{id}", get(debtors::show))
+        .route("/app/queue", get(queue::list))
+        .route("/app/queue.csv", get(queue::list_csv))
+        .route("/app/queue/{task}", get(queue::show))
+        .route("/app/queue/{task}/{action}", post(queue::act))
         .route("/app", get(overview::show))
         .route("/app/overview.csv", get(overview::csv))
         .route("/app/fragments/cards", get(overview::cards_fragment))

@@ -3,6 +3,7 @@
 //! the browser's cross-site signals, the language switcher, the assets and their CSP, and a
 //! session that sees only its own tenant. Then the same in a real Chromium.
 
+use crate::a11y;
 use crate::cdp::{Browser, CdpError};
 use crate::dash::{PASSWORD, Site, form};
 use crate::fixtures::req;
@@ -279,6 +280,9 @@ async fn an_operator_signs_in_with_a_browser_after_a_wrong_password() -> Result<
         "{error}"
     );
     page.screenshot("dashboard-login").await?;
+    let mut findings = a11y::labels(&page).await?;
+    findings.extend(a11y::contrast(&page).await?);
+    assert!(findings.is_empty(), "{}", a11y::report(&findings));
 
     page.fill("#password", PASSWORD).await?;
     page.submit_and_wait("form button[type=submit]").await?;
@@ -294,6 +298,9 @@ async fn an_operator_signs_in_with_a_browser_after_a_wrong_password() -> Result<
         .eval("typeof htmx === 'object' && typeof Chart === 'function'")
         .await?;
     assert_eq!(loaded, serde_json::Value::Bool(true));
+    let mut findings = a11y::labels(&page).await?;
+    findings.extend(a11y::contrast(&page).await?);
+    assert!(findings.is_empty(), "{}", a11y::report(&findings));
 
     // Signing out through the shell's button ends the session.
     page.submit_and_wait("header.top form button").await?;
@@ -301,4 +308,169 @@ async fn an_operator_signs_in_with_a_browser_after_a_wrong_password() -> Result<
     page.goto(&format!("{}/app/account", site.base)).await?;
     assert!(page.url().await?.contains("/app/login"));
     Ok(())
+}
+
+#[tokio::test]
+async fn an_admin_adds_and_disables_teammates_and_nobody_else_can() {
+    for site in Site::every_store().await {
+        let db = site.app.db;
+        let admin = site.cookie("admin@a.test").await;
+        let team = site.get(&admin, "/app/team").await;
+        assert_eq!(team.status.as_u16(), 200, "{db}");
+        assert!(
+            team.text.contains("viewer@a.test") && !team.text.contains("admin@b.test"),
+            "{db}: own tenant only"
+        );
+
+        // An agent and a viewer see the team and can change nothing of it.
+        for who in ["agent@a.test", "viewer@a.test"] {
+            let cookie = site.cookie(who).await;
+            let page = site.get(&cookie, "/app/team").await;
+            assert!(
+                !page.text.contains("action=\"/app/team\""),
+                "{db}: no add form for {who}"
+            );
+            let add = site
+                .post_form(
+                    &cookie,
+                    "/app/team",
+                    &[("name", "Eve"), ("email", "eve@a.test"), ("role", "admin")],
+                )
+                .await;
+            assert_eq!(add.status.as_u16(), 403, "{db}: {who} adds");
+            let off = site
+                .post_form(&cookie, "/app/team/disable", &[("email", "admin@a.test")])
+                .await;
+            assert_eq!(off.status.as_u16(), 403, "{db}: {who} disables");
+        }
+        let listed = site
+            .app
+            .store
+            .list_operators(site.tenants[0].id)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 3, "{db}: nothing added");
+        assert!(
+            listed.iter().all(|o| o.disabled_at.is_none()),
+            "{db}: nothing disabled"
+        );
+
+        // Bad input names the field and adds nobody.
+        let bad = site
+            .post_form(
+                &admin,
+                "/app/team",
+                &[
+                    ("name", "Eve"),
+                    ("email", "not an address"),
+                    ("role", "agent"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status.as_u16(), 422, "{db}");
+        assert!(
+            bad.text.contains("id=\"email-error\""),
+            "{db}: {}",
+            bad.text
+        );
+        let taken = site
+            .post_form(
+                &admin,
+                "/app/team",
+                &[
+                    ("name", "Eve"),
+                    ("email", "admin@b.test"),
+                    ("role", "agent"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            taken.status.as_u16(),
+            422,
+            "{db}: an address of another tenant is taken"
+        );
+
+        // The admin adds an agent: the password is shown once and signs in.
+        let made = site
+            .post_form(
+                &admin,
+                "/app/team",
+                &[
+                    ("name", "Eva Lima"),
+                    ("email", "eva@a.test"),
+                    ("role", "agent"),
+                    ("language", "es"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status.as_u16(), 200, "{db}: {}", made.text);
+        let at = made
+            .text
+            .find("id=\"made-password\">")
+            .expect("the password shown")
+            + 19;
+        let password = &made.text[at..at + 20];
+        let signed = site
+            .app
+            .store
+            .check_login(
+                "eva@a.test",
+                &recaudo_domain::Secret::new(password.to_string()),
+            )
+            .await
+            .unwrap()
+            .expect("the shown password signs in");
+        assert_eq!(
+            signed.role,
+            recaudo_domain::operators::OperatorRole::Agent,
+            "{db}"
+        );
+        assert_eq!(
+            signed.tenant_id, site.tenants[0].id,
+            "{db}: in the admin's tenant"
+        );
+
+        // Disabling ends her sessions; an admin cannot disable themselves or another tenant's.
+        let eva = req("POST", "/app/login")
+            .raw(
+                "application/x-www-form-urlencoded",
+                form(&[("email", "eva@a.test"), ("password", password)]),
+            )
+            .send(&site.router)
+            .await;
+        let eva = eva.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let off = site
+            .post_form(&admin, "/app/team/disable", &[("email", "eva@a.test")])
+            .await;
+        assert_eq!(off.status.as_u16(), 200, "{db}: {}", off.text);
+        assert_eq!(
+            site.get(&eva, "/app/account").await.status.as_u16(),
+            303,
+            "{db}: signed out"
+        );
+        let me = site
+            .post_form(&admin, "/app/team/disable", &[("email", "admin@a.test")])
+            .await;
+        assert_eq!(me.status.as_u16(), 422, "{db}");
+        let other = site
+            .post_form(&admin, "/app/team/disable", &[("email", "admin@b.test")])
+            .await;
+        assert_eq!(other.status.as_u16(), 404, "{db}");
+        assert!(
+            site.app
+                .store
+                .list_operators(site.tenants[1].id)
+                .await
+                .unwrap()[0]
+                .disabled_at
+                .is_none(),
+            "{db}: the other tenant's admin is untouched"
+        );
+    }
 }

@@ -9,6 +9,8 @@ mod cdp;
 mod contact_rules;
 mod dash;
 mod dash_kpis;
+mod dash_debtors;
+mod dash_editors;
 mod dash_login;
 mod dispatch_api;
 mod docs_and_ops;
