@@ -231,235 +231,239 @@ fn pct(share: &Value) -> String {
 
 #[tokio::test]
 async fn dashboard_kpi_pages_show_a_viewer_the_reports_figures() {
-    let site = Site::start().await;
-    portfolio(&site).await;
-    let report = engine_report(&site, None).await;
-    let total = &report["total"];
-    // The API answers the same report.
-    let api = req("GET", format!("/api/v1/kpis?from={FROM}&to={TO}"))
-        .key(&site.app.a)
-        .send(&site.app.router)
-        .await;
-    assert_eq!(api.ok(200)["total"], report["total"]);
-    // Hand-computed in `portfolio`.
-    assert_eq!(dec(total["collected"].as_str().expect("collected")), 2600.0);
-    let viewer = site.cookie("viewer@a.test").await;
+    // On every test store (SQLite, and PostgreSQL when configured).
+    for site in Site::every_store().await {
+        portfolio(&site).await;
+        let report = engine_report(&site, None).await;
+        let total = &report["total"];
+        // The API answers the same report.
+        let api = req("GET", format!("/api/v1/kpis?from={FROM}&to={TO}"))
+            .key(&site.app.a)
+            .send(&site.app.router)
+            .await;
+        assert_eq!(api.ok(200)["total"], report["total"]);
+        // Hand-computed in `portfolio`.
+        assert_eq!(dec(total["collected"].as_str().expect("collected")), 2600.0);
+        let viewer = site.cookie("viewer@a.test").await;
 
-    let overview = site.get(&viewer, "/app?lang=pt").await;
-    assert_eq!(overview.status.as_u16(), 200, "{}", overview.text);
-    assert!(overview.text.contains("2.600,00 BRL"), "{}", overview.text);
-    assert!(overview.text.contains("hx-trigger=\"every 5s\""));
-    assert!(overview.text.contains("<canvas class=\"chart\""));
-    for key in [
-        "collected",
-        "recovery_rate",
-        "cei",
-        "dso",
-        "countback_dso",
-        "cure_rate",
-        "promise_kept_rate",
-        "right_party_contact_rate",
-        "self_service_share",
-        "contacts_per_collected_unit",
-        "cost_to_collect",
-        "liquidation_rate",
-    ] {
+        let overview = site.get(&viewer, "/app?lang=pt").await;
+        assert_eq!(overview.status.as_u16(), 200, "{}", overview.text);
+        assert!(overview.text.contains("2.600,00 BRL"), "{}", overview.text);
+        assert!(overview.text.contains("hx-trigger=\"every 5s\""));
+        assert!(overview.text.contains("<canvas class=\"chart\""));
+        for key in [
+            "collected",
+            "recovery_rate",
+            "cei",
+            "dso",
+            "countback_dso",
+            "cure_rate",
+            "promise_kept_rate",
+            "right_party_contact_rate",
+            "self_service_share",
+            "contacts_per_collected_unit",
+            "cost_to_collect",
+            "liquidation_rate",
+        ] {
+            assert!(
+                overview.text.contains(&format!("data-kpi=\"{key}\"")),
+                "card {key} missing"
+            );
+        }
+        assert!(!overview.text.contains("NaN"), "{}", overview.text);
+
+        let aging = site.get(&viewer, "/app/aging?lang=pt").await;
+        assert_eq!(aging.status.as_u16(), 200, "{}", aging.text);
+        // 42 500,00 + 12 500,50 in 1–30; 1 000 − 100 in 120+ (by hand).
+        assert!(aging.text.contains("55.000,50 BRL"), "{}", aging.text);
+        assert!(aging.text.contains("900,00 BRL"), "{}", aging.text);
+        for row in total["aging"].as_array().expect("aging rows") {
+            let amount = pt_money(row["amount"].as_str().expect("amount"), "BRL");
+            assert!(
+                aging.text.contains(&amount),
+                "{amount} missing from the aging page"
+            );
+        }
+
+        let rolls = site.get(&viewer, "/app/rolls?lang=en").await;
+        assert_eq!(rolls.status.as_u16(), 200, "{}", rolls.text);
+        assert!(rolls.text.contains("Cure rate"), "{}", rolls.text);
+        assert!(!rolls.text.contains("NaN"));
+
+        let funnel = site.get(&viewer, "/app/funnel?lang=en").await;
+        assert_eq!(funnel.status.as_u16(), 200, "{}", funnel.text);
+        let email = report["funnel"]
+            .as_array()
+            .expect("funnel")
+            .iter()
+            .find(|r| r["channel"] == "email")
+            .expect("the e-mail sent in the fixture is in the funnel");
+        for (stage, n) in [
+            ("sent", 1),
+            ("delivered", 1),
+            ("opened", 1),
+            ("clicked", 1),
+            ("replied", 1),
+            ("paid", 0),
+        ] {
+            assert_eq!(email[stage], n, "{stage}: {email}");
+        }
         assert!(
-            overview.text.contains(&format!("data-kpi=\"{key}\"")),
-            "card {key} missing"
-        );
-    }
-    assert!(!overview.text.contains("NaN"), "{}", overview.text);
-
-    let aging = site.get(&viewer, "/app/aging?lang=pt").await;
-    assert_eq!(aging.status.as_u16(), 200, "{}", aging.text);
-    // 42 500,00 + 12 500,50 in 1–30; 1 000 − 100 in 120+ (by hand).
-    assert!(aging.text.contains("55.000,50 BRL"), "{}", aging.text);
-    assert!(aging.text.contains("900,00 BRL"), "{}", aging.text);
-    for row in total["aging"].as_array().expect("aging rows") {
-        let amount = pt_money(row["amount"].as_str().expect("amount"), "BRL");
-        assert!(
-            aging.text.contains(&amount),
-            "{amount} missing from the aging page"
-        );
-    }
-
-    let rolls = site.get(&viewer, "/app/rolls?lang=en").await;
-    assert_eq!(rolls.status.as_u16(), 200, "{}", rolls.text);
-    assert!(rolls.text.contains("Cure rate"), "{}", rolls.text);
-    assert!(!rolls.text.contains("NaN"));
-
-    let funnel = site.get(&viewer, "/app/funnel?lang=en").await;
-    assert_eq!(funnel.status.as_u16(), 200, "{}", funnel.text);
-    let email = report["funnel"]
-        .as_array()
-        .expect("funnel")
-        .iter()
-        .find(|r| r["channel"] == "email")
-        .expect("the e-mail sent in the fixture is in the funnel");
-    for (stage, n) in [
-        ("sent", 1),
-        ("delivered", 1),
-        ("opened", 1),
-        ("clicked", 1),
-        ("replied", 1),
-        ("paid", 0),
-    ] {
-        assert_eq!(email[stage], n, "{stage}: {email}");
-    }
-    assert!(
-        funnel.text.contains("data-channel=\"email\""),
-        "{}",
-        funnel.text
-    );
-    assert!(funnel.text.contains("E-mail"));
-
-    let heatmap = site.get(&viewer, "/app/heatmap?lang=es").await;
-    assert_eq!(heatmap.status.as_u16(), 200, "{}", heatmap.text);
-    // Monday (the first row) at 10 h: the click and the reply.
-    assert!(heatmap.text.contains("lunes 10:00 · 2"), "{}", heatmap.text);
-    assert!(heatmap.text.contains("2 en total"), "{}", heatmap.text);
-
-    let experiments = site.get(&viewer, "/app/experiments?lang=es").await;
-    assert_eq!(experiments.status.as_u16(), 200, "{}", experiments.text);
-    if report["experiments"].as_array().is_some_and(Vec::is_empty) {
-        assert!(
-            experiments.text.contains("empty-state"),
+            funnel.text.contains("data-channel=\"email\""),
             "{}",
-            experiments.text
+            funnel.text
         );
-    }
+        assert!(funnel.text.contains("E-mail"));
 
-    // With a breakdown, the overview shows the API's groups.
-    let by = engine_report(&site, Some(Dimension::Product)).await;
-    let page = site.get(&viewer, "/app?by=product&lang=en").await;
-    assert_eq!(page.status.as_u16(), 200, "{}", page.text);
-    for group in by["groups"].as_array().expect("groups") {
-        let key = group["key"].as_str().expect("key");
-        assert!(
-            page.text.contains(&format!("<th scope=\"row\">{key}</th>")),
-            "group {key} missing"
-        );
+        let heatmap = site.get(&viewer, "/app/heatmap?lang=es").await;
+        assert_eq!(heatmap.status.as_u16(), 200, "{}", heatmap.text);
+        // Monday (the first row) at 10 h: the click and the reply.
+        assert!(heatmap.text.contains("lunes 10:00 · 2"), "{}", heatmap.text);
+        assert!(heatmap.text.contains("2 en total"), "{}", heatmap.text);
+
+        let experiments = site.get(&viewer, "/app/experiments?lang=es").await;
+        assert_eq!(experiments.status.as_u16(), 200, "{}", experiments.text);
+        if report["experiments"].as_array().is_some_and(Vec::is_empty) {
+            assert!(
+                experiments.text.contains("empty-state"),
+                "{}",
+                experiments.text
+            );
+        }
+
+        // With a breakdown, the overview shows the API's groups.
+        let by = engine_report(&site, Some(Dimension::Product)).await;
+        let page = site.get(&viewer, "/app?by=product&lang=en").await;
+        assert_eq!(page.status.as_u16(), 200, "{}", page.text);
+        for group in by["groups"].as_array().expect("groups") {
+            let key = group["key"].as_str().expect("key");
+            assert!(
+                page.text.contains(&format!("<th scope=\"row\">{key}</th>")),
+                "group {key} missing"
+            );
+        }
     }
 }
 
 #[tokio::test]
 async fn dashboard_kpi_csv_exports_match_the_report() {
-    let site = Site::start().await;
-    portfolio(&site).await;
-    let report = engine_report(&site, None).await;
-    let total = &report["total"];
-    let viewer = site.cookie("viewer@a.test").await;
-    let query = format!("?from={FROM}&to={TO}");
+    // On every test store (SQLite, and PostgreSQL when configured).
+    for site in Site::every_store().await {
+        portfolio(&site).await;
+        let report = engine_report(&site, None).await;
+        let total = &report["total"];
+        let viewer = site.cookie("viewer@a.test").await;
+        let query = format!("?from={FROM}&to={TO}");
 
-    let aging = csv_rows(
-        &site.get(&viewer, &format!("/app/aging.csv{query}")).await,
-        "aging",
-    );
-    assert_eq!(aging[0], ["bucket", "debts", "amount"]);
-    let api_aging = total["aging"].as_array().expect("aging");
-    assert_eq!(aging.len(), 1 + api_aging.len());
-    for (row, api) in aging[1..].iter().zip(api_aging) {
-        assert_eq!(row[1], api["debts"].to_string(), "{row:?} vs {api}");
-        assert_eq!(dec(&row[2]), dec(api["amount"].as_str().expect("amount")));
-    }
-    // By hand: 55 000,50 in 1–30 and 900,00 in 120+.
-    assert_eq!(aging[2][..], ["1-30", "2", "55000.50"]);
-    assert_eq!(aging[6][..], ["120+", "1", "900.00"]);
-
-    let cohorts = csv_rows(
-        &site
-            .get(&viewer, &format!("/app/aging.csv{query}&table=cohorts"))
-            .await,
-        "cohorts",
-    );
-    let api_cohorts = total["recovery_by_cohort"].as_array().expect("cohorts");
-    assert_eq!(cohorts.len(), 1 + api_cohorts.len());
-    for (row, api) in cohorts[1..].iter().zip(api_cohorts) {
-        assert_eq!(row[0], api["cohort"].as_str().expect("cohort"));
-        assert_eq!(
-            dec(&row[2]),
-            dec(api["collected"].as_str().expect("collected"))
+        let aging = csv_rows(
+            &site.get(&viewer, &format!("/app/aging.csv{query}")).await,
+            "aging",
         );
-        assert_eq!(row[3], pct(&api["rate"]));
-    }
-
-    let overview = csv_rows(
-        &site
-            .get(&viewer, &format!("/app/overview.csv{query}"))
-            .await,
-        "overview",
-    );
-    assert_eq!(overview.len(), 2, "{overview:?}");
-    assert_eq!(overview[0][2], "collected");
-    assert_eq!(overview[1][2], "2600.00");
-    assert_eq!(overview[1][1], total["debts"].to_string());
-    assert_eq!(overview[1][4], pct(&total["recovery_rate"]));
-
-    let rolls = csv_rows(
-        &site.get(&viewer, &format!("/app/rolls.csv{query}")).await,
-        "rolls",
-    );
-    let api_rolls = total["roll_rates"].as_array().expect("roll rates");
-    assert_eq!(rolls.len(), 1 + api_rolls.len());
-    for (row, api) in rolls[1..].iter().zip(api_rolls) {
-        assert_eq!(row[1], api["debts"].to_string());
-        let shares = api["to"].as_array().expect("shares");
-        for (i, share) in shares.iter().enumerate() {
-            assert_eq!(row[3 + i], pct(share), "{row:?} vs {api}");
+        assert_eq!(aging[0], ["bucket", "debts", "amount"]);
+        let api_aging = total["aging"].as_array().expect("aging");
+        assert_eq!(aging.len(), 1 + api_aging.len());
+        for (row, api) in aging[1..].iter().zip(api_aging) {
+            assert_eq!(row[1], api["debts"].to_string(), "{row:?} vs {api}");
+            assert_eq!(dec(&row[2]), dec(api["amount"].as_str().expect("amount")));
         }
-        assert_eq!(row[10], pct(&api["roll_forward"]));
-    }
+        // By hand: 55 000,50 in 1–30 and 900,00 in 120+.
+        assert_eq!(aging[2][..], ["1-30", "2", "55000.50"]);
+        assert_eq!(aging[6][..], ["120+", "1", "900.00"]);
 
-    let funnel = csv_rows(
-        &site.get(&viewer, &format!("/app/funnel.csv{query}")).await,
-        "funnel",
-    );
-    let api_funnel = report["funnel"].as_array().expect("funnel");
-    assert_eq!(funnel.len(), 1 + api_funnel.len());
-    for (row, api) in funnel[1..].iter().zip(api_funnel) {
-        assert_eq!(row[0], api["channel"].as_str().expect("channel"));
-        for (i, stage) in ["sent", "delivered", "opened", "clicked", "replied", "paid"]
+        let cohorts = csv_rows(
+            &site
+                .get(&viewer, &format!("/app/aging.csv{query}&table=cohorts"))
+                .await,
+            "cohorts",
+        );
+        let api_cohorts = total["recovery_by_cohort"].as_array().expect("cohorts");
+        assert_eq!(cohorts.len(), 1 + api_cohorts.len());
+        for (row, api) in cohorts[1..].iter().zip(api_cohorts) {
+            assert_eq!(row[0], api["cohort"].as_str().expect("cohort"));
+            assert_eq!(
+                dec(&row[2]),
+                dec(api["collected"].as_str().expect("collected"))
+            );
+            assert_eq!(row[3], pct(&api["rate"]));
+        }
+
+        let overview = csv_rows(
+            &site
+                .get(&viewer, &format!("/app/overview.csv{query}"))
+                .await,
+            "overview",
+        );
+        assert_eq!(overview.len(), 2, "{overview:?}");
+        assert_eq!(overview[0][2], "collected");
+        assert_eq!(overview[1][2], "2600.00");
+        assert_eq!(overview[1][1], total["debts"].to_string());
+        assert_eq!(overview[1][4], pct(&total["recovery_rate"]));
+
+        let rolls = csv_rows(
+            &site.get(&viewer, &format!("/app/rolls.csv{query}")).await,
+            "rolls",
+        );
+        let api_rolls = total["roll_rates"].as_array().expect("roll rates");
+        assert_eq!(rolls.len(), 1 + api_rolls.len());
+        for (row, api) in rolls[1..].iter().zip(api_rolls) {
+            assert_eq!(row[1], api["debts"].to_string());
+            let shares = api["to"].as_array().expect("shares");
+            for (i, share) in shares.iter().enumerate() {
+                assert_eq!(row[3 + i], pct(share), "{row:?} vs {api}");
+            }
+            assert_eq!(row[10], pct(&api["roll_forward"]));
+        }
+
+        let funnel = csv_rows(
+            &site.get(&viewer, &format!("/app/funnel.csv{query}")).await,
+            "funnel",
+        );
+        let api_funnel = report["funnel"].as_array().expect("funnel");
+        assert_eq!(funnel.len(), 1 + api_funnel.len());
+        for (row, api) in funnel[1..].iter().zip(api_funnel) {
+            assert_eq!(row[0], api["channel"].as_str().expect("channel"));
+            for (i, stage) in ["sent", "delivered", "opened", "clicked", "replied", "paid"]
+                .iter()
+                .enumerate()
+            {
+                assert_eq!(row[1 + i], api[stage].to_string(), "{stage}: {row:?}");
+            }
+        }
+
+        let heatmap = csv_rows(
+            &site.get(&viewer, &format!("/app/heatmap.csv{query}")).await,
+            "heatmap",
+        );
+        let api_heatmap = report["heatmap"].as_array().expect("heatmap");
+        assert_eq!(heatmap.len(), 1 + 7 * api_heatmap.len());
+        assert_eq!(heatmap[0].len(), 2 + 24);
+        // By hand: 2 responses on Monday at 10 h in the e-mail's grid.
+        let monday = heatmap
             .iter()
-            .enumerate()
-        {
-            assert_eq!(row[1 + i], api[stage].to_string(), "{stage}: {row:?}");
+            .find(|r| r[0] == "email" && r[1] == "mon")
+            .expect("e-mail's Monday");
+        assert_eq!(monday[2 + 10], "2", "{monday:?}");
+        for (i, row) in heatmap[1..].iter().enumerate() {
+            let api = &api_heatmap[i / 7]["counts"][i % 7];
+            for hour in 0..24 {
+                assert_eq!(row[2 + hour], api[hour].to_string());
+            }
         }
-    }
 
-    let heatmap = csv_rows(
-        &site.get(&viewer, &format!("/app/heatmap.csv{query}")).await,
-        "heatmap",
-    );
-    let api_heatmap = report["heatmap"].as_array().expect("heatmap");
-    assert_eq!(heatmap.len(), 1 + 7 * api_heatmap.len());
-    assert_eq!(heatmap[0].len(), 2 + 24);
-    // By hand: 2 responses on Monday at 10 h in the e-mail's grid.
-    let monday = heatmap
-        .iter()
-        .find(|r| r[0] == "email" && r[1] == "mon")
-        .expect("e-mail's Monday");
-    assert_eq!(monday[2 + 10], "2", "{monday:?}");
-    for (i, row) in heatmap[1..].iter().enumerate() {
-        let api = &api_heatmap[i / 7]["counts"][i % 7];
-        for hour in 0..24 {
-            assert_eq!(row[2 + hour], api[hour].to_string());
-        }
+        let experiments = csv_rows(
+            &site
+                .get(&viewer, &format!("/app/experiments.csv{query}"))
+                .await,
+            "experiments",
+        );
+        let arms: usize = report["experiments"]
+            .as_array()
+            .expect("experiments")
+            .iter()
+            .map(|e| e["arms"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert_eq!(experiments.len(), 1 + arms);
     }
-
-    let experiments = csv_rows(
-        &site
-            .get(&viewer, &format!("/app/experiments.csv{query}"))
-            .await,
-        "experiments",
-    );
-    let arms: usize = report["experiments"]
-        .as_array()
-        .expect("experiments")
-        .iter()
-        .map(|e| e["arms"].as_array().map_or(0, Vec::len))
-        .sum();
-    assert_eq!(experiments.len(), 1 + arms);
 }
 
 #[tokio::test]
@@ -498,27 +502,29 @@ async fn dashboard_kpi_filter_refuses_a_bad_field_with_422_naming_it() {
 
 #[tokio::test]
 async fn dashboard_kpi_pages_show_only_the_operators_tenant() {
-    let site = Site::start().await;
-    portfolio(&site).await;
-    let a = site.cookie("admin@a.test").await;
-    let b = site.cookie("admin@b.test").await;
-    let page_a = site.get(&a, "/app?lang=es").await;
-    let page_b = site.get(&b, "/app?lang=es").await;
-    assert_eq!(page_b.status.as_u16(), 200, "{}", page_b.text);
-    // B's hand-computed collected: 7 777 COP; A's: 2 600,00 BRL.
-    assert!(page_b.text.contains("7.777,00 COP"), "{}", page_b.text);
-    assert!(!page_b.text.contains("2.600,00"), "{}", page_b.text);
-    assert!(page_a.text.contains("2.600,00 BRL"), "{}", page_a.text);
-    assert!(!page_a.text.contains("7.777"), "{}", page_a.text);
-    // Asking B's pages for A's currency finds none of A's debts.
-    let aging = site
-        .get(
-            &b,
-            &format!("/app/aging.csv?from={FROM}&to={TO}&currency=BRL"),
-        )
-        .await;
-    let rows = csv_rows(&aging, "B's aging in BRL");
-    assert!(rows[1..].iter().all(|r| r[1] == "0"), "{rows:?}");
+    // On every test store (SQLite, and PostgreSQL when configured).
+    for site in Site::every_store().await {
+        portfolio(&site).await;
+        let a = site.cookie("admin@a.test").await;
+        let b = site.cookie("admin@b.test").await;
+        let page_a = site.get(&a, "/app?lang=es").await;
+        let page_b = site.get(&b, "/app?lang=es").await;
+        assert_eq!(page_b.status.as_u16(), 200, "{}", page_b.text);
+        // B's hand-computed collected: 7 777 COP; A's: 2 600,00 BRL.
+        assert!(page_b.text.contains("7.777,00 COP"), "{}", page_b.text);
+        assert!(!page_b.text.contains("2.600,00"), "{}", page_b.text);
+        assert!(page_a.text.contains("2.600,00 BRL"), "{}", page_a.text);
+        assert!(!page_a.text.contains("7.777"), "{}", page_a.text);
+        // Asking B's pages for A's currency finds none of A's debts.
+        let aging = site
+            .get(
+                &b,
+                &format!("/app/aging.csv?from={FROM}&to={TO}&currency=BRL"),
+            )
+            .await;
+        let rows = csv_rows(&aging, "B's aging in BRL");
+        assert!(rows[1..].iter().all(|r| r[1] == "0"), "{rows:?}");
+    }
 }
 
 #[tokio::test]
@@ -540,24 +546,26 @@ async fn dashboard_kpi_pages_send_a_visitor_without_a_session_to_sign_in() {
 
 #[tokio::test]
 async fn dashboard_kpi_cards_fragment_follows_new_payments() {
-    let site = Site::start().await;
-    let ana_first = portfolio(&site).await;
-    let viewer = site.cookie("viewer@a.test").await;
-    let path = format!("/app/fragments/cards?from={FROM}&to={TO}&currency=BRL");
-    let before = site.get(&viewer, &format!("{path}&lang=pt")).await;
-    assert_eq!(before.status.as_u16(), 200, "{}", before.text);
-    assert!(before.text.starts_with("<section id=\"kpi-cards\""));
-    assert!(before.text.contains("2.600,00 BRL"), "{}", before.text);
-    req("POST", format!("/api/v1/debts/{ana_first}/payments"))
-        .key(&site.app.a)
-        .json(&json!({"amount": "400.00", "received_at": "2026-11-22T15:00:00Z"}))
-        .send(&site.app.router)
-        .await
-        .ok(201);
-    // The facts are reloaded once they are a few seconds old: move the clock past that.
-    site.app.clock.advance(chrono::Duration::seconds(30));
-    let after = site.get(&viewer, &format!("{path}&lang=pt")).await;
-    assert!(after.text.contains("3.000,00 BRL"), "{}", after.text);
+    // On every test store (SQLite, and PostgreSQL when configured).
+    for site in Site::every_store().await {
+        let ana_first = portfolio(&site).await;
+        let viewer = site.cookie("viewer@a.test").await;
+        let path = format!("/app/fragments/cards?from={FROM}&to={TO}&currency=BRL");
+        let before = site.get(&viewer, &format!("{path}&lang=pt")).await;
+        assert_eq!(before.status.as_u16(), 200, "{}", before.text);
+        assert!(before.text.starts_with("<section id=\"kpi-cards\""));
+        assert!(before.text.contains("2.600,00 BRL"), "{}", before.text);
+        req("POST", format!("/api/v1/debts/{ana_first}/payments"))
+            .key(&site.app.a)
+            .json(&json!({"amount": "400.00", "received_at": "2026-11-22T15:00:00Z"}))
+            .send(&site.app.router)
+            .await
+            .ok(201);
+        // The facts are reloaded once they are a few seconds old: move the clock past that.
+        site.app.clock.advance(chrono::Duration::seconds(30));
+        let after = site.get(&viewer, &format!("{path}&lang=pt")).await;
+        assert!(after.text.contains("3.000,00 BRL"), "{}", after.text);
+    }
 }
 
 // ---- In the browser ----------------------------------------------------------------------------
@@ -797,59 +805,61 @@ async fn trial(site: &Site) -> BTreeMap<&'static str, (u64, u64)> {
 
 #[tokio::test]
 async fn dashboard_experiments_page_shows_each_arm_and_the_verdict() {
-    let site = Site::start().await;
-    let expected = trial(&site).await;
-    let viewer = site.cookie("viewer@a.test").await;
-    let page = site.get(&viewer, "/app/experiments?lang=en").await;
-    assert_eq!(page.status.as_u16(), 200, "{}", page.text);
-    assert!(page.text.contains("trial · tone"), "{}", page.text);
-    for (arm, (n, paid)) in &expected {
-        let row = format!("<tr><th scope=\"row\">{arm}");
-        let at = page
-            .text
-            .find(&row)
-            .unwrap_or_else(|| panic!("arm {arm}: {}", page.text));
-        let cells = &page.text[at..];
-        let cells = &cells[..cells.find("</tr>").expect("the row's end")];
+    // On every test store (SQLite, and PostgreSQL when configured).
+    for site in Site::every_store().await {
+        let expected = trial(&site).await;
+        let viewer = site.cookie("viewer@a.test").await;
+        let page = site.get(&viewer, "/app/experiments?lang=en").await;
+        assert_eq!(page.status.as_u16(), 200, "{}", page.text);
+        assert!(page.text.contains("trial · tone"), "{}", page.text);
+        for (arm, (n, paid)) in &expected {
+            let row = format!("<tr><th scope=\"row\">{arm}");
+            let at = page
+                .text
+                .find(&row)
+                .unwrap_or_else(|| panic!("arm {arm}: {}", page.text));
+            let cells = &page.text[at..];
+            let cells = &cells[..cells.find("</tr>").expect("the row's end")];
+            assert!(
+                cells.contains(&format!(
+                    "<td class=\"num\">{n}</td><td class=\"num\">{paid}</td>"
+                )),
+                "arm {arm}: {cells}"
+            );
+        }
+        let verdicts = [
+            "Significant at 95 %",
+            "Not yet significant",
+            "Not enough data yet",
+        ];
         assert!(
-            cells.contains(&format!(
-                "<td class=\"num\">{n}</td><td class=\"num\">{paid}</td>"
-            )),
-            "arm {arm}: {cells}"
+            verdicts.iter().any(|v| page.text.contains(v)),
+            "{}",
+            page.text
         );
-    }
-    let verdicts = [
-        "Significant at 95 %",
-        "Not yet significant",
-        "Not enough data yet",
-    ];
-    assert!(
-        verdicts.iter().any(|v| page.text.contains(v)),
-        "{}",
-        page.text
-    );
 
-    let csv = csv_rows(
-        &site
-            .get(
-                &viewer,
-                &format!("/app/experiments.csv?from={FROM}&to={TO}"),
-            )
-            .await,
-        "experiments",
-    );
-    assert_eq!(csv.len(), 1 + expected.len(), "{csv:?}");
-    for row in &csv[1..] {
-        let (n, paid) = expected[row[2].as_str()];
-        assert_eq!(
-            row[..5],
-            [
-                "trial",
-                "tone",
-                row[2].as_str(),
-                &n.to_string(),
-                &paid.to_string()
-            ]
+        let csv = csv_rows(
+            &site
+                .get(
+                    &viewer,
+                    &format!("/app/experiments.csv?from={FROM}&to={TO}"),
+                )
+                .await,
+            "experiments",
         );
+        assert_eq!(csv.len(), 1 + expected.len(), "{csv:?}");
+        for row in &csv[1..] {
+            let (n, paid) = expected[row[2].as_str()];
+            assert_eq!(
+                row[..5],
+                [
+                    "trial",
+                    "tone",
+                    row[2].as_str(),
+                    &n.to_string(),
+                    &paid.to_string()
+                ]
+            );
+        }
     }
 }
