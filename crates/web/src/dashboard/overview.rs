@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -1029,25 +1029,46 @@ pub async fn show(
     .await
 }
 
-/// `GET /app/fragments/cards`: the cards alone, for htmx's refresh.
+/// `GET /app/fragments/cards`: the cards alone, for htmx's refresh. When the session has
+/// ended, htmx's request is told to load the sign-in page in full (`HX-Redirect`) rather than
+/// swapping it into the cards.
 pub async fn cards_fragment(
     State(state): State<AppState>,
-    op: Operator,
+    headers: HeaderMap,
+    op: Result<Operator, Response>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match parse_params(&state, &op, raw.as_deref()) {
+    let op = match op {
+        Ok(op) => op,
+        Err(rejection) => return htmx_redirect(&headers, rejection),
+    };
+    let mut response = match parse_params(&state, &op, raw.as_deref()) {
         Err(_) => StatusCode::UNPROCESSABLE_ENTITY.into_response(),
         Ok((params, _)) => match report(&state, &op, &params).await {
-            Ok(report) => {
-                let mut response = Html(cards_html(&op, &params, &report)).into_response();
-                response.headers_mut().insert(
-                    axum::http::header::CACHE_CONTROL,
-                    axum::http::HeaderValue::from_static("no-store"),
-                );
-                response
-            }
-            Err(response) => response,
+            Ok(report) => Html(cards_html(&op, &params, &report)).into_response(),
+            Err(response) => return response,
         },
+    };
+    layout::harden(response.headers_mut(), "no-store");
+    response
+}
+
+/// An htmx request's redirect (to sign in) as `HX-Redirect`, so the whole page goes there;
+/// any other answer as it is.
+fn htmx_redirect(headers: &HeaderMap, rejection: Response) -> Response {
+    let location = rejection.headers().get(header::LOCATION).cloned();
+    match location {
+        Some(location)
+            if layout::is_htmx(headers) && rejection.status() == StatusCode::SEE_OTHER =>
+        {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("hx-redirect"), location);
+            layout::harden(response.headers_mut(), "no-store");
+            response
+        }
+        _ => rejection,
     }
 }
 

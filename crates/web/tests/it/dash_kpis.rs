@@ -542,6 +542,18 @@ async fn dashboard_kpi_pages_send_a_visitor_without_a_session_to_sign_in() {
             assert!(location.starts_with("/app/login"), "{path}: {location}");
         }
     }
+    // htmx's refresh of the cards is told to load the sign-in page in full.
+    let resp = req("GET", "/app/fragments/cards")
+        .header("hx-request", "true")
+        .send(&site.router)
+        .await;
+    assert_eq!(resp.status.as_u16(), 204, "{}", resp.text);
+    let to = resp
+        .headers
+        .get("hx-redirect")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(to.starts_with("/app/login"), "{to}");
 }
 
 #[tokio::test]
