@@ -13,6 +13,7 @@ mod examples;
 mod import;
 mod inbound;
 mod intents;
+mod kpis;
 mod payments;
 mod pix;
 mod plan;
@@ -102,6 +103,9 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// A tenant's collection KPIs over a period, as `GET /api/v1/kpis` gives them
+    /// (docs/kpis.md); --json prints the same JSON document.
+    Kpis(kpis::KpisArgs),
     /// Decide today's contacts for every open debt: send (when), defer (until, why) or deny
     /// (why); writes the outbox unless --dry-run (docs/planner.md).
     Plan(plan::PlanArgs),
@@ -356,6 +360,7 @@ async fn run(
         Command::Import(command) => import::run(command, &config).await,
         Command::Demo(args) => demo::run(args, &config, demo_url).await,
         Command::Bench { command } => bench::run(command, &config).await,
+        Command::Kpis(args) => kpis::run(args, &config, clock.now()).await,
         Command::Plan(args) => {
             let store = open_store(&config).await?;
             plan::run(args, &store, clock.now()).await

@@ -11,6 +11,7 @@ pub mod country;
 pub mod documents;
 pub mod event;
 pub mod ids;
+pub mod kpis;
 pub mod money;
 pub mod operators;
 pub mod outbox;

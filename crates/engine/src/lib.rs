@@ -10,6 +10,7 @@
 
 pub mod dispatch;
 pub mod inbound;
+pub mod kpis;
 pub mod payments;
 mod plan;
 pub mod plans;

@@ -18,6 +18,7 @@ mod error;
 mod events;
 mod idempotency;
 mod import;
+mod kpis;
 
 mod ledger;
 mod operators;

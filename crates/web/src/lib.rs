@@ -86,6 +86,8 @@ pub struct AppState {
     portal_rates: Arc<portal::RateLimiter>,
     /// The dashboard's sign-in attempt counters.
     dashboard_rates: Arc<portal::RateLimiter>,
+    /// The tenants' KPI facts and reports, kept a few seconds (`GET /api/v1/kpis`, the dashboard).
+    pub kpis: Arc<recaudo_engine::kpis::KpiCache>,
 }
 
 impl AppState {
@@ -107,6 +109,7 @@ impl AppState {
             portal_limits: PortalLimits::default(),
             portal_rates: Arc::default(),
             dashboard_rates: Arc::default(),
+            kpis: Arc::default(),
         }
     }
 
@@ -153,7 +156,7 @@ pub fn router(state: AppState) -> Router {
     use api::portal as portal_api;
     use api::{
         api_keys, contact_points, contact_rules, conversations, debtors, debts, disputes, imports,
-        messages, outbox, payment_accounts, payments, plans, promises, provider_accounts,
+        kpis, messages, outbox, payment_accounts, payments, plans, promises, provider_accounts,
         strategies, tasks, templates, timelines,
     };
 
@@ -234,6 +237,7 @@ pub fn router(state: AppState) -> Router {
             post(payment_accounts::reconcile),
         )
         .route("/api/v1/tasks", get(tasks::list))
+        .route("/api/v1/kpis", get(kpis::get))
         .route("/api/v1/tasks/{id}", get(tasks::get))
         .route("/api/v1/tasks/{id}/claim", post(tasks::claim))
         .route("/api/v1/tasks/{id}/resolve", post(tasks::resolve))

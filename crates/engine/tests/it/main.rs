@@ -3,6 +3,7 @@
 mod conversations;
 mod dispatch;
 mod dispatch_failures;
+mod kpis;
 mod payments;
 mod plan;
 mod plans;

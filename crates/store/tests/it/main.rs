@@ -4,6 +4,7 @@
 mod accounts_and_tasks;
 mod contact_rules;
 mod fixtures;
+mod kpis;
 mod ledger;
 mod migrations;
 mod operators;

@@ -9,6 +9,7 @@ pub mod debtors;
 pub mod debts;
 pub mod disputes;
 pub mod imports;
+pub mod kpis;
 pub mod messages;
 pub mod outbox;
 pub mod payment_accounts;

@@ -17,6 +17,14 @@ pub(crate) mod strategies;
 pub(crate) mod team;
 pub(crate) mod templates;
 
+// The KPI pages.
+pub(crate) mod aging;
+pub(crate) mod experiments;
+pub(crate) mod funnel;
+pub(crate) mod heatmap;
+pub(crate) mod overview;
+pub(crate) mod rolls;
+
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -69,4 +77,17 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/imports.csv", get(imports::list_csv))
         .route("/app/imports/{id}", get(imports::detail))
         .route("/app/imports/{id}/errors.csv", get(imports::errors_csv))
+        .route("/app", get(overview::show))
+        .route("/app/overview.csv", get(overview::csv))
+        .route("/app/fragments/cards", get(overview::cards_fragment))
+        .route("/app/aging", get(aging::show))
+        .route("/app/aging.csv", get(aging::csv))
+        .route("/app/rolls", get(rolls::show))
+        .route("/app/rolls.csv", get(rolls::csv))
+        .route("/app/funnel", get(funnel::show))
+        .route("/app/funnel.csv", get(funnel::csv))
+        .route("/app/heatmap", get(heatmap::show))
+        .route("/app/heatmap.csv", get(heatmap::csv))
+        .route("/app/experiments", get(experiments::show))
+        .route("/app/experiments.csv", get(experiments::csv))
 }

@@ -10,6 +10,7 @@ mod contact_rules;
 mod dash;
 mod dash_debtors;
 mod dash_editors;
+mod dash_kpis;
 mod dash_login;
 mod dash_ops;
 mod dispatch_api;
