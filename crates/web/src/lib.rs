@@ -13,7 +13,6 @@
 
 pub mod api;
 mod auth;
-#[allow(dead_code)] // the pages that use all of the shell are merged next
 mod dashboard;
 pub mod extract;
 mod hooks;
