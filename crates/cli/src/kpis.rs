@@ -45,7 +45,9 @@ pub async fn run(args: KpisArgs, config: &Config, now: DateTime<Utc>) -> anyhow:
         .timezone
         .parse::<chrono_tz::Tz>()
         .unwrap_or(chrono_tz::UTC);
-    let to = args.to.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
+    let to = args
+        .to
+        .unwrap_or_else(|| now.with_timezone(&zone).date_naive());
     let from = args.from.unwrap_or(to - Duration::days(29));
     anyhow::ensure!(from <= to, "--to ({to}) is before --from ({from})");
     anyhow::ensure!(
@@ -100,10 +102,16 @@ pub fn table(report: &KpiReport) -> String {
         ("countback DSO", Box::new(|f| num(f.countback_dso, 1))),
         ("cure rate", Box::new(|f| pct(f.cure_rate))),
         ("promise kept", Box::new(|f| pct(f.promise_kept_rate))),
-        ("right-party contact", Box::new(|f| pct(f.right_party_contact_rate))),
+        (
+            "right-party contact",
+            Box::new(|f| pct(f.right_party_contact_rate)),
+        ),
         ("self-service", Box::new(|f| pct(f.self_service_share))),
         ("contacts", Box::new(|f| f.contacts.to_string())),
-        ("contacts / collected", Box::new(|f| num(f.contacts_per_collected_unit, 4))),
+        (
+            "contacts / collected",
+            Box::new(|f| num(f.contacts_per_collected_unit, 4)),
+        ),
         ("cost", Box::new(|f| f.cost.round_dp(2).to_string())),
         ("cost to collect", Box::new(|f| pct(f.cost_to_collect))),
         ("liquidation rate", Box::new(|f| pct(f.liquidation_rate))),

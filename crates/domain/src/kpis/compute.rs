@@ -315,15 +315,16 @@ fn debt_pass(
                 row.1 += close_balance;
             }
             if open_balance > 0 {
+                // The opening balance splits: what was paid in the period rolls to "paid", what
+                // is still owed to the bucket it sits in at the end.
                 let from = Bucket::of_days_late(open_late).index();
-                let to = if close_balance == 0 {
-                    6
-                } else {
-                    Bucket::of_days_late(close_late).index()
-                };
+                let still_owed = close_balance.clamp(0, open_balance);
                 acc.roll_debts[from] += 1;
                 acc.roll_amount[from] += open_balance;
-                acc.roll_to[from][to] += open_balance;
+                acc.roll_to[from][6] += open_balance - still_owed;
+                if still_owed > 0 {
+                    acc.roll_to[from][Bucket::of_days_late(close_late).index()] += still_owed;
+                }
                 if open_late >= 1 {
                     acc.delinquent += 1;
                     if close_balance == 0 {
