@@ -45,7 +45,9 @@ pub async fn run(args: KpisArgs, config: &Config, now: DateTime<Utc>) -> anyhow:
         .timezone
         .parse::<chrono_tz::Tz>()
         .unwrap_or(chrono_tz::UTC);
-    let to = args.to.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
+    let to = args
+        .to
+        .unwrap_or_else(|| now.with_timezone(&zone).date_naive());
     let from = args.from.unwrap_or(to - Duration::days(29));
     anyhow::ensure!(from <= to, "--to ({to}) is before --from ({from})");
     anyhow::ensure!(
@@ -76,6 +78,9 @@ fn num(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "–".into(), |v| format!("{v:.decimals$}"))
 }
 
+/// One row of the table: a figure as text.
+type Cell = Box<dyn Fn(&KpiFigures) -> String>;
+
 /// The report as a readable table: one column per group (and the total).
 pub fn table(report: &KpiReport) -> String {
     let q = &report.query;
@@ -90,7 +95,7 @@ pub fn table(report: &KpiReport) -> String {
     );
     let mut columns: Vec<(&str, &KpiFigures)> = vec![("total", &report.total)];
     columns.extend(report.groups.iter().map(|g| (g.key.as_str(), &g.figures)));
-    let rows: Vec<(&str, Box<dyn Fn(&KpiFigures) -> String>)> = vec![
+    let rows: Vec<(&str, Cell)> = vec![
         ("debts", Box::new(|f| f.debts.to_string())),
         ("collected", Box::new(|f| f.collected.to_string())),
         ("payments", Box::new(|f| f.payments.to_string())),
@@ -100,10 +105,16 @@ pub fn table(report: &KpiReport) -> String {
         ("countback DSO", Box::new(|f| num(f.countback_dso, 1))),
         ("cure rate", Box::new(|f| pct(f.cure_rate))),
         ("promise kept", Box::new(|f| pct(f.promise_kept_rate))),
-        ("right-party contact", Box::new(|f| pct(f.right_party_contact_rate))),
+        (
+            "right-party contact",
+            Box::new(|f| pct(f.right_party_contact_rate)),
+        ),
         ("self-service", Box::new(|f| pct(f.self_service_share))),
         ("contacts", Box::new(|f| f.contacts.to_string())),
-        ("contacts / collected", Box::new(|f| num(f.contacts_per_collected_unit, 4))),
+        (
+            "contacts / collected",
+            Box::new(|f| num(f.contacts_per_collected_unit, 4)),
+        ),
         ("cost", Box::new(|f| f.cost.round_dp(2).to_string())),
         ("cost to collect", Box::new(|f| pct(f.cost_to_collect))),
         ("liquidation rate", Box::new(|f| pct(f.liquidation_rate))),
