@@ -145,3 +145,31 @@ async fn kpis_json_equals_the_api() {
         store.close().await;
     }
 }
+
+#[test]
+fn bench_kpis_times_the_load_the_compute_and_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_recaudo"))
+        .args(["bench", "kpis", "--debts", "400"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let figures = last_json(&o);
+    assert_eq!(figures["bench"], "kpis");
+    let debts = figures["debts"].as_u64().unwrap();
+    assert!((300..=400).contains(&debts), "{figures}");
+    assert!(
+        figures["contacts_in_period"].as_u64().unwrap() > 0,
+        "{figures}"
+    );
+    for key in [
+        "facts_load_seconds",
+        "compute_seconds",
+        "api_cold_seconds",
+        "api_warm_seconds",
+    ] {
+        assert!(figures[key].as_f64().is_some(), "{key}: {figures}");
+    }
+    assert_eq!(figures["goal_warm_under_1s"], true, "{figures}");
+}
