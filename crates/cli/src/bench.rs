@@ -56,6 +56,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         days: u32,
     },
+    /// Generate and import N debts (Colombian debtors) into SQLite, add payments, promises and
+    /// sent contacts in realistic proportions, then time the KPI report: the cold load of the
+    /// facts, the compute of a 30-day report, and `GET /api/v1/kpis` through the router warm
+    /// (goal: the warm answer < 1 s for 1M debts).
+    Kpis {
+        #[arg(long, default_value_t = 1_000_000)]
+        debts: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Keep the database in this file and reuse it when it exists (skips generating).
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
+    },
     /// Classify the shipped corpus's test split, repeated to N messages, on one core: messages
     /// per second and peak RSS (goal: ≥ 20,000 messages/s, ≤ 100 MiB).
     Classify {
@@ -107,6 +120,7 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
             };
             plan(debts, seed, source, at, dry_run, batch, days).await
         }
+        BenchCommand::Kpis { debts, seed, db } => crate::bench_kpis::run(debts, seed, db).await,
         BenchCommand::Classify { messages } => classify(messages),
         BenchCommand::Dispatch {
             channel,
@@ -403,11 +417,11 @@ fn io_bytes() -> Option<(u64, u64)> {
 }
 
 /// Resets the peak RSS so the next reading covers only what follows (Linux ≥ 4.0).
-fn reset_peak_rss() {
+pub(crate) fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -528,11 +542,11 @@ async fn import(rows: usize, seed: u64, batch_size: usize, config: &Config) -> a
     Ok(())
 }
 
-fn round3(value: f64) -> f64 {
+pub(crate) fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
 }
 
-fn ulid_like() -> String {
+pub(crate) fn ulid_like() -> String {
     format!(
         "{}-{}",
         std::process::id(),

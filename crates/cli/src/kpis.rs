@@ -78,6 +78,9 @@ fn num(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "–".into(), |v| format!("{v:.decimals$}"))
 }
 
+/// One row of the table: a figure as text.
+type Cell = Box<dyn Fn(&KpiFigures) -> String>;
+
 /// The report as a readable table: one column per group (and the total).
 pub fn table(report: &KpiReport) -> String {
     let q = &report.query;
@@ -92,7 +95,7 @@ pub fn table(report: &KpiReport) -> String {
     );
     let mut columns: Vec<(&str, &KpiFigures)> = vec![("total", &report.total)];
     columns.extend(report.groups.iter().map(|g| (g.key.as_str(), &g.figures)));
-    let rows: Vec<(&str, Box<dyn Fn(&KpiFigures) -> String>)> = vec![
+    let rows: Vec<(&str, Cell)> = vec![
         ("debts", Box::new(|f| f.debts.to_string())),
         ("collected", Box::new(|f| f.collected.to_string())),
         ("payments", Box::new(|f| f.payments.to_string())),

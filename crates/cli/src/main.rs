@@ -5,6 +5,7 @@
 mod admin;
 mod bench;
 mod bench_dispatch;
+mod bench_kpis;
 mod calendar;
 mod classify;
 mod config;

@@ -11,6 +11,7 @@ mod fixtures;
 mod import;
 mod inbound;
 mod inbound_smtp;
+mod kpis;
 mod payments;
 mod pix;
 mod plan;

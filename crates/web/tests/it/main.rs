@@ -20,6 +20,7 @@ mod happy_path;
 mod hooks;
 mod inbox;
 mod isolation;
+mod kpis;
 mod ledger;
 mod messages;
 mod payhooks;
