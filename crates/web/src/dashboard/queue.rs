@@ -979,16 +979,7 @@ impl Forms<'_> {
     ) -> String {
         let id = format!("{form}-{name}");
         let value = self.value(form, name, default);
-        let (invalid, error) = match self.error(form, name) {
-            Some(message) => (
-                format!(" aria-invalid=\"true\" aria-describedby=\"{id}-error\""),
-                format!(
-                    "<p class=\"field-error\" id=\"{id}-error\">{}</p>",
-                    escape(message)
-                ),
-            ),
-            None => (String::new(), String::new()),
-        };
+        let (invalid, error) = self.invalid(form, name, &id);
         format!(
             "<p class=\"field\"><label for=\"{id}\">{}</label> <input id=\"{id}\" name=\"{name}\" \
              type=\"{kind}\" value=\"{}\"{extra}{invalid}>{error}</p>",
@@ -997,10 +988,9 @@ impl Forms<'_> {
         )
     }
 
-    fn textarea(&self, form: &str, name: &str, label: &str, extra: &str) -> String {
-        let id = format!("{form}-{name}");
-        let value = self.value(form, name, "");
-        let (invalid, error) = match self.error(form, name) {
+    /// The attributes that mark field `id` invalid and the message under it, when it is.
+    fn invalid(&self, form: &str, name: &str, id: &str) -> (String, String) {
+        match self.error(form, name) {
             Some(message) => (
                 format!(" aria-invalid=\"true\" aria-describedby=\"{id}-error\""),
                 format!(
@@ -1009,7 +999,13 @@ impl Forms<'_> {
                 ),
             ),
             None => (String::new(), String::new()),
-        };
+        }
+    }
+
+    fn textarea(&self, form: &str, name: &str, label: &str, extra: &str) -> String {
+        let id = format!("{form}-{name}");
+        let value = self.value(form, name, "");
+        let (invalid, error) = self.invalid(form, name, &id);
         format!(
             "<p class=\"field\"><label for=\"{id}\">{}</label> <textarea id=\"{id}\" name=\"{name}\" \
              rows=\"3\"{extra}{invalid}>{}</textarea>{error}</p>",
@@ -1029,16 +1025,7 @@ impl Forms<'_> {
     ) -> String {
         let id = format!("{form}-{name}");
         let chosen = self.value(form, name, default);
-        let (invalid, error) = match self.error(form, name) {
-            Some(message) => (
-                format!(" aria-invalid=\"true\" aria-describedby=\"{id}-error\""),
-                format!(
-                    "<p class=\"field-error\" id=\"{id}-error\">{}</p>",
-                    escape(message)
-                ),
-            ),
-            None => (String::new(), String::new()),
-        };
+        let (invalid, error) = self.invalid(form, name, &id);
         let mut out = format!(
             "<p class=\"field\"><label for=\"{id}\">{}</label> <select id=\"{id}\" name=\"{name}\"{invalid}>",
             escape(label)
