@@ -37,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/language/{code}", get(login::language))
         .route("/app/account", get(login::account))
         .route("/app/team", get(team::page).post(team::add))
+        .route("/app/team.csv", get(team::csv))
         .route("/app/team/disable", post(team::disable))
         .route("/app/assets/{file}", get(assets::serve))
         .route(

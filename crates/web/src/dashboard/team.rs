@@ -107,7 +107,10 @@ async fn render(state: &AppState, op: &Operator, status: StatusCode, said: Said<
             },
         ));
     }
-    body.push_str("</tbody></table></div>");
+    body.push_str(&format!(
+        "</tbody></table></div><p class=\"export\"><a href=\"/app/team.csv\">{}</a></p>",
+        op.t("Download CSV", "Descargar CSV", "Baixar CSV")
+    ));
     if op.is_admin() {
         body.push_str(&add_form(op, &said));
     } else {
@@ -185,6 +188,39 @@ fn add_form(op: &Operator, said: &Said<'_>) -> String {
 /// `GET /app/team`.
 pub async fn page(State(state): State<AppState>, op: Operator) -> Response {
     render(&state, &op, StatusCode::OK, Said::Nothing).await
+}
+
+/// `GET /app/team.csv`: the team as listed (never a password or its hash).
+pub async fn csv(State(state): State<AppState>, op: Operator) -> Response {
+    let team = match state.store.list_operators(op.tenant.tenant().id).await {
+        Ok(team) => team,
+        Err(error) => return layout::failure(&op, &error),
+    };
+    let rows = team
+        .into_iter()
+        .map(|m| {
+            vec![
+                m.name,
+                m.email,
+                m.role.as_str().to_string(),
+                m.language.as_str().to_string(),
+                m.created_at.to_rfc3339(),
+                m.disabled_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    layout::csv_response(
+        "team.csv",
+        &[
+            "name",
+            "email",
+            "role",
+            "language",
+            "created_at",
+            "disabled_at",
+        ],
+        rows,
+    )
 }
 
 /// `POST /app/team`: an administrator adds an operator of their own tenant.

@@ -302,6 +302,25 @@ async fn an_operator_signs_in_with_a_browser_after_a_wrong_password() -> Result<
     findings.extend(a11y::contrast(&page).await?);
     assert!(findings.is_empty(), "{}", a11y::report(&findings));
 
+    // The team page, as an agent sees it: the list, no forms to change it.
+    page.goto(&format!("{}/app/team", site.base)).await?;
+    let team = page.text("main").await?;
+    assert!(
+        team.contains("viewer@a.test") && team.contains("admin@a.test"),
+        "{team}"
+    );
+    let forms = page
+        .eval("document.querySelectorAll('main form').length")
+        .await?;
+    assert_eq!(
+        forms,
+        serde_json::json!(0),
+        "an agent gets no add or disable form"
+    );
+    let mut findings = a11y::labels(&page).await?;
+    findings.extend(a11y::contrast(&page).await?);
+    assert!(findings.is_empty(), "{}", a11y::report(&findings));
+
     // Signing out through the shell's button ends the session.
     page.submit_and_wait("header.top form button").await?;
     assert!(page.url().await?.ends_with("/app/login"));
@@ -320,6 +339,23 @@ async fn an_admin_adds_and_disables_teammates_and_nobody_else_can() {
         assert!(
             team.text.contains("viewer@a.test") && !team.text.contains("admin@b.test"),
             "{db}: own tenant only"
+        );
+        let csv = site.get(&admin, "/app/team.csv").await;
+        assert!(csv.content_type().starts_with("text/csv"), "{db}");
+        assert_eq!(
+            csv.text.lines().count(),
+            4,
+            "{db}: a header and three operators: {}",
+            csv.text
+        );
+        assert!(
+            csv.text
+                .starts_with("name,email,role,language,created_at,disabled_at\r\n"),
+            "{db}"
+        );
+        assert!(
+            !csv.text.contains("argon2") && !csv.text.contains("admin@b.test"),
+            "{db}"
         );
 
         // An agent and a viewer see the team and can change nothing of it.
