@@ -156,14 +156,7 @@ fn lang_param(query: Option<&str>) -> Option<Language> {
 
 /// The sign-in page's address with the way back to `path`.
 pub fn login_location(path: &str) -> String {
-    let back: String = form_urlencoded_byte_serialize(path);
-    format!("/app/login?next={back}")
-}
-
-fn form_urlencoded_byte_serialize(text: &str) -> String {
-    serde_urlencoded::to_string([("x", text)])
-        .map(|s| s.trim_start_matches("x=").to_string())
-        .unwrap_or_default()
+    format!("/app/login?next={}", super::layout::url_encode(path))
 }
 
 /// Whether `next` is a path of the dashboard to go back to after sign-in (never another site).
