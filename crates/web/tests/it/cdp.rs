@@ -303,7 +303,8 @@ impl Browser {
         })?;
         // The watchdog runs Chromium in a process group of its own and waits for its stdin to
         // close; then it stops the whole group (renderers and helpers write to the profile as
-        // they stop, so all of them), killing what still runs after 5 s, and removes the profile.
+        // they stop, so all of them), killing what still runs after 5 s, and removes the profile,
+        // again while a helper outside the group (the crash handler) still writes into it.
         let script = r#"chromium="$1"; shift
 setsid "$chromium" "$@" </dev/null &
 pid=$!
@@ -316,7 +317,11 @@ while kill -0 -- -"$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do
   tries=$((tries + 1))
 done
 kill -KILL -- -"$pid" 2>/dev/null
-rm -rf "$RECAUDO_CDP_PROFILE""#;
+tries=0
+while [ -e "$RECAUDO_CDP_PROFILE" ] && [ "$tries" -lt 50 ]; do
+  rm -rf "$RECAUDO_CDP_PROFILE" 2>/dev/null || sleep 0.1
+  tries=$((tries + 1))
+done"#;
         let mut watchdog = Command::new("sh")
             .arg("-c")
             .arg(script)
